@@ -21,6 +21,7 @@ from .errors import HwssmError
 COMMANDS = (
     "flow",
     "data",
+    "train",
 )
 
 

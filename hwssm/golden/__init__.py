@@ -1,0 +1,1 @@
+"""The numba golden engine: the bit-exact reference implementation of a QModel."""

@@ -1,0 +1,114 @@
+"""Public API of the golden engine: run a QModel over a batch of sequences, bit-exactly.
+
+The arithmetic is ``hwssm/golden/ARITHMETIC.md``. The kernels (``_kernels.py``)
+are private; this module validates inputs, builds the shift tables, picks the
+integer type and sets the numba thread count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..config import threads
+from ..errors import HwssmError
+from ..quant.qmodel import QModel
+from .tables import Tables, build_tables
+
+__all__ = ["GoldenResult", "run", "accuracy"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GoldenResult:
+    """Outputs of the golden engine for n sequences.
+
+    Attributes
+    ----------
+    logits : int64 (n, n_classes)
+        Integer logits at ``logit_frac`` fractional bits (not rescaled).
+    pred : int64 (n,)
+        argmax of the logits (smallest index on ties).
+    logit_frac : int
+    r, y, v : int64 arrays or None
+        With ``trace=True``: the residual stream r (n, L+1, T, H) — r[:, 0] is the
+        encoder output and r[:, l+1] the output of block l —, the S4D outputs
+        y (n, L, T, H) and the mixing outputs v (n, L, T, 2H).
+    """
+
+    logits: np.ndarray
+    pred: np.ndarray
+    logit_frac: int
+    r: np.ndarray | None = None
+    y: np.ndarray | None = None
+    v: np.ndarray | None = None
+
+
+def _pixels(pixels) -> np.ndarray:
+    a = np.asarray(pixels)
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2:
+        raise HwssmError(f"sequences must be a 2-D array (n, T) of pixels, not shape {a.shape}")
+    if a.shape[1] == 0:
+        raise HwssmError("sequences must have at least one step")
+    if a.dtype != np.uint8:
+        if a.dtype.kind not in "iu" or (a.size and (a.min() < 0 or a.max() > 255)):
+            raise HwssmError("pixels must be integers in [0, 255]")
+        a = a.astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _set_threads() -> None:
+    n = threads()
+    if n is not None:
+        import numba
+
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None) -> GoldenResult:
+    """Run ``qm`` over ``pixels`` (n, T) uint8 sequences. Returns a GoldenResult.
+
+    ``trace=True`` also returns per-layer, per-step traces (memory: about
+    8·n·T·(L+1)·H·4 bytes; use it on a few sequences).
+    """
+    from . import _kernels
+
+    if not isinstance(qm, QModel):
+        raise HwssmError(f"expected a QModel, not {type(qm).__name__}")
+    pix = _pixels(pixels)
+    tb = tables or build_tables(qm, T=pix.shape[1])
+    n, T = pix.shape
+    L, H, K = qm.L, qm.H, qm.n_classes
+    dt = tb.dtype
+    cast = lambda a: np.ascontiguousarray(a, dtype=dt)  # noqa: E731
+    logits = np.zeros((n, K), np.int64)
+    if trace:
+        tr_r = np.zeros((n, L + 1, T, H), dt)
+        tr_y = np.zeros((n, L, T, H), dt)
+        tr_v = np.zeros((n, L, T, 2 * H), dt)
+    else:
+        tr_r = np.zeros((1, 1, 1, 1), dt)
+        tr_y = np.zeros((1, 1, 1, 1), dt)
+        tr_v = np.zeros((1, 1, 1, 1), dt)
+    _set_threads()
+    _kernels.run_blocks(
+        pix, np.zeros((), dt), cast(tb.enc_w), cast(tb.enc_b), tb.enc_sh, tb.enc_rq,
+        cast(tb.A), cast(tb.C), cast(tb.D), tb.x_sh, tb.x_rq, tb.y_sh, tb.y_rq, cast(tb.gelu), tb.y_min,
+        cast(tb.W), cast(tb.b), tb.v_sh, tb.v_rq, cast(tb.sig), tb.v_min, tb.z_rq, tb.res_sh, tb.res_rq,
+        cast(tb.dec_w), cast(tb.dec_b), tb.dec_sh, logits, trace, tr_r, tr_y, tr_v,
+    )
+    pred = np.argmax(logits, axis=1).astype(np.int64)
+    if not trace:
+        return GoldenResult(logits, pred, tb.logit_frac)
+    return GoldenResult(logits, pred, tb.logit_frac, tr_r.astype(np.int64), tr_y.astype(np.int64), tr_v.astype(np.int64))
+
+
+def accuracy(qm: QModel, pixels, labels) -> float:
+    """Fraction of sequences whose prediction equals the label."""
+    labels = np.asarray(labels)
+    res = run(qm, pixels)
+    if labels.shape != res.pred.shape:
+        raise HwssmError(f"labels shape {labels.shape} does not match {res.pred.shape} sequences")
+    return float(np.mean(res.pred == labels))

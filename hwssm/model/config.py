@@ -1,0 +1,153 @@
+"""S4DConfig: the shape and recipe of a float S4D classifier, and its parameter schema.
+
+Symbols follow the S4/S4D papers:
+
+H
+    model width (channels, "heads" of the SSM),
+N
+    state size per channel; the SSM keeps N/2 complex modes per channel (written M = N/2),
+L
+    number of S4D blocks (depth). The sequence length is written T (784 for sMNIST).
+
+The network (see ``hwssm/model/s4d.py``)::
+
+    u0[t]      = pixel[t] / 256                              # (T, 1)
+    r_0        = encoder.W @ u0 + encoder.b                  # (T, H)
+    for l in 0..L-1:
+        y      = S4D_l(r_l)                                  # (T, H), y = 2·Re(C̄x) + D·u
+        g      = GELU(y)
+        v      = g @ W_l.T + b_l                             # (T, 2H)
+        z      = v[:, :H] * sigmoid(v[:, H:])                # GLU
+        r_{l+1} = r_l + z                                    # residual
+    s          = Σ_t r_L[t]                                  # (H,) sum-pool over time
+    logits     = decoder.W @ s + decoder.b                   # (10,)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import operator
+
+
+class Init(enum.Enum):
+    """Initialization of A: S4D-Lin (A_n = -1/2 + iπn) or S4D-Inv (A_n = -1/2 + i N/π (N/(2n+1) - 1))."""
+
+    LIN = "lin"
+    INV = "inv"
+
+
+class Discretization(enum.Enum):
+    """Discretization of (A, B) with step Δ: zero-order hold or bilinear."""
+
+    ZOH = "zoh"
+    BILINEAR = "bilinear"
+
+
+@dataclasses.dataclass(frozen=True)
+class S4DConfig:
+    """Shape of an S4D classifier.
+
+    Parameters
+    ----------
+    H : int
+        Channels.
+    N : int
+        State size per channel (even; N/2 complex modes).
+    L : int
+        Number of S4D blocks.
+    n_classes : int
+        Output classes (10 for MNIST).
+    init : Init
+        Initialization of A.
+    discretization : Discretization
+        ZOH or bilinear.
+    dt_min, dt_max : float
+        Range of the log-uniform initial step Δ.
+    """
+
+    H: int = 64
+    N: int = 64
+    L: int = 4
+    n_classes: int = 10
+    init: Init = Init.LIN
+    discretization: Discretization = Discretization.ZOH
+    dt_min: float = 1e-3
+    dt_max: float = 1e-1
+
+    def __post_init__(self) -> None:
+        for name in ("H", "N", "L", "n_classes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"S4DConfig {name} must be an integer, not {type(value).__name__}")
+            if operator.index(value) < 1:
+                raise ValueError(f"S4DConfig {name} must be >= 1, not {value}")
+        if self.N % 2:
+            raise ValueError(f"S4DConfig N must be even (N/2 complex modes), not {self.N}")
+        if not isinstance(self.init, Init):
+            raise ValueError(f"S4DConfig init must be an Init, not {self.init!r}")
+        if not isinstance(self.discretization, Discretization):
+            raise ValueError(f"S4DConfig discretization must be a Discretization, not {self.discretization!r}")
+        if not (0 < self.dt_min <= self.dt_max):
+            raise ValueError(f"S4DConfig needs 0 < dt_min <= dt_max, not {self.dt_min}, {self.dt_max}")
+
+    @property
+    def M(self) -> int:
+        """Complex modes per channel, N/2."""
+        return self.N // 2
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["init"] = self.init.value
+        d["discretization"] = self.discretization.value
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "S4DConfig":
+        d = dict(d)
+        try:
+            d["init"] = Init(d.get("init", "lin"))
+            d["discretization"] = Discretization(d.get("discretization", "zoh"))
+        except ValueError as exc:
+            raise ValueError(f"bad S4DConfig: {exc}") from None
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"bad S4DConfig: unknown fields {sorted(unknown)}")
+        return cls(**d)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every array of a float checkpoint, by name, with its shape (all float32).
+
+        Per block l:
+          ``layers.{l}.log_dt`` (H,)          log Δ
+          ``layers.{l}.log_A_real`` (H, M)    A = -exp(log_A_real) + i·A_imag
+          ``layers.{l}.A_imag`` (H, M)
+          ``layers.{l}.B_re``, ``B_im`` (H, M)
+          ``layers.{l}.C_re``, ``C_im`` (H, M)
+          ``layers.{l}.D`` (H,)
+          ``layers.{l}.W`` (2H, H), ``layers.{l}.b`` (2H,)   mixing Linear(H→2H) before the GLU
+        """
+        H, M = self.H, self.M
+        shapes: dict[str, tuple[int, ...]] = {"encoder.W": (H, 1), "encoder.b": (H,)}
+        for l in range(self.L):
+            p = f"layers.{l}."
+            shapes[p + "log_dt"] = (H,)
+            for name in ("log_A_real", "A_imag", "B_re", "B_im", "C_re", "C_im"):
+                shapes[p + name] = (H, M)
+            shapes[p + "D"] = (H,)
+            shapes[p + "W"] = (2 * H, H)
+            shapes[p + "b"] = (2 * H,)
+        shapes["decoder.W"] = (self.n_classes, H)
+        shapes["decoder.b"] = (self.n_classes,)
+        return shapes
+
+    def n_params(self) -> int:
+        """Number of real float parameters."""
+        total = 0
+        for shape in self.param_shapes().values():
+            n = 1
+            for s in shape:
+                n *= s
+            total += n
+        return total

@@ -1,0 +1,222 @@
+"""The float S4D classifier (float64 numpy): forward pass, activation trace, prediction.
+
+The network is the one written in :mod:`hwssm.model.config`; the S4D layer is :mod:`hwssm.model.s4d`.
+Activations are float64 ``(B, T, C)`` (batch, time, channels).
+
+Calibration points (names used by PTQ), for block l = 0..L-1:
+
+``"r"``  residual stream entering block l, (B, T, H); ``r[L]`` is the stream after the last block
+``"y"``  S4D output, (B, T, H)
+``"g"``  GELU(y), (B, T, H)
+``"v"``  mixing Linear output, (B, T, 2H)
+``"z"``  GLU output, (B, T, H)
+``"x"``  SSM state, complex128 (B', T, H, M), only for the sequences asked for (``state_of``)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import HwssmError
+from .config import S4DConfig
+from .s4d import discretize, kernel, layer_params, ssm_convolution, ssm_recurrent
+
+#: Names of the calibration points, in the order they occur in a block.
+POINTS = ("r", "y", "x", "g", "v", "z")
+
+
+class Mode(enum.Enum):
+    """How the S4D layers are evaluated: FFT convolution (fast) or step-by-step recurrence."""
+
+    CONV = "conv"
+    RECURRENT = "recurrent"
+
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+
+def _erf_scalar(v):
+    return math.erf(v)
+
+
+def _gelu_scalar(v):
+    return 0.5 * v * (1.0 + math.erf(v * _INV_SQRT2))
+
+
+def _sigmoid_scalar(v):
+    if v >= 0.0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+@functools.cache
+def _ufunc(scalar):
+    """``scalar`` as a float64 numba ufunc, compiled (or loaded from numba's cache) on first use."""
+    import numba
+
+    from ..config import JIT_FLAGS
+
+    flags = {k: JIT_FLAGS[k] for k in ("nopython", "cache", "fastmath")}
+    return numba.vectorize(["float64(float64)"], **flags)(scalar)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Elementwise error function (libm ``erf``), float64."""
+    return _ufunc(_erf_scalar)(np.asarray(x, dtype=np.float64))
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), float64."""
+    return _ufunc(_gelu_scalar)(np.asarray(x, dtype=np.float64))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function 1/(1 + exp(-x)), float64; exp(x)/(1 + exp(x)) for x < 0 (no overflow)."""
+    return _ufunc(_sigmoid_scalar)(np.asarray(x, dtype=np.float64))
+
+
+@dataclasses.dataclass
+class Trace:
+    """Intermediate activations of one forward pass (see the module docstring for the points).
+
+    ``r`` has L+1 entries, ``y, g, v, z`` have L, ``x`` has L entries when states were asked
+    for (else it is empty) and ``state_of`` names the batch rows they belong to.
+    ``s`` is the sum-pooled stream (B, H) and ``logits`` (B, n_classes).
+    """
+
+    r: list[np.ndarray]
+    y: list[np.ndarray]
+    g: list[np.ndarray]
+    v: list[np.ndarray]
+    z: list[np.ndarray]
+    x: list[np.ndarray]
+    state_of: tuple[int, ...]
+    s: np.ndarray | None = None
+    logits: np.ndarray | None = None
+
+    def point(self, name: str) -> list[np.ndarray]:
+        """The per-layer list of point ``name`` (one of :data:`POINTS`)."""
+        if name not in POINTS:
+            raise KeyError(f"unknown calibration point {name!r}; known: {POINTS}")
+        return getattr(self, name)
+
+
+def _check_pixels(pixels) -> np.ndarray:
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 2 or pixels.shape[1] < 1:
+        raise HwssmError(f"pixels must be uint8 of shape (B, T), not {pixels.dtype} {pixels.shape}")
+    return pixels
+
+
+def _layers(params: dict[str, np.ndarray], config: S4DConfig):
+    """Per block: (Ā, B̄, C̄, D, W (2H, H), b (2H,)), float64 / complex128."""
+    out = []
+    for l in range(config.L):
+        p = layer_params(params, l)
+        try:
+            Abar, Bbar, Cbar, D = discretize(p, config.discretization)
+            W, b = (np.asarray(p[k], dtype=np.float64) for k in ("W", "b"))
+        except KeyError as exc:
+            raise HwssmError(f"parameters lack layers.{l}.{exc.args[0]}") from None
+        out.append((Abar, Bbar, Cbar, D, W, b))
+    return out
+
+
+def forward(params: dict[str, np.ndarray], config: S4DConfig, pixels: np.ndarray,
+            mode: Mode = Mode.CONV, *, trace: bool = False,
+            state_of: Sequence[int] | None = None, _cache: dict | None = None):
+    """Logits of a batch of pixel sequences.
+
+    Parameters
+    ----------
+    params : dict of name -> float array
+        As :meth:`S4DConfig.param_shapes` (plus optional Ā/B̄ overrides), float32 or float64.
+    config : S4DConfig
+    pixels : uint8 (B, T)
+        Raw pixel values; the input is u0 = pixel/256.
+    mode : Mode
+        CONV (FFT, length 2T) or RECURRENT; they agree to about 1e-12 relative.
+    trace : bool
+        Also return a :class:`Trace` of every calibration point (8·B·T·6H bytes per block).
+    state_of : sequence of int, optional
+        Batch rows whose SSM states x to record in the trace (16·T·H·M bytes per row and block).
+        Implies ``trace``.
+
+    Returns
+    -------
+    logits : float64 (B, n_classes), and with ``trace`` also the Trace.
+    """
+    pixels = _check_pixels(pixels)
+    Bn, T = pixels.shape
+    rows = tuple(int(i) for i in (state_of or ()))
+    if any(not 0 <= i < Bn for i in rows):
+        raise HwssmError(f"state_of rows must lie in 0..{Bn - 1}, not {rows}")
+    trace = trace or state_of is not None
+    layers = _cache["layers"] if _cache else _layers(params, config)
+    tr = Trace([], [], [], [], [], [], rows) if trace else None
+
+    encW = np.asarray(params["encoder.W"], dtype=np.float64)[:, 0]   # (H,)
+    encb = np.asarray(params["encoder.b"], dtype=np.float64)         # (H,)
+    u0 = pixels.astype(np.float64) / 256.0                            # (B, T)
+    r = u0[:, :, None] * encW + encb                                  # (B, T, H)
+    for l, (Abar, Bbar, Cbar, D, W, b) in enumerate(layers):
+        if mode is Mode.CONV:
+            K = _cache["K"][l] if _cache and _cache["K"][l].shape[1] >= T else kernel(Abar, Bbar, Cbar, T)
+            y = ssm_convolution(r, K, D)                              # (B, T, H)
+        elif mode is Mode.RECURRENT:
+            y = ssm_recurrent(r, Abar, Bbar, Cbar, D)
+        else:
+            raise ValueError(f"unknown mode {mode!r}")
+        g = gelu(y)                                                   # (B, T, H)
+        v = g @ W.T + b                                               # (B, T, 2H)
+        z = v[..., :config.H] * sigmoid(v[..., config.H:])            # (B, T, H)
+        if tr is not None:
+            tr.r.append(r), tr.y.append(y), tr.g.append(g), tr.v.append(v), tr.z.append(z)
+            if rows:
+                tr.x.append(ssm_recurrent(r[list(rows)], Abar, Bbar, Cbar, D, return_state=True)[1])
+        r = r + z
+    s = r.sum(axis=1)                                                 # (B, H) sum-pool over time
+    logits = s @ np.asarray(params["decoder.W"], dtype=np.float64).T + np.asarray(
+        params["decoder.b"], dtype=np.float64)                        # (B, n_classes)
+    if tr is None:
+        return logits
+    tr.r.append(r)
+    tr.s, tr.logits = s, logits
+    return logits, tr
+
+
+class S4DClassifier:
+    """A float S4D classifier with its discretization and convolution kernels computed once.
+
+    Parameters
+    ----------
+    config : S4DConfig
+    params : dict of name -> float array (see :func:`forward`)
+    T : int
+        Longest sequence length the cached kernels cover (784 for sMNIST); longer inputs
+        get their kernels computed per call.
+    """
+
+    def __init__(self, config: S4DConfig, params: dict[str, np.ndarray], T: int = 784):
+        self.config = config
+        self.params = params
+        layers = _layers(params, config)
+        self._cache = {"layers": layers, "K": [kernel(a, b_, c, T) for a, b_, c, *_ in layers]}
+
+    def forward(self, pixels: np.ndarray, mode: Mode = Mode.CONV, **kw):
+        """See :func:`forward`."""
+        return forward(self.params, self.config, pixels, mode, _cache=self._cache, **kw)
+
+    def predict(self, pixels: np.ndarray, batch_size: int = 64, mode: Mode = Mode.CONV) -> np.ndarray:
+        """Predicted class per sequence, int64 (B,), computed ``batch_size`` sequences at a time."""
+        pixels = _check_pixels(pixels)
+        out = [self.forward(pixels[i:i + batch_size], mode).argmax(axis=1)
+               for i in range(0, len(pixels), batch_size)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)

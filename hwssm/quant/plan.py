@@ -1,0 +1,304 @@
+"""Precision plans: the bit-width, granularity and scheme of every component of the network.
+
+A plan names widths only. The fractional bits of each tensor are chosen by
+calibration (PTQ) or learned ranges (QAT) and live in the resulting QModel.
+
+Components (see ``hwssm/golden/ARITHMETIC.md`` §4):
+
+=========  ==========================================================
+A_re, A_im  real and imaginary parts of Ā
+x_re, x_im  real and imaginary parts of the state x
+B, C, D     B̄ (both parts), C̄ (both parts), the skip D
+act         every activation of the residual/GELU/mixing/GLU path
+weight      encoder, mixing and decoder weights
+bias        encoder, mixing and decoder biases
+=========  ==========================================================
+
+Short names read like ``A8x12-B4C4D4-W8-a6``: Ā bits, state bits, B̄/C̄/D bits,
+weight bits, activation bits; ``A8.6`` means re 8 / im 6; a ``h`` suffix on the
+whole name (``...-h``) marks per-head granularity for Ā, B̄, C̄, D and x, and
+``-asym`` marks asymmetric parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import operator
+import re
+from pathlib import Path
+
+from ..errors import HwssmError
+from ..fixed import MAX_WIDTH, Overflow, Rounding
+
+__all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "resolve_plan"]
+
+PLAN_FORMAT = "hwssm-precision-plan"
+PLAN_VERSION = 1
+
+
+class Granularity(enum.Enum):
+    """One scale (frac) and zero point per tensor, or one per head (row)."""
+
+    PER_TENSOR = "per_tensor"
+    PER_HEAD = "per_head"
+
+
+class Scheme(enum.Enum):
+    """Symmetric (signed codes, zero point 0) or asymmetric (unsigned codes, zero point)."""
+
+    SYMMETRIC = "symmetric"
+    ASYMMETRIC = "asymmetric"
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """Precision of one component: ``bits`` wide, with a granularity and a scheme."""
+
+    bits: int
+    granularity: Granularity = Granularity.PER_TENSOR
+    scheme: Scheme = Scheme.SYMMETRIC
+
+    def __post_init__(self) -> None:
+        if isinstance(self.bits, bool) or not isinstance(self.bits, int):
+            raise ValueError(f"bits must be an integer, not {type(self.bits).__name__}")
+        object.__setattr__(self, "bits", operator.index(self.bits))
+        if not 2 <= self.bits <= MAX_WIDTH:
+            raise ValueError(f"bits must be in [2, {MAX_WIDTH}], not {self.bits}")
+        if not isinstance(self.granularity, Granularity):
+            raise ValueError(f"granularity must be a Granularity, not {self.granularity!r}")
+        if not isinstance(self.scheme, Scheme):
+            raise ValueError(f"scheme must be a Scheme, not {self.scheme!r}")
+
+    def to_json(self) -> dict:
+        return {"bits": self.bits, "granularity": self.granularity.value, "scheme": self.scheme.value}
+
+    @classmethod
+    def from_json(cls, d) -> "Spec":
+        if isinstance(d, int) and not isinstance(d, bool):
+            return cls(d)
+        if not isinstance(d, dict):
+            raise ValueError(f"a component must be an integer or an object, not {d!r}")
+        unknown = set(d) - {"bits", "granularity", "scheme"}
+        if unknown:
+            raise ValueError(f"unknown component fields {sorted(unknown)}")
+        return cls(
+            d["bits"] if "bits" in d else _missing("bits"),
+            Granularity(d.get("granularity", "per_tensor")),
+            Scheme(d.get("scheme", "symmetric")),
+        )
+
+
+def _missing(name):
+    raise ValueError(f"component needs {name!r}")
+
+
+#: Components computed online: their scheme must be symmetric (they pass through
+#: the recurrence and the residual adds, where a zero point would not cancel).
+ONLINE = ("x_re", "x_im", "act")
+#: Components whose granularity may be per head.
+HEADED = ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "weight", "bias")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecisionPlan:
+    """Per-component precision of the integer network. Immutable; serializable to JSON."""
+
+    A_re: Spec
+    A_im: Spec
+    x_re: Spec
+    x_im: Spec
+    B: Spec
+    C: Spec
+    D: Spec
+    act: Spec
+    weight: Spec
+    bias: Spec
+    rounding: Rounding = Rounding.HALF_UP
+    overflow: Overflow = Overflow.SATURATE
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        for f in self.components():
+            if not isinstance(getattr(self, f), Spec):
+                raise ValueError(f"plan component {f} must be a Spec, not {getattr(self, f)!r}")
+        for f in ONLINE:
+            if getattr(self, f).scheme is not Scheme.SYMMETRIC:
+                raise ValueError(f"plan component {f} must be symmetric: it is computed online, where a zero point would not cancel")
+        if self.act.granularity is not Granularity.PER_TENSOR:
+            raise ValueError("plan component act must be per tensor: activations are shared by all heads")
+        if self.act.bits > 16:
+            raise ValueError(f"plan component act has {self.act.bits} bits; at most 16 (the GELU/sigmoid tables have 2^bits entries)")
+        if not isinstance(self.rounding, Rounding) or not isinstance(self.overflow, Overflow):
+            raise ValueError("plan rounding/overflow must be Rounding/Overflow values")
+
+    @staticmethod
+    def components() -> tuple[str, ...]:
+        return ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")
+
+    @classmethod
+    def uniform(cls, bits: int, *, bias: int | None = None, granularity=Granularity.PER_TENSOR,
+                scheme=Scheme.SYMMETRIC, label: str = "") -> "PrecisionPlan":
+        """Every component at ``bits`` (biases at ``max(16, bits)`` unless given)."""
+        p = Spec(bits, granularity, scheme)
+        s = Spec(bits, granularity)
+        return cls(A_re=p, A_im=p, x_re=s, x_im=s, B=p, C=p, D=p, act=Spec(bits),
+                   weight=p, bias=Spec(bias if bias is not None else max(16, bits), granularity),
+                   label=label)
+
+    def with_(self, **changes) -> "PrecisionPlan":
+        """A copy with components replaced; integers become per-tensor symmetric Specs
+        keeping this plan's granularity and scheme for that component."""
+        fixed = {}
+        for k, v in changes.items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                old = getattr(self, k)
+                v = Spec(v, old.granularity, old.scheme)
+            fixed[k] = v
+        fixed.setdefault("label", "")
+        return dataclasses.replace(self, **fixed)
+
+    # -- names ---------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """Short name, e.g. ``A8x12-B4C4D4-W8-a6`` (the label, if one was given)."""
+        return self.label or self.code
+
+    @property
+    def code(self) -> str:
+        """The short code derived from the widths (parseable by :func:`parse_code`)."""
+        def pair(a: Spec, b: Spec) -> str:
+            return str(a.bits) if a.bits == b.bits else f"{a.bits}.{b.bits}"
+
+        parts = [f"A{pair(self.A_re, self.A_im)}x{pair(self.x_re, self.x_im)}"]
+        parts.append(f"B{self.B.bits}C{self.C.bits}D{self.D.bits}")
+        parts.append(f"W{self.weight.bits}")
+        parts.append(f"a{self.act.bits}")
+        if self.bias.bits != max(16, self.weight.bits):
+            parts.append(f"b{self.bias.bits}")
+        if self.A_re.granularity is Granularity.PER_HEAD:
+            parts.append("h")
+        if self.A_re.scheme is Scheme.ASYMMETRIC:
+            parts.append("asym")
+        if self.rounding is Rounding.FLOOR:
+            parts.append("floor")
+        if self.overflow is Overflow.WRAP:
+            parts.append("wrap")
+        return "-".join(parts)
+
+    # -- serialization -----------------------------------------------------
+    def to_json(self) -> dict:
+        d = {"format": PLAN_FORMAT, "version": PLAN_VERSION, "name": self.name}
+        for f in self.components():
+            d[f] = getattr(self, f).to_json()
+        d["rounding"] = self.rounding.value
+        d["overflow"] = self.overflow.value
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "PrecisionPlan":
+        if not isinstance(d, dict):
+            raise ValueError("a plan must be a JSON object")
+        if d.get("format", PLAN_FORMAT) != PLAN_FORMAT:
+            raise ValueError(f"not a precision plan (format {d.get('format')!r})")
+        if d.get("version", PLAN_VERSION) != PLAN_VERSION:
+            raise ValueError(f"plan version {d.get('version')!r} is not supported (expected {PLAN_VERSION})")
+        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow"}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown plan fields {sorted(unknown)}")
+        kwargs = {}
+        for f in cls.components():
+            if f not in d:
+                raise ValueError(f"plan is missing component {f!r}")
+            try:
+                kwargs[f] = Spec.from_json(d[f])
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"plan component {f}: {exc}") from None
+        kwargs["rounding"] = Rounding(d.get("rounding", "half_up"))
+        kwargs["overflow"] = Overflow(d.get("overflow", "saturate"))
+        plan = cls(**kwargs)
+        name = d.get("name", "")
+        if name and name != plan.code:
+            plan = dataclasses.replace(plan, label=name)
+        return plan
+
+
+_CODE = re.compile(
+    r"^A(?P<ar>\d+)(?:\.(?P<ai>\d+))?x(?P<xr>\d+)(?:\.(?P<xi>\d+))?"
+    r"(?:-B(?P<b>\d+)C(?P<c>\d+)D(?P<d>\d+))?"
+    r"-W(?P<w>\d+)-a(?P<a>\d+)"
+    r"(?P<flags>(?:-(?:b\d+|h|asym|floor|wrap))*)$"
+)
+
+
+def parse_code(code: str) -> PrecisionPlan:
+    """Parse a short code such as ``A8x12-B4C4D4-W8-a6`` or ``A8x16-W8-a8`` into a plan.
+
+    Without the ``-B..C..D..`` part, B̄, C̄ and D take the weight width.
+    """
+    m = _CODE.match(code)
+    if not m:
+        raise ValueError(f"cannot parse plan code {code!r} (expected e.g. A8x12-B4C4D4-W8-a6)")
+    flags = [f for f in m["flags"].split("-") if f]
+    gran = Granularity.PER_HEAD if "h" in flags else Granularity.PER_TENSOR
+    scheme = Scheme.ASYMMETRIC if "asym" in flags else Scheme.SYMMETRIC
+    w = int(m["w"])
+    bias = next((int(f[1:]) for f in flags if f.startswith("b")), max(16, w))
+
+    def p(bits):
+        return Spec(int(bits), gran, scheme)
+
+    def s(bits):
+        return Spec(int(bits), gran)
+
+    return PrecisionPlan(
+        A_re=p(m["ar"]), A_im=p(m["ai"] or m["ar"]),
+        x_re=s(m["xr"]), x_im=s(m["xi"] or m["xr"]),
+        B=p(m["b"] or w), C=p(m["c"] or w), D=p(m["d"] or w),
+        act=Spec(int(m["a"])), weight=p(w), bias=Spec(bias, gran),
+        rounding=Rounding.FLOOR if "floor" in flags else Rounding.HALF_UP,
+        overflow=Overflow.WRAP if "wrap" in flags else Overflow.SATURATE,
+    )
+
+
+def _hetero() -> PrecisionPlan:
+    # The seed paper's heterogeneous plan: B̄, C̄, D at 4 bits, activations at 6, Ā and x at 8.
+    return dataclasses.replace(parse_code("A8x8-B4C4D4-W8-a6"), label="hetero")
+
+
+#: Named plans: uniform 16/8/6/4 bits and the seed paper's heterogeneous plan.
+NAMED_PLANS: dict[str, PrecisionPlan] = {
+    "uniform16": PrecisionPlan.uniform(16, label="uniform16"),
+    "uniform8": PrecisionPlan.uniform(8, label="uniform8"),
+    "uniform6": PrecisionPlan.uniform(6, label="uniform6"),
+    "uniform4": PrecisionPlan.uniform(4, label="uniform4"),
+    "hetero": _hetero(),
+}
+
+
+def resolve_plan(text: str | PrecisionPlan) -> PrecisionPlan:
+    """A plan from a name in NAMED_PLANS, a short code, or a path to a plan JSON file.
+
+    Raises HwssmError (one line) when none of these fits.
+    """
+    if isinstance(text, PrecisionPlan):
+        return text
+    if text in NAMED_PLANS:
+        return NAMED_PLANS[text]
+    path = Path(text)
+    if path.suffix == ".json" or path.exists():
+        try:
+            return PrecisionPlan.from_json(json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise HwssmError(f"plan file {path} does not exist") from None
+        except json.JSONDecodeError as exc:
+            raise HwssmError(f"plan file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except ValueError as exc:
+            raise HwssmError(f"plan file {path}: {exc}") from None
+    try:
+        return parse_code(text)
+    except ValueError as exc:
+        names = ", ".join(NAMED_PLANS)
+        raise HwssmError(f"{exc}; or use a named plan ({names}) or a plan JSON file") from None

@@ -1,0 +1,323 @@
+"""QModel: the integer S4D network, the contract that golden engine, RTL and QAT share.
+
+Every number here is an integer code or a format; ``hwssm/golden/ARITHMETIC.md``
+defines what the network computes with them. A QModel is produced by PTQ
+(:mod:`hwssm.quant.ptq`) or QAT export and consumed by everything downstream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+import numpy as np
+
+from ..fixed import QFormat, Overflow, Rounding
+from .plan import PrecisionPlan
+
+__all__ = ["QParam", "QLayer", "QModel", "U0_FORMAT"]
+
+#: Input pixel format: unsigned 8-bit code p standing for p / 256.
+U0_FORMAT = QFormat(8, 8, signed=False)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class QParam:
+    """A stored parameter tensor.
+
+    Attributes
+    ----------
+    codes : int64 ndarray
+        Stored codes, ``bits`` wide: signed when ``signed`` (symmetric), else unsigned.
+    bits : int
+        Stored width.
+    signed : bool
+        True for symmetric tensors (zero points all 0).
+    frac : int64 ndarray, shape (rows,)
+        Fractional bits per row (the first axis); all equal when per tensor.
+    zero : int64 ndarray, shape (rows,)
+        Zero point per row; the arithmetic uses ``codes - zero[row]``.
+    """
+
+    codes: np.ndarray
+    bits: int
+    signed: bool
+    frac: np.ndarray
+    zero: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return self.codes.shape[0]
+
+    @property
+    def storage(self) -> QFormat:
+        """Format of the stored codes (frac of row 0; rows may differ)."""
+        return QFormat(self.bits, int(self.frac[0]), self.signed)
+
+    def effective(self) -> np.ndarray:
+        """``codes - zero`` per row, int64, same shape as codes."""
+        z = self.zero.reshape((-1,) + (1,) * (self.codes.ndim - 1))
+        return self.codes - z
+
+    def effective_format(self, row: int) -> QFormat:
+        """A signed format that holds every effective value of ``row`` (for accumulator sizing)."""
+        bits = self.bits if self.signed else self.bits + 1
+        return QFormat(bits, int(self.frac[row]), True)
+
+    def dequantize(self) -> np.ndarray:
+        """Real values (float64) of the effective codes."""
+        f = self.frac.reshape((-1,) + (1,) * (self.codes.ndim - 1)).astype(np.float64)
+        return self.effective().astype(np.float64) * np.exp2(-f)
+
+    @property
+    def n_bits(self) -> int:
+        """Storage in bits: codes at ``bits`` each, plus one zero point per row when asymmetric."""
+        return int(self.codes.size * self.bits + (0 if self.signed else self.rows * self.bits))
+
+    def validate(self, name: str) -> None:
+        if self.codes.dtype != np.int64 or self.frac.dtype != np.int64 or self.zero.dtype != np.int64:
+            raise ValueError(f"{name}: codes, frac and zero must be int64")
+        if self.frac.shape != (self.rows,) or self.zero.shape != (self.rows,):
+            raise ValueError(f"{name}: frac and zero must have shape ({self.rows},)")
+        fmt = QFormat(self.bits, 0, self.signed)
+        if not fmt.contains(self.codes):
+            raise ValueError(f"{name}: codes outside {fmt.name}")
+        if self.signed and np.any(self.zero != 0):
+            raise ValueError(f"{name}: a signed (symmetric) tensor must have zero points 0")
+        if not fmt.contains(self.zero):
+            raise ValueError(f"{name}: zero points outside {fmt.name}")
+        for f in self.frac:
+            QFormat(self.bits, int(f), self.signed)  # raises on nonsense
+
+    # serialization helpers
+    def meta(self) -> dict:
+        return {"bits": self.bits, "signed": self.signed, "frac": self.frac.tolist(), "zero": self.zero.tolist()}
+
+    @classmethod
+    def from_parts(cls, codes, meta: dict) -> "QParam":
+        return cls(
+            np.asarray(codes, dtype=np.int64),
+            int(meta["bits"]),
+            bool(meta["signed"]),
+            np.asarray(meta["frac"], dtype=np.int64),
+            np.asarray(meta["zero"], dtype=np.int64),
+        )
+
+
+def fmt_json(f: QFormat) -> dict:
+    return {"width": f.width, "frac": f.frac, "signed": f.signed, "rounding": f.rounding.value, "overflow": f.overflow.value}
+
+
+def fmt_from_json(d: dict) -> QFormat:
+    return QFormat(int(d["width"]), int(d["frac"]), bool(d["signed"]), Rounding(d["rounding"]), Overflow(d["overflow"]))
+
+
+#: Names of the QParams of a layer, in storage order.
+LAYER_PARAMS = ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im", "D", "W", "b")
+#: Names of the activation formats of a layer.
+LAYER_ACTS = ("y", "g", "v", "z", "r_out", "sig")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class QLayer:
+    """One S4D block in integers (ARITHMETIC.md §2.2).
+
+    Ā, B̄, C̄ parts are (H, M); D is (H,); the mixing W is (2H, H) and b (2H,).
+    ``x_re``/``x_im`` hold the state format of each head (H entries).
+    ``gelu_lut`` has 2**y.width entries of format g; ``sigmoid_lut`` 2**v.width entries of format sig.
+    """
+
+    A_re: QParam
+    A_im: QParam
+    B_re: QParam
+    B_im: QParam
+    C_re: QParam
+    C_im: QParam
+    D: QParam
+    W: QParam
+    b: QParam
+    x_re: tuple[QFormat, ...]
+    x_im: tuple[QFormat, ...]
+    y: QFormat
+    g: QFormat
+    v: QFormat
+    z: QFormat
+    r_out: QFormat
+    sig: QFormat
+    gelu_lut: np.ndarray
+    sigmoid_lut: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class QModel:
+    """The integer S4D classifier.
+
+    Attributes
+    ----------
+    H, M, L, n_classes : int
+        Channels, complex modes per channel (N/2), blocks, classes.
+    plan : PrecisionPlan
+        The plan it was quantized with.
+    enc_W, enc_b : QParam
+        Encoder (H, 1), (H,).
+    r0 : QFormat
+        Format of the residual stream entering block 0.
+    layers : tuple[QLayer, ...]
+    dec_W, dec_b : QParam
+        Decoder (n_classes, H), (n_classes,).
+    meta : dict
+        Provenance (source checkpoint hash, calibration, Ā parameterization, ...).
+    """
+
+    H: int
+    M: int
+    L: int
+    n_classes: int
+    plan: PrecisionPlan
+    enc_W: QParam
+    enc_b: QParam
+    r0: QFormat
+    layers: tuple[QLayer, ...]
+    dec_W: QParam
+    dec_b: QParam
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def N(self) -> int:
+        return 2 * self.M
+
+    @property
+    def u0(self) -> QFormat:
+        return U0_FORMAT
+
+    def r_in(self, l: int) -> QFormat:
+        """Format of the residual stream entering block l (the S4D input u)."""
+        return self.r0 if l == 0 else self.layers[l - 1].r_out
+
+    @property
+    def r_final(self) -> QFormat:
+        return self.r_in(self.L)
+
+    # -- sizes -------------------------------------------------------------
+    def params(self):
+        """(name, QParam) for every stored parameter tensor."""
+        yield "enc_W", self.enc_W
+        yield "enc_b", self.enc_b
+        for l, layer in enumerate(self.layers):
+            for name in LAYER_PARAMS:
+                yield f"layers.{l}.{name}", getattr(layer, name)
+        yield "dec_W", self.dec_W
+        yield "dec_b", self.dec_b
+
+    @property
+    def state_bits(self) -> int:
+        """Bits of the recurrent state of one sequence."""
+        return sum(self.M * (x.width + y.width) for layer in self.layers for x, y in zip(layer.x_re, layer.x_im))
+
+    @property
+    def footprint_bits(self) -> int:
+        """Exact memory footprint: parameters (+ zero points) and one sequence's state, in bits."""
+        return sum(p.n_bits for _, p in self.params()) + self.state_bits
+
+    @property
+    def float32_bits(self) -> int:
+        """The same parameters and state stored as float32 (complex as two floats)."""
+        n = sum(p.codes.size for _, p in self.params()) + sum(2 * self.H * self.M for _ in self.layers)
+        return 32 * n
+
+    @property
+    def lut_bits(self) -> int:
+        """Bits of the GELU and sigmoid tables (not part of footprint_bits)."""
+        return sum(l.gelu_lut.size * l.g.width + l.sigmoid_lut.size * l.sig.width for l in self.layers)
+
+    @property
+    def compression(self) -> float:
+        return self.float32_bits / self.footprint_bits
+
+    @property
+    def macs_per_step(self) -> int:
+        """Useful multiplies per time step: 8 per complex mode update, plus every linear-layer multiply."""
+        H, M = self.H, self.M
+        per_layer = 8 * H * M + 2 * H * H + H  # SSM, mixing, GLU product
+        return H + self.L * per_layer  # encoder; the decoder runs once per sequence
+
+    # -- validation & identity ---------------------------------------------
+    def validate(self) -> None:
+        """Check shapes, code ranges and table sizes; raises ValueError naming the problem."""
+        H, M = self.H, self.M
+        expect = {"enc_W": (H, 1), "enc_b": (H,), "dec_W": (self.n_classes, H), "dec_b": (self.n_classes,)}
+        for l in range(self.L):
+            for n in ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im"):
+                expect[f"layers.{l}.{n}"] = (H, M)
+            expect[f"layers.{l}.D"] = (H,)
+            expect[f"layers.{l}.W"] = (2 * H, H)
+            expect[f"layers.{l}.b"] = (2 * H,)
+        if len(self.layers) != self.L:
+            raise ValueError(f"QModel has {len(self.layers)} layers, expected L={self.L}")
+        for name, p in self.params():
+            if p.codes.shape != expect[name]:
+                raise ValueError(f"{name}: shape {p.codes.shape}, expected {expect[name]}")
+            p.validate(name)
+        for l, layer in enumerate(self.layers):
+            if len(layer.x_re) != H or len(layer.x_im) != H:
+                raise ValueError(f"layers.{l}: state formats must have one entry per head ({H})")
+            if layer.gelu_lut.shape != (1 << layer.y.width,) or not layer.g.contains(layer.gelu_lut):
+                raise ValueError(f"layers.{l}: GELU table must have 2^{layer.y.width} codes of {layer.g.name}")
+            if layer.sigmoid_lut.shape != (1 << layer.v.width,) or not layer.sig.contains(layer.sigmoid_lut):
+                raise ValueError(f"layers.{l}: sigmoid table must have 2^{layer.v.width} codes of {layer.sig.name}")
+            if layer.sig.signed:
+                raise ValueError(f"layers.{l}: sigmoid format must be unsigned")
+
+    def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(JSON-able header, arrays) — the serialized form (see hwssm.quant.qmodel_io)."""
+        arrays: dict[str, np.ndarray] = {}
+        params: dict[str, dict] = {}
+        for name, p in self.params():
+            arrays[name] = p.codes
+            params[name] = p.meta()
+        layers = []
+        for l, layer in enumerate(self.layers):
+            arrays[f"layers.{l}.gelu_lut"] = layer.gelu_lut
+            arrays[f"layers.{l}.sigmoid_lut"] = layer.sigmoid_lut
+            d = {n: fmt_json(getattr(layer, n)) for n in LAYER_ACTS}
+            d["x_re"] = [fmt_json(f) for f in layer.x_re]
+            d["x_im"] = [fmt_json(f) for f in layer.x_im]
+            layers.append(d)
+        header = {
+            "H": self.H, "M": self.M, "L": self.L, "n_classes": self.n_classes,
+            "plan": self.plan.to_json(), "r0": fmt_json(self.r0),
+            "params": params, "layers": layers, "meta": self.meta,
+        }
+        return header, arrays
+
+    @classmethod
+    def from_parts(cls, header: dict, arrays: dict[str, np.ndarray]) -> "QModel":
+        p = {name: QParam.from_parts(arrays[name], meta) for name, meta in header["params"].items()}
+        layers = []
+        for l, d in enumerate(header["layers"]):
+            kw = {n: p[f"layers.{l}.{n}"] for n in LAYER_PARAMS}
+            kw.update({n: fmt_from_json(d[n]) for n in LAYER_ACTS})
+            kw["x_re"] = tuple(fmt_from_json(f) for f in d["x_re"])
+            kw["x_im"] = tuple(fmt_from_json(f) for f in d["x_im"])
+            kw["gelu_lut"] = np.asarray(arrays[f"layers.{l}.gelu_lut"], dtype=np.int64)
+            kw["sigmoid_lut"] = np.asarray(arrays[f"layers.{l}.sigmoid_lut"], dtype=np.int64)
+            layers.append(QLayer(**kw))
+        return cls(
+            H=int(header["H"]), M=int(header["M"]), L=int(header["L"]), n_classes=int(header["n_classes"]),
+            plan=PrecisionPlan.from_json(header["plan"]), enc_W=p["enc_W"], enc_b=p["enc_b"],
+            r0=fmt_from_json(header["r0"]), layers=tuple(layers), dec_W=p["dec_W"], dec_b=p["dec_b"],
+            meta=dict(header.get("meta", {})),
+        )
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical serialization (header without meta + arrays): the model hash."""
+        header, arrays = self.to_parts()
+        header = {k: v for k, v in header.items() if k != "meta"}
+        h = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+        for name in sorted(arrays):
+            a = np.ascontiguousarray(arrays[name], dtype=np.int64)
+            h.update(name.encode())
+            h.update(str(a.shape).encode())
+            h.update(a.tobytes())
+        return h.hexdigest()

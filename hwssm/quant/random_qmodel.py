@@ -1,0 +1,95 @@
+"""Seeded random QModels, for tests of the golden engine, the RTL and the simulator.
+
+They are valid integer networks with random codes and fracs. With
+``extreme=True`` parameters sit at the ends of their ranges and the state and
+activations saturate often, to exercise every rounding and overflow path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import QFormat
+from .luts import gelu_table, sigmoid_format, sigmoid_table
+from .plan import Granularity, PrecisionPlan, Scheme, Spec
+from .qmodel import QLayer, QModel, QParam
+
+
+def _param(rng, shape, spec: Spec, frac_lo: int, frac_hi: int, extreme: bool) -> QParam:
+    rows = shape[0]
+    per_head = spec.granularity is Granularity.PER_HEAD
+    if per_head:
+        frac = rng.integers(frac_lo, frac_hi + 1, size=rows)
+    else:
+        frac = np.full(rows, rng.integers(frac_lo, frac_hi + 1))
+    signed = spec.scheme is Scheme.SYMMETRIC
+    fmt = QFormat(spec.bits, 0, signed)
+    if extreme:
+        codes = rng.choice([fmt.min_code, fmt.max_code, fmt.min_code + 1, fmt.max_code - 1, 0 if signed else 1], size=shape)
+        codes = np.clip(codes, fmt.min_code, fmt.max_code)
+    else:
+        codes = rng.integers(fmt.min_code, fmt.max_code + 1, size=shape)
+    if signed:
+        zero = np.zeros(rows, dtype=np.int64)
+    else:
+        if per_head:
+            zero = rng.integers(0, fmt.max_code + 1, size=rows)
+        else:
+            zero = np.full(rows, rng.integers(0, fmt.max_code + 1))
+    return QParam(codes.astype(np.int64), spec.bits, signed, frac.astype(np.int64), zero.astype(np.int64))
+
+
+def _act(rng, bits: int, plan: PrecisionPlan, lo: int, hi: int) -> QFormat:
+    return QFormat(bits, int(rng.integers(lo, hi + 1)), True, plan.rounding, plan.overflow)
+
+
+def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, seed: int = 0, *,
+                  n_classes: int = 10, extreme: bool = False) -> QModel:
+    """A random valid QModel of shape (H, M, L) under ``plan`` (default uniform 8 bits)."""
+    plan = plan or PrecisionPlan.uniform(8)
+    rng = np.random.default_rng(seed)
+    a = plan.act.bits
+    amid = a - 3  # activations of magnitude up to ~4
+    r0 = _act(rng, a, plan, amid - 1, amid + 1)
+    enc_W = _param(rng, (H, 1), plan.weight, plan.weight.bits - 2, plan.weight.bits + 1, extreme)
+    enc_b = _param(rng, (H,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
+    layers = []
+    r_in = r0
+    for _ in range(L):
+        # Ā: frac = bits - 1, so |Ā| < 1 (stable), but extreme models may use bits - 2 (|Ā| up to 2).
+        def a_param(spec):
+            lo = spec.bits - (2 if extreme else 1)
+            return _param(rng, (H, M), spec, lo, spec.bits - 1, extreme)
+
+        A_re, A_im = a_param(plan.A_re), a_param(plan.A_im)
+        B_re = _param(rng, (H, M), plan.B, plan.B.bits, plan.B.bits + 3, extreme)
+        B_im = _param(rng, (H, M), plan.B, plan.B.bits, plan.B.bits + 3, extreme)
+        C_re = _param(rng, (H, M), plan.C, plan.C.bits, plan.C.bits + 3, extreme)
+        C_im = _param(rng, (H, M), plan.C, plan.C.bits, plan.C.bits + 3, extreme)
+        D = _param(rng, (H,), plan.D, plan.D.bits - 2, plan.D.bits, extreme)
+        W = _param(rng, (2 * H, H), plan.weight, plan.weight.bits, plan.weight.bits + 2, extreme)
+        b = _param(rng, (2 * H,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
+
+        def x_fmts(spec):
+            if spec.granularity is Granularity.PER_HEAD:
+                fr = rng.integers(spec.bits - 4, spec.bits - 1, size=H)
+            else:
+                fr = np.full(H, rng.integers(spec.bits - 4, spec.bits - 1))
+            return tuple(QFormat(spec.bits, int(f), True, plan.rounding, plan.overflow) for f in fr)
+
+        x_re, x_im = x_fmts(plan.x_re), x_fmts(plan.x_im)
+        y = _act(rng, a, plan, amid - 1, amid + 1)
+        g = _act(rng, a, plan, amid, amid + 1)
+        v = _act(rng, a, plan, amid - 1, amid + 1)
+        z = _act(rng, a, plan, amid - 1, amid + 1)
+        r_out = _act(rng, a, plan, amid - 1, amid)
+        sig = sigmoid_format(a, v)
+        layers.append(QLayer(A_re, A_im, B_re, B_im, C_re, C_im, D, W, b, x_re, x_im, y, g, v, z, r_out, sig,
+                             gelu_table(y, g), sigmoid_table(v, sig)))
+        r_in = r_out
+    dec_W = _param(rng, (n_classes, H), plan.weight, plan.weight.bits - 1, plan.weight.bits + 2, extreme)
+    dec_b = _param(rng, (n_classes,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
+    qm = QModel(H, M, L, n_classes, plan, enc_W, enc_b, r0, tuple(layers), dec_W, dec_b,
+                meta={"source": "random", "seed": seed, "extreme": extreme})
+    qm.validate()
+    return qm

@@ -1,0 +1,139 @@
+"""nextpnr place-and-route and the parsers of its ``--report`` JSON and log.
+
+iCE40 UP5K (SG48) is placed as a whole chip: the netlist's top must be the narrow
+wrapper of :mod:`hwssm.synth.wrapper`, and nextpnr places the pins itself
+(``--pcf-allow-unconstrained``, so no PCF is written; it only uses bonded SG48 pins).
+ECP5 25K is placed ``--out-of-context`` (no IO buffers, no pins).
+
+Every run uses ``--timing-allow-fail``: missing the target frequency is reported
+(``fmax_mhz`` below ``target_mhz``), not an error. A design that needs more of any
+resource than the device has raises :class:`DesignDoesNotFit`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ..config import find_nextpnr
+from ..errors import HwssmError
+from ._run import Progress, fail, run_tool
+from .device import Device
+from .results import CriticalPath, PnrResult, Utilization
+
+REPORT = "report.json"
+
+_UTIL_LINE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+\d+%")
+
+
+class DesignDoesNotFit(HwssmError):
+    """The design needs more of some resource than the device has.
+
+    Attributes
+    ----------
+    device : str
+        The device value (``"up5k"``).
+    utilization : dict[str, Utilization]
+        Everything nextpnr counted before it gave up.
+    """
+
+    def __init__(self, device: str, utilization: dict[str, Utilization]):
+        self.device = device
+        self.utilization = utilization
+        over = ", ".join(f"{k} {u.used}/{u.available} (+{u.overflow})" for k, u in utilization.items() if u.overflow)
+        super().__init__(f"design does not fit {device}: {over}")
+
+
+def run_nextpnr(
+    workdir: Path,
+    netlist: str,
+    device: Device,
+    *,
+    freq_mhz: float,
+    seed: int = 1,
+    progress: Progress | None = None,
+) -> tuple[PnrResult, float]:
+    """Place and route ``workdir/netlist`` on ``device``; returns the parsed result and wall time (s).
+
+    Writes ``nextpnr.log`` and ``report.json`` in ``workdir``. Raises
+    :class:`DesignDoesNotFit` when a resource overflows, HwssmError (first ERROR line
+    and log path) on any other failure.
+    """
+    tool = find_nextpnr(device.family)
+    args = [
+        *device.nextpnr_args(),
+        "--json", netlist,
+        "--report", REPORT,
+        "--freq", f"{freq_mhz:g}",
+        "--timing-allow-fail",
+        "--seed", str(seed),
+        "-q", "-l", "nextpnr.log",
+    ]  # fmt: skip
+    label = f"nextpnr-{device.family} {device.value}"
+    report_path = workdir / REPORT
+    report_path.unlink(missing_ok=True)
+    run = run_tool(tool, args, cwd=workdir, log_name="nextpnr", label=label, progress=progress)
+    if run.returncode != 0 or not report_path.is_file():
+        util = parse_log_utilization(run.log_text())
+        if any(u.overflow for u in util.values()):
+            raise DesignDoesNotFit(device.value, util)
+        raise fail(label, run)
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise HwssmError(f"cannot read nextpnr report {report_path}: {exc}") from None
+    return parse_report(report, device.value), run.seconds
+
+
+def parse_log_utilization(log: str) -> dict[str, Utilization]:
+    """The last ``Device utilisation:`` table of a nextpnr log (empty when there is none)."""
+    util: dict[str, Utilization] = {}
+    inside = False
+    for line in log.splitlines():
+        if "Device utilisation:" in line:
+            util, inside = {}, True
+            continue
+        if inside:
+            m = _UTIL_LINE.match(line)
+            if m:
+                util[m.group(1)] = Utilization(int(m.group(2)), int(m.group(3)))
+            else:
+                inside = False
+    return util
+
+
+def parse_report(report: dict, device: str) -> PnrResult:
+    """A :class:`PnrResult` from nextpnr's ``--report`` JSON (``utilization``, ``fmax``, ``critical_paths``)."""
+    try:
+        util = {str(k): Utilization(int(v["used"]), int(v["available"])) for k, v in report["utilization"].items()}
+        fmax_section = report.get("fmax", {})
+        fmax = {str(k): float(v["achieved"]) for k, v in fmax_section.items()}
+        target = {str(k): float(v["constraint"]) for k, v in fmax_section.items() if "constraint" in v}
+        paths = [_critical_path(p) for p in report.get("critical_paths", [])]
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise HwssmError(f"unexpected nextpnr report JSON ({type(exc).__name__}: {exc})") from None
+    fits = not any(u.overflow for u in util.values())
+    return PnrResult(device=device, utilization=util, fmax_mhz=fmax, target_mhz=target, critical_paths=paths, fits=fits)
+
+
+def _critical_path(p: dict) -> CriticalPath:
+    segs = p.get("path", [])
+    logic = sum(float(s["delay"]) for s in segs if s.get("type") != "routing")
+    routing = sum(float(s["delay"]) for s in segs if s.get("type") == "routing")
+    levels = sum(1 for s in segs if s.get("type") == "logic")
+
+    def end(s: dict, key: str) -> str:
+        e = s.get(key, {})
+        return f"{e.get('cell', '?')}.{e.get('port', '?')}"
+
+    return CriticalPath(
+        from_clock=str(p.get("from", "")),
+        to_clock=str(p.get("to", "")),
+        delay_ns=round(logic + routing, 4),
+        logic_ns=round(logic, 4),
+        routing_ns=round(routing, 4),
+        levels=levels,
+        start=end(segs[0], "from") if segs else "",
+        end=end(segs[-1], "to") if segs else "",
+    )
