@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 MAX_WIDTH = 64
-MAX_ABS_FRAC = 64
+MAX_ABS_FRAC = 128
 
 
 class Rounding(enum.Enum):
@@ -73,7 +73,8 @@ class QFormat:
     frac : int
         Fractional bits: the code's unit is ``2**-frac``. It may exceed ``width``
         (every value is then smaller than 1, as with ``ap_fixed<W, I>`` for I < 0,
-        which B̄ of order 1e-2 needs) or be negative (a unit above 1). |frac| <= 64.
+        which B̄ of order 1e-2 needs) or be negative (a unit above 1). |frac| <= 128
+        (accumulators of products add the fracs of their factors).
     signed : bool
         Two's complement codes when True, else unsigned.
     rounding : Rounding
@@ -231,7 +232,10 @@ def accumulator_format(terms: Sequence[Term], round_shift: int = 0) -> QFormat:
         hi += thi << shift
     if round_shift > 0:
         hi += 1 << (round_shift - 1)
-    return QFormat(min(signed_width(lo, hi), MAX_WIDTH), frac)
+    width = signed_width(lo, hi)
+    if width > MAX_WIDTH:
+        raise ValueError(f"accumulator needs {width} bits, more than {MAX_WIDTH}: narrow the formats")
+    return QFormat(width, frac)
 
 
 # -- integer semantics (vectorized numpy on int64; the reference for kernels and RTL) --

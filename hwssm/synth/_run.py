@@ -77,6 +77,20 @@ def first_error(text: str) -> str | None:
 
 def fail(label: str, run: ToolRun) -> HwssmError:
     """The one-line error for a failed run: its first ERROR line and the log path."""
-    msg = first_error(run.log_text()) or f"exit status {run.returncode}"
+    msg = first_error(run.log_text())
     where = run.log if run.log.is_file() else run.output
+    if msg is None:
+        # No ERROR line: a crash (e.g. "wasm trap: call stack exhausted"); its output says why.
+        msg = f"exit status {run.returncode}"
+        tail = _last_line(run.output)
+        if tail:
+            msg += f": {tail}"
+            where = run.output
     return HwssmError(f"{label} failed: {msg} (log: {where})")
+
+
+def _last_line(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else None

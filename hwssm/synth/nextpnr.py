@@ -25,6 +25,8 @@ from .results import CriticalPath, PnrResult, Utilization
 REPORT = "report.json"
 
 _UTIL_LINE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+\d+%")
+# nextpnr names a clock after its (promoted) net: "clk$SB_IO_IN_$glb_clk" for the iCE40 pin "clk".
+_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?$")
 
 
 class DesignDoesNotFit(HwssmError):
@@ -108,13 +110,24 @@ def parse_report(report: dict, device: str) -> PnrResult:
     try:
         util = {str(k): Utilization(int(v["used"]), int(v["available"])) for k, v in report["utilization"].items()}
         fmax_section = report.get("fmax", {})
-        fmax = {str(k): float(v["achieved"]) for k, v in fmax_section.items()}
-        target = {str(k): float(v["constraint"]) for k, v in fmax_section.items() if "constraint" in v}
+        fmax = {clock_name(k): float(v["achieved"]) for k, v in fmax_section.items()}
+        target = {clock_name(k): float(v["constraint"]) for k, v in fmax_section.items() if "constraint" in v}
         paths = [_critical_path(p) for p in report.get("critical_paths", [])]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise HwssmError(f"unexpected nextpnr report JSON ({type(exc).__name__}: {exc})") from None
     fits = not any(u.overflow for u in util.values())
     return PnrResult(device=device, utilization=util, fmax_mhz=fmax, target_mhz=target, critical_paths=paths, fits=fits)
+
+
+def clock_name(net: str) -> str:
+    """The clock as the design names it: nextpnr's net name without IO/global-buffer suffixes."""
+    return _CLOCK_SUFFIX.sub("", str(net)) or str(net)
+
+
+def _edge(text: str) -> str:
+    """``"posedge clk$SB_IO_IN_$glb_clk"`` -> ``"posedge clk"``; ``"<async>"`` stays."""
+    edge, _, net = str(text).partition(" ")
+    return f"{edge} {clock_name(net)}" if net else edge
 
 
 def _critical_path(p: dict) -> CriticalPath:
@@ -128,8 +141,8 @@ def _critical_path(p: dict) -> CriticalPath:
         return f"{e.get('cell', '?')}.{e.get('port', '?')}"
 
     return CriticalPath(
-        from_clock=str(p.get("from", "")),
-        to_clock=str(p.get("to", "")),
+        from_clock=_edge(p.get("from", "")),
+        to_clock=_edge(p.get("to", "")),
         delay_ns=round(logic + routing, 4),
         logic_ns=round(logic, 4),
         routing_ns=round(routing, 4),

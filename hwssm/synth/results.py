@@ -145,13 +145,17 @@ class PnrResult:
     fits: bool
 
     @property
+    def clocked_paths(self) -> list[CriticalPath]:
+        """Register-to-register critical paths (those from or to IO, ``<async>``, left out)."""
+        return [p for p in self.critical_paths if "<async>" not in (p.from_clock, p.to_clock)]
+
+    @property
     def min_fmax_mhz(self) -> float | None:
         """The slowest clock's fmax in MHz (None for a design without clocked paths)."""
         return min(self.fmax_mhz.values()) if self.fmax_mhz else None
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        return d
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PnrResult:

@@ -265,7 +265,8 @@ def train(config: S4DConfig, recipe: Recipe, work: str | Path, *, device: str | 
 
     torch.manual_seed(recipe.seed)
     model = S4DTorch.from_params(config, initial_params(config, recipe.seed, T), recipe.dropout).to(dev)
-    optimizer = torch.optim.AdamW(param_groups(model, recipe, T), betas=(0.9, 0.999))
+    optimizer = torch.optim.AdamW(param_groups(model, recipe, T), betas=(0.9, 0.999),
+                                  fused=dev.type == "cuda")
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, warmup_steps, total_steps))
     epoch, log = 0, []
