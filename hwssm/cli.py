@@ -21,7 +21,11 @@ from .errors import HwssmError
 COMMANDS = (
     "flow",
     "data",
+    "ptq",
+    "golden",
+    "bench",
     "train",
+    "synth",
 )
 
 

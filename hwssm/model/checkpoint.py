@@ -122,6 +122,10 @@ def save_checkpoint(path, config: S4DConfig, params: dict[str, np.ndarray], meta
     """
     json_path, npz_path = _paths(path)
     check_params(config, params, where=str(json_path))
+    try:
+        json.dumps(meta or {}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise HwssmError(f"{json_path}: meta is not JSON-serializable ({exc})") from None
     arrays = {k: np.asarray(params[k], dtype=np.float32) for k in
               [*config.param_shapes(), *(k for k in override_shapes(config) if k in params)]}
     with atomic_path(npz_path) as tmp:

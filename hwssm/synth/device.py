@@ -43,6 +43,13 @@ class Device(enum.Enum):
         """
         return 48.0 if self is Device.UP5K else 100.0
 
+    @property
+    def bels(self) -> dict[str, str]:
+        """nextpnr bel type that holds each resource: keys ``logic``, ``dsp``, ``bram``, ``spram``."""
+        if self is Device.UP5K:
+            return {"logic": "ICESTORM_LC", "dsp": "ICESTORM_DSP", "bram": "ICESTORM_RAM", "spram": "ICESTORM_SPRAM"}
+        return {"logic": "TRELLIS_COMB", "dsp": "MULT18X18D", "bram": "DP16KD"}
+
     def nextpnr_args(self) -> list[str]:
         """Device selection arguments for nextpnr."""
         if self is Device.UP5K:

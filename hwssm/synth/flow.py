@@ -125,7 +125,13 @@ class SynthReport:
     def summary(self) -> dict[str, Any]:
         """Flat record for tables and ``hwssm synth --json``."""
         u = self.pnr.utilization
-        logic = "ICESTORM_LC" if self.device is Device.UP5K else "TRELLIS_COMB"
+        bels = self.device.bels
+
+        def avail(resource: str) -> int:
+            bel = bels.get(resource)
+            return u[bel].available if bel in u else 0
+
+        logic = bels["logic"]
         crit = self.pnr.clocked_paths
         return {
             "device": self.device.value,
@@ -140,6 +146,9 @@ class SynthReport:
             "fits": self.pnr.fits,
             "logic_cells": u[logic].used if logic in u else None,
             "logic_cells_available": u[logic].available if logic in u else None,
+            "dsp_available": avail("dsp"),
+            "bram_available": avail("bram"),
+            "spram_available": avail("spram"),
             "target_mhz": self.options.freq_mhz or self.device.default_freq_mhz,
             "critical_path_ns": max((p.delay_ns for p in crit), default=None),
             "dsp_enabled": self.options.dsp,

@@ -75,6 +75,8 @@ def test_save_refuses_bad_params(tmp_path):
         save_checkpoint(tmp_path / "m", CFG, params, {})
     with pytest.raises(HwssmError, match="Abar_im"):
         save_checkpoint(tmp_path / "m", CFG, dict(init_params(CFG, 0), **{"layers.0.Abar_re": np.zeros((4, 3))}), {})
+    with pytest.raises(HwssmError, match="meta is not JSON-serializable"):
+        save_checkpoint(tmp_path / "m", CFG, init_params(CFG, 0), {"a": np.float32(1)})
     assert not list(tmp_path.iterdir())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from amaranth import Cat, Module, Signal, signed
+from amaranth import Cat, Module, Shape, Signal, signed
 from amaranth.back import verilog
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
@@ -87,9 +87,25 @@ def write_rtl(component: wiring.Component, name: str, directory: Path) -> Path:
     (directory / f"{name}.v").write_text(verilog.convert(component, name=name, emit_src=False))
     ports = [_port("clk", "in", 1, "clk"), _port("rst", "in", 1, "rst")]
     for pname, member in component.signature.members.items():
-        width = Signal(member.shape).width
+        width = Shape.cast(member.shape).width
         role = "debug" if pname.startswith("dbg") else "data"
         ports.append(_port(pname, "in" if member.flow == In else "out", width, role))
     manifest = {"top": name, "clock": "clk", "ports": ports}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return directory
+
+
+class ShiftLanes(wiring.Component):
+    """``lanes`` independent shift registers of ``depth`` flip-flops: ``lanes * depth`` FFs, no logic."""
+
+    def __init__(self, lanes: int, depth: int):
+        self.lanes, self.depth = lanes, depth
+        super().__init__({"din": In(lanes), "dout": Out(lanes)})
+
+    def elaborate(self, platform):
+        m = Module()
+        for k in range(self.lanes):
+            r = Signal(self.depth, name=f"lane{k}")
+            m.d.sync += r.eq(Cat(self.din[k], r[:-1]))
+            m.d.comb += self.dout[k].eq(r[-1])
+        return m

@@ -1,0 +1,44 @@
+"""``hwssm golden``: run the bit-exact golden engine."""
+
+from __future__ import annotations
+
+HELP = "evaluate a QModel (or checkpoint + plan) with the bit-exact golden engine"
+
+
+def register(parser) -> None:
+    sub = parser.add_subparsers(dest="golden_command", metavar="SUBCOMMAND")
+    ev = sub.add_parser("eval", help="accuracy on an MNIST split, footprint, agreement with the float model")
+    ev.add_argument("--model", required=True, help="QModel (.qmodel.json) or float checkpoint (.json)")
+    ev.add_argument("--plan", help="precision plan, needed for a float checkpoint")
+    ev.add_argument("--split", choices=["test", "val"], default="test")
+    ev.add_argument("--limit", type=int, help="first N digits only")
+    ev.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=_eval)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def _eval(args) -> int:
+    import json
+
+    from ..data import Split
+    from ..errors import HwssmError
+    from ..golden.evaluate import evaluate, test_pixels
+    from ..quant.resolve import resolve_model
+    from .progress import Progress
+
+    if args.limit is not None and args.limit < 1:
+        raise HwssmError(f"--limit must be >= 1, not {args.limit}")
+    with Progress("ptq calibration", unit="digits") as bar:
+        res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update)
+    pixels, labels = test_pixels(Split.TEST if args.split == "test" else Split.VAL, args.limit)
+    with Progress("golden engine", unit="digits") as gbar, Progress("float model", unit="digits") as fbar:
+        ev = evaluate(res.qmodel, pixels, labels, res.checkpoint, gbar.update, fbar.update)
+    out = {"model": str(args.model), "plan": res.qmodel.plan.name, **ev.to_json()}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        agree = "n/a" if ev.float_agreement is None else f"{100 * ev.float_agreement:.2f}%"
+        print(f"{out['plan']}: accuracy {100 * ev.accuracy:.2f}% on {ev.digits} digits, "
+              f"footprint {ev.footprint_bits} bits ({ev.compression:.2f}x vs float32), float agreement {agree}")
+    return 0

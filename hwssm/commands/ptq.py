@@ -1,0 +1,39 @@
+"""``hwssm ptq``: post-training quantization of a float checkpoint into a QModel file."""
+
+from __future__ import annotations
+
+HELP = "quantize a float checkpoint with a precision plan (PTQ) and write a QModel"
+
+
+def register(parser) -> None:
+    parser.add_argument("--model", required=True, help="float checkpoint (.json or stem)")
+    parser.add_argument("--plan", required=True, help="named plan (uniform16/8/6/4, hetero), short code (A8x12-B4C4D4-W8-a6) or plan JSON")
+    parser.add_argument("--out", required=True, help="output stem or .qmodel.json path")
+    parser.add_argument("--calib-digits", type=int, default=256, help="training digits for calibration (default 256)")
+    parser.add_argument("--calibration", choices=["minmax", "percentile"], default="minmax")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    import json
+    import sys
+
+    from ..quant.calibrate import Calibration
+    from ..quant.qmodel_io import save_qmodel
+    from ..quant.resolve import resolve_model
+    from .progress import Progress
+
+    with Progress("calibrating", unit="digits") as bar:
+        res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits,
+                            calibration=Calibration(args.calibration), progress=bar.update)
+    qm = res.qmodel
+    path = save_qmodel(qm, args.out)
+    summary = {"qmodel": str(path), "plan": qm.plan.name, "footprint_bits": qm.footprint_bits,
+               "float32_bits": qm.float32_bits, "compression": round(qm.compression, 3), "digest": qm.digest()}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"wrote {path}: plan {qm.plan.name}, {qm.footprint_bits} bits "
+              f"({qm.compression:.2f}x smaller than float32)", file=sys.stdout)
+    return 0

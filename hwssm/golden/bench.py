@@ -1,0 +1,106 @@
+"""Benchmark of the golden engine against this machine's MAC peak and a numpy baseline.
+
+All three are measured in the same run, so ratios are comparable on a noisy machine:
+
+peak
+    a trivial, cache-resident int32 multiply-accumulate kernel on all cores (numba, SIMD);
+baseline
+    :func:`hwssm.golden.baseline.run_numpy`, one sequence at a time, vectorized over H·M;
+engine
+    :func:`hwssm.golden.engine.run` on a batch of 784-step sequences.
+
+Useful MACs: 8 real multiplies per complex mode update (4 for Ā·x, 2 for B̄·u, 2 for
+the C̄·x readout) plus every multiply of the linear layers (QModel.macs_per_step).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit, prange
+
+from ..config import JIT_FLAGS
+from ..quant.plan import NAMED_PLANS
+from ..quant.random_qmodel import random_qmodel
+
+_FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
+PEAK_VECTOR = 4096  # int32 elements per thread: 16 KiB, resident in L1
+
+
+@njit(parallel=True, **_FLAGS)
+def _peak_kernel(a, b, reps):
+    """Each thread: reps × (acc[i] += a[i]·b[i]) over an L1-resident vector; returns a checksum."""
+    nthreads, n = a.shape
+    out = np.zeros(nthreads, np.int64)
+    for t in prange(nthreads):
+        acc = np.zeros(n, np.int32)
+        for _ in range(reps):
+            for i in range(n):
+                acc[i] = np.int32(acc[i] + np.int32(a[t, i] * b[t, i]))
+        out[t] = acc.sum()
+    return out
+
+
+def measure_peak(seconds: float = 1.0) -> float:
+    """int32 MAC/s on all cores (numba threads)."""
+    import numba
+
+    nt = numba.get_num_threads()
+    rng = np.random.default_rng(0)
+    a = rng.integers(-100, 100, (nt, PEAK_VECTOR)).astype(np.int32)
+    b = rng.integers(-100, 100, (nt, PEAK_VECTOR)).astype(np.int32)
+    _peak_kernel(a, b, 1)
+    reps = 1000
+    while True:
+        t0 = time.perf_counter()
+        _peak_kernel(a, b, reps)
+        dt = time.perf_counter() - t0
+        if dt >= seconds / 4:
+            break
+        reps *= 4
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        _peak_kernel(a, b, reps)
+        best = max(best, nt * PEAK_VECTOR * reps / (time.perf_counter() - t0))
+    return best
+
+
+def run_bench(digits: int = 64, baseline_digits: int = 2, H: int = 64, N: int = 64, L: int = 4,
+              T: int = 784, plan: str = "uniform8") -> dict:
+    """Measure and return the benchmark record (see ``hwssm bench golden``)."""
+    from .baseline import run_numpy
+    from .engine import run
+    from .tables import build_tables
+
+    qm = random_qmodel(H, N // 2, L, NAMED_PLANS[plan], seed=0)
+    tb = build_tables(qm, T)
+    rng = np.random.default_rng(1)
+    pix = rng.integers(0, 256, (digits, T)).astype(np.uint8)
+    macs_per_digit = qm.macs_per_step * T + qm.n_classes * H
+    run(qm, pix[:16], tables=tb)  # compile / warm
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        res = run(qm, pix, tables=tb)
+        best = min(best, time.perf_counter() - t0)
+    engine = macs_per_digit * digits / best
+    t0 = time.perf_counter()
+    base_logits = np.concatenate([run_numpy(qm, pix[i:i + 1], tb) for i in range(baseline_digits)])
+    base_dt = time.perf_counter() - t0
+    baseline = macs_per_digit * baseline_digits / base_dt
+    if not np.array_equal(base_logits, res.logits[:baseline_digits]):
+        raise RuntimeError("benchmark: numpy baseline and engine disagree; run the test suite")
+    peak = measure_peak()
+    return {
+        "model": {"H": H, "N": N, "L": L, "T": T, "plan": plan, "kernel_int": np.dtype(tb.dtype).name},
+        "digits": digits,
+        "macs_per_digit": macs_per_digit,
+        "macs_per_s": engine,
+        "peak_macs_per_s": peak,
+        "fraction_of_peak": engine / peak,
+        "baseline_macs_per_s": baseline,
+        "ratio": engine / baseline,
+        "test_set_seconds": 10000 * macs_per_digit / engine,
+    }

