@@ -17,25 +17,26 @@ from .qmodel import QParam
 
 #: frac used for an all-zero tensor or range (any frac represents 0 exactly).
 ZERO_RANGE_FRAC = 0
+#: Chosen fracs stay within ±FRAC_LIMIT (values below 2**-100 quantize to 0).
+FRAC_LIMIT = 100
 
 
 def frac_for_maxabs(maxabs: float, bits: int) -> int:
-    """Largest frac with ``round(maxabs · 2**frac) <= 2**(bits-1) - 1`` (signed, symmetric).
-
-    The result is clamped to QFormat's frac range.
+    """Largest frac with ``round(maxabs · 2**frac) <= 2**(bits-1) - 1`` (signed, symmetric),
+    clamped to ±FRAC_LIMIT.
     """
     if not np.isfinite(maxabs):
         raise ValueError("range is not finite")
     if maxabs <= 0:
         return bits - 1 if bits > 1 else ZERO_RANGE_FRAC
     top = (1 << (bits - 1)) - 1
-    f = math.floor(math.log2(top / maxabs))
+    f = int(np.clip(math.floor(math.log2(top) - math.log2(maxabs)), -FRAC_LIMIT, FRAC_LIMIT))
     # floor(log2) can be off by one at exact powers; settle on the largest f that fits after rounding.
-    while math.floor(maxabs * 2.0 ** (f + 1) + 0.5) <= top:
+    while f < FRAC_LIMIT and math.floor(maxabs * 2.0 ** (f + 1) + 0.5) <= top:
         f += 1
-    while f > -128 and math.floor(maxabs * 2.0**f + 0.5) > top:
+    while f > -FRAC_LIMIT and math.floor(maxabs * 2.0**f + 0.5) > top:
         f -= 1
-    return int(np.clip(f, -100, 100))
+    return f
 
 
 def frac_for_span(lo: float, hi: float, bits: int) -> int:
@@ -43,12 +44,13 @@ def frac_for_span(lo: float, hi: float, bits: int) -> int:
     span = max(hi, 0.0) - min(lo, 0.0)
     if span <= 0:
         return bits
-    f = math.floor(math.log2(((1 << bits) - 1) / span))
-    while math.ceil((span) * 2.0 ** (f + 1)) <= (1 << bits) - 1:
+    top = (1 << bits) - 1
+    f = int(np.clip(math.floor(math.log2(top) - math.log2(span)), -FRAC_LIMIT, FRAC_LIMIT))
+    while f < FRAC_LIMIT and math.ceil(span * 2.0 ** (f + 1)) <= top:
         f += 1
-    while math.ceil(span * 2.0**f) > (1 << bits) - 1:
+    while f > -FRAC_LIMIT and math.ceil(span * 2.0**f) > top:
         f -= 1
-    return int(np.clip(f, -100, 100))
+    return f
 
 
 def _rows(values: np.ndarray, granularity: Granularity) -> list[np.ndarray]:

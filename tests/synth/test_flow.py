@@ -18,12 +18,11 @@ pytestmark = pytest.mark.synth
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """A private, initially empty HWSSM_CACHE for this module, so the tools really run."""
-    path = tmp_path_factory.mktemp("cache")
+def cache(synth_cache_dir):
+    """HWSSM_CACHE set to the session's private synthesis cache while this module runs."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HWSSM_CACHE", str(path))
-        yield path
+        mp.setenv("HWSSM_CACHE", str(synth_cache_dir))
+        yield synth_cache_dir
 
 
 @pytest.fixture(scope="module")
