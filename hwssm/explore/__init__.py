@@ -1,0 +1,1 @@
+"""Design-space exploration: sweeps over precision plans, lanes and devices."""

@@ -1,0 +1,1 @@
+"""Amaranth RTL of the S4D core: one wiring.Component per file."""

@@ -1,0 +1,1 @@
+"""Quantization: precision plans, PTQ, and the QModel (the integer network contract)."""
