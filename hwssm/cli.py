@@ -25,6 +25,7 @@ COMMANDS = (
     "golden",
     "bench",
     "train",
+    "qat",
     "synth",
 )
 

@@ -55,6 +55,18 @@ def cache_dir() -> Path:
     return path
 
 
+def sim_dir() -> Path:
+    """The repository's ``sim/`` directory (the cocotb testbench modules).
+
+    It sits beside the ``hwssm`` package in a source checkout (editable install);
+    HwssmError when it is missing.
+    """
+    path = Path(__file__).resolve().parent.parent / "sim"
+    if not (path / "tb_core.py").is_file():
+        raise HwssmError(f"cocotb testbenches not found at {path}: run hwssm from a source checkout (pip install -e .)")
+    return path
+
+
 def threads() -> int | None:
     """Requested numba thread count, or None for numba's default."""
     env = os.environ.get("HWSSM_THREADS")

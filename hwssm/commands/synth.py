@@ -5,9 +5,13 @@ from __future__ import annotations
 HELP = "synthesize and place-and-route an RTL directory (Verilog + manifest.json) on up5k or ecp5-25k"
 
 
+#: The values of :class:`hwssm.synth.device.Device` (spelled out so that ``hwssm --help`` imports nothing).
+DEVICES = ("up5k", "ecp5-25k")
+
+
 def register(parser) -> None:
     parser.add_argument("--rtl", required=True, metavar="DIR", help="RTL directory: *.v and manifest.json")
-    parser.add_argument("--device", required=True, choices=["up5k", "ecp5-25k"], help="target FPGA")
+    parser.add_argument("--device", required=True, choices=DEVICES, help="target FPGA")
     parser.add_argument("--no-dsp", action="store_true", help="build multipliers from LUTs instead of hard DSPs")
     parser.add_argument("--spram", action="store_true", help="up5k: let Yosys put large memories in SPRAM")
     parser.add_argument(

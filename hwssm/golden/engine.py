@@ -94,10 +94,10 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         tr_v = np.zeros((1, 1, 1, 1), dt)
     _set_threads()
     _kernels.run_blocks(
-        pix, np.zeros((), dt), cast(tb.enc_w), cast(tb.enc_b), tb.enc_sh, tb.enc_rq,
-        cast(tb.A), cast(tb.C), cast(tb.D), tb.x_sh, tb.x_rq, tb.y_sh, tb.y_rq, cast(tb.gelu), tb.y_min,
-        cast(tb.W), cast(tb.b), tb.v_sh, tb.v_rq, cast(tb.sig), tb.v_min, tb.z_rq, tb.res_sh, tb.res_rq,
-        cast(tb.dec_w), cast(tb.dec_b), tb.dec_sh, logits, trace, tr_r, tr_y, tr_v,
+        pix, tb.enc_w, tb.enc_b, tb.enc_sh, tb.enc_rq,
+        cast(tb.ssm_cf), cast(tb.ssm_d), cast(tb.ssm_q), cast(tb.gelu), tb.y_min,
+        cast(tb.mix_w), cast(tb.mix_q), cast(tb.sig), tb.v_min, tb.z_rq, tb.res_sh, tb.res_rq,
+        tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v,
     )
     pred = np.argmax(logits, axis=1).astype(np.int64)
     if not trace:

@@ -10,8 +10,15 @@ saturation bounds and a wrap width. Applying them is::
     v = (v << (64 - w)) >> (64 - w)          # or wrap to w bits (signed)
 
 The module also decides the kernel integer type: int32 when
-:func:`hwssm.fixed.accumulator_format` proves every accumulator fits in 31 bits,
-else int64.
+:func:`hwssm.fixed.accumulator_format` proves every accumulator, pre-shift
+included, fits in 31 bits, else int64.
+
+Kernel-ready constants (``ssm_*``, ``mix_*``) go one step further for the hot
+loops: every left shift of a sum (the term alignment and the requantization
+pre-shift ``lsh``) is folded into the constant coefficient, so that a hot loop
+only multiplies, adds, shifts right once and fits. They are stored reduced
+modulo ``2**bits`` of the kernel type: the kernel computes in that ring, which
+is exact because the final sum provably fits (``kernel_width``).
 """
 
 from __future__ import annotations
@@ -20,12 +27,19 @@ import dataclasses
 
 import numpy as np
 
+from ..errors import HwssmError
 from ..fixed import Overflow, QFormat, Rounding, Term, accumulator_format
 from ..quant.qmodel import QModel, QParam
 
 # Column order of a requantization record (int64 rows).
 RQ_LSH, RQ_RND, RQ_RSH, RQ_LO, RQ_HI, RQ_WRAP = range(6)
 RQ_COLS = 6
+
+# Column order of a kernel fit record (``ssm_q``, ``mix_q``; kernel integer type).
+KQ_ADD, KQ_RSH, KQ_LO, KQ_HI, KQ_WSH = range(5)
+KQ_COLS = 5
+#: Rows of ``ssm_cf``: the pre-shifted Ar, -Ai, Br (real part), Ar, Ai, Bi (imaginary part), 2Cr, -2Ci.
+SSM_ROWS = 8
 
 
 def requant_record(acc_frac: int, out: QFormat) -> np.ndarray:
@@ -34,7 +48,39 @@ def requant_record(acc_frac: int, out: QFormat) -> np.ndarray:
     lsh, rsh = max(-s, 0), max(s, 0)
     rnd = (1 << (rsh - 1)) if (rsh > 0 and out.rounding is Rounding.HALF_UP) else 0
     wrap = 64 - out.width if out.overflow is Overflow.WRAP else 0
-    return np.array([lsh, rnd, rsh, out.min_code, out.max_code, wrap], dtype=np.int64)
+    # Shifts of 64 or more are not defined on int64; these equal ones are (|acc| < 2**63; a
+    # nonzero acc shifted left that far would not fit, which kernel_width rules out).
+    return np.array([min(lsh, 63), rnd, min(rsh, 63), out.min_code, out.max_code, wrap], dtype=np.int64)
+
+
+def _ring(values, shifts, bits: int) -> np.ndarray:
+    """``values << shifts`` reduced to signed ``bits``-bit integers (two's complement), as int64."""
+    v = np.asarray(values, dtype=np.int64)
+    sh = np.broadcast_to(np.asarray(shifts, dtype=np.int64), v.shape)
+    out = v.astype(np.uint64) << np.minimum(sh, 63).astype(np.uint64)
+    out = np.where(sh >= 64, np.uint64(0), out)
+    if bits == 32:
+        return out.astype(np.uint32).astype(np.int32).astype(np.int64)
+    return out.astype(np.int64)
+
+
+def _ring_int(value: int, bits: int) -> int:
+    """A Python integer reduced to a signed ``bits``-bit integer (two's complement)."""
+    half = 1 << (bits - 1)
+    return ((value + half) % (1 << bits)) - half
+
+
+def _kernel_fit(rec: np.ndarray, bits: int, out: QFormat) -> tuple[int, int, int, int, int]:
+    """(rounding addend, right shift, lo, hi, wrap shift) of a requant record for ``bits``-bit kernels.
+
+    lo/hi are clipped to the kernel type (the value being fitted always lies in it); the wrap
+    shift is ``bits - width`` (0 when the format is at least as wide as the kernel type, where
+    wrapping cannot change an in-range value).
+    """
+    tmin, tmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    wsh = max(bits - out.width, 0) if out.overflow is Overflow.WRAP else 0
+    lo, hi = max(int(rec[RQ_LO]), tmin), min(int(rec[RQ_HI]), tmax)
+    return int(rec[RQ_RND]), min(int(rec[RQ_RSH]), bits - 1), lo, hi, wsh
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +119,13 @@ class Tables:
     dec_b: np.ndarray           # (K,)
     dec_sh: np.ndarray          # (K, 3) shifts of Σ Wd·S, bd, and the final alignment to max F_k
     logit_frac: int
+    # kernel-ready constants (int64 arrays holding values of the kernel type, see the module doc)
+    kernel_width: int           # widest requantized sum before the right shift, (acc << lsh) + rnd, in bits
+    ssm_cf: np.ndarray          # (L, H, 8, M) pre-shifted coefficients, rows as SSM_ROWS
+    ssm_d: np.ndarray           # (L, H) pre-shifted D
+    ssm_q: np.ndarray           # (L, H, 3, 5) fit records (KQ_*) of xr, xi, y
+    mix_w: np.ndarray           # (L, 2H, H) pre-shifted mixing weights
+    mix_q: np.ndarray           # (L, 2H, 5) fit records; KQ_ADD holds the aligned bias plus the rounding addend
 
 
 def _f(p: QParam, row: int) -> int:
@@ -82,7 +135,14 @@ def _f(p: QParam, row: int) -> int:
 def build_tables(qm: QModel, T: int = 784) -> Tables:
     """Flatten ``qm`` for the kernels. ``T`` bounds the pooled sum for the width analysis."""
     H, M, L, K = qm.H, qm.M, qm.L, qm.n_classes
-    widths = []
+    widths: list[int] = []      # accumulator widths (accumulator_format)
+    kwidths: list[int] = []     # the same sums after the requantization pre-shift lsh
+
+    def need(terms, F: int, out: QFormat) -> None:
+        w = accumulator_format(terms, F - out.frac).width
+        widths.append(w)
+        kwidths.append(w + max(out.frac - F, 0))
+
     u8 = qm.u0
 
     enc_sh = np.zeros((H, 2), np.int64)
@@ -92,7 +152,7 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
         F = max(we.frac + 8, be.frac)
         enc_sh[h] = (F - we.frac - 8, F - be.frac)
         enc_rq[h] = requant_record(F, qm.r0)
-        widths.append(accumulator_format([Term(we, u8), Term(be)], F - qm.r0.frac).width)
+        need([Term(we, u8), Term(be)], F, qm.r0)
 
     A = np.zeros((L, 4, H, M), np.int64)
     C = np.zeros((L, 2, H, M), np.int64)
@@ -132,13 +192,12 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
                           Fim - ar.frac - Xi.frac, Fim - ai.frac - Xr.frac, Fim - bi.frac - u.frac)
             x_rq[l, h, 0] = requant_record(Fre, Xr)
             x_rq[l, h, 1] = requant_record(Fim, Xi)
-            widths.append(accumulator_format([Term(ar, Xr), Term(ai, Xi), Term(br, u)], Fre - Xr.frac).width)
-            widths.append(accumulator_format([Term(ar, Xi), Term(ai, Xr), Term(bi, u)], Fim - Xi.frac).width)
+            need([Term(ar, Xr), Term(ai, Xi), Term(br, u)], Fre, Xr)
+            need([Term(ar, Xi), Term(ai, Xr), Term(bi, u)], Fim, Xi)
             G = max(cr.frac + Xr.frac, ci.frac + Xi.frac, d.frac + u.frac)
             y_sh[l, h] = (G - cr.frac - Xr.frac, G - ci.frac - Xi.frac, G - d.frac - u.frac)
             y_rq[l, h] = requant_record(G, ly.y)
-            widths.append(accumulator_format(
-                [Term(cr, Xr, M, 1), Term(ci, Xi, M, 1), Term(d, u)], G - ly.y.frac).width)
+            need([Term(cr, Xr, M, 1), Term(ci, Xi, M, 1), Term(d, u)], G, ly.y)
         W[l] = ly.W.effective()
         b[l] = ly.b.effective()
         for j in range(2 * H):
@@ -146,13 +205,13 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
             F = max(wf.frac + ly.g.frac, bf.frac)
             v_sh[l, j] = (F - wf.frac - ly.g.frac, F - bf.frac)
             v_rq[l, j] = requant_record(F, ly.v)
-            widths.append(accumulator_format([Term(wf, ly.g, H), Term(bf)], F - ly.v.frac).width)
+            need([Term(wf, ly.g, H), Term(bf)], F, ly.v)
         z_rq[l] = requant_record(ly.v.frac + ly.sig.frac, ly.z)
-        widths.append(accumulator_format([Term(ly.v, ly.sig)], ly.v.frac + ly.sig.frac - ly.z.frac).width)
+        need([Term(ly.v, ly.sig)], ly.v.frac + ly.sig.frac, ly.z)
         F = max(ly.z.frac, u.frac)
         res_sh[l] = (F - ly.z.frac, F - u.frac)
         res_rq[l] = requant_record(F, ly.r_out)
-        widths.append(accumulator_format([Term(ly.z), Term(u)], F - ly.r_out.frac).width)
+        need([Term(ly.z), Term(u)], F, ly.r_out)
         gelu[l, : ly.gelu_lut.size] = ly.gelu_lut
         sig[l, : ly.sigmoid_lut.size] = ly.sigmoid_lut
         y_min[l] = ly.y.min_code
@@ -170,13 +229,50 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
         dec_sh[k] = (Fk[k] - wf.frac - rL.frac, Fk[k] - bf.frac, Fmax - Fk[k])
 
     acc_width = max(widths)
-    # The kernel computes every intermediate in its integer type: int32 only when every
-    # accumulator (rounding addend included) provably fits in 31 bits.
-    dtype = np.int32 if acc_width <= 31 else np.int64
+    kernel_width = max(kwidths)
+    # The kernel computes every sum in its integer type: int32 only when every accumulator
+    # (rounding addend and requantization pre-shift included) provably fits in 31 bits.
+    if kernel_width > 64:
+        raise HwssmError(f"a requantized sum needs {kernel_width} bits, more than the golden engine's 64: "
+                         "narrow the formats")
+    dtype = np.int32 if kernel_width <= 31 else np.int64
+    ssm_cf, ssm_d, ssm_q, mix_w, mix_q = _kernel_constants(
+        np.dtype(dtype).itemsize * 8, A, C, D, x_sh, x_rq, y_sh, y_rq, W, b, v_sh, v_rq, qm)
     return Tables(
         dtype=dtype, acc_width=acc_width,
         enc_w=qm.enc_W.effective()[:, 0].copy(), enc_b=qm.enc_b.effective(), enc_sh=enc_sh, enc_rq=enc_rq,
         A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq, y_sh=y_sh, y_rq=y_rq, gelu=gelu, y_min=y_min,
         W=W, b=b, v_sh=v_sh, v_rq=v_rq, sig=sig, v_min=v_min, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq,
         dec_w=qm.dec_W.effective(), dec_b=qm.dec_b.effective(), dec_sh=dec_sh, logit_frac=Fmax,
+        kernel_width=kernel_width, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,
     )
+
+
+def _kernel_constants(bits, A, C, D, x_sh, x_rq, y_sh, y_rq, W, b, v_sh, v_rq, qm: QModel):
+    """The pre-shifted constants of the recurrence and mixing kernels (see the module doc)."""
+    L, _, H, M = A.shape
+    ssm_cf = np.zeros((L, H, SSM_ROWS, M), np.int64)
+    ssm_d = np.zeros((L, H), np.int64)
+    ssm_q = np.zeros((L, H, 3, KQ_COLS), np.int64)
+    mix_w = np.zeros((L, 2 * H, H), np.int64)
+    mix_q = np.zeros((L, 2 * H, KQ_COLS), np.int64)
+    for l, ly in enumerate(qm.layers):
+        for h in range(H):
+            sh, lr, li, lyy = x_sh[l, h], x_rq[l, h, 0, RQ_LSH], x_rq[l, h, 1, RQ_LSH], y_rq[l, h, RQ_LSH]
+            Ar, Ai, Br, Bi = A[l, :, h]
+            # x' = (Σ terms << lsh + rnd) >> rsh; the real part subtracts Ai·xi, the readout Ci·xi.
+            for row, (coef, s) in enumerate(((Ar, sh[0] + lr), (-Ai, sh[1] + lr), (Br, sh[2] + lr),
+                                             (Ar, sh[3] + li), (Ai, sh[4] + li), (Bi, sh[5] + li),
+                                             (C[l, 0, h], y_sh[l, h, 0] + 1 + lyy),
+                                             (-C[l, 1, h], y_sh[l, h, 1] + 1 + lyy))):
+                ssm_cf[l, h, row] = _ring(coef, s, bits)
+            ssm_d[l, h] = _ring(D[l, h], y_sh[l, h, 2] + lyy, bits)
+            ssm_q[l, h, 0] = _kernel_fit(x_rq[l, h, 0], bits, ly.x_re[h])
+            ssm_q[l, h, 1] = _kernel_fit(x_rq[l, h, 1], bits, ly.x_im[h])
+            ssm_q[l, h, 2] = _kernel_fit(y_rq[l, h], bits, ly.y)
+        for j in range(2 * H):
+            lv = v_rq[l, j, RQ_LSH]
+            mix_w[l, j] = _ring(W[l, j], v_sh[l, j, 0] + lv, bits)
+            mix_q[l, j] = _kernel_fit(v_rq[l, j], bits, ly.v)
+            mix_q[l, j, KQ_ADD] = _ring_int((int(b[l, j]) << int(v_sh[l, j, 1] + lv)) + int(mix_q[l, j, KQ_ADD]), bits)
+    return ssm_cf, ssm_d, ssm_q, mix_w, mix_q

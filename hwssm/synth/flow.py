@@ -235,9 +235,10 @@ def synthesize(
             return hit
 
     work = root / f"{key}.work-{os.getpid()}"
-    for stale in root.glob(f"{key}.work-*"):
-        with contextlib.suppress(OSError):
-            shutil.rmtree(stale)
+    for stale in root.glob(f"{key}.work-*"):  # failed earlier runs; not a run still going on
+        pid = stale.name.rpartition("-")[2]
+        if not (pid.isdigit() and _pid_alive(int(pid))):
+            shutil.rmtree(stale, ignore_errors=True)
     (work / "rtl").mkdir(parents=True)
     for name, data in sources:
         (work / "rtl" / name).write_bytes(data)
@@ -249,9 +250,8 @@ def synthesize(
     try:
         pnr, nextpnr_s = run_nextpnr(work, NETLIST, device, freq_mhz=freq, seed=options.seed, progress=progress)
     except DesignDoesNotFit as exc:
-        record = {"flow_version": FLOW_VERSION, "status": "does-not-fit", "device": exc.device,
-                  "utilization": {k: dataclasses.asdict(u) for k, u in exc.utilization.items()}}  # fmt: skip
-        write_json(work / RESULT, record)
+        util = {k: dataclasses.asdict(u) for k, u in exc.utilization.items()}
+        write_json(work / RESULT, {"flow_version": FLOW_VERSION, "status": "does-not-fit", "device": exc.device, "utilization": util})
         _publish(work, final)
         raise
     report = SynthReport(device, rtl.top, options, synth, pnr, wrapper, yosys_s, nextpnr_s, tools, final)
@@ -293,6 +293,18 @@ def _publish(work: Path, final: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _key(device: Device, options: SynthOptions, top: str, sources, wrapper_text: str, tools) -> str:
     h = hashlib.sha256()
     meta = {"flow": FLOW_VERSION, "device": device.value, "options": options.to_dict(), "top": top, "tools": tools}
@@ -318,9 +330,10 @@ def _tool_id(argv: tuple[str, ...]) -> str:
             return f"{name} {metadata.version(name)}"
     try:
         out = subprocess.run([*argv, "-V"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        return f"{name} {(out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else '?'}"
     except (OSError, subprocess.SubprocessError):
         return f"{name} ?"
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    return f"{name} {lines[0] if lines else '?'}"
 
 
 def _safe_name(name: str) -> str:

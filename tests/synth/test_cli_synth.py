@@ -63,3 +63,10 @@ def test_does_not_fit_exit_2(tmp_path, cache, capsys):
     rtl = write_rtl(ShiftLanes(18, 330), "lanes", tmp_path / "rtl")
     err = _one_line_error(capsys, ["synth", "--rtl", str(rtl), "--device", "up5k"])
     assert "design does not fit up5k: ICESTORM_LC" in err
+
+
+def test_device_choices_match_enum():
+    from hwssm.commands.synth import DEVICES
+    from hwssm.synth import Device
+
+    assert DEVICES == tuple(d.value for d in Device)

@@ -1,0 +1,47 @@
+"""Run the PTQ studies of the quantization report through the cached sweep machinery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import HwssmError
+from .cache import RecordCache
+from .pool import Parallelism
+from .spec import SweepSpec
+from .studies import all_plans, study_plans, study_rows
+from .sweep import run_sweep
+
+__all__ = ["run_quantization_studies", "float_accuracy"]
+
+
+def run_quantization_studies(model: str | Path, *, limit: int | None = None, calib_digits: int = 256,
+                             parallelism: Parallelism = Parallelism(), cache: RecordCache | None = None,
+                             progress=None, calib_progress=None) -> dict:
+    """PTQ accuracy of every study plan (accuracy-only sweep points); returns the report's data.
+
+    ``model`` must be a float checkpoint. Returns ``studies`` (rows per study), ``model``
+    (path, digest, config), the calibration settings, the sweep's stats and errors.
+    """
+    studies = study_plans()
+    spec = SweepSpec(model=Path(model), plans=tuple(all_plans(studies)), limit=limit, calib_digits=calib_digits)
+    if spec.is_qmodel:
+        raise HwssmError(f"{model} is a QModel; the PTQ studies need the float checkpoint")
+    res = run_sweep(spec, parallelism, cache=cache, progress=progress, calib_progress=calib_progress)
+    by_code = {p["plan_code"]: p for p in res.points}
+    stats = res.to_json()["stats"]
+    return {"studies": study_rows(studies, by_code), "model": res.source, "calib_digits": spec.calib_digits,
+            "calibration": spec.calibration.value, "limit": limit, "sweep": stats, "errors": res.errors}
+
+
+def float_accuracy(model: str | Path, limit: int | None = None, progress=None) -> float:
+    """Accuracy of the float checkpoint on the first ``limit`` test digits (predictions cached on disk)."""
+    import numpy as np
+
+    from ..data import Split
+    from ..golden.evaluate import float_predictions, test_pixels
+    from ..model.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(model)
+    pixels, labels = test_pixels(Split.TEST, limit)
+    pred = float_predictions(ckpt, pixels, progress)
+    return float(np.mean(pred == labels))

@@ -1,0 +1,278 @@
+"""Run a sweep: accuracy and hardware records for every plan × lanes × device, cached and parallel.
+
+:func:`run_sweep` builds one QModel per plan (:mod:`hwssm.explore.models`), looks up every
+record in the cache (:mod:`hwssm.explore.cache`), runs only the missing ones through a runner
+(:mod:`hwssm.explore.pool`), storing each as soon as it arrives, and joins them into points.
+A point holds:
+
+* accuracy (golden engine, fraction of the test digits), the number of digits;
+* memory bits (``QModel.footprint_bits``) and its per-component breakdown;
+* for hardware points: LUT, FF, carry, DSP, BRAM, SPRAM (cell counts after Yosys), fmax (MHz,
+  nextpnr), fits, cycles per step and per digit (the generator's cycle model), µs per digit at
+  fmax and digits per second, and the analytic estimate (:mod:`hwssm.hw.estimate`) with its
+  LUT error against Yosys.
+
+The estimate is recomputed every time points are assembled (it is cheap), so its error always
+describes the current estimator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import __version__
+from ..errors import HwssmError
+from ..io import write_json
+from ..quant.plan import PrecisionPlan
+from ..quant.qmodel import QModel
+from ..synth.device import Device
+from ..synth.flow import SynthOptions
+from .cache import SWEEP_VERSION, RecordCache, RecordKind, content_key
+from .models import plan_by_code, sweep_qmodels
+from .pool import Parallelism, open_runner
+from .spec import SweepSpec
+from .tasks import AccuracyTask, HardwareTask, accuracy_task, hardware_task
+
+__all__ = ["SweepResult", "run_sweep", "RESULTS_FORMAT", "load_results"]
+
+RESULTS_FORMAT = "hwssm-sweep-results"
+RESULTS_VERSION = 1
+
+Progress = Callable[[int, int], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult:
+    """Points of a finished sweep and how they were obtained.
+
+    Attributes
+    ----------
+    spec : SweepSpec
+    source : dict
+        The model: kind (checkpoint / qmodel), path, digest.
+    points : list[dict]
+        One per plan (accuracy-only sweeps) or per plan × lanes × device, in spec order.
+    computed, cached, failed : int
+        Records computed by this run, found in the cache, and failed (not stored).
+    errors : list[str]
+        One line per failed record.
+    seconds : float
+        Wall time of the run.
+    """
+
+    spec: SweepSpec
+    source: dict
+    points: list[dict]
+    computed: int
+    cached: int
+    failed: int
+    errors: list[str]
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {"format": RESULTS_FORMAT, "version": RESULTS_VERSION, "hwssm": __version__,
+                "sweep_version": SWEEP_VERSION, "spec": self.spec.to_json(), "source": self.source,
+                "stats": {"computed": self.computed, "cached": self.cached, "failed": self.failed,
+                          "seconds": round(self.seconds, 2)},
+                "errors": self.errors, "points": self.points}
+
+    def write(self, path: str | Path) -> Path:
+        """Write the results JSON atomically; returns the path."""
+        write_json(path, self.to_json())
+        return Path(path)
+
+
+def accuracy_inputs(qm: QModel, limit: int | None) -> dict:
+    """What an accuracy record depends on."""
+    return {"qmodel": qm.digest(), "split": "test", "limit": limit}
+
+
+def hardware_inputs(qm: QModel, lanes: int, device: Device, options: SynthOptions) -> dict:
+    """What a hardware record depends on: model, plan, P, device, options, tool and generator versions."""
+    from .versions import generator_version, tool_versions
+
+    return {"qmodel": qm.digest(), "plan": qm.plan.code, "lanes": lanes, "device": device.value,
+            "options": options.to_dict(), "tools": tool_versions(device), "generator": generator_version()}
+
+
+def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, options: SynthOptions | None = None,
+              cache: RecordCache | None = None, progress: Progress | None = None,
+              calib_progress: Progress | None = None) -> SweepResult:
+    """Compute (or find) every record of ``spec``; returns the joined points.
+
+    ``progress(done, total)`` counts records (cached ones are done from the start). An
+    interruption (KeyboardInterrupt, or an exception raised by ``progress``) cancels
+    what is still queued; every record finished before it is already stored.
+    """
+    t0 = time.monotonic()
+    options = options or SynthOptions()
+    cache = cache or RecordCache.default()
+    qmodels, source = sweep_qmodels(spec, cache, calib_progress)
+    plans = plan_by_code(spec, qmodels)
+
+    jobs: list[tuple[RecordKind, str, dict, Callable, object]] = []
+    have: dict[tuple[RecordKind, str], dict] = {}
+    keys: dict[tuple, str] = {}
+    for code, qm in qmodels.items():
+        inputs = accuracy_inputs(qm, spec.limit)
+        key = content_key(RecordKind.ACCURACY, inputs)
+        keys[("acc", code)] = key
+        jobs.append((RecordKind.ACCURACY, key, inputs, accuracy_task, AccuracyTask(key, qm, spec.limit)))
+        for P in spec.lanes:
+            for dev in spec.devices:
+                inputs = hardware_inputs(qm, P, dev, options)
+                key = content_key(RecordKind.HARDWARE, inputs)
+                keys[("hw", code, P, dev)] = key
+                jobs.append((RecordKind.HARDWARE, key, inputs, hardware_task, HardwareTask(key, qm, P, dev, options)))
+
+    todo = []
+    seen = set()
+    for kind, key, inputs, fn, task in jobs:
+        if (kind, key) in seen:
+            continue
+        seen.add((kind, key))
+        hit = cache.get(kind, key)
+        if hit is not None:
+            have[(kind, key)] = hit
+        else:
+            todo.append((kind, key, inputs, fn, task))
+    cached = len(have)
+    total = cached + len(todo)
+    done = cached
+    errors: list[str] = []
+    if progress:
+        progress(done, total)
+
+    if todo:
+        runner = open_runner(parallelism)
+        by_token = {}
+        ok = False
+        try:
+            for kind, key, inputs, fn, task in todo:
+                by_token[runner.submit(fn, task)] = (kind, key, inputs, task)
+            while runner.pending:
+                token, value, exc = runner.next_done()
+                kind, key, inputs, task = by_token.pop(token)
+                if exc is not None:
+                    errors.append(f"{_describe(kind, task)}: {_one_line(exc)}")
+                else:
+                    cache.put(kind, key, value, inputs)
+                    have[(kind, key)] = value
+                done += 1
+                if progress:
+                    progress(done, total)
+            ok = True
+        finally:
+            runner.close(cancel=not ok)
+
+    points = []
+    for code, qm in qmodels.items():
+        acc = have.get((RecordKind.ACCURACY, keys[("acc", code)]))
+        if not spec.hardware:
+            points.append(make_point(plans[code], qm, acc, spec))
+            continue
+        for P in spec.lanes:
+            for dev in spec.devices:
+                hw = have.get((RecordKind.HARDWARE, keys[("hw", code, P, dev)]))
+                points.append(make_point(plans[code], qm, acc, spec, P, dev, hw))
+    return SweepResult(spec=spec, source=source, points=points, computed=len(have) - cached, cached=cached,
+                       failed=len(errors), errors=errors, seconds=time.monotonic() - t0)
+
+
+def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpec, lanes: int | None = None,
+               device: Device | None = None, hw: dict | None = None) -> dict:
+    """One row of the results: accuracy, memory, and (with ``lanes``/``device``) hardware numbers."""
+    from ..hw.estimate import memory_breakdown
+
+    point = {
+        "plan": plan.name, "plan_code": plan.code, "plan_spec": plan.to_json(), "qmodel_digest": qm.digest(),
+        "H": qm.H, "M": qm.M, "L": qm.L,
+        "accuracy": None if acc is None else acc["accuracy"],
+        "digits": spec.digits if acc is None else acc["digits"],
+        "memory_bits": qm.footprint_bits, "float32_bits": qm.float32_bits,
+        "compression": round(qm.compression, 4), "table_bits": qm.lut_bits,
+        "memory_breakdown": memory_breakdown(qm),
+        "component_bits": {c: getattr(plan, c).bits for c in plan.components()},
+    }
+    if lanes is None:
+        point["status"] = "ok" if acc is not None else "error"
+        return point
+    point.update(lanes=lanes, device=device.value)
+    point.update(hardware_fields(qm, lanes, device, hw))
+    if acc is None:
+        point["status"] = "error"
+    return point
+
+
+def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None) -> dict:
+    """Measured resources, timing, throughput and the estimate with its LUT error, for one point."""
+    from ..hw.estimate import estimate, lut_error
+
+    est = estimate(qm, lanes, device)
+    out: dict = {"estimate": est.summary()}
+    if hw is None:
+        out["status"] = "error"
+        return out
+    out["status"] = hw["status"]
+    for k in ("lut", "ff", "carry", "dsp", "bram", "spram", "lutram", "fmax_mhz", "fits", "logic_cells",
+              "logic_cells_available", "dsp_available", "bram_available", "spram_available", "target_mhz",
+              "critical_path_ns", "cycles_per_step", "cycles_per_digit", "utilization", "yosys_s", "nextpnr_s"):
+        if k in hw:
+            out[k] = hw[k]
+    out["fits"] = bool(hw.get("fits", False))
+    out["pnr_utilization"] = hw.get("utilization")
+    fmax, cyc = hw.get("fmax_mhz"), hw.get("cycles_per_digit")
+    if fmax and cyc:
+        out["us_per_digit"] = cyc / fmax
+        out["digits_per_s"] = 1e6 * fmax / cyc
+    measured = measured_lut(hw, device)
+    if measured is not None:
+        out["lut_measured"] = measured
+        out["est_lut_error"] = lut_error(est.total.lut, measured)
+    return out
+
+
+def measured_lut(hw: dict, device: Device) -> int | None:
+    """LUT4s the estimator is compared with: Yosys LUT4 cells, plus 2 per ECP5 CCU2C carry cell
+    (each CCU2C holds two LUT4s that Yosys does not count as LUT4 cells)."""
+    if hw.get("lut") is None:
+        return None
+    lut = int(hw["lut"])
+    if device.family == "ecp5":
+        lut += 2 * int(hw.get("carry", 0))
+    return lut
+
+
+def _describe(kind: RecordKind, task) -> str:
+    plan = task.qmodel.plan.name
+    if kind is RecordKind.ACCURACY:
+        return f"accuracy of {plan}"
+    return f"hardware {plan} P={task.lanes} {task.device.value}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}" if not isinstance(exc, HwssmError) else text[0]
+
+
+def load_results(path: str | Path) -> dict:
+    """Read a results JSON written by :meth:`SweepResult.write`; HwssmError when it is not one."""
+    import json
+
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise HwssmError(f"sweep results {path} do not exist") from None
+    except (OSError, ValueError) as exc:
+        raise HwssmError(f"cannot read sweep results {path}: {exc}") from None
+    if not isinstance(d, dict) or d.get("format") != RESULTS_FORMAT:
+        raise HwssmError(f"{path} is not a sweep results file (format {d.get('format') if isinstance(d, dict) else None!r})")
+    if d.get("version") != RESULTS_VERSION:
+        raise HwssmError(f"{path}: results version {d.get('version')!r} is not supported (expected {RESULTS_VERSION})")
+    if not isinstance(d.get("points"), list):
+        raise HwssmError(f"{path}: 'points' must be a list")
+    return d

@@ -1,0 +1,206 @@
+"""The S4D classifier core: sequencer, encoder, P-lane datapath, GLU/residual, decoder.
+
+:class:`S4DCore` has stream interfaces (``lib.stream``); :class:`HwssmCore` is the same
+core with the flat top-level ports that the generated Verilog module ``hwssm_core`` and
+the simulation and synthesis helpers rely on.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, signed
+from amaranth.lib import memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..quant.qmodel import QModel
+from . import cycle_model
+from .config import CoreConfig, Pipeline, derive
+from .datapath import Datapath
+from .decoder import Decoder
+from .encoder import Encoder
+from .glu import GluUnit
+from .interfaces import awidth, mem_depth
+from .ops import delay
+from .sequencer import Sequencer
+
+__all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
+
+TOP_NAME = "hwssm_core"
+
+
+class _Properties:
+    """Read-only properties shared by the two core views."""
+
+    _cfg: CoreConfig
+
+    @property
+    def config(self) -> CoreConfig:
+        return self._cfg
+
+    @property
+    def lanes(self) -> int:
+        return self._cfg.P
+
+    @property
+    def seq_len(self) -> int:
+        return self._cfg.T
+
+    @property
+    def act_width(self) -> int:
+        return self._cfg.a
+
+    @property
+    def logit_width(self) -> int:
+        return self._cfg.logit_width
+
+    @property
+    def logit_frac(self) -> int:
+        return self._cfg.logit_frac
+
+    @property
+    def cycles_per_step(self) -> int:
+        """Clock cycles per time step (steady state; pixels always available)."""
+        return cycle_model.cycles_per_step(self._cfg)
+
+    @property
+    def cycles_per_digit(self) -> int:
+        """Clock cycles per digit of T steps (the digit period; see :mod:`~hwssm.hw.cycle_model`)."""
+        return cycle_model.cycles_per_digit(self._cfg)
+
+    @property
+    def utilization(self) -> float:
+        """Useful lane-cycles / (P · cycles_per_step)."""
+        return cycle_model.utilization(self._cfg)
+
+
+class S4DCore(wiring.Component, _Properties):
+    """The integer S4D network of a QModel on P complex-MAC lanes.
+
+    Parameters
+    ----------
+    qm : QModel
+    lanes : int
+        P >= 1 (need not divide H·M).
+    seq_len : int
+        T, the pixels per digit (784 for sMNIST).
+    pipeline : Pipeline
+        Multiplier and tree pipeline depths.
+
+    Members
+    -------
+    i : In(stream.Signature(8))
+        Pixels, T per digit, digits back to back (state restarts at zero every digit).
+    o : Out(stream.Signature(4))
+        The class of each digit.
+    dbg : Out(stream.Signature(signed(act_width), always_ready=True))
+        r_{l+1}[h] for every (t, l, h), in that order.
+    logit : Out(stream.Signature(signed(logit_width), always_ready=True))
+        The n_classes logits of each digit, in class order, before ``o``.
+
+    Throughput: one digit per :attr:`cycles_per_digit` cycles.
+    """
+
+    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None):
+        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline)
+        cfg = self._cfg
+        super().__init__({
+            "i": In(stream.Signature(8)),
+            "o": Out(stream.Signature(4)),
+            "dbg": Out(stream.Signature(signed(cfg.a), always_ready=True)),
+            "logit": Out(stream.Signature(signed(cfg.logit_width), always_ready=True)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        sched = cycle_model.step_schedule(cfg)
+        m.submodules.seq = seq = Sequencer(cfg, sched.p_min)
+        m.submodules.enc = enc = Encoder(cfg)
+        m.submodules.dp = dp = Datapath(cfg)
+        m.submodules.glu = glu = GluUnit(cfg)
+        m.submodules.dec = dec = Decoder(cfg)
+        a, H = cfg.a, cfg.H
+        hb = awidth(H)
+
+        wiring.connect(m, wiring.flipped(self.i), seq.pix)
+        wiring.connect(m, seq.issue, dp.issue)
+        m.d.comb += [
+            enc.start.eq(seq.enc_start), enc.pixel.eq(seq.enc_pixel), enc.par.eq(seq.par),
+            seq.enc_written.eq(enc.wr_en), seq.g_written.eq(dp.g_written), seq.r_written.eq(glu.r_written),
+            seq.dec_done.eq(dec.done),
+            glu.pass_done.eq(dp.pass_done), glu.pass_pairs.eq(dp.pass_pairs),
+            dp.vrd_addr.eq(glu.vrd_addr), glu.vrd_val.eq(dp.vrd_val), glu.vrd_gate.eq(dp.vrd_gate),
+            dec.start.eq(glu.digit_done),
+        ]
+
+        # r buffer: r_l[h] in place (written by the GLU; read by S4D slots and the GLU)
+        rbuf = memory.Memory(shape=signed(a), depth=mem_depth(H), init=[])
+        r0buf = memory.Memory(shape=signed(a), depth=mem_depth(1 << (hb + 1)), init=[])
+        pool = memory.Memory(shape=signed(cfg.pool_width), depth=mem_depth(H), init=[])
+        m.submodules.rbuf, m.submodules.r0buf, m.submodules.pool = rbuf, r0buf, pool
+        rb_w, rb_s, rb_g = rbuf.write_port(), rbuf.read_port(), rbuf.read_port()
+        r0_w, r0_s, r0_g = r0buf.write_port(), r0buf.read_port(), r0buf.read_port()
+        pl_w, pl_r = pool.write_port(), pool.read_port()
+        iss = seq.issue
+        l0 = delay(m, iss.l == 0, 1, "u_l0")
+        m.d.comb += [
+            rb_w.en.eq(glu.rw_en), rb_w.addr.eq(glu.rw_addr), rb_w.data.eq(glu.rw_data),
+            rb_s.addr.eq(iss.h), rb_g.addr.eq(glu.rb_addr), glu.rb_data.eq(rb_g.data),
+            r0_w.en.eq(enc.wr_en), r0_w.addr.eq(enc.wr_addr), r0_w.data.eq(enc.wr_data),
+            r0_s.addr.eq(Cat(iss.h, seq.par)), r0_g.addr.eq(glu.r0_addr), glu.r0_data.eq(r0_g.data),
+            dp.u.eq(Mux(l0, r0_s.data, rb_s.data)),
+            pl_w.en.eq(glu.pool_wen), pl_w.addr.eq(glu.pool_waddr), pl_w.data.eq(glu.pool_wdata),
+            pl_r.addr.eq(Mux(dec.busy, dec.pool_raddr, glu.pool_raddr)),
+            glu.pool_rdata.eq(pl_r.data), dec.pool_rdata.eq(pl_r.data),
+        ]
+        wiring.connect(m, glu.dbg, wiring.flipped(self.dbg))
+        wiring.connect(m, dec.logit, wiring.flipped(self.logit))
+        wiring.connect(m, dec.out, wiring.flipped(self.o))
+        del hb
+        return m
+
+
+class HwssmCore(wiring.Component, _Properties):
+    """:class:`S4DCore` with the flat top-level ports of the ``hwssm_core`` Verilog module.
+
+    Ports: ``clk``, ``rst`` (synchronous, active high; added by the sync domain),
+    ``in_valid``, ``in_ready``, ``in_data[7:0]``, ``out_valid``, ``out_ready``,
+    ``out_class[3:0]``, ``dbg_valid``, ``dbg_data[act_width-1:0]`` (signed; no
+    backpressure), ``logit_valid``, ``logit_data[logit_width-1:0]`` (signed).
+    """
+
+    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None):
+        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline)
+        cfg = self._cfg
+        super().__init__({
+            "in_valid": In(1), "in_ready": Out(1), "in_data": In(8),
+            "out_valid": Out(1), "out_ready": In(1), "out_class": Out(4),
+            "dbg_valid": Out(1), "dbg_data": Out(signed(cfg.a)),
+            "logit_valid": Out(1), "logit_data": Out(signed(cfg.logit_width)),
+        })
+
+    def ports(self) -> list[dict]:
+        """Manifest port list: name, dir, width, role (clk and rst first)."""
+        out = [{"name": "clk", "dir": "in", "width": 1, "role": "clk"},
+               {"name": "rst", "dir": "in", "width": 1, "role": "rst"}]
+        debug = {"dbg_valid", "dbg_data", "logit_valid", "logit_data"}
+        for name, member in self.signature.members.items():
+            out.append({"name": name, "dir": "in" if member.flow is In else "out",
+                        "width": Shape_width(member.shape), "role": "debug" if name in debug else "data"})
+        return out
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = core = S4DCore(self._cfg)
+        m.d.comb += [
+            core.i.valid.eq(self.in_valid), self.in_ready.eq(core.i.ready), core.i.payload.eq(self.in_data),
+            self.out_valid.eq(core.o.valid), core.o.ready.eq(self.out_ready), self.out_class.eq(core.o.payload),
+            self.dbg_valid.eq(core.dbg.valid), self.dbg_data.eq(core.dbg.payload),
+            self.logit_valid.eq(core.logit.valid), self.logit_data.eq(core.logit.payload),
+        ]
+        return m
+
+
+def Shape_width(shape) -> int:
+    from amaranth.hdl import Shape
+
+    return Shape.cast(shape).width

@@ -1,0 +1,198 @@
+"""The cycle model of the core: exact issue times, step period, digit period, utilization.
+
+One time step is an in-order stream of *issue slots* (one per clock at most), per block l:
+``H·Cs`` S4D slots (channel h, mode chunk c: lanes p = 0..P-1 update modes m = c·P + p),
+then ``2·KP·Q`` mixing slots (pass kk = 0..2KP-1, column chunk q: lane p computes output
+row ``(kk mod 2)·H + (kk div 2)·P + p``, four columns 4q..4q+3 per cycle). A slot issues as
+soon as its operands exist (the sequencer's credit counters):
+
+- S4D (l = 0, h): the encoder has written r0[h] (the encoder starts with the step and
+  writes one channel per cycle: visible ``5 + h`` cycles after the step start);
+- S4D (l >= 1, h): the GLU/residual unit has written r_l[h] (visible ``γ + 6``);
+- mixing (l, q): GELU has written g[0 .. min(H, 4q+4) - 1] of block l (visible
+  ``LAT_G = 8 + 2·mul_stages + tree_stages`` after the last S4D slot of that channel);
+- GLU op (l, h), in order, one per cycle: its value and gate rows are written (visible
+  ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass).
+
+A step starts (the pixel is taken and the encoder starts) one cycle after the previous
+step's last slot, but not earlier than ``P_min`` cycles after the previous start:
+``P_min`` keeps consecutive steps from overtaking each other in small networks (state
+RAM read-after-write, the value/gate buffer, the encoder's double buffer); for the
+reference networks it is far below the step length and costs nothing.
+
+Utilization
+-----------
+A lane-cycle is *useful* when it does one complex mode update (8 multiplies), or four
+real MACs of a mixing layer (a real-mode lane does 4 MACs per cycle). The useful
+lane-cycles of one step are therefore ``L·(H·M + 2H·H/4)``; the encoder (H MACs per
+step) and the decoder (once per digit) run on their own small multipliers and are not
+counted. ``utilization = useful / (P · cycles_per_step)``; 1.0 means every lane does
+useful work every cycle of a step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+from .config import CoreConfig
+
+__all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
+           "utilization", "useful_lane_cycles"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Latencies:
+    """Fixed latencies of the datapath, in cycles (shared with the RTL's components)."""
+
+    mul_stages: int
+    tree_stages: int
+
+    @property
+    def enc_first(self) -> int:
+        """Step start → r0[0] readable by an S4D slot (r0[h] at enc_first + h)."""
+        return 5
+
+    @property
+    def x_write(self) -> int:
+        """S4D slot → its state write (the cycle the RAM write port is enabled)."""
+        return self.mul_stages + 3
+
+    @property
+    def g(self) -> int:
+        """Last S4D slot of a channel → its g readable by a mixing slot."""
+        return 8 + 2 * self.mul_stages + self.tree_stages
+
+    @property
+    def v_write(self) -> int:
+        """Last slot of a mixing pass → its value/gate buffer write."""
+        return 4 + self.mul_stages
+
+    @property
+    def v(self) -> int:
+        """Last slot of a gate pass → the GLU may start on its channels."""
+        return 5 + self.mul_stages
+
+    @property
+    def glu_out(self) -> int:
+        """GLU op → r_{l+1}[h] written (dbg_valid, pool write)."""
+        return 5
+
+    @property
+    def r(self) -> int:
+        """GLU op → r_{l+1}[h] readable by an S4D slot."""
+        return 6
+
+
+@dataclasses.dataclass(frozen=True)
+class StepSchedule:
+    """Issue times of one step, relative to its start cycle (the cycle the pixel is taken).
+
+    Attributes
+    ----------
+    ssm : list[list[list[int]]]
+        ``ssm[l][h][c]``: issue cycle of each S4D slot.
+    mix : list[list[list[int]]]
+        ``mix[l][kk][q]``: issue cycle of each mixing slot.
+    glu : list[list[int]]
+        ``glu[l][h]``: cycle of each GLU op; r_{l+1}[h] appears on dbg at ``glu + 5``.
+    last_issue : int
+        Cycle of the step's last slot.
+    p_min : int
+        Smallest allowed distance between two step starts.
+    period : int
+        ``max(last_issue + 1, p_min)``: cycles per step in steady state.
+    """
+
+    ssm: list
+    mix: list
+    glu: list
+    last_issue: int
+    p_min: int
+    period: int
+
+
+def _lat(cfg: CoreConfig) -> Latencies:
+    return Latencies(cfg.pipe.mul_stages, cfg.tree_stages)
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int) -> StepSchedule:
+    lat = Latencies(ms, ts)
+    Cs, KP, Q = -(-M // P), -(-H // P), -(-H // 4)
+    t = 0  # the start cycle; slots issue from cycle 1 on
+    ssm, mix, glu = [], [], []
+    glu_prev = -(1 << 30)
+    for l in range(L):
+        rows = []
+        g_vis = []
+        for h in range(H):
+            ready = lat.enc_first + h if l == 0 else glu[l - 1][h] + lat.r
+            cs = []
+            for _ in range(Cs):
+                t = max(t + 1, ready)
+                cs.append(t)
+            rows.append(cs)
+            g_vis.append(cs[-1] + lat.g)
+        ssm.append(rows)
+        passes = []
+        for kk in range(2 * KP):
+            qs = []
+            for q in range(Q):
+                need = min(H, 4 * q + 4)
+                t = max(t + 1, g_vis[need - 1])
+                qs.append(t)
+            passes.append(qs)
+        mix.append(passes)
+        ops = []
+        for h in range(H):
+            k = h // P
+            ready = passes[2 * k + 1][-1] + lat.v
+            glu_prev = max(glu_prev + 1, ready)
+            ops.append(glu_prev)
+        glu.append(ops)
+    last = t
+    # P_min: (1) state read-after-write, (2) value/gate buffer reuse, (3) encoder double buffer
+    first_vwrite = mix[0][0][-1] + lat.v_write
+    p_min = max(
+        lat.x_write + 1,
+        glu[-1][-1] - first_vwrite + 1,
+        -(-(max(glu[0][h] - h for h in range(H)) - 2) // 2),
+        2,
+    )
+    return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min))
+
+
+def step_schedule(cfg: CoreConfig) -> StepSchedule:
+    """The issue schedule of one step of ``cfg`` (identical for every step)."""
+    return _schedule(cfg.H, cfg.M, cfg.L, cfg.P, cfg.pipe.mul_stages, cfg.tree_stages)
+
+
+def cycles_per_step(cfg: CoreConfig) -> int:
+    """Cycles between consecutive step starts when pixels are always available."""
+    return step_schedule(cfg).period
+
+
+def digit_tail(cfg: CoreConfig) -> int:
+    """Last step start → next digit's first step start: last GLU op, decoder (n_classes·H
+    cycles, one MAC per cycle), class out, restart."""
+    s = step_schedule(cfg)
+    return s.glu[-1][-1] + cfg.n_classes * cfg.H + 10
+
+
+def cycles_per_digit(cfg: CoreConfig, T: int | None = None) -> int:
+    """Cycles between the first step starts of consecutive digits (the digit period),
+    with pixels always available and ``out_ready`` high. The first class of a run appears
+    on ``out`` at cycle ``a + cycles_per_digit - 1`` when pixel 0 is taken at cycle ``a``."""
+    T = cfg.T if T is None else T
+    return (T - 1) * cycles_per_step(cfg) + digit_tail(cfg)
+
+
+def useful_lane_cycles(cfg: CoreConfig) -> float:
+    """Useful lane-cycles of one step: L·(H·M + 2·H·H/4) (see the module docstring)."""
+    return cfg.L * (cfg.H * cfg.M + 2 * cfg.H * cfg.H / 4)
+
+
+def utilization(cfg: CoreConfig) -> float:
+    """Useful lane-cycles / (P · cycles_per_step)."""
+    return useful_lane_cycles(cfg) / (cfg.P * cycles_per_step(cfg))

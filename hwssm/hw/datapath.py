@@ -1,0 +1,224 @@
+"""The P-lane datapath: lanes, their parameter ROMs and state RAMs, the reduction tree,
+the row finish (readout → y), GELU, and the g and value/gate buffers.
+
+Memory map (every memory has a synchronous read port, so Yosys infers block RAM):
+
+========================  =====================================  =================================
+memory (per lane p)       address                                word
+========================  =====================================  =================================
+``coef{p}`` ROM           issue order: per layer, H·Cs S4D slots  {Ār, Āi, B̄r, B̄i} of mode c·P+p,
+                          then 2·KP·Q mixing slots               or 4 mixing weights
+``cbar{p}`` ROM           (l·H + h)·Cs + c                       {C̄r, C̄i}
+``x{p}`` RAM              (l·H + h)·Cs + c                       {xr, xi} (zero-initialised)
+``mixc{p}`` ROM           l·2KP + kk                             bias (pre-aligned), shifts
+========================  =====================================  =================================
+
+Shared: ``rowc`` ROM (S4D row constants, l·H + h), ``gelu`` ROM (l, y code), four ``g``
+banks (g[h] at bank h mod 4, word h div 4), ``vval`` / ``vgate`` RAMs (one P·a-bit word
+per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
+pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
+
+Timing (τ = issue cycle): lane operands at τ+1; state write at τ+3+ms; tree output
+τ_R = τ+4+2ms+T; y at τ_R+2; g written at τ_R+3; value/gate rows written at τ+4+ms.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from .config import CoreConfig, ceil_log2
+from .interfaces import awidth, issue_signature, mem_depth, rom
+from .lane import Lane
+from .ops import chain, delay, requant, shl
+from .tree import AdderTree
+
+__all__ = ["Datapath"]
+
+
+class Datapath(wiring.Component):
+    """P complex-MAC lanes with their memories, the tree, row finish, GELU and buffers.
+
+    Members
+    -------
+    issue : In(issue_signature)
+        The slot issued this cycle (from the sequencer).
+    u : In(signed(a))
+        u[h] of the S4D slot issued in the previous cycle.
+    g_written : Out(1)
+        One g value was written this cycle (in order l, h).
+    pass_done, pass_pairs : Out
+        A gate pass wrote its rows this cycle, completing ``pass_pairs`` channels.
+    vrd_addr : In ; vrd_val, vrd_gate : Out
+        Read port of the value/gate buffers (data one cycle after the address).
+    """
+
+    def __init__(self, cfg: CoreConfig):
+        self._cfg = cfg
+        a, P = cfg.a, cfg.P
+        super().__init__({
+            "issue": In(issue_signature(cfg)),
+            "u": In(signed(a)),
+            "g_written": Out(1),
+            "pass_done": Out(1),
+            "pass_pairs": Out(awidth(P + 1)),
+            "vrd_addr": In(awidth(mem_depth(cfg.KP))),
+            "vrd_val": Out(P * a),
+            "vrd_gate": Out(P * a),
+        })
+        self.lanes = [Lane(cfg.lane) for _ in range(P)]
+        self.tree = AdderTree(P, cfg.rowsum_width, cfg.pipe.tree_levels_per_stage)
+
+    @property
+    def latency_tree_out(self) -> int:
+        """Issue → tree output (τ_R - τ)."""
+        return 1 + self.lanes[0].latency_partial + self.tree.latency
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg, a, P = self._cfg, self._cfg.a, self._cfg.P
+        lc = cfg.lane
+        ms = lc.mul_stages
+        iss = self.issue
+        lane0 = self.lanes[0]
+        for p, lane in enumerate(self.lanes):
+            m.submodules[f"lane{p}"] = lane
+        m.submodules.tree = self.tree
+
+        # -- shared S4D row constants, chained to the stages that use them ------------
+        TR = self.latency_tree_out  # τ_R - τ
+        row_raw = rom(m, "rowc", cfg.ssm_table.words(), cfg.ssm_table.width, iss.row)
+        rtaps = chain(m, row_raw, TR, "rowc_d")  # rtaps[k] is at τ+1+k
+        rc = [cfg.ssm_table.unpack(t) for t in rtaps]
+
+        # context at τ+1
+        ssm1 = delay(m, iss.ssm, 1, "ssm1")
+        mix1 = delay(m, iss.mix, 1, "mix1")
+        first_step1 = delay(m, iss.first_step, 1, "fs1")
+        q_first1 = delay(m, iss.q_first, 1, "qf1")
+        q_last1 = delay(m, iss.q_last, 1, "ql1")
+
+        # g banks (broadcast to every lane in real mode)
+        gw = {"en": Signal(), "h": Signal.like(iss.h), "data": Signal(a)}
+        g_rd = []
+        for b in range(4):
+            mem = memory.Memory(shape=a, depth=mem_depth(cfg.Q), init=[])
+            m.submodules[f"g{b}"] = mem
+            wp = mem.write_port()
+            rp = mem.read_port()
+            hb = len(iss.h)
+            m.d.comb += [
+                wp.en.eq(gw["en"] & (gw["h"][:min(2, hb)] == b)),
+                wp.addr.eq(gw["h"][2:] if hb > 2 else 0),
+                wp.data.eq(gw["data"]),
+                rp.addr.eq(iss.q),
+            ]
+            g_rd.append(rp.data.as_signed())
+
+        # -- lanes -----------------------------------------------------------------------
+        fw = cfg.coef_field_widths
+        xr_w, xi_w = cfg.xr_width, cfg.xi_width
+        xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs)
+        idx_x_wr = delay(m, iss.ssm_idx, 1 + lane0.latency_state, "xwa")
+        idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
+        mixrow_a = delay(m, iss.mixrow, lane0.stage_round, "mra")
+        for p, lane in enumerate(self.lanes):
+            coef = rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr)
+            fields, pos = [], 0
+            for w in fw:
+                fields.append(coef[pos:pos + w].as_signed())
+                pos += w
+            cbar = rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c)
+            xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
+            m.submodules[f"x{p}"] = xmem
+            xr = xmem.read_port()
+            xw = xmem.write_port()
+            m.d.comb += [
+                xr.addr.eq(iss.ssm_idx),
+                xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
+                xw.data.eq(Cat(lane.x_out.re, lane.x_out.im)),
+            ]
+            xdata = Mux(first_step1, 0, xr.data)
+            mixc_t = cfg.mix_tables[p]
+            mixc_raw = rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a)
+            mixc = mixc_t.unpack(mixc_raw)
+            mixc_v = mixc_t.unpack(delay(m, mixc_raw, 1, f"mixcv{p}"))
+            m.d.comb += [
+                lane.cplx.eq(ssm1), lane.real.eq(mix1), lane.first.eq(q_first1), lane.last.eq(q_last1),
+                lane.f0.eq(fields[0]), lane.f1.eq(fields[1]), lane.f2.eq(fields[2]), lane.f3.eq(fields[3]),
+                lane.x.re.eq(xdata[:xr_w].as_signed()), lane.x.im.eq(xdata[xr_w:].as_signed()),
+                lane.u.eq(self.u),
+                lane.c.re.eq(cbar[:lc.cr_width].as_signed()), lane.c.im.eq(cbar[lc.cr_width:].as_signed()),
+                lane.bias.eq(mixc["bias"]),
+            ]
+            for k in range(4):
+                m.d.comb += lane.g[k].eq(g_rd[k])
+            for name, sh in lc.shifts.items():
+                if not sh.width:
+                    continue
+                port = getattr(lane, f"sh_{name}")
+                if name in ("ar", "ai", "br", "ax", "ia", "bi"):
+                    m.d.comb += port.eq(rc[lane.stage_align][name].var)
+                elif name in ("re", "im"):
+                    m.d.comb += port.eq(rc[lane.stage_round][name].var)
+                elif name in ("cr", "ci"):
+                    m.d.comb += port.eq(rc[lane.stage_readout_align][name].var)
+                elif name == "w":
+                    m.d.comb += port.eq(mixc["w"].var)
+                elif name == "v":
+                    m.d.comb += port.eq(mixc_v["v"].var)
+            m.d.comb += self.tree.i[p].eq(lane.part)
+
+        # -- D·u, carried to the row finish ----------------------------------------------
+        du = Signal(signed(cfg.du_width))
+        m.d.comb += du.eq(rc[0]["D"] * self.u)
+        du_f = delay(m, du, TR - 1, "du")  # at τ_R
+
+        # -- row accumulate and finish (τ_R) ---------------------------------------------
+        ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
+        ctl_r = delay(m, ctl, TR, "rctl")
+        lh = Cat(iss.h, iss.l)
+        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3, "rlh_f")
+        valid_r, cfirst_r, clast_r = ctl_r[0], ctl_r[1], ctl_r[2]
+        rowsum = Signal(signed(cfg.rowsum_width))
+        acc_new = Signal(signed(cfg.rowsum_width))
+        m.d.comb += acc_new.eq(Mux(cfirst_r, self.tree.o, rowsum + self.tree.o))
+        with m.If(valid_r):
+            m.d.sync += rowsum.eq(acc_new)
+        fin = Signal(signed(cfg.fin_width))
+        fin_v = Signal()
+        m.d.sync += [
+            fin.eq(shl(acc_new, rc[TR - 1]["es"], cfg.fin_width) + shl(du_f, rc[TR - 1]["ed"], cfg.fin_width)),
+            fin_v.eq(valid_r & clast_r),
+        ]
+        y = Signal(signed(a))
+        y_v = Signal()
+        m.d.sync += [y.eq(requant(fin, rc[TR]["sy"], cfg.y_rounding, cfg.y_overflow, a)), y_v.eq(fin_v)]
+
+        # -- GELU (τ_R+2 address, τ_R+3 data) and g write --------------------------------
+        hbits = len(iss.h)
+        lb = ceil_log2(cfg.L)
+        l_at_y = lh_r[2][hbits:hbits + lb] if lb else Const(0, 0)
+        gelu = rom(m, "gelu", cfg.gelu_words, a, Cat(y[:a - 1], ~y[a - 1], l_at_y))
+        g_v = delay(m, y_v, 1, "gv")
+        m.d.comb += [
+            gw["en"].eq(g_v), gw["h"].eq(lh_r[3][:hbits]), gw["data"].eq(gelu),
+            self.g_written.eq(g_v),
+        ]
+
+        # -- value/gate buffers ----------------------------------------------------------
+        LV = 1 + lane0.latency_real  # issue → v
+        kslot_v = delay(m, iss.kslot, LV, "kv")
+        gate_v = delay(m, iss.gate, LV, "gtv")
+        pairs_v = delay(m, iss.pairs, LV, "prv")
+        vword = Cat(*[lane.v for lane in self.lanes])
+        for name, en, out in (("vval", lane0.v_valid & ~gate_v, self.vrd_val),
+                              ("vgate", lane0.v_valid & gate_v, self.vrd_gate)):
+            mem = memory.Memory(shape=P * a, depth=mem_depth(cfg.KP), init=[])
+            m.submodules[name] = mem
+            wp, rp = mem.write_port(), mem.read_port()
+            m.d.comb += [wp.en.eq(en), wp.addr.eq(kslot_v), wp.data.eq(vword),
+                         rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
+        m.d.comb += [self.pass_done.eq(lane0.v_valid & gate_v), self.pass_pairs.eq(pairs_v)]
+        return m

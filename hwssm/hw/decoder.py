@@ -1,0 +1,104 @@
+"""Decoder and argmax: logit[k] = align(Σ_h Wd[k,h]·S[h]) + align(bd[k]), one MAC per cycle.
+
+Runs once per digit, after the last residual has been pooled; its own multiplier
+(weight × pool width). Logits leave in class order on the ``logit`` stream (at frac
+max_k F_k, not rescaled); the class (first index of the largest logit) on ``out``.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .config import CoreConfig
+from .interfaces import awidth, rom
+from .ops import chain, resize, shl
+
+__all__ = ["Decoder"]
+
+
+class Decoder(wiring.Component):
+    """Members
+    -------
+    start : In(1)
+        The digit's pool is complete.
+    pool_raddr, pool_rdata : the pool RAM read port (the core gives it to the decoder while ``busy``).
+    busy : Out(1)
+    logit : Out(stream, always ready)
+        n_classes logits, one per H + 0 cycles, in class order.
+    out : Out(stream.Signature(4))
+        The predicted class; held until ``ready``.
+    done : Out(1)
+        One-cycle pulse when the class is decided (the sequencer may start the next digit).
+
+    Latency: the last logit leaves ``n_classes·H + 3`` cycles after ``start`` (``start``
+    with ``out.valid`` low), the class one cycle later.
+    """
+
+    def __init__(self, cfg: CoreConfig):
+        self._cfg = cfg
+        hb = awidth(cfg.H)
+        super().__init__({
+            "start": In(1), "pool_raddr": Out(hb), "pool_rdata": In(signed(cfg.pool_width)), "busy": Out(1),
+            "logit": Out(stream.Signature(signed(cfg.logit_width), always_ready=True)),
+            "out": Out(stream.Signature(4)),
+            "done": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        H, nc = cfg.H, cfg.n_classes
+        busy = Signal()
+        pending = Signal()
+        h = Signal(awidth(H))
+        k = Signal(4)
+        kh = Signal(awidth(nc * H))
+        go = (self.start | pending) & ~busy & ~self.out.valid
+        with m.If(go):
+            m.d.sync += [busy.eq(1), pending.eq(0), h.eq(0), k.eq(0), kh.eq(0)]
+        with m.Elif(self.start):
+            m.d.sync += pending.eq(1)
+        with m.If(busy):
+            m.d.sync += kh.eq(kh + 1)
+            with m.If(h == H - 1):
+                m.d.sync += [h.eq(0), k.eq(k + 1)]
+                with m.If(k == nc - 1):
+                    m.d.sync += busy.eq(0)
+            with m.Else():
+                m.d.sync += h.eq(h + 1)
+        m.d.comb += [self.busy.eq(busy), self.pool_raddr.eq(h)]
+
+        cx = chain(m, Cat(busy, h == 0, h == H - 1, k), 2, "dctx")
+        wd = rom(m, "decw", cfg.dec["W_words"], cfg.dec["W_width"], kh)          # δ+1
+        prod = Signal(signed(cfg.dec["acc_width"]))
+        m.d.sync += prod.eq(wd.as_signed() * self.pool_rdata)                      # δ+2
+        ct = cfg.dec_table.unpack(rom(m, "decc", cfg.dec_table.words(), cfg.dec_table.width, cx[1][3:]))
+        v2, first2, last2, k2 = cx[2][0], cx[2][1], cx[2][2], cx[2][3:]
+        acc = Signal(signed(cfg.dec["acc_width"]))
+        acc_new = Signal(signed(cfg.dec["acc_width"]))
+        m.d.comb += acc_new.eq(Mux(first2, prod, acc + prod))
+        with m.If(v2):
+            m.d.sync += acc.eq(acc_new)
+        lw = cfg.logit_width
+        logit = Signal(signed(lw))
+        lv = Signal()
+        lk = Signal(4)
+        m.d.sync += [logit.eq(shl(acc_new, ct["w"], lw) + resize(ct["bias"], lw)), lv.eq(v2 & last2), lk.eq(k2)]
+        m.d.comb += [self.logit.valid.eq(lv), self.logit.payload.eq(logit)]
+        # argmax (δ+3): strictly larger wins, so ties keep the smallest index
+        best = Signal(signed(lw))
+        idx = Signal(4)
+        better = (lk == 0) | (logit > best)
+        done = Signal()
+        m.d.sync += done.eq(0)
+        with m.If(lv):
+            with m.If(better):
+                m.d.sync += [best.eq(logit), idx.eq(lk)]
+            with m.If(lk == nc - 1):
+                m.d.sync += [self.out.valid.eq(1), self.out.payload.eq(Mux(better, lk, idx)), done.eq(1)]
+        with m.If(self.out.valid & self.out.ready):
+            m.d.sync += self.out.valid.eq(0)
+        m.d.comb += self.done.eq(done)
+        return m

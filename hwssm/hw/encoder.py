@@ -1,0 +1,68 @@
+"""The encoder: r0[h] = requant(We[h]·p + be[h]) for h = 0..H-1, one channel per cycle.
+
+It starts with each time step and runs beside the lanes on its own small multiplier
+(8-bit pixel × weight). Its ROM holds We (effective), the pre-aligned bias and the
+per-channel shifts.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .config import CoreConfig
+from .interfaces import awidth, rom
+from .ops import ShiftAmt, delay, requant, shl
+
+__all__ = ["Encoder"]
+
+
+class Encoder(wiring.Component):
+    """Members
+    -------
+    start, pixel, par : In
+        Start a step with this pixel (0..255); ``par`` selects the r0 buffer half.
+    wr_en, wr_addr, wr_data : Out
+        r0 buffer write: address ``Cat(h, par)``; ``wr_en`` also returns one credit.
+
+    Latency: r0[h] is written ``4 + h`` cycles after ``start`` (readable at ``5 + h``).
+    Throughput: one step per H + 1 cycles.
+    """
+
+    def __init__(self, cfg: CoreConfig):
+        self._cfg = cfg
+        hb = awidth(cfg.H)
+        super().__init__({
+            "start": In(1), "pixel": In(8), "par": In(1),
+            "wr_en": Out(1), "wr_addr": Out(hb + 1), "wr_data": Out(signed(cfg.a)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        H, a = cfg.H, cfg.a
+        tab = cfg.enc_table
+        busy = Signal()
+        h = Signal(awidth(H))
+        p = Signal(8)
+        par = Signal()
+        with m.If(self.start):
+            m.d.sync += [busy.eq(1), h.eq(0), p.eq(self.pixel), par.eq(self.par)]
+        with m.Elif(busy):
+            m.d.sync += h.eq(h + 1)
+            with m.If(h == H - 1):
+                m.d.sync += busy.eq(0)
+        raw = rom(m, "encc", tab.words(), tab.width, h)          # at +1
+        f1 = tab.unpack(raw)
+        prod = Signal(signed(cfg.enc["prod_width"]))
+        m.d.sync += prod.eq(f1["W"] * Cat(p, 0).as_signed())   # at +2
+        f2 = tab.unpack(delay(m, raw, 1, "encc_d"))
+        r0 = Signal(signed(a))
+        fw = cfg.enc["fin_width"]
+        m.d.sync += r0.eq(requant(shl(prod, f2["w"], fw) + shl(f2["bias"], ShiftAmt(0), fw),
+                                  f2["s"], cfg.enc["rounding"], cfg.enc["overflow"], a))  # at +3
+        v = delay(m, busy, 3, "encv")
+        addr = delay(m, Cat(h, par), 3, "enca")
+        m.d.comb += [self.wr_en.eq(v), self.wr_addr.eq(addr), self.wr_data.eq(r0)]
+        return m

@@ -1,0 +1,437 @@
+"""Analytic resource estimate of the core (LUT4, FF, DSP, block RAM, SPRAM) for a QModel on P lanes.
+
+The estimate has two halves, like the cycle model:
+
+1. :func:`inventory` lists the core's building blocks from the same derived description the
+   generator uses (:func:`hwssm.hw.config.derive`): multipliers with their operand widths,
+   adders, multiplexers, variable shifters, requantizers, registers, ROMs and RAMs with their
+   depth and width, and the sequencer. Every block is attributed to a plan component
+   (Ā, x, B̄, C̄, D, weight, bias, act) or to ``control``.
+2. :func:`cost` prices one block on an FPGA family, following what Yosys does with it:
+
+   * **multipliers** go to hard DSPs when DSPs are on and the product is wide enough
+     (iCE40 ``SB_MAC16`` 16×16 for products of ≥ 11 bits, as ``synth_ice40 -dsp`` maps them;
+     ECP5 ``MULT18X18D`` 18×18), split into ⌈a/16⌉·⌈b/16⌉ (⌈a/18⌉·⌈b/18⌉) blocks, else LUTs;
+   * **memories** go to block RAM when Yosys' ``memory_libmap`` finds that cheaper than logic
+     (ROM logic costs 1/16 per bit, RAM logic 1 per bit; an iCE40 ``SB_RAM40_4K`` costs 64,
+     an ECP5 ``DP16KD`` 128, an ECP5 16×4 LUT-RAM 4), with the block count of the best
+     width/depth configuration (iCE40 256×16, 512×8, 1024×4, 2048×2; ECP5 1024×18,
+     2048×9, 4096×4, 8192×2, 16384×1, and 512×36 for single-port reads); ROMs left in
+     logic cost LUTs that grow with depth × width;
+   * **adders** cost one LUT4 per bit per extra operand (plus carry cells), variable shifts
+     one LUT4 per bit per shift bit, multiplexers about one LUT4 per bit per extra input.
+
+   Per-family :class:`Coefficients` scale each kind; they are calibrated against Yosys on
+   the generated core (see ``tests/hw/test_estimate.py`` and the sweep's per-point error).
+
+LUT counts are LUT4 equivalents: on ECP5 each ``CCU2C`` carry cell counts as its two LUT4s
+(Yosys reports them apart from ``LUT4`` cells). Compare with
+:func:`hwssm.explore.sweep.measured_lut`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Iterable
+
+from ..quant.qmodel import QModel
+from ..synth.device import Device
+
+__all__ = [
+    "Kind", "Block", "Resources", "Coefficients", "COEFFICIENTS", "Estimate",
+    "inventory", "cost", "estimate", "lut_error", "memory_breakdown", "COMPONENTS", "ESTIMATOR_VERSION",
+]
+
+#: Bump when the model or its coefficients change (results record it beside the estimate).
+ESTIMATOR_VERSION = 1
+
+#: Components a block is attributed to (plan components, plus ``control``).
+COMPONENTS = ("A", "x", "B", "C", "D", "weight", "bias", "act", "control")
+
+
+def memory_breakdown(qm: QModel) -> dict[str, int]:
+    """Stored bits per component: Ā, B̄, C̄ (both parts), D, weights, biases (encoder, mixing,
+    decoder, with zero points) and the state x of one sequence. Sums to ``qm.footprint_bits``.
+    The GELU/sigmoid tables are ``qm.lut_bits`` (not part of the footprint)."""
+    out = {"A": 0, "x": qm.state_bits, "B": 0, "C": 0, "D": 0, "weight": 0, "bias": 0}
+    for name, p in qm.params():
+        leaf = name.rsplit(".", 1)[-1]
+        key = {"A_re": "A", "A_im": "A", "B_re": "B", "B_im": "B", "C_re": "C", "C_im": "C", "D": "D",
+               "W": "weight", "enc_W": "weight", "dec_W": "weight", "b": "bias", "enc_b": "bias", "dec_b": "bias"}[leaf]
+        out[key] += p.n_bits
+    return out
+
+
+class Kind(enum.Enum):
+    """What a block is. ``width``/``aux``/``depth`` of a :class:`Block` mean, per kind:
+
+    MUL: operand widths ``width`` × ``aux``; ADD: ``width``-bit sum of ``aux`` operands;
+    MUX: ``width`` bits, ``aux`` inputs; SHIFT: ``width``-bit data, ``aux``-bit variable amount;
+    REQUANT: ``width``-bit accumulator to an ``aux``-bit code (round + saturate);
+    COMPARE: ``width``-bit magnitude comparison; REG: ``width`` flip-flops;
+    ROM / RAM: ``depth`` words of ``width`` bits (ROM: initialized, read-only; RAM: written).
+    """
+
+    MUL = "mul"
+    ADD = "add"
+    MUX = "mux"
+    SHIFT = "shift"
+    REQUANT = "requant"
+    COMPARE = "compare"
+    REG = "reg"
+    ROM = "rom"
+    RAM = "ram"
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """``count`` identical blocks of one kind, attributed to ``component``; ``name`` says what it is."""
+
+    name: str
+    component: str
+    kind: Kind
+    width: int
+    aux: int = 0
+    depth: int = 0
+    count: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Resources:
+    """Resource counts (cells). ``lut``: LUT4 equivalents; ``bram``: EBR blocks; ``spram``: SPRAM blocks;
+    ``ram_bits``: memory bits placed in block RAM / LUT-RAM (for the breakdown)."""
+
+    lut: float = 0.0
+    ff: float = 0.0
+    dsp: int = 0
+    bram: int = 0
+    spram: int = 0
+    lutram: int = 0
+    ram_bits: int = 0
+
+    def __add__(self, o: "Resources") -> "Resources":
+        return Resources(*(getattr(self, f.name) + getattr(o, f.name) for f in dataclasses.fields(self)))
+
+    def scaled(self, n: int) -> "Resources":
+        return Resources(*(getattr(self, f.name) * n for f in dataclasses.fields(self)))
+
+    def rounded(self) -> dict:
+        return {f.name: int(round(getattr(self, f.name))) for f in dataclasses.fields(self)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Coefficients:
+    """Per-family cost coefficients (LUT4 per unit; see :func:`cost`).
+
+    Attributes
+    ----------
+    add : float
+        LUT4 per result bit per extra operand of an adder.
+    mux : float
+        LUT4 per bit per extra input of a multiplexer.
+    shift : float
+        LUT4 per data bit per bit of a variable shift amount.
+    requant : float
+        LUT4 per accumulator bit of a round-and-saturate.
+    compare : float
+        LUT4 per bit of a magnitude comparison.
+    soft_mul : float
+        LUT4 per partial-product bit (a·b) of a multiplier built from LUTs.
+    rom_logic : float
+        LUT4 per stored bit of a ROM left in logic.
+    ram_logic : float
+        LUT4 per stored bit of a small RAM left in flip-flops (read mux).
+    control : float
+        LUT4 of the sequencer and glue, per lane and fixed (see ``control_fixed``).
+    control_fixed : float
+        LUT4 of the sequencer independent of P.
+    ff_scale : float
+        Scale on counted flip-flops (retiming/duplication by the mapper).
+    dsp_a, dsp_b, dsp_min_y : int
+        Hard multiplier operand widths and the smallest product width mapped to it.
+    bram_cost, lutram_cost : float
+        ``memory_libmap`` cost of one block RAM / one LUT-RAM cell (0: none).
+    bram_configs : tuple[tuple[int, int], ...]
+        (width, depth) configurations of one block RAM.
+    lutram_shape : tuple[int, int]
+        (width, depth) of one LUT-RAM cell, (0, 0) when the family has none.
+    lutram_lut : float
+        LUT4 equivalents used by one LUT-RAM cell (it occupies slice LUTs).
+    """
+
+    add: float
+    mux: float
+    shift: float
+    requant: float
+    compare: float
+    soft_mul: float
+    rom_logic: float
+    ram_logic: float
+    control: float
+    control_fixed: float
+    ff_scale: float
+    dsp_a: int
+    dsp_b: int
+    dsp_min_y: int
+    bram_cost: float
+    lutram_cost: float
+    bram_configs: tuple
+    lutram_shape: tuple
+    lutram_lut: float
+
+
+#: Coefficients per FPGA family (calibrated against Yosys 0.70 on the generated core).
+COEFFICIENTS: dict[str, Coefficients] = {
+    "ice40": Coefficients(
+        add=1.0, mux=0.55, shift=0.75, requant=1.4, compare=0.5, soft_mul=1.1, rom_logic=0.12, ram_logic=0.6,
+        control=20.0, control_fixed=150.0, ff_scale=1.0,
+        dsp_a=16, dsp_b=16, dsp_min_y=11, bram_cost=64.0, lutram_cost=0.0,
+        bram_configs=((16, 256), (8, 512), (4, 1024), (2, 2048)), lutram_shape=(0, 0), lutram_lut=0.0,
+    ),
+    "ecp5": Coefficients(
+        add=1.0, mux=0.55, shift=0.75, requant=1.4, compare=0.5, soft_mul=1.1, rom_logic=0.12, ram_logic=0.6,
+        control=20.0, control_fixed=150.0, ff_scale=1.0,
+        dsp_a=18, dsp_b=18, dsp_min_y=0, bram_cost=128.0, lutram_cost=4.0,
+        bram_configs=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)),
+        lutram_shape=(4, 16), lutram_lut=2.0,
+    ),
+}
+
+#: memory_libmap's logic cost per bit (Yosys defaults).
+LOGIC_COST_ROM = 1.0 / 16.0
+LOGIC_COST_RAM = 1.0
+
+
+def _bram_blocks(depth: int, width: int, configs) -> int:
+    return min(math.ceil(width / w) * math.ceil(depth / d) for w, d in configs)
+
+
+def cost(block: Block, family: str, dsp: bool = True, k: Coefficients | None = None) -> Resources:
+    """Resources of ``block`` (all ``count`` copies) on ``family`` (``"ice40"`` / ``"ecp5"``)."""
+    k = k or COEFFICIENTS[family]
+    w, a, n = block.width, block.aux, block.count
+    kind = block.kind
+    if w <= 0 or n <= 0:
+        return Resources()
+    if kind is Kind.MUL:
+        if dsp and w >= 2 and a >= 2 and w + a >= k.dsp_min_y:
+            blocks = math.ceil(w / k.dsp_a) * math.ceil(a / k.dsp_b)
+            # partial products of a split multiply are summed in LUTs
+            extra = (blocks - 1) * (w + a) * k.add
+            return Resources(lut=extra, dsp=blocks).scaled(n)
+        return Resources(lut=k.soft_mul * w * a).scaled(n)
+    if kind is Kind.ADD:
+        return Resources(lut=k.add * w * max(1, a - 1)).scaled(n)
+    if kind is Kind.MUX:
+        return Resources(lut=k.mux * w * max(0, a - 1)).scaled(n)
+    if kind is Kind.SHIFT:
+        return Resources(lut=k.shift * w * a).scaled(n)
+    if kind is Kind.REQUANT:
+        return Resources(lut=k.requant * (w + a) / 2).scaled(n)
+    if kind is Kind.COMPARE:
+        return Resources(lut=k.compare * w).scaled(n)
+    if kind is Kind.REG:
+        return Resources(ff=k.ff_scale * w).scaled(n)
+    if kind in (Kind.ROM, Kind.RAM):
+        return _memory(block, k).scaled(n)
+    raise ValueError(f"unknown block kind {kind}")  # pragma: no cover
+
+
+def _memory(block: Block, k: Coefficients) -> Resources:
+    depth, width = block.depth, block.width
+    bits = depth * width
+    if depth <= 1:
+        return Resources(ff=width if block.kind is Kind.RAM else 0)
+    rom = block.kind is Kind.ROM
+    logic_cost = bits * (LOGIC_COST_ROM if rom else LOGIC_COST_RAM)
+    bram = _bram_blocks(depth, width, k.bram_configs)
+    options = [(bram * k.bram_cost, "bram")]
+    if k.lutram_cost and not rom:
+        lw, ld = k.lutram_shape
+        cells = math.ceil(width / lw) * math.ceil(depth / ld)
+        options.append((cells * k.lutram_cost, "lutram"))
+    best_cost, best = min(options)
+    if logic_cost <= best_cost:
+        if rom:
+            return Resources(lut=k.rom_logic * bits)
+        return Resources(lut=k.ram_logic * bits, ff=bits)
+    if best == "bram":
+        return Resources(bram=bram, ram_bits=bits)
+    lw, ld = k.lutram_shape
+    cells = math.ceil(width / lw) * math.ceil(depth / ld)
+    # read multiplexing across 16-word cells
+    mux = k.mux * width * max(0, math.ceil(depth / ld) - 1)
+    return Resources(lut=cells * k.lutram_lut + mux, lutram=cells, ram_bits=bits)
+
+
+def inventory(qm: QModel, lanes: int) -> list[Block]:
+    """The core's blocks for ``qm`` on ``lanes`` lanes (from :func:`hwssm.hw.config.derive`)."""
+    from .config import ceil_log2, derive
+
+    c = derive(qm, lanes)
+    P, L, H, a = c.P, c.L, c.H, c.a
+    ln = c.lane
+    ms = ln.mul_stages
+    f = ln.f_widths
+    xw = max(ln.xr_width, ln.xi_width)
+    B: list[Block] = []
+    add = B.append
+
+    # -- per lane: eight multipliers, four shared with the real (mixing) mode -----------
+    add(Block("lane Ā·x multipliers", "A", Kind.MUL, max(f[0], f[1]), max(xw, a), count=4 * P))
+    add(Block("lane B̄·u multipliers", "B", Kind.MUL, max(f[2], f[3]), a, count=2 * P))
+    add(Block("lane C̄·x' multipliers", "C", Kind.MUL, max(ln.cr_width, ln.ci_width), xw, count=2 * P))
+    add(Block("lane operand muxes (complex/real)", "weight", Kind.MUX, max(xw, a) , 2, count=4 * P))
+    add(Block("lane coefficient muxes", "weight", Kind.MUX, max(f[2], f[3]), 2, count=2 * P))
+    prod_w = max(f[0], f[1]) + max(xw, a)
+    add(Block("lane product registers", "A", Kind.REG, prod_w, count=4 * P * ms))
+    add(Block("lane B̄·u product registers", "B", Kind.REG, max(f[2], f[3]) + a, count=2 * P * ms))
+    add(Block("lane state accumulators", "x", Kind.ADD, max(ln.acc_re_width, ln.acc_im_width), 3, count=2 * P))
+    add(Block("lane state accumulator registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width, count=P))
+    for name, comp in (("ar", "A"), ("ai", "A"), ("br", "B"), ("ax", "A"), ("ia", "A"), ("bi", "B")):
+        sh = ln.shifts[name]
+        if sh.width:
+            add(Block(f"lane per-row shift {name}", comp, Kind.SHIFT, max(ln.acc_re_width, ln.acc_im_width), sh.width, count=P))
+    add(Block("lane state requant", "x", Kind.REQUANT, ln.acc_re_width, ln.xr_width, count=P))
+    add(Block("lane state requant", "x", Kind.REQUANT, ln.acc_im_width, ln.xi_width, count=P))
+    for name in ("re", "im"):
+        sh = ln.shifts[name]
+        if sh.width:
+            add(Block(f"lane per-row requant shift {name}", "x", Kind.SHIFT, max(ln.acc_re_width, ln.acc_im_width), sh.width, count=P))
+    add(Block("lane new-state register", "x", Kind.REG, ln.xr_width + ln.xi_width, count=P))
+    add(Block("lane real-mode sum", "weight", Kind.ADD, ln.racc_width, 4, count=P))
+    add(Block("lane real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
+    add(Block("lane real-mode registers", "weight", Kind.REG, 2 * ln.racc_width + ln.fin_width, count=P))
+    add(Block("lane real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
+    if ln.shifts["w"].width:
+        add(Block("lane real-mode shift w", "weight", Kind.SHIFT, ln.fin_width, ln.shifts["w"].width, count=P))
+    add(Block("lane real-mode requant", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
+    if ln.shifts["v"].width:
+        add(Block("lane real-mode requant shift v", "act", Kind.SHIFT, ln.fin_width, ln.shifts["v"].width, count=P))
+    add(Block("lane readout product registers", "C", Kind.REG, ln.cr_width + ln.ci_width + 2 * xw, count=P * ms))
+    add(Block("lane readout subtract", "C", Kind.ADD, ln.part_width, 2, count=P))
+    add(Block("lane readout register", "C", Kind.REG, ln.part_width + ln.v_width, count=P))
+    for name in ("cr", "ci"):
+        sh = ln.shifts[name]
+        if sh.width:
+            add(Block(f"lane readout shift {name}", "C", Kind.SHIFT, ln.part_width, sh.width, count=P))
+
+    # -- per lane memories ----------------------------------------------------------------
+    ssm_depth = L * H * c.Cs
+    add(Block("lane coefficient ROM (Ā, B̄ / mixing W)", "A", Kind.ROM, sum(c.coef_field_widths), depth=c.coef_depth, count=P))
+    add(Block("lane C̄ ROM", "C", Kind.ROM, ln.cr_width + ln.ci_width, depth=ssm_depth, count=P))
+    add(Block("lane state RAM", "x", Kind.RAM, c.xr_width + c.xi_width, depth=ssm_depth, count=P))
+    mix_w = c.mix_tables[0].width if c.mix_tables else 0
+    if mix_w:
+        add(Block("lane mixing row table (bias, shifts)", "bias", Kind.ROM, mix_w, depth=L * 2 * c.KP, count=P))
+
+    # -- shared: reduction and row finish -------------------------------------------------
+    if P > 1:
+        add(Block("cross-lane adder tree", "C", Kind.ADD, c.rowsum_width, 2, count=P - 1))
+        add(Block("adder tree registers", "C", Kind.REG, c.rowsum_width, count=max(1, c.tree_stages) * max(1, P // 2)))
+    add(Block("row sum accumulator", "C", Kind.ADD, c.rowsum_width, 2))
+    add(Block("row finish D·u multiplier", "D", Kind.MUL, c.d_width, a))
+    add(Block("row finish add", "D", Kind.ADD, c.fin_width, 2))
+    add(Block("row finish requant y", "act", Kind.REQUANT, c.fin_width, a))
+    add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + c.du_width))
+    if c.ssm_table.width:
+        add(Block("S4D row table (shifts, D)", "D", Kind.ROM, c.ssm_table.width, depth=L * H))
+    for name in ("es", "ed", "sy"):
+        sh = c.ssm_table.shifts.get(name)
+        if sh is not None and sh.width:
+            add(Block(f"row finish shift {name}", "act", Kind.SHIFT, c.fin_width, sh.width))
+
+    # -- shared: nonlinearities, GLU, residual, buffers -----------------------------------
+    add(Block("GELU table", "act", Kind.ROM, a, depth=L * (1 << a)))
+    add(Block("sigmoid table", "act", Kind.ROM, c.sig_width, depth=L * (1 << a)))
+    add(Block("GLU multiplier", "act", Kind.MUL, a, c.sig_width + 1))
+    add(Block("GLU requant z", "act", Kind.REQUANT, c.glu["prod_width"], a))
+    add(Block("residual add", "act", Kind.ADD, c.glu["res_width"], 2))
+    add(Block("residual requant", "act", Kind.REQUANT, c.glu["res_width"], a))
+    add(Block("activation buffers (u, g, v)", "act", Kind.RAM, a, depth=4 * H))
+    add(Block("activation registers", "act", Kind.REG, 8 * a + c.glu["prod_width"] + c.glu["res_width"]))
+    add(Block("g operand registers (4 per lane)", "act", Kind.REG, 4 * a, count=P))
+
+    # -- encoder, pooling, decoder --------------------------------------------------------
+    add(Block("encoder multiplier", "weight", Kind.MUL, c.enc_table.value_widths.get("W", 2), 9))
+    add(Block("encoder add + requant", "act", Kind.ADD, c.enc["fin_width"], 2))
+    add(Block("encoder requant", "act", Kind.REQUANT, c.enc["fin_width"], a))
+    if c.enc_table.width:
+        add(Block("encoder table", "weight", Kind.ROM, c.enc_table.width, depth=H))
+    add(Block("pooling accumulators", "act", Kind.RAM, c.pool_width, depth=H))
+    add(Block("pooling adder", "act", Kind.ADD, c.pool_width, 2))
+    add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
+    add(Block("decoder weights", "weight", Kind.ROM, c.dec["W_width"], depth=c.n_classes * H))
+    add(Block("decoder accumulator", "weight", Kind.ADD, c.logit_width, 2))
+    add(Block("decoder registers", "weight", Kind.REG, c.logit_width + c.pool_width))
+    if c.dec_table.width:
+        add(Block("decoder table", "bias", Kind.ROM, c.dec_table.width, depth=c.n_classes))
+    add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
+
+    # -- sequencer: counters over t, l, h, chunk, pass; addresses; control pipeline -------
+    counters = ceil_log2(c.T) + ceil_log2(L) + ceil_log2(H) + ceil_log2(max(c.Cs, 2)) + ceil_log2(max(2 * c.KP, 2)) + ceil_log2(max(c.Q, 2))
+    add(Block("sequencer counters", "control", Kind.ADD, counters, 2))
+    add(Block("sequencer registers", "control", Kind.REG, 2 * counters + ceil_log2(c.coef_depth) + 16))
+    return B
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """An estimate for one (QModel, P, device).
+
+    Attributes
+    ----------
+    device : Device
+    lanes : int
+    dsp_enabled : bool
+    total : Resources
+        Sum over the blocks plus the sequencer's control logic.
+    by_component : dict[str, Resources]
+        The same, split over :data:`COMPONENTS`.
+    blocks : tuple[tuple[Block, Resources], ...]
+    """
+
+    device: Device
+    lanes: int
+    dsp_enabled: bool
+    total: Resources
+    by_component: dict
+    blocks: tuple
+
+    def summary(self) -> dict:
+        """Flat JSON record: totals (rounded), per-component LUTs, estimator version."""
+        t = self.total.rounded()
+        return {"lut": t["lut"], "ff": t["ff"], "dsp": t["dsp"], "bram": t["bram"], "spram": t["spram"],
+                "lutram": t["lutram"], "ram_bits": t["ram_bits"],
+                "lut_by_component": {k: int(round(v.lut)) for k, v in self.by_component.items()},
+                "ff_by_component": {k: int(round(v.ff)) for k, v in self.by_component.items()},
+                "version": ESTIMATOR_VERSION}
+
+
+def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool = True,
+             coefficients: Coefficients | None = None, blocks: Iterable[Block] | None = None) -> Estimate:
+    """Estimate the resources of the core for ``qm`` on ``lanes`` lanes on ``device``.
+
+    Raises HwssmError (from :func:`hwssm.hw.config.derive`) for a model or P the RTL cannot build.
+    """
+    family = device.family
+    k = coefficients or COEFFICIENTS[family]
+    blocks = list(blocks) if blocks is not None else inventory(qm, lanes)
+    priced = tuple((b, cost(b, family, dsp, k)) for b in blocks)
+    control = Resources(lut=k.control_fixed + k.control * lanes)
+    by_comp = {c: Resources() for c in COMPONENTS}
+    by_comp["control"] = control
+    total = control
+    for b, r in priced:
+        by_comp[b.component] = by_comp[b.component] + r
+        total = total + r
+    return Estimate(device, lanes, dsp, total, by_comp, priced)
+
+
+def lut_error(estimated: float, measured: float) -> float:
+    """Relative error of an estimate: (estimated - measured) / measured (0.1 = 10 % high)."""
+    if measured <= 0:
+        return math.inf if estimated > 0 else 0.0
+    return (estimated - measured) / measured

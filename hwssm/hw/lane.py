@@ -1,0 +1,212 @@
+"""One complex-MAC lane: an S4D mode update per cycle, or four real MACs per cycle.
+
+Complex mode (one mode m of channel h per cycle)::
+
+    x' = fit(rshift(Ā·x + B̄·u))            re: Ar·xr - Ai·xi + Br·u ; im: Ar·xi + Ai·xr + Bi·u
+    part = Cr·xr'·2^cr - Ci·xi'·2^ci       the mode's share of Re(C̄x'), aligned to Gc
+
+The complex product Ā·x is the four real multiplies re·re, im·im, re·im, im·re; B̄·u
+takes two more and the readout two more (8 multipliers per lane). Real mode (mixing
+layer) reuses the four complex multipliers as a 4-wide dot product ``Σ_i w_i·g_i`` that
+accumulates over the ``first..last`` cycles of one output row, then aligns, adds the
+pre-aligned bias and requantizes: ``v = fit(rshift(acc·2^w + bias, v))``. The B̄·u and
+readout multipliers idle in real mode.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from .config import LaneConfig
+from .ops import ShiftAmt, delay, requant, resize, shl
+
+__all__ = ["Lane"]
+
+_ALIGN = ("ar", "ai", "br", "ax", "ia", "bi")
+
+
+def complex_layout(re_width: int, im_width: int) -> data.StructLayout:
+    """A complex code: ``{"re": signed(re_width), "im": signed(im_width)}``."""
+    return data.StructLayout({"re": signed(re_width), "im": signed(im_width)})
+
+
+class Lane(wiring.Component):
+    """A complex-MAC lane.
+
+    Parameters
+    ----------
+    config : LaneConfig
+        Widths, per-row shift ranges, rounding and overflow (from :func:`hwssm.hw.config.derive`).
+
+    Members
+    -------
+    cplx, real : In(1)
+        A complex-mode (S4D mode update) or real-mode (mixing MAC) item is at stage 0.
+    first, last : In(1)
+        Real mode: this item starts / ends an output row.
+    f0, f1, f2, f3 : In(signed)
+        Coefficients: (Ār, Āi, B̄r, B̄i) in complex mode, four weights in real mode.
+    x : In(complex)
+        Previous state (complex mode).
+    u : In(signed)
+        The channel input u[h] (complex mode).
+    g : In(ArrayLayout(signed, 4))
+        Four activations (real mode).
+    sh_<name> : In(unsigned)
+        Variable parts of per-row shifts (only those that vary); each is sampled at its
+        stage: ar..bi at :attr:`stage_align`; re, im, w at :attr:`stage_round`;
+        v at :attr:`stage_vshift`; cr, ci at :attr:`stage_readout_align`.
+    bias : In(signed)
+        Real mode: pre-aligned bias, sampled at :attr:`stage_round` of the ``last`` item.
+    c : In(complex)
+        C̄ of the mode, sampled at :attr:`stage_c` (when the new state is at ``x_out``).
+    x_out, x_valid : Out
+        New state, :attr:`latency_state` cycles after the operands.
+    part : Out(signed)
+        Readout share, :attr:`latency_partial` cycles after the operands.
+    v, v_valid : Out
+        Real-mode output code, :attr:`latency_real` cycles after the ``last`` item.
+
+    Throughput: one item per cycle, either mode, in any order.
+    """
+
+    def __init__(self, config: LaneConfig):
+        self._cfg = c = config
+        members = {
+            "cplx": In(1), "real": In(1), "first": In(1), "last": In(1),
+            "f0": In(signed(c.f_widths[0])), "f1": In(signed(c.f_widths[1])),
+            "f2": In(signed(c.f_widths[2])), "f3": In(signed(c.f_widths[3])),
+            "x": In(complex_layout(c.xr_width, c.xi_width)),
+            "u": In(signed(c.u_width)),
+            "g": In(data.ArrayLayout(signed(c.g_width), 4)),
+            "bias": In(signed(c.bias_width)),
+            "c": In(complex_layout(c.cr_width, c.ci_width)),
+            "x_out": Out(complex_layout(c.xr_width, c.xi_width)),
+            "x_valid": Out(1),
+            "part": Out(signed(c.part_width)),
+            "v": Out(signed(c.v_width)),
+            "v_valid": Out(1),
+        }
+        for name, sh in c.shifts.items():
+            if sh.width:
+                members[f"sh_{name}"] = In(sh.width)
+        super().__init__(members)
+
+    # -- timing (read-only) ------------------------------------------------------------
+    @property
+    def config(self) -> LaneConfig:
+        return self._cfg
+
+    @property
+    def mul_stages(self) -> int:
+        return self._cfg.mul_stages
+
+    @property
+    def stage_align(self) -> int:
+        """Cycle (after the operands) when the state-update alignment shifts are sampled."""
+        return self.mul_stages
+
+    @property
+    def stage_round(self) -> int:
+        """Cycle of the state requant shifts (re, im) and of the real-mode bias and w shift."""
+        return self.mul_stages + 1
+
+    @property
+    def stage_c(self) -> int:
+        """Cycle when C̄ is sampled (= latency_state)."""
+        return self.mul_stages + 2
+
+    @property
+    def stage_vshift(self) -> int:
+        """Cycle of the real-mode requant shift v."""
+        return self.mul_stages + 2
+
+    @property
+    def stage_readout_align(self) -> int:
+        return 2 * self.mul_stages + 2
+
+    @property
+    def latency_state(self) -> int:
+        """Operands → new state at x_out."""
+        return self.mul_stages + 2
+
+    @property
+    def latency_partial(self) -> int:
+        """Operands → readout share at part."""
+        return 2 * self.mul_stages + 3
+
+    @property
+    def latency_real(self) -> int:
+        """Operands of the ``last`` real-mode item → v."""
+        return self.mul_stages + 3
+
+    @property
+    def latency(self) -> int:
+        """The longest path: operands → part."""
+        return self.latency_partial
+
+    def _amt(self, name: str) -> ShiftAmt:
+        sh = self._cfg.shifts[name]
+        return ShiftAmt(sh.lo, getattr(self, f"sh_{name}") if sh.width else None)
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self._cfg
+        ms = c.mul_stages
+        real = self.real
+
+        # stage 0: eight multipliers (four shared with real mode)
+        g = self.g
+        a0, b0 = self.f0, Mux(real, g[0], self.x.re)
+        a1, b1 = self.f1, Mux(real, g[1], self.x.im)
+        a2, b2 = Mux(real, self.f2, self.f0), Mux(real, g[2], self.x.im)
+        a3, b3 = Mux(real, self.f3, self.f1), Mux(real, g[3], self.x.re)
+        prods = [a0 * b0, a1 * b1, a2 * b2, a3 * b3, self.f2 * self.u, self.f3 * self.u]
+        p = [delay(m, v, ms, f"p{i}") for i, v in enumerate(prods)]
+        real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), ms, "ctl")
+        r_real, r_first, r_last, r_cplx = real_d[0], real_d[1], real_d[2], real_d[3]
+
+        # stage ms: alignment and sums
+        W_re, W_im = c.acc_re_width, c.acc_im_width
+        acc_re = Signal(signed(W_re))
+        acc_im = Signal(signed(W_im))
+        s4 = Signal(signed(c.racc_width))
+        m.d.sync += [
+            acc_re.eq(shl(p[0], self._amt("ar"), W_re) - shl(p[1], self._amt("ai"), W_re) + shl(p[4], self._amt("br"), W_re)),
+            acc_im.eq(shl(p[2], self._amt("ax"), W_im) + shl(p[3], self._amt("ia"), W_im) + shl(p[5], self._amt("bi"), W_im)),
+            s4.eq(p[0] + p[1] + p[2] + p[3]),
+        ]
+        ctl1 = Signal(4)
+        m.d.sync += ctl1.eq(Cat(r_real, r_first, r_last, r_cplx))
+
+        # stage ms+1: state requant; real-mode accumulate and align
+        xo = Signal(complex_layout(c.xr_width, c.xi_width))
+        m.d.sync += [
+            xo.re.eq(requant(acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width)),
+            xo.im.eq(requant(acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width)),
+        ]
+        racc = Signal(signed(c.racc_width))
+        acc_new = Signal(signed(c.racc_width))
+        m.d.comb += acc_new.eq(Mux(ctl1[1], s4, racc + s4))
+        with m.If(ctl1[0]):
+            m.d.sync += racc.eq(acc_new)
+        fin = Signal(signed(c.fin_width))
+        m.d.sync += fin.eq(shl(acc_new, self._amt("w"), c.fin_width) + resize(self.bias, c.fin_width))
+        ctl2 = Signal(2)
+        m.d.sync += ctl2.eq(Cat(ctl1[0] & ctl1[2], ctl1[3]))
+
+        # stage ms+2: new state out; readout products; real-mode requant
+        m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(ctl2[1])]
+        pc = delay(m, self.c.re * xo.re, ms, "pc")
+        pi = delay(m, self.c.im * xo.im, ms, "pi")
+        part = Signal(signed(c.part_width))
+        m.d.sync += part.eq(shl(pc, self._amt("cr"), c.part_width) - shl(pi, self._amt("ci"), c.part_width))
+        m.d.comb += self.part.eq(part)
+        v = Signal(signed(c.v_width))
+        vv = Signal()
+        m.d.sync += [v.eq(requant(fin, self._amt("v"), c.v_rounding, c.v_overflow, c.v_width)), vv.eq(ctl2[0])]
+        m.d.comb += [self.v.eq(v), self.v_valid.eq(vv)]
+        return m
+

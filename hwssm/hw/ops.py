@@ -1,0 +1,153 @@
+"""Combinational arithmetic of the contract, as Amaranth expressions (no Components here).
+
+These build the hardware for ``align`` (exact left shift), ``rshift`` (rounding right
+shift) and ``fit`` (saturate or wrap) of ``hwssm/golden/ARITHMETIC.md``. A shift amount
+is a :class:`ShiftAmt`: a constant part ``lo`` plus an optional unsigned variable part
+(the per-row offset read from a ROM), so that per-tensor formats cost no shifter at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
+
+from ..fixed import Overflow, Rounding
+
+__all__ = ["ShiftAmt", "shl", "requant", "fit", "delay", "resize"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ShiftAmt:
+    """A shift of ``lo + var`` bits; ``var`` is None for a constant shift."""
+
+    lo: int
+    var: Value | None = None
+
+
+def resize(v: Value, width: int) -> Value:
+    """``v`` sign-extended (signed) or zero-extended (unsigned), or truncated, to a signed ``width``-bit value."""
+    v = Value.cast(v)
+    if len(v) >= width:
+        return v[:width].as_signed()
+    return _sext(v, width) if v.shape().signed else _zext(v, width)
+
+
+def _sext(v: Value, width: int) -> Value:
+    from amaranth.hdl import Cat
+
+    return Cat(v, v[-1].replicate(width - len(v))).as_signed()
+
+
+def _zext(v: Value, width: int) -> Value:
+    from amaranth.hdl import Cat
+
+    return Cat(v, Const(0, width - len(v))).as_signed()
+
+
+def shl(v: Value, amt: ShiftAmt, width: int) -> Value:
+    """Exact left shift ``v · 2^(lo+var)`` as a signed ``width``-bit value.
+
+    The caller guarantees (by the accumulator sizing) that the result fits in ``width``.
+    """
+    v = Value.cast(v)
+    if amt.lo < 0:
+        raise ValueError("shl needs lo >= 0")
+    r = v << amt.lo if amt.lo else v
+    if amt.var is not None and len(amt.var):
+        r = r << amt.var
+    return resize(r, width)
+
+
+def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
+            out_width: int, out_signed: bool = True) -> Value:
+    """``fit(rshift(v, lo+var, rounding), out)``: the requantization of the contract.
+
+    ``lo`` may be negative (an exact left shift by ``-lo`` first). HALF_UP uses
+    ``(((v << 1) >> s) + 1) >> 1``, which equals ``(v + 2^(s-1)) >> s`` for ``s >= 1`` and
+    ``v`` for ``s = 0``, so a variable ``s`` needs no separate rounding constant.
+    """
+    v = Value.cast(v)
+    if not v.shape().signed:
+        v = _zext(v, len(v) + 1)
+    lo = amt.lo
+    if lo < 0:
+        v = resize(v << (-lo), len(v) - lo)
+        lo = 0
+    var = amt.var if (amt.var is not None and len(amt.var)) else None
+    if rounding is Rounding.HALF_UP:
+        w = resize(v, len(v) + 2) << 1
+        if lo:
+            w = w >> lo
+        if var is not None:
+            w = w >> var
+        r = (resize(w, len(w) + 1) + 1) >> 1
+    else:
+        r = v
+        if lo:
+            r = r >> lo
+        if var is not None:
+            r = r >> var
+    return fit(r, overflow, out_width, out_signed)
+
+
+def fit(v: Value, overflow: Overflow, width: int, signed_out: bool = True) -> Value:
+    """Saturate or wrap a signed value into a ``width``-bit code (signed or unsigned)."""
+    v = Value.cast(v)
+    if overflow is Overflow.WRAP:
+        if len(v) < width:
+            v = resize(v, width)
+        r = v[:width]
+        return r.as_signed() if signed_out else r.as_unsigned()
+    if signed_out:
+        lo_c, hi_c = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    else:
+        lo_c, hi_c = 0, (1 << width) - 1
+    wide = max(len(v), width + 1) + 1
+    vv = resize(v, wide)
+    hi = Const(hi_c, signed(wide))
+    lo = Const(lo_c, signed(wide))
+    r = Mux(vv > hi, hi, Mux(vv < lo, lo, vv))
+    r = r[:width]
+    return r.as_signed() if signed_out else r.as_unsigned()
+
+
+def delay(m: Module, v: Value, n: int, name: str = "d") -> Value:
+    """``v`` delayed by ``n`` clock cycles (registers in the sync domain, reset to 0)."""
+    v = Value.cast(v)
+    out = v
+    for i in range(n):
+        s = Signal(v.shape(), name=f"{name}_{i + 1}")
+        m.d.sync += s.eq(out)
+        out = s
+    return out
+
+
+def reg(m: Module, v: Value, name: str) -> Signal:
+    """One register stage of ``v``."""
+    return delay(m, v, 1, name)
+
+
+def sig(m: Module, v: Value, name: str, shape=None) -> Signal:
+    """A named combinational copy of ``v`` (readable in waveforms)."""
+    v = Value.cast(v)
+    s = Signal(shape if shape is not None else v.shape(), name=name)
+    m.d.comb += s.eq(v)
+    return s
+
+
+__all__ += ["reg", "sig", "unsigned"]
+
+
+def chain(m: Module, v: Value, n: int, name: str = "c") -> list:
+    """``[v, v delayed 1, ..., v delayed n]`` from one register chain."""
+    v = Value.cast(v)
+    out = [v]
+    for i in range(n):
+        s = Signal(v.shape(), name=f"{name}_{i + 1}")
+        m.d.sync += s.eq(out[-1])
+        out.append(s)
+    return out
+
+
+__all__ += ["chain"]

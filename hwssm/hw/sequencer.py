@@ -1,0 +1,168 @@
+"""The sequencer: time step → block → mode chunk, with credit counters instead of stalls
+computed offline.
+
+It issues at most one slot per cycle, in the order of :mod:`hwssm.hw.cycle_model`, each as
+soon as its operands exist:
+
+- ``enc_cnt``: r0 values written by the encoder, not yet used by an S4D channel of block 0;
+- ``r_cnt``: residual outputs r_{l+1}[h] (l < L-1) written, not yet used by block l+1;
+- ``g_cnt``: GELU outputs of the current block written (reset by -H after its last
+  mixing slot); a mixing slot of column chunk q needs ``min(H, 4q+4)`` of them.
+
+Credits are produced and consumed in the same order, so no counter needs a per-step
+reset. A step starts when the pixel buffer is full, the previous step has issued its last
+slot, and at least ``p_min`` cycles have passed since the previous start.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .config import CoreConfig
+from .interfaces import awidth, issue_signature
+
+__all__ = ["Sequencer"]
+
+WAIT, SSM, MIX, DRAIN = range(4)
+
+
+class Sequencer(wiring.Component):
+    """Issue logic of the core.
+
+    Parameters
+    ----------
+    cfg : CoreConfig
+    p_min : int
+        Minimum distance between step starts (from the cycle model).
+
+    Members
+    -------
+    issue : Out(issue_signature)
+        The slot issued this cycle.
+    pix : In(stream.Signature(8))
+        Pixel stream (one pixel per step); a one-entry buffer takes the next pixel while a
+        step runs.
+    enc_start, enc_pixel, par : Out
+        Start of a step: the encoder's pixel and the step parity (r0 double buffer).
+    enc_written, r_written, g_written : In(1)
+        Credit returns (one value written this cycle).
+    dec_done : In(1)
+        The decoder finished the digit; the next digit may start.
+    """
+
+    def __init__(self, cfg: CoreConfig, p_min: int):
+        self._cfg = cfg
+        self._p_min = int(p_min)
+        super().__init__({
+            "issue": Out(issue_signature(cfg)),
+            "pix": In(stream.Signature(8)),
+            "enc_start": Out(1), "enc_pixel": Out(8), "par": Out(1),
+            "enc_written": In(1), "r_written": In(1), "g_written": In(1), "dec_done": In(1),
+        })
+
+    @property
+    def p_min(self) -> int:
+        return self._p_min
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        H, L, P, T, Cs, KP, Q = cfg.H, cfg.L, cfg.P, cfg.T, cfg.Cs, cfg.KP, cfg.Q
+        iss = self.issue
+        pmin = self._p_min
+
+        phase = Signal(2, init=WAIT)
+        t = Signal(awidth(T))
+        par = Signal()
+        l = Signal(awidth(L))
+        h = Signal(awidth(H))
+        c = Signal(awidth(Cs))
+        kk = Signal(awidth(2 * KP))
+        k = Signal(awidth(KP))
+        q = Signal(awidth(Q))
+        coef_addr = Signal.like(iss.coef_addr)
+        ssm_idx = Signal.like(iss.ssm_idx)
+        row = Signal.like(iss.row)
+        mixrow = Signal.like(iss.mixrow)
+        g_need = Signal(awidth(H + 1) + 1, init=min(H, 4))
+        rem = Signal(awidth(H + 1) + 1, init=H)        # channels not yet covered by gate passes
+        cw = awidth(H + 1) + 1
+        enc_cnt, r_cnt, g_cnt = Signal(cw), Signal(cw), Signal(cw + 1)
+        timer = Signal(awidth(pmin + 1), init=pmin)
+        pix_full = Signal()
+        pix_data = Signal(8)
+
+        start = Signal()
+        fire_ssm = Signal()
+        fire_mix = Signal()
+        c_last, h_last, q_last = c == Cs - 1, h == H - 1, q == Q - 1
+        kk_last, l_last, t_last = kk == 2 * KP - 1, l == L - 1, t == T - 1
+        m.d.comb += [
+            self.pix.ready.eq(~pix_full),
+            start.eq((phase == WAIT) & pix_full & (timer >= pmin)),
+            fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_cnt != 0, r_cnt != 0)),
+            fire_mix.eq((phase == MIX) & (g_cnt >= g_need)),
+            self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
+            iss.ssm.eq(fire_ssm), iss.mix.eq(fire_mix), iss.first_step.eq(t == 0),
+            iss.l.eq(l), iss.h.eq(h), iss.coef_addr.eq(coef_addr), iss.ssm_idx.eq(ssm_idx), iss.row.eq(row),
+            iss.c_first.eq(c == 0), iss.c_last.eq(c_last),
+            iss.q.eq(q), iss.q_first.eq(q == 0), iss.q_last.eq(q_last),
+            iss.mixrow.eq(mixrow), iss.kslot.eq(k), iss.gate.eq(kk[0]),
+            iss.pairs.eq(Mux(rem >= P, P, rem)),
+        ]
+
+        # pixel buffer
+        with m.If(start):
+            m.d.sync += pix_full.eq(0)
+        with m.Elif(self.pix.valid & ~pix_full):
+            m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
+
+        with m.If(start):
+            m.d.sync += timer.eq(min(1, pmin))
+        with m.Elif(timer < pmin):
+            m.d.sync += timer.eq(timer + 1)
+
+        consume = fire_ssm & c_last
+        m.d.sync += [
+            enc_cnt.eq(enc_cnt + self.enc_written - (consume & (l == 0))),
+            r_cnt.eq(r_cnt + self.r_written - (consume & (l != 0))),
+            g_cnt.eq(g_cnt + self.g_written - Mux(fire_mix & q_last & kk_last, H, 0)),
+        ]
+
+        with m.If(start):
+            m.d.sync += [phase.eq(SSM), l.eq(0), h.eq(0), c.eq(0), coef_addr.eq(0), ssm_idx.eq(0),
+                         row.eq(0), mixrow.eq(0)]
+        with m.If(fire_ssm):
+            m.d.sync += [coef_addr.eq(coef_addr + 1), ssm_idx.eq(ssm_idx + 1)]
+            with m.If(c_last):
+                m.d.sync += [c.eq(0), row.eq(row + 1)]
+                with m.If(h_last):
+                    m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0),
+                                 g_need.eq(min(H, 4)), rem.eq(H)]
+                with m.Else():
+                    m.d.sync += h.eq(h + 1)
+            with m.Else():
+                m.d.sync += c.eq(c + 1)
+        with m.If(fire_mix):
+            m.d.sync += coef_addr.eq(coef_addr + 1)
+            with m.If(q_last):
+                m.d.sync += [q.eq(0), g_need.eq(min(H, 4)), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+                with m.If(kk[0]):
+                    m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
+                with m.If(kk_last):
+                    m.d.sync += kk.eq(0)
+                    with m.If(l_last):
+                        m.d.sync += l.eq(0)
+                        with m.If(t_last):
+                            m.d.sync += [t.eq(0), par.eq(0), phase.eq(DRAIN)]
+                        with m.Else():
+                            m.d.sync += [t.eq(t + 1), par.eq(~par), phase.eq(WAIT)]
+                    with m.Else():
+                        m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
+            with m.Else():
+                m.d.sync += [q.eq(q + 1), g_need.eq(Mux(g_need + 4 > H, H, g_need + 4))]
+        with m.If((phase == DRAIN) & self.dec_done):
+            m.d.sync += phase.eq(WAIT)
+        return m

@@ -1,0 +1,138 @@
+"""The sweep report: ``report.md``, its PNG plots and ``report.json`` (the data each plot and table shows).
+
+:func:`write_sweep_report` takes the results of ``hwssm sweep`` (the JSON object) and a
+directory. Everything is written atomically; the Markdown is written last.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from pathlib import Path
+
+from ..io import write_json, write_text
+from .sweep_plots import is_hw, lut_of, plot_cost_vs_bits, plot_fmax_latency, plot_memory, plot_pareto
+from .tables import fmt_int, fmt_num, fmt_pct, markdown_table
+
+__all__ = ["write_sweep_report", "headline", "HEADLINE_COLUMNS"]
+
+#: Columns of the headline table (one row per device).
+HEADLINE_COLUMNS = ("device", "plan", "P", "LUT4", "FF", "DSP", "BRAM", "SPRAM", "Fmax (MHz)", "cycles/digit",
+                    "µs/digit", "digits/s", "accuracy", "fits")
+
+
+def headline(points: list[dict]) -> list[dict]:
+    """Per device, the most accurate design that fits (fewest LUTs on a tie); a device where
+    nothing fits shows its smallest design."""
+    out = []
+    for dev in sorted({p["device"] for p in points if is_hw(p)}):
+        pts = [p for p in points if is_hw(p) and p["device"] == dev and lut_of(p) is not None]
+        if not pts:
+            pts = [p for p in points if is_hw(p) and p["device"] == dev]
+        fitting = [p for p in pts if p.get("fits")]
+        if fitting:
+            best = max(fitting, key=lambda p: (p.get("accuracy") or 0, -(lut_of(p) or 0)))
+        else:
+            best = min(pts, key=lambda p: (lut_of(p) or math.inf))
+        out.append(best)
+    return out
+
+
+def _hw_row(p: dict) -> list[str]:
+    return [p["device"], p["plan"], str(p["lanes"]), fmt_int(lut_of(p)), fmt_int(p.get("ff")), fmt_int(p.get("dsp")),
+            fmt_int(p.get("bram")), fmt_int(p.get("spram")), fmt_num(p.get("fmax_mhz"), 1),
+            fmt_int(p.get("cycles_per_digit")), fmt_num(p.get("us_per_digit"), 1), fmt_num(p.get("digits_per_s"), 1),
+            fmt_pct(p.get("accuracy")), "yes" if p.get("fits") else "no"]
+
+
+def _estimator_rows(points: list[dict]) -> tuple[list[list[str]], dict]:
+    rows, errs = [], []
+    for p in points:
+        if not is_hw(p) or "estimate" not in p:
+            continue
+        err = p.get("est_lut_error")
+        if err is not None:
+            errs.append(err)
+        rows.append([p["device"], p["plan"], str(p["lanes"]), fmt_int(lut_of(p)), fmt_int(p["estimate"]["lut"]),
+                     "—" if err is None else f"{100 * err:+.1f}%", fmt_int(p.get("ff")), fmt_int(p["estimate"]["ff"]),
+                     fmt_int(p.get("dsp")), fmt_int(p["estimate"]["dsp"]), fmt_int(p.get("bram")),
+                     fmt_int(p["estimate"]["bram"])])
+    stats = {}
+    if errs:
+        stats = {"points": len(errs), "mean_abs_error": sum(abs(e) for e in errs) / len(errs),
+                 "max_abs_error": max(abs(e) for e in errs), "within_15pct": sum(abs(e) <= 0.15 for e in errs)}
+    return rows, stats
+
+
+def write_sweep_report(results: dict, out_dir: str | Path, *, name: str, source: str = "") -> list[Path]:
+    """Write ``out_dir/report.md``, ``pareto.png``, ``cost_vs_bits.png``, ``memory.png``,
+    ``fmax_latency.png`` (hardware sweeps) and ``report.json``; returns the paths written."""
+    out = Path(out_dir)
+    points = list(results["points"])
+    hw = [p for p in points if is_hw(p)]
+    written: list[Path] = []
+    data: dict = {"name": name, "source": source, "spec": results.get("spec"), "model": results.get("source"),
+                  "figures": {}}
+
+    def fig(fname: str, fn) -> None:
+        data["figures"][fname] = fn(points, out / fname)
+        written.append(out / fname)
+
+    fig("pareto.png", plot_pareto)
+    fig("cost_vs_bits.png", plot_cost_vs_bits)
+    fig("memory.png", plot_memory)
+    if hw:
+        fig("fmax_latency.png", plot_fmax_latency)
+
+    digits = sorted({p.get("digits") for p in points if p.get("digits")})
+    lines = [f"# Sweep report: {name}", ""]
+    spec = results.get("spec") or {}
+    model = results.get("source") or {}
+    lines += [f"- model: `{model.get('path', spec.get('model', '?'))}` ({model.get('kind', '?')}, digest `{str(model.get('digest', ''))[:16]}`)",
+              f"- plans: {len({p['plan_code'] for p in points})}; lanes P: {spec.get('lanes') or '—'}; devices: {spec.get('devices') or '—'}",
+              f"- accuracy: golden engine (bit-exact integer network) on {', '.join(f'{d:,}' for d in digits) or '?'} MNIST test digits",
+              f"- results: `{source}`" if source else "- results: (in memory)",
+              f"- written {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by hwssm {results.get('hwssm', '?')}",
+              ""]
+    if hw:
+        head = headline(points)
+        data["headline"] = [{c: v for c, v in zip(HEADLINE_COLUMNS, _hw_row(p))} for p in head]
+        lines += ["## Headline", "",
+                  "Per device, the most accurate design that fits (fewest LUTs on a tie). µs/digit and digits/s "
+                  "are at Fmax for one 784-step digit (cycles/digit from the generator's cycle model).", ""]
+        lines += markdown_table(HEADLINE_COLUMNS, [_hw_row(p) for p in head]) + [""]
+    lines += ["## Accuracy against cost", "", "![Pareto front](pareto.png)", ""]
+    if hw:
+        lines += ["Hollow markers do not fit the device. LUT4 counts are after Yosys technology mapping "
+                  "(ECP5: LUT4 cells plus two per CCU2C carry cell).", ""]
+    lines += ["## Memory", "", "![Memory breakdown](memory.png)", "",
+              "## Cost against bit-width per component", "", "![Cost vs bits](cost_vs_bits.png)", "",
+              "Top: stored bits of the component (activations: the GELU and sigmoid tables). "
+              + ("Bottom: LUT4 the analytic estimator attributes to the component (its datapath and, "
+                 "for ROMs left in logic, its storage)." if hw else ""), ""]
+    if hw:
+        lines += ["## Clock and latency against lanes", "", "![Fmax and latency](fmax_latency.png)", "",
+                  "## All hardware points", ""]
+        lines += markdown_table(HEADLINE_COLUMNS, [_hw_row(p) for p in sorted(hw, key=lambda p: (p["device"], p["plan"], p["lanes"]))]) + [""]
+        rows, stats = _estimator_rows(points)
+        data["estimator"] = stats
+        lines += ["## Analytic estimator against Yosys", ""]
+        if stats:
+            lines += [f"LUT4 error over {stats['points']} points: mean |error| {100 * stats['mean_abs_error']:.1f}%, "
+                      f"max |error| {100 * stats['max_abs_error']:.1f}%, {stats['within_15pct']} of {stats['points']} within ±15%.", ""]
+        lines += markdown_table(("device", "plan", "P", "LUT4 Yosys", "LUT4 est.", "error", "FF Yosys", "FF est.",
+                                 "DSP Yosys", "DSP est.", "BRAM Yosys", "BRAM est."), rows) + [""]
+        bad = [p for p in hw if p.get("status") not in ("ok", "does-not-fit")]
+        if bad:
+            lines += ["## Points without hardware results", ""] + [f"- {p['plan']} P={p['lanes']} {p['device']}: {p.get('status')}" for p in bad] + [""]
+    else:
+        lines += ["## All points", ""]
+        rows = [[p["plan"], p["plan_code"], fmt_int(p["memory_bits"]), f"{p['compression']:.2f}×", fmt_pct(p.get("accuracy"))]
+                for p in sorted(points, key=lambda p: p["memory_bits"])]
+        lines += markdown_table(("plan", "code", "memory (bits)", "vs fp32", "accuracy"), rows) + [""]
+    data["points"] = points
+    write_json(out / "report.json", data)
+    written.append(out / "report.json")
+    write_text(out / "report.md", "\n".join(lines))
+    written.append(out / "report.md")
+    return written

@@ -1,0 +1,161 @@
+"""The fixed quantization frame of a QAT run: every format, frac, zero point, shift and table.
+
+QAT trains the *codes* of a QModel whose formats never change. The frame is taken from a
+PTQ QModel of the starting float model (:func:`hwssm.quant.ptq.ptq`, calibrated on training
+digits): its parameter fracs and zero points, its activation and state formats and its
+GELU/sigmoid tables stay fixed for the whole run, and the export writes exactly these
+formats beside the codes the QAT forward used. Fixed power-of-two scales make the QAT
+forward and the exported QModel the same integer network by construction.
+
+The shift and requantization constants are those of :func:`hwssm.golden.tables.build_tables`
+(the golden engine's own), so the alignment of every sum is shared, not re-derived.
+
+This module is numpy only (no torch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..errors import HwssmError
+from ..fixed import QFormat, Rounding, Term, accumulator_format
+from ..golden.tables import Tables, build_tables
+from ..quant.luts import gelu, input_values, sigmoid
+from ..quant.qmodel import QModel, QParam
+
+#: Largest accumulator width (bits, sign included) whose integers a float64 holds exactly.
+FLOAT64_EXACT_BITS = 53
+
+
+def _dgelu(x: np.ndarray) -> np.ndarray:
+    """d/dx of the erf GELU: Φ(x) + x·φ(x)."""
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    return 0.5 * (1.0 + erf(x / math.sqrt(2.0))) + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def derivative_table(fin: QFormat, fout: QFormat, table: np.ndarray, kind: str) -> np.ndarray:
+    """Straight-through derivative of a lookup table, in code units (float64, one per entry).
+
+    Entry i is ``f'(x_i) · 2**(fout.frac - fin.frac)`` for the input value ``x_i`` of code
+    ``i + fin.min_code``, and 0 where the table entry was saturated (the unclipped rounded
+    output lies outside ``fout``): saturation masks the gradient.
+    """
+    x = input_values(fin)
+    if kind == "gelu":
+        f, df = gelu(x), _dgelu(x)
+    elif kind == "sigmoid":
+        f = sigmoid(x)
+        df = f * (1.0 - f)
+    else:
+        raise ValueError(f"unknown table kind {kind!r}")
+    scaled = np.ldexp(f, fout.frac)
+    raw = np.floor(scaled) if fout.rounding is Rounding.FLOOR else np.floor(scaled + 0.5)
+    inside = (raw >= fout.min_code) & (raw <= fout.max_code)
+    if not np.array_equal(raw[inside], np.asarray(table)[inside]):
+        raise ValueError(f"{kind} table differs from its definition for {fin.name} -> {fout.name}")
+    return np.where(inside, df * 2.0 ** (fout.frac - fin.frac), 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamFrame:
+    """Fixed quantization of one parameter tensor: ``code = clip(round(w·2**frac[row]) + zero[row])``.
+
+    ``lo``/``hi`` are the stored code range (signed for symmetric tensors, unsigned otherwise).
+    """
+
+    bits: int
+    signed: bool
+    frac: np.ndarray   # int64 (rows,)
+    zero: np.ndarray   # int64 (rows,)
+
+    @classmethod
+    def of(cls, p: QParam) -> "ParamFrame":
+        return cls(p.bits, p.signed, p.frac.copy(), p.zero.copy())
+
+    @property
+    def lo(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def hi(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def qparam(self, codes: np.ndarray) -> QParam:
+        """A QParam with these stored ``codes`` (int64) and this frame's fracs and zero points."""
+        return QParam(np.asarray(codes, dtype=np.int64), self.bits, self.signed, self.frac.copy(), self.zero.copy())
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """Everything a QAT forward needs besides the codes.
+
+    Attributes
+    ----------
+    template : QModel
+        The PTQ model whose formats (and initial codes) the run uses.
+    tables : Tables
+        Its golden shift tables for sequences of ``T`` steps.
+    T : int
+        Sequence length the widths were checked for.
+    dgelu, dsig : float64 (L, 2**wy), (L, 2**wv)
+        Straight-through derivatives of the GELU and sigmoid tables (:func:`derivative_table`).
+    state_bits : int
+        Widest state format (bits): the recurrence kernel stores states as int16 up to 16 bits.
+    """
+
+    template: QModel
+    tables: Tables
+    T: int
+    dgelu: np.ndarray
+    dsig: np.ndarray
+    state_bits: int
+
+    @property
+    def acc64(self) -> bool:
+        """Whether the recurrence needs 64-bit integers (the golden engine's own choice)."""
+        return self.tables.dtype is np.int64
+
+    def param(self, name: str) -> ParamFrame:
+        """The frame of ``enc_W``, ``enc_b``, ``dec_W``, ``dec_b`` or ``layers.{l}.{A_re,...,b}``."""
+        if name.startswith("layers."):
+            _, l, short = name.split(".")
+            return ParamFrame.of(getattr(self.template.layers[int(l)], short))
+        return ParamFrame.of(getattr(self.template, name))
+
+
+def decoder_width(qm: QModel, T: int) -> int:
+    """Bits of the widest decoder accumulator (pooled sum over T steps, aligned logits)."""
+    rL = qm.r_final
+    grow = max(1, math.ceil(math.log2(T)))
+    pool = QFormat(min(64, rL.width + grow), rL.frac)
+    Fk = [max(qm.dec_W.effective_format(k).frac + rL.frac, qm.dec_b.effective_format(k).frac)
+          for k in range(qm.n_classes)]
+    widths = []
+    for k in range(qm.n_classes):
+        acc = accumulator_format([Term(qm.dec_W.effective_format(k), pool, qm.H), Term(qm.dec_b.effective_format(k))])
+        widths.append(acc.width + max(Fk) - Fk[k])
+    return max(widths)
+
+
+def build_frame(template: QModel, T: int) -> Frame:
+    """The frame of ``template`` for sequences of ``T`` steps.
+
+    Raises HwssmError when an accumulator is too wide for exact float64 arithmetic (the
+    batched part of the QAT forward carries integers in float64).
+    """
+    tables = build_tables(template, T=T)
+    widest = max(tables.acc_width, decoder_width(template, T))
+    if widest > FLOAT64_EXACT_BITS:
+        raise HwssmError(f"plan {template.plan.name}: an accumulator needs {widest} bits; QAT carries integers "
+                         f"in float64 and supports at most {FLOAT64_EXACT_BITS}")
+    wy, wv = tables.gelu.shape[1], tables.sig.shape[1]
+    dgelu = np.zeros((template.L, wy))
+    dsig = np.zeros((template.L, wv))
+    for l, ly in enumerate(template.layers):
+        dgelu[l, :ly.gelu_lut.size] = derivative_table(ly.y, ly.g, ly.gelu_lut, "gelu")
+        dsig[l, :ly.sigmoid_lut.size] = derivative_table(ly.v, ly.sig, ly.sigmoid_lut, "sigmoid")
+    state_bits = max(f.width for ly in template.layers for f in (*ly.x_re, *ly.x_im))
+    return Frame(template, tables, T, dgelu, dsig, state_bits)

@@ -1,0 +1,198 @@
+"""Build the Verilator simulation of ``sim_top`` + core once per distinct design, through cocotb's runner.
+
+A build directory is keyed by a hash of everything that changes the executable: the
+core's Verilog, the wrapper text, the build options, and the Verilator and cocotb
+versions. It lives under ``hwssm.config.cache_dir()/sim/<key>``; a second build of the
+same design returns at once. Concurrent builders of one key wait on a file lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from .. import config
+from ..errors import HwssmError
+from ..io import write_json
+from .contract import CoreContract
+from .wrapper import wrapper_text
+
+__all__ = ["BUILD_VERSION", "BuildOptions", "Build", "build", "cocotb_runner"]
+
+#: Bumped whenever the build recipe changes (part of the key).
+BUILD_VERSION = 1
+#: Name of the wrapper top module.
+SIM_TOP = "sim_top"
+#: Written last into a finished build directory.
+STAMP = "hwssm-build.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildOptions:
+    """How to build.
+
+    Parameters
+    ----------
+    waves : bool
+        Compile FST tracing in (slower build and run); runs may then write waveforms.
+    max_pixels : int
+        Depth of the wrapper's pixel memory: the most pixels one simulation run feeds.
+    """
+
+    waves: bool = False
+    max_pixels: int = 1 << 20
+
+    def __post_init__(self):
+        if isinstance(self.max_pixels, bool) or not isinstance(self.max_pixels, int) or self.max_pixels < 1:
+            raise ValueError(f"max_pixels must be a positive integer, not {self.max_pixels!r}")
+
+
+def _build_args(options: BuildOptions) -> list[str]:
+    args = [
+        "--timing",
+        # g++ 12 needs C++20 with coroutines enabled explicitly for --timing.
+        "-CFLAGS", "-std=c++20 -fcoroutines",
+        # cocotb's runner passes --public-flat-rw, which blocks most of Verilator's
+        # optimizations; the wrapper marks the few signals cocotb reads instead.
+        "--no-public-flat-rw",
+        "-O3", "--x-assign", "fast",
+        # after OPT_FAST (-Os) on the g++ command line, so this wins
+        "-CFLAGS", "-O2",
+        "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-TIMESCALEMOD",
+    ]
+    if options.waves:
+        args += ["--trace-fst", "--trace-structs"]
+    return args
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """A finished build directory.
+
+    Attributes
+    ----------
+    dir : Path
+        The Verilator build directory (the executable is ``dir/sim_top``).
+    key : str
+        Its hash.
+    contract : CoreContract
+        The core it simulates.
+    options : BuildOptions
+    seconds : float
+        Time the build took (read from the stamp when cached).
+    cached : bool
+        True when this call found the build ready.
+    """
+
+    dir: Path
+    key: str
+    contract: CoreContract
+    options: BuildOptions
+    seconds: float
+    cached: bool
+
+    @property
+    def top(self) -> str:
+        return SIM_TOP
+
+
+def _versions() -> dict:
+    import cocotb
+
+    v = config.find_verilator()
+    ver_file = v.root / "include" / "verilated_config.h"
+    verilator = hashlib.sha256(ver_file.read_bytes()).hexdigest()[:16] if ver_file.exists() else str(v.root)
+    return {"cocotb": cocotb.__version__, "verilator": verilator, "verilator_root": str(v.root)}
+
+
+def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
+    """(key, wrapper text) for ``contract`` under ``options``."""
+    wrapper = wrapper_text(contract, options.max_pixels)
+    h = hashlib.sha256()
+    h.update(json.dumps({"build_version": BUILD_VERSION, "args": _build_args(options), "options":
+                         dataclasses.asdict(options), **_versions()}, sort_keys=True).encode())
+    for src in contract.sources:
+        h.update(src.name.encode() + b"\0")
+        h.update(src.read_bytes())
+        h.update(b"\0")
+    h.update(wrapper.encode())
+    return h.hexdigest(), wrapper
+
+
+def cocotb_runner():
+    """A cocotb ``Verilator`` runner (``get_runner("verilator")``'s class) whose simulations
+    can import the testbench modules of ``hwssm.config.sim_dir()``.
+
+    cocotb sets the simulator's PYTHONPATH to this process's ``sys.path``; the subclass
+    appends the testbench directory there instead of editing ``sys.path``.
+    """
+    from cocotb_tools.runner import get_runner
+
+    config.find_verilator().activate()
+    base = type(get_runner("verilator"))
+    tb_dir = str(config.sim_dir())
+
+    class _Runner(base):
+        def _set_env_test(self) -> None:
+            super()._set_env_test()
+            self.env["PYTHONPATH"] = os.pathsep.join([tb_dir, self.env.get("PYTHONPATH", "")])
+
+    return _Runner()
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return "(no log)"
+    return " | ".join(text[-lines:])
+
+
+def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log=None) -> Build:
+    """Build (or find cached) the simulation of ``contract``'s core; HwssmError when Verilator fails.
+
+    ``log(msg)`` receives one-line progress messages.
+    """
+    key, wrapper = build_key(contract, options)
+    root = config.cache_dir() / "sim"
+    root.mkdir(parents=True, exist_ok=True)
+    bdir = root / key[:20]
+    with open(root / f"{key[:20]}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = bdir / STAMP
+        if stamp.is_file() and (bdir / SIM_TOP).is_file():
+            try:
+                seconds = float(json.loads(stamp.read_text()).get("seconds", 0.0))
+            except (ValueError, json.JSONDecodeError):
+                seconds = 0.0
+            return Build(bdir, key, contract, options, seconds, True)
+        if bdir.exists():
+            shutil.rmtree(bdir)
+        src = bdir / "src"
+        src.mkdir(parents=True)
+        for s in contract.sources:
+            shutil.copyfile(s, src / s.name)
+        (src / "sim_top.sv").write_text(wrapper)
+        sources = [src / s.name for s in contract.sources] + [src / "sim_top.sv"]
+        if log:
+            log(f"building the Verilator simulation of {contract.top} in {bdir}")
+        t0 = time.monotonic()
+        runner = cocotb_runner()
+        log_file = bdir / "build.log"
+        try:
+            runner.build(sources=sources, hdl_toplevel=SIM_TOP, build_dir=bdir, build_args=_build_args(options),
+                         waves=options.waves, log_file=log_file)
+        except (RuntimeError, SystemExit, OSError) as exc:
+            raise HwssmError(f"Verilator build of {contract.top} failed ({exc}); log {log_file}: {_tail(log_file)}") from None
+        seconds = time.monotonic() - t0
+        write_json(stamp, {"key": key, "seconds": round(seconds, 3), "top": contract.top,
+                           "rtl": str(contract.rtl.path), "options": dataclasses.asdict(options)})
+        if log:
+            log(f"built in {seconds:.1f} s")
+        return Build(bdir, key, contract, options, seconds, False)

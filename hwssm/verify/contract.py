@@ -1,0 +1,142 @@
+"""The port contract of the generated core, read from an RTL directory's manifest.
+
+The core (module ``hwssm_core`` unless the manifest says otherwise) has:
+
+==============  ====  ==========  ===============================================
+port            dir   width       meaning
+==============  ====  ==========  ===============================================
+clk             in    1           clock
+rst             in    1           synchronous reset, active high
+in_valid        in    1           pixel stream: T pixels per digit, back to back
+in_ready        out   1
+in_data         in    8           pixel (unsigned, 0..255)
+out_valid       out   1           class stream: one class per digit
+out_ready       in    1
+out_class       out   >= 1        argmax of the logits
+dbg_valid       out   1           r_{l+1}[h] for every step t, block l, channel h,
+dbg_data        out   act_width   in the order (t, l, h); signed; no backpressure
+logit_valid     out   1           the n_classes logits in class order after the
+logit_data      out   logit_w     last step; signed; no backpressure
+==============  ====  ==========  ===============================================
+
+Other input ports are tied to zero by the simulation wrapper; other outputs are left open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..errors import HwssmError
+from ..synth.rtl import Dir, RtlDesign, load_rtl
+
+__all__ = ["CONTRACT_PORTS", "CoreContract", "load_contract"]
+
+#: name -> (direction, width or None when the manifest decides)
+CONTRACT_PORTS: dict[str, tuple[Dir, int | None]] = {
+    "clk": (Dir.IN, 1),
+    "rst": (Dir.IN, 1),
+    "in_valid": (Dir.IN, 1),
+    "in_ready": (Dir.OUT, 1),
+    "in_data": (Dir.IN, 8),
+    "out_valid": (Dir.OUT, 1),
+    "out_ready": (Dir.IN, 1),
+    "out_class": (Dir.OUT, None),
+    "dbg_valid": (Dir.OUT, 1),
+    "dbg_data": (Dir.OUT, None),
+    "logit_valid": (Dir.OUT, 1),
+    "logit_data": (Dir.OUT, None),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreContract:
+    """A checked RTL directory and the numbers the simulation needs from its manifest.
+
+    Attributes
+    ----------
+    rtl : RtlDesign
+        The directory (sources, ports, raw manifest).
+    act_width, logit_width, class_width : int
+        Widths of ``dbg_data``, ``logit_data`` and ``out_class`` in bits.
+    seq_len : int
+        T, the pixels per digit the core was generated for.
+    lanes : int or None
+        P, when the manifest states it.
+    cycles_per_step, cycles_per_digit : int or None
+        The generator's cycle model, when the manifest states it.
+    model_digest : str or None
+        SHA-256 digest of the QModel the core was generated from.
+    extra_inputs : tuple[tuple[str, int], ...]
+        Input ports outside the contract (name, width); the wrapper ties them to 0.
+    """
+
+    rtl: RtlDesign
+    act_width: int
+    logit_width: int
+    class_width: int
+    seq_len: int
+    lanes: int | None
+    cycles_per_step: int | None
+    cycles_per_digit: int | None
+    model_digest: str | None
+    extra_inputs: tuple[tuple[str, int], ...]
+
+    @property
+    def top(self) -> str:
+        return self.rtl.top
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        return self.rtl.sources
+
+    @property
+    def manifest(self) -> dict:
+        return self.rtl.manifest
+
+
+def _int_field(manifest: dict, key: str, where: Path, required: bool) -> int | None:
+    v = manifest.get(key)
+    if v is None and not required:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise HwssmError(f"{where}: manifest field {key!r} must be a positive integer, not {v!r}")
+    return v
+
+
+def load_contract(path: str | Path) -> CoreContract:
+    """Read ``path/manifest.json`` and check the ports against the contract; HwssmError on any problem."""
+    rtl = load_rtl(path)
+    where = rtl.path / "manifest.json"
+    ports = {p.name: p for p in rtl.ports}
+    for name, (dir_, width) in CONTRACT_PORTS.items():
+        p = ports.get(name)
+        if p is None:
+            raise HwssmError(f"{where}: the core has no port {name!r} (the simulation contract needs it)")
+        if p.dir is not dir_:
+            raise HwssmError(f"{where}: port {name!r} must be an {dir_.value}put, not an {p.dir.value}put")
+        if width is not None and p.width != width:
+            raise HwssmError(f"{where}: port {name!r} must be {width} bit(s) wide, not {p.width}")
+    m = rtl.manifest
+    act_width = _int_field(m, "act_width", where, False) or ports["dbg_data"].width
+    logit_width = _int_field(m, "logit_width", where, False) or ports["logit_data"].width
+    if act_width != ports["dbg_data"].width:
+        raise HwssmError(f"{where}: act_width {act_width} differs from the dbg_data port width {ports['dbg_data'].width}")
+    if logit_width != ports["logit_data"].width:
+        raise HwssmError(f"{where}: logit_width {logit_width} differs from the logit_data port width {ports['logit_data'].width}")
+    digest = m.get("model_digest")
+    if digest is not None and not isinstance(digest, str):
+        raise HwssmError(f"{where}: model_digest must be a string, not {digest!r}")
+    extra = tuple((p.name, p.width) for p in rtl.ports if p.name not in CONTRACT_PORTS and p.dir is Dir.IN)
+    return CoreContract(
+        rtl=rtl,
+        act_width=act_width,
+        logit_width=logit_width,
+        class_width=ports["out_class"].width,
+        seq_len=_int_field(m, "seq_len", where, True),
+        lanes=_int_field(m, "lanes", where, False),
+        cycles_per_step=_int_field(m, "cycles_per_step", where, False),
+        cycles_per_digit=_int_field(m, "cycles_per_digit", where, False),
+        model_digest=digest,
+        extra_inputs=extra,
+    )

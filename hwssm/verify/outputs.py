@@ -1,0 +1,154 @@
+"""Read what ``sim_top`` wrote: the dbg/logit hex streams and the per-digit timing files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HwssmError
+
+__all__ = ["SimOutputs", "RunFiles", "parse_hex", "read_outputs"]
+
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFiles:
+    """The files of one simulation run, all inside ``dir``."""
+
+    dir: Path
+
+    @property
+    def pixels(self) -> Path:
+        return self.dir / "pixels.hex"
+
+    @property
+    def dbg(self) -> Path:
+        return self.dir / "dbg.hex"
+
+    @property
+    def logit(self) -> Path:
+        return self.dir / "logit.hex"
+
+    @property
+    def inputs(self) -> Path:
+        return self.dir / "in.txt"
+
+    @property
+    def outputs(self) -> Path:
+        return self.dir / "out.txt"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "sim.log"
+
+    @property
+    def results(self) -> Path:
+        return self.dir / "results.xml"
+
+    @property
+    def waves(self) -> Path:
+        return self.dir / "waves.fst"
+
+    def plusargs(self, n_digits: int, *, in_gap: int, out_stall: int, seed: int, stall_limit: int,
+                 drain: int) -> list[str]:
+        """The wrapper's plusargs for a run of ``n_digits`` over these files."""
+        return [
+            f"+hwssm_pixels={self.pixels}", f"+hwssm_n_digits={n_digits}", f"+hwssm_dbg={self.dbg}",
+            f"+hwssm_logit={self.logit}", f"+hwssm_in={self.inputs}", f"+hwssm_out={self.outputs}",
+            f"+hwssm_in_gap={in_gap}", f"+hwssm_out_stall={out_stall}", f"+hwssm_seed={seed}",
+            f"+hwssm_stall_limit={stall_limit}", f"+hwssm_drain={drain}",
+        ]
+
+
+def parse_hex(path: str | Path, width: int, signed: bool = True) -> np.ndarray:
+    """Values of a file of fixed-width hex lines (``$fwrite("%h\\n")`` of a ``width``-bit
+    signal) as int64; two's complement when ``signed``. HwssmError on a malformed file."""
+    path = Path(path)
+    digits = -(-width // 4)
+    raw = np.fromfile(path, dtype=np.uint8) if path.exists() else np.zeros(0, np.uint8)
+    if raw.size % (digits + 1):
+        raise HwssmError(f"{path}: size {raw.size} is not a whole number of {digits}-digit hex lines")
+    rows = raw.reshape(-1, digits + 1)
+    if rows.size and not np.all(rows[:, digits] == ord("\n")):
+        raise HwssmError(f"{path}: lines are not {digits} hex digits long")
+    nib = _NIBBLE[rows[:, :digits]]
+    if np.any(nib == 255):
+        bad = int(np.argmax(np.any(nib == 255, axis=1)))
+        raise HwssmError(f"{path}: line {bad + 1} is not hex ({bytes(rows[bad, :digits]).decode(errors='replace')!r}; X or Z?)")
+    if width > 62:
+        vals = [int(bytes(r).decode(), 16) for r in rows[:, :digits]]
+        if signed:
+            vals = [v - (1 << width) if v >> (width - 1) else v for v in vals]
+        try:
+            return np.array(vals, dtype=np.int64)
+        except OverflowError:
+            raise HwssmError(f"{path}: values wider than 64 bits are not supported") from None
+    v = np.zeros(rows.shape[0], dtype=np.int64)
+    for i in range(digits):
+        v = (v << 4) | nib[:, i].astype(np.int64)
+    v &= (1 << width) - 1
+    if signed:
+        v = np.where(v >= (1 << (width - 1)), v - (1 << width), v)
+    return v
+
+
+def _table(path: Path, cols: int) -> np.ndarray:
+    if not path.exists():
+        return np.zeros((0, cols), dtype=np.int64)
+    text = path.read_text()
+    if not text.strip():
+        return np.zeros((0, cols), dtype=np.int64)
+    try:
+        a = np.array([[int(x) for x in line.split()] for line in text.splitlines() if line.strip()], dtype=np.int64)
+    except ValueError:
+        raise HwssmError(f"{path}: malformed line") from None
+    if a.ndim != 2 or a.shape[1] != cols:
+        raise HwssmError(f"{path}: expected {cols} columns per line")
+    return a
+
+
+@dataclasses.dataclass(frozen=True)
+class SimOutputs:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    dbg, logits : int64 (m,)
+        The dbg and logit streams as emitted (flat, all digits).
+    classes : int64 (k,)
+        ``out_class`` at each class handshake.
+    out_cycle, out_dbg, out_logits : int64 (k,)
+        Cycle of each class handshake, and the dbg/logit counts emitted by then.
+    in_first, in_last, gap_min, gap_max : int64 (j,)
+        Per digit whose T pixels were all taken: the cycles of its first and last pixel
+        handshakes, and the smallest and largest interval between consecutive ones.
+    """
+
+    dbg: np.ndarray
+    logits: np.ndarray
+    classes: np.ndarray
+    out_cycle: np.ndarray
+    out_dbg: np.ndarray
+    out_logits: np.ndarray
+    in_first: np.ndarray
+    in_last: np.ndarray
+    gap_min: np.ndarray
+    gap_max: np.ndarray
+
+
+def read_outputs(files: RunFiles, act_width: int, logit_width: int) -> SimOutputs:
+    """Parse the files of one finished run."""
+    outs = _table(files.outputs, 4)
+    ins = _table(files.inputs, 4)
+    return SimOutputs(
+        dbg=parse_hex(files.dbg, act_width),
+        logits=parse_hex(files.logit, logit_width),
+        classes=outs[:, 0], out_cycle=outs[:, 1], out_dbg=outs[:, 2], out_logits=outs[:, 3],
+        in_first=ins[:, 0], in_last=ins[:, 1], gap_min=ins[:, 2], gap_max=ins[:, 3],
+    )

@@ -1,0 +1,346 @@
+"""Run digits through the Verilator simulation and check them against the golden engine.
+
+The digit list is cut into batches; each batch is one simulation process (cocotb +
+Verilator on the shared build) writing into its own directory. ``jobs`` batches run at
+once, one per core. When a batch's process ends, its outputs are parsed and compared
+with golden-engine traces of the same digits (:mod:`hwssm.verify.check`); passing batch
+directories are removed unless ``keep`` is set, failing ones are kept for inspection.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import math
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..errors import HwssmError
+from ..quant.qmodel import QModel
+from .build import Build
+from .check import BatchCheck, Mismatch, check_batch
+from .outputs import RunFiles, SimOutputs, read_outputs
+from .stimulus import Expected, expected, save_expected, write_pixels
+from .wrapper import Traffic
+
+__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "TB_MODULE"]
+
+#: The cocotb test module (in hwssm.config.sim_dir()).
+TB_MODULE = "tb_core"
+#: Digits per golden-engine call (bounds the memory of traces).
+GOLDEN_CHUNK = 16
+#: Default cap on digits per simulation process.
+MAX_BATCH = 48
+
+# The golden engine's numba parallel kernels must not be entered from two threads at once.
+_GOLDEN_LOCK = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How to run.
+
+    Parameters
+    ----------
+    jobs : int
+        Simulation processes at once (one per core).
+    traffic : Traffic
+        Handshake stress; the default is the full-speed stream.
+    batch : int or None
+        Digits per simulation process; default ``min(ceil(n / jobs), MAX_BATCH)``.
+    waves : bool
+        Write ``waves.fst`` in each run directory (needs a build with ``waves``).
+    keep : bool
+        Keep every run directory (else only failing ones).
+    stop_on_mismatch : bool
+        Start no further batch once one has failed.
+    drain : int
+        Cycles the wrapper waits after the last class for stray outputs.
+    stall_limit : int or None
+        Cycles without any handshake or output before the wrapper gives up; default
+        ``2·cycles_per_digit + 10000`` from the manifest's cycle model (1e6 without one).
+    workdir : Path or None
+        Where run directories go (default: a new directory under the cache).
+    """
+
+    jobs: int = 1
+    traffic: Traffic = Traffic()
+    batch: int | None = None
+    waves: bool = False
+    keep: bool = False
+    stop_on_mismatch: bool = True
+    drain: int = 64
+    stall_limit: int | None = None
+    workdir: Path | None = None
+
+    def __post_init__(self):
+        if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
+            raise HwssmError(f"jobs must be a positive integer, not {self.jobs!r}")
+        if self.batch is not None and (isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1):
+            raise HwssmError(f"batch must be a positive integer, not {self.batch!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DigitCycles:
+    """Cycle counts measured in RTL, per simulated digit (-1 where not measured).
+
+    Attributes
+    ----------
+    latency : int64 (n,)
+        Cycles from the first pixel handshake of the digit to its class handshake, both
+        counted: ``out_cycle - in_first + 1``.
+    period : int64 (n,)
+        Cycles between the first pixel handshakes of this digit and the next one in the
+        same simulation run (-1 for the last digit of a run).
+    step_min, step_max : int64 (n,)
+        Smallest and largest interval between consecutive pixel handshakes in the digit.
+    """
+
+    latency: np.ndarray
+    period: np.ndarray
+    step_min: np.ndarray
+    step_max: np.ndarray
+
+    @staticmethod
+    def empty(n: int) -> "DigitCycles":
+        f = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
+        return DigitCycles(f(), f(), f(), f())
+
+
+@dataclasses.dataclass(frozen=True)
+class SimReport:
+    """Outcome of :func:`run_digits`.
+
+    Attributes
+    ----------
+    indices : int64 (n,)
+        The digits asked for (data-set indices).
+    checked : bool (n,)
+        Digits whose batch ran and was compared.
+    bad : bool (n,)
+        Digits with any mismatch.
+    first : Mismatch or None
+        The first mismatch (earliest digit in the list).
+    classes, golden_pred : int64 (n,)
+        The RTL's class (-1 where none came out) and the golden prediction.
+    cycles : DigitCycles
+    errors : list[str]
+        Simulation processes that failed (crash, watchdog), one line each.
+    wall_seconds, sim_seconds : float
+        Elapsed time of the whole run; summed duration of the simulation processes.
+    failed_dirs : list[Path]
+        Run directories kept because their batch failed.
+    """
+
+    indices: np.ndarray
+    checked: np.ndarray
+    bad: np.ndarray
+    first: Mismatch | None
+    classes: np.ndarray
+    golden_pred: np.ndarray
+    cycles: DigitCycles
+    errors: list[str]
+    wall_seconds: float
+    sim_seconds: float
+    failed_dirs: list[Path]
+
+    @property
+    def digits(self) -> int:
+        return int(self.checked.sum())
+
+    @property
+    def mismatches(self) -> int:
+        return int(self.bad.sum())
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.mismatches == 0 and bool(self.checked.all())
+
+
+@dataclasses.dataclass
+class _Batch:
+    id: int
+    lo: int
+    hi: int
+    files: RunFiles | None = None
+    check: BatchCheck | None = None
+    outputs: SimOutputs | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    pred: np.ndarray | None = None
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    try:
+        text = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    except FileNotFoundError:
+        return "(no log)"
+    return " | ".join(ln.strip() for ln in text[-lines:])
+
+
+def golden_reference(qm: QModel):
+    """``pixels -> Expected`` from the golden engine on ``qm`` (thread-safe, in chunks of
+    :data:`GOLDEN_CHUNK` digits)."""
+
+    def reference(pixels: np.ndarray) -> Expected:
+        parts = []
+        with _GOLDEN_LOCK:
+            for lo in range(0, pixels.shape[0], GOLDEN_CHUNK):
+                parts.append(expected(qm, pixels[lo:lo + GOLDEN_CHUNK]))
+        e0 = parts[0]
+        return Expected(np.concatenate([p.dbg for p in parts]), np.concatenate([p.logits for p in parts]),
+                        np.concatenate([p.pred for p in parts]), e0.T, e0.L, e0.H)
+
+    return reference
+
+
+def check_model(contract, qm: QModel) -> None:
+    """HwssmError when the RTL's manifest names another model than ``qm``."""
+    if contract.model_digest and contract.model_digest != qm.digest():
+        raise HwssmError(f"the RTL in {contract.rtl.path} was generated from another model "
+                         f"(digest {contract.model_digest[:12]}, not {qm.digest()[:12]})")
+
+
+def _simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_limit: int) -> str | None:
+    """Run one simulation process; returns an error line or None."""
+    from cocotb_tools.check_results import get_results
+
+    from .build import cocotb_runner
+
+    tr = options.traffic
+    plusargs = files.plusargs(n, in_gap=tr.in_gap, out_stall=tr.out_stall, seed=tr.seed, stall_limit=stall_limit,
+                              drain=options.drain)
+    test_args = ["--trace-file", str(files.waves)] if options.waves else []
+    runner = cocotb_runner()
+    try:
+        runner.test(test_module=TB_MODULE, hdl_toplevel=build.top, build_dir=build.dir, test_dir=files.dir,
+                    plusargs=plusargs, test_args=test_args, results_xml=str(files.results), log_file=files.log,
+                    waves=options.waves)
+    except (SystemExit, RuntimeError, OSError) as exc:
+        if not files.results.exists():
+            return f"simulation process failed ({exc}): {_tail(files.log)}"
+    try:
+        tests, failed = get_results(files.results)
+    except RuntimeError:
+        return f"simulation ended abnormally (no results): {_tail(files.log)}"
+    if tests < 1 or failed:
+        return f"cocotb test failed: {_tail(files.log)}"
+    return None
+
+
+def run_digits(build: Build, pixels, reference, indices=None, options: RunOptions = RunOptions(), *,
+               progress=None) -> SimReport:
+    """Simulate ``pixels`` (n, T) uint8 on ``build`` and compare every output with
+    ``reference(pixels) -> Expected`` (normally :func:`golden_reference`).
+
+    ``indices`` (n,) name the digits in reports (default 0..n-1). ``progress(done, total)``
+    is called as batches finish.
+    """
+    pix = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if pix.ndim != 2 or pix.shape[0] < 1:
+        raise HwssmError(f"pixels must be a non-empty (n, T) array, not shape {pix.shape}")
+    n, T = pix.shape
+    contract = build.contract
+    if T != contract.seq_len:
+        raise HwssmError(f"the core was generated for sequences of {contract.seq_len} steps, not {T}")
+    if options.waves and not build.options.waves:
+        raise HwssmError("waveforms need a build with waves (BuildOptions(waves=True))")
+    idx = np.arange(n, dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
+    if idx.shape != (n,):
+        raise HwssmError(f"{idx.shape[0]} indices for {n} digits")
+    per_run = build.options.max_pixels // T
+    size = options.batch or min(math.ceil(n / options.jobs), MAX_BATCH)
+    size = max(1, min(size, per_run))
+    batches = [_Batch(i, lo, min(lo + size, n)) for i, lo in enumerate(range(0, n, size))]
+    stall = options.stall_limit or (2 * contract.cycles_per_digit + 10_000 if contract.cycles_per_digit else 1_000_000)
+    if options.workdir is not None:
+        root = Path(options.workdir)
+        root.mkdir(parents=True, exist_ok=True)
+    else:
+        base = config.cache_dir() / "sim" / "runs"
+        base.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="run-", dir=base))
+    stop = threading.Event()
+    done_digits = [0]
+    lock = threading.Lock()
+
+    def work(b: _Batch) -> _Batch:
+        if stop.is_set():
+            return b
+        b.files = RunFiles(root / f"batch{b.id:05d}")
+        b.files.dir.mkdir(parents=True, exist_ok=True)
+        write_pixels(b.files.pixels, pix[b.lo:b.hi])
+        t0 = time.monotonic()
+        b.error = _simulate(build, b.files, b.hi - b.lo, options, stall)
+        b.seconds = time.monotonic() - t0
+        try:
+            b.outputs = read_outputs(b.files, contract.act_width, contract.logit_width)
+        except HwssmError as exc:
+            b.error = (b.error + "; " if b.error else "") + str(exc)
+        exp = reference(pix[b.lo:b.hi])
+        b.pred = exp.pred
+        if b.outputs is not None:
+            b.check = check_batch(exp, b.outputs, idx[b.lo:b.hi])
+        failed = b.error is not None or b.check is None or b.check.first is not None
+        if failed:
+            save_expected(b.files.dir / "expected.npz", exp)
+            if options.stop_on_mismatch:
+                stop.set()
+        elif not options.keep:
+            shutil.rmtree(b.files.dir, ignore_errors=True)
+        with lock:
+            done_digits[0] += b.hi - b.lo
+            if progress:
+                progress(done_digits[0], n)
+        return b
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        results = list(pool.map(work, batches))
+    wall = time.monotonic() - t0
+
+    checked = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    classes = np.full(n, -1, dtype=np.int64)
+    gpred = np.full(n, -1, dtype=np.int64)
+    cyc = DigitCycles.empty(n)
+    errors, failed_dirs, first = [], [], None
+    for b in results:
+        if b.files is None:
+            continue
+        m = b.hi - b.lo
+        checked[b.lo:b.hi] = True
+        if b.pred is not None:
+            gpred[b.lo:b.hi] = b.pred
+        if b.check is not None:
+            bad[b.lo:b.hi] = b.check.bad
+            if first is None and b.check.first is not None:
+                first = b.check.first
+        else:
+            bad[b.lo:b.hi] = True
+        if b.error:
+            errors.append(f"digits {idx[b.lo]}..{idx[b.hi - 1]}: {b.error}")
+            bad[b.lo:b.hi] |= b.check is None
+        if b.error or (b.check is not None and b.check.first is not None):
+            failed_dirs.append(b.files.dir)
+        o = b.outputs
+        if o is not None:
+            k = min(m, o.classes.size)
+            classes[b.lo:b.lo + k] = o.classes[:k]
+            j = min(m, o.in_first.size)
+            cyc.step_min[b.lo:b.lo + j] = o.gap_min[:j]
+            cyc.step_max[b.lo:b.lo + j] = o.gap_max[:j]
+            kk = min(k, j)
+            cyc.latency[b.lo:b.lo + kk] = o.out_cycle[:kk] - o.in_first[:kk] + 1
+            if j > 1:
+                cyc.period[b.lo:b.lo + j - 1] = np.diff(o.in_first[:j])
+    if not options.keep and not failed_dirs and options.workdir is None:
+        shutil.rmtree(root, ignore_errors=True)
+    return SimReport(idx, checked, bad, first, classes, gpred, cyc, errors, wall,
+                     float(sum(b.seconds for b in results)), failed_dirs)

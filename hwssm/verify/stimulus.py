@@ -1,0 +1,102 @@
+"""Stimulus and expected values: pixel memory files for ``$readmemh`` and golden-engine traces.
+
+The expected verification stream of one digit is ``r_{l+1}[t][h]`` for every step t,
+block l and channel h, flattened in the order (t, l, h) (ARITHMETIC.md §3): ``T·L·H``
+integers. Then come the ``n_classes`` logits and the predicted class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HwssmError
+from ..io import atomic_path
+from ..quant.qmodel import QModel
+
+__all__ = ["Expected", "write_pixels", "expected", "save_expected", "load_expected"]
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def write_pixels(path: str | Path, pixels) -> int:
+    """Write (n, T) uint8 pixels as a ``$readmemh`` file, two hex digits per line, digits
+    back to back (row-major). Returns the number of pixels written."""
+    p = np.ascontiguousarray(pixels, dtype=np.uint8).ravel()
+    out = np.empty((p.size, 3), dtype=np.uint8)
+    out[:, 0] = _HEX[p >> 4]
+    out[:, 1] = _HEX[p & 15]
+    out[:, 2] = ord("\n")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(out.tobytes())
+    return int(p.size)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """What the RTL must produce for n digits.
+
+    Attributes
+    ----------
+    dbg : int64 (n, T·L·H)
+        ``r_{l+1}[t][h]`` in the order (t, l, h).
+    logits : int64 (n, n_classes)
+    pred : int64 (n,)
+    T, L, H : int
+    """
+
+    dbg: np.ndarray
+    logits: np.ndarray
+    pred: np.ndarray
+    T: int
+    L: int
+    H: int
+
+    @property
+    def n(self) -> int:
+        return int(self.pred.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.logits.shape[1])
+
+    @property
+    def dbg_per_digit(self) -> int:
+        return self.T * self.L * self.H
+
+    def where(self, i: int) -> tuple[int, int, int]:
+        """(step, layer, channel) of position ``i`` in one digit's dbg stream."""
+        t, rest = divmod(int(i), self.L * self.H)
+        l, h = divmod(rest, self.H)
+        return t, l, h
+
+
+def expected(qm: QModel, pixels) -> Expected:
+    """Expected outputs of ``qm`` for (n, T) pixels, from the golden engine with traces.
+
+    Memory is about 8·n·T·(4L+1)·H bytes during the call: pass a few dozen digits at a time.
+    """
+    from ..golden.engine import run
+
+    pix = np.asarray(pixels)
+    if pix.ndim != 2:
+        raise HwssmError(f"pixels must be (n, T), not shape {pix.shape}")
+    res = run(qm, pix, trace=True)
+    n, T = pix.shape
+    r = res.r[:, 1:]  # (n, L, T, H): block outputs
+    dbg = np.ascontiguousarray(r.transpose(0, 2, 1, 3)).reshape(n, -1)
+    return Expected(dbg, res.logits.astype(np.int64), res.pred.astype(np.int64), T, qm.L, qm.H)
+
+
+def save_expected(path: str | Path, exp: Expected) -> None:
+    """Write ``exp`` as an ``.npz`` (for inspecting a failing run)."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, dbg=exp.dbg, logits=exp.logits, pred=exp.pred, shape=np.array([exp.T, exp.L, exp.H]))
+
+
+def load_expected(path: str | Path) -> Expected:
+    with np.load(path, allow_pickle=False) as z:
+        T, L, H = (int(x) for x in z["shape"])
+        return Expected(z["dbg"], z["logits"], z["pred"], T, L, H)
