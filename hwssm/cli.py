@@ -26,7 +26,10 @@ COMMANDS = (
     "bench",
     "train",
     "qat",
+    "rtl",
     "synth",
+    "sweep",
+    "report",
 )
 
 

@@ -56,6 +56,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--export-reserve", type=float, default=120.0, metavar="SECONDS",
                    help="seconds the time budget keeps for the export and golden check (default 120)")
     p.add_argument("--device", choices=("cuda", "cpu"), default=None, help="default: cuda when available")
+    p.add_argument("--prepare-only", action="store_true",
+                   help="only calibrate the frame into DIR (CPU work that a later GPU run then skips)")
     p.set_defaults(func=_run)
 
 
@@ -68,7 +70,7 @@ def _run(args) -> int:
     from ..quant.calibrate import Calibration
     from ..quant.plan import resolve_plan
     from ..train.qat_model import AParam
-    from ..train.qat_train import QATRecipe, export_qat, train_qat
+    from ..train.qat_train import QATRecipe, export_qat, prepare_frame, train_qat
 
     plan = resolve_plan(args.plan)
     recipe = QATRecipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, ssm_lr=args.ssm_lr,
@@ -79,6 +81,13 @@ def _run(args) -> int:
     if args.golden_digits is not None and args.golden_digits < 0:
         raise HwssmError(f"--golden-digits must be >= 0, not {args.golden_digits}")
     say = lambda line: print(line, flush=True)  # noqa: E731
+    if args.prepare_only:
+        from pathlib import Path
+
+        Path(args.work).mkdir(parents=True, exist_ok=True)
+        qm = prepare_frame(args.model, plan, recipe, args.work, say=say)
+        say(f"frame ready in {args.work}: plan {qm.plan.name}, {qm.footprint_bits} bits ({qm.compression:.2f}x)")
+        return 0
     outcome = train_qat(args.model, plan, AParam(args.param), recipe, args.work, device=args.device,
                         time_budget=args.time_budget, start_time=start, export_reserve=args.export_reserve, say=say)
     if not outcome.done:

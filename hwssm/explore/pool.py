@@ -51,31 +51,32 @@ class Parallelism:
 
 
 class _Inline:
-    """Runs each task at submit time, in this process."""
+    """Runs tasks one at a time in this process, each when its result is asked for."""
 
     def __init__(self):
-        self._done: list[tuple[int, Any, BaseException | None]] = []
+        self._queue: list[tuple[int, Callable, Any]] = []
         self._ids = itertools.count()
 
     def submit(self, fn: Callable, arg) -> int:
         token = next(self._ids)
-        try:
-            self._done.append((token, fn(arg), None))
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as exc:  # noqa: BLE001 - reported per task by the caller
-            self._done.append((token, None, exc))
+        self._queue.append((token, fn, arg))
         return token
 
     @property
     def pending(self) -> int:
-        return len(self._done)
+        return len(self._queue)
 
     def next_done(self):
-        return self._done.pop(0)
+        token, fn, arg = self._queue.pop(0)
+        try:
+            return token, fn(arg), None
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported per task by the caller
+            return token, None, exc
 
     def close(self, cancel: bool) -> None:
-        pass
+        self._queue.clear()
 
 
 class _Local:

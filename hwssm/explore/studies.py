@@ -64,7 +64,8 @@ def _base16() -> PrecisionPlan:
 
 
 def _uniform(bits: int, granularity=Granularity.PER_TENSOR, scheme=Scheme.SYMMETRIC) -> PrecisionPlan:
-    return PrecisionPlan.uniform(bits, granularity=granularity, scheme=scheme)
+    label = f"uniform{bits}" + ("-h" if granularity is Granularity.PER_HEAD else "") + ("-asym" if scheme is Scheme.ASYMMETRIC else "")
+    return PrecisionPlan.uniform(bits, granularity=granularity, scheme=scheme, label=label)
 
 
 def study_plans() -> dict[Study, list[StudyPlan]]:

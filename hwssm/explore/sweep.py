@@ -85,16 +85,24 @@ class SweepResult:
         return Path(path)
 
 
+def model_digest(qm: QModel) -> str:
+    """The QModel's digest with the plan's display label removed: the same integers under
+    another plan name are the same model."""
+    if not qm.plan.label:
+        return qm.digest()
+    return dataclasses.replace(qm, plan=dataclasses.replace(qm.plan, label="")).digest()
+
+
 def accuracy_inputs(qm: QModel, limit: int | None) -> dict:
     """What an accuracy record depends on."""
-    return {"qmodel": qm.digest(), "split": "test", "limit": limit}
+    return {"qmodel": model_digest(qm), "split": "test", "limit": limit}
 
 
 def hardware_inputs(qm: QModel, lanes: int, device: Device, options: SynthOptions) -> dict:
     """What a hardware record depends on: model, plan, P, device, options, tool and generator versions."""
     from .versions import generator_version, tool_versions
 
-    return {"qmodel": qm.digest(), "plan": qm.plan.code, "lanes": lanes, "device": device.value,
+    return {"qmodel": model_digest(qm), "plan": qm.plan.code, "lanes": lanes, "device": device.value,
             "options": options.to_dict(), "tools": tool_versions(device), "generator": generator_version()}
 
 
@@ -188,7 +196,7 @@ def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpe
     from ..hw.estimate import memory_breakdown
 
     point = {
-        "plan": plan.name, "plan_code": plan.code, "plan_spec": plan.to_json(), "qmodel_digest": qm.digest(),
+        "plan": plan.name, "plan_code": plan.code, "plan_spec": plan.to_json(), "qmodel_digest": model_digest(qm),
         "H": qm.H, "M": qm.M, "L": qm.L,
         "accuracy": None if acc is None else acc["accuracy"],
         "digits": spec.digits if acc is None else acc["digits"],

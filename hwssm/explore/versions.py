@@ -7,7 +7,6 @@ import functools
 import subprocess
 from pathlib import Path
 
-from .. import __version__
 from ..config import find_nextpnr, find_yosys
 from ..synth.device import Device
 
@@ -37,9 +36,8 @@ def tool_versions(device: Device) -> dict[str, str]:
 
 
 def generator_version() -> str:
-    """Version of the RTL generator (``hwssm.hw.emit.GENERATOR_VERSION`` when it declares one)."""
-    try:
-        from ..hw import emit
-    except ImportError:
-        return f"hwssm {__version__} (no generator)"
-    return str(getattr(emit, "GENERATOR_VERSION", f"hwssm {__version__}"))
+    """Version of the RTL generator (:func:`hwssm.hw.emit.generator_version`: the hwssm version
+    and a hash of the ``hwssm/hw`` sources)."""
+    from ..hw.emit import generator_version as gv
+
+    return gv()

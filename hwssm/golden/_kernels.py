@@ -96,25 +96,11 @@ def _fit(v, rsh, lo, hi, wsh):
     return min(max(_sra(_shl(_sra(v, rsh), wsh), wsh), lo), hi)
 
 
-@njit(inline="always", **_FLAGS)
-def _rq64(acc, rq):
-    """Requantize an int64 accumulator with a record (lsh, rnd, rsh, lo, hi, wrap)."""
-    v = ((acc << rq[0]) + rq[1]) >> rq[2]
-    if rq[5] != 0:
-        return (v << rq[5]) >> rq[5]
-    return min(max(v, rq[3]), rq[4])
-
-
 # -- the hot loops -----------------------------------------------------------------------
 
-@njit(**_FLAGS)
-def _ssm_channel(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0):
-    """Recurrence and readout of channel ``h`` of one layer over ``nt`` steps, all sequences of a block.
-
-    ``cf`` (8, M), ``q`` (3, 5), ``d``: pre-shifted coefficients, fit records and D (Tables.ssm_*).
-    ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B): the layer input u.
-    ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when tracing.
-    """
+@njit(inline="always", **_FLAGS)
+def _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0, wrap):
+    """The body of :func:`_ssm_channel`; ``wrap`` is a constant there, so each copy is branch-free."""
     B, M = xr.shape
     c0, c1, c2, c3, c4, c5, c6, c7 = cf[0], cf[1], cf[2], cf[3], cf[4], cf[5], cf[6], cf[7]
     rr, sr, lr, hr, wr = q[0, 0], q[0, 1], q[0, 2], q[0, 3], q[0, 4]
@@ -129,8 +115,12 @@ def _ssm_channel(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv
                 pi = xi[b, m]
                 ar = _add(_add(_mul(c0[m], pr), _mul(c1[m], pi)), _add(_mul(c2[m], u), rr))
                 ai = _add(_add(_mul(c3[m], pi), _mul(c4[m], pr)), _add(_mul(c5[m], u), ri))
-                nr = _fit(ar, sr, lr, hr, wr)
-                ni = _fit(ai, si, li, hi, wi)
+                if wrap:
+                    nr = _fit(ar, sr, lr, hr, wr)
+                    ni = _fit(ai, si, li, hi, wi)
+                else:
+                    nr = min(max(_sra(ar, sr), lr), hr)
+                    ni = min(max(_sra(ai, si), li), hi)
                 xr[b, m] = nr
                 xi[b, m] = ni
                 acc = _add(acc, _add(_mul(c6[m], nr), _mul(c7[m], ni)))
@@ -141,25 +131,75 @@ def _ssm_channel(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv
 
 
 @njit(**_FLAGS)
-def _mix(W, mq, g, t, b, v):
-    """Mixing Linear(H -> 2H) of sequence ``b`` at chunk step ``t``: ``v`` (2H,) from ``g`` (TCHUNK, B, H)."""
-    J, H = W.shape
-    for j in range(J):
-        s = _zero(mq[j, 0])
-        for k in range(H):
-            s = _add(s, _mul(W[j, k], g[t, b, k]))
-        v[j] = _fit(_add(s, mq[j, 0]), mq[j, 1], mq[j, 2], mq[j, 3], mq[j, 4])
+def _ssm_channel(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0):
+    """Recurrence and readout of channel ``h`` of one layer over ``nt`` steps, all sequences of a block.
+
+    ``cf`` (8, M), ``q`` (3, 5), ``d``: pre-shifted coefficients, fit records and D (Tables.ssm_*).
+    ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B): the layer input u.
+    ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when tracing.
+    Saturating and wrapping states take separate loops (decided here, once per channel).
+    """
+    if q[0, 4] == 0 and q[1, 4] == 0:
+        _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0, False)
+    else:
+        _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0, True)
 
 
 @njit(**_FLAGS)
-def _block(pix, b0, nv, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu, y_min,
-           mix_w, mix_q, sig, v_min, z_rq, res_sh, res_rq, dec_w, dec_b, dec_sh,
-           logits, trace, tr_r, tr_y, tr_v, xr, xi, r, g, v):
-    """Run one block: ``pix`` (T, B) uint8, the first ``nv`` sequences real (``b0`` their index).
+def _mix(W, mq, g, t, v):
+    """Mixing Linear(H -> 2H) of every sequence at chunk step ``t``: ``v`` (2H, B) from ``g`` (TCHUNK, B, H).
+
+    Four sequences share each pass over W (B is a multiple of 4).
+    """
+    J, H = W.shape
+    B = g.shape[1]
+    for b in range(0, B, 4):
+        for j in range(J):
+            s0 = _zero(mq[j, 0])
+            s1 = s0
+            s2 = s0
+            s3 = s0
+            for k in range(H):
+                w = W[j, k]
+                s0 = _add(s0, _mul(w, g[t, b, k]))
+                s1 = _add(s1, _mul(w, g[t, b + 1, k]))
+                s2 = _add(s2, _mul(w, g[t, b + 2, k]))
+                s3 = _add(s3, _mul(w, g[t, b + 3, k]))
+            c, rsh, lo, hi, wsh = mq[j, 0], mq[j, 1], mq[j, 2], mq[j, 3], mq[j, 4]
+            v[j, b] = _fit(_add(s0, c), rsh, lo, hi, wsh)
+            v[j, b + 1] = _fit(_add(s1, c), rsh, lo, hi, wsh)
+            v[j, b + 2] = _fit(_add(s2, c), rsh, lo, hi, wsh)
+            v[j, b + 3] = _fit(_add(s3, c), rsh, lo, hi, wsh)
+
+
+@njit(**_FLAGS)
+def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
+    """GLU and residual at chunk step ``t``, every sequence: ``r[t]`` (H, B) is u in, r_{l+1} out.
+
+    ``v`` (2H, B) mixing outputs; ``sig`` the sigmoid table; ``sh``, ``q`` Tables.glu_sh/glu_q
+    of the layer; ``sg`` (B,) scratch for the looked-up sigmoid codes.
+    """
+    H = r.shape[1]
+    B = r.shape[2]
+    zl, zs, us = sh[0], sh[1], sh[2]
+    za, zr, zlo, zhi, zw = q[0, 0], q[0, 1], q[0, 2], q[0, 3], q[0, 4]
+    ra, rr, rlo, rhi, rw = q[1, 0], q[1, 1], q[1, 2], q[1, 3], q[1, 4]
+    for h in range(H):
+        for b in range(B):
+            sg[b] = sig[np.int64(v[H + h, b]) - v_min]
+        for b in range(B):
+            z = _fit(_add(_shl(_mul(v[h, b], sg[b]), zl), za), zr, zlo, zhi, zw)
+            r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(r[t, h, b], us)), ra), rr, rlo, rhi, rw)
+
+
+@njit(**_FLAGS)
+def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
+           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, g, v, sg):
+    """Run one block: ``pix`` (T, B) pixels (kernel type), the first ``nv`` sequences real (``b0`` their index).
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
     Scratch of the kernel type: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B)
-    residual stream, ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H,) mixing outputs.
+    residual stream, ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs, ``sg`` (B,).
     """
     T, B = pix.shape
     L, H = ssm_d.shape
@@ -172,11 +212,9 @@ def _block(pix, b0, nv, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu
         # encoder (ARITHMETIC 2.1)
         for t in range(nt):
             for h in range(H):
-                w = np.int64(enc_w[h])
-                bterm = np.int64(enc_b[h]) << enc_sh[h, 1]
-                s0 = enc_sh[h, 0]
+                w, c, rsh, lo, hi, wsh = enc_k[h], enc_q[h, 0], enc_q[h, 1], enc_q[h, 2], enc_q[h, 3], enc_q[h, 4]
                 for b in range(B):
-                    r[t, h, b] = _rq64(((w * np.int64(pix[t0 + t, b])) << s0) + bterm, enc_rq[h])
+                    r[t, h, b] = _fit(_add(_mul(w, pix[t0 + t, b]), c), rsh, lo, hi, wsh)
         if trace:
             for b in range(nv):
                 for t in range(nt):
@@ -189,18 +227,13 @@ def _block(pix, b0, nv, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu
                 _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], r, g, h, nt,
                              gl, y_min[l], trace, tr_y, b0, nv, l, t0)
             # mixing, GLU and residual, step by step
-            zs, us = res_sh[l, 0], res_sh[l, 1]
-            vm = v_min[l]
             for t in range(nt):
-                for b in range(B):
-                    _mix(mix_w[l], mix_q[l], g, t, b, v)
-                    if trace and b < nv:
+                _mix(mix_w[l], mix_q[l], g, t, v)
+                if trace:
+                    for b in range(nv):
                         for j in range(2 * H):
-                            tr_v[b0 + b, l, t0 + t, j] = v[j]
-                    for h in range(H):
-                        sg = np.int64(sig[l, np.int64(v[H + h]) - vm])
-                        z = _rq64(np.int64(v[h]) * sg, z_rq[l])
-                        r[t, h, b] = _rq64((z << zs) + (np.int64(r[t, h, b]) << us), res_rq[l])
+                            tr_v[b0 + b, l, t0 + t, j] = v[j, b]
+                _glu_residual(v, sig[l], v_min[l], glu_sh[l], glu_q[l], r, t, sg)
             if trace:
                 for b in range(nv):
                     for t in range(nt):
@@ -222,13 +255,13 @@ def _block(pix, b0, nv, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu
 
 
 @njit(parallel=True, **_FLAGS)
-def run_blocks(pix, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu, y_min,
-               mix_w, mix_q, sig, v_min, z_rq, res_sh, res_rq, dec_w, dec_b, dec_sh,
-               logits, trace, tr_r, tr_y, tr_v):
+def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
+               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v):
     """Run ``pix`` (n, T) uint8 sequences; ``logits`` (n, K) int64 out.
 
-    The kernel type is that of ``ssm_cf`` (int32 or int64); every ``ssm_*``/``mix_*`` array
-    and the traces ``tr_*`` (dummies when not ``trace``) have it.
+    The kernel type is that of ``ssm_cf`` (int32 or int64): every array from the kernel
+    constants of the Tables (``enc_k`` ... ``glu_q``, ``gelu``, ``sig``) and the traces
+    ``tr_*`` (dummies when not ``trace``) have it; ``y_min``, ``v_min`` and the decoder are int64.
     """
     n, T = pix.shape
     L, H, _, M = ssm_cf.shape
@@ -236,7 +269,7 @@ def run_blocks(pix, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu, y_
     for blk in prange(nblocks):
         b0 = blk * BLOCK
         nv = min(b0 + BLOCK, n) - b0
-        p = np.zeros((T, BLOCK), np.uint8)
+        p = np.zeros((T, BLOCK), ssm_cf.dtype)
         for b in range(nv):
             for t in range(T):
                 p[t, b] = pix[b0 + b, t]
@@ -244,7 +277,7 @@ def run_blocks(pix, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu, y_
         xi = np.zeros((L, H, BLOCK, M), ssm_cf.dtype)
         r = np.zeros((TCHUNK, H, BLOCK), ssm_cf.dtype)
         g = np.zeros((TCHUNK, BLOCK, H), ssm_cf.dtype)
-        v = np.zeros(2 * H, ssm_cf.dtype)
-        _block(p, b0, nv, enc_w, enc_b, enc_sh, enc_rq, ssm_cf, ssm_d, ssm_q, gelu, y_min,
-               mix_w, mix_q, sig, v_min, z_rq, res_sh, res_rq, dec_w, dec_b, dec_sh,
-               logits, trace, tr_r, tr_y, tr_v, xr, xi, r, g, v)
+        v = np.zeros((2 * H, BLOCK), ssm_cf.dtype)
+        sg = np.zeros(BLOCK, ssm_cf.dtype)
+        _block(p, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
+               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, g, v, sg)

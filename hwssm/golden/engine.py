@@ -94,9 +94,8 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         tr_v = np.zeros((1, 1, 1, 1), dt)
     _set_threads()
     _kernels.run_blocks(
-        pix, tb.enc_w, tb.enc_b, tb.enc_sh, tb.enc_rq,
-        cast(tb.ssm_cf), cast(tb.ssm_d), cast(tb.ssm_q), cast(tb.gelu), tb.y_min,
-        cast(tb.mix_w), cast(tb.mix_q), cast(tb.sig), tb.v_min, tb.z_rq, tb.res_sh, tb.res_rq,
+        pix, cast(tb.enc_k), cast(tb.enc_q), cast(tb.ssm_cf), cast(tb.ssm_d), cast(tb.ssm_q), cast(tb.gelu),
+        tb.y_min, cast(tb.mix_w), cast(tb.mix_q), cast(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
         tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v,
     )
     pred = np.argmax(logits, axis=1).astype(np.int64)

@@ -121,11 +121,15 @@ class Tables:
     logit_frac: int
     # kernel-ready constants (int64 arrays holding values of the kernel type, see the module doc)
     kernel_width: int           # widest requantized sum before the right shift, (acc << lsh) + rnd, in bits
+    enc_k: np.ndarray           # (H,) pre-shifted We
+    enc_q: np.ndarray           # (H, 5) fit records; KQ_ADD holds the aligned be plus the rounding addend
     ssm_cf: np.ndarray          # (L, H, 8, M) pre-shifted coefficients, rows as SSM_ROWS
     ssm_d: np.ndarray           # (L, H) pre-shifted D
     ssm_q: np.ndarray           # (L, H, 3, 5) fit records (KQ_*) of xr, xi, y
     mix_w: np.ndarray           # (L, 2H, H) pre-shifted mixing weights
     mix_q: np.ndarray           # (L, 2H, 5) fit records; KQ_ADD holds the aligned bias plus the rounding addend
+    glu_sh: np.ndarray          # (L, 3) left shifts of v·σ (GLU) and of z, u (residual), lsh included
+    glu_q: np.ndarray           # (L, 2, 5) fit records of z and of r_{l+1}
 
 
 def _f(p: QParam, row: int) -> int:
@@ -236,26 +240,44 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
         raise HwssmError(f"a requantized sum needs {kernel_width} bits, more than the golden engine's 64: "
                          "narrow the formats")
     dtype = np.int32 if kernel_width <= 31 else np.int64
-    ssm_cf, ssm_d, ssm_q, mix_w, mix_q = _kernel_constants(
-        np.dtype(dtype).itemsize * 8, A, C, D, x_sh, x_rq, y_sh, y_rq, W, b, v_sh, v_rq, qm)
+    enc_w, enc_b = qm.enc_W.effective()[:, 0].copy(), qm.enc_b.effective()
+    kernel = _kernel_constants(np.dtype(dtype).itemsize * 8, qm, dict(
+        enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq, A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq,
+        y_sh=y_sh, y_rq=y_rq, W=W, b=b, v_sh=v_sh, v_rq=v_rq, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq))
     return Tables(
         dtype=dtype, acc_width=acc_width,
-        enc_w=qm.enc_W.effective()[:, 0].copy(), enc_b=qm.enc_b.effective(), enc_sh=enc_sh, enc_rq=enc_rq,
+        enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq,
         A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq, y_sh=y_sh, y_rq=y_rq, gelu=gelu, y_min=y_min,
         W=W, b=b, v_sh=v_sh, v_rq=v_rq, sig=sig, v_min=v_min, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq,
         dec_w=qm.dec_W.effective(), dec_b=qm.dec_b.effective(), dec_sh=dec_sh, logit_frac=Fmax,
-        kernel_width=kernel_width, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,
+        kernel_width=kernel_width, **kernel,
     )
 
 
-def _kernel_constants(bits, A, C, D, x_sh, x_rq, y_sh, y_rq, W, b, v_sh, v_rq, qm: QModel):
-    """The pre-shifted constants of the recurrence and mixing kernels (see the module doc)."""
-    L, _, H, M = A.shape
+def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
+    """The pre-shifted constants and fit records of the kernels (see the module doc)."""
+    L, _, H, M = t["A"].shape
+    A, C, D, x_sh, x_rq, y_sh, y_rq = (t[k] for k in ("A", "C", "D", "x_sh", "x_rq", "y_sh", "y_rq"))
+    W, b, v_sh, v_rq = t["W"], t["b"], t["v_sh"], t["v_rq"]
+
+    def add(value: int, shift: int, rec) -> int:
+        # an aligned constant term plus the rounding addend, as one kernel-type constant
+        return _ring_int((int(value) << int(shift)) + int(rec[RQ_RND]), bits)
+
+    enc_k = np.zeros(H, np.int64)
+    enc_q = np.zeros((H, KQ_COLS), np.int64)
+    for h in range(H):
+        rec = t["enc_rq"][h]
+        enc_k[h] = _ring(t["enc_w"][h], t["enc_sh"][h, 0] + rec[RQ_LSH], bits)
+        enc_q[h] = _kernel_fit(rec, bits, qm.r0)
+        enc_q[h, KQ_ADD] = add(t["enc_b"][h], t["enc_sh"][h, 1] + rec[RQ_LSH], rec)
     ssm_cf = np.zeros((L, H, SSM_ROWS, M), np.int64)
     ssm_d = np.zeros((L, H), np.int64)
     ssm_q = np.zeros((L, H, 3, KQ_COLS), np.int64)
     mix_w = np.zeros((L, 2 * H, H), np.int64)
     mix_q = np.zeros((L, 2 * H, KQ_COLS), np.int64)
+    glu_sh = np.zeros((L, 3), np.int64)
+    glu_q = np.zeros((L, 2, KQ_COLS), np.int64)
     for l, ly in enumerate(qm.layers):
         for h in range(H):
             sh, lr, li, lyy = x_sh[l, h], x_rq[l, h, 0, RQ_LSH], x_rq[l, h, 1, RQ_LSH], y_rq[l, h, RQ_LSH]
@@ -271,8 +293,15 @@ def _kernel_constants(bits, A, C, D, x_sh, x_rq, y_sh, y_rq, W, b, v_sh, v_rq, q
             ssm_q[l, h, 1] = _kernel_fit(x_rq[l, h, 1], bits, ly.x_im[h])
             ssm_q[l, h, 2] = _kernel_fit(y_rq[l, h], bits, ly.y)
         for j in range(2 * H):
-            lv = v_rq[l, j, RQ_LSH]
-            mix_w[l, j] = _ring(W[l, j], v_sh[l, j, 0] + lv, bits)
-            mix_q[l, j] = _kernel_fit(v_rq[l, j], bits, ly.v)
-            mix_q[l, j, KQ_ADD] = _ring_int((int(b[l, j]) << int(v_sh[l, j, 1] + lv)) + int(mix_q[l, j, KQ_ADD]), bits)
-    return ssm_cf, ssm_d, ssm_q, mix_w, mix_q
+            rec = v_rq[l, j]
+            mix_w[l, j] = _ring(W[l, j], v_sh[l, j, 0] + rec[RQ_LSH], bits)
+            mix_q[l, j] = _kernel_fit(rec, bits, ly.v)
+            mix_q[l, j, KQ_ADD] = add(b[l, j], v_sh[l, j, 1] + rec[RQ_LSH], rec)
+        # GLU: z = fit(((v·σ) << lsh + rnd) >> rsh); residual: r = fit(((z << zs) + (u << us) + rnd) >> rsh)
+        zr, rr = t["z_rq"][l], t["res_rq"][l]
+        glu_sh[l] = [min(int(zr[RQ_LSH]), bits - 1), min(int(t["res_sh"][l, 0] + rr[RQ_LSH]), bits - 1),
+                     min(int(t["res_sh"][l, 1] + rr[RQ_LSH]), bits - 1)]
+        glu_q[l, 0] = _kernel_fit(zr, bits, ly.z)
+        glu_q[l, 1] = _kernel_fit(rr, bits, ly.r_out)
+    return dict(enc_k=enc_k, enc_q=enc_q, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,
+                glu_sh=glu_sh, glu_q=glu_q)

@@ -1,1 +1,13 @@
-"""Amaranth RTL of the S4D core: one wiring.Component per file."""
+"""Amaranth RTL of the quantized S4D classifier: a parallel complex-MAC core.
+
+- :mod:`.config`: everything derived from a QModel (widths, shift tables, ROM contents);
+  unsupported plans fail here with a one-line HwssmError.
+- :mod:`.lane` (one complex-MAC lane), :mod:`.tree` (cross-lane adder tree),
+  :mod:`.datapath` (P lanes + memories + row finish + GELU), :mod:`.sequencer`,
+  :mod:`.encoder`, :mod:`.glu` (GLU, residual, pool), :mod:`.decoder` (decoder, argmax),
+  :mod:`.core` (the whole core; ``HwssmCore`` has the flat ``hwssm_core`` ports).
+- :mod:`.cycle_model`: cycles per step / digit and utilization (tested exact against RTL).
+- :mod:`.emit`: Verilog + manifest.
+
+Amaranth is imported by the component modules only; ``import hwssm.hw`` stays light.
+"""

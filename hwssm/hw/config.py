@@ -29,7 +29,6 @@ A plan the RTL cannot realise raises :class:`~hwssm.errors.HwssmError` here (one
 from __future__ import annotations
 
 import dataclasses
-import math
 import operator
 
 import numpy as np
@@ -40,7 +39,7 @@ from ..quant.qmodel import U0_FORMAT, QModel, QParam
 
 __all__ = [
     "MAX_ACT_BITS", "MAX_OPERAND_BITS", "MAX_LANES", "Pipeline", "Shift", "Table", "LaneConfig",
-    "SsmRow", "MixRow", "CoreConfig", "derive", "ceil_log2", "tree_stages",
+    "SsmRow", "MixRow", "CoreConfig", "derive", "mix_output_row", "ceil_log2", "tree_stages",
 ]
 
 #: Widest activation: the GELU/sigmoid tables have 2^bits entries per layer.
@@ -457,11 +456,15 @@ class CoreConfig:
 
     def mix_row(self, p: int, kk: int) -> int | None:
         """Mixing output row computed by lane p in pass kk (None: idle lane)."""
-        k, gate = divmod(kk, 2)
-        h = k * self.P + p
-        if h >= self.H:
-            return None
-        return h + (self.H if gate else 0)
+        return mix_output_row(self.H, self.P, p, kk)
+
+
+def mix_output_row(H: int, P: int, p: int, kk: int) -> int | None:
+    """Row of the mixing layer that lane p computes in pass kk: value rows (kk even) h, gate
+    rows (kk odd) H + h, with h = (kk div 2)·P + p; None when h >= H (the lane idles)."""
+    k, gate = divmod(kk, 2)
+    h = k * P + p
+    return None if h >= H else h + (H if gate else 0)
 
 
 def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> CoreConfig:
@@ -524,7 +527,7 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
     ssm_table.value("D", Dvals, d_width)
 
     # -- mixing rows (per lane tables) ---------------------------------------------------
-    mrows, mvals = [], []
+    mrows = []
     for l, ly in enumerate(qm.layers):
         for j in range(2 * H):
             mrows.append(MixRow(_eff(ly.W, j), _eff(ly.b, j), ly.g, ly.v, H))
@@ -542,15 +545,11 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
         ws, vs, bs = [], [], []
         for l in range(L):
             for kk in range(2 * KP):
-                j = None
-                k, gate = divmod(kk, 2)
-                if k * P + p < H:
-                    j = k * P + p + (H if gate else 0)
-                if j is None:
-                    ws.append(sh_w_all.lo), vs.append(sh_v_all.lo), bs.append(0)
-                else:
-                    i = l * 2 * H + j
-                    ws.append(m_sh["w"][i]), vs.append(m_sh["v"][i]), bs.append(bias_pre[i])
+                j = mix_output_row(H, P, p, kk)
+                i = None if j is None else l * 2 * H + j
+                ws.append(sh_w_all.lo if i is None else m_sh["w"][i])
+                vs.append(sh_v_all.lo if i is None else m_sh["v"][i])
+                bs.append(0 if i is None else bias_pre[i])
         t.shift("w", ws, sh_w_all)
         t.shift("v", vs, sh_v_all)
         t.value("bias", bs, bias_width, stored=True)
@@ -586,13 +585,11 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
                         cw.append(0)
                         ccw.append(0)
             for kk in range(2 * KP):
-                k, gate = divmod(kk, 2)
-                hh = k * P + p
+                j = mix_output_row(H, P, p, kk)
                 for q in range(Q):
-                    if hh >= H:
+                    if j is None:
                         cw.append(0)
                         continue
-                    j = hh + (H if gate else 0)
                     vals = [int(e["W"][j, 4 * q + i]) if 4 * q + i < H else 0 for i in range(4)]
                     cw.append(_pack(vals, f_widths))
         coef_words.append(cw)
@@ -610,9 +607,6 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
     )
 
     # -- tables --------------------------------------------------------------------------
-    def idx(code, fmt):
-        return int(code) - fmt.min_code
-
     gelu_words, sig_words = [], []
     amask = (1 << a) - 1
     sig_width = max(ly.sig.width for ly in qm.layers)

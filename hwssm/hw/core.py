@@ -7,7 +7,7 @@ the simulation and synthesis helpers rely on.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, signed
+from amaranth.hdl import Cat, Module, Mux, Shape, signed
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -119,7 +119,6 @@ class S4DCore(wiring.Component, _Properties):
         m.submodules.glu = glu = GluUnit(cfg)
         m.submodules.dec = dec = Decoder(cfg)
         a, H = cfg.a, cfg.H
-        hb = awidth(H)
 
         wiring.connect(m, wiring.flipped(self.i), seq.pix)
         wiring.connect(m, seq.issue, dp.issue)
@@ -134,7 +133,7 @@ class S4DCore(wiring.Component, _Properties):
 
         # r buffer: r_l[h] in place (written by the GLU; read by S4D slots and the GLU)
         rbuf = memory.Memory(shape=signed(a), depth=mem_depth(H), init=[])
-        r0buf = memory.Memory(shape=signed(a), depth=mem_depth(1 << (hb + 1)), init=[])
+        r0buf = memory.Memory(shape=signed(a), depth=mem_depth(1 << (awidth(H) + 1)), init=[])
         pool = memory.Memory(shape=signed(cfg.pool_width), depth=mem_depth(H), init=[])
         m.submodules.rbuf, m.submodules.r0buf, m.submodules.pool = rbuf, r0buf, pool
         rb_w, rb_s, rb_g = rbuf.write_port(), rbuf.read_port(), rbuf.read_port()
@@ -155,7 +154,6 @@ class S4DCore(wiring.Component, _Properties):
         wiring.connect(m, glu.dbg, wiring.flipped(self.dbg))
         wiring.connect(m, dec.logit, wiring.flipped(self.logit))
         wiring.connect(m, dec.out, wiring.flipped(self.o))
-        del hb
         return m
 
 
@@ -185,7 +183,7 @@ class HwssmCore(wiring.Component, _Properties):
         debug = {"dbg_valid", "dbg_data", "logit_valid", "logit_data"}
         for name, member in self.signature.members.items():
             out.append({"name": name, "dir": "in" if member.flow is In else "out",
-                        "width": Shape_width(member.shape), "role": "debug" if name in debug else "data"})
+                        "width": Shape.cast(member.shape).width, "role": "debug" if name in debug else "data"})
         return out
 
     def elaborate(self, platform):
@@ -199,8 +197,3 @@ class HwssmCore(wiring.Component, _Properties):
         ]
         return m
 
-
-def Shape_width(shape) -> int:
-    from amaranth.hdl import Shape
-
-    return Shape.cast(shape).width

@@ -35,10 +35,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from .config import CoreConfig
+from typing import Union
+
+from ..quant.qmodel import QModel
+from .config import CoreConfig, Pipeline, tree_stages
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
-           "utilization", "useful_lane_cycles"]
+           "digit_tail", "utilization", "useful_lane_cycles"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,8 +115,19 @@ class StepSchedule:
     period: int
 
 
-def _lat(cfg: CoreConfig) -> Latencies:
-    return Latencies(cfg.pipe.mul_stages, cfg.tree_stages)
+Model = Union[CoreConfig, QModel]
+
+
+def _geometry(model: Model, P: int | None, pipeline: Pipeline | None) -> tuple:
+    """(H, M, L, P, mul_stages, tree_stages, n_classes) of a CoreConfig, or of a QModel on P lanes."""
+    if isinstance(model, CoreConfig):
+        cfg = model
+        return cfg.H, cfg.M, cfg.L, cfg.P, cfg.pipe.mul_stages, cfg.tree_stages, cfg.n_classes
+    if P is None:
+        raise TypeError("a QModel needs the lane count P")
+    pipe = pipeline or Pipeline()
+    return (model.H, model.M, model.L, int(P), pipe.mul_stages, tree_stages(int(P), pipe.tree_levels_per_stage),
+            model.n_classes)
 
 
 @functools.lru_cache(maxsize=64)
@@ -163,36 +177,44 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int) -> StepSchedule:
     return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min))
 
 
-def step_schedule(cfg: CoreConfig) -> StepSchedule:
-    """The issue schedule of one step of ``cfg`` (identical for every step)."""
-    return _schedule(cfg.H, cfg.M, cfg.L, cfg.P, cfg.pipe.mul_stages, cfg.tree_stages)
+def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> StepSchedule:
+    """The issue schedule of one step (identical for every step) of a CoreConfig, or of a
+    QModel on ``P`` lanes."""
+    H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
+    return _schedule(H, M, L, P, ms, ts)
 
 
-def cycles_per_step(cfg: CoreConfig) -> int:
+def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> int:
     """Cycles between consecutive step starts when pixels are always available."""
-    return step_schedule(cfg).period
+    return step_schedule(model, P, pipeline).period
 
 
-def digit_tail(cfg: CoreConfig) -> int:
-    """Last step start → next digit's first step start: last GLU op, decoder (n_classes·H
-    cycles, one MAC per cycle), class out, restart."""
-    s = step_schedule(cfg)
-    return s.glu[-1][-1] + cfg.n_classes * cfg.H + 10
+def digit_tail(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> int:
+    """Last step start → next digit's first step start: last GLU op + 6, the decoder
+    (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart."""
+    H, *_, nc = _geometry(model, P, pipeline)
+    return step_schedule(model, P, pipeline).glu[-1][-1] + nc * H + 10
 
 
-def cycles_per_digit(cfg: CoreConfig, T: int | None = None) -> int:
+def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,
+                     pipeline: Pipeline | None = None) -> int:
     """Cycles between the first step starts of consecutive digits (the digit period),
-    with pixels always available and ``out_ready`` high. The first class of a run appears
-    on ``out`` at cycle ``a + cycles_per_digit - 1`` when pixel 0 is taken at cycle ``a``."""
-    T = cfg.T if T is None else T
-    return (T - 1) * cycles_per_step(cfg) + digit_tail(cfg)
+    with pixels always available and ``out_ready`` high. When pixel 0 of the first digit
+    is taken at cycle ``a``, its class is on ``out`` at cycle ``a + cycles_per_digit``.
+
+    ``T`` defaults to the CoreConfig's sequence length (784 for a QModel).
+    """
+    if T is None:
+        T = model.T if isinstance(model, CoreConfig) else 784
+    return (T - 1) * cycles_per_step(model, P, pipeline) + digit_tail(model, P, pipeline)
 
 
-def useful_lane_cycles(cfg: CoreConfig) -> float:
+def useful_lane_cycles(model: Model) -> float:
     """Useful lane-cycles of one step: L·(H·M + 2·H·H/4) (see the module docstring)."""
-    return cfg.L * (cfg.H * cfg.M + 2 * cfg.H * cfg.H / 4)
+    return model.L * (model.H * model.M + 2 * model.H * model.H / 4)
 
 
-def utilization(cfg: CoreConfig) -> float:
+def utilization(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> float:
     """Useful lane-cycles / (P · cycles_per_step)."""
-    return useful_lane_cycles(cfg) / (cfg.P * cycles_per_step(cfg))
+    lanes = _geometry(model, P, pipeline)[3]
+    return useful_lane_cycles(model) / (lanes * cycles_per_step(model, P, pipeline))

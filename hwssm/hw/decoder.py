@@ -19,14 +19,16 @@ __all__ = ["Decoder"]
 
 
 class Decoder(wiring.Component):
-    """Members
+    """The decoder and argmax unit (one MAC per cycle, one multiplier).
+
+    Members
     -------
     start : In(1)
         The digit's pool is complete.
     pool_raddr, pool_rdata : the pool RAM read port (the core gives it to the decoder while ``busy``).
     busy : Out(1)
     logit : Out(stream, always ready)
-        n_classes logits, one per H + 0 cycles, in class order.
+        n_classes logits, one every H cycles, in class order.
     out : Out(stream.Signature(4))
         The predicted class; held until ``ready``.
     done : Out(1)

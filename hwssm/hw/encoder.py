@@ -19,7 +19,9 @@ __all__ = ["Encoder"]
 
 
 class Encoder(wiring.Component):
-    """Members
+    """The encoder unit (one channel per cycle, one multiplier).
+
+    Members
     -------
     start, pixel, par : In
         Start a step with this pixel (0..255); ``par`` selects the r0 buffer half.

@@ -267,113 +267,213 @@ def _memory(block: Block, k: Coefficients) -> Resources:
 
 
 def inventory(qm: QModel, lanes: int) -> list[Block]:
-    """The core's blocks for ``qm`` on ``lanes`` lanes (from :func:`hwssm.hw.config.derive`)."""
+    """The core's blocks for ``qm`` on ``lanes`` lanes, module by module as :mod:`hwssm.hw.core`
+    builds them (from :func:`hwssm.hw.config.derive`, the generator's own description)."""
     from .config import ceil_log2, derive
 
     c = derive(qm, lanes)
+    return _lanes(c) + _datapath_shared(c, ceil_log2) + _glu(c, ceil_log2) + _encoder_decoder(c, ceil_log2) \
+        + _sequencer(c, ceil_log2)
+
+
+def _aw(n: int, ceil_log2) -> int:
+    """Address/counter width of n values (at least 1 bit), as the RTL sizes it."""
+    return max(1, ceil_log2(max(2, n)))
+
+
+def _lanes(c) -> list[Block]:
+    """P lanes (:class:`hwssm.hw.lane.Lane`) with their per-lane memories."""
     P, L, H, a = c.P, c.L, c.H, c.a
     ln = c.lane
     ms = ln.mul_stages
-    f = ln.f_widths
-    xw = max(ln.xr_width, ln.xi_width)
+    f0, f1, f2, f3 = ln.f_widths
+    xr, xi = ln.xr_width, ln.xi_width
     B: list[Block] = []
     add = B.append
-
-    # -- per lane: eight multipliers, four shared with the real (mixing) mode -----------
-    add(Block("lane Ā·x multipliers", "A", Kind.MUL, max(f[0], f[1]), max(xw, a), count=4 * P))
-    add(Block("lane B̄·u multipliers", "B", Kind.MUL, max(f[2], f[3]), a, count=2 * P))
-    add(Block("lane C̄·x' multipliers", "C", Kind.MUL, max(ln.cr_width, ln.ci_width), xw, count=2 * P))
-    add(Block("lane operand muxes (complex/real)", "weight", Kind.MUX, max(xw, a) , 2, count=4 * P))
-    add(Block("lane coefficient muxes", "weight", Kind.MUX, max(f[2], f[3]), 2, count=2 * P))
-    prod_w = max(f[0], f[1]) + max(xw, a)
-    add(Block("lane product registers", "A", Kind.REG, prod_w, count=4 * P * ms))
-    add(Block("lane B̄·u product registers", "B", Kind.REG, max(f[2], f[3]) + a, count=2 * P * ms))
-    add(Block("lane state accumulators", "x", Kind.ADD, max(ln.acc_re_width, ln.acc_im_width), 3, count=2 * P))
-    add(Block("lane state accumulator registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width, count=P))
-    for name, comp in (("ar", "A"), ("ai", "A"), ("br", "B"), ("ax", "A"), ("ia", "A"), ("bi", "B")):
-        sh = ln.shifts[name]
-        if sh.width:
-            add(Block(f"lane per-row shift {name}", comp, Kind.SHIFT, max(ln.acc_re_width, ln.acc_im_width), sh.width, count=P))
-    add(Block("lane state requant", "x", Kind.REQUANT, ln.acc_re_width, ln.xr_width, count=P))
-    add(Block("lane state requant", "x", Kind.REQUANT, ln.acc_im_width, ln.xi_width, count=P))
-    for name in ("re", "im"):
-        sh = ln.shifts[name]
-        if sh.width:
-            add(Block(f"lane per-row requant shift {name}", "x", Kind.SHIFT, max(ln.acc_re_width, ln.acc_im_width), sh.width, count=P))
-    add(Block("lane new-state register", "x", Kind.REG, ln.xr_width + ln.xi_width, count=P))
-    add(Block("lane real-mode sum", "weight", Kind.ADD, ln.racc_width, 4, count=P))
-    add(Block("lane real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
-    add(Block("lane real-mode registers", "weight", Kind.REG, 2 * ln.racc_width + ln.fin_width, count=P))
-    add(Block("lane real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
-    if ln.shifts["w"].width:
-        add(Block("lane real-mode shift w", "weight", Kind.SHIFT, ln.fin_width, ln.shifts["w"].width, count=P))
-    add(Block("lane real-mode requant", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
-    if ln.shifts["v"].width:
-        add(Block("lane real-mode requant shift v", "act", Kind.SHIFT, ln.fin_width, ln.shifts["v"].width, count=P))
-    add(Block("lane readout product registers", "C", Kind.REG, ln.cr_width + ln.ci_width + 2 * xw, count=P * ms))
-    add(Block("lane readout subtract", "C", Kind.ADD, ln.part_width, 2, count=P))
-    add(Block("lane readout register", "C", Kind.REG, ln.part_width + ln.v_width, count=P))
+    sh = ln.shifts
+    # stage 0: eight multipliers; four take (x | g) and two of them (f2|f0, f3|f1) through muxes
+    add(Block("Ā·x / W·g multiplier re·re", "A", Kind.MUL, f0, max(xr, a), count=P))
+    add(Block("Ā·x / W·g multiplier im·im", "A", Kind.MUL, f1, max(xi, a), count=P))
+    add(Block("Ā·x / W·g multiplier re·im", "A", Kind.MUL, max(f2, f0), max(xi, a), count=P))
+    add(Block("Ā·x / W·g multiplier im·re", "A", Kind.MUL, max(f3, f1), max(xr, a), count=P))
+    add(Block("B̄·u multipliers", "B", Kind.MUL, max(f2, f3), a, count=2 * P))
+    add(Block("C̄·x' multiplier re", "C", Kind.MUL, ln.cr_width, xr, count=P))
+    add(Block("C̄·x' multiplier im", "C", Kind.MUL, ln.ci_width, xi, count=P))
+    add(Block("operand muxes x|g", "weight", Kind.MUX, max(xr, xi, a), 2, count=4 * P))
+    add(Block("coefficient muxes", "weight", Kind.MUX, max(f0, f1, f2, f3), 2, count=2 * P))
+    prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(f2, f0) + max(xi, a)) + (max(f3, f1) + max(xr, a)) + 2 * (max(f2, f3) + a)
+    add(Block("product registers", "A", Kind.REG, prods + 4, count=P * ms))
+    # stage ms: aligned sums
+    for name, comp, w in (("ar", "A", ln.acc_re_width), ("ai", "A", ln.acc_re_width), ("br", "B", ln.acc_re_width),
+                          ("ax", "A", ln.acc_im_width), ("ia", "A", ln.acc_im_width), ("bi", "B", ln.acc_im_width)):
+        if sh[name].width:
+            add(Block(f"alignment shift {name}", comp, Kind.SHIFT, w, sh[name].width, count=P))
+    add(Block("state sums re (3 terms)", "x", Kind.ADD, ln.acc_re_width, 3, count=P))
+    add(Block("state sums im (3 terms)", "x", Kind.ADD, ln.acc_im_width, 3, count=P))
+    add(Block("real-mode 4-term sum", "weight", Kind.ADD, ln.racc_width, 4, count=P))
+    add(Block("stage-ms registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width + ln.racc_width + 4, count=P))
+    # stage ms+1: state requant, real-mode accumulate / align / bias
+    for name, w, out in (("re", ln.acc_re_width, xr), ("im", ln.acc_im_width, xi)):
+        add(Block(f"state requant {name}", "x", Kind.REQUANT, w, out, count=P))
+        if sh[name].width:
+            add(Block(f"state requant shift {name}", "x", Kind.SHIFT, w, sh[name].width, count=P))
+    add(Block("real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
+    add(Block("real-mode first-item mux", "weight", Kind.MUX, ln.racc_width, 2, count=P))
+    if sh["w"].width:
+        add(Block("real-mode shift w", "weight", Kind.SHIFT, ln.fin_width, sh["w"].width, count=P))
+    add(Block("real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
+    add(Block("stage-ms+1 registers", "x", Kind.REG, xr + xi + ln.racc_width + ln.fin_width + 2, count=P))
+    # stage ms+2: readout products (delayed ms), readout alignment, real-mode requant
+    add(Block("readout product registers", "C", Kind.REG, ln.cr_width + xr + ln.ci_width + xi, count=P * ms))
     for name in ("cr", "ci"):
-        sh = ln.shifts[name]
-        if sh.width:
-            add(Block(f"lane readout shift {name}", "C", Kind.SHIFT, ln.part_width, sh.width, count=P))
-
-    # -- per lane memories ----------------------------------------------------------------
-    ssm_depth = L * H * c.Cs
-    add(Block("lane coefficient ROM (Ā, B̄ / mixing W)", "A", Kind.ROM, sum(c.coef_field_widths), depth=c.coef_depth, count=P))
-    add(Block("lane C̄ ROM", "C", Kind.ROM, ln.cr_width + ln.ci_width, depth=ssm_depth, count=P))
-    add(Block("lane state RAM", "x", Kind.RAM, c.xr_width + c.xi_width, depth=ssm_depth, count=P))
+        if sh[name].width:
+            add(Block(f"readout shift {name}", "C", Kind.SHIFT, ln.part_width, sh[name].width, count=P))
+    add(Block("readout subtract", "C", Kind.ADD, ln.part_width, 2, count=P))
+    add(Block("real-mode requant v", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
+    if sh["v"].width:
+        add(Block("real-mode requant shift v", "act", Kind.SHIFT, ln.fin_width, sh["v"].width, count=P))
+    add(Block("stage-ms+2 registers", "C", Kind.REG, ln.part_width + ln.v_width + 1, count=P))
+    # per-lane memories
+    ssm_depth = max(2, L * H * c.Cs)
+    add(Block("coefficient ROM {Ār, Āi, B̄r, B̄i | 4 W}", "A", Kind.ROM, sum(c.coef_field_widths), depth=max(2, c.coef_depth), count=P))
+    add(Block("C̄ ROM", "C", Kind.ROM, ln.cr_width + ln.ci_width, depth=ssm_depth, count=P))
+    add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
+    add(Block("first-step zero of the state", "x", Kind.MUX, xr + xi, 2, count=P))
     mix_w = c.mix_tables[0].width if c.mix_tables else 0
     if mix_w:
-        add(Block("lane mixing row table (bias, shifts)", "bias", Kind.ROM, mix_w, depth=L * 2 * c.KP, count=P))
+        add(Block("mixing row ROM (bias, shifts)", "bias", Kind.ROM, mix_w, depth=max(2, L * 2 * c.KP), count=P))
+        add(Block("mixing row delayed copy", "bias", Kind.REG, mix_w, count=P))
+    return B
 
-    # -- shared: reduction and row finish -------------------------------------------------
+
+def _datapath_shared(c, ceil_log2) -> list[Block]:
+    """Row constants, reduction tree, row finish (y), GELU, g banks, value/gate buffers."""
+    P, L, H, a = c.P, c.L, c.H, c.a
+    ln = c.lane
+    ms = ln.mul_stages
+    B: list[Block] = []
+    add = B.append
+    tree_lat = c.tree_stages
+    TR = 1 + (2 * ms + 3) + tree_lat  # issue → tree output
+    t = c.ssm_table
+    if t.width:
+        add(Block("S4D row-constant ROM", "D", Kind.ROM, t.width, depth=max(2, L * H)))
+        # each field is carried down the chain to the stage that uses it
+        use = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
+               "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1, "ed": TR - 1, "sy": TR, "D": 0}
+        bits = sum(t.shifts[n].width * use.get(n, TR) for n in t.shifts) + t.value_widths.get("D", 0) * 0
+        if "D" not in t.consts:
+            bits += 0
+        add(Block("row-constant delay chain", "control", Kind.REG, bits))
+    hb, lb = _aw(H, ceil_log2), ceil_log2(L)
+    ssm_bits = _aw(L * H * c.Cs, ceil_log2)
+    add(Block("issue context delays", "control", Kind.REG,
+              5 + ssm_bits * (ms + 3 + ms + 2) + _aw(L * 2 * c.KP, ceil_log2) * (ms + 1) + 3 * TR + (hb + lb) * (TR + 3)))
     if P > 1:
         add(Block("cross-lane adder tree", "C", Kind.ADD, c.rowsum_width, 2, count=P - 1))
-        add(Block("adder tree registers", "C", Kind.REG, c.rowsum_width, count=max(1, c.tree_stages) * max(1, P // 2)))
+        add(Block("adder tree registers", "C", Kind.REG, c.rowsum_width, count=_tree_regs(P, c.pipe.tree_levels_per_stage)))
+    add(Block("D·u multiplier", "D", Kind.MUL, c.d_width, a))
+    add(Block("D·u delay", "D", Kind.REG, c.du_width, count=max(0, TR - 1)))
     add(Block("row sum accumulator", "C", Kind.ADD, c.rowsum_width, 2))
-    add(Block("row finish D·u multiplier", "D", Kind.MUL, c.d_width, a))
+    add(Block("row sum first-chunk mux", "C", Kind.MUX, c.rowsum_width, 2))
+    for name in ("es", "ed"):
+        s = t.shifts.get(name)
+        if s is not None and s.width:
+            add(Block(f"row finish shift {name}", "D", Kind.SHIFT, c.fin_width, s.width))
     add(Block("row finish add", "D", Kind.ADD, c.fin_width, 2))
-    add(Block("row finish requant y", "act", Kind.REQUANT, c.fin_width, a))
-    add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + c.du_width))
-    if c.ssm_table.width:
-        add(Block("S4D row table (shifts, D)", "D", Kind.ROM, c.ssm_table.width, depth=L * H))
-    for name in ("es", "ed", "sy"):
-        sh = c.ssm_table.shifts.get(name)
-        if sh is not None and sh.width:
-            add(Block(f"row finish shift {name}", "act", Kind.SHIFT, c.fin_width, sh.width))
+    add(Block("y requant", "act", Kind.REQUANT, c.fin_width, a))
+    s = t.shifts.get("sy")
+    if s is not None and s.width:
+        add(Block("y requant shift", "act", Kind.SHIFT, c.fin_width, s.width))
+    add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + a + 2))
+    add(Block("GELU ROM", "act", Kind.ROM, a, depth=L << a))
+    add(Block("g banks", "act", Kind.RAM, a, depth=max(2, c.Q), count=4))
+    add(Block("value / gate buffers", "act", Kind.RAM, P * a, depth=max(2, c.KP), count=2))
+    return B
 
-    # -- shared: nonlinearities, GLU, residual, buffers -----------------------------------
-    add(Block("GELU table", "act", Kind.ROM, a, depth=L * (1 << a)))
-    add(Block("sigmoid table", "act", Kind.ROM, c.sig_width, depth=L * (1 << a)))
-    add(Block("GLU multiplier", "act", Kind.MUL, a, c.sig_width + 1))
-    add(Block("GLU requant z", "act", Kind.REQUANT, c.glu["prod_width"], a))
-    add(Block("residual add", "act", Kind.ADD, c.glu["res_width"], 2))
-    add(Block("residual requant", "act", Kind.REQUANT, c.glu["res_width"], a))
-    add(Block("activation buffers (u, g, v)", "act", Kind.RAM, a, depth=4 * H))
-    add(Block("activation registers", "act", Kind.REG, 8 * a + c.glu["prod_width"] + c.glu["res_width"]))
-    add(Block("g operand registers (4 per lane)", "act", Kind.REG, 4 * a, count=P))
 
-    # -- encoder, pooling, decoder --------------------------------------------------------
-    add(Block("encoder multiplier", "weight", Kind.MUL, c.enc_table.value_widths.get("W", 2), 9))
-    add(Block("encoder add + requant", "act", Kind.ADD, c.enc["fin_width"], 2))
+def _tree_regs(P: int, lps: int) -> int:
+    n, level, regs = P, 0, 0
+    while n > 1:
+        n = (n + 1) // 2
+        level += 1
+        if level % lps == 0 or n == 1:
+            regs += n
+    return regs
+
+
+def _glu(c, ceil_log2) -> list[Block]:
+    """GLU, residual, sum-pool (:class:`hwssm.hw.glu.GluUnit`) and the core's r / r0 / pool memories."""
+    P, L, H, a = c.P, c.L, c.H, c.a
+    g = c.glu
+    hb, lb, pb = _aw(H, ceil_log2), ceil_log2(L), _aw(P, ceil_log2)
+    B: list[Block] = []
+    add = B.append
+    add(Block("GLU counters", "control", Kind.ADD, _aw(H + P + 1, ceil_log2) + 1 + hb + _aw(L, ceil_log2) + _aw(c.T, ceil_log2) + pb + _aw(c.KP, ceil_log2), 2))
+    add(Block("GLU context chain", "control", Kind.REG, 5 * (5 + hb + lb + pb)))
+    if P > 1:
+        add(Block("value / gate word select", "act", Kind.MUX, a, P, count=2))
+    add(Block("u select (r0 | r)", "act", Kind.MUX, a, 2))
+    add(Block("sigmoid ROM", "act", Kind.ROM, c.sig_width, depth=L << a))
+    add(Block("GLU multiplier v·σ", "act", Kind.MUL, a, c.sig_width + 1))
+    add(Block("z requant", "act", Kind.REQUANT, g["prod_width"], a))
+    add(Block("residual add", "act", Kind.ADD, g["res_width"], 2))
+    add(Block("residual requant", "act", Kind.REQUANT, g["res_width"], a))
+    for name, w in (("z", g["prod_width"]), ("dz", g["res_width"]), ("du", g["res_width"]), ("r", g["res_width"])):
+        vals = g[name]
+        width = (max(vals) - min(vals)).bit_length()
+        if width:
+            add(Block(f"per-layer shift {name}", "act", Kind.SHIFT, w, width))
+    add(Block("GLU registers", "act", Kind.REG, 6 * a + g["prod_width"]))
+    add(Block("pool adder", "act", Kind.ADD, c.pool_width, 2))
+    add(Block("r buffer", "act", Kind.RAM, a, depth=max(2, H)))
+    add(Block("r0 double buffer", "act", Kind.RAM, a, depth=1 << (hb + 1)))
+    add(Block("pool", "act", Kind.RAM, c.pool_width, depth=max(2, H)))
+    return B
+
+
+def _encoder_decoder(c, ceil_log2) -> list[Block]:
+    """Encoder (:class:`hwssm.hw.encoder.Encoder`) and decoder with argmax (:class:`hwssm.hw.decoder.Decoder`)."""
+    H, a, nc = c.H, c.a, c.n_classes
+    hb = _aw(H, ceil_log2)
+    et, dt = c.enc_table, c.dec_table
+    B: list[Block] = []
+    add = B.append
+    add(Block("encoder ROM", "weight", Kind.ROM, et.width, depth=max(2, H)))
+    add(Block("encoder multiplier W·p", "weight", Kind.MUL, et.value_widths.get("W", 2), 9))
+    add(Block("encoder add", "bias", Kind.ADD, c.enc["fin_width"], 2))
     add(Block("encoder requant", "act", Kind.REQUANT, c.enc["fin_width"], a))
-    if c.enc_table.width:
-        add(Block("encoder table", "weight", Kind.ROM, c.enc_table.width, depth=H))
-    add(Block("pooling accumulators", "act", Kind.RAM, c.pool_width, depth=H))
-    add(Block("pooling adder", "act", Kind.ADD, c.pool_width, 2))
+    for name in ("w", "s"):
+        s = et.shifts.get(name)
+        if s is not None and s.width:
+            add(Block(f"encoder shift {name}", "act", Kind.SHIFT, c.enc["fin_width"], s.width))
+    add(Block("encoder registers", "control", Kind.REG, hb + 10 + c.enc["prod_width"] + et.width + a + 3 * (hb + 2)))
+    add(Block("decoder weight ROM", "weight", Kind.ROM, c.dec["W_width"], depth=max(2, nc * H)))
     add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
-    add(Block("decoder weights", "weight", Kind.ROM, c.dec["W_width"], depth=c.n_classes * H))
-    add(Block("decoder accumulator", "weight", Kind.ADD, c.logit_width, 2))
-    add(Block("decoder registers", "weight", Kind.REG, c.logit_width + c.pool_width))
-    if c.dec_table.width:
-        add(Block("decoder table", "bias", Kind.ROM, c.dec_table.width, depth=c.n_classes))
+    add(Block("decoder accumulator", "weight", Kind.ADD, c.dec["acc_width"], 2))
+    add(Block("decoder first mux", "weight", Kind.MUX, c.dec["acc_width"], 2))
+    if dt.width:
+        add(Block("decoder class ROM", "bias", Kind.ROM, dt.width, depth=max(2, nc)))
+    s = dt.shifts.get("w")
+    if s is not None and s.width:
+        add(Block("decoder shift", "weight", Kind.SHIFT, c.logit_width, s.width))
+    add(Block("logit add", "bias", Kind.ADD, c.logit_width, 2))
     add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
+    add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + _aw(nc * H, ceil_log2) + 16))
+    return B
 
-    # -- sequencer: counters over t, l, h, chunk, pass; addresses; control pipeline -------
-    counters = ceil_log2(c.T) + ceil_log2(L) + ceil_log2(H) + ceil_log2(max(c.Cs, 2)) + ceil_log2(max(2 * c.KP, 2)) + ceil_log2(max(c.Q, 2))
-    add(Block("sequencer counters", "control", Kind.ADD, counters, 2))
-    add(Block("sequencer registers", "control", Kind.REG, 2 * counters + ceil_log2(c.coef_depth) + 16))
+
+def _sequencer(c, ceil_log2) -> list[Block]:
+    """Sequencer (:class:`hwssm.hw.sequencer.Sequencer`): counters, addresses and credit counters."""
+    P, L, H = c.P, c.L, c.H
+    aw = lambda n: _aw(n, ceil_log2)  # noqa: E731
+    cw = aw(H + 1) + 1
+    counters = (aw(c.T) + aw(L) + aw(H) + aw(c.Cs) + aw(2 * c.KP) + aw(c.KP) + aw(c.Q) + aw(c.coef_depth)
+                + aw(L * H * c.Cs) + aw(L * H) + aw(L * 2 * c.KP) + 2 * cw + 3 * cw + 1)
+    B = [Block("sequencer counters", "control", Kind.ADD, counters, 2),
+         Block("sequencer registers", "control", Kind.REG, counters + 8 + 4)]
+    if P > 1:
+        B.append(Block("pairs = min(rem, P)", "control", Kind.COMPARE, cw))
     return B
 
 

@@ -28,7 +28,9 @@ def _layer_shift(values, l) -> ShiftAmt:
 
 
 class GluUnit(wiring.Component):
-    """Members
+    """The GLU / residual / pool unit (one channel per cycle, one multiplier).
+
+    Members
     -------
     pass_done, pass_pairs : In
         Credits: a gate pass completed this many channels.

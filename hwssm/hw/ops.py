@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 from ..fixed import Overflow, Rounding
 
-__all__ = ["ShiftAmt", "shl", "requant", "fit", "delay", "resize"]
+__all__ = ["ShiftAmt", "shl", "requant", "fit", "delay", "resize", "chain"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,14 +34,10 @@ def resize(v: Value, width: int) -> Value:
 
 
 def _sext(v: Value, width: int) -> Value:
-    from amaranth.hdl import Cat
-
     return Cat(v, v[-1].replicate(width - len(v))).as_signed()
 
 
 def _zext(v: Value, width: int) -> Value:
-    from amaranth.hdl import Cat
-
     return Cat(v, Const(0, width - len(v))).as_signed()
 
 
@@ -123,22 +119,6 @@ def delay(m: Module, v: Value, n: int, name: str = "d") -> Value:
     return out
 
 
-def reg(m: Module, v: Value, name: str) -> Signal:
-    """One register stage of ``v``."""
-    return delay(m, v, 1, name)
-
-
-def sig(m: Module, v: Value, name: str, shape=None) -> Signal:
-    """A named combinational copy of ``v`` (readable in waveforms)."""
-    v = Value.cast(v)
-    s = Signal(shape if shape is not None else v.shape(), name=name)
-    m.d.comb += s.eq(v)
-    return s
-
-
-__all__ += ["reg", "sig", "unsigned"]
-
-
 def chain(m: Module, v: Value, n: int, name: str = "c") -> list:
     """``[v, v delayed 1, ..., v delayed n]`` from one register chain."""
     v = Value.cast(v)
@@ -149,5 +129,3 @@ def chain(m: Module, v: Value, n: int, name: str = "c") -> list:
         out.append(s)
     return out
 
-
-__all__ += ["chain"]

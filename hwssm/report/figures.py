@@ -56,5 +56,14 @@ def pareto_front(points, x, y) -> list:
     return front
 
 
+def plain_log_axis(axis) -> None:
+    """Label a log-scaled axis (``ax.xaxis`` / ``ax.yaxis``) at 1, 2, 5 × 10^k with plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def kbit(bits: float) -> float:
     return bits / 1000.0

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import write_json, write_text
-from .figures import Styler, kbit, new_figure, pareto_front, save_png
+from .figures import Styler, kbit, new_figure, pareto_front, plain_log_axis, save_png
 from .tables import fmt_int, fmt_pct, markdown_table
 
 __all__ = ["collect_results", "write_quantization_report"]
@@ -97,7 +97,7 @@ def plot_bits(studies: dict, out, float_accuracy: float | None) -> dict:
     ax.set_ylabel(f"PTQ accuracy (%, {_digits(studies)} test digits)")
     ax.set_ylim(0, 100)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=9)
     ax.set_title("PTQ: sensitivity to the width of Ā and of the state x")
     save_png(fig, out)
     return drawn
@@ -131,7 +131,7 @@ def plot_compare(studies: dict, out) -> dict:
             _bar_labels(ax, bars, vals)
         ax.set_xticks(np.arange(len(bits)), [f"{b}-bit" for b in bits])
         ax.set_title(title)
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=8, frameon=False)
         drawn[key] = [{"bits": r["bits"], "variant": r["variant"], "accuracy": r["accuracy"]} for r in rows]
     for ax in axes:
         ax.set_ylim(0, 108)
@@ -176,6 +176,7 @@ def plot_hetero(studies: dict, qat: list[dict], out) -> list[dict]:
     for p in pts:
         p["pareto"] = p in front
     ax.set_xscale("log")
+    plain_log_axis(ax.xaxis)
     ax.set_xlabel("memory footprint (kbit: parameters + zero points + state)")
     ax.set_ylabel(f"accuracy (%, {_digits(studies)} test digits)")
     ax.grid(True, which="both", alpha=0.3)

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from .figures import Styler, kbit, new_figure, pareto_front, save_png
+from .figures import Styler, kbit, new_figure, pareto_front, plain_log_axis, save_png
 
 #: Components drawn in the per-component plots, with their axis names.
 COMPONENT_LABELS = {"A": "Ā", "x": "state x", "B": "B̄", "C": "C̄", "D": "D", "weight": "weights W", "act": "activations",
@@ -84,6 +84,7 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
         xs = [kbit(p["memory_bits"]) for p in pts]
     if xs and max(xs) > 8 * max(min(xs), 1e-9):
         ax.set_xscale("log")
+        plain_log_axis(ax.xaxis)
     digits = {p.get("digits") for p in points if p.get("digits")}
     ax.set_ylabel(f"accuracy (%, golden engine, {_digits(digits)} test digits)")
     ax.grid(True, which="both", alpha=0.3)
@@ -222,7 +223,7 @@ def plot_fmax_latency(points: list[dict], out: str | os.PathLike) -> list[dict]:
     ax_f.set_ylabel("Fmax (MHz, nextpnr)")
     ax_f.set_title("Clock")
     ax_l.set_yscale("log")
-    _plain_log_axis(ax_l)
+    plain_log_axis(ax_l.yaxis)
     ax_l.set_ylabel("latency per digit (µs at Fmax)")
     ax_l.set_title("Latency of one 784-step digit")
     if hw:
@@ -230,11 +231,3 @@ def plot_fmax_latency(points: list[dict], out: str | os.PathLike) -> list[dict]:
     save_png(fig, out)
     return rows
 
-
-def _plain_log_axis(ax) -> None:
-    """Label a log axis with plain numbers (1,000 not 10^3) and no minor labels."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())

@@ -58,10 +58,8 @@ def plot_training(log: Sequence[dict], out: str | os.PathLike, *, title: str = "
         err = np.clip(1.0 - col[key], 1e-4, 1.0) * 100
         ax_err.plot(epoch, err, label=label, color=color)
     best = int(np.argmax(col["val_acc"]))
-    ax_err.annotate(f"best val {100 * col['val_acc'][best]:.2f}% (epoch {int(epoch[best])})",
-                    xy=(epoch[best], max(1e-2, 100 * (1 - col["val_acc"][best]))),
-                    xytext=(0.35, 0.85), textcoords="axes fraction",
-                    arrowprops={"arrowstyle": "->", "color": "gray"})
+    ax_err.plot([epoch[best]], [max(1e-2, 100 * (1 - col["val_acc"][best]))], "o", color="tab:orange",
+                markerfacecolor="none", label=f"best val {100 * col['val_acc'][best]:.2f}% (epoch {int(epoch[best])})")
     ax_err.set_yscale("log")
     ax_err.set_xlabel("epoch")
     ax_err.set_ylabel("error rate (%)  = 100 − accuracy")

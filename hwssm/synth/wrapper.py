@@ -81,7 +81,7 @@ def make_wrapper(rtl: RtlDesign, device: Device, debug: DebugPolicy = DebugPolic
     """
     top = wrapper_name(device)
     names = {p.name for p in rtl.ports}
-    for reserved in ("hwssm_sin", "hwssm_sreg", "hwssm_fold", "hwssm_debug_xor", "hwssm_core", top):
+    for reserved in ("hwssm_sin", "hwssm_sreg", "hwssm_fold", "hwssm_debug_xor", "u_core", top):
         if reserved in names or rtl.top == reserved:
             raise HwssmError(f"RTL port or module name {reserved!r} clashes with the hwssm wrapper; rename it")
 
@@ -174,7 +174,7 @@ def make_wrapper(rtl: RtlDesign, device: Device, debug: DebugPolicy = DebugPolic
             ",\n".join(f"    {p}" for p in ports),
             ");",
             *(f"    {b}" for b in body),
-            f"    {rtl.top} hwssm_core (",
+            f"    {rtl.top} u_core (",
             ",\n".join(f"        {c}" for c in conns),
             "    );",
             "endmodule",

@@ -190,10 +190,9 @@ def scan_backward(u, P, xs_r, xs_i, gs, k: ScanConsts):
 
 class _ScanFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, u, P, k: ScanConsts):
+    def forward(ctx, u, P, k: ScanConsts, save: bool):
         ity = torch.int64 if k.acc64 else torch.int32
         ui, Pi = u.to(ity), P.to(ity)
-        save = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
         s, xs_r, xs_i = scan_forward(ui, Pi, k, save)
         if save:
             ctx.save_for_backward(ui, Pi, xs_r, xs_i)
@@ -205,10 +204,11 @@ class _ScanFn(torch.autograd.Function):
         ui, Pi, xs_r, xs_i = ctx.saved_tensors
         dt = torch.float32 if gs.is_cuda else gs.dtype
         gu, gP = scan_backward(ui, Pi, xs_r, xs_i, gs.to(dt).contiguous(), ctx.k)
-        return gu.to(gs.dtype), gP.to(gs.dtype), None
+        return gu.to(gs.dtype), gP.to(gs.dtype), None, None
 
 
 def ssm_scan(u: torch.Tensor, P: torch.Tensor, k: ScanConsts) -> torch.Tensor:
     """Readout sums ``s`` (B, T, H) float64 of codes ``u`` (B, T, H) and effective parameters
     ``P`` (6, H, M) (float64 integers, order :data:`P_ORDER`); differentiable in both."""
-    return _ScanFn.apply(u, P, k)
+    save = torch.is_grad_enabled() and (u.requires_grad or P.requires_grad)
+    return _ScanFn.apply(u, P, k, save)

@@ -167,12 +167,46 @@ def _tensors(split, limit, window, dev):
     return torch.from_numpy(x.copy()).to(dev), torch.from_numpy(y.copy()).to(dev)
 
 
-def calibrated_frame_model(ckpt: Checkpoint, plan: PrecisionPlan, recipe: QATRecipe, source: str) -> QModel:
-    """The PTQ model that fixes the frame (calibrated on the first training digits)."""
-    from ..quant.ptq import ptq
+def frame_identity(ckpt_path: Path, plan: PrecisionPlan, recipe: QATRecipe) -> dict:
+    """What fixes a frame: the float checkpoint, the plan and the calibration."""
+    doc = json.loads(_ckpt_json(ckpt_path).read_text())
+    return {"checkpoint_sha256": doc.get("arrays_sha256"), "plan": plan.to_json(),
+            "calibration": recipe.calibration.value, "calib_digits": recipe.calib_digits, "window": recipe.window}
+
+
+def prepare_frame(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRecipe, work: str | Path, *,
+                  ckpt: Checkpoint | None = None, ranges=None, say: Callable[[str], None] = print) -> QModel:
+    """The frame model of a run: ``work/frame.qmodel.json`` when it exists for the same checkpoint,
+    plan and calibration, else calibrated now (or quantized with the given calibration ``ranges``,
+    :class:`hwssm.quant.calibrate.Ranges`, which do not depend on the plan) and written there."""
+    from ..quant.ptq import quantize_model
+
+    work = Path(work)
+    ckpt_path = _ckpt_json(checkpoint)
+    ident = frame_identity(ckpt_path, plan, recipe)
+    path = work / (FRAME_STEM + ".qmodel.json")
+    if path.is_file():
+        template = load_qmodel(path)
+        if template.meta.get("frame_identity") == ident:
+            return template
+        say(f"{path} was made for another checkpoint, plan or calibration; calibrating again")
+    ckpt = ckpt or load_checkpoint(ckpt_path)
+    if ranges is None:
+        say(f"calibrating the frame on {recipe.calib_digits} training digits ({recipe.calibration.value})")
+        ranges = calibration_ranges(ckpt, recipe)
+    meta = {"quantization": "ptq", "calibration": recipe.calibration.value, "calibration_digits": recipe.calib_digits,
+            "source_checkpoint": os.fspath(ckpt_path), "frame_identity": ident}
+    template = quantize_model(ckpt.config, ckpt.params, plan, ranges, meta)
+    save_qmodel(template, path)
+    return template
+
+
+def calibration_ranges(ckpt: Checkpoint, recipe: QATRecipe):
+    """Float activation and state ranges on the first ``calib_digits`` training digits."""
+    from ..quant.calibrate import calibrate
 
     calib, _ = split_arrays(Split.TRAIN, recipe.calib_digits, recipe.window)
-    return ptq(ckpt.config, ckpt.params, plan, calib, recipe.calibration, meta={"source_checkpoint": source})
+    return calibrate(ckpt.config, ckpt.params, calib, recipe.calibration)
 
 
 def param_groups(model: QATModel, recipe: QATRecipe, T: int) -> list[dict]:
@@ -272,13 +306,7 @@ def train_qat(checkpoint: str | Path, plan: PrecisionPlan, aparam: AParam, recip
             raise HwssmError(f"{state_path} belongs to another run (checkpoint, plan, parameterization or recipe "
                              "differ); use another --work directory or the same options")
 
-    frame_json = work / (FRAME_STEM + ".qmodel.json")
-    if state is not None and frame_json.is_file():
-        template = load_qmodel(frame_json)
-    else:
-        say(f"calibrating the frame on {recipe.calib_digits} training digits ({recipe.calibration.value})")
-        template = calibrated_frame_model(ckpt, plan, recipe, os.fspath(ckpt_path))
-        save_qmodel(template, frame_json)
+    template = prepare_frame(ckpt_path, plan, recipe, work, ckpt=ckpt, say=say)
 
     x_train, y_train = _tensors(Split.TRAIN, recipe.train_limit, recipe.window, dev)
     x_val, y_val = _tensors(Split.VAL, recipe.val_limit, recipe.window, dev)
@@ -348,7 +376,7 @@ def train_qat(checkpoint: str | Path, plan: PrecisionPlan, aparam: AParam, recip
         done_now += 1
         entry = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
                  "val_acc": val_acc, "lr": opt.param_groups[2]["lr"], "seconds": time.monotonic() - t0,
-                 "train_seconds": t_train, "device": device_name(dev)}
+                 "train_seconds": t_train, "device": device_name(dev), "torch": torch.__version__}
         if not math.isfinite(train_loss):
             raise HwssmError(f"QAT diverged at epoch {epoch} (loss {train_loss}); lower --lr")
         log.append(entry)
@@ -429,7 +457,7 @@ def export_qat(outcome: Outcome, out: str | Path, *, result: str | Path | None =
         "train_seconds_per_epoch": train_secs[len(train_secs) // 2] if train_secs else None,
         "training_device": ", ".join(sorted({e["device"] for e in outcome.log})) or None,
         "frac_policy": "fixed: PTQ calibration of the starting float model",
-        "torch": torch.__version__,
+        "torch": ", ".join(sorted({e.get("torch", "?") for e in outcome.log})) or torch.__version__,
     }
     qm = outcome.model.to_qmodel(meta)
     n = len(labels) if golden_digits is None else min(golden_digits, len(labels))

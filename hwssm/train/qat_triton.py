@@ -45,7 +45,7 @@ def _requant(acc, lsh, rnd, rsh, lo, hi, wb, WRAP: tl.constexpr):
 @triton.jit
 def _scan_fwd(u_ptr, p_ptr, sh_ptr, c_ptr, rq_ptr, s_ptr, xr_ptr, xi_ptr,
               T, H, M, R,
-              BLOCK_R: tl.constexpr, MP: tl.constexpr, ACC64: tl.constexpr, WRAP: tl.constexpr,
+              BLOCK_R: tl.constexpr, MP: tl.constexpr, ITY: tl.constexpr, WRAP: tl.constexpr,
               SAVE: tl.constexpr):
     pid = tl.program_id(0)
     rows = pid * BLOCK_R + tl.arange(0, BLOCK_R)
@@ -56,10 +56,7 @@ def _scan_fwd(u_ptr, p_ptr, sh_ptr, c_ptr, rq_ptr, s_ptr, xr_ptr, xi_ptr,
     pm = rmask[:, None] & (m < M)[None, :]
     pidx = h[:, None] * M + m[None, :]
     HM = H * M
-    if ACC64:
-        ity = tl.int64
-    else:
-        ity = tl.int32
+    ity = ITY
     Ar = tl.load(p_ptr + pidx, mask=pm, other=0).to(ity)
     Ai = tl.load(p_ptr + HM + pidx, mask=pm, other=0).to(ity)
     Br = tl.load(p_ptr + 2 * HM + pidx, mask=pm, other=0).to(ity)
@@ -111,7 +108,7 @@ def _scan_fwd(u_ptr, p_ptr, sh_ptr, c_ptr, rq_ptr, s_ptr, xr_ptr, xi_ptr,
 @triton.jit
 def _scan_bwd(u_ptr, p_ptr, sh_ptr, rq_ptr, co_ptr, xr_ptr, xi_ptr, gs_ptr, gu_ptr, gp_ptr,
               T, H, M, R, NB,
-              BLOCK_R: tl.constexpr, MP: tl.constexpr, ACC64: tl.constexpr, WRAP: tl.constexpr):
+              BLOCK_R: tl.constexpr, MP: tl.constexpr, ITY: tl.constexpr, WRAP: tl.constexpr):
     pid = tl.program_id(0)
     rows = pid * BLOCK_R + tl.arange(0, BLOCK_R)
     rmask = rows < R
@@ -121,10 +118,7 @@ def _scan_bwd(u_ptr, p_ptr, sh_ptr, rq_ptr, co_ptr, xr_ptr, xi_ptr, gs_ptr, gu_p
     pm = rmask[:, None] & (m < M)[None, :]
     pidx = h[:, None] * M + m[None, :]
     HM = H * M
-    if ACC64:
-        ity = tl.int64
-    else:
-        ity = tl.int32
+    ity = ITY
     Ar = tl.load(p_ptr + pidx, mask=pm, other=0).to(ity)
     Ai = tl.load(p_ptr + HM + pidx, mask=pm, other=0).to(ity)
     Br = tl.load(p_ptr + 2 * HM + pidx, mask=pm, other=0).to(ity)
@@ -222,6 +216,10 @@ def _geometry(M: int) -> tuple[int, int]:
     return max(1, LANES // MP), MP
 
 
+def _ity(k: ScanConsts):
+    return tl.int64 if k.acc64 else tl.int32
+
+
 def _rq12(k: ScanConsts) -> torch.Tensor:
     return k.rq.reshape(k.rq.shape[0], 12).contiguous()
 
@@ -241,7 +239,7 @@ def scan_forward_gpu(u: torch.Tensor, P: torch.Tensor, k: ScanConsts, save: bool
     BLOCK_R, MP = _geometry(M)
     grid = (triton.cdiv(R, BLOCK_R),)
     _scan_fwd[grid](u, P, k.sh, k.c, _rq12(k), s, xs_r, xs_i, T, H, M, R,
-                    BLOCK_R=BLOCK_R, MP=MP, ACC64=k.acc64, WRAP=k.wrap, SAVE=save, num_warps=NUM_WARPS)
+                    BLOCK_R=BLOCK_R, MP=MP, ITY=_ity(k), WRAP=k.wrap, SAVE=save, num_warps=NUM_WARPS)
     return s, (xs_r if save else None), (xs_i if save else None)
 
 
@@ -256,5 +254,5 @@ def scan_backward_gpu(u, P, xs_r, xs_i, gs, k: ScanConsts):
     BLOCK_R, MP = _geometry(M)
     grid = (triton.cdiv(R, BLOCK_R),)
     _scan_bwd[grid](u.contiguous(), P.contiguous(), k.sh, _rq12(k), k.coef, xs_r, xs_i, gs, gu, gp,
-                    T, H, M, R, Bn, BLOCK_R=BLOCK_R, MP=MP, ACC64=k.acc64, WRAP=k.wrap, num_warps=NUM_WARPS)
+                    T, H, M, R, Bn, BLOCK_R=BLOCK_R, MP=MP, ITY=_ity(k), WRAP=k.wrap, num_warps=NUM_WARPS)
     return gu, gp.sum(dim=1)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,11 +29,14 @@ from .wrapper import wrapper_text
 __all__ = ["BUILD_VERSION", "BuildOptions", "Build", "build", "cocotb_runner"]
 
 #: Bumped whenever the build recipe changes (part of the key).
-BUILD_VERSION = 1
+BUILD_VERSION = 3
 #: Name of the wrapper top module.
 SIM_TOP = "sim_top"
 #: Written last into a finished build directory.
 STAMP = "hwssm-build.json"
+#: C++ optimization of the hot code (the model's fast path, the run-time library and
+#: cocotb's main loop); Verilator's makefile defaults to -Os. Cold code stays at -O0.
+OPT = "-O2"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +46,8 @@ class BuildOptions:
     Parameters
     ----------
     waves : bool
-        Compile FST tracing in (slower build and run); runs may then write waveforms.
+        Compile tracing in (slower build and run); runs may then write waveforms: FST
+        when the system has ``lz4.h`` (Verilator's FST writer needs it), else VCD.
     max_pixels : int
         Depth of the wrapper's pixel memory: the most pixels one simulation run feeds.
     """
@@ -53,6 +60,24 @@ class BuildOptions:
             raise ValueError(f"max_pixels must be a positive integer, not {self.max_pixels!r}")
 
 
+@functools.lru_cache(maxsize=1)
+def fst_available() -> bool:
+    """Whether Verilator's FST writer compiles here (it needs the system's ``lz4.h``)."""
+    try:
+        res = subprocess.run(["c++", "-E", "-x", "c++", "-"], input=b"#include <lz4.h>\n", capture_output=True,
+                             timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return res.returncode == 0
+
+
+def wave_format(options: BuildOptions) -> str | None:
+    """``"fst"`` (when :func:`fst_available`), ``"vcd"``, or None without waves."""
+    if not options.waves:
+        return None
+    return "fst" if fst_available() else "vcd"
+
+
 def _build_args(options: BuildOptions) -> list[str]:
     args = [
         "--timing",
@@ -62,12 +87,12 @@ def _build_args(options: BuildOptions) -> list[str]:
         # optimizations; the wrapper marks the few signals cocotb reads instead.
         "--no-public-flat-rw",
         "-O3", "--x-assign", "fast",
-        # after OPT_FAST (-Os) on the g++ command line, so this wins
-        "-CFLAGS", "-O2",
-        "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-TIMESCALEMOD",
+        "-Wno-fatal", "-Wno-lint", "-Wno-style",
     ]
-    if options.waves:
+    if wave_format(options) == "fst":
         args += ["--trace-fst", "--trace-structs"]
+    elif options.waves:
+        args += ["--trace-structs"]  # cocotb's runner adds --trace (VCD)
     return args
 
 
@@ -101,6 +126,11 @@ class Build:
     def top(self) -> str:
         return SIM_TOP
 
+    @property
+    def wave_format(self) -> str | None:
+        """``"fst"``, ``"vcd"`` (no ``lz4.h`` for FST here) or None (built without waves)."""
+        return wave_format(self.options)
+
 
 def _versions() -> dict:
     import cocotb
@@ -115,7 +145,7 @@ def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
     """(key, wrapper text) for ``contract`` under ``options``."""
     wrapper = wrapper_text(contract, options.max_pixels)
     h = hashlib.sha256()
-    h.update(json.dumps({"build_version": BUILD_VERSION, "args": _build_args(options), "options":
+    h.update(json.dumps({"build_version": BUILD_VERSION, "args": _build_args(options), "make": _make_overrides(), "options":
                          dataclasses.asdict(options), **_versions()}, sort_keys=True).encode())
     for src in contract.sources:
         h.update(src.name.encode() + b"\0")
@@ -125,9 +155,41 @@ def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
     return h.hexdigest(), wrapper
 
 
+def _launcher() -> str | None:
+    """The OBJCACHE value that runs compiles through :mod:`hwssm.verify.cxx` (None when a
+    path has a space, which make's word splitting would break)."""
+    cache = config.cache_dir() / "sim" / "objcache"
+    words = [sys.executable, "-m", "hwssm.verify.cxx", "--cache", str(cache)]
+    if any(" " in w for w in words):
+        return None
+    return " ".join(words)
+
+
+def _make_overrides() -> str:
+    """Make variables for Verilator's makefile (passed through MAKEFLAGS, which make treats
+    like command-line variables; cocotb's runner builds the make command itself).
+
+    - ``OPT_FAST``/``OPT_GLOBAL``: :data:`OPT` instead of ``-Os``.
+    - ``CFG_CXXFLAGS_PCH_I``: the pip wheel's ``verilated.mk`` leaves it empty, so the
+      precompiled-header rules of designs big enough to be split into several C++ files
+      pass ``Vtop__pch.h.fast`` as a bare file and g++ fails; GCC needs ``-include``.
+    """
+    words = [f"OPT_FAST={OPT}", f"OPT_GLOBAL={OPT}"]
+    mk = config.find_verilator().root / "include" / "verilated.mk"
+    try:
+        text = mk.read_text()
+    except OSError:
+        text = ""
+    if any(line.split("=", 1)[1].strip() == "" for line in text.splitlines()
+           if line.startswith("CFG_CXXFLAGS_PCH_I") and "=" in line):
+        words.append("CFG_CXXFLAGS_PCH_I=-include")
+    return " ".join(words)
+
+
 def cocotb_runner():
     """A cocotb ``Verilator`` runner (``get_runner("verilator")``'s class) whose simulations
-    can import the testbench modules of ``hwssm.config.sim_dir()``.
+    can import the testbench modules of ``hwssm.config.sim_dir()`` and whose builds compile
+    through the :mod:`hwssm.verify.cxx` launcher (object cache, ``-O2`` last).
 
     cocotb sets the simulator's PYTHONPATH to this process's ``sys.path``; the subclass
     appends the testbench directory there instead of editing ``sys.path``.
@@ -137,8 +199,16 @@ def cocotb_runner():
     config.find_verilator().activate()
     base = type(get_runner("verilator"))
     tb_dir = str(config.sim_dir())
+    launcher = _launcher()
+    overrides = _make_overrides()
 
     class _Runner(base):
+        def _set_env_build(self) -> None:
+            super()._set_env_build()
+            if launcher:
+                self.env["OBJCACHE"] = launcher
+            self.env["MAKEFLAGS"] = " ".join(filter(None, [self.env.get("MAKEFLAGS", ""), overrides]))
+
         def _set_env_test(self) -> None:
             super()._set_env_test()
             self.env["PYTHONPATH"] = os.pathsep.join([tb_dir, self.env.get("PYTHONPATH", "")])
@@ -187,7 +257,7 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
         log_file = bdir / "build.log"
         try:
             runner.build(sources=sources, hdl_toplevel=SIM_TOP, build_dir=bdir, build_args=_build_args(options),
-                         waves=options.waves, log_file=log_file)
+                         waves=options.waves, log_file=log_file, timescale=("1ns", "1ps"))
         except (RuntimeError, SystemExit, OSError) as exc:
             raise HwssmError(f"Verilator build of {contract.top} failed ({exc}); log {log_file}: {_tail(log_file)}") from None
         seconds = time.monotonic() - t0

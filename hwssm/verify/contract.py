@@ -69,6 +69,8 @@ class CoreContract:
         SHA-256 digest of the QModel the core was generated from.
     extra_inputs : tuple[tuple[str, int], ...]
         Input ports outside the contract (name, width); the wrapper ties them to 0.
+    dbg_per_step : int or None
+        L·H, the dbg values of one step, when the manifest's ``shape`` gives L and H.
     """
 
     rtl: RtlDesign
@@ -81,6 +83,7 @@ class CoreContract:
     cycles_per_digit: int | None
     model_digest: str | None
     extra_inputs: tuple[tuple[str, int], ...]
+    dbg_per_step: int | None = None
 
     @property
     def top(self) -> str:
@@ -128,6 +131,12 @@ def load_contract(path: str | Path) -> CoreContract:
     if digest is not None and not isinstance(digest, str):
         raise HwssmError(f"{where}: model_digest must be a string, not {digest!r}")
     extra = tuple((p.name, p.width) for p in rtl.ports if p.name not in CONTRACT_PORTS and p.dir is Dir.IN)
+    shape = m.get("shape")
+    dbg_per_step = None
+    if shape is not None:
+        if not isinstance(shape, dict):
+            raise HwssmError(f"{where}: manifest field 'shape' must be an object, not {shape!r}")
+        dbg_per_step = _int_field(shape, "L", where, True) * _int_field(shape, "H", where, True)
     return CoreContract(
         rtl=rtl,
         act_width=act_width,
@@ -139,4 +148,5 @@ def load_contract(path: str | Path) -> CoreContract:
         cycles_per_digit=_int_field(m, "cycles_per_digit", where, False),
         model_digest=digest,
         extra_inputs=extra,
+        dbg_per_step=dbg_per_step,
     )

@@ -44,6 +44,10 @@ class RunFiles:
         return self.dir / "out.txt"
 
     @property
+    def steps(self) -> Path:
+        return self.dir / "step.txt"
+
+    @property
     def log(self) -> Path:
         return self.dir / "sim.log"
 
@@ -51,9 +55,9 @@ class RunFiles:
     def results(self) -> Path:
         return self.dir / "results.xml"
 
-    @property
-    def waves(self) -> Path:
-        return self.dir / "waves.fst"
+    def waves(self, fmt: str) -> Path:
+        """The waveform file for format ``fmt`` ("fst" or "vcd")."""
+        return self.dir / f"waves.{fmt}"
 
     def plusargs(self, n_digits: int, *, in_gap: int, out_stall: int, seed: int, stall_limit: int,
                  drain: int) -> list[str]:
@@ -61,6 +65,7 @@ class RunFiles:
         return [
             f"+hwssm_pixels={self.pixels}", f"+hwssm_n_digits={n_digits}", f"+hwssm_dbg={self.dbg}",
             f"+hwssm_logit={self.logit}", f"+hwssm_in={self.inputs}", f"+hwssm_out={self.outputs}",
+            f"+hwssm_step={self.steps}",
             f"+hwssm_in_gap={in_gap}", f"+hwssm_out_stall={out_stall}", f"+hwssm_seed={seed}",
             f"+hwssm_stall_limit={stall_limit}", f"+hwssm_drain={drain}",
         ]
@@ -128,6 +133,10 @@ class SimOutputs:
     in_first, in_last, gap_min, gap_max : int64 (j,)
         Per digit whose T pixels were all taken: the cycles of its first and last pixel
         handshakes, and the smallest and largest interval between consecutive ones.
+    step_first, step_last, step_min, step_max : int64 (s,)
+        Per digit whose dbg values were all emitted (when the wrapper knows L·H): the
+        cycles of the first dbg value of its first and last step, and the smallest and
+        largest interval between the first dbg values of consecutive steps.
     """
 
     dbg: np.ndarray
@@ -140,15 +149,21 @@ class SimOutputs:
     in_last: np.ndarray
     gap_min: np.ndarray
     gap_max: np.ndarray
+    step_first: np.ndarray
+    step_last: np.ndarray
+    step_min: np.ndarray
+    step_max: np.ndarray
 
 
 def read_outputs(files: RunFiles, act_width: int, logit_width: int) -> SimOutputs:
     """Parse the files of one finished run."""
     outs = _table(files.outputs, 4)
     ins = _table(files.inputs, 4)
+    steps = _table(files.steps, 4)
     return SimOutputs(
         dbg=parse_hex(files.dbg, act_width),
         logits=parse_hex(files.logit, logit_width),
         classes=outs[:, 0], out_cycle=outs[:, 1], out_dbg=outs[:, 2], out_logits=outs[:, 3],
         in_first=ins[:, 0], in_last=ins[:, 1], gap_min=ins[:, 2], gap_max=ins[:, 3],
+        step_first=steps[:, 0], step_last=steps[:, 1], step_min=steps[:, 2], step_max=steps[:, 3],
     )

@@ -55,7 +55,8 @@ class RunOptions:
     batch : int or None
         Digits per simulation process; default ``min(ceil(n / jobs), MAX_BATCH)``.
     waves : bool
-        Write ``waves.fst`` in each run directory (needs a build with ``waves``).
+        Write ``waves.fst`` (or ``waves.vcd``, see :func:`~hwssm.verify.build.wave_format`)
+        in each run directory (needs a build with ``waves``).
     keep : bool
         Keep every run directory (else only failing ones).
     stop_on_mismatch : bool
@@ -92,16 +93,21 @@ class DigitCycles:
 
     Attributes
     ----------
+    first_in_run : bool (n,)
+        The digit was the first of its simulation run (the core was idle before it).
     latency : int64 (n,)
-        Cycles from the first pixel handshake of the digit to its class handshake, both
-        counted: ``out_cycle - in_first + 1``.
+        Cycles from the digit's first pixel handshake to its class handshake. For the first
+        digit of a run at full speed this is the cycle model's ``cycles_per_digit``; later
+        digits may have had their first pixel taken early (input buffering).
     period : int64 (n,)
-        Cycles between the first pixel handshakes of this digit and the next one in the
-        same simulation run (-1 for the last digit of a run).
+        Cycles from this digit's class handshake to the next one's in the same run (the
+        digit period; -1 for the last digit of a run).
     step_min, step_max : int64 (n,)
-        Smallest and largest interval between consecutive pixel handshakes in the digit.
+        Smallest and largest interval between the first dbg values of consecutive steps of
+        the digit (the step period; needs L·H in the manifest).
     """
 
+    first_in_run: np.ndarray
     latency: np.ndarray
     period: np.ndarray
     step_min: np.ndarray
@@ -110,7 +116,17 @@ class DigitCycles:
     @staticmethod
     def empty(n: int) -> "DigitCycles":
         f = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
-        return DigitCycles(f(), f(), f(), f())
+        return DigitCycles(np.zeros(n, dtype=bool), f(), f(), f(), f())
+
+    def digit_values(self) -> list[int]:
+        """Distinct measured digit periods: first-of-run latencies and class-to-class periods."""
+        v = np.concatenate([self.latency[self.first_in_run & (self.latency >= 0)], self.period[self.period >= 0]])
+        return sorted({int(x) for x in v})
+
+    def step_values(self) -> list[int]:
+        """Distinct measured step periods."""
+        v = np.concatenate([self.step_min[self.step_min > 0], self.step_max[self.step_max > 0]])
+        return sorted({int(x) for x in v})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,10 +232,10 @@ def _simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_
     tr = options.traffic
     plusargs = files.plusargs(n, in_gap=tr.in_gap, out_stall=tr.out_stall, seed=tr.seed, stall_limit=stall_limit,
                               drain=options.drain)
-    test_args = ["--trace-file", str(files.waves)] if options.waves else []
+    test_args = ["--trace-file", str(files.waves(build.wave_format))] if options.waves else []
     runner = cocotb_runner()
     try:
-        runner.test(test_module=TB_MODULE, hdl_toplevel=build.top, build_dir=build.dir, test_dir=files.dir,
+        runner.test(test_module=TB_MODULE, hdl_toplevel=build.top, hdl_toplevel_lang="verilog", build_dir=build.dir, test_dir=files.dir,
                     plusargs=plusargs, test_args=test_args, results_xml=str(files.results), log_file=files.log,
                     waves=options.waves)
     except (SystemExit, RuntimeError, OSError) as exc:
@@ -333,13 +349,14 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         if o is not None:
             k = min(m, o.classes.size)
             classes[b.lo:b.lo + k] = o.classes[:k]
-            j = min(m, o.in_first.size)
-            cyc.step_min[b.lo:b.lo + j] = o.gap_min[:j]
-            cyc.step_max[b.lo:b.lo + j] = o.gap_max[:j]
-            kk = min(k, j)
-            cyc.latency[b.lo:b.lo + kk] = o.out_cycle[:kk] - o.in_first[:kk] + 1
-            if j > 1:
-                cyc.period[b.lo:b.lo + j - 1] = np.diff(o.in_first[:j])
+            cyc.first_in_run[b.lo] = True
+            j = min(k, o.in_first.size)
+            cyc.latency[b.lo:b.lo + j] = o.out_cycle[:j] - o.in_first[:j]
+            if k > 1:
+                cyc.period[b.lo:b.lo + k - 1] = np.diff(o.out_cycle[:k])
+            s_ = min(m, o.step_min.size)
+            cyc.step_min[b.lo:b.lo + s_] = o.step_min[:s_]
+            cyc.step_max[b.lo:b.lo + s_] = o.step_max[:s_]
     if not options.keep and not failed_dirs and options.workdir is None:
         shutil.rmtree(root, ignore_errors=True)
     return SimReport(idx, checked, bad, first, classes, gpred, cyc, errors, wall,

@@ -10,8 +10,10 @@ Everything per cycle happens in HDL, so Python never touches the clock:
   plusarg);
 - every ``dbg``/``logit`` value is written as fixed-width hex, one per line, with
   ``$fwrite``; per digit, the input timing (first/last pixel handshake, smallest and
-  largest interval between pixel handshakes) and the output (class, handshake cycle,
-  running dbg/logit counts) go to two small text files;
+  largest interval between pixel handshakes), the step timing (cycle of the first dbg
+  value of the first and last step, smallest and largest interval between the first dbg
+  values of consecutive steps; needs L·H from the manifest) and the output (class,
+  handshake cycle, running dbg/logit counts) go to three small text files;
 - ``done`` rises after the last class handshake plus a drain of ``hwssm_drain`` cycles
   (so stray late outputs are caught), or with ``timed_out`` when nothing moved for
   ``hwssm_stall_limit`` cycles. A cocotb test awaits ``RisingEdge(done)``; runs without
@@ -33,7 +35,7 @@ from .contract import CoreContract
 __all__ = ["WRAPPER_VERSION", "RESET_CYCLES", "Traffic", "wrapper_text"]
 
 #: Bumped whenever the wrapper text changes meaning (part of the build key).
-WRAPPER_VERSION = 1
+WRAPPER_VERSION = 2
 #: Cycles of reset at the start of a simulation.
 RESET_CYCLES = 4
 
@@ -71,6 +73,7 @@ module sim_top;
   localparam integer SEQ_LEN = @SEQ_LEN@;
   localparam integer MAX_PIX = @MAX_PIX@;
   localparam integer RESET_CYCLES = @RESET_CYCLES@;
+  localparam integer DBG_PER_STEP = @DBG_PER_STEP@;  // L*H dbg values per step (0: unknown)
 
   // ---- status read by cocotb (the only signals visible through VPI) ----
   reg done /*verilator public_flat_rd*/ = 1'b0;
@@ -89,10 +92,10 @@ module sim_top;
   end
 
   // ---- run parameters (plusargs) ----
-  string pix_file, dbg_file, logit_file, in_file, out_file;
+  string pix_file, dbg_file, logit_file, in_file, out_file, step_file;
   integer n_digits, total_pix, in_gap, out_stall, stall_limit, drain, finish_at_done;
   reg [31:0] rnd = 32'd1;
-  integer fd_dbg, fd_logit, fd_in, fd_out;
+  integer fd_dbg, fd_logit, fd_in, fd_out, fd_step;
   reg [7:0] pixels [0:MAX_PIX-1];
 
   initial begin
@@ -103,6 +106,7 @@ module sim_top;
     if (!$value$plusargs("hwssm_logit=%s", logit_file)) $fatal(1, "sim_top: +hwssm_logit=FILE is required");
     if (!$value$plusargs("hwssm_in=%s", in_file)) $fatal(1, "sim_top: +hwssm_in=FILE is required");
     if (!$value$plusargs("hwssm_out=%s", out_file)) $fatal(1, "sim_top: +hwssm_out=FILE is required");
+    if (!$value$plusargs("hwssm_step=%s", step_file)) $fatal(1, "sim_top: +hwssm_step=FILE is required");
     if (!$value$plusargs("hwssm_in_gap=%d", in_gap)) in_gap = 0;
     if (!$value$plusargs("hwssm_out_stall=%d", out_stall)) out_stall = 0;
     if (!$value$plusargs("hwssm_seed=%d", seed)) seed = 1;
@@ -117,7 +121,8 @@ module sim_top;
     fd_logit = $fopen(logit_file, "w");
     fd_in = $fopen(in_file, "w");
     fd_out = $fopen(out_file, "w");
-    if (fd_dbg == 0 || fd_logit == 0 || fd_in == 0 || fd_out == 0) $fatal(1, "sim_top: cannot open the output files");
+    fd_step = $fopen(step_file, "w");
+    if (fd_dbg == 0 || fd_logit == 0 || fd_in == 0 || fd_out == 0 || fd_step == 0) $fatal(1, "sim_top: cannot open the output files");
   end
 
   // xorshift32: one step per cycle
@@ -162,13 +167,38 @@ module sim_top;
   end
 
   // ---- monitor: every output to a file, per-digit timing ----
-  integer n_dbg = 0, n_logit = 0, pix_in_digit = 0, idle = 0, drained = 0;
+  integer n_dbg = 0, n_logit = 0, pix_in_digit = 0, idle = 0, drained = 0, dbg_in_step = 0, step_in_digit = 0;
   reg [63:0] t_first = 64'd0, t_prev = 64'd0, gap_min = 64'd0, gap_max = 64'd0;
+  reg [63:0] s_first = 64'd0, s_prev = 64'd0, s_min = 64'd0, s_max = 64'd0;
   always @(posedge clk) begin
     if (!rst && !done) begin
       if (dbg_valid) begin
         $fwrite(fd_dbg, "%h\n", dbg_data);
         n_dbg = n_dbg + 1;
+        // step timing: the cycle of the first dbg value of every step
+        if (DBG_PER_STEP > 0) begin
+          if (dbg_in_step == 0) begin
+            if (step_in_digit == 0) begin
+              s_first = cyc;
+              s_min = 64'hFFFFFFFFFFFFFFFF;
+              s_max = 64'd0;
+            end else begin
+              if (cyc - s_prev < s_min) s_min = cyc - s_prev;
+              if (cyc - s_prev > s_max) s_max = cyc - s_prev;
+            end
+            s_prev = cyc;
+          end
+          dbg_in_step = dbg_in_step + 1;
+          if (dbg_in_step == DBG_PER_STEP) begin
+            dbg_in_step = 0;
+            step_in_digit = step_in_digit + 1;
+            if (step_in_digit == SEQ_LEN) begin
+              if (SEQ_LEN == 1) s_min = 64'd0;
+              $fwrite(fd_step, "%0d %0d %0d %0d\n", s_first, s_prev, s_min, s_max);
+              step_in_digit = 0;
+            end
+          end
+        end
       end
       if (logit_valid) begin
         $fwrite(fd_logit, "%h\n", logit_data);
@@ -207,6 +237,7 @@ module sim_top;
         $fclose(fd_logit);
         $fclose(fd_in);
         $fclose(fd_out);
+        $fclose(fd_step);
         done <= 1'b1;
       end
       cyc <= cyc + 64'd1;
@@ -240,6 +271,7 @@ def wrapper_text(contract: CoreContract, max_pixels: int) -> str:
         "SEQ_LEN": contract.seq_len,
         "MAX_PIX": max_pixels,
         "RESET_CYCLES": RESET_CYCLES,
+        "DBG_PER_STEP": contract.dbg_per_step or 0,
         "CONNECTIONS": _connections(contract),
     }
     text = _TEMPLATE

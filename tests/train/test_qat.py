@@ -65,7 +65,7 @@ def _steps(model, x, y, n=3, lr=3e-2):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return losses
 
 

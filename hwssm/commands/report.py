@@ -1,0 +1,96 @@
+"""``hwssm report``: Markdown + PNG reports from sweep results, and the quantization report."""
+
+from __future__ import annotations
+
+HELP = "write reports: 'report --sweep RESULTS.json --name NAME', or 'report quantization' (PTQ studies + QAT results)"
+
+#: Default locations (relative to the current directory).
+DEFAULT_MODEL = "models/s4d_float.json"
+DEFAULT_RESULTS_DIR = "models/results"
+DEFAULT_ROOT = "reports"
+
+
+def register(parser) -> None:
+    parser.add_argument("what", nargs="?", choices=["quantization"],
+                        help="'quantization': PTQ studies (golden engine) + saved QAT results -> reports/quantization.md")
+    parser.add_argument("--sweep", metavar="RESULTS", help="sweep results JSON (from hwssm sweep)")
+    parser.add_argument("--name", help="report name: writes <root>/<name>/report.md and its plots")
+    parser.add_argument("--root", default=DEFAULT_ROOT, help="reports directory (default: reports)")
+    q = parser.add_argument_group("quantization report")
+    q.add_argument("--model", default=DEFAULT_MODEL, help=f"float checkpoint for PTQ (default: {DEFAULT_MODEL})")
+    q.add_argument("--limit", type=int, help="accuracy on the first N test digits (default: all 10,000)")
+    q.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration (default 256)")
+    q.add_argument("--results-dir", default=DEFAULT_RESULTS_DIR, help=f"saved QAT/heterogeneous results (default: {DEFAULT_RESULTS_DIR})")
+    q.add_argument("--no-float", action="store_true", help="skip the float model's accuracy (reference line)")
+    q.add_argument("--jobs", type=int, help="local worker processes (default: all cores)")
+    q.add_argument("--scheduler", metavar="ADDRESS", help="run the PTQ points on a Dask distributed cluster")
+    parser.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from ..errors import HwssmError
+
+    if args.what == "quantization":
+        if args.sweep:
+            raise HwssmError("'report quantization' computes its own PTQ points; --sweep is for sweep reports")
+        return _quantization(args)
+    if not args.sweep or not args.name:
+        raise HwssmError("give --sweep RESULTS.json --name NAME (or 'hwssm report quantization')")
+    if not _safe_name(args.name):
+        raise HwssmError(f"--name must be a plain directory name (letters, digits, '-', '_', '.'), not {args.name!r}")
+    from ..explore.sweep import load_results
+    from ..report.sweep_report import write_sweep_report
+
+    results = load_results(args.sweep)
+    if not results["points"]:
+        raise HwssmError(f"{args.sweep} has no points")
+    out = Path(args.root) / args.name
+    paths = write_sweep_report(results, out, name=args.name, source=str(args.sweep))
+    print(f"wrote {out / 'report.md'} and {len(paths) - 1} more files in {out}")
+    return 0
+
+
+def _safe_name(name: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"[A-Za-z0-9_.-]+", name)) and name not in (".", "..")
+
+
+def _quantization(args) -> int:
+    import os
+    import sys
+    from pathlib import Path
+
+    from ..errors import HwssmError
+    from ..explore.pool import Parallelism
+    from ..explore.quantization import float_accuracy, run_quantization_studies
+    from ..report.quantization import collect_results, write_quantization_report
+    from .progress import Progress
+
+    if args.limit is not None and args.limit < 1:
+        raise HwssmError(f"--limit must be >= 1, not {args.limit}")
+    model = Path(args.model)
+    if not model.exists():
+        raise HwssmError(f"float model {model} does not exist (train one, or give --model)")
+    par = Parallelism(jobs=args.jobs if args.jobs is not None else (os.cpu_count() or 1), scheduler=args.scheduler)
+    with Progress("ptq calibration", unit="digits") as cbar, Progress("ptq studies", unit="records") as bar:
+        data = run_quantization_studies(model, limit=args.limit, calib_digits=args.calib_digits, parallelism=par,
+                                        progress=bar.update, calib_progress=cbar.update)
+    data["float_accuracy"] = None
+    if not args.no_float:
+        with Progress("float model", unit="digits") as fbar:
+            data["float_accuracy"] = float_accuracy(model, args.limit, fbar.update)
+    qat, notes = collect_results(args.results_dir)
+    data["qat"] = qat
+    data["notes"] = notes + [f"PTQ record failed: {e}" for e in data.get("errors", [])]
+    data["results_dir"] = args.results_dir
+    paths = write_quantization_report(data, Path(args.root))
+    print(f"wrote {Path(args.root) / 'quantization.md'} and {len(paths) - 1} more files; "
+          f"{data['sweep']['computed']} PTQ records computed, {data['sweep']['cached']} cached, {len(qat)} saved QAT results")
+    if data.get("errors"):
+        for e in data["errors"]:
+            print(f"hwssm: {e}", file=sys.stderr)
+        raise HwssmError(f"{len(data['errors'])} PTQ records failed (first: {data['errors'][0]}); rerun to retry them")
+    return 0

@@ -1,0 +1,55 @@
+"""``hwssm rtl generate``: Verilog for the parallel complex-MAC core of a model.
+
+``hwssm rtl generate --model QMODEL|CKPT [--plan PLAN] --lanes P --out DIR [--seq-len T]``
+    Writes ``DIR/hwssm_core.v`` and ``DIR/manifest.json``. A float checkpoint needs
+    ``--plan`` and is quantized by PTQ (calibrated on training digits) first.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "generate Verilog (hwssm_core.v + manifest.json) for a QModel or checkpoint on P lanes"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="rtl_command", metavar="ACTION")
+    gen = sub.add_parser("generate", help="write DIR/hwssm_core.v and DIR/manifest.json")
+    gen.add_argument("--model", required=True, help="QModel (.qmodel.json) or float checkpoint (.json)")
+    gen.add_argument("--plan", help="precision plan, needed for a float checkpoint (PTQ)")
+    gen.add_argument("--lanes", type=int, required=True, metavar="P", help="complex-MAC lanes (>= 1)")
+    gen.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    gen.add_argument("--seq-len", type=int, default=784, metavar="T", help="pixels per digit (default: 784, sMNIST)")
+    gen.add_argument("--mul-stages", type=int, default=1, metavar="N", help="registers after each multiplier (default: 1)")
+    gen.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
+    gen.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
+    gen.set_defaults(func=_generate)
+
+    def _usage(args) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=_usage)
+
+
+def _generate(args) -> int:
+    import json
+
+    from ..hw.config import Pipeline
+    from ..hw.emit import generate
+    from ..quant.resolve import resolve_model
+
+    res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
+    man = generate(res.qmodel, args.lanes, args.out, seq_len=args.seq_len, pipeline=Pipeline(mul_stages=args.mul_stages))
+    keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",
+            "logit_width", "generator_version", "seconds")
+    summary = {k: man[k] for k in keys}
+    summary["plan"] = man["plan"]["name"]
+    summary["out"] = str(args.out)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{args.out}: {man['top']} for plan {summary['plan']} on {man['lanes']} lanes, T={man['seq_len']}: "
+              f"{man['cycles_per_step']} cycles/step, {man['cycles_per_digit']} cycles/digit, "
+              f"utilization {100 * man['utilization']:.2f}% ({man['seconds']:.1f} s)")
+    return 0

@@ -1,0 +1,120 @@
+"""Compiler launcher for Verilator builds: an object cache (like ccache in preprocessor mode).
+
+Verilator's makefiles run every compile as ``$(OBJCACHE) $(CXX) ...``; the build sets
+``OBJCACHE`` to ``python -m hwssm.verify.cxx --cache DIR``. A ``-c`` compile of one source
+file that lies outside the build directory (the Verilator run-time library, cocotb's
+main) is keyed by the compiler binary, the argument list (output paths removed) and the
+preprocessed source; a hit copies the cached object and dependency file instead of
+compiling. Those files are the same for every design, and compiling them is most of a
+small design's build time. Sources inside the build directory (the design's own C++)
+and every other command are run unchanged.
+
+Usage: ``python -m hwssm.verify.cxx [--cache DIR] COMPILER ARGS...``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_SOURCE_EXT = (".c", ".cc", ".cpp", ".cxx", ".C")
+# options whose value is the next argument and that name output files (dropped from the key)
+_OUT_OPTS = ("-o", "-MF", "-MT", "-MQ")
+_DEP_FLAGS = ("-MMD", "-MD", "-MP")
+
+
+def _split(argv: list[str]) -> tuple[dict, list[str]]:
+    opts = {"cache": None}
+    i = 0
+    while i < len(argv) and argv[i].startswith("--") and argv[i][2:].split("=")[0] in opts:
+        name, _, val = argv[i][2:].partition("=")
+        if not val:
+            i += 1
+            val = argv[i]
+        opts[name] = val
+        i += 1
+    return opts, argv[i:]
+
+
+def _store(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def compile_cached(cmd: list[str], cache: Path | None) -> int:
+    """Run compile command ``cmd`` through the cache; returns its exit status."""
+    if cache is None or "-c" not in cmd:
+        return subprocess.call(cmd)
+    sources = [a for k, a in enumerate(cmd[1:], 1) if a.endswith(_SOURCE_EXT) and cmd[k - 1] not in _OUT_OPTS]
+    if len(sources) != 1:
+        return subprocess.call(cmd)
+    src = Path(sources[0])
+    cwd = Path.cwd().resolve()
+    if cwd in src.resolve().parents:
+        return subprocess.call(cmd)
+    obj = Path(cmd[cmd.index("-o") + 1]) if "-o" in cmd else Path(src.stem + ".o")
+    deps = None
+    if any(f in cmd for f in ("-MMD", "-MD")):
+        deps = Path(cmd[cmd.index("-MF") + 1]) if "-MF" in cmd else obj.with_suffix(".d")
+    pre, key_args, skip = [], [], False
+    for k, a in enumerate(cmd):
+        if skip:
+            skip = False
+            continue
+        if a in _OUT_OPTS:
+            skip = True
+            key_args += [a, "<out>"]
+            continue
+        key_args.append(a)
+        if a in _DEP_FLAGS or a == "-c":
+            continue
+        pre.append(a)
+    res = subprocess.run(pre + ["-E"], capture_output=True)
+    if res.returncode != 0:
+        return subprocess.call(cmd)
+    h = hashlib.sha256()
+    exe = shutil.which(cmd[0]) or cmd[0]
+    try:
+        st = os.stat(exe)
+        h.update(f"{os.path.realpath(exe)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    except OSError:
+        h.update(exe.encode())
+    h.update("\0".join(key_args).encode())
+    h.update(res.stdout)
+    key = h.hexdigest()
+    entry = cache / key[:2] / key
+    if (entry / "obj").is_file() and (deps is None or (entry / "deps").is_file()):
+        _store(entry / "obj", obj)
+        if deps is not None:
+            _store(entry / "deps", deps)
+        return 0
+    rc = subprocess.call(cmd)
+    if rc == 0 and obj.is_file():
+        _store(obj, entry / "obj")
+        if deps is not None and deps.is_file():
+            _store(deps, entry / "deps")
+    return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts, cmd = _split(list(sys.argv[1:] if argv is None else argv))
+    if not cmd:
+        print("usage: python -m hwssm.verify.cxx [--cache DIR] COMPILER ARGS...", file=sys.stderr)
+        return 2
+    return compile_cached(cmd, Path(opts["cache"]) if opts["cache"] else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""A tiny float checkpoint (H=4, N=4, L=1, untrained) and an empty sweep cache per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from hwssm.model.checkpoint import init_params, save_checkpoint
+from hwssm.model.config import S4DConfig
+
+TINY = S4DConfig(H=4, N=4, L=1)
+#: Test digits and calibration digits used by the explore tests (small: CI has 2 cores).
+LIMIT = 6
+CALIB = 8
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "tiny"
+    return save_checkpoint(path, TINY, init_params(TINY, 0))
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A fresh HWSSM_CACHE; returns the sweep record cache inside it."""
+    from hwssm.explore.cache import RecordCache
+
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
+    return RecordCache.default()

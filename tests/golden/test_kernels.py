@@ -1,0 +1,163 @@
+"""The fast kernel paths of the golden engine, exactly against the naive reference and the numpy baseline.
+
+tests/golden/test_engine.py covers the arithmetic on tiny shapes. Here the shapes are
+large enough for the vectorized loops to run (modes and channels past the SIMD width,
+several time chunks, several blocks), and QModels are rigged so that every
+requantization shifts left (the pre-shift folded into the kernel constants) and so
+that the kernel type is int64 although every accumulator fits in 31 bits.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hwssm.errors import HwssmError
+from hwssm.golden import _kernels
+from hwssm.golden.baseline import run_numpy
+from hwssm.golden.engine import run
+from hwssm.golden.tables import RQ_LSH, _ring, _ring_int, build_tables
+from hwssm.quant.plan import NAMED_PLANS, parse_code
+from hwssm.quant.qmodel import QModel
+from hwssm.quant.random_qmodel import random_qmodel
+from tests.naive import run_sequence
+
+PLANS = {
+    "uniform8": NAMED_PLANS["uniform8"],
+    "uniform16": NAMED_PLANS["uniform16"],
+    "hetero": NAMED_PLANS["hetero"],
+    "per_head_asym": parse_code("A8x10-B4C6D5-W6-a6-h-asym"),
+    "floor_wrap": parse_code("A6.8x8.10-W5-a5-floor-wrap"),
+    "wrap16": parse_code("A16x16-W16-a16-wrap"),
+}
+
+
+def _check_traces(qm, pix, res, rows):
+    for i in rows:
+        ref = run_sequence(qm, pix[i])
+        np.testing.assert_array_equal(res.r[i], np.array(ref["traces"]["r"]))
+        np.testing.assert_array_equal(res.y[i], np.array(ref["traces"]["y"]))
+        np.testing.assert_array_equal(res.v[i], np.array(ref["traces"]["v"]))
+        np.testing.assert_array_equal(res.logits[i], np.array(ref["logits"]))
+
+
+def _pixels(n, T, seed):
+    pix = np.random.default_rng(seed).integers(0, 256, (n, T)).astype(np.uint8)
+    pix[0] = 255
+    pix[1, ::3] = 0
+    return pix
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+@pytest.mark.parametrize("extreme", [False, True])
+def test_vector_loops_equal_baseline_and_naive(name, extreme):
+    # M = 20 and H = 12: vector body plus remainder in the mode loop and the mixing
+    # reduction; T spans two time chunks (the last partial); n spans two blocks.
+    T = _kernels.TCHUNK + 7
+    n = _kernels.BLOCK + 2
+    qm = random_qmodel(12, 20, 2, PLANS[name], seed=5, extreme=extreme)
+    pix = _pixels(n, T, 3)
+    res = run(qm, pix, trace=True)
+    np.testing.assert_array_equal(res.logits, run_numpy(qm, pix))
+    np.testing.assert_array_equal(res.logits, run(qm, pix).logits)
+    _check_traces(qm, pix, res, [n - 1])
+
+
+def test_full_width_modes_and_channels():
+    # M = 32, H = 16: the mode loop is whole vectors only.
+    qm = random_qmodel(16, 32, 2, PLANS["uniform8"], seed=2)
+    pix = _pixels(5, _kernels.TCHUNK + 1, 4)
+    res = run(qm, pix, trace=True)
+    np.testing.assert_array_equal(res.logits, run_numpy(qm, pix))
+    _check_traces(qm, pix, res, [4])
+
+
+def _left_shifted(qm: QModel, k: int) -> QModel:
+    """``qm`` with formats moved so that every requantization shifts left (lsh >= 1).
+
+    The output fracs are raised above their accumulator fracs; for the state, Ā gets
+    frac -1 and B̄ a frac below the state's, so that the accumulator frac is below it.
+    Widths and lookup tables are kept (their contents stay valid codes).
+    """
+    H = qm.H
+
+    def fmax(p):
+        return int(np.max(p.frac))
+
+    def with_frac(p, f):
+        return dataclasses.replace(p, frac=np.full(p.rows, f, dtype=np.int64))
+
+    r0 = qm.r0.replace(frac=max(fmax(qm.enc_W) + 8, fmax(qm.enc_b)) + k)
+    u = r0
+    layers = []
+    for ly in qm.layers:
+        xf = ly.x_re[0].frac
+        x_re = tuple(f.replace(frac=xf) for f in ly.x_re)
+        x_im = tuple(f.replace(frac=xf) for f in ly.x_im)
+        A_re, A_im = with_frac(ly.A_re, -1), with_frac(ly.A_im, -1)
+        B_re, B_im = with_frac(ly.B_re, xf - u.frac - k), with_frac(ly.B_im, xf - u.frac - k)
+        G = max(fmax(ly.C_re) + xf, fmax(ly.C_im) + xf, fmax(ly.D) + u.frac)
+        y = ly.y.replace(frac=G + k)
+        v = ly.v.replace(frac=max(fmax(ly.W) + ly.g.frac, fmax(ly.b)) + k)
+        z = ly.z.replace(frac=v.frac + ly.sig.frac + k)
+        r_out = ly.r_out.replace(frac=max(z.frac, u.frac) + k)
+        layers.append(dataclasses.replace(ly, A_re=A_re, A_im=A_im, B_re=B_re, B_im=B_im, x_re=x_re, x_im=x_im,
+                                          y=y, v=v, z=z, r_out=r_out))
+        u = r_out
+    out = dataclasses.replace(qm, r0=r0, layers=tuple(layers))
+    out.validate()
+    assert H == out.H
+    return out
+
+
+@pytest.mark.parametrize("name", ["uniform8", "floor_wrap", "hetero", "per_head_asym"])
+def test_left_shifting_requantizations(name):
+    qm = _left_shifted(random_qmodel(4, 3, 2, PLANS[name], seed=1), 1)
+    tb = build_tables(qm, T=12)
+    for rq in (tb.enc_rq, tb.x_rq, tb.y_rq, tb.v_rq, tb.z_rq, tb.res_rq):
+        assert rq[..., RQ_LSH].min() >= 1
+    assert tb.kernel_width > tb.acc_width
+    pix = _pixels(3, 12, 6)
+    res = run(qm, pix, trace=True, tables=tb)
+    _check_traces(qm, pix, res, range(3))
+
+
+def _y_frac_raised(qm: QModel, k: int) -> QModel:
+    ly = qm.layers[0]
+    return dataclasses.replace(qm, layers=(dataclasses.replace(ly, y=ly.y.replace(frac=ly.y.frac + k)),
+                                           *qm.layers[1:]))
+
+
+def test_pre_shift_past_31_bits_takes_int64():
+    qm = _y_frac_raised(random_qmodel(3, 2, 2, PLANS["uniform8"], seed=0), 24)
+    tb = build_tables(qm, T=8)
+    assert tb.acc_width <= 31 < tb.kernel_width
+    assert tb.dtype is np.int64
+    pix = _pixels(3, 8, 7)
+    _check_traces(qm, pix, run(qm, pix, trace=True, tables=tb), range(3))
+
+
+def test_pre_shift_past_64_bits_is_an_error():
+    bad = _y_frac_raised(random_qmodel(3, 2, 1, PLANS["uniform16"], seed=0), 60)
+    with pytest.raises(HwssmError, match="64"):
+        build_tables(bad)
+
+
+def test_ring_reduction():
+    v = np.array([1, -1, 3, -(1 << 20), 5], np.int64)
+    s = np.array([31, 31, 30, 12, 64], np.int64)
+    expect = [((int(a) << int(b)) + (1 << 31)) % (1 << 32) - (1 << 31) for a, b in zip(v, s)]
+    np.testing.assert_array_equal(_ring(v, s, 32), expect)
+    np.testing.assert_array_equal(_ring(v, s, 64)[:4], [int(a) << int(b) for a, b in zip(v[:4], s[:4])])
+    assert _ring(v, s, 64)[4] == 0
+    assert _ring_int(1 << 31, 32) == -(1 << 31)
+    assert _ring_int(-(1 << 63) - 1, 64) == (1 << 63) - 1
+
+
+def test_kernel_type_of_the_state_loop_follows_tables():
+    # The int32 tables feed int32 kernels (the point of the fast path), int64 tables int64 ones.
+    for name, dt in (("uniform8", np.int32), ("uniform16", np.int64)):
+        tb = build_tables(random_qmodel(3, 2, 1, PLANS[name]))
+        assert tb.dtype is dt
+        assert np.all(tb.ssm_cf == tb.ssm_cf.astype(dt))
+        assert np.all(tb.mix_q == tb.mix_q.astype(dt))

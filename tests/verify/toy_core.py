@@ -1,0 +1,124 @@
+"""A tiny hand-written core that follows the simulation port contract, with a Python model.
+
+ONLY for testing the verification infrastructure (wrapper, runner, checker); the real
+tests verify the generated core against the golden engine.
+
+Behaviour per digit: each pixel p is accepted in one cycle (state IDLE), then L·H dbg
+values ``wrap(p + 3·j + t)`` (j = l·H + h) come out on L·H consecutive cycles. After the
+last step, the K logits ``wrap(S ^ 37·k)`` (S = sum of the digit's pixels) come out on K
+cycles, then the class (first argmax) waits for out_ready; the next digit's first pixel
+can be taken in the cycle of the class handshake. So a step is L·H + 1 cycles, and at full
+speed the class of a digit whose first pixel is taken at cycle a is handed over at cycle
+``a + T·(L·H + 1) + K``, the cycle the next digit starts (the digit period).
+
+Bugs to inject (to see the checker catch them): ``flip=(digit, i)`` flips the LSB of the
+i-th dbg value of a digit; ``drop=(digit, i)`` suppresses that dbg value; ``hang=digit``
+never presents that digit's class.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hwssm.verify.stimulus import Expected
+
+_V = r"""
+module @TOP@ (
+  input clk, input rst,
+  input in_valid, output in_ready, input [7:0] in_data,
+  output out_valid, input out_ready, output [3:0] out_class,
+  output dbg_valid, output signed [@AW@-1:0] dbg_data,
+  output logit_valid, output signed [@LW@-1:0] logit_data,
+  input [3:0] spare_in
+);
+  localparam integer L = @L@, H = @H@, T = @T@, K = @K@;
+  localparam [1:0] IDLE = 2'd0, EMIT = 2'd1, LOGITS = 2'd2, OUT = 2'd3;
+  reg [1:0] state;
+  reg [7:0] p;
+  reg [31:0] j, t, k, digit;
+  reg [31:0] s;
+  reg signed [@LW@-1:0] best;
+  reg [3:0] best_k;
+  wire signed [@LW@-1:0] logit_now = s ^ (37 * k);
+  assign in_ready = state == IDLE || (state == OUT && out_ready);
+  assign dbg_valid = state == EMIT && !(digit == @DROP_D@ && t * L * H + j == @DROP_I@);
+  assign dbg_data = p + 3 * j + t + ((digit == @FLIP_D@ && t * L * H + j == @FLIP_I@) ? 1 : 0);
+  assign logit_valid = state == LOGITS;
+  assign logit_data = logit_now;
+  assign out_valid = state == OUT && digit != @HANG@;
+  assign out_class = best_k;
+  always @(posedge clk) begin
+    if (rst) begin
+      state <= IDLE; t <= 0; j <= 0; k <= 0; s <= 0; digit <= 0; best_k <= 0; best <= 0;
+    end else case (state)
+      IDLE: if (in_valid) begin p <= in_data; s <= s + in_data; j <= 0; state <= EMIT; end
+      EMIT: if (j == L * H - 1) begin
+              j <= 0;
+              if (t == T - 1) begin t <= 0; k <= 0; state <= LOGITS; end
+              else begin t <= t + 1; state <= IDLE; end
+            end else j <= j + 1;
+      LOGITS: begin
+              if (k == 0 || logit_now > best) begin best <= logit_now; best_k <= k[3:0]; end
+              if (k == K - 1) state <= OUT;
+              k <= k + 1;
+            end
+      OUT: if (out_ready) begin
+             digit <= digit + 1;
+             if (in_valid) begin p <= in_data; s <= in_data; j <= 0; state <= EMIT; end
+             else begin s <= 0; state <= IDLE; end
+           end
+    endcase
+  end
+endmodule
+"""
+
+
+def _wrap(v, w):
+    v = np.asarray(v, dtype=np.int64) & ((1 << w) - 1)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v)
+
+
+def cycles_per_digit(L, H, T, K) -> int:
+    return T * (L * H + 1) + K
+
+
+def write_toy(path: Path, *, L=2, H=3, T=5, K=4, act_width=7, logit_width=13, top="toy_core",
+              flip=(-1, -1), drop=(-1, -1), hang=-1) -> Path:
+    """Write the toy core's Verilog and manifest into ``path``; returns ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    subs = {"TOP": top, "AW": act_width, "LW": logit_width, "L": L, "H": H, "T": T, "K": K,
+            "FLIP_D": flip[0], "FLIP_I": flip[1], "DROP_D": drop[0], "DROP_I": drop[1], "HANG": hang}
+    text = _V
+    for k, v in subs.items():
+        text = text.replace(f"@{k}@", "32'hFFFFFFFF" if isinstance(v, int) and v < 0 else str(v))
+    (path / f"{top}.v").write_text(text)
+    ports = [("clk", "in", 1, "clk"), ("rst", "in", 1, "rst"), ("in_valid", "in", 1, "data"),
+             ("in_ready", "out", 1, "data"), ("in_data", "in", 8, "data"), ("out_valid", "out", 1, "data"),
+             ("out_ready", "in", 1, "data"), ("out_class", "out", 4, "data"), ("dbg_valid", "out", 1, "debug"),
+             ("dbg_data", "out", act_width, "debug"), ("logit_valid", "out", 1, "debug"),
+             ("logit_data", "out", logit_width, "debug"), ("spare_in", "in", 4, "data")]
+    manifest = {"top": top, "ports": [dict(name=n, dir=d, width=w, role=r) for n, d, w, r in ports],
+                "lanes": 1, "seq_len": T, "act_width": act_width, "logit_width": logit_width,
+                "shape": {"L": L, "H": H, "n_classes": K, "M": 1},
+                "cycles_per_step": L * H + 1, "cycles_per_digit": cycles_per_digit(L, H, T, K)}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    return path
+
+
+def toy_reference(L=2, H=3, K=4, act_width=7, logit_width=13):
+    """``pixels -> Expected`` of the bug-free toy core."""
+
+    def ref(pixels) -> Expected:
+        pix = np.asarray(pixels, dtype=np.int64)
+        n, T = pix.shape
+        j = np.arange(L * H)
+        t = np.arange(T)
+        dbg = _wrap(pix[:, :, None] + 3 * j[None, None, :] + t[None, :, None], act_width).reshape(n, -1)
+        s = pix.sum(axis=1)
+        logits = _wrap(s[:, None] ^ (37 * np.arange(K))[None, :], logit_width)
+        return Expected(dbg, logits, np.argmax(logits, axis=1), T, L, H)
+
+    return ref
