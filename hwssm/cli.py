@@ -27,6 +27,7 @@ COMMANDS = (
     "train",
     "qat",
     "rtl",
+    "sim",
     "synth",
     "sweep",
     "report",

@@ -45,6 +45,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="data-order seed (default 0)")
     p.add_argument("--calib-digits", type=int, default=256, help="training digits calibrating the frame (default 256)")
     p.add_argument("--calibration", choices=("minmax", "percentile"), default="minmax")
+    p.add_argument("--state-headroom", type=int, default=0, metavar="K",
+                   help="state fracs = calibrated + K: finer state steps, values beyond the 2**K smaller range "
+                        "saturate (default 0: the PTQ formats)")
     p.add_argument("--train-limit", type=int, default=None, metavar="N", help="train on the first N digits only")
     p.add_argument("--val-limit", type=int, default=None, metavar="N", help="validate on the first N digits only")
     p.add_argument("--test-limit", type=int, default=None, metavar="N", help="test on the first N digits only")
@@ -77,7 +80,7 @@ def _run(args) -> int:
                        weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs, seed=args.seed,
                        calib_digits=args.calib_digits, calibration=Calibration(args.calibration),
                        train_limit=args.train_limit, val_limit=args.val_limit, test_limit=args.test_limit,
-                       window=args.window)
+                       window=args.window, state_headroom=args.state_headroom)
     if args.golden_digits is not None and args.golden_digits < 0:
         raise HwssmError(f"--golden-digits must be >= 0, not {args.golden_digits}")
     say = lambda line: print(line, flush=True)  # noqa: E731

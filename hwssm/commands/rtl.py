@@ -3,6 +3,9 @@
 ``hwssm rtl generate --model QMODEL|CKPT [--plan PLAN] --lanes P --out DIR [--seq-len T]``
     Writes ``DIR/hwssm_core.v`` and ``DIR/manifest.json``. A float checkpoint needs
     ``--plan`` and is quantized by PTQ (calibrated on training digits) first.
+    ``--storage load`` puts the coefficients in single-port RAMs filled through a 16-bit
+    load port (SPRAM-mappable) and also writes the load image ``DIR/params.hex``;
+    ``--soft-mul-bits N`` builds multiplies with an operand of <= N bits from LUTs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     gen.add_argument("--out", required=True, metavar="DIR", help="output directory")
     gen.add_argument("--seq-len", type=int, default=784, metavar="T", help="pixels per digit (default: 784, sMNIST)")
     gen.add_argument("--mul-stages", type=int, default=1, metavar="N", help="registers after each multiplier (default: 1)")
+    gen.add_argument("--storage", choices=("rom", "load"), default="rom",
+                     help="coefficients in ROMs (default) or in RAMs filled through a load port (iCE40 SPRAM)")
+    gen.add_argument("--soft-mul-bits", type=int, default=0, metavar="N",
+                     help="build multiplies with an operand of at most N bits from LUTs, not DSPs (default: 0)")
     gen.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
     gen.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
     gen.set_defaults(func=_generate)
@@ -37,19 +44,24 @@ def _generate(args) -> int:
 
     from ..hw.config import Pipeline
     from ..hw.emit import generate
+    from ..hw.storage import ParamStorage
     from ..quant.resolve import resolve_model
 
     res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
-    man = generate(res.qmodel, args.lanes, args.out, seq_len=args.seq_len, pipeline=Pipeline(mul_stages=args.mul_stages))
+    man = generate(res.qmodel, args.lanes, args.out, seq_len=args.seq_len, pipeline=Pipeline(mul_stages=args.mul_stages),
+                   storage=ParamStorage(args.storage), soft_mul_bits=args.soft_mul_bits)
     keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",
-            "logit_width", "generator_version", "seconds")
+            "logit_width", "generator_version", "storage", "seconds")
     summary = {k: man[k] for k in keys}
     summary["plan"] = man["plan"]["name"]
     summary["out"] = str(args.out)
+    if "load" in man:
+        summary["load_words"] = man["load"]["words"]
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"{args.out}: {man['top']} for plan {summary['plan']} on {man['lanes']} lanes, T={man['seq_len']}: "
               f"{man['cycles_per_step']} cycles/step, {man['cycles_per_digit']} cycles/digit, "
-              f"utilization {100 * man['utilization']:.2f}% ({man['seconds']:.1f} s)")
+              f"utilization {100 * man['utilization']:.2f}% ({man['seconds']:.1f} s)"
+              + (f"; load image {man['load']['image']}: {man['load']['words']} words" if "load" in man else ""))
     return 0

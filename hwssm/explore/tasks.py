@@ -81,8 +81,12 @@ def hardware_task(task: HardwareTask) -> dict:
             report = synthesize(rtl, task.device, task.options)
         except DesignDoesNotFit as exc:
             util = {k: {"used": u.used, "available": u.available} for k, u in exc.utilization.items()}
-            return {"status": "does-not-fit", "fits": False, "message": str(exc), "utilization": util,
-                    **cycles, "seconds": round(time.monotonic() - t0, 2)}
+            out = {"status": "does-not-fit", "fits": False, "message": str(exc), "utilization": util,
+                   **cycles, "seconds": round(time.monotonic() - t0, 2)}
+            synth = getattr(exc, "synth", None)  # Yosys cell counts, when the synth flow attaches them
+            if synth is not None:
+                out.update({k: getattr(synth, k) for k in ("lut", "ff", "carry", "dsp", "bram", "spram", "lutram")})
+            return out
     s = report.summary()
     keep = ("lut", "ff", "carry", "dsp", "bram", "spram", "fmax_mhz", "fits", "logic_cells",
             "logic_cells_available", "dsp_available", "bram_available", "spram_available", "target_mhz",

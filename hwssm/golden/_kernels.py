@@ -76,6 +76,14 @@ def _shl(typingctx, a, s):
 
 
 @intrinsic
+def _and(typingctx, a, b):
+    """Bitwise ``a & b`` in ``a``'s type."""
+    if not _same_int(a, b):
+        return None
+    return a(a, b), lambda context, builder, sig, args: builder.and_(args[0], args[1])
+
+
+@intrinsic
 def _zero(typingctx, a):
     """0 in ``a``'s integer type."""
     if not isinstance(a, types.Integer):
@@ -87,25 +95,34 @@ def _zero(typingctx, a):
 
 
 @njit(inline="always", **_FLAGS)
-def _fit(v, rsh, lo, hi, wsh):
-    """Kernel-type requantization tail: shift right, wrap to ``bits - wsh`` bits, clip to [lo, hi].
+def _fq(q):
+    """The fit part (rsh, lo, hi, wsh, mask) of a fit record ``q`` (Tables KQ_*), as scalars."""
+    return q[1], q[2], q[3], q[4], q[5]
 
-    Saturating formats have ``wsh = 0``; wrapping formats have [lo, hi] = their full range,
-    so only the applicable one of wrap/clip changes the value.
+
+@njit(inline="always", **_FLAGS)
+def _fit(v, f):
+    """Kernel-type requantization tail with ``f = _fq(record)``.
+
+    Shift right by rsh, wrap to ``bits - wsh`` bits (sign-extended, then masked for an
+    unsigned format), clip to [lo, hi]. Saturating formats have ``wsh = 0`` and
+    ``mask = -1``; wrapping formats have [lo, hi] = their full range, so only the
+    applicable one of wrap/clip changes the value.
     """
-    return min(max(_sra(_shl(_sra(v, rsh), wsh), wsh), lo), hi)
+    rsh, lo, hi, wsh, mask = f
+    return min(max(_and(_sra(_shl(_sra(v, rsh), wsh), wsh), mask), lo), hi)
 
 
 # -- the hot loops -----------------------------------------------------------------------
 
 @njit(inline="always", **_FLAGS)
-def _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0, wrap):
+def _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, wrap):
     """The body of :func:`_ssm_channel`; ``wrap`` is a constant there, so each copy is branch-free."""
     B, M = xr.shape
     c0, c1, c2, c3, c4, c5, c6, c7 = cf[0], cf[1], cf[2], cf[3], cf[4], cf[5], cf[6], cf[7]
-    rr, sr, lr, hr, wr = q[0, 0], q[0, 1], q[0, 2], q[0, 3], q[0, 4]
-    ri, si, li, hi, wi = q[1, 0], q[1, 1], q[1, 2], q[1, 3], q[1, 4]
-    ry, sy, ly, hy, wy = q[2, 0], q[2, 1], q[2, 2], q[2, 3], q[2, 4]
+    rr, fr, sr, lr, hr = q[0, 0], _fq(q[0]), q[0, 1], q[0, 2], q[0, 3]
+    ri, fi, si, li, hi = q[1, 0], _fq(q[1]), q[1, 1], q[1, 2], q[1, 3]
+    ry = q[2, 0]
     for t in range(nt):
         for b in range(B):
             u = r[t, h, b]
@@ -116,33 +133,39 @@ def _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, 
                 ar = _add(_add(_mul(c0[m], pr), _mul(c1[m], pi)), _add(_mul(c2[m], u), rr))
                 ai = _add(_add(_mul(c3[m], pi), _mul(c4[m], pr)), _add(_mul(c5[m], u), ri))
                 if wrap:
-                    nr = _fit(ar, sr, lr, hr, wr)
-                    ni = _fit(ai, si, li, hi, wi)
+                    nr = _fit(ar, fr)
+                    ni = _fit(ai, fi)
                 else:
                     nr = min(max(_sra(ar, sr), lr), hr)
                     ni = min(max(_sra(ai, si), li), hi)
                 xr[b, m] = nr
                 xi[b, m] = ni
                 acc = _add(acc, _add(_mul(c6[m], nr), _mul(c7[m], ni)))
-            yv = _fit(_add(_add(acc, _mul(d, u)), ry), sy, ly, hy, wy)
-            g[t, b, h] = gelu[yv - y_min]
-            if trace and b < nv:
-                tr_y[b0 + b, l, t0 + t, h] = yv
+            ya[t, b] = _add(_add(acc, _mul(d, u)), ry)
 
 
 @njit(**_FLAGS)
-def _ssm_channel(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0):
+def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0):
     """Recurrence and readout of channel ``h`` of one layer over ``nt`` steps, all sequences of a block.
 
-    ``cf`` (8, M), ``q`` (3, 5), ``d``: pre-shifted coefficients, fit records and D (Tables.ssm_*).
+    ``cf`` (8, M), ``q`` (3, 6), ``d``: pre-shifted coefficients, fit records and D (Tables.ssm_*).
     ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B): the layer input u.
     ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when tracing.
-    Saturating and wrapping states take separate loops (decided here, once per channel).
+    ``ya`` (TCHUNK, B) is scratch for the readout sums: y is fitted and looked up after the
+    recurrence loop, which keeps that loop short. Saturating and wrapping states take
+    separate loops (decided here, once per channel).
     """
-    if q[0, 4] == 0 and q[1, 4] == 0:
-        _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0, False)
+    if q[0, 4] == 0 and q[1, 4] == 0 and q[0, 5] == -1 and q[1, 5] == -1:
+        _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, False)
     else:
-        _ssm_steps(cf, q, d, xr, xi, r, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0, True)
+        _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, True)
+    fy = _fq(q[2])
+    for t in range(nt):
+        for b in range(xr.shape[0]):
+            yv = _fit(ya[t, b], fy)
+            g[t, b, h] = gelu[yv - y_min]
+            if trace and b < nv:
+                tr_y[b0 + b, l, t0 + t, h] = yv
 
 
 @njit(**_FLAGS)
@@ -165,11 +188,11 @@ def _mix(W, mq, g, t, v):
                 s1 = _add(s1, _mul(w, g[t, b + 1, k]))
                 s2 = _add(s2, _mul(w, g[t, b + 2, k]))
                 s3 = _add(s3, _mul(w, g[t, b + 3, k]))
-            c, rsh, lo, hi, wsh = mq[j, 0], mq[j, 1], mq[j, 2], mq[j, 3], mq[j, 4]
-            v[j, b] = _fit(_add(s0, c), rsh, lo, hi, wsh)
-            v[j, b + 1] = _fit(_add(s1, c), rsh, lo, hi, wsh)
-            v[j, b + 2] = _fit(_add(s2, c), rsh, lo, hi, wsh)
-            v[j, b + 3] = _fit(_add(s3, c), rsh, lo, hi, wsh)
+            c, f = mq[j, 0], _fq(mq[j])
+            v[j, b] = _fit(_add(s0, c), f)
+            v[j, b + 1] = _fit(_add(s1, c), f)
+            v[j, b + 2] = _fit(_add(s2, c), f)
+            v[j, b + 3] = _fit(_add(s3, c), f)
 
 
 @njit(**_FLAGS)
@@ -182,24 +205,25 @@ def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
     H = r.shape[1]
     B = r.shape[2]
     zl, zs, us = sh[0], sh[1], sh[2]
-    za, zr, zlo, zhi, zw = q[0, 0], q[0, 1], q[0, 2], q[0, 3], q[0, 4]
-    ra, rr, rlo, rhi, rw = q[1, 0], q[1, 1], q[1, 2], q[1, 3], q[1, 4]
+    za, fz = q[0, 0], _fq(q[0])
+    ra, fr = q[1, 0], _fq(q[1])
     for h in range(H):
         for b in range(B):
             sg[b] = sig[np.int64(v[H + h, b]) - v_min]
         for b in range(B):
-            z = _fit(_add(_shl(_mul(v[h, b], sg[b]), zl), za), zr, zlo, zhi, zw)
-            r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(r[t, h, b], us)), ra), rr, rlo, rhi, rw)
+            z = _fit(_add(_shl(_mul(v[h, b], sg[b]), zl), za), fz)
+            r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(r[t, h, b], us)), ra), fr)
 
 
 @njit(**_FLAGS)
 def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, g, v, sg):
+           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg):
     """Run one block: ``pix`` (T, B) pixels (kernel type), the first ``nv`` sequences real (``b0`` their index).
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
     Scratch of the kernel type: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B)
-    residual stream, ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs, ``sg`` (B,).
+    residual stream, ``ya`` (TCHUNK, B) readout sums, ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B)
+    mixing outputs, ``sg`` (B,).
     """
     T, B = pix.shape
     L, H = ssm_d.shape
@@ -212,9 +236,9 @@ def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, 
         # encoder (ARITHMETIC 2.1)
         for t in range(nt):
             for h in range(H):
-                w, c, rsh, lo, hi, wsh = enc_k[h], enc_q[h, 0], enc_q[h, 1], enc_q[h, 2], enc_q[h, 3], enc_q[h, 4]
+                w, c, f = enc_k[h], enc_q[h, 0], _fq(enc_q[h])
                 for b in range(B):
-                    r[t, h, b] = _fit(_add(_mul(w, pix[t0 + t, b]), c), rsh, lo, hi, wsh)
+                    r[t, h, b] = _fit(_add(_mul(w, pix[t0 + t, b]), c), f)
         if trace:
             for b in range(nv):
                 for t in range(nt):
@@ -224,7 +248,7 @@ def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, 
             # state update, readout and GELU (ARITHMETIC 2.2), channel by channel
             gl = gelu[l]
             for h in range(H):
-                _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], r, g, h, nt,
+                _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], r, ya, g, h, nt,
                              gl, y_min[l], trace, tr_y, b0, nv, l, t0)
             # mixing, GLU and residual, step by step
             for t in range(nt):
@@ -276,8 +300,9 @@ def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_
         xr = np.zeros((L, H, BLOCK, M), ssm_cf.dtype)
         xi = np.zeros((L, H, BLOCK, M), ssm_cf.dtype)
         r = np.zeros((TCHUNK, H, BLOCK), ssm_cf.dtype)
+        ya = np.zeros((TCHUNK, BLOCK), ssm_cf.dtype)
         g = np.zeros((TCHUNK, BLOCK, H), ssm_cf.dtype)
         v = np.zeros((2 * H, BLOCK), ssm_cf.dtype)
         sg = np.zeros(BLOCK, ssm_cf.dtype)
         _block(p, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, g, v, sg)
+               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg)

@@ -36,8 +36,8 @@ RQ_LSH, RQ_RND, RQ_RSH, RQ_LO, RQ_HI, RQ_WRAP = range(6)
 RQ_COLS = 6
 
 # Column order of a kernel fit record (``ssm_q``, ``mix_q``; kernel integer type).
-KQ_ADD, KQ_RSH, KQ_LO, KQ_HI, KQ_WSH = range(5)
-KQ_COLS = 5
+KQ_ADD, KQ_RSH, KQ_LO, KQ_HI, KQ_WSH, KQ_MASK = range(6)
+KQ_COLS = 6
 #: Rows of ``ssm_cf``: the pre-shifted Ar, -Ai, Br (real part), Ar, Ai, Bi (imaginary part), 2Cr, -2Ci.
 SSM_ROWS = 8
 
@@ -70,17 +70,21 @@ def _ring_int(value: int, bits: int) -> int:
     return ((value + half) % (1 << bits)) - half
 
 
-def _kernel_fit(rec: np.ndarray, bits: int, out: QFormat) -> tuple[int, int, int, int, int]:
-    """(rounding addend, right shift, lo, hi, wrap shift) of a requant record for ``bits``-bit kernels.
+def _kernel_fit(rec: np.ndarray, bits: int, out: QFormat) -> tuple[int, int, int, int, int, int]:
+    """(rounding addend, right shift, lo, hi, wrap shift, mask) of a requant record for ``bits``-bit kernels.
 
-    lo/hi are clipped to the kernel type (the value being fitted always lies in it); the wrap
+    The kernel computes ``clip(((v >> rsh) << wsh >> wsh) & mask, lo, hi)`` (arithmetic shifts).
+    lo/hi are clipped to the kernel type (the value being fitted always lies in it). The wrap
     shift is ``bits - width`` (0 when the format is at least as wide as the kernel type, where
-    wrapping cannot change an in-range value).
+    a signed wrap cannot change an in-range value); the mask keeps the low ``width`` bits of an
+    unsigned wrapping format (-1, no-op, otherwise).
     """
     tmin, tmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    wsh = max(bits - out.width, 0) if out.overflow is Overflow.WRAP else 0
+    wrap = out.overflow is Overflow.WRAP
+    wsh = max(bits - out.width, 0) if wrap else 0
+    mask = (1 << out.width) - 1 if (wrap and not out.signed) else -1
     lo, hi = max(int(rec[RQ_LO]), tmin), min(int(rec[RQ_HI]), tmax)
-    return int(rec[RQ_RND]), min(int(rec[RQ_RSH]), bits - 1), lo, hi, wsh
+    return int(rec[RQ_RND]), min(int(rec[RQ_RSH]), bits - 1), lo, hi, wsh, mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,14 +126,14 @@ class Tables:
     # kernel-ready constants (int64 arrays holding values of the kernel type, see the module doc)
     kernel_width: int           # widest requantized sum before the right shift, (acc << lsh) + rnd, in bits
     enc_k: np.ndarray           # (H,) pre-shifted We
-    enc_q: np.ndarray           # (H, 5) fit records; KQ_ADD holds the aligned be plus the rounding addend
+    enc_q: np.ndarray           # (H, 6) fit records; KQ_ADD holds the aligned be plus the rounding addend
     ssm_cf: np.ndarray          # (L, H, 8, M) pre-shifted coefficients, rows as SSM_ROWS
     ssm_d: np.ndarray           # (L, H) pre-shifted D
-    ssm_q: np.ndarray           # (L, H, 3, 5) fit records (KQ_*) of xr, xi, y
+    ssm_q: np.ndarray           # (L, H, 3, 6) fit records (KQ_*) of xr, xi, y
     mix_w: np.ndarray           # (L, 2H, H) pre-shifted mixing weights
-    mix_q: np.ndarray           # (L, 2H, 5) fit records; KQ_ADD holds the aligned bias plus the rounding addend
+    mix_q: np.ndarray           # (L, 2H, 6) fit records; KQ_ADD holds the aligned bias plus the rounding addend
     glu_sh: np.ndarray          # (L, 3) left shifts of v·σ (GLU) and of z, u (residual), lsh included
-    glu_q: np.ndarray           # (L, 2, 5) fit records of z and of r_{l+1}
+    glu_q: np.ndarray           # (L, 2, 6) fit records of z and of r_{l+1}
 
 
 def _f(p: QParam, row: int) -> int:
@@ -142,10 +146,13 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
     widths: list[int] = []      # accumulator widths (accumulator_format)
     kwidths: list[int] = []     # the same sums after the requantization pre-shift lsh
 
+    outs: list[QFormat] = []    # every requantization's output format
+
     def need(terms, F: int, out: QFormat) -> None:
         w = accumulator_format(terms, F - out.frac).width
         widths.append(w)
         kwidths.append(w + max(out.frac - F, 0))
+        outs.append(out)
 
     u8 = qm.u0
 
@@ -239,7 +246,11 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
     if kernel_width > 64:
         raise HwssmError(f"a requantized sum needs {kernel_width} bits, more than the golden engine's 64: "
                          "narrow the formats")
-    dtype = np.int32 if kernel_width <= 31 else np.int64
+    # An unsigned wrapping format holds codes up to 2**width - 1: they must fit the kernel type.
+    uwrap = max((f.width for f in outs if f.overflow is Overflow.WRAP and not f.signed), default=0)
+    if uwrap >= 64:
+        raise HwssmError(f"an unsigned wrapping format of {uwrap} bits does not fit the golden engine's int64")
+    dtype = np.int32 if kernel_width <= 31 and uwrap < 32 else np.int64
     enc_w, enc_b = qm.enc_W.effective()[:, 0].copy(), qm.enc_b.effective()
     kernel = _kernel_constants(np.dtype(dtype).itemsize * 8, qm, dict(
         enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq, A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq,

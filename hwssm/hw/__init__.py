@@ -6,6 +6,8 @@
   :mod:`.datapath` (P lanes + memories + row finish + GELU), :mod:`.sequencer`,
   :mod:`.encoder`, :mod:`.glu` (GLU, residual, pool), :mod:`.decoder` (decoder, argmax),
   :mod:`.core` (the whole core; ``HwssmCore`` has the flat ``hwssm_core`` ports).
+- :mod:`.storage`: the parameter storage option (ROM, or LOAD: SPRAM-mappable RAMs filled
+  through a load port) and the load image; :mod:`.loader` writes the image into the lanes.
 - :mod:`.cycle_model`: cycles per step / digit and utilization (tested exact against RTL).
 - :mod:`.emit`: Verilog + manifest.
 

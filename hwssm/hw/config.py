@@ -36,10 +36,12 @@ import numpy as np
 from ..errors import HwssmError
 from ..fixed import Overflow, QFormat, Rounding, Term, accumulator_format, signed_width
 from ..quant.qmodel import U0_FORMAT, QModel, QParam
+from .storage import LoadLayout, ParamStorage
 
 __all__ = [
     "MAX_ACT_BITS", "MAX_OPERAND_BITS", "MAX_LANES", "Pipeline", "Shift", "Table", "LaneConfig",
     "SsmRow", "MixRow", "CoreConfig", "derive", "mix_output_row", "ceil_log2", "tree_stages",
+    "ParamStorage", "MAX_SOFT_MUL_BITS",
 ]
 
 #: Widest activation: the GELU/sigmoid tables have 2^bits entries per layer.
@@ -50,6 +52,8 @@ MAX_OPERAND_BITS = 24
 MAX_LANES = 1024
 #: Extra accumulator bit on top of accumulator_format (see module docstring).
 GUARD = 1
+#: Widest narrow operand that ``soft_mul_bits`` may ask to build from LUT adders.
+MAX_SOFT_MUL_BITS = 8
 
 
 def ceil_log2(n: int) -> int:
@@ -321,6 +325,11 @@ class LaneConfig:
     mode: four weights). ``shifts`` maps each shift name to its :class:`Shift`: ar, ai, br,
     ax, ia, bi (state update term alignment), re, im (state requant), cr, ci (readout
     alignment), w, v (real-mode alignment and requant).
+
+    ``b_widths`` (optional): the widths of B̄r, B̄i when narrower than f2, f3; the B̄·u
+    multipliers then take only those low bits of f2, f3 (exact: in complex mode f2, f3 hold
+    B̄ sign-extended). ``soft_mul_bits``: multiplies whose narrower operand has at most this
+    many bits are built from LUT adders (:func:`hwssm.hw.ops.mul`), not hard DSPs (0: none).
     """
 
     mul_stages: int
@@ -345,6 +354,8 @@ class LaneConfig:
     v_width: int
     v_rounding: Rounding
     v_overflow: Overflow
+    b_widths: tuple | None = None
+    soft_mul_bits: int = 0
 
 
 def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
@@ -383,6 +394,14 @@ class CoreConfig:
     Cs = ceil(M/P) mode chunks per channel (lane p holds modes m ≡ p mod P);
     KP = ceil(H/P) mixing outputs per lane and half (value rows h, gate rows H+h);
     Q = ceil(H/4) four-column chunks of a mixing row (real mode: 4 MACs per lane-cycle).
+
+    Generation options
+    ------------------
+    storage : ParamStorage
+        ROM (parameters in memory init) or LOAD (single-port RAMs filled through the load
+        port; ``load`` then holds the words and the image, see :mod:`hwssm.hw.storage`).
+    soft_mul_bits : int
+        Multiplies with an operand of at most this many bits use LUT adders (0: none).
     """
 
     qm: QModel
@@ -418,6 +437,9 @@ class CoreConfig:
     pool_width: int
     logit_width: int
     logit_frac: int
+    storage: ParamStorage = ParamStorage.ROM
+    soft_mul_bits: int = 0
+    load: LoadLayout | None = None
 
     # -- geometry helpers --------------------------------------------------------------
     @property
@@ -467,14 +489,21 @@ def mix_output_row(H: int, P: int, p: int, kk: int) -> int | None:
     return None if h >= H else h + (H if gate else 0)
 
 
-def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> CoreConfig:
+def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
+           storage: ParamStorage = ParamStorage.ROM, soft_mul_bits: int = 0) -> CoreConfig:
     """Check that the RTL can realise ``qm`` and derive its :class:`CoreConfig`.
 
+    ``storage`` and ``soft_mul_bits`` are the generation options of :class:`CoreConfig`.
     Raises HwssmError (one line) for a model or lane count the generator does not support.
     """
     pipe = pipe or Pipeline()
     P = _index("lanes P", P, 1, MAX_LANES)
     T = _index("sequence length T", T, 1, 1 << 20)
+    try:
+        storage = ParamStorage.parse(storage)
+    except ValueError as exc:
+        raise HwssmError(str(exc)) from None
+    soft_mul_bits = _index("soft_mul_bits", soft_mul_bits, 0, MAX_SOFT_MUL_BITS)
     H, M, L, nc = qm.H, qm.M, qm.L, qm.n_classes
     if nc < 2 or nc > 16:
         raise HwssmError(f"the RTL supports 2..16 classes (out_class is 4 bits), not {nc}")
@@ -570,30 +599,45 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
     cr_width = max(w_of(ly.C_re) for ly in qm.layers)
     ci_width = max(w_of(ly.C_im) for ly in qm.layers)
     coef_words, c_words = [], []
+    load_s4d, load_mix = [], []  # per lane: {address: field values} (LOAD storage)
     effs = [{n: getattr(ly, n).effective() for n in ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im", "W")} for ly in qm.layers]
     for p in range(P):
         cw, ccw = [], []
+        ls, lm = {}, {}
         for l in range(L):
             e = effs[l]
             for h in range(H):
                 for c in range(Cs):
                     m = c * P + p
                     if m < M:
+                        ls[len(cw)] = tuple(int(e[n][h, m]) for n in ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im"))
                         cw.append(_pack((e["A_re"][h, m], e["A_im"][h, m], e["B_re"][h, m], e["B_im"][h, m]), f_widths))
                         ccw.append(_pack((e["C_re"][h, m], e["C_im"][h, m]), (cr_width, ci_width)))
                     else:
+                        ls[len(cw)] = (0,) * 6
                         cw.append(0)
                         ccw.append(0)
             for kk in range(2 * KP):
                 j = mix_output_row(H, P, p, kk)
                 for q in range(Q):
                     if j is None:
+                        lm[len(cw)] = (0,) * 4
                         cw.append(0)
                         continue
                     vals = [int(e["W"][j, 4 * q + i]) if 4 * q + i < H else 0 for i in range(4)]
+                    lm[len(cw)] = tuple(vals)
                     cw.append(_pack(vals, f_widths))
         coef_words.append(cw)
         c_words.append(ccw)
+        load_s4d.append(ls)
+        load_mix.append(lm)
+    b_widths = (max(w_of(ly.B_re) for ly in qm.layers), max(w_of(ly.B_im) for ly in qm.layers))
+    load = None
+    if storage is ParamStorage.LOAD:
+        load = LoadLayout.build(
+            (max(w_of(ly.A_re) for ly in qm.layers), max(w_of(ly.A_im) for ly in qm.layers), *b_widths,
+             cr_width, ci_width),
+            (wW,) * 4, load_s4d, load_mix)
 
     lane = LaneConfig(
         mul_stages=pipe.mul_stages, f_widths=f_widths, xr_width=xr_width, xi_width=xi_width, u_width=a,
@@ -604,6 +648,7 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
         xr_rounding=xr_rnd[0], xr_overflow=xr_rnd[1], xi_rounding=xi_rnd[0], xi_overflow=xi_rnd[1],
         racc_width=m_wd["racc"], bias_width=bias_width, fin_width=m_wd["fin"], v_width=a,
         v_rounding=v_rnd[0], v_overflow=v_rnd[1],
+        b_widths=b_widths if storage is ParamStorage.LOAD else None, soft_mul_bits=soft_mul_bits,
     )
 
     # -- tables --------------------------------------------------------------------------
@@ -672,5 +717,5 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None) -> Co
         du_width=d_width + a, d_width=d_width, rowsum_width=s_wd["rowsum"], fin_width=s_wd["fin"],
         y_rounding=y_rnd[0], y_overflow=y_rnd[1], gelu_words=gelu_words, sig_words=sig_words,
         sig_width=sig_width, glu=glu, enc=enc, dec=dec, pool_width=pool_fmt.width,
-        logit_width=logit_w, logit_frac=Fmax,
+        logit_width=logit_w, logit_frac=Fmax, storage=storage, soft_mul_bits=soft_mul_bits, load=load,
     )

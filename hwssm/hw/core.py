@@ -19,8 +19,10 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .glu import GluUnit
 from .interfaces import awidth, mem_depth
+from .loader import ParamLoader
 from .ops import delay
 from .sequencer import Sequencer
+from .storage import LOAD_WORD_BITS, ParamStorage
 
 __all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
 
@@ -35,6 +37,16 @@ class _Properties:
     @property
     def config(self) -> CoreConfig:
         return self._cfg
+
+    @property
+    def storage(self) -> ParamStorage:
+        """Where the coefficients live (:class:`~hwssm.hw.storage.ParamStorage`)."""
+        return self._cfg.storage
+
+    @property
+    def load_words(self) -> int:
+        """Words of the load image (0 with ROM storage)."""
+        return self._cfg.load.image_words if self._cfg.load is not None else 0
 
     @property
     def lanes(self) -> int:
@@ -84,11 +96,19 @@ class S4DCore(wiring.Component, _Properties):
         T, the pixels per digit (784 for sMNIST).
     pipeline : Pipeline
         Multiplier and tree pipeline depths.
+    storage : ParamStorage
+        ROM (default) or LOAD (coefficients streamed in through ``load``).
+    soft_mul_bits : int
+        Multiplies with an operand of at most this many bits use LUT adders (0: none).
 
     Members
     -------
     i : In(stream.Signature(8))
         Pixels, T per digit, digits back to back (state restarts at zero every digit).
+        With LOAD storage no pixel is taken before the whole load image has been written.
+    load : In(stream.Signature(16))
+        LOAD storage only: the load image (:attr:`load_words` words, in the order of
+        :mod:`hwssm.hw.storage`), streamed once after every reset.
     o : Out(stream.Signature(4))
         The class of each digit.
     dbg : Out(stream.Signature(signed(act_width), always_ready=True))
@@ -99,15 +119,19 @@ class S4DCore(wiring.Component, _Properties):
     Throughput: one digit per :attr:`cycles_per_digit` cycles.
     """
 
-    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None):
-        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline)
+    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None,
+                 storage: ParamStorage = ParamStorage.ROM, soft_mul_bits: int = 0):
+        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)
         cfg = self._cfg
-        super().__init__({
+        members = {
             "i": In(stream.Signature(8)),
             "o": Out(stream.Signature(4)),
             "dbg": Out(stream.Signature(signed(cfg.a), always_ready=True)),
             "logit": Out(stream.Signature(signed(cfg.logit_width), always_ready=True)),
-        })
+        }
+        if cfg.storage is ParamStorage.LOAD:
+            members["load"] = In(stream.Signature(LOAD_WORD_BITS))
+        super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
@@ -120,7 +144,17 @@ class S4DCore(wiring.Component, _Properties):
         m.submodules.dec = dec = Decoder(cfg)
         a, H = cfg.a, cfg.H
 
-        wiring.connect(m, wiring.flipped(self.i), seq.pix)
+        if cfg.storage is ParamStorage.LOAD:
+            m.submodules.loader = ld = ParamLoader(cfg.load)
+            wiring.connect(m, wiring.flipped(self.load), ld.i)
+            m.d.comb += [
+                dp.ld_wen.eq(ld.wen), dp.ld_seg.eq(ld.seg), dp.ld_addr.eq(ld.addr), dp.ld_data.eq(ld.data),
+                dp.par.eq(seq.par),
+                seq.pix.valid.eq(self.i.valid & ld.done), self.i.ready.eq(seq.pix.ready & ld.done),
+                seq.pix.payload.eq(self.i.payload),
+            ]
+        else:
+            wiring.connect(m, wiring.flipped(self.i), seq.pix)
         wiring.connect(m, seq.issue, dp.issue)
         m.d.comb += [
             enc.start.eq(seq.enc_start), enc.pixel.eq(seq.enc_pixel), enc.par.eq(seq.par),
@@ -163,18 +197,23 @@ class HwssmCore(wiring.Component, _Properties):
     Ports: ``clk``, ``rst`` (synchronous, active high; added by the sync domain),
     ``in_valid``, ``in_ready``, ``in_data[7:0]``, ``out_valid``, ``out_ready``,
     ``out_class[3:0]``, ``dbg_valid``, ``dbg_data[act_width-1:0]`` (signed; no
-    backpressure), ``logit_valid``, ``logit_data[logit_width-1:0]`` (signed).
+    backpressure), ``logit_valid``, ``logit_data[logit_width-1:0]`` (signed); with LOAD
+    storage also ``load_valid``, ``load_ready``, ``load_data[15:0]`` (the load image).
     """
 
-    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None):
-        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline)
+    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None,
+                 storage: ParamStorage = ParamStorage.ROM, soft_mul_bits: int = 0):
+        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)
         cfg = self._cfg
-        super().__init__({
+        members = {
             "in_valid": In(1), "in_ready": Out(1), "in_data": In(8),
             "out_valid": Out(1), "out_ready": In(1), "out_class": Out(4),
             "dbg_valid": Out(1), "dbg_data": Out(signed(cfg.a)),
             "logit_valid": Out(1), "logit_data": Out(signed(cfg.logit_width)),
-        })
+        }
+        if cfg.storage is ParamStorage.LOAD:
+            members.update({"load_valid": In(1), "load_ready": Out(1), "load_data": In(LOAD_WORD_BITS)})
+        super().__init__(members)
 
     def ports(self) -> list[dict]:
         """Manifest port list: name, dir, width, role (clk and rst first)."""
@@ -195,5 +234,8 @@ class HwssmCore(wiring.Component, _Properties):
             self.dbg_valid.eq(core.dbg.valid), self.dbg_data.eq(core.dbg.payload),
             self.logit_valid.eq(core.logit.valid), self.logit_data.eq(core.logit.payload),
         ]
+        if self._cfg.storage is ParamStorage.LOAD:
+            m.d.comb += [core.load.valid.eq(self.load_valid), self.load_ready.eq(core.load.ready),
+                         core.load.payload.eq(self.load_data)]
         return m
 

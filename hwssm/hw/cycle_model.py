@@ -17,7 +17,9 @@ soon as its operands exist (the sequencer's credit counters):
 A step starts (the pixel is taken and the encoder starts) one cycle after the previous
 step's last slot, but not earlier than ``P_min`` cycles after the previous start:
 ``P_min`` keeps consecutive steps from overtaking each other in small networks (state
-RAM read-after-write, the value/gate buffer, the encoder's double buffer); for the
+RAM read-after-write, the value/gate buffer, the encoder's double buffer; with
+:attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage also the state banks: step t's last
+state write lands before step t+1's first state read of the same bank); for the
 reference networks it is far below the step length and costs nothing.
 
 Utilization
@@ -39,6 +41,7 @@ from typing import Union
 
 from ..quant.qmodel import QModel
 from .config import CoreConfig, Pipeline, tree_stages
+from .storage import ParamStorage
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
            "digit_tail", "utilization", "useful_lane_cycles"]
@@ -130,8 +133,15 @@ def _geometry(model: Model, P: int | None, pipeline: Pipeline | None) -> tuple:
             model.n_classes)
 
 
+def _pingpong(model: Model, storage: ParamStorage | None) -> bool:
+    """Whether the state is ping-ponged (LOAD storage): a CoreConfig's own option, else ``storage``."""
+    if isinstance(model, CoreConfig):
+        return model.storage is ParamStorage.LOAD
+    return storage is not None and ParamStorage.parse(storage) is ParamStorage.LOAD
+
+
 @functools.lru_cache(maxsize=64)
-def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int) -> StepSchedule:
+def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool = False) -> StepSchedule:
     lat = Latencies(ms, ts)
     Cs, KP, Q = -(-M // P), -(-H // P), -(-H // 4)
     t = 0  # the start cycle; slots issue from cycle 1 on
@@ -166,38 +176,44 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int) -> StepSchedule:
             ops.append(glu_prev)
         glu.append(ops)
     last = t
-    # P_min: (1) state read-after-write, (2) value/gate buffer reuse, (3) encoder double buffer
+    # P_min: (1) state read-after-write, (2) value/gate buffer reuse, (3) encoder double buffer,
+    # (4) ping-pong state banks: the last state write of a step before the next step's first read
     first_vwrite = mix[0][0][-1] + lat.v_write
     p_min = max(
         lat.x_write + 1,
         glu[-1][-1] - first_vwrite + 1,
         -(-(max(glu[0][h] - h for h in range(H)) - 2) // 2),
         2,
+        (ssm[-1][-1][-1] + lat.x_write + 1 - ssm[0][0][0]) if pingpong else 0,
     )
     return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min))
 
 
-def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> StepSchedule:
+def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
+                  storage: ParamStorage | None = None) -> StepSchedule:
     """The issue schedule of one step (identical for every step) of a CoreConfig, or of a
-    QModel on ``P`` lanes."""
+    QModel on ``P`` lanes (``storage``: the generation option, ROM when None; a CoreConfig
+    uses its own)."""
     H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
-    return _schedule(H, M, L, P, ms, ts)
+    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage))
 
 
-def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> int:
+def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
+                    storage: ParamStorage | None = None) -> int:
     """Cycles between consecutive step starts when pixels are always available."""
-    return step_schedule(model, P, pipeline).period
+    return step_schedule(model, P, pipeline, storage).period
 
 
-def digit_tail(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> int:
+def digit_tail(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
+               storage: ParamStorage | None = None) -> int:
     """Last step start → next digit's first step start: last GLU op + 6, the decoder
     (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart."""
     H, *_, nc = _geometry(model, P, pipeline)
-    return step_schedule(model, P, pipeline).glu[-1][-1] + nc * H + 10
+    return step_schedule(model, P, pipeline, storage).glu[-1][-1] + nc * H + 10
 
 
 def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,
-                     pipeline: Pipeline | None = None) -> int:
+                     pipeline: Pipeline | None = None, storage: ParamStorage | None = None) -> int:
     """Cycles between the first step starts of consecutive digits (the digit period),
     with pixels always available and ``out_ready`` high. When pixel 0 of the first digit
     is taken at cycle ``a``, its class is on ``out`` at cycle ``a + cycles_per_digit``.
@@ -206,7 +222,7 @@ def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,
     """
     if T is None:
         T = model.T if isinstance(model, CoreConfig) else 784
-    return (T - 1) * cycles_per_step(model, P, pipeline) + digit_tail(model, P, pipeline)
+    return (T - 1) * cycles_per_step(model, P, pipeline, storage) + digit_tail(model, P, pipeline, storage)
 
 
 def useful_lane_cycles(model: Model) -> float:
@@ -214,7 +230,8 @@ def useful_lane_cycles(model: Model) -> float:
     return model.L * (model.H * model.M + 2 * model.H * model.H / 4)
 
 
-def utilization(model: Model, P: int | None = None, pipeline: Pipeline | None = None) -> float:
+def utilization(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
+                storage: ParamStorage | None = None) -> float:
     """Useful lane-cycles / (P · cycles_per_step)."""
     lanes = _geometry(model, P, pipeline)[3]
-    return useful_lane_cycles(model) / (lanes * cycles_per_step(model, P, pipeline))
+    return useful_lane_cycles(model) / (lanes * cycles_per_step(model, P, pipeline, storage))

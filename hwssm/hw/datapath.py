@@ -13,6 +13,13 @@ memory (per lane p)       address                                word
 ``mixc{p}`` ROM           l·2KP + kk                             bias (pre-aligned), shifts
 ========================  =====================================  =================================
 
+With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` the coefficient ROM and the C̄ ROM of a
+lane become single-port 16-bit RAM slices ``coef{p}_s{s}`` (no init; written by the
+loader, then only read), whose word packs {Ār, Āi, B̄r, B̄i, C̄r, C̄i} or 4 weights (C̄ is
+delayed from the operand stage to the readout stage), and the state RAM becomes two
+single-port banks ``x{p}_b0``/``x{p}_b1``: step t reads bank t mod 2 and writes the other
+(see :mod:`hwssm.hw.storage`).
+
 Shared: ``rowc`` ROM (S4D row constants, l·H + h), ``gelu`` ROM (l, y code), four ``g``
 banks (g[h] at bank h mod 4, word h div 4), ``vval`` / ``vgate`` RAMs (one P·a-bit word
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
@@ -31,8 +38,13 @@ from amaranth.lib.wiring import In, Out
 from .config import CoreConfig, ceil_log2
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
-from .ops import chain, delay, requant, shl
+from .ops import chain, delay, mul, requant, resize, shl
+from .storage import LOAD_WORD_BITS, ParamStorage
 from .tree import AdderTree
+
+#: Attributes of a memory whose initial contents are don't-care (LOAD storage): the Verilog
+#: emitter drops its all-zero init so that Yosys may map it to iCE40 SPRAM (no init).
+NOINIT_ATTRS = {"hwssm_noinit": 1}
 
 __all__ = ["Datapath"]
 
@@ -52,12 +64,17 @@ class Datapath(wiring.Component):
         A gate pass wrote its rows this cycle, completing ``pass_pairs`` channels.
     vrd_addr : In ; vrd_val, vrd_gate : Out
         Read port of the value/gate buffers (data one cycle after the address).
+    ld_wen, ld_seg, ld_addr, ld_data : In
+        LOAD storage only: a load-image word for coefficient slice ``ld_seg`` (from
+        :class:`~hwssm.hw.loader.ParamLoader`).
+    par : In(1)
+        LOAD storage only: parity of the step whose slot issues this cycle (state bank).
     """
 
     def __init__(self, cfg: CoreConfig):
         self._cfg = cfg
         a, P = cfg.a, cfg.P
-        super().__init__({
+        members = {
             "issue": In(issue_signature(cfg)),
             "u": In(signed(a)),
             "g_written": Out(1),
@@ -66,7 +83,14 @@ class Datapath(wiring.Component):
             "vrd_addr": In(awidth(mem_depth(cfg.KP))),
             "vrd_val": Out(P * a),
             "vrd_gate": Out(P * a),
-        })
+        }
+        if cfg.storage is ParamStorage.LOAD:
+            members.update({
+                "ld_wen": In(1), "ld_seg": In(awidth(len(cfg.load.segments))),
+                "ld_addr": In(awidth(cfg.load.depth)), "ld_data": In(LOAD_WORD_BITS),
+                "par": In(1),
+            })
+        super().__init__(members)
         self.lanes = [Lane(cfg.lane) for _ in range(P)]
         self.tree = AdderTree(P, cfg.rowsum_width, cfg.pipe.tree_levels_per_stage)
 
@@ -123,23 +147,32 @@ class Datapath(wiring.Component):
         idx_x_wr = delay(m, iss.ssm_idx, 1 + lane0.latency_state, "xwa")
         idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
         mixrow_a = delay(m, iss.mixrow, lane0.stage_round, "mra")
+        load = cfg.storage is ParamStorage.LOAD
+        if load:
+            par1 = delay(m, self.par, 1, "xpar1")                      # read bank, at τ+1
+            par_w = delay(m, self.par, 1 + lane0.latency_state, "xparw")  # with idx_x_wr
         for p, lane in enumerate(self.lanes):
-            coef = rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr)
-            fields, pos = [], 0
-            for w in fw:
-                fields.append(coef[pos:pos + w].as_signed())
-                pos += w
-            cbar = rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c)
-            xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
-            m.submodules[f"x{p}"] = xmem
-            xr = xmem.read_port()
-            xw = xmem.write_port()
-            m.d.comb += [
-                xr.addr.eq(iss.ssm_idx),
-                xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
-                xw.data.eq(Cat(lane.x_out.re, lane.x_out.im)),
-            ]
-            xdata = Mux(first_step1, 0, xr.data)
+            xw_data = Cat(lane.x_out.re, lane.x_out.im)
+            if load:
+                fields, cbar = self._load_coef(m, p, mix1, lane0.stage_c)
+                xdata = Mux(first_step1, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
+            else:
+                coef = rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr)
+                fields, pos = [], 0
+                for w in fw:
+                    fields.append(coef[pos:pos + w].as_signed())
+                    pos += w
+                cbar = rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c)
+                xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
+                m.submodules[f"x{p}"] = xmem
+                xr = xmem.read_port()
+                xw = xmem.write_port()
+                m.d.comb += [
+                    xr.addr.eq(iss.ssm_idx),
+                    xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
+                    xw.data.eq(xw_data),
+                ]
+                xdata = Mux(first_step1, 0, xr.data)
             mixc_t = cfg.mix_tables[p]
             mixc_raw = rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a)
             mixc = mixc_t.unpack(mixc_raw)
@@ -172,7 +205,7 @@ class Datapath(wiring.Component):
 
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
-        m.d.comb += du.eq(rc[0]["D"] * self.u)
+        m.d.comb += du.eq(mul(rc[0]["D"], self.u, cfg.soft_mul_bits))
         du_f = delay(m, du, TR - 1, "du")  # at τ_R
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
@@ -222,3 +255,49 @@ class Datapath(wiring.Component):
                          rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
         m.d.comb += [self.pass_done.eq(lane0.v_valid & gate_v), self.pass_pairs.eq(pairs_v)]
         return m
+
+    # -- LOAD storage ----------------------------------------------------------------------
+    def _single_port(self, m: Module, name: str, width: int, depth: int, we, waddr, wdata, raddr):
+        """A single-port RAM without init (SPRAM-mappable): one address, written when
+        ``we``, else read (``raddr``; data one cycle later, held during writes)."""
+        mem = memory.Memory(shape=width, depth=mem_depth(depth), init=[], attrs=NOINIT_ATTRS)
+        m.submodules[name] = mem
+        rp, wp = mem.read_port(), mem.write_port()
+        addr = Signal(awidth(mem_depth(depth)), name=f"{name}_addr")
+        m.d.comb += [
+            addr.eq(Mux(we, waddr, raddr)),
+            wp.addr.eq(addr), wp.en.eq(we), wp.data.eq(wdata),
+            rp.addr.eq(addr), rp.en.eq(~we),
+        ]
+        return rp.data
+
+    def _load_coef(self, m: Module, p: int, mix1, stage_c: int):
+        """Lane p's coefficient slices; returns the four lane operands (at τ+1) and C̄ (at τ+1+stage_c)."""
+        cfg, ld, iss = self._cfg, self._cfg.load, self.issue
+        parts = []
+        for s, w in enumerate(ld.slices):
+            we = self.ld_wen & (self.ld_seg == ld.segment(p, s))
+            parts.append(self._single_port(m, f"coef{p}_s{s}", w, ld.depth, we, self.ld_addr,
+                                           self.ld_data[:w], iss.coef_addr))
+        word = Cat(*parts)
+
+        def field(pos_w):
+            pos, w = pos_w
+            return word[pos:pos + w].as_signed()
+
+        s4d = [field(f) for f in ld.s4d_fields]
+        mix = [field(f) for f in ld.mix_fields]
+        fw = cfg.coef_field_widths
+        fields = [Mux(mix1, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) for k in range(4)]
+        cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}")
+        return fields, cbar
+
+    def _state_banks(self, m: Module, p: int, x_valid, wdata, waddr, par_w, par1, depth: int):
+        """Lane p's two state banks; returns the previous state read at τ (data at τ+1)."""
+        iss = self.issue
+        width = len(wdata)
+        data = []
+        for b in range(2):
+            we = x_valid & (par_w != b)  # a step of parity q writes bank 1 - q
+            data.append(self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx))
+        return Mux(par1, data[1], data[0])

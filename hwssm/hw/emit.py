@@ -5,12 +5,22 @@ contents (parameters, tables) are inline ``initial`` blocks. The manifest names 
 (its digest), the precision plan, the lane count, the sequence length, the generator
 version (hwssm version + a hash of the ``hwssm/hw`` sources), the cycle model's figures
 and the port list with roles (see :mod:`hwssm.synth.rtl`).
+
+With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage the generator also writes
+``DIR/params.hex``, the load image (one 16-bit word per line, 4 hex digits, in load order),
+and the manifest's ``load`` object describes it (word count, SHA-256 of the words as
+little-endian uint16, segments, field layout) and names the load ports (``load_valid``,
+``load_ready``, ``load_data``; role ``data``, so that synthesis keeps them as pins). The
+all-zero ``initial`` blocks of the load memories and state banks are dropped from the
+Verilog: their contents are don't-care, and Yosys maps only memories without init to
+iCE40 SPRAM.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -20,12 +30,20 @@ from ..io import write_json, write_text
 from ..quant.qmodel import QModel
 from .config import Pipeline, derive
 from .core import TOP_NAME, HwssmCore
+from .storage import ParamStorage
 
-__all__ = ["generator_version", "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT"]
+__all__ = ["generator_version", "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT", "PARAMS_NAME",
+           "write_image", "read_image"]
 
 VERILOG_NAME = f"{TOP_NAME}.v"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "hwssm-rtl"
+PARAMS_NAME = "params.hex"
+
+#: A memory marked don't-care (``hwssm_noinit``) followed by Amaranth's all-zero init block.
+_NOINIT = re.compile(
+    r"(\(\* hwssm_noinit = 32'd1 \*\)\n[ \t]*reg (?:\[\d+:0\] )?\S+ \[\d+:0\];\n)"
+    r"[ \t]*initial begin\n(?:[ \t]*\S+\[\d+\] = \d+'h0+;\n)*[ \t]*end\n")
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,7 +60,33 @@ def verilog_text(core: HwssmCore) -> str:
     """The Verilog of ``core`` as module ``hwssm_core``."""
     from amaranth.back import verilog
 
-    return verilog.convert(core, name=TOP_NAME, emit_src=False)
+    text = verilog.convert(core, name=TOP_NAME, emit_src=False)
+    return strip_noinit(text)
+
+
+def strip_noinit(text: str) -> str:
+    """Drop the all-zero init of every memory marked ``hwssm_noinit`` (see the module docstring)."""
+    marked = text.count("(* hwssm_noinit = 32'd1 *)")
+    text, n = _NOINIT.subn(r"\1", text)
+    if n != marked:  # pragma: no cover - Amaranth/Yosys changed how they print memories
+        raise AssertionError(f"dropped the init of {n} of {marked} load/state memories")
+    return text
+
+
+def write_image(path: str | Path, words) -> None:
+    """Write a load image: one 16-bit word per line, 4 lower-case hex digits (``$readmemh``)."""
+    write_text(Path(path), "".join(f"{int(w):04x}\n" for w in words))
+
+
+def read_image(path: str | Path) -> list[int]:
+    """The words of a load image written by :func:`write_image`."""
+    return [int(ln, 16) for ln in Path(path).read_text().split()]
+
+
+def _image_digest(words) -> str:
+    import numpy as np
+
+    return hashlib.sha256(np.asarray(words, dtype="<u2").tobytes()).hexdigest()
 
 
 def manifest(core: HwssmCore, qm: QModel) -> dict:
@@ -61,6 +105,8 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "seq_len": cfg.T,
         "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
         "pipeline": {"mul_stages": cfg.pipe.mul_stages, "tree_levels_per_stage": cfg.pipe.tree_levels_per_stage},
+        "storage": cfg.storage.value,
+        "soft_mul_bits": cfg.soft_mul_bits,
         "generator_version": generator_version(),
         "cycles_per_step": core.cycles_per_step,
         "cycles_per_digit": core.cycles_per_digit,
@@ -68,13 +114,32 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "act_width": cfg.a,
         "logit_width": cfg.logit_width,
         "logit_frac": cfg.logit_frac,
+        **({"load": _load_manifest(cfg)} if cfg.load is not None else {}),
+    }
+
+
+def _load_manifest(cfg) -> dict:
+    ld = cfg.load
+    return {
+        "image": PARAMS_NAME,
+        "ports": {"valid": "load_valid", "ready": "load_ready", "data": "load_data"},
+        "sha256": _image_digest(ld.image()),
+        "order": "segments in order (lane, slice); each `depth` words, address 0 first; word = bits "
+                 "[16*slice, 16*slice+16) of the lane's coefficient word (S4D slot: Ar|Ai|Br|Bi|Cr|Ci, "
+                 "mixing slot: W0|W1|W2|W3, effective integers, LSB first)",
+        "after_reset": "stream all words before pixels; reset restarts the loader",
+        **ld.describe(),
     }
 
 
 def generate(qm: QModel, lanes: int, out_dir: str | Path, seq_len: int = 784,
-             pipeline: Pipeline | None = None) -> dict:
-    """Write the Verilog and the manifest of ``qm`` on ``lanes`` lanes into ``out_dir``.
+             pipeline: Pipeline | None = None, storage: ParamStorage = ParamStorage.ROM,
+             soft_mul_bits: int = 0) -> dict:
+    """Write the Verilog and the manifest of ``qm`` on ``lanes`` lanes into ``out_dir``
+    (and, with LOAD ``storage``, the load image ``params.hex``).
 
+    ``storage`` and ``soft_mul_bits`` are the generation options of
+    :class:`~hwssm.hw.config.CoreConfig`.
     Returns the manifest (with ``seconds``, the generation time, added in memory only).
     Raises HwssmError when the RTL cannot realise the model, or when ``out_dir`` holds
     Verilog files this generator did not write (they would be synthesized with the core).
@@ -86,10 +151,14 @@ def generate(qm: QModel, lanes: int, out_dir: str | Path, seq_len: int = 784,
     if foreign:
         raise HwssmError(f"{out} holds other Verilog files ({', '.join(foreign)}); use an empty or generator-owned directory")
     t0 = time.monotonic()
-    cfg = derive(qm, lanes, seq_len, pipeline)  # fails (one line) before any Elaboratable exists
+    cfg = derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)  # fails (one line) before any Elaboratable exists
     core = HwssmCore(cfg)
     text = verilog_text(core)
     man = manifest(core, qm)
+    if cfg.load is not None:
+        write_image(out / PARAMS_NAME, cfg.load.image())
+    elif (out / PARAMS_NAME).is_file():
+        (out / PARAMS_NAME).unlink()  # a LOAD design's image, stale now
     write_text(out / VERILOG_NAME, text)
     write_json(out / MANIFEST_NAME, man)
     return {**man, "seconds": time.monotonic() - t0}

@@ -68,7 +68,7 @@ class Kind(enum.Enum):
     """What a block is. ``width``/``aux``/``depth`` of a :class:`Block` mean, per kind:
 
     MUL: operand widths ``width`` × ``aux``; ADD: ``width``-bit sum of ``aux`` operands;
-    MUX: ``width`` bits, ``aux`` inputs; SHIFT: ``width``-bit data, ``aux``-bit variable amount;
+    MUX: ``width`` bits, ``aux`` inputs; SHIFT: ``width``-bit input, ``aux``-bit variable amount;
     REQUANT: ``width``-bit accumulator to an ``aux``-bit code (round + saturate);
     COMPARE: ``width``-bit magnitude comparison; REG: ``width`` flip-flops;
     ROM / RAM: ``depth`` words of ``width`` bits (ROM: initialized, read-only; RAM: written).
@@ -87,7 +87,11 @@ class Kind(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """``count`` identical blocks of one kind, attributed to ``component``; ``name`` says what it is."""
+    """``count`` identical blocks of one kind, attributed to ``component``; ``name`` says what it is.
+
+    A ROM may carry ``logic``: what its contents cost as logic (see :func:`rom_logic`), used
+    when Yosys leaves it in LUTs; without it every stored bit counts.
+    """
 
     name: str
     component: str
@@ -96,6 +100,43 @@ class Block:
     aux: int = 0
     depth: int = 0
     count: int = 1
+    logic: tuple[float, int] | None = None
+
+
+def rom_logic(words, width: int) -> tuple[float, int]:
+    """(LUT4 units, varying columns) of a ROM's contents as logic.
+
+    Each distinct output column that is not constant is a Boolean function of the address
+    bits it depends on (k of them); it costs ``max(1, 2^(k-4))`` LUT4 leaves (the family's
+    ``rom_logic`` coefficient scales in the mux tree above them). Constant columns and
+    duplicate columns cost nothing (Yosys and ABC remove them). The varying columns are
+    also the flip-flops of the synchronous read port.
+    """
+    import numpy as np
+
+    n = len(words)
+    if n == 0 or width == 0:
+        return 0.0, 0
+    depth = 1 << max(1, (n - 1).bit_length())
+    ints = [int(w) for w in words] + [0] * (depth - n)
+    units, varying, seen = 0.0, 0, set()
+    chunk = 62
+    for lo in range(0, width, chunk):
+        cw = min(chunk, width - lo)
+        arr = np.array([(w >> lo) & ((1 << cw) - 1) for w in ints], dtype=np.int64)
+        for j in range(cw):
+            col = ((arr >> j) & 1).astype(np.uint8)
+            if col.min() == col.max():
+                continue
+            key = col.tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            varying += 1
+            idx = np.arange(depth)
+            k = sum(1 for i in range(depth.bit_length() - 1) if np.any(col != col[idx ^ (1 << i)]))
+            units += max(1.0, 2.0 ** (k - 4))
+    return units, varying
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +175,8 @@ class Coefficients:
     shift : float
         LUT4 per data bit per bit of a variable shift amount.
     requant : float
-        LUT4 per accumulator bit of a round-and-saturate.
+        Scale on a round-and-saturate of a w-bit accumulator to an a-bit code, counted as
+        w (rounding adder) + (w - a)/3 (overflow test) + a (clamp mux) LUT4.
     compare : float
         LUT4 per bit of a magnitude comparison.
     soft_mul : float
@@ -144,11 +186,13 @@ class Coefficients:
     ram_logic : float
         LUT4 per stored bit of a small RAM left in flip-flops (read mux).
     control : float
-        LUT4 of the sequencer and glue, per lane and fixed (see ``control_fixed``).
+        LUT4 of glue logic per lane not in any block.
     control_fixed : float
-        LUT4 of the sequencer independent of P.
+        LUT4 of glue logic independent of P (FSM decoding, enables, address arithmetic).
     ff_scale : float
-        Scale on counted flip-flops (retiming/duplication by the mapper).
+        Scale on counted flip-flops (registers removed or duplicated by the mapper).
+    ff_fixed : float
+        Flip-flops not in any block (FSM state, valid bits, wrapper).
     dsp_a, dsp_b, dsp_min_y : int
         Hard multiplier operand widths and the smallest product width mapped to it.
     bram_cost, lutram_cost : float
@@ -172,6 +216,7 @@ class Coefficients:
     control: float
     control_fixed: float
     ff_scale: float
+    ff_fixed: float
     dsp_a: int
     dsp_b: int
     dsp_min_y: int
@@ -186,13 +231,13 @@ class Coefficients:
 COEFFICIENTS: dict[str, Coefficients] = {
     "ice40": Coefficients(
         add=1.0, mux=0.55, shift=0.75, requant=1.4, compare=0.5, soft_mul=1.1, rom_logic=0.12, ram_logic=0.6,
-        control=20.0, control_fixed=150.0, ff_scale=1.0,
+        control=20.0, control_fixed=150.0, ff_scale=1.0, ff_fixed=0.0,
         dsp_a=16, dsp_b=16, dsp_min_y=11, bram_cost=64.0, lutram_cost=0.0,
         bram_configs=((16, 256), (8, 512), (4, 1024), (2, 2048)), lutram_shape=(0, 0), lutram_lut=0.0,
     ),
     "ecp5": Coefficients(
         add=1.0, mux=0.55, shift=0.75, requant=1.4, compare=0.5, soft_mul=1.1, rom_logic=0.12, ram_logic=0.6,
-        control=20.0, control_fixed=150.0, ff_scale=1.0,
+        control=20.0, control_fixed=150.0, ff_scale=1.0, ff_fixed=0.0,
         dsp_a=18, dsp_b=18, dsp_min_y=0, bram_cost=128.0, lutram_cost=4.0,
         bram_configs=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)),
         lutram_shape=(4, 16), lutram_lut=2.0,
@@ -211,6 +256,11 @@ def _bram_blocks(depth: int, width: int, configs) -> int:
 def cost(block: Block, family: str, dsp: bool = True, k: Coefficients | None = None) -> Resources:
     """Resources of ``block`` (all ``count`` copies) on ``family`` (``"ice40"`` / ``"ecp5"``)."""
     k = k or COEFFICIENTS[family]
+    r = _cost(block, dsp, k)
+    return dataclasses.replace(r, ff=r.ff * k.ff_scale) if r.ff else r
+
+
+def _cost(block: Block, dsp: bool, k: Coefficients) -> Resources:
     w, a, n = block.width, block.aux, block.count
     kind = block.kind
     if w <= 0 or n <= 0:
@@ -227,13 +277,15 @@ def cost(block: Block, family: str, dsp: bool = True, k: Coefficients | None = N
     if kind is Kind.MUX:
         return Resources(lut=k.mux * w * max(0, a - 1)).scaled(n)
     if kind is Kind.SHIFT:
-        return Resources(lut=k.shift * w * a).scaled(n)
+        # a barrel shifter: stage i of a w-bit input is (w + 2^i - 1) bits of 2:1 muxes
+        return Resources(lut=k.shift * (w * a + (1 << a) - a - 1)).scaled(n)
     if kind is Kind.REQUANT:
-        return Resources(lut=k.requant * (w + a) / 2).scaled(n)
+        # rounding adder over the accumulator, all-equal test of the bits above the code, clamp mux
+        return Resources(lut=k.requant * (w + max(0, w - a) / 3 + a)).scaled(n)
     if kind is Kind.COMPARE:
         return Resources(lut=k.compare * w).scaled(n)
     if kind is Kind.REG:
-        return Resources(ff=k.ff_scale * w).scaled(n)
+        return Resources(ff=w).scaled(n)
     if kind in (Kind.ROM, Kind.RAM):
         return _memory(block, k).scaled(n)
     raise ValueError(f"unknown block kind {kind}")  # pragma: no cover
@@ -255,7 +307,8 @@ def _memory(block: Block, k: Coefficients) -> Resources:
     best_cost, best = min(options)
     if logic_cost <= best_cost:
         if rom:
-            return Resources(lut=k.rom_logic * bits)
+            units, cols = block.logic if block.logic is not None else (bits / 16.0, width)
+            return Resources(lut=k.rom_logic * units, ff=cols)
         return Resources(lut=k.ram_logic * bits, ff=bits)
     if best == "bram":
         return Resources(bram=bram, ram_bits=bits)
@@ -274,6 +327,18 @@ def inventory(qm: QModel, lanes: int) -> list[Block]:
     c = derive(qm, lanes)
     return _lanes(c) + _datapath_shared(c, ceil_log2) + _glu(c, ceil_log2) + _encoder_decoder(c, ceil_log2) \
         + _sequencer(c, ceil_log2)
+
+
+#: ROMs above this many bits go to block RAM on every family (their logic cost exceeds any
+#: block mapping), so their contents are not analysed.
+ROM_ANALYSIS_BITS = 1 << 16
+
+
+def _rom(name: str, component: str, words, width: int) -> Block:
+    """A ROM block of ``words`` (depth padded to >= 2, as the RTL does), with its logic cost."""
+    depth = max(2, len(words))
+    logic = rom_logic(words, width) if depth * width <= ROM_ANALYSIS_BITS else None
+    return Block(name, component, Kind.ROM, width, depth=depth, logic=logic)
 
 
 def _aw(n: int, ceil_log2) -> int:
@@ -304,8 +369,8 @@ def _lanes(c) -> list[Block]:
     prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(f2, f0) + max(xi, a)) + (max(f3, f1) + max(xr, a)) + 2 * (max(f2, f3) + a)
     add(Block("product registers", "A", Kind.REG, prods + 4, count=P * ms))
     # stage ms: aligned sums
-    for name, comp, w in (("ar", "A", ln.acc_re_width), ("ai", "A", ln.acc_re_width), ("br", "B", ln.acc_re_width),
-                          ("ax", "A", ln.acc_im_width), ("ia", "A", ln.acc_im_width), ("bi", "B", ln.acc_im_width)):
+    for name, comp, w in (("ar", "A", f0 + xr), ("ai", "A", f1 + xi), ("br", "B", f2 + a),
+                          ("ax", "A", max(f2, f0) + xi), ("ia", "A", max(f3, f1) + xr), ("bi", "B", f3 + a)):
         if sh[name].width:
             add(Block(f"alignment shift {name}", comp, Kind.SHIFT, w, sh[name].width, count=P))
     add(Block("state sums re (3 terms)", "x", Kind.ADD, ln.acc_re_width, 3, count=P))
@@ -320,14 +385,15 @@ def _lanes(c) -> list[Block]:
     add(Block("real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
     add(Block("real-mode first-item mux", "weight", Kind.MUX, ln.racc_width, 2, count=P))
     if sh["w"].width:
-        add(Block("real-mode shift w", "weight", Kind.SHIFT, ln.fin_width, sh["w"].width, count=P))
+        add(Block("real-mode shift w", "weight", Kind.SHIFT, ln.racc_width, sh["w"].width, count=P))
     add(Block("real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
     add(Block("stage-ms+1 registers", "x", Kind.REG, xr + xi + ln.racc_width + ln.fin_width + 2, count=P))
     # stage ms+2: readout products (delayed ms), readout alignment, real-mode requant
     add(Block("readout product registers", "C", Kind.REG, ln.cr_width + xr + ln.ci_width + xi, count=P * ms))
     for name in ("cr", "ci"):
         if sh[name].width:
-            add(Block(f"readout shift {name}", "C", Kind.SHIFT, ln.part_width, sh[name].width, count=P))
+            prod = ln.cr_width + xr if name == "cr" else ln.ci_width + xi
+            add(Block(f"readout shift {name}", "C", Kind.SHIFT, prod, sh[name].width, count=P))
     add(Block("readout subtract", "C", Kind.ADD, ln.part_width, 2, count=P))
     add(Block("real-mode requant v", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
     if sh["v"].width:
@@ -335,13 +401,15 @@ def _lanes(c) -> list[Block]:
     add(Block("stage-ms+2 registers", "C", Kind.REG, ln.part_width + ln.v_width + 1, count=P))
     # per-lane memories
     ssm_depth = max(2, L * H * c.Cs)
-    add(Block("coefficient ROM {Ār, Āi, B̄r, B̄i | 4 W}", "A", Kind.ROM, sum(c.coef_field_widths), depth=max(2, c.coef_depth), count=P))
-    add(Block("C̄ ROM", "C", Kind.ROM, ln.cr_width + ln.ci_width, depth=ssm_depth, count=P))
+    for p in range(P):
+        add(_rom("coefficient ROM {Ār, Āi, B̄r, B̄i | 4 W}", "A", c.coef_words[p], sum(c.coef_field_widths)))
+        add(_rom("C̄ ROM", "C", c.c_words[p], ln.cr_width + ln.ci_width))
     add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
     add(Block("first-step zero of the state", "x", Kind.MUX, xr + xi, 2, count=P))
     mix_w = c.mix_tables[0].width if c.mix_tables else 0
     if mix_w:
-        add(Block("mixing row ROM (bias, shifts)", "bias", Kind.ROM, mix_w, depth=max(2, L * 2 * c.KP), count=P))
+        for p in range(P):
+            add(_rom("mixing row ROM (bias, shifts)", "bias", c.mix_tables[p].words(), mix_w))
         add(Block("mixing row delayed copy", "bias", Kind.REG, mix_w, count=P))
     return B
 
@@ -357,7 +425,7 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     TR = 1 + (2 * ms + 3) + tree_lat  # issue → tree output
     t = c.ssm_table
     if t.width:
-        add(Block("S4D row-constant ROM", "D", Kind.ROM, t.width, depth=max(2, L * H)))
+        add(_rom("S4D row-constant ROM", "D", t.words(), t.width))
         # each field is carried down the chain to the stage that uses it
         use = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
                "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1, "ed": TR - 1, "sy": TR, "D": 0}
@@ -376,17 +444,17 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     add(Block("D·u delay", "D", Kind.REG, c.du_width, count=max(0, TR - 1)))
     add(Block("row sum accumulator", "C", Kind.ADD, c.rowsum_width, 2))
     add(Block("row sum first-chunk mux", "C", Kind.MUX, c.rowsum_width, 2))
-    for name in ("es", "ed"):
+    for name, w in (("es", c.rowsum_width), ("ed", c.du_width)):
         s = t.shifts.get(name)
         if s is not None and s.width:
-            add(Block(f"row finish shift {name}", "D", Kind.SHIFT, c.fin_width, s.width))
+            add(Block(f"row finish shift {name}", "D", Kind.SHIFT, w, s.width))
     add(Block("row finish add", "D", Kind.ADD, c.fin_width, 2))
     add(Block("y requant", "act", Kind.REQUANT, c.fin_width, a))
     s = t.shifts.get("sy")
     if s is not None and s.width:
         add(Block("y requant shift", "act", Kind.SHIFT, c.fin_width, s.width))
     add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + a + 2))
-    add(Block("GELU ROM", "act", Kind.ROM, a, depth=L << a))
+    add(_rom("GELU ROM", "act", c.gelu_words, a))
     add(Block("g banks", "act", Kind.RAM, a, depth=max(2, c.Q), count=4))
     add(Block("value / gate buffers", "act", Kind.RAM, P * a, depth=max(2, c.KP), count=2))
     return B
@@ -414,12 +482,12 @@ def _glu(c, ceil_log2) -> list[Block]:
     if P > 1:
         add(Block("value / gate word select", "act", Kind.MUX, a, P, count=2))
     add(Block("u select (r0 | r)", "act", Kind.MUX, a, 2))
-    add(Block("sigmoid ROM", "act", Kind.ROM, c.sig_width, depth=L << a))
+    add(_rom("sigmoid ROM", "act", c.sig_words, c.sig_width))
     add(Block("GLU multiplier v·σ", "act", Kind.MUL, a, c.sig_width + 1))
     add(Block("z requant", "act", Kind.REQUANT, g["prod_width"], a))
     add(Block("residual add", "act", Kind.ADD, g["res_width"], 2))
     add(Block("residual requant", "act", Kind.REQUANT, g["res_width"], a))
-    for name, w in (("z", g["prod_width"]), ("dz", g["res_width"]), ("du", g["res_width"]), ("r", g["res_width"])):
+    for name, w in (("z", g["prod_width"]), ("dz", a), ("du", a), ("r", g["res_width"])):
         vals = g[name]
         width = (max(vals) - min(vals)).bit_length()
         if width:
@@ -439,24 +507,25 @@ def _encoder_decoder(c, ceil_log2) -> list[Block]:
     et, dt = c.enc_table, c.dec_table
     B: list[Block] = []
     add = B.append
-    add(Block("encoder ROM", "weight", Kind.ROM, et.width, depth=max(2, H)))
+    if et.width:
+        add(_rom("encoder ROM", "weight", et.words(), et.width))
     add(Block("encoder multiplier W·p", "weight", Kind.MUL, et.value_widths.get("W", 2), 9))
     add(Block("encoder add", "bias", Kind.ADD, c.enc["fin_width"], 2))
     add(Block("encoder requant", "act", Kind.REQUANT, c.enc["fin_width"], a))
-    for name in ("w", "s"):
+    for name, w in (("w", c.enc["prod_width"]), ("s", c.enc["fin_width"])):
         s = et.shifts.get(name)
         if s is not None and s.width:
-            add(Block(f"encoder shift {name}", "act", Kind.SHIFT, c.enc["fin_width"], s.width))
+            add(Block(f"encoder shift {name}", "act", Kind.SHIFT, w, s.width))
     add(Block("encoder registers", "control", Kind.REG, hb + 10 + c.enc["prod_width"] + et.width + a + 3 * (hb + 2)))
-    add(Block("decoder weight ROM", "weight", Kind.ROM, c.dec["W_width"], depth=max(2, nc * H)))
+    add(_rom("decoder weight ROM", "weight", c.dec["W_words"], c.dec["W_width"]))
     add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
     add(Block("decoder accumulator", "weight", Kind.ADD, c.dec["acc_width"], 2))
     add(Block("decoder first mux", "weight", Kind.MUX, c.dec["acc_width"], 2))
     if dt.width:
-        add(Block("decoder class ROM", "bias", Kind.ROM, dt.width, depth=max(2, nc)))
+        add(_rom("decoder class ROM", "bias", dt.words(), dt.width))
     s = dt.shifts.get("w")
     if s is not None and s.width:
-        add(Block("decoder shift", "weight", Kind.SHIFT, c.logit_width, s.width))
+        add(Block("decoder shift", "weight", Kind.SHIFT, c.dec["acc_width"], s.width))
     add(Block("logit add", "bias", Kind.ADD, c.logit_width, 2))
     add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
     add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + _aw(nc * H, ceil_log2) + 16))
@@ -520,7 +589,7 @@ def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool = True,
     k = coefficients or COEFFICIENTS[family]
     blocks = list(blocks) if blocks is not None else inventory(qm, lanes)
     priced = tuple((b, cost(b, family, dsp, k)) for b in blocks)
-    control = Resources(lut=k.control_fixed + k.control * lanes)
+    control = Resources(lut=k.control_fixed + k.control * lanes, ff=k.ff_fixed)
     by_comp = {c: Resources() for c in COMPONENTS}
     by_comp["control"] = control
     total = control

@@ -10,7 +10,8 @@ takes two more and the readout two more (8 multipliers per lane). Real mode (mix
 layer) reuses the four complex multipliers as a 4-wide dot product ``Σ_i w_i·g_i`` that
 accumulates over the ``first..last`` cycles of one output row, then aligns, adds the
 pre-aligned bias and requantizes: ``v = fit(rshift(acc·2^w + bias, v))``. The B̄·u and
-readout multipliers idle in real mode.
+readout multipliers idle in real mode. Multiplies with a narrow operand may be built from
+LUT adders instead of DSPs (``LaneConfig.soft_mul_bits``, :func:`~hwssm.hw.ops.mul`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from .config import LaneConfig
-from .ops import ShiftAmt, delay, requant, resize, shl
+from .ops import ShiftAmt, delay, mul, requant, resize, shl
 
 __all__ = ["Lane"]
 
@@ -163,7 +164,13 @@ class Lane(wiring.Component):
         a1, b1 = self.f1, Mux(real, g[1], self.x.im)
         a2, b2 = Mux(real, self.f2, self.f0), Mux(real, g[2], self.x.im)
         a3, b3 = Mux(real, self.f3, self.f1), Mux(real, g[3], self.x.re)
-        prods = [a0 * b0, a1 * b1, a2 * b2, a3 * b3, self.f2 * self.u, self.f3 * self.u]
+        sb = c.soft_mul_bits
+        # B̄·u: only B̄'s own bits when the config says f2, f3 are wider (sign-extended B̄)
+        bw = c.b_widths or (c.f_widths[2], c.f_widths[3])
+        b_re = self.f2[:bw[0]].as_signed() if bw[0] < c.f_widths[2] else self.f2
+        b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
+        prods = [mul(a0, b0, sb), mul(a1, b1, sb), mul(a2, b2, sb), mul(a3, b3, sb),
+                 mul(b_re, self.u, sb), mul(b_im, self.u, sb)]
         p = [delay(m, v, ms, f"p{i}") for i, v in enumerate(prods)]
         real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), ms, "ctl")
         r_real, r_first, r_last, r_cplx = real_d[0], real_d[1], real_d[2], real_d[3]
@@ -199,8 +206,8 @@ class Lane(wiring.Component):
 
         # stage ms+2: new state out; readout products; real-mode requant
         m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(ctl2[1])]
-        pc = delay(m, self.c.re * xo.re, ms, "pc")
-        pi = delay(m, self.c.im * xo.im, ms, "pi")
+        pc = delay(m, mul(self.c.re, xo.re, sb), ms, "pc")
+        pi = delay(m, mul(self.c.im, xo.im, sb), ms, "pi")
         part = Signal(signed(c.part_width))
         m.d.sync += part.eq(shl(pc, self._amt("cr"), c.part_width) - shl(pi, self._amt("ci"), c.part_width))
         m.d.comb += self.part.eq(part)

@@ -14,7 +14,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 from ..fixed import Overflow, Rounding
 
-__all__ = ["ShiftAmt", "shl", "requant", "fit", "delay", "resize", "chain"]
+__all__ = ["ShiftAmt", "shl", "requant", "fit", "delay", "resize", "chain", "mul"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +85,34 @@ def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
         if var is not None:
             r = r >> var
     return fit(r, overflow, out_width, out_signed)
+
+
+def mul(a: Value, b: Value, soft_bits: int = 0) -> Value:
+    """``a · b`` with Amaranth's product shape; built from adders when an operand is narrow.
+
+    When the narrower operand has at most ``soft_bits`` bits (``soft_bits >= 1``), the
+    product is the sum of its partial products (``Σ n[i]·w·2^i``, the sign bit of a signed
+    ``n`` subtracted), so that synthesis builds it from LUTs and carry chains instead of a
+    hard DSP (Yosys maps every ``$mul`` above its width threshold to a DSP, however few
+    there are). Otherwise the plain ``a * b``. Both give the same integer.
+    """
+    a, b = Value.cast(a), Value.cast(b)
+    shape = (a * b).shape()
+    if soft_bits <= 0 or min(len(a), len(b)) > soft_bits or min(len(a), len(b)) == 0:
+        return a * b
+    n, w = (a, b) if len(a) <= len(b) else (b, a)
+    width = shape.width
+    wx = resize(w, width)
+    acc = None
+    for i in range(len(n)):
+        term = Mux(n[i], resize(wx << i, width), 0)
+        neg = n.shape().signed and i == len(n) - 1
+        if acc is None:
+            acc = resize(-term, width + 1) if neg else term
+        else:
+            acc = (acc - term) if neg else (acc + term)
+    r = resize(acc, width)
+    return r if shape.signed else r.as_unsigned()
 
 
 def fit(v: Value, overflow: Overflow, width: int, signed_out: bool = True) -> Value:

@@ -34,7 +34,7 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
     Colour: device; marker: lanes P; hollow: does not fit. The Pareto front (fewest LUTs for
     the accuracy) is a step line per device, its points labelled with their plan.
     """
-    hw = [p for p in points if is_hw(p) and p.get("accuracy") is not None and lut_of(p)]
+    hw = [p for p in points if is_hw(p) and p.get("accuracy") is not None and _x_lut(p)]
     fig = new_figure(9.5, 6)
     ax = fig.add_subplot()
     rows = []
@@ -44,29 +44,39 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
         lanes_st = Styler()
         for P in sorted({p["lanes"] for p in hw}):
             lanes_st.marker(P)
+        any_est = False
         for dev in groups:
             pts = [p for p in hw if p["device"] == dev]
             color = st.color(dev)
             for p in pts:
                 fits = bool(p.get("fits"))
+                if lut_of(p) is None:  # no Yosys count (the flow gave none): drawn at the estimate
+                    any_est = True
+                    ax.scatter(_x_lut(p), 100 * p["accuracy"], marker="x", s=40, color=color, linewidths=1.2, zorder=3)
+                    continue
                 ax.scatter(lut_of(p), 100 * p["accuracy"], marker=lanes_st.marker(p["lanes"]), s=50,
                            facecolors=color if fits else "none", edgecolors=color, linewidths=1.3, zorder=3)
-            front = pareto_front([p for p in pts if p.get("fits")] or pts, lut_of, lambda p: p["accuracy"])
+            measured = [p for p in pts if lut_of(p) is not None]
+            front = pareto_front([p for p in measured if p.get("fits")] or measured, lut_of, lambda p: p["accuracy"])
             fx = [lut_of(p) for p in front]
             fy = [100 * p["accuracy"] for p in front]
-            ax.step(fx, fy, where="post", color=color, alpha=0.6, linewidth=1.2, label=f"{dev} (Pareto front)")
+            if front:
+                ax.step(fx, fy, where="post", color=color, alpha=0.6, linewidth=1.2, label=f"{dev} (Pareto front)")
             for i, p in enumerate(front):
                 ax.annotate(f"{p['plan']} P={p['lanes']}", (lut_of(p), 100 * p["accuracy"]),
                             textcoords="offset points", xytext=(6, -12 if i % 2 else 5), fontsize=7.5, color=color)
             for p in pts:
                 rows.append({"device": dev, "plan": p["plan"], "lanes": p["lanes"], "lut": lut_of(p),
-                             "accuracy": p["accuracy"], "fits": bool(p.get("fits")), "pareto": p in front})
+                             "lut_estimate": p.get("estimate", {}).get("lut"), "accuracy": p["accuracy"],
+                             "fits": bool(p.get("fits")), "pareto": p in front})
         for P in sorted({p["lanes"] for p in hw}):
             ax.scatter([], [], marker=lanes_st.marker(P), color="black", label=f"P = {P} lanes")
         ax.scatter([], [], marker="o", facecolors="none", edgecolors="black", label="hollow: does not fit")
+        if any_est:
+            ax.scatter([], [], marker="x", color="black", label="×: does not fit, no Yosys\ncount (at the estimate)")
         ax.set_xlabel("LUT4 (Yosys; ECP5 carry cells count as 2 LUT4)")
         title = "Accuracy vs logic: Pareto front per device"
-        xs = [lut_of(p) for p in hw]
+        xs = [_x_lut(p) for p in hw]
     else:
         pts = [p for p in points if p.get("accuracy") is not None]
         front = pareto_front(pts, lambda p: p["memory_bits"], lambda p: p["accuracy"])
@@ -93,6 +103,12 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
         fig.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="outside right upper")
     save_png(fig, out)
     return rows
+
+
+def _x_lut(p: dict) -> float | None:
+    """Where a hardware point goes on a LUT axis: Yosys' count, else the estimate."""
+    v = lut_of(p)
+    return v if v is not None else (p.get("estimate") or {}).get("lut")
 
 
 def _digits(digits: set) -> str:

@@ -77,6 +77,10 @@ class QATRecipe:
         Use only the first n digits of a split (tests, smoke runs).
     window : int or None
         Use only the middle ``window`` pixels of each digit (tests, smoke runs).
+    state_headroom : int
+        Bits of range the state formats give up for resolution: every state frac is the
+        calibrated one plus ``state_headroom`` (values beyond the smaller range saturate, as the
+        contract clips the state at every step anyway). 0 keeps the PTQ formats.
     """
 
     epochs: int = 8
@@ -92,6 +96,7 @@ class QATRecipe:
     val_limit: int | None = None
     test_limit: int | None = None
     window: int | None = None
+    state_headroom: int = 0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "calib_digits"):
@@ -106,6 +111,8 @@ class QATRecipe:
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise HwssmError(f"--{name.replace('_', '-')} must be >= 1, not {v}")
+        if not 0 <= self.state_headroom <= 16:
+            raise HwssmError(f"--state-headroom must lie in [0, 16], not {self.state_headroom}")
         if not isinstance(self.calibration, Calibration):
             raise HwssmError(f"calibration must be a Calibration, not {self.calibration!r}")
 
@@ -171,7 +178,8 @@ def frame_identity(ckpt_path: Path, plan: PrecisionPlan, recipe: QATRecipe) -> d
     """What fixes a frame: the float checkpoint, the plan and the calibration."""
     doc = json.loads(_ckpt_json(ckpt_path).read_text())
     return {"checkpoint_sha256": doc.get("arrays_sha256"), "plan": plan.to_json(),
-            "calibration": recipe.calibration.value, "calib_digits": recipe.calib_digits, "window": recipe.window}
+            "calibration": recipe.calibration.value, "calib_digits": recipe.calib_digits, "window": recipe.window,
+            "state_headroom": recipe.state_headroom}
 
 
 def prepare_frame(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRecipe, work: str | Path, *,
@@ -196,9 +204,20 @@ def prepare_frame(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRecipe
         ranges = calibration_ranges(ckpt, recipe)
     meta = {"quantization": "ptq", "calibration": recipe.calibration.value, "calibration_digits": recipe.calib_digits,
             "source_checkpoint": os.fspath(ckpt_path), "frame_identity": ident}
-    template = quantize_model(ckpt.config, ckpt.params, plan, ranges, meta)
+    template = with_state_headroom(quantize_model(ckpt.config, ckpt.params, plan, ranges, meta), recipe.state_headroom)
     save_qmodel(template, path)
     return template
+
+
+def with_state_headroom(qm: QModel, k: int) -> QModel:
+    """``qm`` with every state format's frac raised by ``k`` (finer steps, a range 2**k smaller)."""
+    if k == 0:
+        return qm
+    layers = tuple(dataclasses.replace(ly, x_re=tuple(f.replace(frac=f.frac + k) for f in ly.x_re),
+                                       x_im=tuple(f.replace(frac=f.frac + k) for f in ly.x_im)) for ly in qm.layers)
+    out = dataclasses.replace(qm, layers=layers, meta={**qm.meta, "state_headroom": k})
+    out.validate()
+    return out
 
 
 def calibration_ranges(ckpt: Checkpoint, recipe: QATRecipe):

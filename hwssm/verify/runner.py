@@ -68,6 +68,8 @@ class RunOptions:
         ``2·cycles_per_digit + 10000`` from the manifest's cycle model (1e6 without one).
     workdir : Path or None
         Where run directories go (default: a new directory under the cache).
+    plusargs : tuple[str, ...]
+        Extra ``+name=value`` arguments for the simulation (read by the core or wrapper).
     """
 
     jobs: int = 1
@@ -79,6 +81,7 @@ class RunOptions:
     drain: int = 64
     stall_limit: int | None = None
     workdir: Path | None = None
+    plusargs: tuple[str, ...] = ()
 
     def __post_init__(self):
         if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:
@@ -152,6 +155,8 @@ class SimReport:
         Elapsed time of the whole run; summed duration of the simulation processes.
     failed_dirs : list[Path]
         Run directories kept because their batch failed.
+    workdir : Path or None
+        The directory holding the run directories, while it still exists (kept runs).
     """
 
     indices: np.ndarray
@@ -165,6 +170,7 @@ class SimReport:
     wall_seconds: float
     sim_seconds: float
     failed_dirs: list[Path]
+    workdir: Path | None = None
 
     @property
     def digits(self) -> int:
@@ -231,7 +237,7 @@ def _simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_
 
     tr = options.traffic
     plusargs = files.plusargs(n, in_gap=tr.in_gap, out_stall=tr.out_stall, seed=tr.seed, stall_limit=stall_limit,
-                              drain=options.drain)
+                              drain=options.drain) + list(options.plusargs)
     test_args = ["--trace-file", str(files.waves(build.wave_format))] if options.waves else []
     runner = cocotb_runner()
     try:
@@ -360,4 +366,4 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
     if not options.keep and not failed_dirs and options.workdir is None:
         shutil.rmtree(root, ignore_errors=True)
     return SimReport(idx, checked, bad, first, classes, gpred, cyc, errors, wall,
-                     float(sum(b.seconds for b in results)), failed_dirs)
+                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None)

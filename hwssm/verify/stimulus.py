@@ -8,6 +8,7 @@ integers. Then come the ``n_classes`` logits and the predicted class.
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 
 import numpy as np
@@ -92,8 +93,10 @@ def expected(qm: QModel, pixels) -> Expected:
 
 def save_expected(path: str | Path, exp: Expected) -> None:
     """Write ``exp`` as an ``.npz`` (for inspecting a failing run)."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, dbg=exp.dbg, logits=exp.logits, pred=exp.pred, shape=np.array([exp.T, exp.L, exp.H]))
     with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, dbg=exp.dbg, logits=exp.logits, pred=exp.pred, shape=np.array([exp.T, exp.L, exp.H]))
+        tmp.write_bytes(buf.getvalue())
 
 
 def load_expected(path: str | Path) -> Expected:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
+from hwssm.fixed import QFormat
 from hwssm.golden import _kernels
 from hwssm.golden.baseline import run_numpy
 from hwssm.golden.engine import run
@@ -141,6 +142,42 @@ def test_pre_shift_past_64_bits_is_an_error():
     bad = _y_frac_raised(random_qmodel(3, 2, 1, PLANS["uniform16"], seed=0), 60)
     with pytest.raises(HwssmError, match="64"):
         build_tables(bad)
+
+
+def _unsigned(qm: QModel) -> QModel:
+    """``qm`` with unsigned formats for every requantized value (r0, x, y, v, z, r_out)."""
+    def us(f):
+        return f.replace(signed=False)
+
+    layers = tuple(dataclasses.replace(ly, x_re=tuple(map(us, ly.x_re)), x_im=tuple(map(us, ly.x_im)),
+                                       y=us(ly.y), v=us(ly.v), z=us(ly.z), r_out=us(ly.r_out))
+                   for ly in qm.layers)
+    out = dataclasses.replace(qm, r0=us(qm.r0), layers=layers)
+    out.validate()
+    return out
+
+
+@pytest.mark.parametrize("name", ["uniform8", "floor_wrap", "wrap16"])
+def test_unsigned_formats(name):
+    # Unsigned wrapping keeps the low bits as an unsigned code (a mask after the sign-extending wrap).
+    qm = _unsigned(random_qmodel(4, 17, 2, PLANS[name], seed=3))
+    pix = _pixels(3, 12, 8)
+    _check_traces(qm, pix, run(qm, pix, trace=True), range(3))
+
+
+def test_wide_unsigned_wrap_takes_int64():
+    # A 32-bit unsigned wrapping residual output: codes up to 2**32 - 1 need int64 storage,
+    # although every sum fits in 31 bits.
+    qm = random_qmodel(3, 2, 1, parse_code("A8x8-W8-a8-wrap"), seed=1)
+    ly = qm.layers[0]
+    wide = QFormat(32, ly.r_out.frac, False, ly.r_out.rounding, ly.r_out.overflow)
+    qm = dataclasses.replace(qm, layers=(dataclasses.replace(ly, r_out=wide),))
+    tb = build_tables(qm, T=8)
+    assert tb.kernel_width <= 31 and tb.dtype is np.int64
+    pix = _pixels(3, 8, 9)
+    res = run(qm, pix, trace=True, tables=tb)
+    assert res.r[:, 1].max() >= 1 << 31
+    _check_traces(qm, pix, res, range(3))
 
 
 def test_ring_reduction():

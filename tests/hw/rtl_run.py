@@ -20,16 +20,25 @@ class RtlRun:
     cycles: int
 
 
-def rtl_run(core: HwssmCore, digits: list[list[int]], max_cycles: int = 200_000) -> RtlRun:
+def rtl_run(core: HwssmCore, digits: list[list[int]], max_cycles: int = 200_000, load=None) -> RtlRun:
     """Feed ``digits`` (lists of T pixels) back to back with ``in_valid`` high while pixels
-    remain and ``out_ready`` high; run until every class is out."""
+    remain and ``out_ready`` high; run until every class is out. ``load``: words streamed
+    into the load port (LOAD storage) from cycle 0 on, with ``load_valid`` high while words
+    remain (pixels are offered at the same time; the core takes them once loaded)."""
     pixels = [int(p) for d in digits for p in d]
+    words = [] if load is None else [int(w) for w in load]
     res = RtlRun([], [], [], [], 0)
 
     async def tb(ctx):
-        i = 0
+        i = j = 0
         ctx.set(core.out_ready, 1)
         for cycle in range(max_cycles):
+            if load is not None:
+                ctx.set(core.load_valid, j < len(words))
+                if j < len(words):
+                    ctx.set(core.load_data, words[j])
+                    if ctx.get(core.load_ready):
+                        j += 1
             if i < len(pixels):
                 ctx.set(core.in_valid, 1)
                 ctx.set(core.in_data, pixels[i])

@@ -22,7 +22,7 @@ from hwssm.train.qat_frame import build_frame  # noqa: E402
 from hwssm.train.qat_model import AParam, QATModel  # noqa: E402
 from hwssm.train.qat_ops import Requant, pow2  # noqa: E402
 from hwssm.train.qat_scan import ScanConsts, scan_backward_ref, scan_forward_ref, ssm_scan  # noqa: E402
-from hwssm.train.qat_train import FINAL_FILE, QATRecipe, export_qat, train_qat  # noqa: E402
+from hwssm.train.qat_train import FINAL_FILE, QATRecipe, export_qat, prepare_frame, train_qat  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -216,6 +216,21 @@ def test_train_resume_export_and_golden_agreement(tmp_path, tiny_checkpoint):
     assert json.loads((tmp_path / "out" / "m.result.json").read_text())["golden_test_accuracy"] == \
         qm.meta["golden_test_accuracy"]
     assert (tmp_path / "out" / "m.training.png").stat().st_size > 0
+
+
+def test_state_headroom_raises_the_state_fracs_and_frames_are_reused(tmp_path, tiny_checkpoint):
+    plain = QATRecipe(calib_digits=16, window=24)
+    roomy = QATRecipe(calib_digits=16, window=24, state_headroom=2)
+    a = prepare_frame(tiny_checkpoint, PLANS["uniform8"], plain, tmp_path / "a", say=lambda _: None)
+    b = prepare_frame(tiny_checkpoint, PLANS["uniform8"], roomy, tmp_path / "b", say=lambda _: None)
+    for la, lb in zip(a.layers, b.layers):
+        assert [f.frac + 2 for f in la.x_re + la.x_im] == [f.frac for f in lb.x_re + lb.x_im]
+    assert a.layers[0].y == b.layers[0].y
+    said = []
+    again = prepare_frame(tiny_checkpoint, PLANS["uniform8"], roomy, tmp_path / "b", say=said.append)
+    assert again.digest() == b.digest() and not said          # reused, not calibrated again
+    other = prepare_frame(tiny_checkpoint, PLANS["uniform8"], plain, tmp_path / "b", say=said.append)
+    assert other.digest() == a.digest() and said               # another identity: calibrated again
 
 
 def test_cli_runs_and_reports_bad_input(tmp_path, tiny_checkpoint, capsys):

@@ -11,9 +11,10 @@ can be taken in the cycle of the class handshake. So a step is L·H + 1 cycles, 
 speed the class of a digit whose first pixel is taken at cycle a is handed over at cycle
 ``a + T·(L·H + 1) + K``, the cycle the next digit starts (the digit period).
 
-Bugs to inject (to see the checker catch them): ``flip=(digit, i)`` flips the LSB of the
-i-th dbg value of a digit; ``drop=(digit, i)`` suppresses that dbg value; ``hang=digit``
-never presents that digit's class.
+Bugs to inject at run time (to see the checker catch them), as plusargs (digits count
+from 0 within one simulation run): ``+toy_flip_digit=D +toy_flip_index=I`` adds 1 to the
+I-th dbg value of digit D; ``+toy_drop_digit=D +toy_drop_index=I`` suppresses it;
+``+toy_hang=D`` never presents digit D's class.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ module @TOP@ (
 );
   localparam integer L = @L@, H = @H@, T = @T@, K = @K@;
   localparam [1:0] IDLE = 2'd0, EMIT = 2'd1, LOGITS = 2'd2, OUT = 2'd3;
+  integer flip_d = -1, flip_i = -1, drop_d = -1, drop_i = -1, hang = -1;
+  initial begin
+    if (!$value$plusargs("toy_flip_digit=%d", flip_d)) flip_d = -1;
+    if (!$value$plusargs("toy_flip_index=%d", flip_i)) flip_i = -1;
+    if (!$value$plusargs("toy_drop_digit=%d", drop_d)) drop_d = -1;
+    if (!$value$plusargs("toy_drop_index=%d", drop_i)) drop_i = -1;
+    if (!$value$plusargs("toy_hang=%d", hang)) hang = -1;
+  end
   reg [1:0] state;
   reg [7:0] p;
   reg [31:0] j, t, k, digit;
@@ -43,12 +52,13 @@ module @TOP@ (
   reg signed [@LW@-1:0] best;
   reg [3:0] best_k;
   wire signed [@LW@-1:0] logit_now = s ^ (37 * k);
-  assign in_ready = state == IDLE || (state == OUT && out_ready);
-  assign dbg_valid = state == EMIT && !(digit == @DROP_D@ && t * L * H + j == @DROP_I@);
-  assign dbg_data = p + 3 * j + t + ((digit == @FLIP_D@ && t * L * H + j == @FLIP_I@) ? 1 : 0);
+  assign in_ready = state == IDLE || (out_valid && out_ready);
+  wire [31:0] pos = t * L * H + j;
+  assign dbg_valid = state == EMIT && !($signed(digit) == drop_d && $signed(pos) == drop_i);
+  assign dbg_data = p + 3 * j + t + (($signed(digit) == flip_d && $signed(pos) == flip_i) ? 1 : 0);
   assign logit_valid = state == LOGITS;
   assign logit_data = logit_now;
-  assign out_valid = state == OUT && digit != @HANG@;
+  assign out_valid = state == OUT && $signed(digit) != hang;
   assign out_class = best_k;
   always @(posedge clk) begin
     if (rst) begin
@@ -65,7 +75,7 @@ module @TOP@ (
               if (k == K - 1) state <= OUT;
               k <= k + 1;
             end
-      OUT: if (out_ready) begin
+      OUT: if (out_valid && out_ready) begin
              digit <= digit + 1;
              if (in_valid) begin p <= in_data; s <= in_data; j <= 0; state <= EMIT; end
              else begin s <= 0; state <= IDLE; end
@@ -85,15 +95,13 @@ def cycles_per_digit(L, H, T, K) -> int:
     return T * (L * H + 1) + K
 
 
-def write_toy(path: Path, *, L=2, H=3, T=5, K=4, act_width=7, logit_width=13, top="toy_core",
-              flip=(-1, -1), drop=(-1, -1), hang=-1) -> Path:
+def write_toy(path: Path, *, L=2, H=3, T=5, K=4, act_width=7, logit_width=13, top="toy_core") -> Path:
     """Write the toy core's Verilog and manifest into ``path``; returns ``path``."""
     path.mkdir(parents=True, exist_ok=True)
-    subs = {"TOP": top, "AW": act_width, "LW": logit_width, "L": L, "H": H, "T": T, "K": K,
-            "FLIP_D": flip[0], "FLIP_I": flip[1], "DROP_D": drop[0], "DROP_I": drop[1], "HANG": hang}
+    subs = {"TOP": top, "AW": act_width, "LW": logit_width, "L": L, "H": H, "T": T, "K": K}
     text = _V
     for k, v in subs.items():
-        text = text.replace(f"@{k}@", "32'hFFFFFFFF" if isinstance(v, int) and v < 0 else str(v))
+        text = text.replace(f"@{k}@", str(v))
     (path / f"{top}.v").write_text(text)
     ports = [("clk", "in", 1, "clk"), ("rst", "in", 1, "rst"), ("in_valid", "in", 1, "data"),
              ("in_ready", "out", 1, "data"), ("in_data", "in", 8, "data"), ("out_valid", "out", 1, "data"),

@@ -1,0 +1,181 @@
+"""Where the core keeps its large parameter memories: ROMs, or RAMs filled through a load port.
+
+:class:`ParamStorage` is the generation option; :class:`LoadLayout` describes the load image
+of :attr:`ParamStorage.LOAD` (the exact 16-bit words, in order) and how a lane unpacks a
+coefficient word. Pure Python (no Amaranth): :mod:`hwssm.hw.config` builds the layout, the
+datapath and the loader read it, :mod:`hwssm.hw.emit` writes the image next to the Verilog.
+
+LOAD memory map, per lane p (SPRAM-mappable: single port, 16 bits wide, no init)
+-------------------------------------------------------------------------------
+- ``coef{p}_s{s}``, s = 0..S-1: bits ``[16s, 16s+16)`` of the lane's coefficient word, one
+  word per issue slot (the ROM mode's ``coef{p}`` address order). An S4D slot's word packs
+  ``Ār | Āi | B̄r | B̄i | C̄r | C̄i`` (C̄ travels with Ā and B̄ and is delayed to the readout
+  stage, so there is no separate C̄ memory); a mixing slot's word packs ``W0 | W1 | W2 | W3``.
+  Fields are effective integers (code - zero), two's complement, LSB first.
+- ``x{p}_b0``, ``x{p}_b1``: the state ``{xr, xi}``, ping-ponged by step parity: step t reads
+  bank ``t mod 2`` and writes the other, so each bank is read or written, never both, in a
+  cycle (the cycle model's ``P_min`` keeps the tail of step t's writes before the head of
+  step t+1's reads).
+
+Load image
+----------
+Segments in the order lane p = 0..P-1, slice s = 0..S-1; each segment is ``depth`` words,
+address 0 first. Word ``16s..16s+15`` bits of the lane's coefficient word at that address
+(a slice narrower than 16 bits leaves the upper bits 0). ``P · S · depth`` words in all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+import numpy as np
+
+__all__ = ["ParamStorage", "LoadLayout", "LOAD_WORD_BITS", "S4D_FIELDS", "MIX_FIELDS"]
+
+#: Width of one load word and of one SPRAM-friendly memory slice (iCE40 SB_SPRAM256KA: 16K × 16).
+LOAD_WORD_BITS = 16
+#: Field order of an S4D slot's coefficient word (LSB first).
+S4D_FIELDS = ("Ar", "Ai", "Br", "Bi", "Cr", "Ci")
+#: Field order of a mixing slot's coefficient word (LSB first).
+MIX_FIELDS = ("W0", "W1", "W2", "W3")
+
+
+class ParamStorage(enum.Enum):
+    """Where the lanes' coefficient memories live (a generation option).
+
+    Members
+    -------
+    ROM
+        Parameters baked into the memory init from the QModel (block RAM ROMs); the state
+        RAM is read and written in the same cycle (simple dual port). The default.
+    LOAD
+        Coefficients (Ā, B̄, C̄, mixing weights) in single-port 16-bit RAMs without init,
+        filled through a 16-bit load stream before inference (see :class:`LoadLayout`); the
+        state in two single-port banks ping-ponged by step parity. Every large memory is
+        then mappable to iCE40 SPRAM (``synth_ice40 -spram``). Small tables (row constants,
+        GELU, sigmoid, encoder, decoder) stay ROMs (EBR). Same arithmetic, same results.
+    """
+
+    ROM = "rom"
+    LOAD = "load"
+
+    @classmethod
+    def parse(cls, value) -> "ParamStorage":
+        """A member from a member or its value; ValueError otherwise."""
+        if isinstance(value, cls):
+            return value
+        for s in cls:
+            if s.value == value:
+                return s
+        raise ValueError(f"unknown parameter storage {value!r}; expected one of: {', '.join(s.value for s in cls)}")
+
+
+def _pack(values, fields) -> int:
+    word = 0
+    for v, (pos, w) in zip(values, fields):
+        word |= (int(v) & ((1 << w) - 1)) << pos
+    return word
+
+
+def _fields(widths) -> tuple:
+    out, pos = [], 0
+    for w in widths:
+        out.append((pos, int(w)))
+        pos += int(w)
+    return tuple(out)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LoadLayout:
+    """The coefficient words of :attr:`ParamStorage.LOAD` and their load image.
+
+    Attributes
+    ----------
+    s4d_fields : tuple[(int, int), ...]
+        ``(bit position, width)`` of Ār, Āi, B̄r, B̄i, C̄r, C̄i in an S4D slot's word.
+    mix_fields : tuple[(int, int), ...]
+        ``(bit position, width)`` of the four weights in a mixing slot's word.
+    coef_width : int
+        Bits of a coefficient word (the wider of the two packings).
+    slices : tuple[int, ...]
+        Widths of the 16-bit memory slices of a coefficient word (all 16 but maybe the last).
+    depth : int
+        Words per slice (issue slots per step: ``L·(H·Cs + 2·KP·Q)``).
+    words : tuple[tuple[int, ...], ...]
+        Per lane, the coefficient words in address order.
+    """
+
+    s4d_fields: tuple
+    mix_fields: tuple
+    coef_width: int
+    slices: tuple
+    depth: int
+    words: tuple
+
+    @classmethod
+    def build(cls, s4d_widths, mix_widths, s4d_words, mix_words) -> "LoadLayout":
+        """From field widths and, per lane, the slots' field values in address order.
+
+        ``s4d_words[p]`` / ``mix_words[p]`` map an address to its 6 / 4 effective integers
+        (dicts, so that the two slot kinds interleave in issue order).
+        """
+        sf, mf = _fields(s4d_widths), _fields(mix_widths)
+        width = max(sum(s4d_widths), sum(mix_widths))
+        n = -(-width // LOAD_WORD_BITS)
+        slices = tuple(min(LOAD_WORD_BITS, width - LOAD_WORD_BITS * s) for s in range(n))
+        depth = len(s4d_words[0]) + len(mix_words[0])
+        words = []
+        for s4d, mix in zip(s4d_words, mix_words):
+            lane = [0] * depth
+            for a, vals in s4d.items():
+                lane[a] = _pack(vals, sf)
+            for a, vals in mix.items():
+                lane[a] = _pack(vals, mf)
+            words.append(tuple(lane))
+        return cls(sf, mf, width, slices, depth, tuple(words))
+
+    @property
+    def lanes(self) -> int:
+        return len(self.words)
+
+    @property
+    def segments(self) -> list[tuple[int, int]]:
+        """``(lane, slice)`` of each image segment, in image order."""
+        return [(p, s) for p in range(self.lanes) for s in range(len(self.slices))]
+
+    def segment(self, lane: int, slice_: int) -> int:
+        """Index of the segment of ``(lane, slice_)``."""
+        return lane * len(self.slices) + slice_
+
+    @property
+    def image_words(self) -> int:
+        """Words in the load image: ``P · S · depth``."""
+        return self.lanes * len(self.slices) * self.depth
+
+    def slice_words(self, lane: int, slice_: int) -> list[int]:
+        """Contents of memory ``coef{lane}_s{slice_}`` (address order)."""
+        sh, mask = LOAD_WORD_BITS * slice_, (1 << self.slices[slice_]) - 1
+        return [(w >> sh) & mask for w in self.words[lane]]
+
+    def image(self) -> np.ndarray:
+        """The load image: uint16 words in load order (see the module docstring)."""
+        out = np.empty(self.image_words, dtype=np.uint16)
+        k = 0
+        for p, s in self.segments:
+            out[k:k + self.depth] = self.slice_words(p, s)
+            k += self.depth
+        return out
+
+    def describe(self) -> dict:
+        """JSON-able description of the image (for the manifest)."""
+        return {
+            "word_width": LOAD_WORD_BITS,
+            "words": self.image_words,
+            "coef_width": self.coef_width,
+            "s4d_fields": {n: {"pos": p, "width": w} for n, (p, w) in zip(S4D_FIELDS, self.s4d_fields)},
+            "mix_fields": {n: {"pos": p, "width": w} for n, (p, w) in zip(MIX_FIELDS, self.mix_fields)},
+            "segments": [{"lane": p, "slice": s, "bits": [LOAD_WORD_BITS * s, LOAD_WORD_BITS * s + self.slices[s]],
+                          "offset": self.segment(p, s) * self.depth, "depth": self.depth}
+                         for p, s in self.segments],
+        }

@@ -1,0 +1,16 @@
+"""Proof that the generated RTL equals the golden engine: cocotb + Verilator on real digits.
+
+- :mod:`.contract`: the core's port contract, read from an RTL directory's manifest.
+- :mod:`.wrapper`: ``sim_top``, the SystemVerilog around the core (clock, reset, stimulus
+  from a memory file, every output to text files, cycle counting, a stall watchdog).
+- :mod:`.build`: the Verilator build through cocotb's runner, cached by a hash of the
+  Verilog, the wrapper and the options; :mod:`.cxx` is its compiler launcher (object cache).
+- :mod:`.stimulus`: pixel files and the expected stream from the golden engine.
+- :mod:`.outputs`: parsing what the simulation wrote.
+- :mod:`.check`: the exact comparison and the first mismatch (digit, step, layer, channel).
+- :mod:`.runner`: digits split into batches, one simulation process each, J at once.
+- :mod:`.rtlgen`: the generated RTL of a model, cached by model digest, lanes, T, generator.
+
+The cocotb testbench itself is ``sim/tb_core.py`` (see :func:`hwssm.config.sim_dir`).
+Importing this package is light; the submodules import numpy, cocotb or amaranth as needed.
+"""

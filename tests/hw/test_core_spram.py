@@ -1,0 +1,185 @@
+"""The LOAD-storage core (coefficients in single-port RAMs filled through the load port,
+ping-ponged state banks): the load image goes in through the port in Amaranth's simulator,
+then the network runs and must equal tests/naive.py exactly, at the cycle model's times.
+Also the emitted files (Verilog without init for the load memories, params.hex, manifest).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from hwssm.hw import cycle_model
+from hwssm.hw.config import Pipeline, derive
+from hwssm.hw.core import HwssmCore
+from hwssm.hw.emit import MANIFEST_NAME, PARAMS_NAME, VERILOG_NAME, generate, read_image
+from hwssm.hw.storage import ParamStorage
+from hwssm.quant.plan import resolve_plan
+from hwssm.quant.random_qmodel import random_qmodel
+from hwssm.synth.rtl import load_rtl
+from tests.hw.rtl_run import rtl_run
+from tests.hw.test_core import _expected
+
+LOAD = ParamStorage.LOAD
+
+# (H, M, L, P, T, plan, extreme, pipeline, soft_mul_bits)
+CASES = {
+    "p1-hetero-soft4": (3, 2, 2, 1, 4, "hetero", True, Pipeline(), 4),
+    "p2-perhead-asym-3slices": (3, 3, 2, 2, 3, "A8x8-W8-a8-h-asym", True, Pipeline(), 0),
+    "p3-deep-floor-wrap": (4, 2, 1, 3, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", True, Pipeline(mul_stages=2, tree_levels_per_stage=1), 6),
+}
+
+
+def _digits(T: int, seed: int, n: int = 2) -> list[list[int]]:
+    rng = np.random.default_rng(seed)
+    return [[int(p) for p in rng.integers(0, 256, T)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_loaded_core_matches_naive_and_cycle_model(case):
+    H, M, L, P, T, plan, extreme, pipe, soft = CASES[case]
+    qm = random_qmodel(H, M, L, resolve_plan(plan), seed=len(case), extreme=extreme)
+    core = HwssmCore(qm, lanes=P, seq_len=T, pipeline=pipe, storage=LOAD, soft_mul_bits=soft)
+    image = core.config.load.image()
+    assert core.load_words == len(image) > 0
+    digits = _digits(T, P)
+    res = rtl_run(core, digits, load=image)
+    dbg, logits, classes = _expected(qm, digits)
+    assert [v for _, v in res.dbg] == dbg
+    assert [v for _, v in res.logits] == logits
+    assert [v for _, v in res.classes] == classes
+    # no pixel before the last load word is written (word k taken at cycle k, written at k + 1)
+    assert res.accepted[0] >= len(image) + 1
+    s = cycle_model.step_schedule(core.config)
+    start = res.accepted[0] + 1
+    cpd, cps = core.cycles_per_digit, core.cycles_per_step
+    want = [start + d * cpd + t * cps + s.glu[l][h] + 5
+            for d in range(2) for t in range(T) for l in range(L) for h in range(H)]
+    assert [c for c, _ in res.dbg] == want
+    assert res.classes[1][0] - res.classes[0][0] == cpd
+    # LOAD storage costs no cycles: the same schedule as the ROM core
+    rom = derive(qm, P, T, pipe)
+    assert (cps, cpd) == (cycle_model.cycles_per_step(rom), cycle_model.cycles_per_digit(rom))
+    assert cps == cycle_model.cycles_per_step(qm, P, pipe, LOAD)
+
+
+def test_wrong_image_gives_wrong_answers():
+    """The parameters really come from the port: a corrupted image changes the outputs."""
+    H, M, L, P, T = 3, 2, 1, 1, 3
+    qm = random_qmodel(H, M, L, resolve_plan("hetero"), seed=5, extreme=True)
+    core = HwssmCore(qm, lanes=P, seq_len=T, storage=LOAD)
+    image = core.config.load.image()
+    image = np.random.default_rng(1).integers(0, 1 << 16, len(image))  # another network's parameters
+    digits = _digits(T, 7, 1)
+    res = rtl_run(core, digits, load=image)
+    dbg, _, _ = _expected(qm, digits)
+    assert [v for _, v in res.dbg] != dbg
+
+
+def test_reset_restarts_the_loader():
+    """After a reset mid-digit the core takes no pixel until the image is streamed again;
+    then the next digit is exact."""
+    from amaranth.hdl import ClockDomain, Module
+    from amaranth.sim import Simulator
+
+    H, M, L, P, T = 3, 2, 1, 2, 3
+    qm = random_qmodel(H, M, L, resolve_plan("uniform6"), seed=11, extreme=True)
+    core = HwssmCore(qm, lanes=P, seq_len=T, storage=LOAD, soft_mul_bits=4)
+    image = [int(w) for w in core.config.load.image()]
+    top = Module()
+    top.domains.sync = cd = ClockDomain()
+    top.submodules.core = core
+    junk, digit = _digits(T, 3)
+    reset_at = len(image) + 40
+    got = {"dbg": [], "cls": [], "ready_while_unloaded": 0}
+
+    async def tb(ctx):
+        ctx.set(core.out_ready, 1)
+        i, j, feed, loaded_at = 0, 0, junk, None
+        for cycle in range(4000):
+            if cycle == reset_at:  # junk digit under way: reset for one cycle
+                ctx.set(cd.rst, 1)
+                ctx.set(core.in_valid, 0)
+                ctx.set(core.load_valid, 0)
+                await ctx.tick()
+                ctx.set(cd.rst, 0)
+                i, j, feed = 0, 0, digit
+                continue
+            ctx.set(core.load_valid, j < len(image))
+            if j < len(image):
+                ctx.set(core.load_data, image[j])
+                if ctx.get(core.load_ready):
+                    j += 1
+                    if j == len(image):
+                        loaded_at = cycle
+            ctx.set(core.in_valid, i < T)
+            if i < T:
+                ctx.set(core.in_data, feed[i])
+                if ctx.get(core.in_ready):
+                    if cycle > reset_at and (loaded_at is None or cycle <= loaded_at):
+                        got["ready_while_unloaded"] += 1
+                    i += 1
+            if cycle > reset_at and ctx.get(core.dbg_valid):
+                got["dbg"].append(ctx.get(core.dbg_data))
+            if cycle > reset_at and ctx.get(core.out_valid):
+                got["cls"].append(ctx.get(core.out_class))
+                return
+            await ctx.tick()
+        raise AssertionError("no class after the reset")
+
+    sim = Simulator(top)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    dbg, _, classes = _expected(qm, [digit])
+    assert got == {"dbg": dbg, "cls": classes, "ready_while_unloaded": 0}
+
+
+@pytest.fixture(scope="module")
+def emitted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rtl_load")
+    qm = random_qmodel(3, 2, 2, resolve_plan("hetero"), seed=2)
+    man = generate(qm, 2, out, seq_len=5, storage=LOAD, soft_mul_bits=4)
+    return out, qm, man
+
+
+def test_emitted_load_design(emitted):
+    out, qm, man = emitted
+    disk = json.loads((out / MANIFEST_NAME).read_text())
+    assert disk == {k: v for k, v in man.items() if k != "seconds"}
+    assert disk["storage"] == "load" and disk["soft_mul_bits"] == 4
+    cfg = derive(qm, 2, 5, storage=LOAD, soft_mul_bits=4)
+    words = read_image(out / PARAMS_NAME)
+    assert words == [int(w) for w in cfg.load.image()]
+    ld = disk["load"]
+    assert ld["image"] == PARAMS_NAME and ld["words"] == len(words) == cfg.load.image_words
+    assert ld["word_width"] == 16 and len(ld["segments"]) == 2 * len(cfg.load.slices)
+    assert ld["segments"][-1]["offset"] + ld["segments"][-1]["depth"] == len(words)
+    ports = {p["name"]: p for p in disk["ports"]}
+    assert ports["load_data"] == {"name": "load_data", "dir": "in", "width": 16, "role": "data"}
+    assert ports["load_valid"]["dir"] == "in" and ports["load_ready"]["dir"] == "out"
+    assert set(ld["ports"].values()) <= set(ports)
+    rtl = load_rtl(out)  # the synthesis reader accepts it; the load ports stay pins
+    assert {p.name for p in rtl.ports} == set(ports)
+    # the load memories and state banks have no init; the ROMs keep theirs
+    text = (out / VERILOG_NAME).read_text()
+    marked = re.findall(r"\(\* hwssm_noinit = 32'd1 \*\)\n\s*reg (?:\[\d+:0\] )?(\S+) \[", text)
+    assert sorted(marked) == sorted([f"coef{p}_s{s}" for p in range(2) for s in range(len(cfg.load.slices))]
+                                    + [f"x{p}_b{b}" for p in range(2) for b in range(2)])
+    for name in marked:
+        assert not re.search(rf"^\s*{re.escape(name)}\[0\] = ", text, re.M), name
+    assert re.search(r"^\s*gelu\[0\] = ", text, re.M)
+
+
+def test_rom_generation_is_unchanged(tmp_path):
+    qm = random_qmodel(3, 2, 1, resolve_plan("hetero"), seed=2)
+    generate(qm, 1, tmp_path, seq_len=3, storage=LOAD)
+    assert (tmp_path / PARAMS_NAME).is_file()
+    man = generate(qm, 1, tmp_path, seq_len=3)  # ROM again: the stale image goes
+    assert man["storage"] == "rom" and "load" not in man and not (tmp_path / PARAMS_NAME).exists()
+    assert "load_data" not in {p["name"] for p in man["ports"]}
+    assert "hwssm_noinit" not in (tmp_path / VERILOG_NAME).read_text()
+    assert derive(qm, 1, 3).storage is ParamStorage.ROM and derive(qm, 1, 3).load is None
