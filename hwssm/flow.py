@@ -29,7 +29,10 @@ MODELS = ROOT / "models"
 PREFERRED = ("s4d_hetero.qmodel.json", "s4d_qat8.qmodel.json")
 FLOAT_MODEL = "s4d_float.json"
 DEMO_PLAN = "hetero"
-DEMO_LANES = 16
+BUILD = ROOT / "build" / "flow"
+#: Lane counts of the designs the flow builds: one to simulate fast, one per FPGA
+#: (the UP5K has 8 SB_MAC16 and a lane uses 8 multipliers; the ECP5-25k has 28 MULT18X18D).
+DESIGNS = {"sim": 16, "up5k": 1, "ecp5": 2}
 
 
 class NotBuilt(Exception):
@@ -84,9 +87,20 @@ def _stage_golden(ctx: dict) -> str:
 
 
 def _stage_rtl(ctx: dict) -> str:
-    if not _available("hwssm.hw.emit"):
-        raise NotBuilt("the RTL generator (hwssm.hw.emit) is not built yet")
-    raise NotBuilt("RTL stage not wired into the flow yet")
+    from .hw.emit import generate
+
+    if "resolved" not in ctx:
+        raise NotBuilt("needs a model")
+    qm = ctx["resolved"].qmodel
+    ctx["rtl"] = {}
+    parts = []
+    for role, lanes in DESIGNS.items():
+        out = BUILD / f"rtl_P{lanes}"
+        man = generate(qm, lanes, out)
+        ctx["rtl"][role] = (out, man)
+        parts.append(f"P={lanes}: {man['cycles_per_digit']} cycles/digit, utilization {100 * man['utilization']:.1f}%"
+                     f" ({man['seconds']:.0f} s)")
+    return "; ".join(parts) + f" -> {BUILD}"
 
 
 def _stage_sim(ctx: dict) -> str:
@@ -94,7 +108,25 @@ def _stage_sim(ctx: dict) -> str:
 
 
 def _stage_synth(ctx: dict) -> str:
-    raise NotBuilt("synthesis of the core is not wired into the flow yet")
+    from .synth.flow import Device, synthesize
+
+    if "rtl" not in ctx:
+        raise NotBuilt("needs the RTL")
+    ctx["synth"] = {}
+    parts = []
+    for device, role in ((Device.UP5K, "up5k"), (Device.ECP5_25K, "ecp5")):
+        rtl_dir, man = ctx["rtl"][role]
+        try:
+            rep = synthesize(rtl_dir, device, progress=lambda msg: print(f"    {msg}", file=sys.stderr, flush=True))
+        except HwssmError as exc:  # a design that does not fit is a result, not a crash
+            ctx["synth"][device.value] = {"error": str(exc), "lanes": man["lanes"]}
+            parts.append(f"{device.value} P={man['lanes']}: {exc}")
+            continue
+        d = rep.summary()
+        ctx["synth"][device.value] = {"lanes": man["lanes"], **d}
+        parts.append(f"{device.value} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
+                     f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}")
+    return "; ".join(parts)
 
 
 def _stage_report(ctx: dict) -> str:

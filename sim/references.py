@@ -4,8 +4,9 @@ Sources, in order:
 
 1. ``rtl/*/manifest.json`` with a ``model`` entry naming a QModel file (relative to the
    repository): the committed Verilog in that directory is simulated as it is.
-2. ``sim/references.json``: entries with ``model`` (a QModel file) or ``random``
-   (``random_qmodel`` arguments); their RTL is generated into the cache.
+2. ``sim/references.json``: entries with ``model`` (a QModel file, or a float checkpoint
+   with a ``plan`` for PTQ) or ``random`` (``random_qmodel`` arguments); their RTL is
+   generated into the cache.
 
 Entries marked ``fallback`` (a random model of the reference shape) are used only while
 no real model is listed, so adding a shipped model is one line in references.json (or a
@@ -31,15 +32,16 @@ class Reference:
     name: str
     lanes: int
     model: Path | None = None
+    plan: str | None = None
     random: dict | None = None
     rtl: Path | None = None
     fallback: bool = False
 
     def qmodel(self) -> QModel:
         if self.model is not None:
-            from hwssm.quant.qmodel_io import load_qmodel
+            from hwssm.quant.resolve import resolve_model
 
-            return load_qmodel(self.model)
+            return resolve_model(self.model, self.plan).qmodel
         from hwssm.quant.random_qmodel import random_qmodel
 
         r = dict(self.random)
@@ -55,6 +57,6 @@ def references(root: Path = ROOT, table: Path = TABLE) -> list[Reference]:
             refs.append(Reference(man.parent.name, int(m["lanes"]), model=root / m["model"], rtl=man.parent))
     for d in json.loads(table.read_text())["designs"]:
         refs.append(Reference(d["name"], int(d["lanes"]), model=root / d["model"] if d.get("model") else None,
-                              random=d.get("random"), fallback=bool(d.get("fallback", False))))
+                              plan=d.get("plan"), random=d.get("random"), fallback=bool(d.get("fallback", False))))
     real = [r for r in refs if not r.fallback]
     return real or refs

@@ -11,7 +11,8 @@ saturation bounds and a wrap width. Applying them is::
 
 The module also decides the kernel integer type: int32 when
 :func:`hwssm.fixed.accumulator_format` proves every accumulator, pre-shift
-included, fits in 31 bits, else int64.
+included, fits in 31 bits (and no unsigned wrapping format is 32 bits or wider),
+else int64.
 
 Kernel-ready constants (``ssm_*``, ``mix_*``) go one step further for the hot
 loops: every left shift of a sum (the term alignment and the requantization
@@ -145,7 +146,6 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
     H, M, L, K = qm.H, qm.M, qm.L, qm.n_classes
     widths: list[int] = []      # accumulator widths (accumulator_format)
     kwidths: list[int] = []     # the same sums after the requantization pre-shift lsh
-
     outs: list[QFormat] = []    # every requantization's output format
 
     def need(terms, F: int, out: QFormat) -> None:

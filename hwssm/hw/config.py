@@ -78,16 +78,23 @@ class Pipeline:
         output registers, 2 adds a pipeline register inside wide multiplies.
     tree_levels_per_stage : int
         Adder levels of the cross-lane reduction tree between two registers (>= 1).
+    mem_stages : int
+        Registers directly after every memory read whose data feeds a multiplier or an
+        adder (0 or 1). Block RAM without its output register is slow (ECP5 DP16KD: about
+        5.8 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
+        outputs off the arithmetic paths, for one more cycle of latency in the lanes, the
+        encoder, the GLU and the decoder (see :mod:`hwssm.hw.cycle_model`).
     """
 
     mul_stages: int = 1
     tree_levels_per_stage: int = 2
+    mem_stages: int = 0
 
     def __post_init__(self):
-        for name, lo in (("mul_stages", 1), ("tree_levels_per_stage", 1)):
+        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 1)):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= 8:
-                raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, 8], not {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -174,13 +174,14 @@ class S4DCore(wiring.Component, _Properties):
         r0_w, r0_s, r0_g = r0buf.write_port(), r0buf.read_port(), r0buf.read_port()
         pl_w, pl_r = pool.write_port(), pool.read_port()
         iss = seq.issue
-        l0 = delay(m, iss.l == 0, 1, "u_l0")
+        ds = cfg.pipe.mem_stages  # u reaches the lanes 1 + ds cycles after issue
+        l0 = delay(m, iss.l == 0, 1 + ds, "u_l0")
         m.d.comb += [
             rb_w.en.eq(glu.rw_en), rb_w.addr.eq(glu.rw_addr), rb_w.data.eq(glu.rw_data),
             rb_s.addr.eq(iss.h), rb_g.addr.eq(glu.rb_addr), glu.rb_data.eq(rb_g.data),
             r0_w.en.eq(enc.wr_en), r0_w.addr.eq(enc.wr_addr), r0_w.data.eq(enc.wr_data),
             r0_s.addr.eq(Cat(iss.h, seq.par)), r0_g.addr.eq(glu.r0_addr), glu.r0_data.eq(r0_g.data),
-            dp.u.eq(Mux(l0, r0_s.data, rb_s.data)),
+            dp.u.eq(Mux(l0, delay(m, r0_s.data, ds, "u_r0q"), delay(m, rb_s.data, ds, "u_rbq"))),
             pl_w.en.eq(glu.pool_wen), pl_w.addr.eq(glu.pool_waddr), pl_w.data.eq(glu.pool_wdata),
             pl_r.addr.eq(Mux(dec.busy, dec.pool_raddr, glu.pool_raddr)),
             glu.pool_rdata.eq(pl_r.data), dec.pool_rdata.eq(pl_r.data),

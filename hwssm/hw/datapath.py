@@ -25,8 +25,9 @@ banks (g[h] at bank h mod 4, word h div 4), ``vval`` / ``vgate`` RAMs (one P·a-
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
 pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
 
-Timing (τ = issue cycle): lane operands at τ+1; state write at τ+3+ms; tree output
-τ_R = τ+4+2ms+T; y at τ_R+2; g written at τ_R+3; value/gate rows written at τ+4+ms.
+Timing (τ = issue cycle, s = ``Pipeline.mem_stages``): memory data at τ+1, registered s
+times; lane operands at τ+1+s; state write at τ+3+ms+s; tree output τ_R = τ+4+2ms+T+s; y at
+τ_R+2; g written at τ_R+3; value/gate rows written at τ+4+ms+s.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Datapath(wiring.Component):
     issue : In(issue_signature)
         The slot issued this cycle (from the sequencer).
     u : In(signed(a))
-        u[h] of the S4D slot issued in the previous cycle.
+        u[h] of the S4D slot issued ``1 + mem_stages`` cycles before.
     g_written : Out(1)
         One g value was written this cycle (in order l, h).
     pass_done, pass_pairs : Out
@@ -97,7 +98,7 @@ class Datapath(wiring.Component):
     @property
     def latency_tree_out(self) -> int:
         """Issue → tree output (τ_R - τ)."""
-        return 1 + self.lanes[0].latency_partial + self.tree.latency
+        return 1 + self._cfg.pipe.mem_stages + self.lanes[0].latency_partial + self.tree.latency
 
     def elaborate(self, platform):
         m = Module()
@@ -106,6 +107,7 @@ class Datapath(wiring.Component):
         ms = lc.mul_stages
         iss = self.issue
         lane0 = self.lanes[0]
+        s = cfg.pipe.mem_stages  # registers after each memory read
         for p, lane in enumerate(self.lanes):
             m.submodules[f"lane{p}"] = lane
         m.submodules.tree = self.tree
@@ -113,7 +115,7 @@ class Datapath(wiring.Component):
         # -- shared S4D row constants, chained to the stages that use them ------------
         TR = self.latency_tree_out  # τ_R - τ
         row_raw = rom(m, "rowc", cfg.ssm_table.words(), cfg.ssm_table.width, iss.row)
-        rtaps = chain(m, row_raw, TR, "rowc_d")  # rtaps[k] is at τ+1+k
+        rtaps = chain(m, row_raw, TR, "rowc_d")  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
         rc = [cfg.ssm_table.unpack(t) for t in rtaps]
 
         # context at τ+1
@@ -122,6 +124,9 @@ class Datapath(wiring.Component):
         first_step1 = delay(m, iss.first_step, 1, "fs1")
         q_first1 = delay(m, iss.q_first, 1, "qf1")
         q_last1 = delay(m, iss.q_last, 1, "ql1")
+        # lane stage 0 (operands) at τ+1+s
+        ssm_o, mix_o, first_step_o = delay(m, ssm1, s, "ssmo"), delay(m, mix1, s, "mixo"), delay(m, first_step1, s, "fso")
+        q_first_o, q_last_o = delay(m, q_first1, s, "qfo"), delay(m, q_last1, s, "qlo")
 
         # g banks (broadcast to every lane in real mode)
         gw = {"en": Signal(), "h": Signal.like(iss.h), "data": Signal(a)}
@@ -138,31 +143,31 @@ class Datapath(wiring.Component):
                 wp.data.eq(gw["data"]),
                 rp.addr.eq(iss.q),
             ]
-            g_rd.append(rp.data.as_signed())
+            g_rd.append(delay(m, rp.data, s, f"g{b}_q").as_signed())
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
         xr_w, xi_w = cfg.xr_width, cfg.xi_width
         xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs)
-        idx_x_wr = delay(m, iss.ssm_idx, 1 + lane0.latency_state, "xwa")
+        idx_x_wr = delay(m, iss.ssm_idx, 1 + s + lane0.latency_state, "xwa")
         idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
         mixrow_a = delay(m, iss.mixrow, lane0.stage_round, "mra")
         load = cfg.storage is ParamStorage.LOAD
         if load:
-            par1 = delay(m, self.par, 1, "xpar1")                      # read bank, at τ+1
-            par_w = delay(m, self.par, 1 + lane0.latency_state, "xparw")  # with idx_x_wr
+            par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
+            par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
         for p, lane in enumerate(self.lanes):
             xw_data = Cat(lane.x_out.re, lane.x_out.im)
             if load:
-                fields, cbar = self._load_coef(m, p, mix1, lane0.stage_c)
-                xdata = Mux(first_step1, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
+                fields, cbar = self._load_coef(m, p, mix_o, lane0.stage_c)
+                xdata = Mux(first_step_o, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr)
+                coef = delay(m, rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr), s, f"coef{p}_q")
                 fields, pos = [], 0
                 for w in fw:
                     fields.append(coef[pos:pos + w].as_signed())
                     pos += w
-                cbar = rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c)
+                cbar = delay(m, rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c), s, f"cbar{p}_q")
                 xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
                 m.submodules[f"x{p}"] = xmem
                 xr = xmem.read_port()
@@ -172,13 +177,13 @@ class Datapath(wiring.Component):
                     xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
                     xw.data.eq(xw_data),
                 ]
-                xdata = Mux(first_step1, 0, xr.data)
+                xdata = Mux(first_step_o, 0, delay(m, xr.data, s, f"x{p}_q"))
             mixc_t = cfg.mix_tables[p]
-            mixc_raw = rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a)
+            mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q")
             mixc = mixc_t.unpack(mixc_raw)
             mixc_v = mixc_t.unpack(delay(m, mixc_raw, 1, f"mixcv{p}"))
             m.d.comb += [
-                lane.cplx.eq(ssm1), lane.real.eq(mix1), lane.first.eq(q_first1), lane.last.eq(q_last1),
+                lane.cplx.eq(ssm_o), lane.real.eq(mix_o), lane.first.eq(q_first_o), lane.last.eq(q_last_o),
                 lane.f0.eq(fields[0]), lane.f1.eq(fields[1]), lane.f2.eq(fields[2]), lane.f3.eq(fields[3]),
                 lane.x.re.eq(xdata[:xr_w].as_signed()), lane.x.im.eq(xdata[xr_w:].as_signed()),
                 lane.u.eq(self.u),
@@ -192,11 +197,11 @@ class Datapath(wiring.Component):
                     continue
                 port = getattr(lane, f"sh_{name}")
                 if name in ("ar", "ai", "br", "ax", "ia", "bi"):
-                    m.d.comb += port.eq(rc[lane.stage_align][name].var)
+                    m.d.comb += port.eq(rc[s + lane.stage_align][name].var)
                 elif name in ("re", "im"):
-                    m.d.comb += port.eq(rc[lane.stage_round][name].var)
+                    m.d.comb += port.eq(rc[s + lane.stage_round][name].var)
                 elif name in ("cr", "ci"):
-                    m.d.comb += port.eq(rc[lane.stage_readout_align][name].var)
+                    m.d.comb += port.eq(rc[s + lane.stage_readout_align][name].var)
                 elif name == "w":
                     m.d.comb += port.eq(mixc["w"].var)
                 elif name == "v":
@@ -205,8 +210,8 @@ class Datapath(wiring.Component):
 
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
-        m.d.comb += du.eq(mul(rc[0]["D"], self.u, cfg.soft_mul_bits))
-        du_f = delay(m, du, TR - 1, "du")  # at τ_R
+        m.d.comb += du.eq(mul(rc[s]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+s
+        du_f = delay(m, du, TR - 1 - s, "du")  # at τ_R
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
         ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
@@ -241,7 +246,7 @@ class Datapath(wiring.Component):
         ]
 
         # -- value/gate buffers ----------------------------------------------------------
-        LV = 1 + lane0.latency_real  # issue → v
+        LV = 1 + s + lane0.latency_real  # issue → v
         kslot_v = delay(m, iss.kslot, LV, "kv")
         gate_v = delay(m, iss.gate, LV, "gtv")
         pairs_v = delay(m, iss.pairs, LV, "prv")
@@ -271,14 +276,15 @@ class Datapath(wiring.Component):
         ]
         return rp.data
 
-    def _load_coef(self, m: Module, p: int, mix1, stage_c: int):
-        """Lane p's coefficient slices; returns the four lane operands (at τ+1) and C̄ (at τ+1+stage_c)."""
+    def _load_coef(self, m: Module, p: int, mix_o, stage_c: int):
+        """Lane p's coefficient slices; returns the four lane operands (at τ+1+s, with
+        ``mix_o``) and C̄ (``stage_c`` cycles later)."""
         cfg, ld, iss = self._cfg, self._cfg.load, self.issue
         parts = []
-        for s, w in enumerate(ld.slices):
-            we = self.ld_wen & (self.ld_seg == ld.segment(p, s))
-            parts.append(self._single_port(m, f"coef{p}_s{s}", w, ld.depth, we, self.ld_addr,
-                                           self.ld_data[:w], iss.coef_addr))
+        for k, w in enumerate(ld.slices):
+            we = self.ld_wen & (self.ld_seg == ld.segment(p, k))
+            data = self._single_port(m, f"coef{p}_s{k}", w, ld.depth, we, self.ld_addr, self.ld_data[:w], iss.coef_addr)
+            parts.append(delay(m, data, cfg.pipe.mem_stages, f"coef{p}_s{k}_q"))
         word = Cat(*parts)
 
         def field(pos_w):
@@ -288,16 +294,17 @@ class Datapath(wiring.Component):
         s4d = [field(f) for f in ld.s4d_fields]
         mix = [field(f) for f in ld.mix_fields]
         fw = cfg.coef_field_widths
-        fields = [Mux(mix1, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) for k in range(4)]
+        fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) for k in range(4)]
         cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}")
         return fields, cbar
 
     def _state_banks(self, m: Module, p: int, x_valid, wdata, waddr, par_w, par1, depth: int):
-        """Lane p's two state banks; returns the previous state read at τ (data at τ+1)."""
+        """Lane p's two state banks; returns the previous state read at τ (data at τ+1+s)."""
         iss = self.issue
         width = len(wdata)
         data = []
         for b in range(2):
             we = x_valid & (par_w != b)  # a step of parity q writes bank 1 - q
-            data.append(self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx))
+            rd = self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx)
+            data.append(delay(m, rd, self._cfg.pipe.mem_stages, f"x{p}_b{b}_q"))
         return Mux(par1, data[1], data[0])

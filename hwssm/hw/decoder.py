@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 from .config import CoreConfig
 from .interfaces import awidth, rom
-from .ops import chain, resize, shl
+from .ops import chain, delay, resize, shl
 
 __all__ = ["Decoder"]
 
@@ -34,8 +34,9 @@ class Decoder(wiring.Component):
     done : Out(1)
         One-cycle pulse when the class is decided (the sequencer may start the next digit).
 
-    Latency: the last logit leaves ``n_classes·H + 3`` cycles after ``start`` (``start``
-    with ``out.valid`` low), the class one cycle later.
+    Latency: the last logit leaves ``n_classes·H + 3 + s`` cycles after ``start`` (``start``
+    with ``out.valid`` low), the class one cycle later; s = ``Pipeline.mem_stages`` (a
+    register after the weight, constant and pool reads).
     """
 
     def __init__(self, cfg: CoreConfig):
@@ -72,12 +73,15 @@ class Decoder(wiring.Component):
                 m.d.sync += h.eq(h + 1)
         m.d.comb += [self.busy.eq(busy), self.pool_raddr.eq(h)]
 
-        cx = chain(m, Cat(busy, h == 0, h == H - 1, k), 2, "dctx")
-        wd = rom(m, "decw", cfg.dec["W_words"], cfg.dec["W_width"], kh)          # δ+1
+        ds = cfg.pipe.mem_stages
+        cx = chain(m, Cat(busy, h == 0, h == H - 1, k), 2 + ds, "dctx")
+        wd = delay(m, rom(m, "decw", cfg.dec["W_words"], cfg.dec["W_width"], kh), ds, "decw_q")   # δ+1+s
+        pool = delay(m, self.pool_rdata, ds, "dpool_q")
         prod = Signal(signed(cfg.dec["acc_width"]))
-        m.d.sync += prod.eq(wd.as_signed() * self.pool_rdata)                      # δ+2
-        ct = cfg.dec_table.unpack(rom(m, "decc", cfg.dec_table.words(), cfg.dec_table.width, cx[1][3:]))
-        v2, first2, last2, k2 = cx[2][0], cx[2][1], cx[2][2], cx[2][3:]
+        m.d.sync += prod.eq(wd.as_signed() * pool)                                 # δ+2+s
+        ct = cfg.dec_table.unpack(delay(m, rom(m, "decc", cfg.dec_table.words(), cfg.dec_table.width, cx[1][3:]),
+                                        ds, "decc_q"))
+        v2, first2, last2, k2 = cx[2 + ds][0], cx[2 + ds][1], cx[2 + ds][2], cx[2 + ds][3:]
         acc = Signal(signed(cfg.dec["acc_width"]))
         acc_new = Signal(signed(cfg.dec["acc_width"]))
         m.d.comb += acc_new.eq(Mux(first2, prod, acc + prod))

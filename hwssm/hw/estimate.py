@@ -227,20 +227,22 @@ class Coefficients:
     lutram_lut: float
 
 
-#: Coefficients per FPGA family (calibrated against Yosys 0.70 on the generated core).
+#: Coefficients per FPGA family, fitted (relative least squares) to Yosys 0.70 (yowasp) cell
+#: counts of 14 generated cores (H 8-32, M 4-16, L 1-2, P 1-8, plans from 4 to 12 bits,
+#: per tensor / per head, symmetric / asymmetric); see tests/hw/test_estimate.py.
 COEFFICIENTS: dict[str, Coefficients] = {
     "ice40": Coefficients(
-        add=1.0, mux=0.55, shift=0.75, requant=1.4, compare=0.5, soft_mul=1.1, rom_logic=0.12, ram_logic=0.6,
-        control=20.0, control_fixed=150.0, ff_scale=1.0, ff_fixed=0.0,
+        add=0.65, mux=0.65, shift=0.78, requant=0.65, compare=0.65, soft_mul=1.79, rom_logic=1.89, ram_logic=0.58,
+        control=0.0, control_fixed=751.0, ff_scale=0.94, ff_fixed=301.0,
         dsp_a=16, dsp_b=16, dsp_min_y=11, bram_cost=64.0, lutram_cost=0.0,
         bram_configs=((16, 256), (8, 512), (4, 1024), (2, 2048)), lutram_shape=(0, 0), lutram_lut=0.0,
     ),
     "ecp5": Coefficients(
-        add=1.0, mux=0.55, shift=0.75, requant=1.4, compare=0.5, soft_mul=1.1, rom_logic=0.12, ram_logic=0.6,
-        control=20.0, control_fixed=150.0, ff_scale=1.0, ff_fixed=0.0,
+        add=0.98, mux=0.98, shift=1.01, requant=0.98, compare=0.98, soft_mul=1.2, rom_logic=1.05, ram_logic=0.58,
+        control=0.0, control_fixed=384.0, ff_scale=0.96, ff_fixed=111.0,
         dsp_a=18, dsp_b=18, dsp_min_y=0, bram_cost=128.0, lutram_cost=4.0,
         bram_configs=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)),
-        lutram_shape=(4, 16), lutram_lut=2.0,
+        lutram_shape=(4, 16), lutram_lut=0.0,
     ),
 }
 

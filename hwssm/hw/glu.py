@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 
 from .config import CoreConfig, Shift, ceil_log2
 from .interfaces import awidth, mem_depth, rom
-from .ops import ShiftAmt, chain, requant, shl
+from .ops import ShiftAmt, chain, delay, requant, shl
 
 __all__ = ["GluUnit"]
 
@@ -47,7 +47,8 @@ class GluUnit(wiring.Component):
     digit_done : Out(1)
         The last residual of the digit was pooled.
 
-    Latency: an op issued at γ writes its outputs at γ + 5. Throughput: one op per cycle.
+    Latency: an op issued at γ writes its outputs at γ + 5 + s, s = ``Pipeline.mem_stages``
+    (a register after the sigmoid table and after the pool read). Throughput: one op per cycle.
     """
 
     def __init__(self, cfg: CoreConfig):
@@ -100,9 +101,10 @@ class GluUnit(wiring.Component):
                     m.d.sync += psel.eq(psel + 1)
         m.d.comb += [self.vrd_addr.eq(kslot), self.rb_addr.eq(h), self.r0_addr.eq(Cat(h, par))]
 
-        # context chain: γ .. γ+5
+        # context chain: γ .. γ+5+s
+        ds = cfg.pipe.mem_stages
         ctx = Cat(fire, t == 0, l_last, l == 0, t_last & l_last & h_last, h, l, psel)
-        cx = chain(m, ctx, 5, "gctx")
+        cx = chain(m, ctx, 5 + ds, "gctx")
         hb, lb, pb = len(h), len(l), len(psel)
 
         def f(i):
@@ -110,7 +112,7 @@ class GluUnit(wiring.Component):
             return {"v": c[0], "first": c[1], "lastl": c[2], "l0": c[3], "lastd": c[4],
                     "h": c[5:5 + hb], "l": c[5 + hb:5 + hb + lb], "psel": c[5 + hb + lb:5 + hb + lb + pb]}
 
-        c1, c2, c3, c4, c5 = f(1), f(2), f(3), f(4), f(5)
+        c1, c3, c4, c5 = f(1), f(3 + ds), f(4 + ds), f(5 + ds)
         # γ+1: select value and gate, fetch u, address the sigmoid table
         v1 = self.vrd_val.word_select(c1["psel"], a).as_signed()
         gate1 = self.vrd_gate.word_select(c1["psel"], a)
@@ -120,26 +122,28 @@ class GluUnit(wiring.Component):
                   Cat(gate1[:a - 1], ~gate1[a - 1], c1["l"][:lbits] if lbits else Const(0, 0)))
         v2, u2 = Signal(signed(a)), Signal(signed(a))
         m.d.sync += [v2.eq(v1), u2.eq(u1)]
-        # γ+2: v·σ
+        sig, v2, u2 = delay(m, sig, ds, "sig_q"), delay(m, v2, ds, "v2_q"), delay(m, u2, ds, "u2_q")
+        # γ+2+s: v·σ
         prod3 = Signal(signed(g["prod_width"]))
         u3 = Signal(signed(a))
         m.d.sync += [prod3.eq(v2 * Cat(sig, Const(0, 1)).as_signed()), u3.eq(u2)]
-        # γ+3: z
+        # γ+3+s: z
         z4, u4 = Signal(signed(a)), Signal(signed(a))
         m.d.sync += [z4.eq(requant(prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a)),
                      u4.eq(u3)]
-        # γ+4: residual
+        # γ+4+s: residual
         rw = g["res_width"]
         res = shl(z4, _layer_shift(g["dz"], c4["l"]), rw) + shl(u4, _layer_shift(g["du"], c4["l"]), rw)
         r5 = Signal(signed(a))
         m.d.sync += r5.eq(requant(res, _layer_shift(g["r"], c4["l"]), g["r_rounding"], g["r_overflow"], a))
-        m.d.comb += self.pool_raddr.eq(c4["h"])
-        # γ+5: write back, verification stream, pool
+        m.d.comb += self.pool_raddr.eq(f(4)["h"])
+        pool_q = delay(m, self.pool_rdata, ds, "pool_q")
+        # γ+5+s: write back, verification stream, pool
         m.d.comb += [
             self.rw_en.eq(c5["v"]), self.rw_addr.eq(c5["h"]), self.rw_data.eq(r5),
             self.dbg.valid.eq(c5["v"]), self.dbg.payload.eq(r5),
             self.pool_wen.eq(c5["v"] & c5["lastl"]), self.pool_waddr.eq(c5["h"]),
-            self.pool_wdata.eq(Mux(c5["first"], 0, self.pool_rdata) + r5),
+            self.pool_wdata.eq(Mux(c5["first"], 0, pool_q) + r5),
             self.r_written.eq(c5["v"] & ~c5["lastl"]),
             self.digit_done.eq(c5["v"] & c5["lastd"]),
         ]

@@ -322,7 +322,7 @@ def train(config: S4DConfig, recipe: Recipe, work: str | Path, *, device: str | 
         done_now += 1
         entry = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
                  "val_acc": val_acc, "lr": lr_now, "seconds": time.monotonic() - t_epoch,
-                 "device": _device_name(dev)}
+                 "device": _device_name(dev), "torch": torch.__version__}
         if not all(math.isfinite(entry[k]) for k in ("train_loss", "val_loss")):
             raise HwssmError(f"training diverged at epoch {epoch} (loss {train_loss}); lower --lr")
         log.append(entry)
@@ -351,23 +351,26 @@ def _read_log(work: Path) -> list[dict]:
     return log
 
 
-def final_metrics(outcome: Outcome) -> dict:
-    """Float32 (no autocast) loss and accuracy of the trained model on the val and test splits."""
+def final_metrics(outcome: Outcome, test_limit: int | None = None) -> dict:
+    """Float32 (no autocast) loss and accuracy of the trained model on the val and test splits
+    (the first ``test_limit`` test sequences only, when given)."""
     out = {}
-    for split, limit in ((Split.VAL, outcome.recipe.val_limit), (Split.TEST, None)):
+    for split, limit in ((Split.VAL, outcome.recipe.val_limit), (Split.TEST, test_limit)):
         x, y = _split_tensors(split, limit, outcome.device)
         loss, acc = evaluate(outcome.model, x, y, amp=False)
         out[split.value] = {"loss": loss, "accuracy": acc, "n": len(x)}
     return out
 
 
-def numpy_test_accuracy(config: S4DConfig, params: dict[str, np.ndarray], batch_size: int = 100) -> float:
-    """Test accuracy of ``params`` under the float64 numpy reference (:mod:`hwssm.model.network`)."""
+def numpy_test_accuracy(config: S4DConfig, params: dict[str, np.ndarray], batch_size: int = 100,
+                        limit: int | None = None) -> float:
+    """Test accuracy of ``params`` under the float64 numpy reference (:mod:`hwssm.model.network`),
+    on the first ``limit`` test sequences (default all 10,000)."""
     from ..model.network import S4DClassifier
 
     images, labels = load_mnist(Split.TEST)
-    pred = S4DClassifier(config, params).predict(sequences(images), batch_size=batch_size)
-    return float((pred == labels).mean())
+    pred = S4DClassifier(config, params).predict(sequences(images)[:limit], batch_size=batch_size)
+    return float((pred == labels[:limit]).mean())
 
 
 def summary_meta(outcome: Outcome, metrics: dict, numpy_acc: float | None) -> dict:
@@ -381,6 +384,7 @@ def summary_meta(outcome: Outcome, metrics: dict, numpy_acc: float | None) -> di
         "test_accuracy_torch_fp32": metrics["test"]["accuracy"],
         "val_accuracy_torch_fp32": metrics["val"]["accuracy"],
         "test_loss_torch_fp32": metrics["test"]["loss"],
+        "test_n": metrics["test"]["n"],
         "epochs": outcome.epoch,
         "seconds_per_epoch": seconds[len(seconds) // 2] if seconds else None,
         "training_seconds": sum(seconds),
@@ -392,12 +396,13 @@ def summary_meta(outcome: Outcome, metrics: dict, numpy_acc: float | None) -> di
                          "decoder.W initialised /784 and trained at lr/784 with weight_decay*784 "
                          "(mean-pool equivalent); warm-up then cosine; channel dropout after GELU; "
                          "bf16 autocast for mixing Linear layers, SSM kernel in complex128, FFT in float32"),
-        "torch": torch.__version__,
+        "torch_training": ", ".join(sorted({e.get("torch", "unknown") for e in outcome.log})),
+        "torch_export": torch.__version__,
     }
     return meta
 
 
-def export(outcome: Outcome, out: str | Path, *, numpy_test: bool = False,
+def export(outcome: Outcome, out: str | Path, *, numpy_test: bool = False, test_limit: int | None = None,
            say: Callable[[str], None] = print) -> Path:
     """Write the trained network as the float checkpoint ``<out>.json`` + ``<out>.npz``, its
     training log ``<out>.log.json`` and plot ``<out>.training.png``; return the JSON path.
@@ -405,6 +410,7 @@ def export(outcome: Outcome, out: str | Path, *, numpy_test: bool = False,
     The checkpoint holds exactly the arrays of :meth:`S4DConfig.param_shapes` (a copy of the
     module's parameters) and a ``meta`` of :func:`summary_meta`. With ``numpy_test`` the test
     accuracy is also measured with the float64 numpy reference model (minutes on a CPU).
+    ``test_limit`` evaluates the first n test sequences only (tests).
     """
     from ..model.checkpoint import save_checkpoint
     from ..report.training import plot_training
@@ -412,13 +418,13 @@ def export(outcome: Outcome, out: str | Path, *, numpy_test: bool = False,
     out = Path(out)
     if out.suffix == ".json":
         out = out.with_suffix("")
-    metrics = final_metrics(outcome)
+    metrics = final_metrics(outcome, test_limit)
     say(f"float32 test accuracy {100 * metrics['test']['accuracy']:.2f}% "
         f"(val {100 * metrics['val']['accuracy']:.2f}%)")
     params = outcome.model.to_params()
     numpy_acc = None
     if numpy_test:
-        numpy_acc = numpy_test_accuracy(outcome.config, params)
+        numpy_acc = numpy_test_accuracy(outcome.config, params, limit=test_limit)
         say(f"numpy float64 reference test accuracy {100 * numpy_acc:.2f}%")
     path = save_checkpoint(out, outcome.config, params, summary_meta(outcome, metrics, numpy_acc))
     write_json(out.with_name(out.name + ".log.json"), outcome.log)

@@ -2,8 +2,9 @@
 
 QAT trains the *codes* of a QModel whose formats never change. The frame is taken from a
 PTQ QModel of the starting float model (:func:`hwssm.quant.ptq.ptq`, calibrated on training
-digits): its parameter fracs and zero points, its activation and state formats and its
-GELU/sigmoid tables stay fixed for the whole run, and the export writes exactly these
+digits, optionally with finer state formats, see
+:func:`hwssm.train.qat_train.with_state_headroom`): its parameter fracs and zero points, its
+activation and state formats and its GELU/sigmoid tables stay fixed for the whole run, and the export writes exactly these
 formats beside the codes the QAT forward used. Fixed power-of-two scales make the QAT
 forward and the exported QModel the same integer network by construction.
 
@@ -83,10 +84,6 @@ class ParamFrame:
     def hi(self) -> int:
         return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
 
-    def qparam(self, codes: np.ndarray) -> QParam:
-        """A QParam with these stored ``codes`` (int64) and this frame's fracs and zero points."""
-        return QParam(np.asarray(codes, dtype=np.int64), self.bits, self.signed, self.frac.copy(), self.zero.copy())
-
 
 @dataclasses.dataclass(frozen=True)
 class Frame:
@@ -117,13 +114,6 @@ class Frame:
     def acc64(self) -> bool:
         """Whether the recurrence needs 64-bit integers (the golden engine's own choice)."""
         return self.tables.dtype is np.int64
-
-    def param(self, name: str) -> ParamFrame:
-        """The frame of ``enc_W``, ``enc_b``, ``dec_W``, ``dec_b`` or ``layers.{l}.{A_re,...,b}``."""
-        if name.startswith("layers."):
-            _, l, short = name.split(".")
-            return ParamFrame.of(getattr(self.template.layers[int(l)], short))
-        return ParamFrame.of(getattr(self.template, name))
 
 
 def decoder_width(qm: QModel, T: int) -> int:

@@ -3,9 +3,10 @@
 Recipe (:class:`QATRecipe`)
 ---------------------------
 - The frame (formats, fracs, zero points, tables) is the PTQ model of the float checkpoint
-  under the plan, calibrated on the first ``calib_digits`` training digits; it never changes
-  (:mod:`hwssm.train.qat_frame`). Training starts from the float parameters, so epoch 0 is
-  the PTQ model.
+  under the plan, calibrated on the first ``calib_digits`` training digits, with every state
+  frac raised by ``state_headroom``; it never changes (:mod:`hwssm.train.qat_frame`), and the
+  export writes exactly it. Training starts from the float parameters, so epoch 0 is that
+  PTQ model.
 - AdamW, no dropout. SSM parameters (see :data:`hwssm.train.qat_model.SSM_NAMES`) at
   ``ssm_lr`` without weight decay; ``decoder.W`` at ``lr/T`` with ``weight_decay·T`` (the
   sum-pool scale, as in float training); the rest at ``lr``. Linear warm-up, cosine to 0.
@@ -314,6 +315,8 @@ def train_qat(checkpoint: str | Path, plan: PrecisionPlan, aparam: AParam, recip
     ckpt_path = _ckpt_json(checkpoint)
     ckpt = load_checkpoint(ckpt_path)
     ident = _identity(ckpt_path, plan, aparam, recipe)
+    if aparam is AParam.CONTINUOUS and any(k.endswith(".Abar_re") for k in ckpt.params):
+        raise HwssmError(f"{ckpt_path} gives Ā/B̄ directly (discrete overrides): use --param discrete or frozen")
     state = None
     state_path = work / STATE_FILE
     if state_path.is_file():
@@ -475,7 +478,9 @@ def export_qat(outcome: Outcome, out: str | Path, *, result: str | Path | None =
         "seconds_per_epoch": seconds[len(seconds) // 2] if seconds else None,
         "train_seconds_per_epoch": train_secs[len(train_secs) // 2] if train_secs else None,
         "training_device": ", ".join(sorted({e["device"] for e in outcome.log})) or None,
-        "frac_policy": "fixed: PTQ calibration of the starting float model",
+        "frac_policy": (f"fixed for the whole run: PTQ calibration ({r.calibration.value}) of the starting float "
+                        f"model, state fracs + {r.state_headroom}"),
+        "state_headroom": r.state_headroom,
         "torch": ", ".join(sorted({e.get("torch", "?") for e in outcome.log})) or torch.__version__,
     }
     qm = outcome.model.to_qmodel(meta)

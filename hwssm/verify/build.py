@@ -224,6 +224,19 @@ def _tail(path: Path, lines: int = 15) -> str:
     return " | ".join(text[-lines:])
 
 
+def _prune(bdir: Path) -> None:
+    """Delete the intermediate files (C++, objects, archives, precompiled headers: about
+    200 MB for a reference design); the simulation needs only the executable."""
+    keep = {SIM_TOP, STAMP, "build.log", "src"}
+    for p in bdir.iterdir():
+        if p.name in keep:
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
 def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log=None) -> Build:
     """Build (or find cached) the simulation of ``contract``'s core; HwssmError when Verilator fails.
 
@@ -261,6 +274,7 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
         except (RuntimeError, SystemExit, OSError) as exc:
             raise HwssmError(f"Verilator build of {contract.top} failed ({exc}); log {log_file}: {_tail(log_file)}") from None
         seconds = time.monotonic() - t0
+        _prune(bdir)
         write_json(stamp, {"key": key, "seconds": round(seconds, 3), "top": contract.top,
                            "rtl": str(contract.rtl.path), "options": dataclasses.asdict(options)})
         if log:

@@ -241,9 +241,9 @@ def _simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_
     test_args = ["--trace-file", str(files.waves(build.wave_format))] if options.waves else []
     runner = cocotb_runner()
     try:
-        runner.test(test_module=TB_MODULE, hdl_toplevel=build.top, hdl_toplevel_lang="verilog", build_dir=build.dir, test_dir=files.dir,
-                    plusargs=plusargs, test_args=test_args, results_xml=str(files.results), log_file=files.log,
-                    waves=options.waves)
+        runner.test(test_module=TB_MODULE, hdl_toplevel=build.top, hdl_toplevel_lang="verilog", build_dir=build.dir,
+                    test_dir=files.dir, plusargs=plusargs, test_args=test_args, results_xml=str(files.results),
+                    log_file=files.log, waves=options.waves)
     except (SystemExit, RuntimeError, OSError) as exc:
         if not files.results.exists():
             return f"simulation process failed ({exc}): {_tail(files.log)}"

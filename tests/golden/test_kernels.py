@@ -198,3 +198,38 @@ def test_kernel_type_of_the_state_loop_follows_tables():
         assert tb.dtype is dt
         assert np.all(tb.ssm_cf == tb.ssm_cf.astype(dt))
         assert np.all(tb.mix_q == tb.mix_q.astype(dt))
+
+
+def _vector_ops(fn, *args) -> set[tuple[str, str]]:
+    """(instruction, element type) of the vector instructions in ``fn``'s optimized LLVM IR.
+
+    ``fn`` is compiled afresh (numba does not keep the IR of cached code).
+    """
+    import re
+
+    from numba import njit
+
+    fresh = njit(nogil=True, fastmath=False)(fn.py_func)
+    fresh(*args)
+    ir = "".join(fresh.inspect_llvm().values())
+    return set(re.findall(r"= (\w+) (?:nsw |nuw |exact )*<\d+ x (i\d+)>", ir))
+
+
+def test_hot_loops_vectorize_in_32_bit_lanes():
+    # The point of the int32 path: the mode loop (multiplies and the requantizing shift)
+    # and the mixing reduction run in i32 vector lanes; numba's promotion to int64 would
+    # leave i64 lanes (emulated on AVX2) or none.
+    dt = np.int32
+    B, M, H, TC = _kernels.BLOCK, 20, 3, _kernels.TCHUNK
+    q = np.zeros((3, 6), dt)
+    q[:, 5] = -1
+    g = np.zeros((TC, B, H), dt)
+    ssm = _vector_ops(_kernels._ssm_channel, np.ones((8, M), dt), q, dt(1), np.zeros((B, M), dt),
+                      np.zeros((B, M), dt), np.zeros((TC, H, B), dt), np.zeros((TC, B), dt), g, 0, TC,
+                      np.zeros(256, dt), np.int64(-128), False, np.zeros((1, 1, 1, 1), dt), 0, B, 0, 0)
+    assert {("mul", "i32"), ("add", "i32"), ("ashr", "i32")} <= ssm
+    assert {ty for _, ty in ssm} == {"i32"}
+    mix = _vector_ops(_kernels._mix, np.ones((2 * H, H), dt), np.zeros((2 * H, 6), dt), g, 0,
+                      np.zeros((2 * H, B), dt))
+    assert {("mul", "i32"), ("add", "i32")} <= mix
+    assert {ty for _, ty in mix} == {"i32"}

@@ -30,6 +30,7 @@ CASES = {
     "p1-hetero-soft4": (3, 2, 2, 1, 4, "hetero", True, Pipeline(), 4),
     "p2-perhead-asym-3slices": (3, 3, 2, 2, 3, "A8x8-W8-a8-h-asym", True, Pipeline(), 0),
     "p3-deep-floor-wrap": (4, 2, 1, 3, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", True, Pipeline(mul_stages=2, tree_levels_per_stage=1), 6),
+    "p2-mem-stages": (3, 2, 2, 2, 3, "hetero", True, Pipeline(mem_stages=1), 4),
 }
 
 
@@ -56,7 +57,8 @@ def test_loaded_core_matches_naive_and_cycle_model(case):
     s = cycle_model.step_schedule(core.config)
     start = res.accepted[0] + 1
     cpd, cps = core.cycles_per_digit, core.cycles_per_step
-    want = [start + d * cpd + t * cps + s.glu[l][h] + 5
+    out = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages).glu_out
+    want = [start + d * cpd + t * cps + s.glu[l][h] + out
             for d in range(2) for t in range(T) for l in range(L) for h in range(H)]
     assert [c for c, _ in res.dbg] == want
     assert res.classes[1][0] - res.classes[0][0] == cpd
@@ -183,3 +185,22 @@ def test_rom_generation_is_unchanged(tmp_path):
     assert "load_data" not in {p["name"] for p in man["ports"]}
     assert "hwssm_noinit" not in (tmp_path / VERILOG_NAME).read_text()
     assert derive(qm, 1, 3).storage is ParamStorage.ROM and derive(qm, 1, 3).load is None
+
+
+def test_cli_generates_a_load_design(tmp_path, capsys):
+    from hwssm.cli import main
+    from hwssm.quant.qmodel_io import save_qmodel
+
+    qpath = save_qmodel(random_qmodel(3, 2, 1, resolve_plan("hetero"), seed=4), tmp_path / "m")
+    out = tmp_path / "rtl"
+    argv = ["rtl", "generate", "--model", str(qpath), "--lanes", "1", "--out", str(out), "--seq-len", "3",
+            "--storage", "load", "--soft-mul-bits", "4", "--mem-stages", "1", "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    man = json.loads((out / MANIFEST_NAME).read_text())
+    assert summary["storage"] == man["storage"] == "load" and man["soft_mul_bits"] == 4
+    assert man["pipeline"]["mem_stages"] == 1
+    assert summary["load_words"] == man["load"]["words"] == len(read_image(out / PARAMS_NAME))
+    assert main(argv[:-1] + ["--soft-mul-bits", "99"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hwssm: error: ") and "\n" not in err

@@ -45,7 +45,7 @@ def test_studies_cover_the_questions():
     assert all(sp.plan.A_re.bits == 16 and sp.plan.act.bits == 16 for sp in s[Study.X_BITS])
     assert {sp.variant for sp in s[Study.GRANULARITY]} == {"per_tensor", "per_head"}
     assert {sp.variant for sp in s[Study.SCHEME]} == {"symmetric", "asymmetric"}
-    assert {sp.bits for sp in s[Study.UNIFORM]} == {16, 8, 6, 4}
+    assert {sp.bits for sp in s[Study.UNIFORM]} >= {16, 8, 6, 4}
     codes = [p.code for p in all_plans(s)]
     assert len(codes) == len(set(codes))
 

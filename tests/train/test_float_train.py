@@ -112,7 +112,7 @@ def test_resume_refuses_another_recipe(tmp_path):
 
 def test_export_writes_a_plain_checkpoint(tmp_path):
     out = train(TINY, RECIPE, tmp_path / "work", device="cpu", say=_quiet)
-    path = export(out, tmp_path / "m", say=_quiet)
+    path = export(out, tmp_path / "m", test_limit=200, say=_quiet)
     ckpt = load_checkpoint(path)
     assert ckpt.config == TINY
     params = out.model.to_params()
