@@ -78,10 +78,10 @@ def _quantization(args) -> int:
     with Progress("ptq calibration", unit="digits") as cbar, Progress("ptq studies", unit="records") as bar:
         data = run_quantization_studies(model, limit=args.limit, calib_digits=args.calib_digits, parallelism=par,
                                         progress=bar.update, calib_progress=cbar.update)
-    data["float_accuracy"] = None
+    data["float_accuracy"] = data["float_accuracy_source"] = None
     if not args.no_float:
         with Progress("float model", unit="digits") as fbar:
-            data["float_accuracy"] = float_accuracy(model, args.limit, fbar.update)
+            data["float_accuracy"], data["float_accuracy_source"] = float_accuracy(model, args.limit, fbar.update)
     qat, notes = collect_results(args.results_dir)
     data["qat"] = qat
     data["notes"] = notes + [f"PTQ record failed: {e}" for e in data.get("errors", [])]

@@ -74,6 +74,8 @@ def reproduce_command(args, digit: int) -> str:
     cmd = ["hwssm", "sim", "--model", str(args.model)]
     if args.plan:
         cmd += ["--plan", args.plan]
+        if getattr(args, "calib_digits", 256) != 256:
+            cmd += ["--calib-digits", str(args.calib_digits)]
     cmd += ["--lanes", str(args.lanes), "--indices", str(digit)]
     if args.in_gap or args.out_stall:
         cmd += ["--in-gap", str(args.in_gap), "--out-stall", str(args.out_stall)]

@@ -33,8 +33,13 @@ def run_quantization_studies(model: str | Path, *, limit: int | None = None, cal
             "calibration": spec.calibration.value, "limit": limit, "sweep": stats, "errors": res.errors}
 
 
-def float_accuracy(model: str | Path, limit: int | None = None, progress=None) -> float:
-    """Accuracy of the float checkpoint on the first ``limit`` test digits (predictions cached on disk)."""
+def float_accuracy(model: str | Path, limit: int | None = None, progress=None) -> tuple[float, str]:
+    """Accuracy of the float checkpoint on the first ``limit`` test digits, and where it came from.
+
+    On the full test set, the checkpoint's own ``meta["test_accuracy"]`` is used when its
+    ``test_accuracy_source`` says it is the numpy float reference (:mod:`hwssm.model.network`);
+    otherwise the float model runs (predictions cached on disk).
+    """
     import numpy as np
 
     from ..data import Split
@@ -42,6 +47,9 @@ def float_accuracy(model: str | Path, limit: int | None = None, progress=None) -
     from ..model.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(model)
+    meta_acc = ckpt.meta.get("test_accuracy")
+    if limit is None and isinstance(meta_acc, float) and "numpy" in str(ckpt.meta.get("test_accuracy_source", "")):
+        return meta_acc, "checkpoint meta (numpy float reference, 10,000 test digits)"
     pixels, labels = test_pixels(Split.TEST, limit)
     pred = float_predictions(ckpt, pixels, progress)
-    return float(np.mean(pred == labels))
+    return float(np.mean(pred == labels)), f"float model (numpy) on {len(labels):,} test digits"

@@ -219,8 +219,14 @@ def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None) -> 
     """Measured resources, timing, throughput and the estimate with its LUT error, for one point."""
     from ..hw.estimate import estimate, lut_error
 
-    est = estimate(qm, lanes, device)
-    out: dict = {"estimate": est.summary()}
+    out: dict = {}
+    try:
+        est = estimate(qm, lanes, device)
+        out["estimate"] = est.summary()
+    except HwssmError as exc:  # a plan the RTL cannot build: no estimate (and no hardware record)
+        est = None
+        out["estimate"] = None
+        out["estimate_error"] = str(exc)
     if hw is None:
         out["status"] = "error"
         return out
@@ -237,7 +243,7 @@ def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None) -> 
         out["us_per_digit"] = cyc / fmax
         out["digits_per_s"] = 1e6 * fmax / cyc
     measured = measured_lut(hw, device)
-    if measured is not None:
+    if measured is not None and est is not None:
         out["lut_measured"] = measured
         out["est_lut_error"] = lut_error(est.total.lut, measured)
     return out

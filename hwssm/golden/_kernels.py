@@ -8,6 +8,9 @@ provably fits in 31 bits, else int64. numba promotes ``int32 * int32`` to int64,
 and AVX2 has no 64-bit vector multiply, so the hot loops use the ``_mul``/``_add``/
 ``_sra``/``_shl`` intrinsics below, which stay in the operands' own width: modulo
 ``2**bits`` arithmetic, exact because only the final sum (which fits) is shifted right.
+On the int64 path the operands (constants, state, activations) are still stored as
+int32 when they fit (:attr:`~hwssm.golden.tables.Tables.store_dtype`), so that products
+are 32x32->64 (one vpmuldq) rather than emulated 64x64 multiplies.
 
 Schedule. Sequences run in blocks of ``BLOCK`` (blocks in parallel, prange). The
 network is layer-major inside a chunk of ``TCHUNK`` steps: for each chunk, the
@@ -84,6 +87,32 @@ def _and(typingctx, a, b):
 
 
 @intrinsic
+def _widen(typingctx, a, like):
+    """``a`` sign-extended to the type of ``like`` (an integer type at least as wide)."""
+    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer) and a.bitwidth <= like.bitwidth):
+        return None
+
+    def codegen(context, builder, sig, args):
+        if sig.args[0].bitwidth == sig.return_type.bitwidth:
+            return args[0]
+        return builder.sext(args[0], context.get_value_type(sig.return_type))
+    return like(a, like), codegen
+
+
+@intrinsic
+def _narrow(typingctx, a, like):
+    """``a`` truncated to the type of ``like`` (an integer type at most as wide; ``a`` must fit)."""
+    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer) and a.bitwidth >= like.bitwidth):
+        return None
+
+    def codegen(context, builder, sig, args):
+        if sig.args[0].bitwidth == sig.return_type.bitwidth:
+            return args[0]
+        return builder.trunc(args[0], context.get_value_type(sig.return_type))
+    return like(a, like), codegen
+
+
+@intrinsic
 def _zero(typingctx, a):
     """0 in ``a``'s integer type."""
     if not isinstance(a, types.Integer):
@@ -114,6 +143,11 @@ def _fit(v, f):
 
 
 # -- the hot loops -----------------------------------------------------------------------
+# Two integer types: the sum type S (Tables.dtype: every sum, shift and fit, and the fit
+# records) and the storage type (Tables.store_dtype: the pre-shifted constants, the state,
+# activations and table codes). They are equal on the int32 path; on the int64 path the
+# storage is int32 whenever the values fit, and ``_widen`` turns products into 32x32->64
+# multiplies (vpmuldq) instead of emulated 64x64 ones.
 
 @njit(inline="always", **_FLAGS)
 def _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, wrap):
@@ -123,37 +157,41 @@ def _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, wrap):
     rr, fr, sr, lr, hr = q[0, 0], _fq(q[0]), q[0, 1], q[0, 2], q[0, 3]
     ri, fi, si, li, hi = q[1, 0], _fq(q[1]), q[1, 1], q[1, 2], q[1, 3]
     ry = q[2, 0]
+    dd = _widen(d, ry)
     for t in range(nt):
         for b in range(B):
-            u = r[t, h, b]
-            acc = _zero(u)
+            u = _widen(r[t, h, b], ry)
+            acc = _zero(ry)
             for m in range(M):
-                pr = xr[b, m]
-                pi = xi[b, m]
-                ar = _add(_add(_mul(c0[m], pr), _mul(c1[m], pi)), _add(_mul(c2[m], u), rr))
-                ai = _add(_add(_mul(c3[m], pi), _mul(c4[m], pr)), _add(_mul(c5[m], u), ri))
+                pr = _widen(xr[b, m], ry)
+                pi = _widen(xi[b, m], ry)
+                ar = _add(_add(_mul(_widen(c0[m], ry), pr), _mul(_widen(c1[m], ry), pi)),
+                          _add(_mul(_widen(c2[m], ry), u), rr))
+                ai = _add(_add(_mul(_widen(c3[m], ry), pi), _mul(_widen(c4[m], ry), pr)),
+                          _add(_mul(_widen(c5[m], ry), u), ri))
                 if wrap:
-                    nr = _fit(ar, fr)
-                    ni = _fit(ai, fi)
+                    nr = _narrow(_fit(ar, fr), d)
+                    ni = _narrow(_fit(ai, fi), d)
                 else:
-                    nr = min(max(_sra(ar, sr), lr), hr)
-                    ni = min(max(_sra(ai, si), li), hi)
+                    nr = _narrow(min(max(_sra(ar, sr), lr), hr), d)
+                    ni = _narrow(min(max(_sra(ai, si), li), hi), d)
                 xr[b, m] = nr
                 xi[b, m] = ni
-                acc = _add(acc, _add(_mul(c6[m], nr), _mul(c7[m], ni)))
-            ya[t, b] = _add(_add(acc, _mul(d, u)), ry)
+                acc = _add(acc, _add(_mul(_widen(c6[m], ry), _widen(nr, ry)),
+                                     _mul(_widen(c7[m], ry), _widen(ni, ry))))
+            ya[t, b] = _add(_add(acc, _mul(dd, u)), ry)
 
 
 @njit(**_FLAGS)
 def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0, nv, l, t0):
     """Recurrence and readout of channel ``h`` of one layer over ``nt`` steps, all sequences of a block.
 
-    ``cf`` (8, M), ``q`` (3, 6), ``d``: pre-shifted coefficients, fit records and D (Tables.ssm_*).
-    ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B): the layer input u.
-    ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when tracing.
-    ``ya`` (TCHUNK, B) is scratch for the readout sums: y is fitted and looked up after the
-    recurrence loop, which keeps that loop short. Saturating and wrapping states take
-    separate loops (decided here, once per channel).
+    ``cf`` (8, M), ``d``: pre-shifted coefficients and D (storage type); ``q`` (3, 6) fit records
+    (sum type) (Tables.ssm_*). ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B):
+    the layer input u. ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when
+    tracing. ``ya`` (TCHUNK, B, sum type) is scratch for the readout sums: y is fitted and looked
+    up after the recurrence loop, which keeps that loop short. Saturating and wrapping states
+    take separate loops (decided here, once per channel).
     """
     if q[0, 4] == 0 and q[1, 4] == 0 and q[0, 5] == -1 and q[1, 5] == -1:
         _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, False)
@@ -183,11 +221,11 @@ def _mix(W, mq, g, t, v):
             s2 = s0
             s3 = s0
             for k in range(H):
-                w = W[j, k]
-                s0 = _add(s0, _mul(w, g[t, b, k]))
-                s1 = _add(s1, _mul(w, g[t, b + 1, k]))
-                s2 = _add(s2, _mul(w, g[t, b + 2, k]))
-                s3 = _add(s3, _mul(w, g[t, b + 3, k]))
+                w = _widen(W[j, k], s0)
+                s0 = _add(s0, _mul(w, _widen(g[t, b, k], s0)))
+                s1 = _add(s1, _mul(w, _widen(g[t, b + 1, k], s0)))
+                s2 = _add(s2, _mul(w, _widen(g[t, b + 2, k], s0)))
+                s3 = _add(s3, _mul(w, _widen(g[t, b + 3, k], s0)))
             c, f = mq[j, 0], _fq(mq[j])
             v[j, b] = _fit(_add(s0, c), f)
             v[j, b + 1] = _fit(_add(s1, c), f)
@@ -200,7 +238,7 @@ def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
     """GLU and residual at chunk step ``t``, every sequence: ``r[t]`` (H, B) is u in, r_{l+1} out.
 
     ``v`` (2H, B) mixing outputs; ``sig`` the sigmoid table; ``sh``, ``q`` Tables.glu_sh/glu_q
-    of the layer; ``sg`` (B,) scratch for the looked-up sigmoid codes.
+    of the layer (sum type); ``sg`` (B,) scratch for the looked-up sigmoid codes.
     """
     H = r.shape[1]
     B = r.shape[2]
@@ -211,19 +249,19 @@ def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
         for b in range(B):
             sg[b] = sig[np.int64(v[H + h, b]) - v_min]
         for b in range(B):
-            z = _fit(_add(_shl(_mul(v[h, b], sg[b]), zl), za), fz)
-            r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(r[t, h, b], us)), ra), fr)
+            z = _fit(_add(_shl(_mul(_widen(v[h, b], za), _widen(sg[b], za)), zl), za), fz)
+            r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(_widen(r[t, h, b], za), us)), ra), fr)
 
 
 @njit(**_FLAGS)
 def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
            glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg):
-    """Run one block: ``pix`` (T, B) pixels (kernel type), the first ``nv`` sequences real (``b0`` their index).
+    """Run one block: ``pix`` (T, B) pixels, the first ``nv`` sequences real (``b0`` their index).
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
-    Scratch of the kernel type: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B)
-    residual stream, ``ya`` (TCHUNK, B) readout sums, ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B)
-    mixing outputs, ``sg`` (B,).
+    Scratch: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B) residual stream,
+    ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs and ``sg`` (B,), all of
+    the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the sum type.
     """
     T, B = pix.shape
     L, H = ssm_d.shape
@@ -236,9 +274,10 @@ def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, 
         # encoder (ARITHMETIC 2.1)
         for t in range(nt):
             for h in range(H):
-                w, c, f = enc_k[h], enc_q[h, 0], _fq(enc_q[h])
+                c, f = enc_q[h, 0], _fq(enc_q[h])
+                w = _widen(enc_k[h], c)
                 for b in range(B):
-                    r[t, h, b] = _fit(_add(_mul(w, pix[t0 + t, b]), c), f)
+                    r[t, h, b] = _fit(_add(_mul(w, _widen(pix[t0 + t, b], c)), c), f)
         if trace:
             for b in range(nv):
                 for t in range(nt):
@@ -283,26 +322,28 @@ def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_
                glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v):
     """Run ``pix`` (n, T) uint8 sequences; ``logits`` (n, K) int64 out.
 
-    The kernel type is that of ``ssm_cf`` (int32 or int64): every array from the kernel
-    constants of the Tables (``enc_k`` ... ``glu_q``, ``gelu``, ``sig``) and the traces
-    ``tr_*`` (dummies when not ``trace``) have it; ``y_min``, ``v_min`` and the decoder are int64.
+    Two integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
+    ``ssm_d``, ``mix_w``, ``gelu`` and ``sig``; ``ssm_q`` has the sum type, like ``enc_q``,
+    ``mix_q``, ``glu_sh``, ``glu_q`` and the traces ``tr_*`` (dummies when not ``trace``).
+    ``y_min``, ``v_min`` and the decoder are int64.
     """
     n, T = pix.shape
     L, H, _, M = ssm_cf.shape
+    st, su = ssm_cf.dtype, ssm_q.dtype
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in prange(nblocks):
         b0 = blk * BLOCK
         nv = min(b0 + BLOCK, n) - b0
-        p = np.zeros((T, BLOCK), ssm_cf.dtype)
+        p = np.zeros((T, BLOCK), st)
         for b in range(nv):
             for t in range(T):
                 p[t, b] = pix[b0 + b, t]
-        xr = np.zeros((L, H, BLOCK, M), ssm_cf.dtype)
-        xi = np.zeros((L, H, BLOCK, M), ssm_cf.dtype)
-        r = np.zeros((TCHUNK, H, BLOCK), ssm_cf.dtype)
-        ya = np.zeros((TCHUNK, BLOCK), ssm_cf.dtype)
-        g = np.zeros((TCHUNK, BLOCK, H), ssm_cf.dtype)
-        v = np.zeros((2 * H, BLOCK), ssm_cf.dtype)
-        sg = np.zeros(BLOCK, ssm_cf.dtype)
+        xr = np.zeros((L, H, BLOCK, M), st)
+        xi = np.zeros((L, H, BLOCK, M), st)
+        r = np.zeros((TCHUNK, H, BLOCK), st)
+        ya = np.zeros((TCHUNK, BLOCK), su)
+        g = np.zeros((TCHUNK, BLOCK, H), st)
+        v = np.zeros((2 * H, BLOCK), st)
+        sg = np.zeros(BLOCK, st)
         _block(p, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
                glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg)

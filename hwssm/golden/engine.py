@@ -81,8 +81,9 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
     tb = tables or build_tables(qm, T=pix.shape[1])
     n, T = pix.shape
     L, H, K = qm.L, qm.H, qm.n_classes
-    dt = tb.dtype
+    dt, st = tb.dtype, tb.store_dtype
     cast = lambda a: np.ascontiguousarray(a, dtype=dt)  # noqa: E731
+    store = lambda a: np.ascontiguousarray(a, dtype=st)  # noqa: E731
     logits = np.zeros((n, K), np.int64)
     if trace:
         tr_r = np.zeros((n, L + 1, T, H), dt)
@@ -94,8 +95,8 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         tr_v = np.zeros((1, 1, 1, 1), dt)
     _set_threads()
     _kernels.run_blocks(
-        pix, cast(tb.enc_k), cast(tb.enc_q), cast(tb.ssm_cf), cast(tb.ssm_d), cast(tb.ssm_q), cast(tb.gelu),
-        tb.y_min, cast(tb.mix_w), cast(tb.mix_q), cast(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
+        pix, store(tb.enc_k), cast(tb.enc_q), store(tb.ssm_cf), store(tb.ssm_d), cast(tb.ssm_q), store(tb.gelu),
+        tb.y_min, store(tb.mix_w), cast(tb.mix_q), store(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
         tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v,
     )
     pred = np.argmax(logits, axis=1).astype(np.int64)

@@ -36,6 +36,9 @@ from ..quant.qmodel import QModel, QParam
 RQ_LSH, RQ_RND, RQ_RSH, RQ_LO, RQ_HI, RQ_WRAP = range(6)
 RQ_COLS = 6
 
+#: Kernel constants multiplied in the hot loops, held in the storage type (Tables.store_dtype).
+STORED = ("enc_k", "ssm_cf", "ssm_d", "mix_w")
+
 # Column order of a kernel fit record (``ssm_q``, ``mix_q``; kernel integer type).
 KQ_ADD, KQ_RSH, KQ_LO, KQ_HI, KQ_WSH, KQ_MASK = range(6)
 KQ_COLS = 6
@@ -126,6 +129,8 @@ class Tables:
     logit_frac: int
     # kernel-ready constants (int64 arrays holding values of the kernel type, see the module doc)
     kernel_width: int           # widest requantized sum before the right shift, (acc << lsh) + rnd, in bits
+    store_dtype: type           # np.int32 or np.int64: the kernel's type for STORED constants, state,
+                                # activations and table codes (int32 whenever dtype is)
     enc_k: np.ndarray           # (H,) pre-shifted We
     enc_q: np.ndarray           # (H, 6) fit records; KQ_ADD holds the aligned be plus the rounding addend
     ssm_cf: np.ndarray          # (L, H, 8, M) pre-shifted coefficients, rows as SSM_ROWS
@@ -255,8 +260,15 @@ def build_tables(qm: QModel, T: int = 784) -> Tables:
     kernel = _kernel_constants(np.dtype(dtype).itemsize * 8, qm, dict(
         enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq, A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq,
         y_sh=y_sh, y_rq=y_rq, W=W, b=b, v_sh=v_sh, v_rq=v_rq, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq))
+    # Storage type: int64 sums can still store their operands (pre-shifted constants, state,
+    # activations, table codes) as int32 when every one fits; AVX2 then multiplies 32x32 -> 64.
+    stored = [kernel[k] for k in STORED] + [gelu, sig]
+    fmts = [qm.r0, *outs] + [f for ly in qm.layers for f in (ly.g, ly.sig)]
+    narrow = (all(np.all(a >= -(1 << 31)) and np.all(a < (1 << 31)) for a in stored)
+              and all(-(1 << 31) <= f.min_code and f.max_code < (1 << 31) for f in fmts))
+    store_dtype = np.int32 if narrow else np.int64
     return Tables(
-        dtype=dtype, acc_width=acc_width,
+        dtype=dtype, acc_width=acc_width, store_dtype=store_dtype,
         enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq,
         A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq, y_sh=y_sh, y_rq=y_rq, gelu=gelu, y_min=y_min,
         W=W, b=b, v_sh=v_sh, v_rq=v_rq, sig=sig, v_min=v_min, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq,

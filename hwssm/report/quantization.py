@@ -218,7 +218,7 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
              f"H={model.get('config', {}).get('H', '?')}, N={model.get('config', {}).get('N', '?')}, L={model.get('config', {}).get('L', '?')})",
              f"- PTQ: calibration on {data.get('calib_digits', '?')} training digits ({data.get('calibration', '?')}), power-of-two scales",
              f"- accuracy: golden engine (bit-exact integer network) on {_digits(studies)} MNIST test digits"
-             + ("" if fa is None else f"; float model {100 * fa:.2f}%"),
+             + ("" if fa is None else f"; float model {100 * fa:.2f}% ({data.get('float_accuracy_source') or 'float model'})"),
              f"- written {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}", ""]
     lines += ["## Sensitivity to Ā and x", "", "![bits](quantization_bits.png)", ""]
     for key, name in (("a_bits", "Ā bits"), ("x_bits", "x bits")):

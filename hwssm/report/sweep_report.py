@@ -48,7 +48,7 @@ def _hw_row(p: dict) -> list[str]:
 def _estimator_rows(points: list[dict]) -> tuple[list[list[str]], dict]:
     rows, errs = [], []
     for p in points:
-        if not is_hw(p) or "estimate" not in p:
+        if not is_hw(p) or not p.get("estimate"):
             continue
         err = p.get("est_lut_error")
         if err is not None:

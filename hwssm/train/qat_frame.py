@@ -137,7 +137,8 @@ def build_frame(template: QModel, T: int) -> Frame:
     batched part of the QAT forward carries integers in float64).
     """
     tables = build_tables(template, T=T)
-    widest = max(tables.acc_width, decoder_width(template, T))
+    # every accumulator, including the requantization pre-shift (acc << lsh) + rnd, and the decoder
+    widest = max(tables.acc_width, tables.kernel_width, decoder_width(template, T))
     if widest > FLOAT64_EXACT_BITS:
         raise HwssmError(f"plan {template.plan.name}: an accumulator needs {widest} bits; QAT carries integers "
                          f"in float64 and supports at most {FLOAT64_EXACT_BITS}")

@@ -445,7 +445,7 @@ def export_qat(outcome: Outcome, out: str | Path, *, result: str | Path | None =
     """
     from ..golden.engine import run as golden_run
     from ..quant.qmodel_io import qmodel_paths
-    from ..report.training import plot_training
+    from ..report.qat import plot_qat
 
     if not outcome.done:
         raise HwssmError("the QAT run has not finished its epochs")
@@ -506,9 +506,11 @@ def export_qat(outcome: Outcome, out: str | Path, *, result: str | Path | None =
     stem = jpath.with_name(jpath.name[: -len(".qmodel.json")])
     write_json(stem.with_name(stem.name + ".log.json"), outcome.log)
     if outcome.log:
-        plot_training(outcome.log, stem.with_name(stem.name + ".training.png"),
-                      title=f"QAT {outcome.plan.name}, Ā {outcome.aparam.value}: "
-                            f"golden test {100 * meta.get('golden_test_accuracy', qat_acc):.2f}%")
+        gacc = meta.get("golden_test_accuracy")
+        plot_qat(outcome.log, stem.with_name(stem.name + ".training.png"), start_val_acc=outcome.start.get("val_acc"),
+                 test_acc=gacc, title=f"QAT {outcome.plan.name}, Ā {outcome.aparam.value}: test "
+                                      f"{100 * (gacc if gacc is not None else qat_acc):.2f}% "
+                                      f"({'golden engine' if gacc is not None else 'QAT forward'})")
     res = {
         "name": stem.name, "qmodel": os.fspath(path), "qmodel_sha256": _sha(path.with_name(stem.name + ".qmodel.npz")),
         "digest": qm.digest(), "plan": outcome.plan.name, "plan_code": outcome.plan.code,

@@ -138,6 +138,16 @@ def test_pre_shift_past_31_bits_takes_int64():
     _check_traces(qm, pix, run(qm, pix, trace=True, tables=tb), range(3))
 
 
+def test_wide_constants_store_int64():
+    # A pre-shifted readout coefficient past 2**31: int64 sums with int64 storage.
+    qm = _y_frac_raised(random_qmodel(3, 2, 2, PLANS["uniform16"], seed=0), 36)
+    tb = build_tables(qm, T=8)
+    assert tb.dtype is np.int64 and tb.store_dtype is np.int64
+    assert np.abs(tb.ssm_cf).max() >= 1 << 31
+    pix = _pixels(3, 8, 10)
+    _check_traces(qm, pix, run(qm, pix, trace=True, tables=tb), range(3))
+
+
 def test_pre_shift_past_64_bits_is_an_error():
     bad = _y_frac_raised(random_qmodel(3, 2, 1, PLANS["uniform16"], seed=0), 60)
     with pytest.raises(HwssmError, match="64"):
@@ -191,13 +201,15 @@ def test_ring_reduction():
     assert _ring_int(-(1 << 63) - 1, 64) == (1 << 63) - 1
 
 
-def test_kernel_type_of_the_state_loop_follows_tables():
-    # The int32 tables feed int32 kernels (the point of the fast path), int64 tables int64 ones.
-    for name, dt in (("uniform8", np.int32), ("uniform16", np.int64)):
+def test_kernel_types_follow_the_widths():
+    # uniform8: int32 sums and storage (the fast path); uniform16: int64 sums of int32-stored operands.
+    for name, dt, st in (("uniform8", np.int32, np.int32), ("uniform16", np.int64, np.int32)):
         tb = build_tables(random_qmodel(3, 2, 1, PLANS[name]))
-        assert tb.dtype is dt
-        assert np.all(tb.ssm_cf == tb.ssm_cf.astype(dt))
-        assert np.all(tb.mix_q == tb.mix_q.astype(dt))
+        assert tb.dtype is dt and tb.store_dtype is st
+        for a in (tb.ssm_cf, tb.ssm_d, tb.mix_w, tb.enc_k, tb.gelu, tb.sig):
+            assert np.all(a == a.astype(st))
+        for a in (tb.ssm_q, tb.mix_q, tb.enc_q, tb.glu_q):
+            assert np.all(a == a.astype(dt))
 
 
 def _vector_ops(fn, *args) -> set[tuple[str, str]]:
@@ -233,3 +245,17 @@ def test_hot_loops_vectorize_in_32_bit_lanes():
                       np.zeros((2 * H, B), dt))
     assert {("mul", "i32"), ("add", "i32")} <= mix
     assert {ty for _, ty in mix} == {"i32"}
+
+
+def test_int64_sums_of_int32_operands_vectorize():
+    # int64 path with int32 storage: the products are sign-extended i32 (vpmuldq on AVX2),
+    # and the mode loop still vectorizes.
+    dt, st = np.int64, np.int32
+    B, M, H, TC = _kernels.BLOCK, 20, 3, _kernels.TCHUNK
+    q = np.zeros((3, 6), dt)
+    q[:, 5] = -1
+    ssm = _vector_ops(_kernels._ssm_channel, np.ones((8, M), st), q, st(1), np.zeros((B, M), st),
+                      np.zeros((B, M), st), np.zeros((TC, H, B), st), np.zeros((TC, B), dt),
+                      np.zeros((TC, B, H), st), 0, TC, np.zeros(256, st), np.int64(-128), False,
+                      np.zeros((1, 1, 1, 1), dt), 0, B, 0, 0)
+    assert {("mul", "i64"), ("sext", "i32"), ("ashr", "i64")} <= ssm
