@@ -13,7 +13,7 @@ DEFAULT_ROOT = "reports"
 def register(parser) -> None:
     parser.add_argument("what", nargs="?", choices=["quantization"],
                         help="'quantization': PTQ studies (golden engine) + saved QAT results -> reports/quantization.md")
-    parser.add_argument("--sweep", metavar="RESULTS", help="sweep results JSON (from hwssm sweep)")
+    parser.add_argument("--sweep", metavar="RESULTS", nargs="+", help="sweep results JSON (from hwssm sweep); several are merged")
     parser.add_argument("--name", help="report name: writes <root>/<name>/report.md and its plots")
     parser.add_argument("--root", default=DEFAULT_ROOT, help="reports directory (default: reports)")
     q = parser.add_argument_group("quantization report")
@@ -22,6 +22,8 @@ def register(parser) -> None:
     q.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration (default 256)")
     q.add_argument("--results-dir", default=DEFAULT_RESULTS_DIR, help=f"saved QAT/heterogeneous results (default: {DEFAULT_RESULTS_DIR})")
     q.add_argument("--no-float", action="store_true", help="skip the float model's accuracy (reference line)")
+    q.add_argument("--qmodels", nargs="*", metavar="QMODEL",
+                   help="QModel files to include (default: models/*.qmodel.json, e.g. the shipped QAT models)")
     q.add_argument("--jobs", type=int, help="local worker processes (default: all cores)")
     q.add_argument("--scheduler", metavar="ADDRESS", help="run the PTQ points on a Dask distributed cluster")
     parser.set_defaults(func=_run)
@@ -40,14 +42,14 @@ def _run(args) -> int:
         raise HwssmError("give --sweep RESULTS.json --name NAME (or 'hwssm report quantization')")
     if not _safe_name(args.name):
         raise HwssmError(f"--name must be a plain directory name (letters, digits, '-', '_', '.'), not {args.name!r}")
-    from ..explore.sweep import load_results
+    from ..explore.sweep import load_results, merge_results
     from ..report.sweep_report import write_sweep_report
 
-    results = load_results(args.sweep)
+    results = merge_results([load_results(p) for p in args.sweep])
     if not results["points"]:
-        raise HwssmError(f"{args.sweep} has no points")
+        raise HwssmError(f"{', '.join(args.sweep)}: no points")
     out = Path(args.root) / args.name
-    paths = write_sweep_report(results, out, name=args.name, source=str(args.sweep))
+    paths = write_sweep_report(results, out, name=args.name, source=", ".join(args.sweep))
     print(f"wrote {out / 'report.md'} and {len(paths) - 1} more files in {out}")
     return 0
 
@@ -65,7 +67,7 @@ def _quantization(args) -> int:
 
     from ..errors import HwssmError
     from ..explore.pool import Parallelism
-    from ..explore.quantization import float_accuracy, run_quantization_studies
+    from ..explore.quantization import float_accuracy, qmodel_results, run_quantization_studies
     from ..report.quantization import collect_results, write_quantization_report
     from .progress import Progress
 
@@ -84,13 +86,18 @@ def _quantization(args) -> int:
             data["float_accuracy"], data["float_accuracy_source"] = float_accuracy(model, args.limit, fbar.update)
     qat, notes = collect_results(args.results_dir)
     data["qat"] = qat
-    data["notes"] = notes + [f"PTQ record failed: {e}" for e in data.get("errors", [])]
+    qpaths = args.qmodels if args.qmodels is not None else sorted(model.parent.glob("*.qmodel.json"))
+    with Progress("QModel files", unit="records") as qbar:
+        data["qmodels"], qerr = qmodel_results(qpaths, limit=args.limit, parallelism=par, progress=qbar.update)
+    data["errors"] = data.get("errors", []) + qerr
+    data["notes"] = notes + [f"record failed: {e}" for e in data.get("errors", [])]
     data["results_dir"] = args.results_dir
     paths = write_quantization_report(data, Path(args.root))
     print(f"wrote {Path(args.root) / 'quantization.md'} and {len(paths) - 1} more files; "
-          f"{data['sweep']['computed']} PTQ records computed, {data['sweep']['cached']} cached, {len(qat)} saved QAT results")
+          f"{data['sweep']['computed']} PTQ records computed, {data['sweep']['cached']} cached, "
+          f"{len(data['qmodels'])} QModel files, {len(qat)} saved results")
     if data.get("errors"):
         for e in data["errors"]:
             print(f"hwssm: {e}", file=sys.stderr)
-        raise HwssmError(f"{len(data['errors'])} PTQ records failed (first: {data['errors'][0]}); rerun to retry them")
+        raise HwssmError(f"{len(data['errors'])} records failed (first: {data['errors'][0]}); rerun to retry them")
     return 0

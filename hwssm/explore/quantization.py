@@ -11,7 +11,7 @@ from .spec import SweepSpec
 from .studies import all_plans, study_plans, study_rows
 from .sweep import run_sweep
 
-__all__ = ["run_quantization_studies", "float_accuracy"]
+__all__ = ["run_quantization_studies", "float_accuracy", "qmodel_results"]
 
 
 def run_quantization_studies(model: str | Path, *, limit: int | None = None, calib_digits: int = 256,
@@ -53,3 +53,39 @@ def float_accuracy(model: str | Path, limit: int | None = None, progress=None) -
     pixels, labels = test_pixels(Split.TEST, limit)
     pred = float_predictions(ckpt, pixels, progress)
     return float(np.mean(pred == labels)), f"float model (numpy) on {len(labels):,} test digits"
+
+
+def qmodel_results(paths, *, limit: int | None = None, parallelism: Parallelism = Parallelism(),
+                   cache: RecordCache | None = None, progress=None) -> tuple[list[dict], list[str]]:
+    """Golden-engine accuracy of QModel files (e.g. the QAT models shipped in ``models/``).
+
+    On the full test set, a QModel whose meta records ``golden_test_accuracy`` over
+    ``golden_digits == 10000`` (written by QAT export, from the golden engine) is taken as it
+    is; otherwise it is evaluated through the sweep (cached). Returns result rows (label, plan,
+    accuracy, memory_bits, method, digits, file, source) and errors.
+    """
+    from ..quant.qmodel_io import load_qmodel
+
+    rows, errors = [], []
+    for path in paths:
+        path = Path(path)
+        try:
+            qm = load_qmodel(path)
+        except HwssmError as exc:
+            errors.append(str(exc))
+            continue
+        meta = qm.meta
+        method = str(meta.get("quantization", "qmodel"))
+        if meta.get("parameterization"):
+            method += f" ({meta['parameterization']})"
+        row = {"label": path.name.removesuffix(".qmodel.json"), "plan": qm.plan.name, "memory_bits": qm.footprint_bits,
+               "method": method, "file": str(path)}
+        meta_acc = meta.get("golden_test_accuracy")
+        if limit is None and isinstance(meta_acc, float) and meta.get("golden_digits") == 10_000:
+            rows.append({**row, "accuracy": meta_acc, "digits": 10_000, "source": "QModel meta (golden engine)"})
+            continue
+        res = run_sweep(SweepSpec(model=path, limit=limit), parallelism, cache=cache, progress=progress)
+        errors += res.errors
+        p = res.points[0]
+        rows.append({**row, "accuracy": p["accuracy"], "digits": p["digits"], "source": "golden engine (this run)"})
+    return rows, errors

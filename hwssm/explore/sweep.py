@@ -36,7 +36,7 @@ from .pool import Parallelism, open_runner
 from .spec import SweepSpec
 from .tasks import AccuracyTask, HardwareTask, accuracy_task, hardware_task
 
-__all__ = ["SweepResult", "run_sweep", "RESULTS_FORMAT", "load_results"]
+__all__ = ["SweepResult", "run_sweep", "RESULTS_FORMAT", "load_results", "merge_results"]
 
 RESULTS_FORMAT = "hwssm-sweep-results"
 RESULTS_VERSION = 1
@@ -160,7 +160,7 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, opti
         ok = False
         try:
             for kind, key, inputs, fn, task in todo:
-                by_token[runner.submit(fn, task)] = (kind, key, inputs, task)
+                by_token[runner.submit(CacheFirst(fn, kind, key, cache.root), task)] = (kind, key, inputs, task)
             while runner.pending:
                 token, value, exc = runner.next_done()
                 kind, key, inputs, task = by_token.pop(token)
@@ -188,6 +188,21 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, opti
                 points.append(make_point(plans[code], qm, acc, spec, P, dev, hw))
     return SweepResult(spec=spec, source=source, points=points, computed=len(have) - cached, cached=cached,
                        failed=len(errors), errors=errors, seconds=time.monotonic() - t0)
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheFirst:
+    """A task that first looks for its record in the cache at ``root`` (when that directory is
+    reachable where the task runs): another sweep may have stored it since this one was planned."""
+
+    fn: Callable
+    kind: RecordKind
+    key: str
+    root: Path
+
+    def __call__(self, task):
+        hit = RecordCache(self.root).get(self.kind, self.key)
+        return hit if hit is not None else self.fn(task)
 
 
 def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpec, lanes: int | None = None,
@@ -290,3 +305,18 @@ def load_results(path: str | Path) -> dict:
     if not isinstance(d.get("points"), list):
         raise HwssmError(f"{path}: 'points' must be a list")
     return d
+
+
+def merge_results(results: list[dict]) -> dict:
+    """One results object from several (points concatenated in order; spec and model from the
+    first). HwssmError when they describe different models."""
+    if not results:
+        raise HwssmError("no sweep results to merge")
+    digests = {r.get("source", {}).get("digest") for r in results}
+    if len(digests) > 1:
+        raise HwssmError("the sweep results describe different models; report them separately")
+    out = dict(results[0])
+    out["points"] = [p for r in results for p in r["points"]]
+    if len(results) > 1:
+        out["merged_specs"] = [r.get("spec") for r in results]
+    return out

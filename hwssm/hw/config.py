@@ -84,14 +84,27 @@ class Pipeline:
         5.8 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
         outputs off the arithmetic paths, for one more cycle of latency in the lanes, the
         encoder, the GLU and the decoder (see :mod:`hwssm.hw.cycle_model`).
+    res_stages : int
+        Registers in the GLU between the residual sum (two variable shifts and an add) and its
+        requantization (variable shift, rounding, saturation) (0 or 1): one more cycle of
+        GLU latency.
+
+    :meth:`fast` gives the settings measured at >= 100 MHz on ECP5 (see the project notes).
     """
 
     mul_stages: int = 1
     tree_levels_per_stage: int = 2
     mem_stages: int = 0
+    res_stages: int = 0
+
+    @classmethod
+    def fast(cls) -> "Pipeline":
+        """Every memory read and the GLU residual registered (``mem_stages = res_stages = 1``)."""
+        return cls(mem_stages=1, res_stages=1)
 
     def __post_init__(self):
-        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 1)):
+        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 1),
+                             ("res_stages", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")

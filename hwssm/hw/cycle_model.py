@@ -54,6 +54,7 @@ class Latencies:
     mul_stages: int
     tree_stages: int
     mem_stages: int = 0
+    res_stages: int = 0
 
     @property
     def enc_first(self) -> int:
@@ -83,12 +84,12 @@ class Latencies:
     @property
     def glu_out(self) -> int:
         """GLU op → r_{l+1}[h] written (dbg_valid, pool write)."""
-        return 5 + self.mem_stages
+        return 5 + self.mem_stages + self.res_stages
 
     @property
     def r(self) -> int:
         """GLU op → r_{l+1}[h] readable by an S4D slot."""
-        return 6 + self.mem_stages
+        return 6 + self.mem_stages + self.res_stages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,10 +135,8 @@ def _geometry(model: Model, P: int | None, pipeline: Pipeline | None) -> tuple:
             model.n_classes)
 
 
-def _mem_stages(model: Model, pipeline: Pipeline | None) -> int:
-    if isinstance(model, CoreConfig):
-        return model.pipe.mem_stages
-    return (pipeline or Pipeline()).mem_stages
+def _pipe(model: Model, pipeline: Pipeline | None) -> Pipeline:
+    return model.pipe if isinstance(model, CoreConfig) else (pipeline or Pipeline())
 
 
 def _pingpong(model: Model, storage: ParamStorage | None) -> bool:
@@ -149,8 +148,8 @@ def _pingpong(model: Model, storage: ParamStorage | None) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool = False,
-              mem: int = 0) -> StepSchedule:
-    lat = Latencies(ms, ts, mem)
+              mem: int = 0, res: int = 0) -> StepSchedule:
+    lat = Latencies(ms, ts, mem, res)
     Cs, KP, Q = -(-M // P), -(-H // P), -(-H // 4)
     t = 0  # the start cycle; slots issue from cycle 1 on
     ssm, mix, glu = [], [], []
@@ -203,7 +202,8 @@ def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None 
     QModel on ``P`` lanes (``storage``: the generation option, ROM when None; a CoreConfig
     uses its own)."""
     H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
-    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), _mem_stages(model, pipeline))
+    pipe = _pipe(model, pipeline)
+    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.res_stages)
 
 
 def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
@@ -216,9 +216,11 @@ def digit_tail(model: Model, P: int | None = None, pipeline: Pipeline | None = N
                storage: ParamStorage | None = None) -> int:
     """Last step start → next digit's first step start: last GLU op + 6, the decoder
     (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart (+ 1 in the
-    GLU and + 1 in the decoder per ``Pipeline.mem_stages``)."""
+    GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 1 in the GLU per
+    ``Pipeline.res_stages``)."""
     H, *_, nc = _geometry(model, P, pipeline)
-    return step_schedule(model, P, pipeline, storage).glu[-1][-1] + nc * H + 10 + 2 * _mem_stages(model, pipeline)
+    pipe = _pipe(model, pipeline)
+    return step_schedule(model, P, pipeline, storage).glu[-1][-1] + nc * H + 10 + 2 * pipe.mem_stages + pipe.res_stages
 
 
 def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,

@@ -105,7 +105,7 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "seq_len": cfg.T,
         "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
         "pipeline": {"mul_stages": cfg.pipe.mul_stages, "tree_levels_per_stage": cfg.pipe.tree_levels_per_stage,
-                     "mem_stages": cfg.pipe.mem_stages},
+                     "mem_stages": cfg.pipe.mem_stages, "res_stages": cfg.pipe.res_stages},
         "storage": cfg.storage.value,
         "soft_mul_bits": cfg.soft_mul_bits,
         "generator_version": generator_version(),

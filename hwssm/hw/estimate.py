@@ -428,12 +428,10 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     t = c.ssm_table
     if t.width:
         add(_rom("S4D row-constant ROM", "D", t.words(), t.width))
-        # each field is carried down the chain to the stage that uses it
+        # each shift field is carried down the chain to the stage that uses it (D is used at once)
         use = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
-               "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1, "ed": TR - 1, "sy": TR, "D": 0}
-        bits = sum(t.shifts[n].width * use.get(n, TR) for n in t.shifts) + t.value_widths.get("D", 0) * 0
-        if "D" not in t.consts:
-            bits += 0
+               "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1, "ed": TR - 1, "sy": TR}
+        bits = sum(t.shifts[n].width * use.get(n, TR) for n in t.shifts)
         add(Block("row-constant delay chain", "control", Kind.REG, bits))
     hb, lb = _aw(H, ceil_log2), ceil_log2(L)
     ssm_bits = _aw(L * H * c.Cs, ceil_log2)

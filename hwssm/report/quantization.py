@@ -147,9 +147,9 @@ def _bar_labels(ax, bars, vals) -> None:
             ax.text(b.get_x() + b.get_width() / 2, v + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
 
 
-def plot_hetero(studies: dict, qat: list[dict], out) -> list[dict]:
-    """Memory footprint (kbit) against accuracy: PTQ uniform and heterogeneous plans, and saved
-    QAT/heterogeneous results that state their footprint; Pareto front over all of them."""
+def plot_hetero(studies: dict, qat: list[dict], out, qmodels: list[dict] = ()) -> list[dict]:
+    """Memory footprint (kbit) against accuracy: PTQ uniform and heterogeneous plans, QModel
+    files (e.g. QAT) and saved results that state their footprint; Pareto front over all."""
     fig = new_figure(9.5, 5.6)
     ax = fig.add_subplot()
     pts = []
@@ -157,6 +157,10 @@ def plot_hetero(studies: dict, qat: list[dict], out) -> list[dict]:
         if r["accuracy"] is not None and r["memory_bits"]:
             pts.append({"label": r["plan"], "kind": "PTQ uniform" if r["variant"] == "uniform" else "PTQ heterogeneous",
                         "memory_bits": r["memory_bits"], "accuracy": r["accuracy"]})
+    for r in qmodels:
+        if r["memory_bits"] and r["accuracy"] is not None:
+            pts.append({"label": r["label"], "kind": f"{r['method']} QModel", "memory_bits": r["memory_bits"],
+                        "accuracy": r["accuracy"]})
     for r in qat:
         if r["memory_bits"]:
             pts.append({"label": r["label"], "kind": f"{r['method']} (saved)", "memory_bits": r["memory_bits"],
@@ -208,7 +212,8 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
     figs = {}
     figs["quantization_bits.png"] = plot_bits(studies, out / "quantization_bits.png", data.get("float_accuracy"))
     figs["quantization_compare.png"] = plot_compare(studies, out / "quantization_compare.png")
-    figs["quantization_hetero.png"] = plot_hetero(studies, data.get("qat", []), out / "quantization_hetero.png")
+    figs["quantization_hetero.png"] = plot_hetero(studies, data.get("qat", []), out / "quantization_hetero.png",
+                                                  data.get("qmodels", []))
     written += [out / n for n in figs]
 
     model = data.get("model", {})
@@ -235,6 +240,14 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
     het = sorted(figs["quantization_hetero.png"], key=lambda p: p["memory_bits"])
     lines += markdown_table(("plan / result", "kind", "memory (bits)", "accuracy", "Pareto"),
                             [[p["label"], p["kind"], fmt_int(p["memory_bits"]), fmt_pct(p["accuracy"]), "yes" if p["pareto"] else ""] for p in het]) + [""]
+    qms = data.get("qmodels", [])
+    lines += ["## QModel files (QAT)", ""]
+    if qms:
+        lines += markdown_table(("model", "method", "plan", "memory (bits)", "accuracy", "digits", "accuracy from"),
+                                [[f"`{r['file']}`", r["method"], f"`{r['plan']}`", fmt_int(r["memory_bits"]), fmt_pct(r["accuracy"]),
+                                  fmt_int(r["digits"]), r["source"]] for r in qms]) + [""]
+    else:
+        lines += ["None given.", ""]
     qat = data.get("qat", [])
     lines += ["## Saved QAT / heterogeneous results", ""]
     if qat:

@@ -44,6 +44,9 @@ def test_sweep_then_report(env, capsys):
     assert main(["report", "--sweep", "res.json", "--name", "demo"]) == 0
     assert (env / "reports" / "demo" / "report.md").is_file()
     assert (env / "reports" / "demo" / "pareto.png").stat().st_size > 10_000
+    # several results files are merged into one report
+    assert main(["report", "--sweep", "res.json", "res2.json", "--name", "both"]) == 0
+    assert len(json.loads((env / "reports" / "both" / "report.json").read_text())["points"]) == 4
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -70,13 +73,18 @@ def test_report_quantization(env, capsys, monkeypatch):
         return {k: v[:2] for k, v in s.items()}
 
     monkeypatch.setattr(quantization, "study_plans", few)
+    from hwssm.quant.qmodel_io import save_qmodel
+    from hwssm.quant.random_qmodel import random_qmodel
+
+    save_qmodel(random_qmodel(4, 2, 1, seed=5), env / "models" / "s4d_qat.qmodel.json")
     (env / "models" / "results").mkdir()
     (env / "models" / "results" / "qat.json").write_text(json.dumps([{"plan": "hetero", "accuracy": 0.5, "footprint_bits": 400}]))
     rc = main(["report", "quantization", "--limit", "3", "--calib-digits", "8", "--jobs", "1"])
     assert rc == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "1 saved QAT results" in out
+    assert "1 QModel files, 1 saved results" in out
     md = (env / "reports" / "quantization.md").read_text()
     assert "## Heterogeneous precision" in md and "hetero" in md
+    assert "s4d_qat.qmodel.json" in md and "golden engine (this run)" in md
     for name in ("quantization_bits.png", "quantization_compare.png", "quantization_hetero.png"):
         assert (env / "reports" / name).stat().st_size > 10_000

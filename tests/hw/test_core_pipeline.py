@@ -1,6 +1,7 @@
-"""``Pipeline.mem_stages``: a register after every memory read (for block RAM without output
-registers, e.g. ECP5). The core stays exact against tests/naive.py, its cycles follow the
-cycle model, and ``mem_stages=0`` (the default) generates the same Verilog as before."""
+"""``Pipeline.mem_stages`` (a register after every memory read, for block RAM without output
+registers, e.g. ECP5) and ``Pipeline.res_stages`` (the GLU residual split in two): the core
+stays exact against tests/naive.py, its cycles follow the cycle model, and the defaults
+generate the same Verilog as before."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from tests.hw.test_core import _expected
 
 # (H, M, L, P, T, plan, pipeline)
 CASES = {
-    "p1-hetero": (3, 2, 2, 1, 4, "hetero", Pipeline(mem_stages=1)),
+    "p1-hetero-fast": (3, 2, 2, 1, 4, "hetero", Pipeline.fast()),
     "p3-perhead-deep": (4, 3, 2, 3, 3, "A8x8-W8-a8-h-asym", Pipeline(mem_stages=1, mul_stages=2, tree_levels_per_stage=1)),
-    "p5-floor-wrap": (5, 2, 1, 5, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(mem_stages=1)),
+    "p5-floor-wrap-res": (5, 2, 1, 5, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(res_stages=1)),
 }
 
 
@@ -38,7 +39,7 @@ def test_mem_stages_core_is_exact_and_on_time(case):
     dbg, logits, classes = _expected(qm, digits)
     assert ([v for _, v in res.dbg], [v for _, v in res.logits], [v for _, v in res.classes]) == (dbg, logits, classes)
     s = cycle_model.step_schedule(core.config)
-    lat = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages)
+    lat = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.res_stages)
     start = res.accepted[0] + 1
     cpd, cps = core.cycles_per_digit, core.cycles_per_step
     want = [start + d * cpd + t * cps + s.glu[l][h] + lat.glu_out
@@ -52,11 +53,13 @@ def test_mem_stages_core_is_exact_and_on_time(case):
 
 def test_mem_stages_cost_cycles_only_in_latency():
     qm = random_qmodel(16, 8, 2, resolve_plan("hetero"))
-    base, reg = Pipeline(), Pipeline(mem_stages=1)
-    slow = cycle_model.cycles_per_step(qm, 2, reg) - cycle_model.cycles_per_step(qm, 2, base)
-    assert 0 <= slow <= 2 * 2  # a few cycles of latency per layer at most, no throughput loss
-    with pytest.raises(HwssmError, match="mem_stages"):
-        Pipeline(mem_stages=2)
+    base, fast = Pipeline(), Pipeline.fast()
+    assert (fast.mem_stages, fast.res_stages) == (1, 1)
+    slow = cycle_model.cycles_per_step(qm, 2, fast) - cycle_model.cycles_per_step(qm, 2, base)
+    assert 0 <= slow <= 3 * 2  # a few cycles of latency per layer at most, no throughput loss
+    for name in ("mem_stages", "res_stages"):
+        with pytest.raises(HwssmError, match=name):
+            Pipeline(**{name: 2})
 
 
 def test_default_pipeline_verilog_is_stable():
@@ -66,5 +69,6 @@ def test_default_pipeline_verilog_is_stable():
 
     qm = random_qmodel(3, 2, 2, resolve_plan("hetero"), seed=4)
     a = verilog_text(HwssmCore(qm, 2, 3))
-    b = verilog_text(HwssmCore(qm, 2, 3, Pipeline(mem_stages=0), storage=ParamStorage.ROM, soft_mul_bits=0))
+    b = verilog_text(HwssmCore(qm, 2, 3, Pipeline(mem_stages=0, res_stages=0), storage=ParamStorage.ROM,
+                               soft_mul_bits=0))
     assert hashlib.sha256(a.encode()).digest() == hashlib.sha256(b.encode()).digest()

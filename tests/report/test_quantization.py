@@ -20,7 +20,10 @@ def _data():
     return {"studies": study_rows(studies, points), "model": {"path": "m.json", "digest": "ab" * 32,
             "config": {"H": 4, "N": 4, "L": 1}}, "calib_digits": 8, "calibration": "minmax", "float_accuracy": 0.97,
             "qat": [{"plan": "A8x8-W8-a8", "accuracy": 0.95, "memory_bits": 20000, "method": "qat", "digits": 100,
-                     "label": "qat8", "model": None, "file": "r.json"}], "notes": []}
+                     "label": "qat8", "model": None, "file": "r.json"}], "notes": [],
+            "qmodels": [{"label": "s4d_qat8", "plan": "A8x8-B8C8D8-W8-a8-h", "memory_bits": 800000, "method": "qat (continuous)",
+                         "file": "models/s4d_qat8.qmodel.json", "accuracy": 0.9943, "digits": 10000,
+                         "source": "QModel meta (golden engine)"}]}
 
 
 def test_report_files(tmp_path):
@@ -36,6 +39,8 @@ def test_report_files(tmp_path):
     drawn = json.loads((tmp_path / "quantization.json").read_text())["figures"]
     assert [r["bits"] for r in drawn["quantization_bits.png"]["a_bits"]] == sorted(r["bits"] for r in _data()["studies"]["a_bits"])
     assert any(p["kind"] == "qat (saved)" for p in drawn["quantization_hetero.png"])
+    assert any(p["kind"] == "qat (continuous) QModel" for p in drawn["quantization_hetero.png"])
+    assert "s4d_qat8.qmodel.json" in md
 
 
 def test_studies_cover_the_questions():

@@ -35,13 +35,19 @@ def pixels():
     return pix
 
 
-def _run(toy, pixels, **kw):
-    return run_digits(toy, pixels, toy_reference(L, H, K), np.arange(100, 100 + pixels.shape[0]),
-                      RunOptions(**{"jobs": 2, "batch": 7, **kw}))
+@pytest.fixture
+def run(toy, pixels, tmp_path):
+    """Run the 7 digits (indices 100..106); failing run directories go under tmp_path."""
+
+    def _run(**kw):
+        return run_digits(toy, pixels, toy_reference(L, H, K), np.arange(100, 100 + pixels.shape[0]),
+                          RunOptions(**{"jobs": 2, "batch": 7, "workdir": tmp_path / "runs", **kw}))
+
+    return _run
 
 
-def test_bit_exact_and_cycles(toy, pixels):
-    rep = _run(toy, pixels, batch=3)  # three simulation runs on two processes
+def test_bit_exact_and_cycles(run):
+    rep = run(batch=3)  # three simulation runs on two processes
     assert rep.ok, (rep.first, rep.errors)
     assert rep.digits == 7 and rep.mismatches == 0
     np.testing.assert_array_equal(rep.classes, rep.golden_pred)
@@ -55,15 +61,15 @@ def test_build_is_cached(toy):
     assert again.cached and again.dir == toy.dir
 
 
-def test_handshake_stress_still_bit_exact(toy, pixels):
-    rep = _run(toy, pixels, traffic=Traffic(in_gap=128, out_stall=200, seed=5))
+def test_handshake_stress_still_bit_exact(run):
+    rep = run(traffic=Traffic(in_gap=128, out_stall=200, seed=5))
     assert rep.ok, (rep.first, rep.errors)
     assert max(rep.cycles.latency) > cycles_per_digit(L, H, T, K)  # the stalls really happened
 
 
-def test_wrong_value_is_located(toy, pixels):
+def test_wrong_value_is_located(run):
     # digit 4, dbg value 17 = step 2, j = 5 -> layer 1, channel 2
-    rep = _run(toy, pixels, plusargs=("+toy_flip_digit=4", "+toy_flip_index=17"), keep=False)
+    rep = run(plusargs=("+toy_flip_digit=4", "+toy_flip_index=17"), keep=False)
     assert not rep.ok
     f = rep.first
     assert (f.digit, f.stream, f.step, f.layer, f.channel) == (104, Stream.DBG, 2, 1, 2)
@@ -72,16 +78,16 @@ def test_wrong_value_is_located(toy, pixels):
     assert rep.failed_dirs and (rep.failed_dirs[0] / "expected.npz").is_file()
 
 
-def test_missing_value_is_reported(toy, pixels):
-    rep = _run(toy, pixels, plusargs=("+toy_drop_digit=2", "+toy_drop_index=5"))
+def test_missing_value_is_reported(run):
+    rep = run(plusargs=("+toy_drop_digit=2", "+toy_drop_index=5"))
     f = rep.first
     assert (f.digit, f.stream, f.step, f.layer, f.channel) == (102, Stream.DBG, 0, 1, 2)
     # every later value is shifted by one: digits 2.. are all bad, a missing value at the end
     assert rep.bad.tolist() == [False, False] + [True] * 5
 
 
-def test_hang_is_caught_by_the_watchdog(toy, pixels):
-    rep = _run(toy, pixels, plusargs=("+toy_hang=3",), stall_limit=500)
+def test_hang_is_caught_by_the_watchdog(run):
+    rep = run(plusargs=("+toy_hang=3",), stall_limit=500)
     assert not rep.ok
     assert rep.errors and "cocotb test failed" in rep.errors[0]
     # digit 3's dbg values and logits all came out; its class never did
@@ -90,9 +96,9 @@ def test_hang_is_caught_by_the_watchdog(toy, pixels):
     assert rep.bad[:3].tolist() == [False] * 3 and rep.bad[3:].all()
 
 
-def test_stop_on_mismatch_skips_later_batches(toy, pixels):
+def test_stop_on_mismatch_skips_later_batches(toy, pixels, tmp_path):
     rep = run_digits(toy, pixels, toy_reference(L, H, K), options=RunOptions(
-        jobs=1, batch=2, plusargs=("+toy_flip_digit=0", "+toy_flip_index=0")))
+        jobs=1, batch=2, workdir=tmp_path, plusargs=("+toy_flip_digit=0", "+toy_flip_index=0")))
     assert rep.first.digit == 0
     assert rep.checked.tolist() == [True, True] + [False] * 5  # stopped after the first batch
     assert not rep.ok
