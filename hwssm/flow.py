@@ -33,6 +33,9 @@ BUILD = ROOT / "build" / "flow"
 #: Lane counts of the designs the flow builds: one to simulate fast, one per FPGA
 #: (the UP5K has 8 SB_MAC16 and a lane uses 8 multipliers; the ECP5-25k has 28 MULT18X18D).
 DESIGNS = {"sim": 16, "up5k": 1, "ecp5": 2}
+#: Test digits the flow simulates in Verilator (784 steps each).
+SIM_DIGITS = 4
+REPORT = ROOT / "reports" / "demo"
 
 
 class NotBuilt(Exception):
@@ -67,6 +70,7 @@ def _stage_model(ctx: dict) -> str:
         res = resolve_model(MODELS / FLOAT_MODEL, DEMO_PLAN)
         ctx["resolved"] = res
         ctx["model_path"] = MODELS / FLOAT_MODEL
+        ctx["model_plan_arg"] = DEMO_PLAN
         return f"{FLOAT_MODEL} + PTQ {DEMO_PLAN}: {res.qmodel.footprint_bits} bits"
     raise NotBuilt("no trained model in models/ yet (the training issue ships one)")
 
@@ -104,7 +108,28 @@ def _stage_rtl(ctx: dict) -> str:
 
 
 def _stage_sim(ctx: dict) -> str:
-    raise NotBuilt("cocotb/Verilator verification is not wired into the flow yet")
+    import contextlib
+    import io
+
+    from .cli import main
+
+    if "model_path" not in ctx:
+        raise NotBuilt("needs a model")
+    argv = ["sim", "--model", str(ctx["model_path"]), "--lanes", str(DESIGNS["sim"]), "--digits", str(SIM_DIGITS), "--json"]
+    if "model_plan_arg" in ctx:
+        argv += ["--plan", ctx["model_plan_arg"]]
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(argv)
+    lines = [ln for ln in buf.getvalue().splitlines() if ln.startswith("{")]
+    if rc == 2 or not lines:
+        raise HwssmError(f"flow: simulation failed ({buf.getvalue().strip()[-200:]})")
+    res = json.loads(lines[-1])
+    ctx["sim"] = res
+    if res["mismatches"] or not res.get("ok", True):
+        raise HwssmError(f"flow: RTL and golden engine disagree: {res.get('first_mismatch')}; reproduce: {res.get('reproduce')}")
+    return (f"{res['digits']} digits bit-exact at P={DESIGNS['sim']}, {res['cycles_per_digit']} cycles/digit "
+            f"(model {res['model_cycles_per_digit']}), {res['digits_per_s']} digits/s")
 
 
 def _stage_synth(ctx: dict) -> str:
@@ -123,14 +148,26 @@ def _stage_synth(ctx: dict) -> str:
             parts.append(f"{device.value} P={man['lanes']}: {exc}")
             continue
         d = rep.summary()
-        ctx["synth"][device.value] = {"lanes": man["lanes"], **d}
+        ctx["synth"][device.value] = {"lanes": man["lanes"], "cycles_per_digit": man["cycles_per_digit"], **d}
         parts.append(f"{device.value} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
                      f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}")
     return "; ".join(parts)
 
 
 def _stage_report(ctx: dict) -> str:
-    raise NotBuilt("the report is not built yet")
+    from .report.flow_report import write_flow_report
+
+    if "resolved" not in ctx:
+        raise NotBuilt("needs a model")
+    data = {"model": str(ctx["model_path"].name), "plan": ctx["resolved"].qmodel.plan.name, "stages": ctx["stages"]}
+    if "golden" in ctx:
+        data["golden"] = ctx["golden"].to_json()
+    if "sim" in ctx:
+        data["sim"] = ctx["sim"]
+    if "synth" in ctx:
+        data["synth"] = ctx["synth"]
+    path = write_flow_report(REPORT, data)
+    return f"wrote {path}"
 
 
 STAGES = (
@@ -146,8 +183,8 @@ STAGES = (
 
 def run_flow(json_out: bool = False) -> int:
     """Run every stage; returns 0, or raises HwssmError when a built stage fails."""
-    ctx: dict = {}
-    summary = []
+    summary: list[dict] = []
+    ctx: dict = {"stages": summary}
     t0 = time.monotonic()
     for i, (name, fn) in enumerate(STAGES, 1):
         ts = time.monotonic()
