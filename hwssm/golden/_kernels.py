@@ -12,7 +12,7 @@ On the int64 path the operands (constants, state, activations) are still stored 
 int32 when they fit (:attr:`~hwssm.golden.tables.Tables.store_dtype`), so that products
 are 32x32->64 (one vpmuldq) rather than emulated 64x64 multiplies.
 
-Schedule. Sequences run in blocks of ``BLOCK`` (blocks in parallel, prange). The
+Schedule. Sequences run in blocks of up to ``BLOCK`` (blocks in parallel, prange). The
 network is layer-major inside a chunk of ``TCHUNK`` steps: for each chunk, the
 encoder runs over the chunk, then each layer runs its recurrence channel by
 channel over the whole chunk (the 2·M state words of a channel stay in L1 and the
@@ -34,7 +34,7 @@ from numba.extending import intrinsic
 
 from ..config import JIT_FLAGS
 
-BLOCK = 16      # sequences per block (the unit of parallel work)
+BLOCK = 16      # most sequences per block (the unit of parallel work); a multiple of 4
 TCHUNK = 32     # time steps per chunk (bounds the per-block activation buffers)
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
@@ -319,8 +319,8 @@ def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, 
 
 @njit(parallel=True, **_FLAGS)
 def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v):
-    """Run ``pix`` (n, T) uint8 sequences; ``logits`` (n, K) int64 out.
+               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads):
+    """Run ``pix`` (n, T) uint8 sequences on ``nthreads`` numba threads; ``logits`` (n, K) int64 out.
 
     Two integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
     ``ssm_d``, ``mix_w``, ``gelu`` and ``sig``; ``ssm_q`` has the sum type, like ``enc_q``,
@@ -330,20 +330,24 @@ def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_
     n, T = pix.shape
     L, H, _, M = ssm_cf.shape
     st, su = ssm_cf.dtype, ssm_q.dtype
-    nblocks = (n + BLOCK - 1) // BLOCK
+    # Small batches: smaller blocks (a multiple of 4), so that every thread gets work and
+    # little is spent on padding sequences.
+    per_thread = (n + nthreads - 1) // max(nthreads, 1)
+    bs = min(BLOCK, max(4, (per_thread + 3) // 4 * 4))
+    nblocks = (n + bs - 1) // bs
     for blk in prange(nblocks):
-        b0 = blk * BLOCK
-        nv = min(b0 + BLOCK, n) - b0
-        p = np.zeros((T, BLOCK), st)
+        b0 = blk * bs
+        nv = min(b0 + bs, n) - b0
+        p = np.zeros((T, bs), st)
         for b in range(nv):
             for t in range(T):
                 p[t, b] = pix[b0 + b, t]
-        xr = np.zeros((L, H, BLOCK, M), st)
-        xi = np.zeros((L, H, BLOCK, M), st)
-        r = np.zeros((TCHUNK, H, BLOCK), st)
-        ya = np.zeros((TCHUNK, BLOCK), su)
-        g = np.zeros((TCHUNK, BLOCK, H), st)
-        v = np.zeros((2 * H, BLOCK), st)
-        sg = np.zeros(BLOCK, st)
+        xr = np.zeros((L, H, bs, M), st)
+        xi = np.zeros((L, H, bs, M), st)
+        r = np.zeros((TCHUNK, H, bs), st)
+        ya = np.zeros((TCHUNK, bs), su)
+        g = np.zeros((TCHUNK, bs, H), st)
+        v = np.zeros((2 * H, bs), st)
+        sg = np.zeros(bs, st)
         _block(p, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
                glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg)

@@ -108,6 +108,7 @@ def run_bench(digits: int = 64, baseline_digits: int = 2, H: int = 64, N: int = 
         best = min(best, time.perf_counter() - t0)
         peak = max(peak, _peak_once(a, b, reps))
     engine = macs_per_digit * digits / best
+    baseline_digits = max(1, min(baseline_digits, digits))
     base_dt = float("inf")
     base_logits = []
     for i in range(baseline_digits):
@@ -118,7 +119,8 @@ def run_bench(digits: int = 64, baseline_digits: int = 2, H: int = 64, N: int = 
     if not np.array_equal(np.concatenate(base_logits), res.logits[:baseline_digits]):
         raise RuntimeError("benchmark: numpy baseline and engine disagree; run the test suite")
     return {
-        "model": {"H": H, "N": N, "L": L, "T": T, "plan": plan, "kernel_int": np.dtype(tb.dtype).name},
+        "model": {"H": H, "N": N, "L": L, "T": T, "plan": plan, "kernel_int": np.dtype(tb.dtype).name,
+                  "kernel_store": np.dtype(tb.store_dtype).name},
         "digits": digits,
         "threads": numba.get_num_threads(),
         "macs_per_digit": macs_per_digit,

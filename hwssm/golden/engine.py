@@ -59,12 +59,14 @@ def _pixels(pixels) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _set_threads() -> None:
+def _set_threads() -> int:
+    """Apply the requested numba thread count; returns the count in use."""
+    import numba
+
     n = threads()
     if n is not None:
-        import numba
-
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()
 
 
 def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None) -> GoldenResult:
@@ -93,11 +95,11 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         tr_r = np.zeros((1, 1, 1, 1), dt)
         tr_y = np.zeros((1, 1, 1, 1), dt)
         tr_v = np.zeros((1, 1, 1, 1), dt)
-    _set_threads()
+    nthreads = _set_threads()
     _kernels.run_blocks(
         pix, store(tb.enc_k), cast(tb.enc_q), store(tb.ssm_cf), store(tb.ssm_d), cast(tb.ssm_q), store(tb.gelu),
         tb.y_min, store(tb.mix_w), cast(tb.mix_q), store(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
-        tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v,
+        tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads,
     )
     pred = np.argmax(logits, axis=1).astype(np.int64)
     if not trace:

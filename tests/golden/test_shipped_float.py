@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwssm.golden.evaluate import evaluate, test_pixels
+from hwssm.golden.evaluate import evaluate
+from hwssm.golden.evaluate import test_pixels as load_test_pixels
 from hwssm.quant.resolve import resolve_model
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "s4d_float.json"
@@ -19,7 +20,7 @@ MODEL = Path(__file__).resolve().parents[2] / "models" / "s4d_float.json"
 @pytest.mark.slow
 def test_ptq16_agrees_with_the_float_model():
     res = resolve_model(MODEL, "uniform16", calib_digits=64)
-    pixels, labels = test_pixels(limit=500)
+    pixels, labels = load_test_pixels(limit=500)
     ev = evaluate(res.qmodel, pixels, labels, res.checkpoint)
     assert ev.float_agreement >= 0.995, ev
     assert ev.accuracy >= 0.98, ev
