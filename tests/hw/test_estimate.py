@@ -112,7 +112,10 @@ def test_lut_estimate_within_tolerance_of_yosys(tmp_path, monkeypatch):
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
     q = random_qmodel(8, 4, 1, plan=parse_code("A8x8-W8-a8"), seed=0)
     generate(q, 2, tmp_path / "rtl")
-    for device in Device:
+    # Only the ECP5 here: this 2-lane core needs 20 hard multipliers, more than the UP5K's 8
+    # SB_MAC16, so nextpnr rejects it there (DesignDoesNotFit). A UP5K comparison needs a
+    # P=1 design with soft multipliers; the sweeps report the UP5K error for every point.
+    for device in (Device.ECP5_25K,):
         rep = synthesize(tmp_path / "rtl", device)
         hw = rep.summary()
         err = lut_error(estimate(q, 2, device).total.lut, measured_lut(hw, device))
