@@ -83,8 +83,9 @@ def _stage_golden(ctx: dict) -> str:
         raise NotBuilt("needs a model")
     pixels, labels = test_pixels()
     res = ctx["resolved"]
-    with Progress("golden engine", unit="digits") as bar, Progress("float model", unit="digits") as fbar:
-        ev = evaluate(res.qmodel, pixels, labels, res.checkpoint, bar.update, fbar.update)
+    # Float agreement is left to `hwssm golden eval`: the numpy float model needs minutes for 10k digits.
+    with Progress("golden engine", unit="digits") as bar:
+        ev = evaluate(res.qmodel, pixels, labels, None, bar.update)
     ctx["golden"] = ev
     agree = "" if ev.float_agreement is None else f", float agreement {100 * ev.float_agreement:.2f}%"
     return f"accuracy {100 * ev.accuracy:.2f}% on {ev.digits} test digits in {ev.seconds:.1f} s{agree}"
