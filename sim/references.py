@@ -2,15 +2,16 @@
 
 Sources, in order:
 
-1. ``rtl/*/manifest.json`` with a ``model`` entry naming a QModel file (relative to the
-   repository): the committed Verilog in that directory is simulated as it is.
-2. ``sim/references.json``: entries with ``model`` (a QModel file, or a float checkpoint
-   with a ``plan`` for PTQ) or ``random`` (``random_qmodel`` arguments); their RTL is
-   generated into the cache.
+1. :data:`hwssm.hw.references.REFERENCES`, the designs committed under ``rtl/`` (a shipped
+   model in ``models/`` on P lanes). When ``rtl/<name>/manifest.json`` exists, that
+   committed Verilog is simulated as it is (its model digest must match the model);
+   otherwise the RTL is generated into the cache. Entries whose model is not shipped yet
+   are left out.
+2. ``sim/references.json``: extra entries with ``model`` (a QModel file, or a float
+   checkpoint with a ``plan`` for PTQ) or ``random`` (``random_qmodel`` arguments).
 
 Entries marked ``fallback`` (a random model of the reference shape) are used only while
-no real model is listed, so adding a shipped model is one line in references.json (or a
-generated ``rtl/<name>/`` directory).
+no real model is available, so adding a shipped model is one line in either table.
 """
 
 from __future__ import annotations
@@ -48,13 +49,25 @@ class Reference:
         return random_qmodel(r.pop("H"), r.pop("M"), r.pop("L"), **r)
 
 
-def references(root: Path = ROOT, table: Path = TABLE) -> list[Reference]:
-    """The reference designs (see the module docstring)."""
+def _hw_references() -> tuple:
+    try:
+        from hwssm.hw.references import REFERENCES
+    except ImportError:
+        return ()
+    return REFERENCES
+
+
+def references(root: Path = ROOT, table: Path = TABLE, hw=None) -> list[Reference]:
+    """The reference designs (see the module docstring); ``hw`` overrides the rtl/ table,
+    given as (name, model file name under models/, lanes) triples."""
     refs = []
-    for man in sorted((root / "rtl").glob("*/manifest.json")):
-        m = json.loads(man.read_text())
-        if m.get("model"):
-            refs.append(Reference(man.parent.name, int(m["lanes"]), model=root / m["model"], rtl=man.parent))
+    hw_refs = [(r.name, r.model, r.lanes) for r in _hw_references()] if hw is None else list(hw)
+    for name, model, lanes in hw_refs:
+        mpath = root / "models" / model
+        if not mpath.is_file():
+            continue
+        rdir = root / "rtl" / name
+        refs.append(Reference(name, int(lanes), model=mpath, rtl=rdir if (rdir / "manifest.json").is_file() else None))
     for d in json.loads(table.read_text())["designs"]:
         refs.append(Reference(d["name"], int(d["lanes"]), model=root / d["model"] if d.get("model") else None,
                               plan=d.get("plan"), random=d.get("random"), fallback=bool(d.get("fallback", False))))

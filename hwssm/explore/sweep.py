@@ -248,7 +248,8 @@ def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None) -> 
     out["status"] = hw["status"]
     for k in ("lut", "ff", "carry", "dsp", "bram", "spram", "lutram", "fmax_mhz", "fits", "logic_cells",
               "logic_cells_available", "dsp_available", "bram_available", "spram_available", "target_mhz",
-              "critical_path_ns", "cycles_per_step", "cycles_per_digit", "utilization", "yosys_s", "nextpnr_s"):
+              "critical_path_ns", "cycles_per_step", "cycles_per_digit", "utilization", "yosys_s", "nextpnr_s",
+              "generator_version", "message"):
         if k in hw:
             out[k] = hw[k]
     out["fits"] = bool(hw.get("fits", False))

@@ -104,9 +104,10 @@ def generate_rtl(qm: QModel, lanes: int, out: Path) -> dict:
 
 
 def cycle_fields(manifest: dict) -> dict:
-    """The cycle model's numbers from a manifest: cycles per step and per digit, lane utilization."""
+    """From a manifest: the cycle model's numbers (cycles per step and per digit, lane
+    utilization) and the generator version."""
     out = {}
-    for k in ("cycles_per_step", "cycles_per_digit", "utilization"):
+    for k in ("cycles_per_step", "cycles_per_digit", "utilization", "generator_version"):
         v = manifest.get(k)
         if v is not None:
             out[k] = v

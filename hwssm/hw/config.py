@@ -80,31 +80,35 @@ class Pipeline:
         Adder levels of the cross-lane reduction tree between two registers (>= 1).
     mem_stages : int
         Registers directly after every memory read whose data feeds a multiplier or an
-        adder (0 or 1). Block RAM without its output register is slow (ECP5 DP16KD: about
-        5.8 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
-        outputs off the arithmetic paths, for one more cycle of latency in the lanes, the
-        encoder, the GLU and the decoder (see :mod:`hwssm.hw.cycle_model`).
-    res_stages : int
-        Registers in the GLU between the residual sum (two variable shifts and an add) and its
-        requantization (variable shift, rounding, saturation) (0 or 1): one more cycle of
-        GLU latency.
+        adder (0, 1 or 2). Block RAM without its output register is slow (ECP5 DP16KD: about
+        5.6 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
+        outputs off the arithmetic paths and 2 also gives the depth multiplexer of a large
+        memory (spread over many blocks) and its routing a cycle of their own; each costs one
+        more cycle of latency in the lanes, the encoder, the GLU and the decoder (see
+        :mod:`hwssm.hw.cycle_model`).
+    requant_stages : int
+        Registers inside every requantization, between its (variable) right shift and its
+        rounding and saturation (0 or 1): one more cycle of latency per requantization (the
+        lanes' state and mixing outputs, the readout y, the GLU's z and residual, the encoder).
 
-    :meth:`fast` gives the settings measured at >= 100 MHz on ECP5 (see the project notes).
+    :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
+    reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
     """
 
     mul_stages: int = 1
     tree_levels_per_stage: int = 2
     mem_stages: int = 0
-    res_stages: int = 0
+    requant_stages: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
-        """Every memory read and the GLU residual registered (``mem_stages = res_stages = 1``)."""
-        return cls(mem_stages=1, res_stages=1)
+        """Every memory read registered twice, every requantization split in two
+        (``mem_stages = 2``, ``requant_stages = 1``)."""
+        return cls(mem_stages=2, requant_stages=1)
 
     def __post_init__(self):
-        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 1),
-                             ("res_stages", 0, 1)):
+        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
+                             ("requant_stages", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
@@ -350,6 +354,7 @@ class LaneConfig:
     multipliers then take only those low bits of f2, f3 (exact: in complex mode f2, f3 hold
     B̄ sign-extended). ``soft_mul_bits``: multiplies whose narrower operand has at most this
     many bits are built from LUT adders (:func:`hwssm.hw.ops.mul`), not hard DSPs (0: none).
+    ``requant_stages``: registers inside each requantization (``Pipeline.requant_stages``).
     """
 
     mul_stages: int
@@ -376,6 +381,7 @@ class LaneConfig:
     v_overflow: Overflow
     b_widths: tuple | None = None
     soft_mul_bits: int = 0
+    requant_stages: int = 0
 
 
 def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
@@ -669,6 +675,7 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
         racc_width=m_wd["racc"], bias_width=bias_width, fin_width=m_wd["fin"], v_width=a,
         v_rounding=v_rnd[0], v_overflow=v_rnd[1],
         b_widths=b_widths if storage is ParamStorage.LOAD else None, soft_mul_bits=soft_mul_bits,
+        requant_stages=pipe.requant_stages,
     )
 
     # -- tables --------------------------------------------------------------------------

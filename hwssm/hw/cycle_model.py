@@ -54,42 +54,42 @@ class Latencies:
     mul_stages: int
     tree_stages: int
     mem_stages: int = 0
-    res_stages: int = 0
+    requant_stages: int = 0
 
     @property
     def enc_first(self) -> int:
         """Step start → r0[0] readable by an S4D slot (r0[h] at enc_first + h)."""
-        return 5 + self.mem_stages
+        return 5 + self.mem_stages + self.requant_stages
 
     @property
     def x_write(self) -> int:
         """S4D slot → its state write (the cycle the RAM write port is enabled)."""
-        return self.mul_stages + 3 + self.mem_stages
+        return self.mul_stages + 3 + self.mem_stages + self.requant_stages
 
     @property
     def g(self) -> int:
         """Last S4D slot of a channel → its g readable by a mixing slot."""
-        return 8 + 2 * self.mul_stages + self.tree_stages + self.mem_stages
+        return 8 + 2 * self.mul_stages + self.tree_stages + self.mem_stages + 2 * self.requant_stages
 
     @property
     def v_write(self) -> int:
         """Last slot of a mixing pass → its value/gate buffer write."""
-        return 4 + self.mul_stages + self.mem_stages
+        return 4 + self.mul_stages + self.mem_stages + self.requant_stages
 
     @property
     def v(self) -> int:
         """Last slot of a gate pass → the GLU may start on its channels."""
-        return 5 + self.mul_stages + self.mem_stages
+        return 5 + self.mul_stages + self.mem_stages + self.requant_stages
 
     @property
     def glu_out(self) -> int:
         """GLU op → r_{l+1}[h] written (dbg_valid, pool write)."""
-        return 5 + self.mem_stages + self.res_stages
+        return 5 + self.mem_stages + 2 * self.requant_stages
 
     @property
     def r(self) -> int:
         """GLU op → r_{l+1}[h] readable by an S4D slot."""
-        return 6 + self.mem_stages + self.res_stages
+        return 6 + self.mem_stages + 2 * self.requant_stages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
     p_min = max(
         lat.x_write + 1,
         glu[-1][-1] - first_vwrite + 1,
-        -(-(max(glu[0][h] - h for h in range(H)) - 2 - lat.mem_stages) // 2),
+        -(-(max(glu[0][h] - h for h in range(H)) - 2 - lat.mem_stages - lat.requant_stages) // 2),
         2,
         (ssm[-1][-1][-1] + lat.x_write + 1 - ssm[0][0][0]) if pingpong else 0,
     )
@@ -203,7 +203,7 @@ def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None 
     uses its own)."""
     H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
     pipe = _pipe(model, pipeline)
-    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.res_stages)
+    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.requant_stages)
 
 
 def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
@@ -216,11 +216,12 @@ def digit_tail(model: Model, P: int | None = None, pipeline: Pipeline | None = N
                storage: ParamStorage | None = None) -> int:
     """Last step start → next digit's first step start: last GLU op + 6, the decoder
     (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart (+ 1 in the
-    GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 1 in the GLU per
-    ``Pipeline.res_stages``)."""
+    GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 2 in the GLU per
+    ``Pipeline.requant_stages``)."""
     H, *_, nc = _geometry(model, P, pipeline)
     pipe = _pipe(model, pipeline)
-    return step_schedule(model, P, pipeline, storage).glu[-1][-1] + nc * H + 10 + 2 * pipe.mem_stages + pipe.res_stages
+    return (step_schedule(model, P, pipeline, storage).glu[-1][-1] + nc * H + 10
+            + 2 * pipe.mem_stages + 2 * pipe.requant_stages)
 
 
 def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,

@@ -25,9 +25,10 @@ banks (g[h] at bank h mod 4, word h div 4), ``vval`` / ``vgate`` RAMs (one P·a-
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
 pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
 
-Timing (τ = issue cycle, s = ``Pipeline.mem_stages``): memory data at τ+1, registered s
-times; lane operands at τ+1+s; state write at τ+3+ms+s; tree output τ_R = τ+4+2ms+T+s; y at
-τ_R+2; g written at τ_R+3; value/gate rows written at τ+4+ms+s.
+Timing (τ = issue cycle, s = ``Pipeline.mem_stages``, q = ``Pipeline.requant_stages``):
+memory data at τ+1, registered s times; lane operands at τ+1+s; state write at τ+3+ms+s+q;
+tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q; g written at τ_R+3+q; value/gate rows
+written at τ+4+ms+s+q.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ from .ops import chain, delay, mul, requant, resize, shl
 from .storage import LOAD_WORD_BITS, ParamStorage
 from .tree import AdderTree
 
-#: Attributes of a memory whose initial contents are don't-care (LOAD storage): the Verilog
-#: emitter drops its all-zero init so that Yosys may map it to iCE40 SPRAM (no init).
-NOINIT_ATTRS = {"hwssm_noinit": 1}
+#: Attributes of a single-port RAM meant for iCE40 SPRAM (LOAD storage): its initial contents
+#: are don't-care, so the Verilog emitter drops its all-zero init (SPRAM has none), and the
+#: synthesis flow (``hwssm synth --spram``) forces it into SPRAM.
+SPRAM_ATTRS = {"hwssm_spram": 1}
 
 __all__ = ["Datapath"]
 
@@ -217,7 +219,8 @@ class Datapath(wiring.Component):
         ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
         ctl_r = delay(m, ctl, TR, "rctl")
         lh = Cat(iss.h, iss.l)
-        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3, "rlh_f")
+        q = cfg.pipe.requant_stages
+        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3 + q, "rlh_f")
         valid_r, cfirst_r, clast_r = ctl_r[0], ctl_r[1], ctl_r[2]
         rowsum = Signal(signed(cfg.rowsum_width))
         acc_new = Signal(signed(cfg.rowsum_width))
@@ -232,16 +235,17 @@ class Datapath(wiring.Component):
         ]
         y = Signal(signed(a))
         y_v = Signal()
-        m.d.sync += [y.eq(requant(fin, rc[TR]["sy"], cfg.y_rounding, cfg.y_overflow, a)), y_v.eq(fin_v)]
+        m.d.sync += [y.eq(requant(fin, rc[TR]["sy"], cfg.y_rounding, cfg.y_overflow, a, m=m, stages=q, name="rq_y")),
+                     y_v.eq(delay(m, fin_v, q, "yv"))]
 
-        # -- GELU (τ_R+2 address, τ_R+3 data) and g write --------------------------------
+        # -- GELU (τ_R+2+q address, τ_R+3+q data) and g write ----------------------------
         hbits = len(iss.h)
         lb = ceil_log2(cfg.L)
-        l_at_y = lh_r[2][hbits:hbits + lb] if lb else Const(0, 0)
+        l_at_y = lh_r[2 + q][hbits:hbits + lb] if lb else Const(0, 0)
         gelu = rom(m, "gelu", cfg.gelu_words, a, Cat(y[:a - 1], ~y[a - 1], l_at_y))
         g_v = delay(m, y_v, 1, "gv")
         m.d.comb += [
-            gw["en"].eq(g_v), gw["h"].eq(lh_r[3][:hbits]), gw["data"].eq(gelu),
+            gw["en"].eq(g_v), gw["h"].eq(lh_r[3 + q][:hbits]), gw["data"].eq(gelu),
             self.g_written.eq(g_v),
         ]
 
@@ -265,7 +269,7 @@ class Datapath(wiring.Component):
     def _single_port(self, m: Module, name: str, width: int, depth: int, we, waddr, wdata, raddr):
         """A single-port RAM without init (SPRAM-mappable): one address, written when
         ``we``, else read (``raddr``; data one cycle later, held during writes)."""
-        mem = memory.Memory(shape=width, depth=mem_depth(depth), init=[], attrs=NOINIT_ATTRS)
+        mem = memory.Memory(shape=width, depth=mem_depth(depth), init=[], attrs=SPRAM_ATTRS)
         m.submodules[name] = mem
         rp, wp = mem.read_port(), mem.write_port()
         addr = Signal(awidth(mem_depth(depth)), name=f"{name}_addr")

@@ -11,9 +11,9 @@ With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage the generator also writ
 and the manifest's ``load`` object describes it (word count, SHA-256 of the words as
 little-endian uint16, segments, field layout) and names the load ports (``load_valid``,
 ``load_ready``, ``load_data``; role ``data``, so that synthesis keeps them as pins). The
-all-zero ``initial`` blocks of the load memories and state banks are dropped from the
-Verilog: their contents are don't-care, and Yosys maps only memories without init to
-iCE40 SPRAM.
+all-zero ``initial`` blocks of the load memories and state banks (marked ``hwssm_spram``)
+are dropped from the Verilog: their contents are don't-care, and Yosys maps only memories
+without init to iCE40 SPRAM (``hwssm synth --spram`` forces the marked ones there).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "hwssm-rtl"
 PARAMS_NAME = "params.hex"
 
-#: A memory marked don't-care (``hwssm_noinit``) followed by Amaranth's all-zero init block.
+#: A memory marked for SPRAM (``hwssm_spram``, contents don't-care) and Amaranth's all-zero init block.
 _NOINIT = re.compile(
-    r"(\(\* hwssm_noinit = 32'd1 \*\)\n[ \t]*reg (?:\[\d+:0\] )?\S+ \[\d+:0\];\n)"
+    r"(\(\* hwssm_spram = 32'd1 \*\)\n[ \t]*reg (?:\[\d+:0\] )?\S+ \[\d+:0\];\n)"
     r"[ \t]*initial begin\n(?:[ \t]*\S+\[\d+\] = \d+'h0+;\n)*[ \t]*end\n")
 
 
@@ -65,8 +65,8 @@ def verilog_text(core: HwssmCore) -> str:
 
 
 def strip_noinit(text: str) -> str:
-    """Drop the all-zero init of every memory marked ``hwssm_noinit`` (see the module docstring)."""
-    marked = text.count("(* hwssm_noinit = 32'd1 *)")
+    """Drop the all-zero init of every memory marked ``hwssm_spram`` (see the module docstring)."""
+    marked = text.count("(* hwssm_spram = 32'd1 *)")
     text, n = _NOINIT.subn(r"\1", text)
     if n != marked:  # pragma: no cover - Amaranth/Yosys changed how they print memories
         raise AssertionError(f"dropped the init of {n} of {marked} load/state memories")
@@ -105,7 +105,7 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "seq_len": cfg.T,
         "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
         "pipeline": {"mul_stages": cfg.pipe.mul_stages, "tree_levels_per_stage": cfg.pipe.tree_levels_per_stage,
-                     "mem_stages": cfg.pipe.mem_stages, "res_stages": cfg.pipe.res_stages},
+                     "mem_stages": cfg.pipe.mem_stages, "requant_stages": cfg.pipe.requant_stages},
         "storage": cfg.storage.value,
         "soft_mul_bits": cfg.soft_mul_bits,
         "generator_version": generator_version(),

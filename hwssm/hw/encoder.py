@@ -28,8 +28,9 @@ class Encoder(wiring.Component):
     wr_en, wr_addr, wr_data : Out
         r0 buffer write: address ``Cat(h, par)``; ``wr_en`` also returns one credit.
 
-    Latency: r0[h] is written ``4 + s + h`` cycles after ``start`` (readable at ``5 + s + h``),
-    s = ``Pipeline.mem_stages`` (a register after the ROM read).
+    Latency: r0[h] is written ``4 + s + e + h`` cycles after ``start`` (readable at
+    ``5 + s + e + h``), s = ``Pipeline.mem_stages`` (a register after the ROM read), e =
+    ``Pipeline.requant_stages`` (a register inside the requantization).
     Throughput: one step per H + 1 cycles.
     """
 
@@ -56,7 +57,7 @@ class Encoder(wiring.Component):
             m.d.sync += h.eq(h + 1)
             with m.If(h == H - 1):
                 m.d.sync += busy.eq(0)
-        s = cfg.pipe.mem_stages
+        s, e = cfg.pipe.mem_stages, cfg.pipe.requant_stages
         raw = delay(m, rom(m, "encc", tab.words(), tab.width, h), s, "encc_q")  # at +1+s
         f1 = tab.unpack(raw)
         prod = Signal(signed(cfg.enc["prod_width"]))
@@ -64,9 +65,10 @@ class Encoder(wiring.Component):
         f2 = tab.unpack(delay(m, raw, 1, "encc_d"))
         r0 = Signal(signed(a))
         fw = cfg.enc["fin_width"]
-        m.d.sync += r0.eq(requant(shl(prod, f2["w"], fw) + shl(f2["bias"], ShiftAmt(0), fw),
-                                  f2["s"], cfg.enc["rounding"], cfg.enc["overflow"], a))  # at +3+s
-        v = delay(m, busy, 3 + s, "encv")
-        addr = delay(m, Cat(h, par), 3 + s, "enca")
+        fin = shl(prod, f2["w"], fw) + shl(f2["bias"], ShiftAmt(0), fw)
+        m.d.sync += r0.eq(requant(fin, f2["s"], cfg.enc["rounding"], cfg.enc["overflow"], a,
+                                  m=m, stages=e, name="rq_enc"))  # at +3+s+e
+        v = delay(m, busy, 3 + s + e, "encv")
+        addr = delay(m, Cat(h, par), 3 + s + e, "enca")
         m.d.comb += [self.wr_en.eq(v), self.wr_addr.eq(addr), self.wr_data.eq(r0)]
         return m

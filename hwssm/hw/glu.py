@@ -47,9 +47,9 @@ class GluUnit(wiring.Component):
     digit_done : Out(1)
         The last residual of the digit was pooled.
 
-    Latency: an op issued at γ writes its outputs at γ + 5 + s + e, s = ``Pipeline.mem_stages``
-    (a register after the sigmoid table and after the pool read), e = ``Pipeline.res_stages``
-    (a register between the residual sum and its requantization). Throughput: one op per cycle.
+    Latency: an op issued at γ writes its outputs at γ + 5 + s + 2q, s = ``Pipeline.mem_stages``
+    (a register after the sigmoid table and after the pool read), q = ``Pipeline.requant_stages``
+    (a register inside each of the two requantizations). Throughput: one op per cycle.
     """
 
     def __init__(self, cfg: CoreConfig):
@@ -102,10 +102,10 @@ class GluUnit(wiring.Component):
                     m.d.sync += psel.eq(psel + 1)
         m.d.comb += [self.vrd_addr.eq(kslot), self.rb_addr.eq(h), self.r0_addr.eq(Cat(h, par))]
 
-        # context chain: γ .. γ+5+s+e
-        ds, es = cfg.pipe.mem_stages, cfg.pipe.res_stages
+        # context chain: γ .. γ+5+s+2q
+        ds, q = cfg.pipe.mem_stages, cfg.pipe.requant_stages
         ctx = Cat(fire, t == 0, l_last, l == 0, t_last & l_last & h_last, h, l, psel)
-        cx = chain(m, ctx, 5 + ds + es, "gctx")
+        cx = chain(m, ctx, 5 + ds + 2 * q, "gctx")
         hb, lb, pb = len(h), len(l), len(psel)
 
         def f(i):
@@ -113,7 +113,7 @@ class GluUnit(wiring.Component):
             return {"v": c[0], "first": c[1], "lastl": c[2], "l0": c[3], "lastd": c[4],
                     "h": c[5:5 + hb], "l": c[5 + hb:5 + hb + lb], "psel": c[5 + hb + lb:5 + hb + lb + pb]}
 
-        c1, c3, c4, c4e, c5 = f(1), f(3 + ds), f(4 + ds), f(4 + ds + es), f(5 + ds + es)
+        c1, c3, c4, c5 = f(1), f(3 + ds), f(4 + ds + q), f(5 + ds + 2 * q)
         # γ+1: select value and gate, fetch u, address the sigmoid table
         v1 = self.vrd_val.word_select(c1["psel"], a).as_signed()
         gate1 = self.vrd_gate.word_select(c1["psel"], a)
@@ -128,22 +128,20 @@ class GluUnit(wiring.Component):
         prod3 = Signal(signed(g["prod_width"]))
         u3 = Signal(signed(a))
         m.d.sync += [prod3.eq(v2 * Cat(sig, Const(0, 1)).as_signed()), u3.eq(u2)]
-        # γ+3+s: z
+        # γ+3+s: z (at γ+4+s+q)
         z4, u4 = Signal(signed(a)), Signal(signed(a))
-        m.d.sync += [z4.eq(requant(prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a)),
-                     u4.eq(u3)]
-        # γ+4+s: residual (the aligned sum, registered e times, then its requantization)
+        m.d.sync += [z4.eq(requant(prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a,
+                                   m=m, stages=q, name="rq_z")),
+                     u4.eq(delay(m, u3, q, "u3_q"))]
+        # γ+4+s+q: residual (at γ+5+s+2q)
         rw = g["res_width"]
         res = shl(z4, _layer_shift(g["dz"], c4["l"]), rw) + shl(u4, _layer_shift(g["du"], c4["l"]), rw)
-        if es:
-            res_q = Signal(signed(rw), name="res_q")
-            m.d.sync += res_q.eq(res)
-            res = delay(m, res_q, es - 1, "res_q")
         r5 = Signal(signed(a))
-        m.d.sync += r5.eq(requant(res, _layer_shift(g["r"], c4e["l"]), g["r_rounding"], g["r_overflow"], a))
-        m.d.comb += self.pool_raddr.eq(f(4 + es)["h"])
+        m.d.sync += r5.eq(requant(res, _layer_shift(g["r"], c4["l"]), g["r_rounding"], g["r_overflow"], a,
+                                  m=m, stages=q, name="rq_r"))
+        m.d.comb += self.pool_raddr.eq(f(4 + 2 * q)["h"])
         pool_q = delay(m, self.pool_rdata, ds, "pool_q")
-        # γ+5+s+e: write back, verification stream, pool
+        # γ+5+s+2q: write back, verification stream, pool
         m.d.comb += [
             self.rw_en.eq(c5["v"]), self.rw_addr.eq(c5["h"]), self.rw_data.eq(r5),
             self.dbg.valid.eq(c5["v"]), self.dbg.payload.eq(r5),

@@ -115,9 +115,13 @@ class Lane(wiring.Component):
         return self.mul_stages + 1
 
     @property
+    def requant_stages(self) -> int:
+        return self._cfg.requant_stages
+
+    @property
     def stage_c(self) -> int:
         """Cycle when C̄ is sampled (= latency_state)."""
-        return self.mul_stages + 2
+        return self.mul_stages + 2 + self.requant_stages
 
     @property
     def stage_vshift(self) -> int:
@@ -126,22 +130,22 @@ class Lane(wiring.Component):
 
     @property
     def stage_readout_align(self) -> int:
-        return 2 * self.mul_stages + 2
+        return 2 * self.mul_stages + 2 + self.requant_stages
 
     @property
     def latency_state(self) -> int:
         """Operands → new state at x_out."""
-        return self.mul_stages + 2
+        return self.mul_stages + 2 + self.requant_stages
 
     @property
     def latency_partial(self) -> int:
         """Operands → readout share at part."""
-        return 2 * self.mul_stages + 3
+        return 2 * self.mul_stages + 3 + self.requant_stages
 
     @property
     def latency_real(self) -> int:
         """Operands of the ``last`` real-mode item → v."""
-        return self.mul_stages + 3
+        return self.mul_stages + 3 + self.requant_stages
 
     @property
     def latency(self) -> int:
@@ -189,10 +193,11 @@ class Lane(wiring.Component):
         m.d.sync += ctl1.eq(Cat(r_real, r_first, r_last, r_cplx))
 
         # stage ms+1: state requant; real-mode accumulate and align
+        q = c.requant_stages  # registers inside each requantization (shift | round, saturate)
         xo = Signal(complex_layout(c.xr_width, c.xi_width))
         m.d.sync += [
-            xo.re.eq(requant(acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width)),
-            xo.im.eq(requant(acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width)),
+            xo.re.eq(requant(acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width, m=m, stages=q, name="rq_re")),
+            xo.im.eq(requant(acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width, m=m, stages=q, name="rq_im")),
         ]
         racc = Signal(signed(c.racc_width))
         acc_new = Signal(signed(c.racc_width))
@@ -204,8 +209,8 @@ class Lane(wiring.Component):
         ctl2 = Signal(2)
         m.d.sync += ctl2.eq(Cat(ctl1[0] & ctl1[2], ctl1[3]))
 
-        # stage ms+2: new state out; readout products; real-mode requant
-        m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(ctl2[1])]
+        # stage ms+2+q: new state out; readout products. Stage ms+2: real-mode requant
+        m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(delay(m, ctl2[1], q, "xv"))]
         pc = delay(m, mul(self.c.re, xo.re, sb), ms, "pc")
         pi = delay(m, mul(self.c.im, xo.im, sb), ms, "pi")
         part = Signal(signed(c.part_width))
@@ -213,7 +218,8 @@ class Lane(wiring.Component):
         m.d.comb += self.part.eq(part)
         v = Signal(signed(c.v_width))
         vv = Signal()
-        m.d.sync += [v.eq(requant(fin, self._amt("v"), c.v_rounding, c.v_overflow, c.v_width)), vv.eq(ctl2[0])]
+        m.d.sync += [v.eq(requant(fin, self._amt("v"), c.v_rounding, c.v_overflow, c.v_width, m=m, stages=q, name="rq_v")),
+                     vv.eq(delay(m, ctl2[0], q, "vv"))]
         m.d.comb += [self.v.eq(v), self.v_valid.eq(vv)]
         return m
 

@@ -56,12 +56,16 @@ def shl(v: Value, amt: ShiftAmt, width: int) -> Value:
 
 
 def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
-            out_width: int, out_signed: bool = True) -> Value:
+            out_width: int, out_signed: bool = True, *, m: Module | None = None, stages: int = 0,
+            name: str = "rq") -> Value:
     """``fit(rshift(v, lo+var, rounding), out)``: the requantization of the contract.
 
     ``lo`` may be negative (an exact left shift by ``-lo`` first). HALF_UP uses
     ``(((v << 1) >> s) + 1) >> 1``, which equals ``(v + 2^(s-1)) >> s`` for ``s >= 1`` and
     ``v`` for ``s = 0``, so a variable ``s`` needs no separate rounding constant.
+
+    ``stages`` registers (in ``m``'s sync domain) between the shift and the rounding and
+    saturation: the result is then ``stages`` cycles late (``var`` is sampled with ``v``).
     """
     v = Value.cast(v)
     if not v.shape().signed:
@@ -77,6 +81,8 @@ def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
             w = w >> lo
         if var is not None:
             w = w >> var
+        if stages:
+            w = delay(m, w, stages, name)
         r = (resize(w, len(w) + 1) + 1) >> 1
     else:
         r = v
@@ -84,6 +90,8 @@ def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
             r = r >> lo
         if var is not None:
             r = r >> var
+        if stages:
+            r = delay(m, r, stages, name)
     return fit(r, overflow, out_width, out_signed)
 
 

@@ -92,6 +92,7 @@ def write_sweep_report(results: dict, out_dir: str | Path, *, name: str, source:
               f"- plans: {len({p['plan_code'] for p in points})}; lanes P: {spec.get('lanes') or '—'}; devices: {spec.get('devices') or '—'}",
               f"- accuracy: golden engine (bit-exact integer network) on {', '.join(f'{d:,}' for d in digits) or '?'} MNIST test digits",
               f"- results: `{source}`" if source else "- results: (in memory)",
+              *([f"- RTL generator: {', '.join(sorted(gens))}"] if (gens := {p['generator_version'] for p in hw if p.get('generator_version')}) else []),
               f"- written {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by hwssm {results.get('hwssm', '?')}",
               ""]
     if hw:
@@ -122,6 +123,10 @@ def write_sweep_report(results: dict, out_dir: str | Path, *, name: str, source:
                       f"max |error| {100 * stats['max_abs_error']:.1f}%, {stats['within_15pct']} of {stats['points']} within ±15%.", ""]
         lines += markdown_table(("device", "plan", "P", "LUT4 Yosys", "LUT4 est.", "error", "FF Yosys", "FF est.",
                                  "DSP Yosys", "DSP est.", "BRAM Yosys", "BRAM est."), rows) + [""]
+        nofit = [p for p in hw if p.get("status") == "does-not-fit"]
+        if nofit:
+            lines += ["## Designs that do not fit", ""]
+            lines += [f"- {p['plan']} P={p['lanes']} on {p['device']}: {p.get('message', 'does not fit')}" for p in nofit] + [""]
         bad = [p for p in hw if p.get("status") not in ("ok", "does-not-fit")]
         if bad:
             lines += ["## Points without hardware results", ""] + [f"- {p['plan']} P={p['lanes']} {p['device']}: {p.get('status')}" for p in bad] + [""]

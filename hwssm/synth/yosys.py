@@ -55,9 +55,17 @@ def synth_command(device: Device, top: str, options: YosysOptions) -> list[str]:
     return cmd + ["-json", NETLIST]
 
 
+#: Memory attribute of the generator (:mod:`hwssm.hw.storage`): a single-port RAM meant for
+#: iCE40 SPRAM. With ``spram`` the script forces those into SPRAM (``ram_style "huge"``);
+#: by Yosys' cost model alone a narrow one (e.g. 8192 × 10) would fill block RAM instead.
+SPRAM_ATTR = "hwssm_spram"
+
+
 def synth_script(sources: list[str], device: Device, top: str, options: YosysOptions) -> str:
     """Yosys script text: read ``sources`` (paths relative to the work directory), synthesize, write stats."""
     lines = [f"read_verilog {s}" for s in sources]
+    if device.family == "ice40" and options.spram:
+        lines.append(f'setattr -set ram_style "huge" a:{SPRAM_ATTR}')
     lines.append(" ".join(synth_command(device, top, options)))
     lines.append(f"tee -q -o {STAT} stat -json")
     return "\n".join(lines) + "\n"

@@ -57,7 +57,7 @@ def test_loaded_core_matches_naive_and_cycle_model(case):
     s = cycle_model.step_schedule(core.config)
     start = res.accepted[0] + 1
     cpd, cps = core.cycles_per_digit, core.cycles_per_step
-    out = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.res_stages).glu_out
+    out = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.requant_stages).glu_out
     want = [start + d * cpd + t * cps + s.glu[l][h] + out
             for d in range(2) for t in range(T) for l in range(L) for h in range(H)]
     assert [c for c, _ in res.dbg] == want
@@ -168,7 +168,7 @@ def test_emitted_load_design(emitted):
     assert {p.name for p in rtl.ports} == set(ports)
     # the load memories and state banks have no init; the ROMs keep theirs
     text = (out / VERILOG_NAME).read_text()
-    marked = re.findall(r"\(\* hwssm_noinit = 32'd1 \*\)\n\s*reg (?:\[\d+:0\] )?(\S+) \[", text)
+    marked = re.findall(r"\(\* hwssm_spram = 32'd1 \*\)\n\s*reg (?:\[\d+:0\] )?(\S+) \[", text)
     assert sorted(marked) == sorted([f"coef{p}_s{s}" for p in range(2) for s in range(len(cfg.load.slices))]
                                     + [f"x{p}_b{b}" for p in range(2) for b in range(2)])
     for name in marked:
@@ -183,7 +183,7 @@ def test_rom_generation_is_unchanged(tmp_path):
     man = generate(qm, 1, tmp_path, seq_len=3)  # ROM again: the stale image goes
     assert man["storage"] == "rom" and "load" not in man and not (tmp_path / PARAMS_NAME).exists()
     assert "load_data" not in {p["name"] for p in man["ports"]}
-    assert "hwssm_noinit" not in (tmp_path / VERILOG_NAME).read_text()
+    assert "hwssm_spram" not in (tmp_path / VERILOG_NAME).read_text()
     assert derive(qm, 1, 3).storage is ParamStorage.ROM and derive(qm, 1, 3).load is None
 
 
@@ -221,3 +221,30 @@ def test_load_verilog_lints(emitted):
     raw = subprocess.run(cmd + [f"-Wno-{w}" for w in LINT_WAIVERS], env=v.env(), capture_output=True, text=True,
                          timeout=300)
     assert raw.returncode == 0 and "%Warning" not in raw.stderr, raw.stderr[:2000]
+
+
+def test_synth_script_forces_marked_memories_into_spram():
+    from hwssm.synth.device import Device
+    from hwssm.synth.yosys import SPRAM_ATTR, YosysOptions, synth_script
+
+    line = f'setattr -set ram_style "huge" a:{SPRAM_ATTR}'
+    assert line in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=True)).splitlines()
+    assert line not in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=False))
+    assert line not in synth_script(["a.v"], Device.ECP5_25K, "top", YosysOptions(spram=True))
+    from hwssm.hw.datapath import SPRAM_ATTRS
+
+    assert SPRAM_ATTR in SPRAM_ATTRS
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_small_load_design_maps_to_spram(tmp_path, monkeypatch):
+    """Yosys + nextpnr on UP5K with --spram: the two coefficient slices and the two state banks
+    of a one-lane LOAD core become the four SB_SPRAM256KA, and it fits."""
+    from hwssm.synth import Device, SynthOptions, synthesize
+
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
+    qm = random_qmodel(4, 2, 1, resolve_plan("A8x5-B4C4D4-W3-a6-b8-h"), seed=1)
+    generate(qm, 1, tmp_path / "rtl", seq_len=4, storage=LOAD, soft_mul_bits=4)
+    hw = synthesize(tmp_path / "rtl", Device.UP5K, SynthOptions(spram=True)).summary()
+    assert hw["fits"] and hw["spram"] == 4 and hw["dsp"] <= 8, hw

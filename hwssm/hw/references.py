@@ -1,0 +1,52 @@
+"""The reference designs committed under ``rtl/``: which shipped model at which lane count.
+
+``python -m hwssm.hw.references`` regenerates them all; the test
+``tests/hw/test_reference_designs.py`` fails when one is stale (its manifest names
+another generator version or another model digest than the shipped model has now).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """One reference design: ``rtl/<name>/`` from ``models/<model>`` on ``lanes`` lanes."""
+
+    name: str
+    model: str
+    lanes: int
+
+    @property
+    def directory(self) -> Path:
+        return ROOT / "rtl" / self.name
+
+    @property
+    def model_path(self) -> Path:
+        return ROOT / "models" / self.model
+
+
+REFERENCES = (
+    Reference("hetero_P4", "s4d_hetero.qmodel.json", 4),
+    Reference("hetero_P16", "s4d_hetero.qmodel.json", 16),
+    Reference("qat8_P16", "s4d_qat8.qmodel.json", 16),
+)
+
+
+def regenerate(refs=REFERENCES) -> None:
+    from ..quant.qmodel_io import load_qmodel
+    from .emit import generate
+
+    for ref in refs:
+        man = generate(load_qmodel(ref.model_path), ref.lanes, ref.directory)
+        print(f"{ref.directory}: {man['cycles_per_digit']} cycles/digit, utilization {man['utilization']:.4f}, "
+              f"{man['seconds']:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    regenerate()

@@ -1,0 +1,21 @@
+"""The committed reference designs under rtl/ are up to date with the generator and the shipped models."""
+
+import json
+
+import pytest
+
+from hwssm.hw.emit import generator_version
+from hwssm.hw.references import REFERENCES
+from hwssm.quant.qmodel_io import load_qmodel
+
+
+@pytest.mark.parametrize("ref", REFERENCES, ids=lambda r: r.name)
+def test_reference_design_is_fresh(ref):
+    man_path = ref.directory / "manifest.json"
+    assert man_path.exists(), f"{ref.directory} is missing: run python -m hwssm.hw.references"
+    man = json.loads(man_path.read_text())
+    stale = "stale: regenerate with python -m hwssm.hw.references"
+    assert man["generator_version"] == generator_version(), stale
+    assert man["model_digest"] == load_qmodel(ref.model_path).digest(), stale
+    assert man["lanes"] == ref.lanes
+    assert (ref.directory / "hwssm_core.v").stat().st_size > 0
