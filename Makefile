@@ -5,7 +5,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.hwssm-installed
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv clean
+.PHONY: demo test sweep venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The reference design-space sweep (sweeps/*.json) and its report, reports/reference/.
+# Every point is cached by content, so a rerun only computes what changed.
+SWEEPS := ptq qat_hetero qat8
+sweep: $(STAMP)
+	@for s in $(SWEEPS); do $(BIN)/hwssm sweep --spec sweeps/$$s.json --out reports/reference/$$s.results.json || exit $$?; done
+	$(BIN)/hwssm report --sweep $(foreach s,$(SWEEPS),reports/reference/$(s).results.json) --name reference
 
 clean:
 	rm -rf $(VENV) build .cache

@@ -4,11 +4,13 @@ Stages, each printed as it runs (progress on stderr, one summary line per stage 
 
 1. data      find and verify MNIST;
 2. model     the shipped model (models/), as a QModel;
-3. golden    golden-engine accuracy on the test set;
-4. rtl       Verilog for the core (P lanes);
+3. rtl       Verilog for the core: P=16 to simulate, and one design per FPGA with that
+             device's build profile (:mod:`hwssm.synth.profile`); starts Yosys + nextpnr for
+             the iCE40 UP5K and the ECP5-25k in the background;
+4. golden    golden-engine accuracy on the test set;
 5. sim       cocotb + Verilator, bit-exact against the golden engine on a few digits;
-6. synth     Yosys + nextpnr for the iCE40 UP5K and the ECP5-25k;
-7. report    tables and plots under reports/.
+6. synth     waits for the two syntheses (results are cached by content: reruns are fast);
+7. report    tables and plots under reports/demo/.
 
 A stage whose capability is not built yet says so and the flow goes on.
 """
@@ -31,11 +33,22 @@ FLOAT_MODEL = "s4d_float.json"
 DEMO_PLAN = "hetero"
 BUILD = ROOT / "build" / "flow"
 #: Lane counts of the designs the flow builds: one to simulate fast, one per FPGA
-#: (the UP5K has 8 SB_MAC16 and a lane uses 8 multipliers; the ECP5-25k has 28 MULT18X18D).
+#: (the UP5K has 8 SB_MAC16 and a one-lane core of the heterogeneous plan uses 7 with soft
+#: 4-bit multipliers; the ECP5-25k has 28 MULT18X18D and two lanes use 20).
 DESIGNS = {"sim": 16, "up5k": 1, "ecp5": 2}
 #: Test digits the flow simulates in Verilator (784 steps each).
 SIM_DIGITS = 4
 REPORT = ROOT / "reports" / "demo"
+
+
+def _synth_devices() -> dict:
+    from .synth.device import Device
+
+    return {"up5k": Device.UP5K, "ecp5": Device.ECP5_25K}
+
+
+#: The FPGA of each synthesized design role (the "sim" design is only simulated).
+SYNTH_DEVICES = _synth_devices()
 
 
 class NotBuilt(Exception):
@@ -92,7 +105,11 @@ def _stage_golden(ctx: dict) -> str:
 
 
 def _stage_rtl(ctx: dict) -> str:
+    """Verilog for the simulation design and for each FPGA (with that device's build profile);
+    starts both syntheses in the background (they are the long pole), so that the golden and
+    simulation stages overlap them."""
     from .hw.emit import generate
+    from .synth.profile import device_profile
 
     if "resolved" not in ctx:
         raise NotBuilt("needs a model")
@@ -100,12 +117,27 @@ def _stage_rtl(ctx: dict) -> str:
     ctx["rtl"] = {}
     parts = []
     for role, lanes in DESIGNS.items():
-        out = BUILD / f"rtl_P{lanes}"
-        man = generate(qm, lanes, out)
+        device = SYNTH_DEVICES.get(role)
+        kwargs = device_profile(device).generate_kwargs() if device is not None else {}
+        out = BUILD / f"rtl_{role}_P{lanes}"
+        man = generate(qm, lanes, out, **kwargs)
         ctx["rtl"][role] = (out, man)
-        parts.append(f"P={lanes}: {man['cycles_per_digit']} cycles/digit, utilization {100 * man['utilization']:.1f}%"
-                     f" ({man['seconds']:.0f} s)")
-    return "; ".join(parts) + f" -> {BUILD}"
+        parts.append(f"{role} P={lanes}: {man['cycles_per_digit']} cycles/digit, utilization "
+                     f"{100 * man['utilization']:.1f}% ({man['seconds']:.0f} s)")
+        if device is not None:
+            _start_synth(ctx, role, device, out)
+    return "; ".join(parts) + f" -> {BUILD}; synthesis started in the background"
+
+
+def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
+    import concurrent.futures
+
+    from .synth.flow import synthesize
+    from .synth.profile import device_profile
+
+    pool = ctx.setdefault("synth_pool", concurrent.futures.ThreadPoolExecutor(max_workers=len(SYNTH_DEVICES)))
+    say = lambda msg: print(f"    {device.value}: {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, say)
 
 
 def _stage_sim(ctx: dict) -> str:
@@ -134,24 +166,32 @@ def _stage_sim(ctx: dict) -> str:
 
 
 def _stage_synth(ctx: dict) -> str:
-    from .synth.flow import Device, synthesize
+    """Wait for the background syntheses; a design that does not fit is a result, not a crash."""
+    from .synth.profile import device_profile
 
-    if "rtl" not in ctx:
+    if "synth_jobs" not in ctx:
         raise NotBuilt("needs the RTL")
     ctx["synth"] = {}
     parts = []
-    for device, role in ((Device.UP5K, "up5k"), (Device.ECP5_25K, "ecp5")):
-        rtl_dir, man = ctx["rtl"][role]
-        try:
-            rep = synthesize(rtl_dir, device, progress=lambda msg: print(f"    {msg}", file=sys.stderr, flush=True))
-        except HwssmError as exc:  # a design that does not fit is a result, not a crash
-            ctx["synth"][device.value] = {"error": str(exc), "lanes": man["lanes"]}
-            parts.append(f"{device.value} P={man['lanes']}: {exc}")
-            continue
-        d = rep.summary()
-        ctx["synth"][device.value] = {"lanes": man["lanes"], "cycles_per_digit": man["cycles_per_digit"], **d}
-        parts.append(f"{device.value} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
-                     f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}")
+    try:
+        for role, job in ctx["synth_jobs"].items():
+            device = SYNTH_DEVICES[role]
+            _, man = ctx["rtl"][role]
+            base = {"lanes": man["lanes"], "cycles_per_digit": man["cycles_per_digit"],
+                    "profile": device_profile(device).to_dict()}
+            try:
+                d = job.result().summary()
+            except HwssmError as exc:
+                ctx["synth"][device.value] = {**base, "error": str(exc)}
+                parts.append(f"{device.value} P={man['lanes']}: {exc}")
+                continue
+            ctx["synth"][device.value] = {**base, **d}
+            us = man["cycles_per_digit"] / d["fmax_mhz"] if d.get("fmax_mhz") else None
+            parts.append(f"{device.value} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
+                         f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}"
+                         + (f", {us / 1000:.1f} ms/digit" if us else ""))
+    finally:
+        ctx.pop("synth_pool").shutdown(wait=True)
     return "; ".join(parts)
 
 
@@ -174,8 +214,8 @@ def _stage_report(ctx: dict) -> str:
 STAGES = (
     ("data", _stage_data),
     ("model", _stage_model),
-    ("golden", _stage_golden),
     ("rtl", _stage_rtl),
+    ("golden", _stage_golden),
     ("sim", _stage_sim),
     ("synth", _stage_synth),
     ("report", _stage_report),

@@ -74,14 +74,12 @@ def _run(args) -> int:
     from ..errors import HwssmError
     from ..explore.pool import Parallelism
     from ..explore.sweep import run_sweep
-    from ..synth.flow import SynthOptions
     from .progress import Progress
 
     spec = build_spec(args)
     par = Parallelism(jobs=args.jobs if args.jobs is not None else (os.cpu_count() or 1), scheduler=args.scheduler)
-    options = SynthOptions(dsp=not args.no_dsp)
     with Progress("ptq calibration", unit="digits") as cbar, Progress("sweep", unit="records") as bar:
-        res = run_sweep(spec, par, options=options, progress=bar.update, calib_progress=cbar.update)
+        res = run_sweep(spec, par, dsp=not args.no_dsp, progress=bar.update, calib_progress=cbar.update)
     path = res.write(args.out)
     if args.json:
         print(json.dumps({"results": str(path), **res.to_json()["stats"], "errors": res.errors}))

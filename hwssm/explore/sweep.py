@@ -29,7 +29,7 @@ from ..io import write_json
 from ..quant.plan import PrecisionPlan
 from ..quant.qmodel import QModel
 from ..synth.device import Device
-from ..synth.flow import SynthOptions
+from ..synth.profile import BuildProfile, device_profile
 from .cache import SWEEP_VERSION, RecordCache, RecordKind, content_key
 from .models import plan_by_code, sweep_qmodels
 from .pool import Parallelism, open_runner
@@ -98,15 +98,16 @@ def accuracy_inputs(qm: QModel, limit: int | None) -> dict:
     return {"qmodel": model_digest(qm), "split": "test", "limit": limit}
 
 
-def hardware_inputs(qm: QModel, lanes: int, device: Device, options: SynthOptions) -> dict:
-    """What a hardware record depends on: model, plan, P, device, options, tool and generator versions."""
+def hardware_inputs(qm: QModel, lanes: int, device: Device, profile: BuildProfile) -> dict:
+    """What a hardware record depends on: model, plan, P, device, build profile (generator and
+    synthesis options), tool and generator versions."""
     from .versions import generator_version, tool_versions
 
     return {"qmodel": model_digest(qm), "plan": qm.plan.code, "lanes": lanes, "device": device.value,
-            "options": options.to_dict(), "tools": tool_versions(device), "generator": generator_version()}
+            "profile": profile.to_dict(), "tools": tool_versions(device), "generator": generator_version()}
 
 
-def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, options: SynthOptions | None = None,
+def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, dsp: bool = True,
               cache: RecordCache | None = None, progress: Progress | None = None,
               calib_progress: Progress | None = None) -> SweepResult:
     """Compute (or find) every record of ``spec``; returns the joined points.
@@ -116,7 +117,6 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, opti
     what is still queued; every record finished before it is already stored.
     """
     t0 = time.monotonic()
-    options = options or SynthOptions()
     cache = cache or RecordCache.default()
     qmodels, source = sweep_qmodels(spec, cache, calib_progress)
     plans = plan_by_code(spec, qmodels)
@@ -131,10 +131,11 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, opti
         jobs.append((RecordKind.ACCURACY, key, inputs, accuracy_task, AccuracyTask(key, qm, spec.limit)))
         for P in spec.lanes:
             for dev in spec.devices:
-                inputs = hardware_inputs(qm, P, dev, options)
+                profile = device_profile(dev, dsp=dsp)
+                inputs = hardware_inputs(qm, P, dev, profile)
                 key = content_key(RecordKind.HARDWARE, inputs)
                 keys[("hw", code, P, dev)] = key
-                jobs.append((RecordKind.HARDWARE, key, inputs, hardware_task, HardwareTask(key, qm, P, dev, options)))
+                jobs.append((RecordKind.HARDWARE, key, inputs, hardware_task, HardwareTask(key, qm, P, dev, profile)))
 
     todo = []
     seen = set()

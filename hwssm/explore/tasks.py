@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..quant.qmodel import QModel
 from ..synth.device import Device
-from ..synth.flow import SynthOptions
+from ..synth.profile import BuildProfile
 
 __all__ = ["AccuracyTask", "HardwareTask", "accuracy_task", "hardware_task", "init_worker"]
 
@@ -35,13 +35,14 @@ class AccuracyTask:
 
 @dataclasses.dataclass(frozen=True)
 class HardwareTask:
-    """RTL for ``qmodel`` at ``lanes`` lanes, synthesized on ``device`` with ``options``."""
+    """RTL for ``qmodel`` at ``lanes`` lanes, generated and synthesized for ``device`` as
+    ``profile`` says (:func:`hwssm.synth.profile.device_profile`)."""
 
     key: str
     qmodel: QModel
     lanes: int
     device: Device
-    options: SynthOptions
+    profile: BuildProfile
 
 
 def init_worker(threads: int | None) -> None:
@@ -75,10 +76,10 @@ def hardware_task(task: HardwareTask) -> dict:
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hwssm-sweep-rtl-") as tmp:
         rtl = Path(tmp) / "rtl"
-        manifest = generate_rtl(task.qmodel, task.lanes, rtl)
+        manifest = generate_rtl(task.qmodel, task.lanes, rtl, task.profile)
         cycles = cycle_fields(manifest)
         try:
-            report = synthesize(rtl, task.device, task.options)
+            report = synthesize(rtl, task.device, task.profile.synth)
         except DesignDoesNotFit as exc:
             util = {k: {"used": u.used, "available": u.available} for k, u in exc.utilization.items()}
             out = {"status": "does-not-fit", "fits": False, "message": str(exc), "utilization": util,
@@ -96,11 +97,12 @@ def hardware_task(task: HardwareTask) -> dict:
             "tools": report.tools, **cycles, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def generate_rtl(qm: QModel, lanes: int, out: Path) -> dict:
-    """Write the core's Verilog and ``manifest.json`` into ``out``; returns the manifest."""
+def generate_rtl(qm: QModel, lanes: int, out: Path, profile: BuildProfile) -> dict:
+    """Write the core's Verilog and ``manifest.json`` into ``out`` with ``profile``'s generator
+    options; returns the manifest."""
     from ..hw.emit import generate
 
-    return generate(qm, lanes, out)
+    return generate(qm, lanes, out, **profile.generate_kwargs())
 
 
 def cycle_fields(manifest: dict) -> dict:

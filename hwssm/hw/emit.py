@@ -46,11 +46,19 @@ _NOINIT = re.compile(
     r"[ \t]*initial begin\n(?:[ \t]*\S+\[\d+\] = \d+'h0+;\n)*[ \t]*end\n")
 
 
+#: Modules of hwssm/hw that do not change the generated Verilog (the resource estimator and
+#: the table of reference designs), left out of :func:`generator_version`.
+NOT_GENERATOR = frozenset({"estimate.py", "references.py"})
+
+
 @functools.lru_cache(maxsize=1)
 def generator_version() -> str:
-    """``<hwssm version>+<first 12 hex digits of SHA-256 over hwssm/hw/*.py>``."""
+    """``<hwssm version>+<first 12 hex digits of SHA-256 over hwssm/hw/*.py>`` (less
+    :data:`NOT_GENERATOR`)."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        if path.name in NOT_GENERATOR:
+            continue
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return f"{__version__}+{h.hexdigest()[:12]}"

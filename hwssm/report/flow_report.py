@@ -37,6 +37,17 @@ def _plot(synth: dict, path: Path) -> None:
         fig.savefig(tmp, format="png")
 
 
+def _profile_text(p: dict) -> str:
+    """One line for a build profile (:meth:`hwssm.synth.profile.BuildProfile.to_dict`)."""
+    pipe = p.get("pipeline", {})
+    soft = p.get("soft_mul_bits", 0)
+    return (f"parameters in {'RAMs loaded at start-up' if p.get('storage') == 'load' else 'ROMs'}"
+            f"{' (SPRAM)' if p.get('synth', {}).get('spram') else ''}, "
+            f"{f'multipliers with an operand of <= {soft} bits in LUTs, ' if soft else ''}"
+            f"pipeline mem_stages={pipe.get('mem_stages')}, requant_stages={pipe.get('requant_stages')}, "
+            f"mul_stages={pipe.get('mul_stages')}")
+
+
 def write_flow_report(out_dir: Path, data: dict) -> Path:
     """Write ``out_dir/report.md``, ``utilization.png`` and ``flow.json``; returns the report path."""
     out_dir = Path(out_dir)
@@ -57,16 +68,18 @@ def write_flow_report(out_dir: Path, data: dict) -> Path:
                   f"{s.get('mismatches')} mismatches; {s.get('cycles_per_digit')} cycles/digit measured, "
                   f"{s.get('model_cycles_per_digit')} predicted by the cycle model.", ""]
     if synth:
-        lines += ["| device | P | LUT | FF | DSP | BRAM | SPRAM | Fmax (MHz) | cycles/digit | µs/digit | fits |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += ["| device | P | LUT | FF | DSP | BRAM | SPRAM | Fmax (MHz) | cycles/digit | µs/digit | digits/s | fits |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, d in synth.items():
             if "error" in d:
-                lines.append(f"| {name} | {d.get('lanes')} | {d['error']} |||||||||")
+                lines.append(f"| {name} | {d.get('lanes')} | {d['error']} ||||||||||")
                 continue
             cyc = d.get("cycles_per_digit")
-            us = f"{cyc / d['fmax_mhz']:.0f}" if cyc and d.get("fmax_mhz") else "–"
+            us = cyc / d["fmax_mhz"] if cyc and d.get("fmax_mhz") else None
             lines.append(f"| {name} | {d.get('lanes')} | {d.get('lut')} | {d.get('ff')} | {d.get('dsp')} | {d.get('bram')} | "
-                         f"{d.get('spram')} | {d.get('fmax_mhz')} | {cyc} | {us} | {d.get('fits')} |")
+                         f"{d.get('spram')} | {d.get('fmax_mhz')} | {cyc} | {'–' if us is None else f'{us:.0f}'} | "
+                         f"{'–' if us is None else f'{1e6 / us:.2f}'} | {d.get('fits')} |")
+        lines += [""] + [f"- {name}: {_profile_text(d['profile'])}" for name, d in synth.items() if d.get("profile")]
         lines += ["", "![utilization](utilization.png)", ""]
     lines += ["Stages:", ""] + [f"- {st['stage']}: {st['status']}: {st['detail']} ({st['seconds']} s)"
                                 for st in data.get("stages", [])]

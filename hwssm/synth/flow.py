@@ -11,19 +11,16 @@ with the same inputs returns at once. A design that does not fit is cached too, 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..config import cache_dir, find_nextpnr, find_yosys
+from ..config import cache_dir
 from ..errors import HwssmError
 from ..io import write_json
 from ._run import Progress
@@ -31,6 +28,7 @@ from .device import Device
 from .nextpnr import DesignDoesNotFit, run_nextpnr
 from .results import PnrResult, SynthResult, Utilization
 from .rtl import load_rtl
+from .versions import tool_versions
 from .wrapper import DebugPolicy, WrapperInfo, make_wrapper
 from .yosys import NETLIST, YosysOptions, run_yosys
 
@@ -222,7 +220,7 @@ def synthesize(
     options = options or SynthOptions()
     rtl = load_rtl(rtl_dir)
     wrapper_text, wrapper = make_wrapper(rtl, device, options.debug)
-    tools = _tool_ids(device)
+    tools = tool_versions(device)
     sources = [(_safe_name(p.name), p.read_bytes()) for p in rtl.sources]
     if len({n for n, _ in sources}) != len(sources):
         raise HwssmError(f"Verilog file names in {rtl.path} collide after sanitizing; rename them")
@@ -313,27 +311,6 @@ def _key(device: Device, options: SynthOptions, top: str, sources, wrapper_text:
         h.update(b"\0file\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())
     h.update(b"\0wrapper\0" + wrapper_text.encode())
     return f"{device.value}-{_safe_name(top)[:40]}-{h.hexdigest()[:20]}"
-
-
-def _tool_ids(device: Device) -> dict[str, str]:
-    return {"yosys": _tool_id(find_yosys().argv), "nextpnr": _tool_id(find_nextpnr(device.family).argv)}
-
-
-@functools.lru_cache(maxsize=None)
-def _tool_id(argv: tuple[str, ...]) -> str:
-    """``yowasp-<x> <version>`` from package metadata (no slow WebAssembly start), else ``<tool> -V``."""
-    name = Path(argv[0]).name
-    if name.startswith("yowasp-"):
-        from importlib import metadata
-
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            return f"{name} {metadata.version(name)}"
-    try:
-        out = subprocess.run([*argv, "-V"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        return f"{name} ?"
-    lines = (out.stdout + out.stderr).strip().splitlines()
-    return f"{name} {lines[0] if lines else '?'}"
 
 
 def _safe_name(name: str) -> str:

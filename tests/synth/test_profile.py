@@ -1,0 +1,36 @@
+"""Build profiles: each device gets the generator and synthesis options hwssm uses for it."""
+
+import json
+
+import pytest
+
+from hwssm.hw.config import Pipeline
+from hwssm.hw.emit import PARAMS_NAME, generate
+from hwssm.hw.storage import ParamStorage
+from hwssm.quant.plan import parse_code
+from hwssm.quant.random_qmodel import random_qmodel
+from hwssm.synth.device import Device
+from hwssm.synth.profile import device_profile
+
+
+def test_up5k_keeps_parameters_in_spram_and_narrow_multiplies_in_luts():
+    p = device_profile(Device.UP5K)
+    assert p.storage is ParamStorage.LOAD and p.synth.spram and p.soft_mul_bits == 4
+    assert p.pipeline == Pipeline.fast() and p.synth.dsp
+
+
+def test_ecp5_uses_roms_and_the_fast_pipeline():
+    p = device_profile(Device.ECP5_25K, dsp=False)
+    assert p.storage is ParamStorage.ROM and p.soft_mul_bits == 0 and not p.synth.spram
+    assert p.pipeline == Pipeline.fast() and not p.synth.dsp
+
+
+@pytest.mark.parametrize("device", list(Device), ids=lambda d: d.value)
+def test_profile_json_and_generation(device, tmp_path):
+    p = device_profile(device)
+    d = json.loads(json.dumps(p.to_dict()))
+    assert d["storage"] == p.storage.value and d["pipeline"]["mem_stages"] == p.pipeline.mem_stages
+    qm = random_qmodel(3, 2, 1, parse_code("A8x5-B4C4D4-W3-a6-b8-h"), seed=3)
+    man = generate(qm, 1, tmp_path, seq_len=3, **p.generate_kwargs())
+    assert man["storage"] == p.storage.value and man["pipeline"]["requant_stages"] == p.pipeline.requant_stages
+    assert (tmp_path / PARAMS_NAME).exists() == (p.storage is ParamStorage.LOAD)
