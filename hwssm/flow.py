@@ -137,7 +137,7 @@ def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
 
     pool = ctx.setdefault("synth_pool", concurrent.futures.ThreadPoolExecutor(max_workers=len(SYNTH_DEVICES)))
     say = lambda msg: print(f"    {device.value}: {msg}", file=sys.stderr, flush=True)  # noqa: E731
-    ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, say)
+    ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, progress=say)
 
 
 def _stage_sim(ctx: dict) -> str:

@@ -1,0 +1,49 @@
+"""The flow's background synthesis: the rtl stage starts one run per FPGA with that device's
+build profile, and the synth stage collects the results (a design that does not fit is a
+result). Yosys/nextpnr themselves are exercised in tests/synth; here ``synthesize`` is
+replaced by a stand-in that checks its arguments against the real signature."""
+
+import inspect
+
+from hwssm import flow
+from hwssm.synth import flow as synth_flow
+from hwssm.synth.device import Device
+from hwssm.synth.nextpnr import DesignDoesNotFit
+from hwssm.synth.profile import device_profile
+from hwssm.synth.results import Utilization
+
+
+class _Report:
+    def __init__(self, device):
+        self.device = device
+
+    def summary(self):
+        return {"device": self.device.value, "lut": 100, "dsp": 1, "bram": 2, "spram": 0, "fmax_mhz": 50.0, "fits": True}
+
+
+def test_background_synthesis_is_started_and_collected(monkeypatch, tmp_path):
+    real = inspect.signature(synth_flow.synthesize)
+    calls = []
+
+    def fake(*args, **kwargs):
+        bound = real.bind(*args, **kwargs)  # TypeError if the flow calls it wrongly
+        calls.append(bound.arguments)
+        device = bound.arguments["device"]
+        if device is Device.ECP5_25K:
+            raise DesignDoesNotFit("ecp5-25k", {"DP16KD": Utilization(60, 56)})
+        return _Report(device)
+
+    monkeypatch.setattr(synth_flow, "synthesize", fake)
+    ctx = {"rtl": {}}
+    for role, device in flow.SYNTH_DEVICES.items():
+        man = {"lanes": flow.DESIGNS[role], "cycles_per_digit": 5_000_000}
+        ctx["rtl"][role] = (tmp_path / role, man)
+        flow._start_synth(ctx, role, device, tmp_path / role)
+    text = flow._stage_synth(ctx)
+    assert {c["device"] for c in calls} == set(flow.SYNTH_DEVICES.values())
+    for c in calls:
+        assert c["options"] == device_profile(c["device"]).synth and callable(c["progress"])
+    up5k = ctx["synth"]["up5k"]
+    assert up5k["fits"] and up5k["profile"]["storage"] == "load" and up5k["lanes"] == flow.DESIGNS["up5k"]
+    assert "DP16KD 60/56 (+4)" in ctx["synth"]["ecp5-25k"]["error"]
+    assert "100.0 ms/digit" in text and "synth_pool" not in ctx
