@@ -20,15 +20,17 @@ def _plot(synth: dict, path: Path) -> None:
     for i, name in enumerate(names):
         ax = fig.add_subplot(1, max(len(names), 1), i + 1)
         d = synth[name]
-        labels, used = [], []
+        labels, used, counts = [], [], []
         for key, avail, label in kinds:
             a = d.get(avail) or 0
             if a:
                 labels.append(label)
                 used.append(100.0 * (d.get(key) or 0) / a)
-        ax.barh(labels, used, color="tab:blue")
+                counts.append(f"{d.get(key) or 0}/{a}")
+        bars = ax.barh(labels, used, color="tab:blue")
+        ax.bar_label(bars, counts, padding=3, fontsize=8)
         ax.axvline(100, color="tab:red", lw=1)
-        ax.set_xlim(0, max(110, max(used, default=0) * 1.1))
+        ax.set_xlim(0, max(125, max(used, default=0) * 1.25))
         ax.set_xlabel("% of device used")
         fmax = d.get("fmax_mhz")
         ax.set_title(f"{name}, P={d.get('lanes')}, fmax {fmax} MHz", fontsize=9)
