@@ -3,10 +3,11 @@
 The estimate has two halves, like the cycle model:
 
 1. :func:`inventory` lists the core's building blocks from the same derived description the
-   generator uses (:func:`hwssm.hw.config.derive`): multipliers with their operand widths,
-   adders, multiplexers, variable shifters, requantizers, registers, ROMs and RAMs with their
-   depth and width, and the sequencer. Every block is attributed to a plan component
-   (Ā, x, B̄, C̄, D, weight, bias, act) or to ``control``.
+   generator uses (:func:`hwssm.hw.config.derive`, with the generator options ``pipeline``,
+   ``storage`` and ``soft_mul_bits``): multipliers with their operand widths, adders,
+   multiplexers, variable shifters, requantizers, registers, ROMs and RAMs with their depth,
+   width and read ports, the sequencer, and with LOAD storage the loader. Every block is
+   attributed to a plan component (Ā, x, B̄, C̄, D, weight, bias, act) or to ``control``.
 2. :func:`cost` prices one block on an FPGA family, following what Yosys does with it:
 
    * **multipliers** go to hard DSPs when DSPs are on and the product is wide enough
@@ -19,10 +20,21 @@ The estimate has two halves, like the cycle model:
      2048×9, 4096×4, 8192×2, 16384×1, and 512×36 for single-port reads); ROMs left in
      logic cost LUTs that grow with depth × width;
    * **adders** cost one LUT4 per bit per extra operand (plus carry cells), variable shifts
-     one LUT4 per bit per shift bit, multiplexers about one LUT4 per bit per extra input.
+     one LUT4 per bit per shift bit, multiplexers about one LUT4 per bit per extra input;
+   * **generator options**: a multiply whose narrower operand has at most ``soft_mul_bits``
+     bits is built from LUT adders (never a DSP; ``soft_add`` per adder bit); LOAD storage
+     replaces the lanes' coefficient and C̄ ROMs and state RAM by single-port RAMs (16-bit
+     coefficient slices, two ping-pong state banks) that go to iCE40 SPRAM (16K × 16 each)
+     when ``hwssm synth --spram`` forces them there, plus the loader, the address and field
+     multiplexers and the C̄ delay; ``mem_stages`` adds read registers and longer delay
+     chains (flip-flops only), ``requant_stages`` a register inside every requantization,
+     which also costs LUTs (``split_lut``: the shifter no longer merges with the rounding).
 
    Per-family :class:`Coefficients` scale each kind; they are calibrated against Yosys on
    the generated core (see ``tests/hw/test_estimate.py`` and the sweep's per-point error).
+   ``soft_add`` and ``split_lut`` were measured on pairs of Yosys runs that differ in that
+   option only (a 16-channel random core and the shipped heterogeneous model); the others
+   keep their earlier fit.
 
 LUT counts are LUT4 equivalents: on ECP5 each ``CCU2C`` carry cell counts as its two LUT4s
 (Yosys reports them apart from ``LUT4`` cells). Compare with
@@ -38,14 +50,17 @@ from collections.abc import Iterable
 
 from ..quant.qmodel import QModel
 from ..synth.device import Device
+from .config import Pipeline, ceil_log2
+from .storage import ParamStorage
 
 __all__ = [
     "Kind", "Block", "Resources", "Coefficients", "COEFFICIENTS", "Estimate",
     "inventory", "cost", "estimate", "lut_error", "memory_breakdown", "COMPONENTS", "ESTIMATOR_VERSION",
+    "Options",
 ]
 
 #: Bump when the model or its coefficients change (results record it beside the estimate).
-ESTIMATOR_VERSION = 1
+ESTIMATOR_VERSION = 2
 
 #: Components a block is attributed to (plan components, plus ``control``).
 COMPONENTS = ("A", "x", "B", "C", "D", "weight", "bias", "act", "control")
@@ -71,7 +86,8 @@ class Kind(enum.Enum):
     MUX: ``width`` bits, ``aux`` inputs; SHIFT: ``width``-bit input, ``aux``-bit variable amount;
     REQUANT: ``width``-bit accumulator to an ``aux``-bit code (round + saturate);
     COMPARE: ``width``-bit magnitude comparison; REG: ``width`` flip-flops;
-    ROM / RAM: ``depth`` words of ``width`` bits (ROM: initialized, read-only; RAM: written).
+    ROM / RAM: ``depth`` words of ``width`` bits (ROM: initialized, read-only; RAM: written);
+    a RAM's ``aux`` is its number of read ports (0: one).
     """
 
     MUL = "mul"
@@ -90,7 +106,13 @@ class Block:
     """``count`` identical blocks of one kind, attributed to ``component``; ``name`` says what it is.
 
     A ROM may carry ``logic``: what its contents cost as logic (see :func:`rom_logic`), used
-    when Yosys leaves it in LUTs; without it every stored bit counts.
+    when Yosys leaves it in LUTs; without it every stored bit counts. ``soft``: a MUL that
+    the generator builds from LUT adders (``soft_mul_bits``, :func:`hwssm.hw.ops.mul`), never
+    a DSP. ``spram``: a single-port RAM marked for iCE40 SPRAM (LOAD storage; forced into
+    SPRAM by ``hwssm synth --spram``). ``pipe``: a REG that exists only because of the
+    pipeline options: ``"mem"`` (memory read registers and the longer delay chains of
+    ``mem_stages`` / ``requant_stages``) or ``"requant"`` (the register inside a split
+    requantization, priced with the family's ``split_lut``).
     """
 
     name: str
@@ -101,6 +123,9 @@ class Block:
     depth: int = 0
     count: int = 1
     logic: tuple[float, int] | None = None
+    soft: bool = False
+    spram: bool = False
+    pipe: str = ""
 
 
 def rom_logic(words, width: int) -> tuple[float, int]:
@@ -203,6 +228,16 @@ class Coefficients:
         (width, depth) of one LUT-RAM cell, (0, 0) when the family has none.
     lutram_lut : float
         LUT4 equivalents used by one LUT-RAM cell (it occupies slice LUTs).
+    soft_add : float
+        LUT4 per adder bit of a multiplier that the generator builds from LUT adders
+        (``soft_mul_bits``; the AND of each partial product and the carry logic included).
+    split_lut : float
+        LUT4 per flip-flop inside a split requantization (``requant_stages``): the register
+        between the variable right shift and the rounding/saturation keeps the mapper from
+        merging the two (ECP5: the shifter is then built of LUT4 + PFUMX/L6MUX trees).
+    spram_shape : tuple[int, int]
+        (width, depth) of one single-port RAM block (iCE40 SPRAM 16 × 16384), (0, 0) when
+        the family has none.
     """
 
     add: float
@@ -225,6 +260,9 @@ class Coefficients:
     bram_configs: tuple
     lutram_shape: tuple
     lutram_lut: float
+    soft_add: float = 1.0
+    split_lut: float = 0.0
+    spram_shape: tuple = (0, 0)
 
 
 #: Coefficients per FPGA family, fitted (relative least squares) to Yosys 0.70 (yowasp) cell
@@ -236,13 +274,14 @@ COEFFICIENTS: dict[str, Coefficients] = {
         control=0.0, control_fixed=751.0, ff_scale=0.94, ff_fixed=301.0,
         dsp_a=16, dsp_b=16, dsp_min_y=11, bram_cost=64.0, lutram_cost=0.0,
         bram_configs=((16, 256), (8, 512), (4, 1024), (2, 2048)), lutram_shape=(0, 0), lutram_lut=0.0,
+        soft_add=1.15, split_lut=0.3, spram_shape=(16, 16384),
     ),
     "ecp5": Coefficients(
         add=0.98, mux=0.98, shift=1.01, requant=0.98, compare=0.98, soft_mul=1.2, rom_logic=1.05, ram_logic=0.58,
         control=0.0, control_fixed=384.0, ff_scale=0.96, ff_fixed=111.0,
         dsp_a=18, dsp_b=18, dsp_min_y=0, bram_cost=128.0, lutram_cost=4.0,
         bram_configs=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)),
-        lutram_shape=(4, 16), lutram_lut=0.0,
+        lutram_shape=(4, 16), lutram_lut=0.0, soft_add=1.8, split_lut=2.1,
     ),
 }
 
@@ -252,22 +291,37 @@ LOGIC_COST_RAM = 1.0
 
 
 def _bram_blocks(depth: int, width: int, configs) -> int:
-    return min(math.ceil(width / w) * math.ceil(depth / d) for w, d in configs)
+    """Fewest blocks for ``depth`` × ``width``: the width split into column groups, each
+    group in one configuration (``memory_libmap`` mixes them: an ECP5 8192 × 24 ROM takes
+    8 blocks of 18 bits + 2 of 4 + 1 of 2 = 11, not 12)."""
+    best = [0] + [0] * width
+    for w in range(1, width + 1):
+        best[w] = min(math.ceil(depth / d) + best[max(0, w - cw)] for cw, d in configs)
+    return best[width]
 
 
-def cost(block: Block, family: str, dsp: bool = True, k: Coefficients | None = None) -> Resources:
-    """Resources of ``block`` (all ``count`` copies) on ``family`` (``"ice40"`` / ``"ecp5"``)."""
+def cost(block: Block, family: str, dsp: bool = True, k: Coefficients | None = None, spram: bool = True) -> Resources:
+    """Resources of ``block`` (all ``count`` copies) on ``family`` (``"ice40"`` / ``"ecp5"``).
+
+    ``spram``: memories marked for SPRAM go to SPRAM on a family that has it (``hwssm synth
+    --spram`` forces them there); otherwise Yosys' cost model places them like any RAM.
+    """
     k = k or COEFFICIENTS[family]
-    r = _cost(block, dsp, k)
+    r = _cost(block, dsp, k, spram)
     return dataclasses.replace(r, ff=r.ff * k.ff_scale) if r.ff else r
 
 
-def _cost(block: Block, dsp: bool, k: Coefficients) -> Resources:
+def _cost(block: Block, dsp: bool, k: Coefficients, spram: bool = True) -> Resources:
     w, a, n = block.width, block.aux, block.count
     kind = block.kind
     if w <= 0 or n <= 0:
         return Resources()
     if kind is Kind.MUL:
+        if block.soft:
+            # Σ n[i]·w·2^i over the narrow operand's bits: n - 1 adders of about the product's width
+            narrow, wide = min(w, a), max(w, a)
+            adder_bits = sum(narrow + wide - i for i in range(1, narrow))
+            return Resources(lut=k.soft_add * adder_bits + k.mux * wide).scaled(n)
         if dsp and w >= 2 and a >= 2 and w + a >= k.dsp_min_y:
             blocks = math.ceil(w / k.dsp_a) * math.ceil(a / k.dsp_b)
             # partial products of a split multiply are summed in LUTs
@@ -287,10 +341,21 @@ def _cost(block: Block, dsp: bool, k: Coefficients) -> Resources:
     if kind is Kind.COMPARE:
         return Resources(lut=k.compare * w).scaled(n)
     if kind is Kind.REG:
-        return Resources(ff=w).scaled(n)
+        return Resources(lut=k.split_lut * w if block.pipe == "requant" else 0.0, ff=w).scaled(n)
     if kind in (Kind.ROM, Kind.RAM):
+        if block.spram and spram and k.spram_shape != (0, 0):
+            return _spram(block, k).scaled(n)
         return _memory(block, k).scaled(n)
     raise ValueError(f"unknown block kind {kind}")  # pragma: no cover
+
+
+def _spram(block: Block, k: Coefficients) -> Resources:
+    """A single-port RAM forced into SPRAM: ⌈width/16⌉·⌈depth/16384⌉ blocks (iCE40
+    ``SB_SPRAM256KA``), with a read multiplexer across blocks stacked in depth."""
+    sw, sd = k.spram_shape
+    cols, rows = math.ceil(block.width / sw), math.ceil(block.depth / sd)
+    mux = k.mux * block.width * (rows - 1)
+    return Resources(lut=mux, spram=cols * rows, ram_bits=block.depth * block.width)
 
 
 def _memory(block: Block, k: Coefficients) -> Resources:
@@ -299,36 +364,45 @@ def _memory(block: Block, k: Coefficients) -> Resources:
     if depth <= 1:
         return Resources(ff=width if block.kind is Kind.RAM else 0)
     rom = block.kind is Kind.ROM
+    # a block RAM / LUT-RAM has one read port: Yosys builds one copy per read port
+    ports = 1 if rom else max(1, block.aux)
     logic_cost = bits * (LOGIC_COST_ROM if rom else LOGIC_COST_RAM)
-    bram = _bram_blocks(depth, width, k.bram_configs)
+    bram = _bram_blocks(depth, width, k.bram_configs) * ports
     options = [(bram * k.bram_cost, "bram")]
-    if k.lutram_cost and not rom:
+    # LUT-RAM has no read enable, which a single-port (SPRAM-style) RAM needs
+    if k.lutram_cost and not rom and not block.spram:
         lw, ld = k.lutram_shape
-        cells = math.ceil(width / lw) * math.ceil(depth / ld)
+        cells = math.ceil(width / lw) * math.ceil(depth / ld) * ports
         options.append((cells * k.lutram_cost, "lutram"))
     best_cost, best = min(options)
     if logic_cost <= best_cost:
         if rom:
             units, cols = block.logic if block.logic is not None else (bits / 16.0, width)
             return Resources(lut=k.rom_logic * units, ff=cols)
-        return Resources(lut=k.ram_logic * bits, ff=bits)
+        # flip-flops with one write decoder; each extra read port adds its read multiplexer
+        return Resources(lut=k.ram_logic * bits * (1 + 0.5 * (ports - 1)), ff=bits)
     if best == "bram":
         return Resources(bram=bram, ram_bits=bits)
     lw, ld = k.lutram_shape
-    cells = math.ceil(width / lw) * math.ceil(depth / ld)
+    cells = math.ceil(width / lw) * math.ceil(depth / ld) * ports
     # read multiplexing across 16-word cells
-    mux = k.mux * width * max(0, math.ceil(depth / ld) - 1)
+    mux = k.mux * width * max(0, math.ceil(depth / ld) - 1) * ports
     return Resources(lut=cells * k.lutram_lut + mux, lutram=cells, ram_bits=bits)
 
 
-def inventory(qm: QModel, lanes: int) -> list[Block]:
+def inventory(qm: QModel, lanes: int, *, pipeline: Pipeline | None = None,
+              storage: ParamStorage | str = ParamStorage.ROM, soft_mul_bits: int = 0, seq_len: int = 784) -> list[Block]:
     """The core's blocks for ``qm`` on ``lanes`` lanes, module by module as :mod:`hwssm.hw.core`
-    builds them (from :func:`hwssm.hw.config.derive`, the generator's own description)."""
-    from .config import ceil_log2, derive
+    builds them with the given generator options (from :func:`hwssm.hw.config.derive`, the
+    generator's own description)."""
+    from .config import derive
 
-    c = derive(qm, lanes)
-    return _lanes(c) + _datapath_shared(c, ceil_log2) + _glu(c, ceil_log2) + _encoder_decoder(c, ceil_log2) \
+    c = derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)
+    B = _lanes(c) + _datapath_shared(c, ceil_log2) + _glu(c, ceil_log2) + _encoder_decoder(c, ceil_log2) \
         + _sequencer(c, ceil_log2)
+    if c.storage is ParamStorage.LOAD:
+        B += _loader(c, ceil_log2)
+    return B
 
 
 #: ROMs above this many bits go to block RAM on every family (their logic cost exceeds any
@@ -348,27 +422,55 @@ def _aw(n: int, ceil_log2) -> int:
     return max(1, ceil_log2(max(2, n)))
 
 
+def _mul(name: str, component: str, w: int, a: int, soft_bits: int, count: int = 1) -> Block:
+    """A multiplier as :func:`hwssm.hw.ops.mul` builds it: from LUT adders when its narrower
+    operand has at most ``soft_bits`` bits, else a plain product (a DSP when wide enough)."""
+    soft = soft_bits > 0 and 0 < min(w, a) <= soft_bits
+    return Block(name, component, Kind.MUL, w, a, count=count, soft=soft)
+
+
+def _pipe(name: str, component: str, width: int, count: int = 1, kind: str = "mem") -> Block:
+    """Registers that the pipeline options add: ``kind`` ``"mem"`` (read registers, longer
+    delay chains) or ``"requant"`` (inside a split requantization)."""
+    return Block(name, component, Kind.REG, width, count=count, pipe=kind)
+
+
+def _rq_bits(width: int, rounding) -> int:
+    """Register bits inside a split requantization of a ``width``-bit value (see
+    :func:`hwssm.hw.ops.requant`: HALF_UP carries ``(v << 1) >> s``, one bit wider; the
+    sign copies above it merge)."""
+    from ..fixed import Rounding
+
+    return width + (1 if rounding is Rounding.HALF_UP else 0)
+
+
 def _lanes(c) -> list[Block]:
     """P lanes (:class:`hwssm.hw.lane.Lane`) with their per-lane memories."""
     P, L, H, a = c.P, c.L, c.H, c.a
     ln = c.lane
     ms = ln.mul_stages
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
+    sb = c.soft_mul_bits
+    load = c.storage is ParamStorage.LOAD
     f0, f1, f2, f3 = ln.f_widths
     xr, xi = ln.xr_width, ln.xi_width
+    # B̄·u takes only B̄'s own bits when the config says so (LOAD storage)
+    b2, b3 = ln.b_widths or (f2, f3)
     B: list[Block] = []
     add = B.append
     sh = ln.shifts
     # stage 0: eight multipliers; four take (x | g) and two of them (f2|f0, f3|f1) through muxes
-    add(Block("Ā·x / W·g multiplier re·re", "A", Kind.MUL, f0, max(xr, a), count=P))
-    add(Block("Ā·x / W·g multiplier im·im", "A", Kind.MUL, f1, max(xi, a), count=P))
-    add(Block("Ā·x / W·g multiplier re·im", "A", Kind.MUL, max(f2, f0), max(xi, a), count=P))
-    add(Block("Ā·x / W·g multiplier im·re", "A", Kind.MUL, max(f3, f1), max(xr, a), count=P))
-    add(Block("B̄·u multipliers", "B", Kind.MUL, max(f2, f3), a, count=2 * P))
-    add(Block("C̄·x' multiplier re", "C", Kind.MUL, ln.cr_width, xr, count=P))
-    add(Block("C̄·x' multiplier im", "C", Kind.MUL, ln.ci_width, xi, count=P))
+    add(_mul("Ā·x / W·g multiplier re·re", "A", f0, max(xr, a), sb, count=P))
+    add(_mul("Ā·x / W·g multiplier im·im", "A", f1, max(xi, a), sb, count=P))
+    add(_mul("Ā·x / W·g multiplier re·im", "A", max(f2, f0), max(xi, a), sb, count=P))
+    add(_mul("Ā·x / W·g multiplier im·re", "A", max(f3, f1), max(xr, a), sb, count=P))
+    add(_mul("B̄·u multiplier re", "B", b2, a, sb, count=P))
+    add(_mul("B̄·u multiplier im", "B", b3, a, sb, count=P))
+    add(_mul("C̄·x' multiplier re", "C", ln.cr_width, xr, sb, count=P))
+    add(_mul("C̄·x' multiplier im", "C", ln.ci_width, xi, sb, count=P))
     add(Block("operand muxes x|g", "weight", Kind.MUX, max(xr, xi, a), 2, count=4 * P))
     add(Block("coefficient muxes", "weight", Kind.MUX, max(f0, f1, f2, f3), 2, count=2 * P))
-    prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(f2, f0) + max(xi, a)) + (max(f3, f1) + max(xr, a)) + 2 * (max(f2, f3) + a)
+    prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(f2, f0) + max(xi, a)) + (max(f3, f1) + max(xr, a)) + (b2 + a) + (b3 + a)
     add(Block("product registers", "A", Kind.REG, prods + 4, count=P * ms))
     # stage ms: aligned sums
     for name, comp, w in (("ar", "A", f0 + xr), ("ai", "A", f1 + xi), ("br", "B", f2 + a),
@@ -380,10 +482,12 @@ def _lanes(c) -> list[Block]:
     add(Block("real-mode 4-term sum", "weight", Kind.ADD, ln.racc_width, 4, count=P))
     add(Block("stage-ms registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width + ln.racc_width + 4, count=P))
     # stage ms+1: state requant, real-mode accumulate / align / bias
-    for name, w, out in (("re", ln.acc_re_width, xr), ("im", ln.acc_im_width, xi)):
+    for name, w, out, rnd in (("re", ln.acc_re_width, xr, ln.xr_rounding), ("im", ln.acc_im_width, xi, ln.xi_rounding)):
         add(Block(f"state requant {name}", "x", Kind.REQUANT, w, out, count=P))
         if sh[name].width:
             add(Block(f"state requant shift {name}", "x", Kind.SHIFT, w, sh[name].width, count=P))
+        if q:
+            add(_pipe(f"state requant {name} split register", "x", _rq_bits(w, rnd) * q, count=P, kind="requant"))
     add(Block("real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
     add(Block("real-mode first-item mux", "weight", Kind.MUX, ln.racc_width, 2, count=P))
     if sh["w"].width:
@@ -400,20 +504,53 @@ def _lanes(c) -> list[Block]:
     add(Block("real-mode requant v", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
     if sh["v"].width:
         add(Block("real-mode requant shift v", "act", Kind.SHIFT, ln.fin_width, sh["v"].width, count=P))
+    if q:
+        add(_pipe("real-mode requant v split register", "act", _rq_bits(ln.fin_width, ln.v_rounding) * q, count=P, kind="requant"))
+        add(_pipe("state / v valid delays", "control", 2 * q, count=P))
     add(Block("stage-ms+2 registers", "C", Kind.REG, ln.part_width + ln.v_width + 1, count=P))
     # per-lane memories
     ssm_depth = max(2, L * H * c.Cs)
-    for p in range(P):
-        add(_rom("coefficient ROM {Ār, Āi, B̄r, B̄i | 4 W}", "A", c.coef_words[p], sum(c.coef_field_widths)))
-        add(_rom("C̄ ROM", "C", c.c_words[p], ln.cr_width + ln.ci_width))
-    add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
+    if load:
+        ld = c.load
+        daw = _aw(ld.depth, ceil_log2)
+        for k, w in enumerate(ld.slices):
+            add(Block(f"coefficient RAM slice {k} (LOAD)", "A", Kind.RAM, w, depth=max(2, ld.depth), count=P, spram=True))
+        add(Block("coefficient RAM address mux (load | issue)", "control", Kind.MUX, daw, 2, count=P * len(ld.slices)))
+        add(Block("coefficient RAM write select", "control", Kind.COMPARE, _aw(len(ld.segments), ceil_log2),
+                  count=P * len(ld.slices)))
+        if s:
+            add(_pipe("coefficient read registers", "A", sum(ld.slices) * s, count=P))
+        add(Block("coefficient field muxes (S4D | mixing)", "weight", Kind.MUX, sum(c.coef_field_widths), 2, count=P))
+        add(Block("C̄ carried to the readout", "C", Kind.REG, ln.cr_width + ln.ci_width, count=P * (ms + 2 + q)))
+        xaw = _aw(ssm_depth, ceil_log2)
+        add(Block("state bank {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=2 * P, spram=True))
+        add(Block("state bank address mux (write | read)", "x", Kind.MUX, xaw, 2, count=2 * P))
+        add(Block("state bank select", "x", Kind.MUX, xr + xi, 2, count=P))
+        if s:
+            add(_pipe("state read registers", "x", 2 * (xr + xi) * s, count=P))
+    else:
+        for p in range(P):
+            add(_rom("coefficient ROM {Ār, Āi, B̄r, B̄i | 4 W}", "A", c.coef_words[p], sum(c.coef_field_widths)))
+            add(_rom("C̄ ROM", "C", c.c_words[p], ln.cr_width + ln.ci_width))
+        add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
+        if s:
+            add(_pipe("coefficient / C̄ / state read registers", "A",
+                      (sum(c.coef_field_widths) + ln.cr_width + ln.ci_width + xr + xi) * s, count=P))
     add(Block("first-step zero of the state", "x", Kind.MUX, xr + xi, 2, count=P))
     mix_w = c.mix_tables[0].width if c.mix_tables else 0
     if mix_w:
         for p in range(P):
             add(_rom("mixing row ROM (bias, shifts)", "bias", c.mix_tables[p].words(), mix_w))
         add(Block("mixing row delayed copy", "bias", Kind.REG, mix_w, count=P))
+        if s:
+            add(_pipe("mixing row read registers", "bias", mix_w * s, count=P))
     return B
+
+
+def _tree_out(c) -> int:
+    """Issue → tree output (τ_R - τ), as :attr:`hwssm.hw.datapath.Datapath.latency_tree_out`."""
+    ms, s, q = c.lane.mul_stages, c.pipe.mem_stages, c.pipe.requant_stages
+    return 1 + s + (2 * ms + 3 + q) + c.tree_stages
 
 
 def _datapath_shared(c, ceil_log2) -> list[Block]:
@@ -421,41 +558,68 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     P, L, H, a = c.P, c.L, c.H, c.a
     ln = c.lane
     ms = ln.mul_stages
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
+    load = c.storage is ParamStorage.LOAD
     B: list[Block] = []
     add = B.append
-    tree_lat = c.tree_stages
-    TR = 1 + (2 * ms + 3) + tree_lat  # issue → tree output
+    TR = _tree_out(c)  # issue → tree output
     t = c.ssm_table
     if t.width:
         add(_rom("S4D row-constant ROM", "D", t.words(), t.width))
-        # each shift field is carried down the chain to the stage that uses it (D is used at once)
-        use = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
-               "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1, "ed": TR - 1, "sy": TR}
-        bits = sum(t.shifts[n].width * use.get(n, TR) for n in t.shifts)
+        # each field is carried down the chain to the stage that uses it (rtaps[k] is at τ+1+k;
+        # the lanes' stage k reads rtaps[s + k]; D is used at rtaps[s])
+        use = {"ar": s + ms, "ai": s + ms, "br": s + ms, "ax": s + ms, "ia": s + ms, "bi": s + ms,
+               "re": s + ms + 1, "im": s + ms + 1, "cr": s + 2 * ms + 2 + q, "ci": s + 2 * ms + 2 + q,
+               "es": TR - 1, "ed": TR - 1, "sy": TR}
+        base = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
+                "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1 - s - q, "ed": TR - 1 - s - q, "sy": TR - s - q}
+        bits = sum(t.shifts[n].width * base.get(n, TR - s - q) for n in t.shifts)
+        extra = sum(t.shifts[n].width * (use.get(n, TR) - base.get(n, TR - s - q)) for n in t.shifts)
+        if "D" not in t.consts:
+            extra += t.value_widths.get("D", 0) * s
         add(Block("row-constant delay chain", "control", Kind.REG, bits))
+        if extra:
+            add(_pipe("row-constant delay chain (pipeline)", "control", extra))
     hb, lb = _aw(H, ceil_log2), ceil_log2(L)
     ssm_bits = _aw(L * H * c.Cs, ceil_log2)
+    TR0 = TR - s - q
+    # the state write address (1+s+latency_state), the C̄ ROM address (stage_c; ROM only), the
+    # mixing-row address (stage_round), the slot kind bits (1+s), the row control (TR) and the
+    # channel/layer of the row finish (TR+3+q)
     add(Block("issue context delays", "control", Kind.REG,
-              5 + ssm_bits * (ms + 3 + ms + 2) + _aw(L * 2 * c.KP, ceil_log2) * (ms + 1) + 3 * TR + (hb + lb) * (TR + 3)))
+              5 + ssm_bits * (ms + 3 + (0 if load else ms + 2)) + _aw(L * 2 * c.KP, ceil_log2) * (ms + 1)
+              + 3 * TR0 + (hb + lb) * (TR0 + 3)))
+    extra = ssm_bits * ((s + q) + (0 if load else q)) + 5 * s + 3 * (s + q) + (hb + lb) * (s + 2 * q)
+    if load:
+        extra += 2 + 2 * s + q  # step parity, read and write
+    if extra:
+        add(_pipe("issue context delays (pipeline)", "control", extra))
     if P > 1:
         add(Block("cross-lane adder tree", "C", Kind.ADD, c.rowsum_width, 2, count=P - 1))
         add(Block("adder tree registers", "C", Kind.REG, c.rowsum_width, count=_tree_regs(P, c.pipe.tree_levels_per_stage)))
-    add(Block("D·u multiplier", "D", Kind.MUL, c.d_width, a))
-    add(Block("D·u delay", "D", Kind.REG, c.du_width, count=max(0, TR - 1)))
+    add(_mul("D·u multiplier", "D", c.d_width, a, c.soft_mul_bits))
+    add(Block("D·u delay", "D", Kind.REG, c.du_width, count=max(0, TR0 - 1)))
+    if q:
+        add(_pipe("D·u delay (pipeline)", "D", c.du_width, count=q))
     add(Block("row sum accumulator", "C", Kind.ADD, c.rowsum_width, 2))
     add(Block("row sum first-chunk mux", "C", Kind.MUX, c.rowsum_width, 2))
     for name, w in (("es", c.rowsum_width), ("ed", c.du_width)):
-        s = t.shifts.get(name)
-        if s is not None and s.width:
-            add(Block(f"row finish shift {name}", "D", Kind.SHIFT, w, s.width))
+        sh = t.shifts.get(name)
+        if sh is not None and sh.width:
+            add(Block(f"row finish shift {name}", "D", Kind.SHIFT, w, sh.width))
     add(Block("row finish add", "D", Kind.ADD, c.fin_width, 2))
     add(Block("y requant", "act", Kind.REQUANT, c.fin_width, a))
-    s = t.shifts.get("sy")
-    if s is not None and s.width:
-        add(Block("y requant shift", "act", Kind.SHIFT, c.fin_width, s.width))
+    sh = t.shifts.get("sy")
+    if sh is not None and sh.width:
+        add(Block("y requant shift", "act", Kind.SHIFT, c.fin_width, sh.width))
+    if q:
+        add(_pipe("y requant split register", "act", _rq_bits(c.fin_width, c.y_rounding) * q, kind="requant"))
+        add(_pipe("y valid delay", "control", q))
     add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + a + 2))
     add(_rom("GELU ROM", "act", c.gelu_words, a))
     add(Block("g banks", "act", Kind.RAM, a, depth=max(2, c.Q), count=4))
+    if s:
+        add(_pipe("g bank read registers", "act", 4 * a * s + 2 * a * s + s))  # and u (r0 | r)
     add(Block("value / gate buffers", "act", Kind.RAM, P * a, depth=max(2, c.KP), count=2))
     return B
 
@@ -473,6 +637,7 @@ def _tree_regs(P: int, lps: int) -> int:
 def _glu(c, ceil_log2) -> list[Block]:
     """GLU, residual, sum-pool (:class:`hwssm.hw.glu.GluUnit`) and the core's r / r0 / pool memories."""
     P, L, H, a = c.P, c.L, c.H, c.a
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
     g = c.glu
     hb, lb, pb = _aw(H, ceil_log2), ceil_log2(L), _aw(P, ceil_log2)
     B: list[Block] = []
@@ -493,9 +658,17 @@ def _glu(c, ceil_log2) -> list[Block]:
         if width:
             add(Block(f"per-layer shift {name}", "act", Kind.SHIFT, w, width))
     add(Block("GLU registers", "act", Kind.REG, 6 * a + g["prod_width"]))
+    extra = (s + 2 * q) * (5 + hb + lb + pb) + (c.sig_width + 2 * a + c.pool_width) * s + a * q
+    if extra:
+        add(_pipe("GLU pipeline registers", "act", extra))
+    if q:
+        add(_pipe("z / residual requant split registers", "act",
+                  (_rq_bits(g["prod_width"], g["z_rounding"]) + _rq_bits(g["res_width"], g["r_rounding"])) * q,
+                  kind="requant"))
     add(Block("pool adder", "act", Kind.ADD, c.pool_width, 2))
-    add(Block("r buffer", "act", Kind.RAM, a, depth=max(2, H)))
-    add(Block("r0 double buffer", "act", Kind.RAM, a, depth=1 << (hb + 1)))
+    # r and r0 have two read ports each (the S4D slots' u and the GLU's residual)
+    add(Block("r buffer", "act", Kind.RAM, a, 2, depth=max(2, H)))
+    add(Block("r0 double buffer", "act", Kind.RAM, a, 2, depth=1 << (hb + 1)))
     add(Block("pool", "act", Kind.RAM, c.pool_width, depth=max(2, H)))
     return B
 
@@ -503,6 +676,7 @@ def _glu(c, ceil_log2) -> list[Block]:
 def _encoder_decoder(c, ceil_log2) -> list[Block]:
     """Encoder (:class:`hwssm.hw.encoder.Encoder`) and decoder with argmax (:class:`hwssm.hw.decoder.Decoder`)."""
     H, a, nc = c.H, c.a, c.n_classes
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
     hb = _aw(H, ceil_log2)
     et, dt = c.enc_table, c.dec_table
     B: list[Block] = []
@@ -513,22 +687,30 @@ def _encoder_decoder(c, ceil_log2) -> list[Block]:
     add(Block("encoder add", "bias", Kind.ADD, c.enc["fin_width"], 2))
     add(Block("encoder requant", "act", Kind.REQUANT, c.enc["fin_width"], a))
     for name, w in (("w", c.enc["prod_width"]), ("s", c.enc["fin_width"])):
-        s = et.shifts.get(name)
-        if s is not None and s.width:
-            add(Block(f"encoder shift {name}", "act", Kind.SHIFT, w, s.width))
+        sh = et.shifts.get(name)
+        if sh is not None and sh.width:
+            add(Block(f"encoder shift {name}", "act", Kind.SHIFT, w, sh.width))
     add(Block("encoder registers", "control", Kind.REG, hb + 10 + c.enc["prod_width"] + et.width + a + 3 * (hb + 2)))
+    extra = et.width * s + (s + q) * (hb + 2)
+    if extra:
+        add(_pipe("encoder pipeline registers", "control", extra))
+    if q:
+        add(_pipe("encoder requant split register", "act", _rq_bits(c.enc["fin_width"], c.enc["rounding"]) * q,
+                  kind="requant"))
     add(_rom("decoder weight ROM", "weight", c.dec["W_words"], c.dec["W_width"]))
     add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
     add(Block("decoder accumulator", "weight", Kind.ADD, c.dec["acc_width"], 2))
     add(Block("decoder first mux", "weight", Kind.MUX, c.dec["acc_width"], 2))
     if dt.width:
         add(_rom("decoder class ROM", "bias", dt.words(), dt.width))
-    s = dt.shifts.get("w")
-    if s is not None and s.width:
-        add(Block("decoder shift", "weight", Kind.SHIFT, c.dec["acc_width"], s.width))
+    sh = dt.shifts.get("w")
+    if sh is not None and sh.width:
+        add(Block("decoder shift", "weight", Kind.SHIFT, c.dec["acc_width"], sh.width))
     add(Block("logit add", "bias", Kind.ADD, c.logit_width, 2))
     add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
     add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + _aw(nc * H, ceil_log2) + 16))
+    if s:
+        add(_pipe("decoder pipeline registers", "control", (c.dec["W_width"] + c.pool_width + dt.width + 7) * s))
     return B
 
 
@@ -546,9 +728,62 @@ def _sequencer(c, ceil_log2) -> list[Block]:
     return B
 
 
+def _loader(c, ceil_log2) -> list[Block]:
+    """The parameter loader of LOAD storage (:class:`hwssm.hw.loader.ParamLoader`): segment and
+    address counters, the registered write (segment, address, 16-bit data, enable)."""
+    ld = c.load
+    sw, dw = _aw(len(ld.segments), ceil_log2), _aw(ld.depth, ceil_log2)
+    return [Block("loader counters", "control", Kind.ADD, sw + dw, 2),
+            Block("loader end tests", "control", Kind.COMPARE, sw + dw),
+            Block("loader registers", "control", Kind.REG, 2 * (sw + dw) + 16 + 2)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The generator and synthesis options an estimate prices (see :func:`estimate`).
+
+    ``pipeline``, ``storage``, ``soft_mul_bits`` are :func:`hwssm.hw.config.derive`'s options;
+    ``dsp`` (hard multipliers) and ``spram`` (LOAD memories forced into iCE40 SPRAM) are
+    the synthesis switches of :class:`hwssm.synth.flow.SynthOptions`.
+    """
+
+    pipeline: Pipeline = dataclasses.field(default_factory=Pipeline)
+    storage: ParamStorage = ParamStorage.ROM
+    soft_mul_bits: int = 0
+    dsp: bool = True
+    spram: bool = True
+
+    def to_dict(self) -> dict:
+        return {"pipeline": dataclasses.asdict(self.pipeline), "storage": self.storage.value,
+                "soft_mul_bits": self.soft_mul_bits, "dsp": self.dsp, "spram": self.spram}
+
+
+def _options(profile, dsp, pipeline, storage, soft_mul_bits, spram) -> Options:
+    """Options from a build profile (anything with ``pipeline``, ``storage``, ``soft_mul_bits``
+    and optionally ``synth.dsp`` / ``synth.spram``, e.g. :class:`hwssm.synth.profile.BuildProfile`)
+    and explicit arguments (which win)."""
+    synth = getattr(profile, "synth", None) if profile is not None else None
+
+    def pick(explicit, attr, owner, default):
+        if explicit is not None:
+            return explicit
+        if owner is not None and getattr(owner, attr, None) is not None:
+            return getattr(owner, attr)
+        return default
+
+    pipe = pick(pipeline, "pipeline", profile, None) or Pipeline()
+    return Options(
+        pipeline=pipe,
+        storage=ParamStorage.parse(pick(storage, "storage", profile, ParamStorage.ROM)),
+        soft_mul_bits=int(pick(soft_mul_bits, "soft_mul_bits", profile, 0)),
+        dsp=bool(pick(dsp, "dsp", synth, True)),
+        spram=bool(pick(spram, "spram", synth, True)),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    """An estimate for one (QModel, P, device).
+    """An estimate for one (QModel, P, device, options).
 
     Attributes
     ----------
@@ -560,6 +795,8 @@ class Estimate:
     by_component : dict[str, Resources]
         The same, split over :data:`COMPONENTS`.
     blocks : tuple[tuple[Block, Resources], ...]
+    options : Options
+        The generator / synthesis options priced.
     """
 
     device: Device
@@ -568,27 +805,43 @@ class Estimate:
     total: Resources
     by_component: dict
     blocks: tuple
+    options: Options = dataclasses.field(default_factory=Options)
 
     def summary(self) -> dict:
-        """Flat JSON record: totals (rounded), per-component LUTs, estimator version."""
+        """Flat JSON record: totals (rounded), per-component LUTs, options, estimator version."""
         t = self.total.rounded()
         return {"lut": t["lut"], "ff": t["ff"], "dsp": t["dsp"], "bram": t["bram"], "spram": t["spram"],
                 "lutram": t["lutram"], "ram_bits": t["ram_bits"],
                 "lut_by_component": {k: int(round(v.lut)) for k, v in self.by_component.items()},
                 "ff_by_component": {k: int(round(v.ff)) for k, v in self.by_component.items()},
+                "options": self.options.to_dict(),
                 "version": ESTIMATOR_VERSION}
 
 
-def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool = True,
-             coefficients: Coefficients | None = None, blocks: Iterable[Block] | None = None) -> Estimate:
+def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool | None = None,
+             coefficients: Coefficients | None = None, blocks: Iterable[Block] | None = None,
+             profile=None, pipeline: Pipeline | None = None, storage: ParamStorage | str | None = None,
+             soft_mul_bits: int | None = None, spram: bool | None = None, seq_len: int = 784) -> Estimate:
     """Estimate the resources of the core for ``qm`` on ``lanes`` lanes on ``device``.
+
+    The core is priced as the generator builds it with ``pipeline``, ``storage`` and
+    ``soft_mul_bits`` (:func:`hwssm.hw.config.derive`; defaults: ``Pipeline()``, ROM, 0) and
+    as Yosys maps it with ``dsp`` (hard multipliers; default on) and ``spram`` (LOAD memories
+    forced into iCE40 SPRAM, as ``hwssm synth --spram``; default on). ``profile`` (a
+    :class:`hwssm.synth.profile.BuildProfile`) supplies all five at once; an argument given
+    explicitly wins over it::
+
+        estimate(qm, P, device, profile=device_profile(device))
 
     Raises HwssmError (from :func:`hwssm.hw.config.derive`) for a model or P the RTL cannot build.
     """
     family = device.family
     k = coefficients or COEFFICIENTS[family]
-    blocks = list(blocks) if blocks is not None else inventory(qm, lanes)
-    priced = tuple((b, cost(b, family, dsp, k)) for b in blocks)
+    opt = _options(profile, dsp, pipeline, storage, soft_mul_bits, spram)
+    if blocks is None:
+        blocks = inventory(qm, lanes, pipeline=opt.pipeline, storage=opt.storage,
+                           soft_mul_bits=opt.soft_mul_bits, seq_len=seq_len)
+    priced = tuple((b, cost(b, family, opt.dsp, k, opt.spram)) for b in blocks)
     control = Resources(lut=k.control_fixed + k.control * lanes, ff=k.ff_fixed)
     by_comp = {c: Resources() for c in COMPONENTS}
     by_comp["control"] = control
@@ -596,7 +849,7 @@ def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool = True,
     for b, r in priced:
         by_comp[b.component] = by_comp[b.component] + r
         total = total + r
-    return Estimate(device, lanes, dsp, total, by_comp, priced)
+    return Estimate(device, lanes, opt.dsp, total, by_comp, priced, opt)
 
 
 def lut_error(estimated: float, measured: float) -> float:

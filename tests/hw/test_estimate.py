@@ -120,3 +120,172 @@ def test_lut_estimate_within_tolerance_of_yosys(tmp_path, monkeypatch):
         hw = rep.summary()
         err = lut_error(estimate(q, 2, device).total.lut, measured_lut(hw, device))
         assert abs(err) <= 0.15, (device, err)
+
+
+# -- generator options: soft multipliers, LOAD storage, pipeline ------------------------------
+
+def test_old_call_prices_the_default_options(qm):
+    from hwssm.hw.config import Pipeline
+    from hwssm.hw.storage import ParamStorage
+
+    for device in Device:
+        old = estimate(qm, 2, device)
+        new = estimate(qm, 2, device, pipeline=Pipeline(), storage=ParamStorage.ROM, soft_mul_bits=0, dsp=True)
+        assert old.total == new.total
+        assert old.options.storage is ParamStorage.ROM and old.options.soft_mul_bits == 0
+        assert old.summary()["options"]["pipeline"]["mem_stages"] == 0
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_soft_multipliers_move_dsps_to_luts(qm, device):
+    hard = estimate(qm, 2, device)
+    soft = estimate(qm, 2, device, soft_mul_bits=8)    # every lane multiplier (all have an operand <= 8 bits)
+    narrow = estimate(qm, 2, device, soft_mul_bits=4)  # C̄ and D (4 bits): soft; Ā, B̄ (8-bit ROM fields): hard
+    assert soft.total.dsp < hard.total.dsp and soft.total.lut > hard.total.lut
+    assert narrow.total.dsp <= hard.total.dsp and soft.total.dsp <= narrow.total.dsp
+    softs = {b.name for b, r in narrow.blocks if b.kind is Kind.MUL and b.soft}
+    assert {"C̄·x' multiplier re", "C̄·x' multiplier im", "D·u multiplier"} <= softs
+    assert not any(b.soft for b, _ in narrow.blocks if b.kind is Kind.MUL and b.name.startswith("Ā·x"))
+    for b, r in soft.blocks:
+        if b.soft:
+            assert r.dsp == 0 and r.lut > 0
+    # the GLU, encoder and decoder multiply with "*": never soft
+    assert not any(b.soft for b, _ in soft.blocks if b.name in ("GLU multiplier v·σ", "encoder multiplier W·p", "decoder multiplier"))
+    # ECP5 puts every multiplier on a MULT18X18D, so soft ones are visible in its count
+    if device is Device.ECP5_25K:
+        assert narrow.total.dsp == hard.total.dsp - 2 * 2 - 1  # C̄·x' re/im per lane, D·u
+
+
+def test_load_storage_reports_spram_on_the_up5k_and_no_rom_logic(qm):
+    rom = estimate(qm, 2, Device.UP5K)
+    load = estimate(qm, 2, Device.UP5K, storage="load")
+    assert rom.total.spram == 0 and load.total.spram > 0
+    names = [b.name for b, _ in load.blocks]
+    assert not any("coefficient ROM" in n or n == "C̄ ROM" or n == "state RAM {xr, xi}" for n in names)
+    assert sum(b.count for b, _ in load.blocks if b.name == "state bank {xr, xi}") == 2 * 2  # ping-pong, per lane
+    assert {"loader counters", "loader registers", "coefficient field muxes (S4D | mixing)"} <= set(names)
+    for b, r in load.blocks:
+        if b.spram:
+            assert b.kind is Kind.RAM and r.bram == 0 and r.spram >= b.count and r.lut == 0
+    assert load.total.bram < rom.total.bram
+    # one SPRAM per 16 bits of width and 16K words of depth: per lane, each 16-bit coefficient
+    # slice, and two state banks of xr + xi = 20 bits (two blocks each)
+    from hwssm.hw.config import derive
+
+    cfg = derive(qm, 2, storage="load")
+    assert cfg.xr_width + cfg.xi_width == 20
+    assert load.total.spram == 2 * (len(cfg.load.slices) + 2 * 2)
+    # without --spram they are ordinary RAMs (block RAM); the ECP5 has no SPRAM
+    assert estimate(qm, 2, Device.UP5K, storage="load", spram=False).total.spram == 0
+    assert estimate(qm, 2, Device.ECP5_25K, storage="load").total.spram == 0
+
+
+def test_spram_blocks_follow_width_and_depth():
+    b = Block("m", "A", Kind.RAM, 20, depth=20000, spram=True)
+    r = cost(b, "ice40")
+    assert (r.spram, r.bram) == (2 * 2, 0) and r.lut > 0  # two columns, two rows (read mux)
+    assert cost(b, "ice40", spram=False).spram == 0
+
+
+@pytest.mark.parametrize("device", list(Device))
+def test_pipeline_adds_flip_flops(qm, device):
+    from hwssm.hw.config import Pipeline
+
+    base = estimate(qm, 2, device)
+    mem = estimate(qm, 2, device, pipeline=Pipeline(mem_stages=2))
+    fast = estimate(qm, 2, device, pipeline=Pipeline.fast())
+    assert base.total.ff < mem.total.ff < fast.total.ff
+    # memory read registers cost flip-flops only; the requantization split also LUTs (ECP5:
+    # the shifter before the register no longer merges with the rounding and saturation)
+    assert mem.total.lut == pytest.approx(base.total.lut)
+    assert fast.total.lut >= mem.total.lut
+    if device is Device.ECP5_25K:
+        assert fast.total.lut > mem.total.lut
+    assert (fast.total.dsp, fast.total.bram) == (base.total.dsp, base.total.bram)
+    pipe = {b.pipe for b, _ in fast.blocks if b.pipe}
+    assert pipe == {"mem", "requant"}
+
+
+def test_a_build_profile_supplies_the_options(qm):
+    import types
+
+    from hwssm.hw.config import Pipeline
+
+    synth = types.SimpleNamespace(dsp=True, spram=True)
+    prof = types.SimpleNamespace(pipeline=Pipeline.fast(), storage="load", soft_mul_bits=4, synth=synth)
+    e = estimate(qm, 1, Device.UP5K, profile=prof)
+    assert e.total == estimate(qm, 1, Device.UP5K, pipeline=Pipeline.fast(), storage="load", soft_mul_bits=4).total
+    assert e.options.soft_mul_bits == 4 and e.options.pipeline == Pipeline.fast()
+    # explicit arguments win over the profile
+    assert estimate(qm, 1, Device.UP5K, profile=prof, dsp=False).total.dsp == 0
+    assert estimate(qm, 1, Device.UP5K, profile=prof, storage="rom").total.spram == 0
+
+
+def test_device_profiles_price_as_built(qm):
+    profile = pytest.importorskip("hwssm.synth.profile")
+    for device in Device:
+        prof = profile.device_profile(device)
+        e = estimate(qm, 1, device, profile=prof)
+        assert e.options.storage is prof.storage and e.options.pipeline == prof.pipeline
+        assert e.options.soft_mul_bits == prof.soft_mul_bits and e.options.spram == prof.synth.spram
+
+
+# -- the shipped heterogeneous model, as synthesized (measured Yosys cell counts) -------------
+
+#: Yosys 0.70 (yowasp) cell counts of models/s4d_hetero.qmodel.json (digest below), from the
+#: synthesis cache (~/.cache/hwssm/synth/<device>-hwssm_core-<key>/result.json, "synth").
+#: Reproduce (generator of commit 357465f; the up5k runs need --spram):
+#:   hwssm rtl generate --model models/s4d_hetero.qmodel.json --lanes 1 --storage load --soft-mul-bits 4 --out DIR
+#:   hwssm synth --rtl DIR --device up5k --spram --json
+#: with --mem-stages 2 --requant-stages 1 added for the Pipeline.fast() design (the up5k build
+#: profile), and for the ECP5 (its build profile):
+#:   hwssm rtl generate --model models/s4d_hetero.qmodel.json --lanes 2 --mem-stages 2 --requant-stages 1 --out DIR
+#:   hwssm synth --rtl DIR --device ecp5-25k --json
+HETERO_DIGEST = "a9b6219d19afcbb560567eded197bcb08fb3502eadc17b706183a1f3916fc56f"
+HETERO_MEASURED = [
+    # (cache key, device, lanes, generator options, Yosys counts)
+    ("up5k-hwssm_core-6b8b5fdf089de9b4168b", Device.UP5K, 1,
+     dict(storage="load", soft_mul_bits=4, mem_stages=0, requant_stages=0),
+     dict(lut=2644, ff=1381, carry=816, dsp=7, bram=19, spram=4)),
+    ("up5k-hwssm_core-c5ac3c62a372a6e78bc6", Device.UP5K, 1,
+     dict(storage="load", soft_mul_bits=4, mem_stages=1, requant_stages=1),
+     dict(lut=2671, ff=1882, carry=801, dsp=7, bram=19, spram=4)),
+    ("up5k-hwssm_core-d4607161d48508d1cd29", Device.UP5K, 1,
+     dict(storage="load", soft_mul_bits=4, mem_stages=2, requant_stages=1),
+     dict(lut=2673, ff=2158, carry=836, dsp=7, bram=19, spram=4)),
+    ("ecp5-25k-hwssm_core-2e244c70fe609d714699", Device.ECP5_25K, 2,
+     dict(storage="rom", soft_mul_bits=0, mem_stages=2, requant_stages=1),
+     dict(lut=3730, ff=2514, carry=572, dsp=20, bram=36, spram=0)),
+]
+
+
+@pytest.fixture(scope="module")
+def hetero():
+    from pathlib import Path
+
+    from hwssm.quant.qmodel_io import load_qmodel
+
+    path = Path(__file__).resolve().parents[2] / "models" / "s4d_hetero.qmodel.json"
+    if not path.is_file():
+        pytest.skip("models/s4d_hetero.qmodel.json is not in this checkout")
+    q = load_qmodel(path)
+    if q.digest() != HETERO_DIGEST:
+        pytest.skip("models/s4d_hetero.qmodel.json changed since the measurements: re-measure HETERO_MEASURED")
+    return q
+
+
+@pytest.mark.parametrize("key,device,lanes,opts,hw", HETERO_MEASURED, ids=[m[0][:22] for m in HETERO_MEASURED])
+def test_estimate_of_the_synthesized_hetero_designs(hetero, key, device, lanes, opts, hw):
+    """The real designs (LOAD + SPRAM + soft multipliers on the UP5K, ROM on the ECP5, with
+    their pipelines): LUT4 within ±15 % of Yosys, hard blocks exact."""
+    from hwssm.hw.config import Pipeline
+
+    def measured_lut(hw, device):  # as hwssm.explore.sweep.measured_lut: ECP5 CCU2C = 2 LUT4
+        return hw["lut"] + (2 * hw["carry"] if device.family == "ecp5" else 0)
+
+    pipe = Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"])
+    e = estimate(hetero, lanes, device, pipeline=pipe, storage=opts["storage"], soft_mul_bits=opts["soft_mul_bits"])
+    err = lut_error(e.total.lut, measured_lut(hw, device))
+    assert abs(err) <= 0.15, (key, e.total.lut, measured_lut(hw, device), err)
+    assert abs(lut_error(e.total.ff, hw["ff"])) <= 0.15, (key, e.total.ff, hw["ff"])
+    assert (e.total.dsp, e.total.bram, e.total.spram) == (hw["dsp"], hw["bram"], hw["spram"]), key
