@@ -186,7 +186,7 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, dsp:
         for P in spec.lanes:
             for dev in spec.devices:
                 hw = have.get((RecordKind.HARDWARE, keys[("hw", code, P, dev)]))
-                points.append(make_point(plans[code], qm, acc, spec, P, dev, hw))
+                points.append(make_point(plans[code], qm, acc, spec, P, dev, hw, device_profile(dev, dsp=dsp)))
     return SweepResult(spec=spec, source=source, points=points, computed=len(have) - cached, cached=cached,
                        failed=len(errors), errors=errors, seconds=time.monotonic() - t0)
 
@@ -207,8 +207,9 @@ class CacheFirst:
 
 
 def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpec, lanes: int | None = None,
-               device: Device | None = None, hw: dict | None = None) -> dict:
-    """One row of the results: accuracy, memory, and (with ``lanes``/``device``) hardware numbers."""
+               device: Device | None = None, hw: dict | None = None, profile: BuildProfile | None = None) -> dict:
+    """One row of the results: accuracy, memory, and (with ``lanes``/``device``) hardware numbers
+    for the core built with ``profile`` (default: :func:`device_profile`)."""
     from ..hw.estimate import memory_breakdown
 
     point = {
@@ -224,20 +225,22 @@ def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpe
     if lanes is None:
         point["status"] = "ok" if acc is not None else "error"
         return point
-    point.update(lanes=lanes, device=device.value)
-    point.update(hardware_fields(qm, lanes, device, hw))
+    profile = profile or device_profile(device)
+    point.update(lanes=lanes, device=device.value, profile=profile.to_dict())
+    point.update(hardware_fields(qm, lanes, device, hw, profile))
     if acc is None:
         point["status"] = "error"
     return point
 
 
-def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None) -> dict:
-    """Measured resources, timing, throughput and the estimate with its LUT error, for one point."""
+def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None, profile: BuildProfile) -> dict:
+    """Measured resources, timing, throughput and the estimate (of the core built with
+    ``profile``) with its LUT error, for one point."""
     from ..hw.estimate import estimate, lut_error
 
     out: dict = {}
     try:
-        est = estimate(qm, lanes, device)
+        est = estimate(qm, lanes, device, profile=profile)
         out["estimate"] = est.summary()
     except HwssmError as exc:  # a plan the RTL cannot build: no estimate (and no hardware record)
         est = None
