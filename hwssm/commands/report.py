@@ -69,6 +69,7 @@ def _quantization(args) -> int:
     from ..explore.pool import Parallelism
     from ..explore.quantization import float_accuracy, qmodel_results, run_quantization_studies
     from ..report.quantization import collect_results, write_quantization_report
+    from ..report.quantization_qat import collect_qat_runs
     from .progress import Progress
 
     if args.limit is not None and args.limit < 1:
@@ -84,8 +85,12 @@ def _quantization(args) -> int:
     if not args.no_float:
         with Progress("float model", unit="digits") as fbar:
             data["float_accuracy"], data["float_accuracy_source"] = float_accuracy(model, args.limit, fbar.update)
+    runs, run_notes = collect_qat_runs(args.results_dir)
+    run_files = {r["file"] for r in runs}
     qat, notes = collect_results(args.results_dir)
-    data["qat"] = qat
+    qat = [r for r in qat if r["file"] not in run_files]
+    data["qat"], data["qat_runs"] = qat, runs
+    notes = list(dict.fromkeys(notes + run_notes))
     qpaths = args.qmodels if args.qmodels is not None else sorted(model.parent.glob("*.qmodel.json"))
     with Progress("QModel files", unit="records") as qbar:
         data["qmodels"], qerr = qmodel_results(qpaths, limit=args.limit, parallelism=par, progress=qbar.update)
@@ -95,7 +100,7 @@ def _quantization(args) -> int:
     paths = write_quantization_report(data, Path(args.root))
     print(f"wrote {Path(args.root) / 'quantization.md'} and {len(paths) - 1} more files; "
           f"{data['sweep']['computed']} PTQ records computed, {data['sweep']['cached']} cached, "
-          f"{len(data['qmodels'])} QModel files, {len(qat)} saved results")
+          f"{len(data['qmodels'])} QModel files, {len(qat)} saved results, {len(runs)} QAT runs")
     if data.get("errors"):
         for e in data["errors"]:
             print(f"hwssm: {e}", file=sys.stderr)

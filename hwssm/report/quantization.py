@@ -16,6 +16,7 @@ import numpy as np
 
 from ..io import write_json, write_text
 from .figures import Styler, kbit, new_figure, pareto_front, plain_log_axis, save_png
+from .quantization_qat import group_qat_runs, paper_comparison, plot_qat_grid, qat_markdown
 from .tables import fmt_int, fmt_pct, markdown_table
 
 __all__ = ["collect_results", "write_quantization_report"]
@@ -147,9 +148,10 @@ def _bar_labels(ax, bars, vals) -> None:
             ax.text(b.get_x() + b.get_width() / 2, v + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
 
 
-def plot_hetero(studies: dict, qat: list[dict], out, qmodels: list[dict] = ()) -> list[dict]:
+def plot_hetero(studies: dict, qat: list[dict], out, qmodels: list[dict] = (), qat_groups: list[dict] = ()) -> list[dict]:
     """Memory footprint (kbit) against accuracy: PTQ uniform and heterogeneous plans, QModel
-    files (e.g. QAT) and saved results that state their footprint; Pareto front over all."""
+    files (e.g. QAT), saved results that state their footprint and QAT run groups (mean over
+    seeds, with ± std bars); Pareto front over all."""
     fig = new_figure(9.5, 5.6)
     ax = fig.add_subplot()
     pts = []
@@ -157,19 +159,31 @@ def plot_hetero(studies: dict, qat: list[dict], out, qmodels: list[dict] = ()) -
         if r["accuracy"] is not None and r["memory_bits"]:
             pts.append({"label": r["plan"], "kind": "PTQ uniform" if r["variant"] == "uniform" else "PTQ heterogeneous",
                         "memory_bits": r["memory_bits"], "accuracy": r["accuracy"]})
+    # uniform single-seed QAT runs have their own figure; QModel files of a plotted group are in it
+    qat_groups = [g for g in qat_groups if g["bits"] is None or g["n"] > 1]
+    grouped = {g["code"] for g in qat_groups} | {g["plan"] for g in qat_groups}
     for r in qmodels:
-        if r["memory_bits"] and r["accuracy"] is not None:
+        if r["memory_bits"] and r["accuracy"] is not None and r["plan"] not in grouped:
             pts.append({"label": r["label"], "kind": f"{r['method']} QModel", "memory_bits": r["memory_bits"],
                         "accuracy": r["accuracy"]})
     for r in qat:
         if r["memory_bits"]:
             pts.append({"label": r["label"], "kind": f"{r['method']} (saved)", "memory_bits": r["memory_bits"],
                         "accuracy": r["accuracy"]})
+    for g in qat_groups:
+        if g["memory_bits"]:
+            pts.append({"label": f"QAT {g['code']}" + (f" ({g['n']} seeds)" if g["n"] > 1 else f" ({g['recipe']['epochs']} ep)"),
+                        "kind": "QAT, mean of ≥2 seeds" if g["n"] > 1 else "QAT, 1 seed",
+                        "memory_bits": g["memory_bits"], "accuracy": g["mean"], "std": g["std"]})
     st = Styler()
     for kind in dict.fromkeys(p["kind"] for p in pts):
         sel = [p for p in pts if p["kind"] == kind]
         ax.scatter([kbit(p["memory_bits"]) for p in sel], [100 * p["accuracy"] for p in sel], color=st.color(kind),
                    marker=st.marker(kind), s=45, label=kind, zorder=3)
+        err = [p for p in sel if p.get("std")]
+        if err:
+            ax.errorbar([kbit(p["memory_bits"]) for p in err], [100 * p["accuracy"] for p in err],
+                        yerr=[100 * p["std"] for p in err], fmt="none", ecolor=st.color(kind), capsize=3, zorder=2)
     front = pareto_front(pts, lambda p: p["memory_bits"], lambda p: p["accuracy"])
     if front:
         ax.step([kbit(p["memory_bits"]) for p in front], [100 * p["accuracy"] for p in front], where="post",
@@ -203,6 +217,8 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
     ``quantization_hetero.png`` and ``quantization.json`` into ``out_dir``.
 
     ``data`` holds ``studies`` (study value → rows), ``qat`` (results from :func:`collect_results`),
+    ``qat_runs`` (QAT run results from :func:`hwssm.report.quantization_qat.collect_qat_runs`; they add
+    ``quantization_qat.png``, the QAT tables and the comparison with the papers),
     ``model`` (path, digest, config), ``float_accuracy`` (or None), ``notes`` (strings) and
     ``sweep`` (where the PTQ points came from).
     """
@@ -212,9 +228,13 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
     figs = {}
     figs["quantization_bits.png"] = plot_bits(studies, out / "quantization_bits.png", data.get("float_accuracy"))
     figs["quantization_compare.png"] = plot_compare(studies, out / "quantization_compare.png")
+    groups = group_qat_runs(data.get("qat_runs", []))
     figs["quantization_hetero.png"] = plot_hetero(studies, data.get("qat", []), out / "quantization_hetero.png",
-                                                  data.get("qmodels", []))
+                                                  data.get("qmodels", []), groups)
+    if any(g["bits"] for g in groups):
+        figs["quantization_qat.png"] = plot_qat_grid(groups, studies, out / "quantization_qat.png")
     written += [out / n for n in figs]
+    comparison = paper_comparison(studies, groups)
 
     model = data.get("model", {})
     fa = data.get("float_accuracy")
@@ -240,6 +260,8 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
     het = sorted(figs["quantization_hetero.png"], key=lambda p: p["memory_bits"])
     lines += markdown_table(("plan / result", "kind", "memory (bits)", "accuracy", "Pareto"),
                             [[p["label"], p["kind"], fmt_int(p["memory_bits"]), fmt_pct(p["accuracy"]), "yes" if p["pareto"] else ""] for p in het]) + [""]
+    if groups:
+        lines += qat_markdown(groups, studies, comparison)
     qms = data.get("qmodels", [])
     lines += ["## QModel files (QAT)", ""]
     if qms:
@@ -249,16 +271,18 @@ def write_quantization_report(data: dict, out_dir: str | os.PathLike, *, md_name
     else:
         lines += ["None given.", ""]
     qat = data.get("qat", [])
-    lines += ["## Saved QAT / heterogeneous results", ""]
+    if qat or not groups:
+        lines += ["## Saved QAT / heterogeneous results", ""]
     if qat:
         lines += markdown_table(("label", "method", "plan", "memory (bits)", "accuracy", "digits", "file"),
                                 [[r["label"], r["method"], f"`{r['plan']}`", fmt_int(r["memory_bits"]), fmt_pct(r["accuracy"]),
                                   fmt_int(r["digits"]), f"`{r['file']}`"] for r in qat]) + [""]
-    else:
+    elif not groups:
         lines += [f"None found under `{data.get('results_dir', 'models/results')}`.", ""]
     for n in data.get("notes", []):
         lines.append(f"- note: {n}")
-    write_json(out / "quantization.json", {**data, "figures": figs})
+    write_json(out / "quantization.json", {**data, "qat_groups": groups, "comparison": comparison[0],
+                                           "seed_noise": comparison[1], "figures": figs})
     written.append(out / "quantization.json")
     write_text(out / md_name, "\n".join(lines) + "\n")
     written.append(out / md_name)
