@@ -4,6 +4,26 @@ A build directory is keyed by a hash of everything that changes the executable: 
 core's Verilog, the wrapper text, the build options, and the Verilator and cocotb
 versions. It lives under ``hwssm.config.cache_dir()/sim/<key>``; a second build of the
 same design returns at once. Concurrent builders of one key wait on a file lock.
+
+Recipes (:attr:`BuildOptions.recipe`):
+
+``"fast"`` (default)
+    The wrapper's one-time-slot-per-cycle clock (:data:`~hwssm.verify.wrapper.Clock.PULSE`;
+    builds with waves keep the toggling clock) and, for large cores (:func:`uses_pgo`), GCC profile-guided optimization of the
+    model's fast-path C++ and cocotb's main loop: build instrumented
+    (``-fprofile-generate``), run :data:`PGO_TRAIN_CYCLES` cycles of a synthetic digit
+    through cocotb, rebuild those objects with ``-fprofile-use``. The profile lives in
+    the build directory while it is built.
+``"baseline"``
+    The recipe of build version 3: ``always #5 clk = ~clk`` (two time slots per cycle),
+    ``-O2``, no profile. Kept so ``hwssm bench sim`` can measure the speed-up in one run.
+
+The Verilated model evaluates every register of the core every cycle; that evaluation
+(one straight-line function of ~70 KB of machine code for a 16-lane core) dominates the
+run time, so C++ flags beyond ``-O2`` (``-O3``, ``-march=native``) measured within noise
+and are not used (nor Verilator options: ``-fno-dfg`` doubles the time, the others left
+the instruction count within 2%); PGO measured 1.1-1.25x on it. ``hwssm bench sim``
+measures the whole recipe against the baseline.
 """
 
 from __future__ import annotations
@@ -13,7 +33,9 @@ import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,12 +46,24 @@ from .. import config
 from ..errors import HwssmError
 from ..io import write_json
 from .contract import CoreContract
-from .wrapper import wrapper_text
+from .wrapper import Clock, wrapper_text
 
-__all__ = ["BUILD_VERSION", "BuildOptions", "Build", "build", "cocotb_runner"]
+__all__ = ["BUILD_VERSION", "RECIPES", "BuildOptions", "Build", "build", "cocotb_runner", "uses_pgo"]
 
 #: Bumped whenever the build recipe changes (part of the key).
-BUILD_VERSION = 3
+BUILD_VERSION = 4
+#: Build recipes (see the module docstring).
+RECIPES = ("fast", "baseline")
+#: The cocotb test module (in hwssm.config.sim_dir()).
+TB_MODULE = "tb_core"
+#: Cycles of the PGO training run.
+PGO_TRAIN_CYCLES = 300_000
+#: With ``BuildOptions.pgo=None``, PGO is used for cores of at least this many cycles per
+#: digit (the reference designs; small test cores build faster without it).
+PGO_MIN_CYCLES = 50_000
+#: Extra flags of the fast-path compiles in the two PGO stages.
+PGO_GENERATE = "-fprofile-generate"
+PGO_USE = "-fprofile-use -fprofile-partial-training -Wno-missing-profile"
 #: Name of the wrapper top module.
 SIM_TOP = "sim_top"
 #: Written last into a finished build directory.
@@ -50,14 +84,40 @@ class BuildOptions:
         when the system has ``lz4.h`` (Verilator's FST writer needs it), else VCD.
     max_pixels : int
         Depth of the wrapper's pixel memory: the most pixels one simulation run feeds.
+    recipe : str
+        ``"fast"`` or ``"baseline"`` (the previous recipe, for benchmarks); see the module docstring.
+    pgo : bool or None
+        Profile-guided optimization with the fast recipe; None: for large cores only
+        (:func:`uses_pgo`). Never with waves or the baseline recipe.
     """
 
     waves: bool = False
     max_pixels: int = 1 << 20
+    recipe: str = "fast"
+    pgo: bool | None = None
 
     def __post_init__(self):
         if isinstance(self.max_pixels, bool) or not isinstance(self.max_pixels, int) or self.max_pixels < 1:
             raise ValueError(f"max_pixels must be a positive integer, not {self.max_pixels!r}")
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {self.recipe!r}")
+        if self.pgo is not None and not isinstance(self.pgo, bool):
+            raise ValueError(f"pgo must be True, False or None, not {self.pgo!r}")
+
+    @property
+    def clock(self) -> Clock:
+        """The wrapper's clock: the two-slot toggle for the baseline and for waveforms (a
+        trace is sampled once per time slot, so the one-slot pulse would never show high)."""
+        return Clock.TOGGLE if self.recipe == "baseline" or self.waves else Clock.PULSE
+
+
+def uses_pgo(contract: CoreContract, options: "BuildOptions") -> bool:
+    """Whether a build of ``contract`` under ``options`` is profile-guided."""
+    if options.recipe == "baseline" or options.waves:
+        return False
+    if options.pgo is not None:
+        return options.pgo
+    return (contract.cycles_per_digit or 0) >= PGO_MIN_CYCLES
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,6 +173,8 @@ class Build:
         Time the build took (read from the stamp when cached).
     cached : bool
         True when this call found the build ready.
+    pgo : bool
+        Whether the executable is profile-guided.
     """
 
     dir: Path
@@ -121,6 +183,7 @@ class Build:
     options: BuildOptions
     seconds: float
     cached: bool
+    pgo: bool = False
 
     @property
     def top(self) -> str:
@@ -143,10 +206,12 @@ def _versions() -> dict:
 
 def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
     """(key, wrapper text) for ``contract`` under ``options``."""
-    wrapper = wrapper_text(contract, options.max_pixels)
+    wrapper = wrapper_text(contract, options.max_pixels, options.clock)
+    pgo = uses_pgo(contract, options)
     h = hashlib.sha256()
-    h.update(json.dumps({"build_version": BUILD_VERSION, "args": _build_args(options), "make": _make_overrides(), "options":
-                         dataclasses.asdict(options), **_versions()}, sort_keys=True).encode())
+    h.update(json.dumps({"build_version": BUILD_VERSION, "args": _build_args(options), "make": _make_overrides(),
+                         "pgo": [PGO_GENERATE, PGO_USE, PGO_TRAIN_CYCLES] if pgo else None,
+                         "options": dataclasses.asdict(options), **_versions()}, sort_keys=True).encode())
     for src in contract.sources:
         h.update(src.name.encode() + b"\0")
         h.update(src.read_bytes())
@@ -165,16 +230,22 @@ def _launcher() -> str | None:
     return " ".join(words)
 
 
-def _make_overrides() -> str:
+def _make_overrides(fast_extra: str = "", ldflags: str = "") -> str:
     """Make variables for Verilator's makefile (passed through MAKEFLAGS, which make treats
-    like command-line variables; cocotb's runner builds the make command itself).
+    like command-line variables; cocotb's runner builds the make command itself). Spaces
+    inside a value are escaped with a backslash, as make itself writes MAKEFLAGS.
 
-    - ``OPT_FAST``/``OPT_GLOBAL``: :data:`OPT` instead of ``-Os``.
+    - ``OPT_FAST``/``OPT_GLOBAL``: :data:`OPT` instead of ``-Os``; ``fast_extra`` is added
+      to ``OPT_FAST`` (the model's fast path and cocotb's main: the PGO flags).
+    - ``USER_LDFLAGS``: ``ldflags`` (``-fprofile-generate`` links gcov in).
     - ``CFG_CXXFLAGS_PCH_I``: the pip wheel's ``verilated.mk`` leaves it empty, so the
       precompiled-header rules of designs big enough to be split into several C++ files
       pass ``Vtop__pch.h.fast`` as a bare file and g++ fails; GCC needs ``-include``.
     """
-    words = [f"OPT_FAST={OPT}", f"OPT_GLOBAL={OPT}"]
+    esc = lambda v: v.replace(" ", "\\ ")  # noqa: E731
+    words = [esc(f"OPT_FAST={' '.join(filter(None, [OPT, fast_extra]))}"), f"OPT_GLOBAL={OPT}"]
+    if ldflags:
+        words.append(esc(f"USER_LDFLAGS={ldflags}"))
     mk = config.find_verilator().root / "include" / "verilated.mk"
     try:
         text = mk.read_text()
@@ -186,13 +257,16 @@ def _make_overrides() -> str:
     return " ".join(words)
 
 
-def cocotb_runner():
+def cocotb_runner(overrides: str | None = None):
     """A cocotb ``Verilator`` runner (``get_runner("verilator")``'s class) whose simulations
     can import the testbench modules of ``hwssm.config.sim_dir()`` and whose builds compile
-    through the :mod:`hwssm.verify.cxx` launcher (object cache, ``-O2`` last).
+    through the :mod:`hwssm.verify.cxx` launcher (object cache) with the make variables
+    ``overrides`` (default :func:`_make_overrides`).
 
     cocotb sets the simulator's PYTHONPATH to this process's ``sys.path``; the subclass
-    appends the testbench directory there instead of editing ``sys.path``.
+    appends the testbench directory there instead of editing ``sys.path``. Simulations
+    run without pytest's assertion rewriting (``COCOTB_REWRITE_ASSERTION_FILES`` empty,
+    unless set in the environment).
     """
     from cocotb_tools.runner import get_runner
 
@@ -200,7 +274,7 @@ def cocotb_runner():
     base = type(get_runner("verilator"))
     tb_dir = str(config.sim_dir())
     launcher = _launcher()
-    overrides = _make_overrides()
+    overrides = _make_overrides() if overrides is None else overrides
 
     class _Runner(base):
         def _set_env_build(self) -> None:
@@ -212,6 +286,9 @@ def cocotb_runner():
         def _set_env_test(self) -> None:
             super()._set_env_test()
             self.env["PYTHONPATH"] = os.pathsep.join([tb_dir, self.env.get("PYTHONPATH", "")])
+            # no pytest assertion rewriting of the testbench (its messages are explicit):
+            # cocotb then skips configuring pytest, a sizeable part of its start-up
+            self.env.setdefault("COCOTB_REWRITE_ASSERTION_FILES", "")
 
     return _Runner()
 
@@ -237,12 +314,80 @@ def _prune(bdir: Path) -> None:
             p.unlink(missing_ok=True)
 
 
+def _fast_objects(bdir: Path) -> list[Path]:
+    """The objects compiled with ``OPT_FAST`` (the model's fast-path classes, support
+    classes and user sources such as cocotb's main), read from Verilator's makefiles."""
+    names = []
+    for mk in (bdir / "Vtop_classes.mk", bdir / "Vtop.mk"):
+        try:
+            text = mk.read_text()
+        except OSError:
+            continue
+        for m in re.finditer(r"^(VM_CLASSES_FAST|VM_SUPPORT_FAST|VM_USER_CLASSES)\s*\+?=((?:[^\n]*\\\n)*[^\n]*)", text, re.M):
+            names += m.group(2).replace("\\", " ").split()
+    return [bdir / f"{n}.o" for n in names]
+
+
+def pgo_pixels(seq_len: int, n: int) -> "np.ndarray":
+    """Deterministic synthetic digits for PGO training: (n, seq_len) uint8, sparse strokes
+    of varied intensity on a zero background, like sMNIST."""
+    import numpy as np
+
+    rng = np.random.default_rng(12345)
+    pix = rng.integers(1, 256, (n, seq_len)).astype(np.uint8)
+    mask = rng.random((n, seq_len)) < 0.2
+    return np.where(mask, pix, 0).astype(np.uint8)
+
+
+def _train(bdir: Path, contract: CoreContract, options: BuildOptions) -> str | None:
+    """Run :data:`PGO_TRAIN_CYCLES` cycles of the instrumented executable through cocotb
+    (writes the ``.gcda`` profiles); an error line or None."""
+    from .outputs import RunFiles
+    from .stimulus import write_pixels
+
+    files = RunFiles(bdir / "pgo-train")
+    files.dir.mkdir(parents=True, exist_ok=True)
+    per_digit = contract.cycles_per_digit or PGO_TRAIN_CYCLES
+    n = max(1, min(math.ceil(PGO_TRAIN_CYCLES / per_digit), options.max_pixels // contract.seq_len))
+    write_pixels(files.pixels, pgo_pixels(contract.seq_len, n))
+    plusargs = files.plusargs(n, in_gap=0, out_stall=0, seed=1, stall_limit=2 * per_digit + 10_000, drain=64)
+    plusargs.append(f"+hwssm_max_cycles={PGO_TRAIN_CYCLES}")
+    try:
+        cocotb_runner().test(test_module=TB_MODULE, hdl_toplevel=SIM_TOP, hdl_toplevel_lang="verilog", build_dir=bdir,
+                             test_dir=files.dir, plusargs=plusargs, results_xml=str(files.results), log_file=files.log)
+    except (SystemExit, RuntimeError, OSError) as exc:
+        return f"PGO training run failed ({exc}): {_tail(files.log)}"
+    if not any(bdir.glob("*.gcda")):
+        return f"PGO training run wrote no profile: {_tail(files.log)}"
+    return None
+
+
+def _remake(bdir: Path, overrides: str, log_file: Path) -> None:
+    """Recompile the fast-path objects (and relink) with make variables ``overrides``."""
+    # small designs are compiled as one Vtop__ALL.cpp (with OPT_FAST), large ones class by class
+    stale = _fast_objects(bdir) + list(bdir.glob("*__ALL.o")) + list(bdir.glob("*.a")) + list(bdir.glob("*.fast.gch"))
+    for p in stale + [bdir / SIM_TOP]:
+        p.unlink(missing_ok=True)
+    env = config.find_verilator().env()
+    launcher = _launcher()
+    if launcher:
+        env["OBJCACHE"] = launcher
+    env["MAKEFLAGS"] = overrides
+    jobs = str(max(1, len(os.sched_getaffinity(0))))
+    with open(log_file, "a") as f:
+        res = subprocess.run(["make", "-j", jobs, "-C", str(bdir), "-f", "Vtop.mk", "VM_TRACE=0"], stdout=f,
+                             stderr=subprocess.STDOUT, env=env)
+    if res.returncode != 0 or not (bdir / SIM_TOP).is_file():
+        raise HwssmError(f"profile-guided rebuild failed (make exit {res.returncode}); log {log_file}: {_tail(log_file)}")
+
+
 def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log=None) -> Build:
     """Build (or find cached) the simulation of ``contract``'s core; HwssmError when Verilator fails.
 
     ``log(msg)`` receives one-line progress messages.
     """
     key, wrapper = build_key(contract, options)
+    pgo = uses_pgo(contract, options)
     root = config.cache_dir() / "sim"
     root.mkdir(parents=True, exist_ok=True)
     bdir = root / key[:20]
@@ -254,7 +399,7 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
                 seconds = float(json.loads(stamp.read_text()).get("seconds", 0.0))
             except (ValueError, json.JSONDecodeError):
                 seconds = 0.0
-            return Build(bdir, key, contract, options, seconds, True)
+            return Build(bdir, key, contract, options, seconds, True, pgo)
         if bdir.exists():
             shutil.rmtree(bdir)
         src = bdir / "src"
@@ -264,19 +409,28 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
         (src / "sim_top.sv").write_text(wrapper)
         sources = [src / s.name for s in contract.sources] + [src / "sim_top.sv"]
         if log:
-            log(f"building the Verilator simulation of {contract.top} in {bdir}")
+            log(f"building the Verilator simulation of {contract.top} in {bdir}" + (" (profile-guided)" if pgo else ""))
         t0 = time.monotonic()
-        runner = cocotb_runner()
+        runner = cocotb_runner(_make_overrides(PGO_GENERATE, PGO_GENERATE) if pgo else None)
         log_file = bdir / "build.log"
         try:
             runner.build(sources=sources, hdl_toplevel=SIM_TOP, build_dir=bdir, build_args=_build_args(options),
                          waves=options.waves, log_file=log_file, timescale=("1ns", "1ps"))
         except (RuntimeError, SystemExit, OSError) as exc:
             raise HwssmError(f"Verilator build of {contract.top} failed ({exc}); log {log_file}: {_tail(log_file)}") from None
+        train_error = None
+        if pgo:
+            if log:
+                log(f"training the profile ({PGO_TRAIN_CYCLES} cycles), then rebuilding")
+            train_error = _train(bdir, contract, options)
+            if train_error and log:
+                log(f"{train_error}; rebuilding without a profile")
+            _remake(bdir, _make_overrides(PGO_USE), log_file)
         seconds = time.monotonic() - t0
         _prune(bdir)
-        write_json(stamp, {"key": key, "seconds": round(seconds, 3), "top": contract.top,
-                           "rtl": str(contract.rtl.path), "options": dataclasses.asdict(options)})
+        write_json(stamp, {"key": key, "seconds": round(seconds, 3), "top": contract.top, "pgo": pgo,
+                           "pgo_error": train_error, "rtl": str(contract.rtl.path),
+                           "options": dataclasses.asdict(options)})
         if log:
             log(f"built in {seconds:.1f} s")
-        return Build(bdir, key, contract, options, seconds, False)
+        return Build(bdir, key, contract, options, seconds, False, pgo)

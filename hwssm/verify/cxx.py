@@ -7,7 +7,8 @@ main) is keyed by the compiler binary, the argument list (output paths removed) 
 preprocessed source; a hit copies the cached object and dependency file instead of
 compiling. Those files are the same for every design, and compiling them is most of a
 small design's build time. Sources inside the build directory (the design's own C++)
-and every other command are run unchanged.
+and every other command are run unchanged, as are compiles with ``-fprofile-*`` options
+(their output depends on profile files outside the key).
 
 Usage: ``python -m hwssm.verify.cxx [--cache DIR] COMPILER ARGS...``.
 """
@@ -55,7 +56,8 @@ def _store(src: Path, dst: Path) -> None:
 
 def compile_cached(cmd: list[str], cache: Path | None) -> int:
     """Run compile command ``cmd`` through the cache; returns its exit status."""
-    if cache is None or "-c" not in cmd:
+    if cache is None or "-c" not in cmd or any(a.startswith("-fprofile") for a in cmd):
+        # profile-guided compiles depend on .gcda files the key does not cover
         return subprocess.call(cmd)
     sources = [a for k, a in enumerate(cmd[1:], 1) if a.endswith(_SOURCE_EXT) and cmd[k - 1] not in _OUT_OPTS]
     if len(sources) != 1:

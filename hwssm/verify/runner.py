@@ -5,6 +5,8 @@ Verilator on the shared build) writing into its own directory. ``jobs`` batches 
 once, one per core. When a batch's process ends, its outputs are parsed and compared
 with golden-engine traces of the same digits (:mod:`hwssm.verify.check`); passing batch
 directories are removed unless ``keep`` is set, failing ones are kept for inspection.
+The golden traces of the first :data:`GOLDEN_AHEAD` batches in flight are computed in the
+parent while their simulations run; the others' when their simulation ends.
 """
 
 from __future__ import annotations
@@ -23,20 +25,22 @@ import numpy as np
 from .. import config
 from ..errors import HwssmError
 from ..quant.qmodel import QModel
-from .build import Build
+from .build import TB_MODULE, Build
 from .check import BatchCheck, Mismatch, check_batch
 from .outputs import RunFiles, SimOutputs, read_outputs
 from .stimulus import Expected, expected, save_expected, write_pixels
 from .wrapper import Traffic
 
-__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "TB_MODULE"]
+__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate",
+           "TB_MODULE"]
 
-#: The cocotb test module (in hwssm.config.sim_dir()).
-TB_MODULE = "tb_core"
 #: Digits per golden-engine call (bounds the memory of traces).
 GOLDEN_CHUNK = 16
 #: Default cap on digits per simulation process.
 MAX_BATCH = 48
+#: Batches whose golden traces may be computed ahead, while their simulation runs (each
+#: holds about 8·n·T·L·H bytes of traces until its batch is checked).
+GOLDEN_AHEAD = 4
 
 # The golden engine's numba parallel kernels must not be entered from two threads at once.
 _GOLDEN_LOCK = threading.Lock()
@@ -53,7 +57,8 @@ class RunOptions:
     traffic : Traffic
         Handshake stress; the default is the full-speed stream.
     batch : int or None
-        Digits per simulation process; default ``min(ceil(n / jobs), MAX_BATCH)``.
+        Digits per simulation process; default: the fewest waves of ``jobs`` batches of at
+        most :data:`MAX_BATCH` digits, balanced (``ceil(n / (jobs · waves))``).
     waves : bool
         Write ``waves.fst`` (or ``waves.vcd``, see :func:`~hwssm.verify.build.wave_format`)
         in each run directory (needs a build with ``waves``).
@@ -229,8 +234,9 @@ def check_model(contract, qm: QModel) -> None:
                          f"(digest {contract.model_digest[:12]}, not {qm.digest()[:12]})")
 
 
-def _simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_limit: int) -> str | None:
-    """Run one simulation process; returns an error line or None."""
+def simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_limit: int) -> str | None:
+    """Run one simulation process over the ``n`` digits of ``files.pixels``; returns an error
+    line or None. The outputs stay in ``files`` (read them with :func:`read_outputs`)."""
     from cocotb_tools.check_results import get_results
 
     from .build import cocotb_runner
@@ -277,7 +283,8 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
     if idx.shape != (n,):
         raise HwssmError(f"{idx.shape[0]} indices for {n} digits")
     per_run = build.options.max_pixels // T
-    size = options.batch or min(math.ceil(n / options.jobs), MAX_BATCH)
+    waves = math.ceil(n / (options.jobs * MAX_BATCH))
+    size = options.batch or math.ceil(n / (options.jobs * waves))
     size = max(1, min(size, per_run))
     batches = [_Batch(i, lo, min(lo + size, n)) for i, lo in enumerate(range(0, n, size))]
     stall = options.stall_limit or (2 * contract.cycles_per_digit + 10_000 if contract.cycles_per_digit else 1_000_000)
@@ -291,6 +298,10 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
     stop = threading.Event()
     done_digits = [0]
     lock = threading.Lock()
+    # one thread for the golden engine (it is not re-entrant); up to GOLDEN_AHEAD batches
+    # get their traces while their simulation process runs
+    golden = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    ahead = threading.BoundedSemaphore(GOLDEN_AHEAD)
 
     def work(b: _Batch) -> _Batch:
         if stop.is_set():
@@ -298,14 +309,20 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         b.files = RunFiles(root / f"batch{b.id:05d}")
         b.files.dir.mkdir(parents=True, exist_ok=True)
         write_pixels(b.files.pixels, pix[b.lo:b.hi])
+        early = ahead.acquire(blocking=False)
+        ref = golden.submit(reference, pix[b.lo:b.hi]) if early else None
         t0 = time.monotonic()
-        b.error = _simulate(build, b.files, b.hi - b.lo, options, stall)
+        b.error = simulate(build, b.files, b.hi - b.lo, options, stall)
         b.seconds = time.monotonic() - t0
         try:
             b.outputs = read_outputs(b.files, contract.act_width, contract.logit_width)
         except HwssmError as exc:
             b.error = (b.error + "; " if b.error else "") + str(exc)
-        exp = reference(pix[b.lo:b.hi])
+        try:
+            exp = (ref or golden.submit(reference, pix[b.lo:b.hi])).result()
+        finally:
+            if early:
+                ahead.release()
         b.pred = exp.pred
         if b.outputs is not None:
             b.check = check_batch(exp, b.outputs, idx[b.lo:b.hi])
@@ -323,8 +340,11 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         return b
 
     t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        results = list(pool.map(work, batches))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            results = list(pool.map(work, batches))
+    finally:
+        golden.shutdown(cancel_futures=True)
     wall = time.monotonic() - t0
 
     checked = np.zeros(n, dtype=bool)

@@ -2,7 +2,13 @@
 
 Everything per cycle happens in HDL, so Python never touches the clock:
 
-- the clock is generated in HDL (``always #5 clk = ~clk``; Verilator ``--timing``);
+- the clock is generated in HDL (Verilator ``--timing``). The default :data:`Clock.PULSE`
+  makes one time slot per cycle: the rising edge at every 10 ns, and the falling edge as a
+  non-blocking assignment in the same time slot, so the simulator's event loop (and
+  cocotb's per-time-slot VPI work) runs once per cycle instead of twice.
+  :data:`Clock.TOGGLE` is the older ``always #5 clk = ~clk`` (two time slots per cycle),
+  kept as the benchmark baseline and used for waveforms (a trace samples once per time
+  slot, so it would never see the pulse high);
 - reset is held for :data:`RESET_CYCLES` cycles, then released;
 - the pixels of all digits are loaded with ``$readmemh`` (one byte per line) and fed to
   ``in_*`` back to back; optional pseudo-random valid gaps on the input and ready
@@ -16,7 +22,8 @@ Everything per cycle happens in HDL, so Python never touches the clock:
   handshake cycle, running dbg/logit counts) go to three small text files;
 - ``done`` rises after the last class handshake plus a drain of ``hwssm_drain`` cycles
   (so stray late outputs are caught), or with ``timed_out`` when nothing moved for
-  ``hwssm_stall_limit`` cycles. A cocotb test awaits ``RisingEdge(done)``; runs without
+  ``hwssm_stall_limit`` cycles, or with ``truncated`` after ``hwssm_max_cycles`` cycles
+  when that plusarg is given (a partial run: profile training, benchmarks). A cocotb test awaits ``RisingEdge(done)``; runs without
   cocotb pass ``+hwssm_finish`` to end with ``$finish``.
 
 Run-time knobs are plusargs (no rebuild): see :class:`~hwssm.verify.sim.RunFiles` and
@@ -29,13 +36,29 @@ Cycle numbering: ``cyc`` counts rising edges after reset is released, from 0; an
 from __future__ import annotations
 
 import dataclasses
+import enum
 
 from .contract import CoreContract
 
-__all__ = ["WRAPPER_VERSION", "RESET_CYCLES", "Traffic", "wrapper_text"]
+__all__ = ["WRAPPER_VERSION", "RESET_CYCLES", "Clock", "Traffic", "wrapper_text"]
 
 #: Bumped whenever the wrapper text changes meaning (part of the build key).
-WRAPPER_VERSION = 2
+WRAPPER_VERSION = 3
+
+
+class Clock(enum.Enum):
+    """How ``sim_top`` makes the clock (both: period 10 ns, identical cycle numbering)."""
+
+    #: One time slot per cycle: ``#10 clk = 1`` then ``clk <= 0`` in the same slot.
+    PULSE = "pulse"
+    #: Two time slots per cycle: ``always #5 clk = ~clk``.
+    TOGGLE = "toggle"
+
+
+_CLOCK_TEXT = {
+    Clock.PULSE: "always begin #10 clk = 1'b1; clk <= 1'b0; end",
+    Clock.TOGGLE: "always #5 clk = ~clk;",
+}
 #: Cycles of reset at the start of a simulation.
 RESET_CYCLES = 4
 
@@ -80,10 +103,11 @@ module sim_top;
   reg timed_out /*verilator public_flat_rd*/ = 1'b0;
   reg [31:0] n_out /*verilator public_flat_rd*/ = 32'd0;
   reg [63:0] cyc /*verilator public_flat_rd*/ = 64'd0;
+  reg truncated /*verilator public_flat_rd*/ = 1'b0;
 
   // ---- clock and reset ----
   reg clk = 1'b0;
-  always #5 clk = ~clk;
+  @CLOCK@
   reg rst = 1'b1;
   integer rst_count = 0;
   always @(posedge clk) begin
@@ -93,7 +117,7 @@ module sim_top;
 
   // ---- run parameters (plusargs) ----
   string pix_file, dbg_file, logit_file, in_file, out_file, step_file;
-  integer n_digits, total_pix, in_gap, out_stall, stall_limit, drain, finish_at_done;
+  integer n_digits, total_pix, in_gap, out_stall, stall_limit, drain, finish_at_done, max_cycles;
   reg [31:0] rnd = 32'd1;
   integer fd_dbg, fd_logit, fd_in, fd_out, fd_step;
   reg [7:0] pixels [0:MAX_PIX-1];
@@ -112,6 +136,7 @@ module sim_top;
     if (!$value$plusargs("hwssm_seed=%d", seed)) seed = 1;
     if (!$value$plusargs("hwssm_stall_limit=%d", stall_limit)) stall_limit = 1000000;
     if (!$value$plusargs("hwssm_drain=%d", drain)) drain = 64;
+    if (!$value$plusargs("hwssm_max_cycles=%d", max_cycles)) max_cycles = 0;
     finish_at_done = $test$plusargs("hwssm_finish") ? 1 : 0;
     if (n_digits < 1 || n_digits * SEQ_LEN > MAX_PIX) $fatal(1, "sim_top: %0d digits do not fit the pixel memory", n_digits);
     total_pix = n_digits * SEQ_LEN;
@@ -228,7 +253,8 @@ module sim_top;
       if (in_fire || out_fire || dbg_valid || logit_valid) idle = 0;
       else idle = idle + 1;
       if (n_out == n_digits && drained < drain) drained = drained + 1;
-      if ((n_out == n_digits && drained >= drain) || idle > stall_limit) begin
+      if ((n_out == n_digits && drained >= drain) || idle > stall_limit || (max_cycles > 0 && cyc + 1 >= max_cycles)) begin
+        if (max_cycles > 0 && cyc + 1 >= max_cycles) truncated <= 1'b1;
         if (idle > stall_limit) begin
           timed_out <= 1'b1;
           $display("sim_top: no progress for %0d cycles at cycle %0d (%0d of %0d classes out)", idle, cyc, n_out, n_digits);
@@ -257,9 +283,10 @@ def _connections(contract: CoreContract) -> str:
     return ",\n".join(lines)
 
 
-def wrapper_text(contract: CoreContract, max_pixels: int) -> str:
+def wrapper_text(contract: CoreContract, max_pixels: int, clock: Clock = Clock.PULSE) -> str:
     """The ``sim_top`` SystemVerilog source for ``contract``'s core, with a pixel memory of
-    ``max_pixels`` bytes (the most pixels one simulation run can feed)."""
+    ``max_pixels`` bytes (the most pixels one simulation run can feed) and ``clock``."""
+    clock = Clock(clock)
     if max_pixels < contract.seq_len:
         raise ValueError(f"max_pixels {max_pixels} is less than one digit ({contract.seq_len} pixels)")
     subs = {
@@ -273,6 +300,7 @@ def wrapper_text(contract: CoreContract, max_pixels: int) -> str:
         "RESET_CYCLES": RESET_CYCLES,
         "DBG_PER_STEP": contract.dbg_per_step or 0,
         "CONNECTIONS": _connections(contract),
+        "CLOCK": _CLOCK_TEXT[clock],
     }
     text = _TEMPLATE
     for k, v in subs.items():

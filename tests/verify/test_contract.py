@@ -6,7 +6,7 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.verify.contract import load_contract
-from hwssm.verify.wrapper import Traffic, wrapper_text
+from hwssm.verify.wrapper import Clock, Traffic, wrapper_text
 from tests.verify.toy_core import write_toy
 
 
@@ -22,7 +22,11 @@ def test_toy_contract(tmp_path):
     assert c.extra_inputs == (("spare_in", 4),) and c.dbg_per_step == 6
     text = wrapper_text(c, 100)
     assert "toy_core dut (" in text and ".spare_in(4'd0)" in text
-    assert "localparam integer DBG_PER_STEP = 6;" in text and "always #5 clk = ~clk;" in text
+    assert "localparam integer DBG_PER_STEP = 6;" in text
+    # one time slot per cycle by default; the two-slot toggle is the benchmark baseline
+    assert "always begin #10 clk = 1'b1; clk <= 1'b0; end" in text and "always #5" not in text
+    assert "always #5 clk = ~clk;" in wrapper_text(c, 100, Clock.TOGGLE)
+    assert "+hwssm_max_cycles" not in text and "hwssm_max_cycles=%d" in text
     assert "reg done /*verilator public_flat_rd*/" in text
     with pytest.raises(ValueError, match="less than one digit"):
         wrapper_text(c, 4)

@@ -40,3 +40,15 @@ def test_sources_in_the_build_directory_are_not_cached(tmp_path, monkeypatch):
     (tmp_path / "g.cpp").write_text("int g() { return 2; }\n")
     assert main(["--cache", str(tmp_path / "cache"), "c++", "-c", "-o", "g.o", "g.cpp"]) == 0
     assert (tmp_path / "g.o").is_file() and not (tmp_path / "cache").exists()
+
+
+def test_profile_guided_compiles_are_not_cached(tmp_path, monkeypatch):
+    # their object depends on .gcda files that the key does not cover
+    src = tmp_path / "src" / "h.cpp"
+    src.parent.mkdir()
+    src.write_text("int h() { return 3; }\n")
+    work = tmp_path / "build"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["--cache", str(tmp_path / "cache"), "c++", "-fprofile-generate", "-c", "-o", "h.o", str(src)]) == 0
+    assert (work / "h.o").is_file() and not (tmp_path / "cache").exists()
