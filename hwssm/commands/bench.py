@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-HELP = "benchmark the golden engine against the machine's MAC peak and a numpy baseline"
+HELP = "benchmarks: the golden engine (vs the MAC peak and numpy), the cocotb+Verilator simulation (vs the previous build recipe)"
 
 
 def register(parser) -> None:
@@ -12,6 +12,14 @@ def register(parser) -> None:
     g.add_argument("--plan", default="uniform8", help="named plan of the random model (default uniform8)")
     g.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     g.set_defaults(func=_golden)
+    s = sub.add_parser("sim", help="cocotb + Verilator simulation of the hetero reference design, against the previous "
+                                   "build recipe measured in the same run")
+    s.add_argument("--lanes", type=int, default=16, metavar="P", help="lanes of the reference design (default 16)")
+    s.add_argument("--digits", type=int, default=2, help="digits per simulation process (default 2)")
+    s.add_argument("--repeats", type=int, default=2, help="timed runs per build, alternated (default 2)")
+    s.add_argument("--rtl", metavar="DIR", help="benchmark this RTL directory instead of the reference design")
+    s.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
+    s.set_defaults(func=_sim)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
 
@@ -27,4 +35,22 @@ def _golden(args) -> int:
     if args.plan not in NAMED_PLANS:
         raise HwssmError(f"--plan must be one of {', '.join(NAMED_PLANS)}")
     print(json.dumps(run_bench(digits=args.digits, plan=args.plan)))
+    return 0
+
+
+def _sim(args) -> int:
+    import json
+    import sys
+
+    from ..errors import HwssmError
+    from ..verify.bench import run_bench
+
+    if args.lanes < 1:
+        raise HwssmError(f"--lanes must be >= 1, not {args.lanes}")
+    if args.digits < 1:
+        raise HwssmError(f"--digits must be >= 1, not {args.digits}")
+    if args.repeats < 1:
+        raise HwssmError(f"--repeats must be >= 1, not {args.repeats}")
+    log = None if args.json else (lambda msg: print(f"hwssm bench sim: {msg}", file=sys.stderr, flush=True))
+    print(json.dumps(run_bench(lanes=args.lanes, digits=args.digits, repeats=args.repeats, rtl=args.rtl, log=log)))
     return 0

@@ -10,6 +10,7 @@
 - :mod:`.check`: the exact comparison and the first mismatch (digit, step, layer, channel).
 - :mod:`.runner`: digits split into batches, one simulation process each, J at once.
 - :mod:`.rtlgen`: the generated RTL of a model, cached by model digest, lanes, T, generator.
+- :mod:`.bench`: ``hwssm bench sim``, the simulation speed against the previous build recipe.
 
 The cocotb testbench itself is ``sim/tb_core.py`` (see :func:`hwssm.config.sim_dir`).
 Importing this package is light; the submodules import numpy, cocotb or amaranth as needed.

@@ -1,0 +1,169 @@
+"""Benchmark of the cocotb + Verilator simulation of a reference design (``hwssm bench sim``).
+
+Two builds of the same Verilog are timed in the same run, alternately, so their ratio is
+meaningful on a shared, noisy machine:
+
+fast
+    the current recipe (:data:`hwssm.verify.build.RECIPES` ``"fast"``: one time slot per
+    clock cycle and, for a reference-size core, profile-guided C++);
+baseline
+    the recipe of build version 3 (``"baseline"``: ``always #5 clk = ~clk``, two time
+    slots per cycle, ``g++ -O2``, no profile); same Verilog, Verilator flags and wrapper
+    logic.
+
+Each run is one simulation process (cocotb start-up included, build excluded) over the
+same ``digits`` digits; every run's outputs must be byte-identical to the first
+baseline run's (values and cycle numbers), or the benchmark fails. Each build reports its
+best run: wall time (the ``digits_per_s_per_process`` of ``hwssm sim``) and the CPU time
+of the process (less sensitive to other load).
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..errors import HwssmError
+from .build import PGO_TRAIN_CYCLES, Build, BuildOptions, build, pgo_pixels
+from .contract import CoreContract, load_contract
+from .outputs import RunFiles
+from .runner import RunOptions, simulate
+from .stimulus import write_pixels
+
+__all__ = ["BASELINE", "reference_design", "run_bench"]
+
+#: What the baseline is, as the JSON record states it.
+BASELINE = ("build version 3 recipe: HDL clock 'always #5 clk = ~clk' (two time slots per cycle), g++ -O2, "
+            "no PGO; same Verilog, Verilator flags and wrapper logic")
+#: The shipped model of the reference designs the benchmark simulates.
+MODEL = "s4d_hetero.qmodel.json"
+
+
+def reference_design(lanes: int, *, log=None) -> tuple[Path, Path]:
+    """(RTL directory, model file) of the hetero reference design on ``lanes`` lanes: the
+    committed ``rtl/hetero_P<lanes>`` when it exists, else generated into the cache (which
+    needs Amaranth)."""
+    root = config.sim_dir().parent
+    model = root / "models" / MODEL
+    committed = root / "rtl" / f"hetero_P{lanes}"
+    if (committed / "manifest.json").is_file():
+        return committed, model
+    if not model.is_file():
+        raise HwssmError(f"no committed RTL rtl/hetero_P{lanes} and no model {model} to generate it from")
+    from ..quant.qmodel_io import load_qmodel
+    from .rtlgen import rtl_dir
+
+    return rtl_dir(load_qmodel(model), lanes, 784, log=log), model
+
+
+def _pixels(contract: CoreContract, digits: int) -> tuple[np.ndarray, str]:
+    """The first ``digits`` MNIST test digits, or synthetic ones when the data set is not
+    available or the core is not for 784-step sequences."""
+    if contract.seq_len == 784:
+        try:
+            from ..data import Split, load_mnist, sequences
+
+            images, _ = load_mnist(Split.TEST)
+            return sequences(images[:digits]), f"mnist-test[0:{digits}]"
+        except (HwssmError, OSError):
+            pass
+    return pgo_pixels(contract.seq_len, digits), "synthetic"
+
+
+def _timed_run(b: Build, files: RunFiles, digits: int, stall: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one simulation process; HwssmError when it fails."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    err = simulate(b, files, digits, RunOptions(), stall)
+    wall = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if err:
+        raise HwssmError(f"benchmark simulation ({b.options.recipe}) failed: {err}")
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def _outputs(files: RunFiles) -> bytes:
+    return b"\0".join(p.read_bytes() for p in (files.dbg, files.logit, files.outputs, files.inputs, files.steps))
+
+
+def _rates(wall: float, cpu: float, digits: int, cycles: int) -> dict:
+    return {
+        "seconds_per_digit": round(wall / digits, 4),
+        "digits_per_s": round(digits / wall, 4),
+        "cycles_per_s": round(digits * cycles / wall),
+        "cpu_seconds_per_digit": round(cpu / digits, 4),
+    }
+
+
+def run_bench(lanes: int = 16, digits: int = 2, repeats: int = 2, *, rtl: str | Path | None = None,
+              pgo: bool | None = None, log=None) -> dict:
+    """Measure and return the benchmark record (see the module docstring).
+
+    ``rtl``: another RTL directory instead of the hetero reference design on ``lanes``
+    lanes; ``pgo``: :attr:`BuildOptions.pgo` of the fast build (None: automatic).
+    """
+    if digits < 1 or repeats < 1:
+        raise HwssmError("digits and repeats must be >= 1")
+    if rtl is None:
+        rtl, model = reference_design(lanes, log=log)
+    else:
+        rtl, model = Path(rtl), None
+    contract = load_contract(rtl)
+    if model is not None and model.is_file() and contract.model_digest:
+        from ..quant.qmodel_io import load_qmodel
+        from .runner import check_model
+
+        check_model(contract, load_qmodel(model))
+    builds = {"baseline": build(contract, BuildOptions(recipe="baseline"), log=log),
+              "fast": build(contract, BuildOptions(recipe="fast", pgo=pgo), log=log)}
+    pixels, source = _pixels(contract, digits)
+    cycles = contract.cycles_per_digit or 0
+    stall = 2 * cycles + 10_000 if cycles else 1_000_000
+    base = config.cache_dir() / "sim" / "runs"
+    base.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=base))
+    best = {r: (float("inf"), float("inf")) for r in builds}
+    reference = None
+    try:
+        files = RunFiles(work)
+        write_pixels(files.pixels, pixels)
+        for i in range(repeats):
+            for recipe, b in builds.items():
+                if log:
+                    log(f"run {i + 1}/{repeats}: {recipe}, {digits} digit(s)")
+                wall, cpu = _timed_run(b, files, digits, stall)
+                out = _outputs(files)
+                if reference is None:
+                    reference = out
+                elif out != reference:
+                    raise HwssmError(f"benchmark: the {recipe} build's outputs differ from the baseline's; "
+                                     "run the simulation tests")
+                best[recipe] = (min(best[recipe][0], wall), min(best[recipe][1], cpu))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    fast, slow = best["fast"], best["baseline"]
+    return {
+        "design": {"rtl": str(rtl), "lanes": contract.lanes, "cycles_per_digit": contract.cycles_per_digit,
+                   "model_digest": (contract.model_digest or "")[:16] or None},
+        "digits": digits,
+        "pixels": source,
+        "repeats": repeats,
+        "recipe": "fast",
+        "pgo": builds["fast"].pgo,
+        "pgo_train_cycles": PGO_TRAIN_CYCLES if builds["fast"].pgo else None,
+        **_rates(*fast, digits, cycles),
+        "baseline": {"recipe": "baseline", "what": BASELINE, **_rates(*slow, digits, cycles)},
+        "ratio": round(slow[0] / fast[0], 3),
+        "ratio_cpu": round(slow[1] / fast[1], 3),
+        "outputs_identical": True,
+        "timing": "per simulation process (cocotb start-up included, build excluded); best of the repeats, "
+                  "recipes alternated",
+        "build_seconds": {r: round(b.seconds, 1) for r, b in builds.items()},
+        "build_cached": {r: b.cached for r, b in builds.items()},
+    }

@@ -1,0 +1,56 @@
+"""``hwssm bench sim`` (hwssm/verify/bench.py) and the profile-guided build, on the toy core."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hwssm.cli import main
+from hwssm.verify.bench import run_bench
+from tests.verify.toy_core import write_toy
+
+pytestmark = pytest.mark.verilator
+
+KEYS = {"design", "digits", "pixels", "repeats", "recipe", "pgo", "pgo_train_cycles", "seconds_per_digit",
+        "digits_per_s", "cycles_per_s", "cpu_seconds_per_digit", "baseline", "ratio", "ratio_cpu",
+        "outputs_identical", "timing", "build_seconds", "build_cached"}
+RATES = {"seconds_per_digit", "digits_per_s", "cycles_per_s", "cpu_seconds_per_digit"}
+
+
+@pytest.fixture(scope="module")
+def toy_dir(tmp_path_factory):
+    return write_toy(tmp_path_factory.mktemp("toy"), L=2, H=3, T=5, K=4)
+
+
+def _check(rec, digits):
+    assert set(rec) == KEYS
+    assert rec["digits"] == digits and rec["outputs_identical"] is True and rec["pixels"] == "synthetic"
+    assert rec["baseline"]["recipe"] == "baseline" and "always #5 clk = ~clk" in rec["baseline"]["what"]
+    assert RATES <= set(rec["baseline"])
+    for r in (rec, rec["baseline"]):
+        assert r["digits_per_s"] > 0 and r["cycles_per_s"] > 0 and r["seconds_per_digit"] > 0
+    assert rec["ratio"] > 0 and rec["ratio_cpu"] > 0
+    assert rec["design"]["cycles_per_digit"] > 0
+
+
+def test_bench_with_a_profile_guided_build(toy_dir):
+    # the PGO path: instrumented build, truncated training run (+hwssm_max_cycles), rebuild
+    rec = run_bench(digits=2, repeats=1, rtl=toy_dir, pgo=True)
+    _check(rec, 2)
+    assert rec["pgo"] is True and rec["pgo_train_cycles"] > 0
+
+
+def test_bench_cli_prints_one_json_object(toy_dir, capsys):
+    assert main(["bench", "sim", "--rtl", str(toy_dir), "--digits", "1", "--repeats", "1", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    rec = json.loads(out[0])
+    _check(rec, 1)
+    assert rec["pgo"] is False  # a small core builds without a profile by default
+
+
+@pytest.mark.parametrize("argv", [["--digits", "0"], ["--repeats", "0"], ["--lanes", "0"]])
+def test_bench_bad_arguments_exit_2(argv, capsys):
+    assert main(["bench", "sim", *argv]) == 2
+    assert capsys.readouterr().err.strip().startswith("hwssm: error: ")
