@@ -1,9 +1,11 @@
 """``hwssm sim``: prove the generated RTL bit-exact on real sMNIST digits (cocotb + Verilator).
 
-``hwssm sim --model M [--plan PLAN] --lanes P (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves] [--json]``
+``hwssm sim --model M [--plan PLAN] (--lanes P | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves] [--json]``
 
 Generates the RTL of the model on P lanes (cached by model digest, P and generator
-version), builds the Verilator simulation once (cached by a hash of the Verilog and the
+version), or takes an existing RTL directory (``--rtl``, e.g. the committed
+``rtl/hetero_P16``: no Amaranth needed; its manifest must name the model's digest),
+builds the Verilator simulation once (cached by a hash of the Verilog and the
 wrapper), runs the chosen MNIST test digits across J processes and compares every
 per-layer output of every step, every logit and every class with the golden engine.
 The RTL's cycle counts must equal the manifest's cycle model. Exit status 0 when all
@@ -30,7 +32,10 @@ def _indices(text: str) -> list[int]:
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="QModel (.qmodel.json) or float checkpoint (.json)")
     parser.add_argument("--plan", help="precision plan, needed for a float checkpoint (PTQ)")
-    parser.add_argument("--lanes", type=int, required=True, metavar="P", help="complex-MAC lanes")
+    parser.add_argument("--lanes", type=int, metavar="P", help="complex-MAC lanes (required without --rtl)")
+    parser.add_argument("--rtl", metavar="DIR",
+                        help="simulate this RTL directory (Verilog + manifest.json, e.g. rtl/hetero_P16) instead of "
+                             "generating it; its manifest must name the model's digest")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--digits", type=int, metavar="N", help="N test digits: the first N, or a random N with --seed")
     which.add_argument("--indices", type=_indices, metavar="I,J,...", help="these MNIST test indices")
@@ -76,7 +81,11 @@ def reproduce_command(args, digit: int) -> str:
         cmd += ["--plan", args.plan]
         if getattr(args, "calib_digits", 256) != 256:
             cmd += ["--calib-digits", str(args.calib_digits)]
-    cmd += ["--lanes", str(args.lanes), "--indices", str(digit)]
+    if getattr(args, "rtl", None):
+        cmd += ["--rtl", str(args.rtl)]
+    if args.lanes is not None:
+        cmd += ["--lanes", str(args.lanes)]
+    cmd += ["--indices", str(digit)]
     if args.in_gap or args.out_stall:
         cmd += ["--in-gap", str(args.in_gap), "--out-stall", str(args.out_stall)]
     return shlex.join(cmd)
@@ -95,7 +104,6 @@ def _sim(args) -> int:
     from ..quant.resolve import resolve_model
     from ..verify.build import BuildOptions, build
     from ..verify.contract import load_contract
-    from ..verify.rtlgen import rtl_dir
     from ..verify.runner import RunOptions, check_model, golden_reference, run_digits
     from ..verify.wrapper import Traffic
     from .progress import Progress
@@ -104,21 +112,33 @@ def _sim(args) -> int:
     jobs = args.jobs if args.jobs is not None else max(1, len(os.sched_getaffinity(0)))
     if jobs < 1:
         raise HwssmError(f"--jobs must be >= 1, not {jobs}")
-    if args.lanes < 1:
+    if args.lanes is None and not args.rtl:
+        raise HwssmError("--lanes is required (or --rtl DIR)")
+    if args.lanes is not None and args.lanes < 1:
         raise HwssmError(f"--lanes must be >= 1, not {args.lanes}")
+    contract = None
+    if args.rtl:
+        contract = load_contract(args.rtl)
+        if args.lanes is not None and contract.lanes is not None and contract.lanes != args.lanes:
+            raise HwssmError(f"--lanes {args.lanes} differs from the {contract.lanes} lanes of the RTL in {args.rtl}")
     try:
         traffic = Traffic(args.in_gap, args.out_stall)
     except ValueError as exc:
         raise HwssmError(str(exc).replace("Traffic.in_gap", "--in-gap").replace("Traffic.out_stall", "--out-stall")) from None
     log = lambda msg: print(f"hwssm sim: {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
+    with Progress("ptq calibration", unit="digits") as bar:
+        qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update).qmodel
+    if contract is not None:
+        check_model(contract, qm)
     images, labels = load_mnist(Split.TEST)
     idx = _select(args, images.shape[0])
     pixels = sequences(images[idx])
-    with Progress("ptq calibration", unit="digits") as bar:
-        qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update).qmodel
-    contract = load_contract(rtl_dir(qm, args.lanes, pixels.shape[1], log=log))
-    check_model(contract, qm)
+    if contract is None:
+        from ..verify.rtlgen import rtl_dir
+
+        contract = load_contract(rtl_dir(qm, args.lanes, pixels.shape[1], log=log))
+        check_model(contract, qm)
     b = build(contract, BuildOptions(waves=args.waves), log=log)
     log(f"simulating {idx.size} digits on {jobs} process(es)")
     with Progress("simulation", unit="digits") as bar:
@@ -156,7 +176,7 @@ def _sim(args) -> int:
         "build_seconds": round(b.seconds, 2),
         "build_cached": b.cached,
         "jobs": jobs,
-        "lanes": args.lanes,
+        "lanes": contract.lanes if contract.lanes is not None else args.lanes,
         "correct": int(np.sum(rep.classes[checked] == labels[idx][checked])),
         "ok": ok,
         "first_mismatch": first.to_json() if first is not None else None,
