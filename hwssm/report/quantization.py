@@ -188,9 +188,14 @@ def plot_hetero(studies: dict, qat: list[dict], out, qmodels: list[dict] = (), q
     if front:
         ax.step([kbit(p["memory_bits"]) for p in front], [100 * p["accuracy"] for p in front], where="post",
                 color="black", alpha=0.4, linewidth=1, label="Pareto front")
-    for i, p in enumerate(front):
-        ax.annotate(p["label"], (kbit(p["memory_bits"]), 100 * p["accuracy"]), textcoords="offset points",
-                    xytext=(6, -12 if i % 2 else 5), fontsize=7.5)
+    # Pareto points are numbered on the plot and named in a key (labels would overlap near 100%)
+    for i, p in enumerate(front, 1):
+        ax.annotate(str(i), (kbit(p["memory_bits"]), 100 * p["accuracy"]), textcoords="offset points",
+                    xytext=(4, -11 if i % 2 else 4), fontsize=8, fontweight="bold")
+    if front:
+        key = "\n".join(f"{i}: {p['label']} ({100 * p['accuracy']:.2f}%)" for i, p in enumerate(front, 1))
+        ax.text(0.98, 0.04, "Pareto front\n" + key, transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5,
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9, "edgecolor": "0.7"})
     for p in pts:
         p["pareto"] = p in front
     ax.set_xscale("log")

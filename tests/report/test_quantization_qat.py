@@ -87,14 +87,17 @@ def test_paper_comparison_verdicts(tmp_path):
     rows, noise = paper_comparison(studies, groups)
     by = {r["claim"]: r["verdict"] for r in rows}
     assert noise == pytest.approx(0.001)
-    assert by["PTQ, every component at 8 bits"].startswith("differs: ours lower")
+    assert by["PTQ, every component at 8 bits"].startswith("agrees: 8-bit PTQ loses most")
     assert by["PTQ, Ā at 4 bits (rest 16)"] == "agrees (collapses)"
     assert by["QAT, every component at 8 bits"].startswith("higher than the paper")
     low = by["Ā parameterization at low precision"]
     assert "6-bit agrees" in low and "4-bit agrees" in low
     assert by["Ā parameterization at high precision"].startswith("8-bit agrees")
-    assert by["per head vs per tensor"].startswith("agrees")
-    assert "large, not slight" in by["asymmetric vs symmetric"]
+    assert by["per head vs per tensor"] == "PTQ: agrees; QAT: agrees"
+    assert by["asymmetric vs symmetric"] == "PTQ: agrees; QAT: agrees, but the gain is large, not slight, at 6-bit"
+    studies["scheme"][1]["accuracy"] = 0.15
+    by = {r["claim"]: r["verdict"] for r in paper_comparison(studies, groups)[0]}
+    assert by["asymmetric vs symmetric"].startswith("PTQ: differs (asymmetric lower)")
     assert by["heterogeneous precision"].startswith("agrees")
 
 
