@@ -12,6 +12,7 @@
 #   OUT          results folder (default ./out): sim_10k.json (hwssm sim --json), sim_10k.stderr,
 #                device_10k.log, and on failure the logs of failing runs and of the build
 #   DIGITS       test digits (default 10000)      JOBS    simulation processes (default nproc)
+#   START        first test digit (default 0): splits the test set over several runs
 #   PYTHON       interpreter (default python3)    SITE    where the wheels go (default /tmp/site)
 #   HWSSM_CACHE  build and run cache (default /tmp/hwssm-cache)
 #   DRY_RUN=1    install and check only, do not simulate
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${OUT:-$ROOT/out}
 DIGITS=${DIGITS:-10000}
+START=${START:-0}
 JOBS=${JOBS:-$(nproc)}
 PYTHON=${PYTHON:-python3}
 SITE=${SITE:-/tmp/site}
@@ -29,7 +31,7 @@ mkdir -p "$OUT"
 log() { echo "device_10k: $*" | tee -a "$OUT/device_10k.log" >&2; }
 need() { log "missing: $*"; exit 3; }
 
-log "$(date -u +%FT%TZ) on $(hostname), $(nproc) cores; digits=$DIGITS jobs=$JOBS"
+log "$(date -u +%FT%TZ) on $(hostname), $(nproc) cores; digits=$DIGITS start=$START jobs=$JOBS"
 for tool in "$PYTHON" g++ make perl; do command -v "$tool" >/dev/null || need "$tool on PATH"; done
 compgen -G ".whl/*.whl" >/dev/null || need "wheels in $ROOT/.whl (see sim/README.md)"
 for f in t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
@@ -70,7 +72,7 @@ if [ "${DRY_RUN:-0}" = 1 ]; then log "dry run: prerequisites ok"; exit 0; fi
 start=$(date +%s)
 set +e
 "$PYTHON" -m hwssm.cli sim --model models/s4d_hetero.qmodel.json --rtl rtl/hetero_P16 --lanes 16 \
-    --digits "$DIGITS" --jobs "$JOBS" --json > "$OUT/sim_10k.json" 2> "$OUT/sim_10k.stderr"
+    --digits "$DIGITS" --start "$START" --jobs "$JOBS" --json > "$OUT/sim_10k.json" 2> "$OUT/sim_10k.stderr"
 rc=$?
 set -e
 log "hwssm sim exit status $rc after $(( $(date +%s) - start )) s"

@@ -40,6 +40,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--digits", type=int, metavar="N", help="N test digits: the first N, or a random N with --seed")
     which.add_argument("--indices", type=_indices, metavar="I,J,...", help="these MNIST test indices")
     parser.add_argument("--seed", type=int, help="with --digits: draw the N digits at random with this seed")
+    parser.add_argument("--start", type=int, default=0, metavar="K",
+                        help="with --digits: test digits K..K+N-1 (default 0), to split the test set over several runs")
     parser.add_argument("--jobs", type=int, metavar="J", help="simulation processes at once (default: CPU count)")
     parser.add_argument("--waves", action="store_true", help="write waveforms (FST, or VCD without lz4) per run; implies --keep")
     parser.add_argument("--keep", action="store_true", help="keep every run directory (default: failing ones only)")
@@ -57,9 +59,10 @@ def _select(args, n_test: int):
 
     from ..errors import HwssmError
 
+    start = getattr(args, "start", 0)
     if args.indices is not None:
-        if args.seed is not None:
-            raise HwssmError("--seed applies to --digits, not --indices")
+        if args.seed is not None or start:
+            raise HwssmError("--seed and --start apply to --digits, not --indices")
         idx = np.asarray(args.indices, dtype=np.int64)
         bad = idx[(idx < 0) | (idx >= n_test)]
         if bad.size:
@@ -68,7 +71,11 @@ def _select(args, n_test: int):
     if not 1 <= args.digits <= n_test:
         raise HwssmError(f"--digits must be in [1, {n_test}], not {args.digits}")
     if args.seed is None:
-        return np.arange(args.digits, dtype=np.int64)
+        if not 0 <= start <= n_test - args.digits:
+            raise HwssmError(f"--start {start} --digits {args.digits} goes past the {n_test} test digits")
+        return np.arange(start, start + args.digits, dtype=np.int64)
+    if start:
+        raise HwssmError("--start selects a range; --seed draws at random: give one of them")
     return np.sort(np.random.default_rng(args.seed).choice(n_test, size=args.digits, replace=False)).astype(np.int64)
 
 
