@@ -45,11 +45,22 @@ def test_sim_with_handshake_stress(small_model, capsys):
     ["--indices", "3", "--seed", "1"],
     ["--digits", "1", "--in-gap", "300"],
     ["--digits", "1", "--jobs", "0"],
+    ["--digits", "5", "--start", "9996"],
+    ["--digits", "5", "--start", "-1"],
+    ["--digits", "5", "--start", "3", "--seed", "1"],
+    ["--indices", "3", "--start", "2"],
 ])
 def test_errors_are_one_line(small_model, capsys, argv):
     assert main(["sim", "--model", str(small_model), "--lanes", "2", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("hwssm: error: ")
+
+
+def test_start_selects_a_range():
+    from hwssm.commands.sim import _select
+
+    args = argparse.Namespace(indices=None, seed=None, digits=3, start=9997)
+    assert list(_select(args, 10_000)) == [9997, 9998, 9999]
 
 
 def test_reproduce_command():
