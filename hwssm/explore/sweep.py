@@ -313,15 +313,39 @@ def load_results(path: str | Path) -> dict:
 
 
 def merge_results(results: list[dict]) -> dict:
-    """One results object from several (points concatenated in order; spec and model from the
-    first). HwssmError when they describe different models."""
+    """One results object from several (points concatenated in order; spec from the first).
+
+    Results of one model merge as they are. Results of different models of the same network
+    shape (e.g. PTQ plans of a float checkpoint beside QAT QModels trained from it) merge
+    with every point's ``plan`` label suffixed by where it came from (``[PTQ]`` for a float
+    checkpoint, ``[<qmodel file stem>]`` for a QModel) and ``sources`` listing them all.
+    HwssmError when the networks differ in shape.
+    """
     if not results:
         raise HwssmError("no sweep results to merge")
+    out = dict(results[0])
     digests = {r.get("source", {}).get("digest") for r in results}
     if len(digests) > 1:
-        raise HwssmError("the sweep results describe different models; report them separately")
-    out = dict(results[0])
-    out["points"] = [p for r in results for p in r["points"]]
+        shapes = {(p.get("H"), p.get("M"), p.get("L")) for r in results for p in r["points"]}
+        if len(shapes) > 1:
+            raise HwssmError(f"the sweep results describe networks of different shapes {sorted(shapes)}; "
+                             "report them separately")
+        points = []
+        for r in results:
+            tag = source_tag(r.get("source", {}))
+            points += [{**p, "plan": f"{p['plan']} [{tag}]", "source": tag} for p in r["points"]]
+        out["points"] = points
+        out["sources"] = [r.get("source") for r in results]
+    else:
+        out["points"] = [p for r in results for p in r["points"]]
     if len(results) > 1:
         out["merged_specs"] = [r.get("spec") for r in results]
     return out
+
+
+def source_tag(source: dict) -> str:
+    """Short name of a sweep's model: ``PTQ`` for a float checkpoint, else the QModel file stem."""
+    if source.get("kind") == "checkpoint":
+        return "PTQ"
+    name = Path(source.get("path", "qmodel")).name
+    return name.removesuffix(".json").removesuffix(".qmodel")

@@ -87,9 +87,16 @@ def write_sweep_report(results: dict, out_dir: str | Path, *, name: str, source:
     digits = sorted({p.get("digits") for p in points if p.get("digits")})
     lines = [f"# Sweep report: {name}", ""]
     spec = results.get("spec") or {}
-    model = results.get("source") or {}
-    lines += [f"- model: `{model.get('path', spec.get('model', '?'))}` ({model.get('kind', '?')}, digest `{str(model.get('digest', ''))[:16]}`)",
-              f"- plans: {len({p['plan_code'] for p in points})}; lanes P: {spec.get('lanes') or '—'}; devices: {spec.get('devices') or '—'}",
+    sources = results.get("sources") or [results.get("source") or {}]
+    specs = results.get("merged_specs") or [spec]
+    lanes = sorted({P for sp in specs for P in (sp or {}).get("lanes") or ()})
+    devices = sorted({d for sp in specs for d in (sp or {}).get("devices") or ()})
+    lines += [f"- model{'s' if len(sources) > 1 else ''}: "
+              + "; ".join(f"`{m.get('path', spec.get('model', '?'))}` ({m.get('kind', '?')}, digest `{str(m.get('digest', ''))[:16]}`)"
+                          for m in sources),
+              *(["- plan labels end in [PTQ] (post-training quantization of the float checkpoint) or "
+                 "[<QModel file>] (a shipped QAT model)"] if len(sources) > 1 else []),
+              f"- plans: {len({p['plan'] for p in points})}; lanes P: {lanes or '—'}; devices: {devices or '—'}",
               f"- accuracy: golden engine (bit-exact integer network) on {', '.join(f'{d:,}' for d in digits) or '?'} MNIST test digits",
               f"- results: `{source}`" if source else "- results: (in memory)",
               *([f"- RTL generator: {', '.join(sorted(gens))}"] if (gens := {p['generator_version'] for p in hw if p.get('generator_version')}) else []),
