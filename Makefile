@@ -1,5 +1,6 @@
 # Two commands for a new user: `make demo` (the main job) and `make test`.
-# Each bootstraps .venv by itself, only when it is missing or older than pyproject.toml.
+# Each bootstraps .venv by itself, only when it is missing, broken (no pip: e.g. an
+# interrupted creation) or older than pyproject.toml.
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.hwssm-installed
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 .PHONY: demo test sweep venv clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
