@@ -32,7 +32,7 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
     """Accuracy (%) against LUT4 (hardware points) or memory (kbit, accuracy-only points).
 
     Colour: device; marker: lanes P; hollow: does not fit. The Pareto front (fewest LUTs for
-    the accuracy) is a step line per device, its points labelled with their plan.
+    the accuracy) is a step line per device, its points numbered and named in the legend.
     """
     hw = [p for p in points if is_hw(p) and p.get("accuracy") is not None and _x_lut(p)]
     fig = new_figure(9.5, 6)
@@ -45,6 +45,7 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
         for P in sorted({p["lanes"] for p in hw}):
             lanes_st.marker(P)
         any_est = False
+        keys: list[tuple[str, dict]] = []
         for dev in groups:
             pts = [p for p in hw if p["device"] == dev]
             color = st.color(dev)
@@ -62,9 +63,10 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
             fy = [100 * p["accuracy"] for p in front]
             if front:
                 ax.step(fx, fy, where="post", color=color, alpha=0.6, linewidth=1.2, label=f"{dev} (Pareto front)")
-            for i, p in enumerate(front):
-                ax.annotate(f"{p['plan']} P={p['lanes']}", (lut_of(p), 100 * p["accuracy"]),
-                            textcoords="offset points", xytext=(6, -12 if i % 2 else 5), fontsize=7.5, color=color)
+            for p in front:  # numbered on the plot, named in the legend (long plan names would overlap)
+                keys.append((dev, p))
+                ax.annotate(str(len(keys)), (lut_of(p), 100 * p["accuracy"]), textcoords="offset points",
+                            xytext=(5, 4), fontsize=8, color=color, fontweight="bold")
             for p in pts:
                 rows.append({"device": dev, "plan": p["plan"], "lanes": p["lanes"], "lut": lut_of(p),
                              "lut_estimate": p.get("estimate", {}).get("lut"), "accuracy": p["accuracy"],
@@ -74,6 +76,8 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
         ax.scatter([], [], marker="o", facecolors="none", edgecolors="black", label="hollow: does not fit")
         if any_est:
             ax.scatter([], [], marker="x", color="black", label="×: does not fit, no Yosys\ncount (at the estimate)")
+        for n, (dev, p) in enumerate(keys, 1):
+            ax.plot([], [], " ", label=f"{n}: {dev}, {p['plan']}, P={p['lanes']}")
         ax.set_xlabel("LUT4 (Yosys; ECP5 carry cells count as 2 LUT4)")
         title = "Accuracy vs logic: Pareto front per device"
         xs = [_x_lut(p) for p in hw]
