@@ -148,7 +148,9 @@ def _stage_sim(ctx: dict) -> str:
 
     if "model_path" not in ctx:
         raise NotBuilt("needs a model")
-    argv = ["sim", "--model", str(ctx["model_path"]), "--lanes", str(DESIGNS["sim"]), "--digits", str(SIM_DIGITS), "--json"]
+    rtl = ctx.get("rtl", {}).get("sim")
+    where = ["--rtl", str(rtl[0])] if rtl else ["--lanes", str(DESIGNS["sim"])]  # the rtl stage's design, as generated
+    argv = ["sim", "--model", str(ctx["model_path"]), *where, "--digits", str(SIM_DIGITS), "--json"]
     if "model_plan_arg" in ctx:
         argv += ["--plan", ctx["model_plan_arg"]]
     buf = io.StringIO()
