@@ -25,6 +25,9 @@ banks (g[h] at bank h mod 4, word h div 4), ``vval`` / ``vgate`` RAMs (one P·a-
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
 pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
 
+Data registers (memory read registers, the S4D row-constant chain, lane and tree data,
+the row finish) are not reset; the control that qualifies them is.
+
 Timing (τ = issue cycle, s = ``Pipeline.mem_stages``, q = ``Pipeline.requant_stages``):
 memory data at τ+1, registered s times; lane operands at τ+1+s; state write at τ+3+ms+s+q;
 tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q; g written at τ_R+3+q; value/gate rows
@@ -117,7 +120,7 @@ class Datapath(wiring.Component):
         # -- shared S4D row constants, chained to the stages that use them ------------
         TR = self.latency_tree_out  # τ_R - τ
         row_raw = rom(m, "rowc", cfg.ssm_table.words(), cfg.ssm_table.width, iss.row)
-        rtaps = chain(m, row_raw, TR, "rowc_d")  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
+        rtaps = chain(m, row_raw, TR, "rowc_d", reset_less=True)  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
         rc = [cfg.ssm_table.unpack(t) for t in rtaps]
 
         # context at τ+1
@@ -145,7 +148,7 @@ class Datapath(wiring.Component):
                 wp.data.eq(gw["data"]),
                 rp.addr.eq(iss.q),
             ]
-            g_rd.append(delay(m, rp.data, s, f"g{b}_q").as_signed())
+            g_rd.append(delay(m, rp.data, s, f"g{b}_q", reset_less=True).as_signed())
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
@@ -164,12 +167,13 @@ class Datapath(wiring.Component):
                 fields, cbar = self._load_coef(m, p, mix_o, lane0.stage_c)
                 xdata = Mux(first_step_o, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = delay(m, rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr), s, f"coef{p}_q")
+                coef = delay(m, rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr), s, f"coef{p}_q", reset_less=True)
                 fields, pos = [], 0
                 for w in fw:
                     fields.append(coef[pos:pos + w].as_signed())
                     pos += w
-                cbar = delay(m, rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c), s, f"cbar{p}_q")
+                cbar = delay(m, rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c), s, f"cbar{p}_q",
+                             reset_less=True)
                 xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
                 m.submodules[f"x{p}"] = xmem
                 xr = xmem.read_port()
@@ -179,11 +183,11 @@ class Datapath(wiring.Component):
                     xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
                     xw.data.eq(xw_data),
                 ]
-                xdata = Mux(first_step_o, 0, delay(m, xr.data, s, f"x{p}_q"))
+                xdata = Mux(first_step_o, 0, delay(m, xr.data, s, f"x{p}_q", reset_less=True))
             mixc_t = cfg.mix_tables[p]
-            mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q")
+            mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
-            mixc_v = mixc_t.unpack(delay(m, mixc_raw, 1, f"mixcv{p}"))
+            mixc_v = mixc_t.unpack(delay(m, mixc_raw, 1, f"mixcv{p}", reset_less=True))
             m.d.comb += [
                 lane.cplx.eq(ssm_o), lane.real.eq(mix_o), lane.first.eq(q_first_o), lane.last.eq(q_last_o),
                 lane.f0.eq(fields[0]), lane.f1.eq(fields[1]), lane.f2.eq(fields[2]), lane.f3.eq(fields[3]),
@@ -212,8 +216,8 @@ class Datapath(wiring.Component):
 
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
-        m.d.comb += du.eq(mul(rc[s]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+s
-        du_f = delay(m, du, TR - 1 - s, "du")  # at τ_R
+        m.d.comb += du.eq(mul(m, rc[s]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+s
+        du_f = delay(m, du, TR - 1 - s, "du", reset_less=True)  # at τ_R
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
         ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
@@ -222,20 +226,20 @@ class Datapath(wiring.Component):
         q = cfg.pipe.requant_stages
         lh_r = chain(m, delay(m, lh, TR, "rlh"), 3 + q, "rlh_f")
         valid_r, cfirst_r, clast_r = ctl_r[0], ctl_r[1], ctl_r[2]
-        rowsum = Signal(signed(cfg.rowsum_width))
+        rowsum = Signal(signed(cfg.rowsum_width), reset_less=True)
         acc_new = Signal(signed(cfg.rowsum_width))
         m.d.comb += acc_new.eq(Mux(cfirst_r, self.tree.o, rowsum + self.tree.o))
         with m.If(valid_r):
             m.d.sync += rowsum.eq(acc_new)
-        fin = Signal(signed(cfg.fin_width))
+        fin = Signal(signed(cfg.fin_width), reset_less=True)
         fin_v = Signal()
         m.d.sync += [
-            fin.eq(shl(acc_new, rc[TR - 1]["es"], cfg.fin_width) + shl(du_f, rc[TR - 1]["ed"], cfg.fin_width)),
+            fin.eq(shl(m, acc_new, rc[TR - 1]["es"], cfg.fin_width) + shl(m, du_f, rc[TR - 1]["ed"], cfg.fin_width)),
             fin_v.eq(valid_r & clast_r),
         ]
-        y = Signal(signed(a))
+        y = Signal(signed(a), reset_less=True)
         y_v = Signal()
-        m.d.sync += [y.eq(requant(fin, rc[TR]["sy"], cfg.y_rounding, cfg.y_overflow, a, m=m, stages=q, name="rq_y")),
+        m.d.sync += [y.eq(requant(m, fin, rc[TR]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q, name="rq_y")),
                      y_v.eq(delay(m, fin_v, q, "yv"))]
 
         # -- GELU (τ_R+2+q address, τ_R+3+q data) and g write ----------------------------
@@ -288,7 +292,7 @@ class Datapath(wiring.Component):
         for k, w in enumerate(ld.slices):
             we = self.ld_wen & (self.ld_seg == ld.segment(p, k))
             data = self._single_port(m, f"coef{p}_s{k}", w, ld.depth, we, self.ld_addr, self.ld_data[:w], iss.coef_addr)
-            parts.append(delay(m, data, cfg.pipe.mem_stages, f"coef{p}_s{k}_q"))
+            parts.append(delay(m, data, cfg.pipe.mem_stages, f"coef{p}_s{k}_q", reset_less=True))
         word = Cat(*parts)
 
         def field(pos_w):
@@ -299,7 +303,7 @@ class Datapath(wiring.Component):
         mix = [field(f) for f in ld.mix_fields]
         fw = cfg.coef_field_widths
         fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) for k in range(4)]
-        cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}")
+        cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}", reset_less=True)
         return fields, cbar
 
     def _state_banks(self, m: Module, p: int, x_valid, wdata, waddr, par_w, par1, depth: int):
@@ -310,5 +314,5 @@ class Datapath(wiring.Component):
         for b in range(2):
             we = x_valid & (par_w != b)  # a step of parity q writes bank 1 - q
             rd = self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx)
-            data.append(delay(m, rd, self._cfg.pipe.mem_stages, f"x{p}_b{b}_q"))
+            data.append(delay(m, rd, self._cfg.pipe.mem_stages, f"x{p}_b{b}_q", reset_less=True))
         return Mux(par1, data[1], data[0])

@@ -91,7 +91,7 @@ class Decoder(wiring.Component):
         logit = Signal(signed(lw))
         lv = Signal()
         lk = Signal(4)
-        m.d.sync += [logit.eq(shl(acc_new, ct["w"], lw) + resize(ct["bias"], lw)), lv.eq(v2 & last2), lk.eq(k2)]
+        m.d.sync += [logit.eq(shl(m, acc_new, ct["w"], lw) + resize(ct["bias"], lw)), lv.eq(v2 & last2), lk.eq(k2)]
         m.d.comb += [self.logit.valid.eq(lv), self.logit.payload.eq(logit)]
         # argmax (δ+3): strictly larger wins, so ties keep the smallest index
         best = Signal(signed(lw))

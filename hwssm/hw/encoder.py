@@ -65,9 +65,9 @@ class Encoder(wiring.Component):
         f2 = tab.unpack(delay(m, raw, 1, "encc_d"))
         r0 = Signal(signed(a))
         fw = cfg.enc["fin_width"]
-        fin = shl(prod, f2["w"], fw) + shl(f2["bias"], ShiftAmt(0), fw)
-        m.d.sync += r0.eq(requant(fin, f2["s"], cfg.enc["rounding"], cfg.enc["overflow"], a,
-                                  m=m, stages=e, name="rq_enc"))  # at +3+s+e
+        fin = shl(m, prod, f2["w"], fw) + shl(m, f2["bias"], ShiftAmt(0), fw)
+        m.d.sync += r0.eq(requant(m, fin, f2["s"], cfg.enc["rounding"], cfg.enc["overflow"], a,
+                                  stages=e, name="rq_enc"))  # at +3+s+e
         v = delay(m, busy, 3 + s + e, "encv")
         addr = delay(m, Cat(h, par), 3 + s + e, "enca")
         m.d.comb += [self.wr_en.eq(v), self.wr_addr.eq(addr), self.wr_data.eq(r0)]

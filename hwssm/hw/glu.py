@@ -130,15 +130,15 @@ class GluUnit(wiring.Component):
         m.d.sync += [prod3.eq(v2 * Cat(sig, Const(0, 1)).as_signed()), u3.eq(u2)]
         # γ+3+s: z (at γ+4+s+q)
         z4, u4 = Signal(signed(a)), Signal(signed(a))
-        m.d.sync += [z4.eq(requant(prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a,
-                                   m=m, stages=q, name="rq_z")),
+        m.d.sync += [z4.eq(requant(m, prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a,
+                                   stages=q, name="rq_z")),
                      u4.eq(delay(m, u3, q, "u3_q"))]
         # γ+4+s+q: residual (at γ+5+s+2q)
         rw = g["res_width"]
-        res = shl(z4, _layer_shift(g["dz"], c4["l"]), rw) + shl(u4, _layer_shift(g["du"], c4["l"]), rw)
+        res = shl(m, z4, _layer_shift(g["dz"], c4["l"]), rw) + shl(m, u4, _layer_shift(g["du"], c4["l"]), rw)
         r5 = Signal(signed(a))
-        m.d.sync += r5.eq(requant(res, _layer_shift(g["r"], c4["l"]), g["r_rounding"], g["r_overflow"], a,
-                                  m=m, stages=q, name="rq_r"))
+        m.d.sync += r5.eq(requant(m, res, _layer_shift(g["r"], c4["l"]), g["r_rounding"], g["r_overflow"], a,
+                                  stages=q, name="rq_r"))
         m.d.comb += self.pool_raddr.eq(f(4 + 2 * q)["h"])
         pool_q = delay(m, self.pool_rdata, ds, "pool_q")
         # γ+5+s+2q: write back, verification stream, pool

@@ -12,6 +12,10 @@ accumulates over the ``first..last`` cycles of one output row, then aligns, adds
 pre-aligned bias and requantizes: ``v = fit(rshift(acc·2^w + bias, v))``. The B̄·u and
 readout multipliers idle in real mode. Multiplies with a narrow operand may be built from
 LUT adders instead of DSPs (``LaneConfig.soft_mul_bits``, :func:`~hwssm.hw.ops.mul`).
+
+Only the control bits (``ctl*``, ``x_valid``, ``v_valid``) are reset; the data registers
+are not (no reset logic per data bit): every consumer qualifies them by a control bit,
+and real-mode accumulation restarts on ``first``.
 """
 
 from __future__ import annotations
@@ -173,20 +177,20 @@ class Lane(wiring.Component):
         bw = c.b_widths or (c.f_widths[2], c.f_widths[3])
         b_re = self.f2[:bw[0]].as_signed() if bw[0] < c.f_widths[2] else self.f2
         b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
-        prods = [mul(a0, b0, sb), mul(a1, b1, sb), mul(a2, b2, sb), mul(a3, b3, sb),
-                 mul(b_re, self.u, sb), mul(b_im, self.u, sb)]
-        p = [delay(m, v, ms, f"p{i}") for i, v in enumerate(prods)]
+        prods = [mul(m, a0, b0, sb), mul(m, a1, b1, sb), mul(m, a2, b2, sb), mul(m, a3, b3, sb),
+                 mul(m, b_re, self.u, sb), mul(m, b_im, self.u, sb)]
+        p = [delay(m, v, ms, f"p{i}", reset_less=True) for i, v in enumerate(prods)]
         real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), ms, "ctl")
         r_real, r_first, r_last, r_cplx = real_d[0], real_d[1], real_d[2], real_d[3]
 
         # stage ms: alignment and sums
         W_re, W_im = c.acc_re_width, c.acc_im_width
-        acc_re = Signal(signed(W_re))
-        acc_im = Signal(signed(W_im))
-        s4 = Signal(signed(c.racc_width))
+        acc_re = Signal(signed(W_re), reset_less=True)
+        acc_im = Signal(signed(W_im), reset_less=True)
+        s4 = Signal(signed(c.racc_width), reset_less=True)
         m.d.sync += [
-            acc_re.eq(shl(p[0], self._amt("ar"), W_re) - shl(p[1], self._amt("ai"), W_re) + shl(p[4], self._amt("br"), W_re)),
-            acc_im.eq(shl(p[2], self._amt("ax"), W_im) + shl(p[3], self._amt("ia"), W_im) + shl(p[5], self._amt("bi"), W_im)),
+            acc_re.eq(shl(m, p[0], self._amt("ar"), W_re) - shl(m, p[1], self._amt("ai"), W_re) + shl(m, p[4], self._amt("br"), W_re)),
+            acc_im.eq(shl(m, p[2], self._amt("ax"), W_im) + shl(m, p[3], self._amt("ia"), W_im) + shl(m, p[5], self._amt("bi"), W_im)),
             s4.eq(p[0] + p[1] + p[2] + p[3]),
         ]
         ctl1 = Signal(4)
@@ -194,31 +198,31 @@ class Lane(wiring.Component):
 
         # stage ms+1: state requant; real-mode accumulate and align
         q = c.requant_stages  # registers inside each requantization (shift | round, saturate)
-        xo = Signal(complex_layout(c.xr_width, c.xi_width))
+        xo = Signal(complex_layout(c.xr_width, c.xi_width), reset_less=True)
         m.d.sync += [
-            xo.re.eq(requant(acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width, m=m, stages=q, name="rq_re")),
-            xo.im.eq(requant(acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width, m=m, stages=q, name="rq_im")),
+            xo.re.eq(requant(m, acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width, stages=q, name="rq_re")),
+            xo.im.eq(requant(m, acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width, stages=q, name="rq_im")),
         ]
-        racc = Signal(signed(c.racc_width))
+        racc = Signal(signed(c.racc_width), reset_less=True)
         acc_new = Signal(signed(c.racc_width))
         m.d.comb += acc_new.eq(Mux(ctl1[1], s4, racc + s4))
         with m.If(ctl1[0]):
             m.d.sync += racc.eq(acc_new)
-        fin = Signal(signed(c.fin_width))
-        m.d.sync += fin.eq(shl(acc_new, self._amt("w"), c.fin_width) + resize(self.bias, c.fin_width))
+        fin = Signal(signed(c.fin_width), reset_less=True)
+        m.d.sync += fin.eq(shl(m, acc_new, self._amt("w"), c.fin_width) + resize(self.bias, c.fin_width))
         ctl2 = Signal(2)
         m.d.sync += ctl2.eq(Cat(ctl1[0] & ctl1[2], ctl1[3]))
 
         # stage ms+2+q: new state out; readout products. Stage ms+2: real-mode requant
         m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(delay(m, ctl2[1], q, "xv"))]
-        pc = delay(m, mul(self.c.re, xo.re, sb), ms, "pc")
-        pi = delay(m, mul(self.c.im, xo.im, sb), ms, "pi")
-        part = Signal(signed(c.part_width))
-        m.d.sync += part.eq(shl(pc, self._amt("cr"), c.part_width) - shl(pi, self._amt("ci"), c.part_width))
+        pc = delay(m, mul(m, self.c.re, xo.re, sb), ms, "pc", reset_less=True)
+        pi = delay(m, mul(m, self.c.im, xo.im, sb), ms, "pi", reset_less=True)
+        part = Signal(signed(c.part_width), reset_less=True)
+        m.d.sync += part.eq(shl(m, pc, self._amt("cr"), c.part_width) - shl(m, pi, self._amt("ci"), c.part_width))
         m.d.comb += self.part.eq(part)
-        v = Signal(signed(c.v_width))
+        v = Signal(signed(c.v_width), reset_less=True)
         vv = Signal()
-        m.d.sync += [v.eq(requant(fin, self._amt("v"), c.v_rounding, c.v_overflow, c.v_width, m=m, stages=q, name="rq_v")),
+        m.d.sync += [v.eq(requant(m, fin, self._amt("v"), c.v_rounding, c.v_overflow, c.v_width, stages=q, name="rq_v")),
                      vv.eq(delay(m, ctl2[0], q, "vv"))]
         m.d.comb += [self.v.eq(v), self.v_valid.eq(vv)]
         return m

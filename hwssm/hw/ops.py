@@ -4,6 +4,12 @@ These build the hardware for ``align`` (exact left shift), ``rshift`` (rounding 
 shift) and ``fit`` (saturate or wrap) of ``hwssm/golden/ARITHMETIC.md``. A shift amount
 is a :class:`ShiftAmt`: a constant part ``lo`` plus an optional unsigned variable part
 (the per-row offset read from a ROM), so that per-tensor formats cost no shifter at all.
+
+Every helper that reuses a compound expression (a sign bit, a value compared twice)
+first names it with :func:`wire`: Amaranth lowers each *use* of an expression into its
+own cells, so ``Cat(e, e[-1].replicate(k))`` on an unnamed ``e`` emits ``k + 1`` copies
+of ``e`` (and Verilator evaluates every copy, every cycle), whereas on a signal it is one
+signed operand. Naming does not change any value.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 from ..fixed import Overflow, Rounding
 
-__all__ = ["ShiftAmt", "shl", "requant", "fit", "delay", "resize", "chain", "mul"]
+__all__ = ["ShiftAmt", "wire", "shl", "requant", "fit", "delay", "resize", "chain", "mul"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +29,17 @@ class ShiftAmt:
 
     lo: int
     var: Value | None = None
+
+
+def wire(m: Module, v: Value, name: str = "w") -> Value:
+    """``v`` as a signal of its own shape: ``v`` itself when it already is a signal or a
+    constant, else a new combinational signal driven by ``v`` (see the module docstring)."""
+    v = Value.cast(v)
+    if isinstance(v, (Signal, Const)):
+        return v
+    s = Signal(v.shape(), name=name)
+    m.d.comb += s.eq(v)
+    return s
 
 
 def resize(v: Value, width: int) -> Value:
@@ -41,7 +58,7 @@ def _zext(v: Value, width: int) -> Value:
     return Cat(v, Const(0, width - len(v))).as_signed()
 
 
-def shl(v: Value, amt: ShiftAmt, width: int) -> Value:
+def shl(m: Module, v: Value, amt: ShiftAmt, width: int, name: str = "shl") -> Value:
     """Exact left shift ``v · 2^(lo+var)`` as a signed ``width``-bit value.
 
     The caller guarantees (by the accumulator sizing) that the result fits in ``width``.
@@ -52,12 +69,13 @@ def shl(v: Value, amt: ShiftAmt, width: int) -> Value:
     r = v << amt.lo if amt.lo else v
     if amt.var is not None and len(amt.var):
         r = r << amt.var
+    if len(r) < width:
+        r = wire(m, r, name)
     return resize(r, width)
 
 
-def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
-            out_width: int, out_signed: bool = True, *, m: Module | None = None, stages: int = 0,
-            name: str = "rq") -> Value:
+def requant(m: Module, v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
+            out_width: int, out_signed: bool = True, *, stages: int = 0, name: str = "rq") -> Value:
     """``fit(rshift(v, lo+var, rounding), out)``: the requantization of the contract.
 
     ``lo`` may be negative (an exact left shift by ``-lo`` first). HALF_UP uses
@@ -70,20 +88,22 @@ def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
     v = Value.cast(v)
     if not v.shape().signed:
         v = _zext(v, len(v) + 1)
+    v = wire(m, v, f"{name}_in")
     lo = amt.lo
     if lo < 0:
-        v = resize(v << (-lo), len(v) - lo)
+        v = wire(m, resize(v << (-lo), len(v) - lo), f"{name}_al")
         lo = 0
     var = amt.var if (amt.var is not None and len(amt.var)) else None
     if rounding is Rounding.HALF_UP:
-        w = resize(v, len(v) + 2) << 1
+        n = len(v)
+        w = v << 1  # n + 1 bits
         if lo:
             w = w >> lo
         if var is not None:
             w = w >> var
-        if stages:
-            w = delay(m, w, stages, name)
-        r = (resize(w, len(w) + 1) + 1) >> 1
+        w = delay(m, w, stages, name, reset_less=True) if stages else wire(m, w, f"{name}_sh")
+        # (w + 1) >> 1 fits in n bits: it is v for s = 0 and |v| / 2^s rounded for s >= 1
+        r = ((w + Const(1, signed(2))) >> 1)[:n].as_signed()
     else:
         r = v
         if lo:
@@ -91,11 +111,11 @@ def requant(v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Overflow,
         if var is not None:
             r = r >> var
         if stages:
-            r = delay(m, r, stages, name)
-    return fit(r, overflow, out_width, out_signed)
+            r = delay(m, r, stages, name, reset_less=True)
+    return fit(m, r, overflow, out_width, out_signed, name=f"{name}_fit")
 
 
-def mul(a: Value, b: Value, soft_bits: int = 0) -> Value:
+def mul(m: Module, a: Value, b: Value, soft_bits: int = 0, name: str = "mul") -> Value:
     """``a · b`` with Amaranth's product shape; built from adders when an operand is narrow.
 
     When the narrower operand has at most ``soft_bits`` bits (``soft_bits >= 1``), the
@@ -109,8 +129,9 @@ def mul(a: Value, b: Value, soft_bits: int = 0) -> Value:
     if soft_bits <= 0 or min(len(a), len(b)) > soft_bits or min(len(a), len(b)) == 0:
         return a * b
     n, w = (a, b) if len(a) <= len(b) else (b, a)
+    n, w = wire(m, n, f"{name}_n"), wire(m, w, f"{name}_w")
     width = shape.width
-    wx = resize(w, width)
+    wx = wire(m, resize(w, width), f"{name}_wx")
     acc = None
     for i in range(len(n)):
         term = Mux(n[i], resize(wx << i, width), 0)
@@ -119,13 +140,14 @@ def mul(a: Value, b: Value, soft_bits: int = 0) -> Value:
             acc = resize(-term, width + 1) if neg else term
         else:
             acc = (acc - term) if neg else (acc + term)
-    r = resize(acc, width)
+    r = wire(m, resize(acc, width), name)
     return r if shape.signed else r.as_unsigned()
 
 
-def fit(v: Value, overflow: Overflow, width: int, signed_out: bool = True) -> Value:
+def fit(m: Module, v: Value, overflow: Overflow, width: int, signed_out: bool = True,
+        name: str = "fit") -> Value:
     """Saturate or wrap a signed value into a ``width``-bit code (signed or unsigned)."""
-    v = Value.cast(v)
+    v = wire(m, v, name)
     if overflow is Overflow.WRAP:
         if len(v) < width:
             v = resize(v, width)
@@ -135,7 +157,7 @@ def fit(v: Value, overflow: Overflow, width: int, signed_out: bool = True) -> Va
         lo_c, hi_c = -(1 << (width - 1)), (1 << (width - 1)) - 1
     else:
         lo_c, hi_c = 0, (1 << width) - 1
-    wide = max(len(v), width + 1) + 1
+    wide = max(len(v), width + 1)  # holds v, hi and lo
     vv = resize(v, wide)
     hi = Const(hi_c, signed(wide))
     lo = Const(lo_c, signed(wide))
@@ -144,23 +166,25 @@ def fit(v: Value, overflow: Overflow, width: int, signed_out: bool = True) -> Va
     return r.as_signed() if signed_out else r.as_unsigned()
 
 
-def delay(m: Module, v: Value, n: int, name: str = "d") -> Value:
-    """``v`` delayed by ``n`` clock cycles (registers in the sync domain, reset to 0)."""
+def delay(m: Module, v: Value, n: int, name: str = "d", *, reset_less: bool = False) -> Value:
+    """``v`` delayed by ``n`` clock cycles (registers in the sync domain, reset to 0; with
+    ``reset_less`` not reset: for data that a reset control bit qualifies downstream)."""
     v = Value.cast(v)
     out = v
     for i in range(n):
-        s = Signal(v.shape(), name=f"{name}_{i + 1}")
+        s = Signal(v.shape(), name=f"{name}_{i + 1}", reset_less=reset_less)
         m.d.sync += s.eq(out)
         out = s
     return out
 
 
-def chain(m: Module, v: Value, n: int, name: str = "c") -> list:
-    """``[v, v delayed 1, ..., v delayed n]`` from one register chain."""
+def chain(m: Module, v: Value, n: int, name: str = "c", *, reset_less: bool = False) -> list:
+    """``[v, v delayed 1, ..., v delayed n]`` from one register chain (``reset_less`` as in
+    :func:`delay`)."""
     v = Value.cast(v)
     out = [v]
     for i in range(n):
-        s = Signal(v.shape(), name=f"{name}_{i + 1}")
+        s = Signal(v.shape(), name=f"{name}_{i + 1}", reset_less=reset_less)
         m.d.sync += s.eq(out[-1])
         out.append(s)
     return out

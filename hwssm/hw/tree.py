@@ -59,7 +59,7 @@ class AdderTree(wiring.Component):
             if level % self._lps == 0 or len(nxt) == 1:
                 regs = []
                 for k, v in enumerate(nxt):
-                    r = Signal(signed(w), name=f"r{level}_{k}")
+                    r = Signal(signed(w), name=f"r{level}_{k}", reset_less=True)  # data: qualified downstream
                     m.d.sync += r.eq(v)
                     regs.append(r)
                 nxt = regs

@@ -539,7 +539,7 @@ module \hwssm_core.core (pix__payload, out__ready, clk, rst, i__ready, rw_en, rw
     .rd__addr(issue__row),
     .\rd__addr$22 (issue__coef_addr),
     .rp__addr(issue__q),
-    .\rp__addr$716 (vrd_addr),
+    .\rp__addr$723 (vrd_addr),
     .rst(rst),
     .u(u),
     .vrd_gate(vrd_gate),
@@ -1707,111 +1707,24 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, issue__c_first, issue__c_last, issue__q_first, issue__q_last, issue__pairs, pass_done, vrd_val, vrd_gate, issue__l, issue__h, \rd__addr$22 , xr__addr, rd__addr, issue__mixrow, rp__addr, issue__gate
-, issue__kslot, gv_1, pass_pairs, \rp__addr$716 , clk);
+, issue__kslot, gv_1, pass_pairs, \rp__addr$723 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire [9:0] \$10 ;
-  wire [28:0] \$100 ;
-  wire [28:0] \$101 ;
-  wire [28:0] \$102 ;
-  wire [30:0] \$103 ;
-  wire [30:0] \$104 ;
-  wire [31:0] \$105 ;
-  wire [31:0] \$106 ;
-  reg [41:0] \$107 ;
-  reg [41:0] \$108 ;
-  reg [41:0] \$109 ;
+  reg [4:0] \$100 ;
+  reg [4:0] \$101 ;
+  reg [4:0] \$102 ;
+  reg [4:0] \$103 ;
+  reg [4:0] \$104 ;
   wire [9:0] \$11 ;
-  reg [41:0] \$110 ;
-  reg [41:0] \$111 ;
-  reg [41:0] \$112 ;
-  reg [41:0] \$113 ;
-  reg [41:0] \$114 ;
-  reg \$115 ;
-  reg \$116 ;
-  reg \$117 ;
-  reg \$118 ;
-  reg \$119 ;
   wire [9:0] \$12 ;
-  reg [8:0] \$120 ;
-  reg [8:0] \$121 ;
-  reg [8:0] \$122 ;
-  reg [8:0] \$123 ;
-  reg [8:0] \$124 ;
-  reg [8:0] \$125 ;
-  reg [8:0] \$126 ;
-  reg [4:0] \$127 ;
-  reg [4:0] \$128 ;
-  reg [15:0] \$129 ;
   wire [9:0] \$13 ;
-  reg [15:0] \$130 ;
-  reg [15:0] \$131 ;
-  reg [15:0] \$132 ;
-  reg [15:0] \$133 ;
-  reg [15:0] \$134 ;
-  reg [15:0] \$135 ;
-  reg [15:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg [15:0] \$138 ;
-  reg [15:0] \$139 ;
   wire [9:0] \$14 ;
-  reg [15:0] \$140 ;
-  reg [15:0] \$141 ;
-  reg [15:0] \$142 ;
-  reg [15:0] \$143 ;
-  reg [15:0] \$144 ;
-  reg [9:0] \$145 ;
-  reg [9:0] \$146 ;
-  reg [9:0] \$147 ;
-  reg [9:0] \$148 ;
-  reg [9:0] \$149 ;
   wire [9:0] \$15 ;
-  reg [9:0] \$150 ;
-  reg [9:0] \$151 ;
-  reg [2:0] \$152 ;
-  reg [2:0] \$153 ;
-  reg [2:0] \$154 ;
-  reg [2:0] \$155 ;
-  reg [2:0] \$156 ;
-  reg [2:0] \$157 ;
-  reg [2:0] \$158 ;
-  reg [2:0] \$159 ;
   wire [9:0] \$16 ;
-  reg [7:0] \$160 ;
-  reg [7:0] \$161 ;
-  reg [7:0] \$162 ;
-  reg [7:0] \$163 ;
-  reg [7:0] \$164 ;
-  reg [7:0] \$165 ;
-  reg [7:0] \$166 ;
-  reg [7:0] \$167 ;
-  reg [7:0] \$168 ;
-  reg [7:0] \$169 ;
   wire [9:0] \$17 ;
-  reg [7:0] \$170 ;
-  reg [19:0] \$171 ;
-  reg [25:0] \$172 ;
-  reg \$173 ;
-  reg [5:0] \$174 ;
-  reg \$175 ;
-  reg \$176 ;
-  reg [1:0] \$177 ;
-  reg [1:0] \$178 ;
-  reg [1:0] \$179 ;
   wire [9:0] \$18 ;
-  reg [1:0] \$180 ;
-  reg [1:0] \$181 ;
-  reg \$182 ;
-  reg \$183 ;
-  reg \$184 ;
-  reg \$185 ;
-  reg \$186 ;
-  reg [4:0] \$187 ;
-  reg [4:0] \$188 ;
-  reg [4:0] \$189 ;
   wire [9:0] \$19 ;
-  reg [4:0] \$190 ;
-  reg [4:0] \$191 ;
   wire \$2 ;
   wire [9:0] \$20 ;
   wire [9:0] \$21 ;
@@ -1833,83 +1746,83 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [9:0] \$36 ;
   wire [20:0] \$37 ;
   wire [20:0] \$38 ;
-  wire \$39 ;
+  wire [26:0] \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire [20:0] \$41 ;
-  wire [35:0] \$42 ;
-  wire [16:0] \$43 ;
-  wire [16:0] \$44 ;
-  wire [16:0] \$45 ;
-  wire [16:0] \$46 ;
-  wire [16:0] \$47 ;
-  wire [16:0] \$48 ;
-  wire [16:0] \$49 ;
+  wire [26:0] \$40 ;
+  wire [27:0] \$41 ;
+  wire [27:0] \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire [20:0] \$45 ;
+  wire [35:0] \$46 ;
+  wire [26:0] \$47 ;
+  wire \$48 ;
+  wire \$49 ;
   wire [9:0] \$5 ;
-  wire [16:0] \$50 ;
-  wire [16:0] \$51 ;
-  wire [16:0] \$52 ;
-  wire [26:0] \$53 ;
-  wire \$54 ;
-  wire [28:0] \$55 ;
-  wire [28:0] \$56 ;
-  wire [28:0] \$57 ;
-  wire [28:0] \$58 ;
-  wire [28:0] \$59 ;
+  wire \$50 ;
+  wire [25:0] \$51 ;
+  wire [25:0] \$52 ;
+  reg \$53 ;
+  reg \$54 ;
+  reg \$55 ;
+  reg \$56 ;
+  reg \$57 ;
+  reg [8:0] \$58 ;
+  reg [8:0] \$59 ;
   wire [9:0] \$6 ;
-  wire [28:0] \$60 ;
-  wire [30:0] \$61 ;
-  wire [30:0] \$62 ;
-  wire [28:0] \$63 ;
-  wire [28:0] \$64 ;
-  wire [28:0] \$65 ;
-  wire [28:0] \$66 ;
-  wire [28:0] \$67 ;
-  wire [28:0] \$68 ;
-  wire [30:0] \$69 ;
+  reg [8:0] \$60 ;
+  reg [8:0] \$61 ;
+  reg [8:0] \$62 ;
+  reg [8:0] \$63 ;
+  reg [8:0] \$64 ;
+  reg [4:0] \$65 ;
+  reg [4:0] \$66 ;
+  reg [2:0] \$67 ;
+  reg [2:0] \$68 ;
+  reg [2:0] \$69 ;
   wire [9:0] \$7 ;
-  wire [30:0] \$70 ;
-  wire \$71 ;
-  wire [28:0] \$72 ;
-  wire [28:0] \$73 ;
-  wire [28:0] \$74 ;
-  wire [28:0] \$75 ;
-  wire [28:0] \$76 ;
-  wire [28:0] \$77 ;
-  wire [30:0] \$78 ;
-  wire [30:0] \$79 ;
+  reg [2:0] \$70 ;
+  reg [2:0] \$71 ;
+  reg [2:0] \$72 ;
+  reg [2:0] \$73 ;
+  reg [2:0] \$74 ;
+  reg [7:0] \$75 ;
+  reg [7:0] \$76 ;
+  reg [7:0] \$77 ;
+  reg [7:0] \$78 ;
+  reg [7:0] \$79 ;
   wire [9:0] \$8 ;
-  wire [28:0] \$80 ;
-  wire [28:0] \$81 ;
-  wire [28:0] \$82 ;
-  wire [28:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [30:0] \$86 ;
-  wire [30:0] \$87 ;
-  wire \$88 ;
-  wire [28:0] \$89 ;
+  reg [7:0] \$80 ;
+  reg [7:0] \$81 ;
+  reg [7:0] \$82 ;
+  reg [7:0] \$83 ;
+  reg [7:0] \$84 ;
+  reg [7:0] \$85 ;
+  reg [19:0] \$86 ;
+  reg \$87 ;
+  reg \$88 ;
+  reg \$89 ;
   wire [9:0] \$9 ;
-  wire [28:0] \$90 ;
-  wire [28:0] \$91 ;
-  wire [28:0] \$92 ;
-  wire [28:0] \$93 ;
-  wire [28:0] \$94 ;
-  wire [30:0] \$95 ;
-  wire [30:0] \$96 ;
-  wire [28:0] \$97 ;
-  wire [28:0] \$98 ;
-  wire [28:0] \$99 ;
+  reg [1:0] \$90 ;
+  reg [1:0] \$91 ;
+  reg [1:0] \$92 ;
+  reg [1:0] \$93 ;
+  reg [1:0] \$94 ;
+  reg \$95 ;
+  reg \$96 ;
+  reg \$97 ;
+  reg \$98 ;
+  reg \$99 ;
   wire [5:0] \$like ;
   reg \$signal  = 1'h0;
   wire [5:0] \$signal$7 ;
   reg [1:0] \$signature__addr  = 2'h0;
   (* init = 2'h0 *)
-  wire [1:0] \$signature__addr$721 ;
+  wire [1:0] \$signature__addr$728 ;
   wire [95:0] \$signature__data ;
-  wire [95:0] \$signature__data$722 ;
+  wire [95:0] \$signature__data$729 ;
   wire \$signature__en ;
-  wire \$signature__en$720 ;
+  wire \$signature__en$727 ;
   wire [19:0] acc_new;
   wire [7:0] bias;
   wire [7:0] \bias$104 ;
@@ -2428,7 +2341,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [8:0] \rd__addr$642 ;
   (* init = 5'h00 *)
   wire [4:0] \rd__addr$649 ;
-  wire [7:0] \rd__addr$687 ;
+  wire [7:0] \rd__addr$694 ;
   wire [9:0] \rd__addr$81 ;
   (* init = 9'h000 *)
   wire [8:0] \rd__addr$82 ;
@@ -2482,7 +2395,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [7:0] \rd__data$663 ;
   wire [15:0] \rd__data$665 ;
   wire [41:0] \rd__data$682 ;
-  wire [5:0] \rd__data$692 ;
+  wire [5:0] \rd__data$699 ;
   wire [23:0] \rd__data$95 ;
   reg \real  = 1'h0;
   (* init = 1'h0 *)
@@ -2540,15 +2453,17 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [3:0] \rp__addr$13 ;
   wire [3:0] \rp__addr$17 ;
   wire [3:0] \rp__addr$21 ;
-  input [1:0] \rp__addr$716 ;
-  wire [1:0] \rp__addr$716 ;
+  input [1:0] \rp__addr$723 ;
   wire [1:0] \rp__addr$723 ;
+  wire [1:0] \rp__addr$730 ;
   wire [5:0] rp__data;
   wire [5:0] \rp__data$60 ;
   wire [5:0] \rp__data$61 ;
   wire [5:0] \rp__data$62 ;
-  wire [95:0] \rp__data$719 ;
-  wire [95:0] \rp__data$725 ;
+  wire [95:0] \rp__data$726 ;
+  wire [95:0] \rp__data$732 ;
+  wire [25:0] rq_y_fit;
+  wire [26:0] rq_y_sh;
   input rst;
   wire rst;
   wire sh_ai;
@@ -2743,6 +2658,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [3:0] \sh_w$597 ;
   wire [3:0] \sh_w$637 ;
   wire [3:0] \sh_w$677 ;
+  wire [16:0] shl;
   (* init = 1'h0 *)
   wire ssm1_1;
   input [5:0] u;
@@ -2764,13 +2680,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [5:0] \u$621 ;
   wire [5:0] \u$661 ;
   wire [5:0] v;
-  wire [5:0] \v$701 ;
-  wire [5:0] \v$702 ;
-  wire [5:0] \v$703 ;
-  wire [5:0] \v$704 ;
-  wire [5:0] \v$705 ;
-  wire [5:0] \v$706 ;
-  wire [5:0] \v$707 ;
   wire [5:0] \v$708 ;
   wire [5:0] \v$709 ;
   wire [5:0] \v$710 ;
@@ -2779,6 +2688,13 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [5:0] \v$713 ;
   wire [5:0] \v$714 ;
   wire [5:0] \v$715 ;
+  wire [5:0] \v$716 ;
+  wire [5:0] \v$717 ;
+  wire [5:0] \v$718 ;
+  wire [5:0] \v$719 ;
+  wire [5:0] \v$720 ;
+  wire [5:0] \v$721 ;
+  wire [5:0] \v$722 ;
   wire v_valid;
   wire [1:0] vrd_addr;
   output [95:0] vrd_gate;
@@ -28217,7 +28133,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   end
   reg [5:0] _36_;
   always @(posedge clk) begin
-    _36_ <= gelu[{ rlh_f_2[7:6], \$39 , y[4:0] }];
+    _36_ <= gelu[{ rlh_f_2[7:6], \$43 , y[4:0] }];
   end
   assign wp__data = _36_;
   reg [15:0] mixc0 [31:0];
@@ -29132,12 +29048,12 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     vgate[3] = 96'h000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$720 )
-      vgate[\$signature__addr ] <= { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
+    if (\$signature__en$727 )
+      vgate[\$signature__addr ] <= { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
   end
   reg [95:0] _54_;
   always @(posedge clk) begin
-    _54_ <= vgate[\rp__addr$716 ];
+    _54_ <= vgate[\rp__addr$723 ];
   end
   assign vrd_gate = _54_;
   reg [95:0] vval [3:0];
@@ -29149,11 +29065,11 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   end
   always @(posedge clk) begin
     if (\$signature__en )
-      vval[\$signature__addr ] <= { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
+      vval[\$signature__addr ] <= { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
   end
   reg [95:0] _55_;
   always @(posedge clk) begin
-    _55_ <= vval[\rp__addr$716 ];
+    _55_ <= vval[\rp__addr$723 ];
   end
   assign vrd_val = _55_;
   reg [9:0] x0 [511:0];
@@ -37583,216 +37499,191 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign du = $signed(\rd__data$682 [41:38]) * $signed(u);
   assign \$37  = $signed(rowsum) + $signed(o);
   assign \$38  = rctl_8[1] ? { o[19], o } : \$37 ;
-  assign \$39  = ~ y[5];
-  assign \$40  = ~ gtv_5;
-  assign \$signature__en  = v_valid & \$40 ;
-  assign \$signature__en$720  = v_valid & gtv_5;
+  assign shl = $signed(du_7) << rowc_d_7[33:31];
+  assign rq_y_sh = $signed(\$40 ) >>> rowc_d_8[37:34];
+  assign \$41  = $signed(rq_y_sh) + $signed(2'h1);
+  assign \$43  = ~ y[5];
+  assign \$44  = ~ gtv_5;
+  assign \$signature__en  = v_valid & \$44 ;
+  assign \$signature__en$727  = v_valid & gtv_5;
   assign pass_done = v_valid & gtv_5;
-  assign \$42  = $signed(\$41 ) << rowc_d_7[30:27];
-  assign \$43  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$44  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$45  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$46  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$47  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$48  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$49  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$50  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$51  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$52  = $signed(du_7) << rowc_d_7[33:31];
-  assign \$53  = $signed(\$42 [25:0]) + $signed({ \$52 [16], \$51 [16], \$50 [16], \$49 [16], \$48 [16], \$47 [16], \$46 [16], \$45 [16], \$44 [16], \$43  });
-  assign \$54  = rctl_8[0] & rctl_8[2];
-  assign \$57  = $signed(\$56 ) >>> rowc_d_8[37:34];
-  assign \$60  = $signed(\$59 ) >>> rowc_d_8[37:34];
-  assign \$61  = $signed({ \$60 [28], \$57  }) + $signed(2'h1);
-  assign \$65  = $signed(\$64 ) >>> rowc_d_8[37:34];
-  assign \$68  = $signed(\$67 ) >>> rowc_d_8[37:34];
-  assign \$69  = $signed({ \$68 [28], \$65  }) + $signed(2'h1);
-  assign \$71  = $signed({ \$70 [30], \$62  }) > $signed(6'h1f);
-  assign \$74  = $signed(\$73 ) >>> rowc_d_8[37:34];
-  assign \$77  = $signed(\$76 ) >>> rowc_d_8[37:34];
-  assign \$78  = $signed({ \$77 [28], \$74  }) + $signed(2'h1);
-  assign \$82  = $signed(\$81 ) >>> rowc_d_8[37:34];
-  assign \$85  = $signed(\$84 ) >>> rowc_d_8[37:34];
-  assign \$86  = $signed({ \$85 [28], \$82  }) + $signed(2'h1);
-  assign \$88  = $signed({ \$87 [30], \$79  }) < $signed(6'h20);
-  assign \$91  = $signed(\$90 ) >>> rowc_d_8[37:34];
-  assign \$94  = $signed(\$93 ) >>> rowc_d_8[37:34];
-  assign \$95  = $signed({ \$94 [28], \$91  }) + $signed(2'h1);
-  assign \$99  = $signed(\$98 ) >>> rowc_d_8[37:34];
-  assign \$102  = $signed(\$101 ) >>> rowc_d_8[37:34];
-  assign \$103  = $signed({ \$102 [28], \$99  }) + $signed(2'h1);
-  assign \$105  = \$88  ? 32'd4294967264 : { \$104 [30], \$96  };
-  assign \$106  = \$71  ? 32'd31 : \$105 ;
+  assign \$46  = $signed(\$45 ) << rowc_d_7[30:27];
+  assign \$47  = $signed(\$46 [25:0]) + $signed(shl);
+  assign \$48  = rctl_8[0] & rctl_8[2];
+  assign \$49  = $signed(\$42 [25:0]) > $signed(6'h1f);
+  assign \$50  = $signed(\$42 [25:0]) < $signed(6'h20);
+  assign \$51  = \$50  ? 26'h3ffffe0 : \$42 [25:0];
+  assign \$52  = \$49  ? 26'h000001f : \$51 ;
   always @(posedge clk)
-    rowc_d_1 <= \$107 ;
+    rowc_d_1 <= \rd__data$682 ;
   always @(posedge clk)
-    rowc_d_2 <= \$108 ;
+    rowc_d_2 <= rowc_d_1;
   always @(posedge clk)
-    rowc_d_3 <= \$109 ;
+    rowc_d_3 <= rowc_d_2;
   always @(posedge clk)
-    rowc_d_4 <= \$110 ;
+    rowc_d_4 <= rowc_d_3;
   always @(posedge clk)
-    rowc_d_5 <= \$111 ;
+    rowc_d_5 <= rowc_d_4;
   always @(posedge clk)
-    rowc_d_6 <= \$112 ;
+    rowc_d_6 <= rowc_d_5;
   always @(posedge clk)
-    rowc_d_7 <= \$113 ;
+    rowc_d_7 <= rowc_d_6;
   always @(posedge clk)
-    rowc_d_8 <= \$114 ;
+    rowc_d_8 <= rowc_d_7;
   always @(posedge clk)
-    cplx <= \$115 ;
+    cplx <= \$53 ;
   always @(posedge clk)
-    \real  <= \$116 ;
+    \real  <= \$54 ;
   always @(posedge clk)
-    fs1_1 <= \$117 ;
+    fs1_1 <= \$55 ;
   always @(posedge clk)
-    first <= \$118 ;
+    first <= \$56 ;
   always @(posedge clk)
-    last <= \$119 ;
+    last <= \$57 ;
   always @(posedge clk)
-    xwa_1 <= \$120 ;
+    xwa_1 <= \$58 ;
   always @(posedge clk)
-    xwa_2 <= \$121 ;
+    xwa_2 <= \$59 ;
   always @(posedge clk)
-    xwa_3 <= \$122 ;
+    xwa_3 <= \$60 ;
   always @(posedge clk)
-    xw__addr <= \$123 ;
+    xw__addr <= \$61 ;
   always @(posedge clk)
-    cra_1 <= \$124 ;
+    cra_1 <= \$62 ;
   always @(posedge clk)
-    cra_2 <= \$125 ;
+    cra_2 <= \$63 ;
   always @(posedge clk)
-    \rd__addr$24  <= \$126 ;
+    \rd__addr$24  <= \$64 ;
   always @(posedge clk)
-    mra_1 <= \$127 ;
+    mra_1 <= \$65 ;
   always @(posedge clk)
-    \rd__addr$34  <= \$128 ;
+    \rd__addr$34  <= \$66 ;
   always @(posedge clk)
-    mixcv0_1 <= \$129 ;
+    mixcv0_1 <= \rd__data$57 ;
   always @(posedge clk)
-    mixcv1_1 <= \$130 ;
+    mixcv1_1 <= \rd__data$105 ;
   always @(posedge clk)
-    mixcv2_1 <= \$131 ;
+    mixcv2_1 <= \rd__data$145 ;
   always @(posedge clk)
-    mixcv3_1 <= \$132 ;
+    mixcv3_1 <= \rd__data$185 ;
   always @(posedge clk)
-    mixcv4_1 <= \$133 ;
+    mixcv4_1 <= \rd__data$225 ;
   always @(posedge clk)
-    mixcv5_1 <= \$134 ;
+    mixcv5_1 <= \rd__data$265 ;
   always @(posedge clk)
-    mixcv6_1 <= \$135 ;
+    mixcv6_1 <= \rd__data$305 ;
   always @(posedge clk)
-    mixcv7_1 <= \$136 ;
+    mixcv7_1 <= \rd__data$345 ;
   always @(posedge clk)
-    mixcv8_1 <= \$137 ;
+    mixcv8_1 <= \rd__data$385 ;
   always @(posedge clk)
-    mixcv9_1 <= \$138 ;
+    mixcv9_1 <= \rd__data$425 ;
   always @(posedge clk)
-    mixcv10_1 <= \$139 ;
+    mixcv10_1 <= \rd__data$465 ;
   always @(posedge clk)
-    mixcv11_1 <= \$140 ;
+    mixcv11_1 <= \rd__data$505 ;
   always @(posedge clk)
-    mixcv12_1 <= \$141 ;
+    mixcv12_1 <= \rd__data$545 ;
   always @(posedge clk)
-    mixcv13_1 <= \$142 ;
+    mixcv13_1 <= \rd__data$585 ;
   always @(posedge clk)
-    mixcv14_1 <= \$143 ;
+    mixcv14_1 <= \rd__data$625 ;
   always @(posedge clk)
-    mixcv15_1 <= \$144 ;
+    mixcv15_1 <= \rd__data$665 ;
   always @(posedge clk)
-    du_1 <= \$145 ;
+    du_1 <= du;
   always @(posedge clk)
-    du_2 <= \$146 ;
+    du_2 <= du_1;
   always @(posedge clk)
-    du_3 <= \$147 ;
+    du_3 <= du_2;
   always @(posedge clk)
-    du_4 <= \$148 ;
+    du_4 <= du_3;
   always @(posedge clk)
-    du_5 <= \$149 ;
+    du_5 <= du_4;
   always @(posedge clk)
-    du_6 <= \$150 ;
+    du_6 <= du_5;
   always @(posedge clk)
-    du_7 <= \$151 ;
+    du_7 <= du_6;
   always @(posedge clk)
-    rctl_1 <= \$152 ;
+    rctl_1 <= \$67 ;
   always @(posedge clk)
-    rctl_2 <= \$153 ;
+    rctl_2 <= \$68 ;
   always @(posedge clk)
-    rctl_3 <= \$154 ;
+    rctl_3 <= \$69 ;
   always @(posedge clk)
-    rctl_4 <= \$155 ;
+    rctl_4 <= \$70 ;
   always @(posedge clk)
-    rctl_5 <= \$156 ;
+    rctl_5 <= \$71 ;
   always @(posedge clk)
-    rctl_6 <= \$157 ;
+    rctl_6 <= \$72 ;
   always @(posedge clk)
-    rctl_7 <= \$158 ;
+    rctl_7 <= \$73 ;
   always @(posedge clk)
-    rctl_8 <= \$159 ;
+    rctl_8 <= \$74 ;
   always @(posedge clk)
-    rlh_1 <= \$160 ;
+    rlh_1 <= \$75 ;
   always @(posedge clk)
-    rlh_2 <= \$161 ;
+    rlh_2 <= \$76 ;
   always @(posedge clk)
-    rlh_3 <= \$162 ;
+    rlh_3 <= \$77 ;
   always @(posedge clk)
-    rlh_4 <= \$163 ;
+    rlh_4 <= \$78 ;
   always @(posedge clk)
-    rlh_5 <= \$164 ;
+    rlh_5 <= \$79 ;
   always @(posedge clk)
-    rlh_6 <= \$165 ;
+    rlh_6 <= \$80 ;
   always @(posedge clk)
-    rlh_7 <= \$166 ;
+    rlh_7 <= \$81 ;
   always @(posedge clk)
-    rlh_8 <= \$167 ;
+    rlh_8 <= \$82 ;
   always @(posedge clk)
-    rlh_f_1 <= \$168 ;
+    rlh_f_1 <= \$83 ;
   always @(posedge clk)
-    rlh_f_2 <= \$169 ;
+    rlh_f_2 <= \$84 ;
   always @(posedge clk)
-    rlh_f_3 <= \$170 ;
+    rlh_f_3 <= \$85 ;
   always @(posedge clk)
-    rowsum <= \$171 ;
+    rowsum <= \$86 ;
   always @(posedge clk)
-    fin <= \$172 ;
+    fin <= \$47 [25:0];
   always @(posedge clk)
-    fin_v <= \$173 ;
+    fin_v <= \$87 ;
   always @(posedge clk)
-    y <= \$174 ;
+    y <= \$52 [5:0];
   always @(posedge clk)
-    y_v <= \$175 ;
+    y_v <= \$88 ;
   always @(posedge clk)
-    \$signal  <= \$176 ;
+    \$signal  <= \$89 ;
   always @(posedge clk)
-    kv_1 <= \$177 ;
+    kv_1 <= \$90 ;
   always @(posedge clk)
-    kv_2 <= \$178 ;
+    kv_2 <= \$91 ;
   always @(posedge clk)
-    kv_3 <= \$179 ;
+    kv_3 <= \$92 ;
   always @(posedge clk)
-    kv_4 <= \$180 ;
+    kv_4 <= \$93 ;
   always @(posedge clk)
-    \$signature__addr  <= \$181 ;
+    \$signature__addr  <= \$94 ;
   always @(posedge clk)
-    gtv_1 <= \$182 ;
+    gtv_1 <= \$95 ;
   always @(posedge clk)
-    gtv_2 <= \$183 ;
+    gtv_2 <= \$96 ;
   always @(posedge clk)
-    gtv_3 <= \$184 ;
+    gtv_3 <= \$97 ;
   always @(posedge clk)
-    gtv_4 <= \$185 ;
+    gtv_4 <= \$98 ;
   always @(posedge clk)
-    gtv_5 <= \$186 ;
+    gtv_5 <= \$99 ;
   always @(posedge clk)
-    prv_1 <= \$187 ;
+    prv_1 <= \$100 ;
   always @(posedge clk)
-    prv_2 <= \$188 ;
+    prv_2 <= \$101 ;
   always @(posedge clk)
-    prv_3 <= \$189 ;
+    prv_3 <= \$102 ;
   always @(posedge clk)
-    prv_4 <= \$190 ;
+    prv_4 <= \$103 ;
   always @(posedge clk)
-    pass_pairs <= \$191 ;
+    pass_pairs <= \$104 ;
   \hwssm_core.core.dp.lane0  lane0 (
     .bias(\rd__data$57 [15:8]),
     .c(c),
@@ -37802,10 +37693,10 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(g),
     .last(last),
     .part(part),
-    .\port$3662$0 (rd__data),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1257$0 (rd__data),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[7:4]),
@@ -37826,16 +37717,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$106 ),
     .last(last),
     .part(\part$120 ),
-    .\port$3671$0 (\rd__data$95 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1266$0 (\rd__data$95 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[7:4]),
     .sh_w(\rd__data$105 [3:0]),
     .u(u),
-    .v(\v$701 ),
+    .v(\v$708 ),
     .x(\x$99 ),
     .x_valid(\xw__en$85 ),
     .xo(\xw__data$87 )
@@ -37849,16 +37740,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$466 ),
     .last(last),
     .part(\part$480 ),
-    .\port$3752$0 (\rd__data$455 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1347$0 (\rd__data$455 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv10_1[7:4]),
     .sh_w(\rd__data$465 [3:0]),
     .u(u),
-    .v(\v$710 ),
+    .v(\v$717 ),
     .x(\x$459 ),
     .x_valid(\xw__en$445 ),
     .xo(\xw__data$447 )
@@ -37872,16 +37763,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$506 ),
     .last(last),
     .part(\part$520 ),
-    .\port$3761$0 (\rd__data$495 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1356$0 (\rd__data$495 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv11_1[7:4]),
     .sh_w(\rd__data$505 [3:0]),
     .u(u),
-    .v(\v$711 ),
+    .v(\v$718 ),
     .x(\x$499 ),
     .x_valid(\xw__en$485 ),
     .xo(\xw__data$487 )
@@ -37895,16 +37786,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$546 ),
     .last(last),
     .part(\part$560 ),
-    .\port$3770$0 (\rd__data$535 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1365$0 (\rd__data$535 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv12_1[7:4]),
     .sh_w(\rd__data$545 [3:0]),
     .u(u),
-    .v(\v$712 ),
+    .v(\v$719 ),
     .x(\x$539 ),
     .x_valid(\xw__en$525 ),
     .xo(\xw__data$527 )
@@ -37918,16 +37809,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$586 ),
     .last(last),
     .part(\part$600 ),
-    .\port$3779$0 (\rd__data$575 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1374$0 (\rd__data$575 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv13_1[7:4]),
     .sh_w(\rd__data$585 [3:0]),
     .u(u),
-    .v(\v$713 ),
+    .v(\v$720 ),
     .x(\x$579 ),
     .x_valid(\xw__en$565 ),
     .xo(\xw__data$567 )
@@ -37941,16 +37832,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$626 ),
     .last(last),
     .part(\part$640 ),
-    .\port$3788$0 (\rd__data$615 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1383$0 (\rd__data$615 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv14_1[7:4]),
     .sh_w(\rd__data$625 [3:0]),
     .u(u),
-    .v(\v$714 ),
+    .v(\v$721 ),
     .x(\x$619 ),
     .x_valid(\xw__en$605 ),
     .xo(\xw__data$607 )
@@ -37964,16 +37855,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$666 ),
     .last(last),
     .part(\part$680 ),
-    .\port$3797$0 (\rd__data$655 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1392$0 (\rd__data$655 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv15_1[7:4]),
     .sh_w(\rd__data$665 [3:0]),
     .u(u),
-    .v(\v$715 ),
+    .v(\v$722 ),
     .x(\x$659 ),
     .x_valid(\xw__en$645 ),
     .xo(\xw__data$647 )
@@ -37987,16 +37878,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$146 ),
     .last(last),
     .part(\part$160 ),
-    .\port$3680$0 (\rd__data$135 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1275$0 (\rd__data$135 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[7:4]),
     .sh_w(\rd__data$145 [3:0]),
     .u(u),
-    .v(\v$702 ),
+    .v(\v$709 ),
     .x(\x$139 ),
     .x_valid(\xw__en$125 ),
     .xo(\xw__data$127 )
@@ -38010,16 +37901,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$186 ),
     .last(last),
     .part(\part$200 ),
-    .\port$3689$0 (\rd__data$175 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1284$0 (\rd__data$175 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[7:4]),
     .sh_w(\rd__data$185 [3:0]),
     .u(u),
-    .v(\v$703 ),
+    .v(\v$710 ),
     .x(\x$179 ),
     .x_valid(\xw__en$165 ),
     .xo(\xw__data$167 )
@@ -38033,16 +37924,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$226 ),
     .last(last),
     .part(\part$240 ),
-    .\port$3698$0 (\rd__data$215 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1293$0 (\rd__data$215 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv4_1[7:4]),
     .sh_w(\rd__data$225 [3:0]),
     .u(u),
-    .v(\v$704 ),
+    .v(\v$711 ),
     .x(\x$219 ),
     .x_valid(\xw__en$205 ),
     .xo(\xw__data$207 )
@@ -38056,16 +37947,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$266 ),
     .last(last),
     .part(\part$280 ),
-    .\port$3707$0 (\rd__data$255 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1302$0 (\rd__data$255 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv5_1[7:4]),
     .sh_w(\rd__data$265 [3:0]),
     .u(u),
-    .v(\v$705 ),
+    .v(\v$712 ),
     .x(\x$259 ),
     .x_valid(\xw__en$245 ),
     .xo(\xw__data$247 )
@@ -38079,16 +37970,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$306 ),
     .last(last),
     .part(\part$320 ),
-    .\port$3716$0 (\rd__data$295 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1311$0 (\rd__data$295 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv6_1[7:4]),
     .sh_w(\rd__data$305 [3:0]),
     .u(u),
-    .v(\v$706 ),
+    .v(\v$713 ),
     .x(\x$299 ),
     .x_valid(\xw__en$285 ),
     .xo(\xw__data$287 )
@@ -38102,16 +37993,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$346 ),
     .last(last),
     .part(\part$360 ),
-    .\port$3725$0 (\rd__data$335 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1320$0 (\rd__data$335 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv7_1[7:4]),
     .sh_w(\rd__data$345 [3:0]),
     .u(u),
-    .v(\v$707 ),
+    .v(\v$714 ),
     .x(\x$339 ),
     .x_valid(\xw__en$325 ),
     .xo(\xw__data$327 )
@@ -38125,16 +38016,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$386 ),
     .last(last),
     .part(\part$400 ),
-    .\port$3734$0 (\rd__data$375 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1329$0 (\rd__data$375 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv8_1[7:4]),
     .sh_w(\rd__data$385 [3:0]),
     .u(u),
-    .v(\v$708 ),
+    .v(\v$715 ),
     .x(\x$379 ),
     .x_valid(\xw__en$365 ),
     .xo(\xw__data$367 )
@@ -38148,16 +38039,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$426 ),
     .last(last),
     .part(\part$440 ),
-    .\port$3743$0 (\rd__data$415 ),
-    .\port$4427$0 (rowc_d_1[15:0]),
-    .\port$4429$16 (rowc_d_2[21:16]),
-    .\port$4433$22 (rowc_d_4[26:22]),
+    .\port$1338$0 (\rd__data$415 ),
+    .\port$1673$0 (rowc_d_1[15:0]),
+    .\port$1674$16 (rowc_d_2[21:16]),
+    .\port$1676$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv9_1[7:4]),
     .sh_w(\rd__data$425 [3:0]),
     .u(u),
-    .v(\v$709 ),
+    .v(\v$716 ),
     .x(\x$419 ),
     .x_valid(\xw__en$405 ),
     .xo(\xw__data$407 )
@@ -38170,600 +38061,366 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$107  = \rd__data$682 ;
+    \$53  = issue__ssm;
     if (rst) begin
-      \$107  = 42'h00000000000;
+      \$53  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$108  = rowc_d_1;
+    \$54  = issue__mix;
     if (rst) begin
-      \$108  = 42'h00000000000;
+      \$54  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$109  = rowc_d_2;
+    \$55  = issue__first_step;
     if (rst) begin
-      \$109  = 42'h00000000000;
+      \$55  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$110  = rowc_d_3;
+    \$56  = issue__q_first;
     if (rst) begin
-      \$110  = 42'h00000000000;
+      \$56  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$111  = rowc_d_4;
+    \$57  = issue__q_last;
     if (rst) begin
-      \$111  = 42'h00000000000;
+      \$57  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$112  = rowc_d_5;
+    \$58  = xr__addr;
     if (rst) begin
-      \$112  = 42'h00000000000;
+      \$58  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$113  = rowc_d_6;
+    \$59  = xwa_1;
     if (rst) begin
-      \$113  = 42'h00000000000;
+      \$59  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$114  = rowc_d_7;
+    \$60  = xwa_2;
     if (rst) begin
-      \$114  = 42'h00000000000;
+      \$60  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$115  = issue__ssm;
+    \$61  = xwa_3;
     if (rst) begin
-      \$115  = 1'h0;
+      \$61  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$116  = issue__mix;
+    \$62  = xr__addr;
     if (rst) begin
-      \$116  = 1'h0;
+      \$62  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$117  = issue__first_step;
+    \$63  = cra_1;
     if (rst) begin
-      \$117  = 1'h0;
+      \$63  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$118  = issue__q_first;
+    \$64  = cra_2;
     if (rst) begin
-      \$118  = 1'h0;
+      \$64  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$119  = issue__q_last;
+    \$65  = issue__mixrow;
     if (rst) begin
-      \$119  = 1'h0;
+      \$65  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = xr__addr;
+    \$66  = mra_1;
     if (rst) begin
-      \$120  = 9'h000;
+      \$66  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = xwa_1;
+    \$67  = { issue__c_last, issue__c_first, issue__ssm };
     if (rst) begin
-      \$121  = 9'h000;
+      \$67  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = xwa_2;
+    \$68  = rctl_1;
     if (rst) begin
-      \$122  = 9'h000;
+      \$68  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = xwa_3;
+    \$69  = rctl_2;
     if (rst) begin
-      \$123  = 9'h000;
+      \$69  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = xr__addr;
+    \$70  = rctl_3;
     if (rst) begin
-      \$124  = 9'h000;
+      \$70  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = cra_1;
+    \$71  = rctl_4;
     if (rst) begin
-      \$125  = 9'h000;
+      \$71  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = cra_2;
+    \$72  = rctl_5;
     if (rst) begin
-      \$126  = 9'h000;
+      \$72  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = issue__mixrow;
+    \$73  = rctl_6;
     if (rst) begin
-      \$127  = 5'h00;
+      \$73  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = mra_1;
+    \$74  = rctl_7;
     if (rst) begin
-      \$128  = 5'h00;
+      \$74  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \rd__data$57 ;
+    \$75  = { issue__l, issue__h };
     if (rst) begin
-      \$129  = 16'h0000;
+      \$75  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = \rd__data$105 ;
+    \$76  = rlh_1;
     if (rst) begin
-      \$130  = 16'h0000;
+      \$76  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = \rd__data$145 ;
+    \$77  = rlh_2;
     if (rst) begin
-      \$131  = 16'h0000;
+      \$77  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = \rd__data$185 ;
+    \$78  = rlh_3;
     if (rst) begin
-      \$132  = 16'h0000;
+      \$78  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = \rd__data$225 ;
+    \$79  = rlh_4;
     if (rst) begin
-      \$133  = 16'h0000;
+      \$79  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = \rd__data$265 ;
+    \$80  = rlh_5;
     if (rst) begin
-      \$134  = 16'h0000;
+      \$80  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = \rd__data$305 ;
+    \$81  = rlh_6;
     if (rst) begin
-      \$135  = 16'h0000;
+      \$81  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = \rd__data$345 ;
+    \$82  = rlh_7;
     if (rst) begin
-      \$136  = 16'h0000;
+      \$82  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = \rd__data$385 ;
+    \$83  = rlh_8;
     if (rst) begin
-      \$137  = 16'h0000;
+      \$83  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = \rd__data$425 ;
+    \$84  = rlh_f_1;
     if (rst) begin
-      \$138  = 16'h0000;
+      \$84  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = \rd__data$465 ;
+    \$85  = rlh_f_2;
     if (rst) begin
-      \$139  = 16'h0000;
+      \$85  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = \rd__data$505 ;
-    if (rst) begin
-      \$140  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = \rd__data$545 ;
-    if (rst) begin
-      \$141  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = \rd__data$585 ;
-    if (rst) begin
-      \$142  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = \rd__data$625 ;
-    if (rst) begin
-      \$143  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = \rd__data$665 ;
-    if (rst) begin
-      \$144  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = du;
-    if (rst) begin
-      \$145  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = du_1;
-    if (rst) begin
-      \$146  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = du_2;
-    if (rst) begin
-      \$147  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = du_3;
-    if (rst) begin
-      \$148  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = du_4;
-    if (rst) begin
-      \$149  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = du_5;
-    if (rst) begin
-      \$150  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = du_6;
-    if (rst) begin
-      \$151  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = { issue__c_last, issue__c_first, issue__ssm };
-    if (rst) begin
-      \$152  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = rctl_1;
-    if (rst) begin
-      \$153  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = rctl_2;
-    if (rst) begin
-      \$154  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = rctl_3;
-    if (rst) begin
-      \$155  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$156  = rctl_4;
-    if (rst) begin
-      \$156  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$157  = rctl_5;
-    if (rst) begin
-      \$157  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$158  = rctl_6;
-    if (rst) begin
-      \$158  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$159  = rctl_7;
-    if (rst) begin
-      \$159  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$160  = { issue__l, issue__h };
-    if (rst) begin
-      \$160  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$161  = rlh_1;
-    if (rst) begin
-      \$161  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$162  = rlh_2;
-    if (rst) begin
-      \$162  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$163  = rlh_3;
-    if (rst) begin
-      \$163  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$164  = rlh_4;
-    if (rst) begin
-      \$164  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$165  = rlh_5;
-    if (rst) begin
-      \$165  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$166  = rlh_6;
-    if (rst) begin
-      \$166  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$167  = rlh_7;
-    if (rst) begin
-      \$167  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$168  = rlh_8;
-    if (rst) begin
-      \$168  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$169  = rlh_f_1;
-    if (rst) begin
-      \$169  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$170  = rlh_f_2;
-    if (rst) begin
-      \$170  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$171  = rowsum;
+    \$86  = rowsum;
     if (rctl_8[0]) begin
-      \$171  = \$38 [19:0];
-    end
-    if (rst) begin
-      \$171  = 20'h00000;
+      \$86  = \$38 [19:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$172  = \$53 [25:0];
+    \$87  = \$48 ;
     if (rst) begin
-      \$172  = 26'h0000000;
+      \$87  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$173  = \$54 ;
+    \$88  = fin_v;
     if (rst) begin
-      \$173  = 1'h0;
+      \$88  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$174  = \$106 [5:0];
+    \$89  = y_v;
     if (rst) begin
-      \$174  = 6'h00;
+      \$89  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$175  = fin_v;
+    \$90  = issue__kslot;
     if (rst) begin
-      \$175  = 1'h0;
+      \$90  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$176  = y_v;
+    \$91  = kv_1;
     if (rst) begin
-      \$176  = 1'h0;
+      \$91  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$177  = issue__kslot;
+    \$92  = kv_2;
     if (rst) begin
-      \$177  = 2'h0;
+      \$92  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$178  = kv_1;
+    \$93  = kv_3;
     if (rst) begin
-      \$178  = 2'h0;
+      \$93  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$179  = kv_2;
+    \$94  = kv_4;
     if (rst) begin
-      \$179  = 2'h0;
+      \$94  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$180  = kv_3;
+    \$95  = issue__gate;
     if (rst) begin
-      \$180  = 2'h0;
+      \$95  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$181  = kv_4;
+    \$96  = gtv_1;
     if (rst) begin
-      \$181  = 2'h0;
+      \$96  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$182  = issue__gate;
+    \$97  = gtv_2;
     if (rst) begin
-      \$182  = 1'h0;
+      \$97  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$183  = gtv_1;
+    \$98  = gtv_3;
     if (rst) begin
-      \$183  = 1'h0;
+      \$98  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$184  = gtv_2;
+    \$99  = gtv_4;
     if (rst) begin
-      \$184  = 1'h0;
+      \$99  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$185  = gtv_3;
+    \$100  = issue__pairs;
     if (rst) begin
-      \$185  = 1'h0;
+      \$100  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$186  = gtv_4;
+    \$101  = prv_1;
     if (rst) begin
-      \$186  = 1'h0;
+      \$101  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$187  = issue__pairs;
+    \$102  = prv_2;
     if (rst) begin
-      \$187  = 5'h00;
+      \$102  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$188  = prv_1;
+    \$103  = prv_3;
     if (rst) begin
-      \$188  = 5'h00;
+      \$103  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$189  = prv_2;
+    \$104  = prv_4;
     if (rst) begin
-      \$189  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$190  = prv_3;
-    if (rst) begin
-      \$190  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$191  = prv_4;
-    if (rst) begin
-      \$191  = 5'h00;
+      \$104  = 5'h00;
     end
   end
   assign issue__row = rd__addr;
@@ -39245,17 +38902,18 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \sh_w$677  = \rd__data$665 [3:0];
   assign \sh_v$678  = mixcv15_1[7:4];
   assign acc_new = \$38 [19:0];
-  assign \rd__addr$687  = { rlh_f_2[7:6], \$39 , y[4:0] };
-  assign \rd__data$692  = wp__data;
+  assign rq_y_fit = \$42 [25:0];
+  assign \rd__addr$694  = { rlh_f_2[7:6], \$43 , y[4:0] };
+  assign \rd__data$699  = wp__data;
   assign g_written = \$signal ;
   assign kv_5 = \$signature__addr ;
-  assign \$signature__data  = { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
-  assign vrd_addr = \rp__addr$716 ;
-  assign \rp__data$719  = vrd_val;
-  assign \$signature__addr$721  = \$signature__addr ;
-  assign \$signature__data$722  = { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
-  assign \rp__addr$723  = \rp__addr$716 ;
-  assign \rp__data$725  = vrd_gate;
+  assign \$signature__data  = { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
+  assign vrd_addr = \rp__addr$723 ;
+  assign \rp__data$726  = vrd_val;
+  assign \$signature__addr$728  = \$signature__addr ;
+  assign \$signature__data$729  = { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
+  assign \rp__addr$730  = \rp__addr$723 ;
+  assign \rp__data$732  = vrd_gate;
   assign prv_5 = pass_pairs;
   assign gv_1 = \$signal ;
   assign \x_out.re  = xw__data[4:0];
@@ -39578,266 +39236,78 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign c[3:0] = \rd__data$55 [3:0];
   assign x[9:5] = \$6 [9:5];
   assign x[4:0] = \$5 [4:0];
-  assign \$41  = { \$38 [19:0], 1'h0 };
-  assign \$55  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$56  = { \$55 [28], \$55 [28], \$55 [28], \$55 [28], \$55 [28], \$55 [28:5] };
-  assign \$58  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$59  = { \$58 [28], \$58 [28], \$58 [28], \$58 [28], \$58 [28], \$58 [28:5] };
-  assign \$62  = { \$61 [30], \$61 [30:1] };
-  assign \$63  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$64  = { \$63 [28], \$63 [28], \$63 [28], \$63 [28], \$63 [28], \$63 [28:5] };
-  assign \$66  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$67  = { \$66 [28], \$66 [28], \$66 [28], \$66 [28], \$66 [28], \$66 [28:5] };
-  assign \$70  = { \$69 [30], \$69 [30:1] };
-  assign \$72  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$73  = { \$72 [28], \$72 [28], \$72 [28], \$72 [28], \$72 [28], \$72 [28:5] };
-  assign \$75  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$76  = { \$75 [28], \$75 [28], \$75 [28], \$75 [28], \$75 [28], \$75 [28:5] };
-  assign \$79  = { \$78 [30], \$78 [30:1] };
-  assign \$80  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$81  = { \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28:5] };
-  assign \$83  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$84  = { \$83 [28], \$83 [28], \$83 [28], \$83 [28], \$83 [28], \$83 [28:5] };
-  assign \$87  = { \$86 [30], \$86 [30:1] };
-  assign \$89  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$90  = { \$89 [28], \$89 [28], \$89 [28], \$89 [28], \$89 [28], \$89 [28:5] };
-  assign \$92  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$93  = { \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28:5] };
-  assign \$96  = { \$95 [30], \$95 [30:1] };
-  assign \$97  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$98  = { \$97 [28], \$97 [28], \$97 [28], \$97 [28], \$97 [28], \$97 [28:5] };
-  assign \$100  = { fin[25], fin[25], fin, 1'h0 };
-  assign \$101  = { \$100 [28], \$100 [28], \$100 [28], \$100 [28], \$100 [28], \$100 [28:5] };
-  assign \$104  = { \$103 [30], \$103 [30:1] };
+  assign \$39  = { fin, 1'h0 };
+  assign \$40  = { \$39 [26], \$39 [26], \$39 [26], \$39 [26], \$39 [26], \$39 [26:5] };
+  assign \$42  = { \$41 [27], \$41 [27:1] };
+  assign \$45  = { \$38 [19:0], 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, u, \port$3662$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
+module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -39878,20 +39348,26 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3662$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3662$0 ;
-  wire [23:0] \port$3662$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1257$0 ;
+  wire [23:0] \port$1257$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -39909,12 +39385,16 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3662$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -39933,320 +39413,155 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3662$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3662$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1257$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3662$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3662$0 [19], \port$3662$0 [19], \port$3662$0 [19], \port$3662$0 [19], \port$3662$0 [19:16] } : \port$3662$0 [7:0];
+  assign \$4  = $signed(\port$1257$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1257$0 [19], \port$1257$0 [19], \port$1257$0 [19], \port$1257$0 [19], \port$1257$0 [19:16] } : \port$1257$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3662$0 [23], \port$3662$0 [23], \port$3662$0 [23], \port$3662$0 [23], \port$3662$0 [23:20] } : \port$3662$0 [15:8];
+  assign \$8  = \real  ? { \port$1257$0 [23], \port$1257$0 [23], \port$1257$0 [23], \port$1257$0 [23], \port$1257$0 [23:20] } : \port$1257$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3662$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3662$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1257$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1257$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3662$0 [7:0];
-  assign f1 = \port$3662$0 [15:8];
-  assign f2 = \port$3662$0 [19:16];
-  assign f3 = \port$3662$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1257$0 [7:0];
+  assign f1 = \port$1257$0 [15:8];
+  assign f2 = \port$1257$0 [19:16];
+  assign f3 = \port$1257$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -40261,326 +39576,86 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3662$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, u, \port$3671$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -40621,20 +39696,26 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3671$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3671$0 ;
-  wire [23:0] \port$3671$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1266$0 ;
+  wire [23:0] \port$1266$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -40652,12 +39733,16 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3671$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40675,320 +39760,155 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3671$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3671$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3671$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3671$0 [19], \port$3671$0 [19], \port$3671$0 [19], \port$3671$0 [19], \port$3671$0 [19:16] } : \port$3671$0 [7:0];
+  assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19:16] } : \port$1266$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3671$0 [23], \port$3671$0 [23], \port$3671$0 [23], \port$3671$0 [23], \port$3671$0 [23:20] } : \port$3671$0 [15:8];
+  assign \$8  = \real  ? { \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23:20] } : \port$1266$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3671$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3671$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1266$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1266$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3671$0 [7:0];
-  assign f1 = \port$3671$0 [15:8];
-  assign f2 = \port$3671$0 [19:16];
-  assign f3 = \port$3671$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1266$0 [7:0];
+  assign f1 = \port$1266$0 [15:8];
+  assign f2 = \port$1266$0 [19:16];
+  assign f3 = \port$1266$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -41003,326 +39923,86 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3671$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane10 (rst, u, \port$3752$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -41363,20 +40043,26 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3752$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3752$0 ;
-  wire [23:0] \port$3752$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1347$0 ;
+  wire [23:0] \port$1347$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -41394,12 +40080,16 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3752$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41417,320 +40107,155 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3752$0 , sh_w, bias, x, c, g, \
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3752$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3752$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3752$0 [19], \port$3752$0 [19], \port$3752$0 [19], \port$3752$0 [19], \port$3752$0 [19:16] } : \port$3752$0 [7:0];
+  assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19:16] } : \port$1347$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3752$0 [23], \port$3752$0 [23], \port$3752$0 [23], \port$3752$0 [23], \port$3752$0 [23:20] } : \port$3752$0 [15:8];
+  assign \$8  = \real  ? { \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23:20] } : \port$1347$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3752$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3752$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1347$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1347$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3752$0 [7:0];
-  assign f1 = \port$3752$0 [15:8];
-  assign f2 = \port$3752$0 [19:16];
-  assign f3 = \port$3752$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1347$0 [7:0];
+  assign f1 = \port$1347$0 [15:8];
+  assign f2 = \port$1347$0 [19:16];
+  assign f3 = \port$1347$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -41745,326 +40270,86 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3752$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane11 (rst, u, \port$3761$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -42105,20 +40390,26 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3761$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3761$0 ;
-  wire [23:0] \port$3761$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1356$0 ;
+  wire [23:0] \port$1356$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -42136,12 +40427,16 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3761$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42159,320 +40454,155 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3761$0 , sh_w, bias, x, c, g, \
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3761$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3761$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3761$0 [19], \port$3761$0 [19], \port$3761$0 [19], \port$3761$0 [19], \port$3761$0 [19:16] } : \port$3761$0 [7:0];
+  assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19:16] } : \port$1356$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3761$0 [23], \port$3761$0 [23], \port$3761$0 [23], \port$3761$0 [23], \port$3761$0 [23:20] } : \port$3761$0 [15:8];
+  assign \$8  = \real  ? { \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23:20] } : \port$1356$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3761$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3761$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1356$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1356$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3761$0 [7:0];
-  assign f1 = \port$3761$0 [15:8];
-  assign f2 = \port$3761$0 [19:16];
-  assign f3 = \port$3761$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1356$0 [7:0];
+  assign f1 = \port$1356$0 [15:8];
+  assign f2 = \port$1356$0 [19:16];
+  assign f3 = \port$1356$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -42487,326 +40617,86 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3761$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane12 (rst, u, \port$3770$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -42847,20 +40737,26 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3770$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3770$0 ;
-  wire [23:0] \port$3770$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1365$0 ;
+  wire [23:0] \port$1365$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -42878,12 +40774,16 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3770$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42901,320 +40801,155 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3770$0 , sh_w, bias, x, c, g, \
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3770$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3770$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3770$0 [19], \port$3770$0 [19], \port$3770$0 [19], \port$3770$0 [19], \port$3770$0 [19:16] } : \port$3770$0 [7:0];
+  assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19:16] } : \port$1365$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3770$0 [23], \port$3770$0 [23], \port$3770$0 [23], \port$3770$0 [23], \port$3770$0 [23:20] } : \port$3770$0 [15:8];
+  assign \$8  = \real  ? { \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23:20] } : \port$1365$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3770$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3770$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1365$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1365$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3770$0 [7:0];
-  assign f1 = \port$3770$0 [15:8];
-  assign f2 = \port$3770$0 [19:16];
-  assign f3 = \port$3770$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1365$0 [7:0];
+  assign f1 = \port$1365$0 [15:8];
+  assign f2 = \port$1365$0 [19:16];
+  assign f3 = \port$1365$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -43229,326 +40964,86 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3770$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane13 (rst, u, \port$3779$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -43589,20 +41084,26 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3779$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3779$0 ;
-  wire [23:0] \port$3779$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1374$0 ;
+  wire [23:0] \port$1374$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -43620,12 +41121,16 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3779$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43643,320 +41148,155 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3779$0 , sh_w, bias, x, c, g, \
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3779$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3779$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3779$0 [19], \port$3779$0 [19], \port$3779$0 [19], \port$3779$0 [19], \port$3779$0 [19:16] } : \port$3779$0 [7:0];
+  assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19:16] } : \port$1374$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3779$0 [23], \port$3779$0 [23], \port$3779$0 [23], \port$3779$0 [23], \port$3779$0 [23:20] } : \port$3779$0 [15:8];
+  assign \$8  = \real  ? { \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23:20] } : \port$1374$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3779$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3779$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1374$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1374$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3779$0 [7:0];
-  assign f1 = \port$3779$0 [15:8];
-  assign f2 = \port$3779$0 [19:16];
-  assign f3 = \port$3779$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1374$0 [7:0];
+  assign f1 = \port$1374$0 [15:8];
+  assign f2 = \port$1374$0 [19:16];
+  assign f3 = \port$1374$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -43971,326 +41311,86 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3779$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane14 (rst, u, \port$3788$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -44331,20 +41431,26 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3788$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3788$0 ;
-  wire [23:0] \port$3788$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1383$0 ;
+  wire [23:0] \port$1383$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -44362,12 +41468,16 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3788$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -44385,320 +41495,155 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3788$0 , sh_w, bias, x, c, g, \
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3788$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3788$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3788$0 [19], \port$3788$0 [19], \port$3788$0 [19], \port$3788$0 [19], \port$3788$0 [19:16] } : \port$3788$0 [7:0];
+  assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19:16] } : \port$1383$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3788$0 [23], \port$3788$0 [23], \port$3788$0 [23], \port$3788$0 [23], \port$3788$0 [23:20] } : \port$3788$0 [15:8];
+  assign \$8  = \real  ? { \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23:20] } : \port$1383$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3788$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3788$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1383$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1383$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3788$0 [7:0];
-  assign f1 = \port$3788$0 [15:8];
-  assign f2 = \port$3788$0 [19:16];
-  assign f3 = \port$3788$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1383$0 [7:0];
+  assign f1 = \port$1383$0 [15:8];
+  assign f2 = \port$1383$0 [19:16];
+  assign f3 = \port$1383$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -44713,326 +41658,86 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3788$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane15 (rst, u, \port$3797$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -45073,20 +41778,26 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3797$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3797$0 ;
-  wire [23:0] \port$3797$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1392$0 ;
+  wire [23:0] \port$1392$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -45104,12 +41815,16 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3797$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -45127,320 +41842,155 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3797$0 , sh_w, bias, x, c, g, \
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3797$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3797$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3797$0 [19], \port$3797$0 [19], \port$3797$0 [19], \port$3797$0 [19], \port$3797$0 [19:16] } : \port$3797$0 [7:0];
+  assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19:16] } : \port$1392$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3797$0 [23], \port$3797$0 [23], \port$3797$0 [23], \port$3797$0 [23], \port$3797$0 [23:20] } : \port$3797$0 [15:8];
+  assign \$8  = \real  ? { \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23:20] } : \port$1392$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3797$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3797$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1392$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1392$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3797$0 [7:0];
-  assign f1 = \port$3797$0 [15:8];
-  assign f2 = \port$3797$0 [19:16];
-  assign f3 = \port$3797$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1392$0 [7:0];
+  assign f1 = \port$1392$0 [15:8];
+  assign f2 = \port$1392$0 [19:16];
+  assign f3 = \port$1392$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -45455,326 +42005,86 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3797$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, u, \port$3680$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -45815,20 +42125,26 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3680$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3680$0 ;
-  wire [23:0] \port$3680$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1275$0 ;
+  wire [23:0] \port$1275$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -45846,12 +42162,16 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3680$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -45869,320 +42189,155 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3680$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3680$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3680$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3680$0 [19], \port$3680$0 [19], \port$3680$0 [19], \port$3680$0 [19], \port$3680$0 [19:16] } : \port$3680$0 [7:0];
+  assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19:16] } : \port$1275$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3680$0 [23], \port$3680$0 [23], \port$3680$0 [23], \port$3680$0 [23], \port$3680$0 [23:20] } : \port$3680$0 [15:8];
+  assign \$8  = \real  ? { \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23:20] } : \port$1275$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3680$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3680$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1275$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1275$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3680$0 [7:0];
-  assign f1 = \port$3680$0 [15:8];
-  assign f2 = \port$3680$0 [19:16];
-  assign f3 = \port$3680$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1275$0 [7:0];
+  assign f1 = \port$1275$0 [15:8];
+  assign f2 = \port$1275$0 [19:16];
+  assign f3 = \port$1275$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -46197,326 +42352,86 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3680$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, u, \port$3689$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -46557,20 +42472,26 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3689$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3689$0 ;
-  wire [23:0] \port$3689$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1284$0 ;
+  wire [23:0] \port$1284$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -46588,12 +42509,16 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3689$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -46611,320 +42536,155 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3689$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3689$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3689$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3689$0 [19], \port$3689$0 [19], \port$3689$0 [19], \port$3689$0 [19], \port$3689$0 [19:16] } : \port$3689$0 [7:0];
+  assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19:16] } : \port$1284$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3689$0 [23], \port$3689$0 [23], \port$3689$0 [23], \port$3689$0 [23], \port$3689$0 [23:20] } : \port$3689$0 [15:8];
+  assign \$8  = \real  ? { \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23:20] } : \port$1284$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3689$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3689$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1284$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1284$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3689$0 [7:0];
-  assign f1 = \port$3689$0 [15:8];
-  assign f2 = \port$3689$0 [19:16];
-  assign f3 = \port$3689$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1284$0 [7:0];
+  assign f1 = \port$1284$0 [15:8];
+  assign f2 = \port$1284$0 [19:16];
+  assign f3 = \port$1284$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -46939,326 +42699,86 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3689$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane4 (rst, u, \port$3698$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -47299,20 +42819,26 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3698$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3698$0 ;
-  wire [23:0] \port$3698$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1293$0 ;
+  wire [23:0] \port$1293$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -47330,12 +42856,16 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3698$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -47353,320 +42883,155 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3698$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3698$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3698$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3698$0 [19], \port$3698$0 [19], \port$3698$0 [19], \port$3698$0 [19], \port$3698$0 [19:16] } : \port$3698$0 [7:0];
+  assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19:16] } : \port$1293$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3698$0 [23], \port$3698$0 [23], \port$3698$0 [23], \port$3698$0 [23], \port$3698$0 [23:20] } : \port$3698$0 [15:8];
+  assign \$8  = \real  ? { \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23:20] } : \port$1293$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3698$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3698$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1293$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1293$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3698$0 [7:0];
-  assign f1 = \port$3698$0 [15:8];
-  assign f2 = \port$3698$0 [19:16];
-  assign f3 = \port$3698$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1293$0 [7:0];
+  assign f1 = \port$1293$0 [15:8];
+  assign f2 = \port$1293$0 [19:16];
+  assign f3 = \port$1293$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -47681,326 +43046,86 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3698$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane5 (rst, u, \port$3707$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$15  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -48041,20 +43166,26 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3707$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3707$0 ;
-  wire [23:0] \port$3707$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1302$0 ;
+  wire [23:0] \port$1302$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -48072,12 +43203,16 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3707$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -48095,320 +43230,155 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3707$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3707$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3707$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3707$0 [19], \port$3707$0 [19], \port$3707$0 [19], \port$3707$0 [19], \port$3707$0 [19:16] } : \port$3707$0 [7:0];
+  assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19:16] } : \port$1302$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3707$0 [23], \port$3707$0 [23], \port$3707$0 [23], \port$3707$0 [23], \port$3707$0 [23:20] } : \port$3707$0 [15:8];
+  assign \$8  = \real  ? { \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23:20] } : \port$1302$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3707$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3707$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1302$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1302$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3707$0 [7:0];
-  assign f1 = \port$3707$0 [15:8];
-  assign f2 = \port$3707$0 [19:16];
-  assign f3 = \port$3707$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1302$0 [7:0];
+  assign f1 = \port$1302$0 [15:8];
+  assign f2 = \port$1302$0 [19:16];
+  assign f3 = \port$1302$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -48423,326 +43393,86 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3707$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane6 (rst, u, \port$3716$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$16  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -48783,20 +43513,26 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3716$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3716$0 ;
-  wire [23:0] \port$3716$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1311$0 ;
+  wire [23:0] \port$1311$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -48814,12 +43550,16 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3716$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -48837,320 +43577,155 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3716$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3716$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3716$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3716$0 [19], \port$3716$0 [19], \port$3716$0 [19], \port$3716$0 [19], \port$3716$0 [19:16] } : \port$3716$0 [7:0];
+  assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19:16] } : \port$1311$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3716$0 [23], \port$3716$0 [23], \port$3716$0 [23], \port$3716$0 [23], \port$3716$0 [23:20] } : \port$3716$0 [15:8];
+  assign \$8  = \real  ? { \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23:20] } : \port$1311$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3716$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3716$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1311$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1311$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3716$0 [7:0];
-  assign f1 = \port$3716$0 [15:8];
-  assign f2 = \port$3716$0 [19:16];
-  assign f3 = \port$3716$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1311$0 [7:0];
+  assign f1 = \port$1311$0 [15:8];
+  assign f2 = \port$1311$0 [19:16];
+  assign f3 = \port$1311$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -49165,326 +43740,86 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3716$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane7 (rst, u, \port$3725$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$17  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -49525,20 +43860,26 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3725$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3725$0 ;
-  wire [23:0] \port$3725$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1320$0 ;
+  wire [23:0] \port$1320$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -49556,12 +43897,16 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3725$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -49579,320 +43924,155 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3725$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3725$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3725$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3725$0 [19], \port$3725$0 [19], \port$3725$0 [19], \port$3725$0 [19], \port$3725$0 [19:16] } : \port$3725$0 [7:0];
+  assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19:16] } : \port$1320$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3725$0 [23], \port$3725$0 [23], \port$3725$0 [23], \port$3725$0 [23], \port$3725$0 [23:20] } : \port$3725$0 [15:8];
+  assign \$8  = \real  ? { \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23:20] } : \port$1320$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3725$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3725$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1320$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1320$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3725$0 [7:0];
-  assign f1 = \port$3725$0 [15:8];
-  assign f2 = \port$3725$0 [19:16];
-  assign f3 = \port$3725$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1320$0 [7:0];
+  assign f1 = \port$1320$0 [15:8];
+  assign f2 = \port$1320$0 [19:16];
+  assign f3 = \port$1320$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -49907,326 +44087,86 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3725$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane8 (rst, u, \port$3734$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$18  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -50267,20 +44207,26 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3734$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3734$0 ;
-  wire [23:0] \port$3734$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1329$0 ;
+  wire [23:0] \port$1329$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -50298,12 +44244,16 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3734$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -50321,320 +44271,155 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3734$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3734$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3734$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3734$0 [19], \port$3734$0 [19], \port$3734$0 [19], \port$3734$0 [19], \port$3734$0 [19:16] } : \port$3734$0 [7:0];
+  assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19:16] } : \port$1329$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3734$0 [23], \port$3734$0 [23], \port$3734$0 [23], \port$3734$0 [23], \port$3734$0 [23:20] } : \port$3734$0 [15:8];
+  assign \$8  = \real  ? { \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23:20] } : \port$1329$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3734$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3734$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1329$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1329$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3734$0 [7:0];
-  assign f1 = \port$3734$0 [15:8];
-  assign f2 = \port$3734$0 [19:16];
-  assign f3 = \port$3734$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1329$0 [7:0];
+  assign f1 = \port$1329$0 [15:8];
+  assign f2 = \port$1329$0 [19:16];
+  assign f3 = \port$1329$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -50649,326 +44434,86 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3734$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane9 (rst, u, \port$3743$0 , sh_w, bias, x, c, g, \port$4427$0 , \port$4429$16 , \port$4433$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$19  = 0;
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
-  wire [23:0] \$100 ;
-  wire [23:0] \$101 ;
-  wire \$102 ;
-  wire [21:0] \$103 ;
-  wire [21:0] \$104 ;
-  wire [21:0] \$105 ;
-  wire [21:0] \$106 ;
-  wire [21:0] \$107 ;
-  wire [21:0] \$108 ;
-  wire [23:0] \$109 ;
   wire [9:0] \$11 ;
-  wire [23:0] \$110 ;
-  wire [21:0] \$111 ;
-  wire [21:0] \$112 ;
-  wire [21:0] \$113 ;
-  wire [21:0] \$114 ;
-  wire [21:0] \$115 ;
-  wire [21:0] \$116 ;
-  wire [23:0] \$117 ;
-  wire [23:0] \$118 ;
-  wire \$119 ;
   wire [9:0] \$12 ;
-  wire [21:0] \$120 ;
-  wire [21:0] \$121 ;
-  wire [21:0] \$122 ;
-  wire [21:0] \$123 ;
-  wire [21:0] \$124 ;
-  wire [21:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  wire [21:0] \$128 ;
-  wire [21:0] \$129 ;
   wire [20:0] \$13 ;
-  wire [21:0] \$130 ;
-  wire [21:0] \$131 ;
-  wire [21:0] \$132 ;
-  wire [21:0] \$133 ;
-  wire [23:0] \$134 ;
-  wire [23:0] \$135 ;
-  wire [24:0] \$136 ;
-  wire [24:0] \$137 ;
-  wire [18:0] \$138 ;
-  wire [33:0] \$139 ;
-  wire [14:0] \$14 ;
-  wire [33:0] \$140 ;
-  wire \$141 ;
-  wire [8:0] \$142 ;
-  wire [8:0] \$143 ;
-  wire [15:0] \$144 ;
-  wire [11:0] \$145 ;
-  wire [11:0] \$146 ;
-  wire [11:0] \$147 ;
-  wire [11:0] \$148 ;
-  wire [15:0] \$149 ;
-  wire [14:0] \$15 ;
-  wire [35:0] \$150 ;
-  wire [35:0] \$151 ;
-  wire [35:0] \$152 ;
-  wire [35:0] \$153 ;
-  wire [35:0] \$154 ;
-  wire [35:0] \$155 ;
-  wire [37:0] \$156 ;
-  wire [37:0] \$157 ;
-  wire [35:0] \$158 ;
-  wire [35:0] \$159 ;
-  wire [14:0] \$16 ;
-  wire [35:0] \$160 ;
-  wire [35:0] \$161 ;
-  wire [35:0] \$162 ;
-  wire [35:0] \$163 ;
-  wire [37:0] \$164 ;
-  wire [37:0] \$165 ;
-  wire \$166 ;
-  wire [35:0] \$167 ;
-  wire [35:0] \$168 ;
-  wire [35:0] \$169 ;
-  wire [14:0] \$17 ;
-  wire [35:0] \$170 ;
-  wire [35:0] \$171 ;
-  wire [35:0] \$172 ;
-  wire [37:0] \$173 ;
-  wire [37:0] \$174 ;
-  wire [35:0] \$175 ;
-  wire [35:0] \$176 ;
-  wire [35:0] \$177 ;
-  wire [35:0] \$178 ;
-  wire [35:0] \$179 ;
-  wire [14:0] \$18 ;
-  wire [35:0] \$180 ;
-  wire [37:0] \$181 ;
-  wire [37:0] \$182 ;
-  wire \$183 ;
-  wire [35:0] \$184 ;
-  wire [35:0] \$185 ;
-  wire [35:0] \$186 ;
-  wire [35:0] \$187 ;
-  wire [35:0] \$188 ;
-  wire [35:0] \$189 ;
-  wire [19:0] \$19 ;
-  wire [37:0] \$190 ;
-  wire [37:0] \$191 ;
-  wire [35:0] \$192 ;
-  wire [35:0] \$193 ;
-  wire [35:0] \$194 ;
-  wire [35:0] \$195 ;
-  wire [35:0] \$196 ;
-  wire [35:0] \$197 ;
-  wire [37:0] \$198 ;
-  wire [37:0] \$199 ;
+  wire [19:0] \$14 ;
+  wire [20:0] \$15 ;
+  wire [20:0] \$16 ;
+  wire [20:0] \$17 ;
+  wire [19:0] \$18 ;
+  wire [20:0] \$19 ;
   wire [13:0] \$2 ;
-  wire [16:0] \$20 ;
-  wire [38:0] \$200 ;
-  wire [38:0] \$201 ;
-  wire [16:0] \$202 ;
-  wire [16:0] \$203 ;
-  reg [13:0] \$204 ;
-  reg [13:0] \$205 ;
-  reg [13:0] \$206 ;
-  reg [13:0] \$207 ;
-  reg [9:0] \$208 ;
-  reg [9:0] \$209 ;
-  wire [16:0] \$21 ;
-  reg [3:0] \$210 ;
-  reg [18:0] \$211 ;
-  reg [18:0] \$212 ;
-  reg [15:0] \$213 ;
-  reg [3:0] \$214 ;
-  reg [9:0] \$215 ;
-  reg [15:0] \$216 ;
-  reg [32:0] \$217 ;
-  reg [1:0] \$218 ;
-  reg [8:0] \$219 ;
+  wire [14:0] \$20 ;
+  wire [15:0] \$21 ;
   wire [16:0] \$22 ;
-  reg [8:0] \$220 ;
-  reg [14:0] \$221 ;
-  reg [5:0] \$222 ;
-  reg \$223 ;
-  wire [20:0] \$23 ;
-  wire [20:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [19:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [16:0] \$29 ;
+  wire \$23 ;
+  wire \$24 ;
+  wire [18:0] \$25 ;
+  wire [18:0] \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire [18:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [14:0] \$31 ;
-  wire [15:0] \$32 ;
-  wire [16:0] \$33 ;
-  wire [21:0] \$34 ;
-  wire [21:0] \$35 ;
-  wire [21:0] \$36 ;
-  wire [21:0] \$37 ;
-  wire [21:0] \$38 ;
-  wire [21:0] \$39 ;
+  wire [18:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [33:0] \$32 ;
+  wire [33:0] \$33 ;
+  wire \$34 ;
+  wire [8:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [15:0] \$38 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [23:0] \$40 ;
-  wire [23:0] \$41 ;
-  wire [21:0] \$42 ;
-  wire [21:0] \$43 ;
-  wire [21:0] \$44 ;
-  wire [21:0] \$45 ;
-  wire [21:0] \$46 ;
-  wire [21:0] \$47 ;
-  wire [23:0] \$48 ;
-  wire [23:0] \$49 ;
+  wire \$40 ;
+  wire [32:0] \$41 ;
+  wire [32:0] \$42 ;
+  wire [19:0] \$43 ;
+  wire [19:0] \$44 ;
+  wire [20:0] \$45 ;
+  wire [20:0] \$46 ;
+  wire [19:0] \$47 ;
+  wire [19:0] \$48 ;
+  wire [20:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [21:0] \$51 ;
-  wire [21:0] \$52 ;
-  wire [21:0] \$53 ;
-  wire [21:0] \$54 ;
-  wire [21:0] \$55 ;
-  wire [21:0] \$56 ;
-  wire [23:0] \$57 ;
-  wire [23:0] \$58 ;
-  wire [21:0] \$59 ;
+  wire [20:0] \$50 ;
+  wire [16:0] \$51 ;
+  wire [16:0] \$52 ;
+  wire [33:0] \$53 ;
+  wire [33:0] \$54 ;
+  wire [34:0] \$55 ;
+  wire [34:0] \$56 ;
+  reg [3:0] \$57 ;
+  reg [3:0] \$58 ;
+  wire [9:0] \$59 ;
   wire [5:0] \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [21:0] \$62 ;
-  wire [21:0] \$63 ;
-  wire [21:0] \$64 ;
-  wire [23:0] \$65 ;
-  wire [23:0] \$66 ;
-  wire \$67 ;
-  wire [21:0] \$68 ;
-  wire [21:0] \$69 ;
+  reg [15:0] \$60 ;
+  reg [1:0] \$61 ;
+  reg \$62 ;
   wire [13:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire [21:0] \$72 ;
-  wire [21:0] \$73 ;
-  wire [23:0] \$74 ;
-  wire [23:0] \$75 ;
-  wire [21:0] \$76 ;
-  wire [21:0] \$77 ;
-  wire [21:0] \$78 ;
-  wire [21:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [21:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [23:0] \$82 ;
-  wire [23:0] \$83 ;
-  wire [24:0] \$84 ;
-  wire [24:0] \$85 ;
-  wire [21:0] \$86 ;
-  wire [21:0] \$87 ;
-  wire [21:0] \$88 ;
-  wire [21:0] \$89 ;
   wire [5:0] \$9 ;
-  wire [21:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [23:0] \$92 ;
-  wire [23:0] \$93 ;
-  wire [21:0] \$94 ;
-  wire [21:0] \$95 ;
-  wire [21:0] \$96 ;
-  wire [21:0] \$97 ;
-  wire [21:0] \$98 ;
-  wire [21:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -51009,20 +44554,26 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3743$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$50 ;
+  wire [14:0] \part$58 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$3743$0 ;
-  wire [23:0] \port$3743$0 ;
-  input [15:0] \port$4427$0 ;
-  wire [15:0] \port$4427$0 ;
-  input [5:0] \port$4429$16 ;
-  wire [5:0] \port$4429$16 ;
-  input [4:0] \port$4433$22 ;
-  wire [4:0] \port$4433$22 ;
+  input [23:0] \port$1338$0 ;
+  wire [23:0] \port$1338$0 ;
+  input [15:0] \port$1673$0 ;
+  wire [15:0] \port$1673$0 ;
+  input [5:0] \port$1674$16 ;
+  wire [5:0] \port$1674$16 ;
+  input [4:0] \port$1676$22 ;
+  wire [4:0] \port$1676$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
+  wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_sh;
+  wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_sh;
+  wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_sh;
   input rst;
   wire rst;
   reg [15:0] s4 = 16'h0000;
@@ -51040,12 +44591,16 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3743$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [3:0] sh_w;
   wire [3:0] sh_w;
+  wire [14:0] shl;
+  wire [16:0] \shl$23 ;
+  wire [16:0] \shl$27 ;
+  wire [11:0] \shl$44 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$51 ;
+  wire [5:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -51063,320 +44618,155 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3743$0 , sh_w, bias, x, c, g, \p
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
+  assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
+  assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
+  assign \$42  = \$39  ? 33'h00000001f : \$41 ;
+  assign shl = $signed(p1_1) << \port$1673$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$51  = $signed(racc) + $signed(s4);
+  assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
+  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign rq_v_sh = $signed(\$54 ) >>> sh_v;
+  assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$57 ;
+  always @(posedge clk)
+    acc_re <= \$15 [18:0];
+  always @(posedge clk)
+    acc_im <= \$19 [18:0];
+  always @(posedge clk)
+    s4 <= \$22 [15:0];
+  always @(posedge clk)
+    ctl1 <= \$58 ;
+  always @(posedge clk)
+    xo <= \$59 ;
+  always @(posedge clk)
+    racc <= \$60 ;
+  always @(posedge clk)
+    fin <= \$33 [32:0];
+  always @(posedge clk)
+    ctl2 <= \$61 ;
+  always @(posedge clk)
+    pc_1 <= \$35 ;
+  always @(posedge clk)
+    pi_1 <= \$36 ;
+  always @(posedge clk)
+    part <= \$38 [14:0];
+  always @(posedge clk)
+    v <= \$42 [5:0];
+  always @(posedge clk)
+    vv <= \$62 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$3743$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$3743$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$3743$0 [19], \port$3743$0 [19], \port$3743$0 [19], \port$3743$0 [19], \port$3743$0 [19:16] } : \port$3743$0 [7:0];
+  assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19:16] } : \port$1338$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$3743$0 [23], \port$3743$0 [23], \port$3743$0 [23], \port$3743$0 [23], \port$3743$0 [23:20] } : \port$3743$0 [15:8];
+  assign \$8  = \real  ? { \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23:20] } : \port$1338$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3743$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$3743$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4427$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$15  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$16  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$17  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$18  = $signed(p1_1) << \port$4427$0 [3];
-  assign \$19  = $signed(\$13 [18:0]) - $signed({ \$18 [14], \$17 [14], \$16 [14], \$15 [14], \$14  });
-  assign \$20  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$21  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$22  = $signed(p4_1) << \port$4427$0 [6:4];
-  assign \$23  = $signed(\$19 ) + $signed({ \$22 [16], \$21 [16], \$20  });
-  assign \$24  = $signed(p2_1) << \port$4427$0 [9:7];
-  assign \$25  = $signed(p3_1) << \port$4427$0 [12:10];
-  assign \$26  = $signed(\$24 [18:0]) + $signed(\$25 [18:0]);
-  assign \$27  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$28  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$29  = $signed(p5_1) << \port$4427$0 [15:13];
-  assign \$30  = $signed(\$26 ) + $signed({ \$29 [16], \$28 [16], \$27  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4429$16 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4429$16 [2:0];
-  assign \$40  = $signed({ \$39 [21], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4429$16 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4429$16 [2:0];
-  assign \$48  = $signed({ \$47 [21], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [23], \$41  }) > $signed(5'h0f);
-  assign \$53  = $signed(\$52 ) >>> \port$4429$16 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4429$16 [2:0];
-  assign \$57  = $signed({ \$56 [21], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4429$16 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4429$16 [2:0];
-  assign \$65  = $signed({ \$64 [21], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [23], \$58  }) < $signed(5'h10);
-  assign \$70  = $signed(\$69 ) >>> \port$4429$16 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4429$16 [2:0];
-  assign \$74  = $signed({ \$73 [21], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4429$16 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4429$16 [2:0];
-  assign \$82  = $signed({ \$81 [21], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 25'h1fffff0 : { \$83 [23], \$75  };
-  assign \$85  = \$50  ? 25'h000000f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4429$16 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4429$16 [5:3];
-  assign \$92  = $signed({ \$91 [21], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4429$16 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4429$16 [5:3];
-  assign \$100  = $signed({ \$99 [21], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [23], \$93  }) > $signed(5'h0f);
-  assign \$105  = $signed(\$104 ) >>> \port$4429$16 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4429$16 [5:3];
-  assign \$109  = $signed({ \$108 [21], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4429$16 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4429$16 [5:3];
-  assign \$117  = $signed({ \$116 [21], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [23], \$110  }) < $signed(5'h10);
-  assign \$122  = $signed(\$121 ) >>> \port$4429$16 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4429$16 [5:3];
-  assign \$126  = $signed({ \$125 [21], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4429$16 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4429$16 [5:3];
-  assign \$134  = $signed({ \$133 [21], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 25'h1fffff0 : { \$135 [23], \$127  };
-  assign \$137  = \$102  ? 25'h000000f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [32:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[3:0]) * $signed(xo[4:0]);
-  assign \$143  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$144  = $signed(pc_1) << \port$4433$22 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$148  = $signed(pi_1) << \port$4433$22 [4:3];
-  assign \$149  = $signed(\$144 [14:0]) - $signed({ \$148 [11], \$147 [11], \$146 [11], \$145  });
-  assign \$152  = $signed(\$151 ) >>> sh_v;
-  assign \$155  = $signed(\$154 ) >>> sh_v;
-  assign \$156  = $signed({ \$155 [35], \$152  }) + $signed(2'h1);
-  assign \$160  = $signed(\$159 ) >>> sh_v;
-  assign \$163  = $signed(\$162 ) >>> sh_v;
-  assign \$164  = $signed({ \$163 [35], \$160  }) + $signed(2'h1);
-  assign \$166  = $signed({ \$165 [37], \$157  }) > $signed(6'h1f);
-  assign \$169  = $signed(\$168 ) >>> sh_v;
-  assign \$172  = $signed(\$171 ) >>> sh_v;
-  assign \$173  = $signed({ \$172 [35], \$169  }) + $signed(2'h1);
-  assign \$177  = $signed(\$176 ) >>> sh_v;
-  assign \$180  = $signed(\$179 ) >>> sh_v;
-  assign \$181  = $signed({ \$180 [35], \$177  }) + $signed(2'h1);
-  assign \$183  = $signed({ \$182 [37], \$174  }) < $signed(6'h20);
-  assign \$186  = $signed(\$185 ) >>> sh_v;
-  assign \$189  = $signed(\$188 ) >>> sh_v;
-  assign \$190  = $signed({ \$189 [35], \$186  }) + $signed(2'h1);
-  assign \$194  = $signed(\$193 ) >>> sh_v;
-  assign \$197  = $signed(\$196 ) >>> sh_v;
-  assign \$198  = $signed({ \$197 [35], \$194  }) + $signed(2'h1);
-  assign \$200  = \$183  ? 39'h7fffffffe0 : { \$199 [37], \$191  };
-  assign \$201  = \$166  ? 39'h000000001f : \$200 ;
-  assign \$202  = $signed(racc) + $signed(s4);
-  assign \$203  = ctl1[1] ? { s4[15], s4 } : \$202 ;
-  always @(posedge clk)
-    p0_1 <= \$204 ;
-  always @(posedge clk)
-    p1_1 <= \$205 ;
-  always @(posedge clk)
-    p2_1 <= \$206 ;
-  always @(posedge clk)
-    p3_1 <= \$207 ;
-  always @(posedge clk)
-    p4_1 <= \$208 ;
-  always @(posedge clk)
-    p5_1 <= \$209 ;
-  always @(posedge clk)
-    ctl_1 <= \$210 ;
-  always @(posedge clk)
-    acc_re <= \$211 ;
-  always @(posedge clk)
-    acc_im <= \$212 ;
-  always @(posedge clk)
-    s4 <= \$213 ;
-  always @(posedge clk)
-    ctl1 <= \$214 ;
-  always @(posedge clk)
-    xo <= \$215 ;
-  always @(posedge clk)
-    racc <= \$216 ;
-  always @(posedge clk)
-    fin <= \$217 ;
-  always @(posedge clk)
-    ctl2 <= \$218 ;
-  always @(posedge clk)
-    pc_1 <= \$219 ;
-  always @(posedge clk)
-    pi_1 <= \$220 ;
-  always @(posedge clk)
-    part <= \$221 ;
-  always @(posedge clk)
-    v <= \$222 ;
-  always @(posedge clk)
-    vv <= \$223 ;
+  assign \$11  = $signed(\port$1338$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1338$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
+  assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
+  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
+  assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
+  assign \$20  = $signed(p0_1) + $signed(p1_1);
+  assign \$21  = $signed(\$20 ) + $signed(p2_1);
+  assign \$22  = $signed(\$21 ) + $signed(p3_1);
+  assign \$23  = $signed(\$46 [18:0]) > $signed(5'h0f);
+  assign \$24  = $signed(\$46 [18:0]) < $signed(5'h10);
+  assign \$25  = \$24  ? 19'h7fff0 : \$46 [18:0];
+  assign \$26  = \$23  ? 19'h0000f : \$25 ;
+  assign \$27  = $signed(\$50 [18:0]) > $signed(5'h0f);
+  assign \$28  = $signed(\$50 [18:0]) < $signed(5'h10);
+  assign \$29  = \$28  ? 19'h7fff0 : \$50 [18:0];
+  assign \$30  = \$27  ? 19'h0000f : \$29 ;
+  assign \$32  = $signed(\$31 ) << sh_w;
+  assign \$33  = $signed(\$32 [32:0]) + $signed(bias);
+  assign \$34  = ctl1[0] & ctl1[2];
+  assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
+  assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
+  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$204  = \$2 ;
+    \$57  = { cplx, last, first, \real  };
     if (rst) begin
-      \$204  = 14'h0000;
+      \$57  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$205  = \$4 ;
+    \$58  = ctl_1;
     if (rst) begin
-      \$205  = 14'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$206  = \$7 ;
-    if (rst) begin
-      \$206  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$207  = \$10 ;
-    if (rst) begin
-      \$207  = 14'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$208  = \$11 ;
-    if (rst) begin
-      \$208  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$209  = \$12 ;
-    if (rst) begin
-      \$209  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$210  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$210  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$211  = \$23 [18:0];
-    if (rst) begin
-      \$211  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$212  = \$30 [18:0];
-    if (rst) begin
-      \$212  = 19'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$213  = \$33 [15:0];
-    if (rst) begin
-      \$213  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$214  = ctl_1;
-    if (rst) begin
-      \$214  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$215 [4:0] = \$85 [4:0];
-    \$215 [9:5] = \$137 [4:0];
-    if (rst) begin
-      \$215  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$216  = racc;
+    \$60  = racc;
     if (ctl1[0]) begin
-      \$216  = \$203 [15:0];
-    end
-    if (rst) begin
-      \$216  = 16'h0000;
+      \$60  = \$52 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$217  = \$140 [32:0];
+    \$61  = { ctl1[3], \$34  };
     if (rst) begin
-      \$217  = 33'h000000000;
+      \$61  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$218  = { ctl1[3], \$141  };
+    \$62  = ctl2[0];
     if (rst) begin
-      \$218  = 2'h0;
+      \$62  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$219  = \$142 ;
-    if (rst) begin
-      \$219  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$220  = \$143 ;
-    if (rst) begin
-      \$220  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$221  = \$149 [14:0];
-    if (rst) begin
-      \$221  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$222  = \$201 [5:0];
-    if (rst) begin
-      \$222  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$223  = ctl2[0];
-    if (rst) begin
-      \$223  = 1'h0;
-    end
-  end
-  assign f0 = \port$3743$0 [7:0];
-  assign f1 = \port$3743$0 [15:8];
-  assign f2 = \port$3743$0 [19:16];
-  assign f3 = \port$3743$0 [23:20];
-  assign sh_ar = \port$4427$0 [2:0];
-  assign sh_ai = \port$4427$0 [3];
-  assign sh_br = \port$4427$0 [6:4];
-  assign sh_ax = \port$4427$0 [9:7];
-  assign sh_ia = \port$4427$0 [12:10];
-  assign sh_bi = \port$4427$0 [15:13];
-  assign sh_re = \port$4429$16 [2:0];
-  assign sh_im = \port$4429$16 [5:3];
-  assign acc_new = \$203 [15:0];
-  assign sh_cr = \port$4433$22 [2:0];
-  assign sh_ci = \port$4433$22 [4:3];
+  assign f0 = \port$1338$0 [7:0];
+  assign f1 = \port$1338$0 [15:8];
+  assign f2 = \port$1338$0 [19:16];
+  assign f3 = \port$1338$0 [23:20];
+  assign sh_ar = \port$1673$0 [2:0];
+  assign sh_ax = \port$1673$0 [9:7];
+  assign sh_ia = \port$1673$0 [12:10];
+  assign rq_re_fit = \$46 [18:0];
+  assign rq_im_fit = \$50 [18:0];
+  assign acc_new = \$52 [15:0];
+  assign sh_cr = \port$1676$22 [2:0];
+  assign rq_v_fit = \$56 [32:0];
+  assign sh_ai = \port$1673$0 [3];
+  assign sh_br = \port$1673$0 [6:4];
+  assign sh_bi = \port$1673$0 [15:13];
+  assign sh_re = \port$1674$16 [2:0];
+  assign sh_im = \port$1674$16 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1676$22 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
@@ -51391,102 +44781,22 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3743$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[7:4];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$34  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$35  = { \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21], \$34 [21:6] };
-  assign \$37  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$38  = { \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21], \$37 [21:6] };
-  assign \$41  = { \$40 [23], \$40 [23:1] };
-  assign \$42  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$43  = { \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21], \$42 [21:6] };
-  assign \$45  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$46  = { \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21], \$45 [21:6] };
-  assign \$49  = { \$48 [23], \$48 [23:1] };
-  assign \$51  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$52  = { \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21], \$51 [21:6] };
-  assign \$54  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$55  = { \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21], \$54 [21:6] };
-  assign \$58  = { \$57 [23], \$57 [23:1] };
-  assign \$59  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$60  = { \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21], \$59 [21:6] };
-  assign \$62  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$63  = { \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21], \$62 [21:6] };
-  assign \$66  = { \$65 [23], \$65 [23:1] };
-  assign \$68  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$69  = { \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21], \$68 [21:6] };
-  assign \$71  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$72  = { \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21], \$71 [21:6] };
-  assign \$75  = { \$74 [23], \$74 [23:1] };
-  assign \$76  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$77  = { \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21], \$76 [21:6] };
-  assign \$79  = { acc_re[18], acc_re[18], acc_re, 1'h0 };
-  assign \$80  = { \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21], \$79 [21:6] };
-  assign \$83  = { \$82 [23], \$82 [23:1] };
-  assign \$86  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$87  = { \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21], \$86 [21:6] };
-  assign \$89  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$90  = { \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21], \$89 [21:6] };
-  assign \$93  = { \$92 [23], \$92 [23:1] };
-  assign \$94  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$95  = { \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21], \$94 [21:6] };
-  assign \$97  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$98  = { \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21], \$97 [21:6] };
-  assign \$101  = { \$100 [23], \$100 [23:1] };
-  assign \$103  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$104  = { \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21], \$103 [21:6] };
-  assign \$106  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$107  = { \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21], \$106 [21:6] };
-  assign \$110  = { \$109 [23], \$109 [23:1] };
-  assign \$111  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$112  = { \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21], \$111 [21:6] };
-  assign \$114  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$115  = { \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21], \$114 [21:6] };
-  assign \$118  = { \$117 [23], \$117 [23:1] };
-  assign \$120  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$121  = { \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21], \$120 [21:6] };
-  assign \$123  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$124  = { \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21], \$123 [21:6] };
-  assign \$127  = { \$126 [23], \$126 [23:1] };
-  assign \$128  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$129  = { \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21], \$128 [21:6] };
-  assign \$131  = { acc_im[18], acc_im[18], acc_im, 1'h0 };
-  assign \$132  = { \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21], \$131 [21:6] };
-  assign \$135  = { \$134 [23], \$134 [23:1] };
-  assign \$138  = { \$203 [15:0], 3'h0 };
-  assign \$150  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$151  = { \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35], \$150 [35:6] };
-  assign \$153  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$154  = { \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35], \$153 [35:6] };
-  assign \$157  = { \$156 [37], \$156 [37:1] };
-  assign \$158  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$159  = { \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35], \$158 [35:6] };
-  assign \$161  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$162  = { \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35], \$161 [35:6] };
-  assign \$165  = { \$164 [37], \$164 [37:1] };
-  assign \$167  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$168  = { \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35], \$167 [35:6] };
-  assign \$170  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$171  = { \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35], \$170 [35:6] };
-  assign \$174  = { \$173 [37], \$173 [37:1] };
-  assign \$175  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$176  = { \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35], \$175 [35:6] };
-  assign \$178  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$179  = { \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35], \$178 [35:6] };
-  assign \$182  = { \$181 [37], \$181 [37:1] };
-  assign \$184  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$185  = { \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35], \$184 [35:6] };
-  assign \$187  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$188  = { \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35], \$187 [35:6] };
-  assign \$191  = { \$190 [37], \$190 [37:1] };
-  assign \$192  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$193  = { \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35], \$192 [35:6] };
-  assign \$195  = { fin[32], fin[32], fin, 1'h0 };
-  assign \$196  = { \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35], \$195 [35:6] };
-  assign \$199  = { \$198 [37], \$198 [37:1] };
+  assign \$59 [9:5] = \$30 [4:0];
+  assign \$59 [4:0] = \$26 [4:0];
+  assign \$43  = { acc_re, 1'h0 };
+  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$46  = { \$45 [20], \$45 [20:1] };
+  assign \$47  = { acc_im, 1'h0 };
+  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$50  = { \$49 [20], \$49 [20:1] };
+  assign \$31  = { \$52 [15:0], 3'h0 };
+  assign \$53  = { fin, 1'h0 };
+  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.dp.tree (rst, i, o, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$20  = 0;
   wire [20:0] \$1 ;
   wire [20:0] \$10 ;
   wire [20:0] \$11 ;
@@ -51494,12 +44804,7 @@ module \hwssm_core.core.dp.tree (rst, i, o, clk);
   wire [20:0] \$13 ;
   wire [20:0] \$14 ;
   wire [20:0] \$15 ;
-  reg [19:0] \$16 ;
-  reg [19:0] \$17 ;
-  reg [19:0] \$18 ;
-  reg [19:0] \$19 ;
   wire [20:0] \$2 ;
-  reg [19:0] \$20 ;
   wire [20:0] \$3 ;
   wire [20:0] \$4 ;
   wire [20:0] \$5 ;
@@ -51568,50 +44873,15 @@ module \hwssm_core.core.dp.tree (rst, i, o, clk);
   assign \$14  = $signed(r2_2) + $signed(r2_3);
   assign \$15  = $signed(\$13 [19:0]) + $signed(\$14 [19:0]);
   always @(posedge clk)
-    r2_0 <= \$16 ;
+    r2_0 <= \$9 [19:0];
   always @(posedge clk)
-    r2_1 <= \$17 ;
+    r2_1 <= \$10 [19:0];
   always @(posedge clk)
-    r2_2 <= \$18 ;
+    r2_2 <= \$11 [19:0];
   always @(posedge clk)
-    r2_3 <= \$19 ;
+    r2_3 <= \$12 [19:0];
   always @(posedge clk)
-    o <= \$20 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$16  = \$9 [19:0];
-    if (rst) begin
-      \$16  = 20'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$17  = \$10 [19:0];
-    if (rst) begin
-      \$17  = 20'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$18  = \$11 [19:0];
-    if (rst) begin
-      \$18  = 20'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$19  = \$12 [19:0];
-    if (rst) begin
-      \$19  = 20'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$20  = \$15 [19:0];
-    if (rst) begin
-      \$20  = 20'h00000;
-    end
-  end
+    o <= \$15 [19:0];
   assign t0_0 = \$1 [19:0];
   assign t0_1 = \$2 [19:0];
   assign t0_2 = \$3 [19:0];
@@ -51648,147 +44918,32 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$21  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$20  = 0;
   wire [6:0] \$1 ;
-  wire [20:0] \$10 ;
-  wire [17:0] \$100 ;
-  wire [20:0] \$101 ;
-  wire [20:0] \$102 ;
-  wire [20:0] \$103 ;
-  wire [22:0] \$104 ;
-  wire [22:0] \$105 ;
-  wire [18:0] \$106 ;
-  wire [17:0] \$107 ;
-  wire [18:0] \$108 ;
-  wire [17:0] \$109 ;
-  wire [20:0] \$11 ;
-  wire [18:0] \$110 ;
-  wire [17:0] \$111 ;
-  wire [20:0] \$112 ;
-  wire [20:0] \$113 ;
-  wire [20:0] \$114 ;
-  wire [18:0] \$115 ;
-  wire [17:0] \$116 ;
-  wire [18:0] \$117 ;
-  wire [17:0] \$118 ;
-  wire [18:0] \$119 ;
-  wire [20:0] \$12 ;
-  wire [17:0] \$120 ;
-  wire [20:0] \$121 ;
-  wire [20:0] \$122 ;
-  wire [20:0] \$123 ;
-  wire [22:0] \$124 ;
-  wire [22:0] \$125 ;
-  wire [23:0] \$126 ;
-  wire [23:0] \$127 ;
-  reg \$128 ;
-  reg [5:0] \$129 ;
-  wire [18:0] \$13 ;
-  reg [7:0] \$130 ;
-  reg \$131 ;
-  reg [11:0] \$132 ;
-  reg [21:0] \$133 ;
-  reg [5:0] \$134 ;
-  reg \$135 ;
-  reg \$136 ;
-  reg \$137 ;
-  reg [6:0] \$138 ;
-  reg [6:0] \$139 ;
-  wire [17:0] \$14 ;
-  reg [6:0] \$140 ;
-  wire [18:0] \$15 ;
-  wire [17:0] \$16 ;
-  wire [18:0] \$17 ;
-  wire [17:0] \$18 ;
-  wire [20:0] \$19 ;
+  wire [18:0] \$10 ;
+  wire [19:0] \$11 ;
+  wire [19:0] \$12 ;
+  reg \$13 ;
+  reg [5:0] \$14 ;
+  reg [7:0] \$15 ;
+  reg \$16 ;
+  reg [11:0] \$17 ;
+  reg [21:0] \$18 ;
+  reg [5:0] \$19 ;
   wire \$2 ;
-  wire [20:0] \$20 ;
-  wire [20:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [22:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [17:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [17:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [17:0] \$29 ;
+  reg \$20 ;
+  reg \$21 ;
+  reg \$22 ;
+  reg [6:0] \$23 ;
+  reg [6:0] \$24 ;
+  reg [6:0] \$25 ;
   wire [11:0] \$3 ;
-  wire [20:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [20:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [17:0] \$34 ;
-  wire [18:0] \$35 ;
-  wire [17:0] \$36 ;
-  wire [18:0] \$37 ;
-  wire [17:0] \$38 ;
-  wire [20:0] \$39 ;
-  wire [18:0] \$4 ;
-  wire [20:0] \$40 ;
-  wire [20:0] \$41 ;
-  wire [22:0] \$42 ;
-  wire [22:0] \$43 ;
-  wire \$44 ;
-  wire [18:0] \$45 ;
-  wire [17:0] \$46 ;
-  wire [18:0] \$47 ;
-  wire [17:0] \$48 ;
-  wire [18:0] \$49 ;
-  wire [17:0] \$5 ;
-  wire [17:0] \$50 ;
-  wire [20:0] \$51 ;
-  wire [20:0] \$52 ;
-  wire [20:0] \$53 ;
-  wire [18:0] \$54 ;
-  wire [17:0] \$55 ;
-  wire [18:0] \$56 ;
-  wire [17:0] \$57 ;
-  wire [18:0] \$58 ;
-  wire [17:0] \$59 ;
-  wire [18:0] \$6 ;
-  wire [20:0] \$60 ;
-  wire [20:0] \$61 ;
-  wire [20:0] \$62 ;
-  wire [22:0] \$63 ;
-  wire [22:0] \$64 ;
-  wire [18:0] \$65 ;
-  wire [17:0] \$66 ;
-  wire [18:0] \$67 ;
-  wire [17:0] \$68 ;
-  wire [18:0] \$69 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire [17:0] \$6 ;
   wire [17:0] \$7 ;
-  wire [17:0] \$70 ;
-  wire [20:0] \$71 ;
-  wire [20:0] \$72 ;
-  wire [20:0] \$73 ;
-  wire [18:0] \$74 ;
-  wire [17:0] \$75 ;
-  wire [18:0] \$76 ;
-  wire [17:0] \$77 ;
-  wire [18:0] \$78 ;
-  wire [17:0] \$79 ;
   wire [18:0] \$8 ;
-  wire [20:0] \$80 ;
-  wire [20:0] \$81 ;
-  wire [20:0] \$82 ;
-  wire [22:0] \$83 ;
-  wire [22:0] \$84 ;
-  wire \$85 ;
-  wire [18:0] \$86 ;
-  wire [17:0] \$87 ;
-  wire [18:0] \$88 ;
-  wire [17:0] \$89 ;
-  wire [17:0] \$9 ;
-  wire [18:0] \$90 ;
-  wire [17:0] \$91 ;
-  wire [20:0] \$92 ;
-  wire [20:0] \$93 ;
-  wire [20:0] \$94 ;
-  wire [18:0] \$95 ;
-  wire [17:0] \$96 ;
-  wire [18:0] \$97 ;
-  wire [17:0] \$98 ;
-  wire [18:0] \$99 ;
+  wire [18:0] \$9 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -51814,8 +44969,12 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   (* init = 6'h00 *)
   wire [5:0] rd__addr;
   wire [21:0] rd__data;
+  wire [17:0] rq_enc_fit;
+  wire [17:0] rq_enc_in;
+  wire [18:0] rq_enc_sh;
   input rst;
   wire rst;
+  wire [12:0] shl;
   input start;
   wire start;
   (* init = 7'h00 *)
@@ -51899,696 +45058,235 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   assign \$1  = h + 1'h1;
   assign \$2  = h == 6'h3f;
   assign \$3  = $signed(rd__data[2:0]) * $signed({ 1'h0, p });
-  assign \$4  = $signed(prod) << encc_d_1[18:16];
-  assign \$5  = $signed(\$4 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$6  = $signed(prod) << encc_d_1[18:16];
-  assign \$7  = $signed(\$6 [16:0]) + $signed(encc_d_1[15:3]);
+  assign \$4  = $signed(\$12 [17:0]) > $signed(6'h1f);
+  assign \$5  = $signed(\$12 [17:0]) < $signed(6'h20);
+  assign \$6  = \$5  ? 18'h3ffe0 : \$12 [17:0];
+  assign \$7  = \$4  ? 18'h0001f : \$6 ;
   assign \$8  = $signed(prod) << encc_d_1[18:16];
-  assign \$9  = $signed(\$8 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$12  = $signed(\$11 ) >>> encc_d_1[21:19];
-  assign \$13  = $signed(prod) << encc_d_1[18:16];
-  assign \$14  = $signed(\$13 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$15  = $signed(prod) << encc_d_1[18:16];
-  assign \$16  = $signed(\$15 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$17  = $signed(prod) << encc_d_1[18:16];
-  assign \$18  = $signed(\$17 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$21  = $signed(\$20 ) >>> encc_d_1[21:19];
-  assign \$22  = $signed({ \$21 [20], \$12  }) + $signed(2'h1);
-  assign \$24  = $signed(prod) << encc_d_1[18:16];
-  assign \$25  = $signed(\$24 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$26  = $signed(prod) << encc_d_1[18:16];
-  assign \$27  = $signed(\$26 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$28  = $signed(prod) << encc_d_1[18:16];
-  assign \$29  = $signed(\$28 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$32  = $signed(\$31 ) >>> encc_d_1[21:19];
-  assign \$33  = $signed(prod) << encc_d_1[18:16];
-  assign \$34  = $signed(\$33 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$35  = $signed(prod) << encc_d_1[18:16];
-  assign \$36  = $signed(\$35 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$37  = $signed(prod) << encc_d_1[18:16];
-  assign \$38  = $signed(\$37 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$41  = $signed(\$40 ) >>> encc_d_1[21:19];
-  assign \$42  = $signed({ \$41 [20], \$32  }) + $signed(2'h1);
-  assign \$44  = $signed({ \$43 [22], \$23  }) > $signed(6'h1f);
-  assign \$45  = $signed(prod) << encc_d_1[18:16];
-  assign \$46  = $signed(\$45 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$47  = $signed(prod) << encc_d_1[18:16];
-  assign \$48  = $signed(\$47 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$49  = $signed(prod) << encc_d_1[18:16];
-  assign \$50  = $signed(\$49 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$53  = $signed(\$52 ) >>> encc_d_1[21:19];
-  assign \$54  = $signed(prod) << encc_d_1[18:16];
-  assign \$55  = $signed(\$54 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$56  = $signed(prod) << encc_d_1[18:16];
-  assign \$57  = $signed(\$56 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$58  = $signed(prod) << encc_d_1[18:16];
-  assign \$59  = $signed(\$58 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$62  = $signed(\$61 ) >>> encc_d_1[21:19];
-  assign \$63  = $signed({ \$62 [20], \$53  }) + $signed(2'h1);
-  assign \$65  = $signed(prod) << encc_d_1[18:16];
-  assign \$66  = $signed(\$65 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$67  = $signed(prod) << encc_d_1[18:16];
-  assign \$68  = $signed(\$67 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$69  = $signed(prod) << encc_d_1[18:16];
-  assign \$70  = $signed(\$69 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$73  = $signed(\$72 ) >>> encc_d_1[21:19];
-  assign \$74  = $signed(prod) << encc_d_1[18:16];
-  assign \$75  = $signed(\$74 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$76  = $signed(prod) << encc_d_1[18:16];
-  assign \$77  = $signed(\$76 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$78  = $signed(prod) << encc_d_1[18:16];
-  assign \$79  = $signed(\$78 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$82  = $signed(\$81 ) >>> encc_d_1[21:19];
-  assign \$83  = $signed({ \$82 [20], \$73  }) + $signed(2'h1);
-  assign \$85  = $signed({ \$84 [22], \$64  }) < $signed(6'h20);
-  assign \$86  = $signed(prod) << encc_d_1[18:16];
-  assign \$87  = $signed(\$86 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$88  = $signed(prod) << encc_d_1[18:16];
-  assign \$89  = $signed(\$88 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$90  = $signed(prod) << encc_d_1[18:16];
-  assign \$91  = $signed(\$90 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$94  = $signed(\$93 ) >>> encc_d_1[21:19];
-  assign \$95  = $signed(prod) << encc_d_1[18:16];
-  assign \$96  = $signed(\$95 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$97  = $signed(prod) << encc_d_1[18:16];
-  assign \$98  = $signed(\$97 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$99  = $signed(prod) << encc_d_1[18:16];
-  assign \$100  = $signed(\$99 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$103  = $signed(\$102 ) >>> encc_d_1[21:19];
-  assign \$104  = $signed({ \$103 [20], \$94  }) + $signed(2'h1);
-  assign \$106  = $signed(prod) << encc_d_1[18:16];
-  assign \$107  = $signed(\$106 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$108  = $signed(prod) << encc_d_1[18:16];
-  assign \$109  = $signed(\$108 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$110  = $signed(prod) << encc_d_1[18:16];
-  assign \$111  = $signed(\$110 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$114  = $signed(\$113 ) >>> encc_d_1[21:19];
-  assign \$115  = $signed(prod) << encc_d_1[18:16];
-  assign \$116  = $signed(\$115 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$117  = $signed(prod) << encc_d_1[18:16];
-  assign \$118  = $signed(\$117 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$119  = $signed(prod) << encc_d_1[18:16];
-  assign \$120  = $signed(\$119 [16:0]) + $signed(encc_d_1[15:3]);
-  assign \$123  = $signed(\$122 ) >>> encc_d_1[21:19];
-  assign \$124  = $signed({ \$123 [20], \$114  }) + $signed(2'h1);
-  assign \$126  = \$85  ? 24'hffffe0 : { \$125 [22], \$105  };
-  assign \$127  = \$44  ? 24'h00001f : \$126 ;
+  assign rq_enc_in = $signed(\$8 [16:0]) + $signed(encc_d_1[15:3]);
+  assign rq_enc_sh = $signed(\$10 ) >>> encc_d_1[21:19];
+  assign \$11  = $signed(rq_enc_sh) + $signed(2'h1);
   always @(posedge clk)
-    busy <= \$128 ;
+    busy <= \$13 ;
   always @(posedge clk)
-    h <= \$129 ;
+    h <= \$14 ;
   always @(posedge clk)
-    p <= \$130 ;
+    p <= \$15 ;
   always @(posedge clk)
-    par <= \$131 ;
+    par <= \$16 ;
   always @(posedge clk)
-    prod <= \$132 ;
+    prod <= \$17 ;
   always @(posedge clk)
-    encc_d_1 <= \$133 ;
+    encc_d_1 <= \$18 ;
   always @(posedge clk)
-    r0 <= \$134 ;
+    r0 <= \$19 ;
   always @(posedge clk)
-    encv_1 <= \$135 ;
+    encv_1 <= \$20 ;
   always @(posedge clk)
-    encv_2 <= \$136 ;
+    encv_2 <= \$21 ;
   always @(posedge clk)
-    encv_3 <= \$137 ;
+    encv_3 <= \$22 ;
   always @(posedge clk)
-    enca_1 <= \$138 ;
+    enca_1 <= \$23 ;
   always @(posedge clk)
-    enca_2 <= \$139 ;
+    enca_2 <= \$24 ;
   always @(posedge clk)
-    enca_3 <= \$140 ;
+    enca_3 <= \$25 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$128  = busy;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$13  = busy;
     if (start) begin
-      \$128  = 1'h1;
+      \$13  = 1'h1;
     end else if (busy) begin
       if (\$2 ) begin
-        \$128  = 1'h0;
+        \$13  = 1'h0;
       end
     end
     if (rst) begin
-      \$128  = 1'h0;
+      \$13  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$129  = h;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$14  = h;
     if (start) begin
-      \$129  = 6'h00;
+      \$14  = 6'h00;
     end else if (busy) begin
-      \$129  = \$1 [5:0];
+      \$14  = \$1 [5:0];
     end
     if (rst) begin
-      \$129  = 6'h00;
+      \$14  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$130  = p;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$15  = p;
     if (start) begin
-      \$130  = pixel;
+      \$15  = pixel;
     end
     if (rst) begin
-      \$130  = 8'h00;
+      \$15  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$131  = par;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$16  = par;
     if (start) begin
-      \$131  = \par$8 ;
+      \$16  = \par$8 ;
     end
     if (rst) begin
-      \$131  = 1'h0;
+      \$16  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$132  = \$3 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$17  = \$3 ;
     if (rst) begin
-      \$132  = 12'h000;
+      \$17  = 12'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$133  = rd__data;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$18  = rd__data;
     if (rst) begin
-      \$133  = 22'h000000;
+      \$18  = 22'h000000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$134  = \$127 [5:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$19  = \$7 [5:0];
     if (rst) begin
-      \$134  = 6'h00;
+      \$19  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$135  = busy;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$20  = busy;
     if (rst) begin
-      \$135  = 1'h0;
+      \$20  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$136  = encv_1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$21  = encv_1;
     if (rst) begin
-      \$136  = 1'h0;
+      \$21  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$137  = encv_2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$22  = encv_2;
     if (rst) begin
-      \$137  = 1'h0;
+      \$22  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$138  = { par, h };
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$23  = { par, h };
     if (rst) begin
-      \$138  = 7'h00;
+      \$23  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$139  = enca_1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$24  = enca_1;
     if (rst) begin
-      \$139  = 7'h00;
+      \$24  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$140  = enca_2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$25  = enca_2;
     if (rst) begin
-      \$140  = 7'h00;
+      \$25  = 7'h00;
     end
   end
+  assign rq_enc_fit = \$12 [17:0];
   assign rd__addr = h;
+  assign shl = encc_d_1[15:3];
   assign wr_en = encv_3;
   assign wr_addr = enca_3;
   assign wr_data = r0;
-  assign \$10  = { \$9 [17], \$7 [17], \$5 , 1'h0 };
-  assign \$11  = { \$10 [20], \$10 [20], \$10 [20], \$10 [20], \$10 [20], \$10 [20:5] };
-  assign \$19  = { \$18 [17], \$16 [17], \$14 , 1'h0 };
-  assign \$20  = { \$19 [20], \$19 [20], \$19 [20], \$19 [20], \$19 [20], \$19 [20:5] };
-  assign \$23  = { \$22 [22], \$22 [22:1] };
-  assign \$30  = { \$29 [17], \$27 [17], \$25 , 1'h0 };
-  assign \$31  = { \$30 [20], \$30 [20], \$30 [20], \$30 [20], \$30 [20], \$30 [20:5] };
-  assign \$39  = { \$38 [17], \$36 [17], \$34 , 1'h0 };
-  assign \$40  = { \$39 [20], \$39 [20], \$39 [20], \$39 [20], \$39 [20], \$39 [20:5] };
-  assign \$43  = { \$42 [22], \$42 [22:1] };
-  assign \$51  = { \$50 [17], \$48 [17], \$46 , 1'h0 };
-  assign \$52  = { \$51 [20], \$51 [20], \$51 [20], \$51 [20], \$51 [20], \$51 [20:5] };
-  assign \$60  = { \$59 [17], \$57 [17], \$55 , 1'h0 };
-  assign \$61  = { \$60 [20], \$60 [20], \$60 [20], \$60 [20], \$60 [20], \$60 [20:5] };
-  assign \$64  = { \$63 [22], \$63 [22:1] };
-  assign \$71  = { \$70 [17], \$68 [17], \$66 , 1'h0 };
-  assign \$72  = { \$71 [20], \$71 [20], \$71 [20], \$71 [20], \$71 [20], \$71 [20:5] };
-  assign \$80  = { \$79 [17], \$77 [17], \$75 , 1'h0 };
-  assign \$81  = { \$80 [20], \$80 [20], \$80 [20], \$80 [20], \$80 [20], \$80 [20:5] };
-  assign \$84  = { \$83 [22], \$83 [22:1] };
-  assign \$92  = { \$91 [17], \$89 [17], \$87 , 1'h0 };
-  assign \$93  = { \$92 [20], \$92 [20], \$92 [20], \$92 [20], \$92 [20], \$92 [20:5] };
-  assign \$101  = { \$100 [17], \$98 [17], \$96 , 1'h0 };
-  assign \$102  = { \$101 [20], \$101 [20], \$101 [20], \$101 [20], \$101 [20], \$101 [20:5] };
-  assign \$105  = { \$104 [22], \$104 [22:1] };
-  assign \$112  = { \$111 [17], \$109 [17], \$107 , 1'h0 };
-  assign \$113  = { \$112 [20], \$112 [20], \$112 [20], \$112 [20], \$112 [20], \$112 [20:5] };
-  assign \$121  = { \$120 [17], \$118 [17], \$116 , 1'h0 };
-  assign \$122  = { \$121 [20], \$121 [20], \$121 [20], \$121 [20], \$121 [20], \$121 [20:5] };
-  assign \$125  = { \$124 [22], \$124 [22:1] };
+  assign \$9  = { rq_enc_in, 1'h0 };
+  assign \$10  = { \$9 [18], \$9 [18], \$9 [18], \$9 [18], \$9 [18], \$9 [18:5] };
+  assign \$12  = { \$11 [19], \$11 [19:1] };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_wdata, r_written, digit_done, rb_data, r0_data, pool_rdata, pass_pairs, rb_addr, vrd_addr, par, pool_raddr, rw_en, rw_addr, rw_data, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$22  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$21  = 0;
   wire [5:0] \$1 ;
-  wire \$10 ;
-  wire [8:0] \$100 ;
-  wire [11:0] \$101 ;
-  reg [1:0] \$102 ;
-  wire [8:0] \$103 ;
-  reg [1:0] \$104 ;
-  wire [8:0] \$105 ;
-  reg [1:0] \$106 ;
-  wire [8:0] \$107 ;
-  wire [11:0] \$108 ;
-  reg [1:0] \$109 ;
-  wire \$11 ;
-  wire [8:0] \$110 ;
-  reg [1:0] \$111 ;
-  wire [8:0] \$112 ;
-  reg [1:0] \$113 ;
-  wire [8:0] \$114 ;
-  wire [11:0] \$115 ;
-  wire [14:0] \$116 ;
-  reg [1:0] \$117 ;
-  wire [14:0] \$118 ;
-  reg [1:0] \$119 ;
-  wire \$12 ;
-  wire [8:0] \$120 ;
-  reg [1:0] \$121 ;
-  wire [8:0] \$122 ;
-  reg [1:0] \$123 ;
-  wire [8:0] \$124 ;
-  wire [11:0] \$125 ;
-  reg [1:0] \$126 ;
-  wire [8:0] \$127 ;
-  reg [1:0] \$128 ;
-  wire [8:0] \$129 ;
-  wire [10:0] \$13 ;
-  reg [1:0] \$130 ;
-  wire [8:0] \$131 ;
-  wire [11:0] \$132 ;
-  reg [1:0] \$133 ;
-  wire [8:0] \$134 ;
-  reg [1:0] \$135 ;
-  wire [8:0] \$136 ;
-  reg [1:0] \$137 ;
-  wire [8:0] \$138 ;
-  wire [11:0] \$139 ;
-  wire \$14 ;
-  wire [14:0] \$140 ;
-  reg [1:0] \$141 ;
-  wire [14:0] \$142 ;
-  wire [16:0] \$143 ;
-  wire [16:0] \$144 ;
-  reg [1:0] \$145 ;
-  wire [8:0] \$146 ;
-  reg [1:0] \$147 ;
-  wire [8:0] \$148 ;
-  reg [1:0] \$149 ;
-  wire [2:0] \$15 ;
-  wire [8:0] \$150 ;
-  wire [11:0] \$151 ;
-  reg [1:0] \$152 ;
-  wire [8:0] \$153 ;
-  reg [1:0] \$154 ;
-  wire [8:0] \$155 ;
-  reg [1:0] \$156 ;
-  wire [8:0] \$157 ;
-  wire [11:0] \$158 ;
-  reg [1:0] \$159 ;
-  wire [6:0] \$16 ;
-  wire [8:0] \$160 ;
-  reg [1:0] \$161 ;
-  wire [8:0] \$162 ;
-  reg [1:0] \$163 ;
-  wire [8:0] \$164 ;
-  wire [11:0] \$165 ;
-  wire [14:0] \$166 ;
-  reg [1:0] \$167 ;
-  wire [14:0] \$168 ;
-  reg [1:0] \$169 ;
-  wire \$17 ;
-  wire [8:0] \$170 ;
-  reg [1:0] \$171 ;
-  wire [8:0] \$172 ;
-  reg [1:0] \$173 ;
-  wire [8:0] \$174 ;
-  wire [11:0] \$175 ;
-  reg [1:0] \$176 ;
-  wire [8:0] \$177 ;
-  reg [1:0] \$178 ;
-  wire [8:0] \$179 ;
-  wire [2:0] \$18 ;
-  reg [1:0] \$180 ;
-  wire [8:0] \$181 ;
-  wire [11:0] \$182 ;
-  reg [1:0] \$183 ;
-  wire [8:0] \$184 ;
-  reg [1:0] \$185 ;
-  wire [8:0] \$186 ;
-  reg [1:0] \$187 ;
-  wire [8:0] \$188 ;
-  wire [11:0] \$189 ;
-  wire [4:0] \$19 ;
-  wire [14:0] \$190 ;
-  reg [1:0] \$191 ;
-  wire [14:0] \$192 ;
-  wire [16:0] \$193 ;
-  wire [16:0] \$194 ;
-  wire \$195 ;
-  reg [1:0] \$196 ;
-  wire [8:0] \$197 ;
-  reg [1:0] \$198 ;
-  wire [8:0] \$199 ;
+  wire [12:0] \$10 ;
+  reg [1:0] \$11 ;
+  wire [6:0] \$117 ;
+  wire [13:0] \$12 ;
+  wire [13:0] \$13 ;
+  wire [15:0] \$14 ;
+  wire [16:0] \$15 ;
+  wire \$16 ;
+  wire [4:0] \$17 ;
+  wire [8:0] \$18 ;
+  wire [9:0] \$19 ;
   wire [5:0] \$2 ;
   wire \$20 ;
-  reg [1:0] \$200 ;
-  wire [8:0] \$201 ;
-  wire [11:0] \$202 ;
-  reg [1:0] \$203 ;
-  wire [8:0] \$204 ;
-  reg [1:0] \$205 ;
-  wire [8:0] \$206 ;
-  reg [1:0] \$207 ;
-  wire [8:0] \$208 ;
-  wire [11:0] \$209 ;
   wire \$21 ;
-  reg [1:0] \$210 ;
-  wire [8:0] \$211 ;
-  reg [1:0] \$212 ;
-  wire [8:0] \$213 ;
-  reg [1:0] \$214 ;
-  wire [8:0] \$215 ;
-  wire [11:0] \$216 ;
-  wire [14:0] \$217 ;
-  reg [1:0] \$218 ;
-  wire [14:0] \$219 ;
   wire \$22 ;
-  reg [1:0] \$220 ;
-  wire [8:0] \$221 ;
-  reg [1:0] \$222 ;
-  wire [8:0] \$223 ;
-  reg [1:0] \$224 ;
-  wire [8:0] \$225 ;
-  wire [11:0] \$226 ;
-  reg [1:0] \$227 ;
-  wire [8:0] \$228 ;
-  reg [1:0] \$229 ;
-  wire \$23 ;
-  wire [8:0] \$230 ;
-  reg [1:0] \$231 ;
-  wire [8:0] \$232 ;
-  wire [11:0] \$233 ;
-  reg [1:0] \$234 ;
-  wire [8:0] \$235 ;
-  reg [1:0] \$236 ;
-  wire [8:0] \$237 ;
-  reg [1:0] \$238 ;
-  wire [8:0] \$239 ;
+  wire [10:0] \$23 ;
   wire \$24 ;
-  wire [11:0] \$240 ;
-  wire [14:0] \$241 ;
-  reg [1:0] \$242 ;
-  wire [14:0] \$243 ;
-  wire [16:0] \$244 ;
-  wire [16:0] \$245 ;
-  reg [1:0] \$246 ;
-  wire [8:0] \$247 ;
-  reg [1:0] \$248 ;
-  wire [8:0] \$249 ;
-  wire \$25 ;
-  reg [1:0] \$250 ;
-  wire [8:0] \$251 ;
-  wire [11:0] \$252 ;
-  reg [1:0] \$253 ;
-  wire [8:0] \$254 ;
-  reg [1:0] \$255 ;
-  wire [8:0] \$256 ;
-  reg [1:0] \$257 ;
-  wire [8:0] \$258 ;
-  wire [11:0] \$259 ;
-  wire \$26 ;
-  reg [1:0] \$260 ;
-  wire [8:0] \$261 ;
-  reg [1:0] \$262 ;
-  wire [8:0] \$263 ;
-  reg [1:0] \$264 ;
-  wire [8:0] \$265 ;
-  wire [11:0] \$266 ;
-  wire [14:0] \$267 ;
-  reg [1:0] \$268 ;
-  wire [14:0] \$269 ;
+  wire [2:0] \$25 ;
+  wire [6:0] \$26 ;
   wire \$27 ;
-  reg [1:0] \$270 ;
-  wire [8:0] \$271 ;
-  reg [1:0] \$272 ;
-  wire [8:0] \$273 ;
-  reg [1:0] \$274 ;
-  wire [8:0] \$275 ;
-  wire [11:0] \$276 ;
-  reg [1:0] \$277 ;
-  wire [8:0] \$278 ;
-  reg [1:0] \$279 ;
-  wire [5:0] \$28 ;
-  wire [8:0] \$280 ;
-  reg [1:0] \$281 ;
-  wire [8:0] \$282 ;
-  wire [11:0] \$283 ;
-  reg [1:0] \$284 ;
-  wire [8:0] \$285 ;
-  reg [1:0] \$286 ;
-  wire [8:0] \$287 ;
-  reg [1:0] \$288 ;
-  wire [8:0] \$289 ;
-  wire [5:0] \$29 ;
-  wire [11:0] \$290 ;
-  wire [14:0] \$291 ;
-  reg [1:0] \$292 ;
-  wire [14:0] \$293 ;
-  wire [16:0] \$294 ;
-  wire [16:0] \$295 ;
-  wire \$296 ;
-  reg [1:0] \$297 ;
-  wire [8:0] \$298 ;
-  reg [1:0] \$299 ;
+  wire [2:0] \$28 ;
+  wire [4:0] \$29 ;
   wire \$3 ;
-  wire [12:0] \$30 ;
-  wire [8:0] \$300 ;
-  reg [1:0] \$301 ;
-  wire [8:0] \$302 ;
-  wire [11:0] \$303 ;
-  reg [1:0] \$304 ;
-  wire [8:0] \$305 ;
-  reg [1:0] \$306 ;
-  wire [8:0] \$307 ;
-  reg [1:0] \$308 ;
-  wire [8:0] \$309 ;
-  wire [15:0] \$31 ;
-  wire [11:0] \$310 ;
-  reg [1:0] \$311 ;
-  wire [8:0] \$312 ;
-  reg [1:0] \$313 ;
-  wire [8:0] \$314 ;
-  reg [1:0] \$315 ;
-  wire [8:0] \$316 ;
-  wire [11:0] \$317 ;
-  wire [14:0] \$318 ;
-  reg [1:0] \$319 ;
-  wire [15:0] \$32 ;
-  wire [14:0] \$320 ;
-  reg [1:0] \$321 ;
-  wire [8:0] \$322 ;
-  reg [1:0] \$323 ;
-  wire [8:0] \$324 ;
-  reg [1:0] \$325 ;
-  wire [8:0] \$326 ;
-  wire [11:0] \$327 ;
-  reg [1:0] \$328 ;
-  wire [8:0] \$329 ;
-  reg \$33 ;
-  reg [1:0] \$330 ;
-  wire [8:0] \$331 ;
-  reg [1:0] \$332 ;
-  wire [8:0] \$333 ;
-  wire [11:0] \$334 ;
-  reg [1:0] \$335 ;
-  wire [8:0] \$336 ;
-  reg [1:0] \$337 ;
-  wire [8:0] \$338 ;
-  reg [1:0] \$339 ;
-  wire [15:0] \$34 ;
-  wire [8:0] \$340 ;
-  wire [11:0] \$341 ;
-  wire [14:0] \$342 ;
-  reg [1:0] \$343 ;
-  wire [14:0] \$344 ;
-  wire [16:0] \$345 ;
-  wire [16:0] \$346 ;
-  reg [1:0] \$347 ;
-  wire [8:0] \$348 ;
-  reg [1:0] \$349 ;
-  wire [15:0] \$35 ;
-  wire [8:0] \$350 ;
-  reg [1:0] \$351 ;
-  wire [8:0] \$352 ;
-  wire [11:0] \$353 ;
-  reg [1:0] \$354 ;
-  wire [8:0] \$355 ;
-  reg [1:0] \$356 ;
-  wire [8:0] \$357 ;
-  reg [1:0] \$358 ;
-  wire [8:0] \$359 ;
-  wire [15:0] \$36 ;
-  wire [11:0] \$360 ;
-  reg [1:0] \$361 ;
-  wire [8:0] \$362 ;
-  reg [1:0] \$363 ;
-  wire [8:0] \$364 ;
-  reg [1:0] \$365 ;
-  wire [8:0] \$366 ;
-  wire [11:0] \$367 ;
-  wire [14:0] \$368 ;
-  reg [1:0] \$369 ;
-  reg \$37 ;
-  wire [14:0] \$370 ;
-  reg [1:0] \$371 ;
-  wire [8:0] \$372 ;
-  reg [1:0] \$373 ;
-  wire [8:0] \$374 ;
-  reg [1:0] \$375 ;
-  wire [8:0] \$376 ;
-  wire [11:0] \$377 ;
-  reg [1:0] \$378 ;
-  wire [8:0] \$379 ;
-  wire [15:0] \$38 ;
-  reg [1:0] \$380 ;
-  wire [8:0] \$381 ;
-  reg [1:0] \$382 ;
-  wire [8:0] \$383 ;
-  wire [11:0] \$384 ;
-  reg [1:0] \$385 ;
-  wire [8:0] \$386 ;
-  reg [1:0] \$387 ;
-  wire [8:0] \$388 ;
-  reg [1:0] \$389 ;
-  wire [17:0] \$39 ;
-  wire [8:0] \$390 ;
-  wire [11:0] \$391 ;
-  wire [14:0] \$392 ;
-  reg [1:0] \$393 ;
-  wire [14:0] \$394 ;
-  wire [16:0] \$395 ;
-  wire [16:0] \$396 ;
-  wire [17:0] \$397 ;
-  wire [17:0] \$398 ;
-  reg [7:0] \$399 ;
-  wire [15:0] \$4 ;
-  wire [17:0] \$40 ;
-  reg [5:0] \$400 ;
-  reg [3:0] \$401 ;
-  reg [1:0] \$402 ;
-  reg [1:0] \$403 ;
-  reg [9:0] \$404 ;
-  reg \$405 ;
-  reg [16:0] \$406 ;
-  reg [16:0] \$407 ;
-  reg [16:0] \$408 ;
-  reg [16:0] \$409 ;
-  wire [15:0] \$41 ;
-  reg [16:0] \$410 ;
-  reg [5:0] \$411 ;
-  reg [5:0] \$412 ;
-  reg [12:0] \$413 ;
-  reg [5:0] \$414 ;
-  reg [5:0] \$415 ;
-  reg [5:0] \$416 ;
-  reg [5:0] \$417 ;
-  wire [6:0] \$419 ;
-  wire [15:0] \$42 ;
-  wire [6:0] \$422 ;
-  reg \$43 ;
-  wire [15:0] \$44 ;
-  wire [15:0] \$45 ;
-  wire [6:0] \$453 ;
-  wire [15:0] \$46 ;
-  reg \$47 ;
-  wire [15:0] \$48 ;
-  wire [17:0] \$49 ;
-  wire [16:0] \$5 ;
-  wire [17:0] \$50 ;
-  wire \$51 ;
-  wire [15:0] \$52 ;
-  wire [15:0] \$53 ;
-  reg \$54 ;
-  wire [15:0] \$55 ;
-  wire [15:0] \$56 ;
-  wire [15:0] \$57 ;
-  reg \$58 ;
-  wire [15:0] \$59 ;
-  wire \$6 ;
-  wire [17:0] \$60 ;
-  wire [17:0] \$61 ;
-  wire [15:0] \$62 ;
-  wire [15:0] \$63 ;
-  reg \$64 ;
-  wire [15:0] \$65 ;
-  wire [15:0] \$66 ;
-  wire [15:0] \$67 ;
-  reg \$68 ;
-  wire [15:0] \$69 ;
-  wire [4:0] \$7 ;
-  wire [17:0] \$70 ;
-  wire [17:0] \$71 ;
-  wire \$72 ;
-  wire [15:0] \$73 ;
-  wire [15:0] \$74 ;
-  reg \$75 ;
-  wire [15:0] \$76 ;
-  wire [15:0] \$77 ;
-  wire [15:0] \$78 ;
-  reg \$79 ;
-  wire [8:0] \$8 ;
-  wire [15:0] \$80 ;
-  wire [17:0] \$81 ;
-  wire [17:0] \$82 ;
-  wire [15:0] \$83 ;
-  wire [15:0] \$84 ;
-  reg \$85 ;
-  wire [15:0] \$86 ;
-  wire [15:0] \$87 ;
-  wire [15:0] \$88 ;
-  reg \$89 ;
-  wire [9:0] \$9 ;
-  wire [15:0] \$90 ;
-  wire [17:0] \$91 ;
-  wire [17:0] \$92 ;
-  wire [18:0] \$93 ;
-  wire [18:0] \$94 ;
-  reg [1:0] \$95 ;
-  wire [8:0] \$96 ;
-  reg [1:0] \$97 ;
-  wire [8:0] \$98 ;
-  reg [1:0] \$99 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire [5:0] \$38 ;
+  wire [5:0] \$39 ;
+  wire [13:0] \$4 ;
+  wire [12:0] \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire [12:0] \$43 ;
+  wire [12:0] \$44 ;
+  wire \$45 ;
+  wire \$46 ;
+  wire [11:0] \$47 ;
+  wire [11:0] \$48 ;
+  reg [7:0] \$49 ;
+  wire [13:0] \$5 ;
+  reg [5:0] \$50 ;
+  reg [3:0] \$51 ;
+  reg [1:0] \$52 ;
+  reg [1:0] \$53 ;
+  reg [9:0] \$54 ;
+  reg \$55 ;
+  reg [16:0] \$56 ;
+  reg [16:0] \$57 ;
+  reg [16:0] \$58 ;
+  reg [16:0] \$59 ;
+  reg \$6 ;
+  reg [16:0] \$60 ;
+  reg [5:0] \$61 ;
+  reg [5:0] \$62 ;
+  reg [12:0] \$63 ;
+  reg [5:0] \$64 ;
+  reg [5:0] \$65 ;
+  reg [5:0] \$66 ;
+  reg [5:0] \$67 ;
+  wire [6:0] \$69 ;
+  wire [14:0] \$7 ;
+  wire [6:0] \$72 ;
+  wire [14:0] \$8 ;
+  reg [1:0] \$9 ;
   reg [5:0] \$signal  = 6'h00;
-  reg [5:0] \$signal$43  = 6'h00;
+  reg [5:0] \$signal$44  = 6'h00;
   input clk;
   wire clk;
   reg [7:0] cnt = 8'h00;
@@ -52638,6 +45336,11 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   wire [5:0] rb_data;
   wire [7:0] rd__addr;
   wire [5:0] rd__data;
+  wire [11:0] rq_r_fit;
+  wire [11:0] rq_r_in;
+  wire [12:0] rq_r_sh;
+  wire [12:0] rq_z_fit;
+  wire [13:0] rq_z_sh;
   input rst;
   wire rst;
   output [5:0] rw_addr;
@@ -52646,6 +45349,7 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   reg [5:0] rw_data = 6'h00;
   output rw_en;
   wire rw_en;
+  wire [8:0] shl;
   reg [9:0] t = 10'h000;
   reg [5:0] u2 = 6'h00;
   reg [5:0] u3 = 6'h00;
@@ -52920,2381 +45624,360 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
     _0_ <= sigmoid[{ gctx_1[12:11], \$3 , \$1 [4:0] }];
   end
   assign rd__data = _0_;
-  assign fire = | cnt;
-  assign \$419  = gctx_1[16:13] * 3'h6;
-  assign \$1  = vrd_gate >> \$419 ;
-  assign \$422  = gctx_1[16:13] * 3'h6;
-  assign \$2  = vrd_gate >> \$422 ;
-  assign \$3  = ~ \$2 [5];
-  assign pool_wen = gctx_5[0] & gctx_5[2];
-  assign \$4  = gctx_5[1] ? 16'h0000 : pool_rdata;
-  assign \$5  = $signed(\$4 ) + $signed(rw_data);
-  assign \$6  = ~ gctx_5[2];
-  assign r_written = gctx_5[0] & \$6 ;
-  assign digit_done = gctx_5[0] & gctx_5[4];
-  assign \$7  = pass_done ? pass_pairs : 5'h00;
-  assign \$8  = cnt + \$7 ;
-  assign \$9  = \$8  - fire;
-  assign \$10  = rb_addr == 6'h3f;
-  assign \$11  = l == 2'h3;
-  assign \$12  = t == 10'h30f;
-  assign \$13  = t + 1'h1;
-  assign \$14  = ~ par;
-  assign \$15  = l + 1'h1;
-  assign \$16  = rb_addr + 1'h1;
-  assign \$17  = psel == 4'hf;
-  assign \$18  = vrd_addr + 1'h1;
-  assign \$19  = psel + 1'h1;
-  assign \$20  = ! t;
   assign \$21  = l == 2'h3;
-  assign \$22  = ! l;
-  assign \$23  = t == 10'h30f;
-  assign \$24  = l == 2'h3;
-  assign \$25  = \$23  & \$24 ;
-  assign \$26  = rb_addr == 6'h3f;
-  assign \$27  = \$25  & \$26 ;
-  assign \$453  = gctx_1[16:13] * 3'h6;
-  assign \$28  = vrd_val >> \$453 ;
-  assign \$29  = gctx_1[3] ? r0_data : rb_data;
-  assign \$30  = $signed(\$signal ) * $signed({ 1'h0, rd__data });
-  assign \$34  = $signed(\$32 ) >>> \$33 ;
-  assign \$38  = $signed(\$36 ) >>> \$37 ;
-  assign \$39  = $signed({ \$38 [15], \$34  }) + $signed(2'h1);
-  assign \$44  = $signed(\$42 ) >>> \$43 ;
-  assign \$48  = $signed(\$46 ) >>> \$47 ;
-  assign \$49  = $signed({ \$48 [15], \$44  }) + $signed(2'h1);
-  assign \$51  = $signed({ \$50 [17], \$40  }) > $signed(6'h1f);
-  assign \$55  = $signed(\$53 ) >>> \$54 ;
-  assign \$59  = $signed(\$57 ) >>> \$58 ;
-  assign \$60  = $signed({ \$59 [15], \$55  }) + $signed(2'h1);
-  assign \$65  = $signed(\$63 ) >>> \$64 ;
-  assign \$69  = $signed(\$67 ) >>> \$68 ;
-  assign \$70  = $signed({ \$69 [15], \$65  }) + $signed(2'h1);
-  assign \$72  = $signed({ \$71 [17], \$61  }) < $signed(6'h20);
-  assign \$76  = $signed(\$74 ) >>> \$75 ;
-  assign \$80  = $signed(\$78 ) >>> \$79 ;
-  assign \$81  = $signed({ \$80 [15], \$76  }) + $signed(2'h1);
-  assign \$86  = $signed(\$84 ) >>> \$85 ;
-  assign \$90  = $signed(\$88 ) >>> \$89 ;
-  assign \$91  = $signed({ \$90 [15], \$86  }) + $signed(2'h1);
-  assign \$93  = \$72  ? 19'h7ffe0 : { \$92 [17], \$82  };
-  assign \$94  = \$51  ? 19'h0001f : \$93 ;
-  assign \$96  = $signed(\$signal$43 ) << \$95 ;
-  assign \$98  = $signed(\$signal$43 ) << \$97 ;
-  assign \$100  = $signed(\$signal$43 ) << \$99 ;
-  assign \$101  = $signed({ \$100 [8], \$98 [8], \$96  }) + $signed(u4);
-  assign \$103  = $signed(\$signal$43 ) << \$102 ;
-  assign \$105  = $signed(\$signal$43 ) << \$104 ;
-  assign \$107  = $signed(\$signal$43 ) << \$106 ;
-  assign \$108  = $signed({ \$107 [8], \$105 [8], \$103  }) + $signed(u4);
-  assign \$110  = $signed(\$signal$43 ) << \$109 ;
-  assign \$112  = $signed(\$signal$43 ) << \$111 ;
-  assign \$114  = $signed(\$signal$43 ) << \$113 ;
-  assign \$115  = $signed({ \$114 [8], \$112 [8], \$110  }) + $signed(u4);
-  assign \$118  = $signed(\$116 ) >>> \$117 ;
-  assign \$120  = $signed(\$signal$43 ) << \$119 ;
-  assign \$122  = $signed(\$signal$43 ) << \$121 ;
-  assign \$124  = $signed(\$signal$43 ) << \$123 ;
-  assign \$125  = $signed({ \$124 [8], \$122 [8], \$120  }) + $signed(u4);
-  assign \$127  = $signed(\$signal$43 ) << \$126 ;
-  assign \$129  = $signed(\$signal$43 ) << \$128 ;
-  assign \$131  = $signed(\$signal$43 ) << \$130 ;
-  assign \$132  = $signed({ \$131 [8], \$129 [8], \$127  }) + $signed(u4);
-  assign \$134  = $signed(\$signal$43 ) << \$133 ;
-  assign \$136  = $signed(\$signal$43 ) << \$135 ;
-  assign \$138  = $signed(\$signal$43 ) << \$137 ;
-  assign \$139  = $signed({ \$138 [8], \$136 [8], \$134  }) + $signed(u4);
-  assign \$142  = $signed(\$140 ) >>> \$141 ;
-  assign \$143  = $signed({ \$142 [14], \$118  }) + $signed(2'h1);
-  assign \$146  = $signed(\$signal$43 ) << \$145 ;
-  assign \$148  = $signed(\$signal$43 ) << \$147 ;
-  assign \$150  = $signed(\$signal$43 ) << \$149 ;
-  assign \$151  = $signed({ \$150 [8], \$148 [8], \$146  }) + $signed(u4);
-  assign \$153  = $signed(\$signal$43 ) << \$152 ;
-  assign \$155  = $signed(\$signal$43 ) << \$154 ;
-  assign \$157  = $signed(\$signal$43 ) << \$156 ;
-  assign \$158  = $signed({ \$157 [8], \$155 [8], \$153  }) + $signed(u4);
-  assign \$160  = $signed(\$signal$43 ) << \$159 ;
-  assign \$162  = $signed(\$signal$43 ) << \$161 ;
-  assign \$164  = $signed(\$signal$43 ) << \$163 ;
-  assign \$165  = $signed({ \$164 [8], \$162 [8], \$160  }) + $signed(u4);
-  assign \$168  = $signed(\$166 ) >>> \$167 ;
-  assign \$170  = $signed(\$signal$43 ) << \$169 ;
-  assign \$172  = $signed(\$signal$43 ) << \$171 ;
-  assign \$174  = $signed(\$signal$43 ) << \$173 ;
-  assign \$175  = $signed({ \$174 [8], \$172 [8], \$170  }) + $signed(u4);
-  assign \$177  = $signed(\$signal$43 ) << \$176 ;
-  assign \$179  = $signed(\$signal$43 ) << \$178 ;
-  assign \$181  = $signed(\$signal$43 ) << \$180 ;
-  assign \$182  = $signed({ \$181 [8], \$179 [8], \$177  }) + $signed(u4);
-  assign \$184  = $signed(\$signal$43 ) << \$183 ;
-  assign \$186  = $signed(\$signal$43 ) << \$185 ;
-  assign \$188  = $signed(\$signal$43 ) << \$187 ;
-  assign \$189  = $signed({ \$188 [8], \$186 [8], \$184  }) + $signed(u4);
-  assign \$192  = $signed(\$190 ) >>> \$191 ;
-  assign \$193  = $signed({ \$192 [14], \$168  }) + $signed(2'h1);
-  assign \$195  = $signed({ \$194 [16], \$144  }) > $signed(6'h1f);
-  assign \$197  = $signed(\$signal$43 ) << \$196 ;
-  assign \$199  = $signed(\$signal$43 ) << \$198 ;
-  assign \$201  = $signed(\$signal$43 ) << \$200 ;
-  assign \$202  = $signed({ \$201 [8], \$199 [8], \$197  }) + $signed(u4);
-  assign \$204  = $signed(\$signal$43 ) << \$203 ;
-  assign \$206  = $signed(\$signal$43 ) << \$205 ;
-  assign \$208  = $signed(\$signal$43 ) << \$207 ;
-  assign \$209  = $signed({ \$208 [8], \$206 [8], \$204  }) + $signed(u4);
-  assign \$211  = $signed(\$signal$43 ) << \$210 ;
-  assign \$213  = $signed(\$signal$43 ) << \$212 ;
-  assign \$215  = $signed(\$signal$43 ) << \$214 ;
-  assign \$216  = $signed({ \$215 [8], \$213 [8], \$211  }) + $signed(u4);
-  assign \$219  = $signed(\$217 ) >>> \$218 ;
-  assign \$221  = $signed(\$signal$43 ) << \$220 ;
-  assign \$223  = $signed(\$signal$43 ) << \$222 ;
-  assign \$225  = $signed(\$signal$43 ) << \$224 ;
-  assign \$226  = $signed({ \$225 [8], \$223 [8], \$221  }) + $signed(u4);
-  assign \$228  = $signed(\$signal$43 ) << \$227 ;
-  assign \$230  = $signed(\$signal$43 ) << \$229 ;
-  assign \$232  = $signed(\$signal$43 ) << \$231 ;
-  assign \$233  = $signed({ \$232 [8], \$230 [8], \$228  }) + $signed(u4);
-  assign \$235  = $signed(\$signal$43 ) << \$234 ;
-  assign \$237  = $signed(\$signal$43 ) << \$236 ;
-  assign \$239  = $signed(\$signal$43 ) << \$238 ;
-  assign \$240  = $signed({ \$239 [8], \$237 [8], \$235  }) + $signed(u4);
-  assign \$243  = $signed(\$241 ) >>> \$242 ;
-  assign \$244  = $signed({ \$243 [14], \$219  }) + $signed(2'h1);
-  assign \$247  = $signed(\$signal$43 ) << \$246 ;
-  assign \$249  = $signed(\$signal$43 ) << \$248 ;
-  assign \$251  = $signed(\$signal$43 ) << \$250 ;
-  assign \$252  = $signed({ \$251 [8], \$249 [8], \$247  }) + $signed(u4);
-  assign \$254  = $signed(\$signal$43 ) << \$253 ;
-  assign \$256  = $signed(\$signal$43 ) << \$255 ;
-  assign \$258  = $signed(\$signal$43 ) << \$257 ;
-  assign \$259  = $signed({ \$258 [8], \$256 [8], \$254  }) + $signed(u4);
-  assign \$261  = $signed(\$signal$43 ) << \$260 ;
-  assign \$263  = $signed(\$signal$43 ) << \$262 ;
-  assign \$265  = $signed(\$signal$43 ) << \$264 ;
-  assign \$266  = $signed({ \$265 [8], \$263 [8], \$261  }) + $signed(u4);
-  assign \$269  = $signed(\$267 ) >>> \$268 ;
-  assign \$271  = $signed(\$signal$43 ) << \$270 ;
-  assign \$273  = $signed(\$signal$43 ) << \$272 ;
-  assign \$275  = $signed(\$signal$43 ) << \$274 ;
-  assign \$276  = $signed({ \$275 [8], \$273 [8], \$271  }) + $signed(u4);
-  assign \$278  = $signed(\$signal$43 ) << \$277 ;
-  assign \$280  = $signed(\$signal$43 ) << \$279 ;
-  assign \$282  = $signed(\$signal$43 ) << \$281 ;
-  assign \$283  = $signed({ \$282 [8], \$280 [8], \$278  }) + $signed(u4);
-  assign \$285  = $signed(\$signal$43 ) << \$284 ;
-  assign \$287  = $signed(\$signal$43 ) << \$286 ;
-  assign \$289  = $signed(\$signal$43 ) << \$288 ;
-  assign \$290  = $signed({ \$289 [8], \$287 [8], \$285  }) + $signed(u4);
-  assign \$293  = $signed(\$291 ) >>> \$292 ;
-  assign \$294  = $signed({ \$293 [14], \$269  }) + $signed(2'h1);
-  assign \$296  = $signed({ \$295 [16], \$245  }) < $signed(6'h20);
-  assign \$298  = $signed(\$signal$43 ) << \$297 ;
-  assign \$300  = $signed(\$signal$43 ) << \$299 ;
-  assign \$302  = $signed(\$signal$43 ) << \$301 ;
-  assign \$303  = $signed({ \$302 [8], \$300 [8], \$298  }) + $signed(u4);
-  assign \$305  = $signed(\$signal$43 ) << \$304 ;
-  assign \$307  = $signed(\$signal$43 ) << \$306 ;
-  assign \$309  = $signed(\$signal$43 ) << \$308 ;
-  assign \$310  = $signed({ \$309 [8], \$307 [8], \$305  }) + $signed(u4);
-  assign \$312  = $signed(\$signal$43 ) << \$311 ;
-  assign \$314  = $signed(\$signal$43 ) << \$313 ;
-  assign \$316  = $signed(\$signal$43 ) << \$315 ;
-  assign \$317  = $signed({ \$316 [8], \$314 [8], \$312  }) + $signed(u4);
-  assign \$320  = $signed(\$318 ) >>> \$319 ;
-  assign \$322  = $signed(\$signal$43 ) << \$321 ;
-  assign \$324  = $signed(\$signal$43 ) << \$323 ;
-  assign \$326  = $signed(\$signal$43 ) << \$325 ;
-  assign \$327  = $signed({ \$326 [8], \$324 [8], \$322  }) + $signed(u4);
-  assign \$329  = $signed(\$signal$43 ) << \$328 ;
-  assign \$331  = $signed(\$signal$43 ) << \$330 ;
-  assign \$333  = $signed(\$signal$43 ) << \$332 ;
-  assign \$334  = $signed({ \$333 [8], \$331 [8], \$329  }) + $signed(u4);
-  assign \$336  = $signed(\$signal$43 ) << \$335 ;
-  assign \$338  = $signed(\$signal$43 ) << \$337 ;
-  assign \$340  = $signed(\$signal$43 ) << \$339 ;
-  assign \$341  = $signed({ \$340 [8], \$338 [8], \$336  }) + $signed(u4);
-  assign \$344  = $signed(\$342 ) >>> \$343 ;
-  assign \$345  = $signed({ \$344 [14], \$320  }) + $signed(2'h1);
-  assign \$348  = $signed(\$signal$43 ) << \$347 ;
-  assign \$350  = $signed(\$signal$43 ) << \$349 ;
-  assign \$352  = $signed(\$signal$43 ) << \$351 ;
-  assign \$353  = $signed({ \$352 [8], \$350 [8], \$348  }) + $signed(u4);
-  assign \$355  = $signed(\$signal$43 ) << \$354 ;
-  assign \$357  = $signed(\$signal$43 ) << \$356 ;
-  assign \$359  = $signed(\$signal$43 ) << \$358 ;
-  assign \$360  = $signed({ \$359 [8], \$357 [8], \$355  }) + $signed(u4);
-  assign \$362  = $signed(\$signal$43 ) << \$361 ;
-  assign \$364  = $signed(\$signal$43 ) << \$363 ;
-  assign \$366  = $signed(\$signal$43 ) << \$365 ;
-  assign \$367  = $signed({ \$366 [8], \$364 [8], \$362  }) + $signed(u4);
-  assign \$370  = $signed(\$368 ) >>> \$369 ;
-  assign \$372  = $signed(\$signal$43 ) << \$371 ;
-  assign \$374  = $signed(\$signal$43 ) << \$373 ;
-  assign \$376  = $signed(\$signal$43 ) << \$375 ;
-  assign \$377  = $signed({ \$376 [8], \$374 [8], \$372  }) + $signed(u4);
-  assign \$379  = $signed(\$signal$43 ) << \$378 ;
-  assign \$381  = $signed(\$signal$43 ) << \$380 ;
-  assign \$383  = $signed(\$signal$43 ) << \$382 ;
-  assign \$384  = $signed({ \$383 [8], \$381 [8], \$379  }) + $signed(u4);
-  assign \$386  = $signed(\$signal$43 ) << \$385 ;
-  assign \$388  = $signed(\$signal$43 ) << \$387 ;
-  assign \$390  = $signed(\$signal$43 ) << \$389 ;
-  assign \$391  = $signed({ \$390 [8], \$388 [8], \$386  }) + $signed(u4);
-  assign \$394  = $signed(\$392 ) >>> \$393 ;
-  assign \$395  = $signed({ \$394 [14], \$370  }) + $signed(2'h1);
-  assign \$397  = \$296  ? 18'h3ffe0 : { \$396 [16], \$346  };
-  assign \$398  = \$195  ? 18'h0001f : \$397 ;
+  assign \$22  = t == 10'h30f;
+  assign \$23  = t + 1'h1;
+  assign \$24  = ~ par;
+  assign \$25  = l + 1'h1;
+  assign \$26  = rb_addr + 1'h1;
+  assign \$27  = psel == 4'hf;
+  assign \$28  = vrd_addr + 1'h1;
+  assign \$29  = psel + 1'h1;
+  assign \$30  = ! t;
+  assign \$31  = l == 2'h3;
+  assign \$32  = ! l;
+  assign \$33  = t == 10'h30f;
+  assign \$34  = l == 2'h3;
+  assign \$35  = \$33  & \$34 ;
+  assign \$36  = rb_addr == 6'h3f;
+  assign \$37  = \$35  & \$36 ;
+  assign \$117  = gctx_1[16:13] * 3'h6;
+  assign \$38  = vrd_val >> \$117 ;
+  assign \$39  = gctx_1[3] ? r0_data : rb_data;
+  assign \$40  = $signed(\$signal$44 ) * $signed({ 1'h0, rd__data });
+  assign \$41  = $signed(\$8 [12:0]) > $signed(6'h1f);
+  assign \$42  = $signed(\$8 [12:0]) < $signed(6'h20);
+  assign \$43  = \$42  ? 13'h1fe0 : \$8 [12:0];
+  assign \$44  = \$41  ? 13'h001f : \$43 ;
+  assign \$45  = $signed(\$13 [11:0]) > $signed(6'h1f);
+  assign \$46  = $signed(\$13 [11:0]) < $signed(6'h20);
+  assign \$47  = \$46  ? 12'hfe0 : \$13 [11:0];
+  assign \$48  = \$45  ? 12'h01f : \$47 ;
   always @(posedge clk)
-    cnt <= \$399 ;
+    cnt <= \$49 ;
   always @(posedge clk)
-    rb_addr <= \$400 ;
+    rb_addr <= \$50 ;
   always @(posedge clk)
-    psel <= \$401 ;
+    psel <= \$51 ;
   always @(posedge clk)
-    vrd_addr <= \$402 ;
+    vrd_addr <= \$52 ;
   always @(posedge clk)
-    l <= \$403 ;
+    l <= \$53 ;
   always @(posedge clk)
-    t <= \$404 ;
+    t <= \$54 ;
   always @(posedge clk)
-    par <= \$405 ;
+    par <= \$55 ;
   always @(posedge clk)
-    gctx_1 <= \$406 ;
+    gctx_1 <= \$56 ;
   always @(posedge clk)
-    gctx_2 <= \$407 ;
+    gctx_2 <= \$57 ;
   always @(posedge clk)
-    gctx_3 <= \$408 ;
+    gctx_3 <= \$58 ;
   always @(posedge clk)
-    gctx_4 <= \$409 ;
+    gctx_4 <= \$59 ;
   always @(posedge clk)
-    gctx_5 <= \$410 ;
+    gctx_5 <= \$60 ;
   always @(posedge clk)
-    \$signal  <= \$411 ;
+    \$signal$44  <= \$61 ;
   always @(posedge clk)
-    u2 <= \$412 ;
+    u2 <= \$62 ;
   always @(posedge clk)
-    prod3 <= \$413 ;
+    prod3 <= \$63 ;
   always @(posedge clk)
-    u3 <= \$414 ;
+    u3 <= \$64 ;
   always @(posedge clk)
-    \$signal$43  <= \$415 ;
+    \$signal  <= \$65 ;
   always @(posedge clk)
-    u4 <= \$416 ;
+    u4 <= \$66 ;
   always @(posedge clk)
-    rw_data <= \$417 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$33  = 1'h1;
-      2'h1:
-          \$33  = 1'h0;
-      2'h2:
-          \$33  = 1'h1;
-      2'h3:
-          \$33  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$37  = 1'h1;
-      2'h1:
-          \$37  = 1'h0;
-      2'h2:
-          \$37  = 1'h1;
-      2'h3:
-          \$37  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$43  = 1'h1;
-      2'h1:
-          \$43  = 1'h0;
-      2'h2:
-          \$43  = 1'h1;
-      2'h3:
-          \$43  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$47  = 1'h1;
-      2'h1:
-          \$47  = 1'h0;
-      2'h2:
-          \$47  = 1'h1;
-      2'h3:
-          \$47  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$54  = 1'h1;
-      2'h1:
-          \$54  = 1'h0;
-      2'h2:
-          \$54  = 1'h1;
-      2'h3:
-          \$54  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$58  = 1'h1;
-      2'h1:
-          \$58  = 1'h0;
-      2'h2:
-          \$58  = 1'h1;
-      2'h3:
-          \$58  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$64  = 1'h1;
-      2'h1:
-          \$64  = 1'h0;
-      2'h2:
-          \$64  = 1'h1;
-      2'h3:
-          \$64  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$68  = 1'h1;
-      2'h1:
-          \$68  = 1'h0;
-      2'h2:
-          \$68  = 1'h1;
-      2'h3:
-          \$68  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$75  = 1'h1;
-      2'h1:
-          \$75  = 1'h0;
-      2'h2:
-          \$75  = 1'h1;
-      2'h3:
-          \$75  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$79  = 1'h1;
-      2'h1:
-          \$79  = 1'h0;
-      2'h2:
-          \$79  = 1'h1;
-      2'h3:
-          \$79  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$85  = 1'h1;
-      2'h1:
-          \$85  = 1'h0;
-      2'h2:
-          \$85  = 1'h1;
-      2'h3:
-          \$85  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$89  = 1'h1;
-      2'h1:
-          \$89  = 1'h0;
-      2'h2:
-          \$89  = 1'h1;
-      2'h3:
-          \$89  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$95  = 2'h3;
-      2'h1:
-          \$95  = 2'h0;
-      2'h2:
-          \$95  = 2'h1;
-      2'h3:
-          \$95  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$97  = 2'h3;
-      2'h1:
-          \$97  = 2'h0;
-      2'h2:
-          \$97  = 2'h1;
-      2'h3:
-          \$97  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$99  = 2'h3;
-      2'h1:
-          \$99  = 2'h0;
-      2'h2:
-          \$99  = 2'h1;
-      2'h3:
-          \$99  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$102  = 2'h3;
-      2'h1:
-          \$102  = 2'h0;
-      2'h2:
-          \$102  = 2'h1;
-      2'h3:
-          \$102  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$104  = 2'h3;
-      2'h1:
-          \$104  = 2'h0;
-      2'h2:
-          \$104  = 2'h1;
-      2'h3:
-          \$104  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$106  = 2'h3;
-      2'h1:
-          \$106  = 2'h0;
-      2'h2:
-          \$106  = 2'h1;
-      2'h3:
-          \$106  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$109  = 2'h3;
-      2'h1:
-          \$109  = 2'h0;
-      2'h2:
-          \$109  = 2'h1;
-      2'h3:
-          \$109  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$111  = 2'h3;
-      2'h1:
-          \$111  = 2'h0;
-      2'h2:
-          \$111  = 2'h1;
-      2'h3:
-          \$111  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$113  = 2'h3;
-      2'h1:
-          \$113  = 2'h0;
-      2'h2:
-          \$113  = 2'h1;
-      2'h3:
-          \$113  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$117  = 2'h3;
-      2'h1:
-          \$117  = 2'h0;
-      2'h2:
-          \$117  = 2'h1;
-      2'h3:
-          \$117  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$119  = 2'h3;
-      2'h1:
-          \$119  = 2'h0;
-      2'h2:
-          \$119  = 2'h1;
-      2'h3:
-          \$119  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$121  = 2'h3;
-      2'h1:
-          \$121  = 2'h0;
-      2'h2:
-          \$121  = 2'h1;
-      2'h3:
-          \$121  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$123  = 2'h3;
-      2'h1:
-          \$123  = 2'h0;
-      2'h2:
-          \$123  = 2'h1;
-      2'h3:
-          \$123  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$126  = 2'h3;
-      2'h1:
-          \$126  = 2'h0;
-      2'h2:
-          \$126  = 2'h1;
-      2'h3:
-          \$126  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$128  = 2'h3;
-      2'h1:
-          \$128  = 2'h0;
-      2'h2:
-          \$128  = 2'h1;
-      2'h3:
-          \$128  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$130  = 2'h3;
-      2'h1:
-          \$130  = 2'h0;
-      2'h2:
-          \$130  = 2'h1;
-      2'h3:
-          \$130  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$133  = 2'h3;
-      2'h1:
-          \$133  = 2'h0;
-      2'h2:
-          \$133  = 2'h1;
-      2'h3:
-          \$133  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$135  = 2'h3;
-      2'h1:
-          \$135  = 2'h0;
-      2'h2:
-          \$135  = 2'h1;
-      2'h3:
-          \$135  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$137  = 2'h3;
-      2'h1:
-          \$137  = 2'h0;
-      2'h2:
-          \$137  = 2'h1;
-      2'h3:
-          \$137  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$141  = 2'h3;
-      2'h1:
-          \$141  = 2'h0;
-      2'h2:
-          \$141  = 2'h1;
-      2'h3:
-          \$141  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$145  = 2'h3;
-      2'h1:
-          \$145  = 2'h0;
-      2'h2:
-          \$145  = 2'h1;
-      2'h3:
-          \$145  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$147  = 2'h3;
-      2'h1:
-          \$147  = 2'h0;
-      2'h2:
-          \$147  = 2'h1;
-      2'h3:
-          \$147  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$149  = 2'h3;
-      2'h1:
-          \$149  = 2'h0;
-      2'h2:
-          \$149  = 2'h1;
-      2'h3:
-          \$149  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$152  = 2'h3;
-      2'h1:
-          \$152  = 2'h0;
-      2'h2:
-          \$152  = 2'h1;
-      2'h3:
-          \$152  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$154  = 2'h3;
-      2'h1:
-          \$154  = 2'h0;
-      2'h2:
-          \$154  = 2'h1;
-      2'h3:
-          \$154  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$156  = 2'h3;
-      2'h1:
-          \$156  = 2'h0;
-      2'h2:
-          \$156  = 2'h1;
-      2'h3:
-          \$156  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$159  = 2'h3;
-      2'h1:
-          \$159  = 2'h0;
-      2'h2:
-          \$159  = 2'h1;
-      2'h3:
-          \$159  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$161  = 2'h3;
-      2'h1:
-          \$161  = 2'h0;
-      2'h2:
-          \$161  = 2'h1;
-      2'h3:
-          \$161  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$163  = 2'h3;
-      2'h1:
-          \$163  = 2'h0;
-      2'h2:
-          \$163  = 2'h1;
-      2'h3:
-          \$163  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$167  = 2'h3;
-      2'h1:
-          \$167  = 2'h0;
-      2'h2:
-          \$167  = 2'h1;
-      2'h3:
-          \$167  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$169  = 2'h3;
-      2'h1:
-          \$169  = 2'h0;
-      2'h2:
-          \$169  = 2'h1;
-      2'h3:
-          \$169  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$171  = 2'h3;
-      2'h1:
-          \$171  = 2'h0;
-      2'h2:
-          \$171  = 2'h1;
-      2'h3:
-          \$171  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$173  = 2'h3;
-      2'h1:
-          \$173  = 2'h0;
-      2'h2:
-          \$173  = 2'h1;
-      2'h3:
-          \$173  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$176  = 2'h3;
-      2'h1:
-          \$176  = 2'h0;
-      2'h2:
-          \$176  = 2'h1;
-      2'h3:
-          \$176  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$178  = 2'h3;
-      2'h1:
-          \$178  = 2'h0;
-      2'h2:
-          \$178  = 2'h1;
-      2'h3:
-          \$178  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$180  = 2'h3;
-      2'h1:
-          \$180  = 2'h0;
-      2'h2:
-          \$180  = 2'h1;
-      2'h3:
-          \$180  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$183  = 2'h3;
-      2'h1:
-          \$183  = 2'h0;
-      2'h2:
-          \$183  = 2'h1;
-      2'h3:
-          \$183  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$185  = 2'h3;
-      2'h1:
-          \$185  = 2'h0;
-      2'h2:
-          \$185  = 2'h1;
-      2'h3:
-          \$185  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$187  = 2'h3;
-      2'h1:
-          \$187  = 2'h0;
-      2'h2:
-          \$187  = 2'h1;
-      2'h3:
-          \$187  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$191  = 2'h3;
-      2'h1:
-          \$191  = 2'h0;
-      2'h2:
-          \$191  = 2'h1;
-      2'h3:
-          \$191  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$196  = 2'h3;
-      2'h1:
-          \$196  = 2'h0;
-      2'h2:
-          \$196  = 2'h1;
-      2'h3:
-          \$196  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$198  = 2'h3;
-      2'h1:
-          \$198  = 2'h0;
-      2'h2:
-          \$198  = 2'h1;
-      2'h3:
-          \$198  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$200  = 2'h3;
-      2'h1:
-          \$200  = 2'h0;
-      2'h2:
-          \$200  = 2'h1;
-      2'h3:
-          \$200  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$203  = 2'h3;
-      2'h1:
-          \$203  = 2'h0;
-      2'h2:
-          \$203  = 2'h1;
-      2'h3:
-          \$203  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$205  = 2'h3;
-      2'h1:
-          \$205  = 2'h0;
-      2'h2:
-          \$205  = 2'h1;
-      2'h3:
-          \$205  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$207  = 2'h3;
-      2'h1:
-          \$207  = 2'h0;
-      2'h2:
-          \$207  = 2'h1;
-      2'h3:
-          \$207  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$210  = 2'h3;
-      2'h1:
-          \$210  = 2'h0;
-      2'h2:
-          \$210  = 2'h1;
-      2'h3:
-          \$210  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$212  = 2'h3;
-      2'h1:
-          \$212  = 2'h0;
-      2'h2:
-          \$212  = 2'h1;
-      2'h3:
-          \$212  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$214  = 2'h3;
-      2'h1:
-          \$214  = 2'h0;
-      2'h2:
-          \$214  = 2'h1;
-      2'h3:
-          \$214  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$218  = 2'h3;
-      2'h1:
-          \$218  = 2'h0;
-      2'h2:
-          \$218  = 2'h1;
-      2'h3:
-          \$218  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$220  = 2'h3;
-      2'h1:
-          \$220  = 2'h0;
-      2'h2:
-          \$220  = 2'h1;
-      2'h3:
-          \$220  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$222  = 2'h3;
-      2'h1:
-          \$222  = 2'h0;
-      2'h2:
-          \$222  = 2'h1;
-      2'h3:
-          \$222  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$224  = 2'h3;
-      2'h1:
-          \$224  = 2'h0;
-      2'h2:
-          \$224  = 2'h1;
-      2'h3:
-          \$224  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$227  = 2'h3;
-      2'h1:
-          \$227  = 2'h0;
-      2'h2:
-          \$227  = 2'h1;
-      2'h3:
-          \$227  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$229  = 2'h3;
-      2'h1:
-          \$229  = 2'h0;
-      2'h2:
-          \$229  = 2'h1;
-      2'h3:
-          \$229  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$231  = 2'h3;
-      2'h1:
-          \$231  = 2'h0;
-      2'h2:
-          \$231  = 2'h1;
-      2'h3:
-          \$231  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$234  = 2'h3;
-      2'h1:
-          \$234  = 2'h0;
-      2'h2:
-          \$234  = 2'h1;
-      2'h3:
-          \$234  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$236  = 2'h3;
-      2'h1:
-          \$236  = 2'h0;
-      2'h2:
-          \$236  = 2'h1;
-      2'h3:
-          \$236  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$238  = 2'h3;
-      2'h1:
-          \$238  = 2'h0;
-      2'h2:
-          \$238  = 2'h1;
-      2'h3:
-          \$238  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$242  = 2'h3;
-      2'h1:
-          \$242  = 2'h0;
-      2'h2:
-          \$242  = 2'h1;
-      2'h3:
-          \$242  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$246  = 2'h3;
-      2'h1:
-          \$246  = 2'h0;
-      2'h2:
-          \$246  = 2'h1;
-      2'h3:
-          \$246  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$248  = 2'h3;
-      2'h1:
-          \$248  = 2'h0;
-      2'h2:
-          \$248  = 2'h1;
-      2'h3:
-          \$248  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$250  = 2'h3;
-      2'h1:
-          \$250  = 2'h0;
-      2'h2:
-          \$250  = 2'h1;
-      2'h3:
-          \$250  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$253  = 2'h3;
-      2'h1:
-          \$253  = 2'h0;
-      2'h2:
-          \$253  = 2'h1;
-      2'h3:
-          \$253  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$255  = 2'h3;
-      2'h1:
-          \$255  = 2'h0;
-      2'h2:
-          \$255  = 2'h1;
-      2'h3:
-          \$255  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$257  = 2'h3;
-      2'h1:
-          \$257  = 2'h0;
-      2'h2:
-          \$257  = 2'h1;
-      2'h3:
-          \$257  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$260  = 2'h3;
-      2'h1:
-          \$260  = 2'h0;
-      2'h2:
-          \$260  = 2'h1;
-      2'h3:
-          \$260  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$262  = 2'h3;
-      2'h1:
-          \$262  = 2'h0;
-      2'h2:
-          \$262  = 2'h1;
-      2'h3:
-          \$262  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$264  = 2'h3;
-      2'h1:
-          \$264  = 2'h0;
-      2'h2:
-          \$264  = 2'h1;
-      2'h3:
-          \$264  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$268  = 2'h3;
-      2'h1:
-          \$268  = 2'h0;
-      2'h2:
-          \$268  = 2'h1;
-      2'h3:
-          \$268  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$270  = 2'h3;
-      2'h1:
-          \$270  = 2'h0;
-      2'h2:
-          \$270  = 2'h1;
-      2'h3:
-          \$270  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$272  = 2'h3;
-      2'h1:
-          \$272  = 2'h0;
-      2'h2:
-          \$272  = 2'h1;
-      2'h3:
-          \$272  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$274  = 2'h3;
-      2'h1:
-          \$274  = 2'h0;
-      2'h2:
-          \$274  = 2'h1;
-      2'h3:
-          \$274  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$277  = 2'h3;
-      2'h1:
-          \$277  = 2'h0;
-      2'h2:
-          \$277  = 2'h1;
-      2'h3:
-          \$277  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$279  = 2'h3;
-      2'h1:
-          \$279  = 2'h0;
-      2'h2:
-          \$279  = 2'h1;
-      2'h3:
-          \$279  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$281  = 2'h3;
-      2'h1:
-          \$281  = 2'h0;
-      2'h2:
-          \$281  = 2'h1;
-      2'h3:
-          \$281  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$284  = 2'h3;
-      2'h1:
-          \$284  = 2'h0;
-      2'h2:
-          \$284  = 2'h1;
-      2'h3:
-          \$284  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$286  = 2'h3;
-      2'h1:
-          \$286  = 2'h0;
-      2'h2:
-          \$286  = 2'h1;
-      2'h3:
-          \$286  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$288  = 2'h3;
-      2'h1:
-          \$288  = 2'h0;
-      2'h2:
-          \$288  = 2'h1;
-      2'h3:
-          \$288  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$292  = 2'h3;
-      2'h1:
-          \$292  = 2'h0;
-      2'h2:
-          \$292  = 2'h1;
-      2'h3:
-          \$292  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$297  = 2'h3;
-      2'h1:
-          \$297  = 2'h0;
-      2'h2:
-          \$297  = 2'h1;
-      2'h3:
-          \$297  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$299  = 2'h3;
-      2'h1:
-          \$299  = 2'h0;
-      2'h2:
-          \$299  = 2'h1;
-      2'h3:
-          \$299  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$301  = 2'h3;
-      2'h1:
-          \$301  = 2'h0;
-      2'h2:
-          \$301  = 2'h1;
-      2'h3:
-          \$301  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$304  = 2'h3;
-      2'h1:
-          \$304  = 2'h0;
-      2'h2:
-          \$304  = 2'h1;
-      2'h3:
-          \$304  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$306  = 2'h3;
-      2'h1:
-          \$306  = 2'h0;
-      2'h2:
-          \$306  = 2'h1;
-      2'h3:
-          \$306  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$308  = 2'h3;
-      2'h1:
-          \$308  = 2'h0;
-      2'h2:
-          \$308  = 2'h1;
-      2'h3:
-          \$308  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$311  = 2'h3;
-      2'h1:
-          \$311  = 2'h0;
-      2'h2:
-          \$311  = 2'h1;
-      2'h3:
-          \$311  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$313  = 2'h3;
-      2'h1:
-          \$313  = 2'h0;
-      2'h2:
-          \$313  = 2'h1;
-      2'h3:
-          \$313  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$315  = 2'h3;
-      2'h1:
-          \$315  = 2'h0;
-      2'h2:
-          \$315  = 2'h1;
-      2'h3:
-          \$315  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$319  = 2'h3;
-      2'h1:
-          \$319  = 2'h0;
-      2'h2:
-          \$319  = 2'h1;
-      2'h3:
-          \$319  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$321  = 2'h3;
-      2'h1:
-          \$321  = 2'h0;
-      2'h2:
-          \$321  = 2'h1;
-      2'h3:
-          \$321  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$323  = 2'h3;
-      2'h1:
-          \$323  = 2'h0;
-      2'h2:
-          \$323  = 2'h1;
-      2'h3:
-          \$323  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$325  = 2'h3;
-      2'h1:
-          \$325  = 2'h0;
-      2'h2:
-          \$325  = 2'h1;
-      2'h3:
-          \$325  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$328  = 2'h3;
-      2'h1:
-          \$328  = 2'h0;
-      2'h2:
-          \$328  = 2'h1;
-      2'h3:
-          \$328  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$330  = 2'h3;
-      2'h1:
-          \$330  = 2'h0;
-      2'h2:
-          \$330  = 2'h1;
-      2'h3:
-          \$330  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$332  = 2'h3;
-      2'h1:
-          \$332  = 2'h0;
-      2'h2:
-          \$332  = 2'h1;
-      2'h3:
-          \$332  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$335  = 2'h3;
-      2'h1:
-          \$335  = 2'h0;
-      2'h2:
-          \$335  = 2'h1;
-      2'h3:
-          \$335  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$337  = 2'h3;
-      2'h1:
-          \$337  = 2'h0;
-      2'h2:
-          \$337  = 2'h1;
-      2'h3:
-          \$337  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$339  = 2'h3;
-      2'h1:
-          \$339  = 2'h0;
-      2'h2:
-          \$339  = 2'h1;
-      2'h3:
-          \$339  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$343  = 2'h3;
-      2'h1:
-          \$343  = 2'h0;
-      2'h2:
-          \$343  = 2'h1;
-      2'h3:
-          \$343  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$347  = 2'h3;
-      2'h1:
-          \$347  = 2'h0;
-      2'h2:
-          \$347  = 2'h1;
-      2'h3:
-          \$347  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$349  = 2'h3;
-      2'h1:
-          \$349  = 2'h0;
-      2'h2:
-          \$349  = 2'h1;
-      2'h3:
-          \$349  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$351  = 2'h3;
-      2'h1:
-          \$351  = 2'h0;
-      2'h2:
-          \$351  = 2'h1;
-      2'h3:
-          \$351  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$354  = 2'h3;
-      2'h1:
-          \$354  = 2'h0;
-      2'h2:
-          \$354  = 2'h1;
-      2'h3:
-          \$354  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$356  = 2'h3;
-      2'h1:
-          \$356  = 2'h0;
-      2'h2:
-          \$356  = 2'h1;
-      2'h3:
-          \$356  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$358  = 2'h3;
-      2'h1:
-          \$358  = 2'h0;
-      2'h2:
-          \$358  = 2'h1;
-      2'h3:
-          \$358  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$361  = 2'h3;
-      2'h1:
-          \$361  = 2'h0;
-      2'h2:
-          \$361  = 2'h1;
-      2'h3:
-          \$361  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$363  = 2'h3;
-      2'h1:
-          \$363  = 2'h0;
-      2'h2:
-          \$363  = 2'h1;
-      2'h3:
-          \$363  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$365  = 2'h3;
-      2'h1:
-          \$365  = 2'h0;
-      2'h2:
-          \$365  = 2'h1;
-      2'h3:
-          \$365  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$369  = 2'h3;
-      2'h1:
-          \$369  = 2'h0;
-      2'h2:
-          \$369  = 2'h1;
-      2'h3:
-          \$369  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$371  = 2'h3;
-      2'h1:
-          \$371  = 2'h0;
-      2'h2:
-          \$371  = 2'h1;
-      2'h3:
-          \$371  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$373  = 2'h3;
-      2'h1:
-          \$373  = 2'h0;
-      2'h2:
-          \$373  = 2'h1;
-      2'h3:
-          \$373  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$375  = 2'h3;
-      2'h1:
-          \$375  = 2'h0;
-      2'h2:
-          \$375  = 2'h1;
-      2'h3:
-          \$375  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$378  = 2'h3;
-      2'h1:
-          \$378  = 2'h0;
-      2'h2:
-          \$378  = 2'h1;
-      2'h3:
-          \$378  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$380  = 2'h3;
-      2'h1:
-          \$380  = 2'h0;
-      2'h2:
-          \$380  = 2'h1;
-      2'h3:
-          \$380  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$382  = 2'h3;
-      2'h1:
-          \$382  = 2'h0;
-      2'h2:
-          \$382  = 2'h1;
-      2'h3:
-          \$382  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$385  = 2'h3;
-      2'h1:
-          \$385  = 2'h0;
-      2'h2:
-          \$385  = 2'h1;
-      2'h3:
-          \$385  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$387  = 2'h3;
-      2'h1:
-          \$387  = 2'h0;
-      2'h2:
-          \$387  = 2'h1;
-      2'h3:
-          \$387  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$389  = 2'h3;
-      2'h1:
-          \$389  = 2'h0;
-      2'h2:
-          \$389  = 2'h1;
-      2'h3:
-          \$389  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$393  = 2'h3;
-      2'h1:
-          \$393  = 2'h0;
-      2'h2:
-          \$393  = 2'h1;
-      2'h3:
-          \$393  = 2'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$399  = \$9 [7:0];
+    rw_data <= \$67 ;
+  assign fire = | cnt;
+  assign \$69  = gctx_1[16:13] * 3'h6;
+  assign \$1  = vrd_gate >> \$69 ;
+  assign \$72  = gctx_1[16:13] * 3'h6;
+  assign \$2  = vrd_gate >> \$72 ;
+  assign \$3  = ~ \$2 [5];
+  assign rq_z_sh = $signed(\$5 ) >>> \$6 ;
+  assign \$7  = $signed(rq_z_sh) + $signed(2'h1);
+  assign shl = $signed(\$signal ) << \$9 ;
+  assign rq_r_in = $signed(shl) + $signed(u4);
+  assign rq_r_sh = $signed(\$10 ) >>> \$11 ;
+  assign \$12  = $signed(rq_r_sh) + $signed(2'h1);
+  assign pool_wen = gctx_5[0] & gctx_5[2];
+  assign \$14  = gctx_5[1] ? 16'h0000 : pool_rdata;
+  assign \$15  = $signed(\$14 ) + $signed(rw_data);
+  assign \$16  = ~ gctx_5[2];
+  assign r_written = gctx_5[0] & \$16 ;
+  assign digit_done = gctx_5[0] & gctx_5[4];
+  assign \$17  = pass_done ? pass_pairs : 5'h00;
+  assign \$18  = cnt + \$17 ;
+  assign \$19  = \$18  - fire;
+  assign \$20  = rb_addr == 6'h3f;
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$49  = \$19 [7:0];
     if (rst) begin
-      \$399  = 8'h00;
+      \$49  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$400  = rb_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$50  = rb_addr;
     if (fire) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$400  = 6'h00;
+      if (\$20 ) begin
+        \$50  = 6'h00;
       end else begin
-        \$400  = \$16 [5:0];
+        \$50  = \$26 [5:0];
       end
     end
     if (rst) begin
-      \$400  = 6'h00;
+      \$50  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$401  = psel;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$51  = psel;
     if (fire) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$401  = 4'h0;
+      if (\$20 ) begin
+        \$51  = 4'h0;
       end else begin
         (* full_case = 32'd1 *)
-        if (\$17 ) begin
-          \$401  = 4'h0;
+        if (\$27 ) begin
+          \$51  = 4'h0;
         end else begin
-          \$401  = \$19 [3:0];
+          \$51  = \$29 [3:0];
         end
       end
     end
     if (rst) begin
-      \$401  = 4'h0;
+      \$51  = 4'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$402  = vrd_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$52  = vrd_addr;
     if (fire) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$402  = 2'h0;
+      if (\$20 ) begin
+        \$52  = 2'h0;
       end else begin
-        if (\$17 ) begin
-          \$402  = \$18 [1:0];
+        if (\$27 ) begin
+          \$52  = \$28 [1:0];
         end
       end
     end
     if (rst) begin
-      \$402  = 2'h0;
+      \$52  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$403  = l;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$53  = l;
     if (fire) begin
-      if (\$10 ) begin
+      if (\$20 ) begin
         (* full_case = 32'd1 *)
-        if (\$11 ) begin
-          \$403  = 2'h0;
+        if (\$21 ) begin
+          \$53  = 2'h0;
         end else begin
-          \$403  = \$15 [1:0];
+          \$53  = \$25 [1:0];
         end
       end
     end
     if (rst) begin
-      \$403  = 2'h0;
+      \$53  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$404  = t;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$54  = t;
     if (fire) begin
-      if (\$10 ) begin
-        if (\$11 ) begin
+      if (\$20 ) begin
+        if (\$21 ) begin
           (* full_case = 32'd1 *)
-          if (\$12 ) begin
-            \$404  = 10'h000;
+          if (\$22 ) begin
+            \$54  = 10'h000;
           end else begin
-            \$404  = \$13 [9:0];
+            \$54  = \$23 [9:0];
           end
         end
       end
     end
     if (rst) begin
-      \$404  = 10'h000;
+      \$54  = 10'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$405  = par;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$55  = par;
     if (fire) begin
-      if (\$10 ) begin
-        if (\$11 ) begin
+      if (\$20 ) begin
+        if (\$21 ) begin
           (* full_case = 32'd1 *)
-          if (\$12 ) begin
-            \$405  = 1'h0;
+          if (\$22 ) begin
+            \$55  = 1'h0;
           end else begin
-            \$405  = \$14 ;
+            \$55  = \$24 ;
           end
         end
       end
     end
     if (rst) begin
-      \$405  = 1'h0;
+      \$55  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$406  = { psel, l, rb_addr, \$27 , \$22 , \$21 , \$20 , fire };
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$56  = { psel, l, rb_addr, \$37 , \$32 , \$31 , \$30 , fire };
     if (rst) begin
-      \$406  = 17'h00000;
+      \$56  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$407  = gctx_1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$57  = gctx_1;
     if (rst) begin
-      \$407  = 17'h00000;
+      \$57  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$408  = gctx_2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$58  = gctx_2;
     if (rst) begin
-      \$408  = 17'h00000;
+      \$58  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$409  = gctx_3;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$59  = gctx_3;
     if (rst) begin
-      \$409  = 17'h00000;
+      \$59  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$410  = gctx_4;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$60  = gctx_4;
     if (rst) begin
-      \$410  = 17'h00000;
+      \$60  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$411  = \$28 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$61  = \$38 ;
     if (rst) begin
-      \$411  = 6'h00;
+      \$61  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$412  = \$29 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$62  = \$39 ;
     if (rst) begin
-      \$412  = 6'h00;
+      \$62  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$413  = \$30 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$63  = \$40 ;
     if (rst) begin
-      \$413  = 13'h0000;
+      \$63  = 13'h0000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$414  = u2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$64  = u2;
     if (rst) begin
-      \$414  = 6'h00;
+      \$64  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$415  = \$94 [5:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$65  = \$44 [5:0];
     if (rst) begin
-      \$415  = 6'h00;
+      \$65  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$416  = u3;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$66  = u3;
     if (rst) begin
-      \$416  = 6'h00;
+      \$66  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$417  = \$398 [5:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$67  = \$48 [5:0];
     if (rst) begin
-      \$417  = 6'h00;
+      \$67  = 6'h00;
     end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_3[12:11])
+      2'h0:
+          \$6  = 1'h1;
+      2'h1:
+          \$6  = 1'h0;
+      2'h2:
+          \$6  = 1'h1;
+      2'h3:
+          \$6  = 1'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_4[12:11])
+      2'h0:
+          \$9  = 2'h3;
+      2'h1:
+          \$9  = 2'h0;
+      2'h2:
+          \$9  = 2'h1;
+      2'h3:
+          \$9  = 2'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_4[12:11])
+      2'h0:
+          \$11  = 2'h3;
+      2'h1:
+          \$11  = 2'h0;
+      2'h2:
+          \$11  = 2'h1;
+      2'h3:
+          \$11  = 2'h1;
+    endcase
   end
   assign kslot = vrd_addr;
   assign h = rb_addr;
   assign r0_addr = { par, rb_addr };
   assign rd__addr = { gctx_1[12:11], \$3 , \$1 [4:0] };
+  assign rq_z_fit = \$8 [12:0];
+  assign rq_r_fit = \$13 [11:0];
   assign r5 = rw_data;
   assign dbg__valid = gctx_5[0];
   assign dbg__payload = rw_data;
   assign pool_waddr = gctx_5[10:5];
-  assign pool_wdata = \$5 [15:0];
+  assign pool_wdata = \$15 [15:0];
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
-  assign \$31  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$32  = { \$31 [15], \$31 [15], \$31 [15], \$31 [15], \$31 [15], \$31 [15:5] };
-  assign \$35  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$36  = { \$35 [15], \$35 [15], \$35 [15], \$35 [15], \$35 [15], \$35 [15:5] };
-  assign \$40  = { \$39 [17], \$39 [17:1] };
-  assign \$41  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$42  = { \$41 [15], \$41 [15], \$41 [15], \$41 [15], \$41 [15], \$41 [15:5] };
-  assign \$45  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$46  = { \$45 [15], \$45 [15], \$45 [15], \$45 [15], \$45 [15], \$45 [15:5] };
-  assign \$50  = { \$49 [17], \$49 [17:1] };
-  assign \$52  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$53  = { \$52 [15], \$52 [15], \$52 [15], \$52 [15], \$52 [15], \$52 [15:5] };
-  assign \$56  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$57  = { \$56 [15], \$56 [15], \$56 [15], \$56 [15], \$56 [15], \$56 [15:5] };
-  assign \$61  = { \$60 [17], \$60 [17:1] };
-  assign \$62  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$63  = { \$62 [15], \$62 [15], \$62 [15], \$62 [15], \$62 [15], \$62 [15:5] };
-  assign \$66  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$67  = { \$66 [15], \$66 [15], \$66 [15], \$66 [15], \$66 [15], \$66 [15:5] };
-  assign \$71  = { \$70 [17], \$70 [17:1] };
-  assign \$73  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$74  = { \$73 [15], \$73 [15], \$73 [15], \$73 [15], \$73 [15], \$73 [15:5] };
-  assign \$77  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$78  = { \$77 [15], \$77 [15], \$77 [15], \$77 [15], \$77 [15], \$77 [15:5] };
-  assign \$82  = { \$81 [17], \$81 [17:1] };
-  assign \$83  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$84  = { \$83 [15], \$83 [15], \$83 [15], \$83 [15], \$83 [15], \$83 [15:5] };
-  assign \$87  = { prod3[12], prod3[12], prod3, 1'h0 };
-  assign \$88  = { \$87 [15], \$87 [15], \$87 [15], \$87 [15], \$87 [15], \$87 [15:5] };
-  assign \$92  = { \$91 [17], \$91 [17:1] };
-  assign \$116  = { \$115 [11], \$108 [11], \$101 , 1'h0 };
-  assign \$140  = { \$139 [11], \$132 [11], \$125 , 1'h0 };
-  assign \$144  = { \$143 [16], \$143 [16:1] };
-  assign \$166  = { \$165 [11], \$158 [11], \$151 , 1'h0 };
-  assign \$190  = { \$189 [11], \$182 [11], \$175 , 1'h0 };
-  assign \$194  = { \$193 [16], \$193 [16:1] };
-  assign \$217  = { \$216 [11], \$209 [11], \$202 , 1'h0 };
-  assign \$241  = { \$240 [11], \$233 [11], \$226 , 1'h0 };
-  assign \$245  = { \$244 [16], \$244 [16:1] };
-  assign \$267  = { \$266 [11], \$259 [11], \$252 , 1'h0 };
-  assign \$291  = { \$290 [11], \$283 [11], \$276 , 1'h0 };
-  assign \$295  = { \$294 [16], \$294 [16:1] };
-  assign \$318  = { \$317 [11], \$310 [11], \$303 , 1'h0 };
-  assign \$342  = { \$341 [11], \$334 [11], \$327 , 1'h0 };
-  assign \$346  = { \$345 [16], \$345 [16:1] };
-  assign \$368  = { \$367 [11], \$360 [11], \$353 , 1'h0 };
-  assign \$392  = { \$391 [11], \$384 [11], \$377 , 1'h0 };
-  assign \$396  = { \$395 [16], \$395 [16:1] };
+  assign \$4  = { prod3, 1'h0 };
+  assign \$5  = { \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13:5] };
+  assign \$8  = { \$7 [14], \$7 [14:1] };
+  assign \$10  = { rq_r_in, 1'h0 };
+  assign \$13  = { \$12 [13], \$12 [13:1] };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm, fire_mix, issue__first_step, issue__c_first, issue__c_last, issue__q_first, issue__q_last, issue__pairs, r_written, enc_pixel, l, issue__h, issue__coef_addr, issue__ssm_idx, issue__row, issue__mixrow
 , issue__q, issue__gate, issue__kslot, par, enc_written, g_written, dec_done, pix__valid);
-  reg \$auto$verilog_backend.cc:2355:dump_module$23  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$22  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -55578,7 +46261,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign issue__first_step = ! t;
   assign issue__c_first = ! c;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$62  = pix_full;
     if (start) begin
       \$62  = 1'h0;
@@ -55590,7 +46273,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$63  = enc_pixel;
     if (start) begin
     end else if (\$14 ) begin
@@ -55601,7 +46284,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$64  = timer;
     if (start) begin
       \$64  = 10'h001;
@@ -55613,28 +46296,28 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$65  = \$22 [7:0];
     if (rst) begin
       \$65  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$66  = \$28 [7:0];
     if (rst) begin
       \$66  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$67  = \$35 [8:0];
     if (rst) begin
       \$67  = 9'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$68  = phase;
     if (start) begin
       \$68  = 2'h1;
@@ -55671,7 +46354,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$69  = l;
     if (start) begin
       \$69  = 2'h0;
@@ -55693,7 +46376,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$70  = issue__h;
     if (start) begin
       \$70  = 6'h00;
@@ -55724,7 +46407,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$71  = c;
     if (start) begin
       \$71  = 1'h0;
@@ -55753,7 +46436,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$72  = issue__coef_addr;
     if (start) begin
       \$72  = 10'h000;
@@ -55769,7 +46452,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$73  = issue__ssm_idx;
     if (start) begin
       \$73  = 9'h000;
@@ -55782,7 +46465,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$74  = issue__row;
     if (start) begin
       \$74  = 8'h00;
@@ -55797,7 +46480,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$75  = issue__mixrow;
     if (start) begin
       \$75  = 5'h00;
@@ -55812,7 +46495,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$76  = issue__q;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -55834,7 +46517,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$77  = kk;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -55856,7 +46539,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$78  = issue__kslot;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -55877,7 +46560,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$79  = g_need;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -55899,7 +46582,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$80  = rem;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -55920,7 +46603,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$81  = t;
     if (fire_mix) begin
       if (\$44 ) begin
@@ -55941,7 +46624,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$82  = par;
     if (fire_mix) begin
       if (\$44 ) begin

@@ -539,7 +539,7 @@ module \hwssm_core.core (pix__payload, out__ready, clk, rst, i__ready, rw_en, rw
     .rd__addr(issue__row),
     .\rd__addr$22 (issue__coef_addr),
     .rp__addr(issue__q),
-    .\rp__addr$716 (vrd_addr),
+    .\rp__addr$723 (vrd_addr),
     .rst(rst),
     .u(u),
     .vrd_gate(vrd_gate),
@@ -1705,102 +1705,23 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, issue__c_first, issue__c_last, issue__q_first, issue__q_last, issue__pairs, pass_done, vrd_val, vrd_gate, issue__l, issue__h, \rd__addr$22 , xr__addr, rd__addr, issue__mixrow, rp__addr, issue__gate
-, issue__kslot, gv_1, pass_pairs, \rp__addr$716 , clk);
+, issue__kslot, gv_1, pass_pairs, \rp__addr$723 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   wire \$1 ;
   wire [15:0] \$10 ;
-  reg [48:0] \$100 ;
-  reg [48:0] \$101 ;
-  reg [48:0] \$102 ;
-  reg [48:0] \$103 ;
-  reg [48:0] \$104 ;
-  reg [48:0] \$105 ;
-  reg [48:0] \$106 ;
-  reg \$107 ;
-  reg \$108 ;
-  reg \$109 ;
+  reg [4:0] \$100 ;
+  reg [4:0] \$101 ;
+  reg [4:0] \$102 ;
+  reg [4:0] \$103 ;
+  reg [4:0] \$104 ;
   wire [15:0] \$11 ;
-  reg \$110 ;
-  reg \$111 ;
-  reg [8:0] \$112 ;
-  reg [8:0] \$113 ;
-  reg [8:0] \$114 ;
-  reg [8:0] \$115 ;
-  reg [8:0] \$116 ;
-  reg [8:0] \$117 ;
-  reg [8:0] \$118 ;
-  reg [4:0] \$119 ;
   wire [15:0] \$12 ;
-  reg [4:0] \$120 ;
-  reg [24:0] \$121 ;
-  reg [24:0] \$122 ;
-  reg [24:0] \$123 ;
-  reg [24:0] \$124 ;
-  reg [24:0] \$125 ;
-  reg [24:0] \$126 ;
-  reg [24:0] \$127 ;
-  reg [24:0] \$128 ;
-  reg [24:0] \$129 ;
   wire [15:0] \$13 ;
-  reg [24:0] \$130 ;
-  reg [24:0] \$131 ;
-  reg [24:0] \$132 ;
-  reg [24:0] \$133 ;
-  reg [24:0] \$134 ;
-  reg [24:0] \$135 ;
-  reg [24:0] \$136 ;
-  reg [15:0] \$137 ;
-  reg [15:0] \$138 ;
-  reg [15:0] \$139 ;
   wire [15:0] \$14 ;
-  reg [15:0] \$140 ;
-  reg [15:0] \$141 ;
-  reg [15:0] \$142 ;
-  reg [15:0] \$143 ;
-  reg [2:0] \$144 ;
-  reg [2:0] \$145 ;
-  reg [2:0] \$146 ;
-  reg [2:0] \$147 ;
-  reg [2:0] \$148 ;
-  reg [2:0] \$149 ;
   wire [15:0] \$15 ;
-  reg [2:0] \$150 ;
-  reg [2:0] \$151 ;
-  reg [7:0] \$152 ;
-  reg [7:0] \$153 ;
-  reg [7:0] \$154 ;
-  reg [7:0] \$155 ;
-  reg [7:0] \$156 ;
-  reg [7:0] \$157 ;
-  reg [7:0] \$158 ;
-  reg [7:0] \$159 ;
   wire [15:0] \$16 ;
-  reg [7:0] \$160 ;
-  reg [7:0] \$161 ;
-  reg [7:0] \$162 ;
-  reg [25:0] \$163 ;
-  reg [31:0] \$164 ;
-  reg \$165 ;
-  reg [7:0] \$166 ;
-  reg \$167 ;
-  reg \$168 ;
-  reg [1:0] \$169 ;
   wire [15:0] \$17 ;
-  reg [1:0] \$170 ;
-  reg [1:0] \$171 ;
-  reg [1:0] \$172 ;
-  reg [1:0] \$173 ;
-  reg \$174 ;
-  reg \$175 ;
-  reg \$176 ;
-  reg \$177 ;
-  reg \$178 ;
-  reg [4:0] \$179 ;
   wire [15:0] \$18 ;
-  reg [4:0] \$180 ;
-  reg [4:0] \$181 ;
-  reg [4:0] \$182 ;
-  reg [4:0] \$183 ;
   wire [15:0] \$19 ;
   wire \$2 ;
   wire [15:0] \$20 ;
@@ -1823,83 +1744,83 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [15:0] \$36 ;
   wire [26:0] \$37 ;
   wire [26:0] \$38 ;
-  wire \$39 ;
+  wire [32:0] \$39 ;
   wire \$4 ;
-  wire \$40 ;
-  wire [26:0] \$41 ;
-  wire [41:0] \$42 ;
-  wire [30:0] \$43 ;
-  wire [30:0] \$44 ;
-  wire [32:0] \$45 ;
-  wire \$46 ;
-  wire [34:0] \$47 ;
-  wire [34:0] \$48 ;
-  wire [34:0] \$49 ;
+  wire [32:0] \$40 ;
+  wire [33:0] \$41 ;
+  wire [33:0] \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire [26:0] \$45 ;
+  wire [41:0] \$46 ;
+  wire [32:0] \$47 ;
+  wire \$48 ;
+  wire \$49 ;
   wire [15:0] \$5 ;
-  wire [34:0] \$50 ;
-  wire [34:0] \$51 ;
-  wire [34:0] \$52 ;
-  wire [36:0] \$53 ;
-  wire [36:0] \$54 ;
-  wire [34:0] \$55 ;
-  wire [34:0] \$56 ;
-  wire [34:0] \$57 ;
-  wire [34:0] \$58 ;
-  wire [34:0] \$59 ;
+  wire \$50 ;
+  wire [31:0] \$51 ;
+  wire [31:0] \$52 ;
+  reg \$53 ;
+  reg \$54 ;
+  reg \$55 ;
+  reg \$56 ;
+  reg \$57 ;
+  reg [8:0] \$58 ;
+  reg [8:0] \$59 ;
   wire [15:0] \$6 ;
-  wire [34:0] \$60 ;
-  wire [36:0] \$61 ;
-  wire [36:0] \$62 ;
-  wire \$63 ;
-  wire [34:0] \$64 ;
-  wire [34:0] \$65 ;
-  wire [34:0] \$66 ;
-  wire [34:0] \$67 ;
-  wire [34:0] \$68 ;
-  wire [34:0] \$69 ;
+  reg [8:0] \$60 ;
+  reg [8:0] \$61 ;
+  reg [8:0] \$62 ;
+  reg [8:0] \$63 ;
+  reg [8:0] \$64 ;
+  reg [4:0] \$65 ;
+  reg [4:0] \$66 ;
+  reg [2:0] \$67 ;
+  reg [2:0] \$68 ;
+  reg [2:0] \$69 ;
   wire [15:0] \$7 ;
-  wire [36:0] \$70 ;
-  wire [36:0] \$71 ;
-  wire [34:0] \$72 ;
-  wire [34:0] \$73 ;
-  wire [34:0] \$74 ;
-  wire [34:0] \$75 ;
-  wire [34:0] \$76 ;
-  wire [34:0] \$77 ;
-  wire [36:0] \$78 ;
-  wire [36:0] \$79 ;
+  reg [2:0] \$70 ;
+  reg [2:0] \$71 ;
+  reg [2:0] \$72 ;
+  reg [2:0] \$73 ;
+  reg [2:0] \$74 ;
+  reg [7:0] \$75 ;
+  reg [7:0] \$76 ;
+  reg [7:0] \$77 ;
+  reg [7:0] \$78 ;
+  reg [7:0] \$79 ;
   wire [15:0] \$8 ;
-  wire \$80 ;
-  wire [34:0] \$81 ;
-  wire [34:0] \$82 ;
-  wire [34:0] \$83 ;
-  wire [34:0] \$84 ;
-  wire [34:0] \$85 ;
-  wire [34:0] \$86 ;
-  wire [36:0] \$87 ;
-  wire [36:0] \$88 ;
-  wire [34:0] \$89 ;
+  reg [7:0] \$80 ;
+  reg [7:0] \$81 ;
+  reg [7:0] \$82 ;
+  reg [7:0] \$83 ;
+  reg [7:0] \$84 ;
+  reg [7:0] \$85 ;
+  reg [25:0] \$86 ;
+  reg \$87 ;
+  reg \$88 ;
+  reg \$89 ;
   wire [15:0] \$9 ;
-  wire [34:0] \$90 ;
-  wire [34:0] \$91 ;
-  wire [34:0] \$92 ;
-  wire [34:0] \$93 ;
-  wire [34:0] \$94 ;
-  wire [36:0] \$95 ;
-  wire [36:0] \$96 ;
-  wire [37:0] \$97 ;
-  wire [37:0] \$98 ;
-  reg [48:0] \$99 ;
+  reg [1:0] \$90 ;
+  reg [1:0] \$91 ;
+  reg [1:0] \$92 ;
+  reg [1:0] \$93 ;
+  reg [1:0] \$94 ;
+  reg \$95 ;
+  reg \$96 ;
+  reg \$97 ;
+  reg \$98 ;
+  reg \$99 ;
   wire [5:0] \$like ;
   reg \$signal  = 1'h0;
   wire [7:0] \$signal$7 ;
   reg [1:0] \$signature__addr  = 2'h0;
   (* init = 2'h0 *)
-  wire [1:0] \$signature__addr$721 ;
+  wire [1:0] \$signature__addr$728 ;
   wire [127:0] \$signature__data ;
-  wire [127:0] \$signature__data$722 ;
+  wire [127:0] \$signature__data$729 ;
   wire \$signature__en ;
-  wire \$signature__en$720 ;
+  wire \$signature__en$727 ;
   wire [25:0] acc_new;
   wire [15:0] bias;
   wire [15:0] \bias$104 ;
@@ -2418,7 +2339,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [8:0] \rd__addr$642 ;
   (* init = 5'h00 *)
   wire [4:0] \rd__addr$649 ;
-  wire [9:0] \rd__addr$687 ;
+  wire [9:0] \rd__addr$694 ;
   wire [9:0] \rd__addr$81 ;
   (* init = 9'h000 *)
   wire [8:0] \rd__addr$82 ;
@@ -2472,7 +2393,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [15:0] \rd__data$663 ;
   wire [24:0] \rd__data$665 ;
   wire [48:0] \rd__data$682 ;
-  wire [7:0] \rd__data$692 ;
+  wire [7:0] \rd__data$699 ;
   wire [31:0] \rd__data$95 ;
   reg \real  = 1'h0;
   (* init = 1'h0 *)
@@ -2530,15 +2451,17 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [3:0] \rp__addr$13 ;
   wire [3:0] \rp__addr$17 ;
   wire [3:0] \rp__addr$21 ;
-  input [1:0] \rp__addr$716 ;
-  wire [1:0] \rp__addr$716 ;
+  input [1:0] \rp__addr$723 ;
   wire [1:0] \rp__addr$723 ;
+  wire [1:0] \rp__addr$730 ;
   wire [7:0] rp__data;
   wire [7:0] \rp__data$60 ;
   wire [7:0] \rp__data$61 ;
   wire [7:0] \rp__data$62 ;
-  wire [127:0] \rp__data$719 ;
-  wire [127:0] \rp__data$725 ;
+  wire [127:0] \rp__data$726 ;
+  wire [127:0] \rp__data$732 ;
+  wire [31:0] rq_y_fit;
+  wire [32:0] rq_y_sh;
   input rst;
   wire rst;
   wire [2:0] sh_ai;
@@ -2733,6 +2656,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [4:0] \sh_w$597 ;
   wire [4:0] \sh_w$637 ;
   wire [4:0] \sh_w$677 ;
+  wire [30:0] shl;
   (* init = 1'h0 *)
   wire ssm1_1;
   input [7:0] u;
@@ -2754,13 +2678,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [7:0] \u$621 ;
   wire [7:0] \u$661 ;
   wire [7:0] v;
-  wire [7:0] \v$701 ;
-  wire [7:0] \v$702 ;
-  wire [7:0] \v$703 ;
-  wire [7:0] \v$704 ;
-  wire [7:0] \v$705 ;
-  wire [7:0] \v$706 ;
-  wire [7:0] \v$707 ;
   wire [7:0] \v$708 ;
   wire [7:0] \v$709 ;
   wire [7:0] \v$710 ;
@@ -2769,6 +2686,13 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [7:0] \v$713 ;
   wire [7:0] \v$714 ;
   wire [7:0] \v$715 ;
+  wire [7:0] \v$716 ;
+  wire [7:0] \v$717 ;
+  wire [7:0] \v$718 ;
+  wire [7:0] \v$719 ;
+  wire [7:0] \v$720 ;
+  wire [7:0] \v$721 ;
+  wire [7:0] \v$722 ;
   wire v_valid;
   wire [1:0] vrd_addr;
   output [127:0] vrd_gate;
@@ -28975,7 +28899,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   end
   reg [7:0] _36_;
   always @(posedge clk) begin
-    _36_ <= gelu[{ rlh_f_2[7:6], \$39 , y[6:0] }];
+    _36_ <= gelu[{ rlh_f_2[7:6], \$43 , y[6:0] }];
   end
   assign wp__data = _36_;
   reg [24:0] mixc0 [31:0];
@@ -29890,12 +29814,12 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     vgate[3] = 128'h00000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$720 )
-      vgate[\$signature__addr ] <= { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
+    if (\$signature__en$727 )
+      vgate[\$signature__addr ] <= { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
   end
   reg [127:0] _54_;
   always @(posedge clk) begin
-    _54_ <= vgate[\rp__addr$716 ];
+    _54_ <= vgate[\rp__addr$723 ];
   end
   assign vrd_gate = _54_;
   reg [127:0] vval [3:0];
@@ -29907,11 +29831,11 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   end
   always @(posedge clk) begin
     if (\$signature__en )
-      vval[\$signature__addr ] <= { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
+      vval[\$signature__addr ] <= { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
   end
   reg [127:0] _55_;
   always @(posedge clk) begin
-    _55_ <= vval[\rp__addr$716 ];
+    _55_ <= vval[\rp__addr$723 ];
   end
   assign vrd_val = _55_;
   reg [15:0] x0 [511:0];
@@ -38341,208 +38265,191 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign du = $signed(\rd__data$682 [48:41]) * $signed(u);
   assign \$37  = $signed(rowsum) + $signed(o);
   assign \$38  = rctl_8[1] ? { o[25], o } : \$37 ;
-  assign \$39  = ~ y[7];
-  assign \$40  = ~ gtv_5;
-  assign \$signature__en  = v_valid & \$40 ;
-  assign \$signature__en$720  = v_valid & gtv_5;
+  assign shl = $signed(du_7) << rowc_d_7[36:33];
+  assign rq_y_sh = $signed(\$40 ) >>> rowc_d_8[40:37];
+  assign \$41  = $signed(rq_y_sh) + $signed(2'h1);
+  assign \$43  = ~ y[7];
+  assign \$44  = ~ gtv_5;
+  assign \$signature__en  = v_valid & \$44 ;
+  assign \$signature__en$727  = v_valid & gtv_5;
   assign pass_done = v_valid & gtv_5;
-  assign \$42  = $signed(\$41 ) << rowc_d_7[32:29];
-  assign \$43  = $signed(du_7) << rowc_d_7[36:33];
-  assign \$44  = $signed(du_7) << rowc_d_7[36:33];
-  assign \$45  = $signed(\$42 [31:0]) + $signed({ \$44 [30], \$43  });
-  assign \$46  = rctl_8[0] & rctl_8[2];
-  assign \$49  = $signed(\$48 ) >>> rowc_d_8[40:37];
-  assign \$52  = $signed(\$51 ) >>> rowc_d_8[40:37];
-  assign \$53  = $signed({ \$52 [34], \$49  }) + $signed(2'h1);
-  assign \$57  = $signed(\$56 ) >>> rowc_d_8[40:37];
-  assign \$60  = $signed(\$59 ) >>> rowc_d_8[40:37];
-  assign \$61  = $signed({ \$60 [34], \$57  }) + $signed(2'h1);
-  assign \$63  = $signed({ \$62 [36], \$54  }) > $signed(8'h7f);
-  assign \$66  = $signed(\$65 ) >>> rowc_d_8[40:37];
-  assign \$69  = $signed(\$68 ) >>> rowc_d_8[40:37];
-  assign \$70  = $signed({ \$69 [34], \$66  }) + $signed(2'h1);
-  assign \$74  = $signed(\$73 ) >>> rowc_d_8[40:37];
-  assign \$77  = $signed(\$76 ) >>> rowc_d_8[40:37];
-  assign \$78  = $signed({ \$77 [34], \$74  }) + $signed(2'h1);
-  assign \$80  = $signed({ \$79 [36], \$71  }) < $signed(8'h80);
-  assign \$83  = $signed(\$82 ) >>> rowc_d_8[40:37];
-  assign \$86  = $signed(\$85 ) >>> rowc_d_8[40:37];
-  assign \$87  = $signed({ \$86 [34], \$83  }) + $signed(2'h1);
-  assign \$91  = $signed(\$90 ) >>> rowc_d_8[40:37];
-  assign \$94  = $signed(\$93 ) >>> rowc_d_8[40:37];
-  assign \$95  = $signed({ \$94 [34], \$91  }) + $signed(2'h1);
-  assign \$97  = \$80  ? 38'h3fffffff80 : { \$96 [36], \$88  };
-  assign \$98  = \$63  ? 38'h000000007f : \$97 ;
+  assign \$46  = $signed(\$45 ) << rowc_d_7[32:29];
+  assign \$47  = $signed(\$46 [31:0]) + $signed(shl);
+  assign \$48  = rctl_8[0] & rctl_8[2];
+  assign \$49  = $signed(\$42 [31:0]) > $signed(8'h7f);
+  assign \$50  = $signed(\$42 [31:0]) < $signed(8'h80);
+  assign \$51  = \$50  ? 32'd4294967168 : \$42 [31:0];
+  assign \$52  = \$49  ? 32'd127 : \$51 ;
   always @(posedge clk)
-    rowc_d_1 <= \$99 ;
+    rowc_d_1 <= \rd__data$682 ;
   always @(posedge clk)
-    rowc_d_2 <= \$100 ;
+    rowc_d_2 <= rowc_d_1;
   always @(posedge clk)
-    rowc_d_3 <= \$101 ;
+    rowc_d_3 <= rowc_d_2;
   always @(posedge clk)
-    rowc_d_4 <= \$102 ;
+    rowc_d_4 <= rowc_d_3;
   always @(posedge clk)
-    rowc_d_5 <= \$103 ;
+    rowc_d_5 <= rowc_d_4;
   always @(posedge clk)
-    rowc_d_6 <= \$104 ;
+    rowc_d_6 <= rowc_d_5;
   always @(posedge clk)
-    rowc_d_7 <= \$105 ;
+    rowc_d_7 <= rowc_d_6;
   always @(posedge clk)
-    rowc_d_8 <= \$106 ;
+    rowc_d_8 <= rowc_d_7;
   always @(posedge clk)
-    cplx <= \$107 ;
+    cplx <= \$53 ;
   always @(posedge clk)
-    \real  <= \$108 ;
+    \real  <= \$54 ;
   always @(posedge clk)
-    fs1_1 <= \$109 ;
+    fs1_1 <= \$55 ;
   always @(posedge clk)
-    first <= \$110 ;
+    first <= \$56 ;
   always @(posedge clk)
-    last <= \$111 ;
+    last <= \$57 ;
   always @(posedge clk)
-    xwa_1 <= \$112 ;
+    xwa_1 <= \$58 ;
   always @(posedge clk)
-    xwa_2 <= \$113 ;
+    xwa_2 <= \$59 ;
   always @(posedge clk)
-    xwa_3 <= \$114 ;
+    xwa_3 <= \$60 ;
   always @(posedge clk)
-    xw__addr <= \$115 ;
+    xw__addr <= \$61 ;
   always @(posedge clk)
-    cra_1 <= \$116 ;
+    cra_1 <= \$62 ;
   always @(posedge clk)
-    cra_2 <= \$117 ;
+    cra_2 <= \$63 ;
   always @(posedge clk)
-    \rd__addr$24  <= \$118 ;
+    \rd__addr$24  <= \$64 ;
   always @(posedge clk)
-    mra_1 <= \$119 ;
+    mra_1 <= \$65 ;
   always @(posedge clk)
-    \rd__addr$34  <= \$120 ;
+    \rd__addr$34  <= \$66 ;
   always @(posedge clk)
-    mixcv0_1 <= \$121 ;
+    mixcv0_1 <= \rd__data$57 ;
   always @(posedge clk)
-    mixcv1_1 <= \$122 ;
+    mixcv1_1 <= \rd__data$105 ;
   always @(posedge clk)
-    mixcv2_1 <= \$123 ;
+    mixcv2_1 <= \rd__data$145 ;
   always @(posedge clk)
-    mixcv3_1 <= \$124 ;
+    mixcv3_1 <= \rd__data$185 ;
   always @(posedge clk)
-    mixcv4_1 <= \$125 ;
+    mixcv4_1 <= \rd__data$225 ;
   always @(posedge clk)
-    mixcv5_1 <= \$126 ;
+    mixcv5_1 <= \rd__data$265 ;
   always @(posedge clk)
-    mixcv6_1 <= \$127 ;
+    mixcv6_1 <= \rd__data$305 ;
   always @(posedge clk)
-    mixcv7_1 <= \$128 ;
+    mixcv7_1 <= \rd__data$345 ;
   always @(posedge clk)
-    mixcv8_1 <= \$129 ;
+    mixcv8_1 <= \rd__data$385 ;
   always @(posedge clk)
-    mixcv9_1 <= \$130 ;
+    mixcv9_1 <= \rd__data$425 ;
   always @(posedge clk)
-    mixcv10_1 <= \$131 ;
+    mixcv10_1 <= \rd__data$465 ;
   always @(posedge clk)
-    mixcv11_1 <= \$132 ;
+    mixcv11_1 <= \rd__data$505 ;
   always @(posedge clk)
-    mixcv12_1 <= \$133 ;
+    mixcv12_1 <= \rd__data$545 ;
   always @(posedge clk)
-    mixcv13_1 <= \$134 ;
+    mixcv13_1 <= \rd__data$585 ;
   always @(posedge clk)
-    mixcv14_1 <= \$135 ;
+    mixcv14_1 <= \rd__data$625 ;
   always @(posedge clk)
-    mixcv15_1 <= \$136 ;
+    mixcv15_1 <= \rd__data$665 ;
   always @(posedge clk)
-    du_1 <= \$137 ;
+    du_1 <= du;
   always @(posedge clk)
-    du_2 <= \$138 ;
+    du_2 <= du_1;
   always @(posedge clk)
-    du_3 <= \$139 ;
+    du_3 <= du_2;
   always @(posedge clk)
-    du_4 <= \$140 ;
+    du_4 <= du_3;
   always @(posedge clk)
-    du_5 <= \$141 ;
+    du_5 <= du_4;
   always @(posedge clk)
-    du_6 <= \$142 ;
+    du_6 <= du_5;
   always @(posedge clk)
-    du_7 <= \$143 ;
+    du_7 <= du_6;
   always @(posedge clk)
-    rctl_1 <= \$144 ;
+    rctl_1 <= \$67 ;
   always @(posedge clk)
-    rctl_2 <= \$145 ;
+    rctl_2 <= \$68 ;
   always @(posedge clk)
-    rctl_3 <= \$146 ;
+    rctl_3 <= \$69 ;
   always @(posedge clk)
-    rctl_4 <= \$147 ;
+    rctl_4 <= \$70 ;
   always @(posedge clk)
-    rctl_5 <= \$148 ;
+    rctl_5 <= \$71 ;
   always @(posedge clk)
-    rctl_6 <= \$149 ;
+    rctl_6 <= \$72 ;
   always @(posedge clk)
-    rctl_7 <= \$150 ;
+    rctl_7 <= \$73 ;
   always @(posedge clk)
-    rctl_8 <= \$151 ;
+    rctl_8 <= \$74 ;
   always @(posedge clk)
-    rlh_1 <= \$152 ;
+    rlh_1 <= \$75 ;
   always @(posedge clk)
-    rlh_2 <= \$153 ;
+    rlh_2 <= \$76 ;
   always @(posedge clk)
-    rlh_3 <= \$154 ;
+    rlh_3 <= \$77 ;
   always @(posedge clk)
-    rlh_4 <= \$155 ;
+    rlh_4 <= \$78 ;
   always @(posedge clk)
-    rlh_5 <= \$156 ;
+    rlh_5 <= \$79 ;
   always @(posedge clk)
-    rlh_6 <= \$157 ;
+    rlh_6 <= \$80 ;
   always @(posedge clk)
-    rlh_7 <= \$158 ;
+    rlh_7 <= \$81 ;
   always @(posedge clk)
-    rlh_8 <= \$159 ;
+    rlh_8 <= \$82 ;
   always @(posedge clk)
-    rlh_f_1 <= \$160 ;
+    rlh_f_1 <= \$83 ;
   always @(posedge clk)
-    rlh_f_2 <= \$161 ;
+    rlh_f_2 <= \$84 ;
   always @(posedge clk)
-    rlh_f_3 <= \$162 ;
+    rlh_f_3 <= \$85 ;
   always @(posedge clk)
-    rowsum <= \$163 ;
+    rowsum <= \$86 ;
   always @(posedge clk)
-    fin <= \$164 ;
+    fin <= \$47 [31:0];
   always @(posedge clk)
-    fin_v <= \$165 ;
+    fin_v <= \$87 ;
   always @(posedge clk)
-    y <= \$166 ;
+    y <= \$52 [7:0];
   always @(posedge clk)
-    y_v <= \$167 ;
+    y_v <= \$88 ;
   always @(posedge clk)
-    \$signal  <= \$168 ;
+    \$signal  <= \$89 ;
   always @(posedge clk)
-    kv_1 <= \$169 ;
+    kv_1 <= \$90 ;
   always @(posedge clk)
-    kv_2 <= \$170 ;
+    kv_2 <= \$91 ;
   always @(posedge clk)
-    kv_3 <= \$171 ;
+    kv_3 <= \$92 ;
   always @(posedge clk)
-    kv_4 <= \$172 ;
+    kv_4 <= \$93 ;
   always @(posedge clk)
-    \$signature__addr  <= \$173 ;
+    \$signature__addr  <= \$94 ;
   always @(posedge clk)
-    gtv_1 <= \$174 ;
+    gtv_1 <= \$95 ;
   always @(posedge clk)
-    gtv_2 <= \$175 ;
+    gtv_2 <= \$96 ;
   always @(posedge clk)
-    gtv_3 <= \$176 ;
+    gtv_3 <= \$97 ;
   always @(posedge clk)
-    gtv_4 <= \$177 ;
+    gtv_4 <= \$98 ;
   always @(posedge clk)
-    gtv_5 <= \$178 ;
+    gtv_5 <= \$99 ;
   always @(posedge clk)
-    prv_1 <= \$179 ;
+    prv_1 <= \$100 ;
   always @(posedge clk)
-    prv_2 <= \$180 ;
+    prv_2 <= \$101 ;
   always @(posedge clk)
-    prv_3 <= \$181 ;
+    prv_3 <= \$102 ;
   always @(posedge clk)
-    prv_4 <= \$182 ;
+    prv_4 <= \$103 ;
   always @(posedge clk)
-    pass_pairs <= \$183 ;
+    pass_pairs <= \$104 ;
   \hwssm_core.core.dp.lane0  lane0 (
     .bias(\rd__data$57 [24:9]),
     .c(c),
@@ -38552,10 +38459,10 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(g),
     .last(last),
     .part(part),
-    .\port$3638$0 (rd__data),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1257$0 (rd__data),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[8:5]),
@@ -38576,16 +38483,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$106 ),
     .last(last),
     .part(\part$120 ),
-    .\port$3647$0 (\rd__data$95 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1266$0 (\rd__data$95 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[8:5]),
     .sh_w(\rd__data$105 [4:0]),
     .u(u),
-    .v(\v$701 ),
+    .v(\v$708 ),
     .x(\x$99 ),
     .x_valid(\xw__en$85 ),
     .xo(\xw__data$87 )
@@ -38599,16 +38506,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$466 ),
     .last(last),
     .part(\part$480 ),
-    .\port$3728$0 (\rd__data$455 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1347$0 (\rd__data$455 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv10_1[8:5]),
     .sh_w(\rd__data$465 [4:0]),
     .u(u),
-    .v(\v$710 ),
+    .v(\v$717 ),
     .x(\x$459 ),
     .x_valid(\xw__en$445 ),
     .xo(\xw__data$447 )
@@ -38622,16 +38529,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$506 ),
     .last(last),
     .part(\part$520 ),
-    .\port$3737$0 (\rd__data$495 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1356$0 (\rd__data$495 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv11_1[8:5]),
     .sh_w(\rd__data$505 [4:0]),
     .u(u),
-    .v(\v$711 ),
+    .v(\v$718 ),
     .x(\x$499 ),
     .x_valid(\xw__en$485 ),
     .xo(\xw__data$487 )
@@ -38645,16 +38552,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$546 ),
     .last(last),
     .part(\part$560 ),
-    .\port$3746$0 (\rd__data$535 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1365$0 (\rd__data$535 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv12_1[8:5]),
     .sh_w(\rd__data$545 [4:0]),
     .u(u),
-    .v(\v$712 ),
+    .v(\v$719 ),
     .x(\x$539 ),
     .x_valid(\xw__en$525 ),
     .xo(\xw__data$527 )
@@ -38668,16 +38575,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$586 ),
     .last(last),
     .part(\part$600 ),
-    .\port$3755$0 (\rd__data$575 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1374$0 (\rd__data$575 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv13_1[8:5]),
     .sh_w(\rd__data$585 [4:0]),
     .u(u),
-    .v(\v$713 ),
+    .v(\v$720 ),
     .x(\x$579 ),
     .x_valid(\xw__en$565 ),
     .xo(\xw__data$567 )
@@ -38691,16 +38598,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$626 ),
     .last(last),
     .part(\part$640 ),
-    .\port$3764$0 (\rd__data$615 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1383$0 (\rd__data$615 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv14_1[8:5]),
     .sh_w(\rd__data$625 [4:0]),
     .u(u),
-    .v(\v$714 ),
+    .v(\v$721 ),
     .x(\x$619 ),
     .x_valid(\xw__en$605 ),
     .xo(\xw__data$607 )
@@ -38714,16 +38621,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$666 ),
     .last(last),
     .part(\part$680 ),
-    .\port$3773$0 (\rd__data$655 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1392$0 (\rd__data$655 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv15_1[8:5]),
     .sh_w(\rd__data$665 [4:0]),
     .u(u),
-    .v(\v$715 ),
+    .v(\v$722 ),
     .x(\x$659 ),
     .x_valid(\xw__en$645 ),
     .xo(\xw__data$647 )
@@ -38737,16 +38644,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$146 ),
     .last(last),
     .part(\part$160 ),
-    .\port$3656$0 (\rd__data$135 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1275$0 (\rd__data$135 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[8:5]),
     .sh_w(\rd__data$145 [4:0]),
     .u(u),
-    .v(\v$702 ),
+    .v(\v$709 ),
     .x(\x$139 ),
     .x_valid(\xw__en$125 ),
     .xo(\xw__data$127 )
@@ -38760,16 +38667,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$186 ),
     .last(last),
     .part(\part$200 ),
-    .\port$3665$0 (\rd__data$175 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1284$0 (\rd__data$175 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[8:5]),
     .sh_w(\rd__data$185 [4:0]),
     .u(u),
-    .v(\v$703 ),
+    .v(\v$710 ),
     .x(\x$179 ),
     .x_valid(\xw__en$165 ),
     .xo(\xw__data$167 )
@@ -38783,16 +38690,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$226 ),
     .last(last),
     .part(\part$240 ),
-    .\port$3674$0 (\rd__data$215 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1293$0 (\rd__data$215 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv4_1[8:5]),
     .sh_w(\rd__data$225 [4:0]),
     .u(u),
-    .v(\v$704 ),
+    .v(\v$711 ),
     .x(\x$219 ),
     .x_valid(\xw__en$205 ),
     .xo(\xw__data$207 )
@@ -38806,16 +38713,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$266 ),
     .last(last),
     .part(\part$280 ),
-    .\port$3683$0 (\rd__data$255 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1302$0 (\rd__data$255 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv5_1[8:5]),
     .sh_w(\rd__data$265 [4:0]),
     .u(u),
-    .v(\v$705 ),
+    .v(\v$712 ),
     .x(\x$259 ),
     .x_valid(\xw__en$245 ),
     .xo(\xw__data$247 )
@@ -38829,16 +38736,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$306 ),
     .last(last),
     .part(\part$320 ),
-    .\port$3692$0 (\rd__data$295 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1311$0 (\rd__data$295 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv6_1[8:5]),
     .sh_w(\rd__data$305 [4:0]),
     .u(u),
-    .v(\v$706 ),
+    .v(\v$713 ),
     .x(\x$299 ),
     .x_valid(\xw__en$285 ),
     .xo(\xw__data$287 )
@@ -38852,16 +38759,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$346 ),
     .last(last),
     .part(\part$360 ),
-    .\port$3701$0 (\rd__data$335 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1320$0 (\rd__data$335 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv7_1[8:5]),
     .sh_w(\rd__data$345 [4:0]),
     .u(u),
-    .v(\v$707 ),
+    .v(\v$714 ),
     .x(\x$339 ),
     .x_valid(\xw__en$325 ),
     .xo(\xw__data$327 )
@@ -38875,16 +38782,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$386 ),
     .last(last),
     .part(\part$400 ),
-    .\port$3710$0 (\rd__data$375 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1329$0 (\rd__data$375 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv8_1[8:5]),
     .sh_w(\rd__data$385 [4:0]),
     .u(u),
-    .v(\v$708 ),
+    .v(\v$715 ),
     .x(\x$379 ),
     .x_valid(\xw__en$365 ),
     .xo(\xw__data$367 )
@@ -38898,16 +38805,16 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$426 ),
     .last(last),
     .part(\part$440 ),
-    .\port$3719$0 (\rd__data$415 ),
-    .\port$4414$0 (rowc_d_1[17:0]),
-    .\port$4416$18 (rowc_d_2[23:18]),
-    .\port$4420$24 (rowc_d_4[28:24]),
+    .\port$1338$0 (\rd__data$415 ),
+    .\port$1674$0 (rowc_d_1[17:0]),
+    .\port$1675$18 (rowc_d_2[23:18]),
+    .\port$1677$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv9_1[8:5]),
     .sh_w(\rd__data$425 [4:0]),
     .u(u),
-    .v(\v$709 ),
+    .v(\v$716 ),
     .x(\x$419 ),
     .x_valid(\xw__en$405 ),
     .xo(\xw__data$407 )
@@ -38920,600 +38827,366 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$99  = \rd__data$682 ;
+    \$53  = issue__ssm;
     if (rst) begin
-      \$99  = 49'h0000000000000;
+      \$53  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$100  = rowc_d_1;
+    \$54  = issue__mix;
     if (rst) begin
-      \$100  = 49'h0000000000000;
+      \$54  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$101  = rowc_d_2;
+    \$55  = issue__first_step;
     if (rst) begin
-      \$101  = 49'h0000000000000;
+      \$55  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$102  = rowc_d_3;
+    \$56  = issue__q_first;
     if (rst) begin
-      \$102  = 49'h0000000000000;
+      \$56  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$103  = rowc_d_4;
+    \$57  = issue__q_last;
     if (rst) begin
-      \$103  = 49'h0000000000000;
+      \$57  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$104  = rowc_d_5;
+    \$58  = xr__addr;
     if (rst) begin
-      \$104  = 49'h0000000000000;
+      \$58  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$105  = rowc_d_6;
+    \$59  = xwa_1;
     if (rst) begin
-      \$105  = 49'h0000000000000;
+      \$59  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$106  = rowc_d_7;
+    \$60  = xwa_2;
     if (rst) begin
-      \$106  = 49'h0000000000000;
+      \$60  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$107  = issue__ssm;
+    \$61  = xwa_3;
     if (rst) begin
-      \$107  = 1'h0;
+      \$61  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$108  = issue__mix;
+    \$62  = xr__addr;
     if (rst) begin
-      \$108  = 1'h0;
+      \$62  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$109  = issue__first_step;
+    \$63  = cra_1;
     if (rst) begin
-      \$109  = 1'h0;
+      \$63  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$110  = issue__q_first;
+    \$64  = cra_2;
     if (rst) begin
-      \$110  = 1'h0;
+      \$64  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$111  = issue__q_last;
+    \$65  = issue__mixrow;
     if (rst) begin
-      \$111  = 1'h0;
+      \$65  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$112  = xr__addr;
+    \$66  = mra_1;
     if (rst) begin
-      \$112  = 9'h000;
+      \$66  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$113  = xwa_1;
+    \$67  = { issue__c_last, issue__c_first, issue__ssm };
     if (rst) begin
-      \$113  = 9'h000;
+      \$67  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$114  = xwa_2;
+    \$68  = rctl_1;
     if (rst) begin
-      \$114  = 9'h000;
+      \$68  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$115  = xwa_3;
+    \$69  = rctl_2;
     if (rst) begin
-      \$115  = 9'h000;
+      \$69  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$116  = xr__addr;
+    \$70  = rctl_3;
     if (rst) begin
-      \$116  = 9'h000;
+      \$70  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$117  = cra_1;
+    \$71  = rctl_4;
     if (rst) begin
-      \$117  = 9'h000;
+      \$71  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$118  = cra_2;
+    \$72  = rctl_5;
     if (rst) begin
-      \$118  = 9'h000;
+      \$72  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$119  = issue__mixrow;
+    \$73  = rctl_6;
     if (rst) begin
-      \$119  = 5'h00;
+      \$73  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = mra_1;
+    \$74  = rctl_7;
     if (rst) begin
-      \$120  = 5'h00;
+      \$74  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = \rd__data$57 ;
+    \$75  = { issue__l, issue__h };
     if (rst) begin
-      \$121  = 25'h0000000;
+      \$75  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = \rd__data$105 ;
+    \$76  = rlh_1;
     if (rst) begin
-      \$122  = 25'h0000000;
+      \$76  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = \rd__data$145 ;
+    \$77  = rlh_2;
     if (rst) begin
-      \$123  = 25'h0000000;
+      \$77  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = \rd__data$185 ;
+    \$78  = rlh_3;
     if (rst) begin
-      \$124  = 25'h0000000;
+      \$78  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = \rd__data$225 ;
+    \$79  = rlh_4;
     if (rst) begin
-      \$125  = 25'h0000000;
+      \$79  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = \rd__data$265 ;
+    \$80  = rlh_5;
     if (rst) begin
-      \$126  = 25'h0000000;
+      \$80  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = \rd__data$305 ;
+    \$81  = rlh_6;
     if (rst) begin
-      \$127  = 25'h0000000;
+      \$81  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = \rd__data$345 ;
+    \$82  = rlh_7;
     if (rst) begin
-      \$128  = 25'h0000000;
+      \$82  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = \rd__data$385 ;
+    \$83  = rlh_8;
     if (rst) begin
-      \$129  = 25'h0000000;
+      \$83  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = \rd__data$425 ;
+    \$84  = rlh_f_1;
     if (rst) begin
-      \$130  = 25'h0000000;
+      \$84  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = \rd__data$465 ;
+    \$85  = rlh_f_2;
     if (rst) begin
-      \$131  = 25'h0000000;
+      \$85  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = \rd__data$505 ;
-    if (rst) begin
-      \$132  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = \rd__data$545 ;
-    if (rst) begin
-      \$133  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = \rd__data$585 ;
-    if (rst) begin
-      \$134  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = \rd__data$625 ;
-    if (rst) begin
-      \$135  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = \rd__data$665 ;
-    if (rst) begin
-      \$136  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = du;
-    if (rst) begin
-      \$137  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = du_1;
-    if (rst) begin
-      \$138  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = du_2;
-    if (rst) begin
-      \$139  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = du_3;
-    if (rst) begin
-      \$140  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$141  = du_4;
-    if (rst) begin
-      \$141  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$142  = du_5;
-    if (rst) begin
-      \$142  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$143  = du_6;
-    if (rst) begin
-      \$143  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$144  = { issue__c_last, issue__c_first, issue__ssm };
-    if (rst) begin
-      \$144  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$145  = rctl_1;
-    if (rst) begin
-      \$145  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$146  = rctl_2;
-    if (rst) begin
-      \$146  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$147  = rctl_3;
-    if (rst) begin
-      \$147  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$148  = rctl_4;
-    if (rst) begin
-      \$148  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$149  = rctl_5;
-    if (rst) begin
-      \$149  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$150  = rctl_6;
-    if (rst) begin
-      \$150  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$151  = rctl_7;
-    if (rst) begin
-      \$151  = 3'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$152  = { issue__l, issue__h };
-    if (rst) begin
-      \$152  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$153  = rlh_1;
-    if (rst) begin
-      \$153  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$154  = rlh_2;
-    if (rst) begin
-      \$154  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$155  = rlh_3;
-    if (rst) begin
-      \$155  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$156  = rlh_4;
-    if (rst) begin
-      \$156  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$157  = rlh_5;
-    if (rst) begin
-      \$157  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$158  = rlh_6;
-    if (rst) begin
-      \$158  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$159  = rlh_7;
-    if (rst) begin
-      \$159  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$160  = rlh_8;
-    if (rst) begin
-      \$160  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$161  = rlh_f_1;
-    if (rst) begin
-      \$161  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$162  = rlh_f_2;
-    if (rst) begin
-      \$162  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$163  = rowsum;
+    \$86  = rowsum;
     if (rctl_8[0]) begin
-      \$163  = \$38 [25:0];
-    end
-    if (rst) begin
-      \$163  = 26'h0000000;
+      \$86  = \$38 [25:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$164  = \$45 [31:0];
+    \$87  = \$48 ;
     if (rst) begin
-      \$164  = 32'd0;
+      \$87  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$165  = \$46 ;
+    \$88  = fin_v;
     if (rst) begin
-      \$165  = 1'h0;
+      \$88  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$166  = \$98 [7:0];
+    \$89  = y_v;
     if (rst) begin
-      \$166  = 8'h00;
+      \$89  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$167  = fin_v;
+    \$90  = issue__kslot;
     if (rst) begin
-      \$167  = 1'h0;
+      \$90  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$168  = y_v;
+    \$91  = kv_1;
     if (rst) begin
-      \$168  = 1'h0;
+      \$91  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$169  = issue__kslot;
+    \$92  = kv_2;
     if (rst) begin
-      \$169  = 2'h0;
+      \$92  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$170  = kv_1;
+    \$93  = kv_3;
     if (rst) begin
-      \$170  = 2'h0;
+      \$93  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$171  = kv_2;
+    \$94  = kv_4;
     if (rst) begin
-      \$171  = 2'h0;
+      \$94  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$172  = kv_3;
+    \$95  = issue__gate;
     if (rst) begin
-      \$172  = 2'h0;
+      \$95  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$173  = kv_4;
+    \$96  = gtv_1;
     if (rst) begin
-      \$173  = 2'h0;
+      \$96  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$174  = issue__gate;
+    \$97  = gtv_2;
     if (rst) begin
-      \$174  = 1'h0;
+      \$97  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$175  = gtv_1;
+    \$98  = gtv_3;
     if (rst) begin
-      \$175  = 1'h0;
+      \$98  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$176  = gtv_2;
+    \$99  = gtv_4;
     if (rst) begin
-      \$176  = 1'h0;
+      \$99  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$177  = gtv_3;
+    \$100  = issue__pairs;
     if (rst) begin
-      \$177  = 1'h0;
+      \$100  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$178  = gtv_4;
+    \$101  = prv_1;
     if (rst) begin
-      \$178  = 1'h0;
+      \$101  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$179  = issue__pairs;
+    \$102  = prv_2;
     if (rst) begin
-      \$179  = 5'h00;
+      \$102  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$180  = prv_1;
+    \$103  = prv_3;
     if (rst) begin
-      \$180  = 5'h00;
+      \$103  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$181  = prv_2;
+    \$104  = prv_4;
     if (rst) begin
-      \$181  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$182  = prv_3;
-    if (rst) begin
-      \$182  = 5'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$183  = prv_4;
-    if (rst) begin
-      \$183  = 5'h00;
+      \$104  = 5'h00;
     end
   end
   assign issue__row = rd__addr;
@@ -39995,17 +39668,18 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \sh_w$677  = \rd__data$665 [4:0];
   assign \sh_v$678  = mixcv15_1[8:5];
   assign acc_new = \$38 [25:0];
-  assign \rd__addr$687  = { rlh_f_2[7:6], \$39 , y[6:0] };
-  assign \rd__data$692  = wp__data;
+  assign rq_y_fit = \$42 [31:0];
+  assign \rd__addr$694  = { rlh_f_2[7:6], \$43 , y[6:0] };
+  assign \rd__data$699  = wp__data;
   assign g_written = \$signal ;
   assign kv_5 = \$signature__addr ;
-  assign \$signature__data  = { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
-  assign vrd_addr = \rp__addr$716 ;
-  assign \rp__data$719  = vrd_val;
-  assign \$signature__addr$721  = \$signature__addr ;
-  assign \$signature__data$722  = { \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , \v$707 , \v$706 , \v$705 , \v$704 , \v$703 , \v$702 , \v$701 , v };
-  assign \rp__addr$723  = \rp__addr$716 ;
-  assign \rp__data$725  = vrd_gate;
+  assign \$signature__data  = { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
+  assign vrd_addr = \rp__addr$723 ;
+  assign \rp__data$726  = vrd_val;
+  assign \$signature__addr$728  = \$signature__addr ;
+  assign \$signature__data$729  = { \v$722 , \v$721 , \v$720 , \v$719 , \v$718 , \v$717 , \v$716 , \v$715 , \v$714 , \v$713 , \v$712 , \v$711 , \v$710 , \v$709 , \v$708 , v };
+  assign \rp__addr$730  = \rp__addr$723 ;
+  assign \rp__data$732  = vrd_gate;
   assign prv_5 = pass_pairs;
   assign gv_1 = \$signal ;
   assign \x_out.re  = xw__data[7:0];
@@ -40328,265 +40002,79 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign c[7:0] = \rd__data$55 [7:0];
   assign x[15:8] = \$6 [15:8];
   assign x[7:0] = \$5 [7:0];
-  assign \$41  = { \$38 [25:0], 1'h0 };
-  assign \$47  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$48  = { \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34], \$47 [34:10] };
-  assign \$50  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$51  = { \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34], \$50 [34:10] };
-  assign \$54  = { \$53 [36], \$53 [36:1] };
-  assign \$55  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$56  = { \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34], \$55 [34:10] };
-  assign \$58  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$59  = { \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34], \$58 [34:10] };
-  assign \$62  = { \$61 [36], \$61 [36:1] };
-  assign \$64  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$65  = { \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34], \$64 [34:10] };
-  assign \$67  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$68  = { \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34], \$67 [34:10] };
-  assign \$71  = { \$70 [36], \$70 [36:1] };
-  assign \$72  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$73  = { \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34], \$72 [34:10] };
-  assign \$75  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$76  = { \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34], \$75 [34:10] };
-  assign \$79  = { \$78 [36], \$78 [36:1] };
-  assign \$81  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$82  = { \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34], \$81 [34:10] };
-  assign \$84  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$85  = { \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34], \$84 [34:10] };
-  assign \$88  = { \$87 [36], \$87 [36:1] };
-  assign \$89  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$90  = { \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34], \$89 [34:10] };
-  assign \$92  = { fin[31], fin[31], fin, 1'h0 };
-  assign \$93  = { \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34], \$92 [34:10] };
-  assign \$96  = { \$95 [36], \$95 [36:1] };
+  assign \$39  = { fin, 1'h0 };
+  assign \$40  = { \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32], \$39 [32:10] };
+  assign \$42  = { \$41 [33], \$41 [33:1] };
+  assign \$45  = { \$38 [25:0], 1'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, u, \port$3638$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
+module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -40627,20 +40115,26 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3638$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3638$0 ;
-  wire [31:0] \port$3638$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1257$0 ;
+  wire [31:0] \port$1257$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -40658,12 +40152,15 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3638$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -40682,319 +40179,155 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3638$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3638$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1257$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3638$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3638$0 [23:16] : \port$3638$0 [7:0];
+  assign \$4  = $signed(\port$1257$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1257$0 [23:16] : \port$1257$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3638$0 [31:24] : \port$3638$0 [15:8];
+  assign \$8  = \real  ? \port$1257$0 [31:24] : \port$1257$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3638$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3638$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1257$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1257$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3638$0 [7:0];
-  assign f1 = \port$3638$0 [15:8];
-  assign f2 = \port$3638$0 [23:16];
-  assign f3 = \port$3638$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1257$0 [7:0];
+  assign f1 = \port$1257$0 [15:8];
+  assign f2 = \port$1257$0 [23:16];
+  assign f3 = \port$1257$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -41009,325 +40342,87 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$3638$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, u, \port$3647$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -41368,20 +40463,26 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3647$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3647$0 ;
-  wire [31:0] \port$3647$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1266$0 ;
+  wire [31:0] \port$1266$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -41399,12 +40500,15 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3647$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41422,319 +40526,155 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3647$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3647$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3647$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3647$0 [23:16] : \port$3647$0 [7:0];
+  assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1266$0 [23:16] : \port$1266$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3647$0 [31:24] : \port$3647$0 [15:8];
+  assign \$8  = \real  ? \port$1266$0 [31:24] : \port$1266$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3647$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3647$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1266$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1266$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3647$0 [7:0];
-  assign f1 = \port$3647$0 [15:8];
-  assign f2 = \port$3647$0 [23:16];
-  assign f3 = \port$3647$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1266$0 [7:0];
+  assign f1 = \port$1266$0 [15:8];
+  assign f2 = \port$1266$0 [23:16];
+  assign f3 = \port$1266$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -41749,325 +40689,87 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$3647$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane10 (rst, u, \port$3728$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -42108,20 +40810,26 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3728$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3728$0 ;
-  wire [31:0] \port$3728$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1347$0 ;
+  wire [31:0] \port$1347$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -42139,12 +40847,15 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3728$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42162,319 +40873,155 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3728$0 , sh_w, bias, x, c, g, \
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3728$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3728$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3728$0 [23:16] : \port$3728$0 [7:0];
+  assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1347$0 [23:16] : \port$1347$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3728$0 [31:24] : \port$3728$0 [15:8];
+  assign \$8  = \real  ? \port$1347$0 [31:24] : \port$1347$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3728$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3728$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1347$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1347$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3728$0 [7:0];
-  assign f1 = \port$3728$0 [15:8];
-  assign f2 = \port$3728$0 [23:16];
-  assign f3 = \port$3728$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1347$0 [7:0];
+  assign f1 = \port$1347$0 [15:8];
+  assign f2 = \port$1347$0 [23:16];
+  assign f3 = \port$1347$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -42489,325 +41036,87 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$3728$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane11 (rst, u, \port$3737$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -42848,20 +41157,26 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3737$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3737$0 ;
-  wire [31:0] \port$3737$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1356$0 ;
+  wire [31:0] \port$1356$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -42879,12 +41194,15 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3737$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42902,319 +41220,155 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3737$0 , sh_w, bias, x, c, g, \
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3737$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3737$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3737$0 [23:16] : \port$3737$0 [7:0];
+  assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1356$0 [23:16] : \port$1356$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3737$0 [31:24] : \port$3737$0 [15:8];
+  assign \$8  = \real  ? \port$1356$0 [31:24] : \port$1356$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3737$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3737$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1356$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1356$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3737$0 [7:0];
-  assign f1 = \port$3737$0 [15:8];
-  assign f2 = \port$3737$0 [23:16];
-  assign f3 = \port$3737$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1356$0 [7:0];
+  assign f1 = \port$1356$0 [15:8];
+  assign f2 = \port$1356$0 [23:16];
+  assign f3 = \port$1356$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -43229,325 +41383,87 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$3737$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane12 (rst, u, \port$3746$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -43588,20 +41504,26 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3746$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3746$0 ;
-  wire [31:0] \port$3746$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1365$0 ;
+  wire [31:0] \port$1365$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -43619,12 +41541,15 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3746$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43642,319 +41567,155 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3746$0 , sh_w, bias, x, c, g, \
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3746$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3746$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3746$0 [23:16] : \port$3746$0 [7:0];
+  assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1365$0 [23:16] : \port$1365$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3746$0 [31:24] : \port$3746$0 [15:8];
+  assign \$8  = \real  ? \port$1365$0 [31:24] : \port$1365$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3746$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3746$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1365$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1365$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3746$0 [7:0];
-  assign f1 = \port$3746$0 [15:8];
-  assign f2 = \port$3746$0 [23:16];
-  assign f3 = \port$3746$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1365$0 [7:0];
+  assign f1 = \port$1365$0 [15:8];
+  assign f2 = \port$1365$0 [23:16];
+  assign f3 = \port$1365$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -43969,325 +41730,87 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$3746$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane13 (rst, u, \port$3755$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -44328,20 +41851,26 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3755$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3755$0 ;
-  wire [31:0] \port$3755$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1374$0 ;
+  wire [31:0] \port$1374$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -44359,12 +41888,15 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3755$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -44382,319 +41914,155 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3755$0 , sh_w, bias, x, c, g, \
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3755$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3755$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3755$0 [23:16] : \port$3755$0 [7:0];
+  assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1374$0 [23:16] : \port$1374$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3755$0 [31:24] : \port$3755$0 [15:8];
+  assign \$8  = \real  ? \port$1374$0 [31:24] : \port$1374$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3755$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3755$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1374$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1374$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3755$0 [7:0];
-  assign f1 = \port$3755$0 [15:8];
-  assign f2 = \port$3755$0 [23:16];
-  assign f3 = \port$3755$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1374$0 [7:0];
+  assign f1 = \port$1374$0 [15:8];
+  assign f2 = \port$1374$0 [23:16];
+  assign f3 = \port$1374$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -44709,325 +42077,87 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$3755$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane14 (rst, u, \port$3764$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -45068,20 +42198,26 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3764$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3764$0 ;
-  wire [31:0] \port$3764$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1383$0 ;
+  wire [31:0] \port$1383$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -45099,12 +42235,15 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3764$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -45122,319 +42261,155 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3764$0 , sh_w, bias, x, c, g, \
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3764$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3764$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3764$0 [23:16] : \port$3764$0 [7:0];
+  assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1383$0 [23:16] : \port$1383$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3764$0 [31:24] : \port$3764$0 [15:8];
+  assign \$8  = \real  ? \port$1383$0 [31:24] : \port$1383$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3764$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3764$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1383$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1383$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3764$0 [7:0];
-  assign f1 = \port$3764$0 [15:8];
-  assign f2 = \port$3764$0 [23:16];
-  assign f3 = \port$3764$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1383$0 [7:0];
+  assign f1 = \port$1383$0 [15:8];
+  assign f2 = \port$1383$0 [23:16];
+  assign f3 = \port$1383$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -45449,325 +42424,87 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$3764$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane15 (rst, u, \port$3773$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -45808,20 +42545,26 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3773$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3773$0 ;
-  wire [31:0] \port$3773$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1392$0 ;
+  wire [31:0] \port$1392$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -45839,12 +42582,15 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3773$0 , sh_w, bias, x, c, g, \
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -45862,319 +42608,155 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3773$0 , sh_w, bias, x, c, g, \
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3773$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3773$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3773$0 [23:16] : \port$3773$0 [7:0];
+  assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1392$0 [23:16] : \port$1392$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3773$0 [31:24] : \port$3773$0 [15:8];
+  assign \$8  = \real  ? \port$1392$0 [31:24] : \port$1392$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3773$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3773$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1392$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1392$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3773$0 [7:0];
-  assign f1 = \port$3773$0 [15:8];
-  assign f2 = \port$3773$0 [23:16];
-  assign f3 = \port$3773$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1392$0 [7:0];
+  assign f1 = \port$1392$0 [15:8];
+  assign f2 = \port$1392$0 [23:16];
+  assign f3 = \port$1392$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -46189,325 +42771,87 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$3773$0 , sh_w, bias, x, c, g, \
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, u, \port$3656$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -46548,20 +42892,26 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3656$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3656$0 ;
-  wire [31:0] \port$3656$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1275$0 ;
+  wire [31:0] \port$1275$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -46579,12 +42929,15 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3656$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -46602,319 +42955,155 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3656$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3656$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3656$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3656$0 [23:16] : \port$3656$0 [7:0];
+  assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1275$0 [23:16] : \port$1275$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3656$0 [31:24] : \port$3656$0 [15:8];
+  assign \$8  = \real  ? \port$1275$0 [31:24] : \port$1275$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3656$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3656$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1275$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1275$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3656$0 [7:0];
-  assign f1 = \port$3656$0 [15:8];
-  assign f2 = \port$3656$0 [23:16];
-  assign f3 = \port$3656$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1275$0 [7:0];
+  assign f1 = \port$1275$0 [15:8];
+  assign f2 = \port$1275$0 [23:16];
+  assign f3 = \port$1275$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -46929,325 +43118,87 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$3656$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, u, \port$3665$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -47288,20 +43239,26 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3665$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3665$0 ;
-  wire [31:0] \port$3665$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1284$0 ;
+  wire [31:0] \port$1284$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -47319,12 +43276,15 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3665$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -47342,319 +43302,155 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3665$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3665$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3665$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3665$0 [23:16] : \port$3665$0 [7:0];
+  assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1284$0 [23:16] : \port$1284$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3665$0 [31:24] : \port$3665$0 [15:8];
+  assign \$8  = \real  ? \port$1284$0 [31:24] : \port$1284$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3665$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3665$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1284$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1284$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3665$0 [7:0];
-  assign f1 = \port$3665$0 [15:8];
-  assign f2 = \port$3665$0 [23:16];
-  assign f3 = \port$3665$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1284$0 [7:0];
+  assign f1 = \port$1284$0 [15:8];
+  assign f2 = \port$1284$0 [23:16];
+  assign f3 = \port$1284$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -47669,325 +43465,87 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$3665$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane4 (rst, u, \port$3674$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -48028,20 +43586,26 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3674$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3674$0 ;
-  wire [31:0] \port$3674$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1293$0 ;
+  wire [31:0] \port$1293$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -48059,12 +43623,15 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3674$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -48082,319 +43649,155 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3674$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3674$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3674$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3674$0 [23:16] : \port$3674$0 [7:0];
+  assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1293$0 [23:16] : \port$1293$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3674$0 [31:24] : \port$3674$0 [15:8];
+  assign \$8  = \real  ? \port$1293$0 [31:24] : \port$1293$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3674$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3674$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1293$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1293$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3674$0 [7:0];
-  assign f1 = \port$3674$0 [15:8];
-  assign f2 = \port$3674$0 [23:16];
-  assign f3 = \port$3674$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1293$0 [7:0];
+  assign f1 = \port$1293$0 [15:8];
+  assign f2 = \port$1293$0 [23:16];
+  assign f3 = \port$1293$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -48409,325 +43812,87 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$3674$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane5 (rst, u, \port$3683$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$15  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -48768,20 +43933,26 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3683$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3683$0 ;
-  wire [31:0] \port$3683$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1302$0 ;
+  wire [31:0] \port$1302$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -48799,12 +43970,15 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3683$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -48822,319 +43996,155 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3683$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3683$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3683$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3683$0 [23:16] : \port$3683$0 [7:0];
+  assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1302$0 [23:16] : \port$1302$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3683$0 [31:24] : \port$3683$0 [15:8];
+  assign \$8  = \real  ? \port$1302$0 [31:24] : \port$1302$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3683$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3683$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1302$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1302$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3683$0 [7:0];
-  assign f1 = \port$3683$0 [15:8];
-  assign f2 = \port$3683$0 [23:16];
-  assign f3 = \port$3683$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1302$0 [7:0];
+  assign f1 = \port$1302$0 [15:8];
+  assign f2 = \port$1302$0 [23:16];
+  assign f3 = \port$1302$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -49149,325 +44159,87 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$3683$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane6 (rst, u, \port$3692$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$16  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -49508,20 +44280,26 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3692$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3692$0 ;
-  wire [31:0] \port$3692$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1311$0 ;
+  wire [31:0] \port$1311$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -49539,12 +44317,15 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3692$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -49562,319 +44343,155 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3692$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3692$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3692$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3692$0 [23:16] : \port$3692$0 [7:0];
+  assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1311$0 [23:16] : \port$1311$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3692$0 [31:24] : \port$3692$0 [15:8];
+  assign \$8  = \real  ? \port$1311$0 [31:24] : \port$1311$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3692$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3692$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1311$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1311$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3692$0 [7:0];
-  assign f1 = \port$3692$0 [15:8];
-  assign f2 = \port$3692$0 [23:16];
-  assign f3 = \port$3692$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1311$0 [7:0];
+  assign f1 = \port$1311$0 [15:8];
+  assign f2 = \port$1311$0 [23:16];
+  assign f3 = \port$1311$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -49889,325 +44506,87 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$3692$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane7 (rst, u, \port$3701$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$17  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -50248,20 +44627,26 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3701$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3701$0 ;
-  wire [31:0] \port$3701$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1320$0 ;
+  wire [31:0] \port$1320$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -50279,12 +44664,15 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3701$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -50302,319 +44690,155 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3701$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3701$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3701$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3701$0 [23:16] : \port$3701$0 [7:0];
+  assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1320$0 [23:16] : \port$1320$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3701$0 [31:24] : \port$3701$0 [15:8];
+  assign \$8  = \real  ? \port$1320$0 [31:24] : \port$1320$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3701$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3701$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1320$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1320$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3701$0 [7:0];
-  assign f1 = \port$3701$0 [15:8];
-  assign f2 = \port$3701$0 [23:16];
-  assign f3 = \port$3701$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1320$0 [7:0];
+  assign f1 = \port$1320$0 [15:8];
+  assign f2 = \port$1320$0 [23:16];
+  assign f3 = \port$1320$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -50629,325 +44853,87 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$3701$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane8 (rst, u, \port$3710$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$18  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -50988,20 +44974,26 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3710$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3710$0 ;
-  wire [31:0] \port$3710$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1329$0 ;
+  wire [31:0] \port$1329$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -51019,12 +45011,15 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3710$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -51042,319 +45037,155 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3710$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3710$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3710$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3710$0 [23:16] : \port$3710$0 [7:0];
+  assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1329$0 [23:16] : \port$1329$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3710$0 [31:24] : \port$3710$0 [15:8];
+  assign \$8  = \real  ? \port$1329$0 [31:24] : \port$1329$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3710$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3710$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1329$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1329$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3710$0 [7:0];
-  assign f1 = \port$3710$0 [15:8];
-  assign f2 = \port$3710$0 [23:16];
-  assign f3 = \port$3710$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1329$0 [7:0];
+  assign f1 = \port$1329$0 [15:8];
+  assign f2 = \port$1329$0 [23:16];
+  assign f3 = \port$1329$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -51369,325 +45200,87 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$3710$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane9 (rst, u, \port$3719$0 , sh_w, bias, x, c, g, \port$4414$0 , \port$4416$18 , \port$4420$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$19  = 0;
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
-  wire [29:0] \$100 ;
-  wire [29:0] \$101 ;
-  wire \$102 ;
-  wire [27:0] \$103 ;
-  wire [27:0] \$104 ;
-  wire [27:0] \$105 ;
-  wire [27:0] \$106 ;
-  wire [27:0] \$107 ;
-  wire [27:0] \$108 ;
-  wire [29:0] \$109 ;
   wire [15:0] \$11 ;
-  wire [29:0] \$110 ;
-  wire [27:0] \$111 ;
-  wire [27:0] \$112 ;
-  wire [27:0] \$113 ;
-  wire [27:0] \$114 ;
-  wire [27:0] \$115 ;
-  wire [27:0] \$116 ;
-  wire [29:0] \$117 ;
-  wire [29:0] \$118 ;
-  wire \$119 ;
   wire [15:0] \$12 ;
-  wire [27:0] \$120 ;
-  wire [27:0] \$121 ;
-  wire [27:0] \$122 ;
-  wire [27:0] \$123 ;
-  wire [27:0] \$124 ;
-  wire [27:0] \$125 ;
-  wire [29:0] \$126 ;
-  wire [29:0] \$127 ;
-  wire [27:0] \$128 ;
-  wire [27:0] \$129 ;
   wire [22:0] \$13 ;
-  wire [27:0] \$130 ;
-  wire [27:0] \$131 ;
-  wire [27:0] \$132 ;
-  wire [27:0] \$133 ;
-  wire [29:0] \$134 ;
-  wire [29:0] \$135 ;
-  wire [30:0] \$136 ;
-  wire [30:0] \$137 ;
-  wire [25:0] \$138 ;
-  wire [56:0] \$139 ;
   wire [22:0] \$14 ;
-  wire [42:0] \$140 ;
-  wire \$141 ;
-  wire [15:0] \$142 ;
-  wire [15:0] \$143 ;
-  wire [22:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [18:0] \$147 ;
-  wire [21:0] \$148 ;
-  wire [44:0] \$149 ;
   wire [23:0] \$15 ;
-  wire [44:0] \$150 ;
-  wire [44:0] \$151 ;
-  wire [44:0] \$152 ;
-  wire [44:0] \$153 ;
-  wire [44:0] \$154 ;
-  wire [46:0] \$155 ;
-  wire [46:0] \$156 ;
-  wire [44:0] \$157 ;
-  wire [44:0] \$158 ;
-  wire [44:0] \$159 ;
   wire [22:0] \$16 ;
-  wire [44:0] \$160 ;
-  wire [44:0] \$161 ;
-  wire [44:0] \$162 ;
-  wire [46:0] \$163 ;
-  wire [46:0] \$164 ;
-  wire \$165 ;
-  wire [44:0] \$166 ;
-  wire [44:0] \$167 ;
-  wire [44:0] \$168 ;
-  wire [44:0] \$169 ;
   wire [24:0] \$17 ;
-  wire [44:0] \$170 ;
-  wire [44:0] \$171 ;
-  wire [46:0] \$172 ;
-  wire [46:0] \$173 ;
-  wire [44:0] \$174 ;
-  wire [44:0] \$175 ;
-  wire [44:0] \$176 ;
-  wire [44:0] \$177 ;
-  wire [44:0] \$178 ;
-  wire [44:0] \$179 ;
   wire [30:0] \$18 ;
-  wire [46:0] \$180 ;
-  wire [46:0] \$181 ;
-  wire \$182 ;
-  wire [44:0] \$183 ;
-  wire [44:0] \$184 ;
-  wire [44:0] \$185 ;
-  wire [44:0] \$186 ;
-  wire [44:0] \$187 ;
-  wire [44:0] \$188 ;
-  wire [46:0] \$189 ;
-  wire [22:0] \$19 ;
-  wire [46:0] \$190 ;
-  wire [44:0] \$191 ;
-  wire [44:0] \$192 ;
-  wire [44:0] \$193 ;
-  wire [44:0] \$194 ;
-  wire [44:0] \$195 ;
-  wire [44:0] \$196 ;
-  wire [46:0] \$197 ;
-  wire [46:0] \$198 ;
-  wire [47:0] \$199 ;
+  wire [25:0] \$19 ;
   wire [15:0] \$2 ;
-  wire [22:0] \$20 ;
-  wire [47:0] \$200 ;
-  wire [23:0] \$201 ;
-  wire [23:0] \$202 ;
-  reg [15:0] \$203 ;
-  reg [15:0] \$204 ;
-  reg [15:0] \$205 ;
-  reg [15:0] \$206 ;
-  reg [15:0] \$207 ;
-  reg [15:0] \$208 ;
-  reg [3:0] \$209 ;
-  wire [22:0] \$21 ;
-  reg [22:0] \$210 ;
-  reg [24:0] \$211 ;
-  reg [22:0] \$212 ;
-  reg [3:0] \$213 ;
-  reg [15:0] \$214 ;
-  reg [22:0] \$215 ;
-  reg [41:0] \$216 ;
-  reg [1:0] \$217 ;
-  reg [15:0] \$218 ;
-  reg [15:0] \$219 ;
-  wire [25:0] \$22 ;
-  reg [20:0] \$220 ;
-  reg [7:0] \$221 ;
-  reg \$222 ;
+  wire [26:0] \$20 ;
+  wire [16:0] \$21 ;
+  wire [17:0] \$22 ;
   wire [18:0] \$23 ;
-  wire [18:0] \$24 ;
-  wire [18:0] \$25 ;
-  wire [18:0] \$26 ;
-  wire [18:0] \$27 ;
-  wire [18:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire \$24 ;
+  wire \$25 ;
+  wire [22:0] \$26 ;
+  wire [22:0] \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire [7:0] \$3 ;
-  wire [26:0] \$30 ;
-  wire [16:0] \$31 ;
-  wire [17:0] \$32 ;
-  wire [18:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [25:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [25:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [25:0] \$39 ;
+  wire [24:0] \$30 ;
+  wire [24:0] \$31 ;
+  wire [25:0] \$32 ;
+  wire [56:0] \$33 ;
+  wire [42:0] \$34 ;
+  wire \$35 ;
+  wire [15:0] \$36 ;
+  wire [15:0] \$37 ;
+  wire [22:0] \$38 ;
+  wire [21:0] \$39 ;
   wire [15:0] \$4 ;
-  wire [27:0] \$40 ;
-  wire [27:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [25:0] \$43 ;
-  wire [25:0] \$44 ;
-  wire [25:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [25:0] \$47 ;
-  wire [27:0] \$48 ;
-  wire [27:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire [41:0] \$42 ;
+  wire [41:0] \$43 ;
+  wire [23:0] \$44 ;
+  wire [23:0] \$45 ;
+  wire [24:0] \$46 ;
+  wire [24:0] \$47 ;
+  wire [25:0] \$48 ;
+  wire [25:0] \$49 ;
   wire [7:0] \$5 ;
-  wire \$50 ;
-  wire [25:0] \$51 ;
-  wire [25:0] \$52 ;
-  wire [25:0] \$53 ;
-  wire [25:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [27:0] \$57 ;
-  wire [27:0] \$58 ;
-  wire [25:0] \$59 ;
+  wire [26:0] \$50 ;
+  wire [26:0] \$51 ;
+  wire [23:0] \$52 ;
+  wire [23:0] \$53 ;
+  wire [42:0] \$54 ;
+  wire [42:0] \$55 ;
+  wire [43:0] \$56 ;
+  wire [43:0] \$57 ;
+  reg [3:0] \$58 ;
+  reg [3:0] \$59 ;
   wire [7:0] \$6 ;
-  wire [25:0] \$60 ;
-  wire [25:0] \$61 ;
-  wire [25:0] \$62 ;
-  wire [25:0] \$63 ;
-  wire [25:0] \$64 ;
-  wire [27:0] \$65 ;
-  wire [27:0] \$66 ;
-  wire \$67 ;
-  wire [25:0] \$68 ;
-  wire [25:0] \$69 ;
+  wire [15:0] \$60 ;
+  reg [22:0] \$61 ;
+  reg [1:0] \$62 ;
+  reg \$63 ;
   wire [15:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [25:0] \$71 ;
-  wire [25:0] \$72 ;
-  wire [25:0] \$73 ;
-  wire [27:0] \$74 ;
-  wire [27:0] \$75 ;
-  wire [25:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [25:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [7:0] \$8 ;
-  wire [25:0] \$80 ;
-  wire [25:0] \$81 ;
-  wire [27:0] \$82 ;
-  wire [27:0] \$83 ;
-  wire [28:0] \$84 ;
-  wire [28:0] \$85 ;
-  wire [27:0] \$86 ;
-  wire [27:0] \$87 ;
-  wire [27:0] \$88 ;
-  wire [27:0] \$89 ;
   wire [7:0] \$9 ;
-  wire [27:0] \$90 ;
-  wire [27:0] \$91 ;
-  wire [29:0] \$92 ;
-  wire [29:0] \$93 ;
-  wire [27:0] \$94 ;
-  wire [27:0] \$95 ;
-  wire [27:0] \$96 ;
-  wire [27:0] \$97 ;
-  wire [27:0] \$98 ;
-  wire [27:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -51728,20 +45321,26 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3719$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$50 ;
+  wire [20:0] \part$57 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$3719$0 ;
-  wire [31:0] \port$3719$0 ;
-  input [17:0] \port$4414$0 ;
-  wire [17:0] \port$4414$0 ;
-  input [5:0] \port$4416$18 ;
-  wire [5:0] \port$4416$18 ;
-  input [4:0] \port$4420$24 ;
-  wire [4:0] \port$4420$24 ;
+  input [31:0] \port$1338$0 ;
+  wire [31:0] \port$1338$0 ;
+  input [17:0] \port$1674$0 ;
+  wire [17:0] \port$1674$0 ;
+  input [5:0] \port$1675$18 ;
+  wire [5:0] \port$1675$18 ;
+  input [4:0] \port$1677$24 ;
+  wire [4:0] \port$1677$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
+  wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_sh;
+  wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_sh;
+  wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_sh;
   input rst;
   wire rst;
   reg [22:0] s4 = 23'h000000;
@@ -51759,12 +45358,15 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3719$0 , sh_w, bias, x, c, g, \p
   wire [3:0] sh_v;
   input [4:0] sh_w;
   wire [4:0] sh_w;
+  wire [22:0] shl;
+  wire [18:0] \shl$27 ;
+  wire [18:0] \shl$44 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$51 ;
+  wire [7:0] \v$60 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -51782,319 +45384,155 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3719$0 , sh_w, bias, x, c, g, \p
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
+  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
+  assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
+  assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
+  assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
+  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
+  assign \$52  = $signed(racc) + $signed(s4);
+  assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
+  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign rq_v_sh = $signed(\$55 ) >>> sh_v;
+  assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
+  always @(posedge clk)
+    p0_1 <= \$2 ;
+  always @(posedge clk)
+    p1_1 <= \$4 ;
+  always @(posedge clk)
+    p2_1 <= \$7 ;
+  always @(posedge clk)
+    p3_1 <= \$10 ;
+  always @(posedge clk)
+    p4_1 <= \$11 ;
+  always @(posedge clk)
+    p5_1 <= \$12 ;
+  always @(posedge clk)
+    ctl_1 <= \$58 ;
+  always @(posedge clk)
+    acc_re <= \$17 [22:0];
+  always @(posedge clk)
+    acc_im <= \$20 [24:0];
+  always @(posedge clk)
+    s4 <= { \$23 [18], \$23 [18], \$23 [18], \$23 [18], \$23  };
+  always @(posedge clk)
+    ctl1 <= \$59 ;
+  always @(posedge clk)
+    xo <= \$60 ;
+  always @(posedge clk)
+    racc <= \$61 ;
+  always @(posedge clk)
+    fin <= \$34 [41:0];
+  always @(posedge clk)
+    ctl2 <= \$62 ;
+  always @(posedge clk)
+    pc_1 <= \$36 ;
+  always @(posedge clk)
+    pi_1 <= \$37 ;
+  always @(posedge clk)
+    part <= \$39 [20:0];
+  always @(posedge clk)
+    v <= \$43 [7:0];
+  always @(posedge clk)
+    vv <= \$63 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$3719$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$3719$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$3719$0 [23:16] : \port$3719$0 [7:0];
+  assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1338$0 [23:16] : \port$1338$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$3719$0 [31:24] : \port$3719$0 [15:8];
+  assign \$8  = \real  ? \port$1338$0 [31:24] : \port$1338$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$3719$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$3719$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$4414$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$4414$0 [5:3];
+  assign \$11  = $signed(\port$1338$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1338$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$4414$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$4414$0 [12:9];
-  assign \$19  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$20  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$21  = $signed(p3_1) << \port$4414$0 [15:13];
-  assign \$22  = $signed(\$18 [24:0]) + $signed({ \$21 [22], \$20 [22], \$19  });
-  assign \$23  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$24  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$25  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$26  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$27  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$28  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$29  = $signed(p5_1) << \port$4414$0 [17:16];
-  assign \$30  = $signed(\$22 ) + $signed({ \$29 [18], \$28 [18], \$27 [18], \$26 [18], \$25 [18], \$24 [18], \$23  });
-  assign \$31  = $signed(p0_1) + $signed(p1_1);
-  assign \$32  = $signed(\$31 ) + $signed(p2_1);
-  assign \$33  = $signed(\$32 ) + $signed(p3_1);
-  assign \$36  = $signed(\$35 ) >>> \port$4416$18 [2:0];
-  assign \$39  = $signed(\$38 ) >>> \port$4416$18 [2:0];
-  assign \$40  = $signed({ \$39 [25], \$36  }) + $signed(2'h1);
-  assign \$44  = $signed(\$43 ) >>> \port$4416$18 [2:0];
-  assign \$47  = $signed(\$46 ) >>> \port$4416$18 [2:0];
-  assign \$48  = $signed({ \$47 [25], \$44  }) + $signed(2'h1);
-  assign \$50  = $signed({ \$49 [27], \$41  }) > $signed(8'h7f);
-  assign \$53  = $signed(\$52 ) >>> \port$4416$18 [2:0];
-  assign \$56  = $signed(\$55 ) >>> \port$4416$18 [2:0];
-  assign \$57  = $signed({ \$56 [25], \$53  }) + $signed(2'h1);
-  assign \$61  = $signed(\$60 ) >>> \port$4416$18 [2:0];
-  assign \$64  = $signed(\$63 ) >>> \port$4416$18 [2:0];
-  assign \$65  = $signed({ \$64 [25], \$61  }) + $signed(2'h1);
-  assign \$67  = $signed({ \$66 [27], \$58  }) < $signed(8'h80);
-  assign \$70  = $signed(\$69 ) >>> \port$4416$18 [2:0];
-  assign \$73  = $signed(\$72 ) >>> \port$4416$18 [2:0];
-  assign \$74  = $signed({ \$73 [25], \$70  }) + $signed(2'h1);
-  assign \$78  = $signed(\$77 ) >>> \port$4416$18 [2:0];
-  assign \$81  = $signed(\$80 ) >>> \port$4416$18 [2:0];
-  assign \$82  = $signed({ \$81 [25], \$78  }) + $signed(2'h1);
-  assign \$84  = \$67  ? 29'h1fffff80 : { \$83 [27], \$75  };
-  assign \$85  = \$50  ? 29'h0000007f : \$84 ;
-  assign \$88  = $signed(\$87 ) >>> \port$4416$18 [5:3];
-  assign \$91  = $signed(\$90 ) >>> \port$4416$18 [5:3];
-  assign \$92  = $signed({ \$91 [27], \$88  }) + $signed(2'h1);
-  assign \$96  = $signed(\$95 ) >>> \port$4416$18 [5:3];
-  assign \$99  = $signed(\$98 ) >>> \port$4416$18 [5:3];
-  assign \$100  = $signed({ \$99 [27], \$96  }) + $signed(2'h1);
-  assign \$102  = $signed({ \$101 [29], \$93  }) > $signed(8'h7f);
-  assign \$105  = $signed(\$104 ) >>> \port$4416$18 [5:3];
-  assign \$108  = $signed(\$107 ) >>> \port$4416$18 [5:3];
-  assign \$109  = $signed({ \$108 [27], \$105  }) + $signed(2'h1);
-  assign \$113  = $signed(\$112 ) >>> \port$4416$18 [5:3];
-  assign \$116  = $signed(\$115 ) >>> \port$4416$18 [5:3];
-  assign \$117  = $signed({ \$116 [27], \$113  }) + $signed(2'h1);
-  assign \$119  = $signed({ \$118 [29], \$110  }) < $signed(8'h80);
-  assign \$122  = $signed(\$121 ) >>> \port$4416$18 [5:3];
-  assign \$125  = $signed(\$124 ) >>> \port$4416$18 [5:3];
-  assign \$126  = $signed({ \$125 [27], \$122  }) + $signed(2'h1);
-  assign \$130  = $signed(\$129 ) >>> \port$4416$18 [5:3];
-  assign \$133  = $signed(\$132 ) >>> \port$4416$18 [5:3];
-  assign \$134  = $signed({ \$133 [27], \$130  }) + $signed(2'h1);
-  assign \$136  = \$119  ? 31'h7fffff80 : { \$135 [29], \$127  };
-  assign \$137  = \$102  ? 31'h0000007f : \$136 ;
-  assign \$139  = $signed(\$138 ) << sh_w;
-  assign \$140  = $signed(\$139 [41:0]) + $signed(bias);
-  assign \$141  = ctl1[0] & ctl1[2];
-  assign \$142  = $signed(c[7:0]) * $signed(xo[7:0]);
-  assign \$143  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$144  = $signed(pc_1) << \port$4420$24 [2:0];
-  assign \$145  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$146  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$147  = $signed(pi_1) << \port$4420$24 [4:3];
-  assign \$148  = $signed(\$144 [20:0]) - $signed({ \$147 [18], \$146 [18], \$145  });
-  assign \$151  = $signed(\$150 ) >>> sh_v;
-  assign \$154  = $signed(\$153 ) >>> sh_v;
-  assign \$155  = $signed({ \$154 [44], \$151  }) + $signed(2'h1);
-  assign \$159  = $signed(\$158 ) >>> sh_v;
-  assign \$162  = $signed(\$161 ) >>> sh_v;
-  assign \$163  = $signed({ \$162 [44], \$159  }) + $signed(2'h1);
-  assign \$165  = $signed({ \$164 [46], \$156  }) > $signed(8'h7f);
-  assign \$168  = $signed(\$167 ) >>> sh_v;
-  assign \$171  = $signed(\$170 ) >>> sh_v;
-  assign \$172  = $signed({ \$171 [44], \$168  }) + $signed(2'h1);
-  assign \$176  = $signed(\$175 ) >>> sh_v;
-  assign \$179  = $signed(\$178 ) >>> sh_v;
-  assign \$180  = $signed({ \$179 [44], \$176  }) + $signed(2'h1);
-  assign \$182  = $signed({ \$181 [46], \$173  }) < $signed(8'h80);
-  assign \$185  = $signed(\$184 ) >>> sh_v;
-  assign \$188  = $signed(\$187 ) >>> sh_v;
-  assign \$189  = $signed({ \$188 [44], \$185  }) + $signed(2'h1);
-  assign \$193  = $signed(\$192 ) >>> sh_v;
-  assign \$196  = $signed(\$195 ) >>> sh_v;
-  assign \$197  = $signed({ \$196 [44], \$193  }) + $signed(2'h1);
-  assign \$199  = \$182  ? 48'hffffffffff80 : { \$198 [46], \$190  };
-  assign \$200  = \$165  ? 48'h00000000007f : \$199 ;
-  assign \$201  = $signed(racc) + $signed(s4);
-  assign \$202  = ctl1[1] ? { s4[22], s4 } : \$201 ;
-  always @(posedge clk)
-    p0_1 <= \$203 ;
-  always @(posedge clk)
-    p1_1 <= \$204 ;
-  always @(posedge clk)
-    p2_1 <= \$205 ;
-  always @(posedge clk)
-    p3_1 <= \$206 ;
-  always @(posedge clk)
-    p4_1 <= \$207 ;
-  always @(posedge clk)
-    p5_1 <= \$208 ;
-  always @(posedge clk)
-    ctl_1 <= \$209 ;
-  always @(posedge clk)
-    acc_re <= \$210 ;
-  always @(posedge clk)
-    acc_im <= \$211 ;
-  always @(posedge clk)
-    s4 <= \$212 ;
-  always @(posedge clk)
-    ctl1 <= \$213 ;
-  always @(posedge clk)
-    xo <= \$214 ;
-  always @(posedge clk)
-    racc <= \$215 ;
-  always @(posedge clk)
-    fin <= \$216 ;
-  always @(posedge clk)
-    ctl2 <= \$217 ;
-  always @(posedge clk)
-    pc_1 <= \$218 ;
-  always @(posedge clk)
-    pi_1 <= \$219 ;
-  always @(posedge clk)
-    part <= \$220 ;
-  always @(posedge clk)
-    v <= \$221 ;
-  always @(posedge clk)
-    vv <= \$222 ;
+  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
+  assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
+  assign \$21  = $signed(p0_1) + $signed(p1_1);
+  assign \$22  = $signed(\$21 ) + $signed(p2_1);
+  assign \$23  = $signed(\$22 ) + $signed(p3_1);
+  assign \$24  = $signed(\$47 [22:0]) > $signed(8'h7f);
+  assign \$25  = $signed(\$47 [22:0]) < $signed(8'h80);
+  assign \$26  = \$25  ? 23'h7fff80 : \$47 [22:0];
+  assign \$27  = \$24  ? 23'h00007f : \$26 ;
+  assign \$28  = $signed(\$51 [24:0]) > $signed(8'h7f);
+  assign \$29  = $signed(\$51 [24:0]) < $signed(8'h80);
+  assign \$30  = \$29  ? 25'h1ffff80 : \$51 [24:0];
+  assign \$31  = \$28  ? 25'h000007f : \$30 ;
+  assign \$33  = $signed(\$32 ) << sh_w;
+  assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
+  assign \$35  = ctl1[0] & ctl1[2];
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$203  = \$2 ;
+    \$58  = { cplx, last, first, \real  };
     if (rst) begin
-      \$203  = 16'h0000;
+      \$58  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$204  = \$4 ;
+    \$59  = ctl_1;
     if (rst) begin
-      \$204  = 16'h0000;
+      \$59  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$205  = \$7 ;
-    if (rst) begin
-      \$205  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$206  = \$10 ;
-    if (rst) begin
-      \$206  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$207  = \$11 ;
-    if (rst) begin
-      \$207  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$208  = \$12 ;
-    if (rst) begin
-      \$208  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$209  = { cplx, last, first, \real  };
-    if (rst) begin
-      \$209  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$210  = \$17 [22:0];
-    if (rst) begin
-      \$210  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$211  = \$30 [24:0];
-    if (rst) begin
-      \$211  = 25'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$212  = { \$33 [18], \$33 [18], \$33 [18], \$33 [18], \$33  };
-    if (rst) begin
-      \$212  = 23'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$213  = ctl_1;
-    if (rst) begin
-      \$213  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$214 [7:0] = \$85 [7:0];
-    \$214 [15:8] = \$137 [7:0];
-    if (rst) begin
-      \$214  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$215  = racc;
+    \$61  = racc;
     if (ctl1[0]) begin
-      \$215  = \$202 [22:0];
-    end
-    if (rst) begin
-      \$215  = 23'h000000;
+      \$61  = \$53 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$216  = \$140 [41:0];
+    \$62  = { ctl1[3], \$35  };
     if (rst) begin
-      \$216  = 42'h00000000000;
+      \$62  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$217  = { ctl1[3], \$141  };
+    \$63  = ctl2[0];
     if (rst) begin
-      \$217  = 2'h0;
+      \$63  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$218  = \$142 ;
-    if (rst) begin
-      \$218  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$219  = \$143 ;
-    if (rst) begin
-      \$219  = 16'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$220  = \$148 [20:0];
-    if (rst) begin
-      \$220  = 21'h000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$221  = \$200 [7:0];
-    if (rst) begin
-      \$221  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$222  = ctl2[0];
-    if (rst) begin
-      \$222  = 1'h0;
-    end
-  end
-  assign f0 = \port$3719$0 [7:0];
-  assign f1 = \port$3719$0 [15:8];
-  assign f2 = \port$3719$0 [23:16];
-  assign f3 = \port$3719$0 [31:24];
-  assign sh_ar = \port$4414$0 [2:0];
-  assign sh_ai = \port$4414$0 [5:3];
-  assign sh_br = \port$4414$0 [8:6];
-  assign sh_ax = \port$4414$0 [12:9];
-  assign sh_ia = \port$4414$0 [15:13];
-  assign sh_bi = \port$4414$0 [17:16];
-  assign sh_re = \port$4416$18 [2:0];
-  assign sh_im = \port$4416$18 [5:3];
-  assign acc_new = \$202 [22:0];
-  assign sh_cr = \port$4420$24 [2:0];
-  assign sh_ci = \port$4420$24 [4:3];
+  assign f0 = \port$1338$0 [7:0];
+  assign f1 = \port$1338$0 [15:8];
+  assign f2 = \port$1338$0 [23:16];
+  assign f3 = \port$1338$0 [31:24];
+  assign sh_ar = \port$1674$0 [2:0];
+  assign sh_ai = \port$1674$0 [5:3];
+  assign sh_br = \port$1674$0 [8:6];
+  assign sh_ax = \port$1674$0 [12:9];
+  assign rq_re_fit = \$47 [22:0];
+  assign rq_im_fit = \$51 [24:0];
+  assign acc_new = \$53 [22:0];
+  assign sh_cr = \port$1677$24 [2:0];
+  assign rq_v_fit = \$57 [41:0];
+  assign sh_ia = \port$1674$0 [15:13];
+  assign sh_bi = \port$1674$0 [17:16];
+  assign sh_re = \port$1675$18 [2:0];
+  assign sh_im = \port$1675$18 [5:3];
   assign x_out = xo;
-  assign \part$50  = part;
-  assign \v$51  = v;
+  assign sh_ci = \port$1677$24 [4:3];
+  assign \part$57  = part;
+  assign \v$60  = v;
   assign v_valid = vv;
   assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
@@ -52109,102 +45547,22 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$3719$0 , sh_w, bias, x, c, g, \p
   assign \c.im  = c[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$34  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$35  = { \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25], \$34 [25:7] };
-  assign \$37  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$38  = { \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25], \$37 [25:7] };
-  assign \$41  = { \$40 [27], \$40 [27:1] };
-  assign \$42  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$43  = { \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25], \$42 [25:7] };
-  assign \$45  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$46  = { \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25], \$45 [25:7] };
-  assign \$49  = { \$48 [27], \$48 [27:1] };
-  assign \$51  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$52  = { \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25], \$51 [25:7] };
-  assign \$54  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$55  = { \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25], \$54 [25:7] };
-  assign \$58  = { \$57 [27], \$57 [27:1] };
-  assign \$59  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$60  = { \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25], \$59 [25:7] };
-  assign \$62  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$63  = { \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25], \$62 [25:7] };
-  assign \$66  = { \$65 [27], \$65 [27:1] };
-  assign \$68  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$69  = { \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25], \$68 [25:7] };
-  assign \$71  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$72  = { \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25], \$71 [25:7] };
-  assign \$75  = { \$74 [27], \$74 [27:1] };
-  assign \$76  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$77  = { \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25], \$76 [25:7] };
-  assign \$79  = { acc_re[22], acc_re[22], acc_re, 1'h0 };
-  assign \$80  = { \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25], \$79 [25:7] };
-  assign \$83  = { \$82 [27], \$82 [27:1] };
-  assign \$86  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$87  = { \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27], \$86 [27:7] };
-  assign \$89  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$90  = { \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27], \$89 [27:7] };
-  assign \$93  = { \$92 [29], \$92 [29:1] };
-  assign \$94  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$95  = { \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27], \$94 [27:7] };
-  assign \$97  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$98  = { \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27], \$97 [27:7] };
-  assign \$101  = { \$100 [29], \$100 [29:1] };
-  assign \$103  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$104  = { \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27], \$103 [27:7] };
-  assign \$106  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$107  = { \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27], \$106 [27:7] };
-  assign \$110  = { \$109 [29], \$109 [29:1] };
-  assign \$111  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$112  = { \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27], \$111 [27:7] };
-  assign \$114  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$115  = { \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27], \$114 [27:7] };
-  assign \$118  = { \$117 [29], \$117 [29:1] };
-  assign \$120  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$121  = { \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27], \$120 [27:7] };
-  assign \$123  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$124  = { \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27], \$123 [27:7] };
-  assign \$127  = { \$126 [29], \$126 [29:1] };
-  assign \$128  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$129  = { \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27], \$128 [27:7] };
-  assign \$131  = { acc_im[24], acc_im[24], acc_im, 1'h0 };
-  assign \$132  = { \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27], \$131 [27:7] };
-  assign \$135  = { \$134 [29], \$134 [29:1] };
-  assign \$138  = { \$202 [22:0], 3'h0 };
-  assign \$149  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$150  = { \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44], \$149 [44:13] };
-  assign \$152  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$153  = { \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44], \$152 [44:13] };
-  assign \$156  = { \$155 [46], \$155 [46:1] };
-  assign \$157  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$158  = { \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44], \$157 [44:13] };
-  assign \$160  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$161  = { \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44], \$160 [44:13] };
-  assign \$164  = { \$163 [46], \$163 [46:1] };
-  assign \$166  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$167  = { \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44], \$166 [44:13] };
-  assign \$169  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$170  = { \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44], \$169 [44:13] };
-  assign \$173  = { \$172 [46], \$172 [46:1] };
-  assign \$174  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$175  = { \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44], \$174 [44:13] };
-  assign \$177  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$178  = { \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44], \$177 [44:13] };
-  assign \$181  = { \$180 [46], \$180 [46:1] };
-  assign \$183  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$184  = { \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44], \$183 [44:13] };
-  assign \$186  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$187  = { \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44], \$186 [44:13] };
-  assign \$190  = { \$189 [46], \$189 [46:1] };
-  assign \$191  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$192  = { \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44], \$191 [44:13] };
-  assign \$194  = { fin[41], fin[41], fin, 1'h0 };
-  assign \$195  = { \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44], \$194 [44:13] };
-  assign \$198  = { \$197 [46], \$197 [46:1] };
+  assign \$60 [15:8] = \$31 [7:0];
+  assign \$60 [7:0] = \$27 [7:0];
+  assign \$44  = { acc_re, 1'h0 };
+  assign \$45  = { \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23], \$44 [23:7] };
+  assign \$47  = { \$46 [24], \$46 [24:1] };
+  assign \$48  = { acc_im, 1'h0 };
+  assign \$49  = { \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25], \$48 [25:7] };
+  assign \$51  = { \$50 [26], \$50 [26:1] };
+  assign \$32  = { \$53 [22:0], 3'h0 };
+  assign \$54  = { fin, 1'h0 };
+  assign \$55  = { \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42], \$54 [42:13] };
+  assign \$57  = { \$56 [43], \$56 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.dp.tree (rst, i, o, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$20  = 0;
   wire [26:0] \$1 ;
   wire [26:0] \$10 ;
   wire [26:0] \$11 ;
@@ -52212,12 +45570,7 @@ module \hwssm_core.core.dp.tree (rst, i, o, clk);
   wire [26:0] \$13 ;
   wire [26:0] \$14 ;
   wire [26:0] \$15 ;
-  reg [25:0] \$16 ;
-  reg [25:0] \$17 ;
-  reg [25:0] \$18 ;
-  reg [25:0] \$19 ;
   wire [26:0] \$2 ;
-  reg [25:0] \$20 ;
   wire [26:0] \$3 ;
   wire [26:0] \$4 ;
   wire [26:0] \$5 ;
@@ -52286,50 +45639,15 @@ module \hwssm_core.core.dp.tree (rst, i, o, clk);
   assign \$14  = $signed(r2_2) + $signed(r2_3);
   assign \$15  = $signed(\$13 [25:0]) + $signed(\$14 [25:0]);
   always @(posedge clk)
-    r2_0 <= \$16 ;
+    r2_0 <= \$9 [25:0];
   always @(posedge clk)
-    r2_1 <= \$17 ;
+    r2_1 <= \$10 [25:0];
   always @(posedge clk)
-    r2_2 <= \$18 ;
+    r2_2 <= \$11 [25:0];
   always @(posedge clk)
-    r2_3 <= \$19 ;
+    r2_3 <= \$12 [25:0];
   always @(posedge clk)
-    o <= \$20 ;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$16  = \$9 [25:0];
-    if (rst) begin
-      \$16  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$17  = \$10 [25:0];
-    if (rst) begin
-      \$17  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$18  = \$11 [25:0];
-    if (rst) begin
-      \$18  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$19  = \$12 [25:0];
-    if (rst) begin
-      \$19  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$20  = \$15 [25:0];
-    if (rst) begin
-      \$20  = 26'h0000000;
-    end
-  end
+    o <= \$15 [25:0];
   assign t0_0 = \$1 [25:0];
   assign t0_1 = \$2 [25:0];
   assign t0_2 = \$3 [25:0];
@@ -52366,147 +45684,32 @@ endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$21  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$20  = 0;
   wire [6:0] \$1 ;
-  wire [28:0] \$10 ;
-  wire [25:0] \$100 ;
-  wire [28:0] \$101 ;
-  wire [28:0] \$102 ;
-  wire [28:0] \$103 ;
-  wire [30:0] \$104 ;
-  wire [30:0] \$105 ;
-  wire [31:0] \$106 ;
-  wire [25:0] \$107 ;
-  wire [31:0] \$108 ;
-  wire [25:0] \$109 ;
-  wire [28:0] \$11 ;
-  wire [31:0] \$110 ;
-  wire [25:0] \$111 ;
-  wire [28:0] \$112 ;
-  wire [28:0] \$113 ;
-  wire [28:0] \$114 ;
-  wire [31:0] \$115 ;
-  wire [25:0] \$116 ;
-  wire [31:0] \$117 ;
-  wire [25:0] \$118 ;
-  wire [31:0] \$119 ;
-  wire [28:0] \$12 ;
-  wire [25:0] \$120 ;
-  wire [28:0] \$121 ;
-  wire [28:0] \$122 ;
-  wire [28:0] \$123 ;
-  wire [30:0] \$124 ;
-  wire [30:0] \$125 ;
-  wire [31:0] \$126 ;
-  wire [31:0] \$127 ;
-  reg \$128 ;
-  reg [5:0] \$129 ;
-  wire [31:0] \$13 ;
-  reg [7:0] \$130 ;
-  reg \$131 ;
-  reg [16:0] \$132 ;
-  reg [31:0] \$133 ;
-  reg [7:0] \$134 ;
-  reg \$135 ;
-  reg \$136 ;
-  reg \$137 ;
-  reg [6:0] \$138 ;
-  reg [6:0] \$139 ;
-  wire [25:0] \$14 ;
-  reg [6:0] \$140 ;
-  wire [31:0] \$15 ;
-  wire [25:0] \$16 ;
-  wire [31:0] \$17 ;
-  wire [25:0] \$18 ;
-  wire [28:0] \$19 ;
+  wire [26:0] \$10 ;
+  wire [27:0] \$11 ;
+  wire [27:0] \$12 ;
+  reg \$13 ;
+  reg [5:0] \$14 ;
+  reg [7:0] \$15 ;
+  reg \$16 ;
+  reg [16:0] \$17 ;
+  reg [31:0] \$18 ;
+  reg [7:0] \$19 ;
   wire \$2 ;
-  wire [28:0] \$20 ;
-  wire [28:0] \$21 ;
-  wire [30:0] \$22 ;
-  wire [30:0] \$23 ;
-  wire [31:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [31:0] \$26 ;
-  wire [25:0] \$27 ;
-  wire [31:0] \$28 ;
-  wire [25:0] \$29 ;
+  reg \$20 ;
+  reg \$21 ;
+  reg \$22 ;
+  reg [6:0] \$23 ;
+  reg [6:0] \$24 ;
+  reg [6:0] \$25 ;
   wire [16:0] \$3 ;
-  wire [28:0] \$30 ;
-  wire [28:0] \$31 ;
-  wire [28:0] \$32 ;
-  wire [31:0] \$33 ;
-  wire [25:0] \$34 ;
-  wire [31:0] \$35 ;
-  wire [25:0] \$36 ;
-  wire [31:0] \$37 ;
-  wire [25:0] \$38 ;
-  wire [28:0] \$39 ;
-  wire [31:0] \$4 ;
-  wire [28:0] \$40 ;
-  wire [28:0] \$41 ;
-  wire [30:0] \$42 ;
-  wire [30:0] \$43 ;
-  wire \$44 ;
-  wire [31:0] \$45 ;
-  wire [25:0] \$46 ;
-  wire [31:0] \$47 ;
-  wire [25:0] \$48 ;
-  wire [31:0] \$49 ;
-  wire [25:0] \$5 ;
-  wire [25:0] \$50 ;
-  wire [28:0] \$51 ;
-  wire [28:0] \$52 ;
-  wire [28:0] \$53 ;
-  wire [31:0] \$54 ;
-  wire [25:0] \$55 ;
-  wire [31:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [31:0] \$58 ;
-  wire [25:0] \$59 ;
-  wire [31:0] \$6 ;
-  wire [28:0] \$60 ;
-  wire [28:0] \$61 ;
-  wire [28:0] \$62 ;
-  wire [30:0] \$63 ;
-  wire [30:0] \$64 ;
-  wire [31:0] \$65 ;
-  wire [25:0] \$66 ;
-  wire [31:0] \$67 ;
-  wire [25:0] \$68 ;
-  wire [31:0] \$69 ;
+  wire \$4 ;
+  wire \$5 ;
+  wire [25:0] \$6 ;
   wire [25:0] \$7 ;
-  wire [25:0] \$70 ;
-  wire [28:0] \$71 ;
-  wire [28:0] \$72 ;
-  wire [28:0] \$73 ;
-  wire [31:0] \$74 ;
-  wire [25:0] \$75 ;
-  wire [31:0] \$76 ;
-  wire [25:0] \$77 ;
-  wire [31:0] \$78 ;
-  wire [25:0] \$79 ;
   wire [31:0] \$8 ;
-  wire [28:0] \$80 ;
-  wire [28:0] \$81 ;
-  wire [28:0] \$82 ;
-  wire [30:0] \$83 ;
-  wire [30:0] \$84 ;
-  wire \$85 ;
-  wire [31:0] \$86 ;
-  wire [25:0] \$87 ;
-  wire [31:0] \$88 ;
-  wire [25:0] \$89 ;
-  wire [25:0] \$9 ;
-  wire [31:0] \$90 ;
-  wire [25:0] \$91 ;
-  wire [28:0] \$92 ;
-  wire [28:0] \$93 ;
-  wire [28:0] \$94 ;
-  wire [31:0] \$95 ;
-  wire [25:0] \$96 ;
-  wire [31:0] \$97 ;
-  wire [25:0] \$98 ;
-  wire [31:0] \$99 ;
+  wire [26:0] \$9 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -52532,8 +45735,12 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   (* init = 6'h00 *)
   wire [5:0] rd__addr;
   wire [31:0] rd__data;
+  wire [25:0] rq_enc_fit;
+  wire [25:0] rq_enc_in;
+  wire [26:0] rq_enc_sh;
   input rst;
   wire rst;
+  wire [16:0] shl;
   input start;
   wire start;
   (* init = 7'h00 *)
@@ -52617,708 +45824,237 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   assign \$1  = h + 1'h1;
   assign \$2  = h == 6'h3f;
   assign \$3  = $signed(rd__data[7:0]) * $signed({ 1'h0, p });
-  assign \$4  = $signed(prod) << encc_d_1[28:25];
-  assign \$5  = $signed(\$4 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$6  = $signed(prod) << encc_d_1[28:25];
-  assign \$7  = $signed(\$6 [24:0]) + $signed(encc_d_1[24:8]);
+  assign \$4  = $signed(\$12 [25:0]) > $signed(8'h7f);
+  assign \$5  = $signed(\$12 [25:0]) < $signed(8'h80);
+  assign \$6  = \$5  ? 26'h3ffff80 : \$12 [25:0];
+  assign \$7  = \$4  ? 26'h000007f : \$6 ;
   assign \$8  = $signed(prod) << encc_d_1[28:25];
-  assign \$9  = $signed(\$8 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$12  = $signed(\$11 ) >>> encc_d_1[31:29];
-  assign \$13  = $signed(prod) << encc_d_1[28:25];
-  assign \$14  = $signed(\$13 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$15  = $signed(prod) << encc_d_1[28:25];
-  assign \$16  = $signed(\$15 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$17  = $signed(prod) << encc_d_1[28:25];
-  assign \$18  = $signed(\$17 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$21  = $signed(\$20 ) >>> encc_d_1[31:29];
-  assign \$22  = $signed({ \$21 [28], \$12  }) + $signed(2'h1);
-  assign \$24  = $signed(prod) << encc_d_1[28:25];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$26  = $signed(prod) << encc_d_1[28:25];
-  assign \$27  = $signed(\$26 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$28  = $signed(prod) << encc_d_1[28:25];
-  assign \$29  = $signed(\$28 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$32  = $signed(\$31 ) >>> encc_d_1[31:29];
-  assign \$33  = $signed(prod) << encc_d_1[28:25];
-  assign \$34  = $signed(\$33 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$35  = $signed(prod) << encc_d_1[28:25];
-  assign \$36  = $signed(\$35 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$37  = $signed(prod) << encc_d_1[28:25];
-  assign \$38  = $signed(\$37 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$41  = $signed(\$40 ) >>> encc_d_1[31:29];
-  assign \$42  = $signed({ \$41 [28], \$32  }) + $signed(2'h1);
-  assign \$44  = $signed({ \$43 [30], \$23  }) > $signed(8'h7f);
-  assign \$45  = $signed(prod) << encc_d_1[28:25];
-  assign \$46  = $signed(\$45 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$47  = $signed(prod) << encc_d_1[28:25];
-  assign \$48  = $signed(\$47 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$49  = $signed(prod) << encc_d_1[28:25];
-  assign \$50  = $signed(\$49 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$53  = $signed(\$52 ) >>> encc_d_1[31:29];
-  assign \$54  = $signed(prod) << encc_d_1[28:25];
-  assign \$55  = $signed(\$54 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$56  = $signed(prod) << encc_d_1[28:25];
-  assign \$57  = $signed(\$56 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$58  = $signed(prod) << encc_d_1[28:25];
-  assign \$59  = $signed(\$58 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$62  = $signed(\$61 ) >>> encc_d_1[31:29];
-  assign \$63  = $signed({ \$62 [28], \$53  }) + $signed(2'h1);
-  assign \$65  = $signed(prod) << encc_d_1[28:25];
-  assign \$66  = $signed(\$65 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$67  = $signed(prod) << encc_d_1[28:25];
-  assign \$68  = $signed(\$67 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$69  = $signed(prod) << encc_d_1[28:25];
-  assign \$70  = $signed(\$69 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$73  = $signed(\$72 ) >>> encc_d_1[31:29];
-  assign \$74  = $signed(prod) << encc_d_1[28:25];
-  assign \$75  = $signed(\$74 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$76  = $signed(prod) << encc_d_1[28:25];
-  assign \$77  = $signed(\$76 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$78  = $signed(prod) << encc_d_1[28:25];
-  assign \$79  = $signed(\$78 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$82  = $signed(\$81 ) >>> encc_d_1[31:29];
-  assign \$83  = $signed({ \$82 [28], \$73  }) + $signed(2'h1);
-  assign \$85  = $signed({ \$84 [30], \$64  }) < $signed(8'h80);
-  assign \$86  = $signed(prod) << encc_d_1[28:25];
-  assign \$87  = $signed(\$86 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$88  = $signed(prod) << encc_d_1[28:25];
-  assign \$89  = $signed(\$88 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$90  = $signed(prod) << encc_d_1[28:25];
-  assign \$91  = $signed(\$90 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$94  = $signed(\$93 ) >>> encc_d_1[31:29];
-  assign \$95  = $signed(prod) << encc_d_1[28:25];
-  assign \$96  = $signed(\$95 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$97  = $signed(prod) << encc_d_1[28:25];
-  assign \$98  = $signed(\$97 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$99  = $signed(prod) << encc_d_1[28:25];
-  assign \$100  = $signed(\$99 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$103  = $signed(\$102 ) >>> encc_d_1[31:29];
-  assign \$104  = $signed({ \$103 [28], \$94  }) + $signed(2'h1);
-  assign \$106  = $signed(prod) << encc_d_1[28:25];
-  assign \$107  = $signed(\$106 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$108  = $signed(prod) << encc_d_1[28:25];
-  assign \$109  = $signed(\$108 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$110  = $signed(prod) << encc_d_1[28:25];
-  assign \$111  = $signed(\$110 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$114  = $signed(\$113 ) >>> encc_d_1[31:29];
-  assign \$115  = $signed(prod) << encc_d_1[28:25];
-  assign \$116  = $signed(\$115 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$117  = $signed(prod) << encc_d_1[28:25];
-  assign \$118  = $signed(\$117 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$119  = $signed(prod) << encc_d_1[28:25];
-  assign \$120  = $signed(\$119 [24:0]) + $signed(encc_d_1[24:8]);
-  assign \$123  = $signed(\$122 ) >>> encc_d_1[31:29];
-  assign \$124  = $signed({ \$123 [28], \$114  }) + $signed(2'h1);
-  assign \$126  = \$85  ? 32'd4294967168 : { \$125 [30], \$105  };
-  assign \$127  = \$44  ? 32'd127 : \$126 ;
+  assign rq_enc_in = $signed(\$8 [24:0]) + $signed(encc_d_1[24:8]);
+  assign rq_enc_sh = $signed(\$10 ) >>> encc_d_1[31:29];
+  assign \$11  = $signed(rq_enc_sh) + $signed(2'h1);
   always @(posedge clk)
-    busy <= \$128 ;
+    busy <= \$13 ;
   always @(posedge clk)
-    h <= \$129 ;
+    h <= \$14 ;
   always @(posedge clk)
-    p <= \$130 ;
+    p <= \$15 ;
   always @(posedge clk)
-    par <= \$131 ;
+    par <= \$16 ;
   always @(posedge clk)
-    prod <= \$132 ;
+    prod <= \$17 ;
   always @(posedge clk)
-    encc_d_1 <= \$133 ;
+    encc_d_1 <= \$18 ;
   always @(posedge clk)
-    r0 <= \$134 ;
+    r0 <= \$19 ;
   always @(posedge clk)
-    encv_1 <= \$135 ;
+    encv_1 <= \$20 ;
   always @(posedge clk)
-    encv_2 <= \$136 ;
+    encv_2 <= \$21 ;
   always @(posedge clk)
-    encv_3 <= \$137 ;
+    encv_3 <= \$22 ;
   always @(posedge clk)
-    enca_1 <= \$138 ;
+    enca_1 <= \$23 ;
   always @(posedge clk)
-    enca_2 <= \$139 ;
+    enca_2 <= \$24 ;
   always @(posedge clk)
-    enca_3 <= \$140 ;
+    enca_3 <= \$25 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$128  = busy;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$13  = busy;
     if (start) begin
-      \$128  = 1'h1;
+      \$13  = 1'h1;
     end else if (busy) begin
       if (\$2 ) begin
-        \$128  = 1'h0;
+        \$13  = 1'h0;
       end
     end
     if (rst) begin
-      \$128  = 1'h0;
+      \$13  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$129  = h;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$14  = h;
     if (start) begin
-      \$129  = 6'h00;
+      \$14  = 6'h00;
     end else if (busy) begin
-      \$129  = \$1 [5:0];
+      \$14  = \$1 [5:0];
     end
     if (rst) begin
-      \$129  = 6'h00;
+      \$14  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$130  = p;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$15  = p;
     if (start) begin
-      \$130  = pixel;
+      \$15  = pixel;
     end
     if (rst) begin
-      \$130  = 8'h00;
+      \$15  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$131  = par;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$16  = par;
     if (start) begin
-      \$131  = \par$8 ;
+      \$16  = \par$8 ;
     end
     if (rst) begin
-      \$131  = 1'h0;
+      \$16  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$132  = \$3 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$17  = \$3 ;
     if (rst) begin
-      \$132  = 17'h00000;
+      \$17  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$133  = rd__data;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$18  = rd__data;
     if (rst) begin
-      \$133  = 32'd0;
+      \$18  = 32'd0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$134  = \$127 [7:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$19  = \$7 [7:0];
     if (rst) begin
-      \$134  = 8'h00;
+      \$19  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$135  = busy;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$20  = busy;
     if (rst) begin
-      \$135  = 1'h0;
+      \$20  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$136  = encv_1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$21  = encv_1;
     if (rst) begin
-      \$136  = 1'h0;
+      \$21  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$137  = encv_2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$22  = encv_2;
     if (rst) begin
-      \$137  = 1'h0;
+      \$22  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$138  = { par, h };
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$23  = { par, h };
     if (rst) begin
-      \$138  = 7'h00;
+      \$23  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$139  = enca_1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$24  = enca_1;
     if (rst) begin
-      \$139  = 7'h00;
+      \$24  = 7'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$140  = enca_2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
+    \$25  = enca_2;
     if (rst) begin
-      \$140  = 7'h00;
+      \$25  = 7'h00;
     end
   end
+  assign rq_enc_fit = \$12 [25:0];
   assign rd__addr = h;
+  assign shl = encc_d_1[24:8];
   assign wr_en = encv_3;
   assign wr_addr = enca_3;
   assign wr_data = r0;
-  assign \$10  = { \$9 [25], \$7 [25], \$5 , 1'h0 };
-  assign \$11  = { \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28], \$10 [28:10] };
-  assign \$19  = { \$18 [25], \$16 [25], \$14 , 1'h0 };
-  assign \$20  = { \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28], \$19 [28:10] };
-  assign \$23  = { \$22 [30], \$22 [30:1] };
-  assign \$30  = { \$29 [25], \$27 [25], \$25 , 1'h0 };
-  assign \$31  = { \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28], \$30 [28:10] };
-  assign \$39  = { \$38 [25], \$36 [25], \$34 , 1'h0 };
-  assign \$40  = { \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28], \$39 [28:10] };
-  assign \$43  = { \$42 [30], \$42 [30:1] };
-  assign \$51  = { \$50 [25], \$48 [25], \$46 , 1'h0 };
-  assign \$52  = { \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28], \$51 [28:10] };
-  assign \$60  = { \$59 [25], \$57 [25], \$55 , 1'h0 };
-  assign \$61  = { \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28], \$60 [28:10] };
-  assign \$64  = { \$63 [30], \$63 [30:1] };
-  assign \$71  = { \$70 [25], \$68 [25], \$66 , 1'h0 };
-  assign \$72  = { \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28], \$71 [28:10] };
-  assign \$80  = { \$79 [25], \$77 [25], \$75 , 1'h0 };
-  assign \$81  = { \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28], \$80 [28:10] };
-  assign \$84  = { \$83 [30], \$83 [30:1] };
-  assign \$92  = { \$91 [25], \$89 [25], \$87 , 1'h0 };
-  assign \$93  = { \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28], \$92 [28:10] };
-  assign \$101  = { \$100 [25], \$98 [25], \$96 , 1'h0 };
-  assign \$102  = { \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28], \$101 [28:10] };
-  assign \$105  = { \$104 [30], \$104 [30:1] };
-  assign \$112  = { \$111 [25], \$109 [25], \$107 , 1'h0 };
-  assign \$113  = { \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28], \$112 [28:10] };
-  assign \$121  = { \$120 [25], \$118 [25], \$116 , 1'h0 };
-  assign \$122  = { \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28], \$121 [28:10] };
-  assign \$125  = { \$124 [30], \$124 [30:1] };
+  assign \$9  = { rq_enc_in, 1'h0 };
+  assign \$10  = { \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26], \$9 [26:10] };
+  assign \$12  = { \$11 [27], \$11 [27:1] };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_wdata, r_written, digit_done, rb_data, r0_data, pool_rdata, pass_pairs, rb_addr, vrd_addr, par, pool_raddr, rw_en, rw_addr, rw_data, clk);
-  reg \$auto$verilog_backend.cc:2355:dump_module$22  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$21  = 0;
   wire [7:0] \$1 ;
-  wire \$10 ;
-  wire [11:0] \$100 ;
-  wire [13:0] \$101 ;
-  wire [8:0] \$102 ;
-  reg [1:0] \$103 ;
-  wire [11:0] \$104 ;
-  wire [8:0] \$105 ;
-  reg [1:0] \$106 ;
-  wire [11:0] \$107 ;
-  wire [13:0] \$108 ;
-  wire [8:0] \$109 ;
-  wire \$11 ;
-  reg [1:0] \$110 ;
-  wire [11:0] \$111 ;
-  wire [8:0] \$112 ;
-  reg [1:0] \$113 ;
-  wire [11:0] \$114 ;
-  wire [13:0] \$115 ;
-  wire [16:0] \$116 ;
-  wire [16:0] \$117 ;
-  reg [1:0] \$118 ;
-  wire [16:0] \$119 ;
-  wire \$12 ;
-  wire [8:0] \$120 ;
-  reg [1:0] \$121 ;
-  wire [11:0] \$122 ;
-  wire [8:0] \$123 ;
-  reg [1:0] \$124 ;
-  wire [11:0] \$125 ;
-  wire [13:0] \$126 ;
-  wire [8:0] \$127 ;
-  reg [1:0] \$128 ;
-  wire [11:0] \$129 ;
-  wire [10:0] \$13 ;
-  wire [8:0] \$130 ;
-  reg [1:0] \$131 ;
-  wire [11:0] \$132 ;
-  wire [13:0] \$133 ;
-  wire [8:0] \$134 ;
-  reg [1:0] \$135 ;
-  wire [11:0] \$136 ;
-  wire [8:0] \$137 ;
-  reg [1:0] \$138 ;
-  wire [11:0] \$139 ;
-  wire \$14 ;
-  wire [13:0] \$140 ;
-  wire [16:0] \$141 ;
-  wire [16:0] \$142 ;
-  reg [1:0] \$143 ;
-  wire [16:0] \$144 ;
-  wire [18:0] \$145 ;
-  wire [18:0] \$146 ;
-  wire [8:0] \$147 ;
-  reg [1:0] \$148 ;
-  wire [11:0] \$149 ;
-  wire [2:0] \$15 ;
-  wire [8:0] \$150 ;
-  reg [1:0] \$151 ;
-  wire [11:0] \$152 ;
-  wire [13:0] \$153 ;
-  wire [8:0] \$154 ;
-  reg [1:0] \$155 ;
-  wire [11:0] \$156 ;
-  wire [8:0] \$157 ;
-  reg [1:0] \$158 ;
-  wire [11:0] \$159 ;
-  wire [6:0] \$16 ;
-  wire [13:0] \$160 ;
-  wire [8:0] \$161 ;
-  reg [1:0] \$162 ;
-  wire [11:0] \$163 ;
-  wire [8:0] \$164 ;
-  reg [1:0] \$165 ;
-  wire [11:0] \$166 ;
-  wire [13:0] \$167 ;
-  wire [16:0] \$168 ;
-  wire [16:0] \$169 ;
-  wire \$17 ;
-  reg [1:0] \$170 ;
-  wire [16:0] \$171 ;
-  wire [8:0] \$172 ;
-  reg [1:0] \$173 ;
-  wire [11:0] \$174 ;
-  wire [8:0] \$175 ;
-  reg [1:0] \$176 ;
-  wire [11:0] \$177 ;
-  wire [13:0] \$178 ;
-  wire [8:0] \$179 ;
-  wire [2:0] \$18 ;
-  reg [1:0] \$180 ;
-  wire [11:0] \$181 ;
-  wire [8:0] \$182 ;
-  reg [1:0] \$183 ;
-  wire [11:0] \$184 ;
-  wire [13:0] \$185 ;
-  wire [8:0] \$186 ;
-  reg [1:0] \$187 ;
-  wire [11:0] \$188 ;
-  wire [8:0] \$189 ;
+  reg [1:0] \$10 ;
+  wire [14:0] \$11 ;
+  wire [14:0] \$12 ;
+  wire [7:0] \$121 ;
+  reg [1:0] \$13 ;
+  wire [15:0] \$14 ;
+  wire [15:0] \$15 ;
+  wire [17:0] \$16 ;
+  wire [18:0] \$17 ;
+  wire \$18 ;
   wire [4:0] \$19 ;
-  reg [1:0] \$190 ;
-  wire [11:0] \$191 ;
-  wire [13:0] \$192 ;
-  wire [16:0] \$193 ;
-  wire [16:0] \$194 ;
-  reg [1:0] \$195 ;
-  wire [16:0] \$196 ;
-  wire [18:0] \$197 ;
-  wire [18:0] \$198 ;
-  wire \$199 ;
   wire [7:0] \$2 ;
-  wire \$20 ;
-  wire [8:0] \$200 ;
-  reg [1:0] \$201 ;
-  wire [11:0] \$202 ;
-  wire [8:0] \$203 ;
-  reg [1:0] \$204 ;
-  wire [11:0] \$205 ;
-  wire [13:0] \$206 ;
-  wire [8:0] \$207 ;
-  reg [1:0] \$208 ;
-  wire [11:0] \$209 ;
-  wire \$21 ;
-  wire [8:0] \$210 ;
-  reg [1:0] \$211 ;
-  wire [11:0] \$212 ;
-  wire [13:0] \$213 ;
-  wire [8:0] \$214 ;
-  reg [1:0] \$215 ;
-  wire [11:0] \$216 ;
-  wire [8:0] \$217 ;
-  reg [1:0] \$218 ;
-  wire [11:0] \$219 ;
+  wire [8:0] \$20 ;
+  wire [9:0] \$21 ;
   wire \$22 ;
-  wire [13:0] \$220 ;
-  wire [16:0] \$221 ;
-  wire [16:0] \$222 ;
-  reg [1:0] \$223 ;
-  wire [16:0] \$224 ;
-  wire [8:0] \$225 ;
-  reg [1:0] \$226 ;
-  wire [11:0] \$227 ;
-  wire [8:0] \$228 ;
-  reg [1:0] \$229 ;
   wire \$23 ;
-  wire [11:0] \$230 ;
-  wire [13:0] \$231 ;
-  wire [8:0] \$232 ;
-  reg [1:0] \$233 ;
-  wire [11:0] \$234 ;
-  wire [8:0] \$235 ;
-  reg [1:0] \$236 ;
-  wire [11:0] \$237 ;
-  wire [13:0] \$238 ;
-  wire [8:0] \$239 ;
   wire \$24 ;
-  reg [1:0] \$240 ;
-  wire [11:0] \$241 ;
-  wire [8:0] \$242 ;
-  reg [1:0] \$243 ;
-  wire [11:0] \$244 ;
-  wire [13:0] \$245 ;
-  wire [16:0] \$246 ;
-  wire [16:0] \$247 ;
-  reg [1:0] \$248 ;
-  wire [16:0] \$249 ;
-  wire \$25 ;
-  wire [18:0] \$250 ;
-  wire [18:0] \$251 ;
-  wire [8:0] \$252 ;
-  reg [1:0] \$253 ;
-  wire [11:0] \$254 ;
-  wire [8:0] \$255 ;
-  reg [1:0] \$256 ;
-  wire [11:0] \$257 ;
-  wire [13:0] \$258 ;
-  wire [8:0] \$259 ;
+  wire [10:0] \$25 ;
   wire \$26 ;
-  reg [1:0] \$260 ;
-  wire [11:0] \$261 ;
-  wire [8:0] \$262 ;
-  reg [1:0] \$263 ;
-  wire [11:0] \$264 ;
-  wire [13:0] \$265 ;
-  wire [8:0] \$266 ;
-  reg [1:0] \$267 ;
-  wire [11:0] \$268 ;
-  wire [8:0] \$269 ;
-  wire \$27 ;
-  reg [1:0] \$270 ;
-  wire [11:0] \$271 ;
-  wire [13:0] \$272 ;
-  wire [16:0] \$273 ;
-  wire [16:0] \$274 ;
-  reg [1:0] \$275 ;
-  wire [16:0] \$276 ;
-  wire [8:0] \$277 ;
-  reg [1:0] \$278 ;
-  wire [11:0] \$279 ;
-  wire [7:0] \$28 ;
-  wire [8:0] \$280 ;
-  reg [1:0] \$281 ;
-  wire [11:0] \$282 ;
-  wire [13:0] \$283 ;
-  wire [8:0] \$284 ;
-  reg [1:0] \$285 ;
-  wire [11:0] \$286 ;
-  wire [8:0] \$287 ;
-  reg [1:0] \$288 ;
-  wire [11:0] \$289 ;
-  wire [7:0] \$29 ;
-  wire [13:0] \$290 ;
-  wire [8:0] \$291 ;
-  reg [1:0] \$292 ;
-  wire [11:0] \$293 ;
-  wire [8:0] \$294 ;
-  reg [1:0] \$295 ;
-  wire [11:0] \$296 ;
-  wire [13:0] \$297 ;
-  wire [16:0] \$298 ;
-  wire [16:0] \$299 ;
+  wire [2:0] \$27 ;
+  wire [6:0] \$28 ;
+  wire \$29 ;
   wire \$3 ;
-  wire [16:0] \$30 ;
-  reg [1:0] \$300 ;
-  wire [16:0] \$301 ;
-  wire [18:0] \$302 ;
-  wire [18:0] \$303 ;
-  wire \$304 ;
-  wire [8:0] \$305 ;
-  reg [1:0] \$306 ;
-  wire [11:0] \$307 ;
-  wire [8:0] \$308 ;
-  reg [1:0] \$309 ;
-  wire [19:0] \$31 ;
-  wire [11:0] \$310 ;
-  wire [13:0] \$311 ;
-  wire [8:0] \$312 ;
-  reg [1:0] \$313 ;
-  wire [11:0] \$314 ;
-  wire [8:0] \$315 ;
-  reg [1:0] \$316 ;
-  wire [11:0] \$317 ;
-  wire [13:0] \$318 ;
-  wire [8:0] \$319 ;
-  wire [19:0] \$32 ;
-  reg [1:0] \$320 ;
-  wire [11:0] \$321 ;
-  wire [8:0] \$322 ;
-  reg [1:0] \$323 ;
-  wire [11:0] \$324 ;
-  wire [13:0] \$325 ;
-  wire [16:0] \$326 ;
-  wire [16:0] \$327 ;
-  reg [1:0] \$328 ;
-  wire [16:0] \$329 ;
-  reg \$33 ;
-  wire [8:0] \$330 ;
-  reg [1:0] \$331 ;
-  wire [11:0] \$332 ;
-  wire [8:0] \$333 ;
-  reg [1:0] \$334 ;
-  wire [11:0] \$335 ;
-  wire [13:0] \$336 ;
-  wire [8:0] \$337 ;
-  reg [1:0] \$338 ;
-  wire [11:0] \$339 ;
-  wire [19:0] \$34 ;
-  wire [8:0] \$340 ;
-  reg [1:0] \$341 ;
-  wire [11:0] \$342 ;
-  wire [13:0] \$343 ;
-  wire [8:0] \$344 ;
-  reg [1:0] \$345 ;
-  wire [11:0] \$346 ;
-  wire [8:0] \$347 ;
-  reg [1:0] \$348 ;
-  wire [11:0] \$349 ;
-  wire [19:0] \$35 ;
-  wire [13:0] \$350 ;
-  wire [16:0] \$351 ;
-  wire [16:0] \$352 ;
-  reg [1:0] \$353 ;
-  wire [16:0] \$354 ;
-  wire [18:0] \$355 ;
-  wire [18:0] \$356 ;
-  wire [8:0] \$357 ;
-  reg [1:0] \$358 ;
-  wire [11:0] \$359 ;
-  wire [19:0] \$36 ;
-  wire [8:0] \$360 ;
-  reg [1:0] \$361 ;
-  wire [11:0] \$362 ;
-  wire [13:0] \$363 ;
-  wire [8:0] \$364 ;
-  reg [1:0] \$365 ;
-  wire [11:0] \$366 ;
-  wire [8:0] \$367 ;
-  reg [1:0] \$368 ;
-  wire [11:0] \$369 ;
-  reg \$37 ;
-  wire [13:0] \$370 ;
-  wire [8:0] \$371 ;
-  reg [1:0] \$372 ;
-  wire [11:0] \$373 ;
-  wire [8:0] \$374 ;
-  reg [1:0] \$375 ;
-  wire [11:0] \$376 ;
-  wire [13:0] \$377 ;
-  wire [16:0] \$378 ;
-  wire [16:0] \$379 ;
-  wire [19:0] \$38 ;
-  reg [1:0] \$380 ;
-  wire [16:0] \$381 ;
-  wire [8:0] \$382 ;
-  reg [1:0] \$383 ;
-  wire [11:0] \$384 ;
-  wire [8:0] \$385 ;
-  reg [1:0] \$386 ;
-  wire [11:0] \$387 ;
-  wire [13:0] \$388 ;
-  wire [8:0] \$389 ;
-  wire [21:0] \$39 ;
-  reg [1:0] \$390 ;
-  wire [11:0] \$391 ;
-  wire [8:0] \$392 ;
-  reg [1:0] \$393 ;
-  wire [11:0] \$394 ;
-  wire [13:0] \$395 ;
-  wire [8:0] \$396 ;
-  reg [1:0] \$397 ;
-  wire [11:0] \$398 ;
-  wire [8:0] \$399 ;
+  wire [2:0] \$30 ;
+  wire [4:0] \$31 ;
+  wire \$32 ;
+  wire \$33 ;
+  wire \$34 ;
+  wire \$35 ;
+  wire \$36 ;
+  wire \$37 ;
+  wire \$38 ;
+  wire \$39 ;
   wire [17:0] \$4 ;
-  wire [21:0] \$40 ;
-  reg [1:0] \$400 ;
-  wire [11:0] \$401 ;
-  wire [13:0] \$402 ;
-  wire [16:0] \$403 ;
-  wire [16:0] \$404 ;
-  reg [1:0] \$405 ;
-  wire [16:0] \$406 ;
-  wire [18:0] \$407 ;
-  wire [18:0] \$408 ;
-  wire [19:0] \$409 ;
-  wire [19:0] \$41 ;
-  wire [19:0] \$410 ;
-  reg [7:0] \$411 ;
-  reg [5:0] \$412 ;
-  reg [3:0] \$413 ;
-  reg [1:0] \$414 ;
-  reg [1:0] \$415 ;
-  reg [9:0] \$416 ;
-  reg \$417 ;
-  reg [16:0] \$418 ;
-  reg [16:0] \$419 ;
-  wire [19:0] \$42 ;
-  reg [16:0] \$420 ;
-  reg [16:0] \$421 ;
-  reg [16:0] \$422 ;
-  reg [7:0] \$423 ;
-  reg [7:0] \$424 ;
-  reg [16:0] \$425 ;
-  reg [7:0] \$426 ;
-  reg [7:0] \$427 ;
-  reg [7:0] \$428 ;
-  reg [7:0] \$429 ;
-  reg \$43 ;
-  wire [7:0] \$431 ;
-  wire [7:0] \$434 ;
-  wire [19:0] \$44 ;
-  wire [19:0] \$45 ;
-  wire [19:0] \$46 ;
-  wire [7:0] \$465 ;
-  reg \$47 ;
-  wire [19:0] \$48 ;
-  wire [21:0] \$49 ;
-  wire [18:0] \$5 ;
-  wire [21:0] \$50 ;
-  wire \$51 ;
-  wire [19:0] \$52 ;
-  wire [19:0] \$53 ;
-  reg \$54 ;
-  wire [19:0] \$55 ;
-  wire [19:0] \$56 ;
-  wire [19:0] \$57 ;
-  reg \$58 ;
-  wire [19:0] \$59 ;
-  wire \$6 ;
-  wire [21:0] \$60 ;
-  wire [21:0] \$61 ;
-  wire [19:0] \$62 ;
-  wire [19:0] \$63 ;
-  reg \$64 ;
-  wire [19:0] \$65 ;
-  wire [19:0] \$66 ;
-  wire [19:0] \$67 ;
-  reg \$68 ;
-  wire [19:0] \$69 ;
-  wire [4:0] \$7 ;
-  wire [21:0] \$70 ;
-  wire [21:0] \$71 ;
-  wire \$72 ;
-  wire [19:0] \$73 ;
-  wire [19:0] \$74 ;
-  reg \$75 ;
-  wire [19:0] \$76 ;
-  wire [19:0] \$77 ;
-  wire [19:0] \$78 ;
-  reg \$79 ;
-  wire [8:0] \$8 ;
-  wire [19:0] \$80 ;
-  wire [21:0] \$81 ;
-  wire [21:0] \$82 ;
-  wire [19:0] \$83 ;
-  wire [19:0] \$84 ;
-  reg \$85 ;
-  wire [19:0] \$86 ;
-  wire [19:0] \$87 ;
-  wire [19:0] \$88 ;
-  reg \$89 ;
-  wire [9:0] \$9 ;
-  wire [19:0] \$90 ;
-  wire [21:0] \$91 ;
-  wire [21:0] \$92 ;
-  wire [22:0] \$93 ;
-  wire [22:0] \$94 ;
-  wire [8:0] \$95 ;
-  reg [1:0] \$96 ;
-  wire [11:0] \$97 ;
-  wire [8:0] \$98 ;
-  reg [1:0] \$99 ;
+  wire [7:0] \$40 ;
+  wire [7:0] \$41 ;
+  wire [16:0] \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire [16:0] \$45 ;
+  wire [16:0] \$46 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire [13:0] \$49 ;
+  wire [17:0] \$5 ;
+  wire [13:0] \$50 ;
+  reg [7:0] \$51 ;
+  reg [5:0] \$52 ;
+  reg [3:0] \$53 ;
+  reg [1:0] \$54 ;
+  reg [1:0] \$55 ;
+  reg [9:0] \$56 ;
+  reg \$57 ;
+  reg [16:0] \$58 ;
+  reg [16:0] \$59 ;
+  reg \$6 ;
+  reg [16:0] \$60 ;
+  reg [16:0] \$61 ;
+  reg [16:0] \$62 ;
+  reg [7:0] \$63 ;
+  reg [7:0] \$64 ;
+  reg [16:0] \$65 ;
+  reg [7:0] \$66 ;
+  reg [7:0] \$67 ;
+  reg [7:0] \$68 ;
+  reg [7:0] \$69 ;
+  wire [18:0] \$7 ;
+  wire [7:0] \$71 ;
+  wire [7:0] \$74 ;
+  wire [18:0] \$8 ;
+  wire [8:0] \$9 ;
   reg [7:0] \$signal  = 8'h00;
-  reg [7:0] \$signal$43  = 8'h00;
+  reg [7:0] \$signal$44  = 8'h00;
   input clk;
   wire clk;
   reg [7:0] cnt = 8'h00;
@@ -53368,6 +46104,11 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   wire [7:0] rb_data;
   wire [9:0] rd__addr;
   wire [7:0] rd__data;
+  wire [13:0] rq_r_fit;
+  wire [13:0] rq_r_in;
+  wire [14:0] rq_r_sh;
+  wire [16:0] rq_z_fit;
+  wire [17:0] rq_z_sh;
   input rst;
   wire rst;
   output [5:0] rw_addr;
@@ -53376,6 +46117,7 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   reg [7:0] rw_data = 8'h00;
   output rw_en;
   wire rw_en;
+  wire [11:0] shl;
   reg [9:0] t = 10'h000;
   reg [7:0] u2 = 8'h00;
   reg [7:0] u3 = 8'h00;
@@ -54418,1925 +47160,362 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
     _0_ <= sigmoid[{ gctx_1[12:11], \$3 , \$1 [6:0] }];
   end
   assign rd__data = _0_;
+  assign \$19  = pass_done ? pass_pairs : 5'h00;
+  assign \$20  = cnt + \$19 ;
+  assign \$21  = \$20  - fire;
+  assign \$22  = rb_addr == 6'h3f;
+  assign \$23  = l == 2'h3;
+  assign \$24  = t == 10'h30f;
+  assign \$25  = t + 1'h1;
+  assign \$26  = ~ par;
+  assign \$27  = l + 1'h1;
+  assign \$28  = rb_addr + 1'h1;
+  assign \$29  = psel == 4'hf;
+  assign \$30  = vrd_addr + 1'h1;
+  assign \$31  = psel + 1'h1;
+  assign \$32  = ! t;
+  assign \$33  = l == 2'h3;
+  assign \$34  = ! l;
+  assign \$35  = t == 10'h30f;
+  assign \$36  = l == 2'h3;
+  assign \$37  = \$35  & \$36 ;
+  assign \$38  = rb_addr == 6'h3f;
+  assign \$39  = \$37  & \$38 ;
+  assign \$121  = gctx_1[16:13] * 4'h8;
+  assign \$40  = vrd_val >> \$121 ;
+  assign \$41  = gctx_1[3] ? r0_data : rb_data;
+  assign \$42  = $signed(\$signal$44 ) * $signed({ 1'h0, rd__data });
+  assign \$43  = $signed(\$8 [16:0]) > $signed(8'h7f);
+  assign \$44  = $signed(\$8 [16:0]) < $signed(8'h80);
+  assign \$45  = \$44  ? 17'h1ff80 : \$8 [16:0];
+  assign \$46  = \$43  ? 17'h0007f : \$45 ;
+  assign \$47  = $signed(\$15 [13:0]) > $signed(8'h7f);
+  assign \$48  = $signed(\$15 [13:0]) < $signed(8'h80);
+  assign \$49  = \$48  ? 14'h3f80 : \$15 [13:0];
+  assign \$50  = \$47  ? 14'h007f : \$49 ;
+  always @(posedge clk)
+    cnt <= \$51 ;
+  always @(posedge clk)
+    rb_addr <= \$52 ;
+  always @(posedge clk)
+    psel <= \$53 ;
+  always @(posedge clk)
+    vrd_addr <= \$54 ;
+  always @(posedge clk)
+    l <= \$55 ;
+  always @(posedge clk)
+    t <= \$56 ;
+  always @(posedge clk)
+    par <= \$57 ;
+  always @(posedge clk)
+    gctx_1 <= \$58 ;
+  always @(posedge clk)
+    gctx_2 <= \$59 ;
+  always @(posedge clk)
+    gctx_3 <= \$60 ;
+  always @(posedge clk)
+    gctx_4 <= \$61 ;
+  always @(posedge clk)
+    gctx_5 <= \$62 ;
+  always @(posedge clk)
+    \$signal$44  <= \$63 ;
+  always @(posedge clk)
+    u2 <= \$64 ;
+  always @(posedge clk)
+    prod3 <= \$65 ;
+  always @(posedge clk)
+    u3 <= \$66 ;
+  always @(posedge clk)
+    \$signal  <= \$67 ;
+  always @(posedge clk)
+    u4 <= \$68 ;
+  always @(posedge clk)
+    rw_data <= \$69 ;
   assign fire = | cnt;
-  assign \$431  = gctx_1[16:13] * 4'h8;
-  assign \$1  = vrd_gate >> \$431 ;
-  assign \$434  = gctx_1[16:13] * 4'h8;
-  assign \$2  = vrd_gate >> \$434 ;
+  assign \$71  = gctx_1[16:13] * 4'h8;
+  assign \$1  = vrd_gate >> \$71 ;
+  assign \$74  = gctx_1[16:13] * 4'h8;
+  assign \$2  = vrd_gate >> \$74 ;
   assign \$3  = ~ \$2 [7];
+  assign rq_z_sh = $signed(\$5 ) >>> \$6 ;
+  assign \$7  = $signed(rq_z_sh) + $signed(2'h1);
+  assign shl = $signed(\$9 ) << \$10 ;
+  assign rq_r_in = $signed(shl) + $signed(u4);
+  assign rq_r_sh = $signed(\$12 ) >>> \$13 ;
+  assign \$14  = $signed(rq_r_sh) + $signed(2'h1);
   assign pool_wen = gctx_5[0] & gctx_5[2];
-  assign \$4  = gctx_5[1] ? 18'h00000 : pool_rdata;
-  assign \$5  = $signed(\$4 ) + $signed(rw_data);
-  assign \$6  = ~ gctx_5[2];
-  assign r_written = gctx_5[0] & \$6 ;
+  assign \$16  = gctx_5[1] ? 18'h00000 : pool_rdata;
+  assign \$17  = $signed(\$16 ) + $signed(rw_data);
+  assign \$18  = ~ gctx_5[2];
+  assign r_written = gctx_5[0] & \$18 ;
   assign digit_done = gctx_5[0] & gctx_5[4];
-  assign \$7  = pass_done ? pass_pairs : 5'h00;
-  assign \$8  = cnt + \$7 ;
-  assign \$9  = \$8  - fire;
-  assign \$10  = rb_addr == 6'h3f;
-  assign \$11  = l == 2'h3;
-  assign \$12  = t == 10'h30f;
-  assign \$13  = t + 1'h1;
-  assign \$14  = ~ par;
-  assign \$15  = l + 1'h1;
-  assign \$16  = rb_addr + 1'h1;
-  assign \$17  = psel == 4'hf;
-  assign \$18  = vrd_addr + 1'h1;
-  assign \$19  = psel + 1'h1;
-  assign \$20  = ! t;
-  assign \$21  = l == 2'h3;
-  assign \$22  = ! l;
-  assign \$23  = t == 10'h30f;
-  assign \$24  = l == 2'h3;
-  assign \$25  = \$23  & \$24 ;
-  assign \$26  = rb_addr == 6'h3f;
-  assign \$27  = \$25  & \$26 ;
-  assign \$465  = gctx_1[16:13] * 4'h8;
-  assign \$28  = vrd_val >> \$465 ;
-  assign \$29  = gctx_1[3] ? r0_data : rb_data;
-  assign \$30  = $signed(\$signal ) * $signed({ 1'h0, rd__data });
-  assign \$34  = $signed(\$32 ) >>> \$33 ;
-  assign \$38  = $signed(\$36 ) >>> \$37 ;
-  assign \$39  = $signed({ \$38 [19], \$34  }) + $signed(2'h1);
-  assign \$44  = $signed(\$42 ) >>> \$43 ;
-  assign \$48  = $signed(\$46 ) >>> \$47 ;
-  assign \$49  = $signed({ \$48 [19], \$44  }) + $signed(2'h1);
-  assign \$51  = $signed({ \$50 [21], \$40  }) > $signed(8'h7f);
-  assign \$55  = $signed(\$53 ) >>> \$54 ;
-  assign \$59  = $signed(\$57 ) >>> \$58 ;
-  assign \$60  = $signed({ \$59 [19], \$55  }) + $signed(2'h1);
-  assign \$65  = $signed(\$63 ) >>> \$64 ;
-  assign \$69  = $signed(\$67 ) >>> \$68 ;
-  assign \$70  = $signed({ \$69 [19], \$65  }) + $signed(2'h1);
-  assign \$72  = $signed({ \$71 [21], \$61  }) < $signed(8'h80);
-  assign \$76  = $signed(\$74 ) >>> \$75 ;
-  assign \$80  = $signed(\$78 ) >>> \$79 ;
-  assign \$81  = $signed({ \$80 [19], \$76  }) + $signed(2'h1);
-  assign \$86  = $signed(\$84 ) >>> \$85 ;
-  assign \$90  = $signed(\$88 ) >>> \$89 ;
-  assign \$91  = $signed({ \$90 [19], \$86  }) + $signed(2'h1);
-  assign \$93  = \$72  ? 23'h7fff80 : { \$92 [21], \$82  };
-  assign \$94  = \$51  ? 23'h00007f : \$93 ;
-  assign \$97  = $signed(\$95 ) << \$96 ;
-  assign \$100  = $signed(\$98 ) << \$99 ;
-  assign \$101  = $signed({ \$100 [11], \$97  }) + $signed(u4);
-  assign \$104  = $signed(\$102 ) << \$103 ;
-  assign \$107  = $signed(\$105 ) << \$106 ;
-  assign \$108  = $signed({ \$107 [11], \$104  }) + $signed(u4);
-  assign \$111  = $signed(\$109 ) << \$110 ;
-  assign \$114  = $signed(\$112 ) << \$113 ;
-  assign \$115  = $signed({ \$114 [11], \$111  }) + $signed(u4);
-  assign \$119  = $signed(\$117 ) >>> \$118 ;
-  assign \$122  = $signed(\$120 ) << \$121 ;
-  assign \$125  = $signed(\$123 ) << \$124 ;
-  assign \$126  = $signed({ \$125 [11], \$122  }) + $signed(u4);
-  assign \$129  = $signed(\$127 ) << \$128 ;
-  assign \$132  = $signed(\$130 ) << \$131 ;
-  assign \$133  = $signed({ \$132 [11], \$129  }) + $signed(u4);
-  assign \$136  = $signed(\$134 ) << \$135 ;
-  assign \$139  = $signed(\$137 ) << \$138 ;
-  assign \$140  = $signed({ \$139 [11], \$136  }) + $signed(u4);
-  assign \$144  = $signed(\$142 ) >>> \$143 ;
-  assign \$145  = $signed({ \$144 [16], \$119  }) + $signed(2'h1);
-  assign \$149  = $signed(\$147 ) << \$148 ;
-  assign \$152  = $signed(\$150 ) << \$151 ;
-  assign \$153  = $signed({ \$152 [11], \$149  }) + $signed(u4);
-  assign \$156  = $signed(\$154 ) << \$155 ;
-  assign \$159  = $signed(\$157 ) << \$158 ;
-  assign \$160  = $signed({ \$159 [11], \$156  }) + $signed(u4);
-  assign \$163  = $signed(\$161 ) << \$162 ;
-  assign \$166  = $signed(\$164 ) << \$165 ;
-  assign \$167  = $signed({ \$166 [11], \$163  }) + $signed(u4);
-  assign \$171  = $signed(\$169 ) >>> \$170 ;
-  assign \$174  = $signed(\$172 ) << \$173 ;
-  assign \$177  = $signed(\$175 ) << \$176 ;
-  assign \$178  = $signed({ \$177 [11], \$174  }) + $signed(u4);
-  assign \$181  = $signed(\$179 ) << \$180 ;
-  assign \$184  = $signed(\$182 ) << \$183 ;
-  assign \$185  = $signed({ \$184 [11], \$181  }) + $signed(u4);
-  assign \$188  = $signed(\$186 ) << \$187 ;
-  assign \$191  = $signed(\$189 ) << \$190 ;
-  assign \$192  = $signed({ \$191 [11], \$188  }) + $signed(u4);
-  assign \$196  = $signed(\$194 ) >>> \$195 ;
-  assign \$197  = $signed({ \$196 [16], \$171  }) + $signed(2'h1);
-  assign \$199  = $signed({ \$198 [18], \$146  }) > $signed(8'h7f);
-  assign \$202  = $signed(\$200 ) << \$201 ;
-  assign \$205  = $signed(\$203 ) << \$204 ;
-  assign \$206  = $signed({ \$205 [11], \$202  }) + $signed(u4);
-  assign \$209  = $signed(\$207 ) << \$208 ;
-  assign \$212  = $signed(\$210 ) << \$211 ;
-  assign \$213  = $signed({ \$212 [11], \$209  }) + $signed(u4);
-  assign \$216  = $signed(\$214 ) << \$215 ;
-  assign \$219  = $signed(\$217 ) << \$218 ;
-  assign \$220  = $signed({ \$219 [11], \$216  }) + $signed(u4);
-  assign \$224  = $signed(\$222 ) >>> \$223 ;
-  assign \$227  = $signed(\$225 ) << \$226 ;
-  assign \$230  = $signed(\$228 ) << \$229 ;
-  assign \$231  = $signed({ \$230 [11], \$227  }) + $signed(u4);
-  assign \$234  = $signed(\$232 ) << \$233 ;
-  assign \$237  = $signed(\$235 ) << \$236 ;
-  assign \$238  = $signed({ \$237 [11], \$234  }) + $signed(u4);
-  assign \$241  = $signed(\$239 ) << \$240 ;
-  assign \$244  = $signed(\$242 ) << \$243 ;
-  assign \$245  = $signed({ \$244 [11], \$241  }) + $signed(u4);
-  assign \$249  = $signed(\$247 ) >>> \$248 ;
-  assign \$250  = $signed({ \$249 [16], \$224  }) + $signed(2'h1);
-  assign \$254  = $signed(\$252 ) << \$253 ;
-  assign \$257  = $signed(\$255 ) << \$256 ;
-  assign \$258  = $signed({ \$257 [11], \$254  }) + $signed(u4);
-  assign \$261  = $signed(\$259 ) << \$260 ;
-  assign \$264  = $signed(\$262 ) << \$263 ;
-  assign \$265  = $signed({ \$264 [11], \$261  }) + $signed(u4);
-  assign \$268  = $signed(\$266 ) << \$267 ;
-  assign \$271  = $signed(\$269 ) << \$270 ;
-  assign \$272  = $signed({ \$271 [11], \$268  }) + $signed(u4);
-  assign \$276  = $signed(\$274 ) >>> \$275 ;
-  assign \$279  = $signed(\$277 ) << \$278 ;
-  assign \$282  = $signed(\$280 ) << \$281 ;
-  assign \$283  = $signed({ \$282 [11], \$279  }) + $signed(u4);
-  assign \$286  = $signed(\$284 ) << \$285 ;
-  assign \$289  = $signed(\$287 ) << \$288 ;
-  assign \$290  = $signed({ \$289 [11], \$286  }) + $signed(u4);
-  assign \$293  = $signed(\$291 ) << \$292 ;
-  assign \$296  = $signed(\$294 ) << \$295 ;
-  assign \$297  = $signed({ \$296 [11], \$293  }) + $signed(u4);
-  assign \$301  = $signed(\$299 ) >>> \$300 ;
-  assign \$302  = $signed({ \$301 [16], \$276  }) + $signed(2'h1);
-  assign \$304  = $signed({ \$303 [18], \$251  }) < $signed(8'h80);
-  assign \$307  = $signed(\$305 ) << \$306 ;
-  assign \$310  = $signed(\$308 ) << \$309 ;
-  assign \$311  = $signed({ \$310 [11], \$307  }) + $signed(u4);
-  assign \$314  = $signed(\$312 ) << \$313 ;
-  assign \$317  = $signed(\$315 ) << \$316 ;
-  assign \$318  = $signed({ \$317 [11], \$314  }) + $signed(u4);
-  assign \$321  = $signed(\$319 ) << \$320 ;
-  assign \$324  = $signed(\$322 ) << \$323 ;
-  assign \$325  = $signed({ \$324 [11], \$321  }) + $signed(u4);
-  assign \$329  = $signed(\$327 ) >>> \$328 ;
-  assign \$332  = $signed(\$330 ) << \$331 ;
-  assign \$335  = $signed(\$333 ) << \$334 ;
-  assign \$336  = $signed({ \$335 [11], \$332  }) + $signed(u4);
-  assign \$339  = $signed(\$337 ) << \$338 ;
-  assign \$342  = $signed(\$340 ) << \$341 ;
-  assign \$343  = $signed({ \$342 [11], \$339  }) + $signed(u4);
-  assign \$346  = $signed(\$344 ) << \$345 ;
-  assign \$349  = $signed(\$347 ) << \$348 ;
-  assign \$350  = $signed({ \$349 [11], \$346  }) + $signed(u4);
-  assign \$354  = $signed(\$352 ) >>> \$353 ;
-  assign \$355  = $signed({ \$354 [16], \$329  }) + $signed(2'h1);
-  assign \$359  = $signed(\$357 ) << \$358 ;
-  assign \$362  = $signed(\$360 ) << \$361 ;
-  assign \$363  = $signed({ \$362 [11], \$359  }) + $signed(u4);
-  assign \$366  = $signed(\$364 ) << \$365 ;
-  assign \$369  = $signed(\$367 ) << \$368 ;
-  assign \$370  = $signed({ \$369 [11], \$366  }) + $signed(u4);
-  assign \$373  = $signed(\$371 ) << \$372 ;
-  assign \$376  = $signed(\$374 ) << \$375 ;
-  assign \$377  = $signed({ \$376 [11], \$373  }) + $signed(u4);
-  assign \$381  = $signed(\$379 ) >>> \$380 ;
-  assign \$384  = $signed(\$382 ) << \$383 ;
-  assign \$387  = $signed(\$385 ) << \$386 ;
-  assign \$388  = $signed({ \$387 [11], \$384  }) + $signed(u4);
-  assign \$391  = $signed(\$389 ) << \$390 ;
-  assign \$394  = $signed(\$392 ) << \$393 ;
-  assign \$395  = $signed({ \$394 [11], \$391  }) + $signed(u4);
-  assign \$398  = $signed(\$396 ) << \$397 ;
-  assign \$401  = $signed(\$399 ) << \$400 ;
-  assign \$402  = $signed({ \$401 [11], \$398  }) + $signed(u4);
-  assign \$406  = $signed(\$404 ) >>> \$405 ;
-  assign \$407  = $signed({ \$406 [16], \$381  }) + $signed(2'h1);
-  assign \$409  = \$304  ? 20'hfff80 : { \$408 [18], \$356  };
-  assign \$410  = \$199  ? 20'h0007f : \$409 ;
-  always @(posedge clk)
-    cnt <= \$411 ;
-  always @(posedge clk)
-    rb_addr <= \$412 ;
-  always @(posedge clk)
-    psel <= \$413 ;
-  always @(posedge clk)
-    vrd_addr <= \$414 ;
-  always @(posedge clk)
-    l <= \$415 ;
-  always @(posedge clk)
-    t <= \$416 ;
-  always @(posedge clk)
-    par <= \$417 ;
-  always @(posedge clk)
-    gctx_1 <= \$418 ;
-  always @(posedge clk)
-    gctx_2 <= \$419 ;
-  always @(posedge clk)
-    gctx_3 <= \$420 ;
-  always @(posedge clk)
-    gctx_4 <= \$421 ;
-  always @(posedge clk)
-    gctx_5 <= \$422 ;
-  always @(posedge clk)
-    \$signal  <= \$423 ;
-  always @(posedge clk)
-    u2 <= \$424 ;
-  always @(posedge clk)
-    prod3 <= \$425 ;
-  always @(posedge clk)
-    u3 <= \$426 ;
-  always @(posedge clk)
-    \$signal$43  <= \$427 ;
-  always @(posedge clk)
-    u4 <= \$428 ;
-  always @(posedge clk)
-    rw_data <= \$429 ;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$33  = 1'h0;
-      2'h1:
-          \$33  = 1'h0;
-      2'h2:
-          \$33  = 1'h1;
-      2'h3:
-          \$33  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$37  = 1'h0;
-      2'h1:
-          \$37  = 1'h0;
-      2'h2:
-          \$37  = 1'h1;
-      2'h3:
-          \$37  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$43  = 1'h0;
-      2'h1:
-          \$43  = 1'h0;
-      2'h2:
-          \$43  = 1'h1;
-      2'h3:
-          \$43  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$47  = 1'h0;
-      2'h1:
-          \$47  = 1'h0;
-      2'h2:
-          \$47  = 1'h1;
-      2'h3:
-          \$47  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$54  = 1'h0;
-      2'h1:
-          \$54  = 1'h0;
-      2'h2:
-          \$54  = 1'h1;
-      2'h3:
-          \$54  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$58  = 1'h0;
-      2'h1:
-          \$58  = 1'h0;
-      2'h2:
-          \$58  = 1'h1;
-      2'h3:
-          \$58  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$64  = 1'h0;
-      2'h1:
-          \$64  = 1'h0;
-      2'h2:
-          \$64  = 1'h1;
-      2'h3:
-          \$64  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$68  = 1'h0;
-      2'h1:
-          \$68  = 1'h0;
-      2'h2:
-          \$68  = 1'h1;
-      2'h3:
-          \$68  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$75  = 1'h0;
-      2'h1:
-          \$75  = 1'h0;
-      2'h2:
-          \$75  = 1'h1;
-      2'h3:
-          \$75  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$79  = 1'h0;
-      2'h1:
-          \$79  = 1'h0;
-      2'h2:
-          \$79  = 1'h1;
-      2'h3:
-          \$79  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$85  = 1'h0;
-      2'h1:
-          \$85  = 1'h0;
-      2'h2:
-          \$85  = 1'h1;
-      2'h3:
-          \$85  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_3[12:11])
-      2'h0:
-          \$89  = 1'h0;
-      2'h1:
-          \$89  = 1'h0;
-      2'h2:
-          \$89  = 1'h1;
-      2'h3:
-          \$89  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$96  = 2'h2;
-      2'h1:
-          \$96  = 2'h0;
-      2'h2:
-          \$96  = 2'h0;
-      2'h3:
-          \$96  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$99  = 2'h2;
-      2'h1:
-          \$99  = 2'h0;
-      2'h2:
-          \$99  = 2'h0;
-      2'h3:
-          \$99  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$103  = 2'h2;
-      2'h1:
-          \$103  = 2'h0;
-      2'h2:
-          \$103  = 2'h0;
-      2'h3:
-          \$103  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$106  = 2'h2;
-      2'h1:
-          \$106  = 2'h0;
-      2'h2:
-          \$106  = 2'h0;
-      2'h3:
-          \$106  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$110  = 2'h2;
-      2'h1:
-          \$110  = 2'h0;
-      2'h2:
-          \$110  = 2'h0;
-      2'h3:
-          \$110  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$113  = 2'h2;
-      2'h1:
-          \$113  = 2'h0;
-      2'h2:
-          \$113  = 2'h0;
-      2'h3:
-          \$113  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$118  = 2'h2;
-      2'h1:
-          \$118  = 2'h0;
-      2'h2:
-          \$118  = 2'h0;
-      2'h3:
-          \$118  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$121  = 2'h2;
-      2'h1:
-          \$121  = 2'h0;
-      2'h2:
-          \$121  = 2'h0;
-      2'h3:
-          \$121  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$124  = 2'h2;
-      2'h1:
-          \$124  = 2'h0;
-      2'h2:
-          \$124  = 2'h0;
-      2'h3:
-          \$124  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$128  = 2'h2;
-      2'h1:
-          \$128  = 2'h0;
-      2'h2:
-          \$128  = 2'h0;
-      2'h3:
-          \$128  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$131  = 2'h2;
-      2'h1:
-          \$131  = 2'h0;
-      2'h2:
-          \$131  = 2'h0;
-      2'h3:
-          \$131  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$135  = 2'h2;
-      2'h1:
-          \$135  = 2'h0;
-      2'h2:
-          \$135  = 2'h0;
-      2'h3:
-          \$135  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$138  = 2'h2;
-      2'h1:
-          \$138  = 2'h0;
-      2'h2:
-          \$138  = 2'h0;
-      2'h3:
-          \$138  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$143  = 2'h2;
-      2'h1:
-          \$143  = 2'h0;
-      2'h2:
-          \$143  = 2'h0;
-      2'h3:
-          \$143  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$148  = 2'h2;
-      2'h1:
-          \$148  = 2'h0;
-      2'h2:
-          \$148  = 2'h0;
-      2'h3:
-          \$148  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$151  = 2'h2;
-      2'h1:
-          \$151  = 2'h0;
-      2'h2:
-          \$151  = 2'h0;
-      2'h3:
-          \$151  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$155  = 2'h2;
-      2'h1:
-          \$155  = 2'h0;
-      2'h2:
-          \$155  = 2'h0;
-      2'h3:
-          \$155  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$158  = 2'h2;
-      2'h1:
-          \$158  = 2'h0;
-      2'h2:
-          \$158  = 2'h0;
-      2'h3:
-          \$158  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$162  = 2'h2;
-      2'h1:
-          \$162  = 2'h0;
-      2'h2:
-          \$162  = 2'h0;
-      2'h3:
-          \$162  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$165  = 2'h2;
-      2'h1:
-          \$165  = 2'h0;
-      2'h2:
-          \$165  = 2'h0;
-      2'h3:
-          \$165  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$170  = 2'h2;
-      2'h1:
-          \$170  = 2'h0;
-      2'h2:
-          \$170  = 2'h0;
-      2'h3:
-          \$170  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$173  = 2'h2;
-      2'h1:
-          \$173  = 2'h0;
-      2'h2:
-          \$173  = 2'h0;
-      2'h3:
-          \$173  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$176  = 2'h2;
-      2'h1:
-          \$176  = 2'h0;
-      2'h2:
-          \$176  = 2'h0;
-      2'h3:
-          \$176  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$180  = 2'h2;
-      2'h1:
-          \$180  = 2'h0;
-      2'h2:
-          \$180  = 2'h0;
-      2'h3:
-          \$180  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$183  = 2'h2;
-      2'h1:
-          \$183  = 2'h0;
-      2'h2:
-          \$183  = 2'h0;
-      2'h3:
-          \$183  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$187  = 2'h2;
-      2'h1:
-          \$187  = 2'h0;
-      2'h2:
-          \$187  = 2'h0;
-      2'h3:
-          \$187  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$190  = 2'h2;
-      2'h1:
-          \$190  = 2'h0;
-      2'h2:
-          \$190  = 2'h0;
-      2'h3:
-          \$190  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$195  = 2'h2;
-      2'h1:
-          \$195  = 2'h0;
-      2'h2:
-          \$195  = 2'h0;
-      2'h3:
-          \$195  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$201  = 2'h2;
-      2'h1:
-          \$201  = 2'h0;
-      2'h2:
-          \$201  = 2'h0;
-      2'h3:
-          \$201  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$204  = 2'h2;
-      2'h1:
-          \$204  = 2'h0;
-      2'h2:
-          \$204  = 2'h0;
-      2'h3:
-          \$204  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$208  = 2'h2;
-      2'h1:
-          \$208  = 2'h0;
-      2'h2:
-          \$208  = 2'h0;
-      2'h3:
-          \$208  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$211  = 2'h2;
-      2'h1:
-          \$211  = 2'h0;
-      2'h2:
-          \$211  = 2'h0;
-      2'h3:
-          \$211  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$215  = 2'h2;
-      2'h1:
-          \$215  = 2'h0;
-      2'h2:
-          \$215  = 2'h0;
-      2'h3:
-          \$215  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$218  = 2'h2;
-      2'h1:
-          \$218  = 2'h0;
-      2'h2:
-          \$218  = 2'h0;
-      2'h3:
-          \$218  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$223  = 2'h2;
-      2'h1:
-          \$223  = 2'h0;
-      2'h2:
-          \$223  = 2'h0;
-      2'h3:
-          \$223  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$226  = 2'h2;
-      2'h1:
-          \$226  = 2'h0;
-      2'h2:
-          \$226  = 2'h0;
-      2'h3:
-          \$226  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$229  = 2'h2;
-      2'h1:
-          \$229  = 2'h0;
-      2'h2:
-          \$229  = 2'h0;
-      2'h3:
-          \$229  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$233  = 2'h2;
-      2'h1:
-          \$233  = 2'h0;
-      2'h2:
-          \$233  = 2'h0;
-      2'h3:
-          \$233  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$236  = 2'h2;
-      2'h1:
-          \$236  = 2'h0;
-      2'h2:
-          \$236  = 2'h0;
-      2'h3:
-          \$236  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$240  = 2'h2;
-      2'h1:
-          \$240  = 2'h0;
-      2'h2:
-          \$240  = 2'h0;
-      2'h3:
-          \$240  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$243  = 2'h2;
-      2'h1:
-          \$243  = 2'h0;
-      2'h2:
-          \$243  = 2'h0;
-      2'h3:
-          \$243  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$248  = 2'h2;
-      2'h1:
-          \$248  = 2'h0;
-      2'h2:
-          \$248  = 2'h0;
-      2'h3:
-          \$248  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$253  = 2'h2;
-      2'h1:
-          \$253  = 2'h0;
-      2'h2:
-          \$253  = 2'h0;
-      2'h3:
-          \$253  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$256  = 2'h2;
-      2'h1:
-          \$256  = 2'h0;
-      2'h2:
-          \$256  = 2'h0;
-      2'h3:
-          \$256  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$260  = 2'h2;
-      2'h1:
-          \$260  = 2'h0;
-      2'h2:
-          \$260  = 2'h0;
-      2'h3:
-          \$260  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$263  = 2'h2;
-      2'h1:
-          \$263  = 2'h0;
-      2'h2:
-          \$263  = 2'h0;
-      2'h3:
-          \$263  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$267  = 2'h2;
-      2'h1:
-          \$267  = 2'h0;
-      2'h2:
-          \$267  = 2'h0;
-      2'h3:
-          \$267  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$270  = 2'h2;
-      2'h1:
-          \$270  = 2'h0;
-      2'h2:
-          \$270  = 2'h0;
-      2'h3:
-          \$270  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$275  = 2'h2;
-      2'h1:
-          \$275  = 2'h0;
-      2'h2:
-          \$275  = 2'h0;
-      2'h3:
-          \$275  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$278  = 2'h2;
-      2'h1:
-          \$278  = 2'h0;
-      2'h2:
-          \$278  = 2'h0;
-      2'h3:
-          \$278  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$281  = 2'h2;
-      2'h1:
-          \$281  = 2'h0;
-      2'h2:
-          \$281  = 2'h0;
-      2'h3:
-          \$281  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$285  = 2'h2;
-      2'h1:
-          \$285  = 2'h0;
-      2'h2:
-          \$285  = 2'h0;
-      2'h3:
-          \$285  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$288  = 2'h2;
-      2'h1:
-          \$288  = 2'h0;
-      2'h2:
-          \$288  = 2'h0;
-      2'h3:
-          \$288  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$292  = 2'h2;
-      2'h1:
-          \$292  = 2'h0;
-      2'h2:
-          \$292  = 2'h0;
-      2'h3:
-          \$292  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$295  = 2'h2;
-      2'h1:
-          \$295  = 2'h0;
-      2'h2:
-          \$295  = 2'h0;
-      2'h3:
-          \$295  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$300  = 2'h2;
-      2'h1:
-          \$300  = 2'h0;
-      2'h2:
-          \$300  = 2'h0;
-      2'h3:
-          \$300  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$306  = 2'h2;
-      2'h1:
-          \$306  = 2'h0;
-      2'h2:
-          \$306  = 2'h0;
-      2'h3:
-          \$306  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$309  = 2'h2;
-      2'h1:
-          \$309  = 2'h0;
-      2'h2:
-          \$309  = 2'h0;
-      2'h3:
-          \$309  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$313  = 2'h2;
-      2'h1:
-          \$313  = 2'h0;
-      2'h2:
-          \$313  = 2'h0;
-      2'h3:
-          \$313  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$316  = 2'h2;
-      2'h1:
-          \$316  = 2'h0;
-      2'h2:
-          \$316  = 2'h0;
-      2'h3:
-          \$316  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$320  = 2'h2;
-      2'h1:
-          \$320  = 2'h0;
-      2'h2:
-          \$320  = 2'h0;
-      2'h3:
-          \$320  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$323  = 2'h2;
-      2'h1:
-          \$323  = 2'h0;
-      2'h2:
-          \$323  = 2'h0;
-      2'h3:
-          \$323  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$328  = 2'h2;
-      2'h1:
-          \$328  = 2'h0;
-      2'h2:
-          \$328  = 2'h0;
-      2'h3:
-          \$328  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$331  = 2'h2;
-      2'h1:
-          \$331  = 2'h0;
-      2'h2:
-          \$331  = 2'h0;
-      2'h3:
-          \$331  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$334  = 2'h2;
-      2'h1:
-          \$334  = 2'h0;
-      2'h2:
-          \$334  = 2'h0;
-      2'h3:
-          \$334  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$338  = 2'h2;
-      2'h1:
-          \$338  = 2'h0;
-      2'h2:
-          \$338  = 2'h0;
-      2'h3:
-          \$338  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$341  = 2'h2;
-      2'h1:
-          \$341  = 2'h0;
-      2'h2:
-          \$341  = 2'h0;
-      2'h3:
-          \$341  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$345  = 2'h2;
-      2'h1:
-          \$345  = 2'h0;
-      2'h2:
-          \$345  = 2'h0;
-      2'h3:
-          \$345  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$348  = 2'h2;
-      2'h1:
-          \$348  = 2'h0;
-      2'h2:
-          \$348  = 2'h0;
-      2'h3:
-          \$348  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$353  = 2'h2;
-      2'h1:
-          \$353  = 2'h0;
-      2'h2:
-          \$353  = 2'h0;
-      2'h3:
-          \$353  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$358  = 2'h2;
-      2'h1:
-          \$358  = 2'h0;
-      2'h2:
-          \$358  = 2'h0;
-      2'h3:
-          \$358  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$361  = 2'h2;
-      2'h1:
-          \$361  = 2'h0;
-      2'h2:
-          \$361  = 2'h0;
-      2'h3:
-          \$361  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$365  = 2'h2;
-      2'h1:
-          \$365  = 2'h0;
-      2'h2:
-          \$365  = 2'h0;
-      2'h3:
-          \$365  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$368  = 2'h2;
-      2'h1:
-          \$368  = 2'h0;
-      2'h2:
-          \$368  = 2'h0;
-      2'h3:
-          \$368  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$372  = 2'h2;
-      2'h1:
-          \$372  = 2'h0;
-      2'h2:
-          \$372  = 2'h0;
-      2'h3:
-          \$372  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$375  = 2'h2;
-      2'h1:
-          \$375  = 2'h0;
-      2'h2:
-          \$375  = 2'h0;
-      2'h3:
-          \$375  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$380  = 2'h2;
-      2'h1:
-          \$380  = 2'h0;
-      2'h2:
-          \$380  = 2'h0;
-      2'h3:
-          \$380  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$383  = 2'h2;
-      2'h1:
-          \$383  = 2'h0;
-      2'h2:
-          \$383  = 2'h0;
-      2'h3:
-          \$383  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$386  = 2'h2;
-      2'h1:
-          \$386  = 2'h0;
-      2'h2:
-          \$386  = 2'h0;
-      2'h3:
-          \$386  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$390  = 2'h2;
-      2'h1:
-          \$390  = 2'h0;
-      2'h2:
-          \$390  = 2'h0;
-      2'h3:
-          \$390  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$393  = 2'h2;
-      2'h1:
-          \$393  = 2'h0;
-      2'h2:
-          \$393  = 2'h0;
-      2'h3:
-          \$393  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$397  = 2'h2;
-      2'h1:
-          \$397  = 2'h0;
-      2'h2:
-          \$397  = 2'h0;
-      2'h3:
-          \$397  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$400  = 2'h2;
-      2'h1:
-          \$400  = 2'h0;
-      2'h2:
-          \$400  = 2'h0;
-      2'h3:
-          \$400  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$405  = 2'h2;
-      2'h1:
-          \$405  = 2'h0;
-      2'h2:
-          \$405  = 2'h0;
-      2'h3:
-          \$405  = 2'h0;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$411  = \$9 [7:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$51  = \$21 [7:0];
     if (rst) begin
-      \$411  = 8'h00;
+      \$51  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$412  = rb_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$52  = rb_addr;
     if (fire) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$412  = 6'h00;
+      if (\$22 ) begin
+        \$52  = 6'h00;
       end else begin
-        \$412  = \$16 [5:0];
+        \$52  = \$28 [5:0];
       end
     end
     if (rst) begin
-      \$412  = 6'h00;
+      \$52  = 6'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$413  = psel;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$53  = psel;
     if (fire) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$413  = 4'h0;
+      if (\$22 ) begin
+        \$53  = 4'h0;
       end else begin
         (* full_case = 32'd1 *)
-        if (\$17 ) begin
-          \$413  = 4'h0;
+        if (\$29 ) begin
+          \$53  = 4'h0;
         end else begin
-          \$413  = \$19 [3:0];
+          \$53  = \$31 [3:0];
         end
       end
     end
     if (rst) begin
-      \$413  = 4'h0;
+      \$53  = 4'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$414  = vrd_addr;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$54  = vrd_addr;
     if (fire) begin
       (* full_case = 32'd1 *)
-      if (\$10 ) begin
-        \$414  = 2'h0;
+      if (\$22 ) begin
+        \$54  = 2'h0;
       end else begin
-        if (\$17 ) begin
-          \$414  = \$18 [1:0];
+        if (\$29 ) begin
+          \$54  = \$30 [1:0];
         end
       end
     end
     if (rst) begin
-      \$414  = 2'h0;
+      \$54  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$415  = l;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$55  = l;
     if (fire) begin
-      if (\$10 ) begin
+      if (\$22 ) begin
         (* full_case = 32'd1 *)
-        if (\$11 ) begin
-          \$415  = 2'h0;
+        if (\$23 ) begin
+          \$55  = 2'h0;
         end else begin
-          \$415  = \$15 [1:0];
+          \$55  = \$27 [1:0];
         end
       end
     end
     if (rst) begin
-      \$415  = 2'h0;
+      \$55  = 2'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$416  = t;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$56  = t;
     if (fire) begin
-      if (\$10 ) begin
-        if (\$11 ) begin
+      if (\$22 ) begin
+        if (\$23 ) begin
           (* full_case = 32'd1 *)
-          if (\$12 ) begin
-            \$416  = 10'h000;
+          if (\$24 ) begin
+            \$56  = 10'h000;
           end else begin
-            \$416  = \$13 [9:0];
+            \$56  = \$25 [9:0];
           end
         end
       end
     end
     if (rst) begin
-      \$416  = 10'h000;
+      \$56  = 10'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$417  = par;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$57  = par;
     if (fire) begin
-      if (\$10 ) begin
-        if (\$11 ) begin
+      if (\$22 ) begin
+        if (\$23 ) begin
           (* full_case = 32'd1 *)
-          if (\$12 ) begin
-            \$417  = 1'h0;
+          if (\$24 ) begin
+            \$57  = 1'h0;
           end else begin
-            \$417  = \$14 ;
+            \$57  = \$26 ;
           end
         end
       end
     end
     if (rst) begin
-      \$417  = 1'h0;
+      \$57  = 1'h0;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$418  = { psel, l, rb_addr, \$27 , \$22 , \$21 , \$20 , fire };
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$58  = { psel, l, rb_addr, \$39 , \$34 , \$33 , \$32 , fire };
     if (rst) begin
-      \$418  = 17'h00000;
+      \$58  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$419  = gctx_1;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$59  = gctx_1;
     if (rst) begin
-      \$419  = 17'h00000;
+      \$59  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$420  = gctx_2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$60  = gctx_2;
     if (rst) begin
-      \$420  = 17'h00000;
+      \$60  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$421  = gctx_3;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$61  = gctx_3;
     if (rst) begin
-      \$421  = 17'h00000;
+      \$61  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$422  = gctx_4;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$62  = gctx_4;
     if (rst) begin
-      \$422  = 17'h00000;
+      \$62  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$423  = \$28 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$63  = \$40 ;
     if (rst) begin
-      \$423  = 8'h00;
+      \$63  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$424  = \$29 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$64  = \$41 ;
     if (rst) begin
-      \$424  = 8'h00;
+      \$64  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$425  = \$30 ;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$65  = \$42 ;
     if (rst) begin
-      \$425  = 17'h00000;
+      \$65  = 17'h00000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$426  = u2;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$66  = u2;
     if (rst) begin
-      \$426  = 8'h00;
+      \$66  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$427  = \$94 [7:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$67  = \$46 [7:0];
     if (rst) begin
-      \$427  = 8'h00;
+      \$67  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$428  = u3;
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$68  = u3;
     if (rst) begin
-      \$428  = 8'h00;
+      \$68  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$429  = \$410 [7:0];
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$69  = \$50 [7:0];
     if (rst) begin
-      \$429  = 8'h00;
+      \$69  = 8'h00;
     end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_3[12:11])
+      2'h0:
+          \$6  = 1'h0;
+      2'h1:
+          \$6  = 1'h0;
+      2'h2:
+          \$6  = 1'h1;
+      2'h3:
+          \$6  = 1'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_4[12:11])
+      2'h0:
+          \$10  = 2'h2;
+      2'h1:
+          \$10  = 2'h0;
+      2'h2:
+          \$10  = 2'h0;
+      2'h3:
+          \$10  = 2'h0;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_4[12:11])
+      2'h0:
+          \$13  = 2'h2;
+      2'h1:
+          \$13  = 2'h0;
+      2'h2:
+          \$13  = 2'h0;
+      2'h3:
+          \$13  = 2'h0;
+    endcase
   end
   assign kslot = vrd_addr;
   assign h = rb_addr;
   assign r0_addr = { par, rb_addr };
   assign rd__addr = { gctx_1[12:11], \$3 , \$1 [6:0] };
+  assign rq_z_fit = \$8 [16:0];
+  assign rq_r_fit = \$15 [13:0];
   assign r5 = rw_data;
   assign dbg__valid = gctx_5[0];
   assign dbg__payload = rw_data;
   assign pool_waddr = gctx_5[10:5];
-  assign pool_wdata = \$5 [17:0];
+  assign pool_wdata = \$17 [17:0];
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
-  assign \$31  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$32  = { \$31 [19], \$31 [19], \$31 [19], \$31 [19], \$31 [19], \$31 [19], \$31 [19], \$31 [19:7] };
-  assign \$35  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$36  = { \$35 [19], \$35 [19], \$35 [19], \$35 [19], \$35 [19], \$35 [19], \$35 [19], \$35 [19:7] };
-  assign \$40  = { \$39 [21], \$39 [21:1] };
-  assign \$41  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$42  = { \$41 [19], \$41 [19], \$41 [19], \$41 [19], \$41 [19], \$41 [19], \$41 [19], \$41 [19:7] };
-  assign \$45  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$46  = { \$45 [19], \$45 [19], \$45 [19], \$45 [19], \$45 [19], \$45 [19], \$45 [19], \$45 [19:7] };
-  assign \$50  = { \$49 [21], \$49 [21:1] };
-  assign \$52  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$53  = { \$52 [19], \$52 [19], \$52 [19], \$52 [19], \$52 [19], \$52 [19], \$52 [19], \$52 [19:7] };
-  assign \$56  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$57  = { \$56 [19], \$56 [19], \$56 [19], \$56 [19], \$56 [19], \$56 [19], \$56 [19], \$56 [19:7] };
-  assign \$61  = { \$60 [21], \$60 [21:1] };
-  assign \$62  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$63  = { \$62 [19], \$62 [19], \$62 [19], \$62 [19], \$62 [19], \$62 [19], \$62 [19], \$62 [19:7] };
-  assign \$66  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$67  = { \$66 [19], \$66 [19], \$66 [19], \$66 [19], \$66 [19], \$66 [19], \$66 [19], \$66 [19:7] };
-  assign \$71  = { \$70 [21], \$70 [21:1] };
-  assign \$73  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$74  = { \$73 [19], \$73 [19], \$73 [19], \$73 [19], \$73 [19], \$73 [19], \$73 [19], \$73 [19:7] };
-  assign \$77  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$78  = { \$77 [19], \$77 [19], \$77 [19], \$77 [19], \$77 [19], \$77 [19], \$77 [19], \$77 [19:7] };
-  assign \$82  = { \$81 [21], \$81 [21:1] };
-  assign \$83  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$84  = { \$83 [19], \$83 [19], \$83 [19], \$83 [19], \$83 [19], \$83 [19], \$83 [19], \$83 [19:7] };
-  assign \$87  = { prod3[16], prod3[16], prod3, 1'h0 };
-  assign \$88  = { \$87 [19], \$87 [19], \$87 [19], \$87 [19], \$87 [19], \$87 [19], \$87 [19], \$87 [19:7] };
-  assign \$92  = { \$91 [21], \$91 [21:1] };
-  assign \$95  = { \$signal$43 , 1'h0 };
-  assign \$98  = { \$signal$43 , 1'h0 };
-  assign \$102  = { \$signal$43 , 1'h0 };
-  assign \$105  = { \$signal$43 , 1'h0 };
-  assign \$109  = { \$signal$43 , 1'h0 };
-  assign \$112  = { \$signal$43 , 1'h0 };
-  assign \$116  = { \$115 [13], \$108 [13], \$101 , 1'h0 };
-  assign \$117  = { \$116 [16], \$116 [16:1] };
-  assign \$120  = { \$signal$43 , 1'h0 };
-  assign \$123  = { \$signal$43 , 1'h0 };
-  assign \$127  = { \$signal$43 , 1'h0 };
-  assign \$130  = { \$signal$43 , 1'h0 };
-  assign \$134  = { \$signal$43 , 1'h0 };
-  assign \$137  = { \$signal$43 , 1'h0 };
-  assign \$141  = { \$140 [13], \$133 [13], \$126 , 1'h0 };
-  assign \$142  = { \$141 [16], \$141 [16:1] };
-  assign \$146  = { \$145 [18], \$145 [18:1] };
-  assign \$147  = { \$signal$43 , 1'h0 };
-  assign \$150  = { \$signal$43 , 1'h0 };
-  assign \$154  = { \$signal$43 , 1'h0 };
-  assign \$157  = { \$signal$43 , 1'h0 };
-  assign \$161  = { \$signal$43 , 1'h0 };
-  assign \$164  = { \$signal$43 , 1'h0 };
-  assign \$168  = { \$167 [13], \$160 [13], \$153 , 1'h0 };
-  assign \$169  = { \$168 [16], \$168 [16:1] };
-  assign \$172  = { \$signal$43 , 1'h0 };
-  assign \$175  = { \$signal$43 , 1'h0 };
-  assign \$179  = { \$signal$43 , 1'h0 };
-  assign \$182  = { \$signal$43 , 1'h0 };
-  assign \$186  = { \$signal$43 , 1'h0 };
-  assign \$189  = { \$signal$43 , 1'h0 };
-  assign \$193  = { \$192 [13], \$185 [13], \$178 , 1'h0 };
-  assign \$194  = { \$193 [16], \$193 [16:1] };
-  assign \$198  = { \$197 [18], \$197 [18:1] };
-  assign \$200  = { \$signal$43 , 1'h0 };
-  assign \$203  = { \$signal$43 , 1'h0 };
-  assign \$207  = { \$signal$43 , 1'h0 };
-  assign \$210  = { \$signal$43 , 1'h0 };
-  assign \$214  = { \$signal$43 , 1'h0 };
-  assign \$217  = { \$signal$43 , 1'h0 };
-  assign \$221  = { \$220 [13], \$213 [13], \$206 , 1'h0 };
-  assign \$222  = { \$221 [16], \$221 [16:1] };
-  assign \$225  = { \$signal$43 , 1'h0 };
-  assign \$228  = { \$signal$43 , 1'h0 };
-  assign \$232  = { \$signal$43 , 1'h0 };
-  assign \$235  = { \$signal$43 , 1'h0 };
-  assign \$239  = { \$signal$43 , 1'h0 };
-  assign \$242  = { \$signal$43 , 1'h0 };
-  assign \$246  = { \$245 [13], \$238 [13], \$231 , 1'h0 };
-  assign \$247  = { \$246 [16], \$246 [16:1] };
-  assign \$251  = { \$250 [18], \$250 [18:1] };
-  assign \$252  = { \$signal$43 , 1'h0 };
-  assign \$255  = { \$signal$43 , 1'h0 };
-  assign \$259  = { \$signal$43 , 1'h0 };
-  assign \$262  = { \$signal$43 , 1'h0 };
-  assign \$266  = { \$signal$43 , 1'h0 };
-  assign \$269  = { \$signal$43 , 1'h0 };
-  assign \$273  = { \$272 [13], \$265 [13], \$258 , 1'h0 };
-  assign \$274  = { \$273 [16], \$273 [16:1] };
-  assign \$277  = { \$signal$43 , 1'h0 };
-  assign \$280  = { \$signal$43 , 1'h0 };
-  assign \$284  = { \$signal$43 , 1'h0 };
-  assign \$287  = { \$signal$43 , 1'h0 };
-  assign \$291  = { \$signal$43 , 1'h0 };
-  assign \$294  = { \$signal$43 , 1'h0 };
-  assign \$298  = { \$297 [13], \$290 [13], \$283 , 1'h0 };
-  assign \$299  = { \$298 [16], \$298 [16:1] };
-  assign \$303  = { \$302 [18], \$302 [18:1] };
-  assign \$305  = { \$signal$43 , 1'h0 };
-  assign \$308  = { \$signal$43 , 1'h0 };
-  assign \$312  = { \$signal$43 , 1'h0 };
-  assign \$315  = { \$signal$43 , 1'h0 };
-  assign \$319  = { \$signal$43 , 1'h0 };
-  assign \$322  = { \$signal$43 , 1'h0 };
-  assign \$326  = { \$325 [13], \$318 [13], \$311 , 1'h0 };
-  assign \$327  = { \$326 [16], \$326 [16:1] };
-  assign \$330  = { \$signal$43 , 1'h0 };
-  assign \$333  = { \$signal$43 , 1'h0 };
-  assign \$337  = { \$signal$43 , 1'h0 };
-  assign \$340  = { \$signal$43 , 1'h0 };
-  assign \$344  = { \$signal$43 , 1'h0 };
-  assign \$347  = { \$signal$43 , 1'h0 };
-  assign \$351  = { \$350 [13], \$343 [13], \$336 , 1'h0 };
-  assign \$352  = { \$351 [16], \$351 [16:1] };
-  assign \$356  = { \$355 [18], \$355 [18:1] };
-  assign \$357  = { \$signal$43 , 1'h0 };
-  assign \$360  = { \$signal$43 , 1'h0 };
-  assign \$364  = { \$signal$43 , 1'h0 };
-  assign \$367  = { \$signal$43 , 1'h0 };
-  assign \$371  = { \$signal$43 , 1'h0 };
-  assign \$374  = { \$signal$43 , 1'h0 };
-  assign \$378  = { \$377 [13], \$370 [13], \$363 , 1'h0 };
-  assign \$379  = { \$378 [16], \$378 [16:1] };
-  assign \$382  = { \$signal$43 , 1'h0 };
-  assign \$385  = { \$signal$43 , 1'h0 };
-  assign \$389  = { \$signal$43 , 1'h0 };
-  assign \$392  = { \$signal$43 , 1'h0 };
-  assign \$396  = { \$signal$43 , 1'h0 };
-  assign \$399  = { \$signal$43 , 1'h0 };
-  assign \$403  = { \$402 [13], \$395 [13], \$388 , 1'h0 };
-  assign \$404  = { \$403 [16], \$403 [16:1] };
-  assign \$408  = { \$407 [18], \$407 [18:1] };
+  assign \$4  = { prod3, 1'h0 };
+  assign \$5  = { \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17:7] };
+  assign \$8  = { \$7 [18], \$7 [18:1] };
+  assign \$9  = { \$signal , 1'h0 };
+  assign \$11  = { rq_r_in, 1'h0 };
+  assign \$12  = { \$11 [14], \$11 [14:1] };
+  assign \$15  = { \$14 [15], \$14 [15:1] };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm, fire_mix, issue__first_step, issue__c_first, issue__c_last, issue__q_first, issue__q_last, issue__pairs, r_written, enc_pixel, l, issue__h, issue__coef_addr, issue__ssm_idx, issue__row, issue__mixrow
 , issue__q, issue__gate, issue__kslot, par, enc_written, g_written, dec_done, pix__valid);
-  reg \$auto$verilog_backend.cc:2355:dump_module$23  = 0;
+  reg \$auto$verilog_backend.cc:2355:dump_module$22  = 0;
   wire \$1 ;
   wire \$10 ;
   wire \$11 ;
@@ -56620,7 +47799,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign issue__first_step = ! t;
   assign issue__c_first = ! c;
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$62  = pix_full;
     if (start) begin
       \$62  = 1'h0;
@@ -56632,7 +47811,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$63  = enc_pixel;
     if (start) begin
     end else if (\$14 ) begin
@@ -56643,7 +47822,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$64  = timer;
     if (start) begin
       \$64  = 10'h001;
@@ -56655,28 +47834,28 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$65  = \$22 [7:0];
     if (rst) begin
       \$65  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$66  = \$28 [7:0];
     if (rst) begin
       \$66  = 8'h00;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$67  = \$35 [8:0];
     if (rst) begin
       \$67  = 9'h000;
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$68  = phase;
     if (start) begin
       \$68  = 2'h1;
@@ -56713,7 +47892,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$69  = l;
     if (start) begin
       \$69  = 2'h0;
@@ -56735,7 +47914,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$70  = issue__h;
     if (start) begin
       \$70  = 6'h00;
@@ -56766,7 +47945,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$71  = c;
     if (start) begin
       \$71  = 1'h0;
@@ -56795,7 +47974,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$72  = issue__coef_addr;
     if (start) begin
       \$72  = 10'h000;
@@ -56811,7 +47990,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$73  = issue__ssm_idx;
     if (start) begin
       \$73  = 9'h000;
@@ -56824,7 +48003,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$74  = issue__row;
     if (start) begin
       \$74  = 8'h00;
@@ -56839,7 +48018,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$75  = issue__mixrow;
     if (start) begin
       \$75  = 5'h00;
@@ -56854,7 +48033,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$76  = issue__q;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -56876,7 +48055,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$77  = kk;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -56898,7 +48077,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$78  = issue__kslot;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -56919,7 +48098,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$79  = g_need;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -56941,7 +48120,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$80  = rem;
     if (fire_ssm) begin
       if (\$38 ) begin
@@ -56962,7 +48141,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$81  = t;
     if (fire_mix) begin
       if (\$44 ) begin
@@ -56983,7 +48162,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
     end
   end
   always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$23 ) begin end
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
     \$82  = par;
     if (fire_mix) begin
       if (\$44 ) begin

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.hdl import Fragment, Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
 from hwssm.hw.ops import mul
@@ -19,7 +19,7 @@ def test_soft_mul_is_exact(sa, sb):
     a, b = Signal(sa), Signal(sb)
     soft, hard = Signal((a * b).shape()), Signal((a * b).shape())
     m = Module()
-    m.d.comb += [soft.eq(mul(a, b, 8)), hard.eq(mul(a, b, 0))]
+    m.d.comb += [soft.eq(mul(m, a, b, 8)), hard.eq(mul(m, a, b, 0))]
     assert soft.shape() == (a * b).shape()
     bad = []
 
@@ -40,5 +40,11 @@ def test_soft_mul_is_exact(sa, sb):
 def test_soft_mul_threshold():
     """Only a narrow operand of at most ``soft_bits`` bits is built from adders (no ``*`` left)."""
     a, b = Signal(signed(5)), Signal(signed(8))
-    assert "(* " in repr(mul(a, b, 4)) and "(* " in repr(mul(a, b, 0))
-    assert "(* " not in repr(mul(a, b, 5)) and "(* " not in repr(mul(b, a, 8))
+
+    def text(x, y, bits):
+        m = Module()
+        r = mul(m, x, y, bits)
+        return repr(r) + repr(Fragment.get(m, None).statements)
+
+    assert "(* " in text(a, b, 4) and "(* " in text(a, b, 0)
+    assert "(* " not in text(a, b, 5) and "(* " not in text(b, a, 8)
