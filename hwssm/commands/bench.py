@@ -18,6 +18,9 @@ def register(parser) -> None:
     s.add_argument("--digits", type=int, default=2, help="digits per simulation process (default 2)")
     s.add_argument("--repeats", type=int, default=2, help="timed runs per build, alternated (default 2)")
     s.add_argument("--rtl", metavar="DIR", help="benchmark this RTL directory instead of the reference design")
+    s.add_argument("--against", metavar="DIR",
+                   help="baseline: the fast build of this RTL directory of the same model (e.g. the previous "
+                        "generator's Verilog) instead of the previous build recipe on the same Verilog")
     s.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     s.set_defaults(func=_sim)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
@@ -52,5 +55,6 @@ def _sim(args) -> int:
     if args.repeats < 1:
         raise HwssmError(f"--repeats must be >= 1, not {args.repeats}")
     log = None if args.json else (lambda msg: print(f"hwssm bench sim: {msg}", file=sys.stderr, flush=True))
-    print(json.dumps(run_bench(lanes=args.lanes, digits=args.digits, repeats=args.repeats, rtl=args.rtl, log=log)))
+    print(json.dumps(run_bench(lanes=args.lanes, digits=args.digits, repeats=args.repeats, rtl=args.rtl,
+                                against=args.against, log=log)))
     return 0

@@ -11,6 +11,11 @@ baseline
     slots per cycle, ``g++ -O2``, no profile); same Verilog, Verilator flags and wrapper
     logic.
 
+With ``against=DIR`` (``hwssm bench sim --against DIR``) the baseline is instead the fast
+recipe on another RTL directory of the same model (e.g. the previous generator's Verilog):
+the ratio then measures a change of the generated Verilog, and the identical-outputs rule
+checks that both designs compute the same integers in the same cycles.
+
 Each run is one simulation process (cocotb start-up included, build excluded) over the
 same ``digits`` digits; every run's outputs must be byte-identical to the first
 baseline run's (values and cycle numbers), or the benchmark fails. Each build reports its
@@ -102,11 +107,13 @@ def _rates(wall: float, cpu: float, digits: int, cycles: int) -> dict:
 
 
 def run_bench(lanes: int = 16, digits: int = 2, repeats: int = 2, *, rtl: str | Path | None = None,
-              pgo: bool | None = None, log=None) -> dict:
+              against: str | Path | None = None, pgo: bool | None = None, log=None) -> dict:
     """Measure and return the benchmark record (see the module docstring).
 
     ``rtl``: another RTL directory instead of the hetero reference design on ``lanes``
-    lanes; ``pgo``: :attr:`BuildOptions.pgo` of the fast build (None: automatic).
+    lanes; ``against``: an RTL directory of the same model whose fast build is the
+    baseline (default: the baseline recipe on the same Verilog); ``pgo``:
+    :attr:`BuildOptions.pgo` of the fast builds (None: automatic).
     """
     if digits < 1 or repeats < 1:
         raise HwssmError("digits and repeats must be >= 1")
@@ -120,8 +127,18 @@ def run_bench(lanes: int = 16, digits: int = 2, repeats: int = 2, *, rtl: str | 
         from .runner import check_model
 
         check_model(contract, load_qmodel(model))
-    builds = {"baseline": build(contract, BuildOptions(recipe="baseline"), log=log),
-              "fast": build(contract, BuildOptions(recipe="fast", pgo=pgo), log=log)}
+    if against is None:
+        base_build = build(contract, BuildOptions(recipe="baseline"), log=log)
+        base_record = {"recipe": "baseline", "what": BASELINE}
+    else:
+        other = load_contract(against)
+        if (other.model_digest, other.seq_len) != (contract.model_digest, contract.seq_len):
+            raise HwssmError(f"--against {against}: not the same model and sequence length as {rtl} "
+                             "(compare two designs of one model)")
+        base_build = build(other, BuildOptions(recipe="fast", pgo=pgo), log=log)
+        base_record = {"recipe": "fast", "rtl": str(against), "lanes": other.lanes,
+                       "what": f"the fast recipe on the RTL in {against}", "pgo": base_build.pgo}
+    builds = {"baseline": base_build, "fast": build(contract, BuildOptions(recipe="fast", pgo=pgo), log=log)}
     pixels, source = _pixels(contract, digits)
     cycles = contract.cycles_per_digit or 0
     stall = 2 * cycles + 10_000 if cycles else 1_000_000
@@ -158,7 +175,7 @@ def run_bench(lanes: int = 16, digits: int = 2, repeats: int = 2, *, rtl: str | 
         "pgo": builds["fast"].pgo,
         "pgo_train_cycles": PGO_TRAIN_CYCLES if builds["fast"].pgo else None,
         **_rates(*fast, digits, cycles),
-        "baseline": {"recipe": "baseline", "what": BASELINE, **_rates(*slow, digits, cycles)},
+        "baseline": {**base_record, **_rates(*slow, digits, cycles)},
         "ratio": round(slow[0] / fast[0], 3),
         "ratio_cpu": round(slow[1] / fast[1], 3),
         "outputs_identical": True,

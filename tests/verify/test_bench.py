@@ -54,3 +54,24 @@ def test_bench_cli_prints_one_json_object(toy_dir, capsys):
 def test_bench_bad_arguments_exit_2(argv, capsys):
     assert main(["bench", "sim", *argv]) == 2
     assert capsys.readouterr().err.strip().startswith("hwssm: error: ")
+
+
+def test_bench_against_another_rtl_directory(toy_dir, tmp_path, capsys):
+    """``--against DIR``: the baseline is the fast build of another design of the same model;
+    identical outputs are required (here: a copy of the same Verilog under another top name)."""
+    other = write_toy(tmp_path / "other", L=2, H=3, T=5, K=4, top="toy_core_b")
+    assert main(["bench", "sim", "--rtl", str(toy_dir), "--against", str(other), "--digits", "1", "--repeats", "1",
+                 "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out.strip())
+    assert set(rec) == KEYS and rec["outputs_identical"] is True
+    base = rec["baseline"]
+    assert base["recipe"] == "fast" and base["rtl"] == str(other) and str(other) in base["what"]
+    assert RATES <= set(base) and base["digits_per_s"] > 0 and rec["ratio"] > 0
+
+
+def test_bench_against_a_different_model_exits_2(toy_dir, tmp_path, capsys):
+    other = write_toy(tmp_path / "longer", T=7)
+    assert main(["bench", "sim", "--rtl", str(toy_dir), "--against", str(other), "--digits", "1",
+                 "--repeats", "1", "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hwssm: error: --against") and "same model" in err
