@@ -28,6 +28,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                      help="registers after every memory read (for block RAM without output registers, e.g. ECP5; default: 0)")
     gen.add_argument("--requant-stages", type=int, default=0, choices=(0, 1),
                      help="registers inside every requantization, between shift and rounding (default: 0)")
+    gen.add_argument("--acc-stages", type=int, default=0, choices=(0, 1),
+                     help="registers between the lanes' mixing accumulator and the row finish (default: 0)")
     gen.add_argument("--storage", choices=("rom", "load"), default="rom",
                      help="coefficients in ROMs (default) or in RAMs filled through a load port (iCE40 SPRAM)")
     gen.add_argument("--soft-mul-bits", type=int, default=0, metavar="N",
@@ -52,7 +54,8 @@ def _generate(args) -> int:
     from ..quant.resolve import resolve_model
 
     res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
-    pipe = Pipeline(mul_stages=args.mul_stages, mem_stages=args.mem_stages, requant_stages=args.requant_stages)
+    pipe = Pipeline(mul_stages=args.mul_stages, mem_stages=args.mem_stages, requant_stages=args.requant_stages,
+                    acc_stages=args.acc_stages)
     man = generate(res.qmodel, args.lanes, args.out, seq_len=args.seq_len, pipeline=pipe,
                    storage=ParamStorage(args.storage), soft_mul_bits=args.soft_mul_bits)
     keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",

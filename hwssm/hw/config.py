@@ -90,6 +90,12 @@ class Pipeline:
         Registers inside every requantization, between its (variable) right shift and its
         rounding and saturation (0 or 1): one more cycle of latency per requantization (the
         lanes' state and mixing outputs, the readout y, the GLU's z and residual, the encoder).
+    acc_stages : int
+        Registers between a lane's real-mode (mixing) accumulator and the row finish, its
+        alignment shift and bias add (0 or 1): with 1 the finish starts from the registered
+        row sum instead of the accumulator's adder output, which takes the adder and its
+        first/accumulate multiplexer off that path; one more cycle from a mixing pass to its
+        value/gate rows.
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
     reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
@@ -99,16 +105,18 @@ class Pipeline:
     tree_levels_per_stage: int = 2
     mem_stages: int = 0
     requant_stages: int = 0
+    acc_stages: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
-        """Every memory read registered twice, every requantization split in two
-        (``mem_stages = 2``, ``requant_stages = 1``)."""
-        return cls(mem_stages=2, requant_stages=1)
+        """Every memory read registered twice, every requantization split in two, the
+        mixing row finish registered (``mem_stages = 2``, ``requant_stages = 1``,
+        ``acc_stages = 1``)."""
+        return cls(mem_stages=2, requant_stages=1, acc_stages=1)
 
     def __post_init__(self):
         for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
-                             ("requant_stages", 0, 1)):
+                             ("requant_stages", 0, 1), ("acc_stages", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
@@ -354,7 +362,8 @@ class LaneConfig:
     multipliers then take only those low bits of f2, f3 (exact: in complex mode f2, f3 hold
     B̄ sign-extended). ``soft_mul_bits``: multiplies whose narrower operand has at most this
     many bits are built from LUT adders (:func:`hwssm.hw.ops.mul`), not hard DSPs (0: none).
-    ``requant_stages``: registers inside each requantization (``Pipeline.requant_stages``).
+    ``requant_stages``: registers inside each requantization (``Pipeline.requant_stages``);
+    ``acc_stages``: registers before the real-mode row finish (``Pipeline.acc_stages``).
     """
 
     mul_stages: int
@@ -382,6 +391,7 @@ class LaneConfig:
     b_widths: tuple | None = None
     soft_mul_bits: int = 0
     requant_stages: int = 0
+    acc_stages: int = 0
 
 
 def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
@@ -675,7 +685,7 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
         racc_width=m_wd["racc"], bias_width=bias_width, fin_width=m_wd["fin"], v_width=a,
         v_rounding=v_rnd[0], v_overflow=v_rnd[1],
         b_widths=b_widths if storage is ParamStorage.LOAD else None, soft_mul_bits=soft_mul_bits,
-        requant_stages=pipe.requant_stages,
+        requant_stages=pipe.requant_stages, acc_stages=pipe.acc_stages,
     )
 
     # -- tables --------------------------------------------------------------------------

@@ -10,9 +10,10 @@ soon as its operands exist (the sequencer's credit counters):
   writes one channel per cycle: visible ``5 + h`` cycles after the step start);
 - S4D (l >= 1, h): the GLU/residual unit has written r_l[h] (visible ``γ + 6``);
 - mixing (l, q): GELU has written g[0 .. min(H, 4q+4) - 1] of block l (visible
-  ``LAT_G = 8 + 2·mul_stages + tree_stages`` after the last S4D slot of that channel);
+  ``LAT_G = 8 + 2·mul_stages + tree_stages`` after the last S4D slot of that channel, +
+  ``Pipeline.acc_stages``);
 - GLU op (l, h), in order, one per cycle: its value and gate rows are written (visible
-  ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass).
+  ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass, + ``Pipeline.acc_stages``).
 
 A step starts (the pixel is taken and the encoder starts) one cycle after the previous
 step's last slot, but not earlier than ``P_min`` cycles after the previous start:
@@ -55,6 +56,7 @@ class Latencies:
     tree_stages: int
     mem_stages: int = 0
     requant_stages: int = 0
+    acc_stages: int = 0
 
     @property
     def enc_first(self) -> int:
@@ -69,17 +71,18 @@ class Latencies:
     @property
     def g(self) -> int:
         """Last S4D slot of a channel → its g readable by a mixing slot."""
-        return 8 + 2 * self.mul_stages + self.tree_stages + self.mem_stages + 2 * self.requant_stages
+        return (8 + 2 * self.mul_stages + self.tree_stages + self.mem_stages + 2 * self.requant_stages
+                + self.acc_stages)
 
     @property
     def v_write(self) -> int:
         """Last slot of a mixing pass → its value/gate buffer write."""
-        return 4 + self.mul_stages + self.mem_stages + self.requant_stages
+        return 4 + self.mul_stages + self.mem_stages + self.requant_stages + self.acc_stages
 
     @property
     def v(self) -> int:
         """Last slot of a gate pass → the GLU may start on its channels."""
-        return 5 + self.mul_stages + self.mem_stages + self.requant_stages
+        return 5 + self.mul_stages + self.mem_stages + self.requant_stages + self.acc_stages
 
     @property
     def glu_out(self) -> int:
@@ -148,8 +151,8 @@ def _pingpong(model: Model, storage: ParamStorage | None) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool = False,
-              mem: int = 0, res: int = 0) -> StepSchedule:
-    lat = Latencies(ms, ts, mem, res)
+              mem: int = 0, res: int = 0, acc: int = 0) -> StepSchedule:
+    lat = Latencies(ms, ts, mem, res, acc)
     Cs, KP, Q = -(-M // P), -(-H // P), -(-H // 4)
     t = 0  # the start cycle; slots issue from cycle 1 on
     ssm, mix, glu = [], [], []
@@ -203,7 +206,8 @@ def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None 
     uses its own)."""
     H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
     pipe = _pipe(model, pipeline)
-    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.requant_stages)
+    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.requant_stages,
+                     pipe.acc_stages)
 
 
 def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None,

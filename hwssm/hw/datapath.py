@@ -30,8 +30,8 @@ the row finish) are not reset; the control that qualifies them is.
 
 Timing (τ = issue cycle, s = ``Pipeline.mem_stages``, q = ``Pipeline.requant_stages``):
 memory data at τ+1, registered s times; lane operands at τ+1+s; state write at τ+3+ms+s+q;
-tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q; g written at τ_R+3+q; value/gate rows
-written at τ+4+ms+s+q.
+tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q+a; g written at τ_R+3+q+a; value/gate rows
+written at τ+4+ms+s+q+a (a = ``Pipeline.acc_stages``).
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class Datapath(wiring.Component):
         # -- shared S4D row constants, chained to the stages that use them ------------
         TR = self.latency_tree_out  # τ_R - τ
         row_raw = rom(m, "rowc", cfg.ssm_table.words(), cfg.ssm_table.width, iss.row)
-        rtaps = chain(m, row_raw, TR, "rowc_d", reset_less=True)  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
+        fa = cfg.pipe.acc_stages  # registers before the row finish (as in the lanes)
+        rtaps = chain(m, row_raw, TR + fa, "rowc_d", reset_less=True)  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
         rc = [cfg.ssm_table.unpack(t) for t in rtaps]
 
         # context at τ+1
@@ -156,7 +157,7 @@ class Datapath(wiring.Component):
         xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs)
         idx_x_wr = delay(m, iss.ssm_idx, 1 + s + lane0.latency_state, "xwa")
         idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
-        mixrow_a = delay(m, iss.mixrow, lane0.stage_round, "mra")
+        mixrow_a = delay(m, iss.mixrow, lane0.stage_fin, "mra")  # mixc at the row finish (w, bias), +1: v
         load = cfg.storage is ParamStorage.LOAD
         if load:
             par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
@@ -217,14 +218,14 @@ class Datapath(wiring.Component):
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
         m.d.comb += du.eq(mul(m, rc[s]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+s
-        du_f = delay(m, du, TR - 1 - s, "du", reset_less=True)  # at τ_R
+        du_f = delay(m, du, TR - 1 - s + fa, "du", reset_less=True)  # at τ_R + fa
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
         ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
         ctl_r = delay(m, ctl, TR, "rctl")
         lh = Cat(iss.h, iss.l)
         q = cfg.pipe.requant_stages
-        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3 + q, "rlh_f")
+        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3 + q + fa, "rlh_f")
         valid_r, cfirst_r, clast_r = ctl_r[0], ctl_r[1], ctl_r[2]
         rowsum = Signal(signed(cfg.rowsum_width), reset_less=True)
         acc_new = Signal(signed(cfg.rowsum_width))
@@ -233,23 +234,24 @@ class Datapath(wiring.Component):
             m.d.sync += rowsum.eq(acc_new)
         fin = Signal(signed(cfg.fin_width), reset_less=True)
         fin_v = Signal()
+        row = rowsum if fa else acc_new  # with fa: the registered row sum, one cycle later
         m.d.sync += [
-            fin.eq(shl(m, acc_new, rc[TR - 1]["es"], cfg.fin_width) + shl(m, du_f, rc[TR - 1]["ed"], cfg.fin_width)),
-            fin_v.eq(valid_r & clast_r),
+            fin.eq(shl(m, row, rc[TR - 1 + fa]["es"], cfg.fin_width) + shl(m, du_f, rc[TR - 1 + fa]["ed"], cfg.fin_width)),
+            fin_v.eq(delay(m, valid_r & clast_r, fa, "finv")),
         ]
         y = Signal(signed(a), reset_less=True)
         y_v = Signal()
-        m.d.sync += [y.eq(requant(m, fin, rc[TR]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q, name="rq_y")),
+        m.d.sync += [y.eq(requant(m, fin, rc[TR + fa]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q, name="rq_y")),
                      y_v.eq(delay(m, fin_v, q, "yv"))]
 
         # -- GELU (τ_R+2+q address, τ_R+3+q data) and g write ----------------------------
         hbits = len(iss.h)
         lb = ceil_log2(cfg.L)
-        l_at_y = lh_r[2 + q][hbits:hbits + lb] if lb else Const(0, 0)
+        l_at_y = lh_r[2 + q + fa][hbits:hbits + lb] if lb else Const(0, 0)
         gelu = rom(m, "gelu", cfg.gelu_words, a, Cat(y[:a - 1], ~y[a - 1], l_at_y))
         g_v = delay(m, y_v, 1, "gv")
         m.d.comb += [
-            gw["en"].eq(g_v), gw["h"].eq(lh_r[3 + q][:hbits]), gw["data"].eq(gelu),
+            gw["en"].eq(g_v), gw["h"].eq(lh_r[3 + q + fa][:hbits]), gw["data"].eq(gelu),
             self.g_written.eq(g_v),
         ]
 

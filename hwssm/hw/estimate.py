@@ -592,6 +592,8 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     extra = ssm_bits * ((s + q) + (0 if load else q)) + 5 * s + 3 * (s + q) + (hb + lb) * (s + 2 * q)
     if load:
         extra += 2 + 2 * s + q  # step parity, read and write
+    acc = c.pipe.acc_stages  # the mixing-row address, the value/gate context and each lane's finish bit
+    extra += acc * (_aw(L * 2 * c.KP, ceil_log2) + _aw(c.KP, ceil_log2) + _aw(P + 1, ceil_log2) + 1 + P)
     if extra:
         add(_pipe("issue context delays (pipeline)", "control", extra))
     if P > 1:

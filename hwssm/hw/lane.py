@@ -61,10 +61,10 @@ class Lane(wiring.Component):
         Four activations (real mode).
     sh_<name> : In(unsigned)
         Variable parts of per-row shifts (only those that vary); each is sampled at its
-        stage: ar..bi at :attr:`stage_align`; re, im, w at :attr:`stage_round`;
+        stage: ar..bi at :attr:`stage_align`; re, im at :attr:`stage_round`; w at :attr:`stage_fin`;
         v at :attr:`stage_vshift`; cr, ci at :attr:`stage_readout_align`.
     bias : In(signed)
-        Real mode: pre-aligned bias, sampled at :attr:`stage_round` of the ``last`` item.
+        Real mode: pre-aligned bias, sampled at :attr:`stage_fin` of the ``last`` item.
     c : In(complex)
         C̄ of the mode, sampled at :attr:`stage_c` (when the new state is at ``x_out``).
     x_out, x_valid : Out
@@ -115,8 +115,17 @@ class Lane(wiring.Component):
 
     @property
     def stage_round(self) -> int:
-        """Cycle of the state requant shifts (re, im) and of the real-mode bias and w shift."""
+        """Cycle of the state requant shifts (re, im); the real-mode accumulate."""
         return self.mul_stages + 1
+
+    @property
+    def acc_stages(self) -> int:
+        return self._cfg.acc_stages
+
+    @property
+    def stage_fin(self) -> int:
+        """Cycle of the real-mode row finish: its w shift and bias are sampled."""
+        return self.mul_stages + 1 + self.acc_stages
 
     @property
     def requant_stages(self) -> int:
@@ -130,7 +139,7 @@ class Lane(wiring.Component):
     @property
     def stage_vshift(self) -> int:
         """Cycle of the real-mode requant shift v."""
-        return self.mul_stages + 2
+        return self.mul_stages + 2 + self.acc_stages
 
     @property
     def stage_readout_align(self) -> int:
@@ -149,7 +158,7 @@ class Lane(wiring.Component):
     @property
     def latency_real(self) -> int:
         """Operands of the ``last`` real-mode item → v."""
-        return self.mul_stages + 3 + self.requant_stages
+        return self.mul_stages + 3 + self.requant_stages + self.acc_stages
 
     @property
     def latency(self) -> int:
@@ -209,12 +218,17 @@ class Lane(wiring.Component):
         with m.If(ctl1[0]):
             m.d.sync += racc.eq(acc_new)
         fin = Signal(signed(c.fin_width), reset_less=True)
-        m.d.sync += fin.eq(shl(m, acc_new, self._amt("w"), c.fin_width) + resize(self.bias, c.fin_width))
-        ctl2 = Signal(2)
-        m.d.sync += ctl2.eq(Cat(ctl1[0] & ctl1[2], ctl1[3]))
+        # the row sum: acc_new (same cycle) or, with acc_stages, racc one cycle later (w and
+        # bias are constant over a row, so the next row's first item may overwrite racc then)
+        row = acc_new if not c.acc_stages else racc
+        m.d.sync += fin.eq(shl(m, row, self._amt("w"), c.fin_width) + resize(self.bias, c.fin_width))
+        fin_v = Signal()  # the row finish is in fin
+        m.d.sync += fin_v.eq(delay(m, ctl1[0] & ctl1[2], c.acc_stages, "finv"))
+        ctl2 = Signal()  # the new state is in xo
+        m.d.sync += ctl2.eq(ctl1[3])
 
         # stage ms+2+q: new state out; readout products. Stage ms+2: real-mode requant
-        m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(delay(m, ctl2[1], q, "xv"))]
+        m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(delay(m, ctl2, q, "xv"))]
         pc = delay(m, mul(m, self.c.re, xo.re, sb), ms, "pc", reset_less=True)
         pi = delay(m, mul(m, self.c.im, xo.im, sb), ms, "pi", reset_less=True)
         part = Signal(signed(c.part_width), reset_less=True)
@@ -223,7 +237,7 @@ class Lane(wiring.Component):
         v = Signal(signed(c.v_width), reset_less=True)
         vv = Signal()
         m.d.sync += [v.eq(requant(m, fin, self._amt("v"), c.v_rounding, c.v_overflow, c.v_width, stages=q, name="rq_v")),
-                     vv.eq(delay(m, ctl2[0], q, "vv"))]
+                     vv.eq(delay(m, fin_v, q, "vv"))]
         m.d.comb += [self.v.eq(v), self.v_valid.eq(vv)]
         return m
 

@@ -90,6 +90,10 @@ class Sequencer(wiring.Component):
         rem = Signal(awidth(H + 1) + 1, init=H)        # channels not yet covered by gate passes
         cw = awidth(H + 1) + 1
         enc_cnt, r_cnt, g_cnt = Signal(cw), Signal(cw), Signal(cw + 1)
+        # g_cnt >= g_need, registered from the next values of both (so fire_mix starts
+        # from a flip-flop, not from a comparator: the issue logic's long path)
+        g_cnt_nxt, g_need_nxt = Signal.like(g_cnt), Signal.like(g_need)
+        g_ok = Signal()
         timer = Signal(awidth(pmin + 1), init=pmin)
         pix_full = Signal()
         pix_data = Signal(8)
@@ -103,7 +107,7 @@ class Sequencer(wiring.Component):
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & (timer >= pmin)),
             fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_cnt != 0, r_cnt != 0)),
-            fire_mix.eq((phase == MIX) & (g_cnt >= g_need)),
+            fire_mix.eq((phase == MIX) & g_ok),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
             iss.ssm.eq(fire_ssm), iss.mix.eq(fire_mix), iss.first_step.eq(t == 0),
             iss.l.eq(l), iss.h.eq(h), iss.coef_addr.eq(coef_addr), iss.ssm_idx.eq(ssm_idx), iss.row.eq(row),
@@ -128,8 +132,10 @@ class Sequencer(wiring.Component):
         m.d.sync += [
             enc_cnt.eq(enc_cnt + self.enc_written - (consume & (l == 0))),
             r_cnt.eq(r_cnt + self.r_written - (consume & (l != 0))),
-            g_cnt.eq(g_cnt + self.g_written - Mux(fire_mix & q_last & kk_last, H, 0)),
         ]
+        m.d.comb += [g_cnt_nxt.eq(g_cnt + self.g_written - Mux(fire_mix & q_last & kk_last, H, 0)),
+                     g_need_nxt.eq(g_need)]
+        m.d.sync += [g_cnt.eq(g_cnt_nxt), g_need.eq(g_need_nxt), g_ok.eq(g_cnt_nxt >= g_need_nxt)]
 
         with m.If(start):
             m.d.sync += [phase.eq(SSM), l.eq(0), h.eq(0), c.eq(0), coef_addr.eq(0), ssm_idx.eq(0),
@@ -139,8 +145,8 @@ class Sequencer(wiring.Component):
             with m.If(c_last):
                 m.d.sync += [c.eq(0), row.eq(row + 1)]
                 with m.If(h_last):
-                    m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0),
-                                 g_need.eq(min(H, 4)), rem.eq(H)]
+                    m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0), rem.eq(H)]
+                    m.d.comb += g_need_nxt.eq(min(H, 4))
                 with m.Else():
                     m.d.sync += h.eq(h + 1)
             with m.Else():
@@ -148,7 +154,8 @@ class Sequencer(wiring.Component):
         with m.If(fire_mix):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
-                m.d.sync += [q.eq(0), g_need.eq(min(H, 4)), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+                m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+                m.d.comb += g_need_nxt.eq(min(H, 4))
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
@@ -162,7 +169,8 @@ class Sequencer(wiring.Component):
                     with m.Else():
                         m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
             with m.Else():
-                m.d.sync += [q.eq(q + 1), g_need.eq(Mux(g_need + 4 > H, H, g_need + 4))]
+                m.d.sync += q.eq(q + 1)
+                m.d.comb += g_need_nxt.eq(Mux(g_need + 4 > H, H, g_need + 4))
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m

@@ -47,6 +47,7 @@ def _profile_text(p: dict) -> str:
             f"{' (SPRAM)' if p.get('synth', {}).get('spram') else ''}, "
             f"{f'multipliers with an operand of <= {soft} bits in LUTs, ' if soft else ''}"
             f"pipeline mem_stages={pipe.get('mem_stages')}, requant_stages={pipe.get('requant_stages')}, "
+            f"acc_stages={pipe.get('acc_stages', 0)}, "
             f"mul_stages={pipe.get('mul_stages')}")
 
 

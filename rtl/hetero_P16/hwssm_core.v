@@ -37689,14 +37689,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(c),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(xw__en),
     .first(first),
     .g(g),
     .last(last),
     .part(part),
-    .\port$1257$0 (rd__data),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1266$0 (rd__data),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[7:4]),
@@ -37705,7 +37706,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .v(v),
     .vv(v_valid),
     .x(x),
-    .x_valid(xw__en),
     .xo(xw__data)
   );
   \hwssm_core.core.dp.lane1  lane1 (
@@ -37713,14 +37713,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$102 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$85 ),
     .first(first),
     .g(\g$106 ),
     .last(last),
     .part(\part$120 ),
-    .\port$1266$0 (\rd__data$95 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1275$0 (\rd__data$95 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[7:4]),
@@ -37728,7 +37729,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$708 ),
     .x(\x$99 ),
-    .x_valid(\xw__en$85 ),
     .xo(\xw__data$87 )
   );
   \hwssm_core.core.dp.lane10  lane10 (
@@ -37736,14 +37736,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$462 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$445 ),
     .first(first),
     .g(\g$466 ),
     .last(last),
     .part(\part$480 ),
-    .\port$1347$0 (\rd__data$455 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1356$0 (\rd__data$455 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv10_1[7:4]),
@@ -37751,7 +37752,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$717 ),
     .x(\x$459 ),
-    .x_valid(\xw__en$445 ),
     .xo(\xw__data$447 )
   );
   \hwssm_core.core.dp.lane11  lane11 (
@@ -37759,14 +37759,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$502 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$485 ),
     .first(first),
     .g(\g$506 ),
     .last(last),
     .part(\part$520 ),
-    .\port$1356$0 (\rd__data$495 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1365$0 (\rd__data$495 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv11_1[7:4]),
@@ -37774,7 +37775,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$718 ),
     .x(\x$499 ),
-    .x_valid(\xw__en$485 ),
     .xo(\xw__data$487 )
   );
   \hwssm_core.core.dp.lane12  lane12 (
@@ -37782,14 +37782,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$542 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$525 ),
     .first(first),
     .g(\g$546 ),
     .last(last),
     .part(\part$560 ),
-    .\port$1365$0 (\rd__data$535 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1374$0 (\rd__data$535 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv12_1[7:4]),
@@ -37797,7 +37798,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$719 ),
     .x(\x$539 ),
-    .x_valid(\xw__en$525 ),
     .xo(\xw__data$527 )
   );
   \hwssm_core.core.dp.lane13  lane13 (
@@ -37805,14 +37805,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$582 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$565 ),
     .first(first),
     .g(\g$586 ),
     .last(last),
     .part(\part$600 ),
-    .\port$1374$0 (\rd__data$575 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1383$0 (\rd__data$575 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv13_1[7:4]),
@@ -37820,7 +37821,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$720 ),
     .x(\x$579 ),
-    .x_valid(\xw__en$565 ),
     .xo(\xw__data$567 )
   );
   \hwssm_core.core.dp.lane14  lane14 (
@@ -37828,14 +37828,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$622 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$605 ),
     .first(first),
     .g(\g$626 ),
     .last(last),
     .part(\part$640 ),
-    .\port$1383$0 (\rd__data$615 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1392$0 (\rd__data$615 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv14_1[7:4]),
@@ -37843,7 +37844,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$721 ),
     .x(\x$619 ),
-    .x_valid(\xw__en$605 ),
     .xo(\xw__data$607 )
   );
   \hwssm_core.core.dp.lane15  lane15 (
@@ -37851,14 +37851,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$662 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$645 ),
     .first(first),
     .g(\g$666 ),
     .last(last),
     .part(\part$680 ),
-    .\port$1392$0 (\rd__data$655 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1401$0 (\rd__data$655 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv15_1[7:4]),
@@ -37866,7 +37867,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$722 ),
     .x(\x$659 ),
-    .x_valid(\xw__en$645 ),
     .xo(\xw__data$647 )
   );
   \hwssm_core.core.dp.lane2  lane2 (
@@ -37874,14 +37874,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$142 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$125 ),
     .first(first),
     .g(\g$146 ),
     .last(last),
     .part(\part$160 ),
-    .\port$1275$0 (\rd__data$135 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1284$0 (\rd__data$135 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[7:4]),
@@ -37889,7 +37890,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$709 ),
     .x(\x$139 ),
-    .x_valid(\xw__en$125 ),
     .xo(\xw__data$127 )
   );
   \hwssm_core.core.dp.lane3  lane3 (
@@ -37897,14 +37897,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$182 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$165 ),
     .first(first),
     .g(\g$186 ),
     .last(last),
     .part(\part$200 ),
-    .\port$1284$0 (\rd__data$175 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1293$0 (\rd__data$175 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[7:4]),
@@ -37912,7 +37913,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$710 ),
     .x(\x$179 ),
-    .x_valid(\xw__en$165 ),
     .xo(\xw__data$167 )
   );
   \hwssm_core.core.dp.lane4  lane4 (
@@ -37920,14 +37920,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$222 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$205 ),
     .first(first),
     .g(\g$226 ),
     .last(last),
     .part(\part$240 ),
-    .\port$1293$0 (\rd__data$215 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1302$0 (\rd__data$215 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv4_1[7:4]),
@@ -37935,7 +37936,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$711 ),
     .x(\x$219 ),
-    .x_valid(\xw__en$205 ),
     .xo(\xw__data$207 )
   );
   \hwssm_core.core.dp.lane5  lane5 (
@@ -37943,14 +37943,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$262 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$245 ),
     .first(first),
     .g(\g$266 ),
     .last(last),
     .part(\part$280 ),
-    .\port$1302$0 (\rd__data$255 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1311$0 (\rd__data$255 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv5_1[7:4]),
@@ -37958,7 +37959,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$712 ),
     .x(\x$259 ),
-    .x_valid(\xw__en$245 ),
     .xo(\xw__data$247 )
   );
   \hwssm_core.core.dp.lane6  lane6 (
@@ -37966,14 +37966,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$302 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$285 ),
     .first(first),
     .g(\g$306 ),
     .last(last),
     .part(\part$320 ),
-    .\port$1311$0 (\rd__data$295 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1320$0 (\rd__data$295 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv6_1[7:4]),
@@ -37981,7 +37982,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$713 ),
     .x(\x$299 ),
-    .x_valid(\xw__en$285 ),
     .xo(\xw__data$287 )
   );
   \hwssm_core.core.dp.lane7  lane7 (
@@ -37989,14 +37989,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$342 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$325 ),
     .first(first),
     .g(\g$346 ),
     .last(last),
     .part(\part$360 ),
-    .\port$1320$0 (\rd__data$335 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1329$0 (\rd__data$335 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv7_1[7:4]),
@@ -38004,7 +38005,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$714 ),
     .x(\x$339 ),
-    .x_valid(\xw__en$325 ),
     .xo(\xw__data$327 )
   );
   \hwssm_core.core.dp.lane8  lane8 (
@@ -38012,14 +38012,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$382 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$365 ),
     .first(first),
     .g(\g$386 ),
     .last(last),
     .part(\part$400 ),
-    .\port$1329$0 (\rd__data$375 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1338$0 (\rd__data$375 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv8_1[7:4]),
@@ -38027,7 +38028,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$715 ),
     .x(\x$379 ),
-    .x_valid(\xw__en$365 ),
     .xo(\xw__data$367 )
   );
   \hwssm_core.core.dp.lane9  lane9 (
@@ -38035,14 +38035,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$422 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$405 ),
     .first(first),
     .g(\g$426 ),
     .last(last),
     .part(\part$440 ),
-    .\port$1338$0 (\rd__data$415 ),
-    .\port$1673$0 (rowc_d_1[15:0]),
-    .\port$1674$16 (rowc_d_2[21:16]),
-    .\port$1676$22 (rowc_d_4[26:22]),
+    .\port$1347$0 (\rd__data$415 ),
+    .\port$1685$0 (rowc_d_1[15:0]),
+    .\port$1686$16 (rowc_d_2[21:16]),
+    .\port$1688$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv9_1[7:4]),
@@ -38050,7 +38051,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$716 ),
     .x(\x$419 ),
-    .x_valid(\xw__en$405 ),
     .xo(\xw__data$407 )
   );
   \hwssm_core.core.dp.tree  tree (
@@ -39243,7 +39243,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
+module \hwssm_core.core.dp.lane0 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv
 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire [5:0] \$1 ;
@@ -39303,8 +39303,9 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -39322,13 +39323,15 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -39348,17 +39351,17 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1257$0 ;
-  wire [23:0] \port$1257$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1266$0 ;
+  wire [23:0] \port$1266$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -39388,13 +39391,13 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -39407,27 +39410,28 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -39459,7 +39463,9 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -39469,24 +39475,24 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1257$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1257$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1257$0 [19], \port$1257$0 [19], \port$1257$0 [19], \port$1257$0 [19], \port$1257$0 [19:16] } : \port$1257$0 [7:0];
+  assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19:16] } : \port$1266$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1257$0 [23], \port$1257$0 [23], \port$1257$0 [23], \port$1257$0 [23], \port$1257$0 [23:20] } : \port$1257$0 [15:8];
+  assign \$8  = \real  ? { \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23:20] } : \port$1266$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1257$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1257$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1266$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1266$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -39505,7 +39511,6 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -39529,41 +39534,48 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1257$0 [7:0];
-  assign f1 = \port$1257$0 [15:8];
-  assign f2 = \port$1257$0 [19:16];
-  assign f3 = \port$1257$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1266$0 [7:0];
+  assign f1 = \port$1266$0 [15:8];
+  assign f2 = \port$1266$0 [19:16];
+  assign f3 = \port$1266$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -39591,7 +39603,7 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane1 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [5:0] \$1 ;
@@ -39651,8 +39663,9 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -39670,13 +39683,15 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -39696,17 +39711,17 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1266$0 ;
-  wire [23:0] \port$1266$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1275$0 ;
+  wire [23:0] \port$1275$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -39736,13 +39751,13 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -39754,27 +39769,28 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -39806,7 +39822,9 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -39816,24 +39834,24 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19:16] } : \port$1266$0 [7:0];
+  assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19:16] } : \port$1275$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23:20] } : \port$1266$0 [15:8];
+  assign \$8  = \real  ? { \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23:20] } : \port$1275$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1266$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1266$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1275$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1275$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -39852,7 +39870,6 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -39876,41 +39893,48 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1266$0 [7:0];
-  assign f1 = \port$1266$0 [15:8];
-  assign f2 = \port$1266$0 [19:16];
-  assign f3 = \port$1266$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1275$0 [7:0];
+  assign f1 = \port$1275$0 [15:8];
+  assign f2 = \port$1275$0 [19:16];
+  assign f3 = \port$1275$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -39938,7 +39962,7 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane10 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [5:0] \$1 ;
@@ -39998,8 +40022,9 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -40017,13 +40042,15 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -40043,17 +40070,17 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1347$0 ;
-  wire [23:0] \port$1347$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1356$0 ;
+  wire [23:0] \port$1356$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -40083,13 +40110,13 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40101,27 +40128,28 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -40153,7 +40181,9 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -40163,24 +40193,24 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19:16] } : \port$1347$0 [7:0];
+  assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19:16] } : \port$1356$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23:20] } : \port$1347$0 [15:8];
+  assign \$8  = \real  ? { \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23:20] } : \port$1356$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1347$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1347$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1356$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1356$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -40199,7 +40229,6 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -40223,41 +40252,48 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1347$0 [7:0];
-  assign f1 = \port$1347$0 [15:8];
-  assign f2 = \port$1347$0 [19:16];
-  assign f3 = \port$1347$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1356$0 [7:0];
+  assign f1 = \port$1356$0 [15:8];
+  assign f2 = \port$1356$0 [19:16];
+  assign f3 = \port$1356$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -40285,7 +40321,7 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane11 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire [5:0] \$1 ;
@@ -40345,8 +40381,9 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -40364,13 +40401,15 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -40390,17 +40429,17 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1356$0 ;
-  wire [23:0] \port$1356$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1365$0 ;
+  wire [23:0] \port$1365$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -40430,13 +40469,13 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40448,27 +40487,28 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -40500,7 +40540,9 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -40510,24 +40552,24 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19:16] } : \port$1356$0 [7:0];
+  assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19:16] } : \port$1365$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23:20] } : \port$1356$0 [15:8];
+  assign \$8  = \real  ? { \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23:20] } : \port$1365$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1356$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1356$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1365$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1365$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -40546,7 +40588,6 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -40570,41 +40611,48 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1356$0 [7:0];
-  assign f1 = \port$1356$0 [15:8];
-  assign f2 = \port$1356$0 [19:16];
-  assign f3 = \port$1356$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1365$0 [7:0];
+  assign f1 = \port$1365$0 [15:8];
+  assign f2 = \port$1365$0 [19:16];
+  assign f3 = \port$1365$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -40632,7 +40680,7 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane12 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
   wire [5:0] \$1 ;
@@ -40692,8 +40740,9 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -40711,13 +40760,15 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -40737,17 +40788,17 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1365$0 ;
-  wire [23:0] \port$1365$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1374$0 ;
+  wire [23:0] \port$1374$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -40777,13 +40828,13 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40795,27 +40846,28 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -40847,7 +40899,9 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -40857,24 +40911,24 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19:16] } : \port$1365$0 [7:0];
+  assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19:16] } : \port$1374$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23:20] } : \port$1365$0 [15:8];
+  assign \$8  = \real  ? { \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23:20] } : \port$1374$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1365$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1365$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1374$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1374$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -40893,7 +40947,6 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -40917,41 +40970,48 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1365$0 [7:0];
-  assign f1 = \port$1365$0 [15:8];
-  assign f2 = \port$1365$0 [19:16];
-  assign f3 = \port$1365$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1374$0 [7:0];
+  assign f1 = \port$1374$0 [15:8];
+  assign f2 = \port$1374$0 [19:16];
+  assign f3 = \port$1374$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -40979,7 +41039,7 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane13 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire [5:0] \$1 ;
@@ -41039,8 +41099,9 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -41058,13 +41119,15 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -41084,17 +41147,17 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1374$0 ;
-  wire [23:0] \port$1374$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1383$0 ;
+  wire [23:0] \port$1383$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -41124,13 +41187,13 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41142,27 +41205,28 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -41194,7 +41258,9 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -41204,24 +41270,24 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19:16] } : \port$1374$0 [7:0];
+  assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19:16] } : \port$1383$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23:20] } : \port$1374$0 [15:8];
+  assign \$8  = \real  ? { \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23:20] } : \port$1383$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1374$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1374$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1383$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1383$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -41240,7 +41306,6 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -41264,41 +41329,48 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1374$0 [7:0];
-  assign f1 = \port$1374$0 [15:8];
-  assign f2 = \port$1374$0 [19:16];
-  assign f3 = \port$1374$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1383$0 [7:0];
+  assign f1 = \port$1383$0 [15:8];
+  assign f2 = \port$1383$0 [19:16];
+  assign f3 = \port$1383$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -41326,7 +41398,7 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane14 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire [5:0] \$1 ;
@@ -41386,8 +41458,9 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -41405,13 +41478,15 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -41431,17 +41506,17 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1383$0 ;
-  wire [23:0] \port$1383$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1392$0 ;
+  wire [23:0] \port$1392$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -41471,13 +41546,13 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41489,27 +41564,28 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -41541,7 +41617,9 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -41551,24 +41629,24 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19:16] } : \port$1383$0 [7:0];
+  assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19:16] } : \port$1392$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23:20] } : \port$1383$0 [15:8];
+  assign \$8  = \real  ? { \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23:20] } : \port$1392$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1383$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1383$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1392$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1392$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -41587,7 +41665,6 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -41611,41 +41688,48 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1383$0 [7:0];
-  assign f1 = \port$1383$0 [15:8];
-  assign f2 = \port$1383$0 [19:16];
-  assign f3 = \port$1383$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1392$0 [7:0];
+  assign f1 = \port$1392$0 [15:8];
+  assign f2 = \port$1392$0 [19:16];
+  assign f3 = \port$1392$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -41673,7 +41757,7 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane15 (rst, u, \port$1401$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire [5:0] \$1 ;
@@ -41733,8 +41817,9 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -41752,13 +41837,15 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -41778,17 +41865,17 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1392$0 ;
-  wire [23:0] \port$1392$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1401$0 ;
+  wire [23:0] \port$1401$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -41818,13 +41905,13 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41836,27 +41923,28 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -41888,7 +41976,9 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -41898,24 +41988,24 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1401$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19:16] } : \port$1392$0 [7:0];
+  assign \$4  = $signed(\port$1401$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1401$0 [19], \port$1401$0 [19], \port$1401$0 [19], \port$1401$0 [19], \port$1401$0 [19:16] } : \port$1401$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23:20] } : \port$1392$0 [15:8];
+  assign \$8  = \real  ? { \port$1401$0 [23], \port$1401$0 [23], \port$1401$0 [23], \port$1401$0 [23], \port$1401$0 [23:20] } : \port$1401$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1392$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1392$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1401$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1401$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -41934,7 +42024,6 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -41958,41 +42047,48 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1392$0 [7:0];
-  assign f1 = \port$1392$0 [15:8];
-  assign f2 = \port$1392$0 [19:16];
-  assign f3 = \port$1392$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1401$0 [7:0];
+  assign f1 = \port$1401$0 [15:8];
+  assign f2 = \port$1401$0 [19:16];
+  assign f3 = \port$1401$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -42020,7 +42116,7 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane2 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   wire [5:0] \$1 ;
@@ -42080,8 +42176,9 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -42099,13 +42196,15 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -42125,17 +42224,17 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1275$0 ;
-  wire [23:0] \port$1275$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1284$0 ;
+  wire [23:0] \port$1284$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -42165,13 +42264,13 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42183,27 +42282,28 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -42235,7 +42335,9 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -42245,24 +42347,24 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19:16] } : \port$1275$0 [7:0];
+  assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19:16] } : \port$1284$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23:20] } : \port$1275$0 [15:8];
+  assign \$8  = \real  ? { \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23:20] } : \port$1284$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1275$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1275$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1284$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1284$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -42281,7 +42383,6 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -42305,41 +42406,48 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1275$0 [7:0];
-  assign f1 = \port$1275$0 [15:8];
-  assign f2 = \port$1275$0 [19:16];
-  assign f3 = \port$1275$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1284$0 [7:0];
+  assign f1 = \port$1284$0 [15:8];
+  assign f2 = \port$1284$0 [19:16];
+  assign f3 = \port$1284$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -42367,7 +42475,7 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane3 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
   wire [5:0] \$1 ;
@@ -42427,8 +42535,9 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -42446,13 +42555,15 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -42472,17 +42583,17 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1284$0 ;
-  wire [23:0] \port$1284$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1293$0 ;
+  wire [23:0] \port$1293$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -42512,13 +42623,13 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42530,27 +42641,28 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -42582,7 +42694,9 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -42592,24 +42706,24 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19:16] } : \port$1284$0 [7:0];
+  assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19:16] } : \port$1293$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23:20] } : \port$1284$0 [15:8];
+  assign \$8  = \real  ? { \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23:20] } : \port$1293$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1284$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1284$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1293$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1293$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -42628,7 +42742,6 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -42652,41 +42765,48 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1284$0 [7:0];
-  assign f1 = \port$1284$0 [15:8];
-  assign f2 = \port$1284$0 [19:16];
-  assign f3 = \port$1284$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1293$0 [7:0];
+  assign f1 = \port$1293$0 [15:8];
+  assign f2 = \port$1293$0 [19:16];
+  assign f3 = \port$1293$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -42714,7 +42834,7 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane4 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [5:0] \$1 ;
@@ -42774,8 +42894,9 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -42793,13 +42914,15 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -42819,17 +42942,17 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1293$0 ;
-  wire [23:0] \port$1293$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1302$0 ;
+  wire [23:0] \port$1302$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -42859,13 +42982,13 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42877,27 +43000,28 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -42929,7 +43053,9 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -42939,24 +43065,24 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19:16] } : \port$1293$0 [7:0];
+  assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19:16] } : \port$1302$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23:20] } : \port$1293$0 [15:8];
+  assign \$8  = \real  ? { \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23:20] } : \port$1302$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1293$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1293$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1302$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1302$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -42975,7 +43101,6 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -42999,41 +43124,48 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1293$0 [7:0];
-  assign f1 = \port$1293$0 [15:8];
-  assign f2 = \port$1293$0 [19:16];
-  assign f3 = \port$1293$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1302$0 [7:0];
+  assign f1 = \port$1302$0 [15:8];
+  assign f2 = \port$1302$0 [19:16];
+  assign f3 = \port$1302$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -43061,7 +43193,7 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane5 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$15  = 0;
   wire [5:0] \$1 ;
@@ -43121,8 +43253,9 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -43140,13 +43273,15 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -43166,17 +43301,17 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1302$0 ;
-  wire [23:0] \port$1302$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1311$0 ;
+  wire [23:0] \port$1311$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -43206,13 +43341,13 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43224,27 +43359,28 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -43276,7 +43412,9 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -43286,24 +43424,24 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19:16] } : \port$1302$0 [7:0];
+  assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19:16] } : \port$1311$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23:20] } : \port$1302$0 [15:8];
+  assign \$8  = \real  ? { \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23:20] } : \port$1311$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1302$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1302$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1311$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1311$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -43322,7 +43460,6 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -43346,41 +43483,48 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1302$0 [7:0];
-  assign f1 = \port$1302$0 [15:8];
-  assign f2 = \port$1302$0 [19:16];
-  assign f3 = \port$1302$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1311$0 [7:0];
+  assign f1 = \port$1311$0 [15:8];
+  assign f2 = \port$1311$0 [19:16];
+  assign f3 = \port$1311$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -43408,7 +43552,7 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane6 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$16  = 0;
   wire [5:0] \$1 ;
@@ -43468,8 +43612,9 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -43487,13 +43632,15 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -43513,17 +43660,17 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1311$0 ;
-  wire [23:0] \port$1311$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1320$0 ;
+  wire [23:0] \port$1320$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -43553,13 +43700,13 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43571,27 +43718,28 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -43623,7 +43771,9 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -43633,24 +43783,24 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19:16] } : \port$1311$0 [7:0];
+  assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19:16] } : \port$1320$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23:20] } : \port$1311$0 [15:8];
+  assign \$8  = \real  ? { \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23:20] } : \port$1320$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1311$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1311$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1320$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1320$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -43669,7 +43819,6 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -43693,41 +43842,48 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1311$0 [7:0];
-  assign f1 = \port$1311$0 [15:8];
-  assign f2 = \port$1311$0 [19:16];
-  assign f3 = \port$1311$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1320$0 [7:0];
+  assign f1 = \port$1320$0 [15:8];
+  assign f2 = \port$1320$0 [19:16];
+  assign f3 = \port$1320$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -43755,7 +43911,7 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane7 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$17  = 0;
   wire [5:0] \$1 ;
@@ -43815,8 +43971,9 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -43834,13 +43991,15 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -43860,17 +44019,17 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1320$0 ;
-  wire [23:0] \port$1320$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1329$0 ;
+  wire [23:0] \port$1329$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -43900,13 +44059,13 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43918,27 +44077,28 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -43970,7 +44130,9 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -43980,24 +44142,24 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19:16] } : \port$1320$0 [7:0];
+  assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19:16] } : \port$1329$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23:20] } : \port$1320$0 [15:8];
+  assign \$8  = \real  ? { \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23:20] } : \port$1329$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1320$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1320$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1329$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1329$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -44016,7 +44178,6 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -44040,41 +44201,48 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1320$0 [7:0];
-  assign f1 = \port$1320$0 [15:8];
-  assign f2 = \port$1320$0 [19:16];
-  assign f3 = \port$1320$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1329$0 [7:0];
+  assign f1 = \port$1329$0 [15:8];
+  assign f2 = \port$1329$0 [19:16];
+  assign f3 = \port$1329$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -44102,7 +44270,7 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane8 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$18  = 0;
   wire [5:0] \$1 ;
@@ -44162,8 +44330,9 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -44181,13 +44350,15 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -44207,17 +44378,17 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1329$0 ;
-  wire [23:0] \port$1329$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1338$0 ;
+  wire [23:0] \port$1338$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -44247,13 +44418,13 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -44265,27 +44436,28 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -44317,7 +44489,9 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -44327,24 +44501,24 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19:16] } : \port$1329$0 [7:0];
+  assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19:16] } : \port$1338$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23:20] } : \port$1329$0 [15:8];
+  assign \$8  = \real  ? { \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23:20] } : \port$1338$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1329$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1329$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1338$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1338$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -44363,7 +44537,6 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -44387,41 +44560,48 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1329$0 [7:0];
-  assign f1 = \port$1329$0 [15:8];
-  assign f2 = \port$1329$0 [19:16];
-  assign f3 = \port$1329$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1338$0 [7:0];
+  assign f1 = \port$1338$0 [15:8];
+  assign f2 = \port$1338$0 [19:16];
+  assign f3 = \port$1338$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -44449,7 +44629,7 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \port$1673$0 , \port$1674$16 , \port$1676$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane9 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \port$1685$0 , \port$1686$16 , \port$1688$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$19  = 0;
   wire [5:0] \$1 ;
@@ -44509,8 +44689,9 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -44528,13 +44709,15 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -44554,17 +44737,17 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$1338$0 ;
-  wire [23:0] \port$1338$0 ;
-  input [15:0] \port$1673$0 ;
-  wire [15:0] \port$1673$0 ;
-  input [5:0] \port$1674$16 ;
-  wire [5:0] \port$1674$16 ;
-  input [4:0] \port$1676$22 ;
-  wire [4:0] \port$1676$22 ;
+  input [23:0] \port$1347$0 ;
+  wire [23:0] \port$1347$0 ;
+  input [15:0] \port$1685$0 ;
+  wire [15:0] \port$1685$0 ;
+  input [5:0] \port$1686$16 ;
+  wire [5:0] \port$1686$16 ;
+  input [4:0] \port$1688$22 ;
+  wire [4:0] \port$1688$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -44594,13 +44777,13 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -44612,27 +44795,28 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$1688$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$1673$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$1673$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$1673$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$1674$16 [2:0];
+  assign shl = $signed(p1_1) << \port$1685$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$1685$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$1685$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$1686$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$1674$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$1686$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$1676$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1688$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -44664,7 +44848,9 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -44674,24 +44860,24 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19:16] } : \port$1338$0 [7:0];
+  assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19:16] } : \port$1347$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23:20] } : \port$1338$0 [15:8];
+  assign \$8  = \real  ? { \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23:20] } : \port$1347$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1338$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$1338$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1673$0 [2:0];
+  assign \$11  = $signed(\port$1347$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$1347$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1685$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$1673$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$1673$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$1685$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$1685$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -44710,7 +44896,6 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$1676$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -44734,41 +44919,48 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$1338$0 [7:0];
-  assign f1 = \port$1338$0 [15:8];
-  assign f2 = \port$1338$0 [19:16];
-  assign f3 = \port$1338$0 [23:20];
-  assign sh_ar = \port$1673$0 [2:0];
-  assign sh_ax = \port$1673$0 [9:7];
-  assign sh_ia = \port$1673$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$1347$0 [7:0];
+  assign f1 = \port$1347$0 [15:8];
+  assign f2 = \port$1347$0 [19:16];
+  assign f3 = \port$1347$0 [23:20];
+  assign sh_ar = \port$1685$0 [2:0];
+  assign sh_ax = \port$1685$0 [9:7];
+  assign sh_ia = \port$1685$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$1676$22 [2:0];
+  assign sh_cr = \port$1688$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$1673$0 [3];
-  assign sh_br = \port$1673$0 [6:4];
-  assign sh_bi = \port$1673$0 [15:13];
-  assign sh_re = \port$1674$16 [2:0];
-  assign sh_im = \port$1674$16 [5:3];
+  assign sh_ai = \port$1685$0 [3];
+  assign sh_br = \port$1685$0 [6:4];
+  assign sh_bi = \port$1685$0 [15:13];
+  assign sh_re = \port$1686$16 [2:0];
+  assign sh_im = \port$1686$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1676$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1688$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -45967,10 +46159,10 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
+  assign \$10  = { rq_r_in, 1'h0 };
   assign \$4  = { prod3, 1'h0 };
   assign \$5  = { \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13:5] };
   assign \$8  = { \$7 [14], \$7 [14:1] };
-  assign \$10  = { rq_r_in, 1'h0 };
   assign \$13  = { \$12 [13], \$12 [13:1] };
 endmodule
 
@@ -45980,86 +46172,91 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   reg \$auto$verilog_backend.cc:2355:dump_module$22  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$11 ;
-  wire [7:0] \$12 ;
+  wire [7:0] \$11 ;
+  wire [9:0] \$12 ;
   wire \$13 ;
   wire \$14 ;
   wire \$15 ;
-  wire [10:0] \$16 ;
-  wire [8:0] \$17 ;
-  wire \$18 ;
+  wire \$16 ;
+  wire [6:0] \$17 ;
+  wire [10:0] \$18 ;
   wire \$19 ;
   wire \$2 ;
   wire \$20 ;
   wire \$21 ;
-  wire [9:0] \$22 ;
-  wire [8:0] \$23 ;
-  wire \$24 ;
-  wire \$25 ;
+  wire [8:0] \$22 ;
+  wire \$23 ;
+  wire [8:0] \$24 ;
+  wire [8:0] \$25 ;
   wire \$26 ;
   wire \$27 ;
-  wire [9:0] \$28 ;
-  wire [9:0] \$29 ;
+  wire \$28 ;
+  wire [10:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
+  wire [8:0] \$30 ;
   wire \$31 ;
   wire \$32 ;
   wire \$33 ;
-  wire [6:0] \$34 ;
-  wire [10:0] \$35 ;
-  wire [10:0] \$36 ;
-  wire [9:0] \$37 ;
+  wire \$34 ;
+  wire [9:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire \$37 ;
   wire \$38 ;
-  wire [8:0] \$39 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire [6:0] \$41 ;
-  wire [1:0] \$42 ;
+  wire [9:0] \$41 ;
+  wire \$42 ;
   wire [10:0] \$43 ;
-  wire \$44 ;
-  wire [5:0] \$45 ;
-  wire [3:0] \$46 ;
-  wire [2:0] \$47 ;
-  wire [8:0] \$48 ;
-  wire \$49 ;
+  wire [9:0] \$44 ;
+  wire \$45 ;
+  wire [8:0] \$46 ;
+  wire \$47 ;
+  wire [6:0] \$48 ;
+  wire [1:0] \$49 ;
   wire \$5 ;
-  wire \$50 ;
+  wire [10:0] \$50 ;
   wire \$51 ;
-  wire [10:0] \$52 ;
-  wire \$53 ;
+  wire [5:0] \$52 ;
+  wire [3:0] \$53 ;
   wire [2:0] \$54 ;
-  wire [4:0] \$55 ;
-  wire [8:0] \$56 ;
+  wire [8:0] \$55 ;
+  wire \$56 ;
   wire \$57 ;
-  wire [8:0] \$58 ;
-  wire [8:0] \$59 ;
+  wire \$58 ;
+  wire [10:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire \$61 ;
-  reg \$62 ;
-  reg [7:0] \$63 ;
-  reg [9:0] \$64 ;
-  reg [7:0] \$65 ;
+  wire [2:0] \$61 ;
+  wire [4:0] \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  reg \$65 ;
   reg [7:0] \$66 ;
-  reg [8:0] \$67 ;
-  reg [1:0] \$68 ;
-  reg [1:0] \$69 ;
+  reg [9:0] \$67 ;
+  reg [7:0] \$68 ;
+  reg [7:0] \$69 ;
   wire \$7 ;
-  reg [5:0] \$70 ;
-  reg \$71 ;
-  reg [9:0] \$72 ;
-  reg [8:0] \$73 ;
-  reg [7:0] \$74 ;
-  reg [4:0] \$75 ;
-  reg [3:0] \$76 ;
-  reg [2:0] \$77 ;
-  reg [1:0] \$78 ;
+  reg [8:0] \$70 ;
+  reg [7:0] \$71 ;
+  reg \$72 ;
+  reg [1:0] \$73 ;
+  reg [1:0] \$74 ;
+  reg [5:0] \$75 ;
+  reg \$76 ;
+  reg [9:0] \$77 ;
+  reg [8:0] \$78 ;
   reg [7:0] \$79 ;
   wire \$8 ;
-  reg [7:0] \$80 ;
-  reg [9:0] \$81 ;
-  reg \$82 ;
+  reg [4:0] \$80 ;
+  reg [3:0] \$81 ;
+  reg [2:0] \$82 ;
+  reg [1:0] \$83 ;
+  reg [7:0] \$84 ;
+  reg [9:0] \$85 ;
+  reg \$86 ;
   wire \$9 ;
+  wire [8:0] \$like ;
   reg [7:0] \$signal  = 8'h00;
   reg [7:0] \$signal$8  = 8'h00;
   reg c = 1'h0;
@@ -46080,6 +46277,8 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   wire fire_ssm;
   reg [8:0] g_cnt = 9'h000;
   reg [7:0] g_need = 8'h04;
+  reg [7:0] g_need_nxt;
+  reg g_ok = 1'h0;
   input g_written;
   wire g_written;
   (* init = 6'h00 *)
@@ -46126,7 +46325,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   output par;
   reg par = 1'h0;
   (* init = 1'h0 *)
-  wire \par$16 ;
+  wire \par$15 ;
   reg [1:0] phase = 2'h0;
   input [7:0] pix__payload;
   wire [7:0] pix__payload;
@@ -46152,98 +46351,105 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   wire start;
   reg [9:0] t = 10'h000;
   reg [9:0] timer = 10'h381;
+  assign issue__first_step = ! t;
+  assign issue__c_first = ! c;
   assign issue__q_first = ! issue__q;
   assign issue__q_last = issue__q == 4'hf;
-  assign \$11  = rem >= 5'h10;
-  assign \$12  = \$11  ? 8'h10 : rem;
-  assign \$13  = ~ pix_full;
-  assign \$14  = pix__valid & \$13 ;
-  assign \$15  = timer < 10'h381;
-  assign \$16  = timer + 1'h1;
-  assign \$17  = \$signal$8  + enc_written;
-  assign \$19  = fire_ssm & \$18 ;
-  assign \$20  = ! l;
-  assign \$21  = \$19  & \$20 ;
-  assign \$22  = \$17  - \$21 ;
-  assign \$23  = \$signal  + r_written;
-  assign \$25  = fire_ssm & \$24 ;
-  assign \$26  = | l;
-  assign \$27  = \$25  & \$26 ;
-  assign \$28  = \$23  - \$27 ;
-  assign \$29  = g_cnt + g_written;
-  assign \$30  = issue__q == 4'hf;
-  assign \$31  = fire_mix & \$30 ;
-  assign \$32  = kk == 3'h7;
-  assign \$33  = \$31  & \$32 ;
-  assign \$34  = \$33  ? 7'h40 : 7'h00;
-  assign \$35  = \$29  - \$34 ;
-  assign \$36  = issue__coef_addr + 1'h1;
-  assign \$37  = issue__ssm_idx + 1'h1;
-  assign \$39  = issue__row + 1'h1;
-  assign \$40  = issue__h == 6'h3f;
-  assign \$41  = issue__h + 1'h1;
-  assign \$42  = c + 1'h1;
+  assign \$10  = rem >= 5'h10;
+  assign \$11  = \$10  ? 8'h10 : rem;
+  assign \$12  = g_cnt + g_written;
+  assign \$13  = issue__q == 4'hf;
+  assign \$14  = fire_mix & \$13 ;
+  assign \$15  = kk == 3'h7;
+  assign \$16  = \$14  & \$15 ;
+  assign \$17  = \$16  ? 7'h40 : 7'h00;
+  assign \$18  = \$12  - \$17 ;
+  assign \$20  = issue__h == 6'h3f;
+  assign \$21  = issue__q == 4'hf;
+  assign \$22  = g_need + 3'h4;
+  assign \$23  = \$22  > 7'h40;
+  assign \$24  = g_need + 3'h4;
+  assign \$25  = \$23  ? 9'h040 : \$24 ;
+  assign \$26  = ~ pix_full;
+  assign \$27  = pix__valid & \$26 ;
+  assign \$28  = timer < 10'h381;
+  assign \$29  = timer + 1'h1;
+  assign \$30  = \$signal$8  + enc_written;
+  assign \$32  = fire_ssm & \$31 ;
+  assign \$33  = ! l;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = \$30  - \$34 ;
+  assign \$36  = \$signal  + r_written;
+  assign \$38  = fire_ssm & \$37 ;
+  assign \$39  = | l;
+  assign \$40  = \$38  & \$39 ;
+  assign \$41  = \$36  - \$40 ;
+  assign \$42  = \$18 [8:0] >= g_need_nxt;
   assign \$43  = issue__coef_addr + 1'h1;
-  assign \$44  = issue__q == 4'hf;
-  assign \$45  = issue__mixrow + 1'h1;
-  assign \$46  = kk + 1'h1;
-  assign \$47  = issue__kslot + 1'h1;
-  assign \$48  = rem - 5'h10;
-  assign \$49  = kk == 3'h7;
-  assign \$50  = l == 2'h3;
-  assign \$51  = t == 10'h30f;
-  assign \$52  = t + 1'h1;
-  assign \$53  = ~ par;
-  assign \$54  = l + 1'h1;
-  assign \$55  = issue__q + 1'h1;
-  assign \$56  = g_need + 3'h4;
-  assign \$57  = \$56  > 7'h40;
-  assign \$58  = g_need + 3'h4;
-  assign \$59  = \$57  ? 9'h040 : \$58 ;
-  assign \$60  = phase == 2'h3;
-  assign \$61  = \$60  & dec_done;
+  assign \$44  = issue__ssm_idx + 1'h1;
+  assign \$46  = issue__row + 1'h1;
+  assign \$47  = issue__h == 6'h3f;
+  assign \$48  = issue__h + 1'h1;
+  assign \$49  = c + 1'h1;
+  assign \$50  = issue__coef_addr + 1'h1;
+  assign \$51  = issue__q == 4'hf;
+  assign \$52  = issue__mixrow + 1'h1;
+  assign \$53  = kk + 1'h1;
+  assign \$54  = issue__kslot + 1'h1;
+  assign \$55  = rem - 5'h10;
+  assign \$56  = kk == 3'h7;
+  assign \$57  = l == 2'h3;
+  assign \$58  = t == 10'h30f;
+  assign \$59  = t + 1'h1;
+  assign \$60  = ~ par;
+  assign \$61  = l + 1'h1;
+  assign \$62  = issue__q + 1'h1;
+  assign \$63  = phase == 2'h3;
+  assign \$64  = \$63  & dec_done;
   always @(posedge clk)
-    pix_full <= \$62 ;
+    pix_full <= \$65 ;
   always @(posedge clk)
-    enc_pixel <= \$63 ;
+    enc_pixel <= \$66 ;
   always @(posedge clk)
-    timer <= \$64 ;
+    timer <= \$67 ;
   always @(posedge clk)
-    \$signal$8  <= \$65 ;
+    \$signal$8  <= \$68 ;
   always @(posedge clk)
-    \$signal  <= \$66 ;
+    \$signal  <= \$69 ;
   always @(posedge clk)
-    g_cnt <= \$67 ;
+    g_cnt <= \$70 ;
   always @(posedge clk)
-    phase <= \$68 ;
+    g_need <= \$71 ;
   always @(posedge clk)
-    l <= \$69 ;
+    g_ok <= \$72 ;
   always @(posedge clk)
-    issue__h <= \$70 ;
+    phase <= \$73 ;
   always @(posedge clk)
-    c <= \$71 ;
+    l <= \$74 ;
   always @(posedge clk)
-    issue__coef_addr <= \$72 ;
+    issue__h <= \$75 ;
   always @(posedge clk)
-    issue__ssm_idx <= \$73 ;
+    c <= \$76 ;
   always @(posedge clk)
-    issue__row <= \$74 ;
+    issue__coef_addr <= \$77 ;
   always @(posedge clk)
-    issue__mixrow <= \$75 ;
+    issue__ssm_idx <= \$78 ;
   always @(posedge clk)
-    issue__q <= \$76 ;
+    issue__row <= \$79 ;
   always @(posedge clk)
-    kk <= \$77 ;
+    issue__mixrow <= \$80 ;
   always @(posedge clk)
-    issue__kslot <= \$78 ;
+    issue__q <= \$81 ;
   always @(posedge clk)
-    g_need <= \$79 ;
+    kk <= \$82 ;
   always @(posedge clk)
-    rem <= \$80 ;
+    issue__kslot <= \$83 ;
   always @(posedge clk)
-    t <= \$81 ;
+    rem <= \$84 ;
   always @(posedge clk)
-    par <= \$82 ;
+    t <= \$85 ;
+  always @(posedge clk)
+    par <= \$86 ;
   assign pix__ready = ~ pix_full;
   assign \$1  = ! phase;
   assign \$2  = \$1  & pix_full;
@@ -46256,397 +46462,405 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign \$8  = \$5  ? \$6  : \$7 ;
   assign fire_ssm = \$4  & \$8 ;
   assign \$9  = phase == 2'h2;
-  assign \$10  = g_cnt >= g_need;
-  assign fire_mix = \$9  & \$10 ;
-  assign issue__first_step = ! t;
-  assign issue__c_first = ! c;
+  assign fire_mix = \$9  & g_ok;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$62  = pix_full;
+    g_need_nxt = g_need;
+    if (fire_ssm) begin
+      if (\$19 ) begin
+        if (\$20 ) begin
+          g_need_nxt = 8'h04;
+        end
+      end
+    end
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$21 ) begin
+        g_need_nxt = 8'h04;
+      end else begin
+        g_need_nxt = \$25 [7:0];
+      end
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$65  = pix_full;
     if (start) begin
-      \$62  = 1'h0;
-    end else if (\$14 ) begin
-      \$62  = 1'h1;
+      \$65  = 1'h0;
+    end else if (\$27 ) begin
+      \$65  = 1'h1;
     end
     if (rst) begin
-      \$62  = 1'h0;
+      \$65  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$63  = enc_pixel;
+    \$66  = enc_pixel;
     if (start) begin
-    end else if (\$14 ) begin
-      \$63  = pix__payload;
+    end else if (\$27 ) begin
+      \$66  = pix__payload;
     end
-    if (rst) begin
-      \$63  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$64  = timer;
-    if (start) begin
-      \$64  = 10'h001;
-    end else if (\$15 ) begin
-      \$64  = \$16 [9:0];
-    end
-    if (rst) begin
-      \$64  = 10'h381;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$65  = \$22 [7:0];
-    if (rst) begin
-      \$65  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$66  = \$28 [7:0];
     if (rst) begin
       \$66  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$67  = \$35 [8:0];
+    \$67  = timer;
+    if (start) begin
+      \$67  = 10'h001;
+    end else if (\$28 ) begin
+      \$67  = \$29 [9:0];
+    end
     if (rst) begin
-      \$67  = 9'h000;
+      \$67  = 10'h381;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$68  = phase;
+    \$68  = \$35 [7:0];
+    if (rst) begin
+      \$68  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$69  = \$41 [7:0];
+    if (rst) begin
+      \$69  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$70  = \$18 [8:0];
+    if (rst) begin
+      \$70  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$71  = g_need_nxt;
+    if (rst) begin
+      \$71  = 8'h04;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$72  = \$42 ;
+    if (rst) begin
+      \$72  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$73  = phase;
     if (start) begin
-      \$68  = 2'h1;
+      \$73  = 2'h1;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$68  = 2'h2;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$73  = 2'h2;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$68  = 2'h3;
+            if (\$58 ) begin
+              \$73  = 2'h3;
             end else begin
-              \$68  = 2'h0;
+              \$73  = 2'h0;
             end
           end else begin
-            \$68  = 2'h1;
+            \$73  = 2'h1;
           end
         end
       end
     end
-    if (\$61 ) begin
-      \$68  = 2'h0;
+    if (\$64 ) begin
+      \$73  = 2'h0;
     end
     if (rst) begin
-      \$68  = 2'h0;
+      \$73  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$69  = l;
+    \$74  = l;
     if (start) begin
-      \$69  = 2'h0;
+      \$74  = 2'h0;
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
-            \$69  = 2'h0;
+          if (\$57 ) begin
+            \$74  = 2'h0;
           end else begin
-            \$69  = \$54 [1:0];
+            \$74  = \$61 [1:0];
           end
         end
       end
     end
     if (rst) begin
-      \$69  = 2'h0;
+      \$74  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$70  = issue__h;
+    \$75  = issue__h;
     if (start) begin
-      \$70  = 6'h00;
+      \$75  = 6'h00;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
+      if (\$45 ) begin
         (* full_case = 32'd1 *)
-        if (\$40 ) begin
-          \$70  = 6'h00;
+        if (\$47 ) begin
+          \$75  = 6'h00;
         end else begin
-          \$70  = \$41 [5:0];
+          \$75  = \$48 [5:0];
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
           end else begin
-            \$70  = 6'h00;
+            \$75  = 6'h00;
           end
         end
       end
     end
     if (rst) begin
-      \$70  = 6'h00;
+      \$75  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$71  = c;
+    \$76  = c;
     if (start) begin
-      \$71  = 1'h0;
+      \$76  = 1'h0;
     end
     if (fire_ssm) begin
       (* full_case = 32'd1 *)
-      if (\$38 ) begin
-        \$71  = 1'h0;
+      if (\$45 ) begin
+        \$76  = 1'h0;
       end else begin
-        \$71  = \$42 [0];
+        \$76  = \$49 [0];
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
           end else begin
-            \$71  = 1'h0;
+            \$76  = 1'h0;
           end
         end
       end
     end
     if (rst) begin
-      \$71  = 1'h0;
+      \$76  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$72  = issue__coef_addr;
+    \$77  = issue__coef_addr;
     if (start) begin
-      \$72  = 10'h000;
+      \$77  = 10'h000;
     end
     if (fire_ssm) begin
-      \$72  = \$36 [9:0];
+      \$77  = \$43 [9:0];
     end
     if (fire_mix) begin
-      \$72  = \$43 [9:0];
+      \$77  = \$50 [9:0];
     end
     if (rst) begin
-      \$72  = 10'h000;
+      \$77  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$73  = issue__ssm_idx;
+    \$78  = issue__ssm_idx;
     if (start) begin
-      \$73  = 9'h000;
+      \$78  = 9'h000;
     end
     if (fire_ssm) begin
-      \$73  = \$37 [8:0];
+      \$78  = \$44 [8:0];
     end
     if (rst) begin
-      \$73  = 9'h000;
+      \$78  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$74  = issue__row;
+    \$79  = issue__row;
     if (start) begin
-      \$74  = 8'h00;
+      \$79  = 8'h00;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
-        \$74  = \$39 [7:0];
+      if (\$45 ) begin
+        \$79  = \$46 [7:0];
       end
     end
     if (rst) begin
-      \$74  = 8'h00;
+      \$79  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$75  = issue__mixrow;
+    \$80  = issue__mixrow;
     if (start) begin
-      \$75  = 5'h00;
+      \$80  = 5'h00;
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        \$75  = \$45 [4:0];
+      if (\$51 ) begin
+        \$80  = \$52 [4:0];
       end
     end
     if (rst) begin
-      \$75  = 5'h00;
+      \$80  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$76  = issue__q;
+    \$81  = issue__q;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$76  = 4'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$81  = 4'h0;
         end
       end
     end
     if (fire_mix) begin
       (* full_case = 32'd1 *)
-      if (\$44 ) begin
-        \$76  = 4'h0;
+      if (\$51 ) begin
+        \$81  = 4'h0;
       end else begin
-        \$76  = \$55 [3:0];
+        \$81  = \$62 [3:0];
       end
     end
     if (rst) begin
-      \$76  = 4'h0;
+      \$81  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$77  = kk;
+    \$82  = kk;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$77  = 3'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$82  = 3'h0;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        \$77  = \$46 [2:0];
-        if (\$49 ) begin
-          \$77  = 3'h0;
+      if (\$51 ) begin
+        \$82  = \$53 [2:0];
+        if (\$56 ) begin
+          \$82  = 3'h0;
         end
       end
     end
     if (rst) begin
-      \$77  = 3'h0;
+      \$82  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$78  = issue__kslot;
+    \$83  = issue__kslot;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$78  = 2'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$83  = 2'h0;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
+      if (\$51 ) begin
         if (kk[0]) begin
-          \$78  = \$47 [1:0];
+          \$83  = \$54 [1:0];
         end
       end
     end
     if (rst) begin
-      \$78  = 2'h0;
+      \$83  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$79  = g_need;
+    \$84  = rem;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$79  = 8'h04;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$84  = 8'h40;
         end
       end
     end
     if (fire_mix) begin
-      (* full_case = 32'd1 *)
-      if (\$44 ) begin
-        \$79  = 8'h04;
-      end else begin
-        \$79  = \$59 [7:0];
-      end
-    end
-    if (rst) begin
-      \$79  = 8'h04;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$80  = rem;
-    if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$80  = 8'h40;
-        end
-      end
-    end
-    if (fire_mix) begin
-      if (\$44 ) begin
+      if (\$51 ) begin
         if (kk[0]) begin
-          \$80  = \$48 [7:0];
+          \$84  = \$55 [7:0];
         end
       end
     end
     if (rst) begin
-      \$80  = 8'h40;
+      \$84  = 8'h40;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$81  = t;
+    \$85  = t;
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
-          if (\$50 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$81  = 10'h000;
+            if (\$58 ) begin
+              \$85  = 10'h000;
             end else begin
-              \$81  = \$52 [9:0];
+              \$85  = \$59 [9:0];
             end
           end
         end
       end
     end
     if (rst) begin
-      \$81  = 10'h000;
+      \$85  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$82  = par;
+    \$86  = par;
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
-          if (\$50 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$82  = 1'h0;
+            if (\$58 ) begin
+              \$86  = 1'h0;
             end else begin
-              \$82  = \$53 ;
+              \$86  = \$60 ;
             end
           end
         end
       end
     end
     if (rst) begin
-      \$82  = 1'h0;
+      \$86  = 1'h0;
     end
   end
   assign enc_start = start;
   assign pix_data = enc_pixel;
-  assign \par$16  = par;
+  assign \par$15  = par;
   assign issue__ssm = fire_ssm;
   assign issue__mix = fire_mix;
   assign issue__l = l;
@@ -46657,10 +46871,12 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign q = issue__q;
   assign mixrow = issue__mixrow;
   assign k = issue__kslot;
-  assign issue__pairs = \$12 [4:0];
+  assign \$like  = \$18 [8:0];
+  assign issue__pairs = \$11 [4:0];
   assign issue__gate = kk[0];
   assign issue__c_last = c;
-  assign \$18  = c;
-  assign \$24  = c;
-  assign \$38  = c;
+  assign \$19  = c;
+  assign \$31  = c;
+  assign \$37  = c;
+  assign \$45  = c;
 endmodule

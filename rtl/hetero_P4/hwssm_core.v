@@ -36487,14 +36487,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(c),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(xw__en),
     .first(first),
     .g(g),
     .last(last),
     .part(part),
-    .\port$441$0 (rd__data),
-    .\port$713$0 (rowc_d_1[15:0]),
-    .\port$714$16 (rowc_d_2[21:16]),
-    .\port$716$22 (rowc_d_4[26:22]),
+    .\port$450$0 (rd__data),
+    .\port$725$0 (rowc_d_1[15:0]),
+    .\port$726$16 (rowc_d_2[21:16]),
+    .\port$728$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[7:4]),
@@ -36503,7 +36504,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .v(v),
     .vv(v_valid),
     .x(x),
-    .x_valid(xw__en),
     .xo(xw__data)
   );
   \hwssm_core.core.dp.lane1  lane1 (
@@ -36511,14 +36511,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$102 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$85 ),
     .first(first),
     .g(\g$106 ),
     .last(last),
     .part(\part$120 ),
-    .\port$450$0 (\rd__data$95 ),
-    .\port$713$0 (rowc_d_1[15:0]),
-    .\port$714$16 (rowc_d_2[21:16]),
-    .\port$716$22 (rowc_d_4[26:22]),
+    .\port$459$0 (\rd__data$95 ),
+    .\port$725$0 (rowc_d_1[15:0]),
+    .\port$726$16 (rowc_d_2[21:16]),
+    .\port$728$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[7:4]),
@@ -36526,7 +36527,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$228 ),
     .x(\x$99 ),
-    .x_valid(\xw__en$85 ),
     .xo(\xw__data$87 )
   );
   \hwssm_core.core.dp.lane2  lane2 (
@@ -36534,14 +36534,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$142 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$125 ),
     .first(first),
     .g(\g$146 ),
     .last(last),
     .part(\part$160 ),
-    .\port$459$0 (\rd__data$135 ),
-    .\port$713$0 (rowc_d_1[15:0]),
-    .\port$714$16 (rowc_d_2[21:16]),
-    .\port$716$22 (rowc_d_4[26:22]),
+    .\port$468$0 (\rd__data$135 ),
+    .\port$725$0 (rowc_d_1[15:0]),
+    .\port$726$16 (rowc_d_2[21:16]),
+    .\port$728$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[7:4]),
@@ -36549,7 +36550,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$229 ),
     .x(\x$139 ),
-    .x_valid(\xw__en$125 ),
     .xo(\xw__data$127 )
   );
   \hwssm_core.core.dp.lane3  lane3 (
@@ -36557,14 +36557,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$182 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$165 ),
     .first(first),
     .g(\g$186 ),
     .last(last),
     .part(\part$200 ),
-    .\port$468$0 (\rd__data$175 ),
-    .\port$713$0 (rowc_d_1[15:0]),
-    .\port$714$16 (rowc_d_2[21:16]),
-    .\port$716$22 (rowc_d_4[26:22]),
+    .\port$477$0 (\rd__data$175 ),
+    .\port$725$0 (rowc_d_1[15:0]),
+    .\port$726$16 (rowc_d_2[21:16]),
+    .\port$728$22 (rowc_d_4[26:22]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[7:4]),
@@ -36572,7 +36573,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$230 ),
     .x(\x$179 ),
-    .x_valid(\xw__en$165 ),
     .xo(\xw__data$167 )
   );
   \hwssm_core.core.dp.tree  tree (
@@ -37163,7 +37163,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \port$713$0 , \port$714$16 , \port$716$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
+module \hwssm_core.core.dp.lane0 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \port$725$0 , \port$726$16 , \port$728$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv
 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire [5:0] \$1 ;
@@ -37223,8 +37223,9 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -37242,13 +37243,15 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -37268,17 +37271,17 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$441$0 ;
-  wire [23:0] \port$441$0 ;
-  input [15:0] \port$713$0 ;
-  wire [15:0] \port$713$0 ;
-  input [5:0] \port$714$16 ;
-  wire [5:0] \port$714$16 ;
-  input [4:0] \port$716$22 ;
-  wire [4:0] \port$716$22 ;
+  input [23:0] \port$450$0 ;
+  wire [23:0] \port$450$0 ;
+  input [15:0] \port$725$0 ;
+  wire [15:0] \port$725$0 ;
+  input [5:0] \port$726$16 ;
+  wire [5:0] \port$726$16 ;
+  input [4:0] \port$728$22 ;
+  wire [4:0] \port$728$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -37308,13 +37311,13 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -37327,27 +37330,28 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$728$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$713$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$713$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$713$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$714$16 [2:0];
+  assign shl = $signed(p1_1) << \port$725$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$725$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$725$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$726$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$714$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$726$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$716$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$728$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -37379,7 +37383,9 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -37389,24 +37395,24 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$441$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$450$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$441$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$441$0 [19], \port$441$0 [19], \port$441$0 [19], \port$441$0 [19], \port$441$0 [19:16] } : \port$441$0 [7:0];
+  assign \$4  = $signed(\port$450$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$450$0 [19], \port$450$0 [19], \port$450$0 [19], \port$450$0 [19], \port$450$0 [19:16] } : \port$450$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$441$0 [23], \port$441$0 [23], \port$441$0 [23], \port$441$0 [23], \port$441$0 [23:20] } : \port$441$0 [15:8];
+  assign \$8  = \real  ? { \port$450$0 [23], \port$450$0 [23], \port$450$0 [23], \port$450$0 [23], \port$450$0 [23:20] } : \port$450$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$441$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$441$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$713$0 [2:0];
+  assign \$11  = $signed(\port$450$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$450$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$725$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$713$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$713$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$725$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$725$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -37425,7 +37431,6 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$716$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -37449,41 +37454,48 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$441$0 [7:0];
-  assign f1 = \port$441$0 [15:8];
-  assign f2 = \port$441$0 [19:16];
-  assign f3 = \port$441$0 [23:20];
-  assign sh_ar = \port$713$0 [2:0];
-  assign sh_ax = \port$713$0 [9:7];
-  assign sh_ia = \port$713$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$450$0 [7:0];
+  assign f1 = \port$450$0 [15:8];
+  assign f2 = \port$450$0 [19:16];
+  assign f3 = \port$450$0 [23:20];
+  assign sh_ar = \port$725$0 [2:0];
+  assign sh_ax = \port$725$0 [9:7];
+  assign sh_ia = \port$725$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$716$22 [2:0];
+  assign sh_cr = \port$728$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$713$0 [3];
-  assign sh_br = \port$713$0 [6:4];
-  assign sh_bi = \port$713$0 [15:13];
-  assign sh_re = \port$714$16 [2:0];
-  assign sh_im = \port$714$16 [5:3];
+  assign sh_ai = \port$725$0 [3];
+  assign sh_br = \port$725$0 [6:4];
+  assign sh_bi = \port$725$0 [15:13];
+  assign sh_re = \port$726$16 [2:0];
+  assign sh_im = \port$726$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$716$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$728$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -37511,7 +37523,7 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$441$0 , sh_w, bias, x, c, g, \po
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \port$713$0 , \port$714$16 , \port$716$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane1 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \port$725$0 , \port$726$16 , \port$728$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [5:0] \$1 ;
@@ -37571,8 +37583,9 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -37590,13 +37603,15 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -37616,17 +37631,17 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$450$0 ;
-  wire [23:0] \port$450$0 ;
-  input [15:0] \port$713$0 ;
-  wire [15:0] \port$713$0 ;
-  input [5:0] \port$714$16 ;
-  wire [5:0] \port$714$16 ;
-  input [4:0] \port$716$22 ;
-  wire [4:0] \port$716$22 ;
+  input [23:0] \port$459$0 ;
+  wire [23:0] \port$459$0 ;
+  input [15:0] \port$725$0 ;
+  wire [15:0] \port$725$0 ;
+  input [5:0] \port$726$16 ;
+  wire [5:0] \port$726$16 ;
+  input [4:0] \port$728$22 ;
+  wire [4:0] \port$728$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -37656,13 +37671,13 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -37674,27 +37689,28 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$728$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$713$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$713$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$713$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$714$16 [2:0];
+  assign shl = $signed(p1_1) << \port$725$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$725$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$725$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$726$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$714$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$726$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$716$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$728$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -37726,7 +37742,9 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -37736,24 +37754,24 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$450$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$459$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$450$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$450$0 [19], \port$450$0 [19], \port$450$0 [19], \port$450$0 [19], \port$450$0 [19:16] } : \port$450$0 [7:0];
+  assign \$4  = $signed(\port$459$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$459$0 [19], \port$459$0 [19], \port$459$0 [19], \port$459$0 [19], \port$459$0 [19:16] } : \port$459$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$450$0 [23], \port$450$0 [23], \port$450$0 [23], \port$450$0 [23], \port$450$0 [23:20] } : \port$450$0 [15:8];
+  assign \$8  = \real  ? { \port$459$0 [23], \port$459$0 [23], \port$459$0 [23], \port$459$0 [23], \port$459$0 [23:20] } : \port$459$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$450$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$450$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$713$0 [2:0];
+  assign \$11  = $signed(\port$459$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$459$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$725$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$713$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$713$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$725$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$725$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -37772,7 +37790,6 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$716$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -37796,41 +37813,48 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$450$0 [7:0];
-  assign f1 = \port$450$0 [15:8];
-  assign f2 = \port$450$0 [19:16];
-  assign f3 = \port$450$0 [23:20];
-  assign sh_ar = \port$713$0 [2:0];
-  assign sh_ax = \port$713$0 [9:7];
-  assign sh_ia = \port$713$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$459$0 [7:0];
+  assign f1 = \port$459$0 [15:8];
+  assign f2 = \port$459$0 [19:16];
+  assign f3 = \port$459$0 [23:20];
+  assign sh_ar = \port$725$0 [2:0];
+  assign sh_ax = \port$725$0 [9:7];
+  assign sh_ia = \port$725$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$716$22 [2:0];
+  assign sh_cr = \port$728$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$713$0 [3];
-  assign sh_br = \port$713$0 [6:4];
-  assign sh_bi = \port$713$0 [15:13];
-  assign sh_re = \port$714$16 [2:0];
-  assign sh_im = \port$714$16 [5:3];
+  assign sh_ai = \port$725$0 [3];
+  assign sh_br = \port$725$0 [6:4];
+  assign sh_bi = \port$725$0 [15:13];
+  assign sh_re = \port$726$16 [2:0];
+  assign sh_im = \port$726$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$716$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$728$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -37858,7 +37882,7 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \port$713$0 , \port$714$16 , \port$716$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane2 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \port$725$0 , \port$726$16 , \port$728$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [5:0] \$1 ;
@@ -37918,8 +37942,9 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -37937,13 +37962,15 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -37963,17 +37990,17 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$459$0 ;
-  wire [23:0] \port$459$0 ;
-  input [15:0] \port$713$0 ;
-  wire [15:0] \port$713$0 ;
-  input [5:0] \port$714$16 ;
-  wire [5:0] \port$714$16 ;
-  input [4:0] \port$716$22 ;
-  wire [4:0] \port$716$22 ;
+  input [23:0] \port$468$0 ;
+  wire [23:0] \port$468$0 ;
+  input [15:0] \port$725$0 ;
+  wire [15:0] \port$725$0 ;
+  input [5:0] \port$726$16 ;
+  wire [5:0] \port$726$16 ;
+  input [4:0] \port$728$22 ;
+  wire [4:0] \port$728$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -38003,13 +38030,13 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -38021,27 +38048,28 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$728$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$713$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$713$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$713$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$714$16 [2:0];
+  assign shl = $signed(p1_1) << \port$725$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$725$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$725$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$726$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$714$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$726$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$716$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$728$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -38073,7 +38101,9 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -38083,24 +38113,24 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$459$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$468$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$459$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$459$0 [19], \port$459$0 [19], \port$459$0 [19], \port$459$0 [19], \port$459$0 [19:16] } : \port$459$0 [7:0];
+  assign \$4  = $signed(\port$468$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$468$0 [19], \port$468$0 [19], \port$468$0 [19], \port$468$0 [19], \port$468$0 [19:16] } : \port$468$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$459$0 [23], \port$459$0 [23], \port$459$0 [23], \port$459$0 [23], \port$459$0 [23:20] } : \port$459$0 [15:8];
+  assign \$8  = \real  ? { \port$468$0 [23], \port$468$0 [23], \port$468$0 [23], \port$468$0 [23], \port$468$0 [23:20] } : \port$468$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$459$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$459$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$713$0 [2:0];
+  assign \$11  = $signed(\port$468$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$468$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$725$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$713$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$713$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$725$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$725$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -38119,7 +38149,6 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$716$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -38143,41 +38172,48 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$459$0 [7:0];
-  assign f1 = \port$459$0 [15:8];
-  assign f2 = \port$459$0 [19:16];
-  assign f3 = \port$459$0 [23:20];
-  assign sh_ar = \port$713$0 [2:0];
-  assign sh_ax = \port$713$0 [9:7];
-  assign sh_ia = \port$713$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$468$0 [7:0];
+  assign f1 = \port$468$0 [15:8];
+  assign f2 = \port$468$0 [19:16];
+  assign f3 = \port$468$0 [23:20];
+  assign sh_ar = \port$725$0 [2:0];
+  assign sh_ax = \port$725$0 [9:7];
+  assign sh_ia = \port$725$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$716$22 [2:0];
+  assign sh_cr = \port$728$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$713$0 [3];
-  assign sh_br = \port$713$0 [6:4];
-  assign sh_bi = \port$713$0 [15:13];
-  assign sh_re = \port$714$16 [2:0];
-  assign sh_im = \port$714$16 [5:3];
+  assign sh_ai = \port$725$0 [3];
+  assign sh_br = \port$725$0 [6:4];
+  assign sh_bi = \port$725$0 [15:13];
+  assign sh_re = \port$726$16 [2:0];
+  assign sh_im = \port$726$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$716$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$728$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -38205,7 +38241,7 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \port$713$0 , \port$714$16 , \port$716$22 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane3 (rst, u, \port$477$0 , sh_w, bias, x, c, g, \port$725$0 , \port$726$16 , \port$728$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire [5:0] \$1 ;
@@ -38265,8 +38301,9 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   wire [9:0] \$59 ;
   wire [5:0] \$6 ;
   reg [15:0] \$60 ;
-  reg [1:0] \$61 ;
+  reg \$61 ;
   reg \$62 ;
+  reg \$63 ;
   wire [13:0] \$7 ;
   wire [7:0] \$8 ;
   wire [5:0] \$9 ;
@@ -38284,13 +38321,15 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [3:0] f2;
   wire [3:0] f3;
   reg [32:0] fin = 33'h000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [23:0] g;
@@ -38310,17 +38349,17 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$58 ;
+  wire [14:0] \part$59 ;
   reg [8:0] pc_1 = 9'h000;
   reg [8:0] pi_1 = 9'h000;
-  input [23:0] \port$468$0 ;
-  wire [23:0] \port$468$0 ;
-  input [15:0] \port$713$0 ;
-  wire [15:0] \port$713$0 ;
-  input [5:0] \port$714$16 ;
-  wire [5:0] \port$714$16 ;
-  input [4:0] \port$716$22 ;
-  wire [4:0] \port$716$22 ;
+  input [23:0] \port$477$0 ;
+  wire [23:0] \port$477$0 ;
+  input [15:0] \port$725$0 ;
+  wire [15:0] \port$725$0 ;
+  input [5:0] \port$726$16 ;
+  wire [5:0] \port$726$16 ;
+  input [4:0] \port$728$22 ;
+  wire [4:0] \port$728$22 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
@@ -38350,13 +38389,13 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   wire [14:0] shl;
   wire [16:0] \shl$23 ;
   wire [16:0] \shl$27 ;
-  wire [11:0] \shl$44 ;
+  wire [11:0] \shl$45 ;
   input [5:0] u;
   wire [5:0] u;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$61 ;
+  wire [5:0] \v$62 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -38368,27 +38407,28 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   wire [9:0] x_out;
   wire [4:0] \x_out.im ;
   wire [4:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [9:0] xo;
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$44 );
+  assign \$37  = $signed(pc_1) << \port$728$22 [2:0];
+  assign \$38  = $signed(\$37 [14:0]) - $signed(\shl$45 );
   assign \$39  = $signed(\$56 [32:0]) > $signed(6'h1f);
   assign \$40  = $signed(\$56 [32:0]) < $signed(6'h20);
   assign \$41  = \$40  ? 33'h1ffffffe0 : \$56 [32:0];
   assign \$42  = \$39  ? 33'h00000001f : \$41 ;
-  assign shl = $signed(p1_1) << \port$713$0 [3];
-  assign \shl$23  = $signed(p4_1) << \port$713$0 [6:4];
-  assign \shl$27  = $signed(p5_1) << \port$713$0 [15:13];
-  assign rq_re_sh = $signed(\$44 ) >>> \port$714$16 [2:0];
+  assign shl = $signed(p1_1) << \port$725$0 [3];
+  assign \shl$23  = $signed(p4_1) << \port$725$0 [6:4];
+  assign \shl$27  = $signed(p5_1) << \port$725$0 [15:13];
+  assign rq_re_sh = $signed(\$44 ) >>> \port$726$16 [2:0];
   assign \$45  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$48 ) >>> \port$714$16 [5:3];
+  assign rq_im_sh = $signed(\$48 ) >>> \port$726$16 [5:3];
   assign \$49  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$51  = $signed(racc) + $signed(s4);
   assign \$52  = ctl1[1] ? { s4[15], s4 } : \$51 ;
-  assign \shl$44  = $signed(pi_1) << \port$716$22 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$728$22 [4:3];
   assign rq_v_sh = $signed(\$54 ) >>> sh_v;
   assign \$55  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -38420,7 +38460,9 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     fin <= \$33 [32:0];
   always @(posedge clk)
-    ctl2 <= \$61 ;
+    fin_v <= \$61 ;
+  always @(posedge clk)
+    ctl2 <= \$62 ;
   always @(posedge clk)
     pc_1 <= \$35 ;
   always @(posedge clk)
@@ -38430,24 +38472,24 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   always @(posedge clk)
     v <= \$42 [5:0];
   always @(posedge clk)
-    vv <= \$62 ;
+    vv <= \$63 ;
   assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$468$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$477$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$468$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$468$0 [19], \port$468$0 [19], \port$468$0 [19], \port$468$0 [19], \port$468$0 [19:16] } : \port$468$0 [7:0];
+  assign \$4  = $signed(\port$477$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { \port$477$0 [19], \port$477$0 [19], \port$477$0 [19], \port$477$0 [19], \port$477$0 [19:16] } : \port$477$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$468$0 [23], \port$468$0 [23], \port$468$0 [23], \port$468$0 [23], \port$468$0 [23:20] } : \port$468$0 [15:8];
+  assign \$8  = \real  ? { \port$477$0 [23], \port$477$0 [23], \port$477$0 [23], \port$477$0 [23], \port$477$0 [23:20] } : \port$477$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$468$0 [19:16]) * $signed(u);
-  assign \$12  = $signed(\port$468$0 [23:20]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$713$0 [2:0];
+  assign \$11  = $signed(\port$477$0 [19:16]) * $signed(u);
+  assign \$12  = $signed(\port$477$0 [23:20]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$725$0 [2:0];
   assign \$14  = $signed(\$13 [18:0]) - $signed(shl);
   assign \$15  = $signed(\$14 ) + $signed(\shl$23 );
-  assign \$16  = $signed(p2_1) << \port$713$0 [9:7];
-  assign \$17  = $signed(p3_1) << \port$713$0 [12:10];
+  assign \$16  = $signed(p2_1) << \port$725$0 [9:7];
+  assign \$17  = $signed(p3_1) << \port$725$0 [12:10];
   assign \$18  = $signed(\$16 [18:0]) + $signed(\$17 [18:0]);
   assign \$19  = $signed(\$18 ) + $signed(\shl$27 );
   assign \$20  = $signed(p0_1) + $signed(p1_1);
@@ -38466,7 +38508,6 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   assign \$34  = ctl1[0] & ctl1[2];
   assign \$35  = $signed(c[3:0]) * $signed(xo[4:0]);
   assign \$36  = $signed(c[7:4]) * $signed(xo[9:5]);
-  assign \$37  = $signed(pc_1) << \port$716$22 [2:0];
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$57  = { cplx, last, first, \real  };
@@ -38490,41 +38531,48 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$61  = { ctl1[3], \$34  };
+    \$61  = \$34 ;
     if (rst) begin
-      \$61  = 2'h0;
+      \$61  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$62  = ctl2[0];
+    \$62  = ctl1[3];
     if (rst) begin
       \$62  = 1'h0;
     end
   end
-  assign f0 = \port$468$0 [7:0];
-  assign f1 = \port$468$0 [15:8];
-  assign f2 = \port$468$0 [19:16];
-  assign f3 = \port$468$0 [23:20];
-  assign sh_ar = \port$713$0 [2:0];
-  assign sh_ax = \port$713$0 [9:7];
-  assign sh_ia = \port$713$0 [12:10];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$63  = fin_v;
+    if (rst) begin
+      \$63  = 1'h0;
+    end
+  end
+  assign f0 = \port$477$0 [7:0];
+  assign f1 = \port$477$0 [15:8];
+  assign f2 = \port$477$0 [19:16];
+  assign f3 = \port$477$0 [23:20];
+  assign sh_ar = \port$725$0 [2:0];
+  assign sh_ax = \port$725$0 [9:7];
+  assign sh_ia = \port$725$0 [12:10];
   assign rq_re_fit = \$46 [18:0];
   assign rq_im_fit = \$50 [18:0];
   assign acc_new = \$52 [15:0];
-  assign sh_cr = \port$716$22 [2:0];
+  assign sh_cr = \port$728$22 [2:0];
   assign rq_v_fit = \$56 [32:0];
-  assign sh_ai = \port$713$0 [3];
-  assign sh_br = \port$713$0 [6:4];
-  assign sh_bi = \port$713$0 [15:13];
-  assign sh_re = \port$714$16 [2:0];
-  assign sh_im = \port$714$16 [5:3];
+  assign sh_ai = \port$725$0 [3];
+  assign sh_br = \port$725$0 [6:4];
+  assign sh_bi = \port$725$0 [15:13];
+  assign sh_re = \port$726$16 [2:0];
+  assign sh_im = \port$726$16 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$716$22 [4:3];
-  assign \part$58  = part;
-  assign \v$61  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$728$22 [4:3];
+  assign \part$59  = part;
+  assign \v$62  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
   assign \g[0]  = g[5:0];
@@ -39639,10 +39687,10 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
+  assign \$10  = { rq_r_in, 1'h0 };
   assign \$4  = { prod3, 1'h0 };
   assign \$5  = { \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13:5] };
   assign \$8  = { \$7 [14], \$7 [14:1] };
-  assign \$10  = { rq_r_in, 1'h0 };
   assign \$13  = { \$12 [13], \$12 [13:1] };
 endmodule
 
@@ -39652,86 +39700,91 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$11 ;
-  wire [7:0] \$12 ;
+  wire [7:0] \$11 ;
+  wire [9:0] \$12 ;
   wire \$13 ;
   wire \$14 ;
   wire \$15 ;
-  wire [12:0] \$16 ;
-  wire [8:0] \$17 ;
-  wire \$18 ;
+  wire \$16 ;
+  wire [6:0] \$17 ;
+  wire [10:0] \$18 ;
   wire \$19 ;
   wire \$2 ;
   wire \$20 ;
   wire \$21 ;
-  wire [9:0] \$22 ;
-  wire [8:0] \$23 ;
-  wire \$24 ;
-  wire \$25 ;
+  wire [8:0] \$22 ;
+  wire \$23 ;
+  wire [8:0] \$24 ;
+  wire [8:0] \$25 ;
   wire \$26 ;
   wire \$27 ;
-  wire [9:0] \$28 ;
-  wire [9:0] \$29 ;
+  wire \$28 ;
+  wire [12:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
+  wire [8:0] \$30 ;
   wire \$31 ;
   wire \$32 ;
   wire \$33 ;
-  wire [6:0] \$34 ;
-  wire [10:0] \$35 ;
-  wire [12:0] \$36 ;
-  wire [11:0] \$37 ;
+  wire \$34 ;
+  wire [9:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire \$37 ;
   wire \$38 ;
-  wire [8:0] \$39 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire [6:0] \$41 ;
-  wire [3:0] \$42 ;
+  wire [9:0] \$41 ;
+  wire \$42 ;
   wire [12:0] \$43 ;
-  wire \$44 ;
-  wire [7:0] \$45 ;
-  wire [5:0] \$46 ;
-  wire [4:0] \$47 ;
-  wire [8:0] \$48 ;
-  wire \$49 ;
+  wire [11:0] \$44 ;
+  wire \$45 ;
+  wire [8:0] \$46 ;
+  wire \$47 ;
+  wire [6:0] \$48 ;
+  wire [3:0] \$49 ;
   wire \$5 ;
-  wire \$50 ;
+  wire [12:0] \$50 ;
   wire \$51 ;
-  wire [10:0] \$52 ;
-  wire \$53 ;
-  wire [2:0] \$54 ;
-  wire [4:0] \$55 ;
-  wire [8:0] \$56 ;
+  wire [7:0] \$52 ;
+  wire [5:0] \$53 ;
+  wire [4:0] \$54 ;
+  wire [8:0] \$55 ;
+  wire \$56 ;
   wire \$57 ;
-  wire [8:0] \$58 ;
-  wire [8:0] \$59 ;
+  wire \$58 ;
+  wire [10:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire \$61 ;
-  reg \$62 ;
-  reg [7:0] \$63 ;
-  reg [11:0] \$64 ;
-  reg [7:0] \$65 ;
+  wire [2:0] \$61 ;
+  wire [4:0] \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  reg \$65 ;
   reg [7:0] \$66 ;
-  reg [8:0] \$67 ;
-  reg [1:0] \$68 ;
-  reg [1:0] \$69 ;
+  reg [11:0] \$67 ;
+  reg [7:0] \$68 ;
+  reg [7:0] \$69 ;
   wire \$7 ;
-  reg [5:0] \$70 ;
-  reg [2:0] \$71 ;
-  reg [11:0] \$72 ;
-  reg [10:0] \$73 ;
-  reg [7:0] \$74 ;
-  reg [6:0] \$75 ;
-  reg [3:0] \$76 ;
-  reg [4:0] \$77 ;
-  reg [3:0] \$78 ;
+  reg [8:0] \$70 ;
+  reg [7:0] \$71 ;
+  reg \$72 ;
+  reg [1:0] \$73 ;
+  reg [1:0] \$74 ;
+  reg [5:0] \$75 ;
+  reg [2:0] \$76 ;
+  reg [11:0] \$77 ;
+  reg [10:0] \$78 ;
   reg [7:0] \$79 ;
   wire \$8 ;
-  reg [7:0] \$80 ;
-  reg [9:0] \$81 ;
-  reg \$82 ;
+  reg [6:0] \$80 ;
+  reg [3:0] \$81 ;
+  reg [4:0] \$82 ;
+  reg [3:0] \$83 ;
+  reg [7:0] \$84 ;
+  reg [9:0] \$85 ;
+  reg \$86 ;
   wire \$9 ;
+  wire [8:0] \$like ;
   reg [7:0] \$signal  = 8'h00;
   reg [7:0] \$signal$8  = 8'h00;
   reg [2:0] c = 3'h0;
@@ -39752,6 +39805,8 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   wire fire_ssm;
   reg [8:0] g_cnt = 9'h000;
   reg [7:0] g_need = 8'h04;
+  reg [7:0] g_need_nxt;
+  reg g_ok = 1'h0;
   input g_written;
   wire g_written;
   (* init = 6'h00 *)
@@ -39798,7 +39853,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   output par;
   reg par = 1'h0;
   (* init = 1'h0 *)
-  wire \par$16 ;
+  wire \par$15 ;
   reg [1:0] phase = 2'h0;
   input [7:0] pix__payload;
   wire [7:0] pix__payload;
@@ -39824,101 +39879,110 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   wire start;
   reg [9:0] t = 10'h000;
   reg [11:0] timer = 12'hdf5;
+  assign issue__first_step = ! t;
+  assign issue__c_first = ! c;
+  assign issue__c_last = c == 3'h7;
   assign issue__q_first = ! issue__q;
   assign issue__q_last = issue__q == 4'hf;
-  assign \$11  = rem >= 3'h4;
-  assign \$12  = \$11  ? 8'h04 : rem;
-  assign \$13  = ~ pix_full;
-  assign \$14  = pix__valid & \$13 ;
-  assign \$15  = timer < 12'hdf5;
-  assign \$16  = timer + 1'h1;
-  assign \$17  = \$signal$8  + enc_written;
-  assign \$18  = c == 3'h7;
-  assign \$19  = fire_ssm & \$18 ;
-  assign \$20  = ! l;
-  assign \$21  = \$19  & \$20 ;
-  assign \$22  = \$17  - \$21 ;
-  assign \$23  = \$signal  + r_written;
-  assign \$24  = c == 3'h7;
-  assign \$25  = fire_ssm & \$24 ;
-  assign \$26  = | l;
-  assign \$27  = \$25  & \$26 ;
-  assign \$28  = \$23  - \$27 ;
-  assign \$29  = g_cnt + g_written;
-  assign \$30  = issue__q == 4'hf;
-  assign \$31  = fire_mix & \$30 ;
-  assign \$32  = kk == 5'h1f;
-  assign \$33  = \$31  & \$32 ;
-  assign \$34  = \$33  ? 7'h40 : 7'h00;
-  assign \$35  = \$29  - \$34 ;
-  assign \$36  = issue__coef_addr + 1'h1;
-  assign \$37  = issue__ssm_idx + 1'h1;
-  assign \$38  = c == 3'h7;
-  assign \$39  = issue__row + 1'h1;
-  assign \$40  = issue__h == 6'h3f;
-  assign \$41  = issue__h + 1'h1;
-  assign \$42  = c + 1'h1;
+  assign \$10  = rem >= 3'h4;
+  assign \$11  = \$10  ? 8'h04 : rem;
+  assign \$12  = g_cnt + g_written;
+  assign \$13  = issue__q == 4'hf;
+  assign \$14  = fire_mix & \$13 ;
+  assign \$15  = kk == 5'h1f;
+  assign \$16  = \$14  & \$15 ;
+  assign \$17  = \$16  ? 7'h40 : 7'h00;
+  assign \$18  = \$12  - \$17 ;
+  assign \$19  = c == 3'h7;
+  assign \$20  = issue__h == 6'h3f;
+  assign \$21  = issue__q == 4'hf;
+  assign \$22  = g_need + 3'h4;
+  assign \$23  = \$22  > 7'h40;
+  assign \$24  = g_need + 3'h4;
+  assign \$25  = \$23  ? 9'h040 : \$24 ;
+  assign \$26  = ~ pix_full;
+  assign \$27  = pix__valid & \$26 ;
+  assign \$28  = timer < 12'hdf5;
+  assign \$29  = timer + 1'h1;
+  assign \$30  = \$signal$8  + enc_written;
+  assign \$31  = c == 3'h7;
+  assign \$32  = fire_ssm & \$31 ;
+  assign \$33  = ! l;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = \$30  - \$34 ;
+  assign \$36  = \$signal  + r_written;
+  assign \$37  = c == 3'h7;
+  assign \$38  = fire_ssm & \$37 ;
+  assign \$39  = | l;
+  assign \$40  = \$38  & \$39 ;
+  assign \$41  = \$36  - \$40 ;
+  assign \$42  = \$18 [8:0] >= g_need_nxt;
   assign \$43  = issue__coef_addr + 1'h1;
-  assign \$44  = issue__q == 4'hf;
-  assign \$45  = issue__mixrow + 1'h1;
-  assign \$46  = kk + 1'h1;
-  assign \$47  = issue__kslot + 1'h1;
-  assign \$48  = rem - 3'h4;
-  assign \$49  = kk == 5'h1f;
-  assign \$50  = l == 2'h3;
-  assign \$51  = t == 10'h30f;
-  assign \$52  = t + 1'h1;
-  assign \$53  = ~ par;
-  assign \$54  = l + 1'h1;
-  assign \$55  = issue__q + 1'h1;
-  assign \$56  = g_need + 3'h4;
-  assign \$57  = \$56  > 7'h40;
-  assign \$58  = g_need + 3'h4;
-  assign \$59  = \$57  ? 9'h040 : \$58 ;
-  assign \$60  = phase == 2'h3;
-  assign \$61  = \$60  & dec_done;
+  assign \$44  = issue__ssm_idx + 1'h1;
+  assign \$45  = c == 3'h7;
+  assign \$46  = issue__row + 1'h1;
+  assign \$47  = issue__h == 6'h3f;
+  assign \$48  = issue__h + 1'h1;
+  assign \$49  = c + 1'h1;
+  assign \$50  = issue__coef_addr + 1'h1;
+  assign \$51  = issue__q == 4'hf;
+  assign \$52  = issue__mixrow + 1'h1;
+  assign \$53  = kk + 1'h1;
+  assign \$54  = issue__kslot + 1'h1;
+  assign \$55  = rem - 3'h4;
+  assign \$56  = kk == 5'h1f;
+  assign \$57  = l == 2'h3;
+  assign \$58  = t == 10'h30f;
+  assign \$59  = t + 1'h1;
+  assign \$60  = ~ par;
+  assign \$61  = l + 1'h1;
+  assign \$62  = issue__q + 1'h1;
+  assign \$63  = phase == 2'h3;
+  assign \$64  = \$63  & dec_done;
   always @(posedge clk)
-    pix_full <= \$62 ;
+    pix_full <= \$65 ;
   always @(posedge clk)
-    enc_pixel <= \$63 ;
+    enc_pixel <= \$66 ;
   always @(posedge clk)
-    timer <= \$64 ;
+    timer <= \$67 ;
   always @(posedge clk)
-    \$signal$8  <= \$65 ;
+    \$signal$8  <= \$68 ;
   always @(posedge clk)
-    \$signal  <= \$66 ;
+    \$signal  <= \$69 ;
   always @(posedge clk)
-    g_cnt <= \$67 ;
+    g_cnt <= \$70 ;
   always @(posedge clk)
-    phase <= \$68 ;
+    g_need <= \$71 ;
   always @(posedge clk)
-    l <= \$69 ;
+    g_ok <= \$72 ;
   always @(posedge clk)
-    issue__h <= \$70 ;
+    phase <= \$73 ;
   always @(posedge clk)
-    c <= \$71 ;
+    l <= \$74 ;
   always @(posedge clk)
-    issue__coef_addr <= \$72 ;
+    issue__h <= \$75 ;
   always @(posedge clk)
-    issue__ssm_idx <= \$73 ;
+    c <= \$76 ;
   always @(posedge clk)
-    issue__row <= \$74 ;
+    issue__coef_addr <= \$77 ;
   always @(posedge clk)
-    issue__mixrow <= \$75 ;
+    issue__ssm_idx <= \$78 ;
   always @(posedge clk)
-    issue__q <= \$76 ;
+    issue__row <= \$79 ;
   always @(posedge clk)
-    kk <= \$77 ;
+    issue__mixrow <= \$80 ;
   always @(posedge clk)
-    issue__kslot <= \$78 ;
+    issue__q <= \$81 ;
   always @(posedge clk)
-    g_need <= \$79 ;
+    kk <= \$82 ;
   always @(posedge clk)
-    rem <= \$80 ;
+    issue__kslot <= \$83 ;
   always @(posedge clk)
-    t <= \$81 ;
+    rem <= \$84 ;
   always @(posedge clk)
-    par <= \$82 ;
+    t <= \$85 ;
+  always @(posedge clk)
+    par <= \$86 ;
   assign pix__ready = ~ pix_full;
   assign \$1  = ! phase;
   assign \$2  = \$1  & pix_full;
@@ -39931,398 +39995,405 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign \$8  = \$5  ? \$6  : \$7 ;
   assign fire_ssm = \$4  & \$8 ;
   assign \$9  = phase == 2'h2;
-  assign \$10  = g_cnt >= g_need;
-  assign fire_mix = \$9  & \$10 ;
-  assign issue__first_step = ! t;
-  assign issue__c_first = ! c;
-  assign issue__c_last = c == 3'h7;
+  assign fire_mix = \$9  & g_ok;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$62  = pix_full;
+    g_need_nxt = g_need;
+    if (fire_ssm) begin
+      if (\$19 ) begin
+        if (\$20 ) begin
+          g_need_nxt = 8'h04;
+        end
+      end
+    end
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$21 ) begin
+        g_need_nxt = 8'h04;
+      end else begin
+        g_need_nxt = \$25 [7:0];
+      end
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$65  = pix_full;
     if (start) begin
-      \$62  = 1'h0;
-    end else if (\$14 ) begin
-      \$62  = 1'h1;
+      \$65  = 1'h0;
+    end else if (\$27 ) begin
+      \$65  = 1'h1;
     end
     if (rst) begin
-      \$62  = 1'h0;
+      \$65  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$63  = enc_pixel;
+    \$66  = enc_pixel;
     if (start) begin
-    end else if (\$14 ) begin
-      \$63  = pix__payload;
+    end else if (\$27 ) begin
+      \$66  = pix__payload;
     end
-    if (rst) begin
-      \$63  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$64  = timer;
-    if (start) begin
-      \$64  = 12'h001;
-    end else if (\$15 ) begin
-      \$64  = \$16 [11:0];
-    end
-    if (rst) begin
-      \$64  = 12'hdf5;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$65  = \$22 [7:0];
-    if (rst) begin
-      \$65  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$66  = \$28 [7:0];
     if (rst) begin
       \$66  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$67  = \$35 [8:0];
+    \$67  = timer;
+    if (start) begin
+      \$67  = 12'h001;
+    end else if (\$28 ) begin
+      \$67  = \$29 [11:0];
+    end
     if (rst) begin
-      \$67  = 9'h000;
+      \$67  = 12'hdf5;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$68  = phase;
+    \$68  = \$35 [7:0];
+    if (rst) begin
+      \$68  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$69  = \$41 [7:0];
+    if (rst) begin
+      \$69  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$70  = \$18 [8:0];
+    if (rst) begin
+      \$70  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$71  = g_need_nxt;
+    if (rst) begin
+      \$71  = 8'h04;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$72  = \$42 ;
+    if (rst) begin
+      \$72  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$73  = phase;
     if (start) begin
-      \$68  = 2'h1;
+      \$73  = 2'h1;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$68  = 2'h2;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$73  = 2'h2;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$68  = 2'h3;
+            if (\$58 ) begin
+              \$73  = 2'h3;
             end else begin
-              \$68  = 2'h0;
+              \$73  = 2'h0;
             end
           end else begin
-            \$68  = 2'h1;
+            \$73  = 2'h1;
           end
         end
       end
     end
-    if (\$61 ) begin
-      \$68  = 2'h0;
+    if (\$64 ) begin
+      \$73  = 2'h0;
     end
     if (rst) begin
-      \$68  = 2'h0;
+      \$73  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$69  = l;
+    \$74  = l;
     if (start) begin
-      \$69  = 2'h0;
+      \$74  = 2'h0;
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
-            \$69  = 2'h0;
+          if (\$57 ) begin
+            \$74  = 2'h0;
           end else begin
-            \$69  = \$54 [1:0];
+            \$74  = \$61 [1:0];
           end
         end
       end
     end
     if (rst) begin
-      \$69  = 2'h0;
+      \$74  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$70  = issue__h;
+    \$75  = issue__h;
     if (start) begin
-      \$70  = 6'h00;
+      \$75  = 6'h00;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
+      if (\$45 ) begin
         (* full_case = 32'd1 *)
-        if (\$40 ) begin
-          \$70  = 6'h00;
+        if (\$47 ) begin
+          \$75  = 6'h00;
         end else begin
-          \$70  = \$41 [5:0];
+          \$75  = \$48 [5:0];
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
           end else begin
-            \$70  = 6'h00;
+            \$75  = 6'h00;
           end
         end
       end
     end
     if (rst) begin
-      \$70  = 6'h00;
+      \$75  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$71  = c;
+    \$76  = c;
     if (start) begin
-      \$71  = 3'h0;
+      \$76  = 3'h0;
     end
     if (fire_ssm) begin
       (* full_case = 32'd1 *)
-      if (\$38 ) begin
-        \$71  = 3'h0;
+      if (\$45 ) begin
+        \$76  = 3'h0;
       end else begin
-        \$71  = \$42 [2:0];
+        \$76  = \$49 [2:0];
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
           end else begin
-            \$71  = 3'h0;
+            \$76  = 3'h0;
           end
         end
       end
     end
     if (rst) begin
-      \$71  = 3'h0;
+      \$76  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$72  = issue__coef_addr;
+    \$77  = issue__coef_addr;
     if (start) begin
-      \$72  = 12'h000;
+      \$77  = 12'h000;
     end
     if (fire_ssm) begin
-      \$72  = \$36 [11:0];
+      \$77  = \$43 [11:0];
     end
     if (fire_mix) begin
-      \$72  = \$43 [11:0];
+      \$77  = \$50 [11:0];
     end
     if (rst) begin
-      \$72  = 12'h000;
+      \$77  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$73  = issue__ssm_idx;
+    \$78  = issue__ssm_idx;
     if (start) begin
-      \$73  = 11'h000;
+      \$78  = 11'h000;
     end
     if (fire_ssm) begin
-      \$73  = \$37 [10:0];
+      \$78  = \$44 [10:0];
     end
     if (rst) begin
-      \$73  = 11'h000;
+      \$78  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$74  = issue__row;
+    \$79  = issue__row;
     if (start) begin
-      \$74  = 8'h00;
+      \$79  = 8'h00;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
-        \$74  = \$39 [7:0];
+      if (\$45 ) begin
+        \$79  = \$46 [7:0];
       end
     end
     if (rst) begin
-      \$74  = 8'h00;
+      \$79  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$75  = issue__mixrow;
+    \$80  = issue__mixrow;
     if (start) begin
-      \$75  = 7'h00;
+      \$80  = 7'h00;
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        \$75  = \$45 [6:0];
+      if (\$51 ) begin
+        \$80  = \$52 [6:0];
       end
     end
     if (rst) begin
-      \$75  = 7'h00;
+      \$80  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$76  = issue__q;
+    \$81  = issue__q;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$76  = 4'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$81  = 4'h0;
         end
       end
     end
     if (fire_mix) begin
       (* full_case = 32'd1 *)
-      if (\$44 ) begin
-        \$76  = 4'h0;
+      if (\$51 ) begin
+        \$81  = 4'h0;
       end else begin
-        \$76  = \$55 [3:0];
+        \$81  = \$62 [3:0];
       end
     end
     if (rst) begin
-      \$76  = 4'h0;
+      \$81  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$77  = kk;
+    \$82  = kk;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$77  = 5'h00;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$82  = 5'h00;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        \$77  = \$46 [4:0];
-        if (\$49 ) begin
-          \$77  = 5'h00;
+      if (\$51 ) begin
+        \$82  = \$53 [4:0];
+        if (\$56 ) begin
+          \$82  = 5'h00;
         end
       end
     end
     if (rst) begin
-      \$77  = 5'h00;
+      \$82  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$78  = issue__kslot;
+    \$83  = issue__kslot;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$78  = 4'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$83  = 4'h0;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
+      if (\$51 ) begin
         if (kk[0]) begin
-          \$78  = \$47 [3:0];
+          \$83  = \$54 [3:0];
         end
       end
     end
     if (rst) begin
-      \$78  = 4'h0;
+      \$83  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$79  = g_need;
+    \$84  = rem;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$79  = 8'h04;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$84  = 8'h40;
         end
       end
     end
     if (fire_mix) begin
-      (* full_case = 32'd1 *)
-      if (\$44 ) begin
-        \$79  = 8'h04;
-      end else begin
-        \$79  = \$59 [7:0];
-      end
-    end
-    if (rst) begin
-      \$79  = 8'h04;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$80  = rem;
-    if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$80  = 8'h40;
-        end
-      end
-    end
-    if (fire_mix) begin
-      if (\$44 ) begin
+      if (\$51 ) begin
         if (kk[0]) begin
-          \$80  = \$48 [7:0];
+          \$84  = \$55 [7:0];
         end
       end
     end
     if (rst) begin
-      \$80  = 8'h40;
+      \$84  = 8'h40;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$81  = t;
+    \$85  = t;
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
-          if (\$50 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$81  = 10'h000;
+            if (\$58 ) begin
+              \$85  = 10'h000;
             end else begin
-              \$81  = \$52 [9:0];
+              \$85  = \$59 [9:0];
             end
           end
         end
       end
     end
     if (rst) begin
-      \$81  = 10'h000;
+      \$85  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$82  = par;
+    \$86  = par;
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
-          if (\$50 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$82  = 1'h0;
+            if (\$58 ) begin
+              \$86  = 1'h0;
             end else begin
-              \$82  = \$53 ;
+              \$86  = \$60 ;
             end
           end
         end
       end
     end
     if (rst) begin
-      \$82  = 1'h0;
+      \$86  = 1'h0;
     end
   end
   assign enc_start = start;
   assign pix_data = enc_pixel;
-  assign \par$16  = par;
+  assign \par$15  = par;
   assign issue__ssm = fire_ssm;
   assign issue__mix = fire_mix;
   assign issue__l = l;
@@ -40333,6 +40404,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign q = issue__q;
   assign mixrow = issue__mixrow;
   assign k = issue__kslot;
-  assign issue__pairs = \$12 [2:0];
+  assign \$like  = \$18 [8:0];
+  assign issue__pairs = \$11 [2:0];
   assign issue__gate = kk[0];
 endmodule

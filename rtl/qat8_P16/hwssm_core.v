@@ -38455,14 +38455,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(c),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(xw__en),
     .first(first),
     .g(g),
     .last(last),
     .part(part),
-    .\port$1257$0 (rd__data),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1266$0 (rd__data),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[8:5]),
@@ -38471,7 +38472,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .v(v),
     .vv(v_valid),
     .x(x),
-    .x_valid(xw__en),
     .xo(xw__data)
   );
   \hwssm_core.core.dp.lane1  lane1 (
@@ -38479,14 +38479,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$102 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$85 ),
     .first(first),
     .g(\g$106 ),
     .last(last),
     .part(\part$120 ),
-    .\port$1266$0 (\rd__data$95 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1275$0 (\rd__data$95 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[8:5]),
@@ -38494,7 +38495,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$708 ),
     .x(\x$99 ),
-    .x_valid(\xw__en$85 ),
     .xo(\xw__data$87 )
   );
   \hwssm_core.core.dp.lane10  lane10 (
@@ -38502,14 +38502,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$462 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$445 ),
     .first(first),
     .g(\g$466 ),
     .last(last),
     .part(\part$480 ),
-    .\port$1347$0 (\rd__data$455 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1356$0 (\rd__data$455 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv10_1[8:5]),
@@ -38517,7 +38518,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$717 ),
     .x(\x$459 ),
-    .x_valid(\xw__en$445 ),
     .xo(\xw__data$447 )
   );
   \hwssm_core.core.dp.lane11  lane11 (
@@ -38525,14 +38525,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$502 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$485 ),
     .first(first),
     .g(\g$506 ),
     .last(last),
     .part(\part$520 ),
-    .\port$1356$0 (\rd__data$495 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1365$0 (\rd__data$495 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv11_1[8:5]),
@@ -38540,7 +38541,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$718 ),
     .x(\x$499 ),
-    .x_valid(\xw__en$485 ),
     .xo(\xw__data$487 )
   );
   \hwssm_core.core.dp.lane12  lane12 (
@@ -38548,14 +38548,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$542 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$525 ),
     .first(first),
     .g(\g$546 ),
     .last(last),
     .part(\part$560 ),
-    .\port$1365$0 (\rd__data$535 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1374$0 (\rd__data$535 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv12_1[8:5]),
@@ -38563,7 +38564,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$719 ),
     .x(\x$539 ),
-    .x_valid(\xw__en$525 ),
     .xo(\xw__data$527 )
   );
   \hwssm_core.core.dp.lane13  lane13 (
@@ -38571,14 +38571,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$582 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$565 ),
     .first(first),
     .g(\g$586 ),
     .last(last),
     .part(\part$600 ),
-    .\port$1374$0 (\rd__data$575 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1383$0 (\rd__data$575 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv13_1[8:5]),
@@ -38586,7 +38587,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$720 ),
     .x(\x$579 ),
-    .x_valid(\xw__en$565 ),
     .xo(\xw__data$567 )
   );
   \hwssm_core.core.dp.lane14  lane14 (
@@ -38594,14 +38594,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$622 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$605 ),
     .first(first),
     .g(\g$626 ),
     .last(last),
     .part(\part$640 ),
-    .\port$1383$0 (\rd__data$615 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1392$0 (\rd__data$615 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv14_1[8:5]),
@@ -38609,7 +38610,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$721 ),
     .x(\x$619 ),
-    .x_valid(\xw__en$605 ),
     .xo(\xw__data$607 )
   );
   \hwssm_core.core.dp.lane15  lane15 (
@@ -38617,14 +38617,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$662 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$645 ),
     .first(first),
     .g(\g$666 ),
     .last(last),
     .part(\part$680 ),
-    .\port$1392$0 (\rd__data$655 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1401$0 (\rd__data$655 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv15_1[8:5]),
@@ -38632,7 +38633,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$722 ),
     .x(\x$659 ),
-    .x_valid(\xw__en$645 ),
     .xo(\xw__data$647 )
   );
   \hwssm_core.core.dp.lane2  lane2 (
@@ -38640,14 +38640,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$142 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$125 ),
     .first(first),
     .g(\g$146 ),
     .last(last),
     .part(\part$160 ),
-    .\port$1275$0 (\rd__data$135 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1284$0 (\rd__data$135 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[8:5]),
@@ -38655,7 +38656,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$709 ),
     .x(\x$139 ),
-    .x_valid(\xw__en$125 ),
     .xo(\xw__data$127 )
   );
   \hwssm_core.core.dp.lane3  lane3 (
@@ -38663,14 +38663,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$182 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$165 ),
     .first(first),
     .g(\g$186 ),
     .last(last),
     .part(\part$200 ),
-    .\port$1284$0 (\rd__data$175 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1293$0 (\rd__data$175 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[8:5]),
@@ -38678,7 +38679,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$710 ),
     .x(\x$179 ),
-    .x_valid(\xw__en$165 ),
     .xo(\xw__data$167 )
   );
   \hwssm_core.core.dp.lane4  lane4 (
@@ -38686,14 +38686,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$222 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$205 ),
     .first(first),
     .g(\g$226 ),
     .last(last),
     .part(\part$240 ),
-    .\port$1293$0 (\rd__data$215 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1302$0 (\rd__data$215 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv4_1[8:5]),
@@ -38701,7 +38702,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$711 ),
     .x(\x$219 ),
-    .x_valid(\xw__en$205 ),
     .xo(\xw__data$207 )
   );
   \hwssm_core.core.dp.lane5  lane5 (
@@ -38709,14 +38709,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$262 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$245 ),
     .first(first),
     .g(\g$266 ),
     .last(last),
     .part(\part$280 ),
-    .\port$1302$0 (\rd__data$255 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1311$0 (\rd__data$255 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv5_1[8:5]),
@@ -38724,7 +38725,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$712 ),
     .x(\x$259 ),
-    .x_valid(\xw__en$245 ),
     .xo(\xw__data$247 )
   );
   \hwssm_core.core.dp.lane6  lane6 (
@@ -38732,14 +38732,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$302 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$285 ),
     .first(first),
     .g(\g$306 ),
     .last(last),
     .part(\part$320 ),
-    .\port$1311$0 (\rd__data$295 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1320$0 (\rd__data$295 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv6_1[8:5]),
@@ -38747,7 +38748,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$713 ),
     .x(\x$299 ),
-    .x_valid(\xw__en$285 ),
     .xo(\xw__data$287 )
   );
   \hwssm_core.core.dp.lane7  lane7 (
@@ -38755,14 +38755,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$342 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$325 ),
     .first(first),
     .g(\g$346 ),
     .last(last),
     .part(\part$360 ),
-    .\port$1320$0 (\rd__data$335 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1329$0 (\rd__data$335 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv7_1[8:5]),
@@ -38770,7 +38771,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$714 ),
     .x(\x$339 ),
-    .x_valid(\xw__en$325 ),
     .xo(\xw__data$327 )
   );
   \hwssm_core.core.dp.lane8  lane8 (
@@ -38778,14 +38778,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$382 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$365 ),
     .first(first),
     .g(\g$386 ),
     .last(last),
     .part(\part$400 ),
-    .\port$1329$0 (\rd__data$375 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1338$0 (\rd__data$375 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv8_1[8:5]),
@@ -38793,7 +38794,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$715 ),
     .x(\x$379 ),
-    .x_valid(\xw__en$365 ),
     .xo(\xw__data$367 )
   );
   \hwssm_core.core.dp.lane9  lane9 (
@@ -38801,14 +38801,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .c(\c$422 ),
     .clk(clk),
     .cplx(cplx),
+    .ctl2(\xw__en$405 ),
     .first(first),
     .g(\g$426 ),
     .last(last),
     .part(\part$440 ),
-    .\port$1338$0 (\rd__data$415 ),
-    .\port$1674$0 (rowc_d_1[17:0]),
-    .\port$1675$18 (rowc_d_2[23:18]),
-    .\port$1677$24 (rowc_d_4[28:24]),
+    .\port$1347$0 (\rd__data$415 ),
+    .\port$1686$0 (rowc_d_1[17:0]),
+    .\port$1687$18 (rowc_d_2[23:18]),
+    .\port$1689$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv9_1[8:5]),
@@ -38816,7 +38817,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .u(u),
     .v(\v$716 ),
     .x(\x$419 ),
-    .x_valid(\xw__en$405 ),
     .xo(\xw__data$407 )
   );
   \hwssm_core.core.dp.tree  tree (
@@ -40009,7 +40009,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, vv
+module \hwssm_core.core.dp.lane0 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv
 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   wire [7:0] \$1 ;
@@ -40070,8 +40070,9 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -40089,13 +40090,15 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -40115,17 +40118,17 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1257$0 ;
-  wire [31:0] \port$1257$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1266$0 ;
+  wire [31:0] \port$1266$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -40154,13 +40157,13 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -40173,28 +40176,29 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -40226,7 +40230,9 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -40236,25 +40242,25 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1257$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1257$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1257$0 [23:16] : \port$1257$0 [7:0];
+  assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1266$0 [23:16] : \port$1266$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1257$0 [31:24] : \port$1257$0 [15:8];
+  assign \$8  = \real  ? \port$1266$0 [31:24] : \port$1266$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1257$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1257$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1266$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1266$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -40271,7 +40277,6 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -40295,41 +40300,48 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1257$0 [7:0];
-  assign f1 = \port$1257$0 [15:8];
-  assign f2 = \port$1257$0 [23:16];
-  assign f3 = \port$1257$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1266$0 [7:0];
+  assign f1 = \port$1266$0 [15:8];
+  assign f2 = \port$1266$0 [23:16];
+  assign f3 = \port$1266$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -40357,7 +40369,7 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1257$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane1 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   wire [7:0] \$1 ;
@@ -40418,8 +40430,9 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -40437,13 +40450,15 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -40463,17 +40478,17 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1266$0 ;
-  wire [31:0] \port$1266$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1275$0 ;
+  wire [31:0] \port$1275$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -40502,13 +40517,13 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40520,28 +40535,29 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -40573,7 +40589,9 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -40583,25 +40601,25 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1266$0 [23:16] : \port$1266$0 [7:0];
+  assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1275$0 [23:16] : \port$1275$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1266$0 [31:24] : \port$1266$0 [15:8];
+  assign \$8  = \real  ? \port$1275$0 [31:24] : \port$1275$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1266$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1266$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1275$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1275$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -40618,7 +40636,6 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -40642,41 +40659,48 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1266$0 [7:0];
-  assign f1 = \port$1266$0 [15:8];
-  assign f2 = \port$1266$0 [23:16];
-  assign f3 = \port$1266$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1275$0 [7:0];
+  assign f1 = \port$1275$0 [15:8];
+  assign f2 = \port$1275$0 [23:16];
+  assign f3 = \port$1275$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -40704,7 +40728,7 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane10 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   wire [7:0] \$1 ;
@@ -40765,8 +40789,9 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -40784,13 +40809,15 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -40810,17 +40837,17 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1347$0 ;
-  wire [31:0] \port$1347$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1356$0 ;
+  wire [31:0] \port$1356$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -40849,13 +40876,13 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40867,28 +40894,29 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -40920,7 +40948,9 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -40930,25 +40960,25 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1347$0 [23:16] : \port$1347$0 [7:0];
+  assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1356$0 [23:16] : \port$1356$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1347$0 [31:24] : \port$1347$0 [15:8];
+  assign \$8  = \real  ? \port$1356$0 [31:24] : \port$1356$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1347$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1347$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1356$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1356$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -40965,7 +40995,6 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -40989,41 +41018,48 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1347$0 [7:0];
-  assign f1 = \port$1347$0 [15:8];
-  assign f2 = \port$1347$0 [23:16];
-  assign f3 = \port$1347$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1356$0 [7:0];
+  assign f1 = \port$1356$0 [15:8];
+  assign f2 = \port$1356$0 [23:16];
+  assign f3 = \port$1356$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -41051,7 +41087,7 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane11 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   wire [7:0] \$1 ;
@@ -41112,8 +41148,9 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -41131,13 +41168,15 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -41157,17 +41196,17 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1356$0 ;
-  wire [31:0] \port$1356$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1365$0 ;
+  wire [31:0] \port$1365$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -41196,13 +41235,13 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41214,28 +41253,29 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -41267,7 +41307,9 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -41277,25 +41319,25 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1356$0 [23:16] : \port$1356$0 [7:0];
+  assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1365$0 [23:16] : \port$1365$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1356$0 [31:24] : \port$1356$0 [15:8];
+  assign \$8  = \real  ? \port$1365$0 [31:24] : \port$1365$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1356$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1356$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1365$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1365$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -41312,7 +41354,6 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -41336,41 +41377,48 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1356$0 [7:0];
-  assign f1 = \port$1356$0 [15:8];
-  assign f2 = \port$1356$0 [23:16];
-  assign f3 = \port$1356$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1365$0 [7:0];
+  assign f1 = \port$1365$0 [15:8];
+  assign f2 = \port$1365$0 [23:16];
+  assign f3 = \port$1365$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -41398,7 +41446,7 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane12 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
   wire [7:0] \$1 ;
@@ -41459,8 +41507,9 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -41478,13 +41527,15 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -41504,17 +41555,17 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1365$0 ;
-  wire [31:0] \port$1365$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1374$0 ;
+  wire [31:0] \port$1374$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -41543,13 +41594,13 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41561,28 +41612,29 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -41614,7 +41666,9 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -41624,25 +41678,25 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1365$0 [23:16] : \port$1365$0 [7:0];
+  assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1374$0 [23:16] : \port$1374$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1365$0 [31:24] : \port$1365$0 [15:8];
+  assign \$8  = \real  ? \port$1374$0 [31:24] : \port$1374$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1365$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1365$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1374$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1374$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -41659,7 +41713,6 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -41683,41 +41736,48 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1365$0 [7:0];
-  assign f1 = \port$1365$0 [15:8];
-  assign f2 = \port$1365$0 [23:16];
-  assign f3 = \port$1365$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1374$0 [7:0];
+  assign f1 = \port$1374$0 [15:8];
+  assign f2 = \port$1374$0 [23:16];
+  assign f3 = \port$1374$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -41745,7 +41805,7 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane13 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   wire [7:0] \$1 ;
@@ -41806,8 +41866,9 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -41825,13 +41886,15 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -41851,17 +41914,17 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1374$0 ;
-  wire [31:0] \port$1374$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1383$0 ;
+  wire [31:0] \port$1383$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -41890,13 +41953,13 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41908,28 +41971,29 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -41961,7 +42025,9 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -41971,25 +42037,25 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1374$0 [23:16] : \port$1374$0 [7:0];
+  assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1383$0 [23:16] : \port$1383$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1374$0 [31:24] : \port$1374$0 [15:8];
+  assign \$8  = \real  ? \port$1383$0 [31:24] : \port$1383$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1374$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1374$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1383$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1383$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -42006,7 +42072,6 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -42030,41 +42095,48 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1374$0 [7:0];
-  assign f1 = \port$1374$0 [15:8];
-  assign f2 = \port$1374$0 [23:16];
-  assign f3 = \port$1374$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1383$0 [7:0];
+  assign f1 = \port$1383$0 [15:8];
+  assign f2 = \port$1383$0 [23:16];
+  assign f3 = \port$1383$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -42092,7 +42164,7 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane14 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   wire [7:0] \$1 ;
@@ -42153,8 +42225,9 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -42172,13 +42245,15 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -42198,17 +42273,17 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1383$0 ;
-  wire [31:0] \port$1383$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1392$0 ;
+  wire [31:0] \port$1392$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -42237,13 +42312,13 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42255,28 +42330,29 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -42308,7 +42384,9 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -42318,25 +42396,25 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1383$0 [23:16] : \port$1383$0 [7:0];
+  assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1392$0 [23:16] : \port$1392$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1383$0 [31:24] : \port$1383$0 [15:8];
+  assign \$8  = \real  ? \port$1392$0 [31:24] : \port$1392$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1383$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1383$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1392$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1392$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -42353,7 +42431,6 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -42377,41 +42454,48 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1383$0 [7:0];
-  assign f1 = \port$1383$0 [15:8];
-  assign f2 = \port$1383$0 [23:16];
-  assign f3 = \port$1383$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1392$0 [7:0];
+  assign f1 = \port$1392$0 [15:8];
+  assign f2 = \port$1392$0 [23:16];
+  assign f3 = \port$1392$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -42439,7 +42523,7 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane15 (rst, u, \port$1401$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   wire [7:0] \$1 ;
@@ -42500,8 +42584,9 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -42519,13 +42604,15 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -42545,17 +42632,17 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1392$0 ;
-  wire [31:0] \port$1392$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1401$0 ;
+  wire [31:0] \port$1401$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -42584,13 +42671,13 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42602,28 +42689,29 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -42655,7 +42743,9 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -42665,25 +42755,25 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1401$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1392$0 [23:16] : \port$1392$0 [7:0];
+  assign \$4  = $signed(\port$1401$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1401$0 [23:16] : \port$1401$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1392$0 [31:24] : \port$1392$0 [15:8];
+  assign \$8  = \real  ? \port$1401$0 [31:24] : \port$1401$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1392$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1392$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1401$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1401$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -42700,7 +42790,6 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -42724,41 +42813,48 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1392$0 [7:0];
-  assign f1 = \port$1392$0 [15:8];
-  assign f2 = \port$1392$0 [23:16];
-  assign f3 = \port$1392$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1401$0 [7:0];
+  assign f1 = \port$1401$0 [15:8];
+  assign f2 = \port$1401$0 [23:16];
+  assign f3 = \port$1401$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -42786,7 +42882,7 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane2 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   wire [7:0] \$1 ;
@@ -42847,8 +42943,9 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -42866,13 +42963,15 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -42892,17 +42991,17 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1275$0 ;
-  wire [31:0] \port$1275$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1284$0 ;
+  wire [31:0] \port$1284$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -42931,13 +43030,13 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42949,28 +43048,29 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -43002,7 +43102,9 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -43012,25 +43114,25 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1275$0 [23:16] : \port$1275$0 [7:0];
+  assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1284$0 [23:16] : \port$1284$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1275$0 [31:24] : \port$1275$0 [15:8];
+  assign \$8  = \real  ? \port$1284$0 [31:24] : \port$1284$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1275$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1275$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1284$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1284$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -43047,7 +43149,6 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -43071,41 +43172,48 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1275$0 [7:0];
-  assign f1 = \port$1275$0 [15:8];
-  assign f2 = \port$1275$0 [23:16];
-  assign f3 = \port$1275$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1284$0 [7:0];
+  assign f1 = \port$1284$0 [15:8];
+  assign f2 = \port$1284$0 [23:16];
+  assign f3 = \port$1284$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -43133,7 +43241,7 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane3 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
   wire [7:0] \$1 ;
@@ -43194,8 +43302,9 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -43213,13 +43322,15 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -43239,17 +43350,17 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1284$0 ;
-  wire [31:0] \port$1284$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1293$0 ;
+  wire [31:0] \port$1293$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -43278,13 +43389,13 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43296,28 +43407,29 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -43349,7 +43461,9 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -43359,25 +43473,25 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1284$0 [23:16] : \port$1284$0 [7:0];
+  assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1293$0 [23:16] : \port$1293$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1284$0 [31:24] : \port$1284$0 [15:8];
+  assign \$8  = \real  ? \port$1293$0 [31:24] : \port$1293$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1284$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1284$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1293$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1293$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -43394,7 +43508,6 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -43418,41 +43531,48 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1284$0 [7:0];
-  assign f1 = \port$1284$0 [15:8];
-  assign f2 = \port$1284$0 [23:16];
-  assign f3 = \port$1284$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1293$0 [7:0];
+  assign f1 = \port$1293$0 [15:8];
+  assign f2 = \port$1293$0 [23:16];
+  assign f3 = \port$1293$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -43480,7 +43600,7 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane4 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   wire [7:0] \$1 ;
@@ -43541,8 +43661,9 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -43560,13 +43681,15 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -43586,17 +43709,17 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1293$0 ;
-  wire [31:0] \port$1293$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1302$0 ;
+  wire [31:0] \port$1302$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -43625,13 +43748,13 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43643,28 +43766,29 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -43696,7 +43820,9 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -43706,25 +43832,25 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1293$0 [23:16] : \port$1293$0 [7:0];
+  assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1302$0 [23:16] : \port$1302$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1293$0 [31:24] : \port$1293$0 [15:8];
+  assign \$8  = \real  ? \port$1302$0 [31:24] : \port$1302$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1293$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1293$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1302$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1302$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -43741,7 +43867,6 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -43765,41 +43890,48 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1293$0 [7:0];
-  assign f1 = \port$1293$0 [15:8];
-  assign f2 = \port$1293$0 [23:16];
-  assign f3 = \port$1293$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1302$0 [7:0];
+  assign f1 = \port$1302$0 [15:8];
+  assign f2 = \port$1302$0 [23:16];
+  assign f3 = \port$1302$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -43827,7 +43959,7 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane5 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$15  = 0;
   wire [7:0] \$1 ;
@@ -43888,8 +44020,9 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -43907,13 +44040,15 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -43933,17 +44068,17 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1302$0 ;
-  wire [31:0] \port$1302$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1311$0 ;
+  wire [31:0] \port$1311$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -43972,13 +44107,13 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -43990,28 +44125,29 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -44043,7 +44179,9 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -44053,25 +44191,25 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1302$0 [23:16] : \port$1302$0 [7:0];
+  assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1311$0 [23:16] : \port$1311$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1302$0 [31:24] : \port$1302$0 [15:8];
+  assign \$8  = \real  ? \port$1311$0 [31:24] : \port$1311$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1302$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1302$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1311$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1311$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -44088,7 +44226,6 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -44112,41 +44249,48 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1302$0 [7:0];
-  assign f1 = \port$1302$0 [15:8];
-  assign f2 = \port$1302$0 [23:16];
-  assign f3 = \port$1302$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1311$0 [7:0];
+  assign f1 = \port$1311$0 [15:8];
+  assign f2 = \port$1311$0 [23:16];
+  assign f3 = \port$1311$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -44174,7 +44318,7 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane6 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$16  = 0;
   wire [7:0] \$1 ;
@@ -44235,8 +44379,9 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -44254,13 +44399,15 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -44280,17 +44427,17 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1311$0 ;
-  wire [31:0] \port$1311$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1320$0 ;
+  wire [31:0] \port$1320$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -44319,13 +44466,13 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -44337,28 +44484,29 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -44390,7 +44538,9 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -44400,25 +44550,25 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1311$0 [23:16] : \port$1311$0 [7:0];
+  assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1320$0 [23:16] : \port$1320$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1311$0 [31:24] : \port$1311$0 [15:8];
+  assign \$8  = \real  ? \port$1320$0 [31:24] : \port$1320$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1311$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1311$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1320$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1320$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -44435,7 +44585,6 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -44459,41 +44608,48 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1311$0 [7:0];
-  assign f1 = \port$1311$0 [15:8];
-  assign f2 = \port$1311$0 [23:16];
-  assign f3 = \port$1311$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1320$0 [7:0];
+  assign f1 = \port$1320$0 [15:8];
+  assign f2 = \port$1320$0 [23:16];
+  assign f3 = \port$1320$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -44521,7 +44677,7 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane7 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$17  = 0;
   wire [7:0] \$1 ;
@@ -44582,8 +44738,9 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -44601,13 +44758,15 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -44627,17 +44786,17 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1320$0 ;
-  wire [31:0] \port$1320$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1329$0 ;
+  wire [31:0] \port$1329$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -44666,13 +44825,13 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -44684,28 +44843,29 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -44737,7 +44897,9 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -44747,25 +44909,25 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1320$0 [23:16] : \port$1320$0 [7:0];
+  assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1329$0 [23:16] : \port$1329$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1320$0 [31:24] : \port$1320$0 [15:8];
+  assign \$8  = \real  ? \port$1329$0 [31:24] : \port$1329$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1320$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1320$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1329$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1329$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -44782,7 +44944,6 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -44806,41 +44967,48 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1320$0 [7:0];
-  assign f1 = \port$1320$0 [15:8];
-  assign f2 = \port$1320$0 [23:16];
-  assign f3 = \port$1320$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1329$0 [7:0];
+  assign f1 = \port$1329$0 [15:8];
+  assign f2 = \port$1329$0 [23:16];
+  assign f3 = \port$1329$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -44868,7 +45036,7 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane8 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$18  = 0;
   wire [7:0] \$1 ;
@@ -44929,8 +45097,9 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -44948,13 +45117,15 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -44974,17 +45145,17 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1329$0 ;
-  wire [31:0] \port$1329$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1338$0 ;
+  wire [31:0] \port$1338$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -45013,13 +45184,13 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -45031,28 +45202,29 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -45084,7 +45256,9 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -45094,25 +45268,25 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1329$0 [23:16] : \port$1329$0 [7:0];
+  assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1338$0 [23:16] : \port$1338$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1329$0 [31:24] : \port$1329$0 [15:8];
+  assign \$8  = \real  ? \port$1338$0 [31:24] : \port$1338$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1329$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1329$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1338$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1338$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -45129,7 +45303,6 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -45153,41 +45326,48 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1329$0 [7:0];
-  assign f1 = \port$1329$0 [15:8];
-  assign f2 = \port$1329$0 [23:16];
-  assign f3 = \port$1329$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1338$0 [7:0];
+  assign f1 = \port$1338$0 [15:8];
+  assign f2 = \port$1338$0 [23:16];
+  assign f3 = \port$1338$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -45215,7 +45395,7 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \port$1674$0 , \port$1675$18 , \port$1677$24 , cplx, \real , first, last, sh_v, xo, x_valid, part, v, clk
+module \hwssm_core.core.dp.lane9 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \port$1686$0 , \port$1687$18 , \port$1689$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$19  = 0;
   wire [7:0] \$1 ;
@@ -45276,8 +45456,9 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   wire [7:0] \$6 ;
   wire [15:0] \$60 ;
   reg [22:0] \$61 ;
-  reg [1:0] \$62 ;
+  reg \$62 ;
   reg \$63 ;
+  reg \$64 ;
   wire [15:0] \$7 ;
   wire [7:0] \$8 ;
   wire [7:0] \$9 ;
@@ -45295,13 +45476,15 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   input cplx;
   wire cplx;
   reg [3:0] ctl1 = 4'h0;
-  reg [1:0] ctl2 = 2'h0;
+  output ctl2;
+  reg ctl2 = 1'h0;
   reg [3:0] ctl_1 = 4'h0;
   wire [7:0] f0;
   wire [7:0] f1;
   wire [7:0] f2;
   wire [7:0] f3;
   reg [41:0] fin = 42'h00000000000;
+  reg fin_v = 1'h0;
   input first;
   wire first;
   input [31:0] g;
@@ -45321,17 +45504,17 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$57 ;
+  wire [20:0] \part$58 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [31:0] \port$1338$0 ;
-  wire [31:0] \port$1338$0 ;
-  input [17:0] \port$1674$0 ;
-  wire [17:0] \port$1674$0 ;
-  input [5:0] \port$1675$18 ;
-  wire [5:0] \port$1675$18 ;
-  input [4:0] \port$1677$24 ;
-  wire [4:0] \port$1677$24 ;
+  input [31:0] \port$1347$0 ;
+  wire [31:0] \port$1347$0 ;
+  input [17:0] \port$1686$0 ;
+  wire [17:0] \port$1686$0 ;
+  input [5:0] \port$1687$18 ;
+  wire [5:0] \port$1687$18 ;
+  input [4:0] \port$1689$24 ;
+  wire [4:0] \port$1689$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
@@ -45360,13 +45543,13 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$27 ;
-  wire [18:0] \shl$44 ;
+  wire [18:0] \shl$45 ;
   input [7:0] u;
   wire [7:0] u;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$60 ;
+  wire [7:0] \v$61 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -45378,28 +45561,29 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   wire [15:0] x_out;
   wire [7:0] \x_out.im ;
   wire [7:0] \x_out.re ;
-  output x_valid;
+  (* init = 1'h0 *)
   wire x_valid;
   output [15:0] xo;
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
+  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   assign \$37  = $signed(c[15:8]) * $signed(xo[15:8]);
-  assign \$38  = $signed(pc_1) << \port$1677$24 [2:0];
-  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$44 );
+  assign \$38  = $signed(pc_1) << \port$1689$24 [2:0];
+  assign \$39  = $signed(\$38 [20:0]) - $signed(\shl$45 );
   assign \$40  = $signed(\$57 [41:0]) > $signed(8'h7f);
   assign \$41  = $signed(\$57 [41:0]) < $signed(8'h80);
   assign \$42  = \$41  ? 42'h3ffffffff80 : \$57 [41:0];
   assign \$43  = \$40  ? 42'h0000000007f : \$42 ;
-  assign shl = $signed(p3_1) << \port$1674$0 [15:13];
-  assign \shl$27  = $signed(p5_1) << \port$1674$0 [17:16];
-  assign rq_re_sh = $signed(\$45 ) >>> \port$1675$18 [2:0];
+  assign shl = $signed(p3_1) << \port$1686$0 [15:13];
+  assign \shl$27  = $signed(p5_1) << \port$1686$0 [17:16];
+  assign rq_re_sh = $signed(\$45 ) >>> \port$1687$18 [2:0];
   assign \$46  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$49 ) >>> \port$1675$18 [5:3];
+  assign rq_im_sh = $signed(\$49 ) >>> \port$1687$18 [5:3];
   assign \$50  = $signed(rq_im_sh) + $signed(2'h1);
   assign \$52  = $signed(racc) + $signed(s4);
   assign \$53  = ctl1[1] ? { s4[22], s4 } : \$52 ;
-  assign \shl$44  = $signed(pi_1) << \port$1677$24 [4:3];
+  assign \shl$45  = $signed(pi_1) << \port$1689$24 [4:3];
   assign rq_v_sh = $signed(\$55 ) >>> sh_v;
   assign \$56  = $signed(rq_v_sh) + $signed(2'h1);
   always @(posedge clk)
@@ -45431,7 +45615,9 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     fin <= \$34 [41:0];
   always @(posedge clk)
-    ctl2 <= \$62 ;
+    fin_v <= \$62 ;
+  always @(posedge clk)
+    ctl2 <= \$63 ;
   always @(posedge clk)
     pc_1 <= \$36 ;
   always @(posedge clk)
@@ -45441,25 +45627,25 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   always @(posedge clk)
     v <= \$43 [7:0];
   always @(posedge clk)
-    vv <= \$63 ;
+    vv <= \$64 ;
   assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
+  assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1338$0 [23:16] : \port$1338$0 [7:0];
+  assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$1347$0 [23:16] : \port$1347$0 [7:0];
   assign \$6  = \real  ? g[23:16] : x[15:8];
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1338$0 [31:24] : \port$1338$0 [15:8];
+  assign \$8  = \real  ? \port$1347$0 [31:24] : \port$1347$0 [15:8];
   assign \$9  = \real  ? g[31:24] : x[7:0];
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1338$0 [23:16]) * $signed(u);
-  assign \$12  = $signed(\port$1338$0 [31:24]) * $signed(u);
-  assign \$13  = $signed(p0_1) << \port$1674$0 [2:0];
-  assign \$14  = $signed(p1_1) << \port$1674$0 [5:3];
+  assign \$11  = $signed(\port$1347$0 [23:16]) * $signed(u);
+  assign \$12  = $signed(\port$1347$0 [31:24]) * $signed(u);
+  assign \$13  = $signed(p0_1) << \port$1686$0 [2:0];
+  assign \$14  = $signed(p1_1) << \port$1686$0 [5:3];
   assign \$15  = $signed(\$13 ) - $signed(\$14 );
-  assign \$16  = $signed(p4_1) << \port$1674$0 [8:6];
+  assign \$16  = $signed(p4_1) << \port$1686$0 [8:6];
   assign \$17  = $signed(\$15 ) + $signed(\$16 );
-  assign \$18  = $signed(p2_1) << \port$1674$0 [12:9];
+  assign \$18  = $signed(p2_1) << \port$1686$0 [12:9];
   assign \$19  = $signed(\$18 [24:0]) + $signed(shl);
   assign \$20  = $signed(\$19 ) + $signed(\shl$27 );
   assign \$21  = $signed(p0_1) + $signed(p1_1);
@@ -45476,7 +45662,6 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   assign \$33  = $signed(\$32 ) << sh_w;
   assign \$34  = $signed(\$33 [41:0]) + $signed(bias);
   assign \$35  = ctl1[0] & ctl1[2];
-  assign \$36  = $signed(c[7:0]) * $signed(xo[7:0]);
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
     \$58  = { cplx, last, first, \real  };
@@ -45500,41 +45685,48 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$62  = { ctl1[3], \$35  };
+    \$62  = \$35 ;
     if (rst) begin
-      \$62  = 2'h0;
+      \$62  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$63  = ctl2[0];
+    \$63  = ctl1[3];
     if (rst) begin
       \$63  = 1'h0;
     end
   end
-  assign f0 = \port$1338$0 [7:0];
-  assign f1 = \port$1338$0 [15:8];
-  assign f2 = \port$1338$0 [23:16];
-  assign f3 = \port$1338$0 [31:24];
-  assign sh_ar = \port$1674$0 [2:0];
-  assign sh_ai = \port$1674$0 [5:3];
-  assign sh_br = \port$1674$0 [8:6];
-  assign sh_ax = \port$1674$0 [12:9];
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
+    \$64  = fin_v;
+    if (rst) begin
+      \$64  = 1'h0;
+    end
+  end
+  assign f0 = \port$1347$0 [7:0];
+  assign f1 = \port$1347$0 [15:8];
+  assign f2 = \port$1347$0 [23:16];
+  assign f3 = \port$1347$0 [31:24];
+  assign sh_ar = \port$1686$0 [2:0];
+  assign sh_ai = \port$1686$0 [5:3];
+  assign sh_br = \port$1686$0 [8:6];
+  assign sh_ax = \port$1686$0 [12:9];
   assign rq_re_fit = \$47 [22:0];
   assign rq_im_fit = \$51 [24:0];
   assign acc_new = \$53 [22:0];
-  assign sh_cr = \port$1677$24 [2:0];
+  assign sh_cr = \port$1689$24 [2:0];
   assign rq_v_fit = \$57 [41:0];
-  assign sh_ia = \port$1674$0 [15:13];
-  assign sh_bi = \port$1674$0 [17:16];
-  assign sh_re = \port$1675$18 [2:0];
-  assign sh_im = \port$1675$18 [5:3];
+  assign sh_ia = \port$1686$0 [15:13];
+  assign sh_bi = \port$1686$0 [17:16];
+  assign sh_re = \port$1687$18 [2:0];
+  assign sh_im = \port$1687$18 [5:3];
   assign x_out = xo;
-  assign sh_ci = \port$1677$24 [4:3];
-  assign \part$57  = part;
-  assign \v$60  = v;
+  assign x_valid = ctl2;
+  assign sh_ci = \port$1689$24 [4:3];
+  assign \part$58  = part;
+  assign \v$61  = v;
   assign v_valid = vv;
-  assign x_valid = ctl2[1];
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
   assign \g[0]  = g[7:0];
@@ -47503,10 +47695,10 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
+  assign \$9  = { \$signal , 1'h0 };
   assign \$4  = { prod3, 1'h0 };
   assign \$5  = { \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17], \$4 [17:7] };
   assign \$8  = { \$7 [18], \$7 [18:1] };
-  assign \$9  = { \$signal , 1'h0 };
   assign \$11  = { rq_r_in, 1'h0 };
   assign \$12  = { \$11 [14], \$11 [14:1] };
   assign \$15  = { \$14 [15], \$14 [15:1] };
@@ -47518,86 +47710,91 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   reg \$auto$verilog_backend.cc:2355:dump_module$22  = 0;
   wire \$1 ;
   wire \$10 ;
-  wire \$11 ;
-  wire [7:0] \$12 ;
+  wire [7:0] \$11 ;
+  wire [9:0] \$12 ;
   wire \$13 ;
   wire \$14 ;
   wire \$15 ;
-  wire [10:0] \$16 ;
-  wire [8:0] \$17 ;
-  wire \$18 ;
+  wire \$16 ;
+  wire [6:0] \$17 ;
+  wire [10:0] \$18 ;
   wire \$19 ;
   wire \$2 ;
   wire \$20 ;
   wire \$21 ;
-  wire [9:0] \$22 ;
-  wire [8:0] \$23 ;
-  wire \$24 ;
-  wire \$25 ;
+  wire [8:0] \$22 ;
+  wire \$23 ;
+  wire [8:0] \$24 ;
+  wire [8:0] \$25 ;
   wire \$26 ;
   wire \$27 ;
-  wire [9:0] \$28 ;
-  wire [9:0] \$29 ;
+  wire \$28 ;
+  wire [10:0] \$29 ;
   wire \$3 ;
-  wire \$30 ;
+  wire [8:0] \$30 ;
   wire \$31 ;
   wire \$32 ;
   wire \$33 ;
-  wire [6:0] \$34 ;
-  wire [10:0] \$35 ;
-  wire [10:0] \$36 ;
-  wire [9:0] \$37 ;
+  wire \$34 ;
+  wire [9:0] \$35 ;
+  wire [8:0] \$36 ;
+  wire \$37 ;
   wire \$38 ;
-  wire [8:0] \$39 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
-  wire [6:0] \$41 ;
-  wire [1:0] \$42 ;
+  wire [9:0] \$41 ;
+  wire \$42 ;
   wire [10:0] \$43 ;
-  wire \$44 ;
-  wire [5:0] \$45 ;
-  wire [3:0] \$46 ;
-  wire [2:0] \$47 ;
-  wire [8:0] \$48 ;
-  wire \$49 ;
+  wire [9:0] \$44 ;
+  wire \$45 ;
+  wire [8:0] \$46 ;
+  wire \$47 ;
+  wire [6:0] \$48 ;
+  wire [1:0] \$49 ;
   wire \$5 ;
-  wire \$50 ;
+  wire [10:0] \$50 ;
   wire \$51 ;
-  wire [10:0] \$52 ;
-  wire \$53 ;
+  wire [5:0] \$52 ;
+  wire [3:0] \$53 ;
   wire [2:0] \$54 ;
-  wire [4:0] \$55 ;
-  wire [8:0] \$56 ;
+  wire [8:0] \$55 ;
+  wire \$56 ;
   wire \$57 ;
-  wire [8:0] \$58 ;
-  wire [8:0] \$59 ;
+  wire \$58 ;
+  wire [10:0] \$59 ;
   wire \$6 ;
   wire \$60 ;
-  wire \$61 ;
-  reg \$62 ;
-  reg [7:0] \$63 ;
-  reg [9:0] \$64 ;
-  reg [7:0] \$65 ;
+  wire [2:0] \$61 ;
+  wire [4:0] \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  reg \$65 ;
   reg [7:0] \$66 ;
-  reg [8:0] \$67 ;
-  reg [1:0] \$68 ;
-  reg [1:0] \$69 ;
+  reg [9:0] \$67 ;
+  reg [7:0] \$68 ;
+  reg [7:0] \$69 ;
   wire \$7 ;
-  reg [5:0] \$70 ;
-  reg \$71 ;
-  reg [9:0] \$72 ;
-  reg [8:0] \$73 ;
-  reg [7:0] \$74 ;
-  reg [4:0] \$75 ;
-  reg [3:0] \$76 ;
-  reg [2:0] \$77 ;
-  reg [1:0] \$78 ;
+  reg [8:0] \$70 ;
+  reg [7:0] \$71 ;
+  reg \$72 ;
+  reg [1:0] \$73 ;
+  reg [1:0] \$74 ;
+  reg [5:0] \$75 ;
+  reg \$76 ;
+  reg [9:0] \$77 ;
+  reg [8:0] \$78 ;
   reg [7:0] \$79 ;
   wire \$8 ;
-  reg [7:0] \$80 ;
-  reg [9:0] \$81 ;
-  reg \$82 ;
+  reg [4:0] \$80 ;
+  reg [3:0] \$81 ;
+  reg [2:0] \$82 ;
+  reg [1:0] \$83 ;
+  reg [7:0] \$84 ;
+  reg [9:0] \$85 ;
+  reg \$86 ;
   wire \$9 ;
+  wire [8:0] \$like ;
   reg [7:0] \$signal  = 8'h00;
   reg [7:0] \$signal$8  = 8'h00;
   reg c = 1'h0;
@@ -47618,6 +47815,8 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   wire fire_ssm;
   reg [8:0] g_cnt = 9'h000;
   reg [7:0] g_need = 8'h04;
+  reg [7:0] g_need_nxt;
+  reg g_ok = 1'h0;
   input g_written;
   wire g_written;
   (* init = 6'h00 *)
@@ -47664,7 +47863,7 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   output par;
   reg par = 1'h0;
   (* init = 1'h0 *)
-  wire \par$16 ;
+  wire \par$15 ;
   reg [1:0] phase = 2'h0;
   input [7:0] pix__payload;
   wire [7:0] pix__payload;
@@ -47690,98 +47889,105 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   wire start;
   reg [9:0] t = 10'h000;
   reg [9:0] timer = 10'h381;
+  assign issue__first_step = ! t;
+  assign issue__c_first = ! c;
   assign issue__q_first = ! issue__q;
   assign issue__q_last = issue__q == 4'hf;
-  assign \$11  = rem >= 5'h10;
-  assign \$12  = \$11  ? 8'h10 : rem;
-  assign \$13  = ~ pix_full;
-  assign \$14  = pix__valid & \$13 ;
-  assign \$15  = timer < 10'h381;
-  assign \$16  = timer + 1'h1;
-  assign \$17  = \$signal$8  + enc_written;
-  assign \$19  = fire_ssm & \$18 ;
-  assign \$20  = ! l;
-  assign \$21  = \$19  & \$20 ;
-  assign \$22  = \$17  - \$21 ;
-  assign \$23  = \$signal  + r_written;
-  assign \$25  = fire_ssm & \$24 ;
-  assign \$26  = | l;
-  assign \$27  = \$25  & \$26 ;
-  assign \$28  = \$23  - \$27 ;
-  assign \$29  = g_cnt + g_written;
-  assign \$30  = issue__q == 4'hf;
-  assign \$31  = fire_mix & \$30 ;
-  assign \$32  = kk == 3'h7;
-  assign \$33  = \$31  & \$32 ;
-  assign \$34  = \$33  ? 7'h40 : 7'h00;
-  assign \$35  = \$29  - \$34 ;
-  assign \$36  = issue__coef_addr + 1'h1;
-  assign \$37  = issue__ssm_idx + 1'h1;
-  assign \$39  = issue__row + 1'h1;
-  assign \$40  = issue__h == 6'h3f;
-  assign \$41  = issue__h + 1'h1;
-  assign \$42  = c + 1'h1;
+  assign \$10  = rem >= 5'h10;
+  assign \$11  = \$10  ? 8'h10 : rem;
+  assign \$12  = g_cnt + g_written;
+  assign \$13  = issue__q == 4'hf;
+  assign \$14  = fire_mix & \$13 ;
+  assign \$15  = kk == 3'h7;
+  assign \$16  = \$14  & \$15 ;
+  assign \$17  = \$16  ? 7'h40 : 7'h00;
+  assign \$18  = \$12  - \$17 ;
+  assign \$20  = issue__h == 6'h3f;
+  assign \$21  = issue__q == 4'hf;
+  assign \$22  = g_need + 3'h4;
+  assign \$23  = \$22  > 7'h40;
+  assign \$24  = g_need + 3'h4;
+  assign \$25  = \$23  ? 9'h040 : \$24 ;
+  assign \$26  = ~ pix_full;
+  assign \$27  = pix__valid & \$26 ;
+  assign \$28  = timer < 10'h381;
+  assign \$29  = timer + 1'h1;
+  assign \$30  = \$signal$8  + enc_written;
+  assign \$32  = fire_ssm & \$31 ;
+  assign \$33  = ! l;
+  assign \$34  = \$32  & \$33 ;
+  assign \$35  = \$30  - \$34 ;
+  assign \$36  = \$signal  + r_written;
+  assign \$38  = fire_ssm & \$37 ;
+  assign \$39  = | l;
+  assign \$40  = \$38  & \$39 ;
+  assign \$41  = \$36  - \$40 ;
+  assign \$42  = \$18 [8:0] >= g_need_nxt;
   assign \$43  = issue__coef_addr + 1'h1;
-  assign \$44  = issue__q == 4'hf;
-  assign \$45  = issue__mixrow + 1'h1;
-  assign \$46  = kk + 1'h1;
-  assign \$47  = issue__kslot + 1'h1;
-  assign \$48  = rem - 5'h10;
-  assign \$49  = kk == 3'h7;
-  assign \$50  = l == 2'h3;
-  assign \$51  = t == 10'h30f;
-  assign \$52  = t + 1'h1;
-  assign \$53  = ~ par;
-  assign \$54  = l + 1'h1;
-  assign \$55  = issue__q + 1'h1;
-  assign \$56  = g_need + 3'h4;
-  assign \$57  = \$56  > 7'h40;
-  assign \$58  = g_need + 3'h4;
-  assign \$59  = \$57  ? 9'h040 : \$58 ;
-  assign \$60  = phase == 2'h3;
-  assign \$61  = \$60  & dec_done;
+  assign \$44  = issue__ssm_idx + 1'h1;
+  assign \$46  = issue__row + 1'h1;
+  assign \$47  = issue__h == 6'h3f;
+  assign \$48  = issue__h + 1'h1;
+  assign \$49  = c + 1'h1;
+  assign \$50  = issue__coef_addr + 1'h1;
+  assign \$51  = issue__q == 4'hf;
+  assign \$52  = issue__mixrow + 1'h1;
+  assign \$53  = kk + 1'h1;
+  assign \$54  = issue__kslot + 1'h1;
+  assign \$55  = rem - 5'h10;
+  assign \$56  = kk == 3'h7;
+  assign \$57  = l == 2'h3;
+  assign \$58  = t == 10'h30f;
+  assign \$59  = t + 1'h1;
+  assign \$60  = ~ par;
+  assign \$61  = l + 1'h1;
+  assign \$62  = issue__q + 1'h1;
+  assign \$63  = phase == 2'h3;
+  assign \$64  = \$63  & dec_done;
   always @(posedge clk)
-    pix_full <= \$62 ;
+    pix_full <= \$65 ;
   always @(posedge clk)
-    enc_pixel <= \$63 ;
+    enc_pixel <= \$66 ;
   always @(posedge clk)
-    timer <= \$64 ;
+    timer <= \$67 ;
   always @(posedge clk)
-    \$signal$8  <= \$65 ;
+    \$signal$8  <= \$68 ;
   always @(posedge clk)
-    \$signal  <= \$66 ;
+    \$signal  <= \$69 ;
   always @(posedge clk)
-    g_cnt <= \$67 ;
+    g_cnt <= \$70 ;
   always @(posedge clk)
-    phase <= \$68 ;
+    g_need <= \$71 ;
   always @(posedge clk)
-    l <= \$69 ;
+    g_ok <= \$72 ;
   always @(posedge clk)
-    issue__h <= \$70 ;
+    phase <= \$73 ;
   always @(posedge clk)
-    c <= \$71 ;
+    l <= \$74 ;
   always @(posedge clk)
-    issue__coef_addr <= \$72 ;
+    issue__h <= \$75 ;
   always @(posedge clk)
-    issue__ssm_idx <= \$73 ;
+    c <= \$76 ;
   always @(posedge clk)
-    issue__row <= \$74 ;
+    issue__coef_addr <= \$77 ;
   always @(posedge clk)
-    issue__mixrow <= \$75 ;
+    issue__ssm_idx <= \$78 ;
   always @(posedge clk)
-    issue__q <= \$76 ;
+    issue__row <= \$79 ;
   always @(posedge clk)
-    kk <= \$77 ;
+    issue__mixrow <= \$80 ;
   always @(posedge clk)
-    issue__kslot <= \$78 ;
+    issue__q <= \$81 ;
   always @(posedge clk)
-    g_need <= \$79 ;
+    kk <= \$82 ;
   always @(posedge clk)
-    rem <= \$80 ;
+    issue__kslot <= \$83 ;
   always @(posedge clk)
-    t <= \$81 ;
+    rem <= \$84 ;
   always @(posedge clk)
-    par <= \$82 ;
+    t <= \$85 ;
+  always @(posedge clk)
+    par <= \$86 ;
   assign pix__ready = ~ pix_full;
   assign \$1  = ! phase;
   assign \$2  = \$1  & pix_full;
@@ -47794,397 +48000,405 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign \$8  = \$5  ? \$6  : \$7 ;
   assign fire_ssm = \$4  & \$8 ;
   assign \$9  = phase == 2'h2;
-  assign \$10  = g_cnt >= g_need;
-  assign fire_mix = \$9  & \$10 ;
-  assign issue__first_step = ! t;
-  assign issue__c_first = ! c;
+  assign fire_mix = \$9  & g_ok;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$62  = pix_full;
+    g_need_nxt = g_need;
+    if (fire_ssm) begin
+      if (\$19 ) begin
+        if (\$20 ) begin
+          g_need_nxt = 8'h04;
+        end
+      end
+    end
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$21 ) begin
+        g_need_nxt = 8'h04;
+      end else begin
+        g_need_nxt = \$25 [7:0];
+      end
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$65  = pix_full;
     if (start) begin
-      \$62  = 1'h0;
-    end else if (\$14 ) begin
-      \$62  = 1'h1;
+      \$65  = 1'h0;
+    end else if (\$27 ) begin
+      \$65  = 1'h1;
     end
     if (rst) begin
-      \$62  = 1'h0;
+      \$65  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$63  = enc_pixel;
+    \$66  = enc_pixel;
     if (start) begin
-    end else if (\$14 ) begin
-      \$63  = pix__payload;
+    end else if (\$27 ) begin
+      \$66  = pix__payload;
     end
-    if (rst) begin
-      \$63  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$64  = timer;
-    if (start) begin
-      \$64  = 10'h001;
-    end else if (\$15 ) begin
-      \$64  = \$16 [9:0];
-    end
-    if (rst) begin
-      \$64  = 10'h381;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$65  = \$22 [7:0];
-    if (rst) begin
-      \$65  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$66  = \$28 [7:0];
     if (rst) begin
       \$66  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$67  = \$35 [8:0];
+    \$67  = timer;
+    if (start) begin
+      \$67  = 10'h001;
+    end else if (\$28 ) begin
+      \$67  = \$29 [9:0];
+    end
     if (rst) begin
-      \$67  = 9'h000;
+      \$67  = 10'h381;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$68  = phase;
+    \$68  = \$35 [7:0];
+    if (rst) begin
+      \$68  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$69  = \$41 [7:0];
+    if (rst) begin
+      \$69  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$70  = \$18 [8:0];
+    if (rst) begin
+      \$70  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$71  = g_need_nxt;
+    if (rst) begin
+      \$71  = 8'h04;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$72  = \$42 ;
+    if (rst) begin
+      \$72  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$73  = phase;
     if (start) begin
-      \$68  = 2'h1;
+      \$73  = 2'h1;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$68  = 2'h2;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$73  = 2'h2;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$68  = 2'h3;
+            if (\$58 ) begin
+              \$73  = 2'h3;
             end else begin
-              \$68  = 2'h0;
+              \$73  = 2'h0;
             end
           end else begin
-            \$68  = 2'h1;
+            \$73  = 2'h1;
           end
         end
       end
     end
-    if (\$61 ) begin
-      \$68  = 2'h0;
+    if (\$64 ) begin
+      \$73  = 2'h0;
     end
     if (rst) begin
-      \$68  = 2'h0;
+      \$73  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$69  = l;
+    \$74  = l;
     if (start) begin
-      \$69  = 2'h0;
+      \$74  = 2'h0;
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
-            \$69  = 2'h0;
+          if (\$57 ) begin
+            \$74  = 2'h0;
           end else begin
-            \$69  = \$54 [1:0];
+            \$74  = \$61 [1:0];
           end
         end
       end
     end
     if (rst) begin
-      \$69  = 2'h0;
+      \$74  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$70  = issue__h;
+    \$75  = issue__h;
     if (start) begin
-      \$70  = 6'h00;
+      \$75  = 6'h00;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
+      if (\$45 ) begin
         (* full_case = 32'd1 *)
-        if (\$40 ) begin
-          \$70  = 6'h00;
+        if (\$47 ) begin
+          \$75  = 6'h00;
         end else begin
-          \$70  = \$41 [5:0];
+          \$75  = \$48 [5:0];
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
           end else begin
-            \$70  = 6'h00;
+            \$75  = 6'h00;
           end
         end
       end
     end
     if (rst) begin
-      \$70  = 6'h00;
+      \$75  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$71  = c;
+    \$76  = c;
     if (start) begin
-      \$71  = 1'h0;
+      \$76  = 1'h0;
     end
     if (fire_ssm) begin
       (* full_case = 32'd1 *)
-      if (\$38 ) begin
-        \$71  = 1'h0;
+      if (\$45 ) begin
+        \$76  = 1'h0;
       end else begin
-        \$71  = \$42 [0];
+        \$76  = \$49 [0];
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
           (* full_case = 32'd1 *)
-          if (\$50 ) begin
+          if (\$57 ) begin
           end else begin
-            \$71  = 1'h0;
+            \$76  = 1'h0;
           end
         end
       end
     end
     if (rst) begin
-      \$71  = 1'h0;
+      \$76  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$72  = issue__coef_addr;
+    \$77  = issue__coef_addr;
     if (start) begin
-      \$72  = 10'h000;
+      \$77  = 10'h000;
     end
     if (fire_ssm) begin
-      \$72  = \$36 [9:0];
+      \$77  = \$43 [9:0];
     end
     if (fire_mix) begin
-      \$72  = \$43 [9:0];
+      \$77  = \$50 [9:0];
     end
     if (rst) begin
-      \$72  = 10'h000;
+      \$77  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$73  = issue__ssm_idx;
+    \$78  = issue__ssm_idx;
     if (start) begin
-      \$73  = 9'h000;
+      \$78  = 9'h000;
     end
     if (fire_ssm) begin
-      \$73  = \$37 [8:0];
+      \$78  = \$44 [8:0];
     end
     if (rst) begin
-      \$73  = 9'h000;
+      \$78  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$74  = issue__row;
+    \$79  = issue__row;
     if (start) begin
-      \$74  = 8'h00;
+      \$79  = 8'h00;
     end
     if (fire_ssm) begin
-      if (\$38 ) begin
-        \$74  = \$39 [7:0];
+      if (\$45 ) begin
+        \$79  = \$46 [7:0];
       end
     end
     if (rst) begin
-      \$74  = 8'h00;
+      \$79  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$75  = issue__mixrow;
+    \$80  = issue__mixrow;
     if (start) begin
-      \$75  = 5'h00;
+      \$80  = 5'h00;
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        \$75  = \$45 [4:0];
+      if (\$51 ) begin
+        \$80  = \$52 [4:0];
       end
     end
     if (rst) begin
-      \$75  = 5'h00;
+      \$80  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$76  = issue__q;
+    \$81  = issue__q;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$76  = 4'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$81  = 4'h0;
         end
       end
     end
     if (fire_mix) begin
       (* full_case = 32'd1 *)
-      if (\$44 ) begin
-        \$76  = 4'h0;
+      if (\$51 ) begin
+        \$81  = 4'h0;
       end else begin
-        \$76  = \$55 [3:0];
+        \$81  = \$62 [3:0];
       end
     end
     if (rst) begin
-      \$76  = 4'h0;
+      \$81  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$77  = kk;
+    \$82  = kk;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$77  = 3'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$82  = 3'h0;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
-        \$77  = \$46 [2:0];
-        if (\$49 ) begin
-          \$77  = 3'h0;
+      if (\$51 ) begin
+        \$82  = \$53 [2:0];
+        if (\$56 ) begin
+          \$82  = 3'h0;
         end
       end
     end
     if (rst) begin
-      \$77  = 3'h0;
+      \$82  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$78  = issue__kslot;
+    \$83  = issue__kslot;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$78  = 2'h0;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$83  = 2'h0;
         end
       end
     end
     if (fire_mix) begin
-      if (\$44 ) begin
+      if (\$51 ) begin
         if (kk[0]) begin
-          \$78  = \$47 [1:0];
+          \$83  = \$54 [1:0];
         end
       end
     end
     if (rst) begin
-      \$78  = 2'h0;
+      \$83  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$79  = g_need;
+    \$84  = rem;
     if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$79  = 8'h04;
+      if (\$45 ) begin
+        if (\$47 ) begin
+          \$84  = 8'h40;
         end
       end
     end
     if (fire_mix) begin
-      (* full_case = 32'd1 *)
-      if (\$44 ) begin
-        \$79  = 8'h04;
-      end else begin
-        \$79  = \$59 [7:0];
-      end
-    end
-    if (rst) begin
-      \$79  = 8'h04;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$80  = rem;
-    if (fire_ssm) begin
-      if (\$38 ) begin
-        if (\$40 ) begin
-          \$80  = 8'h40;
-        end
-      end
-    end
-    if (fire_mix) begin
-      if (\$44 ) begin
+      if (\$51 ) begin
         if (kk[0]) begin
-          \$80  = \$48 [7:0];
+          \$84  = \$55 [7:0];
         end
       end
     end
     if (rst) begin
-      \$80  = 8'h40;
+      \$84  = 8'h40;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$81  = t;
+    \$85  = t;
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
-          if (\$50 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$81  = 10'h000;
+            if (\$58 ) begin
+              \$85  = 10'h000;
             end else begin
-              \$81  = \$52 [9:0];
+              \$85  = \$59 [9:0];
             end
           end
         end
       end
     end
     if (rst) begin
-      \$81  = 10'h000;
+      \$85  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$82  = par;
+    \$86  = par;
     if (fire_mix) begin
-      if (\$44 ) begin
-        if (\$49 ) begin
-          if (\$50 ) begin
+      if (\$51 ) begin
+        if (\$56 ) begin
+          if (\$57 ) begin
             (* full_case = 32'd1 *)
-            if (\$51 ) begin
-              \$82  = 1'h0;
+            if (\$58 ) begin
+              \$86  = 1'h0;
             end else begin
-              \$82  = \$53 ;
+              \$86  = \$60 ;
             end
           end
         end
       end
     end
     if (rst) begin
-      \$82  = 1'h0;
+      \$86  = 1'h0;
     end
   end
   assign enc_start = start;
   assign pix_data = enc_pixel;
-  assign \par$16  = par;
+  assign \par$15  = par;
   assign issue__ssm = fire_ssm;
   assign issue__mix = fire_mix;
   assign issue__l = l;
@@ -48195,10 +48409,12 @@ module \hwssm_core.core.seq (pix__payload, clk, rst, pix__ready, start, fire_ssm
   assign q = issue__q;
   assign mixrow = issue__mixrow;
   assign k = issue__kslot;
-  assign issue__pairs = \$12 [4:0];
+  assign \$like  = \$18 [8:0];
+  assign issue__pairs = \$11 [4:0];
   assign issue__gate = kk[0];
   assign issue__c_last = c;
-  assign \$18  = c;
-  assign \$24  = c;
-  assign \$38  = c;
+  assign \$19  = c;
+  assign \$31  = c;
+  assign \$37  = c;
+  assign \$45  = c;
 endmodule

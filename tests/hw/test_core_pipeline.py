@@ -25,6 +25,7 @@ CASES = {
     "p1-hetero-fast": (3, 2, 2, 1, 4, "hetero", Pipeline.fast()),
     "p3-perhead-deep": (4, 3, 2, 3, 3, "A8x8-W8-a8-h-asym", Pipeline(mem_stages=2, mul_stages=2, tree_levels_per_stage=1)),
     "p5-floor-wrap-res": (5, 2, 1, 5, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(requant_stages=1)),
+    "p2-acc": (6, 3, 2, 2, 3, "A8x8-W8-a8-h", Pipeline(acc_stages=1)),
 }
 
 
@@ -39,7 +40,8 @@ def test_mem_stages_core_is_exact_and_on_time(case):
     dbg, logits, classes = _expected(qm, digits)
     assert ([v for _, v in res.dbg], [v for _, v in res.logits], [v for _, v in res.classes]) == (dbg, logits, classes)
     s = cycle_model.step_schedule(core.config)
-    lat = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.requant_stages)
+    lat = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.requant_stages,
+                                 pipe.acc_stages)
     start = res.accepted[0] + 1
     cpd, cps = core.cycles_per_digit, core.cycles_per_step
     want = [start + d * cpd + t * cps + s.glu[l][h] + lat.glu_out
@@ -56,11 +58,11 @@ def test_mem_stages_cost_cycles_only_in_latency():
     (latency exposed between layers), not throughput."""
     qm = random_qmodel(64, 32, 4, resolve_plan("hetero"))
     base, fast = Pipeline(), Pipeline.fast()
-    assert (fast.mem_stages, fast.requant_stages) == (2, 1)
+    assert (fast.mem_stages, fast.requant_stages, fast.acc_stages) == (2, 1, 1)
     for P in (1, 2, 3):
         slow = cycle_model.cycles_per_step(qm, P, fast) - cycle_model.cycles_per_step(qm, P, base)
         assert 0 <= slow <= 4, (P, slow)
-    for name, bad in (("mem_stages", 3), ("requant_stages", 2)):
+    for name, bad in (("mem_stages", 3), ("requant_stages", 2), ("acc_stages", 2)):
         with pytest.raises(HwssmError, match=name):
             Pipeline(**{name: bad})
 

@@ -57,7 +57,8 @@ def test_loaded_core_matches_naive_and_cycle_model(case):
     s = cycle_model.step_schedule(core.config)
     start = res.accepted[0] + 1
     cpd, cps = core.cycles_per_digit, core.cycles_per_step
-    out = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.requant_stages).glu_out
+    out = cycle_model.Latencies(pipe.mul_stages, core.config.tree_stages, pipe.mem_stages, pipe.requant_stages,
+                                 pipe.acc_stages).glu_out
     want = [start + d * cpd + t * cps + s.glu[l][h] + out
             for d in range(2) for t in range(T) for l in range(L) for h in range(H)]
     assert [c for c, _ in res.dbg] == want

@@ -7,6 +7,8 @@ operand at the ends of its range so that state and outputs saturate (or wrap).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from amaranth.hdl import Fragment
@@ -78,8 +80,9 @@ def _expected_real(r: MixRow, ws, gs, b: int) -> int:
     return requant(acc, F, r.V)
 
 
-def _run(seed, rounding, overflow, extreme, n=40):
+def _run(seed, rounding, overflow, extreme, n=40, acc_stages=0):
     rng, cfg, srows, mrows, s_sh, m_sh, bias = _setup(seed, rounding, overflow, n, extreme)
+    cfg = dataclasses.replace(cfg, acc_stages=acc_stages)
     dut = Lane(cfg)
     # A stream of items: complex items and real rows of Q items, interleaved at random.
     items = []  # (kind, row index, payload)
@@ -120,7 +123,7 @@ def _run(seed, rounding, overflow, extreme, n=40):
             for j in range(4):
                 ctx.set(dut.g[j], o["g"][j])
         shift_stage = {**{k: dut.stage_align for k in ("ar", "ai", "br", "ax", "ia", "bi")},
-                       "re": dut.stage_round, "im": dut.stage_round, "w": dut.stage_round,
+                       "re": dut.stage_round, "im": dut.stage_round, "w": dut.stage_fin,
                        "v": dut.stage_vshift, "cr": dut.stage_readout_align, "ci": dut.stage_readout_align}
         for name, s in shift_stage.items():
             sh = cfg.shifts[name]
@@ -131,7 +134,7 @@ def _run(seed, rounding, overflow, extreme, n=40):
             want = "c" if name not in ("w", "v") else "r"
             val = table[name][i] - sh.lo if kind == want else 0
             ctx.set(getattr(dut, f"sh_{name}"), val)
-        kind, i, o = at(dut.stage_round)
+        kind, i, o = at(dut.stage_fin)
         ctx.set(dut.bias, o["b"] if kind == "r" else 0)
         kind, i, o = at(dut.stage_c)
         if kind == "c":
@@ -172,6 +175,17 @@ def test_lane_matches_contract(rounding, overflow, extreme):
         # saturation must actually have happened somewhere
         lim = {(1 << (cfg.xr_width - 1)) - 1, -(1 << (cfg.xr_width - 1))}
         assert any(a in lim for a, _, _ in exp_c)
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_lane_with_registered_row_finish_matches_contract(seed):
+    """``acc_stages=1``: the real-mode finish starts from the registered row sum, one cycle
+    later; back-to-back rows, complex items in between, same integers."""
+    exp_c, exp_v, cfg = _run(seed, Rounding.HALF_UP, Overflow.SATURATE, True, acc_stages=1)
+    assert exp_v and cfg.acc_stages == 1
+    lane = Lane(cfg)
+    assert lane.latency_real == cfg.mul_stages + 4 and lane.stage_fin == lane.stage_round + 1
+    Fragment.get(lane, None)  # elaborates
 
 
 def test_lane_latency_properties():
