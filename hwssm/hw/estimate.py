@@ -563,6 +563,7 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     B: list[Block] = []
     add = B.append
     TR = _tree_out(c)  # issue → tree output
+    fa = c.pipe.acc_stages  # the row finish one cycle later (Pipeline.acc_stages)
     t = c.ssm_table
     if t.width:
         add(_rom("S4D row-constant ROM", "D", t.words(), t.width))
@@ -570,7 +571,7 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
         # the lanes' stage k reads rtaps[s + k]; D is used at rtaps[s])
         use = {"ar": s + ms, "ai": s + ms, "br": s + ms, "ax": s + ms, "ia": s + ms, "bi": s + ms,
                "re": s + ms + 1, "im": s + ms + 1, "cr": s + 2 * ms + 2 + q, "ci": s + 2 * ms + 2 + q,
-               "es": TR - 1, "ed": TR - 1, "sy": TR}
+               "es": TR - 1 + fa, "ed": TR - 1 + fa, "sy": TR + fa}
         base = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
                 "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1 - s - q, "ed": TR - 1 - s - q, "sy": TR - s - q}
         bits = sum(t.shifts[n].width * base.get(n, TR - s - q) for n in t.shifts)
@@ -592,8 +593,9 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
     extra = ssm_bits * ((s + q) + (0 if load else q)) + 5 * s + 3 * (s + q) + (hb + lb) * (s + 2 * q)
     if load:
         extra += 2 + 2 * s + q  # step parity, read and write
-    acc = c.pipe.acc_stages  # the mixing-row address, the value/gate context and each lane's finish bit
-    extra += acc * (_aw(L * 2 * c.KP, ceil_log2) + _aw(c.KP, ceil_log2) + _aw(P + 1, ceil_log2) + 1 + P)
+    # acc_stages: the mixing-row address, the value/gate context, each lane's and the row
+    # finish's valid bit, the channel/layer of the row finish
+    extra += fa * (_aw(L * 2 * c.KP, ceil_log2) + _aw(c.KP, ceil_log2) + _aw(P + 1, ceil_log2) + 2 + P + hb + lb)
     if extra:
         add(_pipe("issue context delays (pipeline)", "control", extra))
     if P > 1:
@@ -601,8 +603,8 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
         add(Block("adder tree registers", "C", Kind.REG, c.rowsum_width, count=_tree_regs(P, c.pipe.tree_levels_per_stage)))
     add(_mul("D·u multiplier", "D", c.d_width, a, c.soft_mul_bits))
     add(Block("D·u delay", "D", Kind.REG, c.du_width, count=max(0, TR0 - 1)))
-    if q:
-        add(_pipe("D·u delay (pipeline)", "D", c.du_width, count=q))
+    if q + fa:
+        add(_pipe("D·u delay (pipeline)", "D", c.du_width, count=q + fa))
     add(Block("row sum accumulator", "C", Kind.ADD, c.rowsum_width, 2))
     add(Block("row sum first-chunk mux", "C", Kind.MUX, c.rowsum_width, 2))
     for name, w in (("es", c.rowsum_width), ("ed", c.du_width)):
