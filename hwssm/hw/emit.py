@@ -1,7 +1,8 @@
 """Verilog emission: ``DIR/hwssm_core.v`` + ``DIR/manifest.json`` (both written atomically).
 
-The Verilog comes from ``amaranth.back.verilog.convert(..., emit_src=False)``; memory
-contents (parameters, tables) are inline ``initial`` blocks. The manifest names the model
+The Verilog comes from ``amaranth.back.verilog.convert(..., emit_src=False)``, with
+repeated concatenation items written as replications (:mod:`hwssm.hw.replicate`, for
+Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks. The manifest names the model
 (its digest), the precision plan, the lane count, the sequence length, the generator
 version (hwssm version + a hash of the ``hwssm/hw`` sources), the cycle model's figures
 and the port list with roles (see :mod:`hwssm.synth.rtl`).
@@ -30,6 +31,7 @@ from ..io import write_json, write_text
 from ..quant.qmodel import QModel
 from .config import Pipeline, derive
 from .core import TOP_NAME, HwssmCore
+from .replicate import fold_replications
 from .storage import ParamStorage
 
 __all__ = ["generator_version", "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT", "PARAMS_NAME",
@@ -69,7 +71,7 @@ def verilog_text(core: HwssmCore) -> str:
     from amaranth.back import verilog
 
     text = verilog.convert(core, name=TOP_NAME, emit_src=False)
-    return strip_noinit(text)
+    return fold_replications(strip_noinit(text))
 
 
 def strip_noinit(text: str) -> str:

@@ -1665,7 +1665,7 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$36  = { \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13  };
+    \$36  = { {7{\$13 [18]}}, \$13  };
     if (rst) begin
       \$36  = 26'h0000000;
     end
@@ -39212,22 +39212,22 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \c$102 [3:0] = \rd__data$103 [3:0];
   assign \x$99 [9:5] = \$8 [9:5];
   assign \x$99 [4:0] = \$7 [4:0];
-  assign i[319:300] = { \part$680 [14], \part$680 [14], \part$680 [14], \part$680 [14], \part$680 [14], \part$680  };
-  assign i[299:280] = { \part$640 [14], \part$640 [14], \part$640 [14], \part$640 [14], \part$640 [14], \part$640  };
-  assign i[279:260] = { \part$600 [14], \part$600 [14], \part$600 [14], \part$600 [14], \part$600 [14], \part$600  };
-  assign i[259:240] = { \part$560 [14], \part$560 [14], \part$560 [14], \part$560 [14], \part$560 [14], \part$560  };
-  assign i[239:220] = { \part$520 [14], \part$520 [14], \part$520 [14], \part$520 [14], \part$520 [14], \part$520  };
-  assign i[219:200] = { \part$480 [14], \part$480 [14], \part$480 [14], \part$480 [14], \part$480 [14], \part$480  };
-  assign i[199:180] = { \part$440 [14], \part$440 [14], \part$440 [14], \part$440 [14], \part$440 [14], \part$440  };
-  assign i[179:160] = { \part$400 [14], \part$400 [14], \part$400 [14], \part$400 [14], \part$400 [14], \part$400  };
-  assign i[159:140] = { \part$360 [14], \part$360 [14], \part$360 [14], \part$360 [14], \part$360 [14], \part$360  };
-  assign i[139:120] = { \part$320 [14], \part$320 [14], \part$320 [14], \part$320 [14], \part$320 [14], \part$320  };
-  assign i[119:100] = { \part$280 [14], \part$280 [14], \part$280 [14], \part$280 [14], \part$280 [14], \part$280  };
-  assign i[99:80] = { \part$240 [14], \part$240 [14], \part$240 [14], \part$240 [14], \part$240 [14], \part$240  };
-  assign i[79:60] = { \part$200 [14], \part$200 [14], \part$200 [14], \part$200 [14], \part$200 [14], \part$200  };
-  assign i[59:40] = { \part$160 [14], \part$160 [14], \part$160 [14], \part$160 [14], \part$160 [14], \part$160  };
-  assign i[39:20] = { \part$120 [14], \part$120 [14], \part$120 [14], \part$120 [14], \part$120 [14], \part$120  };
-  assign i[19:0] = { part[14], part[14], part[14], part[14], part[14], part };
+  assign i[319:300] = { {5{\part$680 [14]}}, \part$680  };
+  assign i[299:280] = { {5{\part$640 [14]}}, \part$640  };
+  assign i[279:260] = { {5{\part$600 [14]}}, \part$600  };
+  assign i[259:240] = { {5{\part$560 [14]}}, \part$560  };
+  assign i[239:220] = { {5{\part$520 [14]}}, \part$520  };
+  assign i[219:200] = { {5{\part$480 [14]}}, \part$480  };
+  assign i[199:180] = { {5{\part$440 [14]}}, \part$440  };
+  assign i[179:160] = { {5{\part$400 [14]}}, \part$400  };
+  assign i[159:140] = { {5{\part$360 [14]}}, \part$360  };
+  assign i[139:120] = { {5{\part$320 [14]}}, \part$320  };
+  assign i[119:100] = { {5{\part$280 [14]}}, \part$280  };
+  assign i[99:80] = { {5{\part$240 [14]}}, \part$240  };
+  assign i[79:60] = { {5{\part$200 [14]}}, \part$200  };
+  assign i[59:40] = { {5{\part$160 [14]}}, \part$160  };
+  assign i[39:20] = { {5{\part$120 [14]}}, \part$120  };
+  assign i[19:0] = { {5{part[14]}}, part };
   assign g[23:18] = \rp__data$62 ;
   assign g[17:12] = \rp__data$61 ;
   assign g[11:6] = \rp__data$60 ;
@@ -39237,7 +39237,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign x[9:5] = \$6 [9:5];
   assign x[4:0] = \$5 [4:0];
   assign \$39  = { fin, 1'h0 };
-  assign \$40  = { \$39 [26], \$39 [26], \$39 [26], \$39 [26], \$39 [26], \$39 [26:5] };
+  assign \$40  = { {5{\$39 [26]}}, \$39 [26:5] };
   assign \$42  = { \$41 [27], \$41 [27:1] };
   assign \$45  = { \$38 [19:0], 1'h0 };
 endmodule
@@ -39480,10 +39480,10 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1266$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1266$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19], \port$1266$0 [19:16] } : \port$1266$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1266$0 [19]}}, \port$1266$0 [19:16] } : \port$1266$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23], \port$1266$0 [23:20] } : \port$1266$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1266$0 [23]}}, \port$1266$0 [23:20] } : \port$1266$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1266$0 [19:16]) * $signed(u);
@@ -39591,14 +39591,14 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$1266$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -39839,10 +39839,10 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1275$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1275$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19], \port$1275$0 [19:16] } : \port$1275$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1275$0 [19]}}, \port$1275$0 [19:16] } : \port$1275$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23], \port$1275$0 [23:20] } : \port$1275$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1275$0 [23]}}, \port$1275$0 [23:20] } : \port$1275$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1275$0 [19:16]) * $signed(u);
@@ -39950,14 +39950,14 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$1275$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -40198,10 +40198,10 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   assign \$2  = $signed(\port$1356$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1356$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19], \port$1356$0 [19:16] } : \port$1356$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1356$0 [19]}}, \port$1356$0 [19:16] } : \port$1356$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23], \port$1356$0 [23:20] } : \port$1356$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1356$0 [23]}}, \port$1356$0 [23:20] } : \port$1356$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1356$0 [19:16]) * $signed(u);
@@ -40309,14 +40309,14 @@ module \hwssm_core.core.dp.lane10 (rst, u, \port$1356$0 , sh_w, bias, x, c, g, \
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -40557,10 +40557,10 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   assign \$2  = $signed(\port$1365$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1365$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19], \port$1365$0 [19:16] } : \port$1365$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1365$0 [19]}}, \port$1365$0 [19:16] } : \port$1365$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23], \port$1365$0 [23:20] } : \port$1365$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1365$0 [23]}}, \port$1365$0 [23:20] } : \port$1365$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1365$0 [19:16]) * $signed(u);
@@ -40668,14 +40668,14 @@ module \hwssm_core.core.dp.lane11 (rst, u, \port$1365$0 , sh_w, bias, x, c, g, \
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -40916,10 +40916,10 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   assign \$2  = $signed(\port$1374$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1374$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19], \port$1374$0 [19:16] } : \port$1374$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1374$0 [19]}}, \port$1374$0 [19:16] } : \port$1374$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23], \port$1374$0 [23:20] } : \port$1374$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1374$0 [23]}}, \port$1374$0 [23:20] } : \port$1374$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1374$0 [19:16]) * $signed(u);
@@ -41027,14 +41027,14 @@ module \hwssm_core.core.dp.lane12 (rst, u, \port$1374$0 , sh_w, bias, x, c, g, \
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -41275,10 +41275,10 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   assign \$2  = $signed(\port$1383$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1383$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19], \port$1383$0 [19:16] } : \port$1383$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1383$0 [19]}}, \port$1383$0 [19:16] } : \port$1383$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23], \port$1383$0 [23:20] } : \port$1383$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1383$0 [23]}}, \port$1383$0 [23:20] } : \port$1383$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1383$0 [19:16]) * $signed(u);
@@ -41386,14 +41386,14 @@ module \hwssm_core.core.dp.lane13 (rst, u, \port$1383$0 , sh_w, bias, x, c, g, \
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -41634,10 +41634,10 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   assign \$2  = $signed(\port$1392$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1392$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19], \port$1392$0 [19:16] } : \port$1392$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1392$0 [19]}}, \port$1392$0 [19:16] } : \port$1392$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23], \port$1392$0 [23:20] } : \port$1392$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1392$0 [23]}}, \port$1392$0 [23:20] } : \port$1392$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1392$0 [19:16]) * $signed(u);
@@ -41745,14 +41745,14 @@ module \hwssm_core.core.dp.lane14 (rst, u, \port$1392$0 , sh_w, bias, x, c, g, \
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -41993,10 +41993,10 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1401$0 , sh_w, bias, x, c, g, \
   assign \$2  = $signed(\port$1401$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1401$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1401$0 [19], \port$1401$0 [19], \port$1401$0 [19], \port$1401$0 [19], \port$1401$0 [19:16] } : \port$1401$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1401$0 [19]}}, \port$1401$0 [19:16] } : \port$1401$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1401$0 [23], \port$1401$0 [23], \port$1401$0 [23], \port$1401$0 [23], \port$1401$0 [23:20] } : \port$1401$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1401$0 [23]}}, \port$1401$0 [23:20] } : \port$1401$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1401$0 [19:16]) * $signed(u);
@@ -42104,14 +42104,14 @@ module \hwssm_core.core.dp.lane15 (rst, u, \port$1401$0 , sh_w, bias, x, c, g, \
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -42352,10 +42352,10 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1284$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1284$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19], \port$1284$0 [19:16] } : \port$1284$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1284$0 [19]}}, \port$1284$0 [19:16] } : \port$1284$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23], \port$1284$0 [23:20] } : \port$1284$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1284$0 [23]}}, \port$1284$0 [23:20] } : \port$1284$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1284$0 [19:16]) * $signed(u);
@@ -42463,14 +42463,14 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$1284$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -42711,10 +42711,10 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1293$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1293$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19], \port$1293$0 [19:16] } : \port$1293$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1293$0 [19]}}, \port$1293$0 [19:16] } : \port$1293$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23], \port$1293$0 [23:20] } : \port$1293$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1293$0 [23]}}, \port$1293$0 [23:20] } : \port$1293$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1293$0 [19:16]) * $signed(u);
@@ -42822,14 +42822,14 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$1293$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -43070,10 +43070,10 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1302$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1302$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19], \port$1302$0 [19:16] } : \port$1302$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1302$0 [19]}}, \port$1302$0 [19:16] } : \port$1302$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23], \port$1302$0 [23:20] } : \port$1302$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1302$0 [23]}}, \port$1302$0 [23:20] } : \port$1302$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1302$0 [19:16]) * $signed(u);
@@ -43181,14 +43181,14 @@ module \hwssm_core.core.dp.lane4 (rst, u, \port$1302$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -43429,10 +43429,10 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1311$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1311$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19], \port$1311$0 [19:16] } : \port$1311$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1311$0 [19]}}, \port$1311$0 [19:16] } : \port$1311$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23], \port$1311$0 [23:20] } : \port$1311$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1311$0 [23]}}, \port$1311$0 [23:20] } : \port$1311$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1311$0 [19:16]) * $signed(u);
@@ -43540,14 +43540,14 @@ module \hwssm_core.core.dp.lane5 (rst, u, \port$1311$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -43788,10 +43788,10 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1320$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1320$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19], \port$1320$0 [19:16] } : \port$1320$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1320$0 [19]}}, \port$1320$0 [19:16] } : \port$1320$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23], \port$1320$0 [23:20] } : \port$1320$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1320$0 [23]}}, \port$1320$0 [23:20] } : \port$1320$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1320$0 [19:16]) * $signed(u);
@@ -43899,14 +43899,14 @@ module \hwssm_core.core.dp.lane6 (rst, u, \port$1320$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -44147,10 +44147,10 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1329$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1329$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19], \port$1329$0 [19:16] } : \port$1329$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1329$0 [19]}}, \port$1329$0 [19:16] } : \port$1329$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23], \port$1329$0 [23:20] } : \port$1329$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1329$0 [23]}}, \port$1329$0 [23:20] } : \port$1329$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1329$0 [19:16]) * $signed(u);
@@ -44258,14 +44258,14 @@ module \hwssm_core.core.dp.lane7 (rst, u, \port$1329$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -44506,10 +44506,10 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1338$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1338$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19], \port$1338$0 [19:16] } : \port$1338$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1338$0 [19]}}, \port$1338$0 [19:16] } : \port$1338$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23], \port$1338$0 [23:20] } : \port$1338$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1338$0 [23]}}, \port$1338$0 [23:20] } : \port$1338$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1338$0 [19:16]) * $signed(u);
@@ -44617,14 +44617,14 @@ module \hwssm_core.core.dp.lane8 (rst, u, \port$1338$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -44865,10 +44865,10 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \p
   assign \$2  = $signed(\port$1347$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$1347$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19], \port$1347$0 [19:16] } : \port$1347$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$1347$0 [19]}}, \port$1347$0 [19:16] } : \port$1347$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23], \port$1347$0 [23:20] } : \port$1347$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$1347$0 [23]}}, \port$1347$0 [23:20] } : \port$1347$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$1347$0 [19:16]) * $signed(u);
@@ -44976,14 +44976,14 @@ module \hwssm_core.core.dp.lane9 (rst, u, \port$1347$0 , sh_w, bias, x, c, g, \p
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -45400,7 +45400,7 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   assign wr_addr = enca_3;
   assign wr_data = r0;
   assign \$9  = { rq_enc_in, 1'h0 };
-  assign \$10  = { \$9 [18], \$9 [18], \$9 [18], \$9 [18], \$9 [18], \$9 [18:5] };
+  assign \$10  = { {5{\$9 [18]}}, \$9 [18:5] };
   assign \$12  = { \$11 [19], \$11 [19:1] };
 endmodule
 
@@ -46161,7 +46161,7 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   assign rw_addr = gctx_5[10:5];
   assign \$10  = { rq_r_in, 1'h0 };
   assign \$4  = { prod3, 1'h0 };
-  assign \$5  = { \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13:5] };
+  assign \$5  = { {5{\$4 [13]}}, \$4 [13:5] };
   assign \$8  = { \$7 [14], \$7 [14:1] };
   assign \$13  = { \$12 [13], \$12 [13:1] };
 endmodule

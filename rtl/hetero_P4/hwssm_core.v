@@ -1665,7 +1665,7 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$36  = { \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13 [18], \$13  };
+    \$36  = { {7{\$13 [18]}}, \$13  };
     if (rst) begin
       \$36  = 26'h0000000;
     end
@@ -37144,10 +37144,10 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \c$102 [3:0] = \rd__data$103 [3:0];
   assign \x$99 [9:5] = \$8 [9:5];
   assign \x$99 [4:0] = \$7 [4:0];
-  assign i[79:60] = { \part$200 [14], \part$200 [14], \part$200 [14], \part$200 [14], \part$200 [14], \part$200  };
-  assign i[59:40] = { \part$160 [14], \part$160 [14], \part$160 [14], \part$160 [14], \part$160 [14], \part$160  };
-  assign i[39:20] = { \part$120 [14], \part$120 [14], \part$120 [14], \part$120 [14], \part$120 [14], \part$120  };
-  assign i[19:0] = { part[14], part[14], part[14], part[14], part[14], part };
+  assign i[79:60] = { {5{\part$200 [14]}}, \part$200  };
+  assign i[59:40] = { {5{\part$160 [14]}}, \part$160  };
+  assign i[39:20] = { {5{\part$120 [14]}}, \part$120  };
+  assign i[19:0] = { {5{part[14]}}, part };
   assign g[23:18] = \rp__data$62 ;
   assign g[17:12] = \rp__data$61 ;
   assign g[11:6] = \rp__data$60 ;
@@ -37157,7 +37157,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign x[9:5] = \$6 [9:5];
   assign x[4:0] = \$5 [4:0];
   assign \$15  = { fin, 1'h0 };
-  assign \$16  = { \$15 [26], \$15 [26], \$15 [26], \$15 [26], \$15 [26], \$15 [26:5] };
+  assign \$16  = { {5{\$15 [26]}}, \$15 [26:5] };
   assign \$18  = { \$17 [27], \$17 [27:1] };
   assign \$21  = { \$14 [19:0], 1'h0 };
 endmodule
@@ -37400,10 +37400,10 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   assign \$2  = $signed(\port$450$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$450$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$450$0 [19], \port$450$0 [19], \port$450$0 [19], \port$450$0 [19], \port$450$0 [19:16] } : \port$450$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$450$0 [19]}}, \port$450$0 [19:16] } : \port$450$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$450$0 [23], \port$450$0 [23], \port$450$0 [23], \port$450$0 [23], \port$450$0 [23:20] } : \port$450$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$450$0 [23]}}, \port$450$0 [23:20] } : \port$450$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$450$0 [19:16]) * $signed(u);
@@ -37511,14 +37511,14 @@ module \hwssm_core.core.dp.lane0 (rst, u, \port$450$0 , sh_w, bias, x, c, g, \po
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -37759,10 +37759,10 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   assign \$2  = $signed(\port$459$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$459$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$459$0 [19], \port$459$0 [19], \port$459$0 [19], \port$459$0 [19], \port$459$0 [19:16] } : \port$459$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$459$0 [19]}}, \port$459$0 [19:16] } : \port$459$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$459$0 [23], \port$459$0 [23], \port$459$0 [23], \port$459$0 [23], \port$459$0 [23:20] } : \port$459$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$459$0 [23]}}, \port$459$0 [23:20] } : \port$459$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$459$0 [19:16]) * $signed(u);
@@ -37870,14 +37870,14 @@ module \hwssm_core.core.dp.lane1 (rst, u, \port$459$0 , sh_w, bias, x, c, g, \po
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -38118,10 +38118,10 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   assign \$2  = $signed(\port$468$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$468$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$468$0 [19], \port$468$0 [19], \port$468$0 [19], \port$468$0 [19], \port$468$0 [19:16] } : \port$468$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$468$0 [19]}}, \port$468$0 [19:16] } : \port$468$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$468$0 [23], \port$468$0 [23], \port$468$0 [23], \port$468$0 [23], \port$468$0 [23:20] } : \port$468$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$468$0 [23]}}, \port$468$0 [23:20] } : \port$468$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$468$0 [19:16]) * $signed(u);
@@ -38229,14 +38229,14 @@ module \hwssm_core.core.dp.lane2 (rst, u, \port$468$0 , sh_w, bias, x, c, g, \po
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -38477,10 +38477,10 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$477$0 , sh_w, bias, x, c, g, \po
   assign \$2  = $signed(\port$477$0 [7:0]) * $signed(\$1 );
   assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
   assign \$4  = $signed(\port$477$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { \port$477$0 [19], \port$477$0 [19], \port$477$0 [19], \port$477$0 [19], \port$477$0 [19:16] } : \port$477$0 [7:0];
+  assign \$5  = \real  ? { {4{\port$477$0 [19]}}, \port$477$0 [19:16] } : \port$477$0 [7:0];
   assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
   assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { \port$477$0 [23], \port$477$0 [23], \port$477$0 [23], \port$477$0 [23], \port$477$0 [23:20] } : \port$477$0 [15:8];
+  assign \$8  = \real  ? { {4{\port$477$0 [23]}}, \port$477$0 [23:20] } : \port$477$0 [15:8];
   assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
   assign \$10  = $signed(\$8 ) * $signed(\$9 );
   assign \$11  = $signed(\port$477$0 [19:16]) * $signed(u);
@@ -38588,14 +38588,14 @@ module \hwssm_core.core.dp.lane3 (rst, u, \port$477$0 , sh_w, bias, x, c, g, \po
   assign \$59 [9:5] = \$30 [4:0];
   assign \$59 [4:0] = \$26 [4:0];
   assign \$43  = { acc_re, 1'h0 };
-  assign \$44  = { \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19], \$43 [19:6] };
+  assign \$44  = { {6{\$43 [19]}}, \$43 [19:6] };
   assign \$46  = { \$45 [20], \$45 [20:1] };
   assign \$47  = { acc_im, 1'h0 };
-  assign \$48  = { \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19], \$47 [19:6] };
+  assign \$48  = { {6{\$47 [19]}}, \$47 [19:6] };
   assign \$50  = { \$49 [20], \$49 [20:1] };
   assign \$31  = { \$52 [15:0], 3'h0 };
   assign \$53  = { fin, 1'h0 };
-  assign \$54  = { \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33], \$53 [33:6] };
+  assign \$54  = { {6{\$53 [33]}}, \$53 [33:6] };
   assign \$56  = { \$55 [34], \$55 [34:1] };
 endmodule
 
@@ -38928,7 +38928,7 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   assign wr_addr = enca_3;
   assign wr_data = r0;
   assign \$9  = { rq_enc_in, 1'h0 };
-  assign \$10  = { \$9 [18], \$9 [18], \$9 [18], \$9 [18], \$9 [18], \$9 [18:5] };
+  assign \$10  = { {5{\$9 [18]}}, \$9 [18:5] };
   assign \$12  = { \$11 [19], \$11 [19:1] };
 endmodule
 
@@ -39689,7 +39689,7 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   assign rw_addr = gctx_5[10:5];
   assign \$10  = { rq_r_in, 1'h0 };
   assign \$4  = { prod3, 1'h0 };
-  assign \$5  = { \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13], \$4 [13:5] };
+  assign \$5  = { {5{\$4 [13]}}, \$4 [13:5] };
   assign \$8  = { \$7 [14], \$7 [14:1] };
   assign \$13  = { \$12 [13], \$12 [13:1] };
 endmodule
