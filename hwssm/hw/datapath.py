@@ -244,7 +244,7 @@ class Datapath(wiring.Component):
         m.d.sync += [y.eq(requant(m, fin, rc[TR + fa]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q, name="rq_y")),
                      y_v.eq(delay(m, fin_v, q, "yv"))]
 
-        # -- GELU (τ_R+2+q address, τ_R+3+q data) and g write ----------------------------
+        # -- GELU (τ_R+2+q+a address, τ_R+3+q+a data) and g write ------------------------
         hbits = len(iss.h)
         lb = ceil_log2(cfg.L)
         l_at_y = lh_r[2 + q + fa][hbits:hbits + lb] if lb else Const(0, 0)

@@ -19,6 +19,7 @@ without init to iCE40 SPRAM (``hwssm synth --spram`` forces the marked ones ther
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import re
@@ -55,15 +56,28 @@ NOT_GENERATOR = frozenset({"estimate.py", "references.py"})
 
 @functools.lru_cache(maxsize=1)
 def generator_version() -> str:
-    """``<hwssm version>+<first 12 hex digits of SHA-256 over hwssm/hw/*.py>`` (less
-    :data:`NOT_GENERATOR`)."""
+    """``<hwssm version>+<first 12 hex digits of SHA-256 over the code of hwssm/hw/*.py>``
+    (less :data:`NOT_GENERATOR`). The code is each file's syntax tree without docstrings
+    (comments are not in it), so editing prose leaves the version, the reference designs'
+    freshness and the synthesis caches alone."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
         if path.name in NOT_GENERATOR:
             continue
         h.update(path.name.encode())
-        h.update(path.read_bytes())
+        h.update(_code(path.read_text()).encode())
     return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def _code(source: str) -> str:
+    """The syntax tree of ``source`` without docstrings, as text."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def verilog_text(core: HwssmCore) -> str:

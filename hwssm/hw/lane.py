@@ -227,7 +227,7 @@ class Lane(wiring.Component):
         ctl2 = Signal()  # the new state is in xo
         m.d.sync += ctl2.eq(ctl1[3])
 
-        # stage ms+2+q: new state out; readout products. Stage ms+2: real-mode requant
+        # stage ms+2+q: new state out; readout products. Stage ms+2+acc_stages: real-mode requant
         m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(delay(m, ctl2, q, "xv"))]
         pc = delay(m, mul(m, self.c.re, xo.re, sb), ms, "pc", reset_less=True)
         pi = delay(m, mul(m, self.c.im, xo.im, sb), ms, "pi", reset_less=True)

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HwssmError
+from .wrapper import DBG_WORD_BITS
 
-__all__ = ["SimOutputs", "RunFiles", "parse_hex", "read_outputs"]
+__all__ = ["SimOutputs", "RunFiles", "parse_hex", "parse_packed", "read_outputs"]
 
 _NIBBLE = np.full(256, 255, dtype=np.uint8)
 _NIBBLE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
@@ -71,11 +72,8 @@ class RunFiles:
         ]
 
 
-def parse_hex(path: str | Path, width: int, signed: bool = True) -> np.ndarray:
-    """Values of a file of fixed-width hex lines (``$fwrite("%h\\n")`` of a ``width``-bit
-    signal) as int64; two's complement when ``signed``. HwssmError on a malformed file."""
-    path = Path(path)
-    digits = -(-width // 4)
+def _hex_rows(path: Path, digits: int) -> np.ndarray:
+    """(n, digits) nibbles of a file of n lines of ``digits`` hex digits each."""
     raw = np.fromfile(path, dtype=np.uint8) if path.exists() else np.zeros(0, np.uint8)
     if raw.size % (digits + 1):
         raise HwssmError(f"{path}: size {raw.size} is not a whole number of {digits}-digit hex lines")
@@ -86,21 +84,56 @@ def parse_hex(path: str | Path, width: int, signed: bool = True) -> np.ndarray:
     if np.any(nib == 255):
         bad = int(np.argmax(np.any(nib == 255, axis=1)))
         raise HwssmError(f"{path}: line {bad + 1} is not hex ({bytes(rows[bad, :digits]).decode(errors='replace')!r}; X or Z?)")
+    return nib
+
+
+def _signed(v: np.ndarray, width: int) -> np.ndarray:
+    return np.where(v >= (1 << (width - 1)), v - (1 << width), v)
+
+
+def parse_hex(path: str | Path, width: int, signed: bool = True) -> np.ndarray:
+    """Values of a file of fixed-width hex lines (``$fwrite("%h\\n")`` of a ``width``-bit
+    signal) as int64; two's complement when ``signed``. HwssmError on a malformed file."""
+    path = Path(path)
+    nib = _hex_rows(path, -(-width // 4))
     if width > 62:
-        vals = [int(bytes(r).decode(), 16) for r in rows[:, :digits]]
+        vals = [int("".join("%x" % d for d in row), 16) for row in nib]
         if signed:
             vals = [v - (1 << width) if v >> (width - 1) else v for v in vals]
         try:
             return np.array(vals, dtype=np.int64)
         except OverflowError:
             raise HwssmError(f"{path}: values wider than 64 bits are not supported") from None
-    v = np.zeros(rows.shape[0], dtype=np.int64)
-    for i in range(digits):
+    v = np.zeros(nib.shape[0], dtype=np.int64)
+    for i in range(nib.shape[1]):
         v = (v << 4) | nib[:, i].astype(np.int64)
     v &= (1 << width) - 1
-    if signed:
-        v = np.where(v >= (1 << (width - 1)), v - (1 << width), v)
-    return v
+    return _signed(v, width) if signed else v
+
+
+def parse_packed(path: str | Path, width: int, word_bits: int = 64) -> np.ndarray:
+    """The signed ``width``-bit values of a packed stream (the wrapper's dbg file: per
+    line, two hex digits of count ``n``, then a ``word_bits``-bit word holding ``n``
+    values from the LSB up; every line but the last is full) as int64, in order.
+    HwssmError on a malformed file."""
+    path = Path(path)
+    per, wd = word_bits // width, word_bits // 4
+    nib = _hex_rows(path, 2 + wd)
+    if nib.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    count = (nib[:, 0].astype(np.int64) << 4) | nib[:, 1]
+    bad = (count < 1) | (count > per)
+    bad[:-1] |= count[:-1] != per
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise HwssmError(f"{path}: line {i + 1} holds {int(count[i])} values (expected {per}, fewer only on the last line)")
+    word = np.zeros(nib.shape[0], dtype=np.uint64)
+    for i in range(wd):
+        word = (word << np.uint64(4)) | nib[:, 2 + i].astype(np.uint64)
+    shifts = (np.arange(per) * width).astype(np.uint64)
+    vals = ((word[:, None] >> shifts[None, :]) & np.uint64((1 << width) - 1)).astype(np.int64)
+    keep = np.arange(per)[None, :] < count[:, None]
+    return _signed(vals[keep], width)
 
 
 def _table(path: Path, cols: int) -> np.ndarray:
@@ -161,7 +194,7 @@ def read_outputs(files: RunFiles, act_width: int, logit_width: int) -> SimOutput
     ins = _table(files.inputs, 4)
     steps = _table(files.steps, 4)
     return SimOutputs(
-        dbg=parse_hex(files.dbg, act_width),
+        dbg=parse_packed(files.dbg, act_width, DBG_WORD_BITS),
         logits=parse_hex(files.logit, logit_width),
         classes=outs[:, 0], out_cycle=outs[:, 1], out_dbg=outs[:, 2], out_logits=outs[:, 3],
         in_first=ins[:, 0], in_last=ins[:, 1], gap_min=ins[:, 2], gap_max=ins[:, 3],

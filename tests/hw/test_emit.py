@@ -95,3 +95,15 @@ def test_verilator_lint(small):
     waived = subprocess.run(cmd + [f"-Wno-{w}" for w in LINT_WAIVERS], env=v.env(), capture_output=True,
                             text=True, timeout=300)
     assert waived.returncode == 0 and "%Warning" not in waived.stderr, waived.stderr[:2000]
+
+
+def test_generator_version_ignores_prose():
+    """Comments and docstrings do not change the generator version; code does."""
+    from hwssm.hw.emit import _code
+
+    plain = "x = 1\ndef f(a):\n    return a + x\nclass C:\n    y = 2\n"
+    prose = ('"""Module."""\nx = 1  # one\ndef f(a):\n    """Adds."""\n    # the sum\n    return a + x\n'
+             'class C:\n    """A class."""\n    y = 2\n')
+    assert _code(prose) == _code(plain)
+    assert _code("def f():\n    '''only a docstring'''\n") == _code("def f():\n    pass\n")
+    assert _code(plain.replace("a + x", "a - x")) != _code(plain)

@@ -1,10 +1,10 @@
-"""Parsing what sim_top writes: fixed-width hex streams and per-digit tables."""
+"""Parsing what sim_top writes: fixed-width hex streams, the packed dbg stream and per-digit tables."""
 
 import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
-from hwssm.verify.outputs import RunFiles, parse_hex, read_outputs
+from hwssm.verify.outputs import RunFiles, parse_hex, parse_packed, read_outputs
 
 
 @pytest.mark.parametrize("width", [1, 4, 6, 7, 12, 16, 33, 62, 63, 64])
@@ -37,9 +37,47 @@ def test_parse_hex_rejects_malformed(tmp_path, text, message):
         parse_hex(tmp_path / "b.hex", 8)
 
 
+def _packed(vals, width):
+    """The wrapper's dbg format, written independently: count byte + 64-bit word per line."""
+    per, lines = 64 // width, []
+    for i in range(0, len(vals), per):
+        chunk, word = vals[i:i + per], 0
+        for k, v in enumerate(chunk):
+            word |= (v & ((1 << width) - 1)) << (k * width)
+        lines.append(f"{len(chunk):02x}{word:016x}\n")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("width, n", [(1, 64), (1, 65), (6, 1), (6, 50), (6, 200), (7, 9), (13, 40), (16, 8), (32, 5)])
+def test_parse_packed_round_trip(tmp_path, width, n):
+    rng = np.random.default_rng(width * 1000 + n)
+    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    vals = ([lo, hi, 0, -1 if width > 1 else 0] + [int(x) for x in rng.integers(lo, hi, n, endpoint=True)])[:n]
+    (tmp_path / "d.hex").write_text(_packed(vals, width))
+    np.testing.assert_array_equal(parse_packed(tmp_path / "d.hex", width), np.array(vals, dtype=np.int64))
+    assert parse_packed(tmp_path / "missing.hex", width).size == 0
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0a" + "0" * 16 + "\n" + "05" + "0" * 16 + "\n", None),           # valid: a full line, then a partial
+    ("05" + "0" * 16 + "\n" + "0a" + "0" * 16 + "\n", "line 1 holds 5"),  # a partial line before the end
+    ("0b" + "0" * 16 + "\n", "line 1 holds 11"),                          # more than 64 // 6 values
+    ("00" + "0" * 16 + "\n", "line 1 holds 0"),
+    ("0a" + "0" * 15 + "\n", "whole number"),
+    ("0a" + "x" * 16 + "\n", "not hex"),
+])
+def test_parse_packed_rejects_malformed(tmp_path, text, message):
+    (tmp_path / "b.hex").write_text(text)
+    if message is None:
+        assert parse_packed(tmp_path / "b.hex", 6).tolist() == [0] * 15
+        return
+    with pytest.raises(HwssmError, match=message):
+        parse_packed(tmp_path / "b.hex", 6)
+
+
 def test_read_outputs(tmp_path):
     f = RunFiles(tmp_path)
-    f.dbg.write_text("7f\n80\n")
+    f.dbg.write_text(_packed([127, -128], 8))
     f.logit.write_text("001\nfff\n")
     f.outputs.write_text("3 100 2 2\n")
     f.inputs.write_text("5 50 4 6\n")
