@@ -19,8 +19,10 @@ Everything per cycle happens in HDL, so Python never touches the clock:
   :data:`DBG_WORD_BITS` bits at a time, ``64 // act_width`` values per word from the
   LSB up, and each word is written as one line: two hex digits of value count, then
   the word in 16 hex digits (the last word of a run may be partial; unused bits are 0).
-  One ``$fwrite`` per value measured about 5% of a 16-lane core's run time. Per digit, the input timing (first/last pixel handshake, smallest and
-  largest interval between pixel handshakes), the step timing (cycle of the first dbg
+  On the 16-lane reference core this took 10.9k → 10.7k instructions per cycle
+  (callgrind, standalone build) against one ``$fwrite`` per value. Per digit, the input
+  timing (first/last pixel handshake, smallest and largest interval between pixel
+  handshakes), the step timing (cycle of the first dbg
   value of the first and last step, smallest and largest interval between the first dbg
   values of consecutive steps; needs L·H from the manifest) and the output (class,
   handshake cycle, running dbg/logit counts) go to three small text files;
