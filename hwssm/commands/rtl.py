@@ -5,7 +5,8 @@
     ``--plan`` and is quantized by PTQ (calibrated on training digits) first.
     ``--storage load`` puts the coefficients in single-port RAMs filled through a 16-bit
     load port (SPRAM-mappable) and also writes the load image ``DIR/params.hex``;
-    ``--soft-mul-bits N`` builds multiplies with an operand of <= N bits from LUTs.
+    ``--soft-mul-bits N`` builds multiplies with an operand of <= N bits from LUTs;
+    ``--mix-cols 8`` lets the mixing layers use all eight multipliers of a lane.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                      help="registers inside every requantization, between shift and rounding (default: 0)")
     gen.add_argument("--acc-stages", type=int, default=0, choices=(0, 1),
                      help="registers between the lanes' mixing accumulator and the row finish (default: 0)")
+    gen.add_argument("--mix-cols", type=int, default=4, choices=(4, 6, 8),
+                     help="g columns a lane multiplies per mixing cycle: 4, 6 (also the B̄·u multipliers) or 8 "
+                          "(also the readout multipliers); more is faster for a few multiplexers (default: 4)")
     gen.add_argument("--storage", choices=("rom", "load"), default="rom",
                      help="coefficients in ROMs (default) or in RAMs filled through a load port (iCE40 SPRAM)")
     gen.add_argument("--soft-mul-bits", type=int, default=0, metavar="N",
@@ -55,7 +59,7 @@ def _generate(args) -> int:
 
     res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
     pipe = Pipeline(mul_stages=args.mul_stages, mem_stages=args.mem_stages, requant_stages=args.requant_stages,
-                    acc_stages=args.acc_stages)
+                    acc_stages=args.acc_stages, mix_cols=args.mix_cols)
     man = generate(res.qmodel, args.lanes, args.out, seq_len=args.seq_len, pipeline=pipe,
                    storage=ParamStorage(args.storage), soft_mul_bits=args.soft_mul_bits)
     keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",

@@ -41,7 +41,7 @@ from .storage import LoadLayout, ParamStorage
 __all__ = [
     "MAX_ACT_BITS", "MAX_OPERAND_BITS", "MAX_LANES", "Pipeline", "Shift", "Table", "LaneConfig",
     "SsmRow", "MixRow", "CoreConfig", "derive", "mix_output_row", "ceil_log2", "tree_stages",
-    "ParamStorage", "MAX_SOFT_MUL_BITS",
+    "ParamStorage", "MAX_SOFT_MUL_BITS", "MIX_COLS", "mix_field",
 ]
 
 #: Widest activation: the GELU/sigmoid tables have 2^bits entries per layer.
@@ -67,9 +67,22 @@ def tree_stages(P: int, levels_per_stage: int) -> int:
     return 0 if levels == 0 else -(-levels // levels_per_stage)
 
 
+#: Allowed ``Pipeline.mix_cols``: real-mode columns per lane-cycle.
+MIX_COLS = (4, 6, 8)
+#: Coefficient field of the real-mode weight of chunk column j (multiplier j), for
+#: ``mix_cols >= 6``: multipliers 4 and 5 (B̄·u) read fields 2 and 3 in both modes, so
+#: they need no operand multiplexer; multipliers 2 and 3 take their weights from 4 and 5.
+MIX_FIELD = (0, 1, 4, 5, 2, 3, 6, 7)
+
+
+def mix_field(mix_cols: int, j: int) -> int:
+    """Coefficient field holding the weight of chunk column j in a real-mode word."""
+    return j if mix_cols == 4 else MIX_FIELD[j]
+
+
 @dataclasses.dataclass(frozen=True)
 class Pipeline:
-    """Pipeline depth knobs.
+    """Pipeline depth and datapath-shape knobs.
 
     Parameters
     ----------
@@ -96,6 +109,14 @@ class Pipeline:
         row sum instead of the accumulator's adder output, which takes the adder and its
         first/accumulate multiplexer off that path; one more cycle from a mixing pass to its
         value/gate rows.
+    mix_cols : int
+        g columns one lane multiplies per real-mode (mixing) cycle: 4 (the four multipliers
+        of the complex product Ā·x), 6 (also the two B̄·u multipliers) or 8 (also the two
+        readout multipliers C̄·x'). A mixing row then takes ``ceil(H / mix_cols)`` cycles;
+        the multipliers are there either way, so 8 runs the mixing layers twice as fast as
+        4 for a few operand multiplexers. With 8, a layer's first mixing slot waits until
+        the readout multipliers are done with its last S4D slot (``2 + mul_stages +
+        requant_stages`` idle cycles per layer; :mod:`hwssm.hw.cycle_model`).
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
     reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
@@ -106,6 +127,7 @@ class Pipeline:
     mem_stages: int = 0
     requant_stages: int = 0
     acc_stages: int = 0
+    mix_cols: int = 4
 
     @classmethod
     def fast(cls) -> "Pipeline":
@@ -120,6 +142,8 @@ class Pipeline:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
+        if isinstance(self.mix_cols, bool) or self.mix_cols not in MIX_COLS:
+            raise HwssmError(f"Pipeline mix_cols must be one of {', '.join(map(str, MIX_COLS))}, not {self.mix_cols!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -353,8 +377,9 @@ def mix_row_constants(rows: list[MixRow]) -> tuple[dict[str, list[int]], dict[st
 class LaneConfig:
     """Everything one complex-MAC lane needs (see :class:`hwssm.hw.lane.Lane`).
 
-    ``f_widths`` are the four coefficient fields (complex mode: Ār, Āi, B̄r, B̄i; real
-    mode: four weights). ``shifts`` maps each shift name to its :class:`Shift`: ar, ai, br,
+    ``f_widths`` are the ``mix_cols`` coefficient fields (complex mode: Ār, Āi, B̄r, B̄i
+    in fields 0-3, the others unused; real mode: the weights of the chunk's columns, column
+    j in field :func:`mix_field`). ``shifts`` maps each shift name to its :class:`Shift`: ar, ai, br,
     ax, ia, bi (state update term alignment), re, im (state requant), cr, ci (readout
     alignment), w, v (real-mode alignment and requant).
 
@@ -367,7 +392,7 @@ class LaneConfig:
     """
 
     mul_stages: int
-    f_widths: tuple[int, int, int, int]
+    f_widths: tuple[int, ...]
     xr_width: int
     xi_width: int
     u_width: int
@@ -392,6 +417,7 @@ class LaneConfig:
     soft_mul_bits: int = 0
     requant_stages: int = 0
     acc_stages: int = 0
+    mix_cols: int = 4
 
 
 def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
@@ -429,7 +455,8 @@ class CoreConfig:
     --------
     Cs = ceil(M/P) mode chunks per channel (lane p holds modes m ≡ p mod P);
     KP = ceil(H/P) mixing outputs per lane and half (value rows h, gate rows H+h);
-    Q = ceil(H/4) four-column chunks of a mixing row (real mode: 4 MACs per lane-cycle).
+    Q = ceil(H/k) k-column chunks of a mixing row (real mode: k = ``Pipeline.mix_cols``
+    MACs per lane-cycle).
 
     Generation options
     ------------------
@@ -563,7 +590,8 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
             if f.width > MAX_OPERAND_BITS:
                 raise HwssmError(f"{f.width}-bit state exceeds the RTL's {MAX_OPERAND_BITS}-bit multipliers")
 
-    Cs, KP, Q = -(-M // P), -(-H // P), -(-H // 4)
+    k = pipe.mix_cols
+    Cs, KP, Q = -(-M // P), -(-H // P), -(-H // k)
     xr_width = max(f.width for ly in qm.layers for f in ly.x_re)
     xi_width = max(f.width for ly in qm.layers for f in ly.x_im)
     if any(f.width != xr_width for ly in qm.layers for f in ly.x_re) or any(f.width != xi_width for ly in qm.layers for f in ly.x_im):
@@ -631,7 +659,7 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
         max(max(w_of(ly.A_im) for ly in qm.layers), wW),
         max(max(w_of(ly.B_re) for ly in qm.layers), wW),
         max(max(w_of(ly.B_im) for ly in qm.layers), wW),
-    )
+    ) + (wW,) * (k - 4)
     cr_width = max(w_of(ly.C_re) for ly in qm.layers)
     ci_width = max(w_of(ly.C_im) for ly in qm.layers)
     coef_words, c_words = [], []
@@ -657,10 +685,13 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
                 j = mix_output_row(H, P, p, kk)
                 for q in range(Q):
                     if j is None:
-                        lm[len(cw)] = (0,) * 4
+                        lm[len(cw)] = (0,) * k
                         cw.append(0)
                         continue
-                    vals = [int(e["W"][j, 4 * q + i]) if 4 * q + i < H else 0 for i in range(4)]
+                    vals = [0] * k  # in field order: column i's weight in field mix_field(k, i)
+                    for i in range(k):
+                        if k * q + i < H:
+                            vals[mix_field(k, i)] = int(e["W"][j, k * q + i])
                     lm[len(cw)] = tuple(vals)
                     cw.append(_pack(vals, f_widths))
         coef_words.append(cw)
@@ -673,7 +704,7 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
         load = LoadLayout.build(
             (max(w_of(ly.A_re) for ly in qm.layers), max(w_of(ly.A_im) for ly in qm.layers), *b_widths,
              cr_width, ci_width),
-            (wW,) * 4, load_s4d, load_mix)
+            (wW,) * k, load_s4d, load_mix)
 
     lane = LaneConfig(
         mul_stages=pipe.mul_stages, f_widths=f_widths, xr_width=xr_width, xi_width=xi_width, u_width=a,
@@ -684,8 +715,9 @@ def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
         xr_rounding=xr_rnd[0], xr_overflow=xr_rnd[1], xi_rounding=xi_rnd[0], xi_overflow=xi_rnd[1],
         racc_width=m_wd["racc"], bias_width=bias_width, fin_width=m_wd["fin"], v_width=a,
         v_rounding=v_rnd[0], v_overflow=v_rnd[1],
-        b_widths=b_widths if storage is ParamStorage.LOAD else None, soft_mul_bits=soft_mul_bits,
-        requant_stages=pipe.requant_stages, acc_stages=pipe.acc_stages,
+        # with mix_cols >= 6 the B̄·u multipliers also take real-mode weights from fields 2, 3
+        b_widths=b_widths if storage is ParamStorage.LOAD and k == 4 else None, soft_mul_bits=soft_mul_bits,
+        requant_stages=pipe.requant_stages, acc_stages=pipe.acc_stages, mix_cols=k,
     )
 
     # -- tables --------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 One time step is an in-order stream of *issue slots* (one per clock at most), per block l:
 ``H·Cs`` S4D slots (channel h, mode chunk c: lanes p = 0..P-1 update modes m = c·P + p),
 then ``2·KP·Q`` mixing slots (pass kk = 0..2KP-1, column chunk q: lane p computes output
-row ``(kk mod 2)·H + (kk div 2)·P + p``, four columns 4q..4q+3 per cycle). A slot issues as
-soon as its operands exist (the sequencer's credit counters):
+row ``(kk mod 2)·H + (kk div 2)·P + p``, k = ``Pipeline.mix_cols`` columns kq..kq+k-1 per
+cycle, Q = ceil(H/k)). A slot issues as soon as its operands exist (the sequencer's credit
+counters):
 
 - S4D (l = 0, h): the encoder has written r0[h] (the encoder starts with the step and
   writes one channel per cycle: visible ``5 + h`` cycles after the step start);
 - S4D (l >= 1, h): the GLU/residual unit has written r_l[h] (visible ``γ + 6``);
-- mixing (l, q): GELU has written g[0 .. min(H, 4q+4) - 1] of block l (visible
+- mixing (l, q): GELU has written g[0 .. min(H, kq+k) - 1] of block l (visible
   ``LAT_G = 8 + 2·mul_stages + tree_stages`` after the last S4D slot of that channel, +
-  ``Pipeline.acc_stages``);
+  ``Pipeline.acc_stages``); with k = 8 the block's first mixing slot also comes at least
+  ``1 + mix_gap`` cycles after its last S4D slot (:func:`mix_gap`);
 - GLU op (l, h), in order, one per cycle: its value and gate rows are written (visible
   ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass, + ``Pipeline.acc_stages``).
 
@@ -25,9 +27,9 @@ reference networks it is far below the step length and costs nothing.
 
 Utilization
 -----------
-A lane-cycle is *useful* when it does one complex mode update (8 multiplies), or four
-real MACs of a mixing layer (a real-mode lane does 4 MACs per cycle). The useful
-lane-cycles of one step are therefore ``L·(H·M + 2H·H/4)``; the encoder (H MACs per
+A lane-cycle is *useful* when it does one complex mode update (8 multiplies), or k real
+MACs of a mixing layer (a real-mode lane does k = ``mix_cols`` MACs per cycle). The useful
+lane-cycles of one step are therefore ``L·(H·M + 2H·H/k)``; the encoder (H MACs per
 step) and the decoder (once per digit) run on their own small multipliers and are not
 counted. ``utilization = useful / (P · cycles_per_step)``; 1.0 means every lane does
 useful work every cycle of a step.
@@ -45,7 +47,7 @@ from .config import CoreConfig, Pipeline, tree_stages
 from .storage import ParamStorage
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
-           "digit_tail", "utilization", "useful_lane_cycles"]
+           "digit_tail", "utilization", "useful_lane_cycles", "mix_gap"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +95,14 @@ class Latencies:
     def r(self) -> int:
         """GLU op → r_{l+1}[h] readable by an S4D slot."""
         return 6 + self.mem_stages + 2 * self.requant_stages
+
+
+def mix_gap(pipe: Pipeline) -> int:
+    """Idle cycles between a block's last S4D slot and its first mixing slot (beyond the
+    next cycle) with ``mix_cols = 8``: a complex item uses the readout multipliers at lane
+    stage ``stage_c = mul_stages + 2 + requant_stages``, a real item at stage 0, so no real
+    item may issue exactly ``stage_c`` cycles after a complex one. 0 for 4 and 6 columns."""
+    return pipe.mul_stages + 2 + pipe.requant_stages if pipe.mix_cols == 8 else 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,9 +161,10 @@ def _pingpong(model: Model, storage: ParamStorage | None) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool = False,
-              mem: int = 0, res: int = 0, acc: int = 0) -> StepSchedule:
+              mem: int = 0, res: int = 0, acc: int = 0, cols: int = 4) -> StepSchedule:
     lat = Latencies(ms, ts, mem, res, acc)
-    Cs, KP, Q = -(-M // P), -(-H // P), -(-H // 4)
+    Cs, KP, Q = -(-M // P), -(-H // P), -(-H // cols)
+    gap = mix_gap(Pipeline(mul_stages=ms, requant_stages=res, mix_cols=cols))
     t = 0  # the start cycle; slots issue from cycle 1 on
     ssm, mix, glu = [], [], []
     glu_prev = -(1 << 30)
@@ -170,10 +181,11 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
             g_vis.append(cs[-1] + lat.g)
         ssm.append(rows)
         passes = []
+        t += gap  # the readout multipliers finish the last S4D slot first (mix_cols = 8)
         for kk in range(2 * KP):
             qs = []
             for q in range(Q):
-                need = min(H, 4 * q + 4)
+                need = min(H, cols * q + cols)
                 t = max(t + 1, g_vis[need - 1])
                 qs.append(t)
             passes.append(qs)
@@ -207,7 +219,7 @@ def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None 
     H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
     pipe = _pipe(model, pipeline)
     return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.requant_stages,
-                     pipe.acc_stages)
+                     pipe.acc_stages, pipe.mix_cols)
 
 
 def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
@@ -241,13 +253,15 @@ def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,
     return (T - 1) * cycles_per_step(model, P, pipeline, storage) + digit_tail(model, P, pipeline, storage)
 
 
-def useful_lane_cycles(model: Model) -> float:
-    """Useful lane-cycles of one step: L·(H·M + 2·H·H/4) (see the module docstring)."""
-    return model.L * (model.H * model.M + 2 * model.H * model.H / 4)
+def useful_lane_cycles(model: Model, mix_cols: int = 4) -> float:
+    """Useful lane-cycles of one step: L·(H·M + 2·H·H/k), k = ``mix_cols`` (see the module
+    docstring)."""
+    return model.L * (model.H * model.M + 2 * model.H * model.H / mix_cols)
 
 
 def utilization(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
                 storage: ParamStorage | None = None) -> float:
     """Useful lane-cycles / (P · cycles_per_step)."""
     lanes = _geometry(model, P, pipeline)[3]
-    return useful_lane_cycles(model) / (lanes * cycles_per_step(model, P, pipeline, storage))
+    k = _pipe(model, pipeline).mix_cols
+    return useful_lane_cycles(model, k) / (lanes * cycles_per_step(model, P, pipeline, storage))

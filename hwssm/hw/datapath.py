@@ -7,7 +7,7 @@ Memory map (every memory has a synchronous read port, so Yosys infers block RAM)
 memory (per lane p)       address                                word
 ========================  =====================================  =================================
 ``coef{p}`` ROM           issue order: per layer, H·Cs S4D slots  {Ār, Āi, B̄r, B̄i} of mode c·P+p,
-                          then 2·KP·Q mixing slots               or 4 mixing weights
+                          then 2·KP·Q mixing slots               or k = mix_cols mixing weights
 ``cbar{p}`` ROM           (l·H + h)·Cs + c                       {C̄r, C̄i}
 ``x{p}`` RAM              (l·H + h)·Cs + c                       {xr, xi} (zero-initialised)
 ``mixc{p}`` ROM           l·2KP + kk                             bias (pre-aligned), shifts
@@ -15,13 +15,14 @@ memory (per lane p)       address                                word
 
 With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` the coefficient ROM and the C̄ ROM of a
 lane become single-port 16-bit RAM slices ``coef{p}_s{s}`` (no init; written by the
-loader, then only read), whose word packs {Ār, Āi, B̄r, B̄i, C̄r, C̄i} or 4 weights (C̄ is
+loader, then only read), whose word packs {Ār, Āi, B̄r, B̄i, C̄r, C̄i} or k weights (C̄ is
 delayed from the operand stage to the readout stage), and the state RAM becomes two
 single-port banks ``x{p}_b0``/``x{p}_b1``: step t reads bank t mod 2 and writes the other
 (see :mod:`hwssm.hw.storage`).
 
-Shared: ``rowc`` ROM (S4D row constants, l·H + h), ``gelu`` ROM (l, y code), four ``g``
-banks (g[h] at bank h mod 4, word h div 4), ``vval`` / ``vgate`` RAMs (one P·a-bit word
+Shared: ``rowc`` ROM (S4D row constants, l·H + h), ``gelu`` ROM (l, y code), k = mix_cols
+``g`` banks (g[h] at bank h mod k, word h div k; with k >= 6 banks 4 and 5 reach the lanes
+through a multiplexer that gives u in complex mode), ``vval`` / ``vgate`` RAMs (one P·a-bit word
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
 pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
 
@@ -134,22 +135,37 @@ class Datapath(wiring.Component):
         ssm_o, mix_o, first_step_o = delay(m, ssm1, s, "ssmo"), delay(m, mix1, s, "mixo"), delay(m, first_step1, s, "fso")
         q_first_o, q_last_o = delay(m, q_first1, s, "qfo"), delay(m, q_last1, s, "qlo")
 
-        # g banks (broadcast to every lane in real mode)
+        # g banks (broadcast to every lane in real mode): g[h] in bank h mod k, word h div k
+        k = cfg.pipe.mix_cols
         gw = {"en": Signal(), "h": Signal.like(iss.h), "data": Signal(a)}
+        hb = len(iss.h)
+        kb = ceil_log2(k)
+        if k & (k - 1) == 0:
+            g_bank, g_word = gw["h"][:min(kb, hb)], (gw["h"][kb:] if hb > kb else 0)
+        else:
+            # k = 6: a bank/word counter pair that follows the in-order writes (h = 0 restarts)
+            g_bank, g_word = Signal(kb), Signal(awidth(mem_depth(cfg.Q)))
+            nb, nw = Signal(kb), Signal.like(g_word)
+            m.d.comb += [g_bank.eq(Mux(gw["h"] == 0, 0, nb)), g_word.eq(Mux(gw["h"] == 0, 0, nw))]
+            with m.If(gw["en"]):
+                m.d.sync += [nb.eq(Mux(g_bank == k - 1, 0, g_bank + 1)), nw.eq(Mux(g_bank == k - 1, g_word + 1, g_word))]
         g_rd = []
-        for b in range(4):
+        for b in range(k):
             mem = memory.Memory(shape=a, depth=mem_depth(cfg.Q), init=[])
             m.submodules[f"g{b}"] = mem
             wp = mem.write_port()
             rp = mem.read_port()
-            hb = len(iss.h)
             m.d.comb += [
-                wp.en.eq(gw["en"] & (gw["h"][:min(2, hb)] == b)),
-                wp.addr.eq(gw["h"][2:] if hb > 2 else 0),
+                wp.en.eq(gw["en"] & (g_bank == b)),
+                wp.addr.eq(g_word),
                 wp.data.eq(gw["data"]),
                 rp.addr.eq(iss.q),
             ]
             g_rd.append(delay(m, rp.data, s, f"g{b}_q", reset_less=True).as_signed())
+        if k >= 6:
+            # the B̄·u multipliers' second operand: u in complex mode (one mux for all lanes)
+            for b in (4, 5):
+                g_rd[b] = Mux(mix_o, g_rd[b], self.u)
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
@@ -191,14 +207,14 @@ class Datapath(wiring.Component):
             mixc_v = mixc_t.unpack(delay(m, mixc_raw, 1, f"mixcv{p}", reset_less=True))
             m.d.comb += [
                 lane.cplx.eq(ssm_o), lane.real.eq(mix_o), lane.first.eq(q_first_o), lane.last.eq(q_last_o),
-                lane.f0.eq(fields[0]), lane.f1.eq(fields[1]), lane.f2.eq(fields[2]), lane.f3.eq(fields[3]),
+                *[getattr(lane, f"f{i}").eq(fields[i]) for i in range(k)],
                 lane.x.re.eq(xdata[:xr_w].as_signed()), lane.x.im.eq(xdata[xr_w:].as_signed()),
                 lane.u.eq(self.u),
                 lane.c.re.eq(cbar[:lc.cr_width].as_signed()), lane.c.im.eq(cbar[lc.cr_width:].as_signed()),
                 lane.bias.eq(mixc["bias"]),
             ]
-            for k in range(4):
-                m.d.comb += lane.g[k].eq(g_rd[k])
+            for i in range(k):
+                m.d.comb += lane.g[i].eq(g_rd[i])
             for name, sh in lc.shifts.items():
                 if not sh.width:
                     continue
@@ -304,7 +320,8 @@ class Datapath(wiring.Component):
         s4d = [field(f) for f in ld.s4d_fields]
         mix = [field(f) for f in ld.mix_fields]
         fw = cfg.coef_field_widths
-        fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) for k in range(4)]
+        fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) if k < 4 else resize(mix[k], fw[k])
+                  for k in range(len(fw))]
         cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}", reset_less=True)
         return fields, cbar
 

@@ -130,7 +130,7 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
         "pipeline": {"mul_stages": cfg.pipe.mul_stages, "tree_levels_per_stage": cfg.pipe.tree_levels_per_stage,
                      "mem_stages": cfg.pipe.mem_stages, "requant_stages": cfg.pipe.requant_stages,
-                     "acc_stages": cfg.pipe.acc_stages},
+                     "acc_stages": cfg.pipe.acc_stages, "mix_cols": cfg.pipe.mix_cols},
         "storage": cfg.storage.value,
         "soft_mul_bits": cfg.soft_mul_bits,
         "generator_version": generator_version(),

@@ -50,7 +50,8 @@ from collections.abc import Iterable
 
 from ..quant.qmodel import QModel
 from ..synth.device import Device
-from .config import Pipeline, ceil_log2
+from .config import Pipeline, ceil_log2, mix_field
+from .cycle_model import mix_gap
 from .storage import ParamStorage
 
 __all__ = [
@@ -452,25 +453,34 @@ def _lanes(c) -> list[Block]:
     s, q = c.pipe.mem_stages, c.pipe.requant_stages
     sb = c.soft_mul_bits
     load = c.storage is ParamStorage.LOAD
-    f0, f1, f2, f3 = ln.f_widths
+    fw = ln.f_widths
+    k = ln.mix_cols
+    f0, f1, f2, f3 = fw[:4]
+    # real-mode weights of multipliers 2, 3 (hwssm.hw.config.mix_field)
+    w2, w3 = fw[mix_field(k, 2)], fw[mix_field(k, 3)]
     xr, xi = ln.xr_width, ln.xi_width
     # B̄·u takes only B̄'s own bits when the config says so (LOAD storage)
     b2, b3 = ln.b_widths or (f2, f3)
+    # with 8 columns the readout multipliers also take (w | C̄) and (g | x')
+    cr, ci = (max(ln.cr_width, fw[6]), max(ln.ci_width, fw[7])) if k == 8 else (ln.cr_width, ln.ci_width)
+    oxr, oxi = (max(xr, a), max(xi, a)) if k == 8 else (xr, xi)
     B: list[Block] = []
     add = B.append
     sh = ln.shifts
-    # stage 0: eight multipliers; four take (x | g) and two of them (f2|f0, f3|f1) through muxes
+    # stage 0: eight multipliers; four take (x | g) and two of them (w|f0, w|f1) through muxes
     add(_mul("Ā·x / W·g multiplier re·re", "A", f0, max(xr, a), sb, count=P))
     add(_mul("Ā·x / W·g multiplier im·im", "A", f1, max(xi, a), sb, count=P))
-    add(_mul("Ā·x / W·g multiplier re·im", "A", max(f2, f0), max(xi, a), sb, count=P))
-    add(_mul("Ā·x / W·g multiplier im·re", "A", max(f3, f1), max(xr, a), sb, count=P))
-    add(_mul("B̄·u multiplier re", "B", b2, a, sb, count=P))
-    add(_mul("B̄·u multiplier im", "B", b3, a, sb, count=P))
-    add(_mul("C̄·x' multiplier re", "C", ln.cr_width, xr, sb, count=P))
-    add(_mul("C̄·x' multiplier im", "C", ln.ci_width, xi, sb, count=P))
+    add(_mul("Ā·x / W·g multiplier re·im", "A", max(w2, f0), max(xi, a), sb, count=P))
+    add(_mul("Ā·x / W·g multiplier im·re", "A", max(w3, f1), max(xr, a), sb, count=P))
+    add(_mul("B̄·u multiplier re" + (" / W·g" if k >= 6 else ""), "B", b2, a, sb, count=P))
+    add(_mul("B̄·u multiplier im" + (" / W·g" if k >= 6 else ""), "B", b3, a, sb, count=P))
+    add(_mul("C̄·x' multiplier re" + (" / W·g" if k == 8 else ""), "C", cr, oxr, sb, count=P))
+    add(_mul("C̄·x' multiplier im" + (" / W·g" if k == 8 else ""), "C", ci, oxi, sb, count=P))
     add(Block("operand muxes x|g", "weight", Kind.MUX, max(xr, xi, a), 2, count=4 * P))
-    add(Block("coefficient muxes", "weight", Kind.MUX, max(f0, f1, f2, f3), 2, count=2 * P))
-    prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(f2, f0) + max(xi, a)) + (max(f3, f1) + max(xr, a)) + (b2 + a) + (b3 + a)
+    add(Block("coefficient muxes", "weight", Kind.MUX, max(f0, f1, w2, w3), 2, count=2 * P))
+    if k == 8:
+        add(Block("readout operand muxes (C̄|W, x'|g)", "weight", Kind.MUX, max(cr, ci, oxr, oxi), 2, count=4 * P))
+    prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(w2, f0) + max(xi, a)) + (max(w3, f1) + max(xr, a)) + (b2 + a) + (b3 + a)
     add(Block("product registers", "A", Kind.REG, prods + 4, count=P * ms))
     # stage ms: aligned sums
     for name, comp, w in (("ar", "A", f0 + xr), ("ai", "A", f1 + xi), ("br", "B", f2 + a),
@@ -479,7 +489,7 @@ def _lanes(c) -> list[Block]:
             add(Block(f"alignment shift {name}", comp, Kind.SHIFT, w, sh[name].width, count=P))
     add(Block("state sums re (3 terms)", "x", Kind.ADD, ln.acc_re_width, 3, count=P))
     add(Block("state sums im (3 terms)", "x", Kind.ADD, ln.acc_im_width, 3, count=P))
-    add(Block("real-mode 4-term sum", "weight", Kind.ADD, ln.racc_width, 4, count=P))
+    add(Block(f"real-mode {k}-term sum", "weight", Kind.ADD, ln.racc_width, k, count=P))
     add(Block("stage-ms registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width + ln.racc_width + 4, count=P))
     # stage ms+1: state requant, real-mode accumulate / align / bias
     for name, w, out, rnd in (("re", ln.acc_re_width, xr, ln.xr_rounding), ("im", ln.acc_im_width, xi, ln.xi_rounding)):
@@ -495,10 +505,10 @@ def _lanes(c) -> list[Block]:
     add(Block("real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
     add(Block("stage-ms+1 registers", "x", Kind.REG, xr + xi + ln.racc_width + ln.fin_width + 2, count=P))
     # stage ms+2: readout products (delayed ms), readout alignment, real-mode requant
-    add(Block("readout product registers", "C", Kind.REG, ln.cr_width + xr + ln.ci_width + xi, count=P * ms))
+    add(Block("readout product registers", "C", Kind.REG, cr + oxr + ci + oxi, count=P * ms))
     for name in ("cr", "ci"):
         if sh[name].width:
-            prod = ln.cr_width + xr if name == "cr" else ln.ci_width + xi
+            prod = cr + oxr if name == "cr" else ci + oxi
             add(Block(f"readout shift {name}", "C", Kind.SHIFT, prod, sh[name].width, count=P))
     add(Block("readout subtract", "C", Kind.ADD, ln.part_width, 2, count=P))
     add(Block("real-mode requant v", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
@@ -520,7 +530,7 @@ def _lanes(c) -> list[Block]:
                   count=P * len(ld.slices)))
         if s:
             add(_pipe("coefficient read registers", "A", sum(ld.slices) * s, count=P))
-        add(Block("coefficient field muxes (S4D | mixing)", "weight", Kind.MUX, sum(c.coef_field_widths), 2, count=P))
+        add(Block("coefficient field muxes (S4D | mixing)", "weight", Kind.MUX, sum(c.coef_field_widths[:4]), 2, count=P))
         add(Block("C̄ carried to the readout", "C", Kind.REG, ln.cr_width + ln.ci_width, count=P * (ms + 2 + q)))
         xaw = _aw(ssm_depth, ceil_log2)
         add(Block("state bank {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=2 * P, spram=True))
@@ -530,7 +540,7 @@ def _lanes(c) -> list[Block]:
             add(_pipe("state read registers", "x", 2 * (xr + xi) * s, count=P))
     else:
         for p in range(P):
-            add(_rom("coefficient ROM {Ār, Āi, B̄r, B̄i | 4 W}", "A", c.coef_words[p], sum(c.coef_field_widths)))
+            add(_rom(f"coefficient ROM {{Ār, Āi, B̄r, B̄i | {k} W}}", "A", c.coef_words[p], sum(c.coef_field_widths)))
             add(_rom("C̄ ROM", "C", c.c_words[p], ln.cr_width + ln.ci_width))
         add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
         if s:
@@ -621,9 +631,14 @@ def _datapath_shared(c, ceil_log2) -> list[Block]:
         add(_pipe("y valid delay", "control", q))
     add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + a + 2))
     add(_rom("GELU ROM", "act", c.gelu_words, a))
-    add(Block("g banks", "act", Kind.RAM, a, depth=max(2, c.Q), count=4))
+    k = c.pipe.mix_cols
+    add(Block("g banks", "act", Kind.RAM, a, depth=max(2, c.Q), count=k))
+    if k >= 6:
+        add(Block("g | u muxes of the B̄·u multipliers", "act", Kind.MUX, a, 2, count=2))
+    if k & (k - 1):
+        add(_pipe("g bank/word write counters", "control", ceil_log2(k) + _aw(c.Q, ceil_log2)))
     if s:
-        add(_pipe("g bank read registers", "act", 4 * a * s + 2 * a * s + s))  # and u (r0 | r)
+        add(_pipe("g bank read registers", "act", k * a * s + 2 * a * s + s))  # and u (r0 | r)
     add(Block("value / gate buffers", "act", Kind.RAM, P * a, depth=max(2, c.KP), count=2))
     return B
 
@@ -725,6 +740,9 @@ def _sequencer(c, ceil_log2) -> list[Block]:
     cw = aw(H + 1) + 1
     counters = (aw(c.T) + aw(L) + aw(H) + aw(c.Cs) + aw(2 * c.KP) + aw(c.KP) + aw(c.Q) + aw(c.coef_depth)
                 + aw(L * H * c.Cs) + aw(L * H) + aw(L * 2 * c.KP) + 2 * cw + 3 * cw + 1)
+    gap = mix_gap(c.pipe)
+    if gap:
+        counters += ceil_log2(gap + 1)  # the S4D -> mixing gap countdown (mix_cols = 8)
     B = [Block("sequencer counters", "control", Kind.ADD, counters, 2),
          Block("sequencer registers", "control", Kind.REG, counters + 8 + 4)]
     if P > 1:

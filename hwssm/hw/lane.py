@@ -7,11 +7,21 @@ Complex mode (one mode m of channel h per cycle)::
 
 The complex product Ā·x is the four real multiplies re·re, im·im, re·im, im·re; B̄·u
 takes two more and the readout two more (8 multipliers per lane). Real mode (mixing
-layer) reuses the four complex multipliers as a 4-wide dot product ``Σ_i w_i·g_i`` that
-accumulates over the ``first..last`` cycles of one output row, then aligns, adds the
-pre-aligned bias and requantizes: ``v = fit(rshift(acc·2^w + bias, v))``. The B̄·u and
-readout multipliers idle in real mode. Multiplies with a narrow operand may be built from
-LUT adders instead of DSPs (``LaneConfig.soft_mul_bits``, :func:`~hwssm.hw.ops.mul`).
+layer) uses k = ``LaneConfig.mix_cols`` of them as a k-wide dot product ``Σ_j w_j·g_j``
+that accumulates over the ``first..last`` cycles of one output row, then aligns, adds the
+pre-aligned bias and requantizes: ``v = fit(rshift(acc·2^w + bias, v))``:
+
+- k = 4: the four complex multipliers (the B̄·u and readout multipliers idle);
+- k = 6: also the B̄·u multipliers, which read coefficient fields 2, 3 and ``g[4]``,
+  ``g[5]`` in both modes (the datapath puts u on those two g inputs in complex mode), so
+  they need no operand multiplexer here;
+- k = 8: also the readout multipliers, whose operands are then multiplexed between
+  (C̄, x') of a complex item ``stage_c`` cycles old and (w, g) of the real item at stage
+  0. The sequencer never issues a real item exactly ``stage_c`` cycles after a complex
+  one, so the two uses never meet.
+
+Multiplies with a narrow operand may be built from LUT adders instead of DSPs
+(``LaneConfig.soft_mul_bits``, :func:`~hwssm.hw.ops.mul`).
 
 Only the control bits (``ctl*``, ``x_valid``, ``v_valid``) are reset; the data registers
 are not (no reset logic per data bit): every consumer qualifies them by a control bit,
@@ -24,7 +34,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .config import LaneConfig
+from .config import LaneConfig, mix_field
 from .ops import ShiftAmt, delay, mul, requant, resize, shl
 
 __all__ = ["Lane"]
@@ -51,14 +61,16 @@ class Lane(wiring.Component):
         A complex-mode (S4D mode update) or real-mode (mixing MAC) item is at stage 0.
     first, last : In(1)
         Real mode: this item starts / ends an output row.
-    f0, f1, f2, f3 : In(signed)
-        Coefficients: (Ār, Āi, B̄r, B̄i) in complex mode, four weights in real mode.
+    f0 .. f{k-1} : In(signed)
+        Coefficients: (Ār, Āi, B̄r, B̄i) in f0-f3 in complex mode, the chunk's k weights in
+        real mode (column j in field :func:`~hwssm.hw.config.mix_field`).
     x : In(complex)
         Previous state (complex mode).
     u : In(signed)
         The channel input u[h] (complex mode).
-    g : In(ArrayLayout(signed, 4))
-        Four activations (real mode).
+    g : In(ArrayLayout(signed, k))
+        The chunk's k activations (real mode); with k >= 6, ``g[4]`` and ``g[5]`` carry u
+        in complex mode.
     sh_<name> : In(unsigned)
         Variable parts of per-row shifts (only those that vary); each is sampled at its
         stage: ar..bi at :attr:`stage_align`; re, im at :attr:`stage_round`; w at :attr:`stage_fin`;
@@ -81,11 +93,10 @@ class Lane(wiring.Component):
         self._cfg = c = config
         members = {
             "cplx": In(1), "real": In(1), "first": In(1), "last": In(1),
-            "f0": In(signed(c.f_widths[0])), "f1": In(signed(c.f_widths[1])),
-            "f2": In(signed(c.f_widths[2])), "f3": In(signed(c.f_widths[3])),
+            **{f"f{i}": In(signed(w)) for i, w in enumerate(c.f_widths)},
             "x": In(complex_layout(c.xr_width, c.xi_width)),
             "u": In(signed(c.u_width)),
-            "g": In(data.ArrayLayout(signed(c.g_width), 4)),
+            "g": In(data.ArrayLayout(signed(max(c.g_width, c.u_width) if c.mix_cols >= 6 else c.g_width), c.mix_cols)),
             "bias": In(signed(c.bias_width)),
             "c": In(complex_layout(c.cr_width, c.ci_width)),
             "x_out": Out(complex_layout(c.xr_width, c.xi_width)),
@@ -175,46 +186,71 @@ class Lane(wiring.Component):
         ms = c.mul_stages
         real = self.real
 
-        # stage 0: eight multipliers (four shared with real mode)
+        # stage 0: six of the eight multipliers (k of all eight serve real mode)
+        k = c.mix_cols
         g = self.g
-        a0, b0 = self.f0, Mux(real, g[0], self.x.re)
-        a1, b1 = self.f1, Mux(real, g[1], self.x.im)
-        a2, b2 = Mux(real, self.f2, self.f0), Mux(real, g[2], self.x.im)
-        a3, b3 = Mux(real, self.f3, self.f1), Mux(real, g[3], self.x.re)
+        f = [getattr(self, f"f{i}") for i in range(k)]
+        a0, b0 = f[0], Mux(real, g[0], self.x.re)
+        a1, b1 = f[1], Mux(real, g[1], self.x.im)
+        a2, b2 = Mux(real, f[mix_field(k, 2)], f[0]), Mux(real, g[2], self.x.im)
+        a3, b3 = Mux(real, f[mix_field(k, 3)], f[1]), Mux(real, g[3], self.x.re)
         sb = c.soft_mul_bits
-        # B̄·u: only B̄'s own bits when the config says f2, f3 are wider (sign-extended B̄)
-        bw = c.b_widths or (c.f_widths[2], c.f_widths[3])
-        b_re = self.f2[:bw[0]].as_signed() if bw[0] < c.f_widths[2] else self.f2
-        b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
-        prods = [mul(m, a0, b0, sb), mul(m, a1, b1, sb), mul(m, a2, b2, sb), mul(m, a3, b3, sb),
-                 mul(m, b_re, self.u, sb), mul(m, b_im, self.u, sb)]
+        if k >= 6:
+            # B̄·u in complex mode, w·g in real mode: fields 2, 3 and g[4], g[5] either way
+            bu = [mul(m, f[2], g[4], sb), mul(m, f[3], g[5], sb)]
+        else:
+            # B̄·u: only B̄'s own bits when the config says f2, f3 are wider (sign-extended B̄)
+            bw = c.b_widths or (c.f_widths[2], c.f_widths[3])
+            b_re = self.f2[:bw[0]].as_signed() if bw[0] < c.f_widths[2] else self.f2
+            b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
+            bu = [mul(m, b_re, self.u, sb), mul(m, b_im, self.u, sb)]
+        prods = [mul(m, a0, b0, sb), mul(m, a1, b1, sb), mul(m, a2, b2, sb), mul(m, a3, b3, sb)] + bu
         p = [delay(m, v, ms, f"p{i}", reset_less=True) for i, v in enumerate(prods)]
         real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), ms, "ctl")
         r_real, r_first, r_last, r_cplx = real_d[0], real_d[1], real_d[2], real_d[3]
+
+        xo = Signal(complex_layout(c.xr_width, c.xi_width), reset_less=True)
+
+        def readout(select_real: bool):
+            """The readout multipliers (registered ``ms`` times): C̄·x' of the complex item
+            ``stage_c`` cycles old; with ``select_real`` also w·g of the real item at stage 0
+            (the sequencer keeps the two apart)."""
+            if select_real:
+                rd = [mul(m, Mux(real, f[6], self.c.re), Mux(real, g[6], xo.re), sb),
+                      mul(m, Mux(real, f[7], self.c.im), Mux(real, g[7], xo.im), sb)]
+            else:
+                rd = [mul(m, self.c.re, xo.re, sb), mul(m, self.c.im, xo.im, sb)]
+            return delay(m, rd[0], ms, "pc", reset_less=True), delay(m, rd[1], ms, "pi", reset_less=True)
+
+        if k == 8:
+            pc, pi = readout(True)
 
         # stage ms: alignment and sums
         W_re, W_im = c.acc_re_width, c.acc_im_width
         acc_re = Signal(signed(W_re), reset_less=True)
         acc_im = Signal(signed(W_im), reset_less=True)
-        s4 = Signal(signed(c.racc_width), reset_less=True)
+        dot = Signal(signed(c.racc_width), name=f"s{k}", reset_less=True)  # real mode: Σ_j w_j·g_j
+        terms = (p + [pc, pi])[:k] if k == 8 else p[:k]
+        dot_sum = terms[0]
+        for t in terms[1:]:
+            dot_sum = dot_sum + t
         m.d.sync += [
             acc_re.eq(shl(m, p[0], self._amt("ar"), W_re) - shl(m, p[1], self._amt("ai"), W_re) + shl(m, p[4], self._amt("br"), W_re)),
             acc_im.eq(shl(m, p[2], self._amt("ax"), W_im) + shl(m, p[3], self._amt("ia"), W_im) + shl(m, p[5], self._amt("bi"), W_im)),
-            s4.eq(p[0] + p[1] + p[2] + p[3]),
+            dot.eq(dot_sum),
         ]
         ctl1 = Signal(4)
         m.d.sync += ctl1.eq(Cat(r_real, r_first, r_last, r_cplx))
 
         # stage ms+1: state requant; real-mode accumulate and align
         q = c.requant_stages  # registers inside each requantization (shift | round, saturate)
-        xo = Signal(complex_layout(c.xr_width, c.xi_width), reset_less=True)
         m.d.sync += [
             xo.re.eq(requant(m, acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width, stages=q, name="rq_re")),
             xo.im.eq(requant(m, acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width, stages=q, name="rq_im")),
         ]
         racc = Signal(signed(c.racc_width), reset_less=True)
         acc_new = Signal(signed(c.racc_width))
-        m.d.comb += acc_new.eq(Mux(ctl1[1], s4, racc + s4))
+        m.d.comb += acc_new.eq(Mux(ctl1[1], dot, racc + dot))
         with m.If(ctl1[0]):
             m.d.sync += racc.eq(acc_new)
         fin = Signal(signed(c.fin_width), reset_less=True)
@@ -227,10 +263,11 @@ class Lane(wiring.Component):
         ctl2 = Signal()  # the new state is in xo
         m.d.sync += ctl2.eq(ctl1[3])
 
-        # stage ms+2+q: new state out; readout products. Stage ms+2+acc_stages: real-mode requant
+        # stage ms+2+q: new state out; readout products (built above with k = 8). Stage
+        # ms+2+acc_stages: real-mode requant
         m.d.comb += [self.x_out.eq(xo), self.x_valid.eq(delay(m, ctl2, q, "xv"))]
-        pc = delay(m, mul(m, self.c.re, xo.re, sb), ms, "pc", reset_less=True)
-        pi = delay(m, mul(m, self.c.im, xo.im, sb), ms, "pi", reset_less=True)
+        if k != 8:
+            pc, pi = readout(False)
         part = Signal(signed(c.part_width), reset_less=True)
         m.d.sync += part.eq(shl(m, pc, self._amt("cr"), c.part_width) - shl(m, pi, self._amt("ci"), c.part_width))
         m.d.comb += self.part.eq(part)

@@ -7,7 +7,12 @@ soon as its operands exist:
 - ``enc_cnt``: r0 values written by the encoder, not yet used by an S4D channel of block 0;
 - ``r_cnt``: residual outputs r_{l+1}[h] (l < L-1) written, not yet used by block l+1;
 - ``g_cnt``: GELU outputs of the current block written (reset by -H after its last
-  mixing slot); a mixing slot of column chunk q needs ``min(H, 4q+4)`` of them.
+  mixing slot); a mixing slot of column chunk q needs ``min(H, k·q+k)`` of them
+  (k = ``Pipeline.mix_cols``).
+
+With k = 8 the readout multipliers serve both modes, so a block's first mixing slot waits
+``gap`` cycles after its last S4D slot (:attr:`mix_gap`: until that slot's readout has
+used them).
 
 Credits are produced and consumed in the same order, so no counter needs a per-step
 reset. A step starts when the pixel buffer is full, the previous step has issued its last
@@ -21,6 +26,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .config import CoreConfig
+from .cycle_model import mix_gap
 from .interfaces import awidth, issue_signature
 
 __all__ = ["Sequencer"]
@@ -66,6 +72,12 @@ class Sequencer(wiring.Component):
     def p_min(self) -> int:
         return self._p_min
 
+    @property
+    def mix_gap(self) -> int:
+        """Cycles a block's first mixing slot must wait after its last S4D slot (beyond the
+        next cycle): the lane's ``stage_c`` with ``mix_cols = 8``, else 0."""
+        return mix_gap(self._cfg.pipe)
+
     def elaborate(self, platform):
         m = Module()
         cfg = self._cfg
@@ -86,7 +98,9 @@ class Sequencer(wiring.Component):
         ssm_idx = Signal.like(iss.ssm_idx)
         row = Signal.like(iss.row)
         mixrow = Signal.like(iss.mixrow)
-        g_need = Signal(awidth(H + 1) + 1, init=min(H, 4))
+        K = cfg.pipe.mix_cols
+        gap_n = self.mix_gap
+        g_need = Signal(awidth(H + 1) + 1, init=min(H, K))
         rem = Signal(awidth(H + 1) + 1, init=H)        # channels not yet covered by gate passes
         cw = awidth(H + 1) + 1
         enc_cnt, r_cnt, g_cnt = Signal(cw), Signal(cw), Signal(cw + 1)
@@ -98,6 +112,14 @@ class Sequencer(wiring.Component):
         pix_full = Signal()
         pix_data = Signal(8)
 
+        # cycles left before a mixing slot may issue (readout multipliers still in use)
+        if gap_n:
+            gap = Signal(awidth(gap_n + 1))
+            gap_ok = gap == 0
+            with m.If(gap != 0):
+                m.d.sync += gap.eq(gap - 1)
+        else:
+            gap = gap_ok = None
         start = Signal()
         fire_ssm = Signal()
         fire_mix = Signal()
@@ -107,7 +129,7 @@ class Sequencer(wiring.Component):
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & (timer >= pmin)),
             fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_cnt != 0, r_cnt != 0)),
-            fire_mix.eq((phase == MIX) & g_ok),
+            fire_mix.eq((phase == MIX) & g_ok & gap_ok if gap_n else (phase == MIX) & g_ok),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
             iss.ssm.eq(fire_ssm), iss.mix.eq(fire_mix), iss.first_step.eq(t == 0),
             iss.l.eq(l), iss.h.eq(h), iss.coef_addr.eq(coef_addr), iss.ssm_idx.eq(ssm_idx), iss.row.eq(row),
@@ -146,7 +168,9 @@ class Sequencer(wiring.Component):
                 m.d.sync += [c.eq(0), row.eq(row + 1)]
                 with m.If(h_last):
                     m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0), rem.eq(H)]
-                    m.d.comb += g_need_nxt.eq(min(H, 4))
+                    if gap is not None:
+                        m.d.sync += gap.eq(gap_n)
+                    m.d.comb += g_need_nxt.eq(min(H, K))
                 with m.Else():
                     m.d.sync += h.eq(h + 1)
             with m.Else():
@@ -155,7 +179,7 @@ class Sequencer(wiring.Component):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
                 m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
-                m.d.comb += g_need_nxt.eq(min(H, 4))
+                m.d.comb += g_need_nxt.eq(min(H, K))
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
@@ -170,7 +194,7 @@ class Sequencer(wiring.Component):
                         m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
             with m.Else():
                 m.d.sync += q.eq(q + 1)
-                m.d.comb += g_need_nxt.eq(Mux(g_need + 4 > H, H, g_need + 4))
+                m.d.comb += g_need_nxt.eq(Mux(g_need + K > H, H, g_need + K))
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m

@@ -10,7 +10,9 @@ LOAD memory map, per lane p (SPRAM-mappable: single port, 16 bits wide, no init)
 - ``coef{p}_s{s}``, s = 0..S-1: bits ``[16s, 16s+16)`` of the lane's coefficient word, one
   word per issue slot (the ROM mode's ``coef{p}`` address order). An S4D slot's word packs
   ``Ār | Āi | B̄r | B̄i | C̄r | C̄i`` (C̄ travels with Ā and B̄ and is delayed to the readout
-  stage, so there is no separate C̄ memory); a mixing slot's word packs ``W0 | W1 | W2 | W3``.
+  stage, so there is no separate C̄ memory); a mixing slot's word packs the weights of its
+  ``Pipeline.mix_cols`` columns ``W0 | W1 | ...`` in coefficient-field order
+  (:func:`hwssm.hw.config.mix_field`).
   Fields are effective integers (code - zero), two's complement, LSB first.
 - ``x{p}_b0``, ``x{p}_b1``: the state ``{xr, xi}``, ping-ponged by step parity: step t reads
   bank ``t mod 2`` and writes the other, so each bank is read or written, never both, in a
@@ -37,8 +39,8 @@ __all__ = ["ParamStorage", "LoadLayout", "LOAD_WORD_BITS", "S4D_FIELDS", "MIX_FI
 LOAD_WORD_BITS = 16
 #: Field order of an S4D slot's coefficient word (LSB first).
 S4D_FIELDS = ("Ar", "Ai", "Br", "Bi", "Cr", "Ci")
-#: Field order of a mixing slot's coefficient word (LSB first).
-MIX_FIELDS = ("W0", "W1", "W2", "W3")
+#: Field names of a mixing slot's coefficient word (LSB first; the first ``mix_cols``).
+MIX_FIELDS = ("W0", "W1", "W2", "W3", "W4", "W5", "W6", "W7")
 
 
 class ParamStorage(enum.Enum):
@@ -95,7 +97,7 @@ class LoadLayout:
     s4d_fields : tuple[(int, int), ...]
         ``(bit position, width)`` of Ār, Āi, B̄r, B̄i, C̄r, C̄i in an S4D slot's word.
     mix_fields : tuple[(int, int), ...]
-        ``(bit position, width)`` of the four weights in a mixing slot's word.
+        ``(bit position, width)`` of the weight fields (``mix_cols`` of them) in a mixing slot's word.
     coef_width : int
         Bits of a coefficient word (the wider of the two packings).
     slices : tuple[int, ...]
@@ -117,7 +119,7 @@ class LoadLayout:
     def build(cls, s4d_widths, mix_widths, s4d_words, mix_words) -> "LoadLayout":
         """From field widths and, per lane, the slots' field values in address order.
 
-        ``s4d_words[p]`` / ``mix_words[p]`` map an address to its 6 / 4 effective integers
+        ``s4d_words[p]`` / ``mix_words[p]`` map an address to its 6 / ``mix_cols`` effective integers
         (dicts, so that the two slot kinds interleave in issue order).
         """
         sf, mf = _fields(s4d_widths), _fields(mix_widths)

@@ -26,6 +26,12 @@ CASES = {
     "p3-perhead-deep": (4, 3, 2, 3, 3, "A8x8-W8-a8-h-asym", Pipeline(mem_stages=2, mul_stages=2, tree_levels_per_stage=1)),
     "p5-floor-wrap-res": (5, 2, 1, 5, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(requant_stages=1)),
     "p2-acc": (6, 3, 2, 2, 3, "A8x8-W8-a8-h", Pipeline(acc_stages=1)),
+    # wider real mode: H not a multiple of mix_cols, H < mix_cols, with and without the fast pipeline
+    "p3-mix6": (7, 3, 2, 3, 3, "hetero", Pipeline(mix_cols=6)),
+    "p2-mix8": (11, 2, 2, 2, 3, "A8x8-W8-a8-h-asym", Pipeline(mix_cols=8)),
+    "p1-mix8-fast": (5, 2, 2, 1, 3, "hetero", Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8)),
+    "p4-mix6-deep": (13, 4, 1, 4, 2, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(mul_stages=2, mix_cols=6)),
+    "p5-mix8-wide-w": (9, 3, 2, 5, 3, "A8x8-B4C4D4-W8-a6", Pipeline(mix_cols=8, requant_stages=1)),
 }
 
 
@@ -62,7 +68,7 @@ def test_mem_stages_cost_cycles_only_in_latency():
     for P in (1, 2, 3):
         slow = cycle_model.cycles_per_step(qm, P, fast) - cycle_model.cycles_per_step(qm, P, base)
         assert 0 <= slow <= 4, (P, slow)
-    for name, bad in (("mem_stages", 3), ("requant_stages", 2), ("acc_stages", 2)):
+    for name, bad in (("mem_stages", 3), ("requant_stages", 2), ("acc_stages", 2), ("mix_cols", 5)):
         with pytest.raises(HwssmError, match=name):
             Pipeline(**{name: bad})
 

@@ -31,6 +31,8 @@ CASES = {
     "p2-perhead-asym-3slices": (3, 3, 2, 2, 3, "A8x8-W8-a8-h-asym", True, Pipeline(), 0),
     "p3-deep-floor-wrap": (4, 2, 1, 3, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", True, Pipeline(mul_stages=2, tree_levels_per_stage=1), 6),
     "p2-fast": (3, 2, 2, 2, 3, "hetero", True, Pipeline.fast(), 4),
+    "p1-hetero-soft4-mix8": (9, 2, 2, 1, 3, "hetero", True, Pipeline(mix_cols=8), 4),
+    "p2-mix6-fast": (7, 3, 2, 2, 2, "A8x8-W8-a8-h-asym", True, Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=6), 0),
 }
 
 

@@ -1,5 +1,6 @@
 """The committed reference designs under rtl/ are up to date with the generator and the shipped models."""
 
+import dataclasses
 import json
 
 import pytest
@@ -18,4 +19,5 @@ def test_reference_design_is_fresh(ref):
     assert man["generator_version"] == generator_version(), stale
     assert man["model_digest"] == load_qmodel(ref.model_path).digest(), stale
     assert man["lanes"] == ref.lanes
+    assert man["pipeline"] == dataclasses.asdict(ref.pipeline), stale
     assert (ref.directory / "hwssm_core.v").stat().st_size > 0
