@@ -25,7 +25,7 @@ def toy_dir(tmp_path_factory):
 
 def _check(rec, digits):
     assert set(rec) == KEYS
-    assert rec["digits"] == digits and rec["outputs_identical"] is True and rec["pixels"] == "synthetic"
+    assert rec["digits"] == digits and rec["outputs_identical"] == "values and cycles" and rec["pixels"] == "synthetic"
     assert rec["baseline"]["recipe"] == "baseline" and "always #5 clk = ~clk" in rec["baseline"]["what"]
     assert RATES <= set(rec["baseline"])
     for r in (rec, rec["baseline"]):
@@ -63,10 +63,24 @@ def test_bench_against_another_rtl_directory(toy_dir, tmp_path, capsys):
     assert main(["bench", "sim", "--rtl", str(toy_dir), "--against", str(other), "--digits", "1", "--repeats", "1",
                  "--json"]) == 0
     rec = json.loads(capsys.readouterr().out.strip())
-    assert set(rec) == KEYS and rec["outputs_identical"] is True
+    assert set(rec) == KEYS and rec["outputs_identical"] == "values and cycles"
     base = rec["baseline"]
     assert base["recipe"] == "fast" and base["rtl"] == str(other) and str(other) in base["what"]
     assert RATES <= set(base) and base["digits_per_s"] > 0 and rec["ratio"] > 0
+
+
+def test_bench_against_a_design_with_another_cycle_model(toy_dir, tmp_path, capsys):
+    """A baseline whose manifest states another cycle count (as another ``Pipeline.mix_cols``
+    would) must agree on every value, not on cycle numbers; its rates use its own cycles."""
+    other = write_toy(tmp_path / "slower", L=2, H=3, T=5, K=4, top="toy_core_c")
+    man = json.loads((other / "manifest.json").read_text())
+    man["cycles_per_digit"] += 7
+    (other / "manifest.json").write_text(json.dumps(man))
+    assert main(["bench", "sim", "--rtl", str(toy_dir), "--against", str(other), "--digits", "1", "--repeats", "1",
+                 "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out.strip())
+    assert rec["outputs_identical"] == "values"
+    assert rec["baseline"]["cycles_per_digit"] == rec["design"]["cycles_per_digit"] + 7
 
 
 def test_bench_against_a_different_model_exits_2(toy_dir, tmp_path, capsys):
