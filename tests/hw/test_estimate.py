@@ -206,6 +206,21 @@ def test_pipeline_adds_flip_flops(qm, device):
     assert pipe == {"mem", "requant"}
 
 
+@pytest.mark.parametrize("device", list(Device))
+def test_wider_real_mode_costs_logic_not_multipliers(qm, device):
+    """``Pipeline.mix_cols``: the same eight multipliers per lane; 6 and 8 columns add g banks,
+    weight fields and (8) the readout operand multiplexers."""
+    from hwssm.hw.config import Pipeline
+
+    est = {k: estimate(qm, 2, device, pipeline=Pipeline(mix_cols=k)) for k in (4, 6, 8)}
+    assert est[4].total.dsp == est[6].total.dsp == est[8].total.dsp
+    assert est[4].total.lut < est[8].total.lut and est[6].total.lut < est[8].total.lut
+    banks = {k: next(b.count for b, _ in e.blocks if b.name == "g banks") for k, e in est.items()}
+    assert banks == {4: 4, 6: 6, 8: 8}
+    assert any(b.name.startswith("readout operand muxes") for b, _ in est[8].blocks)
+    assert not any(b.name.startswith("readout operand muxes") for b, _ in est[6].blocks)
+
+
 def test_a_build_profile_supplies_the_options(qm):
     import types
 
@@ -256,6 +271,20 @@ HETERO_MEASURED = [
     ("ecp5-25k-hwssm_core-2e244c70fe609d714699", Device.ECP5_25K, 2,
      dict(storage="rom", soft_mul_bits=0, mem_stages=2, requant_stages=1),
      dict(lut=3730, ff=2514, carry=572, dsp=20, bram=36, spram=0)),
+    # the current build profiles (Pipeline.fast(): also acc_stages=1), with mix_cols 4 and 8
+    # (generator 0.1.0+c63cc0ccb183; add --acc-stages 1 [--mix-cols 8] to the commands above)
+    ("ecp5-25k-hwssm_core-711fc98791696fb12fa1", Device.ECP5_25K, 2,
+     dict(storage="rom", soft_mul_bits=0, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=4),
+     dict(lut=3247, ff=2563, carry=525, dsp=20, bram=36, spram=0)),
+    ("ecp5-25k-hwssm_core-971a3aef73090e9acd47", Device.ECP5_25K, 2,
+     dict(storage="rom", soft_mul_bits=0, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8),
+     dict(lut=3560, ff=2689, carry=534, dsp=20, bram=38, spram=0)),
+    ("up5k-hwssm_core-16136eaf9b246506088f", Device.UP5K, 1,
+     dict(storage="load", soft_mul_bits=4, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=4),
+     dict(lut=2639, ff=2153, carry=768, dsp=7, bram=19, spram=4)),
+    ("up5k-hwssm_core-23a558f5c3825a356954", Device.UP5K, 1,
+     dict(storage="load", soft_mul_bits=4, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8),
+     dict(lut=3119, ff=2613, carry=764, dsp=7, bram=15, spram=4)),
 ]
 
 
@@ -283,7 +312,8 @@ def test_estimate_of_the_synthesized_hetero_designs(hetero, key, device, lanes, 
     def measured_lut(hw, device):  # as hwssm.explore.sweep.measured_lut: ECP5 CCU2C = 2 LUT4
         return hw["lut"] + (2 * hw["carry"] if device.family == "ecp5" else 0)
 
-    pipe = Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"])
+    pipe = Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
+                    acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4))
     e = estimate(hetero, lanes, device, pipeline=pipe, storage=opts["storage"], soft_mul_bits=opts["soft_mul_bits"])
     err = lut_error(e.total.lut, measured_lut(hw, device))
     assert abs(err) <= 0.15, (key, e.total.lut, measured_lut(hw, device), err)
