@@ -37,7 +37,12 @@ CONFIGS = {
     "floor-wrap-extreme-P2": (3, 5, 2, 2, 8, parse_code("A6.8x8.10-W5-a5-floor-wrap"), True, 4, None),
     "split-re-im-P1-T1": (4, 2, 1, 1, 1, parse_code("A8.5x12.9-B6C4D8-W8-a7"), False, 5, None),
     "uniform4-extreme-P16-stress": (3, 2, 3, 16, 5, NAMED_PLANS["uniform4"], True, 6, Traffic(200, 50, 9)),
+    # Pipeline.mix_cols 6 and 8 (H not a multiple of the columns)
+    "hetero-extreme-P3-mix8": (11, 4, 2, 3, 6, NAMED_PLANS["hetero"], True, 7, None),
+    "perhead-asym-P4-mix6-stress": (13, 3, 2, 4, 5, parse_code("A8x10-B4C6D5-W6-a6-h-asym"), True, 8, Traffic(64, 64, 5)),
 }
+#: ``Pipeline.mix_cols`` of a config (default 4)
+MIX_COLS = {"hetero-extreme-P3-mix8": 8, "perhead-asym-P4-mix6-stress": 6}
 
 
 def _pixels(n, T, seed):
@@ -58,7 +63,7 @@ def _assert_cycles(rep, contract, traffic):
 def test_random_config_bit_exact(name):
     H, M, L, P, T, plan, extreme, seed, traffic = CONFIGS[name]
     qm = random_qmodel(H, M, L, plan, seed=seed, extreme=extreme, n_classes=10 if seed % 2 else 7)
-    contract = load_contract(rtl_dir(qm, P, T))
+    contract = load_contract(rtl_dir(qm, P, T, mix_cols=MIX_COLS.get(name, 4)))
     check_model(contract, qm)
     b = build(contract)
     rep = run_digits(b, _pixels(9, T, seed), golden_reference(qm),

@@ -33,6 +33,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="QModel (.qmodel.json) or float checkpoint (.json)")
     parser.add_argument("--plan", help="precision plan, needed for a float checkpoint (PTQ)")
     parser.add_argument("--lanes", type=int, metavar="P", help="complex-MAC lanes (required without --rtl)")
+    parser.add_argument("--mix-cols", type=int, choices=(4, 6, 8),
+                        help="without --rtl: g columns per lane and mixing cycle of the generated RTL "
+                             "(hwssm rtl generate --mix-cols; default: 4)")
     parser.add_argument("--rtl", metavar="DIR",
                         help="simulate this RTL directory (Verilog + manifest.json, e.g. rtl/hetero_P16) instead of "
                              "generating it; its manifest must name the model's digest")
@@ -92,6 +95,8 @@ def reproduce_command(args, digit: int) -> str:
         cmd += ["--rtl", str(args.rtl)]
     if args.lanes is not None:
         cmd += ["--lanes", str(args.lanes)]
+    if getattr(args, "mix_cols", None) not in (None, 4) and not getattr(args, "rtl", None):
+        cmd += ["--mix-cols", str(args.mix_cols)]
     cmd += ["--indices", str(digit)]
     if args.in_gap or args.out_stall:
         cmd += ["--in-gap", str(args.in_gap), "--out-stall", str(args.out_stall)]
@@ -121,6 +126,8 @@ def _sim(args) -> int:
         raise HwssmError(f"--jobs must be >= 1, not {jobs}")
     if args.lanes is None and not args.rtl:
         raise HwssmError("--lanes is required (or --rtl DIR)")
+    if args.rtl and args.mix_cols is not None:
+        raise HwssmError("--mix-cols shapes generated RTL; an --rtl directory has its own (see its manifest)")
     if args.lanes is not None and args.lanes < 1:
         raise HwssmError(f"--lanes must be >= 1, not {args.lanes}")
     contract = None
@@ -144,7 +151,7 @@ def _sim(args) -> int:
     if contract is None:
         from ..verify.rtlgen import rtl_dir
 
-        contract = load_contract(rtl_dir(qm, args.lanes, pixels.shape[1], log=log))
+        contract = load_contract(rtl_dir(qm, args.lanes, pixels.shape[1], mix_cols=args.mix_cols or 4, log=log))
         check_model(contract, qm)
     b = build(contract, BuildOptions(waves=args.waves), log=log)
     log(f"simulating {idx.size} digits on {jobs} process(es)")

@@ -68,3 +68,13 @@ def test_reproduce_command():
     assert reproduce_command(args, 42) == "hwssm sim --model 'models/a b.qmodel.json' --lanes 16 --indices 42"
     args = argparse.Namespace(model="ck.json", plan="hetero", lanes=3, in_gap=5, out_stall=0)
     assert reproduce_command(args, 0) == "hwssm sim --model ck.json --plan hetero --lanes 3 --indices 0 --in-gap 5 --out-stall 0"
+    args = argparse.Namespace(model="m.json", plan=None, lanes=4, mix_cols=8, in_gap=0, out_stall=0)
+    assert reproduce_command(args, 7) == "hwssm sim --model m.json --lanes 4 --mix-cols 8 --indices 7"
+
+
+def test_mix_cols_with_an_rtl_directory_exits_2(capsys):
+    from hwssm.cli import main
+
+    assert main(["sim", "--model", "models/s4d_hetero.qmodel.json", "--rtl", "rtl/hetero_P16", "--mix-cols", "8",
+                 "--digits", "1"]) == 2
+    assert "--mix-cols" in capsys.readouterr().err
