@@ -48,7 +48,7 @@ def _profile_text(p: dict) -> str:
             f"{f'multipliers with an operand of <= {soft} bits in LUTs, ' if soft else ''}"
             f"pipeline mem_stages={pipe.get('mem_stages')}, requant_stages={pipe.get('requant_stages')}, "
             f"acc_stages={pipe.get('acc_stages', 0)}, "
-            f"mul_stages={pipe.get('mul_stages')}")
+            f"mul_stages={pipe.get('mul_stages')}, mix_cols={pipe.get('mix_cols', 4)}")
 
 
 def write_flow_report(out_dir: Path, data: dict) -> Path:
