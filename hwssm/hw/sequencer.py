@@ -129,6 +129,7 @@ class Sequencer(wiring.Component):
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & (timer >= pmin)),
             fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_cnt != 0, r_cnt != 0)),
+            # (no gap term at all without a gap: the mix_cols = 4 Verilog stays as it was)
             fire_mix.eq((phase == MIX) & g_ok & gap_ok if gap_n else (phase == MIX) & g_ok),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
             iss.ssm.eq(fire_ssm), iss.mix.eq(fire_mix), iss.first_step.eq(t == 0),
