@@ -20,8 +20,9 @@ models differ: then the values only, and ``digits_per_s`` carries the cycle savi
 Each run is one simulation process (cocotb start-up included, build excluded) over the
 same ``digits`` digits; every run's outputs must be byte-identical to the first
 baseline run's (values and cycle numbers), or the benchmark fails. Each build reports its
-best run: wall time (the ``digits_per_s_per_process`` of ``hwssm sim``) and the CPU time
-of the process (less sensitive to other load).
+best run: wall time (the ``digits_per_s_per_process`` of ``hwssm sim``), the CPU time of
+the process (less sensitive to other load), and the testbench's own start-to-done time
+(``simulator_digits_per_s``: the simulation without the process's start-up).
 """
 
 from __future__ import annotations
@@ -82,8 +83,10 @@ def _pixels(contract: CoreContract, digits: int) -> tuple[np.ndarray, str]:
     return pgo_pixels(contract.seq_len, digits), "synthetic"
 
 
-def _timed_run(b: Build, files: RunFiles, digits: int, stall: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of one simulation process; HwssmError when it fails."""
+def _timed_run(b: Build, files: RunFiles, digits: int, stall: int) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, testbench seconds) of one simulation process; the last is
+    the test's own start-to-done time (inf when it wrote none). HwssmError when it fails."""
+    files.timing.unlink(missing_ok=True)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     err = simulate(b, files, digits, RunOptions(), stall)
@@ -91,7 +94,8 @@ def _timed_run(b: Build, files: RunFiles, digits: int, stall: int) -> tuple[floa
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if err:
         raise HwssmError(f"benchmark simulation ({b.options.recipe}) failed: {err}")
-    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    tb = files.tb_seconds()
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), float("inf") if tb is None else tb
 
 
 def _outputs(files: RunFiles, contract: CoreContract, cycles: bool) -> bytes:
@@ -104,12 +108,13 @@ def _outputs(files: RunFiles, contract: CoreContract, cycles: bool) -> bytes:
     return values + b"\0".join(p.read_bytes() for p in (files.outputs, files.inputs, files.steps))
 
 
-def _rates(wall: float, cpu: float, digits: int, cycles: int) -> dict:
+def _rates(wall: float, cpu: float, tb: float, digits: int, cycles: int) -> dict:
     return {
         "seconds_per_digit": round(wall / digits, 4),
         "digits_per_s": round(digits / wall, 4),
         "cycles_per_s": round(digits * cycles / wall),
         "cpu_seconds_per_digit": round(cpu / digits, 4),
+        "simulator_digits_per_s": round(digits / tb, 4) if tb != float("inf") else None,
     }
 
 
@@ -155,7 +160,7 @@ def run_bench(lanes: int = 16, digits: int = 2, repeats: int = 2, *, rtl: str | 
     base = config.cache_dir() / "sim" / "runs"
     base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=base))
-    best = {r: (float("inf"), float("inf")) for r in builds}
+    best = {r: (float("inf"), float("inf"), float("inf")) for r in builds}
     reference = None
     try:
         files = RunFiles(work)
@@ -164,14 +169,14 @@ def run_bench(lanes: int = 16, digits: int = 2, repeats: int = 2, *, rtl: str | 
             for recipe, b in builds.items():
                 if log:
                     log(f"run {i + 1}/{repeats}: {recipe}, {digits} digit(s)")
-                wall, cpu = _timed_run(b, files, digits, stall)
+                wall, cpu, tb = _timed_run(b, files, digits, stall)
                 out = _outputs(files, b.contract, same_cycles)
                 if reference is None:
                     reference = out
                 elif out != reference:
                     raise HwssmError(f"benchmark: the {recipe} build's outputs differ from the baseline's; "
                                      "run the simulation tests")
-                best[recipe] = (min(best[recipe][0], wall), min(best[recipe][1], cpu))
+                best[recipe] = (min(best[recipe][0], wall), min(best[recipe][1], cpu), min(best[recipe][2], tb))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     fast, slow = best["fast"], best["baseline"]

@@ -56,6 +56,11 @@ class RunFiles:
     def results(self) -> Path:
         return self.dir / "results.xml"
 
+    @property
+    def timing(self) -> Path:
+        """The testbench's ``{"seconds", "cycles", "classes"}`` of the run (sim/tb_core.py)."""
+        return self.dir / "tb_timing.json"
+
     def waves(self, fmt: str) -> Path:
         """The waveform file for format ``fmt`` ("fst" or "vcd")."""
         return self.dir / f"waves.{fmt}"
@@ -68,8 +73,17 @@ class RunFiles:
             f"+hwssm_logit={self.logit}", f"+hwssm_in={self.inputs}", f"+hwssm_out={self.outputs}",
             f"+hwssm_step={self.steps}",
             f"+hwssm_in_gap={in_gap}", f"+hwssm_out_stall={out_stall}", f"+hwssm_seed={seed}",
-            f"+hwssm_stall_limit={stall_limit}", f"+hwssm_drain={drain}",
+            f"+hwssm_stall_limit={stall_limit}", f"+hwssm_drain={drain}", f"+hwssm_tb_timing={self.timing}",
         ]
+
+    def tb_seconds(self) -> float | None:
+        """Seconds the testbench measured from its start to ``done`` (None when it wrote none)."""
+        import json
+
+        try:
+            return float(json.loads(self.timing.read_text())["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
 
 def _hex_rows(path: Path, digits: int) -> np.ndarray:

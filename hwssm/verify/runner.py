@@ -158,6 +158,9 @@ class SimReport:
         Simulation processes that failed (crash, watchdog), one line each.
     wall_seconds, sim_seconds : float
         Elapsed time of the whole run; summed duration of the simulation processes.
+    tb_seconds : float or None
+        Summed seconds the testbenches measured from their start to ``done`` (the
+        simulations without process start-up; None when a process did not report it).
     failed_dirs : list[Path]
         Run directories kept because their batch failed.
     workdir : Path or None
@@ -176,6 +179,7 @@ class SimReport:
     sim_seconds: float
     failed_dirs: list[Path]
     workdir: Path | None = None
+    tb_seconds: float | None = None
 
     @property
     def digits(self) -> int:
@@ -200,6 +204,7 @@ class _Batch:
     outputs: SimOutputs | None = None
     error: str | None = None
     seconds: float = 0.0
+    tb_seconds: float | None = None
     pred: np.ndarray | None = None
 
 
@@ -314,6 +319,7 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         t0 = time.monotonic()
         b.error = simulate(build, b.files, b.hi - b.lo, options, stall)
         b.seconds = time.monotonic() - t0
+        b.tb_seconds = b.files.tb_seconds()
         try:
             b.outputs = read_outputs(b.files, contract.act_width, contract.logit_width)
         except HwssmError as exc:
@@ -385,5 +391,7 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
             cyc.step_max[b.lo:b.lo + s_] = o.step_max[:s_]
     if not options.keep and not failed_dirs and options.workdir is None:
         shutil.rmtree(root, ignore_errors=True)
+    ran = [b for b in results if b.files is not None]
+    tb = None if any(b.tb_seconds is None for b in ran) else float(sum(b.tb_seconds for b in ran))
     return SimReport(idx, checked, bad, first, classes, gpred, cyc, errors, wall,
-                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None)
+                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None, tb)

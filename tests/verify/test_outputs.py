@@ -96,4 +96,4 @@ def test_plusargs_name_every_file(tmp_path):
     names = {a.split("=")[0] for a in args}
     assert names == {"+hwssm_pixels", "+hwssm_n_digits", "+hwssm_dbg", "+hwssm_logit", "+hwssm_in", "+hwssm_out",
                      "+hwssm_step", "+hwssm_in_gap", "+hwssm_out_stall", "+hwssm_seed", "+hwssm_stall_limit",
-                     "+hwssm_drain"}
+                     "+hwssm_drain", "+hwssm_tb_timing"}

@@ -54,6 +54,8 @@ def test_bit_exact_and_cycles(run):
     assert rep.cycles.digit_values() == [cycles_per_digit(L, H, T, K)]
     assert rep.cycles.step_values() == [L * H + 1]
     assert rep.cycles.first_in_run.tolist() == [True, False, False, True, False, False, True]
+    # every process's testbench reported its start-to-done time, a part of the process's time
+    assert rep.tb_seconds is not None and 0 < rep.tb_seconds < rep.sim_seconds
 
 
 def test_build_is_cached(toy):
