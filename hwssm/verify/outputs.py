@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +79,6 @@ class RunFiles:
 
     def tb_seconds(self) -> float | None:
         """Seconds the testbench measured from its start to ``done`` (None when it wrote none)."""
-        import json
-
         try:
             return float(json.loads(self.timing.read_text())["seconds"])
         except (OSError, ValueError, KeyError, TypeError):
