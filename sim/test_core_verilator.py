@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hwssm.hw.options import DesignPoint, Pipeline
 from hwssm.quant.plan import NAMED_PLANS, parse_code
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.verify.build import build
@@ -63,7 +64,7 @@ def _assert_cycles(rep, contract, traffic):
 def test_random_config_bit_exact(name):
     H, M, L, P, T, plan, extreme, seed, traffic = CONFIGS[name]
     qm = random_qmodel(H, M, L, plan, seed=seed, extreme=extreme, n_classes=10 if seed % 2 else 7)
-    contract = load_contract(rtl_dir(qm, P, T, mix_cols=MIX_COLS.get(name, 4)))
+    contract = load_contract(rtl_dir(qm, DesignPoint(P, T, Pipeline(mix_cols=MIX_COLS.get(name, 4)))))
     check_model(contract, qm)
     b = build(contract)
     rep = run_digits(b, _pixels(9, T, seed), golden_reference(qm),
@@ -78,7 +79,7 @@ def test_reference_design_on_smnist_digits(ref):
     from hwssm.data import Split, load_mnist, sequences
 
     qm = ref.qmodel()
-    contract = load_contract(ref.rtl if ref.rtl is not None else rtl_dir(qm, ref.lanes, 784))
+    contract = load_contract(ref.rtl if ref.rtl is not None else rtl_dir(qm, DesignPoint(ref.lanes)))
     check_model(contract, qm)
     b = build(contract)
     images, _ = load_mnist(Split.TEST)

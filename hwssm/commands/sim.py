@@ -149,9 +149,11 @@ def _sim(args) -> int:
     idx = _select(args, images.shape[0])
     pixels = sequences(images[idx])
     if contract is None:
+        from ..hw.options import DesignPoint, Pipeline
         from ..verify.rtlgen import rtl_dir
 
-        contract = load_contract(rtl_dir(qm, args.lanes, pixels.shape[1], mix_cols=args.mix_cols or 4, log=log))
+        design = DesignPoint(args.lanes, pixels.shape[1], Pipeline(mix_cols=args.mix_cols or 4))
+        contract = load_contract(rtl_dir(qm, design, log=log))
         check_model(contract, qm)
     b = build(contract, BuildOptions(waves=args.waves), log=log)
     log(f"simulating {idx.size} digits on {jobs} process(es)")

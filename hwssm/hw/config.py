@@ -29,13 +29,13 @@ A plan the RTL cannot realise raises :class:`~hwssm.errors.HwssmError` here (one
 from __future__ import annotations
 
 import dataclasses
-import operator
 
 import numpy as np
 
 from ..errors import HwssmError
 from ..fixed import Overflow, QFormat, Rounding, Term, accumulator_format, signed_width
 from ..quant.qmodel import U0_FORMAT, QModel, QParam
+from .options import _index, MAX_LANES, MAX_SOFT_MUL_BITS, MIX_COLS, MIX_FIELD, Pipeline, mix_field
 from .storage import LoadLayout, ParamStorage
 
 __all__ = [
@@ -48,12 +48,8 @@ __all__ = [
 MAX_ACT_BITS = 12
 #: Widest multiplier operand (effective parameter, state) the generator accepts.
 MAX_OPERAND_BITS = 24
-#: Most lanes.
-MAX_LANES = 1024
 #: Extra accumulator bit on top of accumulator_format (see module docstring).
 GUARD = 1
-#: Widest narrow operand that ``soft_mul_bits`` may ask to build from LUT adders.
-MAX_SOFT_MUL_BITS = 8
 
 
 def ceil_log2(n: int) -> int:
@@ -65,85 +61,6 @@ def tree_stages(P: int, levels_per_stage: int) -> int:
     """Register stages of the cross-lane adder tree for P inputs."""
     levels = ceil_log2(P)
     return 0 if levels == 0 else -(-levels // levels_per_stage)
-
-
-#: Allowed ``Pipeline.mix_cols``: real-mode columns per lane-cycle.
-MIX_COLS = (4, 6, 8)
-#: Coefficient field of the real-mode weight of chunk column j (multiplier j), for
-#: ``mix_cols >= 6``: multipliers 4 and 5 (B̄·u) read fields 2 and 3 in both modes, so
-#: they need no operand multiplexer; multipliers 2 and 3 take their weights from 4 and 5.
-MIX_FIELD = (0, 1, 4, 5, 2, 3, 6, 7)
-
-
-def mix_field(mix_cols: int, j: int) -> int:
-    """Coefficient field holding the weight of chunk column j in a real-mode word."""
-    return j if mix_cols == 4 else MIX_FIELD[j]
-
-
-@dataclasses.dataclass(frozen=True)
-class Pipeline:
-    """Pipeline depth and datapath-shape knobs.
-
-    Parameters
-    ----------
-    mul_stages : int
-        Registers after each multiplier (>= 1); 1 suits iCE40 SB_MAC16 / ECP5 MULT18X18D
-        output registers, 2 adds a pipeline register inside wide multiplies.
-    tree_levels_per_stage : int
-        Adder levels of the cross-lane reduction tree between two registers (>= 1).
-    mem_stages : int
-        Registers directly after every memory read whose data feeds a multiplier or an
-        adder (0, 1 or 2). Block RAM without its output register is slow (ECP5 DP16KD: about
-        5.6 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
-        outputs off the arithmetic paths and 2 also gives the depth multiplexer of a large
-        memory (spread over many blocks) and its routing a cycle of their own; each costs one
-        more cycle of latency in the lanes, the encoder, the GLU and the decoder (see
-        :mod:`hwssm.hw.cycle_model`).
-    requant_stages : int
-        Registers inside every requantization, between its (variable) right shift and its
-        rounding and saturation (0 or 1): one more cycle of latency per requantization (the
-        lanes' state and mixing outputs, the readout y, the GLU's z and residual, the encoder).
-    acc_stages : int
-        Registers between a lane's real-mode (mixing) accumulator and the row finish, its
-        alignment shift and bias add (0 or 1): with 1 the finish starts from the registered
-        row sum instead of the accumulator's adder output, which takes the adder and its
-        first/accumulate multiplexer off that path; one more cycle from a mixing pass to its
-        value/gate rows.
-    mix_cols : int
-        g columns one lane multiplies per real-mode (mixing) cycle: 4 (the four multipliers
-        of the complex product Ā·x), 6 (also the two B̄·u multipliers) or 8 (also the two
-        readout multipliers C̄·x'). A mixing row then takes ``ceil(H / mix_cols)`` cycles;
-        the multipliers are there either way, so 8 runs the mixing layers twice as fast as
-        4 for a few operand multiplexers. With 8, a layer's first mixing slot waits until
-        the readout multipliers are done with its last S4D slot (``2 + mul_stages +
-        requant_stages`` idle cycles per layer; :mod:`hwssm.hw.cycle_model`).
-
-    :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
-    reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
-    """
-
-    mul_stages: int = 1
-    tree_levels_per_stage: int = 2
-    mem_stages: int = 0
-    requant_stages: int = 0
-    acc_stages: int = 0
-    mix_cols: int = 4
-
-    @classmethod
-    def fast(cls) -> "Pipeline":
-        """Every memory read registered twice, every requantization split in two, the
-        mixing row finish registered (``mem_stages = 2``, ``requant_stages = 1``,
-        ``acc_stages = 1``)."""
-        return cls(mem_stages=2, requant_stages=1, acc_stages=1)
-
-    def __post_init__(self):
-        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
-                             ("requant_stages", 0, 1), ("acc_stages", 0, 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
-        if isinstance(self.mix_cols, bool) or self.mix_cols not in MIX_COLS:
-            raise HwssmError(f"Pipeline mix_cols must be one of {', '.join(map(str, MIX_COLS))}, not {self.mix_cols!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -425,18 +342,6 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
     if len(kinds) != 1:
         raise HwssmError(f"the RTL needs one rounding/overflow per operation; {what} formats mix {sorted((r.value, o.value) for r, o in kinds)}")
     return kinds.pop()
-
-
-def _index(name: str, v, lo: int, hi: int) -> int:
-    if isinstance(v, bool):
-        raise HwssmError(f"{name} must be an integer, not {v!r}")
-    try:
-        v = operator.index(v)
-    except TypeError:
-        raise HwssmError(f"{name} must be an integer, not {v!r}") from None
-    if not lo <= v <= hi:
-        raise HwssmError(f"{name} must be in [{lo}, {hi}], not {v}")
-    return v
 
 
 def _pack(values, widths) -> int:

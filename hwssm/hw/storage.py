@@ -29,9 +29,10 @@ address 0 first. Word ``16s..16s+15`` bits of the lane's coefficient word at tha
 from __future__ import annotations
 
 import dataclasses
-import enum
 
 import numpy as np
+
+from .options import ParamStorage
 
 __all__ = ["ParamStorage", "LoadLayout", "LOAD_WORD_BITS", "S4D_FIELDS", "MIX_FIELDS"]
 
@@ -41,36 +42,6 @@ LOAD_WORD_BITS = 16
 S4D_FIELDS = ("Ar", "Ai", "Br", "Bi", "Cr", "Ci")
 #: Field names of a mixing slot's coefficient word (LSB first; the first ``mix_cols``).
 MIX_FIELDS = ("W0", "W1", "W2", "W3", "W4", "W5", "W6", "W7")
-
-
-class ParamStorage(enum.Enum):
-    """Where the lanes' coefficient memories live (a generation option).
-
-    Members
-    -------
-    ROM
-        Parameters baked into the memory init from the QModel (block RAM ROMs); the state
-        RAM is read and written in the same cycle (simple dual port). The default.
-    LOAD
-        Coefficients (Ā, B̄, C̄, mixing weights) in single-port 16-bit RAMs without init,
-        filled through a 16-bit load stream before inference (see :class:`LoadLayout`); the
-        state in two single-port banks ping-ponged by step parity. Every large memory is
-        then mappable to iCE40 SPRAM (``synth_ice40 -spram``). Small tables (row constants,
-        GELU, sigmoid, encoder, decoder) stay ROMs (EBR). Same arithmetic, same results.
-    """
-
-    ROM = "rom"
-    LOAD = "load"
-
-    @classmethod
-    def parse(cls, value) -> "ParamStorage":
-        """A member from a member or its value; ValueError otherwise."""
-        if isinstance(value, cls):
-            return value
-        for s in cls:
-            if s.value == value:
-                return s
-        raise ValueError(f"unknown parameter storage {value!r}; expected one of: {', '.join(s.value for s in cls)}")
 
 
 def _pack(values, fields) -> int:

@@ -66,7 +66,9 @@ def reference_design(lanes: int, *, log=None) -> tuple[Path, Path]:
     from ..quant.qmodel_io import load_qmodel
     from .rtlgen import rtl_dir
 
-    return rtl_dir(load_qmodel(model), lanes, 784, log=log), model
+    from ..hw.options import DesignPoint
+
+    return rtl_dir(load_qmodel(model), DesignPoint(lanes), log=log), model
 
 
 def _pixels(contract: CoreContract, digits: int) -> tuple[np.ndarray, str]:

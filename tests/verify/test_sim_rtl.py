@@ -49,11 +49,12 @@ def test_rtl_directory_must_exist(tmp_path, capsys):
 
 @pytest.mark.verilator
 def test_sim_of_an_existing_rtl_directory(tmp_path, capsys):
+    from hwssm.hw.options import DesignPoint
     from hwssm.verify.rtlgen import rtl_dir
 
     qm = random_qmodel(3, 2, 1, seed=21)
     model = save_qmodel(qm, tmp_path / "m")
-    rtl = rtl_dir(qm, 2, 784)
+    rtl = rtl_dir(qm, DesignPoint(2))
     assert main(["sim", "--model", str(model), "--rtl", str(rtl), "--indices", "0,5", "--jobs", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and out["digits"] == 2 and out["lanes"] == 2 and out["rtl"] == str(rtl)

@@ -1,0 +1,229 @@
+"""The design point: every choice that shapes a generated core, as one typed object.
+
+:class:`DesignPoint` joins the lane count P, the sequence length T, the
+:class:`Pipeline` (register stages and mixing columns), the :class:`ParamStorage` and the
+soft-multiplier width. Generation (:func:`hwssm.hw.emit.generate`), the cycle model, the
+estimator, the simulation cache, the manifest and the sweep all take it; :meth:`DesignPoint.key`
+names it in caches and directory names. Pure Python: importable without Amaranth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import operator
+
+from ..errors import HwssmError
+
+__all__ = ["DesignPoint", "Pipeline", "ParamStorage", "MIX_COLS", "MIX_FIELD", "mix_field", "MAX_LANES",
+           "MAX_SOFT_MUL_BITS", "MAX_SEQ_LEN"]
+
+#: Most lanes.
+MAX_LANES = 1024
+#: Widest narrow operand that ``soft_mul_bits`` may ask to build from LUT adders.
+MAX_SOFT_MUL_BITS = 8
+#: Longest sequence (steps) a core is generated for.
+MAX_SEQ_LEN = 1 << 20
+
+
+class ParamStorage(enum.Enum):
+    """Where the lanes' coefficient memories live (a generation option).
+
+    Members
+    -------
+    ROM
+        Parameters baked into the memory init from the QModel (block RAM ROMs); the state
+        RAM is read and written in the same cycle (simple dual port). The default.
+    LOAD
+        Coefficients (Ā, B̄, C̄, mixing weights) in single-port 16-bit RAMs without init,
+        filled through a 16-bit load stream before inference (see :class:`LoadLayout`); the
+        state in two single-port banks ping-ponged by step parity. Every large memory is
+        then mappable to iCE40 SPRAM (``synth_ice40 -spram``). Small tables (row constants,
+        GELU, sigmoid, encoder, decoder) stay ROMs (EBR). Same arithmetic, same results.
+    """
+
+    ROM = "rom"
+    LOAD = "load"
+
+    @classmethod
+    def parse(cls, value) -> "ParamStorage":
+        """A member from a member or its value; ValueError otherwise."""
+        if isinstance(value, cls):
+            return value
+        for s in cls:
+            if s.value == value:
+                return s
+        raise ValueError(f"unknown parameter storage {value!r}; expected one of: {', '.join(s.value for s in cls)}")
+
+
+#: Allowed ``Pipeline.mix_cols``: real-mode columns per lane-cycle.
+MIX_COLS = (4, 6, 8)
+#: Coefficient field of the real-mode weight of chunk column j (multiplier j), for
+#: ``mix_cols >= 6``: multipliers 4 and 5 (B̄·u) read fields 2 and 3 in both modes, so
+#: they need no operand multiplexer; multipliers 2 and 3 take their weights from 4 and 5.
+MIX_FIELD = (0, 1, 4, 5, 2, 3, 6, 7)
+
+
+def mix_field(mix_cols: int, j: int) -> int:
+    """Coefficient field holding the weight of chunk column j in a real-mode word."""
+    return j if mix_cols == 4 else MIX_FIELD[j]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pipeline:
+    """Pipeline depth and datapath-shape knobs.
+
+    Parameters
+    ----------
+    mul_stages : int
+        Registers after each multiplier (>= 1); 1 suits iCE40 SB_MAC16 / ECP5 MULT18X18D
+        output registers, 2 adds a pipeline register inside wide multiplies.
+    tree_levels_per_stage : int
+        Adder levels of the cross-lane reduction tree between two registers (>= 1).
+    mem_stages : int
+        Registers directly after every memory read whose data feeds a multiplier or an
+        adder (0, 1 or 2). Block RAM without its output register is slow (ECP5 DP16KD: about
+        5.6 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
+        outputs off the arithmetic paths and 2 also gives the depth multiplexer of a large
+        memory (spread over many blocks) and its routing a cycle of their own; each costs one
+        more cycle of latency in the lanes, the encoder, the GLU and the decoder (see
+        :mod:`hwssm.hw.cycle_model`).
+    requant_stages : int
+        Registers inside every requantization, between its (variable) right shift and its
+        rounding and saturation (0 or 1): one more cycle of latency per requantization (the
+        lanes' state and mixing outputs, the readout y, the GLU's z and residual, the encoder).
+    acc_stages : int
+        Registers between a lane's real-mode (mixing) accumulator and the row finish, its
+        alignment shift and bias add (0 or 1): with 1 the finish starts from the registered
+        row sum instead of the accumulator's adder output, which takes the adder and its
+        first/accumulate multiplexer off that path; one more cycle from a mixing pass to its
+        value/gate rows.
+    mix_cols : int
+        g columns one lane multiplies per real-mode (mixing) cycle: 4 (the four multipliers
+        of the complex product Ā·x), 6 (also the two B̄·u multipliers) or 8 (also the two
+        readout multipliers C̄·x'). A mixing row then takes ``ceil(H / mix_cols)`` cycles;
+        the multipliers are there either way, so 8 runs the mixing layers twice as fast as
+        4 for a few operand multiplexers. With 8, a layer's first mixing slot waits until
+        the readout multipliers are done with its last S4D slot (``2 + mul_stages +
+        requant_stages`` idle cycles per layer; :mod:`hwssm.hw.cycle_model`).
+
+    :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
+    reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
+    """
+
+    mul_stages: int = 1
+    tree_levels_per_stage: int = 2
+    mem_stages: int = 0
+    requant_stages: int = 0
+    acc_stages: int = 0
+    mix_cols: int = 4
+
+    @classmethod
+    def fast(cls) -> "Pipeline":
+        """Every memory read registered twice, every requantization split in two, the
+        mixing row finish registered (``mem_stages = 2``, ``requant_stages = 1``,
+        ``acc_stages = 1``)."""
+        return cls(mem_stages=2, requant_stages=1, acc_stages=1)
+
+    def __post_init__(self):
+        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
+                             ("requant_stages", 0, 1), ("acc_stages", 0, 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
+        if isinstance(self.mix_cols, bool) or self.mix_cols not in MIX_COLS:
+            raise HwssmError(f"Pipeline mix_cols must be one of {', '.join(map(str, MIX_COLS))}, not {self.mix_cols!r}")
+
+
+def _index(name: str, v, lo: int, hi: int) -> int:
+    if isinstance(v, bool):
+        raise HwssmError(f"{name} must be an integer, not {v!r}")
+    try:
+        v = operator.index(v)
+    except TypeError:
+        raise HwssmError(f"{name} must be an integer, not {v!r}") from None
+    if not lo <= v <= hi:
+        raise HwssmError(f"{name} must be in [{lo}, {hi}], not {v}")
+    return v
+
+
+_PIPELINE_FIELDS = tuple(f.name for f in dataclasses.fields(Pipeline))
+
+
+@dataclasses.dataclass(frozen=True)
+class DesignPoint:
+    """One generated core's shape, apart from the model it runs.
+
+    Parameters
+    ----------
+    lanes : int
+        P, complex-MAC lanes (1 .. :data:`MAX_LANES`).
+    seq_len : int
+        T, steps per sequence (784 for sMNIST); sizes the decoder's pooled sum.
+    pipeline : Pipeline
+        Register stages and mixing columns.
+    storage : ParamStorage
+        Coefficients in ROMs or in RAMs filled through the load port.
+    soft_mul_bits : int
+        Multiplies whose narrower operand has at most this many bits are built from LUT
+        adders, not hard multipliers (0: none; at most :data:`MAX_SOFT_MUL_BITS`).
+    """
+
+    lanes: int
+    seq_len: int = 784
+    pipeline: Pipeline = Pipeline()
+    storage: ParamStorage = ParamStorage.ROM
+    soft_mul_bits: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "lanes", _index("lanes P", self.lanes, 1, MAX_LANES))
+        object.__setattr__(self, "seq_len", _index("sequence length T", self.seq_len, 1, MAX_SEQ_LEN))
+        if not isinstance(self.pipeline, Pipeline):
+            raise HwssmError(f"pipeline must be a Pipeline, not {type(self.pipeline).__name__}")
+        try:
+            object.__setattr__(self, "storage", ParamStorage.parse(self.storage))
+        except ValueError as exc:
+            raise HwssmError(str(exc)) from None
+        object.__setattr__(self, "soft_mul_bits", _index("soft_mul_bits", self.soft_mul_bits, 0, MAX_SOFT_MUL_BITS))
+
+    def to_json(self) -> dict:
+        """JSON form: ``{"lanes", "seq_len", "pipeline": {...}, "storage", "soft_mul_bits"}``."""
+        return {"lanes": self.lanes, "seq_len": self.seq_len, "pipeline": dataclasses.asdict(self.pipeline),
+                "storage": self.storage.value, "soft_mul_bits": self.soft_mul_bits}
+
+    @classmethod
+    def from_json(cls, obj) -> "DesignPoint":
+        """The inverse of :meth:`to_json`; HwssmError (one line) for anything else."""
+        if not isinstance(obj, dict):
+            raise HwssmError(f"a design point must be a JSON object, not {type(obj).__name__}")
+        extra = set(obj) - {"lanes", "seq_len", "pipeline", "storage", "soft_mul_bits"}
+        if extra:
+            raise HwssmError(f"unknown design point field(s): {', '.join(sorted(extra))}")
+        if "lanes" not in obj:
+            raise HwssmError("a design point needs 'lanes'")
+        pipe = obj.get("pipeline", {})
+        if not isinstance(pipe, dict):
+            raise HwssmError("design point 'pipeline' must be a JSON object")
+        extra = set(pipe) - set(_PIPELINE_FIELDS)
+        if extra:
+            raise HwssmError(f"unknown pipeline field(s): {', '.join(sorted(extra))}")
+        return cls(lanes=obj["lanes"], seq_len=obj.get("seq_len", 784), pipeline=Pipeline(**pipe),
+                   storage=obj.get("storage", ParamStorage.ROM.value), soft_mul_bits=obj.get("soft_mul_bits", 0))
+
+    def key(self) -> str:
+        """A short, stable, file-name-safe name, e.g. ``P16-T784-k8-rom`` plus every
+        non-default knob (``-m2`` mul_stages, ``-t3`` tree levels, ``-ms2`` mem_stages,
+        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-soft4``)."""
+        p, d = self.pipeline, Pipeline()
+        parts = [f"P{self.lanes}", f"T{self.seq_len}", f"k{p.mix_cols}", self.storage.value]
+        for tag, name in (("m", "mul_stages"), ("t", "tree_levels_per_stage"), ("ms", "mem_stages"),
+                          ("rq", "requant_stages"), ("ac", "acc_stages")):
+            if getattr(p, name) != getattr(d, name):
+                parts.append(f"{tag}{getattr(p, name)}")
+        if self.soft_mul_bits:
+            parts.append(f"soft{self.soft_mul_bits}")
+        return "-".join(parts)
+
+    def replace(self, **changes) -> "DesignPoint":
+        """A copy with ``changes`` (same field names as the constructor)."""
+        return dataclasses.replace(self, **changes)
