@@ -2,8 +2,9 @@
 
 The Verilog comes from ``amaranth.back.verilog.convert(..., emit_src=False)``, with
 repeated concatenation items written as replications (:mod:`hwssm.hw.replicate`, for
-Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks. The manifest names the model
-(its digest), the precision plan, the lane count, the sequence length, the generator
+Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks.
+The manifest names the model (its digest), the precision plan, the design point
+(:class:`~hwssm.hw.options.DesignPoint`: its fields and ``design_key``), the generator
 version (hwssm version + a hash of the ``hwssm/hw`` sources), the cycle model's figures
 and the port list with roles (see :mod:`hwssm.synth.rtl`).
 
@@ -30,10 +31,10 @@ from .. import __version__
 from ..errors import HwssmError
 from ..io import write_json, write_text
 from ..quant.qmodel import QModel
-from .config import Pipeline, derive
+from .config import derive
 from .core import TOP_NAME, HwssmCore
+from .options import DesignPoint
 from .replicate import fold_replications
-from .storage import ParamStorage
 
 __all__ = ["generator_version", "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT", "PARAMS_NAME",
            "write_image", "read_image"]
@@ -116,6 +117,8 @@ def _image_digest(words) -> str:
 def manifest(core: HwssmCore, qm: QModel) -> dict:
     """The manifest of a generated core (JSON-able)."""
     cfg = core.config
+    design = core.design
+    point = design.to_json()
     return {
         "format": MANIFEST_FORMAT,
         "top": TOP_NAME,
@@ -125,14 +128,13 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "ports": core.ports(),
         "model_digest": qm.digest(),
         "plan": qm.plan.to_json(),
-        "lanes": cfg.P,
-        "seq_len": cfg.T,
+        "lanes": point["lanes"],
+        "seq_len": point["seq_len"],
         "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
-        "pipeline": {"mul_stages": cfg.pipe.mul_stages, "tree_levels_per_stage": cfg.pipe.tree_levels_per_stage,
-                     "mem_stages": cfg.pipe.mem_stages, "requant_stages": cfg.pipe.requant_stages,
-                     "acc_stages": cfg.pipe.acc_stages, "mix_cols": cfg.pipe.mix_cols},
-        "storage": cfg.storage.value,
-        "soft_mul_bits": cfg.soft_mul_bits,
+        "pipeline": point["pipeline"],
+        "storage": point["storage"],
+        "soft_mul_bits": point["soft_mul_bits"],
+        "design_key": design.key(),
         "generator_version": generator_version(),
         "cycles_per_step": core.cycles_per_step,
         "cycles_per_digit": core.cycles_per_digit,
@@ -158,14 +160,15 @@ def _load_manifest(cfg) -> dict:
     }
 
 
-def generate(qm: QModel, lanes: int, out_dir: str | Path, seq_len: int = 784,
-             pipeline: Pipeline | None = None, storage: ParamStorage = ParamStorage.ROM,
-             soft_mul_bits: int = 0) -> dict:
-    """Write the Verilog and the manifest of ``qm`` on ``lanes`` lanes into ``out_dir``
-    (and, with LOAD ``storage``, the load image ``params.hex``).
+def generate(qm: QModel, design: DesignPoint, out_dir: str | Path) -> dict:
+    """Write the Verilog and the manifest of ``qm`` built as ``design`` into ``out_dir``
+    (and, with LOAD storage, the load image ``params.hex``).
 
-    ``storage`` and ``soft_mul_bits`` are the generation options of
-    :class:`~hwssm.hw.config.CoreConfig`.
+    ``design`` (:class:`~hwssm.hw.options.DesignPoint`) gives the lanes, the sequence
+    length, the pipeline, the storage and the soft-multiplier width; the manifest states
+    its fields (``lanes``, ``seq_len``, ``pipeline``, ``storage``, ``soft_mul_bits``, as
+    :meth:`~hwssm.hw.options.DesignPoint.to_json`) and its ``design_key``
+    (:meth:`~hwssm.hw.options.DesignPoint.key`).
     Returns the manifest (with ``seconds``, the generation time, added in memory only).
     Raises HwssmError when the RTL cannot realise the model, or when ``out_dir`` holds
     Verilog files this generator did not write (they would be synthesized with the core).
@@ -177,7 +180,7 @@ def generate(qm: QModel, lanes: int, out_dir: str | Path, seq_len: int = 784,
     if foreign:
         raise HwssmError(f"{out} holds other Verilog files ({', '.join(foreign)}); use an empty or generator-owned directory")
     t0 = time.monotonic()
-    cfg = derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)  # fails (one line) before any Elaboratable exists
+    cfg = derive(qm, design)  # fails (one line) before any Elaboratable exists
     core = HwssmCore(cfg)
     text = verilog_text(core)
     man = manifest(core, qm)

@@ -10,6 +10,7 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.hw.emit import MANIFEST_NAME, VERILOG_NAME, generate, generator_version
+from hwssm.hw.options import DesignPoint
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.synth.rtl import load_rtl
@@ -32,7 +33,7 @@ LINT_WAIVERS = {
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("rtl")
     qm = random_qmodel(3, 2, 2, resolve_plan("A8x8-W8-a8-h-asym"), seed=2)
-    man = generate(qm, 3, out, seq_len=6)
+    man = generate(qm, DesignPoint(3, 6), out)
     return out, qm, man
 
 
@@ -59,6 +60,19 @@ def test_manifest_contract(small):
     assert widths["dbg_data"] == disk["act_width"] and widths["logit_data"] == disk["logit_width"]
 
 
+def test_manifest_states_the_design_point(tmp_path, small):
+    """The manifest holds the design point's fields (as DesignPoint.to_json) and its key."""
+    from hwssm.hw.options import ParamStorage, Pipeline
+
+    _, _, man = small
+    fields = ("lanes", "seq_len", "pipeline", "storage", "soft_mul_bits")
+    assert DesignPoint.from_json({k: man[k] for k in fields}) == DesignPoint(3, 6)
+    assert man["design_key"] == DesignPoint(3, 6).key()
+    d = DesignPoint(2, 3, Pipeline(mem_stages=1, mix_cols=8), ParamStorage.LOAD, 4)
+    other = generate(random_qmodel(3, 2, 1, resolve_plan("hetero"), seed=1), d, tmp_path)
+    assert {k: other[k] for k in fields} == d.to_json() and other["design_key"] == d.key()
+
+
 def test_verilog_ports_match_manifest(small):
     out, _, man = small
     text = (out / VERILOG_NAME).read_text()
@@ -77,7 +91,7 @@ def test_verilog_ports_match_manifest(small):
 def test_foreign_verilog_refused(tmp_path):
     (tmp_path / "other.v").write_text("module other; endmodule\n")
     with pytest.raises(HwssmError, match="other Verilog"):
-        generate(random_qmodel(3, 2, 1), 1, tmp_path, seq_len=2)
+        generate(random_qmodel(3, 2, 1), DesignPoint(1, 2), tmp_path)
 
 
 @pytest.mark.verilator
