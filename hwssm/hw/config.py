@@ -146,7 +146,7 @@ class Table:
         """Hardware: ``{name: ShiftAmt | signed Value}`` from a ROM data word (or None if width 0)."""
         from amaranth.hdl import Const, signed
 
-        from .ops import ShiftAmt
+        from .rtl.ops import ShiftAmt
 
         out = {}
         pos = 0

@@ -121,3 +121,105 @@ def test_generator_version_ignores_prose():
     assert _code(prose) == _code(plain)
     assert _code("def f():\n    '''only a docstring'''\n") == _code("def f():\n    pass\n")
     assert _code(plain.replace("a + x", "a - x")) != _code(plain)
+
+
+def _package_copy(tmp_path):
+    """A copy of the hwssm package's .py files (no caches) to edit."""
+    import shutil
+
+    from hwssm.hw.emit import PACKAGE
+
+    dst = tmp_path / "hwssm"
+    shutil.copytree(PACKAGE, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dst
+
+
+def test_generator_version_hashes_exactly_the_generator_sources(tmp_path):
+    """The version follows the code of hw/rtl/ (every file), the declared hw/ modules and
+    fixed.py, and nothing else (the reference table, the estimator)."""
+    from hwssm.hw.emit import GENERATOR_MODULES, PACKAGE, generator_sources, source_digest
+
+    pkg = _package_copy(tmp_path)
+    base = source_digest(pkg)
+    assert base == source_digest(PACKAGE) and generator_version().endswith("+" + base[:12])
+    names = {p.relative_to(pkg).as_posix() for p in generator_sources(pkg)}
+    assert {"hw/rtl/core.py", "hw/rtl/lane.py", "hw/rtl/__init__.py", "fixed.py"} <= names
+    assert {f"hw/{m}" for m in GENERATOR_MODULES} <= names
+    assert not names & {"hw/references.py", "hw/estimate.py", "hw/__init__.py"}
+
+    refs = pkg / "hw" / "references.py"
+    refs.write_text(refs.read_text() + "\nEXTRA = 1\n")  # code, not prose
+    assert source_digest(pkg) == base
+    lane = pkg / "hw" / "rtl" / "lane.py"
+    lane.write_text(lane.read_text() + "\nEXTRA = 1\n")
+    changed = source_digest(pkg)
+    assert changed != base
+    (pkg / "hw" / "rtl" / "table.hex").write_text("00\n")  # any file of hw/rtl/ counts
+    assert source_digest(pkg) != changed
+    fixed = pkg / "fixed.py"
+    before = source_digest(pkg)
+    fixed.write_text(fixed.read_text() + "\nEXTRA = 1\n")
+    assert source_digest(pkg) != before
+
+
+def test_a_missing_generator_module_is_an_error(tmp_path):
+    """Renaming or splitting a declared module without updating GENERATOR_MODULES fails
+    loudly instead of silently leaving code out of the version."""
+    from hwssm.hw.emit import source_digest
+
+    pkg = _package_copy(tmp_path)
+    (pkg / "hw" / "cycle_model.py").rename(pkg / "hw" / "schedule.py")
+    with pytest.raises(FileNotFoundError, match="hw/cycle_model.py"):
+        source_digest(pkg)
+
+
+#: hwssm modules the generator imports whose code does not determine the Verilog of a given
+#: model: package markers and version (the version string holds ``__version__``), error
+#: messages, atomic file writing, and the QModel and its plan (the model's data, named in the
+#: manifest by its digest; their code is the golden engine's contract as well).
+NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.quant.qmodel",
+                      "hwssm.quant.plan"}
+
+
+def _module_imports(path, module, package):
+    """The hwssm modules that ``path`` (module name ``module``) imports, at any depth of its code."""
+    import ast
+
+    base = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            parts = base.split(".")
+            mod = ".".join(parts[:len(parts) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else (node.module or "")
+            names = [mod] + [f"{mod}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        out |= {n for n in names if n.split(".")[0] == "hwssm" and _module_path(n, package) is not None}
+    return out
+
+
+def _module_path(module, package):
+    p = package.parent.joinpath(*module.split("."))
+    return p / "__init__.py" if (p / "__init__.py").is_file() else p.with_suffix(".py") if p.with_suffix(".py").is_file() else None
+
+
+def test_every_module_the_generator_imports_is_hashed_or_declared_not_generator_code():
+    """A module split off config.py (or any new import of the generator) must join
+    GENERATOR_MODULES or the hw/rtl/ folder, or be named above with its reason."""
+    from hwssm.hw.emit import PACKAGE, generator_sources
+
+    def name(p):
+        parts = p.relative_to(PACKAGE.parent).with_suffix("").parts
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    hashed = {name(p) for p in generator_sources() if p.suffix == ".py"}
+    seen, todo = set(hashed), list(hashed)
+    while todo:
+        m = todo.pop()
+        for dep in _module_imports(_module_path(m, PACKAGE), m, PACKAGE) - seen:
+            seen.add(dep)
+            todo.append(dep)
+    assert seen - hashed - NOT_GENERATOR_CODE == set()

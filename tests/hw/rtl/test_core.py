@@ -14,10 +14,10 @@ from hwssm.errors import HwssmError
 from hwssm.hw import cycle_model
 from hwssm.hw.config import Pipeline, derive
 from hwssm.hw.options import DesignPoint
-from hwssm.hw.core import HwssmCore
+from hwssm.hw.rtl.core import HwssmCore
 from hwssm.quant.plan import NAMED_PLANS, resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
-from tests.hw.rtl_run import rtl_run
+from tests.hw.rtl.rtl_run import rtl_run
 from tests.naive import run_sequence
 
 # (H, M, L, P, T, plan, extreme, pipeline)

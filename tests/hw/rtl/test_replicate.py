@@ -6,10 +6,10 @@ from __future__ import annotations
 import subprocess
 
 from hwssm.config import find_yosys
-from hwssm.hw.core import HwssmCore
-from hwssm.hw.options import DesignPoint
 from hwssm.hw.emit import TOP_NAME, strip_noinit
-from hwssm.hw.replicate import fold_replications
+from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
+from hwssm.hw.rtl.replicate import fold_replications
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 

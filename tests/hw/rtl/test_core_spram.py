@@ -14,15 +14,15 @@ import pytest
 
 from hwssm.hw import cycle_model
 from hwssm.hw.config import Pipeline, derive
-from hwssm.hw.core import HwssmCore
 from hwssm.hw.emit import MANIFEST_NAME, PARAMS_NAME, VERILOG_NAME, generate, read_image
 from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
 from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.synth.rtl import load_rtl
-from tests.hw.rtl_run import rtl_run
-from tests.hw.test_core import _expected
+from tests.hw.rtl.rtl_run import rtl_run
+from tests.hw.rtl.test_core import _expected
 
 LOAD = ParamStorage.LOAD
 
@@ -235,7 +235,7 @@ def test_synth_script_forces_marked_memories_into_spram():
     assert line in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=True)).splitlines()
     assert line not in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=False))
     assert line not in synth_script(["a.v"], Device.ECP5_25K, "top", YosysOptions(spram=True))
-    from hwssm.hw.datapath import SPRAM_ATTRS
+    from hwssm.hw.rtl.datapath import SPRAM_ATTRS
 
     assert SPRAM_ATTR in SPRAM_ATTRS
 

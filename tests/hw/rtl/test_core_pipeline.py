@@ -13,13 +13,13 @@ import pytest
 from hwssm.errors import HwssmError
 from hwssm.hw import cycle_model
 from hwssm.hw.config import Pipeline
-from hwssm.hw.core import HwssmCore
 from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
 from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
-from tests.hw.rtl_run import rtl_run
-from tests.hw.test_core import _expected
+from tests.hw.rtl.rtl_run import rtl_run
+from tests.hw.rtl.test_core import _expected
 
 # (H, M, L, P, T, plan, pipeline)
 CASES = {

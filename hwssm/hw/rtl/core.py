@@ -11,9 +11,11 @@ from amaranth.hdl import Cat, Module, Mux, Shape, signed
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..quant.qmodel import QModel
-from . import cycle_model
-from .config import CoreConfig, derive
+from ...quant.qmodel import QModel
+from .. import cycle_model
+from ..config import CoreConfig, derive
+from ..options import DesignPoint
+from ..storage import LOAD_WORD_BITS, ParamStorage
 from .datapath import Datapath
 from .decoder import Decoder
 from .encoder import Encoder
@@ -21,9 +23,7 @@ from .glu import GluUnit
 from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
 from .ops import delay
-from .options import DesignPoint
 from .sequencer import Sequencer
-from .storage import LOAD_WORD_BITS, ParamStorage
 
 __all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
 
