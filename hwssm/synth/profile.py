@@ -1,28 +1,18 @@
 """Per-FPGA build profiles: how hwssm generates and synthesizes a core for one device.
 
-A :class:`BuildProfile` joins the generator's options (:class:`~hwssm.hw.config.Pipeline`,
-:class:`~hwssm.hw.storage.ParamStorage`, ``soft_mul_bits``) with the synthesis options
-(:class:`~hwssm.synth.flow.SynthOptions`). :func:`device_profile` gives the profile that
-``hwssm flow`` and ``hwssm sweep`` use for each device:
-
-``up5k`` (iCE40 UP5K: 5,280 LUT4, 8 SB_MAC16, 30 EBR of 4 kbit, 4 SPRAM of 256 kbit)
-    Coefficients and state in RAMs filled through the load port, mapped to SPRAM
-    (``storage=LOAD``, ``SynthOptions(spram=True)``); multiplies with an operand of at
-    most 4 bits built from LUT adders (``soft_mul_bits=4``), so that a one-lane core of the
-    heterogeneous plan (B̄, C̄, D at 4 bits, W at 3) needs at most 8 hard multipliers; every
-    memory read and requantization registered (``Pipeline.fast()``).
-``ecp5-25k`` (LFE5U-25F: 24k LUT4, 28 MULT18X18D, 56 DP16KD)
-    Parameters in ROMs (DP16KD), hard multipliers, ``Pipeline.fast()`` (memory reads
-    registered twice, requantizations split): the settings that reach 100 MHz.
+A :class:`BuildProfile` joins the generator's options (:class:`~hwssm.hw.options.Pipeline`,
+:class:`~hwssm.hw.options.ParamStorage`, ``soft_mul_bits``) with the synthesis options
+(:class:`~hwssm.synth.flow.SynthOptions`). :func:`device_profile` builds the profile that
+``hwssm flow`` and ``hwssm sweep`` use for a device from the device's own data
+(:attr:`hwssm.targets.Device.profile`; each family module says why its devices use theirs).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from ..hw.config import Pipeline
-from ..hw.storage import ParamStorage
-from .device import Device
+from ..hw.options import DesignPoint, ParamStorage, Pipeline
+from ..targets import Device
 from .flow import SynthOptions
 
 __all__ = ["BuildProfile", "device_profile"]
@@ -36,6 +26,10 @@ class BuildProfile:
     storage: ParamStorage
     soft_mul_bits: int
     synth: SynthOptions
+
+    def design(self, lanes: int, seq_len: int = 784) -> DesignPoint:
+        """The design point this profile builds for P = ``lanes`` and T = ``seq_len`` steps."""
+        return DesignPoint(lanes, seq_len, self.pipeline, self.storage, self.soft_mul_bits)
 
     def generate_kwargs(self) -> dict:
         """Keyword arguments of :func:`hwssm.hw.emit.generate`."""
@@ -51,9 +45,8 @@ class BuildProfile:
 
 
 def device_profile(device: Device, *, dsp: bool = True) -> BuildProfile:
-    """The profile hwssm uses for ``device``; ``dsp=False`` builds every multiplier from LUTs."""
-    if device is Device.UP5K:
-        return BuildProfile(Pipeline.fast(), ParamStorage.LOAD, 4, SynthOptions(dsp=dsp, spram=True))
-    if device is Device.ECP5_25K:
-        return BuildProfile(Pipeline.fast(), ParamStorage.ROM, 0, SynthOptions(dsp=dsp))
-    raise ValueError(f"no build profile for {device}")  # pragma: no cover - every Device has one
+    """The profile hwssm uses for ``device``; ``dsp=False`` builds every multiplier from LUTs
+    (as does a device whose profile or silicon has no hard multipliers)."""
+    p = device.profile
+    return BuildProfile(p.pipeline, p.storage, p.soft_mul_bits,
+                        SynthOptions(dsp=dsp and p.dsp and device.dsp > 0, spram=p.spram))
