@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..hw.options import DesignPoint, ParamStorage, Pipeline
-from ..targets import Device
+from ..targets import Device, Profile
 from .flow import SynthOptions
 
 __all__ = ["BuildProfile", "device_profile"]
@@ -20,16 +19,40 @@ __all__ = ["BuildProfile", "device_profile"]
 
 @dataclasses.dataclass(frozen=True)
 class BuildProfile:
-    """Generator and synthesis options for one device (see the module docstring)."""
+    """Generator and synthesis options for one device (see the module docstring).
 
-    pipeline: Pipeline
-    storage: ParamStorage
-    soft_mul_bits: int
+    Attributes
+    ----------
+    target : Profile
+        The device's design knobs (:attr:`pipeline`, :attr:`storage`, :attr:`soft_mul_bits`
+        read through to it; its own ``dsp``/``spram`` defaults are already in ``synth``).
+    synth : SynthOptions
+        The synthesis options of the runs (these rule: ``synth.dsp`` may be off where the
+        target's default is on).
+    """
+
+    target: Profile
     synth: SynthOptions
 
-    def design(self, lanes: int, seq_len: int = 784) -> DesignPoint:
-        """The design point this profile builds for P = ``lanes`` and T = ``seq_len`` steps."""
-        return DesignPoint(lanes, seq_len, self.pipeline, self.storage, self.soft_mul_bits)
+    @property
+    def pipeline(self):
+        """The :class:`~hwssm.hw.options.Pipeline` of the generated core."""
+        return self.target.pipeline
+
+    @property
+    def storage(self):
+        """The :class:`~hwssm.hw.options.ParamStorage` of the generated core."""
+        return self.target.storage
+
+    @property
+    def soft_mul_bits(self) -> int:
+        """Multiplies with an operand of at most this many bits are built from LUT adders."""
+        return self.target.soft_mul_bits
+
+    def design(self, lanes: int, seq_len: int = 784):
+        """The :class:`~hwssm.hw.options.DesignPoint` this profile builds for P = ``lanes`` and
+        T = ``seq_len`` steps."""
+        return self.target.design(lanes, seq_len)
 
     def generate_kwargs(self) -> dict:
         """Keyword arguments of :func:`hwssm.hw.emit.generate`."""
@@ -48,5 +71,4 @@ def device_profile(device: Device, *, dsp: bool = True) -> BuildProfile:
     """The profile hwssm uses for ``device``; ``dsp=False`` builds every multiplier from LUTs
     (as does a device whose profile or silicon has no hard multipliers)."""
     p = device.profile
-    return BuildProfile(p.pipeline, p.storage, p.soft_mul_bits,
-                        SynthOptions(dsp=dsp and p.dsp and device.dsp > 0, spram=p.spram))
+    return BuildProfile(p, SynthOptions(dsp=dsp and p.dsp and device.dsp > 0, spram=p.spram))
