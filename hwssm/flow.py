@@ -42,9 +42,9 @@ REPORT = ROOT / "reports" / "demo"
 
 
 def _synth_devices() -> dict:
-    from .synth.device import Device
+    from .targets import device
 
-    return {"up5k": Device.UP5K, "ecp5": Device.ECP5_25K}
+    return {"up5k": device("up5k"), "ecp5": device("ecp5-25k")}
 
 
 #: The FPGA of each synthesized design role (the "sim" design is only simulated).
@@ -137,7 +137,7 @@ def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
     from .synth.profile import device_profile
 
     pool = ctx.setdefault("synth_pool", concurrent.futures.ThreadPoolExecutor(max_workers=len(SYNTH_DEVICES)))
-    say = lambda msg: print(f"    {device.value}: {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    say = lambda msg: print(f"    {device.name}: {msg}", file=sys.stderr, flush=True)  # noqa: E731
     ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, progress=say)
 
 
@@ -185,12 +185,12 @@ def _stage_synth(ctx: dict) -> str:
             try:
                 d = job.result().summary()
             except HwssmError as exc:
-                ctx["synth"][device.value] = {**base, "error": str(exc)}
-                parts.append(f"{device.value} P={man['lanes']}: {exc}")
+                ctx["synth"][device.name] = {**base, "error": str(exc)}
+                parts.append(f"{device.name} P={man['lanes']}: {exc}")
                 continue
-            ctx["synth"][device.value] = {**base, **d}
+            ctx["synth"][device.name] = {**base, **d}
             us = man["cycles_per_digit"] / d["fmax_mhz"] if d.get("fmax_mhz") else None
-            parts.append(f"{device.value} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
+            parts.append(f"{device.name} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
                          f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}"
                          + (f", {us / 1000:.1f} ms/digit" if us else ""))
     finally:

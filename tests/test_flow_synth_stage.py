@@ -5,9 +5,8 @@ replaced by a stand-in that checks its arguments against the real signature."""
 
 import inspect
 
-from hwssm import flow
+from hwssm import flow, targets
 from hwssm.synth import flow as synth_flow
-from hwssm.synth.device import Device
 from hwssm.synth.nextpnr import DesignDoesNotFit
 from hwssm.synth.profile import device_profile
 from hwssm.synth.results import Utilization
@@ -18,7 +17,7 @@ class _Report:
         self.device = device
 
     def summary(self):
-        return {"device": self.device.value, "lut": 100, "dsp": 1, "bram": 2, "spram": 0, "fmax_mhz": 50.0, "fits": True}
+        return {"device": self.device.name, "lut": 100, "dsp": 1, "bram": 2, "spram": 0, "fmax_mhz": 50.0, "fits": True}
 
 
 def test_background_synthesis_is_started_and_collected(monkeypatch, tmp_path):
@@ -29,7 +28,7 @@ def test_background_synthesis_is_started_and_collected(monkeypatch, tmp_path):
         bound = real.bind(*args, **kwargs)  # TypeError if the flow calls it wrongly
         calls.append(bound.arguments)
         device = bound.arguments["device"]
-        if device is Device.ECP5_25K:
+        if device is targets.ECP5_25K:
             raise DesignDoesNotFit("ecp5-25k", {"DP16KD": Utilization(60, 56)})
         return _Report(device)
 

@@ -10,7 +10,9 @@ def register(parser) -> None:
     parser.add_argument("--model", help="float checkpoint (.json; plans applied by PTQ) or QModel (.qmodel.json)")
     parser.add_argument("--plans", metavar="LIST", help="comma-separated plans: names (uniform8, hetero), codes (A8x12-B4C4D4-W8-a6) or plan files")
     parser.add_argument("--lanes", metavar="LIST", help="comma-separated lane counts P, e.g. 1,2,4 (omit with --devices for accuracy only)")
-    parser.add_argument("--devices", metavar="LIST", help="comma-separated devices: up5k, ecp5-25k")
+    from ..targets import names
+
+    parser.add_argument("--devices", metavar="LIST", help=f"comma-separated devices: {', '.join(names())}")
     parser.add_argument("--limit", type=int, help="accuracy on the first N test digits (default: all 10,000)")
     parser.add_argument("--calib-digits", type=int, help="training digits for PTQ calibration (default 256)")
     parser.add_argument("--out", default="reports/sweep.json", help="results JSON to write (default: reports/sweep.json)")
@@ -33,7 +35,7 @@ def build_spec(args):
 
     from ..errors import HwssmError
     from ..explore.spec import SweepSpec, parse_plan
-    from ..synth.device import Device
+    from ..targets import device
 
     if args.spec:
         spec = SweepSpec.load(args.spec)
@@ -56,7 +58,7 @@ def build_spec(args):
                 raise HwssmError(f"--lanes must be integers, not {t!r}") from None
         changes["lanes"] = tuple(lanes)
     if args.devices is not None:
-        changes["devices"] = tuple(Device.parse(t) for t in _list(args.devices))
+        changes["devices"] = tuple(device(t) for t in _list(args.devices))
     if args.limit is not None:
         changes["limit"] = args.limit
     if args.calib_digits is not None:

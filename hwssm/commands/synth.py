@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-HELP = "synthesize and place-and-route an RTL directory (Verilog + manifest.json) on up5k or ecp5-25k"
-
-
-#: The values of :class:`hwssm.synth.device.Device` (spelled out so that ``hwssm --help`` imports nothing).
-DEVICES = ("up5k", "ecp5-25k")
+HELP = "synthesize and place-and-route an RTL directory (Verilog + manifest.json) on an FPGA (hwssm.targets)"
 
 
 def register(parser) -> None:
+    from ..targets import devices
+
+    listed = "; ".join(f"{d.name} ({d.part}, {d.default_freq_mhz:g} MHz)" for d in devices())
     parser.add_argument("--rtl", required=True, metavar="DIR", help="RTL directory: *.v and manifest.json")
-    parser.add_argument("--device", required=True, choices=DEVICES, help="target FPGA")
+    # no argparse choices: an unknown name is a one-line HwssmError (exit 2) listing the known ones
+    parser.add_argument("--device", required=True, metavar="NAME", help=f"target FPGA, one of: {listed}")
     parser.add_argument("--no-dsp", action="store_true", help="build multipliers from LUTs instead of hard DSPs")
-    parser.add_argument("--spram", action="store_true", help="up5k: let Yosys put large memories in SPRAM")
+    parser.add_argument("--spram", action="store_true", help="devices with SPRAM (up5k): let Yosys put large memories there")
     parser.add_argument(
         "--keep-debug",
         action="store_true",
         help="keep debug ports (XOR-folded into one pin) instead of dropping them and the logic only they use",
     )
-    parser.add_argument("--freq", type=float, metavar="MHZ", help="target clock for nextpnr (default: 48 up5k, 100 ecp5-25k)")
+    parser.add_argument("--freq", type=float, metavar="MHZ", help="target clock for nextpnr (default: the device's, listed with --device)")
     parser.add_argument("--seed", type=int, default=1, help="nextpnr placer seed (default: 1)")
     parser.add_argument("--no-cache", action="store_true", help="rerun the tools even when a cached result exists")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -30,8 +30,10 @@ def _run(args) -> int:
     import json
     import sys
 
-    from ..synth import DebugPolicy, Device, SynthOptions, synthesize
+    from ..synth import DebugPolicy, SynthOptions, synthesize
+    from ..targets import device
 
+    target = device(args.device)
     options = SynthOptions(
         dsp=not args.no_dsp,
         spram=args.spram,
@@ -43,7 +45,7 @@ def _run(args) -> int:
     def progress(msg: str) -> None:
         print(f"hwssm: {msg}", file=sys.stderr, flush=True)
 
-    report = synthesize(args.rtl, Device(args.device), options, progress=progress, use_cache=not args.no_cache)
+    report = synthesize(args.rtl, target, options, progress=progress, use_cache=not args.no_cache)
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -3,7 +3,7 @@
 Entry points (``hwssm sweep`` on the command line, and for :mod:`hwssm.flow`)::
 
     from hwssm.explore import SweepSpec, Parallelism, run_sweep
-    res = run_sweep(SweepSpec(model=..., plans=(...), lanes=(1, 2), devices=(Device.ECP5_25K,)),
+    res = run_sweep(SweepSpec(model=..., plans=(...), lanes=(1, 2), devices=(targets.ECP5_25K,)),
                     Parallelism(jobs=2))
     res.write("reports/sweep.json")          # then hwssm.report.sweep_report.write_sweep_report
 

@@ -24,7 +24,8 @@ from ..errors import HwssmError
 from ..quant.calibrate import Calibration
 from ..quant.plan import PrecisionPlan, resolve_plan
 from ..quant.qmodel_io import is_qmodel_path
-from ..synth.device import Device
+from ..targets import Device
+from ..targets import device as find_device
 
 __all__ = ["SweepSpec", "MAX_LANES"]
 
@@ -132,7 +133,7 @@ class SweepSpec:
             "model": str(model),
             "plans": [p.to_json() for p in self.plans],
             "lanes": list(self.lanes),
-            "devices": [d.value for d in self.devices],
+            "devices": [d.name for d in self.devices],
             "limit": self.limit,
             "calib_digits": self.calib_digits,
             "calibration": self.calibration.value,
@@ -168,7 +169,7 @@ class SweepSpec:
             model=model,
             plans=tuple(parse_plan(p) for p in plans),
             lanes=tuple(lanes),
-            devices=tuple(Device.parse(x) if isinstance(x, str) else x for x in devices),
+            devices=tuple(find_device(x) if isinstance(x, str) else x for x in devices),
             limit=d.get("limit"),
             calib_digits=d.get("calib_digits", 256),
             calibration=calibration,

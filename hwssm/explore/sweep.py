@@ -9,7 +9,7 @@ A point holds:
 * memory bits (``QModel.footprint_bits``) and its per-component breakdown;
 * for hardware points: LUT, FF, carry, DSP, BRAM, SPRAM (cell counts after Yosys), fmax (MHz,
   nextpnr), fits, cycles per step and per digit (the generator's cycle model), µs per digit at
-  fmax and digits per second, and the analytic estimate (:mod:`hwssm.hw.estimate`) with its
+  fmax and digits per second, and the analytic estimate (:mod:`hwssm.hw.cost`) with its
   LUT error against Yosys.
 
 The estimate is recomputed every time points are assembled (it is cheap), so its error always
@@ -28,7 +28,7 @@ from ..errors import HwssmError
 from ..io import write_json
 from ..quant.plan import PrecisionPlan
 from ..quant.qmodel import QModel
-from ..synth.device import Device
+from ..targets import Device
 from ..synth.profile import BuildProfile, device_profile
 from .cache import SWEEP_VERSION, RecordCache, RecordKind, content_key
 from .models import plan_by_code, sweep_qmodels
@@ -103,7 +103,7 @@ def hardware_inputs(qm: QModel, lanes: int, device: Device, profile: BuildProfil
     synthesis options), tool and generator versions."""
     from .versions import generator_version, tool_versions
 
-    return {"qmodel": model_digest(qm), "plan": qm.plan.code, "lanes": lanes, "device": device.value,
+    return {"qmodel": model_digest(qm), "plan": qm.plan.code, "lanes": lanes, "device": device.name,
             "profile": profile.to_dict(), "tools": tool_versions(device), "generator": generator_version()}
 
 
@@ -210,7 +210,7 @@ def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpe
                device: Device | None = None, hw: dict | None = None, profile: BuildProfile | None = None) -> dict:
     """One row of the results: accuracy, memory, and (with ``lanes``/``device``) hardware numbers
     for the core built with ``profile`` (default: :func:`device_profile`)."""
-    from ..hw.estimate import memory_breakdown
+    from ..hw.cost import memory_breakdown
 
     point = {
         "plan": plan.name, "plan_code": plan.code, "plan_spec": plan.to_json(), "qmodel_digest": model_digest(qm),
@@ -226,7 +226,7 @@ def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpe
         point["status"] = "ok" if acc is not None else "error"
         return point
     profile = profile or device_profile(device)
-    point.update(lanes=lanes, device=device.value, profile=profile.to_dict())
+    point.update(lanes=lanes, device=device.name, profile=profile.to_dict())
     point.update(hardware_fields(qm, lanes, device, hw, profile))
     if acc is None:
         point["status"] = "error"
@@ -236,11 +236,11 @@ def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpe
 def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None, profile: BuildProfile) -> dict:
     """Measured resources, timing, throughput and the estimate (of the core built with
     ``profile``) with its LUT error, for one point."""
-    from ..hw.estimate import estimate, lut_error
+    from ..hw.cost import estimate, lut_error
 
     out: dict = {}
     try:
-        est = estimate(qm, lanes, device, profile=profile)
+        est = estimate(qm, profile.design(lanes), device, dsp=profile.synth.dsp, spram=profile.synth.spram)
         out["estimate"] = est.summary()
     except HwssmError as exc:  # a plan the RTL cannot build: no estimate (and no hardware record)
         est = None
@@ -270,21 +270,19 @@ def hardware_fields(qm: QModel, lanes: int, device: Device, hw: dict | None, pro
 
 
 def measured_lut(hw: dict, device: Device) -> int | None:
-    """LUT4s the estimator is compared with: Yosys LUT4 cells, plus 2 per ECP5 CCU2C carry cell
-    (each CCU2C holds two LUT4s that Yosys does not count as LUT4 cells)."""
+    """LUT4s the estimator is compared with: Yosys LUT4 cells, plus the LUT4s inside carry cells
+    that Yosys does not count as LUT4 cells (:attr:`hwssm.targets.Family.carry_lut4`: 2 per ECP5
+    CCU2C, none on iCE40)."""
     if hw.get("lut") is None:
         return None
-    lut = int(hw["lut"])
-    if device.family == "ecp5":
-        lut += 2 * int(hw.get("carry", 0))
-    return lut
+    return int(hw["lut"]) + device.family.carry_lut4 * int(hw.get("carry", 0))
 
 
 def _describe(kind: RecordKind, task) -> str:
     plan = task.qmodel.plan.name
     if kind is RecordKind.ACCURACY:
         return f"accuracy of {plan}"
-    return f"hardware {plan} P={task.lanes} {task.device.value}"
+    return f"hardware {plan} P={task.lanes} {task.device.name}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..quant.qmodel import QModel
-from ..synth.device import Device
+from ..targets import Device
 from ..synth.profile import BuildProfile
 
 __all__ = ["AccuracyTask", "HardwareTask", "accuracy_task", "hardware_task", "init_worker"]

@@ -3,7 +3,6 @@
 Entry point: :func:`hwssm.synth.flow.synthesize` (``hwssm synth`` on the command line).
 """
 
-from .device import Device
 from .flow import SynthOptions, SynthReport, synthesize
 from .nextpnr import DesignDoesNotFit
 from .results import CriticalPath, PnrResult, SynthResult, Utilization
@@ -13,7 +12,6 @@ __all__ = [
     "CriticalPath",
     "DebugPolicy",
     "DesignDoesNotFit",
-    "Device",
     "PnrResult",
     "SynthOptions",
     "SynthReport",

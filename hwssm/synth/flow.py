@@ -24,7 +24,8 @@ from ..config import cache_dir
 from ..errors import HwssmError
 from ..io import write_json
 from ._run import Progress
-from .device import Device
+from ..targets import Device
+from ..targets import device as find_device
 from .nextpnr import DesignDoesNotFit, run_nextpnr
 from .results import PnrResult, SynthResult, Utilization
 from .rtl import load_rtl
@@ -32,7 +33,7 @@ from .versions import tool_versions
 from .wrapper import DebugPolicy, WrapperInfo, make_wrapper
 from .yosys import NETLIST, YosysOptions, run_yosys
 
-__all__ = ["Device", "DebugPolicy", "SynthOptions", "SynthReport", "synthesize"]
+__all__ = ["DebugPolicy", "SynthOptions", "SynthReport", "synthesize"]
 
 #: Bump when the work directory layout or the parsers change, so that old cache entries are ignored.
 FLOW_VERSION = 1
@@ -47,9 +48,11 @@ class SynthOptions:
     Attributes
     ----------
     dsp : bool
-        Use hard multipliers (``SB_MAC16`` / ``MULT18X18D``).
+        Use hard multipliers (``SB_MAC16`` / ``MULT18X18D``); :func:`synthesize` turns it off
+        on a device without them.
     spram : bool
-        iCE40: allow Yosys to infer ``SB_SPRAM256KA`` (256 kbit) for large memories.
+        iCE40 UltraPlus: allow Yosys to infer ``SB_SPRAM256KA`` (256 kbit) for large memories
+        (ignored on a device without SPRAM).
     debug : DebugPolicy
         Drop debug outputs (default) or fold them into one pin; see :mod:`hwssm.synth.wrapper`.
     freq_mhz : float or None
@@ -132,7 +135,7 @@ class SynthReport:
         logic = bels["logic"]
         crit = self.pnr.clocked_paths
         return {
-            "device": self.device.value,
+            "device": self.device.name,
             "top": self.top,
             "lut": self.synth.lut,
             "ff": self.synth.ff,
@@ -159,7 +162,7 @@ class SynthReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "device": self.device.value,
+            "device": self.device.name,
             "top": self.top,
             "options": self.options.to_dict(),
             "synth": self.synth.to_dict(),
@@ -173,7 +176,7 @@ class SynthReport:
     @classmethod
     def from_dict(cls, d: dict[str, Any], workdir: Path, cached: bool) -> SynthReport:
         return cls(
-            device=Device(d["device"]),
+            device=find_device(d["device"]),
             top=d["top"],
             options=SynthOptions.from_dict(d["options"]),
             synth=SynthResult.from_dict(d["synth"]),
@@ -202,9 +205,10 @@ def synthesize(
     rtl_dir
         A directory with ``*.v`` and ``manifest.json`` (see :mod:`hwssm.synth.rtl`).
     device
-        The target.
+        The target (:mod:`hwssm.targets`).
     options
-        Defaults to :class:`SynthOptions()` (DSPs on, debug ports dropped).
+        Defaults to :class:`SynthOptions()` (DSPs on, debug ports dropped). On a device
+        without hard multipliers ``dsp`` is turned off (and recorded so).
     progress
         Called with one-line progress messages (tool started / finished with its time).
     use_cache
@@ -218,6 +222,8 @@ def synthesize(
         A resource of ``device`` overflows (a subclass of HwssmError).
     """
     options = options or SynthOptions()
+    if options.dsp and not device.dsp:
+        options = dataclasses.replace(options, dsp=False)
     rtl = load_rtl(rtl_dir)
     wrapper_text, wrapper = make_wrapper(rtl, device, options.debug)
     tools = tool_versions(device)
@@ -305,12 +311,12 @@ def _pid_alive(pid: int) -> bool:
 
 def _key(device: Device, options: SynthOptions, top: str, sources, wrapper_text: str, tools) -> str:
     h = hashlib.sha256()
-    meta = {"flow": FLOW_VERSION, "device": device.value, "options": options.to_dict(), "top": top, "tools": tools}
+    meta = {"flow": FLOW_VERSION, "device": device.name, "options": options.to_dict(), "top": top, "tools": tools}
     h.update(json.dumps(meta, sort_keys=True).encode())
     for name, data in sources:
         h.update(b"\0file\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())
     h.update(b"\0wrapper\0" + wrapper_text.encode())
-    return f"{device.value}-{_safe_name(top)[:40]}-{h.hexdigest()[:20]}"
+    return f"{device.name}-{_safe_name(top)[:40]}-{h.hexdigest()[:20]}"
 
 
 def _safe_name(name: str) -> str:

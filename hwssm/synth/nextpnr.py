@@ -1,9 +1,10 @@
 """nextpnr place-and-route and the parsers of its ``--report`` JSON and log.
 
-iCE40 UP5K (SG48) is placed as a whole chip: the netlist's top must be the narrow
-wrapper of :mod:`hwssm.synth.wrapper`, and nextpnr places the pins itself
-(``--pcf-allow-unconstrained``, so no PCF is written; it only uses bonded SG48 pins).
-ECP5 25K is placed ``--out-of-context`` (no IO buffers, no pins).
+The device selection arguments are the target's (:attr:`hwssm.targets.Device.nextpnr_args`).
+iCE40 devices are placed as whole chips: the netlist's top must be the narrow wrapper of
+:mod:`hwssm.synth.wrapper`, and nextpnr places the pins itself (``--pcf-allow-unconstrained``,
+so no PCF is written; it only uses bonded pins of the package). ECP5 devices are placed
+``--out-of-context`` (no IO buffers, no pins).
 
 Every run uses ``--timing-allow-fail``: missing the target frequency is reported
 (``fmax_mhz`` below ``target_mhz``), not an error. A design that needs more of any
@@ -19,7 +20,7 @@ from pathlib import Path
 from ..config import find_nextpnr
 from ..errors import HwssmError
 from ._run import Progress, fail, run_tool
-from .device import Device
+from ..targets import Device
 from .results import CriticalPath, PnrResult, Utilization
 
 REPORT = "report.json"
@@ -35,7 +36,7 @@ class DesignDoesNotFit(HwssmError):
     Attributes
     ----------
     device : str
-        The device value (``"up5k"``).
+        The device name (``"up5k"``).
     utilization : dict[str, Utilization]
         Everything nextpnr counted before it gave up.
     """
@@ -62,9 +63,9 @@ def run_nextpnr(
     :class:`DesignDoesNotFit` when a resource overflows, HwssmError (first ERROR line
     and log path) on any other failure.
     """
-    tool = find_nextpnr(device.family)
+    tool = find_nextpnr(device.family.name)
     args = [
-        *device.nextpnr_args(),
+        *device.nextpnr_args,
         "--json", netlist,
         "--report", REPORT,
         "--freq", f"{freq_mhz:g}",
@@ -72,20 +73,20 @@ def run_nextpnr(
         "--seed", str(seed),
         "-q", "-l", "nextpnr.log",
     ]  # fmt: skip
-    label = f"nextpnr-{device.family} {device.value}"
+    label = f"nextpnr-{device.family.name} {device.name}"
     report_path = workdir / REPORT
     report_path.unlink(missing_ok=True)
     run = run_tool(tool, args, cwd=workdir, log_name="nextpnr", label=label, progress=progress)
     if run.returncode != 0 or not report_path.is_file():
         util = parse_log_utilization(run.log_text())
         if any(u.overflow for u in util.values()):
-            raise DesignDoesNotFit(device.value, util)
+            raise DesignDoesNotFit(device.name, util)
         raise fail(label, run)
     try:
         report = json.loads(report_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise HwssmError(f"cannot read nextpnr report {report_path}: {exc}") from None
-    return parse_report(report, device.value), run.seconds
+    return parse_report(report, device.name), run.seconds
 
 
 def parse_log_utilization(log: str) -> dict[str, Utilization]:

@@ -1,27 +1,17 @@
 """Per-FPGA build profiles: how hwssm generates and synthesizes a core for one device.
 
-A :class:`BuildProfile` joins the generator's options (:class:`~hwssm.hw.config.Pipeline`,
-:class:`~hwssm.hw.storage.ParamStorage`, ``soft_mul_bits``) with the synthesis options
-(:class:`~hwssm.synth.flow.SynthOptions`). :func:`device_profile` gives the profile that
-``hwssm flow`` and ``hwssm sweep`` use for each device:
-
-``up5k`` (iCE40 UP5K: 5,280 LUT4, 8 SB_MAC16, 30 EBR of 4 kbit, 4 SPRAM of 256 kbit)
-    Coefficients and state in RAMs filled through the load port, mapped to SPRAM
-    (``storage=LOAD``, ``SynthOptions(spram=True)``); multiplies with an operand of at
-    most 4 bits built from LUT adders (``soft_mul_bits=4``), so that a one-lane core of the
-    heterogeneous plan (B̄, C̄, D at 4 bits, W at 3) needs at most 8 hard multipliers; every
-    memory read and requantization registered (``Pipeline.fast()``).
-``ecp5-25k`` (LFE5U-25F: 24k LUT4, 28 MULT18X18D, 56 DP16KD)
-    Parameters in ROMs (DP16KD), hard multipliers, ``Pipeline.fast()`` (memory reads
-    registered twice, requantizations split): the settings that reach 100 MHz.
+A :class:`BuildProfile` joins the generator's options (:class:`~hwssm.hw.options.Pipeline`,
+:class:`~hwssm.hw.options.ParamStorage`, ``soft_mul_bits``) with the synthesis options
+(:class:`~hwssm.synth.flow.SynthOptions`). :func:`device_profile` builds the profile that
+``hwssm flow`` and ``hwssm sweep`` use for a device from the device's own data
+(:attr:`hwssm.targets.Device.profile`; each family module says why its devices use theirs).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from ..hw.options import DesignPoint, ParamStorage, Pipeline
-from .device import Device
+from ..targets import Device, Profile
 from .flow import SynthOptions
 
 __all__ = ["BuildProfile", "device_profile"]
@@ -29,17 +19,41 @@ __all__ = ["BuildProfile", "device_profile"]
 
 @dataclasses.dataclass(frozen=True)
 class BuildProfile:
-    """Generator and synthesis options for one device (see the module docstring)."""
+    """Generator and synthesis options for one device (see the module docstring).
 
-    pipeline: Pipeline
-    storage: ParamStorage
-    soft_mul_bits: int
+    Attributes
+    ----------
+    target : Profile
+        The device's design knobs (:attr:`pipeline`, :attr:`storage`, :attr:`soft_mul_bits`
+        read through to it; its own ``dsp``/``spram`` defaults are already in ``synth``).
+    synth : SynthOptions
+        The synthesis options of the runs (these rule: ``synth.dsp`` may be off where the
+        target's default is on).
+    """
+
+    target: Profile
     synth: SynthOptions
 
-    def design(self, lanes: int, seq_len: int = 784) -> DesignPoint:
-        """The design point this profile generates on ``lanes`` lanes for ``seq_len``-step
-        sequences (the argument of :func:`hwssm.hw.emit.generate`)."""
-        return DesignPoint(lanes, seq_len, self.pipeline, self.storage, self.soft_mul_bits)
+    @property
+    def pipeline(self):
+        """The :class:`~hwssm.hw.options.Pipeline` of the generated core."""
+        return self.target.pipeline
+
+    @property
+    def storage(self):
+        """The :class:`~hwssm.hw.options.ParamStorage` of the generated core."""
+        return self.target.storage
+
+    @property
+    def soft_mul_bits(self) -> int:
+        """Multiplies with an operand of at most this many bits are built from LUT adders."""
+        return self.target.soft_mul_bits
+
+    def design(self, lanes: int, seq_len: int = 784):
+        """The :class:`~hwssm.hw.options.DesignPoint` this profile builds for P = ``lanes`` and
+        T = ``seq_len`` steps."""
+        return self.target.design(lanes, seq_len)
+
 
     def to_dict(self) -> dict:
         """JSON form (part of sweep cache keys and of reports)."""
@@ -51,9 +65,7 @@ class BuildProfile:
 
 
 def device_profile(device: Device, *, dsp: bool = True) -> BuildProfile:
-    """The profile hwssm uses for ``device``; ``dsp=False`` builds every multiplier from LUTs."""
-    if device is Device.UP5K:
-        return BuildProfile(Pipeline.fast(), ParamStorage.LOAD, 4, SynthOptions(dsp=dsp, spram=True))
-    if device is Device.ECP5_25K:
-        return BuildProfile(Pipeline.fast(), ParamStorage.ROM, 0, SynthOptions(dsp=dsp))
-    raise ValueError(f"no build profile for {device}")  # pragma: no cover - every Device has one
+    """The profile hwssm uses for ``device``; ``dsp=False`` builds every multiplier from LUTs
+    (as does a device whose profile or silicon has no hard multipliers)."""
+    p = device.profile
+    return BuildProfile(p, SynthOptions(dsp=dsp and p.dsp and device.dsp > 0, spram=p.spram))

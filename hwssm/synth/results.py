@@ -123,7 +123,7 @@ class PnrResult:
     Attributes
     ----------
     device : str
-        Device name as :class:`hwssm.synth.device.Device` values it (``"up5k"``, ``"ecp5-25k"``).
+        Device name (:attr:`hwssm.targets.Device.name`: ``"up5k"``, ``"ecp5-25k"``, ...).
     utilization : dict[str, Utilization]
         Per nextpnr bel type (``ICESTORM_LC``, ``ICESTORM_DSP``, ``ICESTORM_RAM``, ``SB_IO``,
         ``TRELLIS_COMB``, ``TRELLIS_FF``, ``MULT18X18D``, ``DP16KD``, ...): used and available sites.

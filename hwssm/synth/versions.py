@@ -8,14 +8,14 @@ import subprocess
 from pathlib import Path
 
 from ..config import find_nextpnr, find_yosys
-from .device import Device
+from ..targets import Device
 
 __all__ = ["tool_versions"]
 
 
 def tool_versions(device: Device) -> dict[str, str]:
     """``{"yosys": ..., "nextpnr": ...}``: Yosys and the nextpnr of ``device``'s family."""
-    return {"yosys": _tool_id(find_yosys().argv), "nextpnr": _tool_id(find_nextpnr(device.family).argv)}
+    return {"yosys": _tool_id(find_yosys().argv), "nextpnr": _tool_id(find_nextpnr(device.family.name).argv)}
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,9 +1,11 @@
 """Yosys synthesis (``synth_ice40`` / ``synth_ecp5``) and the parser of its ``stat -json``.
 
-Flags checked against Yosys 0.70 (``help synth_ice40``, ``help synth_lattice``):
-``synth_ice40`` takes ``-device u -top -json -dsp -spram -noflatten``; ``synth_ecp5`` (a
-wrapper of ``synth_lattice -family ecp5``) takes ``-top -json -nodsp -noflatten`` and infers
-DSPs by default. Neither has ``-abc9`` any more: ABC9 is the default LUT mapper of both.
+The command, its device arguments and its DSP/SPRAM switches are the target's data
+(:mod:`hwssm.targets`). Flags checked against Yosys 0.70 (``help synth_ice40``, ``help
+synth_lattice``): ``synth_ice40`` takes ``-device hx|lp|u -top -json -dsp -spram -noflatten``;
+``synth_ecp5`` (a wrapper of ``synth_lattice -family ecp5``) takes ``-top -json -nodsp
+-noflatten`` and infers DSPs by default. Neither has ``-abc9`` any more: ABC9 is the default
+LUT mapper of both.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 
 from ..config import find_yosys
 from ..errors import HwssmError
+from ..targets import Device, Family
+from ..targets import family as find_family
 from ._run import Progress, fail, run_tool
-from .device import Device
 from .results import SynthResult
 
 #: Files that :func:`run_yosys` writes in the work directory.
@@ -31,9 +34,11 @@ class YosysOptions:
     Attributes
     ----------
     dsp : bool
-        Map multipliers to hard DSPs (iCE40: ``-dsp``; ECP5: default, else ``-nodsp``).
+        Map multipliers to hard DSPs (iCE40: ``-dsp``; ECP5: default, else ``-nodsp``);
+        ignored on a device without them (iCE40 HX).
     spram : bool
-        iCE40 only: let Yosys infer ``SB_SPRAM256KA`` for large memories (``-spram``).
+        Let Yosys infer SPRAM for large memories (iCE40 UltraPlus: ``-spram``); ignored on a
+        device without SPRAM.
     """
 
     dsp: bool = True
@@ -41,17 +46,14 @@ class YosysOptions:
 
 
 def synth_command(device: Device, top: str, options: YosysOptions) -> list[str]:
-    """The synthesis command line of the script, as a list of words."""
-    if device.family == "ice40":
-        cmd = ["synth_ice40", "-device", "u", "-top", top]
-        if options.dsp:
-            cmd.append("-dsp")
-        if options.spram:
-            cmd.append("-spram")
-    else:
-        cmd = ["synth_ecp5", "-top", top]
-        if not options.dsp:
-            cmd.append("-nodsp")
+    """The synthesis command line of the script, as a list of words: the family's command, the
+    device's arguments, and the family's DSP / SPRAM switches where the device has those blocks."""
+    fam = device.family
+    cmd = [fam.yosys_synth, *device.yosys_args, "-top", top]
+    if device.dsp:
+        cmd += fam.dsp_on if options.dsp else fam.dsp_off
+    if options.spram and device.spram:
+        cmd += fam.spram_on
     return cmd + ["-json", NETLIST]
 
 
@@ -64,7 +66,7 @@ SPRAM_ATTR = "hwssm_spram"
 def synth_script(sources: list[str], device: Device, top: str, options: YosysOptions) -> str:
     """Yosys script text: read ``sources`` (paths relative to the work directory), synthesize, write stats."""
     lines = [f"read_verilog {s}" for s in sources]
-    if device.family == "ice40" and options.spram:
+    if options.spram and device.spram and device.family.spram_on:
         lines.append(f'setattr -set ram_style "huge" a:{SPRAM_ATTR}')
     lines.append(" ".join(synth_command(device, top, options)))
     lines.append(f"tee -q -o {STAT} stat -json")
@@ -95,11 +97,14 @@ def run_yosys(
     return parse_stat(_read_json(workdir / STAT), device.family), run.seconds
 
 
-def parse_stat(stat: dict, family: str) -> SynthResult:
-    """A :class:`SynthResult` from Yosys ``stat -json`` output of a flattened design.
+def parse_stat(stat: dict, family: Family | str) -> SynthResult:
+    """A :class:`SynthResult` from Yosys ``stat -json`` output of a flattened design on ``family``
+    (a :class:`~hwssm.targets.Family` or its name; its cell types: ``Family.cells``).
 
     Uses the ``design`` section (whole-design totals); without one, sums all modules.
+    HwssmError for an unknown family or malformed JSON.
     """
+    family = find_family(family)
     try:
         section = stat.get("design")
         if section is None:
@@ -113,33 +118,9 @@ def parse_stat(stat: dict, family: str) -> SynthResult:
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise HwssmError(f"unexpected Yosys stat JSON ({type(exc).__name__}: {exc})") from None
 
-    def count(pred) -> int:
-        return sum(n for name, n in cells.items() if pred(name))
-
-    if family == "ice40":
-        fields = dict(
-            lut=count(lambda c: c == "SB_LUT4"),
-            ff=count(lambda c: c.startswith("SB_DFF")),
-            carry=count(lambda c: c == "SB_CARRY"),
-            dsp=count(lambda c: c == "SB_MAC16"),
-            bram=count(lambda c: c.startswith("SB_RAM40_4K")),
-            spram=count(lambda c: c == "SB_SPRAM256KA"),
-            lutram=0,
-        )
-    elif family == "ecp5":
-        fields = dict(
-            lut=count(lambda c: c == "LUT4"),
-            ff=count(lambda c: c == "TRELLIS_FF"),
-            carry=count(lambda c: c == "CCU2C"),
-            dsp=count(lambda c: c == "MULT18X18D"),
-            bram=count(lambda c: c in ("DP16KD", "PDPW16KD")),
-            spram=0,
-            lutram=count(lambda c: c.startswith("TRELLIS_DPR16X4")),
-        )
-    else:
-        raise HwssmError(f"unknown FPGA family {family!r}")
+    fields = {f: family.cells.count(f, cells) for f in ("lut", "ff", "carry", "dsp", "bram", "spram", "lutram")}
     raw = {k: v for k, v in section.items() if k != "num_cells_by_type"}
-    return SynthResult(family=family, cells=dict(sorted(cells.items())), raw=raw, **fields)
+    return SynthResult(family=family.name, cells=dict(sorted(cells.items())), raw=raw, **fields)
 
 
 def _read_json(path: Path) -> dict:

@@ -10,12 +10,12 @@ from hwssm.errors import HwssmError
 from hwssm.explore.spec import SweepSpec
 from hwssm.quant.calibrate import Calibration
 from hwssm.quant.plan import NAMED_PLANS, parse_code
-from hwssm.synth.device import Device
+from hwssm import targets
 
 
 def test_json_round_trip_with_a_relative_model(tmp_path):
     spec = SweepSpec(model=tmp_path / "models" / "m.json", plans=(NAMED_PLANS["hetero"], parse_code("A8x12-B4C4D4-W8-a6")),
-                     lanes=(1, 4), devices=(Device.UP5K, Device.ECP5_25K), limit=100, calib_digits=64,
+                     lanes=(1, 4), devices=(targets.UP5K, targets.ECP5_25K), limit=100, calib_digits=64,
                      calibration=Calibration.PERCENTILE)
     (tmp_path / "specs").mkdir()
     path = tmp_path / "specs" / "s.json"
@@ -32,8 +32,8 @@ def test_json_round_trip_with_a_relative_model(tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(plans=()), "give at least one plan"),
-    (dict(lanes=(0,), devices=(Device.UP5K,)), "lanes must be integers in"),
-    (dict(lanes=(2, 2), devices=(Device.UP5K,)), "lane count twice"),
+    (dict(lanes=(0,), devices=(targets.UP5K,)), "lanes must be integers in"),
+    (dict(lanes=(2, 2), devices=(targets.UP5K,)), "lane count twice"),
     (dict(lanes=(2,)), "give both lanes and devices"),
     (dict(limit=0), "limit must be an integer in [1, 10000]"),
     (dict(limit=10001), "limit must be an integer in [1, 10000]"),

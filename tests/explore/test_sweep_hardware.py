@@ -10,7 +10,7 @@ from hwssm.explore.sweep import run_sweep
 from hwssm.quant.plan import parse_code
 from hwssm.quant.qmodel_io import save_qmodel
 from hwssm.quant.random_qmodel import random_qmodel
-from hwssm.synth.device import Device
+from hwssm import targets
 
 
 @pytest.mark.synth
@@ -18,7 +18,7 @@ from hwssm.synth.device import Device
 def test_hardware_point(tmp_path, cache):
     qm = random_qmodel(4, 2, 1, plan=parse_code("A6x6-W6-a6"), seed=2)
     path = save_qmodel(qm, tmp_path / "m")
-    spec = SweepSpec(model=path, lanes=(1,), devices=(Device.ECP5_25K,), limit=2)
+    spec = SweepSpec(model=path, lanes=(1,), devices=(targets.ECP5_25K,), limit=2)
     res = run_sweep(spec, cache=cache)
     assert res.failed == 0, res.errors
     (p,) = res.points

@@ -12,7 +12,7 @@ from hwssm.quant.plan import NAMED_PLANS, parse_code
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.report.figures import pareto_front
 from hwssm.report.sweep_report import HEADLINE_COLUMNS, headline, write_sweep_report
-from hwssm.synth.device import Device
+from hwssm import targets
 
 PLANS = (NAMED_PLANS["uniform8"], NAMED_PLANS["uniform4"], parse_code("A8x12-B4C4D4-W8-a6"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -20,7 +20,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def _results(hardware: bool) -> dict:
     """Results of a made-up sweep: real QModels and estimates, invented synthesis numbers."""
-    lanes, devices = ((1, 2), (Device.UP5K, Device.ECP5_25K)) if hardware else ((), ())
+    lanes, devices = ((1, 2), (targets.UP5K, targets.ECP5_25K)) if hardware else ((), ())
     spec = SweepSpec(model="m.json", plans=PLANS, lanes=lanes, devices=devices, limit=50)
     points = []
     for i, plan in enumerate(PLANS):
@@ -32,7 +32,7 @@ def _results(hardware: bool) -> dict:
         for P in lanes:
             for dev in devices:
                 hw = {"status": "ok", "lut": 1000 * P + 100 * i, "ff": 900, "carry": 50, "dsp": 8 * P, "bram": 2,
-                      "spram": 0, "fmax_mhz": 40.0 + i, "fits": dev is Device.ECP5_25K or P == 1,
+                      "spram": 0, "fmax_mhz": 40.0 + i, "fits": dev is targets.ECP5_25K or P == 1,
                       "cycles_per_step": 200 // P, "cycles_per_digit": 784 * 200 // P}
                 points.append(make_point(plan, qm, acc, spec, P, dev, hw))
     return {"format": "hwssm-sweep-results", "version": 1, "hwssm": "test", "spec": spec.to_json(),

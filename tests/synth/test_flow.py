@@ -10,7 +10,8 @@ import dataclasses
 import pytest
 
 from hwssm.errors import HwssmError
-from hwssm.synth import DebugPolicy, DesignDoesNotFit, Device, SynthOptions, synthesize
+from hwssm import targets
+from hwssm.synth import DebugPolicy, DesignDoesNotFit, SynthOptions, synthesize
 
 from .designs import Mac, ShiftLanes, write_rtl
 
@@ -32,7 +33,7 @@ def mac_rtl(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def up5k(cache, mac_rtl):
-    return synthesize(mac_rtl, Device.UP5K)
+    return synthesize(mac_rtl, targets.UP5K)
 
 
 def test_up5k_with_dsp(up5k, cache):
@@ -49,13 +50,13 @@ def test_up5k_with_dsp(up5k, cache):
 
 
 def test_rerun_is_cached(up5k, mac_rtl, cache):
-    again = synthesize(mac_rtl, Device.UP5K)
+    again = synthesize(mac_rtl, targets.UP5K)
     assert again.cached and not up5k.cached
     assert again.synth == up5k.synth and again.pnr == up5k.pnr and again.workdir == up5k.workdir
 
 
 def test_up5k_without_dsp(up5k, mac_rtl, cache):
-    r = synthesize(mac_rtl, Device.UP5K, SynthOptions(dsp=False))
+    r = synthesize(mac_rtl, targets.UP5K, SynthOptions(dsp=False))
     assert r.synth.dsp == 0 and r.pnr.utilization["ICESTORM_DSP"].used == 0
     assert r.synth.lut > up5k.synth.lut + 200  # a 16x16 multiplier in LUTs
     assert r.pnr.fits and r.fmax_mhz > 0
@@ -63,7 +64,7 @@ def test_up5k_without_dsp(up5k, mac_rtl, cache):
 
 
 def test_ecp5(mac_rtl, cache):
-    r = synthesize(mac_rtl, Device.ECP5_25K)
+    r = synthesize(mac_rtl, targets.ECP5_25K)
     s = r.summary()
     assert s["fits"] and s["ff"] > 0 and s["dsp"] >= 1 and s["bram"] >= 1 and s["fmax_mhz"] > 0
     assert s["logic_cells"] > 0 and s["logic_cells_available"] > 20000
@@ -72,7 +73,7 @@ def test_ecp5(mac_rtl, cache):
 
 
 def test_debug_fold_keeps_logic(up5k, mac_rtl, cache):
-    r = synthesize(mac_rtl, Device.UP5K, SynthOptions(debug=DebugPolicy.FOLD))
+    r = synthesize(mac_rtl, targets.UP5K, SynthOptions(debug=DebugPolicy.FOLD))
     assert r.wrapper.debug == "fold" and r.pnr.fits
     # The XOR tree over the 32 debug bits costs LUTs the default build does not have.
     assert r.synth.lut > up5k.synth.lut
@@ -80,7 +81,7 @@ def test_debug_fold_keeps_logic(up5k, mac_rtl, cache):
 
 def test_serialized_inputs_fit(tmp_path, cache):
     rtl = write_rtl(ShiftLanes(40, 3), "lanes", tmp_path / "rtl")
-    r = synthesize(rtl, Device.UP5K)
+    r = synthesize(rtl, targets.UP5K)
     assert r.wrapper.serialized_input_bits == 40 and r.wrapper.fold_pins == 36
     assert r.pnr.fits and r.pnr.utilization["SB_IO"].used == 39
     assert r.synth.ff >= 40 * 3 + 40
@@ -89,21 +90,21 @@ def test_serialized_inputs_fit(tmp_path, cache):
 def test_too_big_for_up5k(tmp_path, cache):
     rtl = write_rtl(ShiftLanes(18, 330), "lanes", tmp_path / "rtl")
     with pytest.raises(DesignDoesNotFit) as info:
-        synthesize(rtl, Device.UP5K)
+        synthesize(rtl, targets.UP5K)
     msg = str(info.value)
     assert "\n" not in msg
     assert msg.startswith("design does not fit up5k: ICESTORM_LC ")
     assert info.value.utilization["ICESTORM_LC"].overflow > 0
     # The verdict is cached too.
     with pytest.raises(DesignDoesNotFit, match="^design does not fit up5k: ICESTORM_LC"):
-        synthesize(rtl, Device.UP5K)
+        synthesize(rtl, targets.UP5K)
 
 
 def test_yosys_error_is_one_line_with_log(tmp_path, cache):
     rtl = write_rtl(ShiftLanes(2, 2), "lanes", tmp_path / "rtl")
     (rtl / "broken.v").write_text("module broken(input a; endmodule\n")
     with pytest.raises(HwssmError) as info:
-        synthesize(rtl, Device.ECP5_25K)
+        synthesize(rtl, targets.ECP5_25K)
     msg = str(info.value)
     assert "\n" not in msg and "ERROR" in msg and "broken.v" in msg and "yosys.log" in msg
 

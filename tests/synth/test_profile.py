@@ -9,23 +9,29 @@ from hwssm.hw.emit import PARAMS_NAME, generate
 from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import parse_code
 from hwssm.quant.random_qmodel import random_qmodel
-from hwssm.synth.device import Device
+from hwssm import targets
 from hwssm.synth.profile import device_profile
 
 
 def test_up5k_keeps_parameters_in_spram_and_narrow_multiplies_in_luts():
-    p = device_profile(Device.UP5K)
+    p = device_profile(targets.UP5K)
     assert p.storage is ParamStorage.LOAD and p.synth.spram and p.soft_mul_bits == 4
     assert p.pipeline == Pipeline.fast() and p.synth.dsp
 
 
 def test_ecp5_uses_roms_and_the_fast_pipeline():
-    p = device_profile(Device.ECP5_25K, dsp=False)
+    p = device_profile(targets.ECP5_25K, dsp=False)
     assert p.storage is ParamStorage.ROM and p.soft_mul_bits == 0 and not p.synth.spram
     assert p.pipeline == Pipeline.fast() and not p.synth.dsp
 
 
-@pytest.mark.parametrize("device", list(Device), ids=lambda d: d.value)
+def test_hx8k_has_no_dsps_and_keeps_parameters_in_roms():
+    p = device_profile(targets.HX8K)  # dsp=True asked: the device has none
+    assert p.storage is ParamStorage.ROM and not p.synth.dsp and not p.synth.spram
+    assert p.design(2).soft_mul_bits == 4 and p.design(2).pipeline == Pipeline.fast()
+
+
+@pytest.mark.parametrize("device", targets.devices(), ids=lambda d: d.name)
 def test_profile_json_and_generation(device, tmp_path):
     p = device_profile(device)
     d = json.loads(json.dumps(p.to_dict()))

@@ -6,7 +6,7 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.synth._run import first_error
-from hwssm.synth.device import Device
+from hwssm import targets
 from hwssm.synth.yosys import YosysOptions, parse_stat, synth_script
 
 # Trimmed from Yosys 0.70 ``stat -json`` after synth_ice40 -dsp of tests/synth/designs.Mac.
@@ -79,15 +79,23 @@ def test_parse_stat_rejects_garbage():
 
 
 def test_synth_script_flags():
-    ice = synth_script(["rtl/a.v", "wrapper.v"], Device.UP5K, "hwssm_ice40_top", YosysOptions(dsp=True))
+    ice = synth_script(["rtl/a.v", "wrapper.v"], targets.UP5K, "hwssm_ice40_top", YosysOptions(dsp=True))
     assert "read_verilog rtl/a.v\nread_verilog wrapper.v\n" in ice
     assert "synth_ice40 -device u -top hwssm_ice40_top -dsp -json netlist.json" in ice
     assert "tee -q -o stat.json stat -json" in ice
-    no_dsp = synth_script(["a.v"], Device.UP5K, "t", YosysOptions(dsp=False, spram=True))
+    no_dsp = synth_script(["a.v"], targets.UP5K, "t", YosysOptions(dsp=False, spram=True))
     assert "-dsp" not in no_dsp and "-spram" in no_dsp
-    ecp = synth_script(["a.v"], Device.ECP5_25K, "t", YosysOptions(dsp=False))
+    ecp = synth_script(["a.v"], targets.ECP5_25K, "t", YosysOptions(dsp=False))
     assert "synth_ecp5 -top t -nodsp -json netlist.json" in ecp
-    assert "-nodsp" not in synth_script(["a.v"], Device.ECP5_25K, "t", YosysOptions(dsp=True))
+    assert "-nodsp" not in synth_script(["a.v"], targets.ECP5_25K, "t", YosysOptions(dsp=True))
+
+
+def test_synth_script_of_a_device_without_dsp_or_spram():
+    """iCE40 HX8K: the family's command with the device's ``-device hx``; ``-dsp`` and ``-spram``
+    are left out whatever the options say (it has neither block)."""
+    hx = synth_script(["a.v"], targets.HX8K, "t", YosysOptions(dsp=True, spram=True))
+    assert "synth_ice40 -device hx -top t -json netlist.json" in hx and "ram_style" not in hx
+    assert "synth_ecp5 -top t -json netlist.json" in synth_script(["a.v"], targets.ECP5_85K, "t", YosysOptions())
 
 
 def test_first_error_takes_first_line_and_trims_yosys_repeat():

@@ -228,13 +228,13 @@ def test_load_verilog_lints(emitted):
 
 
 def test_synth_script_forces_marked_memories_into_spram():
-    from hwssm.synth.device import Device
+    from hwssm import targets
     from hwssm.synth.yosys import SPRAM_ATTR, YosysOptions, synth_script
 
     line = f'setattr -set ram_style "huge" a:{SPRAM_ATTR}'
-    assert line in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=True)).splitlines()
-    assert line not in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=False))
-    assert line not in synth_script(["a.v"], Device.ECP5_25K, "top", YosysOptions(spram=True))
+    assert line in synth_script(["a.v"], targets.UP5K, "top", YosysOptions(spram=True)).splitlines()
+    assert line not in synth_script(["a.v"], targets.UP5K, "top", YosysOptions(spram=False))
+    assert line not in synth_script(["a.v"], targets.ECP5_25K, "top", YosysOptions(spram=True))
     from hwssm.hw.rtl.datapath import SPRAM_ATTRS
 
     assert SPRAM_ATTR in SPRAM_ATTRS
@@ -245,10 +245,11 @@ def test_synth_script_forces_marked_memories_into_spram():
 def test_small_load_design_maps_to_spram(tmp_path, monkeypatch):
     """Yosys + nextpnr on UP5K with --spram: the two coefficient slices and the two state banks
     of a one-lane LOAD core become the four SB_SPRAM256KA, and it fits."""
-    from hwssm.synth import Device, SynthOptions, synthesize
+    from hwssm import targets
+    from hwssm.synth import SynthOptions, synthesize
 
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
     qm = random_qmodel(4, 2, 1, resolve_plan("A8x5-B4C4D4-W3-a6-b8-h"), seed=1)
     generate(qm, DesignPoint(1, 4, storage=LOAD, soft_mul_bits=4), tmp_path / "rtl")
-    hw = synthesize(tmp_path / "rtl", Device.UP5K, SynthOptions(spram=True)).summary()
+    hw = synthesize(tmp_path / "rtl", targets.UP5K, SynthOptions(spram=True)).summary()
     assert hw["fits"] and hw["spram"] == 4 and hw["dsp"] <= 8, hw

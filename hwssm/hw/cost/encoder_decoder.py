@@ -1,0 +1,50 @@
+"""Cost section of the encoder (:mod:`hwssm.hw.encoder`) and the decoder with argmax
+(:mod:`hwssm.hw.decoder`).
+"""
+
+from __future__ import annotations
+
+from .blocks import Block, Kind, addr_width, pipe_block, rom_block, rq_bits
+
+__all__ = ["encoder_decoder_blocks"]
+
+
+def encoder_decoder_blocks(c) -> list[Block]:
+    """Encoder (:class:`hwssm.hw.encoder.Encoder`) and decoder with argmax (:class:`hwssm.hw.decoder.Decoder`)."""
+    H, a, nc = c.H, c.a, c.n_classes
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
+    hb = addr_width(H)
+    et, dt = c.enc_table, c.dec_table
+    B: list[Block] = []
+    add = B.append
+    if et.width:
+        add(rom_block("encoder ROM", "weight", et.words(), et.width))
+    add(Block("encoder multiplier W·p", "weight", Kind.MUL, et.value_widths.get("W", 2), 9))
+    add(Block("encoder add", "bias", Kind.ADD, c.enc["fin_width"], 2))
+    add(Block("encoder requant", "act", Kind.REQUANT, c.enc["fin_width"], a))
+    for name, w in (("w", c.enc["prod_width"]), ("s", c.enc["fin_width"])):
+        sh = et.shifts.get(name)
+        if sh is not None and sh.width:
+            add(Block(f"encoder shift {name}", "act", Kind.SHIFT, w, sh.width))
+    add(Block("encoder registers", "control", Kind.REG, hb + 10 + c.enc["prod_width"] + et.width + a + 3 * (hb + 2)))
+    extra = et.width * s + (s + q) * (hb + 2)
+    if extra:
+        add(pipe_block("encoder pipeline registers", "control", extra))
+    if q:
+        add(pipe_block("encoder requant split register", "act", rq_bits(c.enc["fin_width"], c.enc["rounding"]) * q,
+                  kind="requant"))
+    add(rom_block("decoder weight ROM", "weight", c.dec["W_words"], c.dec["W_width"]))
+    add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
+    add(Block("decoder accumulator", "weight", Kind.ADD, c.dec["acc_width"], 2))
+    add(Block("decoder first mux", "weight", Kind.MUX, c.dec["acc_width"], 2))
+    if dt.width:
+        add(rom_block("decoder class ROM", "bias", dt.words(), dt.width))
+    sh = dt.shifts.get("w")
+    if sh is not None and sh.width:
+        add(Block("decoder shift", "weight", Kind.SHIFT, c.dec["acc_width"], sh.width))
+    add(Block("logit add", "bias", Kind.ADD, c.logit_width, 2))
+    add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
+    add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + addr_width(nc * H) + 16))
+    if s:
+        add(pipe_block("decoder pipeline registers", "control", (c.dec["W_width"] + c.pool_width + dt.width + 7) * s))
+    return B

@@ -1,0 +1,123 @@
+"""Cost section of the P lanes (:mod:`hwssm.hw.lane`) and their per-lane memories: the eight
+multipliers, alignment shifts, state and mixing sums, requantizations, and the coefficient,
+C̄, state and mixing-row memories (ROMs, or with LOAD storage the SPRAM-mappable RAMs).
+"""
+
+from __future__ import annotations
+
+from ..options import ParamStorage, mix_field
+from .blocks import Block, Kind, addr_width, mul_block, pipe_block, rom_block, rq_bits
+
+__all__ = ["lanes_blocks"]
+
+
+def lanes_blocks(c) -> list[Block]:
+    """P lanes (:class:`hwssm.hw.lane.Lane`) with their per-lane memories."""
+    P, L, H, a = c.P, c.L, c.H, c.a
+    ln = c.lane
+    ms = ln.mul_stages
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
+    sb = c.soft_mul_bits
+    load = c.storage is ParamStorage.LOAD
+    fw = ln.f_widths
+    k = ln.mix_cols
+    f0, f1, f2, f3 = fw[:4]
+    # real-mode weights of multipliers 2, 3 (hwssm.hw.config.mix_field)
+    w2, w3 = fw[mix_field(k, 2)], fw[mix_field(k, 3)]
+    xr, xi = ln.xr_width, ln.xi_width
+    # B̄·u takes only B̄'s own bits when the config says so (LOAD storage)
+    b2, b3 = ln.b_widths or (f2, f3)
+    # with 8 columns the readout multipliers also take (w | C̄) and (g | x')
+    cr, ci = (max(ln.cr_width, fw[6]), max(ln.ci_width, fw[7])) if k == 8 else (ln.cr_width, ln.ci_width)
+    oxr, oxi = (max(xr, a), max(xi, a)) if k == 8 else (xr, xi)
+    B: list[Block] = []
+    add = B.append
+    sh = ln.shifts
+    # stage 0: eight multipliers; four take (x | g) and two of them (w|f0, w|f1) through muxes
+    add(mul_block("Ā·x / W·g multiplier re·re", "A", f0, max(xr, a), sb, count=P))
+    add(mul_block("Ā·x / W·g multiplier im·im", "A", f1, max(xi, a), sb, count=P))
+    add(mul_block("Ā·x / W·g multiplier re·im", "A", max(w2, f0), max(xi, a), sb, count=P))
+    add(mul_block("Ā·x / W·g multiplier im·re", "A", max(w3, f1), max(xr, a), sb, count=P))
+    add(mul_block("B̄·u multiplier re" + (" / W·g" if k >= 6 else ""), "B", b2, a, sb, count=P))
+    add(mul_block("B̄·u multiplier im" + (" / W·g" if k >= 6 else ""), "B", b3, a, sb, count=P))
+    add(mul_block("C̄·x' multiplier re" + (" / W·g" if k == 8 else ""), "C", cr, oxr, sb, count=P))
+    add(mul_block("C̄·x' multiplier im" + (" / W·g" if k == 8 else ""), "C", ci, oxi, sb, count=P))
+    add(Block("operand muxes x|g", "weight", Kind.MUX, max(xr, xi, a), 2, count=4 * P))
+    add(Block("coefficient muxes", "weight", Kind.MUX, max(f0, f1, w2, w3), 2, count=2 * P))
+    if k == 8:
+        add(Block("readout operand muxes (C̄|W, x'|g)", "weight", Kind.MUX, max(cr, ci, oxr, oxi), 2, count=4 * P))
+    prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(w2, f0) + max(xi, a)) + (max(w3, f1) + max(xr, a)) + (b2 + a) + (b3 + a)
+    add(Block("product registers", "A", Kind.REG, prods + 4, count=P * ms))
+    # stage ms: aligned sums
+    for name, comp, w in (("ar", "A", f0 + xr), ("ai", "A", f1 + xi), ("br", "B", f2 + a),
+                          ("ax", "A", max(f2, f0) + xi), ("ia", "A", max(f3, f1) + xr), ("bi", "B", f3 + a)):
+        if sh[name].width:
+            add(Block(f"alignment shift {name}", comp, Kind.SHIFT, w, sh[name].width, count=P))
+    add(Block("state sums re (3 terms)", "x", Kind.ADD, ln.acc_re_width, 3, count=P))
+    add(Block("state sums im (3 terms)", "x", Kind.ADD, ln.acc_im_width, 3, count=P))
+    add(Block(f"real-mode {k}-term sum", "weight", Kind.ADD, ln.racc_width, k, count=P))
+    add(Block("stage-ms registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width + ln.racc_width + 4, count=P))
+    # stage ms+1: state requant, real-mode accumulate / align / bias
+    for name, w, out, rnd in (("re", ln.acc_re_width, xr, ln.xr_rounding), ("im", ln.acc_im_width, xi, ln.xi_rounding)):
+        add(Block(f"state requant {name}", "x", Kind.REQUANT, w, out, count=P))
+        if sh[name].width:
+            add(Block(f"state requant shift {name}", "x", Kind.SHIFT, w, sh[name].width, count=P))
+        if q:
+            add(pipe_block(f"state requant {name} split register", "x", rq_bits(w, rnd) * q, count=P, kind="requant"))
+    add(Block("real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
+    add(Block("real-mode first-item mux", "weight", Kind.MUX, ln.racc_width, 2, count=P))
+    if sh["w"].width:
+        add(Block("real-mode shift w", "weight", Kind.SHIFT, ln.racc_width, sh["w"].width, count=P))
+    add(Block("real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
+    add(Block("stage-ms+1 registers", "x", Kind.REG, xr + xi + ln.racc_width + ln.fin_width + 2, count=P))
+    # stage ms+2: readout products (delayed ms), readout alignment, real-mode requant
+    add(Block("readout product registers", "C", Kind.REG, cr + oxr + ci + oxi, count=P * ms))
+    for name in ("cr", "ci"):
+        if sh[name].width:
+            prod = cr + oxr if name == "cr" else ci + oxi
+            add(Block(f"readout shift {name}", "C", Kind.SHIFT, prod, sh[name].width, count=P))
+    add(Block("readout subtract", "C", Kind.ADD, ln.part_width, 2, count=P))
+    add(Block("real-mode requant v", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
+    if sh["v"].width:
+        add(Block("real-mode requant shift v", "act", Kind.SHIFT, ln.fin_width, sh["v"].width, count=P))
+    if q:
+        add(pipe_block("real-mode requant v split register", "act", rq_bits(ln.fin_width, ln.v_rounding) * q, count=P, kind="requant"))
+        add(pipe_block("state / v valid delays", "control", 2 * q, count=P))
+    add(Block("stage-ms+2 registers", "C", Kind.REG, ln.part_width + ln.v_width + 1, count=P))
+    # per-lane memories
+    ssm_depth = max(2, L * H * c.Cs)
+    if load:
+        ld = c.load
+        daw = addr_width(ld.depth)
+        for k, w in enumerate(ld.slices):
+            add(Block(f"coefficient RAM slice {k} (LOAD)", "A", Kind.RAM, w, depth=max(2, ld.depth), count=P, spram=True))
+        add(Block("coefficient RAM address mux (load | issue)", "control", Kind.MUX, daw, 2, count=P * len(ld.slices)))
+        add(Block("coefficient RAM write select", "control", Kind.COMPARE, addr_width(len(ld.segments)),
+                  count=P * len(ld.slices)))
+        if s:
+            add(pipe_block("coefficient read registers", "A", sum(ld.slices) * s, count=P))
+        add(Block("coefficient field muxes (S4D | mixing)", "weight", Kind.MUX, sum(c.coef_field_widths[:4]), 2, count=P))
+        add(Block("C̄ carried to the readout", "C", Kind.REG, ln.cr_width + ln.ci_width, count=P * (ms + 2 + q)))
+        xaw = addr_width(ssm_depth)
+        add(Block("state bank {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=2 * P, spram=True))
+        add(Block("state bank address mux (write | read)", "x", Kind.MUX, xaw, 2, count=2 * P))
+        add(Block("state bank select", "x", Kind.MUX, xr + xi, 2, count=P))
+        if s:
+            add(pipe_block("state read registers", "x", 2 * (xr + xi) * s, count=P))
+    else:
+        for p in range(P):
+            add(rom_block(f"coefficient ROM {{Ār, Āi, B̄r, B̄i | {k} W}}", "A", c.coef_words[p], sum(c.coef_field_widths)))
+            add(rom_block("C̄ ROM", "C", c.c_words[p], ln.cr_width + ln.ci_width))
+        add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
+        if s:
+            add(pipe_block("coefficient / C̄ / state read registers", "A",
+                      (sum(c.coef_field_widths) + ln.cr_width + ln.ci_width + xr + xi) * s, count=P))
+    add(Block("first-step zero of the state", "x", Kind.MUX, xr + xi, 2, count=P))
+    mix_w = c.mix_tables[0].width if c.mix_tables else 0
+    if mix_w:
+        for p in range(P):
+            add(rom_block("mixing row ROM (bias, shifts)", "bias", c.mix_tables[p].words(), mix_w))
+        add(Block("mixing row delayed copy", "bias", Kind.REG, mix_w, count=P))
+        if s:
+            add(pipe_block("mixing row read registers", "bias", mix_w * s, count=P))
+    return B

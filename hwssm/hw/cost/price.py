@@ -1,0 +1,74 @@
+"""What one block costs on an FPGA family, following what Yosys does with it.
+
+* **multipliers** go to hard DSPs when DSPs are on and the product is wide enough (iCE40
+  ``SB_MAC16`` 16×16 for products of ≥ 11 bits, as ``synth_ice40 -dsp`` maps them; ECP5
+  ``MULT18X18D`` 18×18), split into ⌈a/16⌉·⌈b/16⌉ (⌈a/18⌉·⌈b/18⌉) blocks, else LUTs; one that
+  the generator builds from LUT adders (``soft_mul_bits``) costs ``soft_add`` per adder bit;
+* **adders** cost one LUT4 per bit per extra operand (plus carry cells), variable shifts one
+  LUT4 per bit per shift bit, multiplexers about one LUT4 per bit per extra input;
+* **registers** one flip-flop per bit (``split_lut`` LUTs more inside a split requantization);
+* **memories**: see :mod:`.memories`.
+
+Every count is scaled by the family's :class:`~hwssm.targets.Coefficients`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from ...targets import Coefficients, Family
+from .blocks import Block, Kind, Resources
+from .memories import memory_cost, spram_cost
+
+__all__ = ["cost"]
+
+
+def cost(block: Block, family: Family, dsp: bool = True, k: Coefficients | None = None, spram: bool = True) -> Resources:
+    """Resources of ``block`` (all ``count`` copies) on ``family`` (priced with its
+    :attr:`~hwssm.targets.Family.coefficients`, or with ``k`` when given).
+
+    ``spram``: memories marked for SPRAM go to SPRAM on a family that has it (``hwssm synth
+    --spram`` forces them there); otherwise Yosys' cost model places them like any RAM.
+    """
+    k = k or family.coefficients
+    r = _cost(block, dsp, k, spram)
+    return dataclasses.replace(r, ff=r.ff * k.ff_scale) if r.ff else r
+
+
+def _cost(block: Block, dsp: bool, k: Coefficients, spram: bool = True) -> Resources:
+    w, a, n = block.width, block.aux, block.count
+    kind = block.kind
+    if w <= 0 or n <= 0:
+        return Resources()
+    if kind is Kind.MUL:
+        if block.soft:
+            # Σ n[i]·w·2^i over the narrow operand's bits: n - 1 adders of about the product's width
+            narrow, wide = min(w, a), max(w, a)
+            adder_bits = sum(narrow + wide - i for i in range(1, narrow))
+            return Resources(lut=k.soft_add * adder_bits + k.mux * wide).scaled(n)
+        if dsp and w >= 2 and a >= 2 and w + a >= k.dsp_min_y:
+            blocks = math.ceil(w / k.dsp_a) * math.ceil(a / k.dsp_b)
+            # partial products of a split multiply are summed in LUTs
+            extra = (blocks - 1) * (w + a) * k.add
+            return Resources(lut=extra, dsp=blocks).scaled(n)
+        return Resources(lut=k.soft_mul * w * a).scaled(n)
+    if kind is Kind.ADD:
+        return Resources(lut=k.add * w * max(1, a - 1)).scaled(n)
+    if kind is Kind.MUX:
+        return Resources(lut=k.mux * w * max(0, a - 1)).scaled(n)
+    if kind is Kind.SHIFT:
+        # a barrel shifter: stage i of a w-bit input is (w + 2^i - 1) bits of 2:1 muxes
+        return Resources(lut=k.shift * (w * a + (1 << a) - a - 1)).scaled(n)
+    if kind is Kind.REQUANT:
+        # rounding adder over the accumulator, all-equal test of the bits above the code, clamp mux
+        return Resources(lut=k.requant * (w + max(0, w - a) / 3 + a)).scaled(n)
+    if kind is Kind.COMPARE:
+        return Resources(lut=k.compare * w).scaled(n)
+    if kind is Kind.REG:
+        return Resources(lut=k.split_lut * w if block.pipe == "requant" else 0.0, ff=w).scaled(n)
+    if kind in (Kind.ROM, Kind.RAM):
+        if block.spram and spram and k.spram_shape != (0, 0):
+            return spram_cost(block, k).scaled(n)
+        return memory_cost(block, k).scaled(n)
+    raise ValueError(f"unknown block kind {kind}")  # pragma: no cover

@@ -1,0 +1,22 @@
+"""FPGA targets as data: one module per family, a neutral core of records, a registry.
+
+- :mod:`.device`: the records (:class:`Family`, :class:`Device`, :class:`Profile`,
+  :class:`Coefficients`, :class:`CellTypes`);
+- :mod:`.ice40`, :mod:`.ecp5`: each family's tool arguments, cell and bel names, cost
+  coefficients, and its devices with their facts and build profiles;
+- :mod:`.registry`: the devices by name (:func:`device`, :func:`devices`, :func:`names`).
+
+Adding a device of a known family is one :class:`Device` in its family module (and the
+family's ``DEVICES`` tuple). Pure Python: no tools, no Amaranth.
+"""
+
+from .device import CellTypes, Coefficients, Device, Family, Profile
+from .ecp5 import ECP5, ECP5_25K, ECP5_45K, ECP5_85K
+from .ice40 import HX8K, ICE40, UP5K
+from .registry import DEVICES, FAMILIES, device, devices, family, names
+
+__all__ = [
+    "CellTypes", "Coefficients", "Device", "Family", "Profile",
+    "DEVICES", "FAMILIES", "device", "devices", "family", "names",
+    "ICE40", "ECP5", "UP5K", "HX8K", "ECP5_25K", "ECP5_45K", "ECP5_85K",
+]

@@ -1,0 +1,243 @@
+"""The records an FPGA target is described by: family, device, build profile, cost coefficients.
+
+Pure data (frozen dataclasses, hashable): :mod:`hwssm.synth` reads the tool arguments and cell
+names from them, :mod:`hwssm.hw.cost` the coefficients, :mod:`hwssm.synth.profile` and the
+sweep the build profile. One module per family (:mod:`.ice40`, :mod:`.ecp5`) fills them in;
+:mod:`.registry` lists the devices by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..hw.options import DesignPoint, ParamStorage, Pipeline
+
+__all__ = ["CellTypes", "Coefficients", "Device", "Family", "Profile"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Coefficients:
+    """Per-family cost coefficients of the estimator (LUT4 per unit; see :func:`hwssm.hw.cost.cost`).
+
+    Attributes
+    ----------
+    add : float
+        LUT4 per result bit per extra operand of an adder.
+    mux : float
+        LUT4 per bit per extra input of a multiplexer.
+    shift : float
+        LUT4 per data bit per bit of a variable shift amount.
+    requant : float
+        Scale on a round-and-saturate of a w-bit accumulator to an a-bit code, counted as
+        w (rounding adder) + (w - a)/3 (overflow test) + a (clamp mux) LUT4.
+    compare : float
+        LUT4 per bit of a magnitude comparison.
+    soft_mul : float
+        LUT4 per partial-product bit (a·b) of a multiplier built from LUTs.
+    rom_logic : float
+        LUT4 per stored bit of a ROM left in logic.
+    ram_logic : float
+        LUT4 per stored bit of a small RAM left in flip-flops (read mux).
+    control : float
+        LUT4 of glue logic per lane not in any block.
+    control_fixed : float
+        LUT4 of glue logic independent of P (FSM decoding, enables, address arithmetic).
+    ff_scale : float
+        Scale on counted flip-flops (registers removed or duplicated by the mapper).
+    ff_fixed : float
+        Flip-flops not in any block (FSM state, valid bits, wrapper).
+    dsp_a, dsp_b, dsp_min_y : int
+        Hard multiplier operand widths (bits) and the smallest product width mapped to it.
+    bram_cost, lutram_cost : float
+        ``memory_libmap`` cost of one block RAM / one LUT-RAM cell (0: none).
+    bram_configs : tuple[tuple[int, int], ...]
+        (width, depth) configurations of one block RAM.
+    lutram_shape : tuple[int, int]
+        (width, depth) of one LUT-RAM cell, (0, 0) when the family has none.
+    lutram_lut : float
+        LUT4 equivalents used by one LUT-RAM cell (it occupies slice LUTs).
+    soft_add : float
+        LUT4 per adder bit of a multiplier that the generator builds from LUT adders
+        (``soft_mul_bits``; the AND of each partial product and the carry logic included).
+    split_lut : float
+        LUT4 per flip-flop inside a split requantization (``requant_stages``): the register
+        between the variable right shift and the rounding/saturation keeps the mapper from
+        merging the two (ECP5: the shifter is then built of LUT4 + PFUMX/L6MUX trees).
+    spram_shape : tuple[int, int]
+        (width, depth) of one single-port RAM block (iCE40 SPRAM 16 × 16384), (0, 0) when
+        the family has none.
+    """
+
+    add: float
+    mux: float
+    shift: float
+    requant: float
+    compare: float
+    soft_mul: float
+    rom_logic: float
+    ram_logic: float
+    control: float
+    control_fixed: float
+    ff_scale: float
+    ff_fixed: float
+    dsp_a: int
+    dsp_b: int
+    dsp_min_y: int
+    bram_cost: float
+    lutram_cost: float
+    bram_configs: tuple
+    lutram_shape: tuple
+    lutram_lut: float
+    soft_add: float = 1.0
+    split_lut: float = 0.0
+    spram_shape: tuple = (0, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class CellTypes:
+    """Yosys cell types of a family's netlist, per resource (for :func:`hwssm.synth.yosys.parse_stat`).
+
+    Each field is a tuple of cell type names; a name ending in ``*`` matches every type that
+    starts with the rest (``"SB_DFF*"``). An empty tuple: the family has no such cell.
+    """
+
+    lut: tuple[str, ...]
+    ff: tuple[str, ...]
+    carry: tuple[str, ...]
+    dsp: tuple[str, ...] = ()
+    bram: tuple[str, ...] = ()
+    spram: tuple[str, ...] = ()
+    lutram: tuple[str, ...] = ()
+
+    def count(self, resource: str, cells: dict[str, int]) -> int:
+        """Cells of ``resource`` (a field name) in ``cells`` (cell type -> count)."""
+        pats = getattr(self, resource)
+        return sum(n for name, n in cells.items()
+                   if any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in pats))
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """An FPGA family as the open tools see it.
+
+    Attributes
+    ----------
+    name : str
+        nextpnr/Yosys family name (``"ice40"``, ``"ecp5"``): the tool is ``nextpnr-<name>``.
+    yosys_synth : str
+        The Yosys synthesis command (``synth_ice40``).
+    dsp_on, dsp_off : tuple[str, ...]
+        Arguments of that command with hard multipliers on / off (``("-dsp",)`` / ``()`` on
+        iCE40, ``()`` / ``("-nodsp",)`` on ECP5); used only on a device with hard multipliers.
+    spram_on : tuple[str, ...]
+        Arguments that let Yosys infer single-port RAM blocks; used only on a device with them.
+    cells : CellTypes
+        Cell types of the mapped netlist.
+    carry_lut4 : int
+        LUT4s inside one carry cell that Yosys does not count as LUT4 cells (ECP5 ``CCU2C``: 2).
+    logic_bel, dsp_bel, bram_bel, spram_bel : str
+        nextpnr bel types of logic cells, hard multipliers, block RAM and SPRAM ("" when none).
+    coefficients : Coefficients
+        The estimator's cost coefficients for the family.
+    """
+
+    name: str
+    yosys_synth: str
+    dsp_on: tuple[str, ...]
+    dsp_off: tuple[str, ...]
+    spram_on: tuple[str, ...]
+    cells: CellTypes
+    carry_lut4: int
+    logic_bel: str
+    dsp_bel: str
+    bram_bel: str
+    spram_bel: str
+    coefficients: Coefficients
+
+    @property
+    def bels(self) -> dict[str, str]:
+        """nextpnr bel type of each resource the family has: keys ``logic``, ``dsp``, ``bram``, ``spram``."""
+        bels = {"logic": self.logic_bel, "dsp": self.dsp_bel, "bram": self.bram_bel, "spram": self.spram_bel}
+        return {k: v for k, v in bels.items() if v}
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """How hwssm builds a core for a device: the design knobs and the synthesis switches.
+
+    Attributes
+    ----------
+    pipeline : Pipeline
+    storage : ParamStorage
+    soft_mul_bits : int
+        See :class:`hwssm.hw.options.DesignPoint`.
+    dsp : bool
+        Map multipliers to hard DSPs (ignored on a device without them).
+    spram : bool
+        Force the LOAD storage's single-port RAMs into SPRAM (iCE40 UltraPlus).
+    """
+
+    pipeline: Pipeline
+    storage: ParamStorage
+    soft_mul_bits: int
+    dsp: bool = True
+    spram: bool = False
+
+    def design(self, lanes: int, seq_len: int = 784) -> DesignPoint:
+        """The design point of this profile for P = ``lanes`` and T = ``seq_len`` steps."""
+        return DesignPoint(lanes, seq_len, self.pipeline, self.storage, self.soft_mul_bits)
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """One FPGA (part and package) that hwssm synthesizes for.
+
+    Attributes
+    ----------
+    name : str
+        The name users give (``hwssm synth --device NAME``) and results, caches and reports
+        record (``"up5k"``).
+    family : Family
+    part : str
+        The vendor's part and package (``"iCE40UP5K-SG48"``), for documentation.
+    lut4, dsp, bram, spram : int
+        LUT4 logic cells, hard multipliers (``SB_MAC16`` / ``MULT18X18D``), block RAMs and
+        SPRAM blocks of the device (counts, as nextpnr reports them).
+    bram_bits, spram_bits : int
+        Bits per block RAM / per SPRAM block (0 when the device has none).
+    io_pins : int or None
+        User IO the top level may use (whole-chip placement; the wrapper folds the core's
+        ports onto them), or None when placed out of context (no pins).
+    yosys_args : tuple[str, ...]
+        Device arguments of the Yosys synthesis command (``("-device", "u")``).
+    nextpnr_args : tuple[str, ...]
+        Device selection arguments of nextpnr (``("--up5k", "--package", "sg48", ...)``).
+    default_freq_mhz : float
+        Target clock given to nextpnr when none is asked for, MHz (it steers timing-driven
+        placement; the achieved fmax is reported either way).
+    profile : Profile
+        The generator and synthesis options hwssm uses for this device.
+    """
+
+    name: str
+    family: Family
+    part: str
+    lut4: int
+    dsp: int
+    bram: int
+    bram_bits: int
+    io_pins: int | None
+    yosys_args: tuple[str, ...]
+    nextpnr_args: tuple[str, ...]
+    default_freq_mhz: float
+    profile: Profile
+    spram: int = 0
+    spram_bits: int = 0
+
+    @property
+    def bels(self) -> dict[str, str]:
+        """The family's nextpnr bel types (see :attr:`Family.bels`)."""
+        return self.family.bels
+
+    def __str__(self) -> str:
+        return self.name

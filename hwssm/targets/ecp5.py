@@ -1,0 +1,58 @@
+"""Lattice ECP5 (Yosys ``synth_ecp5``, ``nextpnr-ecp5``): the family and its devices.
+
+Devices are placed and routed ``--out-of-context``: no IO buffers, no pins, so a core of any
+port count is measured as it is (the package then only names the die's bonding).
+
+Sources of the device facts: Lattice ECP5 and ECP5-5G family data sheet (FPGA-DS-02012),
+table 1.1: LFE5U-25F 24k LUT, 56 EBR, 28 18×18 multipliers; LFE5U-45F 44k LUT, 108 EBR, 72
+multipliers; LFE5U-85F 84k LUT, 208 EBR, 156 multipliers (EBR: ``DP16KD``, 18 kbit). The exact
+LUT4 counts are nextpnr-ecp5's (``TRELLIS_COMB`` available in its utilisation report).
+"""
+
+from __future__ import annotations
+
+from ..hw.options import ParamStorage, Pipeline
+from .device import CellTypes, Coefficients, Device, Family, Profile
+
+#: The ECP5 family. Coefficients fitted to Yosys 0.70 (yowasp) cell counts of generated cores
+#: on the LFE5U-25F (see tests/hw/cost/test_estimate.py); the larger dies map the same cells.
+ECP5 = Family(
+    name="ecp5",
+    yosys_synth="synth_ecp5",
+    dsp_on=(),
+    dsp_off=("-nodsp",),
+    spram_on=(),
+    cells=CellTypes(lut=("LUT4",), ff=("TRELLIS_FF",), carry=("CCU2C",), dsp=("MULT18X18D",),
+                    bram=("DP16KD", "PDPW16KD"), lutram=("TRELLIS_DPR16X4*",)),
+    carry_lut4=2,
+    logic_bel="TRELLIS_COMB", dsp_bel="MULT18X18D", bram_bel="DP16KD", spram_bel="",
+    coefficients=Coefficients(
+        add=0.98, mux=0.98, shift=1.01, requant=0.98, compare=0.98, soft_mul=1.2, rom_logic=1.05, ram_logic=0.58,
+        control=0.0, control_fixed=384.0, ff_scale=0.96, ff_fixed=111.0,
+        dsp_a=18, dsp_b=18, dsp_min_y=0, bram_cost=128.0, lutram_cost=4.0,
+        bram_configs=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)),
+        lutram_shape=(4, 16), lutram_lut=0.0, soft_add=1.8, split_lut=2.1,
+    ),
+)
+
+#: The ECP5 build profile: parameters in ROMs (DP16KD), hard multipliers, ``Pipeline.fast()``
+#: (memory reads registered twice, requantizations split): the settings that reach 100 MHz on
+#: the 25k (speed grade 6). 100 MHz: a common ECP5 system clock.
+PROFILE = Profile(Pipeline.fast(), ParamStorage.ROM, 0, dsp=True)
+
+
+def _ecp5(name: str, size: str, lut4: int, dsp: int, bram: int, package: str) -> Device:
+    """An LFE5U-<size>F in ``package``, speed grade 6, placed out of context."""
+    return Device(
+        name=name, family=ECP5, part=f"LFE5U-{size}F-6{package}",
+        lut4=lut4, dsp=dsp, bram=bram, bram_bits=18432, io_pins=None, yosys_args=(),
+        nextpnr_args=(f"--{size}k", "--package", package, "--speed", "6", "--out-of-context"),
+        default_freq_mhz=100.0, profile=PROFILE,
+    )
+
+
+ECP5_25K = _ecp5("ecp5-25k", "25", 24288, 28, 56, "CABGA256")
+ECP5_45K = _ecp5("ecp5-45k", "45", 43848, 72, 108, "CABGA381")
+ECP5_85K = _ecp5("ecp5-85k", "85", 83640, 156, 208, "CABGA381")
+
+DEVICES = (ECP5_25K, ECP5_45K, ECP5_85K)
