@@ -56,7 +56,9 @@ def reference_design(lanes: int, *, log=None) -> tuple[Path, Path]:
     """(RTL directory, model file) of the hetero reference design on ``lanes`` lanes: the
     committed ``rtl/hetero_P<lanes>`` when it exists, else generated into the cache (which
     needs Amaranth)."""
-    root = config.sim_dir().parent
+    root = config.source_root()
+    if root is None:
+        raise HwssmError("the reference designs (rtl/) are in the source repository: run hwssm bench from a checkout")
     model = root / "models" / MODEL
     committed = root / "rtl" / f"hetero_P{lanes}"
     if (committed / "manifest.json").is_file():
