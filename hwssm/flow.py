@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -176,6 +175,16 @@ def _designs(opts: FlowOptions) -> dict:
     return designs
 
 
+def _copy_rtl(src: Path, dst: Path) -> None:
+    """Copy the files of RTL directory ``src`` over ``dst`` (each file written atomically)."""
+    from .io import write_bytes
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.iterdir()):
+        if f.is_file():
+            write_bytes(dst / f.name, f.read_bytes())
+
+
 def _stage_rtl(ctx: dict) -> str:
     """Verilog for the simulation design and for each FPGA (with that device's build profile);
     starts both syntheses in the background (they are the long pole), so that the golden and
@@ -193,7 +202,7 @@ def _stage_rtl(ctx: dict) -> str:
         man = load_rtl(where).manifest
         ctx["rtl"][role] = (where, man, design)
         if opts.copy_rtl:
-            shutil.copytree(where, opts.out / "rtl" / f"{role}_P{design.lanes}", dirs_exist_ok=True)
+            _copy_rtl(where, opts.out / "rtl" / f"{role}_P{design.lanes}")
         parts.append(f"{role} {design.key()}: {man['cycles_per_digit']} cycles/digit, utilization "
                      f"{100 * man['utilization']:.1f}%")
         if role in SYNTH_DEVICES:
