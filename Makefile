@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo demo-report test sweep venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)

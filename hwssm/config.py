@@ -39,9 +39,9 @@ def data_dirs() -> list[Path]:
     cwd = Path.cwd()
     dirs.append(cwd / "data" / "mnist")
     dirs.append(cwd.parent / "shared" / "data" / "mnist")
-    # The repository root (this file's grandparent) as well, for runs from elsewhere.
-    root = Path(__file__).resolve().parent.parent
-    for d in (root / "data" / "mnist", root.parent / "shared" / "data" / "mnist"):
+    # The source checkout's root as well (when run from a checkout), for runs from elsewhere.
+    root = source_root()
+    for d in (() if root is None else (root / "data" / "mnist", root.parent / "shared" / "data" / "mnist")):
         if d not in dirs:
             dirs.append(d)
     return dirs

@@ -139,6 +139,7 @@ def _stage_model(ctx: dict) -> str:
     path, plan = _model_source(ctx["options"])
     res = resolve_model(path, plan)
     ctx["resolved"], ctx["model_name"] = res, path.name
+    ctx["model_args"] = f"--model {path}" + (f" --plan {plan}" if plan else "")
     _say(f"model {path}")
     ptq = f" + PTQ {plan}" if plan else ""
     return (f"{path.name}{ptq}: plan {res.qmodel.plan.name}, {res.qmodel.footprint_bits} bits "
@@ -245,8 +246,8 @@ def _stage_sim(ctx: dict) -> str:
     ctx["sim"] = rec
     if not res.ok:
         first = res.first_mismatch.describe() if res.first_mismatch is not None else "; ".join(res.errors)
-        raise HwssmError(f"flow: RTL and golden engine disagree: {first}; reproduce: hwssm sim --model "
-                         f"{ctx['model_name']} --rtl {res.rtl} --indices {res.first_bad_digit}")
+        raise HwssmError(f"flow: RTL and golden engine disagree: {first}; reproduce: hwssm sim "
+                         f"{ctx['model_args']} --rtl {res.rtl} --indices {res.first_bad_digit}")
     return (f"{res.digits} digits bit-exact at P={res.lanes}, {res.cycles_per_digit} cycles/digit "
             f"(model {res.model_cycles_per_digit}), {res.digits_per_s} digits/s")
 
