@@ -82,6 +82,21 @@ def models_dir() -> Path:
                      "give a model file with --model")
 
 
+def shipped_model(name: str) -> Path | None:
+    """The shipped model file called ``name`` (``s4d_hetero``, ``s4d_hetero.qmodel.json``,
+    ``s4d_float``, ...) in :func:`models_dir`, or None."""
+    if not name or Path(name).name != name:
+        return None
+    try:
+        d = models_dir()
+    except HwssmError:
+        return None
+    for candidate in (name, f"{name}.qmodel.json", f"{name}.json"):
+        if (d / candidate).is_file():
+            return d / candidate
+    return None
+
+
 def threads() -> int | None:
     """Requested numba thread count, or None for numba's default."""
     env = os.environ.get("HWSSM_THREADS")
