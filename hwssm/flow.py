@@ -170,9 +170,7 @@ def _designs(opts: FlowOptions) -> dict:
     designs = {"sim": DesignPoint(opts.sim_lanes)}
     if opts.synth:
         for role, device in SYNTH_DEVICES.items():
-            p = device_profile(device)
-            designs[role] = DesignPoint(DESIGNS[role], pipeline=p.pipeline, storage=p.storage,
-                                        soft_mul_bits=p.soft_mul_bits)
+            designs[role] = device_profile(device).design(DESIGNS[role])
     return designs
 
 

@@ -48,8 +48,7 @@ def _generate(args) -> int:
 
     design = design_from_args(args, args.lanes, args.seq_len)
     res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
-    man = generate(res.qmodel, design.lanes, args.out, seq_len=design.seq_len, pipeline=design.pipeline,
-                   storage=design.storage, soft_mul_bits=design.soft_mul_bits)
+    man = generate(res.qmodel, design, args.out)
     keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",
             "logit_width", "generator_version", "storage", "seconds")
     summary = {k: man[k] for k in keys}
