@@ -6,17 +6,22 @@ VENV   := .venv
 STAMP  := $(VENV)/.hwssm-installed
 BIN    := $(VENV)/bin
 
-.PHONY: demo test sweep venv clean
+.PHONY: demo demo-report test sweep venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
+# The flow writes under build/flow/ (report.md, flow.json, utilization.png, rtl/); nothing tracked changes.
 demo: $(STAMP)
-	$(BIN)/hwssm flow
+	$(BIN)/hwssm flow --out build/flow
+
+# Regenerates the committed flow report, reports/demo/ (report files only, no Verilog).
+demo-report: $(STAMP)
+	$(BIN)/hwssm flow --out reports/demo --report-only
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

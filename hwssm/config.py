@@ -39,9 +39,9 @@ def data_dirs() -> list[Path]:
     cwd = Path.cwd()
     dirs.append(cwd / "data" / "mnist")
     dirs.append(cwd.parent / "shared" / "data" / "mnist")
-    # The repository root (this file's grandparent) as well, for runs from elsewhere.
-    root = Path(__file__).resolve().parent.parent
-    for d in (root / "data" / "mnist", root.parent / "shared" / "data" / "mnist"):
+    # The source checkout's root as well (when run from a checkout), for runs from elsewhere.
+    root = source_root()
+    for d in (() if root is None else (root / "data" / "mnist", root.parent / "shared" / "data" / "mnist")):
         if d not in dirs:
             dirs.append(d)
     return dirs
@@ -55,16 +55,46 @@ def cache_dir() -> Path:
     return path
 
 
-def sim_dir() -> Path:
-    """The repository's ``sim/`` directory (the cocotb testbench modules).
+#: The directory of the shipped models inside an installed package (the wheel's package
+#: data: ``setup.py`` maps the repository's ``models/`` there).
+SHIPPED_MODELS = "shipped_models"
 
-    It sits beside the ``hwssm`` package in a source checkout (editable install);
-    HwssmError when it is missing.
-    """
-    path = Path(__file__).resolve().parent.parent / "sim"
-    if not (path / "tb_core.py").is_file():
-        raise HwssmError(f"cocotb testbenches not found at {path}: run hwssm from a source checkout (pip install -e .)")
-    return path
+
+def source_root() -> Path | None:
+    """The source checkout holding this package (the directory with ``pyproject.toml`` above
+    ``hwssm/``), or None when the package is installed from a wheel."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "hwssm" / "__init__.py").is_file() else None
+
+
+def models_dir() -> Path:
+    """The shipped models (QModels and the float checkpoint): the installed package's
+    ``hwssm/shipped_models/``, else the source checkout's ``models/``. HwssmError when neither
+    holds a QModel."""
+    candidates = [Path(__file__).resolve().parent / SHIPPED_MODELS]
+    root = source_root()
+    if root is not None:
+        candidates.append(root / "models")
+    for d in candidates:
+        if any(d.glob("*.qmodel.json")):
+            return d
+    raise HwssmError(f"no shipped models found (looked in {', '.join(map(str, candidates))}); "
+                     "give a model file with --model")
+
+
+def shipped_model(name: str) -> Path | None:
+    """The shipped model file called ``name`` (``s4d_hetero``, ``s4d_hetero.qmodel.json``,
+    ``s4d_float``, ...) in :func:`models_dir`, or None."""
+    if not name or Path(name).name != name:
+        return None
+    try:
+        d = models_dir()
+    except HwssmError:
+        return None
+    for candidate in (name, f"{name}.qmodel.json", f"{name}.json"):
+        if (d / candidate).is_file():
+            return d / candidate
+    return None
 
 
 def threads() -> int | None:

@@ -3,21 +3,26 @@
 Stages, each printed as it runs (progress on stderr, one summary line per stage on stdout):
 
 1. data      find and verify MNIST;
-2. model     the shipped model (models/), as a QModel;
+2. model     the shipped model (:func:`hwssm.config.models_dir`) or ``FlowOptions.model``, as a QModel;
 3. rtl       Verilog for the core: P=16 to simulate, and one design per FPGA with that
-             device's build profile (:mod:`hwssm.synth.profile`); starts Yosys + nextpnr for
-             the iCE40 UP5K and the ECP5-25k in the background;
+             device's build profile (:mod:`hwssm.synth.profile`), each generated once into the
+             cache (:func:`hwssm.verify.rtlgen.rtl_dir`) and copied to ``OUT/rtl/``; starts
+             Yosys + nextpnr for the iCE40 UP5K and the ECP5-25k in the background;
 4. golden    golden-engine accuracy on the test set;
-5. sim       cocotb + Verilator, bit-exact against the golden engine on a few digits;
+5. sim       cocotb + Verilator, bit-exact against the golden engine on a few digits
+             (:func:`hwssm.verify.simulate.simulate`);
 6. synth     waits for the two syntheses (results are cached by content: reruns are fast);
-7. report    tables and plots under reports/demo/.
+7. report    ``OUT/report.md``, ``OUT/flow.json``, ``OUT/utilization.png``.
 
-A stage whose capability is not built yet says so and the flow goes on.
+Everything the flow writes goes under ``FlowOptions.out`` (default ``build/flow``) or the
+cache (:func:`hwssm.config.cache_dir`); what it records names files relative to ``out``
+or by name only, never by an absolute path of the machine. A stage whose capability is not
+built yet says so and the flow goes on.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import dataclasses
 import json
 import sys
 import time
@@ -25,20 +30,18 @@ from pathlib import Path
 
 from .errors import HwssmError
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
 #: Shipped models, in order of preference for the demo.
 PREFERRED = ("s4d_hetero.qmodel.json", "s4d_qat8.qmodel.json")
 FLOAT_MODEL = "s4d_float.json"
 DEMO_PLAN = "hetero"
-BUILD = ROOT / "build" / "flow"
+#: Where ``hwssm flow`` writes by default (relative to the working directory).
+DEFAULT_OUT = Path("build") / "flow"
 #: Lane counts of the designs the flow builds: one to simulate fast, one per FPGA
 #: (the UP5K has 8 SB_MAC16 and a one-lane core of the heterogeneous plan uses 7 with soft
 #: 4-bit multipliers; the ECP5-25k has 28 MULT18X18D and two lanes use 20).
 DESIGNS = {"sim": 16, "up5k": 1, "ecp5": 2}
 #: Test digits the flow simulates in Verilator (784 steps each).
 SIM_DIGITS = 4
-REPORT = ROOT / "reports" / "demo"
 
 
 def _synth_devices() -> dict:
@@ -51,15 +54,56 @@ def _synth_devices() -> dict:
 SYNTH_DEVICES = _synth_devices()
 
 
+@dataclasses.dataclass(frozen=True)
+class FlowOptions:
+    """What ``hwssm flow`` runs and where it writes.
+
+    Parameters
+    ----------
+    out : Path
+        Output directory: ``report.md``, ``flow.json``, ``utilization.png`` and, with
+        ``copy_rtl``, ``rtl/<role>_P<lanes>/`` (the Verilog of each design).
+    model : Path or None
+        A QModel file, or a float checkpoint with ``plan`` (PTQ); None: the shipped model.
+    plan : str or None
+        Precision plan for a float checkpoint.
+    sim_lanes : int
+        P of the design simulated in Verilator.
+    sim_digits : int
+        sMNIST test digits simulated (the first ones).
+    golden_limit : int or None
+        Test digits for the golden accuracy (None: all 10,000).
+    synth : bool
+        Generate and synthesize the FPGA designs (UP5K, ECP5-25k).
+    copy_rtl : bool
+        Copy each design's Verilog into ``out/rtl/`` (else it stays in the cache only).
+    """
+
+    out: Path = DEFAULT_OUT
+    model: Path | None = None
+    plan: str | None = None
+    sim_lanes: int = DESIGNS["sim"]
+    sim_digits: int = SIM_DIGITS
+    golden_limit: int | None = None
+    synth: bool = True
+    copy_rtl: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "out", Path(self.out))
+        if self.model is not None:
+            object.__setattr__(self, "model", Path(self.model))
+        if self.sim_digits < 1:
+            raise HwssmError(f"the flow simulates at least one digit, not {self.sim_digits}")
+        if self.golden_limit is not None and self.golden_limit < 1:
+            raise HwssmError(f"the golden stage needs at least one digit, not {self.golden_limit}")
+
+
 class NotBuilt(Exception):
     """A stage whose capability does not exist yet."""
 
 
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+def _say(msg: str) -> None:
+    print(f"    {msg}", file=sys.stderr, flush=True)
 
 
 def _stage_data(ctx: dict) -> str:
@@ -67,34 +111,48 @@ def _stage_data(ctx: dict) -> str:
 
     rep = check()
     ctx["data"] = rep
-    return f"{rep.train} train / {rep.test} test digits, verified={rep.verified}, at {rep.path}"
+    _say(f"MNIST at {rep.path}")
+    return f"{rep.train} train / {rep.test} test digits, verified={rep.verified}"
+
+
+def _model_source(opts: FlowOptions) -> tuple[Path, str | None]:
+    """(model file, plan for PTQ or None): ``opts.model``, else the preferred shipped model."""
+    if opts.model is not None:
+        if not opts.model.is_file():
+            raise HwssmError(f"flow: model {opts.model} not found")
+        return opts.model, opts.plan
+    from .config import models_dir
+
+    d = models_dir()
+    for name in PREFERRED:
+        if (d / name).is_file():
+            return d / name, None
+    if (d / FLOAT_MODEL).is_file():
+        return d / FLOAT_MODEL, DEMO_PLAN
+    raise HwssmError(f"flow: none of the shipped models ({', '.join(PREFERRED + (FLOAT_MODEL,))}) is in {d}; "
+                     "give one with --model")
 
 
 def _stage_model(ctx: dict) -> str:
     from .quant.resolve import resolve_model
 
-    for name in PREFERRED:
-        if (MODELS / name).exists():
-            res = resolve_model(MODELS / name)
-            ctx["resolved"] = res
-            ctx["model_path"] = MODELS / name
-            return f"{name}: plan {res.qmodel.plan.name}, {res.qmodel.footprint_bits} bits ({res.qmodel.compression:.2f}x vs float32)"
-    if (MODELS / FLOAT_MODEL).exists():
-        res = resolve_model(MODELS / FLOAT_MODEL, DEMO_PLAN)
-        ctx["resolved"] = res
-        ctx["model_path"] = MODELS / FLOAT_MODEL
-        ctx["model_plan_arg"] = DEMO_PLAN
-        return f"{FLOAT_MODEL} + PTQ {DEMO_PLAN}: {res.qmodel.footprint_bits} bits"
-    raise NotBuilt("no trained model in models/ yet (the training issue ships one)")
+    path, plan = _model_source(ctx["options"])
+    res = resolve_model(path, plan)
+    ctx["resolved"], ctx["model_name"] = res, path.name
+    ctx["model_args"] = f"--model {path}" + (f" --plan {plan}" if plan else "")
+    _say(f"model {path}")
+    ptq = f" + PTQ {plan}" if plan else ""
+    return (f"{path.name}{ptq}: plan {res.qmodel.plan.name}, {res.qmodel.footprint_bits} bits "
+            f"({res.qmodel.compression:.2f}x vs float32)")
 
 
 def _stage_golden(ctx: dict) -> str:
-    from .commands.progress import Progress
     from .golden.evaluate import evaluate, test_pixels
+    from .progress import Progress
 
     if "resolved" not in ctx:
         raise NotBuilt("needs a model")
-    pixels, labels = test_pixels()
+    pixels, labels = test_pixels(limit=ctx["options"].golden_limit)
     res = ctx["resolved"]
     # Float agreement is left to `hwssm golden eval`: the numpy float model needs minutes for 10k digits.
     with Progress("golden engine", unit="digits") as bar:
@@ -104,30 +162,52 @@ def _stage_golden(ctx: dict) -> str:
     return f"accuracy {100 * ev.accuracy:.2f}% on {ev.digits} test digits in {ev.seconds:.1f} s{agree}"
 
 
+def _designs(opts: FlowOptions) -> dict:
+    """role -> DesignPoint: the simulated design, and with ``opts.synth`` one per FPGA."""
+    from .hw.options import DesignPoint
+    from .synth.profile import device_profile
+
+    designs = {"sim": DesignPoint(opts.sim_lanes)}
+    if opts.synth:
+        for role, device in SYNTH_DEVICES.items():
+            designs[role] = device_profile(device).design(DESIGNS[role])
+    return designs
+
+
+def _copy_rtl(src: Path, dst: Path) -> None:
+    """Copy the files of RTL directory ``src`` over ``dst`` (each file written atomically)."""
+    from .io import write_bytes
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.iterdir()):
+        if f.is_file():
+            write_bytes(dst / f.name, f.read_bytes())
+
+
 def _stage_rtl(ctx: dict) -> str:
     """Verilog for the simulation design and for each FPGA (with that device's build profile);
     starts both syntheses in the background (they are the long pole), so that the golden and
     simulation stages overlap them."""
-    from .hw.emit import generate
-    from .hw.options import DesignPoint
-    from .synth.profile import device_profile
+    from .synth.rtl import load_rtl
+    from .verify.rtlgen import rtl_dir
 
     if "resolved" not in ctx:
         raise NotBuilt("needs a model")
-    qm = ctx["resolved"].qmodel
+    opts, qm = ctx["options"], ctx["resolved"].qmodel
     ctx["rtl"] = {}
     parts = []
-    for role, lanes in DESIGNS.items():
-        device = SYNTH_DEVICES.get(role)
-        design = device_profile(device).design(lanes) if device is not None else DesignPoint(lanes)
-        out = BUILD / f"rtl_{role}_P{lanes}"
-        man = generate(qm, design, out)
-        ctx["rtl"][role] = (out, man)
-        parts.append(f"{role} P={lanes}: {man['cycles_per_digit']} cycles/digit, utilization "
-                     f"{100 * man['utilization']:.1f}% ({man['seconds']:.0f} s)")
-        if device is not None:
-            _start_synth(ctx, role, device, out)
-    return "; ".join(parts) + f" -> {BUILD}; synthesis started in the background"
+    for role, design in _designs(opts).items():
+        where = rtl_dir(qm, design, log=_say)
+        man = load_rtl(where).manifest
+        ctx["rtl"][role] = (where, man, design)
+        if opts.copy_rtl:
+            _copy_rtl(where, opts.out / "rtl" / f"{role}_P{design.lanes}")
+        parts.append(f"{role} {design.key()}: {man['cycles_per_digit']} cycles/digit, utilization "
+                     f"{100 * man['utilization']:.1f}%")
+        if role in SYNTH_DEVICES:
+            _start_synth(ctx, role, SYNTH_DEVICES[role], where)
+    tail = " -> rtl/" if opts.copy_rtl else ""
+    return "; ".join(parts) + tail + ("; synthesis started in the background" if "synth_jobs" in ctx else "")
 
 
 def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
@@ -141,37 +221,41 @@ def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
     ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, progress=say)
 
 
+#: Keys of :meth:`hwssm.verify.simulate.SimResult.to_json` that hold machine paths (not recorded).
+_SIM_PATHS = ("rtl", "run_dir", "failed_runs")
+
+
 def _stage_sim(ctx: dict) -> str:
-    import contextlib
-    import io
+    import numpy as np
 
-    from .cli import main
+    from .progress import Progress
+    from .verify.simulate import Digits, SimOptions, simulate
 
-    if "model_path" not in ctx:
+    if "resolved" not in ctx:
         raise NotBuilt("needs a model")
+    opts = ctx["options"]
     rtl = ctx.get("rtl", {}).get("sim")
-    where = ["--rtl", str(rtl[0])] if rtl else ["--lanes", str(DESIGNS["sim"])]  # the rtl stage's design, as generated
-    argv = ["sim", "--model", str(ctx["model_path"]), *where, "--digits", str(SIM_DIGITS), "--json"]
-    if "model_plan_arg" in ctx:
-        argv += ["--plan", ctx["model_plan_arg"]]
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = main(argv)
-    lines = [ln for ln in buf.getvalue().splitlines() if ln.startswith("{")]
-    if rc == 2 or not lines:
-        raise HwssmError(f"flow: simulation failed ({buf.getvalue().strip()[-200:]})")
-    res = json.loads(lines[-1])
-    ctx["sim"] = res
-    if res["mismatches"] or not res.get("ok", True):
-        raise HwssmError(f"flow: RTL and golden engine disagree: {res.get('first_mismatch')}; reproduce: {res.get('reproduce')}")
-    return (f"{res['digits']} digits bit-exact at P={DESIGNS['sim']}, {res['cycles_per_digit']} cycles/digit "
-            f"(model {res['model_cycles_per_digit']}), {res['digits_per_s']} digits/s")
+    target = rtl[0] if rtl else _designs(opts)["sim"]  # the rtl stage's design, as generated
+    with Progress("simulation", unit="digits") as bar:
+        res = simulate(ctx["resolved"].qmodel, target, Digits.mnist_test(np.arange(opts.sim_digits)), SimOptions(),
+                       log=_say, progress=bar.update)
+    rec = {k: v for k, v in res.to_json().items() if k not in _SIM_PATHS}
+    rec["design"] = _designs(opts)["sim"].key()
+    ctx["sim"] = rec
+    if not res.ok:
+        first = res.first_mismatch.describe() if res.first_mismatch is not None else "; ".join(res.errors)
+        raise HwssmError(f"flow: RTL and golden engine disagree: {first}; reproduce: hwssm sim "
+                         f"{ctx['model_args']} --rtl {res.rtl} --indices {res.first_bad_digit}")
+    return (f"{res.digits} digits bit-exact at P={res.lanes}, {res.cycles_per_digit} cycles/digit "
+            f"(model {res.model_cycles_per_digit}), {res.digits_per_s} digits/s")
 
 
 def _stage_synth(ctx: dict) -> str:
     """Wait for the background syntheses; a design that does not fit is a result, not a crash."""
     from .synth.profile import device_profile
 
+    if not ctx["options"].synth:
+        raise NotBuilt("skipped (not asked for)")
     if "synth_jobs" not in ctx:
         raise NotBuilt("needs the RTL")
     ctx["synth"] = {}
@@ -179,7 +263,7 @@ def _stage_synth(ctx: dict) -> str:
     try:
         for role, job in ctx["synth_jobs"].items():
             device = SYNTH_DEVICES[role]
-            _, man = ctx["rtl"][role]
+            _, man, _ = ctx["rtl"][role]
             base = {"lanes": man["lanes"], "cycles_per_digit": man["cycles_per_digit"],
                     "profile": device_profile(device).to_dict()}
             try:
@@ -188,6 +272,8 @@ def _stage_synth(ctx: dict) -> str:
                 ctx["synth"][device.name] = {**base, "error": str(exc)}
                 parts.append(f"{device.name} P={man['lanes']}: {exc}")
                 continue
+            if d.get("workdir"):
+                d["workdir"] = Path(d["workdir"]).name  # its name in the cache, not a machine path
             ctx["synth"][device.name] = {**base, **d}
             us = man["cycles_per_digit"] / d["fmax_mhz"] if d.get("fmax_mhz") else None
             parts.append(f"{device.name} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
@@ -203,15 +289,21 @@ def _stage_report(ctx: dict) -> str:
 
     if "resolved" not in ctx:
         raise NotBuilt("needs a model")
-    data = {"model": str(ctx["model_path"].name), "plan": ctx["resolved"].qmodel.plan.name, "stages": ctx["stages"]}
+    opts = ctx["options"]
+    data = {"model": ctx["model_name"], "plan": ctx["resolved"].qmodel.plan.name, "stages": ctx["stages"]}
+    if "rtl" in ctx:
+        data["designs"] = {role: {"design": design.to_json(), "key": design.key(),
+                                  "rtl": f"rtl/{role}_P{design.lanes}" if opts.copy_rtl else None,
+                                  "cycles_per_digit": man["cycles_per_digit"]}
+                           for role, (_, man, design) in ctx["rtl"].items()}
     if "golden" in ctx:
         data["golden"] = ctx["golden"].to_json()
     if "sim" in ctx:
         data["sim"] = ctx["sim"]
     if "synth" in ctx:
         data["synth"] = ctx["synth"]
-    path = write_flow_report(REPORT, data)
-    return f"wrote {path}"
+    path = write_flow_report(opts.out, data)
+    return f"wrote {path.name}, flow.json" + (", utilization.png" if "synth" in data else "")
 
 
 STAGES = (
@@ -225,10 +317,12 @@ STAGES = (
 )
 
 
-def run_flow(json_out: bool = False) -> int:
-    """Run every stage; returns 0, or raises HwssmError when a built stage fails."""
+def run_flow(options: FlowOptions = FlowOptions(), json_out: bool = False) -> int:
+    """Run every stage, writing under ``options.out``; returns 0, or raises HwssmError when a
+    built stage fails. ``json_out`` prints a JSON summary at the end."""
     summary: list[dict] = []
-    ctx: dict = {"stages": summary}
+    ctx: dict = {"stages": summary, "options": options}
+    options.out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     for i, (name, fn) in enumerate(STAGES, 1):
         ts = time.monotonic()
@@ -242,7 +336,7 @@ def run_flow(json_out: bool = False) -> int:
         print(f"[{i}/{len(STAGES)}] {name}: {status}: {text} ({dt:.1f} s)", flush=True)
         summary.append({"stage": name, "status": status, "detail": text, "seconds": round(dt, 2)})
     total = time.monotonic() - t0
-    print(f"flow finished in {total:.1f} s", flush=True)
+    print(f"flow finished in {total:.1f} s; report: {options.out / 'report.md'}", flush=True)
     if json_out:
         print(json.dumps({"stages": summary, "seconds": round(total, 2)}))
     if not summary[0]["status"] == "done":

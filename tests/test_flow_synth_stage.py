@@ -33,10 +33,10 @@ def test_background_synthesis_is_started_and_collected(monkeypatch, tmp_path):
         return _Report(device)
 
     monkeypatch.setattr(synth_flow, "synthesize", fake)
-    ctx = {"rtl": {}}
+    ctx = {"rtl": {}, "options": flow.FlowOptions(out=tmp_path)}
     for role, device in flow.SYNTH_DEVICES.items():
         man = {"lanes": flow.DESIGNS[role], "cycles_per_digit": 5_000_000}
-        ctx["rtl"][role] = (tmp_path / role, man)
+        ctx["rtl"][role] = (tmp_path / role, man, None)
         flow._start_synth(ctx, role, device, tmp_path / role)
     text = flow._stage_synth(ctx)
     assert {c["device"] for c in calls} == set(flow.SYNTH_DEVICES.values())

@@ -25,7 +25,7 @@ def _eval(args) -> int:
     from ..errors import HwssmError
     from ..golden.evaluate import evaluate, test_pixels
     from ..quant.resolve import resolve_model
-    from .progress import Progress
+    from ..progress import Progress
 
     if args.limit is not None and args.limit < 1:
         raise HwssmError(f"--limit must be >= 1, not {args.limit}")

@@ -22,7 +22,7 @@ def _run(args) -> int:
     from ..quant.calibrate import Calibration
     from ..quant.qmodel_io import save_qmodel
     from ..quant.resolve import resolve_model
-    from .progress import Progress
+    from ..progress import Progress
 
     with Progress("calibrating", unit="digits") as bar:
         res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits,

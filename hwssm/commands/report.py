@@ -70,7 +70,7 @@ def _quantization(args) -> int:
     from ..explore.quantization import float_accuracy, qmodel_results, run_quantization_studies
     from ..report.quantization import collect_results, write_quantization_report
     from ..report.quantization_qat import collect_qat_runs
-    from .progress import Progress
+    from ..progress import Progress
 
     if args.limit is not None and args.limit < 1:
         raise HwssmError(f"--limit must be >= 1, not {args.limit}")

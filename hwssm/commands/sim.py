@@ -1,20 +1,24 @@
 """``hwssm sim``: prove the generated RTL bit-exact on real sMNIST digits (cocotb + Verilator).
 
-``hwssm sim --model M [--plan PLAN] (--lanes P | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves] [--json]``
+``hwssm sim --model M [--plan PLAN] (--lanes P [design options] | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves] [--json]``
 
-Generates the RTL of the model on P lanes (cached by model digest, P and generator
-version), or takes an existing RTL directory (``--rtl``, e.g. the committed
+Generates the RTL of the model on P lanes with the design options of ``hwssm rtl generate``
+or a device's ``--profile`` (cached by model digest, design point and generator version:
+:mod:`hwssm.commands.design_args`), or takes an existing RTL directory (``--rtl``, e.g. the committed
 ``rtl/hetero_P16``: no Amaranth needed; its manifest must name the model's digest),
 builds the Verilator simulation once (cached by a hash of the Verilog and the
 wrapper), runs the chosen MNIST test digits across J processes and compares every
 per-layer output of every step, every logit and every class with the golden engine.
 The RTL's cycle counts must equal the manifest's cycle model. Exit status 0 when all
-agree, 1 on any mismatch, 2 on bad input.
+agree, 1 on any mismatch, 2 on bad input. The work is :func:`hwssm.verify.simulate.simulate`;
+this module only parses options and prints.
 """
 
 from __future__ import annotations
 
 import argparse
+
+from .design_args import add_design_arguments, design_from_args, given_design_options
 
 HELP = "simulate the generated RTL on MNIST test digits (cocotb + Verilator) and check it bit-exact"
 
@@ -33,9 +37,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="QModel (.qmodel.json) or float checkpoint (.json)")
     parser.add_argument("--plan", help="precision plan, needed for a float checkpoint (PTQ)")
     parser.add_argument("--lanes", type=int, metavar="P", help="complex-MAC lanes (required without --rtl)")
-    parser.add_argument("--mix-cols", type=int, choices=(4, 6, 8),
-                        help="without --rtl: g columns per lane and mixing cycle of the generated RTL "
-                             "(hwssm rtl generate --mix-cols; default: 4)")
     parser.add_argument("--rtl", metavar="DIR",
                         help="simulate this RTL directory (Verilog + manifest.json, e.g. rtl/hetero_P16) instead of "
                              "generating it; its manifest must name the model's digest")
@@ -54,6 +55,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="hold out_ready low with probability S/256 per cycle (handshake stress; 0..255)")
     parser.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_design_arguments(parser)
     parser.set_defaults(func=_sim)
 
 
@@ -95,42 +97,62 @@ def reproduce_command(args, digit: int) -> str:
         cmd += ["--rtl", str(args.rtl)]
     if args.lanes is not None:
         cmd += ["--lanes", str(args.lanes)]
-    if getattr(args, "mix_cols", None) not in (None, 4) and not getattr(args, "rtl", None):
-        cmd += ["--mix-cols", str(args.mix_cols)]
+    if not getattr(args, "rtl", None):
+        for name in given_design_options(args):
+            value = getattr(args, name[2:].replace("-", "_"))
+            if not (name == "--mix-cols" and value == 4):
+                cmd += [name, str(value)]
     cmd += ["--indices", str(digit)]
     if args.in_gap or args.out_stall:
         cmd += ["--in-gap", str(args.in_gap), "--out-stall", str(args.out_stall)]
     return shlex.join(cmd)
 
 
-def _sim(args) -> int:
-    import json
-    import os
-    import sys
-    import time
-
-    import numpy as np
-
-    from ..data import Split, load_mnist, sequences
+def _check(args) -> None:
+    """HwssmError for option combinations that cannot work (before any slow step)."""
     from ..errors import HwssmError
-    from ..quant.resolve import resolve_model
-    from ..verify.build import BuildOptions, build
-    from ..verify.contract import load_contract
-    from ..verify.runner import RunOptions, check_model, golden_reference, run_digits
-    from ..verify.wrapper import Traffic
-    from .progress import Progress
 
-    t0 = time.monotonic()
-    jobs = args.jobs if args.jobs is not None else max(1, len(os.sched_getaffinity(0)))
-    if jobs < 1:
-        raise HwssmError(f"--jobs must be >= 1, not {jobs}")
+    if args.jobs is not None and args.jobs < 1:
+        raise HwssmError(f"--jobs must be >= 1, not {args.jobs}")
     if args.lanes is None and not args.rtl:
         raise HwssmError("--lanes is required (or --rtl DIR)")
-    if args.rtl and args.mix_cols is not None:
-        raise HwssmError("--mix-cols shapes generated RTL; an --rtl directory has its own (see its manifest)")
+    if args.rtl and given_design_options(args):
+        raise HwssmError(f"{', '.join(given_design_options(args))} shape(s) generated RTL; an --rtl directory has "
+                         "its own (see its manifest)")
     if args.lanes is not None and args.lanes < 1:
         raise HwssmError(f"--lanes must be >= 1, not {args.lanes}")
-    contract = None
+
+
+def _print(out: dict, first, args) -> None:
+    status = "bit-exact" if out["ok"] else "FAILED"
+    print(f"{status}: {out['digits']} digits, {out['mismatches']} mismatching, {out['correct']} classified correctly; "
+          f"{out['cycles_per_digit']} cycles/digit (model {out['model_cycles_per_digit']}), "
+          f"{out['digits_per_s']} digits/s on {out['jobs']} process(es), {out['seconds']} s")
+    if first is not None:
+        print(f"first mismatch: {first.describe()}")
+    for e in out["errors"]:
+        print(f"error: {e}")
+    if out["reproduce"]:
+        print(f"reproduce: {out['reproduce']}")
+    for p in out["failed_runs"]:
+        print(f"kept: {p}")
+    if (args.keep or args.waves) and out["run_dir"]:
+        print(f"run directories: {out['run_dir']}")
+
+
+def _sim(args) -> int:
+    import json
+    import sys
+
+    from ..data import Split, load_mnist
+    from ..errors import HwssmError
+    from ..progress import Progress
+    from ..quant.resolve import resolve_model
+    from ..verify.contract import load_contract
+    from ..verify.simulate import Digits, SimOptions, check_design, simulate
+    from ..verify.wrapper import Traffic
+
+    _check(args)
     if args.rtl:
         contract = load_contract(args.rtl)
         if args.lanes is not None and contract.lanes is not None and contract.lanes != args.lanes:
@@ -139,86 +161,22 @@ def _sim(args) -> int:
         traffic = Traffic(args.in_gap, args.out_stall)
     except ValueError as exc:
         raise HwssmError(str(exc).replace("Traffic.in_gap", "--in-gap").replace("Traffic.out_stall", "--out-stall")) from None
+    images, _ = load_mnist(Split.TEST)
+    idx = _select(args, images.shape[0])
+    design = None if args.rtl else design_from_args(args, args.lanes, images.shape[1] * images.shape[2])
+    if design is not None:
+        check_design(design)
     log = lambda msg: print(f"hwssm sim: {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
     with Progress("ptq calibration", unit="digits") as bar:
         qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update).qmodel
-    if contract is not None:
-        check_model(contract, qm)
-    images, labels = load_mnist(Split.TEST)
-    idx = _select(args, images.shape[0])
-    pixels = sequences(images[idx])
-    if contract is None:
-        from ..hw.options import DesignPoint, Pipeline
-        from ..verify.rtlgen import rtl_dir
-
-        design = DesignPoint(args.lanes, pixels.shape[1], Pipeline(mix_cols=args.mix_cols or 4))
-        contract = load_contract(rtl_dir(qm, design, log=log))
-        check_model(contract, qm)
-    b = build(contract, BuildOptions(waves=args.waves), log=log)
-    log(f"simulating {idx.size} digits on {jobs} process(es)")
+    options = SimOptions(jobs=args.jobs, traffic=traffic, waves=args.waves, keep=args.keep)
     with Progress("simulation", unit="digits") as bar:
-        rep = run_digits(b, pixels, golden_reference(qm), idx,
-                         RunOptions(jobs=jobs, traffic=traffic, waves=args.waves, keep=args.keep or args.waves),
-                         progress=bar.update)
-
-    digit_vals = rep.cycles.digit_values()
-    step_vals = rep.cycles.step_values()
-    cycle_errors = []
-    if traffic.full_speed:
-        for name, vals, model in (("cycles_per_digit", digit_vals, contract.cycles_per_digit),
-                                  ("cycles_per_step", step_vals, contract.cycles_per_step)):
-            if model is not None and vals and vals != [model]:
-                cycle_errors.append(f"{name} measured in RTL {vals} differs from the cycle model {model}")
-    one = lambda v: (v[0] if len(v) == 1 else v) if v else None  # noqa: E731
-    ok = rep.ok and not cycle_errors
-    first = rep.first
-    repro = reproduce_command(args, first.digit) if first is not None else None
-    if first is None and rep.errors:
-        bad = rep.indices[rep.bad]
-        repro = reproduce_command(args, int(bad[0])) if bad.size else None
-    checked = rep.checked
-    out = {
-        "digits": rep.digits,
-        "mismatches": rep.mismatches,
-        "cycles_per_digit": one(digit_vals) if traffic.full_speed else None,
-        "model_cycles_per_digit": contract.cycles_per_digit,
-        "cycles_per_step": one(step_vals) if traffic.full_speed else None,
-        "model_cycles_per_step": contract.cycles_per_step,
-        "digits_per_s": round(rep.digits / rep.wall_seconds, 4) if rep.wall_seconds > 0 else None,
-        "digits_per_s_per_process": round(rep.digits / rep.sim_seconds, 4) if rep.sim_seconds > 0 else None,
-        # the same without process start-up: test start to done, as the testbench measured it
-        "simulator_digits_per_s": round(rep.digits / rep.tb_seconds, 4) if rep.tb_seconds else None,
-        "seconds": round(time.monotonic() - t0, 2),
-        "simulation_seconds": round(rep.wall_seconds, 2),
-        "build_seconds": round(b.seconds, 2),
-        "build_cached": b.cached,
-        "jobs": jobs,
-        "lanes": contract.lanes if contract.lanes is not None else args.lanes,
-        "correct": int(np.sum(rep.classes[checked] == labels[idx][checked])),
-        "ok": ok,
-        "first_mismatch": first.to_json() if first is not None else None,
-        "reproduce": repro,
-        "errors": rep.errors + cycle_errors,
-        "failed_runs": [str(p) for p in rep.failed_dirs],
-        "run_dir": str(rep.workdir) if rep.workdir is not None else None,
-        "rtl": str(contract.rtl.path),
-    }
+        res = simulate(qm, args.rtl or design, Digits.mnist_test(idx), options, log=log, progress=bar.update)
+    out = res.to_json()
+    out["reproduce"] = reproduce_command(args, res.first_bad_digit) if res.first_bad_digit is not None else None
     if args.json:
         print(json.dumps(out))
     else:
-        status = "bit-exact" if ok else "FAILED"
-        print(f"{status}: {out['digits']} digits, {out['mismatches']} mismatching, {out['correct']} classified correctly; "
-              f"{out['cycles_per_digit']} cycles/digit (model {out['model_cycles_per_digit']}), "
-              f"{out['digits_per_s']} digits/s on {jobs} process(es), {out['seconds']} s")
-        if first is not None:
-            print(f"first mismatch: {first.describe()}")
-        for e in out["errors"]:
-            print(f"error: {e}")
-        if repro:
-            print(f"reproduce: {repro}")
-        for p in out["failed_runs"]:
-            print(f"kept: {p}")
-        if (args.keep or args.waves) and out["run_dir"]:
-            print(f"run directories: {out['run_dir']}")
-    return 0 if ok else 1
+        _print(out, res.first_mismatch, args)
+    return 0 if res.ok else 1

@@ -76,7 +76,7 @@ def _run(args) -> int:
     from ..errors import HwssmError
     from ..explore.pool import Parallelism
     from ..explore.sweep import run_sweep
-    from .progress import Progress
+    from ..progress import Progress
 
     spec = build_spec(args)
     par = Parallelism(jobs=args.jobs if args.jobs is not None else (os.cpu_count() or 1), scheduler=args.scheduler)

@@ -42,9 +42,14 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
                   progress=None) -> Resolved:
     """A QModel from ``model``: load it if it is a QModel file; run PTQ on a checkpoint with ``plan``.
 
-    PTQ calibrates on the first ``calib_digits`` digits of the training split.
+    PTQ calibrates on the first ``calib_digits`` digits of the training split. A bare name
+    that is not a file here names a shipped model (:func:`hwssm.config.shipped_model`).
     """
     path = Path(model)
+    if not path.exists():
+        from ..config import shipped_model
+
+        path = shipped_model(str(model)) or path
     if is_qmodel_path(path):
         qm = load_qmodel(path)
         if plan is not None and resolve_plan(plan).code != qm.plan.code:

@@ -52,7 +52,10 @@ def _profile_text(p: dict) -> str:
 
 
 def write_flow_report(out_dir: Path, data: dict) -> Path:
-    """Write ``out_dir/report.md``, ``utilization.png`` and ``flow.json``; returns the report path."""
+    """Write ``out_dir/report.md``, ``utilization.png`` and ``flow.json``; returns the report path.
+
+    ``data`` is what :mod:`hwssm.flow` records: paths in it are relative to ``out_dir`` or
+    names, never absolute paths of the machine."""
     out_dir = Path(out_dir)
     write_json(out_dir / "flow.json", data)
     synth = data.get("synth", {})
@@ -84,6 +87,12 @@ def write_flow_report(out_dir: Path, data: dict) -> Path:
                          f"{'–' if us is None else f'{1e6 / us:.2f}'} | {d.get('fits')} |")
         lines += [""] + [f"- {name}: {_profile_text(d['profile'])}" for name, d in synth.items() if d.get("profile")]
         lines += ["", "![utilization](utilization.png)", ""]
+    designs = data.get("designs", {})
+    if designs:
+        lines += ["Designs (`hwssm.hw.options.DesignPoint.key`; Verilog relative to this report where copied):", ""]
+        lines += [f"- {role}: `{d.get('key')}`, {d.get('cycles_per_digit')} cycles/digit"
+                  + (f", `{d['rtl']}/`" if d.get("rtl") else "") for role, d in designs.items()]
+        lines += [""]
     lines += ["Stages:", ""] + [f"- {st['stage']}: {st['status']}: {st['detail']} ({st['seconds']} s)"
                                 for st in data.get("stages", [])]
     path = out_dir / "report.md"

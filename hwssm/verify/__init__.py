@@ -12,6 +12,9 @@
 - :mod:`.rtlgen`: the generated RTL of a model, cached by model digest, lanes, T, generator.
 - :mod:`.bench`: ``hwssm bench sim``, the simulation speed against the previous build recipe.
 
-The cocotb testbench itself is ``sim/tb_core.py`` (see :func:`hwssm.config.sim_dir`).
+- :mod:`.simulate`: :func:`~hwssm.verify.simulate.simulate`, all of the above as one call
+  (what ``hwssm sim`` and ``hwssm flow`` run).
+
+The cocotb testbench itself is ``hwssm/verify/tb/tb_core.py`` (:data:`hwssm.verify.build.TB_DIR`).
 Importing this package is light; the submodules import numpy, cocotb or amaranth as needed.
 """

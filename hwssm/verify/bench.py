@@ -58,7 +58,7 @@ def reference_design(lanes: int, *, root: Path | None = None, log=None) -> tuple
     else generated into the cache as the reference's own design point (which needs
     Amaranth), so that it equals the committed one. HwssmError (one line) when no reference
     design of the hetero model has ``lanes`` lanes. ``root``: the checkout holding
-    ``models/`` and ``rtl/`` (default: the one beside ``sim/``)."""
+    ``models/`` and ``rtl/`` (default: the source checkout holding this package)."""
     from ..hw.references import REFERENCES, find_reference
 
     ref = find_reference(MODEL, lanes)
@@ -66,7 +66,9 @@ def reference_design(lanes: int, *, root: Path | None = None, log=None) -> tuple
         have = ", ".join(str(r.lanes) for r in REFERENCES if r.model == MODEL)
         raise HwssmError(f"no reference design of {MODEL} on {lanes} lanes (there are: {have} lanes); "
                          "pass --rtl DIR to time another design")
-    root = config.sim_dir().parent if root is None else Path(root)
+    root = config.source_root() if root is None else Path(root)
+    if root is None:
+        raise HwssmError("the reference designs (rtl/) are in the source repository: run hwssm bench from a checkout")
     model = root / "models" / ref.model
     committed = root / "rtl" / ref.name
     if (committed / "manifest.json").is_file():

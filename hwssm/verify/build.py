@@ -54,7 +54,9 @@ __all__ = ["BUILD_VERSION", "RECIPES", "BuildOptions", "Build", "build", "cocotb
 BUILD_VERSION = 4
 #: Build recipes (see the module docstring).
 RECIPES = ("fast", "baseline")
-#: The cocotb test module (in hwssm.config.sim_dir()).
+#: The directory of the cocotb testbench modules (inside the package, so that it ships in the wheel).
+TB_DIR = Path(__file__).resolve().parent / "tb"
+#: The cocotb test module (in :data:`TB_DIR`).
 TB_MODULE = "tb_core"
 #: Cycles of the PGO training run.
 PGO_TRAIN_CYCLES = 300_000
@@ -259,7 +261,7 @@ def _make_overrides(fast_extra: str = "", ldflags: str = "") -> str:
 
 def cocotb_runner(overrides: str | None = None):
     """A cocotb ``Verilator`` runner (``get_runner("verilator")``'s class) whose simulations
-    can import the testbench modules of ``hwssm.config.sim_dir()`` and whose builds compile
+    can import the testbench modules of :data:`TB_DIR` and whose builds compile
     through the :mod:`hwssm.verify.cxx` launcher (object cache) with the make variables
     ``overrides`` (default :func:`_make_overrides`).
 
@@ -272,7 +274,9 @@ def cocotb_runner(overrides: str | None = None):
 
     config.find_verilator().activate()
     base = type(get_runner("verilator"))
-    tb_dir = str(config.sim_dir())
+    if not (TB_DIR / f"{TB_MODULE}.py").is_file():
+        raise HwssmError(f"the cocotb testbench {TB_DIR / TB_MODULE}.py is missing: reinstall hwssm")
+    tb_dir = str(TB_DIR)
     launcher = _launcher()
     overrides = _make_overrides() if overrides is None else overrides
 

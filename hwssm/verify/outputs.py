@@ -59,7 +59,7 @@ class RunFiles:
 
     @property
     def timing(self) -> Path:
-        """The testbench's ``{"seconds", "cycles", "classes"}`` of the run (sim/tb_core.py)."""
+        """The testbench's ``{"seconds", "cycles", "classes"}`` of the run (hwssm/verify/tb/tb_core.py)."""
         return self.dir / "tb_timing.json"
 
     def waves(self, fmt: str) -> Path:

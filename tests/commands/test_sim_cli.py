@@ -78,3 +78,30 @@ def test_mix_cols_with_an_rtl_directory_exits_2(capsys):
     assert main(["sim", "--model", "models/s4d_hetero.qmodel.json", "--rtl", "rtl/hetero_P16", "--mix-cols", "8",
                  "--digits", "1"]) == 2
     assert "--mix-cols" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--lanes", "2", "--storage", "load"], "storage load"),
+    (["--lanes", "1", "--profile", "up5k"], "storage load"),
+    (["--rtl", "rtl/hetero_P16", "--mem-stages", "1"], "--mem-stages"),
+    (["--rtl", "rtl/hetero_P16", "--profile", "ecp5-25k"], "--profile"),
+])
+def test_design_options_errors_are_one_line(small_model, capsys, argv, message):
+    assert main(["sim", "--model", str(small_model), *argv, "--digits", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("hwssm: error: ") and message in err[-1]
+
+
+def test_reproduce_command_keeps_the_design_options():
+    args = argparse.Namespace(model="m.json", plan=None, lanes=2, profile="ecp5-25k", mem_stages=None, mix_cols=8,
+                              in_gap=0, out_stall=0)
+    assert reproduce_command(args, 3) == "hwssm sim --model m.json --lanes 2 --mix-cols 8 --profile ecp5-25k --indices 3"
+
+
+@pytest.mark.verilator
+def test_sim_with_a_device_profile(small_model, capsys):
+    assert main(["sim", "--model", str(small_model), "--lanes", "2", "--profile", "ecp5-25k", "--indices", "1",
+                 "--jobs", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["lanes"] == 2 and out["cycles_per_digit"] == out["model_cycles_per_digit"]
+    assert "P2-T784-k4-rom-ms2-rq1-ac1" in out["rtl"]  # the profile's pipeline reached the generated design
