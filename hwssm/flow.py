@@ -109,6 +109,7 @@ def _stage_rtl(ctx: dict) -> str:
     starts both syntheses in the background (they are the long pole), so that the golden and
     simulation stages overlap them."""
     from .hw.emit import generate
+    from .hw.options import DesignPoint
     from .synth.profile import device_profile
 
     if "resolved" not in ctx:
@@ -118,9 +119,9 @@ def _stage_rtl(ctx: dict) -> str:
     parts = []
     for role, lanes in DESIGNS.items():
         device = SYNTH_DEVICES.get(role)
-        kwargs = device_profile(device).generate_kwargs() if device is not None else {}
+        design = device_profile(device).design(lanes) if device is not None else DesignPoint(lanes)
         out = BUILD / f"rtl_{role}_P{lanes}"
-        man = generate(qm, lanes, out, **kwargs)
+        man = generate(qm, design, out)
         ctx["rtl"][role] = (out, man)
         parts.append(f"{role} P={lanes}: {man['cycles_per_digit']} cycles/digit, utilization "
                      f"{100 * man['utilization']:.1f}% ({man['seconds']:.0f} s)")

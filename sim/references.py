@@ -20,6 +20,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from hwssm.hw.options import DesignPoint
 from hwssm.quant.qmodel import QModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,15 +29,20 @@ TABLE = Path(__file__).resolve().parent / "references.json"
 
 @dataclasses.dataclass(frozen=True)
 class Reference:
-    """One reference design: a model on ``lanes`` lanes (``rtl``: a committed RTL directory)."""
+    """One reference design: a model built as ``design`` (``rtl``: a committed RTL directory,
+    else the RTL is generated as ``design``)."""
 
     name: str
-    lanes: int
+    design: DesignPoint
     model: Path | None = None
     plan: str | None = None
     random: dict | None = None
     rtl: Path | None = None
     fallback: bool = False
+
+    @property
+    def lanes(self) -> int:
+        return self.design.lanes
 
     def qmodel(self) -> QModel:
         if self.model is not None:
@@ -59,17 +65,17 @@ def _hw_references() -> tuple:
 
 def references(root: Path = ROOT, table: Path = TABLE, hw=None) -> list[Reference]:
     """The reference designs (see the module docstring); ``hw`` overrides the rtl/ table,
-    given as (name, model file name under models/, lanes) triples."""
+    given as :class:`hwssm.hw.references.Reference` entries (name, model file name under
+    models/, design point). The entries of ``table`` are built as ``DesignPoint(lanes)``."""
     refs = []
-    hw_refs = [(r.name, r.model, r.lanes) for r in _hw_references()] if hw is None else list(hw)
-    for name, model, lanes in hw_refs:
-        mpath = root / "models" / model
+    for r in (_hw_references() if hw is None else hw):
+        mpath = root / "models" / r.model
         if not mpath.is_file():
             continue
-        rdir = root / "rtl" / name
-        refs.append(Reference(name, int(lanes), model=mpath, rtl=rdir if (rdir / "manifest.json").is_file() else None))
+        rdir = root / "rtl" / r.name
+        refs.append(Reference(r.name, r.design, model=mpath, rtl=rdir if (rdir / "manifest.json").is_file() else None))
     for d in json.loads(table.read_text())["designs"]:
-        refs.append(Reference(d["name"], int(d["lanes"]), model=root / d["model"] if d.get("model") else None,
+        refs.append(Reference(d["name"], DesignPoint(int(d["lanes"])), model=root / d["model"] if d.get("model") else None,
                               plan=d.get("plan"), random=d.get("random"), fallback=bool(d.get("fallback", False))))
     real = [r for r in refs if not r.fallback]
     return real or refs

@@ -79,7 +79,7 @@ def test_reference_design_on_smnist_digits(ref):
     from hwssm.data import Split, load_mnist, sequences
 
     qm = ref.qmodel()
-    contract = load_contract(ref.rtl if ref.rtl is not None else rtl_dir(qm, DesignPoint(ref.lanes)))
+    contract = load_contract(ref.rtl if ref.rtl is not None else rtl_dir(qm, ref.design))
     check_model(contract, qm)
     b = build(contract)
     images, _ = load_mnist(Split.TEST)

@@ -4,6 +4,9 @@ import json
 
 from references import TABLE, references
 
+from hwssm.hw.options import DesignPoint, Pipeline
+from hwssm.hw.references import Reference as HwReference
+
 
 def _table(tmp_path, designs):
     t = tmp_path / "references.json"
@@ -34,10 +37,15 @@ def test_hw_reference_designs_with_shipped_models(tmp_path):
     d = tmp_path / "rtl" / "q_P8"
     d.mkdir(parents=True)
     (d / "manifest.json").write_text("{}")
-    hw = [("q_P8", "q.qmodel.json", 8), ("q_P2", "q.qmodel.json", 2), ("missing_P4", "missing.qmodel.json", 4)]
+    k8 = Pipeline(mix_cols=8)
+    hw = [HwReference("q_P8", "q.qmodel.json", DesignPoint(8, pipeline=k8)),
+          HwReference("q_P2", "q.qmodel.json", DesignPoint(2, pipeline=k8)),
+          HwReference("missing_P4", "missing.qmodel.json", DesignPoint(4))]
     refs = references(tmp_path, _table(tmp_path, [FALLBACK]), hw=hw)
     # committed RTL is simulated as it is; without rtl/<name>/ it is generated; unshipped models are left out
     assert [(r.name, r.lanes, r.rtl) for r in refs] == [("q_P8", 8, d), ("q_P2", 2, None)]
+    # a generated one is built as the reference's own design point, never another
+    assert refs[1].design == DesignPoint(2, pipeline=k8)
     assert [r.name for r in references(tmp_path, _table(tmp_path, [FALLBACK]), hw=hw[2:])] == ["rand"]
 
 

@@ -52,16 +52,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _generate(args) -> int:
     import json
 
-    from ..hw.config import Pipeline
     from ..hw.emit import generate
-    from ..hw.storage import ParamStorage
+    from ..hw.options import DesignPoint, ParamStorage, Pipeline
     from ..quant.resolve import resolve_model
 
     res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
     pipe = Pipeline(mul_stages=args.mul_stages, mem_stages=args.mem_stages, requant_stages=args.requant_stages,
                     acc_stages=args.acc_stages, mix_cols=args.mix_cols)
-    man = generate(res.qmodel, args.lanes, args.out, seq_len=args.seq_len, pipeline=pipe,
-                   storage=ParamStorage(args.storage), soft_mul_bits=args.soft_mul_bits)
+    design = DesignPoint(args.lanes, args.seq_len, pipe, ParamStorage(args.storage), args.soft_mul_bits)
+    man = generate(res.qmodel, design, args.out)
     keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",
             "logit_width", "generator_version", "storage", "seconds")
     summary = {k: man[k] for k in keys}

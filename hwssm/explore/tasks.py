@@ -98,11 +98,12 @@ def hardware_task(task: HardwareTask) -> dict:
 
 
 def generate_rtl(qm: QModel, lanes: int, out: Path, profile: BuildProfile) -> dict:
-    """Write the core's Verilog and ``manifest.json`` into ``out`` with ``profile``'s generator
-    options; returns the manifest."""
+    """Write the core's Verilog and ``manifest.json`` into ``out``, built as ``profile``'s
+    design point on ``lanes`` lanes (:meth:`~hwssm.synth.profile.BuildProfile.design`);
+    returns the manifest."""
     from ..hw.emit import generate
 
-    return generate(qm, lanes, out, **profile.generate_kwargs())
+    return generate(qm, profile.design(lanes), out)
 
 
 def cycle_fields(manifest: dict) -> dict:

@@ -1,15 +1,18 @@
 """Amaranth RTL of the quantized S4D classifier: a parallel complex-MAC core.
 
-- :mod:`.config`: everything derived from a QModel (widths, shift tables, ROM contents);
-  unsupported plans fail here with a one-line HwssmError.
-- :mod:`.lane` (one complex-MAC lane), :mod:`.tree` (cross-lane adder tree),
-  :mod:`.datapath` (P lanes + memories + row finish + GELU), :mod:`.sequencer`,
-  :mod:`.encoder`, :mod:`.glu` (GLU, residual, pool), :mod:`.decoder` (decoder, argmax),
-  :mod:`.core` (the whole core; ``HwssmCore`` has the flat ``hwssm_core`` ports).
+- :mod:`.options`: the design point (:class:`~hwssm.hw.options.DesignPoint`: lanes, T,
+  pipeline, parameter storage, soft multipliers); pure Python.
+- :mod:`.config`: everything derived from a QModel built as a design point (widths, shift
+  tables, ROM contents); unsupported plans fail here with a one-line HwssmError.
+- :mod:`.rtl`: the Amaranth units (lane, tree, datapath, sequencer, encoder, GLU, decoder,
+  loader, the whole core ``HwssmCore`` with the flat ``hwssm_core`` ports).
 - :mod:`.storage`: the parameter storage option (ROM, or LOAD: SPRAM-mappable RAMs filled
-  through a load port) and the load image; :mod:`.loader` writes the image into the lanes.
+  through a load port) and the load image.
 - :mod:`.cycle_model`: cycles per step / digit and utilization (tested exact against RTL).
-- :mod:`.emit`: Verilog + manifest.
+- :mod:`.emit`: Verilog + manifest, and the generator version (a hash of exactly the code
+  that determines the Verilog: :func:`~hwssm.hw.emit.generator_sources`).
+- :mod:`.estimate`: the resource estimator; :mod:`.references`: the committed reference designs.
 
-Amaranth is imported by the component modules only; ``import hwssm.hw`` stays light.
+Amaranth is imported by the units of :mod:`.rtl` (and by :mod:`.emit`, which builds them);
+``import hwssm.hw`` and :mod:`.options` stay light.
 """

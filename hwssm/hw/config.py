@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import HwssmError
 from ..fixed import Overflow, QFormat, Rounding, Term, accumulator_format, signed_width
 from ..quant.qmodel import U0_FORMAT, QModel, QParam
-from .options import _index, MAX_LANES, MAX_SOFT_MUL_BITS, MIX_COLS, MIX_FIELD, Pipeline, mix_field
+from .options import MAX_LANES, MAX_SOFT_MUL_BITS, MIX_COLS, MIX_FIELD, DesignPoint, Pipeline, mix_field
 from .storage import LoadLayout, ParamStorage
 
 __all__ = [
@@ -146,7 +146,7 @@ class Table:
         """Hardware: ``{name: ShiftAmt | signed Value}`` from a ROM data word (or None if width 0)."""
         from amaranth.hdl import Const, signed
 
-        from .ops import ShiftAmt
+        from .rtl.ops import ShiftAmt
 
         out = {}
         pos = 0
@@ -457,21 +457,17 @@ def mix_output_row(H: int, P: int, p: int, kk: int) -> int | None:
     return None if h >= H else h + (H if gate else 0)
 
 
-def derive(qm: QModel, P: int, T: int = 784, pipe: Pipeline | None = None,
-           storage: ParamStorage = ParamStorage.ROM, soft_mul_bits: int = 0) -> CoreConfig:
-    """Check that the RTL can realise ``qm`` and derive its :class:`CoreConfig`.
+def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
+    """Check that the RTL can realise ``qm`` built as ``design`` and derive its :class:`CoreConfig`.
 
-    ``storage`` and ``soft_mul_bits`` are the generation options of :class:`CoreConfig`.
+    ``design`` (:class:`~hwssm.hw.options.DesignPoint`, already validated) gives P, T, the
+    pipeline and the generation options ``storage`` and ``soft_mul_bits``.
     Raises HwssmError (one line) for a model or lane count the generator does not support.
     """
-    pipe = pipe or Pipeline()
-    P = _index("lanes P", P, 1, MAX_LANES)
-    T = _index("sequence length T", T, 1, 1 << 20)
-    try:
-        storage = ParamStorage.parse(storage)
-    except ValueError as exc:
-        raise HwssmError(str(exc)) from None
-    soft_mul_bits = _index("soft_mul_bits", soft_mul_bits, 0, MAX_SOFT_MUL_BITS)
+    if not isinstance(design, DesignPoint):
+        raise HwssmError(f"derive needs a DesignPoint, not {type(design).__name__}")
+    P, T, pipe = design.lanes, design.seq_len, design.pipeline
+    storage, soft_mul_bits = design.storage, design.soft_mul_bits
     H, M, L, nc = qm.H, qm.M, qm.L, qm.n_classes
     if nc < 2 or nc > 16:
         raise HwssmError(f"the RTL supports 2..16 classes (out_class is 4 bits), not {nc}")

@@ -43,8 +43,8 @@ import functools
 from typing import Union
 
 from ..quant.qmodel import QModel
-from .config import CoreConfig, Pipeline, tree_stages
-from .storage import ParamStorage
+from .config import CoreConfig, tree_stages
+from .options import DesignPoint, Pipeline, ParamStorage
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
            "digit_tail", "utilization", "useful_lane_cycles", "mix_gap"]
@@ -136,27 +136,15 @@ class StepSchedule:
 Model = Union[CoreConfig, QModel]
 
 
-def _geometry(model: Model, P: int | None, pipeline: Pipeline | None) -> tuple:
-    """(H, M, L, P, mul_stages, tree_stages, n_classes) of a CoreConfig, or of a QModel on P lanes."""
+def _point(model: Model, design: DesignPoint | None) -> DesignPoint:
+    """The design point of a CoreConfig (``design`` None), or ``design`` for a QModel."""
     if isinstance(model, CoreConfig):
-        cfg = model
-        return cfg.H, cfg.M, cfg.L, cfg.P, cfg.pipe.mul_stages, cfg.tree_stages, cfg.n_classes
-    if P is None:
-        raise TypeError("a QModel needs the lane count P")
-    pipe = pipeline or Pipeline()
-    return (model.H, model.M, model.L, int(P), pipe.mul_stages, tree_stages(int(P), pipe.tree_levels_per_stage),
-            model.n_classes)
-
-
-def _pipe(model: Model, pipeline: Pipeline | None) -> Pipeline:
-    return model.pipe if isinstance(model, CoreConfig) else (pipeline or Pipeline())
-
-
-def _pingpong(model: Model, storage: ParamStorage | None) -> bool:
-    """Whether the state is ping-ponged (LOAD storage): a CoreConfig's own option, else ``storage``."""
-    if isinstance(model, CoreConfig):
-        return model.storage is ParamStorage.LOAD
-    return storage is not None and ParamStorage.parse(storage) is ParamStorage.LOAD
+        if design is not None:
+            raise TypeError("the cycle model of a CoreConfig takes no DesignPoint (the config holds its own)")
+        return DesignPoint(model.P, model.T, model.pipe, model.storage, model.soft_mul_bits)
+    if not isinstance(design, DesignPoint):
+        raise TypeError("the cycle model of a QModel needs its DesignPoint")
+    return design
 
 
 @functools.lru_cache(maxsize=64)
@@ -211,46 +199,40 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
     return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min))
 
 
-def step_schedule(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
-                  storage: ParamStorage | None = None) -> StepSchedule:
+def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedule:
     """The issue schedule of one step (identical for every step) of a CoreConfig, or of a
-    QModel on ``P`` lanes (``storage``: the generation option, ROM when None; a CoreConfig
-    uses its own)."""
-    H, M, L, P, ms, ts, _ = _geometry(model, P, pipeline)
-    pipe = _pipe(model, pipeline)
-    return _schedule(H, M, L, P, ms, ts, _pingpong(model, storage), pipe.mem_stages, pipe.requant_stages,
-                     pipe.acc_stages, pipe.mix_cols)
+    QModel built as ``design`` (only its lanes, pipeline and storage matter here)."""
+    d = _point(model, design)
+    pipe = d.pipeline
+    return _schedule(model.H, model.M, model.L, d.lanes, pipe.mul_stages,
+                     tree_stages(d.lanes, pipe.tree_levels_per_stage), d.storage is ParamStorage.LOAD,
+                     pipe.mem_stages, pipe.requant_stages, pipe.acc_stages, pipe.mix_cols)
 
 
-def cycles_per_step(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
-                    storage: ParamStorage | None = None) -> int:
+def cycles_per_step(model: Model, design: DesignPoint | None = None) -> int:
     """Cycles between consecutive step starts when pixels are always available."""
-    return step_schedule(model, P, pipeline, storage).period
+    return step_schedule(model, design).period
 
 
-def digit_tail(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
-               storage: ParamStorage | None = None) -> int:
+def digit_tail(model: Model, design: DesignPoint | None = None) -> int:
     """Last step start → next digit's first step start: last GLU op + 6, the decoder
     (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart (+ 1 in the
     GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 2 in the GLU per
     ``Pipeline.requant_stages``)."""
-    H, *_, nc = _geometry(model, P, pipeline)
-    pipe = _pipe(model, pipeline)
-    return (step_schedule(model, P, pipeline, storage).glu[-1][-1] + nc * H + 10
+    pipe = _point(model, design).pipeline
+    return (step_schedule(model, design).glu[-1][-1] + model.n_classes * model.H + 10
             + 2 * pipe.mem_stages + 2 * pipe.requant_stages)
 
 
-def cycles_per_digit(model: Model, P: int | None = None, T: int | None = None,
-                     pipeline: Pipeline | None = None, storage: ParamStorage | None = None) -> int:
+def cycles_per_digit(model: Model, design: DesignPoint | None = None) -> int:
     """Cycles between the first step starts of consecutive digits (the digit period),
     with pixels always available and ``out_ready`` high. When pixel 0 of the first digit
     is taken at cycle ``a``, its class is on ``out`` at cycle ``a + cycles_per_digit``.
 
-    ``T`` defaults to the CoreConfig's sequence length (784 for a QModel).
+    T is the design point's sequence length (a CoreConfig's own).
     """
-    if T is None:
-        T = model.T if isinstance(model, CoreConfig) else 784
-    return (T - 1) * cycles_per_step(model, P, pipeline, storage) + digit_tail(model, P, pipeline, storage)
+    T = _point(model, design).seq_len
+    return (T - 1) * cycles_per_step(model, design) + digit_tail(model, design)
 
 
 def useful_lane_cycles(model: Model, mix_cols: int = 4) -> float:
@@ -259,9 +241,7 @@ def useful_lane_cycles(model: Model, mix_cols: int = 4) -> float:
     return model.L * (model.H * model.M + 2 * model.H * model.H / mix_cols)
 
 
-def utilization(model: Model, P: int | None = None, pipeline: Pipeline | None = None,
-                storage: ParamStorage | None = None) -> float:
+def utilization(model: Model, design: DesignPoint | None = None) -> float:
     """Useful lane-cycles / (P · cycles_per_step)."""
-    lanes = _geometry(model, P, pipeline)[3]
-    k = _pipe(model, pipeline).mix_cols
-    return useful_lane_cycles(model, k) / (lanes * cycles_per_step(model, P, pipeline, storage))
+    d = _point(model, design)
+    return useful_lane_cycles(model, d.pipeline.mix_cols) / (d.lanes * cycles_per_step(model, design))

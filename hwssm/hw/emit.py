@@ -1,11 +1,12 @@
 """Verilog emission: ``DIR/hwssm_core.v`` + ``DIR/manifest.json`` (both written atomically).
 
 The Verilog comes from ``amaranth.back.verilog.convert(..., emit_src=False)``, with
-repeated concatenation items written as replications (:mod:`hwssm.hw.replicate`, for
-Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks. The manifest names the model
-(its digest), the precision plan, the lane count, the sequence length, the generator
-version (hwssm version + a hash of the ``hwssm/hw`` sources), the cycle model's figures
-and the port list with roles (see :mod:`hwssm.synth.rtl`).
+repeated concatenation items written as replications (:mod:`hwssm.hw.rtl.replicate`, for
+Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks.
+The manifest names the model (its digest), the precision plan, the design point
+(:class:`~hwssm.hw.options.DesignPoint`: its fields and ``design_key``), the generator
+version (hwssm version + a hash of the generator's code, :func:`generator_sources`), the
+cycle model's figures and the port list with roles (see :mod:`hwssm.synth.rtl`).
 
 With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage the generator also writes
 ``DIR/params.hex``, the load image (one 16-bit word per line, 4 hex digits, in load order),
@@ -30,12 +31,13 @@ from .. import __version__
 from ..errors import HwssmError
 from ..io import write_json, write_text
 from ..quant.qmodel import QModel
-from .config import Pipeline, derive
-from .core import TOP_NAME, HwssmCore
-from .replicate import fold_replications
-from .storage import ParamStorage
+from .config import derive
+from .options import DesignPoint
+from .rtl.core import TOP_NAME, HwssmCore
+from .rtl.replicate import fold_replications
 
-__all__ = ["generator_version", "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT", "PARAMS_NAME",
+__all__ = ["generator_version", "generator_sources", "source_digest", "GENERATOR_MODULES", "SHARED_MODULES",
+           "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT", "PARAMS_NAME",
            "write_image", "read_image"]
 
 VERILOG_NAME = f"{TOP_NAME}.v"
@@ -49,24 +51,61 @@ _NOINIT = re.compile(
     r"[ \t]*initial begin\n(?:[ \t]*\S+\[\d+\] = \d+'h0+;\n)*[ \t]*end\n")
 
 
-#: Modules of hwssm/hw that do not change the generated Verilog (the resource estimator and
-#: the table of reference designs), left out of :func:`generator_version`.
-NOT_GENERATOR = frozenset({"estimate.py", "references.py"})
+#: The hwssm package directory (the root of the paths below).
+PACKAGE = Path(__file__).resolve().parent.parent
+#: The folder of ``hwssm/hw`` whose every file is generator code: the Amaranth units.
+RTL_PACKAGE = "rtl"
+#: The modules of ``hwssm/hw`` besides :data:`RTL_PACKAGE` whose code determines the Verilog:
+#: the derivation of a core's constants, tables and ROM words from a QModel (``config.py``),
+#: the cycle model (the sequencer's schedule), this module (the text rewrites, the manifest),
+#: the design point (``options.py``) and the parameter storage and load image (``storage.py``).
+#: A module split off one of these is added here (``tests/hw/test_emit.py`` fails when a
+#: module the generator imports is in none of these lists).
+GENERATOR_MODULES = ("config.py", "cycle_model.py", "emit.py", "options.py", "storage.py")
+#: Modules of ``hwssm`` outside ``hw/`` whose code determines the Verilog: the fixed-point
+#: formats and their rounding and overflow arithmetic.
+SHARED_MODULES = ("fixed.py",)
+
+
+def generator_sources(package: Path = PACKAGE) -> list[Path]:
+    """The files whose code determines the generated Verilog, in hashing order: every file of
+    ``hw/rtl/`` (recursively, less ``__pycache__``), the :data:`GENERATOR_MODULES` of
+    ``hw/`` (a name that is a folder stands for every file in it) and the
+    :data:`SHARED_MODULES` of ``hwssm/``, under ``package`` (the hwssm package directory).
+    Nothing else: the estimator, the reference table and the rest of hwssm do not change the
+    Verilog. FileNotFoundError when a declared module is missing (renamed or split without
+    updating the lists)."""
+    hw = package / "hw"
+    declared = ([hw / RTL_PACKAGE] + [hw / name for name in GENERATOR_MODULES]
+                + [package / name for name in SHARED_MODULES])
+    missing = [p.relative_to(package).as_posix() for p in declared if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"generator sources missing under {package}: {', '.join(missing)}")
+    out = []
+    for p in declared:
+        out += sorted(f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts) if p.is_dir() else [p]
+    return out
+
+
+def source_digest(package: Path = PACKAGE) -> str:
+    """SHA-256 (hex) over the :func:`generator_sources` of ``package``: each file's path
+    relative to ``package``, then its code (a ``.py`` file's syntax tree without docstrings,
+    see :func:`_code`; any other file's bytes)."""
+    h = hashlib.sha256()
+    for path in generator_sources(package):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        h.update(_code(path.read_text()).encode() if path.suffix == ".py" else path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
 def generator_version() -> str:
-    """``<hwssm version>+<first 12 hex digits of SHA-256 over the code of hwssm/hw/*.py>``
-    (less :data:`NOT_GENERATOR`). The code is each file's syntax tree without docstrings
-    (comments are not in it), so editing prose leaves the version, the reference designs'
-    freshness and the synthesis caches alone."""
-    h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        if path.name in NOT_GENERATOR:
-            continue
-        h.update(path.name.encode())
-        h.update(_code(path.read_text()).encode())
-    return f"{__version__}+{h.hexdigest()[:12]}"
+    """``<hwssm version>+<first 12 hex digits of source_digest()>``: changes exactly when the
+    code of a file of :func:`generator_sources` changes. Comments and docstrings are not in
+    the code, so editing prose leaves the version, the reference designs' freshness and the
+    synthesis caches alone."""
+    return f"{__version__}+{source_digest()[:12]}"
 
 
 def _code(source: str) -> str:
@@ -116,6 +155,8 @@ def _image_digest(words) -> str:
 def manifest(core: HwssmCore, qm: QModel) -> dict:
     """The manifest of a generated core (JSON-able)."""
     cfg = core.config
+    design = core.design
+    point = design.to_json()
     return {
         "format": MANIFEST_FORMAT,
         "top": TOP_NAME,
@@ -125,14 +166,13 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "ports": core.ports(),
         "model_digest": qm.digest(),
         "plan": qm.plan.to_json(),
-        "lanes": cfg.P,
-        "seq_len": cfg.T,
+        "lanes": point["lanes"],
+        "seq_len": point["seq_len"],
         "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
-        "pipeline": {"mul_stages": cfg.pipe.mul_stages, "tree_levels_per_stage": cfg.pipe.tree_levels_per_stage,
-                     "mem_stages": cfg.pipe.mem_stages, "requant_stages": cfg.pipe.requant_stages,
-                     "acc_stages": cfg.pipe.acc_stages, "mix_cols": cfg.pipe.mix_cols},
-        "storage": cfg.storage.value,
-        "soft_mul_bits": cfg.soft_mul_bits,
+        "pipeline": point["pipeline"],
+        "storage": point["storage"],
+        "soft_mul_bits": point["soft_mul_bits"],
+        "design_key": design.key(),
         "generator_version": generator_version(),
         "cycles_per_step": core.cycles_per_step,
         "cycles_per_digit": core.cycles_per_digit,
@@ -158,14 +198,15 @@ def _load_manifest(cfg) -> dict:
     }
 
 
-def generate(qm: QModel, lanes: int, out_dir: str | Path, seq_len: int = 784,
-             pipeline: Pipeline | None = None, storage: ParamStorage = ParamStorage.ROM,
-             soft_mul_bits: int = 0) -> dict:
-    """Write the Verilog and the manifest of ``qm`` on ``lanes`` lanes into ``out_dir``
-    (and, with LOAD ``storage``, the load image ``params.hex``).
+def generate(qm: QModel, design: DesignPoint, out_dir: str | Path) -> dict:
+    """Write the Verilog and the manifest of ``qm`` built as ``design`` into ``out_dir``
+    (and, with LOAD storage, the load image ``params.hex``).
 
-    ``storage`` and ``soft_mul_bits`` are the generation options of
-    :class:`~hwssm.hw.config.CoreConfig`.
+    ``design`` (:class:`~hwssm.hw.options.DesignPoint`) gives the lanes, the sequence
+    length, the pipeline, the storage and the soft-multiplier width; the manifest states
+    its fields (``lanes``, ``seq_len``, ``pipeline``, ``storage``, ``soft_mul_bits``, as
+    :meth:`~hwssm.hw.options.DesignPoint.to_json`) and its ``design_key``
+    (:meth:`~hwssm.hw.options.DesignPoint.key`).
     Returns the manifest (with ``seconds``, the generation time, added in memory only).
     Raises HwssmError when the RTL cannot realise the model, or when ``out_dir`` holds
     Verilog files this generator did not write (they would be synthesized with the core).
@@ -177,7 +218,7 @@ def generate(qm: QModel, lanes: int, out_dir: str | Path, seq_len: int = 784,
     if foreign:
         raise HwssmError(f"{out} holds other Verilog files ({', '.join(foreign)}); use an empty or generator-owned directory")
     t0 = time.monotonic()
-    cfg = derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)  # fails (one line) before any Elaboratable exists
+    cfg = derive(qm, design)  # fails (one line) before any Elaboratable exists
     core = HwssmCore(cfg)
     text = verilog_text(core)
     man = manifest(core, qm)

@@ -397,8 +397,9 @@ def inventory(qm: QModel, lanes: int, *, pipeline: Pipeline | None = None,
     builds them with the given generator options (from :func:`hwssm.hw.config.derive`, the
     generator's own description)."""
     from .config import derive
+    from .options import DesignPoint
 
-    c = derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)
+    c = derive(qm, DesignPoint(lanes, seq_len, pipeline or Pipeline(), storage, soft_mul_bits))
     B = _lanes(c) + _datapath_shared(c, ceil_log2) + _glu(c, ceil_log2) + _encoder_decoder(c, ceil_log2) \
         + _sequencer(c, ceil_log2)
     if c.storage is ParamStorage.LOAD:

@@ -1,4 +1,4 @@
-"""The reference designs committed under ``rtl/``: which shipped model at which lane count.
+"""The reference designs committed under ``rtl/``: which shipped model built as which design point.
 
 ``python -m hwssm.hw.references`` regenerates them all; the test
 ``tests/hw/test_reference_designs.py`` fails when one is stale (its manifest names
@@ -11,25 +11,34 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from .options import DesignPoint, Pipeline
+
 ROOT = Path(__file__).resolve().parent.parent.parent
+#: The pipeline of every reference design.
+REFERENCE_PIPELINE = Pipeline(mix_cols=8)
 
 
 @dataclasses.dataclass(frozen=True)
 class Reference:
-    """One reference design: ``rtl/<name>/`` from ``models/<model>`` on ``lanes`` lanes, with
-    ``mix_cols`` real-mode columns per lane-cycle (``Pipeline.mix_cols``; the reference
-    designs use all eight multipliers in the mixing layers, 1.3x fewer cycles than 4)."""
+    """One reference design: ``rtl/<name>/`` from ``models/<model>`` built as ``design``.
+
+    The reference designs use all eight multipliers of a lane in the mixing layers
+    (``Pipeline.mix_cols = 8``: 1.3x fewer cycles than 4); everything else is the
+    :class:`~hwssm.hw.options.DesignPoint` default (T = 784, ROM storage).
+    """
 
     name: str
     model: str
-    lanes: int
-    mix_cols: int = 8
+    design: DesignPoint
 
     @property
-    def pipeline(self):
-        from .config import Pipeline
+    def lanes(self) -> int:
+        """P, the design's lanes."""
+        return self.design.lanes
 
-        return Pipeline(mix_cols=self.mix_cols)
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.design.pipeline
 
     @property
     def directory(self) -> Path:
@@ -41,10 +50,15 @@ class Reference:
 
 
 REFERENCES = (
-    Reference("hetero_P4", "s4d_hetero.qmodel.json", 4),
-    Reference("hetero_P16", "s4d_hetero.qmodel.json", 16),
-    Reference("qat8_P16", "s4d_qat8.qmodel.json", 16),
+    Reference("hetero_P4", "s4d_hetero.qmodel.json", DesignPoint(4, pipeline=REFERENCE_PIPELINE)),
+    Reference("hetero_P16", "s4d_hetero.qmodel.json", DesignPoint(16, pipeline=REFERENCE_PIPELINE)),
+    Reference("qat8_P16", "s4d_qat8.qmodel.json", DesignPoint(16, pipeline=REFERENCE_PIPELINE)),
 )
+
+
+def find_reference(model: str, lanes: int) -> Reference | None:
+    """The reference design of ``models/<model>`` on ``lanes`` lanes, or None."""
+    return next((r for r in REFERENCES if r.model == model and r.lanes == lanes), None)
 
 
 def regenerate(refs=REFERENCES) -> None:
@@ -52,7 +66,7 @@ def regenerate(refs=REFERENCES) -> None:
     from .emit import generate
 
     for ref in refs:
-        man = generate(load_qmodel(ref.model_path), ref.lanes, ref.directory, pipeline=ref.pipeline)
+        man = generate(load_qmodel(ref.model_path), ref.design, ref.directory)
         print(f"{ref.directory}: {man['cycles_per_digit']} cycles/digit, utilization {man['utilization']:.4f}, "
               f"{man['seconds']:.1f} s", file=sys.stderr)
 

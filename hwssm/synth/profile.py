@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..hw.config import Pipeline
-from ..hw.storage import ParamStorage
+from ..hw.options import DesignPoint, ParamStorage, Pipeline
 from .device import Device
 from .flow import SynthOptions
 
@@ -37,9 +36,10 @@ class BuildProfile:
     soft_mul_bits: int
     synth: SynthOptions
 
-    def generate_kwargs(self) -> dict:
-        """Keyword arguments of :func:`hwssm.hw.emit.generate`."""
-        return {"pipeline": self.pipeline, "storage": self.storage, "soft_mul_bits": self.soft_mul_bits}
+    def design(self, lanes: int, seq_len: int = 784) -> DesignPoint:
+        """The design point this profile generates on ``lanes`` lanes for ``seq_len``-step
+        sequences (the argument of :func:`hwssm.hw.emit.generate`)."""
+        return DesignPoint(lanes, seq_len, self.pipeline, self.storage, self.soft_mul_bits)
 
     def to_dict(self) -> dict:
         """JSON form (part of sweep cache keys and of reports)."""

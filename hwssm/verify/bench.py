@@ -52,23 +52,31 @@ BASELINE = ("build version 3 recipe: HDL clock 'always #5 clk = ~clk' (two time 
 MODEL = "s4d_hetero.qmodel.json"
 
 
-def reference_design(lanes: int, *, log=None) -> tuple[Path, Path]:
-    """(RTL directory, model file) of the hetero reference design on ``lanes`` lanes: the
-    committed ``rtl/hetero_P<lanes>`` when it exists, else generated into the cache (which
-    needs Amaranth)."""
-    root = config.sim_dir().parent
-    model = root / "models" / MODEL
-    committed = root / "rtl" / f"hetero_P{lanes}"
+def reference_design(lanes: int, *, root: Path | None = None, log=None) -> tuple[Path, Path]:
+    """(RTL directory, model file) of the hetero reference design on ``lanes`` lanes
+    (:data:`hwssm.hw.references.REFERENCES`): the committed ``rtl/<name>`` when it exists,
+    else generated into the cache as the reference's own design point (which needs
+    Amaranth), so that it equals the committed one. HwssmError (one line) when no reference
+    design of the hetero model has ``lanes`` lanes. ``root``: the checkout holding
+    ``models/`` and ``rtl/`` (default: the one beside ``sim/``)."""
+    from ..hw.references import REFERENCES, find_reference
+
+    ref = find_reference(MODEL, lanes)
+    if ref is None:
+        have = ", ".join(str(r.lanes) for r in REFERENCES if r.model == MODEL)
+        raise HwssmError(f"no reference design of {MODEL} on {lanes} lanes (there are: {have} lanes); "
+                         "pass --rtl DIR to time another design")
+    root = config.sim_dir().parent if root is None else Path(root)
+    model = root / "models" / ref.model
+    committed = root / "rtl" / ref.name
     if (committed / "manifest.json").is_file():
         return committed, model
     if not model.is_file():
-        raise HwssmError(f"no committed RTL rtl/hetero_P{lanes} and no model {model} to generate it from")
+        raise HwssmError(f"no committed RTL rtl/{ref.name} and no model {model} to generate it from")
     from ..quant.qmodel_io import load_qmodel
     from .rtlgen import rtl_dir
 
-    from ..hw.options import DesignPoint
-
-    return rtl_dir(load_qmodel(model), DesignPoint(lanes), log=log), model
+    return rtl_dir(load_qmodel(model), ref.design, log=log), model
 
 
 def _pixels(contract: CoreContract, digits: int) -> tuple[np.ndarray, str]:

@@ -38,8 +38,7 @@ def rtl_dir(qm: QModel, design: DesignPoint, *, log=None) -> Path:
             return out
         if log:
             log(f"generating the RTL of the model as {design.key()} into {out}")
-        man = generate(qm, design.lanes, out, seq_len=design.seq_len, pipeline=design.pipeline,
-                       storage=design.storage, soft_mul_bits=design.soft_mul_bits)
+        man = generate(qm, design, out)
         if log:
             log(f"generated in {man['seconds']:.1f} s: {man['cycles_per_step']} cycles/step, "
                 f"{man['cycles_per_digit']} cycles/digit")

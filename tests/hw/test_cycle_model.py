@@ -9,6 +9,7 @@ import pytest
 
 from hwssm.hw import cycle_model
 from hwssm.hw.config import derive
+from hwssm.hw.options import DesignPoint
 from hwssm.quant.random_qmodel import random_qmodel
 
 
@@ -19,7 +20,7 @@ def ref():
 
 @pytest.mark.parametrize("P", [1, 4, 16])
 def test_reference_utilization_at_least_95_percent(ref, P):
-    cfg = derive(ref, P, 784)
+    cfg = derive(ref, DesignPoint(P, 784))
     ideal = cycle_model.useful_lane_cycles(cfg) / P
     per_step = cycle_model.cycles_per_step(cfg)
     assert per_step >= ideal
@@ -30,7 +31,7 @@ def test_reference_utilization_at_least_95_percent(ref, P):
 
 
 def test_schedule_is_in_order_and_respects_dependencies(ref):
-    cfg = derive(ref, 4, 784)
+    cfg = derive(ref, DesignPoint(4, 784))
     s = cycle_model.step_schedule(cfg)
     lat = cycle_model.Latencies(cfg.pipe.mul_stages, cfg.tree_stages)
     slots = []
@@ -45,12 +46,12 @@ def test_schedule_is_in_order_and_respects_dependencies(ref):
 
 def test_model_from_qmodel_equals_model_from_config(ref):
     for P in (1, 3, 16):
-        cfg = derive(ref, P, 784)
-        assert cycle_model.cycles_per_step(ref, P) == cycle_model.cycles_per_step(cfg)
-        assert cycle_model.cycles_per_digit(ref, P, 784) == cycle_model.cycles_per_digit(cfg)
-        assert cycle_model.utilization(ref, P) == cycle_model.utilization(cfg)
+        cfg = derive(ref, DesignPoint(P, 784))
+        assert cycle_model.cycles_per_step(ref, DesignPoint(P)) == cycle_model.cycles_per_step(cfg)
+        assert cycle_model.cycles_per_digit(ref, DesignPoint(P, 784)) == cycle_model.cycles_per_digit(cfg)
+        assert cycle_model.utilization(ref, DesignPoint(P)) == cycle_model.utilization(cfg)
 
 
 def test_lanes_beyond_work_lower_utilization(ref):
     # P > M leaves lanes idle in S4D slots: utilization must show it, not hide it
-    assert cycle_model.utilization(derive(ref, 64, 784)) < 0.75
+    assert cycle_model.utilization(derive(ref, DesignPoint(64, 784))) < 0.75

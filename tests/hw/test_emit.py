@@ -10,6 +10,7 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.hw.emit import MANIFEST_NAME, VERILOG_NAME, generate, generator_version
+from hwssm.hw.options import DesignPoint
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.synth.rtl import load_rtl
@@ -32,7 +33,7 @@ LINT_WAIVERS = {
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("rtl")
     qm = random_qmodel(3, 2, 2, resolve_plan("A8x8-W8-a8-h-asym"), seed=2)
-    man = generate(qm, 3, out, seq_len=6)
+    man = generate(qm, DesignPoint(3, 6), out)
     return out, qm, man
 
 
@@ -59,6 +60,19 @@ def test_manifest_contract(small):
     assert widths["dbg_data"] == disk["act_width"] and widths["logit_data"] == disk["logit_width"]
 
 
+def test_manifest_states_the_design_point(tmp_path, small):
+    """The manifest holds the design point's fields (as DesignPoint.to_json) and its key."""
+    from hwssm.hw.options import ParamStorage, Pipeline
+
+    _, _, man = small
+    fields = ("lanes", "seq_len", "pipeline", "storage", "soft_mul_bits")
+    assert DesignPoint.from_json({k: man[k] for k in fields}) == DesignPoint(3, 6)
+    assert man["design_key"] == DesignPoint(3, 6).key()
+    d = DesignPoint(2, 3, Pipeline(mem_stages=1, mix_cols=8), ParamStorage.LOAD, 4)
+    other = generate(random_qmodel(3, 2, 1, resolve_plan("hetero"), seed=1), d, tmp_path)
+    assert {k: other[k] for k in fields} == d.to_json() and other["design_key"] == d.key()
+
+
 def test_verilog_ports_match_manifest(small):
     out, _, man = small
     text = (out / VERILOG_NAME).read_text()
@@ -77,7 +91,7 @@ def test_verilog_ports_match_manifest(small):
 def test_foreign_verilog_refused(tmp_path):
     (tmp_path / "other.v").write_text("module other; endmodule\n")
     with pytest.raises(HwssmError, match="other Verilog"):
-        generate(random_qmodel(3, 2, 1), 1, tmp_path, seq_len=2)
+        generate(random_qmodel(3, 2, 1), DesignPoint(1, 2), tmp_path)
 
 
 @pytest.mark.verilator
@@ -107,3 +121,105 @@ def test_generator_version_ignores_prose():
     assert _code(prose) == _code(plain)
     assert _code("def f():\n    '''only a docstring'''\n") == _code("def f():\n    pass\n")
     assert _code(plain.replace("a + x", "a - x")) != _code(plain)
+
+
+def _package_copy(tmp_path):
+    """A copy of the hwssm package's .py files (no caches) to edit."""
+    import shutil
+
+    from hwssm.hw.emit import PACKAGE
+
+    dst = tmp_path / "hwssm"
+    shutil.copytree(PACKAGE, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dst
+
+
+def test_generator_version_hashes_exactly_the_generator_sources(tmp_path):
+    """The version follows the code of hw/rtl/ (every file), the declared hw/ modules and
+    fixed.py, and nothing else (the reference table, the estimator)."""
+    from hwssm.hw.emit import GENERATOR_MODULES, PACKAGE, generator_sources, source_digest
+
+    pkg = _package_copy(tmp_path)
+    base = source_digest(pkg)
+    assert base == source_digest(PACKAGE) and generator_version().endswith("+" + base[:12])
+    names = {p.relative_to(pkg).as_posix() for p in generator_sources(pkg)}
+    assert {"hw/rtl/core.py", "hw/rtl/lane.py", "hw/rtl/__init__.py", "fixed.py"} <= names
+    assert {f"hw/{m}" for m in GENERATOR_MODULES} <= names
+    assert not names & {"hw/references.py", "hw/estimate.py", "hw/__init__.py"}
+
+    refs = pkg / "hw" / "references.py"
+    refs.write_text(refs.read_text() + "\nEXTRA = 1\n")  # code, not prose
+    assert source_digest(pkg) == base
+    lane = pkg / "hw" / "rtl" / "lane.py"
+    lane.write_text(lane.read_text() + "\nEXTRA = 1\n")
+    changed = source_digest(pkg)
+    assert changed != base
+    (pkg / "hw" / "rtl" / "table.hex").write_text("00\n")  # any file of hw/rtl/ counts
+    assert source_digest(pkg) != changed
+    fixed = pkg / "fixed.py"
+    before = source_digest(pkg)
+    fixed.write_text(fixed.read_text() + "\nEXTRA = 1\n")
+    assert source_digest(pkg) != before
+
+
+def test_a_missing_generator_module_is_an_error(tmp_path):
+    """Renaming or splitting a declared module without updating GENERATOR_MODULES fails
+    loudly instead of silently leaving code out of the version."""
+    from hwssm.hw.emit import source_digest
+
+    pkg = _package_copy(tmp_path)
+    (pkg / "hw" / "cycle_model.py").rename(pkg / "hw" / "schedule.py")
+    with pytest.raises(FileNotFoundError, match="hw/cycle_model.py"):
+        source_digest(pkg)
+
+
+#: hwssm modules the generator imports whose code does not determine the Verilog of a given
+#: model: package markers and version (the version string holds ``__version__``), error
+#: messages, atomic file writing, and the QModel and its plan (the model's data, named in the
+#: manifest by its digest; their code is the golden engine's contract as well).
+NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.quant.qmodel",
+                      "hwssm.quant.plan"}
+
+
+def _module_imports(path, module, package):
+    """The hwssm modules that ``path`` (module name ``module``) imports, at any depth of its code."""
+    import ast
+
+    base = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            parts = base.split(".")
+            mod = ".".join(parts[:len(parts) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else (node.module or "")
+            names = [mod] + [f"{mod}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        out |= {n for n in names if n.split(".")[0] == "hwssm" and _module_path(n, package) is not None}
+    return out
+
+
+def _module_path(module, package):
+    p = package.parent.joinpath(*module.split("."))
+    return p / "__init__.py" if (p / "__init__.py").is_file() else p.with_suffix(".py") if p.with_suffix(".py").is_file() else None
+
+
+def test_every_module_the_generator_imports_is_hashed_or_declared_not_generator_code():
+    """A module split off config.py (or any new import of the generator) must join
+    GENERATOR_MODULES or the hw/rtl/ folder, or be named above with its reason."""
+    from hwssm.hw.emit import PACKAGE, generator_sources
+
+    def name(p):
+        parts = p.relative_to(PACKAGE.parent).with_suffix("").parts
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    hashed = {name(p) for p in generator_sources() if p.suffix == ".py"}
+    seen, todo = set(hashed), list(hashed)
+    while todo:
+        m = todo.pop()
+        for dep in _module_imports(_module_path(m, PACKAGE), m, PACKAGE) - seen:
+            seen.add(dep)
+            todo.append(dep)
+    assert seen - hashed - NOT_GENERATOR_CODE == set()

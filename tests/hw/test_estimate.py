@@ -9,6 +9,7 @@ import pytest
 from hwssm.hw.estimate import (
     COEFFICIENTS, COMPONENTS, Block, Kind, cost, estimate, inventory, lut_error, memory_breakdown,
 )
+from hwssm.hw.options import DesignPoint
 from hwssm.quant.plan import NAMED_PLANS, PrecisionPlan, parse_code
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.synth.device import Device
@@ -111,7 +112,7 @@ def test_lut_estimate_within_tolerance_of_yosys(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
     q = random_qmodel(8, 4, 1, plan=parse_code("A8x8-W8-a8"), seed=0)
-    generate(q, 2, tmp_path / "rtl")
+    generate(q, DesignPoint(2), tmp_path / "rtl")
     # Only the ECP5 here: this 2-lane core needs 20 hard multipliers, more than the UP5K's 8
     # SB_MAC16, so nextpnr rejects it there (DesignDoesNotFit). A UP5K comparison needs a
     # P=1 design with soft multipliers; the sweeps report the UP5K error for every point.
@@ -172,7 +173,7 @@ def test_load_storage_reports_spram_on_the_up5k_and_no_rom_logic(qm):
     # slice, and two state banks of xr + xi = 20 bits (two blocks each)
     from hwssm.hw.config import derive
 
-    cfg = derive(qm, 2, storage="load")
+    cfg = derive(qm, DesignPoint(2, storage="load"))
     assert cfg.xr_width + cfg.xi_width == 20
     assert load.total.spram == 2 * (len(cfg.load.slices) + 2 * 2)
     # without --spram they are ordinary RAMs (block RAM); the ECP5 has no SPRAM

@@ -8,6 +8,7 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.hw.config import derive, mix_output_row
+from hwssm.hw.options import DesignPoint
 from hwssm.hw.storage import LOAD_WORD_BITS, MIX_FIELDS, S4D_FIELDS, ParamStorage
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
@@ -21,7 +22,7 @@ def _signed(v: int, w: int) -> int:
 def test_image_decodes_to_the_effective_parameters(plan, P):
     H, M, L = 5, 3, 2
     qm = random_qmodel(H, M, L, resolve_plan(plan), seed=P, extreme=True)
-    cfg = derive(qm, P, 4, storage=ParamStorage.LOAD)
+    cfg = derive(qm, DesignPoint(P, 4, storage=ParamStorage.LOAD))
     ld = cfg.load
     image = ld.image()
     assert image.dtype == np.uint16 and len(image) == P * len(ld.slices) * ld.depth
@@ -61,7 +62,7 @@ def test_image_decodes_to_the_effective_parameters(plan, P):
 def test_hetero_word_is_two_slices():
     """Hetero plan: Ā 8+8, B̄ 4+4, C̄ 4+4 = 32 bits = four 8-bit weights: two 16-bit slices."""
     qm = random_qmodel(4, 2, 1, resolve_plan("hetero"))
-    ld = derive(qm, 1, 2, storage=ParamStorage.LOAD).load
+    ld = derive(qm, DesignPoint(1, 2, storage=ParamStorage.LOAD)).load
     assert ld.coef_width == 32 and ld.slices == (16, 16)
     assert [w for _, w in ld.s4d_fields] == [8, 8, 4, 4, 4, 4]
 
@@ -70,6 +71,6 @@ def test_bad_options_fail_in_one_line():
     qm = random_qmodel(3, 2, 1)
     for kw in ({"storage": "spram"}, {"soft_mul_bits": -1}, {"soft_mul_bits": 99}, {"soft_mul_bits": 2.0}):
         with pytest.raises(HwssmError) as e:
-            derive(qm, 1, 2, **kw)
+            derive(qm, DesignPoint(1, 2, **kw))
         assert "\n" not in str(e.value)
-    assert derive(qm, 1, 2, storage="load").storage is ParamStorage.LOAD
+    assert derive(qm, DesignPoint(1, 2, storage="load")).storage is ParamStorage.LOAD

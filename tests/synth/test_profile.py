@@ -31,6 +31,6 @@ def test_profile_json_and_generation(device, tmp_path):
     d = json.loads(json.dumps(p.to_dict()))
     assert d["storage"] == p.storage.value and d["pipeline"]["mem_stages"] == p.pipeline.mem_stages
     qm = random_qmodel(3, 2, 1, parse_code("A8x5-B4C4D4-W3-a6-b8-h"), seed=3)
-    man = generate(qm, 1, tmp_path, seq_len=3, **p.generate_kwargs())
+    man = generate(qm, p.design(1, 3), tmp_path)
     assert man["storage"] == p.storage.value and man["pipeline"]["requant_stages"] == p.pipeline.requant_stages
     assert (tmp_path / PARAMS_NAME).exists() == (p.storage is ParamStorage.LOAD)

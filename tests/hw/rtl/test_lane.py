@@ -16,7 +16,7 @@ from amaranth.sim import Simulator
 
 from hwssm.fixed import Overflow, QFormat, Rounding
 from hwssm.hw.config import LaneConfig, MixRow, Shift, SsmRow, mix_row_constants, ssm_row_constants
-from hwssm.hw.lane import Lane
+from hwssm.hw.rtl.lane import Lane
 from tests.naive import align, requant
 
 Q = 3  # real-mode row: 4·Q inputs over Q cycles

@@ -12,7 +12,7 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .config import CoreConfig, Shift, ceil_log2
+from ..config import CoreConfig, Shift, ceil_log2
 from .interfaces import awidth, mem_depth, rom
 from .ops import ShiftAmt, chain, delay, requant, shl
 

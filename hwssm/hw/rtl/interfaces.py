@@ -6,7 +6,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import Out
 
-from .config import CoreConfig, Table, ceil_log2
+from ..config import CoreConfig, Table, ceil_log2
 
 __all__ = ["awidth", "issue_signature", "rom", "table_rom", "mem_depth"]
 

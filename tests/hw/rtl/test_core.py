@@ -13,10 +13,11 @@ import pytest
 from hwssm.errors import HwssmError
 from hwssm.hw import cycle_model
 from hwssm.hw.config import Pipeline, derive
-from hwssm.hw.core import HwssmCore
+from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
 from hwssm.quant.plan import NAMED_PLANS, resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
-from tests.hw.rtl_run import rtl_run
+from tests.hw.rtl.rtl_run import rtl_run
 from tests.naive import run_sequence
 
 # (H, M, L, P, T, plan, extreme, pipeline)
@@ -48,7 +49,7 @@ def _expected(qm, digits):
 def test_core_matches_naive_and_cycle_model(case):
     H, M, L, P, T, plan, extreme, pipe = CASES[case]
     qm = random_qmodel(H, M, L, resolve_plan(plan), seed=len(case), extreme=extreme)
-    core = HwssmCore(qm, lanes=P, seq_len=T, pipeline=pipe)
+    core = HwssmCore(qm, DesignPoint(P, T, pipe))
     rng = np.random.default_rng(P)
     digits = [[int(p) for p in rng.integers(0, 256, T)] for _ in range(2)]
     res = rtl_run(core, digits)
@@ -70,12 +71,12 @@ def test_core_matches_naive_and_cycle_model(case):
 def test_unrealisable_plans_fail_at_generation():
     qm = random_qmodel(3, 2, 1, NAMED_PLANS["uniform16"])
     with pytest.raises(HwssmError, match="at most 12 bits") as e:
-        derive(qm, 2, 4)  # what HwssmCore(qm, 2, 4) calls first
+        derive(qm, DesignPoint(2, 4))  # what HwssmCore(qm, DesignPoint(2, 4)) calls first
     assert "\n" not in str(e.value)
     ok = random_qmodel(3, 2, 1)
     for lanes, T in ((0, 4), (2, 0), (True, 4), (2.5, 4)):
         with pytest.raises(HwssmError):
-            derive(ok, lanes, T)
+            derive(ok, DesignPoint(lanes, T))
     with pytest.raises(HwssmError, match="mul_stages"):
         Pipeline(mul_stages=0)
 
@@ -83,7 +84,7 @@ def test_unrealisable_plans_fail_at_generation():
 @pytest.mark.parametrize("plan", ["uniform8", "uniform6", "uniform4", "hetero"])
 def test_named_plans_are_realisable(plan):
     qm = random_qmodel(4, 2, 2, NAMED_PLANS[plan], extreme=True)
-    cfg = derive(qm, 3, 6)
+    cfg = derive(qm, DesignPoint(3, 6))
     assert cfg.a == qm.r0.width and cfg.logit_width > 0
 
 
@@ -94,7 +95,7 @@ def test_reset_mid_digit_restarts_cleanly():
 
     qm = random_qmodel(3, 2, 2, seed=9, extreme=True)
     T, reset_at = 4, 60
-    core = HwssmCore(qm, lanes=2, seq_len=T)
+    core = HwssmCore(qm, DesignPoint(2, T))
     top = Module()
     top.domains.sync = cd = ClockDomain()
     top.submodules.core = core

@@ -6,9 +6,10 @@ from __future__ import annotations
 import subprocess
 
 from hwssm.config import find_yosys
-from hwssm.hw.core import HwssmCore
 from hwssm.hw.emit import TOP_NAME, strip_noinit
-from hwssm.hw.replicate import fold_replications
+from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
+from hwssm.hw.rtl.replicate import fold_replications
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 
@@ -48,7 +49,7 @@ def test_folded_core_is_the_same_netlist(tmp_path):
     from amaranth.back import verilog
 
     qm = random_qmodel(3, 2, 2, resolve_plan("hetero"), seed=4)
-    raw = strip_noinit(verilog.convert(HwssmCore(qm, lanes=2, seq_len=3), name=TOP_NAME, emit_src=False))
+    raw = strip_noinit(verilog.convert(HwssmCore(qm, DesignPoint(2, 3)), name=TOP_NAME, emit_src=False))
     folded = fold_replications(raw)
     assert folded != raw and folded.count("{") < raw.count("{") + raw.count("}")
     assert _netlist(tmp_path, "folded", folded) == _netlist(tmp_path, "raw", raw)

@@ -14,8 +14,8 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..storage import LOAD_WORD_BITS, LoadLayout
 from .interfaces import awidth
-from .storage import LOAD_WORD_BITS, LoadLayout
 
 __all__ = ["ParamLoader"]
 

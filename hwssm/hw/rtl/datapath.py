@@ -41,11 +41,11 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from .config import CoreConfig, ceil_log2
+from ..config import CoreConfig, ceil_log2
+from ..storage import LOAD_WORD_BITS, ParamStorage
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
 from .ops import chain, delay, mul, requant, resize, shl
-from .storage import LOAD_WORD_BITS, ParamStorage
 from .tree import AdderTree
 
 #: Attributes of a single-port RAM meant for iCE40 SPRAM (LOAD storage): its initial contents
@@ -73,7 +73,7 @@ class Datapath(wiring.Component):
         Read port of the value/gate buffers (data one cycle after the address).
     ld_wen, ld_seg, ld_addr, ld_data : In
         LOAD storage only: a load-image word for coefficient slice ``ld_seg`` (from
-        :class:`~hwssm.hw.loader.ParamLoader`).
+        :class:`~hwssm.hw.rtl.loader.ParamLoader`).
     par : In(1)
         LOAD storage only: parity of the step whose slot issues this cycle (state bank).
     """

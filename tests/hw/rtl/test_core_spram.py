@@ -14,14 +14,15 @@ import pytest
 
 from hwssm.hw import cycle_model
 from hwssm.hw.config import Pipeline, derive
-from hwssm.hw.core import HwssmCore
 from hwssm.hw.emit import MANIFEST_NAME, PARAMS_NAME, VERILOG_NAME, generate, read_image
+from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
 from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.synth.rtl import load_rtl
-from tests.hw.rtl_run import rtl_run
-from tests.hw.test_core import _expected
+from tests.hw.rtl.rtl_run import rtl_run
+from tests.hw.rtl.test_core import _expected
 
 LOAD = ParamStorage.LOAD
 
@@ -45,7 +46,7 @@ def _digits(T: int, seed: int, n: int = 2) -> list[list[int]]:
 def test_loaded_core_matches_naive_and_cycle_model(case):
     H, M, L, P, T, plan, extreme, pipe, soft = CASES[case]
     qm = random_qmodel(H, M, L, resolve_plan(plan), seed=len(case), extreme=extreme)
-    core = HwssmCore(qm, lanes=P, seq_len=T, pipeline=pipe, storage=LOAD, soft_mul_bits=soft)
+    core = HwssmCore(qm, DesignPoint(P, T, pipe, LOAD, soft))
     image = core.config.load.image()
     assert core.load_words == len(image) > 0
     digits = _digits(T, P)
@@ -66,16 +67,16 @@ def test_loaded_core_matches_naive_and_cycle_model(case):
     assert [c for c, _ in res.dbg] == want
     assert res.classes[1][0] - res.classes[0][0] == cpd
     # LOAD storage costs no cycles: the same schedule as the ROM core
-    rom = derive(qm, P, T, pipe)
+    rom = derive(qm, DesignPoint(P, T, pipe))
     assert (cps, cpd) == (cycle_model.cycles_per_step(rom), cycle_model.cycles_per_digit(rom))
-    assert cps == cycle_model.cycles_per_step(qm, P, pipe, LOAD)
+    assert cps == cycle_model.cycles_per_step(qm, DesignPoint(P, T, pipe, LOAD))
 
 
 def test_wrong_image_gives_wrong_answers():
     """The parameters really come from the port: a corrupted image changes the outputs."""
     H, M, L, P, T = 3, 2, 1, 1, 3
     qm = random_qmodel(H, M, L, resolve_plan("hetero"), seed=5, extreme=True)
-    core = HwssmCore(qm, lanes=P, seq_len=T, storage=LOAD)
+    core = HwssmCore(qm, DesignPoint(P, T, storage=LOAD))
     image = core.config.load.image()
     image = np.random.default_rng(1).integers(0, 1 << 16, len(image))  # another network's parameters
     digits = _digits(T, 7, 1)
@@ -92,7 +93,7 @@ def test_reset_restarts_the_loader():
 
     H, M, L, P, T = 3, 2, 1, 2, 3
     qm = random_qmodel(H, M, L, resolve_plan("uniform6"), seed=11, extreme=True)
-    core = HwssmCore(qm, lanes=P, seq_len=T, storage=LOAD, soft_mul_bits=4)
+    core = HwssmCore(qm, DesignPoint(P, T, storage=LOAD, soft_mul_bits=4))
     image = [int(w) for w in core.config.load.image()]
     top = Module()
     top.domains.sync = cd = ClockDomain()
@@ -147,7 +148,7 @@ def test_reset_restarts_the_loader():
 def emitted(tmp_path_factory):
     out = tmp_path_factory.mktemp("rtl_load")
     qm = random_qmodel(3, 2, 2, resolve_plan("hetero"), seed=2)
-    man = generate(qm, 2, out, seq_len=5, storage=LOAD, soft_mul_bits=4)
+    man = generate(qm, DesignPoint(2, 5, storage=LOAD, soft_mul_bits=4), out)
     return out, qm, man
 
 
@@ -156,7 +157,7 @@ def test_emitted_load_design(emitted):
     disk = json.loads((out / MANIFEST_NAME).read_text())
     assert disk == {k: v for k, v in man.items() if k != "seconds"}
     assert disk["storage"] == "load" and disk["soft_mul_bits"] == 4
-    cfg = derive(qm, 2, 5, storage=LOAD, soft_mul_bits=4)
+    cfg = derive(qm, DesignPoint(2, 5, storage=LOAD, soft_mul_bits=4))
     words = read_image(out / PARAMS_NAME)
     assert words == [int(w) for w in cfg.load.image()]
     ld = disk["load"]
@@ -181,13 +182,13 @@ def test_emitted_load_design(emitted):
 
 def test_rom_generation_is_unchanged(tmp_path):
     qm = random_qmodel(3, 2, 1, resolve_plan("hetero"), seed=2)
-    generate(qm, 1, tmp_path, seq_len=3, storage=LOAD)
+    generate(qm, DesignPoint(1, 3, storage=LOAD), tmp_path)
     assert (tmp_path / PARAMS_NAME).is_file()
-    man = generate(qm, 1, tmp_path, seq_len=3)  # ROM again: the stale image goes
+    man = generate(qm, DesignPoint(1, 3), tmp_path)  # ROM again: the stale image goes
     assert man["storage"] == "rom" and "load" not in man and not (tmp_path / PARAMS_NAME).exists()
     assert "load_data" not in {p["name"] for p in man["ports"]}
     assert "hwssm_spram" not in (tmp_path / VERILOG_NAME).read_text()
-    assert derive(qm, 1, 3).storage is ParamStorage.ROM and derive(qm, 1, 3).load is None
+    assert derive(qm, DesignPoint(1, 3)).storage is ParamStorage.ROM and derive(qm, DesignPoint(1, 3)).load is None
 
 
 def test_cli_generates_a_load_design(tmp_path, capsys):
@@ -234,7 +235,7 @@ def test_synth_script_forces_marked_memories_into_spram():
     assert line in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=True)).splitlines()
     assert line not in synth_script(["a.v"], Device.UP5K, "top", YosysOptions(spram=False))
     assert line not in synth_script(["a.v"], Device.ECP5_25K, "top", YosysOptions(spram=True))
-    from hwssm.hw.datapath import SPRAM_ATTRS
+    from hwssm.hw.rtl.datapath import SPRAM_ATTRS
 
     assert SPRAM_ATTR in SPRAM_ATTRS
 
@@ -248,6 +249,6 @@ def test_small_load_design_maps_to_spram(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
     qm = random_qmodel(4, 2, 1, resolve_plan("A8x5-B4C4D4-W3-a6-b8-h"), seed=1)
-    generate(qm, 1, tmp_path / "rtl", seq_len=4, storage=LOAD, soft_mul_bits=4)
+    generate(qm, DesignPoint(1, 4, storage=LOAD, soft_mul_bits=4), tmp_path / "rtl")
     hw = synthesize(tmp_path / "rtl", Device.UP5K, SynthOptions(spram=True)).summary()
     assert hw["fits"] and hw["spram"] == 4 and hw["dsp"] <= 8, hw

@@ -13,12 +13,13 @@ import pytest
 from hwssm.errors import HwssmError
 from hwssm.hw import cycle_model
 from hwssm.hw.config import Pipeline
-from hwssm.hw.core import HwssmCore
+from hwssm.hw.options import DesignPoint
+from hwssm.hw.rtl.core import HwssmCore
 from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
-from tests.hw.rtl_run import rtl_run
-from tests.hw.test_core import _expected
+from tests.hw.rtl.rtl_run import rtl_run
+from tests.hw.rtl.test_core import _expected
 
 # (H, M, L, P, T, plan, pipeline)
 CASES = {
@@ -39,7 +40,7 @@ CASES = {
 def test_mem_stages_core_is_exact_and_on_time(case):
     H, M, L, P, T, plan, pipe = CASES[case]
     qm = random_qmodel(H, M, L, resolve_plan(plan), seed=len(case), extreme=True)
-    core = HwssmCore(qm, lanes=P, seq_len=T, pipeline=pipe)
+    core = HwssmCore(qm, DesignPoint(P, T, pipe))
     rng = np.random.default_rng(P)
     digits = [[int(p) for p in rng.integers(0, 256, T)] for _ in range(2)]
     res = rtl_run(core, digits)
@@ -55,8 +56,8 @@ def test_mem_stages_core_is_exact_and_on_time(case):
     assert [c for c, _ in res.dbg] == want
     assert [c for c, _ in res.classes] == [start + (d + 1) * cpd - 1 for d in range(2)]
     # the QModel form of the cycle model agrees with the CoreConfig form
-    assert cps == cycle_model.cycles_per_step(qm, P, pipe)
-    assert cpd == cycle_model.cycles_per_digit(qm, P, T, pipe)
+    assert cps == cycle_model.cycles_per_step(qm, DesignPoint(P, T, pipe))
+    assert cpd == cycle_model.cycles_per_digit(qm, DesignPoint(P, T, pipe))
 
 
 def test_mem_stages_cost_cycles_only_in_latency():
@@ -66,7 +67,7 @@ def test_mem_stages_cost_cycles_only_in_latency():
     base, fast = Pipeline(), Pipeline.fast()
     assert (fast.mem_stages, fast.requant_stages, fast.acc_stages) == (2, 1, 1)
     for P in (1, 2, 3):
-        slow = cycle_model.cycles_per_step(qm, P, fast) - cycle_model.cycles_per_step(qm, P, base)
+        slow = cycle_model.cycles_per_step(qm, DesignPoint(P, pipeline=fast)) - cycle_model.cycles_per_step(qm, DesignPoint(P, pipeline=base))
         assert 0 <= slow <= 4, (P, slow)
     for name, bad in (("mem_stages", 3), ("requant_stages", 2), ("acc_stages", 2), ("mix_cols", 5)):
         with pytest.raises(HwssmError, match=name):
@@ -79,7 +80,7 @@ def test_default_pipeline_verilog_is_stable():
     from hwssm.hw.emit import verilog_text
 
     qm = random_qmodel(3, 2, 2, resolve_plan("hetero"), seed=4)
-    a = verilog_text(HwssmCore(qm, 2, 3))
-    b = verilog_text(HwssmCore(qm, 2, 3, Pipeline(mem_stages=0, requant_stages=0), storage=ParamStorage.ROM,
-                               soft_mul_bits=0))
+    a = verilog_text(HwssmCore(qm, DesignPoint(2, 3)))
+    b = verilog_text(HwssmCore(qm, DesignPoint(2, 3, Pipeline(mem_stages=0, requant_stages=0),
+                                                storage=ParamStorage.ROM, soft_mul_bits=0)))
     assert hashlib.sha256(a.encode()).digest() == hashlib.sha256(b.encode()).digest()

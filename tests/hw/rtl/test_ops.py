@@ -1,4 +1,4 @@
-"""``hwssm.hw.ops.mul``: the LUT-adder product equals ``a * b`` for every operand pair."""
+"""``hwssm.hw.rtl.ops.mul``: the LUT-adder product equals ``a * b`` for every operand pair."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from amaranth.hdl import Fragment, Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
-from hwssm.hw.ops import mul
+from hwssm.hw.rtl.ops import mul
 
 
 def _values(shape):

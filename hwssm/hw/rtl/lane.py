@@ -21,7 +21,7 @@ pre-aligned bias and requantizes: ``v = fit(rshift(acc·2^w + bias, v))``:
   one, so the two uses never meet.
 
 Multiplies with a narrow operand may be built from LUT adders instead of DSPs
-(``LaneConfig.soft_mul_bits``, :func:`~hwssm.hw.ops.mul`).
+(``LaneConfig.soft_mul_bits``, :func:`~hwssm.hw.rtl.ops.mul`).
 
 Only the control bits (``ctl*``, ``x_valid``, ``v_valid``) are reset; the data registers
 are not (no reset logic per data bit): every consumer qualifies them by a control bit,
@@ -34,7 +34,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .config import LaneConfig, mix_field
+from ..config import LaneConfig, mix_field
 from .ops import ShiftAmt, delay, mul, requant, resize, shl
 
 __all__ = ["Lane"]

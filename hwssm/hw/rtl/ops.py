@@ -18,7 +18,7 @@ import dataclasses
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
-from ..fixed import Overflow, Rounding
+from ...fixed import Overflow, Rounding
 
 __all__ = ["ShiftAmt", "wire", "shl", "requant", "fit", "delay", "resize", "chain", "mul"]
 

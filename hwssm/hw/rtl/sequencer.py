@@ -25,8 +25,8 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .config import CoreConfig
-from .cycle_model import mix_gap
+from ..config import CoreConfig
+from ..cycle_model import mix_gap
 from .interfaces import awidth, issue_signature
 
 __all__ = ["Sequencer"]

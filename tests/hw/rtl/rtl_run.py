@@ -6,7 +6,7 @@ import dataclasses
 
 from amaranth.sim import Simulator
 
-from hwssm.hw.core import HwssmCore
+from hwssm.hw.rtl.core import HwssmCore
 
 
 @dataclasses.dataclass

@@ -11,9 +11,11 @@ from amaranth.hdl import Cat, Module, Mux, Shape, signed
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..quant.qmodel import QModel
-from . import cycle_model
-from .config import CoreConfig, Pipeline, derive
+from ...quant.qmodel import QModel
+from .. import cycle_model
+from ..config import CoreConfig, derive
+from ..options import DesignPoint
+from ..storage import LOAD_WORD_BITS, ParamStorage
 from .datapath import Datapath
 from .decoder import Decoder
 from .encoder import Encoder
@@ -22,11 +24,22 @@ from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
 from .ops import delay
 from .sequencer import Sequencer
-from .storage import LOAD_WORD_BITS, ParamStorage
 
 __all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
 
 TOP_NAME = "hwssm_core"
+
+
+def _config(qm: QModel | CoreConfig, design: DesignPoint | None) -> CoreConfig:
+    """A core's CoreConfig: ``qm`` itself (a CoreConfig, ``design`` None), or
+    :func:`~hwssm.hw.config.derive` of a QModel built as ``design``."""
+    if isinstance(qm, CoreConfig):
+        if design is not None:
+            raise TypeError("a core from a CoreConfig takes no DesignPoint (the config holds its own)")
+        return qm
+    if design is None:
+        raise TypeError("a core from a QModel needs its DesignPoint")
+    return derive(qm, design)
 
 
 class _Properties:
@@ -37,6 +50,12 @@ class _Properties:
     @property
     def config(self) -> CoreConfig:
         return self._cfg
+
+    @property
+    def design(self) -> DesignPoint:
+        """The design point the core was built as (lanes, T, pipeline, storage, soft multipliers)."""
+        c = self._cfg
+        return DesignPoint(c.P, c.T, c.pipe, c.storage, c.soft_mul_bits)
 
     @property
     def storage(self) -> ParamStorage:
@@ -89,17 +108,13 @@ class S4DCore(wiring.Component, _Properties):
 
     Parameters
     ----------
-    qm : QModel
-    lanes : int
-        P >= 1 (need not divide H·M).
-    seq_len : int
-        T, the pixels per digit (784 for sMNIST).
-    pipeline : Pipeline
-        Multiplier and tree pipeline depths.
-    storage : ParamStorage
-        ROM (default) or LOAD (coefficients streamed in through ``load``).
-    soft_mul_bits : int
-        Multiplies with an operand of at most this many bits use LUT adders (0: none).
+    qm : QModel or CoreConfig
+        The model (then ``design`` is required), or a CoreConfig from
+        :func:`~hwssm.hw.config.derive` (then ``design`` is None).
+    design : DesignPoint
+        P lanes (need not divide H·M), T pixels per digit (784 for sMNIST), the pipeline
+        depths, the storage (ROM, or LOAD: coefficients streamed in through ``load``) and
+        the soft-multiplier width (:class:`~hwssm.hw.options.DesignPoint`).
 
     Members
     -------
@@ -119,9 +134,8 @@ class S4DCore(wiring.Component, _Properties):
     Throughput: one digit per :attr:`cycles_per_digit` cycles.
     """
 
-    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None,
-                 storage: ParamStorage = ParamStorage.ROM, soft_mul_bits: int = 0):
-        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)
+    def __init__(self, qm: QModel | CoreConfig, design: DesignPoint | None = None):
+        self._cfg = _config(qm, design)
         cfg = self._cfg
         members = {
             "i": In(stream.Signature(8)),
@@ -202,9 +216,8 @@ class HwssmCore(wiring.Component, _Properties):
     storage also ``load_valid``, ``load_ready``, ``load_data[15:0]`` (the load image).
     """
 
-    def __init__(self, qm: QModel | CoreConfig, lanes: int = 1, seq_len: int = 784, pipeline: Pipeline | None = None,
-                 storage: ParamStorage = ParamStorage.ROM, soft_mul_bits: int = 0):
-        self._cfg = qm if isinstance(qm, CoreConfig) else derive(qm, lanes, seq_len, pipeline, storage, soft_mul_bits)
+    def __init__(self, qm: QModel | CoreConfig, design: DesignPoint | None = None):
+        self._cfg = _config(qm, design)
         cfg = self._cfg
         members = {
             "in_valid": In(1), "in_ready": Out(1), "in_data": In(8),

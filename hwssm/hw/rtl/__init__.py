@@ -1,0 +1,16 @@
+"""The Amaranth units of the core, one Component per module; every file of this folder is
+generator code (:func:`hwssm.hw.emit.generator_sources` hashes all of it).
+
+- :mod:`.lane` (one complex-MAC lane), :mod:`.tree` (cross-lane adder tree),
+  :mod:`.datapath` (P lanes + memories + row finish + GELU), :mod:`.sequencer`,
+  :mod:`.encoder`, :mod:`.glu` (GLU, residual, pool), :mod:`.decoder` (decoder, argmax),
+  :mod:`.loader` (writes the load image of LOAD storage into the lanes),
+  :mod:`.core` (the whole core; ``HwssmCore`` has the flat ``hwssm_core`` ports).
+- :mod:`.ops` (shared arithmetic: requantization, shifts, LUT-adder multiplies, delays) and
+  :mod:`.interfaces` (issue signature, ROMs, address widths).
+- :mod:`.replicate`: the Verilog text rewrite that spells repeated concatenation items as
+  replications.
+
+Each unit is built from a :class:`~hwssm.hw.config.CoreConfig` (:func:`hwssm.hw.config.derive`).
+Importing this package imports Amaranth.
+"""
