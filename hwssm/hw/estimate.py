@@ -3,7 +3,7 @@
 The estimate has two halves, like the cycle model:
 
 1. :func:`inventory` lists the core's building blocks from the same derived description the
-   generator uses (:func:`hwssm.hw.config.derive`, with the generator options ``pipeline``,
+   generator uses (:func:`hwssm.hw.derive.derive`, with the generator options ``pipeline``,
    ``storage`` and ``soft_mul_bits``): multipliers with their operand widths, adders,
    multiplexers, variable shifters, requantizers, registers, ROMs and RAMs with their depth,
    width and read ports, the sequencer, and with LOAD storage the loader. Every block is
@@ -50,7 +50,8 @@ from collections.abc import Iterable
 
 from ..quant.qmodel import QModel
 from ..synth.device import Device
-from .config import Pipeline, ceil_log2, mix_field
+from .core_config import ceil_log2
+from .options import Pipeline, mix_field
 from .cycle_model import mix_gap
 from .storage import ParamStorage
 
@@ -394,9 +395,9 @@ def _memory(block: Block, k: Coefficients) -> Resources:
 def inventory(qm: QModel, lanes: int, *, pipeline: Pipeline | None = None,
               storage: ParamStorage | str = ParamStorage.ROM, soft_mul_bits: int = 0, seq_len: int = 784) -> list[Block]:
     """The core's blocks for ``qm`` on ``lanes`` lanes, module by module as :mod:`hwssm.hw.core`
-    builds them with the given generator options (from :func:`hwssm.hw.config.derive`, the
+    builds them with the given generator options (from :func:`hwssm.hw.derive.derive`, the
     generator's own description)."""
-    from .config import derive
+    from .derive import derive
     from .options import DesignPoint
 
     c = derive(qm, DesignPoint(lanes, seq_len, pipeline or Pipeline(), storage, soft_mul_bits))
@@ -457,7 +458,7 @@ def _lanes(c) -> list[Block]:
     fw = ln.f_widths
     k = ln.mix_cols
     f0, f1, f2, f3 = fw[:4]
-    # real-mode weights of multipliers 2, 3 (hwssm.hw.config.mix_field)
+    # real-mode weights of multipliers 2, 3 (hwssm.hw.options.mix_field)
     w2, w3 = fw[mix_field(k, 2)], fw[mix_field(k, 3)]
     xr, xi = ln.xr_width, ln.xi_width
     # B̄·u takes only B̄'s own bits when the config says so (LOAD storage)
@@ -765,7 +766,7 @@ def _loader(c, ceil_log2) -> list[Block]:
 class Options:
     """The generator and synthesis options an estimate prices (see :func:`estimate`).
 
-    ``pipeline``, ``storage``, ``soft_mul_bits`` are :func:`hwssm.hw.config.derive`'s options;
+    ``pipeline``, ``storage``, ``soft_mul_bits`` are :func:`hwssm.hw.derive.derive`'s options;
     ``dsp`` (hard multipliers) and ``spram`` (LOAD memories forced into iCE40 SPRAM) are
     the synthesis switches of :class:`hwssm.synth.flow.SynthOptions`.
     """
@@ -848,7 +849,7 @@ def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool | None = None,
     """Estimate the resources of the core for ``qm`` on ``lanes`` lanes on ``device``.
 
     The core is priced as the generator builds it with ``pipeline``, ``storage`` and
-    ``soft_mul_bits`` (:func:`hwssm.hw.config.derive`; defaults: ``Pipeline()``, ROM, 0) and
+    ``soft_mul_bits`` (:func:`hwssm.hw.derive.derive`; defaults: ``Pipeline()``, ROM, 0) and
     as Yosys maps it with ``dsp`` (hard multipliers; default on) and ``spram`` (LOAD memories
     forced into iCE40 SPRAM, as ``hwssm synth --spram``; default on). ``profile`` (a
     :class:`hwssm.synth.profile.BuildProfile`) supplies all five at once; an argument given
@@ -856,7 +857,7 @@ def estimate(qm: QModel, lanes: int, device: Device, *, dsp: bool | None = None,
 
         estimate(qm, P, device, profile=device_profile(device))
 
-    Raises HwssmError (from :func:`hwssm.hw.config.derive`) for a model or P the RTL cannot build.
+    Raises HwssmError (from :func:`hwssm.hw.derive.derive`) for a model or P the RTL cannot build.
     """
     family = device.family
     k = coefficients or COEFFICIENTS[family]

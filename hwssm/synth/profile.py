@@ -1,6 +1,6 @@
 """Per-FPGA build profiles: how hwssm generates and synthesizes a core for one device.
 
-A :class:`BuildProfile` joins the generator's options (:class:`~hwssm.hw.config.Pipeline`,
+A :class:`BuildProfile` joins the generator's options (:class:`~hwssm.hw.options.Pipeline`,
 :class:`~hwssm.hw.storage.ParamStorage`, ``soft_mul_bits``) with the synthesis options
 (:class:`~hwssm.synth.flow.SynthOptions`). :func:`device_profile` gives the profile that
 ``hwssm flow`` and ``hwssm sweep`` use for each device:

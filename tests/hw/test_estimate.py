@@ -126,7 +126,7 @@ def test_lut_estimate_within_tolerance_of_yosys(tmp_path, monkeypatch):
 # -- generator options: soft multipliers, LOAD storage, pipeline ------------------------------
 
 def test_old_call_prices_the_default_options(qm):
-    from hwssm.hw.config import Pipeline
+    from hwssm.hw.options import Pipeline
     from hwssm.hw.storage import ParamStorage
 
     for device in Device:
@@ -171,7 +171,7 @@ def test_load_storage_reports_spram_on_the_up5k_and_no_rom_logic(qm):
     assert load.total.bram < rom.total.bram
     # one SPRAM per 16 bits of width and 16K words of depth: per lane, each 16-bit coefficient
     # slice, and two state banks of xr + xi = 20 bits (two blocks each)
-    from hwssm.hw.config import derive
+    from hwssm.hw.derive import derive
 
     cfg = derive(qm, DesignPoint(2, storage="load"))
     assert cfg.xr_width + cfg.xi_width == 20
@@ -190,7 +190,7 @@ def test_spram_blocks_follow_width_and_depth():
 
 @pytest.mark.parametrize("device", list(Device))
 def test_pipeline_adds_flip_flops(qm, device):
-    from hwssm.hw.config import Pipeline
+    from hwssm.hw.options import Pipeline
 
     base = estimate(qm, 2, device)
     mem = estimate(qm, 2, device, pipeline=Pipeline(mem_stages=2))
@@ -211,7 +211,7 @@ def test_pipeline_adds_flip_flops(qm, device):
 def test_wider_real_mode_costs_logic_not_multipliers(qm, device):
     """``Pipeline.mix_cols``: the same eight multipliers per lane; 6 and 8 columns add g banks,
     weight fields and (8) the readout operand multiplexers."""
-    from hwssm.hw.config import Pipeline
+    from hwssm.hw.options import Pipeline
 
     est = {k: estimate(qm, 2, device, pipeline=Pipeline(mix_cols=k)) for k in (4, 6, 8)}
     assert est[4].total.dsp == est[6].total.dsp == est[8].total.dsp
@@ -225,7 +225,7 @@ def test_wider_real_mode_costs_logic_not_multipliers(qm, device):
 def test_a_build_profile_supplies_the_options(qm):
     import types
 
-    from hwssm.hw.config import Pipeline
+    from hwssm.hw.options import Pipeline
 
     synth = types.SimpleNamespace(dsp=True, spram=True)
     prof = types.SimpleNamespace(pipeline=Pipeline.fast(), storage="load", soft_mul_bits=4, synth=synth)
@@ -308,7 +308,7 @@ def hetero():
 def test_estimate_of_the_synthesized_hetero_designs(hetero, key, device, lanes, opts, hw):
     """The real designs (LOAD + SPRAM + soft multipliers on the UP5K, ROM on the ECP5, with
     their pipelines): LUT4 within ±15 % of Yosys, hard blocks exact."""
-    from hwssm.hw.config import Pipeline
+    from hwssm.hw.options import Pipeline
 
     def measured_lut(hw, device):  # as hwssm.explore.sweep.measured_lut: ECP5 CCU2C = 2 LUT4
         return hw["lut"] + (2 * hw["carry"] if device.family == "ecp5" else 0)
