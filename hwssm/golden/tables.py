@@ -28,12 +28,11 @@ import dataclasses
 import numpy as np
 
 from ..fixed import Overflow, QFormat
-from ..quant.lowering import RQ_LSH, RQ_RND, RQ_RSH, RQ_LO, RQ_HI, RQ_WRAP, RQ_COLS, Lowering, lower, requant_record
+from ..quant.lowering import RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, Lowering, lower
 from ..quant.qmodel import QModel
 
 __all__ = ["Tables", "build_tables", "STORED", "SSM_ROWS", "KQ_ADD", "KQ_RSH", "KQ_LO", "KQ_HI", "KQ_WSH",
-           "KQ_MASK", "KQ_COLS", "RQ_LSH", "RQ_RND", "RQ_RSH", "RQ_LO", "RQ_HI", "RQ_WRAP", "RQ_COLS",
-           "requant_record"]
+           "KQ_MASK", "KQ_COLS"]
 
 #: Kernel constants multiplied in the hot loops, held in the storage type (Tables.store_dtype).
 STORED = ("enc_k", "ssm_cf", "ssm_d", "mix_w")
@@ -81,7 +80,12 @@ def _kernel_fit(rec: np.ndarray, bits: int, out: QFormat) -> tuple[int, int, int
 
 @dataclasses.dataclass(frozen=True)
 class Tables:
-    """Integer constants for the kernels (names follow ARITHMETIC.md). Shapes in comments."""
+    """Integer constants for the kernels (names follow ARITHMETIC.md). Shapes in comments.
+
+    The contract's arrays (effective parameters, ``*_sh`` alignments, ``*_rq`` requantization
+    records in RQ_* columns, tables) are the lowering's (:mod:`hwssm.quant.lowering`), stacked
+    over layers; the kernel-ready constants below them are this module's packing.
+    """
 
     dtype: type                 # np.int32 or np.int64: the kernel's integer type
     acc_width: int              # widest accumulator in bits (from accumulator_format)

@@ -21,7 +21,7 @@ A plan the RTL cannot realise raises :class:`~hwssm.errors.HwssmError` here (one
 from __future__ import annotations
 
 from ..errors import HwssmError
-from ..fixed import Overflow, Rounding, Term, signed_width
+from ..fixed import Overflow, Rounding, signed_width
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
 from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, mix_output_row

@@ -20,13 +20,12 @@ exact rewrites (ARITHMETIC.md allows any rewrite that gives the same integers):
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from ..fixed import Rounding, Term, accumulator_format, signed_width
 from ..quant.lowering import MixFormats, SsmFormats, SsmSums, SumRow
 
-__all__ = ["GUARD", "SsmRow", "MixRow", "ssm_row_constants", "mix_row_constants", "sum_width", "rtl_width"]
+__all__ = ["GUARD", "SsmRow", "MixRow", "ssm_row_constants", "mix_row_constants", "sum_width", "rtl_width", "shifts"]
 
 #: Extra accumulator bit on top of accumulator_format (see the module docstring).
 GUARD = 1
