@@ -3,7 +3,7 @@
 A plan names widths only. The fractional bits of each tensor are chosen by
 calibration (PTQ) or learned ranges (QAT) and live in the resulting QModel.
 
-Components (see ``hwssm/golden/ARITHMETIC.md`` §4):
+Components (see ``hwssm/quant/ARITHMETIC.md`` §4):
 
 =========  ==========================================================
 A_re, A_im  real and imaginary parts of Ā
