@@ -22,7 +22,8 @@ from hwssm.train.qat_frame import build_frame  # noqa: E402
 from hwssm.train.qat_model import AParam, QATModel  # noqa: E402
 from hwssm.train.qat_ops import Requant, pow2  # noqa: E402
 from hwssm.train.qat_scan import ScanConsts, scan_backward_ref, scan_forward_ref, ssm_scan  # noqa: E402
-from hwssm.train.qat_train import FINAL_FILE, QATRecipe, export_qat, prepare_frame, train_qat  # noqa: E402
+from hwssm.train.qat_export import export_qat  # noqa: E402
+from hwssm.train.qat_train import FINAL_FILE, QATRecipe, prepare_frame, train_qat  # noqa: E402
 
 pytestmark = pytest.mark.train
 
