@@ -293,22 +293,20 @@ def _one_line(exc: BaseException) -> str:
 
 
 def load_results(path: str | Path) -> dict:
-    """Read a results JSON written by :meth:`SweepResult.write`; HwssmError when it is not one."""
-    import json
+    """Read a results JSON written by :meth:`SweepResult.write` and check it against its schema
+    (:mod:`hwssm.explore.results`); HwssmError (one line) when it is not one."""
+    from ..io import read_json
+    from .results import check_results
 
     path = Path(path)
-    try:
-        d = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise HwssmError(f"sweep results {path} do not exist") from None
-    except (OSError, ValueError) as exc:
-        raise HwssmError(f"cannot read sweep results {path}: {exc}") from None
+    d = read_json(path, "sweep results")
     if not isinstance(d, dict) or d.get("format") != RESULTS_FORMAT:
         raise HwssmError(f"{path} is not a sweep results file (format {d.get('format') if isinstance(d, dict) else None!r})")
-    if d.get("version") != RESULTS_VERSION:
+    if d.get("version") != RESULTS_VERSION or isinstance(d.get("version"), bool):
         raise HwssmError(f"{path}: results version {d.get('version')!r} is not supported (expected {RESULTS_VERSION})")
     if not isinstance(d.get("points"), list):
         raise HwssmError(f"{path}: 'points' must be a list")
+    check_results(path, d)
     return d
 
 
