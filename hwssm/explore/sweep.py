@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import HwssmError
-from ..io import write_json
+from ..io import clean_stale_temps, write_json
 from ..quant.plan import PrecisionPlan
 from ..quant.qmodel import QModel
 from ..synth.device import Device
@@ -113,11 +113,14 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, dsp:
     """Compute (or find) every record of ``spec``; returns the joined points.
 
     ``progress(done, total)`` counts records (cached ones are done from the start). An
-    interruption (KeyboardInterrupt, or an exception raised by ``progress``) cancels
-    what is still queued; every record finished before it is already stored.
+    interruption (KeyboardInterrupt, SIGTERM through :mod:`hwssm.cli`, or an exception raised
+    by ``progress``) cancels what is still queued and stops the workers; every record finished
+    before it is already stored, so a rerun resumes. Temporary files a killed run left in the
+    cache are removed at the start (:func:`hwssm.io.clean_stale_temps`).
     """
     t0 = time.monotonic()
     cache = cache or RecordCache.default()
+    clean_stale_temps(cache.root)  # temporary files of a killed earlier run
     qmodels, source = sweep_qmodels(spec, cache, calib_progress)
     plans = plan_by_code(spec, qmodels)
 
