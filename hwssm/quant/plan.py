@@ -292,6 +292,13 @@ def parse_code(code: str) -> PrecisionPlan:
     def s(bits):
         return Spec(int(bits), gran)
 
+    try:
+        return _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
+    except ValueError as exc:
+        raise ValueError(f"plan code {code!r}: {exc}") from None
+
+
+def _plan_of_code(m, flags, gran, scheme, w, bias, p, s) -> PrecisionPlan:
     return PrecisionPlan(
         A_re=p(m["ar"]), A_im=p(m["ai"] or m["ar"]),
         x_re=s(m["xr"]), x_im=s(m["xi"] or m["xr"]),
