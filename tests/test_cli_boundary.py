@@ -175,6 +175,8 @@ CASES = [
     ("results-a-list", lambda e: ((e / "res.json").write_text("[]"), ["report", "--sweep", "res.json", "--name", "r"])[1],
      "reports/r", "res.json"),
     # absurd numbers on the command line
+    ("indices-huge", lambda e: ["sim", "--model", "models/q.qmodel.json", "--lanes", "1", "--indices",
+                                str(2 ** 70)], None, "out of range"),
     ("indices-power", lambda e: ["sim", "--model", "models/q.qmodel.json", "--lanes", "1", "--indices", "2^70"], None,
      "indices"),
 ]

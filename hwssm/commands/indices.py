@@ -31,6 +31,7 @@ def parse_indices(text: str) -> list[int]:
     for t in parts:
         if not _INT.match(t) or int(t) >= MAX_INDEX:
             raise argparse.ArgumentTypeError(
-                f"--indices must be comma-separated integers in [0, 10000) (test digits), not {t[:40]!r}")
+                f"--indices entry {t[:40]!r} is not a test index: out of range or not a number "
+                "(comma-separated integers in [0, 10000))")
         out.append(int(t))
     return out

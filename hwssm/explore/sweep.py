@@ -302,6 +302,8 @@ def load_results(path: str | Path) -> dict:
     from .results import check_results
 
     path = Path(path)
+    if not path.exists():
+        raise HwssmError(f"sweep results {path} do not exist")
     d = read_json(path, "sweep results")
     if not isinstance(d, dict) or d.get("format") != RESULTS_FORMAT:
         raise HwssmError(f"{path} is not a sweep results file (format {d.get('format') if isinstance(d, dict) else None!r})")

@@ -149,7 +149,7 @@ def save_checkpoint(path, config: S4DConfig, params: dict[str, np.ndarray], meta
 
 def _read_json(json_path: Path) -> dict:
     if not json_path.exists():
-        raise HwssmError(f"{json_path}: cannot read checkpoint (no such file)")
+        raise HwssmError(f"{json_path}: cannot read checkpoint (No such file or directory)")
     doc = read_json(json_path, "checkpoint")
     if not isinstance(doc, dict):
         raise HwssmError(f"{json_path}: checkpoint JSON must be an object")
