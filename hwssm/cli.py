@@ -70,8 +70,9 @@ def describe(exc: BaseException) -> str:
         return _first_line(str(exc)) or type(exc).__name__
     if isinstance(exc, OSError):
         what = exc.strerror or _first_line(str(exc)) or type(exc).__name__
-        paths = [p for p in (exc.filename, exc.filename2) if p is not None]
-        where = " -> ".join(str(p) for p in paths)
+        # a rename names (temporary file, target): the target is the path the user gave
+        target = exc.filename2 if exc.filename2 is not None else exc.filename
+        where = "" if target is None else str(target)
         hint = _OS_HINTS.get(exc.errno, "check the path and its permissions")
         return f"{where + ': ' if where else ''}{what}; {hint}"
     if isinstance(exc, UnicodeDecodeError):
