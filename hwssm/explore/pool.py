@@ -22,13 +22,11 @@ import itertools
 import multiprocessing
 import os
 import signal
-import sys
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import HwssmError
+from ..procs import die_with_parent, signals_held
 from .tasks import init_worker
 
 __all__ = ["Parallelism", "open_runner"]
@@ -92,56 +90,13 @@ class _Inline:
         self._queue.clear()
 
 
-#: Linux prctl option: signal to receive when the parent thread dies.
-_PR_SET_PDEATHSIG = 1
-#: Seconds between parent checks of a worker that cannot use prctl; seconds to wait for a terminated worker.
-_WATCH_S, _JOIN_S = 1.0, 5.0
-
-
-def _die_with_parent(parent: int) -> None:
-    """Arrange that this process is killed when ``parent`` (its parent's pid) goes away."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
-                if os.getppid() != parent:  # the parent died before prctl took effect
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(_WATCH_S)
-        os._exit(1)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watch, name="hwssm-parent-watch", daemon=True).start()
-
-
-class _signals_held:
-    """Ignore SIGINT and SIGTERM while the pool is being torn down (main thread only), so that a
-    second signal cannot interrupt the teardown and leave workers behind."""
-
-    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __enter__(self):
-        self._saved = None
-        if threading.current_thread() is threading.main_thread():
-            self._saved = [signal.signal(s, signal.SIG_IGN) for s in self._SIGNALS]
-
-    def __exit__(self, *exc):
-        if self._saved is not None:
-            for s, h in zip(self._SIGNALS, self._saved):
-                signal.signal(s, h)
+#: Seconds to wait for a terminated worker.
+_JOIN_S = 5.0
 
 
 def _init_local_worker(parent: int, threads: int | None) -> None:
     """Pool initializer: die with the parent, leave SIGINT to it, then :func:`tasks.init_worker`."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     init_worker(threads)
 
@@ -180,7 +135,7 @@ class _Local:
         # the executor's worker processes (a private attribute: ProcessPoolExecutor offers no
         # public way to stop a running task)
         procs = list((getattr(self._pool, "_processes", None) or {}).values())
-        with _signals_held():
+        with signals_held():
             self._pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 if p.is_alive():

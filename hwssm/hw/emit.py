@@ -29,9 +29,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import HwssmError
-from ..io import write_json, write_text
+from ..io import json_text, staged_dir, write_bytes, write_text
 from ..quant.qmodel import QModel
 from .derive import derive
+from .manifest import FILES_KEY, sha256_bytes
 from .options import DesignPoint
 from .rtl.core import TOP_NAME, HwssmCore
 from .rtl.replicate import fold_replications
@@ -141,7 +142,11 @@ def strip_noinit(text: str) -> str:
 
 def write_image(path: str | Path, words) -> None:
     """Write a load image: one 16-bit word per line, 4 lower-case hex digits (``$readmemh``)."""
-    write_text(Path(path), "".join(f"{int(w):04x}\n" for w in words))
+    write_text(Path(path), _image_text(words))
+
+
+def _image_text(words) -> str:
+    return "".join(f"{int(w):04x}\n" for w in words)
 
 
 def read_image(path: str | Path) -> list[int]:
@@ -225,10 +230,23 @@ def generate(qm: QModel, design: DesignPoint, out_dir: str | Path) -> dict:
     core = HwssmCore(cfg)
     text = verilog_text(core)
     man = manifest(core, qm)
-    if cfg.load is not None:
-        write_image(out / PARAMS_NAME, cfg.load.image())
-    elif (out / PARAMS_NAME).is_file():
-        (out / PARAMS_NAME).unlink()  # a LOAD design's image, stale now
-    write_text(out / VERILOG_NAME, text)
-    write_json(out / MANIFEST_NAME, man)
+    _commit(out, man, {VERILOG_NAME: text.encode(),
+                       **({PARAMS_NAME: _image_text(cfg.load.image()).encode()} if cfg.load is not None else {})})
     return {**man, "seconds": time.monotonic() - t0}
+
+
+def _commit(out: Path, man: dict, files: dict[str, bytes]) -> None:
+    """Write ``files`` and then ``manifest.json`` (``man`` plus their SHA-256 under ``files``,
+    :mod:`hwssm.hw.manifest`) into ``out`` as a set: each is written and fsynced in a staging
+    sibling directory, then renamed into ``out``, the manifest last (a crash between renames
+    leaves files that differ from the manifest, which every reader refuses). A stale load
+    image (not in ``files``) is removed first."""
+    man[FILES_KEY] = {name: sha256_bytes(data) for name, data in files.items()}
+    stale = out / PARAMS_NAME
+    if PARAMS_NAME not in files and stale.is_file():
+        stale.unlink()  # a LOAD design's image, stale now
+    with staged_dir(out) as (staging, commit):
+        for name, data in files.items():
+            write_bytes(staging / name, data)
+        write_text(staging / MANIFEST_NAME, json_text(man))
+        commit([*files, MANIFEST_NAME])

@@ -3,7 +3,13 @@
 The manifest holds at least::
 
     {"top": "<module>", "clock": "clk",
-     "ports": [{"name": "clk", "dir": "in", "width": 1, "role": "clk"}, ...]}
+     "ports": [{"name": "clk", "dir": "in", "width": 1, "role": "clk"}, ...],
+     "files": {"<name>.v": "<SHA-256 hex>", ...}}
+
+``files`` names every file of the directory besides the manifest, with its SHA-256
+(:mod:`hwssm.hw.manifest`): :func:`load_rtl` refuses a directory whose files differ from it
+or that holds others, so simulation, synthesis and the flow use exactly the generated files.
+The sources are the named ``*.v`` files, sorted by name.
 
 ``role`` is one of ``clk``, ``rst``, ``data``, ``debug``. Debug ports exist for
 simulation only (e.g. a per-layer verification stream).
@@ -18,6 +24,7 @@ import re
 from pathlib import Path
 
 from ..errors import HwssmError
+from ..hw.manifest import check_files
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
@@ -59,7 +66,7 @@ class RtlDesign:
     ports : tuple[Port, ...]
         Top-level ports in manifest order.
     sources : tuple[Path, ...]
-        The ``*.v`` files, sorted by name.
+        The ``*.v`` files the manifest names (checked against their SHA-256), sorted by name.
     manifest : dict
         The manifest as read (for extra fields: model, precision plan, generator version).
     """
@@ -76,7 +83,8 @@ class RtlDesign:
 
 
 def load_rtl(path: str | Path) -> RtlDesign:
-    """Read and check ``path/manifest.json`` and list ``path/*.v``; HwssmError on any problem."""
+    """Read and check ``path/manifest.json`` and the files it names (their SHA-256, no others:
+    :func:`hwssm.hw.manifest.check_files`); HwssmError on any problem."""
     path = Path(path)
     if not path.is_dir():
         raise HwssmError(f"RTL directory not found: {path}")
@@ -106,7 +114,7 @@ def load_rtl(path: str | Path) -> RtlDesign:
         clock = clocks[0]
     if clock not in clocks:
         raise HwssmError(f"{mpath}: 'clock' is {clock!r}, which is not a port with role 'clk' (those are {clocks})")
-    sources = tuple(sorted(p for p in path.glob("*.v") if p.is_file()))
+    sources = tuple(sorted(p for p in check_files(path, manifest) if p.suffix == ".v"))
     if not sources:
         raise HwssmError(f"no Verilog (*.v) files in RTL directory {path}")
     return RtlDesign(path, top, clock, ports, sources, manifest)

@@ -10,6 +10,8 @@ from amaranth.back import verilog
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from hwssm.hw.manifest import file_digests
+
 
 class Mac(wiring.Component):
     """Pipelined 16x16 multiply-accumulate of ``x`` with coefficients from a 256x16 RAM.
@@ -90,7 +92,7 @@ def write_rtl(component: wiring.Component, name: str, directory: Path) -> Path:
         width = Shape.cast(member.shape).width
         role = "debug" if pname.startswith("dbg") else "data"
         ports.append(_port(pname, "in" if member.flow == In else "out", width, role))
-    manifest = {"top": name, "clock": "clk", "ports": ports}
+    manifest = {"top": name, "clock": "clk", "ports": ports, "files": file_digests(directory, [f"{name}.v"])}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return directory
 

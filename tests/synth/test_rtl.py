@@ -7,6 +7,7 @@ import json
 import pytest
 
 from hwssm.errors import HwssmError
+from hwssm.hw.manifest import file_digests
 from hwssm.synth.rtl import Dir, Role, load_rtl
 
 PORTS = [
@@ -19,9 +20,13 @@ PORTS = [
 
 
 def _write(tmp_path, manifest, verilog=True):
+    """An RTL directory: ``core.v`` (or, without Verilog, only a load image) and ``manifest``
+    (a dict gets the ``files`` SHA-256 of what was written)."""
+    name = "core.v" if verilog else "params.hex"
+    (tmp_path / name).write_text("module core(); endmodule\n" if verilog else "0000\n")
+    if isinstance(manifest, dict):
+        manifest = {**manifest, "files": file_digests(tmp_path, [name])}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest) if isinstance(manifest, dict) else manifest)
-    if verilog:
-        (tmp_path / "core.v").write_text("module core(); endmodule\n")
     return tmp_path
 
 

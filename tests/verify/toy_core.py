@@ -24,6 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hwssm.hw.manifest import file_digests
+
+from hwssm.hw.manifest import file_digests
+
 from hwssm.verify.stimulus import Expected
 
 _V = r"""
@@ -111,7 +115,8 @@ def write_toy(path: Path, *, L=2, H=3, T=5, K=4, act_width=7, logit_width=13, to
     manifest = {"top": top, "ports": [dict(name=n, dir=d, width=w, role=r) for n, d, w, r in ports],
                 "lanes": 1, "seq_len": T, "act_width": act_width, "logit_width": logit_width,
                 "shape": {"L": L, "H": H, "n_classes": K, "M": 1},
-                "cycles_per_step": L * H + 1, "cycles_per_digit": cycles_per_digit(L, H, T, K)}
+                "cycles_per_step": L * H + 1, "cycles_per_digit": cycles_per_digit(L, H, T, K),
+                "files": file_digests(path, [f"{top}.v"])}
     (path / "manifest.json").write_text(json.dumps(manifest))
     return path
 
