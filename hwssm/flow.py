@@ -224,6 +224,17 @@ def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
     ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, progress=say)
 
 
+def _stop_synth(ctx: dict) -> None:
+    """On an error or interruption: stop the background syntheses' tools (:func:`hwssm.procs.stopping`)
+    and join their threads, so that no tool outlives the flow (finished results stay cached)."""
+    pool = ctx.pop("synth_pool", None)
+    if pool is not None:
+        from . import procs
+
+        with procs.stopping():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 #: Keys of :meth:`hwssm.verify.simulate.SimResult.to_json` that hold machine paths (not recorded).
 _SIM_PATHS = ("rtl", "run_dir", "failed_runs")
 
@@ -283,7 +294,7 @@ def _stage_synth(ctx: dict) -> str:
                          f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}"
                          + (f", {us / 1000:.1f} ms/digit" if us else ""))
     finally:
-        ctx.pop("synth_pool").shutdown(wait=True)
+        _stop_synth(ctx)  # all done on success; on an interruption the tools are stopped, not awaited
     return "; ".join(parts)
 
 
@@ -335,6 +346,9 @@ def run_flow(options: FlowOptions = FlowOptions(), json_out: bool = False) -> in
             status = "done"
         except NotBuilt as exc:
             text, status = str(exc), "not built"
+        except BaseException:
+            _stop_synth(ctx)
+            raise
         dt = time.monotonic() - ts
         print(f"[{i}/{len(STAGES)}] {name}: {status}: {text} ({dt:.1f} s)", flush=True)
         summary.append({"stage": name, "status": status, "detail": text, "seconds": round(dt, 2)})

@@ -2,6 +2,9 @@
 
 yowasp tools see ``/tmp`` as a private directory, so every path handed to a tool
 is relative to the work directory, which is the tool's current directory.
+
+Tools run through :func:`hwssm.procs.run`: they die with hwssm (even on SIGKILL) and an
+interruption stops them (:func:`hwssm.procs.stopping`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import procs
 from ..config import Tool
 from ..errors import HwssmError
 
@@ -52,7 +56,9 @@ def run_tool(tool: Tool, args: list[str], *, cwd: Path, log_name: str, label: st
     start = time.monotonic()
     try:
         with out_path.open("wb") as out:
-            rc = subprocess.run([*tool.argv, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT).returncode
+            rc = procs.run([*tool.argv, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    except procs.Stopped:
+        raise HwssmError(f"{label}: not run (interrupted)") from None
     except OSError as exc:
         raise HwssmError(f"cannot run {tool.name} ({' '.join(tool.argv)}): {exc.strerror or exc}") from None
     seconds = time.monotonic() - start

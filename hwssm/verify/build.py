@@ -42,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import config
+from .. import config, procs
 from ..errors import HwssmError
 from ..io import write_json
 from . import cxx
@@ -285,6 +285,15 @@ def cocotb_runner(overrides: str | None = None):
                 self.env["OBJCACHE"] = launcher
             self.env["MAKEFLAGS"] = " ".join(filter(None, [self.env.get("MAKEFLAGS", ""), overrides]))
 
+        def _execute_cmds(self, cmds, cwd, stdout=None) -> None:
+            # cocotb's loop, each command started through hwssm.procs: it dies with hwssm and
+            # an interruption stops it (procs.Stopped is a RuntimeError, as a failed command)
+            for cmd in cmds:
+                rc = procs.run(list(cmd), cwd=cwd, env=self.env, stdout=stdout,
+                               stderr=None if stdout is None else subprocess.STDOUT)
+                if rc != 0:
+                    raise RuntimeError(f"Command failed with return code: {rc}")
+
         def _set_env_test(self) -> None:
             super()._set_env_test()
             self.env["PYTHONPATH"] = os.pathsep.join([tb_dir, self.env.get("PYTHONPATH", "")])
@@ -377,10 +386,10 @@ def _remake(bdir: Path, overrides: str, log_file: Path) -> None:
     env["MAKEFLAGS"] = overrides
     jobs = str(max(1, len(os.sched_getaffinity(0))))
     with open(log_file, "a") as f:
-        res = subprocess.run(["make", "-j", jobs, "-C", str(bdir), "-f", "Vtop.mk", "VM_TRACE=0"], stdout=f,
-                             stderr=subprocess.STDOUT, env=env)
-    if res.returncode != 0 or not (bdir / SIM_TOP).is_file():
-        raise HwssmError(f"profile-guided rebuild failed (make exit {res.returncode}); log {log_file}: {_tail(log_file)}")
+        rc = procs.run(["make", "-j", jobs, "-C", str(bdir), "-f", "Vtop.mk", "VM_TRACE=0"], stdout=f,
+                       stderr=subprocess.STDOUT, env=env)
+    if rc != 0 or not (bdir / SIM_TOP).is_file():
+        raise HwssmError(f"profile-guided rebuild failed (make exit {rc}); log {log_file}: {_tail(log_file)}")
 
 
 def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log=None) -> Build:

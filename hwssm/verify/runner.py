@@ -7,6 +7,14 @@ with golden-engine traces of the same digits (:mod:`hwssm.verify.check`); passin
 directories are removed unless ``keep`` is set, failing ones are kept for inspection.
 The golden traces of the first :data:`GOLDEN_AHEAD` batches in flight are computed in the
 parent while their simulations run; the others' when their simulation ends.
+
+Interruption (SIGINT, or SIGTERM through :mod:`hwssm.cli`): the simulation processes are
+stopped (:func:`hwssm.procs.stopping`; they run through :func:`hwssm.procs.run` and also
+die with hwssm when it is killed outright), no further batch starts, the threads are joined
+and the run directory (under the cache, unless kept) is removed. A run directory of the
+cache is named ``run-<pid>-<random>`` and holds a :data:`RUNNING` marker while its process
+runs; the next :func:`run_digits` removes those whose process is gone (a killed run), and
+:func:`hwssm.io.clean_stale_temps` the temporary files of killed writers in the simulation cache.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import math
+import os
+import re
 import shutil
 import tempfile
 import threading
@@ -22,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from .. import config, procs
 from ..errors import HwssmError
+from ..io import clean_stale_temps
 from ..quant.qmodel import QModel
 from .build import TB_MODULE, Build
 from .check import BatchCheck, Mismatch, check_batch
@@ -31,7 +42,7 @@ from .outputs import RunFiles, SimOutputs, read_outputs
 from .stimulus import Expected, expected, save_expected, write_pixels
 from .wrapper import Traffic
 
-__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate",
+__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate", "clean_stale_runs", "RUNNING",
            "TB_MODULE"]
 
 #: Digits per golden-engine call (bounds the memory of traces).
@@ -41,6 +52,10 @@ MAX_BATCH = 48
 #: Batches whose golden traces may be computed ahead, while their simulation runs (each
 #: holds about 8·n·T·L·H bytes of traces until its batch is checked).
 GOLDEN_AHEAD = 4
+
+#: The marker file of a run directory of the cache whose process is running.
+RUNNING = "RUNNING"
+_RUN_DIR = re.compile(r"^run-(?P<pid>\d+)-")
 
 # The golden engine's numba parallel kernels must not be entered from two threads at once.
 _GOLDEN_LOCK = threading.Lock()
@@ -216,6 +231,18 @@ def _tail(path: Path, lines: int = 8) -> str:
     return " | ".join(ln.strip() for ln in text[-lines:])
 
 
+def clean_stale_runs(base: Path) -> int:
+    """Remove the run directories under ``base`` (``run-<pid>-*`` with a :data:`RUNNING`
+    marker) whose process no longer runs; returns how many. Kept runs (no marker) stay."""
+    removed = 0
+    for d in base.glob("run-*"):
+        m = _RUN_DIR.match(d.name)
+        if m and (d / RUNNING).is_file() and not procs.pid_alive(int(m["pid"])):
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def golden_reference(qm: QModel):
     """``pixels -> Expected`` from the golden engine on ``qm`` (thread-safe, in chunks of
     :data:`GOLDEN_CHUNK` digits)."""
@@ -299,7 +326,10 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
     else:
         base = config.cache_dir() / "sim" / "runs"
         base.mkdir(parents=True, exist_ok=True)
-        root = Path(tempfile.mkdtemp(prefix="run-", dir=base))
+        clean_stale_runs(base)
+        clean_stale_temps(base.parent)
+        root = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=base))
+        (root / RUNNING).touch()
     stop = threading.Event()
     done_digits = [0]
     lock = threading.Lock()
@@ -346,11 +376,21 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         return b
 
     t0 = time.monotonic()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
-            results = list(pool.map(work, batches))
+        results = list(pool.map(work, batches))
+        pool.shutdown(wait=True)
+    except BaseException:  # interrupted: stop the simulations, start no batch, join the threads
+        stop.set()
+        with procs.stopping():
+            pool.shutdown(wait=True, cancel_futures=True)
+            golden.shutdown(wait=True, cancel_futures=True)
+        if options.workdir is None and not options.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     finally:
         golden.shutdown(cancel_futures=True)
+    (root / RUNNING).unlink(missing_ok=True)
     wall = time.monotonic() - t0
 
     checked = np.zeros(n, dtype=bool)
