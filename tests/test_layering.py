@@ -15,7 +15,8 @@ PACKAGE = Path(hwssm.__file__).resolve().parent
 #: Floor of each top-level module or subpackage of hwssm (a dotted name matches itself and
 #: everything below it; the longest match wins). Lower floors never import higher ones.
 FLOORS = {
-    "hwssm": 1, "hwssm.fixed": 1, "hwssm.errors": 1, "hwssm.io": 1, "hwssm.config": 1, "hwssm.progress": 1, "hwssm.procs": 1,
+    "hwssm": 1, "hwssm.fixed": 1, "hwssm.errors": 1, "hwssm.io": 1, "hwssm.config": 1, "hwssm.progress": 1,
+    "hwssm.procs": 1,
     "hwssm.model": 2, "hwssm.data": 2, "hwssm.quant": 2, "hwssm.targets": 2, "hwssm.report": 2,
     "hwssm.hw.options": 2,
     "hwssm.golden": 3, "hwssm.hw": 3, "hwssm.synth": 3, "hwssm.train": 3,
