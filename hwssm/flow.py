@@ -178,13 +178,21 @@ def _designs(opts: FlowOptions) -> dict:
 
 
 def _copy_rtl(src: Path, dst: Path) -> None:
-    """Copy the files of RTL directory ``src`` over ``dst`` (each file written atomically)."""
-    from .io import write_bytes
+    """Copy the files of RTL directory ``src`` over ``dst`` as a set (:func:`hwssm.io.staged_dir`,
+    the manifest renamed last); files of an earlier design that ``src`` lacks are removed first
+    (a reader refuses files its manifest does not name)."""
+    from .hw.manifest import MANIFEST_NAME
+    from .io import staged_dir, write_bytes
 
-    dst.mkdir(parents=True, exist_ok=True)
-    for f in sorted(src.iterdir()):
-        if f.is_file():
-            write_bytes(dst / f.name, f.read_bytes())
+    names = sorted(f.name for f in src.iterdir() if f.is_file() and f.name != MANIFEST_NAME) + [MANIFEST_NAME]
+    if dst.is_dir():
+        for f in dst.iterdir():
+            if f.is_file() and f.name not in names:
+                f.unlink()
+    with staged_dir(dst) as (staging, commit):
+        for name in names:
+            write_bytes(staging / name, (src / name).read_bytes())
+        commit(names)
 
 
 def _stage_rtl(ctx: dict) -> str:

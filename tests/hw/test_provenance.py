@@ -156,3 +156,16 @@ def test_the_cli_refuses_an_edited_directory_with_one_line(rtl, generated, tmp_p
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("hwssm: error: ") and "extra.v" in err[0], err
+
+
+def test_the_flow_copies_a_directory_as_a_set_dropping_stale_files(generated, tmp_path):
+    from hwssm.flow import _copy_rtl
+
+    dst = tmp_path / "out" / "rtl" / "sim_P3"
+    dst.mkdir(parents=True)
+    (dst / PARAMS_NAME).write_text("0000\n")  # an earlier LOAD design's image
+    (dst / VERILOG_NAME).write_text("old")
+    _copy_rtl(generated[0], dst)
+    assert sorted(p.name for p in dst.iterdir()) == [VERILOG_NAME, MANIFEST_NAME]
+    assert load_rtl(dst).manifest == load_rtl(generated[0]).manifest
+    assert not list(dst.parent.glob(".*.tmp"))
