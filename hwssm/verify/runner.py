@@ -11,10 +11,8 @@ parent while their simulations run; the others' when their simulation ends.
 Interruption (SIGINT, or SIGTERM through :mod:`hwssm.cli`): the simulation processes are
 stopped (:func:`hwssm.procs.stopping`; they run through :func:`hwssm.procs.run` and also
 die with hwssm when it is killed outright), no further batch starts, the threads are joined
-and the run directory (under the cache, unless kept) is removed. A run directory of the
-cache is named ``run-<pid>-<random>`` and holds a :data:`RUNNING` marker while its process
-runs; the next :func:`run_digits` removes those whose process is gone (a killed run), and
-:func:`hwssm.io.clean_stale_temps` the temporary files of killed writers in the simulation cache.
+and the run directory (under the cache, unless kept) is removed; one of a run killed outright
+is removed by the next start (:mod:`hwssm.verify.rundirs`).
 """
 
 from __future__ import annotations
@@ -23,26 +21,24 @@ import concurrent.futures
 import dataclasses
 import math
 import os
-import re
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .. import config, procs
+from .. import procs
 from ..errors import HwssmError
-from ..io import clean_stale_temps
 from ..quant.qmodel import QModel
 from .build import TB_MODULE, Build
 from .check import BatchCheck, Mismatch, check_batch
 from .outputs import RunFiles, SimOutputs, read_outputs
+from .rundirs import RUNNING, open_run_dir
 from .stimulus import Expected, expected, save_expected, write_pixels
 from .wrapper import Traffic
 
-__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate", "clean_stale_runs", "RUNNING",
+__all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate",
            "TB_MODULE"]
 
 #: Digits per golden-engine call (bounds the memory of traces).
@@ -52,10 +48,6 @@ MAX_BATCH = 48
 #: Batches whose golden traces may be computed ahead, while their simulation runs (each
 #: holds about 8·n·T·L·H bytes of traces until its batch is checked).
 GOLDEN_AHEAD = 4
-
-#: The marker file of a run directory of the cache whose process is running.
-RUNNING = "RUNNING"
-_RUN_DIR = re.compile(r"^run-(?P<pid>\d+)-")
 
 # The golden engine's numba parallel kernels must not be entered from two threads at once.
 _GOLDEN_LOCK = threading.Lock()
@@ -231,18 +223,6 @@ def _tail(path: Path, lines: int = 8) -> str:
     return " | ".join(ln.strip() for ln in text[-lines:])
 
 
-def clean_stale_runs(base: Path) -> int:
-    """Remove the run directories under ``base`` (``run-<pid>-*`` with a :data:`RUNNING`
-    marker) whose process no longer runs; returns how many. Kept runs (no marker) stay."""
-    removed = 0
-    for d in base.glob("run-*"):
-        m = _RUN_DIR.match(d.name)
-        if m and (d / RUNNING).is_file() and not procs.pid_alive(int(m["pid"])):
-            shutil.rmtree(d, ignore_errors=True)
-            removed += 1
-    return removed
-
-
 def golden_reference(qm: QModel):
     """``pixels -> Expected`` from the golden engine on ``qm`` (thread-safe, in chunks of
     :data:`GOLDEN_CHUNK` digits)."""
@@ -324,12 +304,7 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         root = Path(options.workdir)
         root.mkdir(parents=True, exist_ok=True)
     else:
-        base = config.cache_dir() / "sim" / "runs"
-        base.mkdir(parents=True, exist_ok=True)
-        clean_stale_runs(base)
-        clean_stale_temps(base.parent)
-        root = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=base))
-        (root / RUNNING).touch()
+        root = open_run_dir(os.getpid())
     stop = threading.Event()
     done_digits = [0]
     lock = threading.Lock()

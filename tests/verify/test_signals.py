@@ -17,7 +17,7 @@ import pytest
 
 from hwssm.quant.qmodel_io import save_qmodel
 from hwssm.quant.random_qmodel import random_qmodel
-from hwssm.verify.runner import RUNNING
+from hwssm.verify.rundirs import RUNNING
 from tests.explore.test_signals import _session_members
 
 pytestmark = [pytest.mark.verilator, pytest.mark.slow,
