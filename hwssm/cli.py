@@ -30,6 +30,7 @@ COMMANDS = (
     "sim",
     "synth",
     "sweep",
+    "estimate",
     "report",
 )
 

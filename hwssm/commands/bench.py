@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-HELP = "benchmarks: the golden engine (vs the MAC peak and numpy), the cocotb+Verilator simulation (vs the previous build recipe)"
+HELP = ("benchmarks: the golden engine (vs the MAC peak and numpy), the cocotb+Verilator simulation (vs the previous "
+        "build recipe), the resource estimator (points/s)")
 
 
 def register(parser) -> None:
@@ -23,7 +24,22 @@ def register(parser) -> None:
                         "generator's Verilog) instead of the previous build recipe on the same Verilog")
     s.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     s.set_defaults(func=_sim)
+    e = sub.add_parser("estimate", help="hwssm estimate's library call (resources, fit, cycles) on the shipped "
+                                        "heterogeneous model: points/s over every device x lanes")
+    e.add_argument("--lanes", default="1,2,4,8,16", metavar="P[,P...]", help="lanes of the points (default 1,2,4,8,16)")
+    e.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
+    e.set_defaults(func=_estimate)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def _estimate(args) -> int:
+    import json
+
+    from ..explore.estimate_bench import run_bench
+    from .estimate import parse_int_list
+
+    print(json.dumps(run_bench(lanes=parse_int_list(args.lanes, "--lanes"))))
+    return 0
 
 
 def _golden(args) -> int:
