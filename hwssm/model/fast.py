@@ -19,7 +19,13 @@ out for throughput over many sequences:
 * **threads**: batches of sequences run on a thread pool (numpy's FFT, BLAS and the numba
   kernels release the GIL).
 
-Memory: about 8·B·T·(5H) bytes per batch in flight (B = 64, H = 64, T = 784: 130 MB).
+Memory: about 16·H·B·T bytes per batch in flight (the stream r and GELU(y); 51 MB for B = 64,
+H = 64, T = 784) plus a few MB of FFT buffers, per thread.
+
+Measured (``hwssm bench float --digits 1000``, the shipped float model, 2 cores shared with
+other work): 4.7× less wall time and 5.6× less CPU time than the reference classifier, the same
+predictions, logits within 1e-15 relative; the full 10k float-agreement pass of ``hwssm golden
+eval`` took 162 s there (CPU about 76 s), against about 420 s of CPU before.
 """
 
 from __future__ import annotations
