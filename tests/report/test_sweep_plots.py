@@ -94,3 +94,18 @@ def test_bits_have_integer_ticks_and_latency_is_in_ms(tmp_path, figures):
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
     assert "ms" in lat_fig.axes[1].get_ylabel()
     assert rows[0]["latency_ms"] == pytest.approx(rows[0]["cycles_per_digit"] / 50.0 / 1e3)
+
+
+def test_report_of_an_estimate_only_sweep(tmp_path):
+    from hwssm.report.sweep_report import write_sweep_report
+
+    pts = _points(True)
+    spec = SweepSpec(model="m.json", plans=PLANS, lanes=(1, 2), devices=(targets.ECP5_25K,), limit=50)
+    res = {"format": "hwssm-sweep-results", "version": 1, "hwssm": "test", "spec": spec.to_json(),
+           "source": {"kind": "checkpoint", "path": "m.json", "digest": "0" * 64}, "points": pts}
+    write_sweep_report(res, tmp_path / "rep", name="t")
+    md = (tmp_path / "rep" / "report.md").read_text()
+    lo, hi = targets.ECP5.error_band.lut
+    assert "--estimate-only" in md and f"{100 * lo:+.1f}% .. {100 * hi:+.1f}%" in md
+    assert "≈" in md and "(100 stated)" in md
+    assert "Points without hardware results" not in md and "Analytic estimator against Yosys" not in md
