@@ -22,7 +22,8 @@ def parse_split(split: Split | str) -> Split:
     try:
         return Split(split)
     except ValueError:
-        raise HwssmError(f"unknown MNIST split {split!r}; expected one of: {', '.join(s.value for s in Split)}") from None
+        names = ", ".join(s.value for s in Split)
+        raise HwssmError(f"unknown MNIST split {split!r}; expected one of: {names}") from None
 
 
 def mnist_digits(split: Split | str = Split.TEST, indices: Iterable[int] | None = None, *,

@@ -147,7 +147,8 @@ def evaluate(qm: QModel, digits: Digits | None = None, options: EvalOptions = Ev
         raise HwssmError(f"digits must be Digits (see hwssm.mnist_digits), not {type(digits).__name__}")
     if options.trace:
         _check_trace_size(qm, digits)
-    if digits.labels is not None and digits.labels.size and (digits.labels.min() < 0 or digits.labels.max() >= qm.n_classes):
+    labels = digits.labels
+    if labels is not None and (labels.min() < 0 or labels.max() >= qm.n_classes):
         raise HwssmError(f"labels must be classes in [0, {qm.n_classes}) of this model")
     pix, n = digits.pixels, digits.n
     t0 = time.perf_counter()
@@ -161,14 +162,14 @@ def evaluate(qm: QModel, digits: Digits | None = None, options: EvalOptions = Ev
     trace = None
     if options.trace:
         trace = Trace(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("r", "y", "v")))
-    labels = digits.labels
     acc = None if labels is None else float(np.mean(pred == labels))
     facc = agree = None
     if options.reference is not None:
         from ..golden.evaluate import float_predictions
 
         if options.reference.config.n_classes != qm.n_classes:
-            raise HwssmError(f"the reference has {options.reference.config.n_classes} classes, the QModel {qm.n_classes}")
+            raise HwssmError(f"the reference has {options.reference.config.n_classes} classes, "
+                             f"the QModel {qm.n_classes}")
         fpred = float_predictions(options.reference, pix)
         agree = float(np.mean(fpred == pred))
         facc = None if labels is None else float(np.mean(fpred == labels))

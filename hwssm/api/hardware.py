@@ -31,10 +31,24 @@ def _design(design) -> DesignPoint:
 
 
 def design_for(device: Device | str, lanes: int, seq_len: int = 784) -> DesignPoint:
-    """The design point a device's build profile gives for P = ``lanes`` lanes and sequences
-    of T = ``seq_len`` steps (pipeline, parameter storage and soft multipliers as hwssm
-    builds cores for that device; ``device`` is a :class:`~hwssm.targets.Device` or its
-    name: ``"up5k"``, ``"hx8k"``, ``"ecp5-25k"``, ``"ecp5-45k"``, ``"ecp5-85k"``)."""
+    """The design point of a device's build profile.
+
+    Parameters
+    ----------
+    device : Device or str
+        A :class:`~hwssm.targets.Device` or its name (``"up5k"``, ``"hx8k"``, ``"ecp5-25k"``,
+        ``"ecp5-45k"``, ``"ecp5-85k"``).
+    lanes : int
+        P, complex-MAC lanes.
+    seq_len : int
+        T, steps per sequence (784 for sMNIST).
+
+    Returns
+    -------
+    DesignPoint
+        The pipeline, parameter storage and soft-multiplier width hwssm builds cores with
+        for that device (the UP5K's, for instance, keeps coefficients in SPRAM: LOAD storage).
+    """
     return _device(device).profile.design(lanes, seq_len)
 
 
@@ -72,10 +86,23 @@ class Rtl:
 
 
 def generate_rtl(qm: QModel, design: DesignPoint, out_dir: str | os.PathLike) -> Rtl:
-    """Generate the Verilog of ``qm`` built as ``design`` into ``out_dir`` (created; its
-    ``hwssm_core.v``, ``manifest.json`` and, with LOAD storage, ``params.hex`` are replaced
-    atomically). HwssmError when the RTL cannot realise the model or the directory holds
-    other Verilog. Needs Amaranth."""
+    """Generate the Verilog of ``qm`` built as ``design`` (needs Amaranth; seconds for the
+    shipped model).
+
+    Parameters
+    ----------
+    qm : QModel
+    design : DesignPoint
+        A design point of your own, or :func:`design_for` a device.
+    out_dir : str or PathLike
+        Created if missing; its ``hwssm_core.v``, ``manifest.json`` and, with LOAD storage,
+        ``params.hex`` (the load image) are written atomically.
+
+    Returns
+    -------
+    Rtl
+        HwssmError when the RTL cannot realise the model, or ``out_dir`` holds other Verilog.
+    """
     from ..hw.emit import generate
 
     qm, design = require_qmodel(qm, "generate_rtl"), _design(design)
@@ -95,7 +122,8 @@ def _synth_options(device: Device, options) -> SynthOptions:
     return options
 
 
-def estimate_cost(qm: QModel, design: DesignPoint, device: Device | str, options: SynthOptions | None = None) -> Estimate:
+def estimate_cost(qm: QModel, design: DesignPoint, device: Device | str,
+                  options: SynthOptions | None = None) -> Estimate:
     """The analytic resource estimate of ``qm`` built as ``design`` on ``device``
     (milliseconds; no tools).
 

@@ -40,7 +40,8 @@ def model_path(source: str | Path) -> Path:
         return path
     shipped = shipped_model(str(source))
     if shipped is None:
-        raise HwssmError(f"model {str(source)!r} is neither a file nor a shipped model (s4d_hetero, s4d_qat8, s4d_float)")
+        raise HwssmError(f"model {str(source)!r} is neither a file nor a shipped model "
+                         "(s4d_hetero, s4d_qat8, s4d_float)")
     return shipped
 
 
@@ -82,9 +83,19 @@ def require_qmodel(qm, what: str) -> QModel:
 
 
 def save_model(qm: QModel, path: str | Path) -> Path:
-    """Write ``qm`` atomically as ``STEM.qmodel.json`` + ``STEM.qmodel.npz``.
+    """Write ``qm`` atomically as ``STEM.qmodel.json`` (header, formats, digest) beside
+    ``STEM.qmodel.npz`` (the integer codes, int64; no pickle).
 
-    ``path`` is a stem or a ``.qmodel.json`` path. Returns the JSON path.
+    Parameters
+    ----------
+    qm : QModel
+    path : str or Path
+        A stem or a ``.qmodel.json`` path.
+
+    Returns
+    -------
+    Path
+        The JSON file.
     """
     from ..quant.qmodel_io import save_qmodel
 
@@ -134,7 +145,8 @@ def _plan(plan) -> PrecisionPlan:
     from ..quant.plan import resolve_plan
 
     if not isinstance(plan, (str, PrecisionPlan)):
-        raise HwssmError(f"a plan is a name, a short code, a plan JSON path or a PrecisionPlan, not {type(plan).__name__}")
+        raise HwssmError("a plan is a name, a short code, a plan JSON path or a PrecisionPlan, "
+                         f"not {type(plan).__name__}")
     return resolve_plan(plan)
 
 
