@@ -8,6 +8,9 @@ HWSSM_CACHE
     Cache directory (downloads, sweep results, build trees). Default: ``~/.cache/hwssm``.
 HWSSM_THREADS
     Number of numba threads for the golden engine. Default: all cores.
+HWSSM_DEBUG
+    ``1`` (or any value but empty/``0``): the CLI shows the full traceback of every error,
+    bad input included (:func:`debug`). Default: one line for bad input.
 
 Tools
 -----
@@ -109,6 +112,11 @@ def threads() -> int | None:
     if n < 1:
         raise HwssmError(f"HWSSM_THREADS must be a positive integer, not {env!r}")
     return n
+
+
+def debug() -> bool:
+    """True when HWSSM_DEBUG is set to anything but empty or ``0``: show every traceback."""
+    return os.environ.get("HWSSM_DEBUG", "").strip() not in ("", "0")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ the rounding of the right shift and the handling of overflow.
 
 The integer helpers here (:func:`rshift`, :func:`fit`, :func:`requantize`) are the
 reference semantics. The numba golden engine and the RTL implement them exactly,
-as ``hwssm/golden/ARITHMETIC.md`` writes down.
+as ``hwssm/quant/ARITHMETIC.md`` writes down.
 """
 
 from __future__ import annotations

@@ -112,6 +112,9 @@ def _stage_data(ctx: dict) -> str:
     rep = check()
     ctx["data"] = rep
     _say(f"MNIST at {rep.path}")
+    if not rep.verified:
+        _say("warning: the MNIST files are unverified (raw files, no known SHA-256): every accuracy below is "
+             "only as right as those files; use the original .gz files to verify")
     return f"{rep.train} train / {rep.test} test digits, verified={rep.verified}"
 
 

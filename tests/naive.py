@@ -1,4 +1,4 @@
-"""A slow, obviously correct integer reference of hwssm/golden/ARITHMETIC.md.
+"""A slow, obviously correct integer reference of hwssm/quant/ARITHMETIC.md.
 
 Plain Python integers (unbounded), one scalar operation at a time, no numpy
 arithmetic. The golden engine and the RTL are tested equal to this.

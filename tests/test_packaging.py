@@ -38,7 +38,7 @@ def test_wheel_has_testbench_models_and_every_package(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "hwssm/verify/tb/tb_core.py" in names
     assert {f"hwssm/shipped_models/{f}" for f in SHIPPED} <= names
-    assert "hwssm/golden/ARITHMETIC.md" in names
+    assert "hwssm/quant/ARITHMETIC.md" in names
     packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "hwssm").rglob("__init__.py")}
     assert {f"{p}/__init__.py" for p in packages} <= names
     assert not any(n.startswith(("tests/", "sim/", "rtl/", "reports/")) for n in names)

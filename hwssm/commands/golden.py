@@ -31,7 +31,9 @@ def _eval(args) -> int:
         raise HwssmError(f"--limit must be >= 1, not {args.limit}")
     with Progress("ptq calibration", unit="digits") as bar:
         res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update)
-    pixels, labels = test_pixels(Split.TEST if args.split == "test" else Split.VAL, args.limit)
+    split = Split.TEST if args.split == "test" else Split.VAL
+    pixels, labels = test_pixels(split, args.limit)
+    warn_unverified(split)
     with Progress("golden engine", unit="digits") as gbar, Progress("float model", unit="digits") as fbar:
         ev = evaluate(res.qmodel, pixels, labels, res.checkpoint, gbar.update, fbar.update)
     out = {"model": str(args.model), "plan": res.qmodel.plan.name, **ev.to_json()}
@@ -42,3 +44,15 @@ def _eval(args) -> int:
         print(f"{out['plan']}: accuracy {100 * ev.accuracy:.2f}% on {ev.digits} digits, "
               f"footprint {ev.footprint_bits} bits ({ev.compression:.2f}x vs float32), float agreement {agree}")
     return 0
+
+
+def warn_unverified(split) -> None:
+    """One warning line on stderr when ``split`` was read from raw MNIST files (no SHA-256 check)."""
+    import sys
+
+    from ..data import mnist
+
+    if not mnist.is_verified(split):
+        print(f"hwssm: warning: the MNIST {split.value} data in {mnist.data_path(split)} is unverified (raw files, "
+              "no known SHA-256): accuracy is only as right as those files; use the original .gz files to verify",
+              file=sys.stderr)

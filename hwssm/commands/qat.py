@@ -73,7 +73,8 @@ def _run(args) -> int:
     from ..quant.calibrate import Calibration
     from ..quant.plan import resolve_plan
     from ..train.qat_model import AParam
-    from ..train.qat_train import QATRecipe, export_qat, prepare_frame, train_qat
+    from ..train.qat_export import export_qat
+    from ..train.qat_train import QATRecipe, prepare_frame, train_qat
 
     plan = resolve_plan(args.plan)
     recipe = QATRecipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, ssm_lr=args.ssm_lr,

@@ -19,18 +19,9 @@ from __future__ import annotations
 import argparse
 
 from .design_args import add_design_arguments, design_from_args, given_design_options
+from .indices import parse_indices
 
 HELP = "simulate the generated RTL on MNIST test digits (cocotb + Verilator) and check it bit-exact"
-
-
-def _indices(text: str) -> list[int]:
-    try:
-        out = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--indices must be comma-separated integers, not {text!r}") from None
-    if not out:
-        raise argparse.ArgumentTypeError("--indices needs at least one index")
-    return out
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +33,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                              "generating it; its manifest must name the model's digest")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--digits", type=int, metavar="N", help="N test digits: the first N, or a random N with --seed")
-    which.add_argument("--indices", type=_indices, metavar="I,J,...", help="these MNIST test indices")
+    which.add_argument("--indices", type=parse_indices, metavar="I,J,...", help="these MNIST test indices")
     parser.add_argument("--seed", type=int, help="with --digits: draw the N digits at random with this seed")
     parser.add_argument("--start", type=int, default=0, metavar="K",
                         help="with --digits: test digits K..K+N-1 (default 0), to split the test set over several runs")

@@ -179,6 +179,26 @@ def check() -> DataReport:
     )
 
 
+def is_verified(split: Split) -> bool:
+    """True when both files ``split`` is read from passed their SHA-256 check (``.gz`` files);
+    False for raw files, whose contents nothing vouches for (shuffled labels would go unnoticed).
+
+    Raises
+    ------
+    HwssmError
+        As for :func:`load_mnist`.
+    """
+    if not isinstance(split, Split):
+        raise HwssmError(f"unknown MNIST split {split!r}; expected one of {', '.join(s.value for s in Split)}")
+    files = _locate()
+    return all(_read_part(*_file_key(files[stem]), stem)[1] for stem in _stems(split))
+
+
+def data_path(split: Split) -> Path:
+    """The directory the files of ``split`` are read from."""
+    return _locate()[_stems(split)[0]].parent
+
+
 def split_indices(split: Split) -> np.ndarray:
     """Indices of ``split`` into its source file, ascending, int64.
 

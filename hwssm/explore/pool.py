@@ -3,6 +3,15 @@
 All three offer the same two calls, ``submit(fn, arg) -> token`` and
 ``next_done() -> (token, result, error)``, so the sweep can submit new work as results
 arrive. Workers only compute; the caller stores results.
+
+Shutting down: ``close(cancel=True)`` (an interruption: SIGINT, SIGTERM through
+:mod:`hwssm.cli`, or an error) terminates the local workers at once instead of letting them
+finish their current task. Local workers also die with their parent when it is killed
+outright (SIGKILL): each asks the kernel for SIGKILL on its parent's death
+(``prctl(PR_SET_PDEATHSIG)``) and, where that is unavailable, watches its parent's pid.
+Workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group; the parent
+alone decides). With every worker gone, multiprocessing's resource tracker sees its pipe
+close and exits too, so no process outlives the sweep.
 """
 
 from __future__ import annotations
@@ -12,6 +21,10 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,12 +92,66 @@ class _Inline:
         self._queue.clear()
 
 
+#: Linux prctl option: signal to receive when the parent thread dies.
+_PR_SET_PDEATHSIG = 1
+#: Seconds between parent checks of a worker that cannot use prctl; seconds to wait for a terminated worker.
+_WATCH_S, _JOIN_S = 1.0, 5.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """Arrange that this process is killed when ``parent`` (its parent's pid) goes away."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(_WATCH_S)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="hwssm-parent-watch", daemon=True).start()
+
+
+class _signals_held:
+    """Ignore SIGINT and SIGTERM while the pool is being torn down (main thread only), so that a
+    second signal cannot interrupt the teardown and leave workers behind."""
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self):
+        self._saved = None
+        if threading.current_thread() is threading.main_thread():
+            self._saved = [signal.signal(s, signal.SIG_IGN) for s in self._SIGNALS]
+
+    def __exit__(self, *exc):
+        if self._saved is not None:
+            for s, h in zip(self._SIGNALS, self._saved):
+                signal.signal(s, h)
+
+
+def _init_local_worker(parent: int, threads: int | None) -> None:
+    """Pool initializer: die with the parent, leave SIGINT to it, then :func:`tasks.init_worker`."""
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init_worker(threads)
+
+
 class _Local:
     """A ``ProcessPoolExecutor`` (spawned workers: numba's thread pool does not survive fork)."""
 
     def __init__(self, par: Parallelism):
         self._pool = cf.ProcessPoolExecutor(max_workers=par.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=init_worker, initargs=(par.worker_threads(),))
+                                            initializer=_init_local_worker, initargs=(os.getpid(), par.worker_threads()))
         self._futures: dict[cf.Future, int] = {}
         self._ids = itertools.count()
 
@@ -105,7 +172,25 @@ class _Local:
         return token, None if exc else fut.result(), exc
 
     def close(self, cancel: bool) -> None:
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        """Shut the pool down: wait for the workers (``cancel=False``), or cancel what is queued
+        and terminate the workers now (``cancel=True``); either way no worker is left."""
+        if not cancel:
+            self._pool.shutdown(wait=True)
+            return
+        # the executor's worker processes (a private attribute: ProcessPoolExecutor offers no
+        # public way to stop a running task)
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        with _signals_held():
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(_JOIN_S)
+                if p.is_alive():
+                    p.kill()
+                    p.join(_JOIN_S)
+            self._pool.shutdown(wait=True)
 
 
 class _Dask:

@@ -12,15 +12,24 @@ A spec is built from command-line flags or read from a JSON file::
 
 ``model`` is relative to the JSON file's directory. With no ``lanes`` and no ``devices``
 the sweep is accuracy-only (PTQ studies): no RTL, no synthesis.
+
+This is the published schema of the file (:meth:`SweepSpec.from_json` enforces it): only the
+fields above (and ``"format": "hwssm-sweep-spec"``) are allowed; ``model`` is required (a
+non-empty string); ``plans`` a list of names, codes, plan-file paths or plan objects
+(:data:`hwssm.quant.plan.PLAN_SCHEMA`); ``lanes`` a list of integers in [1, MAX_LANES];
+``devices`` a list of device names; ``limit`` an integer in [1, 10000] or null;
+``calib_digits`` a positive integer; ``calibration`` a :class:`Calibration` value.
+Unlike a file's companion files, ``model`` may point outside the spec's directory (the
+reference specs in ``sweeps/`` name ``../models/...``): it is a reference the user chose.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from ..errors import HwssmError
+from ..io import read_json
 from ..quant.calibrate import Calibration
 from ..quant.plan import PrecisionPlan, resolve_plan
 from ..quant.qmodel_io import is_qmodel_path
@@ -150,7 +159,7 @@ class SweepSpec:
         unknown = sorted(set(d) - known)
         if unknown:
             raise HwssmError(f"unknown sweep spec field {unknown[0]!r} (known: {', '.join(sorted(known - {'format'}))})")
-        if not isinstance(d.get("model"), str):
+        if not isinstance(d.get("model"), str) or not d["model"].strip() or "\0" in d["model"]:
             raise HwssmError("sweep spec needs 'model': a path to a float checkpoint or a QModel")
         model = Path(d["model"])
         if base is not None and not model.is_absolute():
@@ -162,7 +171,10 @@ class SweepSpec:
             if not isinstance(v, list):
                 raise HwssmError(f"sweep spec field {name!r} must be a list")
         try:
-            calibration = Calibration(d.get("calibration", Calibration.MINMAX.value))
+            calibration = d.get("calibration", Calibration.MINMAX.value)
+            if not isinstance(calibration, str):
+                raise ValueError(calibration)
+            calibration = Calibration(calibration)
         except ValueError:
             raise HwssmError(f"sweep spec calibration must be one of {[c.value for c in Calibration]}") from None
         return cls(
@@ -179,14 +191,7 @@ class SweepSpec:
     def load(cls, path: str | Path) -> "SweepSpec":
         """Read a spec JSON file; HwssmError (one line) on any problem."""
         path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise HwssmError(f"sweep spec {path} does not exist") from None
-        except OSError as exc:
-            raise HwssmError(f"cannot read sweep spec {path}: {exc.strerror or exc}") from None
-        except json.JSONDecodeError as exc:
-            raise HwssmError(f"sweep spec {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        d = read_json(path, "sweep spec")
         try:
             return cls.from_json(d, base=path.parent)
         except HwssmError as exc:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import HwssmError
-from ..io import write_json
+from ..io import clean_stale_temps, write_json
 from ..quant.plan import PrecisionPlan
 from ..quant.qmodel import QModel
 from ..targets import Device
@@ -113,11 +113,14 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, dsp:
     """Compute (or find) every record of ``spec``; returns the joined points.
 
     ``progress(done, total)`` counts records (cached ones are done from the start). An
-    interruption (KeyboardInterrupt, or an exception raised by ``progress``) cancels
-    what is still queued; every record finished before it is already stored.
+    interruption (KeyboardInterrupt, SIGTERM through :mod:`hwssm.cli`, or an exception raised
+    by ``progress``) cancels what is still queued and stops the workers; every record finished
+    before it is already stored, so a rerun resumes. Temporary files a killed run left in the
+    cache are removed at the start (:func:`hwssm.io.clean_stale_temps`).
     """
     t0 = time.monotonic()
     cache = cache or RecordCache.default()
+    clean_stale_temps(cache.root)  # temporary files of a killed earlier run
     qmodels, source = sweep_qmodels(spec, cache, calib_progress)
     plans = plan_by_code(spec, qmodels)
 
@@ -291,22 +294,22 @@ def _one_line(exc: BaseException) -> str:
 
 
 def load_results(path: str | Path) -> dict:
-    """Read a results JSON written by :meth:`SweepResult.write`; HwssmError when it is not one."""
-    import json
+    """Read a results JSON written by :meth:`SweepResult.write` and check it against its schema
+    (:mod:`hwssm.explore.results`); HwssmError (one line) when it is not one."""
+    from ..io import read_json
+    from .results import check_results
 
     path = Path(path)
-    try:
-        d = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise HwssmError(f"sweep results {path} do not exist") from None
-    except (OSError, ValueError) as exc:
-        raise HwssmError(f"cannot read sweep results {path}: {exc}") from None
+    if not path.exists():
+        raise HwssmError(f"sweep results {path} do not exist")
+    d = read_json(path, "sweep results")
     if not isinstance(d, dict) or d.get("format") != RESULTS_FORMAT:
         raise HwssmError(f"{path} is not a sweep results file (format {d.get('format') if isinstance(d, dict) else None!r})")
-    if d.get("version") != RESULTS_VERSION:
+    if d.get("version") != RESULTS_VERSION or isinstance(d.get("version"), bool):
         raise HwssmError(f"{path}: results version {d.get('version')!r} is not supported (expected {RESULTS_VERSION})")
     if not isinstance(d.get("points"), list):
         raise HwssmError(f"{path}: 'points' must be a list")
+    check_results(path, d)
     return d
 
 

@@ -1,6 +1,6 @@
 """Public API of the golden engine: run a QModel over a batch of sequences, bit-exactly.
 
-The arithmetic is ``hwssm/golden/ARITHMETIC.md``. The kernels (``_kernels.py``)
+The arithmetic is ``hwssm/quant/ARITHMETIC.md``. The kernels (``_kernels.py``)
 are private; this module validates inputs, builds the shift tables, picks the
 integer type and sets the numba thread count.
 """

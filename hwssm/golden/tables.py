@@ -1,18 +1,17 @@
-"""Shift tables: a QModel flattened into the integer arrays the numba kernels read.
+"""Kernel packing: a lowered QModel flattened into the integer arrays the numba kernels read.
 
-Every ``align``/``requant`` of ARITHMETIC.md becomes constants precomputed here:
-a left shift for each term, and for each requantization a pre-shift ``lsh``, a
-rounding addend ``rnd``, a right shift ``rsh`` (one of lsh/rsh is 0), the
-saturation bounds and a wrap width. Applying them is::
+The arithmetic's integers (term alignments, accumulator widths, requantization records
+``lsh, rnd, rsh, lo, hi, wrap``) come from :func:`hwssm.quant.lowering.lower`, the contract
+lowered once; this module only packs them for the kernels. Applying a requantization
+record is::
 
     v = ((acc << lsh) + rnd) >> rsh
     v = clip(v, lo, hi)                      # saturate
     v = (v << (64 - w)) >> (64 - w)          # or wrap to w bits (signed)
 
-The module also decides the kernel integer type: int32 when
-:func:`hwssm.fixed.accumulator_format` proves every accumulator, pre-shift
-included, fits in 31 bits (and no unsigned wrapping format is 32 bits or wider),
-else int64.
+The module decides the kernel integer type: int32 when the lowering proves every
+accumulator, pre-shift included, fits in 31 bits (and no unsigned wrapping format is 32
+bits or wider), else int64.
 
 Kernel-ready constants (``ssm_*``, ``mix_*``) go one step further for the hot
 loops: every left shift of a sum (the term alignment and the requantization
@@ -28,13 +27,12 @@ import dataclasses
 
 import numpy as np
 
-from ..errors import HwssmError
-from ..fixed import Overflow, QFormat, Rounding, Term, accumulator_format
-from ..quant.qmodel import QModel, QParam
+from ..fixed import Overflow, QFormat
+from ..quant.lowering import RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, Lowering, lower
+from ..quant.qmodel import QModel
 
-# Column order of a requantization record (int64 rows).
-RQ_LSH, RQ_RND, RQ_RSH, RQ_LO, RQ_HI, RQ_WRAP = range(6)
-RQ_COLS = 6
+__all__ = ["Tables", "build_tables", "STORED", "SSM_ROWS", "KQ_ADD", "KQ_RSH", "KQ_LO", "KQ_HI", "KQ_WSH",
+           "KQ_MASK", "KQ_COLS"]
 
 #: Kernel constants multiplied in the hot loops, held in the storage type (Tables.store_dtype).
 STORED = ("enc_k", "ssm_cf", "ssm_d", "mix_w")
@@ -44,17 +42,6 @@ KQ_ADD, KQ_RSH, KQ_LO, KQ_HI, KQ_WSH, KQ_MASK = range(6)
 KQ_COLS = 6
 #: Rows of ``ssm_cf``: the pre-shifted Ar, -Ai, Br (real part), Ar, Ai, Bi (imaginary part), 2Cr, -2Ci.
 SSM_ROWS = 8
-
-
-def requant_record(acc_frac: int, out: QFormat) -> np.ndarray:
-    """The 6 constants that turn an accumulator at ``acc_frac`` into a code of ``out``."""
-    s = acc_frac - out.frac
-    lsh, rsh = max(-s, 0), max(s, 0)
-    rnd = (1 << (rsh - 1)) if (rsh > 0 and out.rounding is Rounding.HALF_UP) else 0
-    wrap = 64 - out.width if out.overflow is Overflow.WRAP else 0
-    # Shifts of 64 or more are not defined on int64; these equal ones are (|acc| < 2**63; a
-    # nonzero acc shifted left that far would not fit, which kernel_width rules out).
-    return np.array([min(lsh, 63), rnd, min(rsh, 63), out.min_code, out.max_code, wrap], dtype=np.int64)
 
 
 def _ring(values, shifts, bits: int) -> np.ndarray:
@@ -93,7 +80,12 @@ def _kernel_fit(rec: np.ndarray, bits: int, out: QFormat) -> tuple[int, int, int
 
 @dataclasses.dataclass(frozen=True)
 class Tables:
-    """Integer constants for the kernels (names follow ARITHMETIC.md). Shapes in comments."""
+    """Integer constants for the kernels (names follow ARITHMETIC.md). Shapes in comments.
+
+    The contract's arrays (effective parameters, ``*_sh`` alignments, ``*_rq`` requantization
+    records in RQ_* columns, tables) are the lowering's (:mod:`hwssm.quant.lowering`), stacked
+    over layers; the kernel-ready constants below them are this module's packing.
+    """
 
     dtype: type                 # np.int32 or np.int64: the kernel's integer type
     acc_width: int              # widest accumulator in bits (from accumulator_format)
@@ -142,138 +134,50 @@ class Tables:
     glu_q: np.ndarray           # (L, 2, 6) fit records of z and of r_{l+1}
 
 
-def _f(p: QParam, row: int) -> int:
-    return int(p.frac[row])
+def build_tables(qm: QModel, T: int = 784, lowering: Lowering | None = None) -> Tables:
+    """Pack ``qm`` (lowered for sequences of ``T`` steps, or ``lowering``) for the kernels.
 
-
-def build_tables(qm: QModel, T: int = 784) -> Tables:
-    """Flatten ``qm`` for the kernels. ``T`` bounds the pooled sum for the width analysis."""
-    H, M, L, K = qm.H, qm.M, qm.L, qm.n_classes
-    widths: list[int] = []      # accumulator widths (accumulator_format)
-    kwidths: list[int] = []     # the same sums after the requantization pre-shift lsh
-    outs: list[QFormat] = []    # every requantization's output format
-
-    def need(terms, F: int, out: QFormat) -> None:
-        w = accumulator_format(terms, F - out.frac).width
-        widths.append(w)
-        kwidths.append(w + max(out.frac - F, 0))
-        outs.append(out)
-
-    u8 = qm.u0
-
-    enc_sh = np.zeros((H, 2), np.int64)
-    enc_rq = np.zeros((H, RQ_COLS), np.int64)
-    for h in range(H):
-        we, be = qm.enc_W.effective_format(h), qm.enc_b.effective_format(h)
-        F = max(we.frac + 8, be.frac)
-        enc_sh[h] = (F - we.frac - 8, F - be.frac)
-        enc_rq[h] = requant_record(F, qm.r0)
-        need([Term(we, u8), Term(be)], F, qm.r0)
-
-    A = np.zeros((L, 4, H, M), np.int64)
-    C = np.zeros((L, 2, H, M), np.int64)
-    D = np.zeros((L, H), np.int64)
-    x_sh = np.zeros((L, H, 6), np.int64)
-    x_rq = np.zeros((L, H, 2, RQ_COLS), np.int64)
-    y_sh = np.zeros((L, H, 3), np.int64)
-    y_rq = np.zeros((L, H, RQ_COLS), np.int64)
-    W = np.zeros((L, 2 * H, H), np.int64)
-    b = np.zeros((L, 2 * H), np.int64)
-    v_sh = np.zeros((L, 2 * H, 2), np.int64)
-    v_rq = np.zeros((L, 2 * H, RQ_COLS), np.int64)
-    z_rq = np.zeros((L, RQ_COLS), np.int64)
-    res_sh = np.zeros((L, 2), np.int64)
-    res_rq = np.zeros((L, RQ_COLS), np.int64)
-    wy = max(ly.y.width for ly in qm.layers)
-    wv = max(ly.v.width for ly in qm.layers)
+    Raises HwssmError (QModelError) when ``qm`` is outside the contract (ARITHMETIC.md §5).
+    """
+    lw = lowering if lowering is not None else lower(qm, T)
+    L, K = qm.L, qm.n_classes
+    lys = lw.layers
+    wy = max(ly.gelu.fin.width for ly in lys)
+    wv = max(ly.sigmoid.fin.width for ly in lys)
     gelu = np.zeros((L, 1 << wy), np.int64)
     sig = np.zeros((L, 1 << wv), np.int64)
-    y_min = np.zeros(L, np.int64)
-    v_min = np.zeros(L, np.int64)
-
-    for l, ly in enumerate(qm.layers):
-        u = qm.r_in(l)
-        A[l] = ly.A_re.effective(), ly.A_im.effective(), ly.B_re.effective(), ly.B_im.effective()
-        C[l] = ly.C_re.effective(), ly.C_im.effective()
-        D[l] = ly.D.effective()
-        for h in range(H):
-            ar, ai = ly.A_re.effective_format(h), ly.A_im.effective_format(h)
-            br, bi = ly.B_re.effective_format(h), ly.B_im.effective_format(h)
-            cr, ci = ly.C_re.effective_format(h), ly.C_im.effective_format(h)
-            d = ly.D.effective_format(h)
-            Xr, Xi = ly.x_re[h], ly.x_im[h]
-            Fre = max(ar.frac + Xr.frac, ai.frac + Xi.frac, br.frac + u.frac)
-            Fim = max(ar.frac + Xi.frac, ai.frac + Xr.frac, bi.frac + u.frac)
-            x_sh[l, h] = (Fre - ar.frac - Xr.frac, Fre - ai.frac - Xi.frac, Fre - br.frac - u.frac,
-                          Fim - ar.frac - Xi.frac, Fim - ai.frac - Xr.frac, Fim - bi.frac - u.frac)
-            x_rq[l, h, 0] = requant_record(Fre, Xr)
-            x_rq[l, h, 1] = requant_record(Fim, Xi)
-            need([Term(ar, Xr), Term(ai, Xi), Term(br, u)], Fre, Xr)
-            need([Term(ar, Xi), Term(ai, Xr), Term(bi, u)], Fim, Xi)
-            G = max(cr.frac + Xr.frac, ci.frac + Xi.frac, d.frac + u.frac)
-            y_sh[l, h] = (G - cr.frac - Xr.frac, G - ci.frac - Xi.frac, G - d.frac - u.frac)
-            y_rq[l, h] = requant_record(G, ly.y)
-            need([Term(cr, Xr, M, 1), Term(ci, Xi, M, 1), Term(d, u)], G, ly.y)
-        W[l] = ly.W.effective()
-        b[l] = ly.b.effective()
-        for j in range(2 * H):
-            wf, bf = ly.W.effective_format(j), ly.b.effective_format(j)
-            F = max(wf.frac + ly.g.frac, bf.frac)
-            v_sh[l, j] = (F - wf.frac - ly.g.frac, F - bf.frac)
-            v_rq[l, j] = requant_record(F, ly.v)
-            need([Term(wf, ly.g, H), Term(bf)], F, ly.v)
-        z_rq[l] = requant_record(ly.v.frac + ly.sig.frac, ly.z)
-        need([Term(ly.v, ly.sig)], ly.v.frac + ly.sig.frac, ly.z)
-        F = max(ly.z.frac, u.frac)
-        res_sh[l] = (F - ly.z.frac, F - u.frac)
-        res_rq[l] = requant_record(F, ly.r_out)
-        need([Term(ly.z), Term(u)], F, ly.r_out)
-        gelu[l, : ly.gelu_lut.size] = ly.gelu_lut
-        sig[l, : ly.sigmoid_lut.size] = ly.sigmoid_lut
-        y_min[l] = ly.y.min_code
-        v_min[l] = ly.v.min_code
-
-    rL = qm.r_final
-    Fk = []
-    for k in range(K):
-        wf, bf = qm.dec_W.effective_format(k), qm.dec_b.effective_format(k)
-        Fk.append(max(wf.frac + rL.frac, bf.frac))
-    Fmax = max(Fk)
-    dec_sh = np.zeros((K, 3), np.int64)
-    for k in range(K):
-        wf, bf = qm.dec_W.effective_format(k), qm.dec_b.effective_format(k)
-        dec_sh[k] = (Fk[k] - wf.frac - rL.frac, Fk[k] - bf.frac, Fmax - Fk[k])
-
-    acc_width = max(widths)
-    kernel_width = max(kwidths)
+    for l, ly in enumerate(lys):
+        gelu[l, : ly.gelu.codes.size] = ly.gelu.codes
+        sig[l, : ly.sigmoid.codes.size] = ly.sigmoid.codes
+    t = dict(
+        enc_w=lw.encoder.W, enc_b=lw.encoder.b, enc_sh=lw.encoder.sh, enc_rq=lw.encoder.rq,
+        A=np.stack([ly.A for ly in lys]), C=np.stack([ly.C for ly in lys]), D=np.stack([ly.D for ly in lys]),
+        x_sh=np.stack([ly.x_sh for ly in lys]), x_rq=np.stack([ly.x_rq for ly in lys]),
+        y_sh=np.stack([ly.y_sh for ly in lys]), y_rq=np.stack([ly.y_rq for ly in lys]),
+        W=np.stack([ly.W for ly in lys]), b=np.stack([ly.b for ly in lys]),
+        v_sh=np.stack([ly.v_sh for ly in lys]), v_rq=np.stack([ly.v_rq for ly in lys]),
+        z_rq=np.stack([ly.z_rq for ly in lys]), res_sh=np.stack([ly.res_sh for ly in lys]),
+        res_rq=np.stack([ly.res_rq for ly in lys]),
+    )
+    acc_width, kernel_width = lw.acc_width, lw.pre_width
     # The kernel computes every sum in its integer type: int32 only when every accumulator
-    # (rounding addend and requantization pre-shift included) provably fits in 31 bits.
-    if kernel_width > 64:
-        raise HwssmError(f"a requantized sum needs {kernel_width} bits, more than the golden engine's 64: "
-                         "narrow the formats")
-    # An unsigned wrapping format holds codes up to 2**width - 1: they must fit the kernel type.
-    uwrap = max((f.width for f in outs if f.overflow is Overflow.WRAP and not f.signed), default=0)
-    if uwrap >= 64:
-        raise HwssmError(f"an unsigned wrapping format of {uwrap} bits does not fit the golden engine's int64")
-    dtype = np.int32 if kernel_width <= 31 and uwrap < 32 else np.int64
-    enc_w, enc_b = qm.enc_W.effective()[:, 0].copy(), qm.enc_b.effective()
-    kernel = _kernel_constants(np.dtype(dtype).itemsize * 8, qm, dict(
-        enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq, A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq,
-        y_sh=y_sh, y_rq=y_rq, W=W, b=b, v_sh=v_sh, v_rq=v_rq, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq))
+    # (rounding addend and requantization pre-shift included) provably fits in 31 bits, and
+    # every unsigned wrapping format's codes (up to 2**width - 1) fit the type.
+    dtype = np.int32 if kernel_width <= 31 and lw.unsigned_wrap_width < 32 else np.int64
+    kernel = _kernel_constants(np.dtype(dtype).itemsize * 8, qm, t)
     # Storage type: int64 sums can still store their operands (pre-shifted constants, state,
     # activations, table codes) as int32 when every one fits; AVX2 then multiplies 32x32 -> 64.
     stored = [kernel[k] for k in STORED] + [gelu, sig]
-    fmts = [qm.r0, *outs] + [f for ly in qm.layers for f in (ly.g, ly.sig)]
+    fmts = [qm.r0, *lw.out_formats] + [f for ly in qm.layers for f in (ly.g, ly.sig)]
     narrow = (all(np.all(a >= -(1 << 31)) and np.all(a < (1 << 31)) for a in stored)
               and all(-(1 << 31) <= f.min_code and f.max_code < (1 << 31) for f in fmts))
     store_dtype = np.int32 if narrow else np.int64
     return Tables(
-        dtype=dtype, acc_width=acc_width, store_dtype=store_dtype,
-        enc_w=enc_w, enc_b=enc_b, enc_sh=enc_sh, enc_rq=enc_rq,
-        A=A, C=C, D=D, x_sh=x_sh, x_rq=x_rq, y_sh=y_sh, y_rq=y_rq, gelu=gelu, y_min=y_min,
-        W=W, b=b, v_sh=v_sh, v_rq=v_rq, sig=sig, v_min=v_min, z_rq=z_rq, res_sh=res_sh, res_rq=res_rq,
-        dec_w=qm.dec_W.effective(), dec_b=qm.dec_b.effective(), dec_sh=dec_sh, logit_frac=Fmax,
-        kernel_width=kernel_width, **kernel,
+        dtype=dtype, acc_width=acc_width, store_dtype=store_dtype, gelu=gelu, sig=sig,
+        y_min=np.array([ly.gelu.min_code for ly in lys], np.int64),
+        v_min=np.array([ly.sigmoid.min_code for ly in lys], np.int64),
+        dec_w=lw.decoder.W, dec_b=lw.decoder.b, dec_sh=lw.decoder.sh, logit_frac=lw.decoder.logit_frac,
+        kernel_width=kernel_width, **t, **kernel,
     )
 
 

@@ -2,8 +2,11 @@
 
 - :mod:`.options`: the design point (:class:`~hwssm.hw.options.DesignPoint`: lanes, T,
   pipeline, parameter storage, soft multipliers); pure Python.
-- :mod:`.config`: everything derived from a QModel built as a design point (widths, shift
-  tables, ROM contents); unsupported plans fail here with a one-line HwssmError.
+- :mod:`.derive`: everything derived from a QModel built as a design point (widths, shift
+  tables, ROM contents), from the contract's lowering (:mod:`hwssm.quant.lowering`) plus the
+  RTL's rewrites (:mod:`.row_constants`) and ROM packing (:mod:`.rom_table`), into a
+  :class:`~hwssm.hw.core_config.CoreConfig` (:mod:`.core_config`); unsupported plans fail
+  here with a one-line HwssmError.
 - :mod:`.rtl`: the Amaranth units (lane, tree, datapath, sequencer, encoder, GLU, decoder,
   loader, the whole core ``HwssmCore`` with the flat ``hwssm_core`` ports).
 - :mod:`.storage`: the parameter storage option (ROM, or LOAD: SPRAM-mappable RAMs filled

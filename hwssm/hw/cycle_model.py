@@ -43,7 +43,7 @@ import functools
 from typing import Union
 
 from ..quant.qmodel import QModel
-from .config import CoreConfig, tree_stages
+from .core_config import CoreConfig, tree_stages
 from .options import DesignPoint, Pipeline, ParamStorage
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",

@@ -31,7 +31,7 @@ from .. import __version__
 from ..errors import HwssmError
 from ..io import write_json, write_text
 from ..quant.qmodel import QModel
-from .config import derive
+from .derive import derive
 from .options import DesignPoint
 from .rtl.core import TOP_NAME, HwssmCore
 from .rtl.replicate import fold_replications
@@ -56,15 +56,18 @@ PACKAGE = Path(__file__).resolve().parent.parent
 #: The folder of ``hwssm/hw`` whose every file is generator code: the Amaranth units.
 RTL_PACKAGE = "rtl"
 #: The modules of ``hwssm/hw`` besides :data:`RTL_PACKAGE` whose code determines the Verilog:
-#: the derivation of a core's constants, tables and ROM words from a QModel (``config.py``),
+#: the derivation of a core's constants, tables and ROM words from a QModel (``derive.py``,
+#: ``core_config.py``, ``row_constants.py``, ``rom_table.py``),
 #: the cycle model (the sequencer's schedule), this module (the text rewrites, the manifest),
 #: the design point (``options.py``) and the parameter storage and load image (``storage.py``).
 #: A module split off one of these is added here (``tests/hw/test_emit.py`` fails when a
 #: module the generator imports is in none of these lists).
-GENERATOR_MODULES = ("config.py", "cycle_model.py", "emit.py", "options.py", "storage.py")
+GENERATOR_MODULES = ("core_config.py", "cycle_model.py", "derive.py", "emit.py", "options.py", "rom_table.py",
+                     "row_constants.py", "storage.py")
 #: Modules of ``hwssm`` outside ``hw/`` whose code determines the Verilog: the fixed-point
-#: formats and their rounding and overflow arithmetic.
-SHARED_MODULES = ("fixed.py",)
+#: formats and their rounding and overflow arithmetic, and the contract's lowering (term
+#: alignments, accumulator widths, requantization shifts).
+SHARED_MODULES = ("fixed.py", "quant/lowering.py", "quant/lowering_sum.py")
 
 
 def generator_sources(package: Path = PACKAGE) -> list[Path]:

@@ -2,7 +2,7 @@
 
 :class:`ParamStorage` is the generation option; :class:`LoadLayout` describes the load image
 of :attr:`ParamStorage.LOAD` (the exact 16-bit words, in order) and how a lane unpacks a
-coefficient word. Pure Python (no Amaranth): :mod:`hwssm.hw.config` builds the layout, the
+coefficient word. Pure Python (no Amaranth): :mod:`hwssm.hw.derive` builds the layout, the
 datapath and the loader read it, :mod:`hwssm.hw.emit` writes the image next to the Verilog.
 
 LOAD memory map, per lane p (SPRAM-mappable: single port, 16 bits wide, no init)
@@ -12,7 +12,7 @@ LOAD memory map, per lane p (SPRAM-mappable: single port, 16 bits wide, no init)
   ``Ār | Āi | B̄r | B̄i | C̄r | C̄i`` (C̄ travels with Ā and B̄ and is delayed to the readout
   stage, so there is no separate C̄ memory); a mixing slot's word packs the weights of its
   ``Pipeline.mix_cols`` columns ``W0 | W1 | ...`` in coefficient-field order
-  (:func:`hwssm.hw.config.mix_field`).
+  (:func:`hwssm.hw.options.mix_field`).
   Fields are effective integers (code - zero), two's complement, LSB first.
 - ``x{p}_b0``, ``x{p}_b1``: the state ``{xr, xi}``, ping-ponged by step parity: step t reads
   bank ``t mod 2`` and writes the other, so each bank is read or written, never both, in a

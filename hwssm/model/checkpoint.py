@@ -5,11 +5,15 @@ Never pickle: arrays are read with ``np.load(..., allow_pickle=False)``. The JSO
     {"format": "hwssm-s4d-checkpoint", "version": 1, "config": S4DConfig.to_json(),
      "arrays": "<stem>.npz", "arrays_sha256": "<hex>", "n_params": <int>, "meta": {...}}
 
-``arrays`` is a file name relative to the JSON's directory; ``n_params`` counts every real value
+This is the published schema (:data:`CHECKPOINT_SCHEMA`; :func:`load_checkpoint` enforces it):
+every field is required and no other is allowed; ``config`` holds exactly the fields of
+:class:`S4DConfig`; ``meta`` is a free-form JSON object (training history, not read back).
+``arrays`` is a plain file name in the JSON's directory (no path); ``n_params`` counts every real value
 stored (the :meth:`S4DConfig.param_shapes` arrays plus any Ā/B̄ overrides).
 The NPZ holds float32 arrays named as :meth:`S4DConfig.param_shapes`, plus optionally, per block l,
 all four of ``layers.{l}.Abar_re, Abar_im, Bbar_re, Bbar_im`` (H, M) (see :func:`s4d.discretize`).
-Every problem raises :class:`HwssmError` with one line naming the file.
+Every problem raises :class:`HwssmError` with one line naming the file. The two files are
+committed as a set (:func:`hwssm.io.write_set`: NPZ first, the JSON naming its SHA-256 last).
 """
 
 from __future__ import annotations
@@ -18,18 +22,23 @@ import dataclasses
 import hashlib
 import json
 import math
+import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import HwssmError
-from ..io import atomic_path, write_json
+from ..io import confined, json_text, read_json, write_set
 from .config import S4DConfig
 from .s4d import OVERRIDE_NAMES, init_ssm
 
 FORMAT = "hwssm-s4d-checkpoint"
 VERSION = 1
+
+#: Fields of the checkpoint JSON and their JSON types (all required, no others allowed).
+CHECKPOINT_SCHEMA: dict[str, type] = {"format": str, "version": int, "config": dict, "arrays": str,
+                                      "arrays_sha256": str, "n_params": int, "meta": dict}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,25 +137,20 @@ def save_checkpoint(path, config: S4DConfig, params: dict[str, np.ndarray], meta
         raise HwssmError(f"{json_path}: meta is not JSON-serializable ({exc})") from None
     arrays = {k: np.asarray(params[k], dtype=np.float32) for k in
               [*config.param_shapes(), *(k for k in override_shapes(config) if k in params)]}
-    with atomic_path(npz_path) as tmp:
-        with open(tmp, "wb") as f:          # a file object: np.savez appends no suffix
-            np.savez(f, **arrays)
-        sha = _sha256(tmp)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    data = buf.getvalue()
     doc = {"format": FORMAT, "version": VERSION, "config": config.to_json(), "arrays": npz_path.name,
-           "arrays_sha256": sha, "n_params": int(sum(a.size for a in arrays.values())), "meta": meta or {}}
-    write_json(json_path, doc)
+           "arrays_sha256": hashlib.sha256(data).hexdigest(), "n_params": int(sum(a.size for a in arrays.values())),
+           "meta": meta or {}}
+    write_set([(npz_path, data), (json_path, json_text(doc).encode())])
     return json_path
 
 
 def _read_json(json_path: Path) -> dict:
-    try:
-        text = json_path.read_text()
-    except OSError as exc:
-        raise HwssmError(f"{json_path}: cannot read checkpoint ({exc.strerror or exc})") from None
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HwssmError(f"{json_path}: not valid JSON ({exc})") from None
+    if not json_path.exists():
+        raise HwssmError(f"{json_path}: cannot read checkpoint (No such file or directory)")
+    doc = read_json(json_path, "checkpoint")
     if not isinstance(doc, dict):
         raise HwssmError(f"{json_path}: checkpoint JSON must be an object")
     if doc.get("format") != FORMAT:
@@ -154,7 +158,10 @@ def _read_json(json_path: Path) -> dict:
     if doc.get("version") != VERSION:
         raise HwssmError(f"{json_path}: checkpoint version {doc.get('version')!r} is not supported "
                          f"(this hwssm reads version {VERSION})")
-    for key, kind in (("config", dict), ("arrays", str), ("arrays_sha256", str), ("n_params", int), ("meta", dict)):
+    unknown = sorted(set(doc) - set(CHECKPOINT_SCHEMA))
+    if unknown:
+        raise HwssmError(f"{json_path}: unknown field {unknown[0]!r} (a checkpoint has {', '.join(CHECKPOINT_SCHEMA)})")
+    for key, kind in CHECKPOINT_SCHEMA.items():
         if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
             raise HwssmError(f"{json_path}: field {key!r} missing or not a {kind.__name__}")
     return doc
@@ -203,7 +210,7 @@ def load_checkpoint(path) -> Checkpoint:
     json_path, _ = _paths(path)
     doc = _read_json(json_path)
     config = _config(json_path, doc["config"])
-    npz_path = json_path.parent / doc["arrays"]
+    npz_path = confined(json_path.parent, doc["arrays"], f"{json_path}: arrays")
     if not npz_path.is_file():
         raise HwssmError(f"{json_path}: arrays file {str(npz_path)!r} not found")
     if _sha256(npz_path) != doc["arrays_sha256"]:

@@ -3,7 +3,7 @@
 A plan names widths only. The fractional bits of each tensor are chosen by
 calibration (PTQ) or learned ranges (QAT) and live in the resulting QModel.
 
-Components (see ``hwssm/golden/ARITHMETIC.md`` §4):
+Components (see ``hwssm/quant/ARITHMETIC.md`` §4):
 
 =========  ==========================================================
 A_re, A_im  real and imaginary parts of Ā
@@ -18,24 +18,48 @@ Short names read like ``A8x12-B4C4D4-W8-a6``: Ā bits, state bits, B̄/C̄/D bit
 weight bits, activation bits; ``A8.6`` means re 8 / im 6; a ``h`` suffix on the
 whole name (``...-h``) marks per-head granularity for Ā, B̄, C̄, D and x, and
 ``-asym`` marks asymmetric parameters.
+
+Plan JSON files (the published schema, :data:`PLAN_SCHEMA`; ``PrecisionPlan.from_json`` and
+:func:`resolve_plan` enforce it: unknown fields and wrong types are refused)::
+
+    {"format": "hwssm-precision-plan",          (optional)
+     "version": 1,                              (optional)
+     "name": "my-plan",                         (optional: a label, a string of at most 64 printable characters)
+     "A_re": COMPONENT, "A_im": ..., "x_re": ..., "x_im": ..., "B": ..., "C": ..., "D": ...,
+     "act": ..., "weight": ..., "bias": ...,    (all ten required)
+     "rounding": "half_up" | "floor",           (optional, default half_up)
+     "overflow": "saturate" | "wrap"}           (optional, default saturate)
+    COMPONENT = bits (an integer 2..MAX_WIDTH)
+              | {"bits": int, "granularity": "per_tensor"|"per_head", "scheme": "symmetric"|"asymmetric"}
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import operator
 import re
 from pathlib import Path
 
 from ..errors import HwssmError
+from ..io import read_json
 from ..fixed import MAX_WIDTH, Overflow, Rounding
 
-__all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "resolve_plan"]
+__all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "PLAN_SCHEMA", "resolve_plan", "parse_code"]
 
 PLAN_FORMAT = "hwssm-precision-plan"
 PLAN_VERSION = 1
+#: Longest plan name (label) a plan file may give.
+MAX_NAME = 64
+
+#: The plan JSON schema: field -> (JSON type, required). Components are an int or a Spec object.
+PLAN_SCHEMA: dict[str, tuple[str, bool]] = {
+    "format": ("string 'hwssm-precision-plan'", False), "version": ("integer 1", False),
+    "name": ("string", False),
+    **{c: ("integer or {bits, granularity, scheme}", True)
+       for c in ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")},
+    "rounding": ("string: half_up | floor", False), "overflow": ("string: saturate | wrap", False),
+}
 
 
 class Granularity(enum.Enum):
@@ -85,9 +109,18 @@ class Spec:
             raise ValueError(f"unknown component fields {sorted(unknown)}")
         return cls(
             d["bits"] if "bits" in d else _missing("bits"),
-            Granularity(d.get("granularity", "per_tensor")),
-            Scheme(d.get("scheme", "symmetric")),
+            _enum(Granularity, d.get("granularity", "per_tensor"), "granularity"),
+            _enum(Scheme, d.get("scheme", "symmetric"), "scheme"),
         )
+
+
+def _enum(kind, value, what: str):
+    """``kind(value)`` for a string value; ValueError naming the allowed values otherwise."""
+    if isinstance(value, str):
+        for member in kind:
+            if member.value == value:
+                return member
+    raise ValueError(f"{what} must be one of {[m.value for m in kind]}, not {value!r}")
 
 
 def _missing(name):
@@ -202,7 +235,8 @@ class PrecisionPlan:
             raise ValueError("a plan must be a JSON object")
         if d.get("format", PLAN_FORMAT) != PLAN_FORMAT:
             raise ValueError(f"not a precision plan (format {d.get('format')!r})")
-        if d.get("version", PLAN_VERSION) != PLAN_VERSION:
+        version = d.get("version", PLAN_VERSION)
+        if isinstance(version, bool) or version != PLAN_VERSION:
             raise ValueError(f"plan version {d.get('version')!r} is not supported (expected {PLAN_VERSION})")
         known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow"}
         unknown = set(d) - known
@@ -216,10 +250,12 @@ class PrecisionPlan:
                 kwargs[f] = Spec.from_json(d[f])
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"plan component {f}: {exc}") from None
-        kwargs["rounding"] = Rounding(d.get("rounding", "half_up"))
-        kwargs["overflow"] = Overflow(d.get("overflow", "saturate"))
+        kwargs["rounding"] = _enum(Rounding, d.get("rounding", "half_up"), "plan rounding")
+        kwargs["overflow"] = _enum(Overflow, d.get("overflow", "saturate"), "plan overflow")
         plan = cls(**kwargs)
         name = d.get("name", "")
+        if not isinstance(name, str) or len(name) > MAX_NAME or not name.isprintable():
+            raise ValueError(f"plan name must be a string of at most {MAX_NAME} printable characters, not {name!r}")
         if name and name != plan.code:
             plan = dataclasses.replace(plan, label=name)
         return plan
@@ -229,7 +265,8 @@ _CODE = re.compile(
     r"^A(?P<ar>\d+)(?:\.(?P<ai>\d+))?x(?P<xr>\d+)(?:\.(?P<xi>\d+))?"
     r"(?:-B(?P<b>\d+)C(?P<c>\d+)D(?P<d>\d+))?"
     r"-W(?P<w>\d+)-a(?P<a>\d+)"
-    r"(?P<flags>(?:-(?:b\d+|h|asym|floor|wrap))*)$"
+    r"(?P<flags>(?:-(?:b\d+|h|asym|floor|wrap))*)$",
+    re.ASCII,
 )
 
 
@@ -238,7 +275,9 @@ def parse_code(code: str) -> PrecisionPlan:
 
     Without the ``-B..C..D..`` part, B̄, C̄ and D take the weight width.
     """
-    m = _CODE.match(code)
+    if not isinstance(code, str):
+        raise ValueError(f"a plan code must be a string, not {type(code).__name__}")
+    m = _CODE.fullmatch(code)
     if not m:
         raise ValueError(f"cannot parse plan code {code!r} (expected e.g. A8x12-B4C4D4-W8-a6)")
     flags = [f for f in m["flags"].split("-") if f]
@@ -253,6 +292,13 @@ def parse_code(code: str) -> PrecisionPlan:
     def s(bits):
         return Spec(int(bits), gran)
 
+    try:
+        return _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
+    except ValueError as exc:
+        raise ValueError(f"plan code {code!r}: {exc}") from None
+
+
+def _plan_of_code(m, flags, gran, scheme, w, bias, p, s) -> PrecisionPlan:
     return PrecisionPlan(
         A_re=p(m["ar"]), A_im=p(m["ai"] or m["ar"]),
         x_re=s(m["xr"]), x_im=s(m["xi"] or m["xr"]),
@@ -283,22 +329,38 @@ def resolve_plan(text: str | PrecisionPlan) -> PrecisionPlan:
 
     Raises HwssmError (one line) when none of these fits.
     """
+    names = ", ".join(NAMED_PLANS)
     if isinstance(text, PrecisionPlan):
         return text
+    if not isinstance(text, str):
+        raise HwssmError(f"a plan must be a name ({names}), a short code or a plan file path, not {text!r}")
+    if not text.strip():
+        raise HwssmError(f"the plan is empty: give a named plan ({names}), a short code such as "
+                         "A8x12-B4C4D4-W8-a6, or a plan JSON file")
     if text in NAMED_PLANS:
         return NAMED_PLANS[text]
-    path = Path(text)
-    if path.suffix == ".json" or path.exists():
+    if _looks_like_path(text):
+        path = Path(text)
+        if path.is_dir():
+            raise HwssmError(f"plan {path} is a directory: give a plan JSON file, a named plan ({names}) or a short code")
+        d = read_json(path, "plan file")
         try:
-            return PrecisionPlan.from_json(json.loads(path.read_text()))
-        except FileNotFoundError:
-            raise HwssmError(f"plan file {path} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise HwssmError(f"plan file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        except ValueError as exc:
+            return PrecisionPlan.from_json(d)
+        except (ValueError, TypeError, KeyError) as exc:
             raise HwssmError(f"plan file {path}: {exc}") from None
     try:
         return parse_code(text)
     except ValueError as exc:
-        names = ", ".join(NAMED_PLANS)
         raise HwssmError(f"{exc}; or use a named plan ({names}) or a plan JSON file") from None
+
+
+def _looks_like_path(text: str) -> bool:
+    """True when ``text`` should be read as a plan file: it ends in .json or names something that exists."""
+    if "\0" in text:
+        return False
+    if text.endswith(".json"):
+        return True
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):
+        return False

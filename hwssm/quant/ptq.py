@@ -14,7 +14,7 @@ from ..fixed import QFormat
 from ..model.config import S4DConfig
 from ..model.s4d import discretize, layer_params
 from .calibrate import Calibration, Ranges, calibrate
-from .luts import gelu_table, sigmoid_format, sigmoid_table
+from .luts import gelu_table, sigmoid_format, sigmoid_table, table_format
 from .plan import Granularity, PrecisionPlan
 from .qmodel import QLayer, QModel
 from .quantizers import act_format, frac_for_maxabs, quantize_param
@@ -42,7 +42,8 @@ def quantize_model(config: S4DConfig, params: dict, plan: PrecisionPlan, ranges:
     layers = []
     for l in range(L):
         Abar, Bbar, Cbar, D = discretize(layer_params(params, l), config.discretization)
-        y, g, v, z = act(ranges.y[l]), act(ranges.g[l]), act(ranges.v[l]), act(ranges.z[l])
+        y, v, z = act(ranges.y[l]), act(ranges.v[l]), act(ranges.z[l])
+        g = table_format(act(ranges.g[l]))  # the GELU table's output: always saturates
         sig = sigmoid_format(a, v)
         layers.append(QLayer(
             A_re=quantize_param(Abar.real, plan.A_re), A_im=quantize_param(Abar.imag, plan.A_im),

@@ -1,8 +1,10 @@
 """QModel: the integer S4D network, the contract that golden engine, RTL and QAT share.
 
-Every number here is an integer code or a format; ``hwssm/golden/ARITHMETIC.md``
-defines what the network computes with them. A QModel is produced by PTQ
-(:mod:`hwssm.quant.ptq`) or QAT export and consumed by everything downstream.
+Every number here is an integer code or a format; ``hwssm/quant/ARITHMETIC.md``
+defines what the network computes with them and which QModels are legal (§5). A QModel
+is produced by PTQ (:mod:`hwssm.quant.ptq`) or QAT export, checked by :meth:`QModel.validate`
+(also at load), lowered once by :func:`hwssm.quant.lowering.lower` and consumed by
+everything downstream.
 """
 
 from __future__ import annotations
@@ -13,10 +15,19 @@ import json
 
 import numpy as np
 
+from ..errors import HwssmError
 from ..fixed import QFormat, Overflow, Rounding
 from .plan import PrecisionPlan
 
-__all__ = ["QParam", "QLayer", "QModel", "U0_FORMAT"]
+__all__ = ["QParam", "QLayer", "QModel", "QModelError", "U0_FORMAT"]
+
+
+class QModelError(HwssmError, ValueError):
+    """A QModel outside the contract (ARITHMETIC.md §5): one line naming the tensor or sum.
+
+    A :class:`~hwssm.errors.HwssmError` (the CLI's one-line error) and, for callers that
+    catch the ValueError of malformed input (the QModel loader adds the file name), a ValueError.
+    """
 
 #: Input pixel format: unsigned 8-bit code p standing for p / 256.
 U0_FORMAT = QFormat(8, 8, signed=False)
@@ -77,18 +88,21 @@ class QParam:
 
     def validate(self, name: str) -> None:
         if self.codes.dtype != np.int64 or self.frac.dtype != np.int64 or self.zero.dtype != np.int64:
-            raise ValueError(f"{name}: codes, frac and zero must be int64")
+            raise QModelError(f"{name}: codes, frac and zero must be int64")
         if self.frac.shape != (self.rows,) or self.zero.shape != (self.rows,):
-            raise ValueError(f"{name}: frac and zero must have shape ({self.rows},)")
+            raise QModelError(f"{name}: frac and zero must have shape ({self.rows},)")
         fmt = QFormat(self.bits, 0, self.signed)
         if not fmt.contains(self.codes):
-            raise ValueError(f"{name}: codes outside {fmt.name}")
+            raise QModelError(f"{name}: codes outside {fmt.name}")
         if self.signed and np.any(self.zero != 0):
-            raise ValueError(f"{name}: a signed (symmetric) tensor must have zero points 0")
+            raise QModelError(f"{name}: a signed (symmetric) tensor must have zero points 0")
         if not fmt.contains(self.zero):
-            raise ValueError(f"{name}: zero points outside {fmt.name}")
+            raise QModelError(f"{name}: zero points outside {fmt.name}")
         for f in self.frac:
-            QFormat(self.bits, int(f), self.signed)  # raises on nonsense
+            try:
+                QFormat(self.bits, int(f), self.signed)
+            except ValueError as exc:
+                raise QModelError(f"{name}: {exc}") from None
 
     # serialization helpers
     def meta(self) -> dict:
@@ -244,7 +258,13 @@ class QModel:
 
     # -- validation & identity ---------------------------------------------
     def validate(self) -> None:
-        """Check shapes, code ranges and table sizes; raises ValueError naming the problem."""
+        """Refuse a QModel outside the contract (ARITHMETIC.md §5) with one QModelError line.
+
+        Checks shapes, code ranges, table sizes and formats, then lowers the model
+        (:func:`hwssm.quant.lowering.lower`), which refuses sums whose shifts or accumulators
+        exceed 64 bits. The decoder's pooled sum depends on the sequence length: it is checked
+        here for one step and again when the model is lowered for its T.
+        """
         H, M = self.H, self.M
         expect = {"enc_W": (H, 1), "enc_b": (H,), "dec_W": (self.n_classes, H), "dec_b": (self.n_classes,)}
         for l in range(self.L):
@@ -254,20 +274,27 @@ class QModel:
             expect[f"layers.{l}.W"] = (2 * H, H)
             expect[f"layers.{l}.b"] = (2 * H,)
         if len(self.layers) != self.L:
-            raise ValueError(f"QModel has {len(self.layers)} layers, expected L={self.L}")
+            raise QModelError(f"QModel has {len(self.layers)} layers, expected L={self.L}")
         for name, p in self.params():
             if p.codes.shape != expect[name]:
-                raise ValueError(f"{name}: shape {p.codes.shape}, expected {expect[name]}")
+                raise QModelError(f"{name}: shape {p.codes.shape}, expected {expect[name]}")
             p.validate(name)
         for l, layer in enumerate(self.layers):
             if len(layer.x_re) != H or len(layer.x_im) != H:
-                raise ValueError(f"layers.{l}: state formats must have one entry per head ({H})")
-            if layer.gelu_lut.shape != (1 << layer.y.width,) or not layer.g.contains(layer.gelu_lut):
-                raise ValueError(f"layers.{l}: GELU table must have 2^{layer.y.width} codes of {layer.g.name}")
-            if layer.sigmoid_lut.shape != (1 << layer.v.width,) or not layer.sig.contains(layer.sigmoid_lut):
-                raise ValueError(f"layers.{l}: sigmoid table must have 2^{layer.v.width} codes of {layer.sig.name}")
+                raise QModelError(f"layers.{l}: state formats must have one entry per head ({H})")
             if layer.sig.signed:
-                raise ValueError(f"layers.{l}: sigmoid format must be unsigned")
+                raise QModelError(f"layers.{l}: sigmoid format must be unsigned")
+            for what, f in (("GELU output format g", layer.g), ("sigmoid format", layer.sig)):
+                if f.overflow is not Overflow.SATURATE:
+                    raise QModelError(f"layers.{l}: the {what} {f.name} wraps; table formats always saturate "
+                                      "(ARITHMETIC.md §5): quantize the model again")
+            if layer.gelu_lut.shape != (1 << layer.y.width,) or not layer.g.contains(layer.gelu_lut):
+                raise QModelError(f"layers.{l}: GELU table must have 2^{layer.y.width} codes of {layer.g.name}")
+            if layer.sigmoid_lut.shape != (1 << layer.v.width,) or not layer.sig.contains(layer.sigmoid_lut):
+                raise QModelError(f"layers.{l}: sigmoid table must have 2^{layer.v.width} codes of {layer.sig.name}")
+        from .lowering import lower  # the lowering imports this module
+
+        lower(self, T=1)
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(JSON-able header, arrays) — the serialized form (see hwssm.quant.qmodel_io)."""

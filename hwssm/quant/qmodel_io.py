@@ -1,25 +1,64 @@
 """QModel files: ``<stem>.qmodel.json`` (formats, plan, provenance) + ``<stem>.qmodel.npz`` (integer codes).
 
-Never pickled. Loading validates the format name and version, the array hash,
-every shape, code range and table size; any problem is one HwssmError line.
+Never pickled. The two files are committed as a set (:func:`hwssm.io.write_set`: the NPZ
+first, the JSON naming it and its SHA-256 last). Loading is strict (:data:`QMODEL_SCHEMA`):
+unknown fields, missing fields, wrong types, a path in ``arrays``, a missing or wrong
+``digest``, and arrays the header does not name are all refused with one HwssmError line.
+
+The schema (the published definition of the file; ``hwssm golden eval --model F`` checks a file)::
+
+    {"format": "hwssm-qmodel", "version": 1,
+     "arrays": "<file name of the NPZ, in the JSON's directory>",
+     "arrays_sha256": "<64 hex>", "digest": "<64 hex: QModel.digest()>",
+     "footprint_bits": int, "float32_bits": int,
+     "H": int, "M": int, "L": int, "n_classes": int,
+     "plan": <plan JSON, hwssm.quant.plan.PLAN_SCHEMA>,
+     "r0": FORMAT,
+     "params": {"<name>": {"bits": int, "signed": bool, "frac": [int] * rows, "zero": [int] * rows}, ...},
+     "layers": [{"y"|"g"|"v"|"z"|"r_out"|"sig": FORMAT, "x_re": [FORMAT] * H, "x_im": [FORMAT] * H}] * L,
+     "meta": {free-form JSON object}}
+    FORMAT = {"width": int, "frac": int, "signed": bool, "rounding": "half_up"|..., "overflow": "saturate"|...}
+
+``params`` names exactly ``enc_W, enc_b, dec_W, dec_b`` and ``layers.<l>.<A_re|A_im|B_re|B_im|C_re|C_im|D|W|b>``;
+the NPZ holds exactly those arrays plus ``layers.<l>.gelu_lut`` and ``layers.<l>.sigmoid_lut``, all integer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import HwssmError
-from ..io import atomic_path, write_json
-from .qmodel import QModel
+from ..io import confined, json_text, read_json, write_set
+from .qmodel import LAYER_ACTS, LAYER_PARAMS, QModel
+
+__all__ = ["QMODEL_FORMAT", "QMODEL_VERSION", "QMODEL_SCHEMA", "FORMAT_SCHEMA", "PARAM_SCHEMA",
+           "qmodel_paths", "is_qmodel_path", "save_qmodel", "load_qmodel", "expected_arrays"]
 
 QMODEL_FORMAT = "hwssm-qmodel"
 QMODEL_VERSION = 1
 SUFFIX = ".qmodel.json"
+
+#: Top-level fields of the QModel JSON and their JSON types (every one required).
+QMODEL_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "format": str, "version": int, "arrays": str, "arrays_sha256": str, "digest": str,
+    "footprint_bits": int, "float32_bits": int, "H": int, "M": int, "L": int, "n_classes": int,
+    "plan": dict, "r0": dict, "params": dict, "layers": list, "meta": dict,
+}
+#: Fields of a fixed-point format object (``QFormat``).
+FORMAT_SCHEMA: dict[str, type] = {"width": int, "frac": int, "signed": bool, "rounding": str, "overflow": str}
+#: Fields of a parameter's header entry (``QParam`` without its codes).
+PARAM_SCHEMA: dict[str, type] = {"bits": int, "signed": bool, "frac": list, "zero": list}
+#: Bound on H, M, L, n_classes (a sanity bound against absurd headers, not a design limit).
+MAX_DIM = 1 << 16
+#: Bound on integers in ``frac`` and ``zero`` lists (int64-safe).
+MAX_INT = 1 << 62
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def qmodel_paths(path: str | Path) -> tuple[Path, Path]:
@@ -39,57 +78,140 @@ def is_qmodel_path(path: str | Path) -> bool:
 
 
 def save_qmodel(qm: QModel, path: str | Path) -> Path:
-    """Write the QModel atomically; returns the JSON path."""
+    """Write the QModel's NPZ and JSON as one set (:func:`hwssm.io.write_set`); returns the JSON path."""
     qm.validate()
     jpath, npath = qmodel_paths(path)
     header, arrays = qm.to_parts()
     buf = io.BytesIO()
     np.savez_compressed(buf, **{k: np.asarray(v, dtype=np.int64) for k, v in arrays.items()})
     data = buf.getvalue()
-    with atomic_path(npath, suffix=".npz") as tmp:
-        tmp.write_bytes(data)
     header = {"format": QMODEL_FORMAT, "version": QMODEL_VERSION, "arrays": npath.name,
               "arrays_sha256": hashlib.sha256(data).hexdigest(), "digest": qm.digest(),
               "footprint_bits": qm.footprint_bits, "float32_bits": qm.float32_bits, **header}
-    write_json(jpath, header)
+    write_set([(npath, data), (jpath, json_text(header).encode())])
     return jpath
 
 
-def load_qmodel(path: str | Path) -> QModel:
-    """Read and validate a QModel; HwssmError (one line) on any problem."""
-    jpath, npath = qmodel_paths(path)
+def expected_arrays(L: int) -> tuple[list[str], list[str]]:
+    """(parameter names the header's ``params`` holds, every array name the NPZ holds) for L blocks."""
+    params = ["enc_W", "enc_b"] + [f"layers.{l}.{n}" for l in range(L) for n in LAYER_PARAMS] + ["dec_W", "dec_b"]
+    luts = [f"layers.{l}.{n}" for l in range(L) for n in ("gelu_lut", "sigmoid_lut")]
+    return params, params + luts
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_fields(where: str, d, schema: dict) -> None:
+    if not isinstance(d, dict):
+        raise HwssmError(f"{where} must be an object, not {type(d).__name__}")
+    unknown = sorted(set(d) - set(schema))
+    if unknown:
+        raise HwssmError(f"{where}: unknown field {unknown[0]!r}")
+    missing = [k for k in schema if k not in d]
+    if missing:
+        raise HwssmError(f"{where}: missing field {missing[0]!r}")
+    for k, kind in schema.items():
+        v = d[k]
+        ok = _is_int(v) if kind is int else isinstance(v, kind) and not (kind is not bool and isinstance(v, bool))
+        if not ok:
+            raise HwssmError(f"{where}: field {k!r} must be {getattr(kind, '__name__', kind)}, not {type(v).__name__}")
+
+
+def _check_header(jpath: Path, h) -> None:
+    """Every structural rule of :data:`QMODEL_SCHEMA`; HwssmError naming the first broken one."""
+    if not isinstance(h, dict) or h.get("format") != QMODEL_FORMAT:
+        fmt = h.get("format") if isinstance(h, dict) else None
+        raise HwssmError(f"{jpath} is not a hwssm QModel (format {fmt!r})")
+    if h.get("version") != QMODEL_VERSION or not _is_int(h.get("version")):
+        raise HwssmError(f"{jpath}: QModel version {h.get('version')!r} is not supported (expected {QMODEL_VERSION})")
+    _check_fields(str(jpath), h, QMODEL_SCHEMA)
+    for k in ("arrays_sha256", "digest"):
+        if not _HEX64.match(h[k]):
+            raise HwssmError(f"{jpath}: {k} must be 64 lower-case hex digits")
+    for k in ("H", "M", "L", "n_classes"):
+        if not 1 <= h[k] <= MAX_DIM:
+            raise HwssmError(f"{jpath}: {k} must be in [1, {MAX_DIM}], not {h[k]}")
+    _check_format(f"{jpath}: r0", h["r0"])
+    names, _ = expected_arrays(h["L"])
+    extra = sorted(set(h["params"]) - set(names))
+    if extra:
+        raise HwssmError(f"{jpath}: unknown parameter {extra[0]!r}")
+    for name in names:
+        if name not in h["params"]:
+            raise HwssmError(f"{jpath}: missing parameter {name!r}")
+        p = h["params"][name]
+        _check_fields(f"{jpath}: params.{name}", p, PARAM_SCHEMA)
+        for k in ("frac", "zero"):
+            if not all(_is_int(v) and abs(v) <= MAX_INT for v in p[k]):
+                raise HwssmError(f"{jpath}: params.{name}.{k} must be a list of integers")
+    if len(h["layers"]) != h["L"]:
+        raise HwssmError(f"{jpath}: {len(h['layers'])} layers listed, expected L={h['L']}")
+    layer_schema = {**{n: dict for n in LAYER_ACTS}, "x_re": list, "x_im": list}
+    for l, d in enumerate(h["layers"]):
+        _check_fields(f"{jpath}: layers[{l}]", d, layer_schema)
+        for n in LAYER_ACTS:
+            _check_format(f"{jpath}: layers[{l}].{n}", d[n])
+        for n in ("x_re", "x_im"):
+            for i, f in enumerate(d[n]):
+                _check_format(f"{jpath}: layers[{l}].{n}[{i}]", f)
+
+
+def _check_format(where: str, d) -> None:
+    _check_fields(where, d, FORMAT_SCHEMA)
+    for k in ("width", "frac"):
+        if abs(d[k]) > MAX_INT:
+            raise HwssmError(f"{where}: {k} {d[k]} is out of range")
+
+
+def _read_arrays(npath: Path, data: bytes, names: list[str]) -> dict[str, np.ndarray]:
     try:
-        header = json.loads(jpath.read_text())
-    except FileNotFoundError:
-        raise HwssmError(f"QModel file {jpath} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HwssmError(f"QModel file {jpath} is not valid JSON: {exc}") from None
-    if not isinstance(header, dict) or header.get("format") != QMODEL_FORMAT:
-        raise HwssmError(f"{jpath} is not a hwssm QModel (format {header.get('format') if isinstance(header, dict) else None!r})")
-    if header.get("version") != QMODEL_VERSION:
-        raise HwssmError(f"{jpath}: QModel version {header.get('version')!r} is not supported (expected {QMODEL_VERSION})")
-    npath = jpath.with_name(header.get("arrays", npath.name))
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            files = list(z.files)
+            extra = sorted(set(files) - set(names))
+            if extra:
+                raise HwssmError(f"{npath}: unknown array {extra[0]!r} (not named by the QModel header)")
+            missing = [n for n in names if n not in files]
+            if missing:
+                raise HwssmError(f"{npath}: missing array {missing[0]!r}")
+            arrays = {k: z[k] for k in files}
+    except HwssmError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise HwssmError(f"{npath}: cannot read arrays ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''})") from None
+    for k, a in arrays.items():
+        if a.dtype.kind not in "iu":
+            raise HwssmError(f"{npath}: array {k} has dtype {a.dtype}, expected integers")
+    return arrays
+
+
+def load_qmodel(path: str | Path) -> QModel:
+    """Read and validate a QModel (:data:`QMODEL_SCHEMA`); HwssmError (one line) on any problem."""
+    jpath, _ = qmodel_paths(path)
+    header = read_json(jpath, "QModel file")
+    _check_header(jpath, header)
+    npath = confined(jpath.parent, header["arrays"], f"{jpath}: arrays")
     try:
         data = npath.read_bytes()
     except FileNotFoundError:
         raise HwssmError(f"QModel arrays {npath} do not exist") from None
-    if hashlib.sha256(data).hexdigest() != header.get("arrays_sha256"):
-        raise HwssmError(f"{npath}: SHA-256 does not match {jpath.name} (corrupt or replaced file)")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as exc:  # zipfile/ValueError variety
-        raise HwssmError(f"{npath}: cannot read arrays ({exc.__class__.__name__}: {exc})") from None
-    for k, a in arrays.items():
-        if a.dtype.kind not in "iu":
-            raise HwssmError(f"{npath}: array {k} has dtype {a.dtype}, expected integers")
+    except OSError as exc:
+        raise HwssmError(f"cannot read QModel arrays {npath}: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != header["arrays_sha256"]:
+        raise HwssmError(f"{npath}: SHA-256 does not match {jpath.name} (corrupt, replaced, or half-written file: "
+                         "write the QModel again)")
+    _, names = expected_arrays(header["L"])
+    arrays = _read_arrays(npath, data, names)
     try:
         qm = QModel.from_parts(header, arrays)
         qm.validate()
     except KeyError as exc:
         raise HwssmError(f"{jpath}: missing entry {exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise HwssmError(f"{jpath}: {exc}") from None
-    if header.get("digest") and header["digest"] != qm.digest():
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise HwssmError(f"{jpath}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+    if header["digest"] != qm.digest():
         raise HwssmError(f"{jpath}: model digest mismatch (header edited?)")
+    if header["footprint_bits"] != qm.footprint_bits or header["float32_bits"] != qm.float32_bits:
+        raise HwssmError(f"{jpath}: footprint_bits/float32_bits do not match the model (header edited?)")
     return qm

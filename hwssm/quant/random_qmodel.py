@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fixed import QFormat
-from .luts import gelu_table, sigmoid_format, sigmoid_table
+from .luts import gelu_table, sigmoid_format, sigmoid_table, table_format
 from .plan import Granularity, PrecisionPlan, Scheme, Spec
 from .qmodel import QLayer, QModel, QParam
 
@@ -79,7 +79,7 @@ def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, see
 
         x_re, x_im = x_fmts(plan.x_re), x_fmts(plan.x_im)
         y = _act(rng, a, plan, amid - 1, amid + 1)
-        g = _act(rng, a, plan, amid, amid + 1)
+        g = table_format(_act(rng, a, plan, amid, amid + 1))  # table output: always saturates
         v = _act(rng, a, plan, amid - 1, amid + 1)
         z = _act(rng, a, plan, amid - 1, amid + 1)
         r_out = _act(rng, a, plan, amid - 1, amid)

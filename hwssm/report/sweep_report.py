@@ -1,7 +1,9 @@
 """The sweep report: ``report.md``, its PNG plots and ``report.json`` (the data each plot and table shows).
 
 :func:`write_sweep_report` takes the results of ``hwssm sweep`` (the JSON object) and a
-directory. Everything is written atomically; the Markdown is written last.
+directory. Everything is first written into a staging directory beside it
+(:func:`hwssm.io.staged_dir`) and moved in only when all of it was written, the Markdown
+last: a failure leaves no partial report.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import datetime
 import math
 from pathlib import Path
 
-from ..io import write_json, write_text
+from ..io import staged_dir, write_json, write_text
 from .sweep_plots import is_hw, lut_of, plot_cost_vs_bits, plot_fmax_latency, plot_memory, plot_pareto
 from .tables import fmt_int, fmt_num, fmt_pct, markdown_table
 
@@ -66,8 +68,15 @@ def _estimator_rows(points: list[dict]) -> tuple[list[list[str]], dict]:
 
 def write_sweep_report(results: dict, out_dir: str | Path, *, name: str, source: str = "") -> list[Path]:
     """Write ``out_dir/report.md``, ``pareto.png``, ``cost_vs_bits.png``, ``memory.png``,
-    ``fmax_latency.png`` (hardware sweeps) and ``report.json``; returns the paths written."""
-    out = Path(out_dir)
+    ``fmax_latency.png`` (hardware sweeps) and ``report.json``; returns the paths written.
+
+    All or nothing: the files are built in a staging directory and moved in at the end."""
+    with staged_dir(out_dir) as (staging, commit):
+        written = _write_report(results, staging, name=name, source=source)
+        return commit([p.name for p in written])
+
+
+def _write_report(results: dict, out: Path, *, name: str, source: str) -> list[Path]:
     points = list(results["points"])
     hw = [p for p in points if is_hw(p)]
     written: list[Path] = []

@@ -8,8 +8,9 @@ activation and state formats and its GELU/sigmoid tables stay fixed for the whol
 formats beside the codes the QAT forward used. Fixed power-of-two scales make the QAT
 forward and the exported QModel the same integer network by construction.
 
-The shift and requantization constants are those of :func:`hwssm.golden.tables.build_tables`
-(the golden engine's own), so the alignment of every sum is shared, not re-derived.
+The shift and requantization constants are those of the contract's lowering
+(:func:`hwssm.quant.lowering.lower`, which the golden engine and the RTL also read), so the
+alignment of every sum is shared, not re-derived.
 
 This module is numpy only (no torch).
 """
@@ -22,8 +23,8 @@ import math
 import numpy as np
 
 from ..errors import HwssmError
-from ..fixed import QFormat, Rounding, Term, accumulator_format
-from ..golden.tables import Tables, build_tables
+from ..fixed import QFormat, Rounding
+from ..quant.lowering import Lowering, lower
 from ..quant.luts import gelu, input_values, sigmoid
 from ..quant.qmodel import QModel, QParam
 
@@ -93,8 +94,8 @@ class Frame:
     ----------
     template : QModel
         The PTQ model whose formats (and initial codes) the run uses.
-    tables : Tables
-        Its golden shift tables for sequences of ``T`` steps.
+    lowering : Lowering
+        Its contract lowered for sequences of ``T`` steps (alignments, requantization records, tables).
     T : int
         Sequence length the widths were checked for.
     dgelu, dsig : float64 (L, 2**wy), (L, 2**wv)
@@ -104,7 +105,7 @@ class Frame:
     """
 
     template: QModel
-    tables: Tables
+    lowering: Lowering
     T: int
     dgelu: np.ndarray
     dsig: np.ndarray
@@ -112,22 +113,9 @@ class Frame:
 
     @property
     def acc64(self) -> bool:
-        """Whether the recurrence needs 64-bit integers (the golden engine's own choice)."""
-        return self.tables.dtype is np.int64
-
-
-def decoder_width(qm: QModel, T: int) -> int:
-    """Bits of the widest decoder accumulator (pooled sum over T steps, aligned logits)."""
-    rL = qm.r_final
-    grow = max(1, math.ceil(math.log2(T)))
-    pool = QFormat(min(64, rL.width + grow), rL.frac)
-    Fk = [max(qm.dec_W.effective_format(k).frac + rL.frac, qm.dec_b.effective_format(k).frac)
-          for k in range(qm.n_classes)]
-    widths = []
-    for k in range(qm.n_classes):
-        acc = accumulator_format([Term(qm.dec_W.effective_format(k), pool, qm.H), Term(qm.dec_b.effective_format(k))])
-        widths.append(acc.width + max(Fk) - Fk[k])
-    return max(widths)
+        """Whether the recurrence needs 64-bit integers: some requantized sum (pre-shift included)
+        is wider than 31 bits, or an unsigned wrapping state reaches 2**32 (the golden kernels' rule)."""
+        return self.lowering.pre_width > 31 or self.lowering.unsigned_wrap_width >= 32
 
 
 def build_frame(template: QModel, T: int) -> Frame:
@@ -136,17 +124,19 @@ def build_frame(template: QModel, T: int) -> Frame:
     Raises HwssmError when an accumulator is too wide for exact float64 arithmetic (the
     batched part of the QAT forward carries integers in float64).
     """
-    tables = build_tables(template, T=T)
+    lw = lower(template, T)
     # every accumulator, including the requantization pre-shift (acc << lsh) + rnd, and the decoder
-    widest = max(tables.acc_width, tables.kernel_width, decoder_width(template, T))
+    widest = max(lw.acc_width, lw.pre_width, lw.decoder.width)
     if widest > FLOAT64_EXACT_BITS:
         raise HwssmError(f"plan {template.plan.name}: an accumulator needs {widest} bits; QAT carries integers "
                          f"in float64 and supports at most {FLOAT64_EXACT_BITS}")
-    wy, wv = tables.gelu.shape[1], tables.sig.shape[1]
+    wy = max(ly.gelu.codes.size for ly in lw.layers)
+    wv = max(ly.sigmoid.codes.size for ly in lw.layers)
     dgelu = np.zeros((template.L, wy))
     dsig = np.zeros((template.L, wv))
-    for l, ly in enumerate(template.layers):
-        dgelu[l, :ly.gelu_lut.size] = derivative_table(ly.y, ly.g, ly.gelu_lut, "gelu")
-        dsig[l, :ly.sigmoid_lut.size] = derivative_table(ly.v, ly.sig, ly.sigmoid_lut, "sigmoid")
+    for l, ly in enumerate(lw.layers):
+        dgelu[l, :ly.gelu.codes.size] = derivative_table(ly.gelu.fin, ly.gelu.fout, ly.gelu.codes, "gelu")
+        dsig[l, :ly.sigmoid.codes.size] = derivative_table(ly.sigmoid.fin, ly.sigmoid.fout, ly.sigmoid.codes,
+                                                           "sigmoid")
     state_bits = max(f.width for ly in template.layers for f in (*ly.x_re, *ly.x_im))
-    return Frame(template, tables, T, dgelu, dsig, state_bits)
+    return Frame(template, lw, T, dgelu, dsig, state_bits)

@@ -153,7 +153,7 @@ class QATModel(nn.Module):
         dev = self.enc_W.device
         if self._consts is not None and self._consts.device == dev:
             return self._consts
-        fr, tb, qm = self.frame, self.frame.tables, self.frame.template
+        fr, lw, qm = self.frame, self.frame.lowering, self.frame.template
         qscale, qzero, qrange = {}, {}, {}
         for name, p in qm.params():
             shape = (-1,) + (1,) * (p.codes.ndim - 1)
@@ -162,21 +162,21 @@ class QATModel(nn.Module):
             pf = ParamFrame.of(p)
             qrange[name] = (pf.lo, pf.hi)
         t = lambda a: _f64(a).to(dev)  # noqa: E731
-        L = qm.L
+        L, lys = qm.L, lw.layers
         self._consts = _Consts(
             device=dev, qscale=qscale, qzero=qzero, qrange=qrange,
-            enc_s=pow2(tb.enc_sh.T, dev), enc_rq=Requant.of(tb.enc_rq, dev),
+            enc_s=pow2(lw.encoder.sh.T, dev), enc_rq=Requant.of(lw.encoder.rq, dev),
             scan=[ScanConsts.of(fr, l, dev) for l in range(L)],
-            c3=[pow2(tb.y_sh[l, :, 2], dev) for l in range(L)],
-            y_rq=[Requant.of(tb.y_rq[l], dev) for l in range(L)],
-            gelu=[t(tb.gelu[l]) for l in range(L)], dgelu=[t(fr.dgelu[l]) for l in range(L)],
-            v_s=[pow2(tb.v_sh[l].T, dev) for l in range(L)],
-            v_rq=[Requant.of(tb.v_rq[l], dev) for l in range(L)],
-            sig=[t(tb.sig[l]) for l in range(L)], dsig=[t(fr.dsig[l]) for l in range(L)],
-            z_rq=[Requant.of(tb.z_rq[l], dev) for l in range(L)],
-            res_s=[pow2(tb.res_sh[l], dev) for l in range(L)],
-            res_rq=[Requant.of(tb.res_rq[l], dev) for l in range(L)],
-            dec_s=pow2(tb.dec_sh.T, dev), logit_scale=float(2.0 ** -tb.logit_frac),
+            c3=[pow2(ly.y_sh[:, 2], dev) for ly in lys],
+            y_rq=[Requant.of(ly.y_rq, dev) for ly in lys],
+            gelu=[t(ly.gelu.codes) for ly in lys], dgelu=[t(fr.dgelu[l]) for l in range(L)],
+            v_s=[pow2(ly.v_sh.T, dev) for ly in lys],
+            v_rq=[Requant.of(ly.v_rq, dev) for ly in lys],
+            sig=[t(ly.sigmoid.codes) for ly in lys], dsig=[t(fr.dsig[l]) for l in range(L)],
+            z_rq=[Requant.of(ly.z_rq, dev) for ly in lys],
+            res_s=[pow2(ly.res_sh, dev) for ly in lys],
+            res_rq=[Requant.of(ly.res_rq, dev) for ly in lys],
+            dec_s=pow2(lw.decoder.sh.T, dev), logit_scale=float(2.0 ** -lw.decoder.logit_frac),
         )
         return self._consts
 
@@ -242,10 +242,10 @@ class QATModel(nn.Module):
             P = torch.stack([q[pre + n] for n in P_ORDER])                       # (6, H, M)
             s = ssm_scan(u, P, K.scan[l])                                         # (B, T, H)
             y = K.y_rq[l](2.0 * s + (q[pre + "D"] * u) * K.c3[l])
-            g = lookup(y, K.gelu[l], K.dgelu[l], self.frame.tables.y_min[l])
+            g = lookup(y, K.gelu[l], K.dgelu[l], self.frame.lowering.layers[l].gelu.min_code)
             acc = torch.matmul(g, q[pre + "W"].T) * K.v_s[l][0] + q[pre + "b"] * K.v_s[l][1]
             v = K.v_rq[l](acc)                                                    # (B, T, 2H)
-            sg = lookup(v[..., H:], K.sig[l], K.dsig[l], self.frame.tables.v_min[l])
+            sg = lookup(v[..., H:], K.sig[l], K.dsig[l], self.frame.lowering.layers[l].sigmoid.min_code)
             z = K.z_rq[l](v[..., :H] * sg)
             r = K.res_rq[l](z * K.res_s[l][0] + u * K.res_s[l][1])
             if trace:
@@ -258,7 +258,7 @@ class QATModel(nn.Module):
             return logits
         i64 = lambda xs: torch.stack(xs, dim=1).detach().cpu().numpy().astype(np.int64)  # noqa: E731
         tr = Trace(i64(rs), i64(ys), i64(vs), logits_int.detach().cpu().numpy().astype(np.int64),
-                   int(self.frame.tables.logit_frac))
+                   int(self.frame.lowering.decoder.logit_frac))
         return logits, tr
 
     # -- export -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from ..golden.tables import RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, RQ_WRAP
+from ..quant.lowering import RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, RQ_WRAP
 
 F64 = torch.float64
 
@@ -28,7 +28,7 @@ F64 = torch.float64
 class Requant:
     """A requantization ``requant(acc, F, out)`` as float64 tensors broadcastable to the data.
 
-    Built from golden requant records (:func:`hwssm.golden.tables.requant_record`), one per
+    Built from the lowering's requant records (:func:`hwssm.quant.lowering.requant_record`), one per
     element of the last axis (``records`` (n, 6)) or one for all (``records`` (6,)).
     """
 

@@ -6,7 +6,7 @@ For every sequence b, channel h and mode m, from ``x = 0``::
     acci = (Ar·xi << s4) + (Ai·xr << s5) + (Bi·u << s6);   xi' = requant(acci, Xim[h])
     s[b, t, h] = Σ_m (Cr·xr' << c1) - (Ci·xi' << c2)
 
-(the shifts and requantization records are the golden engine's, :mod:`hwssm.golden.tables`).
+(the shifts and requantization records are the contract's lowering, :mod:`hwssm.quant.lowering`).
 The caller finishes the readout, ``y = requant(2·s + (D·u << c3))``.
 
 Two implementations compute the same integers:
@@ -36,7 +36,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from ..golden.tables import RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, RQ_WRAP
+from ..quant.lowering import RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, RQ_WRAP
 from .qat_frame import Frame
 
 #: Order of the six parameter tensors stacked into one (6, H, M) tensor.
@@ -49,7 +49,7 @@ class ScanConsts:
 
     sh : int64 (H, 6)      left shifts s1..s6
     c : int64 (H, 2)       left shifts c1, c2 of the readout
-    rq : int64 (H, 2, 6)   requant records to Xre[h], Xim[h] (golden column order)
+    rq : int64 (H, 2, 6)   requant records to Xre[h], Xim[h] (RQ_* column order)
     coef : float32 (H, 8)  α1, α2, α3, β4, β5, β6, γ1, γ2 (backward)
     wrap : bool            states wrap instead of saturating
     acc64 : bool           the recurrence needs 64-bit integers
@@ -66,10 +66,10 @@ class ScanConsts:
 
     @classmethod
     def of(cls, frame: Frame, l: int, device) -> "ScanConsts":
-        tb = frame.tables
-        sh = tb.x_sh[l].astype(np.int64)                         # (H, 6)
-        rq = tb.x_rq[l].astype(np.int64)                         # (H, 2, 6)
-        c = tb.y_sh[l, :, :2].astype(np.int64)                   # (H, 2)
+        ly = frame.lowering.layers[l]
+        sh = ly.x_sh.astype(np.int64)                            # (H, 6)
+        rq = ly.x_rq.astype(np.int64)                            # (H, 2, 6)
+        c = ly.y_sh[:, :2].astype(np.int64)                      # (H, 2)
         gre = (rq[:, 0, RQ_LSH] - rq[:, 0, RQ_RSH])[:, None]
         gim = (rq[:, 1, RQ_LSH] - rq[:, 1, RQ_RSH])[:, None]
         coef = np.concatenate([gre + sh[:, 0:3], gim + sh[:, 3:6], c], axis=1).astype(np.float64)

@@ -8,7 +8,7 @@ registers, so the forward writes only ``s`` (B, T, H) and, for training, the sta
 saturation mask from the stored previous state, and accumulates the parameter gradients per
 lane (summed over sequences afterwards).
 
-Integer arithmetic is exact: products and sums in int32 when the golden width analysis
+Integer arithmetic is exact: products and sums in int32 when the lowering's width analysis
 allows it (else int64), requantization in int64. Only imported on CUDA.
 """
 

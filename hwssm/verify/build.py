@@ -45,6 +45,7 @@ from pathlib import Path
 from .. import config
 from ..errors import HwssmError
 from ..io import write_json
+from . import cxx
 from .contract import CoreContract
 from .wrapper import Clock, wrapper_text
 
@@ -223,13 +224,10 @@ def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
 
 
 def _launcher() -> str | None:
-    """The OBJCACHE value that runs compiles through :mod:`hwssm.verify.cxx` (None when a
-    path has a space, which make's word splitting would break)."""
-    cache = config.cache_dir() / "sim" / "objcache"
-    words = [sys.executable, "-m", "hwssm.verify.cxx", "--cache", str(cache)]
-    if any(" " in w for w in words):
-        return None
-    return " ".join(words)
+    """The OBJCACHE value that runs compiles through :mod:`hwssm.verify.cxx` (no cache path in
+    it: the launcher finds the cache itself; None when even the interpreter's path cannot be
+    spelled safely for make)."""
+    return cxx.objcache_launcher()
 
 
 def _make_overrides(fast_extra: str = "", ldflags: str = "") -> str:
@@ -390,6 +388,7 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
 
     ``log(msg)`` receives one-line progress messages.
     """
+    cxx.check_build_path(config.cache_dir())
     key, wrapper = build_key(contract, options)
     pgo = uses_pgo(contract, options)
     root = config.cache_dir() / "sim"

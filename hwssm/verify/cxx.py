@@ -10,13 +10,27 @@ small design's build time. Sources inside the build directory (the design's own 
 and every other command are run unchanged, as are compiles with ``-fprofile-*`` options
 (their output depends on profile files outside the key).
 
-Usage: ``python -m hwssm.verify.cxx [--cache DIR] COMPILER ARGS...``.
+Usage: ``python -m hwssm.verify.cxx [--cache DIR | --config-cache] COMPILER ARGS...``.
+
+Paths and make
+--------------
+``OBJCACHE`` is a string that make hands to the shell, so no path should be spelled inside it.
+:func:`objcache_launcher` gives ``<python> -m hwssm.verify.cxx --config-cache``: the launcher
+finds the cache itself (``hwssm.config.cache_dir()/sim/objcache``, from the HWSSM_CACHE that
+make's environment passes on), whatever characters that path holds; an unusable cache
+(unwritable, a file) makes it compile without caching. :func:`check_build_path` refuses, with
+one line, a directory that make itself cannot build in: a space, ``;`` or ``#`` in the cache path
+breaks the Verilator build even with no path in ``OBJCACHE`` (measured on the toy core); the other
+refused characters are special to make or the shell. ``$`` builds (measured) once ``OBJCACHE``
+holds no path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -29,10 +43,52 @@ _OUT_OPTS = ("-o", "-MF", "-MT", "-MQ")
 _DEP_FLAGS = ("-MMD", "-MD", "-MP")
 
 
+#: Characters that make or the shell running its recipes cannot take in a path.
+_MAKE_UNSAFE = re.compile(r"""[\s;#%:\\"'`*?\[\](){}<>|&!=]|[\x00-\x1f\x7f]""")
+
+
+def check_build_path(path: Path, what: str = "HWSSM_CACHE") -> None:
+    """HwssmError (one line) when ``path`` holds a character make cannot handle in a build path.
+
+    Call it on the cache directory before a Verilator build (``hwssm.verify.build``)."""
+    from ..errors import HwssmError
+
+    m = _MAKE_UNSAFE.search(str(path))
+    if m:
+        raise HwssmError(f"{what} path {str(path)!r} contains {m.group()!r}, which make cannot handle in a build "
+                         "directory: set HWSSM_CACHE to a path without whitespace or any of ;#%:\\\"'`*?[](){}<>|&!=")
+
+
+def objcache_launcher() -> str | None:
+    """The ``OBJCACHE`` value for Verilator's make: this launcher, with no path but the Python
+    interpreter's in it (None when even that cannot be spelled safely for the shell)."""
+    words = [sys.executable, "-m", "hwssm.verify.cxx", "--config-cache"]
+    if any(_MAKE_UNSAFE.search(w) for w in words):
+        return None
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _config_cache() -> Path | None:
+    """``cache_dir()/sim/objcache``, or None when it cannot be created (compile without cache)."""
+    from .. import config
+    from ..errors import HwssmError
+
+    try:
+        path = config.cache_dir() / "sim" / "objcache"
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, HwssmError):
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
 def _split(argv: list[str]) -> tuple[dict, list[str]]:
-    opts = {"cache": None}
+    opts = {"cache": None, "config-cache": None}
     i = 0
     while i < len(argv) and argv[i].startswith("--") and argv[i][2:].split("=")[0] in opts:
+        if argv[i] == "--config-cache":
+            opts["config-cache"] = True
+            i += 1
+            continue
         name, _, val = argv[i][2:].partition("=")
         if not val:
             i += 1
@@ -113,9 +169,10 @@ def compile_cached(cmd: list[str], cache: Path | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     opts, cmd = _split(list(sys.argv[1:] if argv is None else argv))
     if not cmd:
-        print("usage: python -m hwssm.verify.cxx [--cache DIR] COMPILER ARGS...", file=sys.stderr)
+        print("usage: python -m hwssm.verify.cxx [--cache DIR | --config-cache] COMPILER ARGS...", file=sys.stderr)
         return 2
-    return compile_cached(cmd, Path(opts["cache"]) if opts["cache"] else None)
+    cache = Path(opts["cache"]) if opts["cache"] else (_config_cache() if opts["config-cache"] else None)
+    return compile_cached(cmd, cache)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from hwssm.fixed import QFormat
 from hwssm.golden import _kernels
 from hwssm.golden.baseline import run_numpy
 from hwssm.golden.engine import run
-from hwssm.golden.tables import RQ_LSH, _ring, _ring_int, build_tables
+from hwssm.golden.tables import _ring, _ring_int, build_tables
+from hwssm.quant.lowering import RQ_LSH
 from hwssm.quant.plan import NAMED_PLANS, parse_code
 from hwssm.quant.qmodel import QModel
 from hwssm.quant.random_qmodel import random_qmodel

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from hwssm.hw import cycle_model
-from hwssm.hw.config import derive
+from hwssm.hw.derive import derive
 from hwssm.hw.options import DesignPoint
 from hwssm.quant.random_qmodel import random_qmodel
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
-from hwssm.hw.config import derive, mix_output_row
+from hwssm.hw.core_config import mix_output_row
+from hwssm.hw.derive import derive
 from hwssm.hw.options import DesignPoint
 from hwssm.hw.storage import LOAD_WORD_BITS, MIX_FIELDS, S4D_FIELDS, ParamStorage
 from hwssm.quant.plan import resolve_plan

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hwssm.hw.config import Pipeline
+from hwssm.hw.options import Pipeline
 from hwssm.hw.emit import PARAMS_NAME, generate
 from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import parse_code

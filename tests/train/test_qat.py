@@ -22,7 +22,8 @@ from hwssm.train.qat_frame import build_frame  # noqa: E402
 from hwssm.train.qat_model import AParam, QATModel  # noqa: E402
 from hwssm.train.qat_ops import Requant, pow2  # noqa: E402
 from hwssm.train.qat_scan import ScanConsts, scan_backward_ref, scan_forward_ref, ssm_scan  # noqa: E402
-from hwssm.train.qat_train import FINAL_FILE, QATRecipe, export_qat, prepare_frame, train_qat  # noqa: E402
+from hwssm.train.qat_export import export_qat  # noqa: E402
+from hwssm.train.qat_train import FINAL_FILE, QATRecipe, prepare_frame, train_qat  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -111,7 +112,7 @@ def test_scan_backward_is_the_straight_through_gradient(name, extreme):
     qm = random_qmodel(H, M, 1, PLANS[name], seed=3, extreme=extreme)
     frame = build_frame(qm, T=T)
     k = ScanConsts.of(frame, 0, "cpu")
-    tb = frame.tables
+    lw0 = frame.lowering.layers[0]
     rng = np.random.default_rng(0)
     a = PLANS[name].act.bits
     u = torch.from_numpy(rng.integers(-(1 << (a - 1)), 1 << (a - 1), (Bn, T, H)).astype(np.float64)).requires_grad_()
@@ -124,8 +125,8 @@ def test_scan_backward_is_the_straight_through_gradient(name, extreme):
     gu, gP = u.grad.clone(), P.grad.clone()
     u.grad = P.grad = None
     # the same recurrence as a loop of differentiable STE requantizations; state (B, M, H)
-    rqr, rqi = Requant.of(tb.x_rq[0][:, 0], "cpu"), Requant.of(tb.x_rq[0][:, 1], "cpu")
-    sh, c = pow2(tb.x_sh[0].T, "cpu"), pow2(tb.y_sh[0][:, :2].T, "cpu")
+    rqr, rqi = Requant.of(lw0.x_rq[:, 0], "cpu"), Requant.of(lw0.x_rq[:, 1], "cpu")
+    sh, c = pow2(lw0.x_sh.T, "cpu"), pow2(lw0.y_sh[:, :2].T, "cpu")
     Ar, Ai, Br, Bi, Cr, Ci = (P[j].T for j in range(6))
     xr = torch.zeros(Bn, M, H, dtype=torch.float64)
     xi = torch.zeros_like(xr)

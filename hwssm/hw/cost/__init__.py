@@ -3,7 +3,7 @@
 The estimate has two halves, like the cycle model:
 
 1. :func:`inventory` lists the core's building blocks from the same derived description the
-   generator uses (:func:`hwssm.hw.config.derive` at a :class:`~hwssm.hw.options.DesignPoint`):
+   generator uses (:func:`hwssm.hw.derive.derive` at a :class:`~hwssm.hw.options.DesignPoint`):
    multipliers with their operand widths, adders, multiplexers, variable shifters,
    requantizers, registers, ROMs and RAMs with their depth, width and read ports, the
    sequencer, and with LOAD storage the loader. Every block is attributed to a plan component

@@ -11,7 +11,7 @@ import enum
 import numpy as np
 
 from ...fixed import Rounding
-from ..config import ceil_log2
+from ..core_config import ceil_log2
 
 __all__ = ["COMPONENTS", "Kind", "Block", "Resources", "rom_logic", "ROM_ANALYSIS_BITS", "rom_block",
            "addr_width", "mul_block", "pipe_block", "rq_bits"]

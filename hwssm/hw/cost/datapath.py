@@ -5,7 +5,7 @@ g banks and the value/gate buffers.
 
 from __future__ import annotations
 
-from ..config import ceil_log2
+from ..core_config import ceil_log2
 from ..options import ParamStorage
 from .blocks import Block, Kind, addr_width, mul_block, pipe_block, rom_block, rq_bits
 

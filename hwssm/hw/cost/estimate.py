@@ -2,7 +2,7 @@
 
 :func:`inventory` lists the blocks unit by unit (one section per RTL unit: :mod:`.lanes`,
 :mod:`.datapath`, :mod:`.glu`, :mod:`.encoder_decoder`, :mod:`.sequencer`, :mod:`.loader`)
-from the generator's own derived description (:func:`hwssm.hw.config.derive`);
+from the generator's own derived description (:func:`hwssm.hw.derive.derive`);
 :func:`estimate` prices them with :func:`.price.cost` and the device family's coefficients
 (:mod:`hwssm.targets`) and adds the fixed control logic.
 """
@@ -46,8 +46,8 @@ def memory_breakdown(qm: QModel) -> dict[str, int]:
 
 def inventory(qm: QModel, design: DesignPoint) -> list[Block]:
     """The core's blocks for ``qm`` at ``design``, unit by unit as :mod:`hwssm.hw.core` builds
-    them (from :func:`hwssm.hw.config.derive`, the generator's own description)."""
-    from ..config import derive
+    them (from :func:`hwssm.hw.derive.derive`, the generator's own description)."""
+    from ..derive import derive
 
     d = design
     c = derive(qm, d)
@@ -118,7 +118,7 @@ def estimate(qm: QModel, design: DesignPoint, device: Device, *, dsp: bool = Tru
         estimate(qm, p.design(lanes), device, dsp=p.dsp, spram=p.spram)
 
     ``coefficients`` replaces the family's; ``blocks`` the inventory (for tests and fits).
-    Raises HwssmError (from :func:`hwssm.hw.config.derive`) for a model or P the RTL cannot build.
+    Raises HwssmError (from :func:`hwssm.hw.derive.derive`) for a model or P the RTL cannot build.
     """
     k = coefficients or device.family.coefficients
     use_dsp = bool(dsp) and device.dsp > 0

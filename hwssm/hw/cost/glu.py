@@ -4,7 +4,7 @@ r / r0 / pool memories.
 
 from __future__ import annotations
 
-from ..config import ceil_log2
+from ..core_config import ceil_log2
 from .blocks import Block, Kind, addr_width, pipe_block, rom_block, rq_bits
 
 __all__ = ["glu_blocks"]

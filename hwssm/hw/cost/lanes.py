@@ -22,7 +22,7 @@ def lanes_blocks(c) -> list[Block]:
     fw = ln.f_widths
     k = ln.mix_cols
     f0, f1, f2, f3 = fw[:4]
-    # real-mode weights of multipliers 2, 3 (hwssm.hw.config.mix_field)
+    # real-mode weights of multipliers 2, 3 (hwssm.hw.options.mix_field)
     w2, w3 = fw[mix_field(k, 2)], fw[mix_field(k, 3)]
     xr, xi = ln.xr_width, ln.xi_width
     # B̄·u takes only B̄'s own bits when the config says so (LOAD storage)

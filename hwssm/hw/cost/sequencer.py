@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..config import ceil_log2
+from ..core_config import ceil_log2
 from ..cycle_model import mix_gap
 from .blocks import Block, Kind, addr_width
 

@@ -11,6 +11,6 @@ generator code (:func:`hwssm.hw.emit.generator_sources` hashes all of it).
 - :mod:`.replicate`: the Verilog text rewrite that spells repeated concatenation items as
   replications.
 
-Each unit is built from a :class:`~hwssm.hw.config.CoreConfig` (:func:`hwssm.hw.config.derive`).
+Each unit is built from a :class:`~hwssm.hw.core_config.CoreConfig` (:func:`hwssm.hw.derive.derive`).
 Importing this package imports Amaranth.
 """

@@ -13,7 +13,8 @@ from amaranth.lib.wiring import In, Out
 
 from ...quant.qmodel import QModel
 from .. import cycle_model
-from ..config import CoreConfig, derive
+from ..core_config import CoreConfig
+from ..derive import derive
 from ..options import DesignPoint
 from ..storage import LOAD_WORD_BITS, ParamStorage
 from .datapath import Datapath
@@ -32,7 +33,7 @@ TOP_NAME = "hwssm_core"
 
 def _config(qm: QModel | CoreConfig, design: DesignPoint | None) -> CoreConfig:
     """A core's CoreConfig: ``qm`` itself (a CoreConfig, ``design`` None), or
-    :func:`~hwssm.hw.config.derive` of a QModel built as ``design``."""
+    :func:`~hwssm.hw.derive.derive` of a QModel built as ``design``."""
     if isinstance(qm, CoreConfig):
         if design is not None:
             raise TypeError("a core from a CoreConfig takes no DesignPoint (the config holds its own)")
@@ -110,7 +111,7 @@ class S4DCore(wiring.Component, _Properties):
     ----------
     qm : QModel or CoreConfig
         The model (then ``design`` is required), or a CoreConfig from
-        :func:`~hwssm.hw.config.derive` (then ``design`` is None).
+        :func:`~hwssm.hw.derive.derive` (then ``design`` is None).
     design : DesignPoint
         P lanes (need not divide H·M), T pixels per digit (784 for sMNIST), the pipeline
         depths, the storage (ROM, or LOAD: coefficients streamed in through ``load``) and

@@ -41,7 +41,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import CoreConfig, ceil_log2
+from ..core_config import CoreConfig, ceil_log2
 from ..storage import LOAD_WORD_BITS, ParamStorage
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane

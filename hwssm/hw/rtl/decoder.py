@@ -11,7 +11,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import CoreConfig
+from ..core_config import CoreConfig
 from .interfaces import awidth, rom
 from .ops import chain, delay, resize, shl
 

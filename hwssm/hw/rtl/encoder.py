@@ -11,7 +11,7 @@ from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import CoreConfig
+from ..core_config import CoreConfig
 from .interfaces import awidth, rom
 from .ops import ShiftAmt, delay, requant, shl
 

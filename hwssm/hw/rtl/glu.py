@@ -12,7 +12,8 @@ from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import CoreConfig, Shift, ceil_log2
+from ..core_config import CoreConfig, ceil_log2
+from ..rom_table import Shift
 from .interfaces import awidth, mem_depth, rom
 from .ops import ShiftAmt, chain, delay, requant, shl
 

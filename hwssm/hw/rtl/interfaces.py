@@ -6,7 +6,8 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import Out
 
-from ..config import CoreConfig, Table, ceil_log2
+from ..core_config import CoreConfig, ceil_log2
+from ..rom_table import Table
 
 __all__ = ["awidth", "issue_signature", "rom", "table_rom", "mem_depth"]
 

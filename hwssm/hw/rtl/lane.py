@@ -34,7 +34,8 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import LaneConfig, mix_field
+from ..core_config import LaneConfig
+from ..options import mix_field
 from .ops import ShiftAmt, delay, mul, requant, resize, shl
 
 __all__ = ["Lane"]
@@ -53,7 +54,7 @@ class Lane(wiring.Component):
     Parameters
     ----------
     config : LaneConfig
-        Widths, per-row shift ranges, rounding and overflow (from :func:`hwssm.hw.config.derive`).
+        Widths, per-row shift ranges, rounding and overflow (from :func:`hwssm.hw.derive.derive`).
 
     Members
     -------
@@ -63,7 +64,7 @@ class Lane(wiring.Component):
         Real mode: this item starts / ends an output row.
     f0 .. f{k-1} : In(signed)
         Coefficients: (Ār, Āi, B̄r, B̄i) in f0-f3 in complex mode, the chunk's k weights in
-        real mode (column j in field :func:`~hwssm.hw.config.mix_field`).
+        real mode (column j in field :func:`~hwssm.hw.options.mix_field`).
     x : In(complex)
         Previous state (complex mode).
     u : In(signed)

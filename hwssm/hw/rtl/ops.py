@@ -1,7 +1,7 @@
 """Combinational arithmetic of the contract, as Amaranth expressions (no Components here).
 
 These build the hardware for ``align`` (exact left shift), ``rshift`` (rounding right
-shift) and ``fit`` (saturate or wrap) of ``hwssm/golden/ARITHMETIC.md``. A shift amount
+shift) and ``fit`` (saturate or wrap) of ``hwssm/quant/ARITHMETIC.md``. A shift amount
 is a :class:`ShiftAmt`: a constant part ``lo`` plus an optional unsigned variable part
 (the per-row offset read from a ROM), so that per-tensor formats cost no shifter at all.
 

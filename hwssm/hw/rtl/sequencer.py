@@ -25,7 +25,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import CoreConfig
+from ..core_config import CoreConfig
 from ..cycle_model import mix_gap
 from .interfaces import awidth, issue_signature
 

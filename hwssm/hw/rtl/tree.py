@@ -6,7 +6,7 @@ from amaranth.hdl import Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import tree_stages
+from ..core_config import tree_stages
 
 __all__ = ["AdderTree"]
 

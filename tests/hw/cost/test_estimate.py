@@ -175,7 +175,7 @@ def test_load_storage_reports_spram_on_the_up5k_and_no_rom_logic(qm):
     assert load.total.bram < rom.total.bram
     # one SPRAM per 16 bits of width and 16K words of depth: per lane, each 16-bit coefficient
     # slice, and two state banks of xr + xi = 20 bits (two blocks each)
-    from hwssm.hw.config import derive
+    from hwssm.hw.derive import derive
 
     cfg = derive(qm, DesignPoint(2, storage="load"))
     assert cfg.xr_width + cfg.xi_width == 20

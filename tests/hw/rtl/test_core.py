@@ -12,7 +12,8 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.hw import cycle_model
-from hwssm.hw.config import Pipeline, derive
+from hwssm.hw.derive import derive
+from hwssm.hw.options import Pipeline
 from hwssm.hw.options import DesignPoint
 from hwssm.hw.rtl.core import HwssmCore
 from hwssm.quant.plan import NAMED_PLANS, resolve_plan

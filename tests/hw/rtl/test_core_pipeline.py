@@ -12,7 +12,7 @@ import pytest
 
 from hwssm.errors import HwssmError
 from hwssm.hw import cycle_model
-from hwssm.hw.config import Pipeline
+from hwssm.hw.options import Pipeline
 from hwssm.hw.options import DesignPoint
 from hwssm.hw.rtl.core import HwssmCore
 from hwssm.hw.storage import ParamStorage

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from hwssm.hw import cycle_model
-from hwssm.hw.config import Pipeline, derive
+from hwssm.hw.derive import derive
+from hwssm.hw.options import Pipeline
 from hwssm.hw.emit import MANIFEST_NAME, PARAMS_NAME, VERILOG_NAME, generate, read_image
 from hwssm.hw.options import DesignPoint
 from hwssm.hw.rtl.core import HwssmCore

@@ -15,7 +15,10 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from hwssm.fixed import Overflow, QFormat, Rounding
-from hwssm.hw.config import LaneConfig, MixRow, Shift, SsmRow, mix_row_constants, ssm_row_constants
+from hwssm.hw.core_config import LaneConfig
+from hwssm.hw.rom_table import Shift
+from hwssm.hw.row_constants import MixRow, SsmRow, mix_row_constants, ssm_row_constants
+from hwssm.quant.lowering import mix_row, ssm_row
 from hwssm.hw.rtl.lane import Lane
 from tests.naive import align, requant
 
@@ -43,8 +46,8 @@ def _setup(seed: int, rounding: Rounding, overflow: Overflow, n: int, extreme: b
                             Ci=f(wc, -1, 5), D=f(wd), Xr=f(wxr, -6, 0), Xi=f(wxi, -6, 0), U=f(act, -5, -1),
                             Y=f(act, -5, -1), M=1))
         mrows.append(MixRow(W=f(ww, -1, 3), b=f(wbias, -4, 1), G=f(act, -5, -1), V=f(act, -5, -1), K=4 * Q))
-    s_sh, s_wd = ssm_row_constants(srows)
-    m_sh, m_wd = mix_row_constants(mrows)
+    s_sh, s_wd = ssm_row_constants([ssm_row(r) for r in srows])
+    m_sh, m_wd = mix_row_constants([mix_row(r) for r in mrows])
     raw = [_code(rng, r.b, extreme) for r in mrows]
     bias = [(b, b << m_sh["bshift"][i]) for i, b in enumerate(raw)]  # (code, pre-aligned as the ROM holds it)
     bias_width = max(2, max(int(b[1]).bit_length() + 1 for b in bias))
