@@ -207,7 +207,7 @@ def test_sweep_accuracy_only(ckpt_path, tmp_path, monkeypatch):
     (lambda qm, ck: hwssm.mnist_digits("test", [0], permutation_seed=-1), "seed must be >= 0"),
     (lambda qm, ck: hwssm.evaluate(ck), "needs a QModel, not a float checkpoint"),
     (lambda qm, ck: hwssm.evaluate(qm, np.zeros((2, 3))), "digits must be Digits"),
-    (lambda qm, ck: hwssm.evaluate(qm, hwssm.Digits(np.zeros((1, 4)), [0], [10])), "labels must be classes in [0, 10)"),
+    (lambda qm, ck: hwssm.evaluate(qm, hwssm.Digits(np.zeros((1, 4), np.uint8), [0], [10])), "labels must be classes in [0, 10)"),
     (lambda qm, ck: hwssm.evaluate(hwssm.load_model("s4d_hetero"), hwssm.mnist_digits(), hwssm.EvalOptions(trace=True)), "trace fewer sequences"),
     (lambda qm, ck: hwssm.EvalOptions(reference=qm), "reference must be a float Checkpoint"),
     (lambda qm, ck: hwssm.design_for("virtex", 1), "unknown device 'virtex'"),
