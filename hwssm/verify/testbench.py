@@ -16,7 +16,8 @@ and debug value in order, checks the last-pixel-to-class latency of the first se
 against the manifest (``integration.latency_cycles.last_to_class``, without gaps) and prints
 one line starting ``PASS`` or ``FAIL`` before ``$finish``. Parameter ``GAPS=1`` (``iverilog
 -Ptb_<top>.GAPS=1``, ``verilator -GGAPS=1``) adds random ``in_valid`` gaps and
-``out_ready`` stalls (an xorshift generator; no latency check then).
+``out_ready`` stalls (an xorshift generator; no latency check then); ``FINISH=0`` sets
+``done`` instead of calling ``$finish`` (several testbenches in one simulation).
 
 Run it, in the output directory, e.g. ``iverilog -g2012 -o tb tb_hwssm_core.v
 <rtl>/hwssm_core.v && vvp -n tb``, or ``verilator --binary --timing tb_hwssm_core.v
@@ -165,6 +166,7 @@ def _verilog(tb: str, top: str, man: dict, *, n: int, K: int, aw: int, lw: int, 
 // It prints one line starting with PASS or FAIL. GAPS=1: random input gaps and output stalls.
 module {tb};
   parameter GAPS = 0;
+  parameter FINISH = 1;  // 0: set `done` and keep running (several testbenches in one simulation)
   localparam N = {n}, T = {T}, K = {K}, NDBG = {n_dbg}, W = {load_words};
   localparam RESET_CYCLES = {RESET_CYCLES}, LATENCY = {latency}, MAX_CYCLES = {max_cycles};
   reg clk = 1'b0;
@@ -192,6 +194,7 @@ module {tb};
   integer cycle = 0, ip = 0, ic = 0, il = 0, id = 0, iw = 0, errors = 0, t_last = -1;
   reg [31:0] rnd = 32'h2545f491;
   reg seen = 1'b0;
+  reg done = 1'b0;
 
   task fail(input [8*64-1:0] what);
     begin
@@ -243,7 +246,7 @@ module {tb};
         $display("  last pixel -> class: %0d cycles, the manifest says %0d", cycle - t_last, LATENCY);
       end
     end
-    if (out_valid && out_ready) begin
+    if (out_valid && out_ready && !done) begin
       if (out_class !== cls[ic]) begin
         fail("class");
         $display("  sequence %0d: class %0d, expected %0d", ic, out_class, cls[ic]);
@@ -254,7 +257,8 @@ module {tb};
         if (NDBG != 0 && id != NDBG) fail("dbg count");
         if (errors == 0) $display("PASS {tb}: %0d sequences, %0d logits, %0d dbg values, %0d cycles", N, il, id, cycle);
         else $display("FAIL {tb}: %0d mismatches", errors);
-        $finish;
+        done = 1'b1;
+        if (FINISH) $finish;
       end
     end
     cycle = cycle + 1;
