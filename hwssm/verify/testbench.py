@@ -52,6 +52,8 @@ class TestbenchOptions:
         Also compare the debug stream (T·L·H values a sequence; the largest data file).
     """
 
+    __test__ = False  # not a pytest test class
+
     dbg: bool = True
 
 
