@@ -33,7 +33,7 @@ def test_manifest_states_the_integration_contract(cores):
     disk = json.loads((root / "plain" / MANIFEST_NAME).read_text())
     assert disk["interface"] == {"prefix": "", "last": False}
     it = disk["integration"]
-    for key in ("reset", "input", "output", "logit_stream", "dbg_stream", "latency_cycles", "simulators"):
+    for key in ("ports", "reset", "input", "output", "logit_stream", "dbg_stream", "latency_cycles", "simulators"):
         assert key in it, key
     assert it["reset"]["min_cycles"] >= 1 and "synchronous" in it["reset"]["kind"]
     assert "smallest class index" in it["output"]["tie_rule"]
@@ -42,9 +42,10 @@ def test_manifest_states_the_integration_contract(cores):
     assert lat["first_to_class"] == disk["cycles_per_digit"]
     assert lat["last_to_class"] == disk["cycles_per_step"] + cycle_model.digit_tail(
         random_qmodel(3, 2, 2, resolve_plan("A8x8-W8-a8-h-asym"), seed=2), DesignPoint(3, 6)) - 2
-    for p in disk["ports"]:
+    assert [p["name"] for p in it["ports"]] == [p["name"] for p in disk["ports"]]
+    for p in it["ports"]:
         assert isinstance(p["signed"], bool) and p["desc"], p
-    signed = {p["name"] for p in disk["ports"] if p["signed"]}
+    signed = {p["name"] for p in it["ports"] if p["signed"]}
     assert signed == {"dbg_data", "logit_data"}
     names = [p["name"] for p in acme["ports"]]
     assert {"in_last", "frame_error"} <= set(names) and acme["interface"] == {"prefix": "acme_", "last": True}

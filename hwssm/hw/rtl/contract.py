@@ -20,7 +20,7 @@ __all__ = ["PORT_NOTES", "RESET_CYCLES", "latencies", "integration", "header"]
 #: with ``rst`` high.
 RESET_CYCLES = 1
 
-#: What each top-level port carries (the manifest's ``ports[].desc``).
+#: What each top-level port carries (the manifest's ``integration.ports[].desc``).
 PORT_NOTES = {
     "clk": "clock; every register samples on its rising edge",
     "rst": "synchronous reset, active high, at least 1 cycle; in_ready and load_ready are low while it is high",
@@ -63,6 +63,7 @@ def integration(core) -> dict:
     T, L, H, K = cfg.T, cfg.L, cfg.H, cfg.n_classes
     last = core.interface.last
     return {
+        "ports": core.port_notes(),
         "reset": {"kind": "synchronous, active high", "min_cycles": RESET_CYCLES,
                   "rule": "hold rst high for at least min_cycles rising edges of clk before the first pixel "
                           "(and the load image); in_ready and load_ready are low while rst is high, so a source "
@@ -113,8 +114,8 @@ def header(man: dict) -> str:
         "",
         "Ports (dir, width, signedness: meaning):",
     ]
-    for p in man["ports"]:
-        lines.append(f"  {p['name']:<12} {p['dir']:<3} {p['width']:>2} {'s' if p['signed'] else 'u'}  {p['desc']}")
+    for p, note in zip(man["ports"], it["ports"]):
+        lines.append(f"  {p['name']:<12} {p['dir']:<3} {p['width']:>2} {'s' if note['signed'] else 'u'}  {note['desc']}")
     lines += ["", f"Reset: {it['reset']['kind']}; {it['reset']['rule']}.",
               f"Input: {it['input']['protocol']}. {it['input']['sequence']}. {it['input']['framing']}.",
               f"Output: {it['output']['class']}; {it['output']['tie_rule']}; {it['output']['backpressure']}.",

@@ -246,19 +246,21 @@ class HwssmCore(wiring.Component, _Properties):
         return self._interface
 
     def ports(self) -> list[dict]:
-        """Manifest port list: name, dir, width, role (clk and rst first), signed (two's
-        complement data) and desc (what the port carries; :data:`~hwssm.hw.rtl.contract.PORT_NOTES`)."""
+        """Manifest port list: name, dir, width, role (clk and rst first)."""
         out = [{"name": "clk", "dir": "in", "width": 1, "role": "clk"},
                {"name": "rst", "dir": "in", "width": 1, "role": "rst"}]
         debug = {"dbg_valid", "dbg_data", "logit_valid", "logit_data"}
         for name, member in self.signature.members.items():
-            shape = Shape.cast(member.shape)
             out.append({"name": name, "dir": "in" if member.flow is In else "out",
-                        "width": shape.width, "role": "debug" if name in debug else "data", "signed": shape.signed})
-        for p in out:
-            p.setdefault("signed", False)
-            p["desc"] = PORT_NOTES[p["name"]]
+                        "width": Shape.cast(member.shape).width, "role": "debug" if name in debug else "data"})
         return out
+
+    def port_notes(self) -> list[dict]:
+        """For each port of :meth:`ports`, in order: name, signed (two's complement data) and
+        desc (what it carries; :data:`~hwssm.hw.rtl.contract.PORT_NOTES`)."""
+        shapes = {name: Shape.cast(member.shape) for name, member in self.signature.members.items()}
+        return [{"name": p["name"], "signed": p["name"] in shapes and shapes[p["name"]].signed,
+                 "desc": PORT_NOTES[p["name"]]} for p in self.ports()]
 
     def elaborate(self, platform):
         m = Module()
