@@ -2,11 +2,18 @@
 
 The Verilog comes from ``amaranth.back.verilog.convert(..., emit_src=False)``, with
 repeated concatenation items written as replications (:mod:`hwssm.hw.rtl.replicate`, for
-Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks.
+Verilator's speed), a race-free time-0 event for every ``always @*`` block and the width
+lint waivers (:mod:`hwssm.hw.rtl.portable`: identical on Icarus in Verilog and SystemVerilog
+mode and on Verilator), headed by the integration contract as a comment
+(:mod:`hwssm.hw.rtl.contract`); memory contents (parameters, tables) are inline ``initial``
+blocks. Every module is named after the top, ``<prefix>hwssm_core``
+(:class:`~hwssm.hw.rtl.integration.CoreInterface`).
 The manifest names the model (its digest), the precision plan, the design point
 (:class:`~hwssm.hw.options.DesignPoint`: its fields and ``design_key``), the generator
 version (hwssm version + a hash of the generator's code, :func:`generator_sources`), the
-cycle model's figures and the port list with roles (see :mod:`hwssm.synth.rtl`).
+cycle model's figures, the port list with roles (see :mod:`hwssm.synth.rtl`), the
+``interface`` (prefix, ``last``) and the ``integration`` contract (reset, stream rules,
+port signedness and meaning, debug layout, tie rule, backpressure, latencies).
 
 With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage the generator also writes
 ``DIR/params.hex``, the load image (one 16-bit word per line, 4 hex digits, in load order),
