@@ -65,7 +65,7 @@ def designs(tmp_path_factory):
 
 
 @pytest.mark.icarus
-@pytest.mark.parametrize("mode", ["2005", "2012"])
+@pytest.mark.parametrize("mode", ["2005", "2005-sv", "2012"])
 @pytest.mark.parametrize("name", ["plain", "acme"])
 def test_icarus_every_mode(designs, name, mode):
     iverilog()
