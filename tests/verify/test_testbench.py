@@ -20,7 +20,7 @@ from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.verify.testbench import TestbenchOptions, simulator_commands, write_testbench
 
-CFLAGS = ["-CFLAGS", "-std=c++20 -fcoroutines"]
+CFLAGS = ["-CFLAGS", "-std=c++20 -fcoroutines", "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]
 
 
 def iverilog() -> str:
@@ -84,7 +84,7 @@ def test_verilator(designs, name):
     v = find_verilator()
     files = designs[name]
     build, sim = simulator_commands(files)["verilator"]
-    build = [str(v.executable)] + build[1:5] + ["--Mdir", f"obj_{name}"] + build[5:]
+    build = [str(v.executable)] + build[1:7] + ["--Mdir", f"obj_{name}"] + build[7:]
     out = _run([build, [f"obj_{name}/{files.top}"]], files.directory, env=v.env())
     assert _verdict(out).startswith(f"PASS {files.top}:")
 
