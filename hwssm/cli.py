@@ -100,6 +100,7 @@ COMMANDS = (
     "sim",
     "synth",
     "sweep",
+    "estimate",
     "report",
 )
 

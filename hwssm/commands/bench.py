@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-HELP = "benchmarks: the golden engine (vs the MAC peak and numpy), the cocotb+Verilator simulation (vs the previous build recipe)"
+HELP = ("benchmarks: the golden engine (vs the MAC peak and numpy), the cocotb+Verilator simulation (vs the previous "
+        "build recipe), the resource estimator (points/s), the float model (batched FFT vs reference)")
 
 
 def register(parser) -> None:
@@ -23,7 +24,51 @@ def register(parser) -> None:
                         "generator's Verilog) instead of the previous build recipe on the same Verilog")
     s.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     s.set_defaults(func=_sim)
+    e = sub.add_parser("estimate", help="hwssm estimate's library call (resources, fit, cycles) on the shipped "
+                                        "heterogeneous model: points/s over every device x lanes")
+    e.add_argument("--lanes", default="1,2,4,8,16", metavar="P[,P...]", help="lanes of the points (default 1,2,4,8,16)")
+    e.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
+    e.set_defaults(func=_estimate)
+    f = sub.add_parser("float", help="the float model's batched FFT inference (golden eval's float-agreement pass) "
+                                     "against the reference classifier, on MNIST test digits")
+    f.add_argument("--model", default="s4d_float", help="float checkpoint (default: the shipped s4d_float)")
+    f.add_argument("--digits", type=int, default=500, help="test digits (default 500)")
+    f.add_argument("--threads", type=int, help="threads of the fast path (default: HWSSM_THREADS or the CPU count)")
+    f.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
+    f.set_defaults(func=_float)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def _float(args) -> int:
+    import json
+    from pathlib import Path
+
+    from ..config import shipped_model, threads
+    from ..errors import HwssmError
+    from ..golden.evaluate import test_pixels
+    from ..model.checkpoint import load_checkpoint
+    from ..model.fast_bench import run_bench
+
+    if args.digits < 1:
+        raise HwssmError(f"--digits must be >= 1, not {args.digits}")
+    if args.threads is not None and args.threads < 1:
+        raise HwssmError(f"--threads must be >= 1, not {args.threads}")
+    path = Path(args.model)
+    if not path.exists():
+        path = shipped_model(args.model) or path
+    pixels, _ = test_pixels(limit=args.digits)
+    print(json.dumps(run_bench(load_checkpoint(path), pixels, threads=args.threads or threads())))
+    return 0
+
+
+def _estimate(args) -> int:
+    import json
+
+    from ..explore.estimate_bench import run_bench
+    from .estimate import parse_int_list
+
+    print(json.dumps(run_bench(lanes=parse_int_list(args.lanes, "--lanes"))))
+    return 0
 
 
 def _golden(args) -> int:

@@ -42,9 +42,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _check(args) -> int:
     import json
 
-    from ..data import check
+    from ..api import check_data
 
-    report = check()
+    report = check_data()
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
@@ -54,19 +54,23 @@ def _check(args) -> int:
 
 
 def _show(args) -> int:
-    from ..data import Split, load_mnist, psmnist_permutation, sequences
+    from ..api import mnist_digits, parse_split
+    from ..data import split_indices
+    from ..data.mnist import COLS, ROWS
     from ..errors import HwssmError
     from ..report.digit import plot_digit
 
-    split = Split(args.split)
-    images, labels = load_mnist(split)
-    if not 0 <= args.index < len(images):
-        raise HwssmError(f"--index {args.index} is out of range for the {split.value} split (0..{len(images) - 1})")
-    permutation = None if args.permuted_seed is None else psmnist_permutation(args.permuted_seed)
-    image = images[args.index : args.index + 1]
-    seq = sequences(image, permutation)[0]
-    kind = "sMNIST, row-major" if permutation is None else f"psMNIST, permutation seed {args.permuted_seed}"
-    title = f"{split.value}[{args.index}]: label {int(labels[args.index])} ({kind})"
-    plot_digit(image[0], seq, args.out, title=title)
+    split = parse_split(args.split)
+    n = len(split_indices(split))
+    if not 0 <= args.index < n:
+        raise HwssmError(f"--index {args.index} is out of range for the {split.value} split (0..{n - 1})")
+    digit = mnist_digits(split, [args.index])  # sMNIST: the image in raster order
+    seq = digit.pixels[0]
+    if args.permuted_seed is not None:
+        seq = mnist_digits(split, [args.index], permutation_seed=args.permuted_seed).pixels[0]
+    image = digit.pixels[0].reshape(ROWS, COLS)
+    kind = "sMNIST, row-major" if args.permuted_seed is None else f"psMNIST, permutation seed {args.permuted_seed}"
+    title = f"{split.value}[{args.index}]: label {int(digit.labels[0])} ({kind})"
+    plot_digit(image, seq, args.out, title=title)
     print(f"wrote {args.out}")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 HELP = "evaluate a QModel (or checkpoint + plan) with the bit-exact golden engine"
 
 
@@ -13,6 +15,10 @@ def register(parser) -> None:
     ev.add_argument("--split", choices=["test", "val"], default="test")
     ev.add_argument("--limit", type=int, help="first N digits only")
     ev.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
+    ev.add_argument("--float-agreement", action=argparse.BooleanOptionalAction, default=True,
+                    help="also run the float model (batched FFT; cached) and report its accuracy and its agreement "
+                         "with the golden engine (default: on; the output says whether it was computed, cached, "
+                         "skipped or unavailable)")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_eval)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
@@ -35,15 +41,30 @@ def _eval(args) -> int:
     pixels, labels = test_pixels(split, args.limit)
     warn_unverified(split)
     with Progress("golden engine", unit="digits") as gbar, Progress("float model", unit="digits") as fbar:
-        ev = evaluate(res.qmodel, pixels, labels, res.checkpoint, gbar.update, fbar.update)
+        ev = evaluate(res.qmodel, pixels, labels, res.checkpoint, gbar.update, fbar.update,
+                      float_agreement=args.float_agreement)
     out = {"model": str(args.model), "plan": res.qmodel.plan.name, **ev.to_json()}
     if args.json:
         print(json.dumps(out))
     else:
-        agree = "n/a" if ev.float_agreement is None else f"{100 * ev.float_agreement:.2f}%"
         print(f"{out['plan']}: accuracy {100 * ev.accuracy:.2f}% on {ev.digits} digits, "
-              f"footprint {ev.footprint_bits} bits ({ev.compression:.2f}x vs float32), float agreement {agree}")
+              f"footprint {ev.footprint_bits} bits ({ev.compression:.2f}x vs float32), {float_text(ev)}")
     return 0
+
+
+def float_text(ev) -> str:
+    """The float model's part of the text line: agreement and accuracy, and what was done."""
+    from ..golden.evaluate import FloatReference
+
+    ref = ev.float_reference
+    if ref is FloatReference.SKIPPED:
+        return "float agreement skipped (--no-float-agreement)"
+    if ref is FloatReference.UNAVAILABLE:
+        return "float agreement n/a (no float checkpoint)"
+    how = (f"float model computed in {ev.float_seconds:.1f} s (batched FFT)" if ref is FloatReference.COMPUTED
+           else "float predictions from the cache")
+    return (f"float agreement {100 * ev.float_agreement:.2f}% (float accuracy {100 * ev.float_accuracy:.2f}%; "
+            f"{how})")
 
 
 def warn_unverified(split) -> None:

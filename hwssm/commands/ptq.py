@@ -1,4 +1,5 @@
-"""``hwssm ptq``: post-training quantization of a float checkpoint into a QModel file."""
+"""``hwssm ptq``: post-training quantization of a float checkpoint into a QModel file
+(:func:`hwssm.api.quantize` and :func:`hwssm.api.save_model`)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,13 @@ def _run(args) -> int:
     import json
     import sys
 
-    from ..quant.calibrate import Calibration
-    from ..quant.qmodel_io import save_qmodel
-    from ..quant.resolve import resolve_model
+    from ..api import PTQOptions, quantize, save_model
     from ..progress import Progress
 
+    options = PTQOptions(calib_digits=args.calib_digits, calibration=args.calibration)
     with Progress("calibrating", unit="digits") as bar:
-        res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits,
-                            calibration=Calibration(args.calibration), progress=bar.update)
-    qm = res.qmodel
-    path = save_qmodel(qm, args.out)
+        qm = quantize(args.model, args.plan, options, progress=bar.update)
+    path = save_model(qm, args.out)
     summary = {"qmodel": str(path), "plan": qm.plan.name, "footprint_bits": qm.footprint_bits,
                "float32_bits": qm.float32_bits, "compression": round(qm.compression, 3), "digest": qm.digest()}
     if args.json:

@@ -19,6 +19,10 @@ def register(parser) -> None:
     parser.add_argument("--jobs", type=int, help="local worker processes (default: all cores; 1 runs in this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster (tcp://host:8786) instead")
     parser.add_argument("--no-dsp", action="store_true", help="synthesize multipliers in LUTs instead of hard DSPs")
+    parser.add_argument("--estimate-only", action="store_true",
+                        help="hardware points from the analytic estimator (about 0.1 s each, with its measured error "
+                             "band; latency at each device's default clock) instead of synthesis; --lanes without "
+                             "--devices then covers every device")
     parser.add_argument("--json", action="store_true", help="print the results summary as JSON")
     parser.set_defaults(func=_run)
 
@@ -59,6 +63,10 @@ def build_spec(args):
         changes["lanes"] = tuple(lanes)
     if args.devices is not None:
         changes["devices"] = tuple(device(t) for t in _list(args.devices))
+    elif getattr(args, "estimate_only", False) and changes.get("lanes") and not (spec and spec.devices):
+        from ..targets import devices
+
+        changes["devices"] = devices()
     if args.limit is not None:
         changes["limit"] = args.limit
     if args.calib_digits is not None:
@@ -81,12 +89,16 @@ def _run(args) -> int:
     spec = build_spec(args)
     par = Parallelism(jobs=args.jobs if args.jobs is not None else (os.cpu_count() or 1), scheduler=args.scheduler)
     with Progress("ptq calibration", unit="digits") as cbar, Progress("sweep", unit="records") as bar:
-        res = run_sweep(spec, par, dsp=not args.no_dsp, progress=bar.update, calib_progress=cbar.update)
+        res = run_sweep(spec, par, dsp=not args.no_dsp, progress=bar.update, calib_progress=cbar.update,
+                        estimate_only=args.estimate_only)
     path = res.write(args.out)
     if args.json:
         print(json.dumps({"results": str(path), **res.to_json()["stats"], "errors": res.errors}))
     else:
         print(_table(res.points))
+        if args.estimate_only:
+            print("hardware from the analytic estimator (no synthesis): 'err' is its measured LUT4 error band, "
+                  "µs/digit at the (clock) given, fits yes/no/borderline within the band")
         print(f"wrote {path}: {len(res.points)} points ({res.computed} records computed, {res.cached} cached, "
               f"{res.failed} failed) in {res.seconds:.1f} s")
     if res.errors:
@@ -102,6 +114,14 @@ def _table(points: list[dict]) -> str:
     head = ["plan", "P", "device", "accuracy", "memory bits", "LUT4", "est. LUT4", "err", "DSP", "BRAM", "Fmax", "µs/digit", "fits"]
     rows = []
     for p in points:
+        if p.get("hardware") == "estimate":
+            est, band = p.get("estimate") or {}, p.get("error_band") or {}
+            lo, hi = band.get("lut", (0.0, 0.0))
+            rows.append([p["plan"], str(p["lanes"]), p["device"], fmt_pct(p.get("accuracy")), fmt_int(p["memory_bits"]),
+                         "—", fmt_int(est.get("lut")), f"{100 * lo:+.0f}..{100 * hi:+.0f}%", fmt_int(est.get("dsp")),
+                         fmt_int(est.get("bram")), f"({fmt_num(p.get('clock_mhz'), 0)})", fmt_num(p.get("us_per_digit"), 0),
+                         p.get("fit", "—")])
+            continue
         err = p.get("est_lut_error")
         rows.append([p["plan"], str(p.get("lanes", "—")), p.get("device") or "—", fmt_pct(p.get("accuracy")),
                      fmt_int(p["memory_bits"]), fmt_int(p.get("lut_measured", p.get("lut"))),

@@ -11,7 +11,10 @@ Required: ``plan``, ``plan_code`` (strings), ``memory_bits`` (int), ``compressio
 ``accuracy`` (number in [0, 1] or null), ``digits`` (int or null), ``memory_breakdown`` and
 ``component_bits`` (objects of numbers). Hardware points also have ``device`` (string) and
 ``lanes`` (int ≥ 1), and, when present, numbers for the measured resources and timing and an
-``estimate`` object with numeric ``lut``, ``ff``, ``dsp``, ``bram``. Unknown fields are refused.
+``estimate`` object with numeric ``lut``, ``ff``, ``dsp``, ``bram``. Points of ``hwssm sweep
+--estimate-only`` have ``"hardware": "estimate"``, ``fit`` (yes / no / borderline), ``error_band``
+(the estimator's measured band) and ``clock_mhz`` (the stated clock of ``us_per_digit``) instead of
+measured counts. Unknown fields are refused.
 :func:`check_results` enforces it with one HwssmError line naming the file and the point.
 """
 
@@ -40,6 +43,7 @@ _OPTIONAL = {
     "table_bits": (INT,), "status": (STR,), "lanes": (INT, NULL), "device": (STR, NULL), "profile": (OBJ, NULL),
     "estimate": (OBJ, NULL), "estimate_error": (STR,), "message": (STR, NULL), "generator_version": (STR, NULL),
     "fits": (BOOL,), "utilization": (NUM, OBJ, NULL), "pnr_utilization": (NUM, OBJ, NULL), "source": (STR,),
+    "hardware": (STR,), "fit": (STR,), "error_band": (OBJ,), "clock_mhz": (NUM,),
     **{k: (NUM, NULL) for k in ("lut", "ff", "carry", "dsp", "bram", "spram", "lutram", "fmax_mhz", "logic_cells",
                                 "logic_cells_available", "dsp_available", "bram_available", "spram_available",
                                 "target_mhz", "critical_path_ns", "cycles_per_step", "cycles_per_digit", "yosys_s",

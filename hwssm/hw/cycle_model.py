@@ -47,7 +47,7 @@ from .core_config import CoreConfig, tree_stages
 from .options import DesignPoint, Pipeline, ParamStorage
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
-           "digit_tail", "utilization", "useful_lane_cycles", "mix_gap"]
+           "digit_tail", "last_to_class", "utilization", "useful_lane_cycles", "mix_gap"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +233,19 @@ def cycles_per_digit(model: Model, design: DesignPoint | None = None) -> int:
     """
     T = _point(model, design).seq_len
     return (T - 1) * cycles_per_step(model, design) + digit_tail(model, design)
+
+
+def last_to_class(model: Model, design: DesignPoint | None = None) -> int:
+    """Cycles from the rising edge that takes the last pixel of a sequence to the first
+    rising edge with the class on ``out``, when the pixels come back to back and
+    ``out_ready`` is high. Pixel t+1 is taken the cycle after step t starts (the one-entry
+    pixel buffer), so for T >= 2 the last pixel is taken 2 + (T-2)·period cycles after pixel
+    0 and the latency is ``period + digit_tail - 2``; for T = 1 it is ``cycles_per_digit``.
+    A last pixel that comes after the core has gone idle gives ``digit_tail`` (the least)."""
+    T = _point(model, design).seq_len
+    if T == 1:
+        return cycles_per_digit(model, design)
+    return cycles_per_step(model, design) + digit_tail(model, design) - 2
 
 
 def useful_lane_cycles(model: Model, mix_cols: int = 4) -> float:

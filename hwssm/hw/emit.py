@@ -2,11 +2,18 @@
 
 The Verilog comes from ``amaranth.back.verilog.convert(..., emit_src=False)``, with
 repeated concatenation items written as replications (:mod:`hwssm.hw.rtl.replicate`, for
-Verilator's speed); memory contents (parameters, tables) are inline ``initial`` blocks.
+Verilator's speed), a race-free time-0 event for every ``always @*`` block and the width
+lint waivers (:mod:`hwssm.hw.rtl.portable`: identical on Icarus in Verilog and SystemVerilog
+mode and on Verilator), headed by the integration contract as a comment
+(:mod:`hwssm.hw.rtl.contract`); memory contents (parameters, tables) are inline ``initial``
+blocks. Every module is named after the top, ``<prefix>hwssm_core``
+(:class:`~hwssm.hw.rtl.integration.CoreInterface`).
 The manifest names the model (its digest), the precision plan, the design point
 (:class:`~hwssm.hw.options.DesignPoint`: its fields and ``design_key``), the generator
 version (hwssm version + a hash of the generator's code, :func:`generator_sources`), the
-cycle model's figures and the port list with roles (see :mod:`hwssm.synth.rtl`).
+cycle model's figures, the port list with roles (see :mod:`hwssm.synth.rtl`), the
+``interface`` (prefix, ``last``) and the ``integration`` contract (reset, stream rules,
+port signedness and meaning, debug layout, tie rule, backpressure, latencies).
 
 With :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage the generator also writes
 ``DIR/params.hex``, the load image (one 16-bit word per line, 4 hex digits, in load order),
@@ -34,10 +41,13 @@ from ..quant.qmodel import QModel
 from .derive import derive
 from .manifest import FILES_KEY, sha256_bytes
 from .options import DesignPoint
+from .rtl.contract import header, integration
 from .rtl.core import TOP_NAME, HwssmCore
+from .rtl.integration import CoreInterface
+from .rtl.portable import lint_waivers, trigger_at_time_zero
 from .rtl.replicate import fold_replications
 
-__all__ = ["generator_version", "generator_sources", "source_digest", "GENERATOR_MODULES", "SHARED_MODULES",
+__all__ = ["top_name", "generator_version", "generator_sources", "source_digest", "GENERATOR_MODULES", "SHARED_MODULES",
            "generate", "VERILOG_NAME", "MANIFEST_NAME", "MANIFEST_FORMAT", "PARAMS_NAME",
            "write_image", "read_image"]
 
@@ -123,12 +133,18 @@ def _code(source: str) -> str:
     return ast.dump(tree)
 
 
+def top_name(interface: CoreInterface = CoreInterface()) -> str:
+    """The top module's name: ``hwssm_core`` after the interface's prefix."""
+    return interface.prefix + TOP_NAME
+
+
 def verilog_text(core: HwssmCore) -> str:
-    """The Verilog of ``core`` as module ``hwssm_core``."""
+    """The Verilog of ``core`` as module :func:`top_name` (its submodules named after it), with
+    the rewrites of :mod:`hwssm.hw.rtl.replicate` and :mod:`hwssm.hw.rtl.portable` (no header)."""
     from amaranth.back import verilog
 
-    text = verilog.convert(core, name=TOP_NAME, emit_src=False)
-    return fold_replications(strip_noinit(text))
+    text = verilog.convert(core, name=top_name(core.interface), emit_src=False)
+    return lint_waivers(trigger_at_time_zero(fold_replications(strip_noinit(text))))
 
 
 def strip_noinit(text: str) -> str:
@@ -167,7 +183,7 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
     point = design.to_json()
     return {
         "format": MANIFEST_FORMAT,
-        "top": TOP_NAME,
+        "top": top_name(core.interface),
         "clock": "clk",
         "reset": "rst",
         "sources": [VERILOG_NAME],
@@ -189,6 +205,8 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "logit_width": cfg.logit_width,
         "logit_frac": cfg.logit_frac,
         **({"load": _load_manifest(cfg)} if cfg.load is not None else {}),
+        "interface": core.interface.to_json(),
+        "integration": integration(core),
     }
 
 
@@ -206,9 +224,15 @@ def _load_manifest(cfg) -> dict:
     }
 
 
-def generate(qm: QModel, design: DesignPoint, out_dir: str | Path) -> dict:
+def generate(qm: QModel, design: DesignPoint, out_dir: str | Path,
+             interface: CoreInterface = CoreInterface()) -> dict:
     """Write the Verilog and the manifest of ``qm`` built as ``design`` into ``out_dir``
     (and, with LOAD storage, the load image ``params.hex``).
+
+    ``interface`` (:class:`~hwssm.hw.rtl.integration.CoreInterface`) gives the module-name
+    prefix and the optional ``in_last`` marker; the manifest states it (``interface``) and
+    the integration contract (``integration``: reset, stream rules, debug layout, tie rule,
+    backpressure, latencies; :mod:`hwssm.hw.rtl.contract`), which also heads the Verilog.
 
     ``design`` (:class:`~hwssm.hw.options.DesignPoint`) gives the lanes, the sequence
     length, the pipeline, the storage and the soft-multiplier width; the manifest states
@@ -227,9 +251,9 @@ def generate(qm: QModel, design: DesignPoint, out_dir: str | Path) -> dict:
         raise HwssmError(f"{out} holds other Verilog files ({', '.join(foreign)}); use an empty or generator-owned directory")
     t0 = time.monotonic()
     cfg = derive(qm, design)  # fails (one line) before any Elaboratable exists
-    core = HwssmCore(cfg)
-    text = verilog_text(core)
+    core = HwssmCore(cfg, interface=interface)
     man = manifest(core, qm)
+    text = header(man) + verilog_text(core)  # the header states the manifest without "files" (they hash the text)
     _commit(out, man, {VERILOG_NAME: text.encode(),
                        **({PARAMS_NAME: _image_text(cfg.load.image()).encode()} if cfg.load is not None else {})})
     return {**man, "seconds": time.monotonic() - t0}

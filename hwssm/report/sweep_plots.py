@@ -28,74 +28,140 @@ def lut_of(p: dict) -> float | None:
     return p.get("lut_measured", p.get("lut"))
 
 
+#: Accuracy span (percentage points below the best point) the Pareto plot's y-axis covers at
+#: most; points further down are drawn on the bottom edge (▼) with their accuracy in the table.
+ZOOM_SPAN = 10.0
+
+
+def accuracy_limits(accs: list[float], span: float = ZOOM_SPAN) -> tuple[float, float]:
+    """y-limits (%) of the Pareto plot: the band where the points are, with a margin.
+
+    ``accs`` in percent. The band runs from the lowest accuracy within ``span`` points of the
+    best to the best; the margin is 8 % of the band (at least 0.2 points), the top is capped
+    at 100 % plus the margin.
+    """
+    if not accs:
+        return 0.0, 100.0
+    top = max(accs)
+    low = min(a for a in accs if a >= top - span)
+    margin = max(0.2, 0.08 * (top - low))
+    return low - margin, min(top + margin, 100.0 + margin)
+
+
+def is_estimated(p: dict) -> bool:
+    """A hardware point of ``hwssm sweep --estimate-only`` (no Yosys counts)."""
+    return p.get("hardware") == "estimate"
+
+
+def latency_ms(p: dict) -> float | None:
+    """Latency of one sequence in ms (at Fmax, or at the stated clock of an estimated point)."""
+    us = p.get("us_per_digit")
+    return None if us is None else us / 1e3
+
+
 def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
     """Accuracy (%) against LUT4 (hardware points) or memory (kbit, accuracy-only points).
 
-    Colour: device; marker: lanes P; hollow: does not fit. The Pareto front (fewest LUTs for
-    the accuracy) is a step line per device, its points numbered and named in the legend.
+    Colour: device; marker: lanes P; hollow: does not fit. The y-axis is zoomed to the band
+    where the points are (:func:`accuracy_limits`; points below it sit on the bottom edge as
+    ▼). The Pareto front (fewest LUTs for the accuracy) is a step line per device, its points
+    numbered, with a table beside the plot (device, plan, P, LUT4, accuracy, latency in ms).
+    Estimated points (``hwssm sweep --estimate-only``) are drawn at the estimate with the
+    estimator's measured LUT4 error band as a horizontal bar.
     """
     hw = [p for p in points if is_hw(p) and p.get("accuracy") is not None and _x_lut(p)]
-    fig = new_figure(9.5, 6)
-    ax = fig.add_subplot()
+    fig = new_figure(13.5, 6.2)
+    ax, ax_t = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3.0, 2.1)})
+    ax_t.axis("off")
     rows = []
     st = Styler()
+    table: list[list[str]] = []
     if hw:
+        accs = [100 * p["accuracy"] for p in hw]
+        y_lo, y_hi = accuracy_limits(accs)
         groups = sorted({p["device"] for p in hw})
         lanes_st = Styler()
         for P in sorted({p["lanes"] for p in hw}):
             lanes_st.marker(P)
-        any_est = False
+        any_est = any_nofit_est = any_below = False
         keys: list[tuple[str, dict]] = []
         for dev in groups:
             pts = [p for p in hw if p["device"] == dev]
             color = st.color(dev)
             for p in pts:
                 fits = bool(p.get("fits"))
-                if lut_of(p) is None:  # no Yosys count (the flow gave none): drawn at the estimate
-                    any_est = True
-                    ax.scatter(_x_lut(p), 100 * p["accuracy"], marker="x", s=40, color=color, linewidths=1.2, zorder=3)
+                x, y = _x_lut(p), 100 * p["accuracy"]
+                below = y < y_lo
+                any_below |= below
+                y_draw = y_lo + 0.02 * (y_hi - y_lo) if below else y
+                if lut_of(p) is None and not is_estimated(p):  # no Yosys count (does not fit): at the estimate
+                    any_nofit_est = True
+                    ax.scatter(x, y_draw, marker="v" if below else "x", s=40, color=color, linewidths=1.2, zorder=3)
                     continue
-                ax.scatter(lut_of(p), 100 * p["accuracy"], marker=lanes_st.marker(p["lanes"]), s=50,
+                if is_estimated(p):
+                    any_est = True
+                    lo, hi = (p.get("error_band") or {}).get("lut", (0.0, 0.0))
+                    ax.errorbar(x, y_draw, xerr=[[x - x / (1 + hi)], [x / (1 + lo) - x]], fmt="none", ecolor=color,
+                                alpha=0.45, capsize=2, linewidth=1, zorder=2)
+                ax.scatter(x, y_draw, marker="v" if below else lanes_st.marker(p["lanes"]), s=50,
                            facecolors=color if fits else "none", edgecolors=color, linewidths=1.3, zorder=3)
-            measured = [p for p in pts if lut_of(p) is not None]
-            front = pareto_front([p for p in measured if p.get("fits")] or measured, lut_of, lambda p: p["accuracy"])
-            fx = [lut_of(p) for p in front]
-            fy = [100 * p["accuracy"] for p in front]
+            drawn = [p for p in pts if lut_of(p) is not None or is_estimated(p)]
+            front = pareto_front([p for p in drawn if p.get("fits")] or drawn, _x_lut, lambda p: p["accuracy"])
+            fx = [_x_lut(p) for p in front]
+            fy = [max(100 * p["accuracy"], y_lo) for p in front]
             if front:
                 ax.step(fx, fy, where="post", color=color, alpha=0.6, linewidth=1.2, label=f"{dev} (Pareto front)")
-            for p in front:  # numbered on the plot, named in the legend (long plan names would overlap)
+            for p in front:  # numbered on the plot, named in the table (long plan names would overlap)
                 keys.append((dev, p))
-                ax.annotate(str(len(keys)), (lut_of(p), 100 * p["accuracy"]), textcoords="offset points",
+                ax.annotate(str(len(keys)), (_x_lut(p), max(100 * p["accuracy"], y_lo)), textcoords="offset points",
                             xytext=(5, 4), fontsize=8, color=color, fontweight="bold")
             for p in pts:
                 rows.append({"device": dev, "plan": p["plan"], "lanes": p["lanes"], "lut": lut_of(p),
-                             "lut_estimate": p.get("estimate", {}).get("lut"), "accuracy": p["accuracy"],
+                             "lut_estimate": (p.get("estimate") or {}).get("lut"), "estimated": is_estimated(p),
+                             "accuracy": p["accuracy"], "latency_ms": latency_ms(p),
                              "fits": bool(p.get("fits")), "pareto": p in front})
         for P in sorted({p["lanes"] for p in hw}):
             ax.scatter([], [], marker=lanes_st.marker(P), color="black", label=f"P = {P} lanes")
         ax.scatter([], [], marker="o", facecolors="none", edgecolors="black", label="hollow: does not fit")
-        if any_est:
+        if any_nofit_est:
             ax.scatter([], [], marker="x", color="black", label="×: does not fit, no Yosys\ncount (at the estimate)")
+        if any_below:
+            ax.scatter([], [], marker="v", color="black", label=f"▼: below {y_lo:.1f}% (accuracy in the data)")
         for n, (dev, p) in enumerate(keys, 1):
-            ax.plot([], [], " ", label=f"{n}: {dev}, {p['plan']}, P={p['lanes']}")
-        ax.set_xlabel("LUT4 (Yosys; ECP5 carry cells count as 2 LUT4)")
+            lat = latency_ms(p)
+            table.append([str(n), dev, p["plan"], str(p["lanes"]),
+                          ("≈" if is_estimated(p) else "") + f"{_x_lut(p):,.0f}", f"{100 * p['accuracy']:.2f}",
+                          "—" if lat is None else f"{lat:,.1f}"])
+        if any_est and all(is_estimated(p) for p in hw):
+            ax.set_xlabel("LUT4 (analytic estimate; bars: its measured error band against Yosys)")
+        elif any_est:
+            ax.set_xlabel("LUT4 (Yosys, or ≈ the analytic estimate with its error band)")
+        else:
+            ax.set_xlabel("LUT4 (Yosys; ECP5 carry cells count as 2 LUT4)")
         title = "Accuracy vs logic: Pareto front per device"
         xs = [_x_lut(p) for p in hw]
+        head = ["#", "device", "plan", "P", "LUT4", "acc. %", "ms/seq."]
     else:
         pts = [p for p in points if p.get("accuracy") is not None]
+        y_lo, y_hi = accuracy_limits([100 * p["accuracy"] for p in pts])
         front = pareto_front(pts, lambda p: p["memory_bits"], lambda p: p["accuracy"])
         for p in pts:
             on = p in front
-            ax.scatter(kbit(p["memory_bits"]), 100 * p["accuracy"], color="tab:blue" if on else "tab:gray", s=40, zorder=3)
+            y = 100 * p["accuracy"]
+            ax.scatter(kbit(p["memory_bits"]), max(y, y_lo + 0.02 * (y_hi - y_lo)), marker="o" if y >= y_lo else "v",
+                       color="tab:blue" if on else "tab:gray", s=40, zorder=3)
             rows.append({"plan": p["plan"], "memory_bits": p["memory_bits"], "accuracy": p["accuracy"], "pareto": on})
-        ax.step([kbit(p["memory_bits"]) for p in front], [100 * p["accuracy"] for p in front], where="post",
+        ax.step([kbit(p["memory_bits"]) for p in front], [max(100 * p["accuracy"], y_lo) for p in front], where="post",
                 color="tab:blue", alpha=0.6, label="Pareto front")
-        for i, p in enumerate(front):
-            ax.annotate(p["plan"], (kbit(p["memory_bits"]), 100 * p["accuracy"]), textcoords="offset points",
-                        xytext=(6, -12 if i % 2 else 5), fontsize=7.5)
+        for n, p in enumerate(front, 1):
+            ax.annotate(str(n), (kbit(p["memory_bits"]), max(100 * p["accuracy"], y_lo)), textcoords="offset points",
+                        xytext=(5, 4), fontsize=8, fontweight="bold")
+            table.append([str(n), p["plan"], f"{kbit(p['memory_bits']):,.1f}", f"{100 * p['accuracy']:.2f}"])
         ax.set_xlabel("memory footprint (kbit: parameters + state)")
         title = "Accuracy vs memory: Pareto front"
         xs = [kbit(p["memory_bits"]) for p in pts]
+        head = ["#", "plan", "kbit", "acc. %"]
+    ax.set_ylim(y_lo, y_hi)
     if xs and max(xs) > 8 * max(min(xs), 1e-9):
         ax.set_xscale("log")
         plain_log_axis(ax.xaxis)
@@ -104,7 +170,13 @@ def plot_pareto(points: list[dict], out: str | os.PathLike) -> list[dict]:
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
-        fig.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="outside right upper")
+        ax.legend(fontsize=7.5, loc="best")
+    if table:
+        t = ax_t.table(cellText=table, colLabels=head, loc="upper center", cellLoc="left", colLoc="left")
+        t.auto_set_font_size(False)
+        t.set_fontsize(7.5)
+        t.auto_set_column_width(list(range(len(head))))
+        ax_t.set_title("Pareto front" + (" (latency at Fmax, or ≈ at the stated clock)" if hw else ""), fontsize=9)
     save_png(fig, out)
     return rows
 
@@ -126,6 +198,8 @@ def _digits(digits: set) -> str:
 def plot_cost_vs_bits(points: list[dict], out: str | os.PathLike) -> list[dict]:
     """Per component: its stored bits (kbit) and, for hardware points, the estimated LUT4
     attributed to it, against its bit-width in the plan."""
+    from matplotlib.ticker import MaxNLocator
+
     comps = ["A", "x", "B", "C", "D", "weight", "act"]
     hw = [p for p in points if is_hw(p) and p.get("estimate")]
     nrows = 2 if hw else 1
@@ -150,6 +224,7 @@ def plot_cost_vs_bits(points: list[dict], out: str | os.PathLike) -> list[dict]:
         ax.scatter(xs, ys, color="tab:blue", s=28, zorder=3)
         ax.set_title(COMPONENT_LABELS[comp], fontsize=10)
         ax.set_xlabel("bits", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if j == 0:
             ax.set_ylabel("stored kbit\n(act: GELU/σ tables)", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -163,6 +238,7 @@ def plot_cost_vs_bits(points: list[dict], out: str | os.PathLike) -> list[dict]:
                 rows.append({"component": comp, "plan": p["plan"], "device": p["device"], "lanes": p["lanes"],
                              "bits": p["component_bits"][COMPONENT_WIDTH[comp]], "est_lut": v})
             ax2.set_xlabel("bits", fontsize=8)
+            ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
             if j == 0:
                 ax2.set_ylabel("LUT4 (estimate)", fontsize=8)
             ax2.tick_params(labelsize=7)
@@ -211,7 +287,7 @@ def plot_memory(points: list[dict], out: str | os.PathLike) -> list[dict]:
 
 
 def plot_fmax_latency(points: list[dict], out: str | os.PathLike) -> list[dict]:
-    """Fmax (MHz) and latency per digit (µs at Fmax) against lanes P; colour: plan, line style: device."""
+    """Fmax (MHz) and latency per digit (ms at Fmax) against lanes P; colour: plan, line style: device."""
     hw = [p for p in points if is_hw(p) and p.get("fmax_mhz")]
     fig = new_figure(11, 4.6)
     ax_f, ax_l = fig.subplots(1, 2)
@@ -225,11 +301,11 @@ def plot_fmax_latency(points: list[dict], out: str | os.PathLike) -> list[dict]:
             P = [p["lanes"] for p in pts]
             ls, mk = styles[dev]
             ax_f.plot(P, [p["fmax_mhz"] for p in pts], linestyle=ls, marker=mk, color=st.color(plan), label=f"{plan} · {dev}")
-            lat = [p.get("us_per_digit") for p in pts]
+            lat = [latency_ms(p) for p in pts]
             ax_l.plot([q for q, v in zip(P, lat) if v], [v for v in lat if v], linestyle=ls, marker=mk, color=st.color(plan))
             for p in pts:
                 rows.append({"device": dev, "plan": plan, "lanes": p["lanes"], "fmax_mhz": p["fmax_mhz"],
-                             "cycles_per_digit": p.get("cycles_per_digit"), "us_per_digit": p.get("us_per_digit"),
+                             "cycles_per_digit": p.get("cycles_per_digit"), "latency_ms": latency_ms(p),
                              "fits": bool(p.get("fits"))})
     for ax in (ax_f, ax_l):
         ax.set_xscale("log", base=2)
@@ -244,7 +320,7 @@ def plot_fmax_latency(points: list[dict], out: str | os.PathLike) -> list[dict]:
     ax_f.set_title("Clock")
     ax_l.set_yscale("log")
     plain_log_axis(ax_l.yaxis)
-    ax_l.set_ylabel("latency per digit (µs at Fmax)")
+    ax_l.set_ylabel("latency per digit (ms at Fmax)")
     ax_l.set_title("Latency of one 784-step digit")
     if hw:
         fig.legend(*ax_f.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)

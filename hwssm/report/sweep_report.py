@@ -13,7 +13,8 @@ import math
 from pathlib import Path
 
 from ..io import staged_dir, write_json, write_text
-from .sweep_plots import is_hw, lut_of, plot_cost_vs_bits, plot_fmax_latency, plot_memory, plot_pareto
+from .sweep_plots import (is_estimated, is_hw, lut_of, plot_cost_vs_bits, plot_fmax_latency, plot_memory,
+                          plot_pareto)
 from .tables import fmt_int, fmt_num, fmt_pct, markdown_table
 
 __all__ = ["write_sweep_report", "headline", "HEADLINE_COLUMNS"]
@@ -28,19 +29,33 @@ def headline(points: list[dict]) -> list[dict]:
     nothing fits shows its smallest design."""
     out = []
     for dev in sorted({p["device"] for p in points if is_hw(p)}):
-        pts = [p for p in points if is_hw(p) and p["device"] == dev and lut_of(p) is not None]
+        pts = [p for p in points if is_hw(p) and p["device"] == dev and _lut_axis(p) is not None]
         if not pts:
             pts = [p for p in points if is_hw(p) and p["device"] == dev]
         fitting = [p for p in pts if p.get("fits")]
         if fitting:
-            best = max(fitting, key=lambda p: (p.get("accuracy") or 0, -(lut_of(p) or 0)))
+            best = max(fitting, key=lambda p: (p.get("accuracy") or 0, -(_lut_axis(p) or 0)))
         else:
-            best = min(pts, key=lambda p: (lut_of(p) or math.inf))
+            best = min(pts, key=lambda p: (_lut_axis(p) or math.inf))
         out.append(best)
     return out
 
 
+def _lut_axis(p: dict) -> float | None:
+    """Yosys' LUT4 count, or the estimate of an estimated point."""
+    return (p.get("estimate") or {}).get("lut") if is_estimated(p) else lut_of(p)
+
+
 def _hw_row(p: dict) -> list[str]:
+    if is_estimated(p):  # hwssm sweep --estimate-only: ≈ the estimate, latency at the stated clock
+        est = p.get("estimate") or {}
+
+        def approx(k):
+            return "—" if est.get(k) is None else f"≈{fmt_int(est[k])}"
+        return [p["device"], p["plan"], str(p["lanes"]), approx("lut"), approx("ff"), fmt_int(est.get("dsp")),
+                fmt_int(est.get("bram")), fmt_int(est.get("spram")), f"({fmt_num(p.get('clock_mhz'), 0)} stated)",
+                fmt_int(p.get("cycles_per_digit")), fmt_num(p.get("us_per_digit"), 1), fmt_num(p.get("digits_per_s"), 1),
+                fmt_pct(p.get("accuracy")), p.get("fit", "—")]
     return [p["device"], p["plan"], str(p["lanes"]), fmt_int(lut_of(p)), fmt_int(p.get("ff")), fmt_int(p.get("dsp")),
             fmt_int(p.get("bram")), fmt_int(p.get("spram")), fmt_num(p.get("fmax_mhz"), 1),
             fmt_int(p.get("cycles_per_digit")), fmt_num(p.get("us_per_digit"), 1), fmt_num(p.get("digits_per_s"), 1),
@@ -116,10 +131,20 @@ def _write_report(results: dict, out: Path, *, name: str, source: str) -> list[P
         data["headline"] = [{c: v for c, v in zip(HEADLINE_COLUMNS, _hw_row(p))} for p in head]
         lines += ["## Headline", "",
                   "Per device, the most accurate design that fits (fewest LUTs on a tie). µs/digit and digits/s "
-                  "are at Fmax for one 784-step digit (cycles/digit from the generator's cycle model).", ""]
+                  "are at Fmax for one 784-step digit (cycles/digit from the generator's cycle model)"
+                  + ("; ≈: the analytic estimate, at the stated clock (no synthesis)." if any(is_estimated(p) for p in hw)
+                     else "."), ""]
         lines += markdown_table(HEADLINE_COLUMNS, [_hw_row(p) for p in head]) + [""]
     lines += ["## Accuracy against cost", "", "![Pareto front](pareto.png)", ""]
-    if hw:
+    if hw and any(is_estimated(p) for p in hw):
+        bands = {p["device"]: p.get("error_band") for p in hw if is_estimated(p) and p.get("error_band")}
+        lines += ["Hardware from the analytic estimator, no synthesis (`hwssm sweep --estimate-only`): ≈ marks "
+                  "estimated LUT4/FF; the bars are its measured LUT4 error band against Yosys ("
+                  + "; ".join(f"{d}: {100 * b['lut'][0]:+.1f}% .. {100 * b['lut'][1]:+.1f}% over {b['points']} points"
+                              for d, b in sorted(bands.items()))
+                  + "); DSP/BRAM/SPRAM were exact on every measured point. Latency at each device's stated clock, "
+                    "not a timing result; fits: yes / no / borderline within the band. Hollow markers do not fit.", ""]
+    elif hw:
         lines += ["Hollow markers do not fit the device. LUT4 counts are after Yosys technology mapping "
                   "(ECP5: LUT4 cells plus two per CCU2C carry cell).", ""]
     lines += ["## Memory", "", "![Memory breakdown](memory.png)", "",
@@ -131,19 +156,21 @@ def _write_report(results: dict, out: Path, *, name: str, source: str) -> list[P
         lines += ["## Clock and latency against lanes", "", "![Fmax and latency](fmax_latency.png)", "",
                   "## All hardware points", ""]
         lines += markdown_table(HEADLINE_COLUMNS, [_hw_row(p) for p in sorted(hw, key=lambda p: (p["device"], p["plan"], p["lanes"]))]) + [""]
-        rows, stats = _estimator_rows(points)
+        measured = [p for p in hw if not is_estimated(p)]
+        rows, stats = _estimator_rows(measured)
         data["estimator"] = stats
-        lines += ["## Analytic estimator against Yosys", ""]
-        if stats:
-            lines += [f"LUT4 error over {stats['points']} points: mean |error| {100 * stats['mean_abs_error']:.1f}%, "
-                      f"max |error| {100 * stats['max_abs_error']:.1f}%, {stats['within_15pct']} of {stats['points']} within ±15%.", ""]
-        lines += markdown_table(("device", "plan", "P", "LUT4 Yosys", "LUT4 est.", "error", "FF Yosys", "FF est.",
-                                 "DSP Yosys", "DSP est.", "BRAM Yosys", "BRAM est."), rows) + [""]
-        nofit = [p for p in hw if p.get("status") == "does-not-fit"]
+        if measured:
+            lines += ["## Analytic estimator against Yosys", ""]
+            if stats:
+                lines += [f"LUT4 error over {stats['points']} points: mean |error| {100 * stats['mean_abs_error']:.1f}%, "
+                          f"max |error| {100 * stats['max_abs_error']:.1f}%, {stats['within_15pct']} of {stats['points']} within ±15%.", ""]
+            lines += markdown_table(("device", "plan", "P", "LUT4 Yosys", "LUT4 est.", "error", "FF Yosys", "FF est.",
+                                     "DSP Yosys", "DSP est.", "BRAM Yosys", "BRAM est."), rows) + [""]
+        nofit = [p for p in hw if p.get("status") == "does-not-fit" or (is_estimated(p) and p.get("fit") == "no")]
         if nofit:
             lines += ["## Designs that do not fit", ""]
             lines += [f"- {p['plan']} P={p['lanes']} on {p['device']}: {p.get('message', 'does not fit')}" for p in nofit] + [""]
-        bad = [p for p in hw if p.get("status") not in ("ok", "does-not-fit")]
+        bad = [p for p in hw if p.get("status") not in ("ok", "does-not-fit", "estimated")]
         if bad:
             lines += ["## Points without hardware results", ""] + [f"- {p['plan']} P={p['lanes']} {p['device']}: {p.get('status')}" for p in bad] + [""]
     else:

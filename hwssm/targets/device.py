@@ -12,7 +12,7 @@ import dataclasses
 
 from ..hw.options import DesignPoint, ParamStorage, Pipeline
 
-__all__ = ["CellTypes", "Coefficients", "Device", "Family", "Profile"]
+__all__ = ["CellTypes", "Coefficients", "Device", "ErrorBand", "Family", "Profile"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +94,53 @@ class Coefficients:
 
 
 @dataclasses.dataclass(frozen=True)
+class ErrorBand:
+    """The estimator's measured error on a family: relative error (estimate - Yosys) / Yosys.
+
+    Measured on the points the estimator was checked against (placed designs whose Yosys cell
+    counts are recorded in ``tests/hw/cost/test_estimate.py`` and ``reports/reference/``); the
+    test ``tests/hw/cost/test_error_band.py`` recomputes every recorded point and checks that
+    it lies inside the band. An estimate E of a resource therefore stands for a Yosys count in
+    ``[E / (1 + hi), E / (1 + lo)]``.
+
+    Attributes
+    ----------
+    lut, ff : tuple[float, float]
+        (lo, hi) relative error of LUT4 (ECP5: LUT4 + 2 per CCU2C) and of flip-flops, e.g.
+        (-0.088, 0.052) for -8.8 % .. +5.2 %.
+    points : int
+        Distinct designs (model, design point, device) the band was measured on.
+    source : str
+        Where those points are recorded.
+
+    DSP, block RAM and SPRAM counts matched Yosys exactly on every point: they carry no band.
+    """
+
+    lut: tuple[float, float]
+    ff: tuple[float, float]
+    points: int
+    source: str
+
+    def __post_init__(self):
+        for name in ("lut", "ff"):
+            lo, hi = getattr(self, name)
+            if not -1.0 < lo <= hi:
+                raise ValueError(f"ErrorBand.{name} must be (lo, hi) with -1 < lo <= hi, not {(lo, hi)}")
+
+    def range(self, resource: str, estimate: float) -> tuple[float, float]:
+        """The Yosys counts the band allows for ``estimate`` of ``resource`` (``"lut"`` or
+        ``"ff"``): ``(estimate / (1 + hi), estimate / (1 + lo))``."""
+        lo, hi = getattr(self, resource)
+        return estimate / (1.0 + hi), estimate / (1.0 + lo)
+
+    def to_json(self) -> dict:
+        """``{"lut": [lo, hi], "ff": [lo, hi], "dsp": 0, "bram": 0, "spram": 0, "points", "source"}``
+        (relative errors; 0: exact)."""
+        return {"lut": list(self.lut), "ff": list(self.ff), "dsp": 0, "bram": 0, "spram": 0,
+                "points": self.points, "source": self.source}
+
+
+@dataclasses.dataclass(frozen=True)
 class CellTypes:
     """Yosys cell types of a family's netlist, per resource (for :func:`hwssm.synth.yosys.parse_stat`).
 
@@ -139,6 +186,8 @@ class Family:
         nextpnr bel types of logic cells, hard multipliers, block RAM and SPRAM ("" when none).
     coefficients : Coefficients
         The estimator's cost coefficients for the family.
+    error_band : ErrorBand
+        The estimator's measured error with those coefficients.
     """
 
     name: str
@@ -153,6 +202,7 @@ class Family:
     bram_bel: str
     spram_bel: str
     coefficients: Coefficients
+    error_band: ErrorBand
 
     @property
     def bels(self) -> dict[str, str]:

@@ -12,6 +12,9 @@
 - :mod:`.rtlgen`: the generated RTL of a model, cached by model digest, lanes, T, generator.
 - :mod:`.bench`: ``hwssm bench sim``, the simulation speed against the previous build recipe.
 
+- :mod:`.testbench`: ``hwssm rtl testbench``, a standalone plain-Verilog testbench of a core
+  (stimulus and expected outputs as ``.hex`` files) that any simulator runs (PASS/FAIL).
+
 - :mod:`.simulate`: :func:`~hwssm.verify.simulate.simulate`, all of the above as one call
   (what ``hwssm sim`` and ``hwssm flow`` run).
 

@@ -130,6 +130,9 @@ def load_contract(path: str | Path) -> CoreContract:
     digest = m.get("model_digest")
     if digest is not None and not isinstance(digest, str):
         raise HwssmError(f"{where}: model_digest must be a string, not {digest!r}")
+    if "in_last" in ports:  # the sim_top wrapper ties extra inputs to 0: the framer would drop every pixel
+        raise HwssmError(f"{where}: a core generated with --last (in_last) is not simulated by hwssm sim; "
+                         "use hwssm rtl testbench")
     extra = tuple((p.name, p.width) for p in rtl.ports if p.name not in CONTRACT_PORTS and p.dir is Dir.IN)
     shape = m.get("shape")
     dbg_per_step = None

@@ -51,7 +51,11 @@ class Digits:
     labels: np.ndarray | None = None
 
     def __post_init__(self):
-        pix = np.ascontiguousarray(self.pixels, dtype=np.uint8)
+        raw = np.asarray(self.pixels)
+        if raw.dtype != np.uint8:
+            if raw.dtype.kind not in "iu" or (raw.size and (raw.min() < 0 or raw.max() > 255)):
+                raise HwssmError("digits must be integer pixels in [0, 255]")
+        pix = np.ascontiguousarray(raw, dtype=np.uint8)
         if pix.ndim != 2 or pix.shape[0] < 1 or pix.shape[1] < 1:
             raise HwssmError(f"digits must be a non-empty (n, T) array, not shape {np.shape(self.pixels)}")
         idx = np.asarray(self.indices, dtype=np.int64)

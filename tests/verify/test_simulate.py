@@ -83,3 +83,12 @@ def test_digits_and_options_are_checked():
         Digits.mnist_test([10_000])
     with pytest.raises(HwssmError, match="jobs"):
         SimOptions(jobs=0)
+
+
+@pytest.mark.parametrize("bad", [[[0, 300]], [[-1, 2]], [[0.5, 1.0]]])
+def test_digits_refuse_pixels_outside_uint8(bad):
+    from hwssm.errors import HwssmError
+    from hwssm.verify.simulate import Digits
+
+    with pytest.raises(HwssmError, match=r"\[0, 255\]"):
+        Digits(np.asarray(bad), np.arange(1))

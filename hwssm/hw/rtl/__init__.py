@@ -9,7 +9,11 @@ generator code (:func:`hwssm.hw.emit.generator_sources` hashes all of it).
 - :mod:`.ops` (shared arithmetic: requantization, shifts, LUT-adder multiplies, delays) and
   :mod:`.interfaces` (issue signature, ROMs, address widths).
 - :mod:`.replicate`: the Verilog text rewrite that spells repeated concatenation items as
-  replications.
+  replications; :mod:`.portable`: the rewrites that make the Verilog run the same on every
+  simulator (a race-free time-0 event for Yosys' ``always @*`` blocks, lint waivers).
+- :mod:`.framer` (the optional ``in_last`` check and resynchronisation), :mod:`.integration`
+  (:class:`~.integration.CoreInterface`: module prefix, ``last``), :mod:`.contract` (the
+  integration contract: manifest ``integration`` object and the Verilog header comment).
 
 Each unit is built from a :class:`~hwssm.hw.core_config.CoreConfig` (:func:`hwssm.hw.derive.derive`).
 Importing this package imports Amaranth.

@@ -7,7 +7,7 @@ the simulation and synthesis helpers rely on.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Shape, signed
+from amaranth.hdl import Cat, Module, Mux, ResetSignal, Shape, signed
 from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -20,7 +20,10 @@ from ..storage import LOAD_WORD_BITS, ParamStorage
 from .datapath import Datapath
 from .decoder import Decoder
 from .encoder import Encoder
+from .framer import InputFramer
 from .glu import GluUnit
+from .contract import PORT_NOTES
+from .integration import CoreInterface
 from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
 from .ops import delay
@@ -214,11 +217,18 @@ class HwssmCore(wiring.Component, _Properties):
     ``in_valid``, ``in_ready``, ``in_data[7:0]``, ``out_valid``, ``out_ready``,
     ``out_class[3:0]``, ``dbg_valid``, ``dbg_data[act_width-1:0]`` (signed; no
     backpressure), ``logit_valid``, ``logit_data[logit_width-1:0]`` (signed); with LOAD
-    storage also ``load_valid``, ``load_ready``, ``load_data[15:0]`` (the load image).
+    storage also ``load_valid``, ``load_ready``, ``load_data[15:0]`` (the load image); with
+    ``interface.last`` also ``in_last`` and ``frame_error`` (:mod:`hwssm.hw.rtl.framer`).
+    ``in_ready`` and ``load_ready`` are low while ``rst`` is high (nothing is taken in reset).
+
+    ``interface`` (:class:`~hwssm.hw.rtl.integration.CoreInterface`) names the module prefix
+    (used by :func:`hwssm.hw.emit.generate`) and the optional ``last`` marker.
     """
 
-    def __init__(self, qm: QModel | CoreConfig, design: DesignPoint | None = None):
+    def __init__(self, qm: QModel | CoreConfig, design: DesignPoint | None = None,
+                 interface: CoreInterface = CoreInterface()):
         self._cfg = _config(qm, design)
+        self._interface = interface
         cfg = self._cfg
         members = {
             "in_valid": In(1), "in_ready": Out(1), "in_data": In(8),
@@ -228,7 +238,13 @@ class HwssmCore(wiring.Component, _Properties):
         }
         if cfg.storage is ParamStorage.LOAD:
             members.update({"load_valid": In(1), "load_ready": Out(1), "load_data": In(LOAD_WORD_BITS)})
+        if interface.last:
+            members.update({"in_last": In(1), "frame_error": Out(1)})
         super().__init__(members)
+
+    @property
+    def interface(self) -> CoreInterface:
+        return self._interface
 
     def ports(self) -> list[dict]:
         """Manifest port list: name, dir, width, role (clk and rst first)."""
@@ -240,17 +256,31 @@ class HwssmCore(wiring.Component, _Properties):
                         "width": Shape.cast(member.shape).width, "role": "debug" if name in debug else "data"})
         return out
 
+    def port_notes(self) -> list[dict]:
+        """For each port of :meth:`ports`, in order: name, signed (two's complement data) and
+        desc (what it carries; :data:`~hwssm.hw.rtl.contract.PORT_NOTES`)."""
+        shapes = {name: Shape.cast(member.shape) for name, member in self.signature.members.items()}
+        return [{"name": p["name"], "signed": p["name"] in shapes and shapes[p["name"]].signed,
+                 "desc": PORT_NOTES[p["name"]]} for p in self.ports()]
+
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = core = S4DCore(self._cfg)
+        run = ~ResetSignal()  # nothing is taken while rst is high
+        if self._interface.last:
+            m.submodules.framer = fr = InputFramer(self._cfg.T)
+            wiring.connect(m, fr.o, core.i)
+            pix = fr.i
+            m.d.comb += [fr.last.eq(self.in_last), self.frame_error.eq(fr.error & run)]
+        else:
+            pix = core.i
         m.d.comb += [
-            core.i.valid.eq(self.in_valid), self.in_ready.eq(core.i.ready), core.i.payload.eq(self.in_data),
+            pix.valid.eq(self.in_valid & run), self.in_ready.eq(pix.ready & run), pix.payload.eq(self.in_data),
             self.out_valid.eq(core.o.valid), core.o.ready.eq(self.out_ready), self.out_class.eq(core.o.payload),
             self.dbg_valid.eq(core.dbg.valid), self.dbg_data.eq(core.dbg.payload),
             self.logit_valid.eq(core.logit.valid), self.logit_data.eq(core.logit.payload),
         ]
         if self._cfg.storage is ParamStorage.LOAD:
-            m.d.comb += [core.load.valid.eq(self.load_valid), self.load_ready.eq(core.load.ready),
+            m.d.comb += [core.load.valid.eq(self.load_valid & run), self.load_ready.eq(core.load.ready & run),
                          core.load.payload.eq(self.load_data)]
         return m
-
