@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from .errors import HwssmError
+from .procs import pid_alive
 
 __all__ = ["atomic_path", "write_text", "write_json", "write_bytes", "write_set", "staged_dir", "read_json",
            "confined", "clean_stale_temps", "json_text"]
@@ -226,16 +227,6 @@ def confined(base: Path, name, what: str) -> Path:
     return Path(base) / name
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def clean_stale_temps(root: str | os.PathLike) -> int:
     """Remove temporary files left under ``root`` by writers that died; returns how many.
 
@@ -251,7 +242,7 @@ def clean_stale_temps(root: str | os.PathLike) -> int:
         m = _TEMP.match(p.name)
         try:
             if m:
-                stale = not _pid_alive(int(m["pid"]))
+                stale = not pid_alive(int(m["pid"]))
             else:
                 stale = now - p.stat().st_mtime > STALE_SECONDS
             if stale and p.is_dir() and not p.is_symlink():

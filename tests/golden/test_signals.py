@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from hwssm.data import Split, mnist
-from hwssm.errors import HwssmError
 from tests.explore.test_signals import _session_members
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +24,6 @@ GONE_S = 10.0
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)"),
               pytest.mark.skipif(not MODEL.is_file(), reason="needs models/")]
-
-
-@pytest.fixture(autouse=True)
-def _needs_mnist():
-    try:
-        mnist.data_path(Split.TEST)
-    except HwssmError:
-        pytest.skip("needs the MNIST test digits")
 
 
 def _eval(tmp_path, *extra, **kw) -> subprocess.Popen:

@@ -85,8 +85,6 @@ def test_bad_input():
 def test_the_shipped_float_model_on_mnist_digits():
     """The real network (H=64, N=64, L=4) on 784-step digits: the mixing products are split
     into several BLAS calls per batch, the first layer takes its FFT from the pixels."""
-    if not SHIPPED.is_file():
-        pytest.skip("models/s4d_float.json is not in this checkout")
     from hwssm.model.checkpoint import load_checkpoint
 
     ck = load_checkpoint(SHIPPED)
