@@ -102,7 +102,11 @@ COMMANDS = (
     "sweep",
     "estimate",
     "report",
+    "import",
 )
+
+#: Subcommands whose module is not named as the command (``import`` is a Python keyword).
+MODULES = {"import": "import_model"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hwssm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"hwssm.commands.{name}")
+        module = importlib.import_module(f"hwssm.commands.{MODULES.get(name, name)}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.register(cmd)
     return parser
