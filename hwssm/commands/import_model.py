@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 HELP = "import a float model trained elsewhere (state-spaces/s4 S4D state dict) as an hwssm checkpoint"
@@ -45,20 +44,19 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _s4d(args) -> int:
+    from ..api.importers import import_s4d
     from ..errors import HwssmError
     from ..model.checkpoint import save_checkpoint
-    from ..model.importers import NormPlacement, RealTransform, S4DImport, import_s4d, read_state_dict
+    from ..model.importers import NormPlacement, RealTransform, S4DImport
 
     if args.eval < 0:
         raise HwssmError(f"--eval must be >= 0, not {args.eval}")
     options = S4DImport(seq_len=args.seq_len, input_scale=args.input_scale, input_offset=args.input_offset,
                         real_transform=RealTransform(args.real_transform), norm=NormPlacement(args.norm))
     source = Path(args.state_dict)
-    config, params = import_s4d(read_state_dict(source), options)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    meta = {"imported_from": {"model": "state-spaces/s4 example S4Model (S4D layers)", "file": source.name,
-                              "sha256": digest, "options": options.to_json()}}
-    path = save_checkpoint(args.out, config, params, meta)
+    ckpt = import_s4d(source, options)
+    config, params = ckpt.config, ckpt.params
+    path = save_checkpoint(args.out, config, params, ckpt.meta)
     print(f"imported {source.name}: H={config.H} N={config.N} L={config.L} classes={config.n_classes}, "
           f"{config.n_params():,} parameters -> {path}")
     if args.eval:

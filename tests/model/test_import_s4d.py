@@ -135,7 +135,8 @@ def test_cli_import_writes_a_checkpoint_and_refuses_in_one_line(tmp_path, capsys
     model = _model(H=8, N=4, L=1, K=10)
     torch.save(model.state_dict(), tmp_path / "m.pt")
     assert main(["import", "s4d", "--state-dict", str(tmp_path / "m.pt"), "--out", str(tmp_path / "m"),
-                 "--seq-len", str(T)]) == 0
+                 "--seq-len", str(T), "--eval", "4"]) == 0
+    assert "float accuracy on 4 sMNIST test digits" in capsys.readouterr().out
     ck = load_checkpoint(tmp_path / "m")
     assert ck.meta["imported_from"]["options"]["seq_len"] == T
     ln = _model(H=8, N=4, L=1, K=10, norm="layer")
