@@ -167,10 +167,10 @@ class SequenceDataset:
                 else f"{self.input_format.name} samples")
         return f"{self.name}: {self.n_classes} classes, T={self.T}, C={self.C}, {what}"
 
-    def check_model(self, n_classes: int, what: str = "the model") -> None:
-        """Refuse (HwssmError, one line) a model that cannot read this data: wrong number of
-        classes, token inputs (no embedding encoder yet), more than one channel per step
-        (no multi-channel encoder yet), or an input format other than :data:`MODEL_INPUT`."""
+    def check_inputs(self, what: str = "the model") -> None:
+        """Refuse (HwssmError, one line) data the models cannot read yet: token inputs (no
+        embedding encoder), more than one channel per step (no multi-channel encoder), or an
+        input format other than :data:`MODEL_INPUT`."""
         if self.encoding is Encoding.TOKENS:
             raise HwssmError(f"dataset {self.name} holds token sequences (vocabulary {self.vocab}); they need the "
                              "token (embedding ROM) encoder, which is not supported yet")
@@ -181,6 +181,10 @@ class SequenceDataset:
         if (f.width, f.frac, f.signed) != (m.width, m.frac, m.signed):
             raise HwssmError(f"dataset {self.name} has input format {f.name}; {what} takes {m.name} "
                              "(unsigned 8-bit codes standing for code/256)")
+
+    def check_model(self, n_classes: int, what: str = "the model") -> None:
+        """:meth:`check_inputs`, and refuse a model with another number of classes than K."""
+        self.check_inputs(what)
         if int(n_classes) != self.n_classes:
             raise HwssmError(f"{what} has {n_classes} classes, dataset {self.name} has {self.n_classes}")
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from pathlib import Path
 
 import numpy as np
 
@@ -258,25 +259,46 @@ def generate(spec: ListOpsSpec = ListOpsSpec()) -> tuple[np.ndarray, np.ndarray,
 
 
 def listops_dataset(spec: ListOpsSpec = ListOpsSpec()) -> SequenceDataset:
-    """The ListOps dataset of ``spec``: generated once into ``<cache>/datasets/`` (NPZ + sidecar of
-    :mod:`hwssm.data.npz_format`), then read from there."""
+    """The ListOps dataset of ``spec``. Its facts (K = 10, T = max_length, C = 1, tokens of a
+    vocabulary of 16) are known at once; the sequences are generated on first use of a split,
+    once per machine, into ``<cache>/datasets/`` (NPZ + sidecar of :mod:`hwssm.data.npz_format`)."""
+    import functools
+
+    from ..fixed import QFormat
+    from .dataset import DataSplit, Encoding
+
+    @functools.cache
+    def stored() -> SequenceDataset:
+        from .npz_format import load_npz
+
+        return load_npz(cache_file(spec))
+
+    def loader(split):
+        return lambda: stored().split(split)
+
+    return SequenceDataset(name=_name(spec), identity=spec.identity(), n_classes=CLASSES, T=spec.max_length, C=1,
+                           input_format=QFormat(8, 0, False), loaders={d: loader(d) for d in DataSplit},
+                           encoding=Encoding.TOKENS, vocab=VOCAB)
+
+
+def cache_file(spec: ListOpsSpec = ListOpsSpec()) -> Path:
+    """The NPZ of ``spec`` under ``<cache>/datasets/``, generated (:func:`generate`) when absent."""
     from ..config import cache_dir
-    from .npz_format import load_npz, save_npz
+    from .npz_format import save_npz
 
     tag = hashlib.sha256(spec.identity().encode()).hexdigest()[:16]
     path = cache_dir() / "datasets" / f"listops-s{spec.seed}-{tag}.npz"
-    if not path.is_file() or not path.with_suffix(".json").is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tokens, labels, _ = generate(spec)
-        a, b = spec.n_train, spec.n_train + spec.n_val
-        splits = {"train": (tokens[:a], labels[:a]), "val": (tokens[a:b], labels[a:b]), "test": (tokens[b:], labels[b:])}
-        empty = [k for k, (x, _) in splits.items() if len(x) == 0]
-        if empty:
-            raise HwssmError(f"ListOps: the {empty[0]} split would be empty; give each split at least one sequence")
-        save_npz(path, splits, {"format": "hwssm-sequence-data", "version": 1, "name": _name(spec),
-                                "classes": CLASSES, "encoding": "tokens", "vocab": VOCAB})
-    ds = load_npz(path)
-    return dataclasses.replace(ds, name=_name(spec), identity=spec.identity())
+    if path.is_file() and path.with_suffix(".json").is_file():
+        return path
+    a, b = spec.n_train, spec.n_train + spec.n_val
+    if not (a and spec.n_val and spec.n_test):
+        raise HwssmError("ListOps: give each split (train, val, test) at least one sequence")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tokens, labels, _ = generate(spec)
+    splits = {"train": (tokens[:a], labels[:a]), "val": (tokens[a:b], labels[a:b]), "test": (tokens[b:], labels[b:])}
+    save_npz(path, splits, {"format": "hwssm-sequence-data", "version": 1, "name": _name(spec),
+                            "classes": CLASSES, "encoding": "tokens", "vocab": VOCAB})
+    return path
 
 
 def _name(spec: ListOpsSpec) -> str:
