@@ -140,3 +140,21 @@ def mnist_split(split: DataSplit):
     from .mnist import Split
 
     return {DataSplit.TRAIN: Split.TRAIN, DataSplit.VAL: Split.VAL, DataSplit.TEST: Split.TEST}[split]
+
+
+def split_sequences(spec: DataSpec | None, split: DataSplit | str, limit: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 sequences (n, T), int64 labels (n,)) of the first ``limit`` entries of one split of
+    ``spec``'s dataset (single-channel sample data only: :meth:`SequenceDataset.check_inputs`)."""
+    ds = load_dataset(spec)
+    ds.check_inputs()
+    part = ds.split(split)
+    return part.sequences(limit), part.labels(limit)
+
+
+def data_identity(spec: DataSpec | None) -> str | None:
+    """The identity of ``spec``'s dataset, or None for smnist (the default, which older records
+    and resume states do not name)."""
+    if spec is None or parse_data(spec).is_default:
+        return None
+    return load_dataset(spec).identity
