@@ -40,6 +40,10 @@ def _run(args) -> int:
 
     if args.plan is not None and args.model is None:
         raise HwssmError("--plan applies to a float checkpoint given with --model")
+    if not args.data.is_default:  # refuse data the models cannot read before any stage runs
+        from ..data import load_dataset
+
+        load_dataset(args.data).check_inputs()
     opts = FlowOptions(out=args.out, model=args.model, plan=args.plan, sim_digits=args.sim_digits,
                        golden_limit=args.limit, synth=not args.no_synth, copy_rtl=not args.report_only,
                        data=args.data)
