@@ -96,12 +96,21 @@ _LOADED: dict = {}
 
 
 def load_dataset(spec: str | DataSpec | None = None) -> SequenceDataset:
-    """The dataset of ``spec`` (see :func:`parse_data`); built-ins are built once per process."""
+    """The dataset of ``spec`` (see :func:`parse_data`); each is built once per process (a file
+    again when its size or modification time changed)."""
     spec = parse_data(spec)
-    if spec.path is not None:
+    key = spec
+    if spec.path is not None:  # a file is read again when it changed (size, mtime)
         from .npz_format import load_npz
 
-        return load_npz(spec.path)
+        try:
+            st = spec.path.stat()
+            key = (spec.path.resolve(), st.st_size, st.st_mtime_ns)
+        except OSError:
+            return load_npz(spec.path)  # its one-line error
+        if key not in _LOADED:
+            _LOADED[key] = load_npz(spec.path)
+        return _LOADED[key]
     if spec in _LOADED:
         return _LOADED[spec]
     if spec.builtin is Builtin.LISTOPS:

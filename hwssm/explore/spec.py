@@ -18,7 +18,10 @@ fields above (and ``"format": "hwssm-sweep-spec"``) are allowed; ``model`` is re
 non-empty string); ``plans`` a list of names, codes, plan-file paths or plan objects
 (:data:`hwssm.quant.plan.PLAN_SCHEMA`); ``lanes`` a list of integers in [1, MAX_LANES];
 ``devices`` a list of device names; ``limit`` an integer in [1, 10000] or null;
-``calib_digits`` a positive integer; ``calibration`` a :class:`Calibration` value.
+``calib_digits`` a positive integer; ``calibration`` a :class:`Calibration` value; ``data``
+(optional, default ``"smnist"``) a dataset name or NPZ path (:mod:`hwssm.data.registry`): accuracy
+on its test split, calibration on its training split; written only when it is not smnist, so
+older specs and cache keys are unchanged.
 Unlike a file's companion files, ``model`` may point outside the spec's directory (the
 reference specs in ``sweeps/`` name ``../models/...``): it is a reference the user chose.
 """
