@@ -2,7 +2,7 @@
 
 Stages, each printed as it runs (progress on stderr, one summary line per stage on stdout):
 
-1. data      find and verify MNIST;
+1. data      find and verify MNIST (or load ``FlowOptions.data``: :mod:`hwssm.data.registry`);
 2. model     the shipped model (:func:`hwssm.config.models_dir`) or ``FlowOptions.model``, as a QModel;
 3. rtl       Verilog for the core: P=16 to simulate, and one design per FPGA with that
              device's build profile (:mod:`hwssm.synth.profile`), each generated once into the
@@ -28,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+from .data.registry import Builtin, DataSpec, parse_data
 from .errors import HwssmError
 
 #: Shipped models, in order of preference for the demo.
@@ -77,6 +78,9 @@ class FlowOptions:
         Generate and synthesize the FPGA designs (UP5K, ECP5-25k).
     copy_rtl : bool
         Copy each design's Verilog into ``out/rtl/`` (else it stays in the cache only).
+    data : DataSpec
+        The dataset (default smnist): its test split feeds the golden and simulation stages,
+        its training split the PTQ calibration, its T the designs' sequence length.
     """
 
     out: Path = DEFAULT_OUT
@@ -87,8 +91,10 @@ class FlowOptions:
     golden_limit: int | None = None
     synth: bool = True
     copy_rtl: bool = True
+    data: DataSpec = DataSpec(Builtin.SMNIST)
 
     def __post_init__(self):
+        object.__setattr__(self, "data", parse_data(self.data))
         object.__setattr__(self, "out", Path(self.out))
         if self.model is not None:
             object.__setattr__(self, "model", Path(self.model))
@@ -107,8 +113,15 @@ def _say(msg: str) -> None:
 
 
 def _stage_data(ctx: dict) -> str:
-    from .data import check
+    from .data import check, load_dataset
 
+    spec = ctx["options"].data
+    if not spec.is_default:
+        ds = load_dataset(spec)
+        ds.check_inputs()
+        ctx["dataset"] = ds
+        _say(f"data {ds.describe()}")
+        return ds.describe()
     rep = check()
     ctx["data"] = rep
     _say(f"MNIST at {rep.path}")
@@ -140,9 +153,15 @@ def _stage_model(ctx: dict) -> str:
     from .quant.resolve import resolve_model
 
     path, plan = _model_source(ctx["options"])
-    res = resolve_model(path, plan)
+    ds = ctx.get("dataset")
+    calib = None if ds is None or plan is None else ds.split("train").sequences(256)
+    res = resolve_model(path, plan, calib_data=calib)
+    if ds is not None:
+        ds.check_model(res.qmodel.n_classes)
     ctx["resolved"], ctx["model_name"] = res, path.name
     ctx["model_args"] = f"--model {path}" + (f" --plan {plan}" if plan else "")
+    if ds is not None:
+        ctx["model_args"] += f" --data {ctx['options'].data.text()}"
     _say(f"model {path}")
     ptq = f" + PTQ {plan}" if plan else ""
     return (f"{path.name}{ptq}: plan {res.qmodel.plan.name}, {res.qmodel.footprint_bits} bits "
@@ -155,14 +174,20 @@ def _stage_golden(ctx: dict) -> str:
 
     if "resolved" not in ctx:
         raise NotBuilt("needs a model")
-    pixels, labels = test_pixels(limit=ctx["options"].golden_limit)
+    limit = ctx["options"].golden_limit
+    if "dataset" in ctx:
+        test = ctx["dataset"].split("test")
+        pixels, labels = test.sequences(limit), test.labels(limit)
+    else:
+        pixels, labels = test_pixels(limit=limit)
     res = ctx["resolved"]
     # Float agreement is left to `hwssm golden eval`: the numpy float model needs minutes for 10k digits.
     with Progress("golden engine", unit="digits") as bar:
         ev = evaluate(res.qmodel, pixels, labels, None, bar.update)
     ctx["golden"] = ev
     agree = "" if ev.float_agreement is None else f", float agreement {100 * ev.float_agreement:.2f}%"
-    return f"accuracy {100 * ev.accuracy:.2f}% on {ev.digits} test digits in {ev.seconds:.1f} s{agree}"
+    what = "test digits" if "dataset" not in ctx else f"{ctx['dataset'].name} test sequences"
+    return f"accuracy {100 * ev.accuracy:.2f}% on {ev.digits} {what} in {ev.seconds:.1f} s{agree}"
 
 
 def _designs(opts: FlowOptions) -> dict:
@@ -170,11 +195,21 @@ def _designs(opts: FlowOptions) -> dict:
     from .hw.options import DesignPoint
     from .synth.profile import device_profile
 
-    designs = {"sim": DesignPoint(opts.sim_lanes)}
+    T = _seq_len(opts)
+    designs = {"sim": DesignPoint(opts.sim_lanes) if T is None else DesignPoint(opts.sim_lanes, seq_len=T)}
     if opts.synth:
         for role, device in SYNTH_DEVICES.items():
-            designs[role] = device_profile(device).design(DESIGNS[role])
+            designs[role] = device_profile(device).design(DESIGNS[role], *(() if T is None else (T,)))
     return designs
+
+
+def _seq_len(opts: FlowOptions) -> int | None:
+    """T of the flow's dataset; None for smnist (the designs' default, 784)."""
+    if opts.data.is_default:
+        return None
+    from .data import load_dataset
+
+    return load_dataset(opts.data).T
 
 
 def _copy_rtl(src: Path, dst: Path) -> None:
@@ -259,7 +294,13 @@ def _stage_sim(ctx: dict) -> str:
     rtl = ctx.get("rtl", {}).get("sim")
     target = rtl[0] if rtl else _designs(opts)["sim"]  # the rtl stage's design, as generated
     with Progress("simulation", unit="digits") as bar:
-        res = simulate(ctx["resolved"].qmodel, target, Digits.mnist_test(np.arange(opts.sim_digits)), SimOptions(),
+        if "dataset" in ctx:
+            test = ctx["dataset"].split("test")
+            n = min(opts.sim_digits, test.n)
+            digits = Digits(test.sequences(n), np.arange(n), test.labels(n))
+        else:
+            digits = Digits.mnist_test(np.arange(opts.sim_digits))
+        res = simulate(ctx["resolved"].qmodel, target, digits, SimOptions(),
                        log=_say, progress=bar.update)
     rec = {k: v for k, v in res.to_json().items() if k not in _SIM_PATHS}
     rec["design"] = _designs(opts)["sim"].key()
@@ -313,6 +354,8 @@ def _stage_report(ctx: dict) -> str:
         raise NotBuilt("needs a model")
     opts = ctx["options"]
     data = {"model": ctx["model_name"], "plan": ctx["resolved"].qmodel.plan.name, "stages": ctx["stages"]}
+    if "dataset" in ctx:
+        data["data"] = ctx["dataset"].name
     if "rtl" in ctx:
         data["designs"] = {role: {"design": design.to_json(), "key": design.key(),
                                   "rtl": f"rtl/{role}_P{design.lanes}" if opts.copy_rtl else None,

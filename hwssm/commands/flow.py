@@ -1,6 +1,6 @@
 """``hwssm flow``: the main job (what ``make demo`` runs).
 
-``hwssm flow [--out DIR] [--model M [--plan PLAN]] [--sim-digits N] [--limit N] [--no-synth] [--report-only] [--json]``
+``hwssm flow [--out DIR] [--model M [--plan PLAN]] [--data NAME|PATH] [--sim-digits N] [--limit N] [--no-synth] [--report-only] [--json]``
 
 Writes ``DIR/report.md``, ``DIR/flow.json``, ``DIR/utilization.png`` and ``DIR/rtl/`` (default
 DIR: ``build/flow``); see :mod:`hwssm.flow`.
@@ -9,6 +9,8 @@ DIR: ``build/flow``); see :mod:`hwssm.flow`.
 from __future__ import annotations
 
 from pathlib import Path
+
+from .data_args import add_data_argument
 
 HELP = "run the whole flow: model, golden accuracy, Verilog, bit-exact simulation, synthesis, report"
 
@@ -28,6 +30,7 @@ def register(parser) -> None:
     parser.add_argument("--report-only", action="store_true",
                         help="write only report.md, flow.json and utilization.png into DIR (the Verilog stays in the cache)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+    add_data_argument(parser)
     parser.set_defaults(func=_run)
 
 
@@ -37,6 +40,11 @@ def _run(args) -> int:
 
     if args.plan is not None and args.model is None:
         raise HwssmError("--plan applies to a float checkpoint given with --model")
+    if not args.data.is_default:  # refuse data the models cannot read before any stage runs
+        from ..data import load_dataset
+
+        load_dataset(args.data).check_inputs()
     opts = FlowOptions(out=args.out, model=args.model, plan=args.plan, sim_digits=args.sim_digits,
-                       golden_limit=args.limit, synth=not args.no_synth, copy_rtl=not args.report_only)
+                       golden_limit=args.limit, synth=not args.no_synth, copy_rtl=not args.report_only,
+                       data=args.data)
     return run_flow(opts, json_out=args.json)

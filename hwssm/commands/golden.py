@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from .data_args import add_data_argument
+
 HELP = "evaluate a QModel (or checkpoint + plan) with the bit-exact golden engine"
 
 
 def register(parser) -> None:
     sub = parser.add_subparsers(dest="golden_command", metavar="SUBCOMMAND")
-    ev = sub.add_parser("eval", help="accuracy on an MNIST split, footprint, agreement with the float model")
+    ev = sub.add_parser("eval", help="accuracy on a dataset split, footprint, agreement with the float model")
     ev.add_argument("--model", required=True, help="QModel (.qmodel.json) or float checkpoint (.json)")
     ev.add_argument("--plan", help="precision plan, needed for a float checkpoint")
-    ev.add_argument("--split", choices=["test", "val"], default="test")
-    ev.add_argument("--limit", type=int, help="first N digits only")
+    add_data_argument(ev)
+    ev.add_argument("--split", choices=["test", "val", "train"], default="test", help="which split (default test)")
+    ev.add_argument("--limit", type=int, help="first N sequences only")
     ev.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
     ev.add_argument("--float-agreement", action=argparse.BooleanOptionalAction, default=True,
                     help="also run the float model (batched FFT; cached) and report its accuracy and its agreement "
@@ -27,27 +30,37 @@ def register(parser) -> None:
 def _eval(args) -> int:
     import json
 
-    from ..data import Split
+    from ..data import DataSplit, load_dataset
+    from ..data.registry import mnist_split
     from ..errors import HwssmError
-    from ..golden.evaluate import evaluate, test_pixels
+    from ..golden.evaluate import evaluate
     from ..quant.resolve import resolve_model
     from ..progress import Progress
 
     if args.limit is not None and args.limit < 1:
         raise HwssmError(f"--limit must be >= 1, not {args.limit}")
+    data = load_dataset(args.data)
+    data.check_inputs()
+    calib = None if args.data.is_default or args.plan is None else data.split(DataSplit.TRAIN).sequences(args.calib_digits)
     with Progress("ptq calibration", unit="digits") as bar:
-        res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update)
-    split = Split.TEST if args.split == "test" else Split.VAL
-    pixels, labels = test_pixels(split, args.limit)
-    warn_unverified(split)
+        res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update,
+                            calib_data=calib)
+    data.check_model(res.qmodel.n_classes)
+    split = DataSplit(args.split)
+    part = data.split(split)
+    pixels, labels = part.sequences(args.limit), part.labels(args.limit)
+    if data.mnist:
+        warn_unverified(mnist_split(split))
     with Progress("golden engine", unit="digits") as gbar, Progress("float model", unit="digits") as fbar:
         ev = evaluate(res.qmodel, pixels, labels, res.checkpoint, gbar.update, fbar.update,
                       float_agreement=args.float_agreement)
-    out = {"model": str(args.model), "plan": res.qmodel.plan.name, **ev.to_json()}
+    out = {"model": str(args.model), "plan": res.qmodel.plan.name, "data": data.name, "split": split.value,
+           **ev.to_json()}
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"{out['plan']}: accuracy {100 * ev.accuracy:.2f}% on {ev.digits} digits, "
+        on = f"{ev.digits} digits" if args.data.is_default else f"{ev.digits} {data.name} {split.value} sequences"
+        print(f"{out['plan']}: accuracy {100 * ev.accuracy:.2f}% on {on}, "
               f"footprint {ev.footprint_bits} bits ({ev.compression:.2f}x vs float32), {float_text(ev)}")
     return 0
 

@@ -21,6 +21,7 @@ import sys
 import time
 
 from ..errors import HwssmError
+from .data_args import add_data_argument
 
 HELP = "quantization-aware training (integer forward, STE backward) into a QModel (needs the 'train' extra)"
 
@@ -59,6 +60,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--export-reserve", type=float, default=120.0, metavar="SECONDS",
                    help="seconds the time budget keeps for the export and golden check (default 120)")
     p.add_argument("--device", choices=("cuda", "cpu"), default=None, help="default: cuda when available")
+    add_data_argument(p)
     p.add_argument("--prepare-only", action="store_true",
                    help="only calibrate the frame into DIR (CPU work that a later GPU run then skips)")
     p.set_defaults(func=_run)
@@ -76,12 +78,20 @@ def _run(args) -> int:
     from ..train.qat_export import export_qat
     from ..train.qat_train import QATRecipe, prepare_frame, train_qat
 
+    from ..data import load_dataset
+    from ..model.checkpoint import load_checkpoint
+
+    if not args.data.is_default:
+        data = load_dataset(args.data)
+        data.check_inputs()
+        data.check_model(load_checkpoint(args.model).config.n_classes, "the checkpoint")
     plan = resolve_plan(args.plan)
     recipe = QATRecipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, ssm_lr=args.ssm_lr,
                        weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs, seed=args.seed,
                        calib_digits=args.calib_digits, calibration=Calibration(args.calibration),
                        train_limit=args.train_limit, val_limit=args.val_limit, test_limit=args.test_limit,
-                       window=args.window, state_headroom=args.state_headroom)
+                       window=args.window, state_headroom=args.state_headroom,
+                       data=None if args.data.is_default else args.data)
     if args.golden_digits is not None and args.golden_digits < 0:
         raise HwssmError(f"--golden-digits must be >= 0, not {args.golden_digits}")
     say = lambda line: print(line, flush=True)  # noqa: E731

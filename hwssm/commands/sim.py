@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 
+from .data_args import add_data_argument
 from .design_args import add_design_arguments, design_from_args, given_design_options
 from .indices import parse_indices
 
@@ -46,6 +47,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="hold out_ready low with probability S/256 per cycle (handshake stress; 0..255)")
     parser.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_data_argument(parser)  # --indices/--digits then select test sequences of that dataset
     add_design_arguments(parser)
     parser.set_defaults(func=_sim)
 
@@ -93,6 +95,8 @@ def reproduce_command(args, digit: int) -> str:
             value = getattr(args, name[2:].replace("-", "_"))
             if not (name == "--mix-cols" and value == 4):
                 cmd += [name, str(value)]
+    if getattr(args, "data", None) is not None and not args.data.is_default:
+        cmd += ["--data", args.data.text()]
     cmd += ["--indices", str(digit)]
     if args.in_gap or args.out_stall:
         cmd += ["--in-gap", str(args.in_gap), "--out-stall", str(args.out_stall)]
@@ -135,7 +139,7 @@ def _sim(args) -> int:
     import json
     import sys
 
-    from ..data import Split, load_mnist
+    from ..data import DataSplit, load_dataset
     from ..errors import HwssmError
     from ..progress import Progress
     from ..quant.resolve import resolve_model
@@ -152,18 +156,24 @@ def _sim(args) -> int:
         traffic = Traffic(args.in_gap, args.out_stall)
     except ValueError as exc:
         raise HwssmError(str(exc).replace("Traffic.in_gap", "--in-gap").replace("Traffic.out_stall", "--out-stall")) from None
-    images, _ = load_mnist(Split.TEST)
-    idx = _select(args, images.shape[0])
-    design = None if args.rtl else design_from_args(args, args.lanes, images.shape[1] * images.shape[2])
+    data = load_dataset(args.data)
+    data.check_inputs()
+    test = data.split(DataSplit.TEST)
+    idx = _select(args, test.n)
+    design = None if args.rtl else design_from_args(args, args.lanes, data.T)
     if design is not None:
         check_design(design)
     log = lambda msg: print(f"hwssm sim: {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
     with Progress("ptq calibration", unit="digits") as bar:
-        qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update).qmodel
+        calib = None if args.data.is_default or not args.plan else data.split(DataSplit.TRAIN).sequences(args.calib_digits)
+        qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update,
+                           calib_data=calib).qmodel
+    data.check_model(qm.n_classes)
+    digits = Digits.mnist_test(idx) if args.data.is_default else Digits(test.sequences()[idx], idx, test.y[idx])
     options = SimOptions(jobs=args.jobs, traffic=traffic, waves=args.waves, keep=args.keep)
     with Progress("simulation", unit="digits") as bar:
-        res = simulate(qm, args.rtl or design, Digits.mnist_test(idx), options, log=log, progress=bar.update)
+        res = simulate(qm, args.rtl or design, digits, options, log=log, progress=bar.update)
     out = res.to_json()
     out["reproduce"] = reproduce_command(args, res.first_bad_digit) if res.first_bad_digit is not None else None
     if args.json:

@@ -24,6 +24,10 @@ def register(parser) -> None:
                              "band; latency at each device's default clock) instead of synthesis; --lanes without "
                              "--devices then covers every device")
     parser.add_argument("--json", action="store_true", help="print the results summary as JSON")
+    from .data_args import HELP as DATA_HELP, data_spec
+
+    parser.add_argument("--data", type=data_spec, metavar="NAME|PATH",
+                        help=DATA_HELP.replace("smnist (default)", "smnist (default, or the spec's 'data')"))
     parser.set_defaults(func=_run)
 
 
@@ -69,6 +73,8 @@ def build_spec(args):
         changes["devices"] = devices()
     if args.limit is not None:
         changes["limit"] = args.limit
+    if getattr(args, "data", None) is not None:
+        changes["data"] = args.data
     if args.calib_digits is not None:
         changes["calib_digits"] = args.calib_digits
     if spec is None:

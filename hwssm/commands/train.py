@@ -2,7 +2,8 @@
 
 ``hwssm train float --out STEM --work DIR [--epochs E] [--H H --N N --L L] [--seed S]
 [--time-budget SECONDS] [--device cuda|cpu] ...``
-    Train the float S4D classifier on sMNIST (:mod:`hwssm.train.float_train`). The run is
+    Train the float S4D classifier on sMNIST, or on ``--data NAME|PATH`` (the model gets its K
+    classes) (:mod:`hwssm.train.float_train`). The run is
     resumable: every epoch it saves its state in DIR, and a later call with the same options
     continues from there. With ``--time-budget`` it stops before an epoch that would not end
     in time (run the same command again to continue). When all epochs are done it writes
@@ -19,6 +20,7 @@ import sys
 import time
 
 from ..errors import HwssmError
+from .data_args import add_data_argument
 
 HELP = "train the float S4D classifier on sMNIST in torch (needs the 'train' extra)"
 
@@ -50,6 +52,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--device", choices=("cuda", "cpu"), default=None, help="default: cuda when available")
     f.add_argument("--numpy-test", action="store_true",
                    help="also measure test accuracy with the float64 numpy reference model (slow)")
+    add_data_argument(f)  # the model gets the dataset's K classes
     f.set_defaults(func=_float)
 
     def _usage(args) -> int:
@@ -65,17 +68,21 @@ def _float(args) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise HwssmError("torch is not installed: pip install -e '.[train]'") from None
+    from ..data import load_dataset
     from ..model.config import Discretization, Init, S4DConfig
     from ..train.float_train import Recipe, export, train
 
+    data = load_dataset(args.data)
+    data.check_inputs()
     try:
         config = S4DConfig(H=args.H, N=args.N, L=args.L, init=Init(args.init),
-                           discretization=Discretization(args.discretization))
+                           discretization=Discretization(args.discretization), n_classes=data.n_classes)
     except ValueError as exc:
         raise HwssmError(str(exc)) from None
     recipe = Recipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, ssm_lr=args.ssm_lr,
                     weight_decay=args.weight_decay, dropout=args.dropout, warmup_epochs=args.warmup_epochs,
-                    seed=args.seed, amp=not args.no_amp, train_limit=args.train_limit, val_limit=args.val_limit)
+                    seed=args.seed, amp=not args.no_amp, train_limit=args.train_limit, val_limit=args.val_limit,
+                    data=None if args.data.is_default else args.data)
     outcome = train(config, recipe, args.work, device=args.device, time_budget=args.time_budget,
                     start_time=start)
     if not outcome.done:

@@ -1,4 +1,6 @@
-"""MNIST data: the IDX reader and the sMNIST/psMNIST sequences (see :mod:`hwssm.data.mnist`)."""
+"""Data: the :class:`SequenceDataset` type every stage reads, its built-ins (smnist, psmnist,
+listops: :mod:`hwssm.data.registry`), the NPZ file format (:mod:`hwssm.data.npz_format`), and the
+MNIST IDX reader with the sMNIST/psMNIST sequences (:mod:`hwssm.data.mnist`)."""
 
 from .mnist import (
     T,
@@ -10,8 +12,21 @@ from .mnist import (
     sequences,
     split_indices,
 )
+from .dataset import MODEL_INPUT, DataSplit, Encoding, SequenceDataset, SplitData, parse_data_split
+from .registry import DEFAULT_DATA, Builtin, DataSpec, load_dataset, parse_data
 
 __all__ = [
+    "MODEL_INPUT",
+    "DataSplit",
+    "Encoding",
+    "SequenceDataset",
+    "SplitData",
+    "parse_data_split",
+    "DEFAULT_DATA",
+    "Builtin",
+    "DataSpec",
+    "load_dataset",
+    "parse_data",
     "T",
     "DataReport",
     "Split",

@@ -55,6 +55,12 @@ def ranges_from_json(d: dict) -> Ranges:
 def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, progress) -> Ranges:
     inputs = {"checkpoint": digest, "calib_digits": spec.calib_digits, "calibration": spec.calibration.value,
               "percentile": PERCENTILE if spec.calibration is Calibration.PERCENTILE else None}
+    data = None
+    if not spec.data.is_default:
+        from ..data import load_dataset
+
+        data = load_dataset(spec.data)
+        inputs["data"] = data.identity
     key = content_key(RecordKind.CALIBRATION, inputs)
     hit = cache.get(RecordKind.CALIBRATION, key)
     if hit is not None:
@@ -64,8 +70,11 @@ def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, 
             pass
     from ..data import Split, load_mnist, sequences
 
-    images, _ = load_mnist(Split.TRAIN)
-    calib = sequences(images[:spec.calib_digits])
+    if data is None:
+        images, _ = load_mnist(Split.TRAIN)
+        calib = sequences(images[:spec.calib_digits])
+    else:
+        calib = data.split("train").sequences(spec.calib_digits)
     ranges = calibrate(ckpt.config, ckpt.params, calib, spec.calibration, PERCENTILE, progress=progress)
     cache.put(RecordKind.CALIBRATION, key, ranges_to_json(ranges), inputs)
     return ranges

@@ -18,7 +18,10 @@ fields above (and ``"format": "hwssm-sweep-spec"``) are allowed; ``model`` is re
 non-empty string); ``plans`` a list of names, codes, plan-file paths or plan objects
 (:data:`hwssm.quant.plan.PLAN_SCHEMA`); ``lanes`` a list of integers in [1, MAX_LANES];
 ``devices`` a list of device names; ``limit`` an integer in [1, 10000] or null;
-``calib_digits`` a positive integer; ``calibration`` a :class:`Calibration` value.
+``calib_digits`` a positive integer; ``calibration`` a :class:`Calibration` value; ``data``
+(optional, default ``"smnist"``) a dataset name or NPZ path (:mod:`hwssm.data.registry`): accuracy
+on its test split, calibration on its training split; written only when it is not smnist, so
+older specs and cache keys are unchanged.
 Unlike a file's companion files, ``model`` may point outside the spec's directory (the
 reference specs in ``sweeps/`` name ``../models/...``): it is a reference the user chose.
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from ..data.registry import Builtin, DataSpec, parse_data
 from ..errors import HwssmError
 from ..io import read_json
 from ..quant.calibrate import Calibration
@@ -66,6 +70,9 @@ class SweepSpec:
         Training digits used for PTQ calibration.
     calibration : Calibration
         PTQ range calibration method.
+    data : DataSpec
+        The dataset (default smnist): accuracy on its test split, PTQ calibration on its
+        training split (JSON field ``data``: a built-in name or an NPZ path; absent: smnist).
     """
 
     model: Path
@@ -75,8 +82,10 @@ class SweepSpec:
     limit: int | None = None
     calib_digits: int = 256
     calibration: Calibration = Calibration.MINMAX
+    data: DataSpec = DataSpec(Builtin.SMNIST)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "data", parse_data(self.data))
         object.__setattr__(self, "model", Path(self.model))
         object.__setattr__(self, "plans", tuple(self.plans))
         object.__setattr__(self, "lanes", tuple(self.lanes))
@@ -146,6 +155,7 @@ class SweepSpec:
             "limit": self.limit,
             "calib_digits": self.calib_digits,
             "calibration": self.calibration.value,
+            **({} if self.data.is_default else {"data": self.data.text()}),
         }
 
     @classmethod
@@ -155,7 +165,7 @@ class SweepSpec:
             raise HwssmError("a sweep spec must be a JSON object")
         if d.get("format", SPEC_FORMAT) != SPEC_FORMAT:
             raise HwssmError(f"not a sweep spec (format {d.get('format')!r})")
-        known = {"format", "model", "plans", "lanes", "devices", "limit", "calib_digits", "calibration"}
+        known = {"format", "model", "plans", "lanes", "devices", "limit", "calib_digits", "calibration", "data"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise HwssmError(f"unknown sweep spec field {unknown[0]!r} (known: {', '.join(sorted(known - {'format'}))})")
@@ -177,7 +187,10 @@ class SweepSpec:
             calibration = Calibration(calibration)
         except ValueError:
             raise HwssmError(f"sweep spec calibration must be one of {[c.value for c in Calibration]}") from None
+        if not isinstance(d.get("data", ""), str):
+            raise HwssmError("sweep spec field 'data' must be a dataset name or an NPZ path (a string)")
         return cls(
+            data=d.get("data"),
             model=model,
             plans=tuple(parse_plan(p) for p in plans),
             lanes=tuple(lanes),

@@ -98,9 +98,10 @@ def model_digest(qm: QModel) -> str:
     return dataclasses.replace(qm, plan=dataclasses.replace(qm.plan, label="")).digest()
 
 
-def accuracy_inputs(qm: QModel, limit: int | None) -> dict:
-    """What an accuracy record depends on."""
-    return {"qmodel": model_digest(qm), "split": "test", "limit": limit}
+def accuracy_inputs(qm: QModel, limit: int | None, data=None) -> dict:
+    """What an accuracy record depends on (``data``: a non-default SequenceDataset, by identity)."""
+    return {"qmodel": model_digest(qm), "split": "test", "limit": limit,
+            **({} if data is None else {"data": data.identity})}
 
 
 def hardware_inputs(qm: QModel, lanes: int, device: Device, profile: BuildProfile) -> dict:
@@ -129,17 +130,29 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, dsp:
     t0 = time.monotonic()
     cache = cache or RecordCache.default()
     clean_stale_temps(cache.root)  # temporary files of a killed earlier run
+    data = None
+    if not spec.data.is_default:
+        from ..data import load_dataset
+
+        data = load_dataset(spec.data)
+        data.check_inputs()
+        if spec.lanes and data.T != 784:
+            raise HwssmError(f"sweep: hardware points for sequences of T={data.T} steps are not supported yet "
+                             "(the sweep builds and estimates T=784 cores); run an accuracy-only sweep")
     qmodels, source = sweep_qmodels(spec, cache, calib_progress)
+    for qm in qmodels.values() if data is not None else ():
+        data.check_model(qm.n_classes)
     plans = plan_by_code(spec, qmodels)
 
     jobs: list[tuple[RecordKind, str, dict, Callable, object]] = []
     have: dict[tuple[RecordKind, str], dict] = {}
     keys: dict[tuple, str] = {}
     for code, qm in qmodels.items():
-        inputs = accuracy_inputs(qm, spec.limit)
+        inputs = accuracy_inputs(qm, spec.limit, data)
         key = content_key(RecordKind.ACCURACY, inputs)
         keys[("acc", code)] = key
-        jobs.append((RecordKind.ACCURACY, key, inputs, accuracy_task, AccuracyTask(key, qm, spec.limit)))
+        task = AccuracyTask(key, qm, spec.limit, None if data is None else spec.data)
+        jobs.append((RecordKind.ACCURACY, key, inputs, accuracy_task, task))
         for P in () if estimate_only else spec.lanes:
             for dev in spec.devices:
                 profile = device_profile(dev, dsp=dsp)

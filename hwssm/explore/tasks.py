@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..data.registry import DataSpec
 from ..quant.qmodel import QModel
 from ..targets import Device
 from ..synth.profile import BuildProfile
@@ -31,6 +32,7 @@ class AccuracyTask:
     key: str
     qmodel: QModel
     limit: int | None
+    data: DataSpec | None = None  # None: smnist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +58,14 @@ def init_worker(threads: int | None) -> None:
 
 def accuracy_task(task: AccuracyTask) -> dict:
     """Run the golden engine; returns accuracy (fraction), digits, footprint and seconds."""
-    from ..data import Split
+    from ..data import Split, load_dataset
     from ..golden.evaluate import evaluate, test_pixels
 
-    pixels, labels = test_pixels(Split.TEST, task.limit)
+    if task.data is None or task.data.is_default:
+        pixels, labels = test_pixels(Split.TEST, task.limit)
+    else:
+        test = load_dataset(task.data).split("test")
+        pixels, labels = test.sequences(task.limit), test.labels(task.limit)
     ev = evaluate(task.qmodel, pixels, labels)
     return {"accuracy": ev.accuracy, "digits": ev.digits, "correct": int((ev.pred == labels).sum()),
             "footprint_bits": ev.footprint_bits, "float32_bits": ev.float32_bits, "seconds": ev.seconds}

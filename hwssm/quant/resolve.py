@@ -39,10 +39,11 @@ def _source_checkpoint(qm: QModel, qpath: Path) -> tuple[Checkpoint | None, Path
 
 def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
                   calib_digits: int = DEFAULT_CALIB_DIGITS, calibration: Calibration = Calibration.MINMAX,
-                  progress=None) -> Resolved:
+                  progress=None, calib_data=None) -> Resolved:
     """A QModel from ``model``: load it if it is a QModel file; run PTQ on a checkpoint with ``plan``.
 
-    PTQ calibrates on the first ``calib_digits`` digits of the training split. A bare name
+    PTQ calibrates on the first ``calib_digits`` sequences of ``calib_data`` (uint8 (n, T), e.g.
+    a dataset's training split), by default of the MNIST training split. A bare name
     that is not a file here names a shipped model (:func:`hwssm.config.shipped_model`).
     """
     path = Path(model)
@@ -64,8 +65,11 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
     from ..data import Split, load_mnist, sequences
     from .ptq import ptq
 
-    images, _ = load_mnist(Split.TRAIN)
-    calib = sequences(images[:calib_digits])
+    if calib_data is None:
+        images, _ = load_mnist(Split.TRAIN)
+        calib = sequences(images[:calib_digits])
+    else:
+        calib = calib_data[:calib_digits]
     qm = ptq(ckpt.config, ckpt.params, resolve_plan(plan), calib, calibration,
              meta={"source_checkpoint": str(path)}, progress=progress)
     return Resolved(qm, ckpt, path)

@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.mnist import Split, load_mnist, sequences
+from ..data.registry import DataSpec, data_identity, split_sequences
 from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import init_params
@@ -78,6 +79,9 @@ class Recipe:
         bf16 autocast of the mixing Linear layers (CUDA only).
     train_limit, val_limit : int or None
         Use only the first n sequences of the split (tests, smoke runs).
+    data : DataSpec or None
+        The dataset (:mod:`hwssm.data.registry`); None: smnist. Named in ``to_json`` (and so in
+        the resume identity) only when it is not smnist.
     """
 
     epochs: int = 100
@@ -91,6 +95,7 @@ class Recipe:
     amp: bool = True
     train_limit: int | None = None
     val_limit: int | None = None
+    data: DataSpec | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -109,7 +114,11 @@ class Recipe:
                 raise HwssmError(f"--{name.replace('_', '-')} must be >= 1, not {v}")
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        del d["data"]
+        if data_identity(self.data) is not None:
+            d["data"] = data_identity(self.data)
+        return d
 
 
 @dataclasses.dataclass
@@ -172,10 +181,14 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup_steps) / span)))
 
 
-def _split_tensors(split: Split, limit: int | None, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = load_mnist(split)
-    x = sequences(images)[:limit]
-    y = labels[:limit]
+def _split_tensors(split: Split, limit: int | None, device: torch.device,
+                   data: DataSpec | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    if data_identity(data) is None:
+        images, labels = load_mnist(split)
+        x = sequences(images)[:limit]
+        y = labels[:limit]
+    else:
+        x, y = split_sequences(data, split.value, limit)
     return (torch.from_numpy(np.ascontiguousarray(x).copy()).to(device),
             torch.from_numpy(y.astype(np.int64)).to(device))
 
@@ -255,8 +268,8 @@ def train(config: S4DConfig, recipe: Recipe, work: str | Path, *, device: str | 
     dev = resolve_device(device)
     state = _load_resume(work, config, recipe)
 
-    x_train, y_train = _split_tensors(Split.TRAIN, recipe.train_limit, dev)
-    x_val, y_val = _split_tensors(Split.VAL, recipe.val_limit, dev)
+    x_train, y_train = _split_tensors(Split.TRAIN, recipe.train_limit, dev, recipe.data)
+    x_val, y_val = _split_tensors(Split.VAL, recipe.val_limit, dev, recipe.data)
     T = x_train.shape[1]
     n_train = len(x_train)
     steps_per_epoch = math.ceil(n_train / recipe.batch_size)
@@ -356,18 +369,22 @@ def final_metrics(outcome: Outcome, test_limit: int | None = None) -> dict:
     (the first ``test_limit`` test sequences only, when given)."""
     out = {}
     for split, limit in ((Split.VAL, outcome.recipe.val_limit), (Split.TEST, test_limit)):
-        x, y = _split_tensors(split, limit, outcome.device)
+        x, y = _split_tensors(split, limit, outcome.device, outcome.recipe.data)
         loss, acc = evaluate(outcome.model, x, y, amp=False)
         out[split.value] = {"loss": loss, "accuracy": acc, "n": len(x)}
     return out
 
 
 def numpy_test_accuracy(config: S4DConfig, params: dict[str, np.ndarray], batch_size: int = 100,
-                        limit: int | None = None) -> float:
+                        limit: int | None = None, data: DataSpec | None = None) -> float:
     """Test accuracy of ``params`` under the float64 numpy reference (:mod:`hwssm.model.network`),
     on the first ``limit`` test sequences (default all 10,000)."""
     from ..model.network import S4DClassifier
 
+    if data_identity(data) is not None:
+        x, y = split_sequences(data, "test", limit)
+        pred = S4DClassifier(config, params, T=x.shape[1]).predict(x, batch_size=batch_size)
+        return float((pred == y).mean())
     images, labels = load_mnist(Split.TEST)
     pred = S4DClassifier(config, params).predict(sequences(images)[:limit], batch_size=batch_size)
     return float((pred == labels[:limit]).mean())
@@ -378,7 +395,8 @@ def summary_meta(outcome: Outcome, metrics: dict, numpy_acc: float | None) -> di
     seconds = sorted(e["seconds"] for e in outcome.log)
     devices = sorted({e["device"] for e in outcome.log})
     meta = {
-        "kind": "float S4D classifier, sMNIST",
+        "kind": "float S4D classifier, " + ("sMNIST" if data_identity(outcome.recipe.data) is None
+                                             else outcome.recipe.data.text()),
         "test_accuracy": numpy_acc if numpy_acc is not None else metrics["test"]["accuracy"],
         "test_accuracy_source": "numpy float64 reference" if numpy_acc is not None else "torch float32",
         "test_accuracy_torch_fp32": metrics["test"]["accuracy"],
@@ -424,7 +442,7 @@ def export(outcome: Outcome, out: str | Path, *, numpy_test: bool = False, test_
     params = outcome.model.to_params()
     numpy_acc = None
     if numpy_test:
-        numpy_acc = numpy_test_accuracy(outcome.config, params, limit=test_limit)
+        numpy_acc = numpy_test_accuracy(outcome.config, params, limit=test_limit, data=outcome.recipe.data)
         say(f"numpy float64 reference test accuracy {100 * numpy_acc:.2f}%")
     path = save_checkpoint(out, outcome.config, params, summary_meta(outcome, metrics, numpy_acc))
     write_json(out.with_name(out.name + ".log.json"), outcome.log)

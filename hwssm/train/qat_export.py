@@ -83,7 +83,7 @@ def export_qat(outcome: Outcome, out: str | Path, *, result: str | Path | None =
     qm = outcome.model.to_qmodel(meta)
     n = len(labels) if golden_digits is None else min(golden_digits, len(labels))
     if n > 0:
-        x_test, _ = split_arrays(Split.TEST, r.test_limit, r.window)
+        x_test, _ = split_arrays(Split.TEST, r.test_limit, r.window, r.data)
         t0 = time.monotonic()
         g = golden_run(qm, x_test[:n])
         gsecs = time.monotonic() - t0

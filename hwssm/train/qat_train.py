@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.mnist import Split, load_mnist, sequences
+from ..data.registry import DataSpec, data_identity, split_sequences
 from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import Checkpoint, load_checkpoint
@@ -81,6 +82,9 @@ class QATRecipe:
         Bits of range the state formats give up for resolution: every state frac is the
         calibrated one plus ``state_headroom`` (values beyond the smaller range saturate, as the
         contract clips the state at every step anyway). 0 keeps the PTQ formats.
+    data : DataSpec or None
+        The dataset (:mod:`hwssm.data.registry`); None: smnist. Named in ``to_json`` and the
+        frame identity only when it is not smnist.
     """
 
     epochs: int = 8
@@ -97,6 +101,7 @@ class QATRecipe:
     test_limit: int | None = None
     window: int | None = None
     state_headroom: int = 0
+    data: DataSpec | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "calib_digits"):
@@ -119,6 +124,9 @@ class QATRecipe:
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
         d["calibration"] = self.calibration.value
+        del d["data"]
+        if data_identity(self.data) is not None:
+            d["data"] = data_identity(self.data)
         return d
 
 
@@ -162,15 +170,19 @@ def _window(x: np.ndarray, window: int | None) -> np.ndarray:
     return x[:, start:start + window]
 
 
-def split_arrays(split: Split, limit: int | None, window: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(uint8 pixel sequences (n, T), int64 labels) of a split."""
+def split_arrays(split: Split, limit: int | None, window: int | None,
+                 data: DataSpec | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 pixel sequences (n, T), int64 labels) of a split (of ``data``; None: sMNIST)."""
+    if data_identity(data) is not None:
+        x, y = split_sequences(data, split.value, limit)
+        return np.ascontiguousarray(_window(x, window)), y
     images, labels = load_mnist(split)
     x = _window(sequences(images[:limit]), window)
     return np.ascontiguousarray(x), labels[:limit].astype(np.int64)
 
 
-def _tensors(split, limit, window, dev):
-    x, y = split_arrays(split, limit, window)
+def _tensors(split, limit, window, dev, data=None):
+    x, y = split_arrays(split, limit, window, data)
     return torch.from_numpy(x.copy()).to(dev), torch.from_numpy(y.copy()).to(dev)
 
 
@@ -179,7 +191,8 @@ def frame_identity(ckpt_path: Path, plan: PrecisionPlan, recipe: QATRecipe) -> d
     doc = json.loads(_ckpt_json(ckpt_path).read_text())
     return {"checkpoint_sha256": doc.get("arrays_sha256"), "plan": plan.to_json(),
             "calibration": recipe.calibration.value, "calib_digits": recipe.calib_digits, "window": recipe.window,
-            "state_headroom": recipe.state_headroom}
+            "state_headroom": recipe.state_headroom,
+            **({} if data_identity(recipe.data) is None else {"data": data_identity(recipe.data)})}
 
 
 def prepare_frame(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRecipe, work: str | Path, *,
@@ -224,7 +237,7 @@ def calibration_ranges(ckpt: Checkpoint, recipe: QATRecipe):
     """Float activation and state ranges on the first ``calib_digits`` training digits."""
     from ..quant.calibrate import calibrate
 
-    calib, _ = split_arrays(Split.TRAIN, recipe.calib_digits, recipe.window)
+    calib, _ = split_arrays(Split.TRAIN, recipe.calib_digits, recipe.window, recipe.data)
     return calibrate(ckpt.config, ckpt.params, calib, recipe.calibration)
 
 
@@ -329,8 +342,8 @@ def train_qat(checkpoint: str | Path, plan: PrecisionPlan, aparam: AParam, recip
 
     template = prepare_frame(ckpt_path, plan, recipe, work, ckpt=ckpt, say=say)
 
-    x_train, y_train = _tensors(Split.TRAIN, recipe.train_limit, recipe.window, dev)
-    x_val, y_val = _tensors(Split.VAL, recipe.val_limit, recipe.window, dev)
+    x_train, y_train = _tensors(Split.TRAIN, recipe.train_limit, recipe.window, dev, recipe.data)
+    x_val, y_val = _tensors(Split.VAL, recipe.val_limit, recipe.window, dev, recipe.data)
     T = x_train.shape[1]
     frame = build_frame(template, T)
     torch.manual_seed(recipe.seed)
@@ -417,7 +430,7 @@ def train_qat(checkpoint: str | Path, plan: PrecisionPlan, aparam: AParam, recip
 def final_logits(outcome: Outcome, say: Callable[[str], None] = print) -> None:
     """Store the QAT model's integer logits on the test digits (and the start model's) in the work dir."""
     r = outcome.recipe
-    x_test, y_test = _tensors(Split.TEST, r.test_limit, r.window, outcome.device)
+    x_test, y_test = _tensors(Split.TEST, r.test_limit, r.window, outcome.device, r.data)
     t0 = time.monotonic()
     logits = predict(outcome.model, x_test)
     secs = time.monotonic() - t0
