@@ -269,6 +269,8 @@ class PrecisionPlan:
         if "layers" in d:
             plan = dataclasses.replace(plan, layers=overrides_from_json(d["layers"], plan))
         name = d.get("name", "")
+        if name == plan.code:  # the code (any length: per-layer codes grow with the overrides)
+            return plan
         if not isinstance(name, str) or len(name) > MAX_NAME or not name.isprintable():
             raise ValueError(f"plan name must be a string of at most {MAX_NAME} printable characters, not {name!r}")
         if name and name != plan.code:
