@@ -313,6 +313,11 @@ def _stage_report(ctx: dict) -> str:
         raise NotBuilt("needs a model")
     opts = ctx["options"]
     data = {"model": ctx["model_name"], "plan": ctx["resolved"].qmodel.plan.name, "stages": ctx["stages"]}
+    from .report.precision import layer_widths_lines, qmodel_layer_widths
+
+    widths = qmodel_layer_widths(ctx["resolved"].qmodel)
+    if layer_widths_lines(widths):  # a per-layer precision model: its blocks' widths (else nothing new)
+        data["layer_widths"] = widths
     if "rtl" in ctx:
         data["designs"] = {role: {"design": design.to_json(), "key": design.key(),
                                   "rtl": f"rtl/{role}_P{design.lanes}" if opts.copy_rtl else None,
