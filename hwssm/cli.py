@@ -92,6 +92,7 @@ COMMANDS = (
     "flow",
     "data",
     "ptq",
+    "plan",
     "golden",
     "bench",
     "train",

@@ -356,6 +356,11 @@ def _stage_report(ctx: dict) -> str:
     data = {"model": ctx["model_name"], "plan": ctx["resolved"].qmodel.plan.name, "stages": ctx["stages"]}
     if "dataset" in ctx:
         data["data"] = ctx["dataset"].name
+    from .report.precision import layer_widths_lines, qmodel_layer_widths
+
+    widths = qmodel_layer_widths(ctx["resolved"].qmodel)
+    if layer_widths_lines(widths):  # a per-layer precision model: its blocks' widths (else nothing new)
+        data["layer_widths"] = widths
     if "rtl" in ctx:
         data["designs"] = {role: {"design": design.to_json(), "key": design.key(),
                                   "rtl": f"rtl/{role}_P{design.lanes}" if opts.copy_rtl else None,

@@ -53,4 +53,8 @@ def _run(args) -> int:
     else:
         print(f"wrote {path}: plan {qm.plan.name}, {qm.footprint_bits} bits "
               f"({qm.compression:.2f}x smaller than float32)", file=sys.stdout)
+        from ..report.precision import layer_widths_lines, qmodel_layer_widths
+
+        for line in layer_widths_lines(qmodel_layer_widths(qm)):  # only for a per-layer plan
+            print(line)
     return 0

@@ -19,6 +19,14 @@ weight bits, activation bits; ``A8.6`` means re 8 / im 6; a ``h`` suffix on the
 whole name (``...-h``) marks per-head granularity for Ā, B̄, C̄, D and x, and
 ``-asym`` marks asymmetric parameters.
 
+**Per-layer precision.** The default is one Spec per component for every block; a plan may
+override any component for any block (hls4ml-style, :mod:`hwssm.quant.plan_layers`): in a
+code as a tail ``-L<l>:<tokens>`` with the code's own letters, e.g.
+``A8x8-B4C4D4-W8-a6-L2:A6x10-L3:B3C3`` (block 2: Ā 6 bits, state 10; block 3: B̄, C̄ 3 bits;
+blocks are 0-based), in Python with :meth:`PrecisionPlan.with_layer` or
+:func:`plan_with_overrides`, in JSON with the ``layers`` list below. ``plan.for_layer(l)``
+gives block l's effective plan. Plans without overrides keep their codes, JSON and digests.
+
 Plan JSON files (the published schema, :data:`PLAN_SCHEMA`; ``PrecisionPlan.from_json`` and
 :func:`resolve_plan` enforce it: unknown fields and wrong types are refused)::
 
@@ -28,7 +36,9 @@ Plan JSON files (the published schema, :data:`PLAN_SCHEMA`; ``PrecisionPlan.from
      "A_re": COMPONENT, "A_im": ..., "x_re": ..., "x_im": ..., "B": ..., "C": ..., "D": ...,
      "act": ..., "weight": ..., "bias": ...,    (all ten required)
      "rounding": "half_up" | "floor",           (optional, default half_up)
-     "overflow": "saturate" | "wrap"}           (optional, default saturate)
+     "overflow": "saturate" | "wrap",           (optional, default saturate)
+     "layers": [{"layer": l, "A_re": OVERRIDE, ...}, ...]}   (optional: per-layer overrides, see
+                                                 hwssm.quant.plan_layers; absent when there are none)
     COMPONENT = bits (an integer 2..MAX_WIDTH)
               | {"bits": int, "granularity": "per_tensor"|"per_head", "scheme": "symmetric"|"asymmetric"}
 """
@@ -36,16 +46,20 @@ Plan JSON files (the published schema, :data:`PLAN_SCHEMA`; ``PrecisionPlan.from
 from __future__ import annotations
 
 import dataclasses
-import enum
-import operator
 import re
 from pathlib import Path
 
 from ..errors import HwssmError
 from ..io import read_json
-from ..fixed import MAX_WIDTH, Overflow, Rounding
+from ..fixed import Overflow, Rounding
+from .plan_layers import (
+    Component, LayerOverride, format_layer_codes, override_spec, overrides_from_json, overrides_to_json,
+    parse_layer_codes,
+)
+from .spec import Granularity, PlanError, Scheme, Spec, _enum
 
-__all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "PLAN_SCHEMA", "resolve_plan", "parse_code"]
+__all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "PLAN_SCHEMA", "resolve_plan", "parse_code",
+           "Component", "LayerOverride", "PlanError", "plan_with_overrides"]
 
 PLAN_FORMAT = "hwssm-precision-plan"
 PLAN_VERSION = 1
@@ -59,72 +73,8 @@ PLAN_SCHEMA: dict[str, tuple[str, bool]] = {
     **{c: ("integer or {bits, granularity, scheme}", True)
        for c in ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")},
     "rounding": ("string: half_up | floor", False), "overflow": ("string: saturate | wrap", False),
+    "layers": ("list of {layer, component overrides} (hwssm.quant.plan_layers)", False),
 }
-
-
-class Granularity(enum.Enum):
-    """One scale (frac) and zero point per tensor, or one per head (row)."""
-
-    PER_TENSOR = "per_tensor"
-    PER_HEAD = "per_head"
-
-
-class Scheme(enum.Enum):
-    """Symmetric (signed codes, zero point 0) or asymmetric (unsigned codes, zero point)."""
-
-    SYMMETRIC = "symmetric"
-    ASYMMETRIC = "asymmetric"
-
-
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """Precision of one component: ``bits`` wide, with a granularity and a scheme."""
-
-    bits: int
-    granularity: Granularity = Granularity.PER_TENSOR
-    scheme: Scheme = Scheme.SYMMETRIC
-
-    def __post_init__(self) -> None:
-        if isinstance(self.bits, bool) or not isinstance(self.bits, int):
-            raise ValueError(f"bits must be an integer, not {type(self.bits).__name__}")
-        object.__setattr__(self, "bits", operator.index(self.bits))
-        if not 2 <= self.bits <= MAX_WIDTH:
-            raise ValueError(f"bits must be in [2, {MAX_WIDTH}], not {self.bits}")
-        if not isinstance(self.granularity, Granularity):
-            raise ValueError(f"granularity must be a Granularity, not {self.granularity!r}")
-        if not isinstance(self.scheme, Scheme):
-            raise ValueError(f"scheme must be a Scheme, not {self.scheme!r}")
-
-    def to_json(self) -> dict:
-        return {"bits": self.bits, "granularity": self.granularity.value, "scheme": self.scheme.value}
-
-    @classmethod
-    def from_json(cls, d) -> "Spec":
-        if isinstance(d, int) and not isinstance(d, bool):
-            return cls(d)
-        if not isinstance(d, dict):
-            raise ValueError(f"a component must be an integer or an object, not {d!r}")
-        unknown = set(d) - {"bits", "granularity", "scheme"}
-        if unknown:
-            raise ValueError(f"unknown component fields {sorted(unknown)}")
-        return cls(
-            d["bits"] if "bits" in d else _missing("bits"),
-            _enum(Granularity, d.get("granularity", "per_tensor"), "granularity"),
-            _enum(Scheme, d.get("scheme", "symmetric"), "scheme"),
-        )
-
-
-def _enum(kind, value, what: str):
-    """``kind(value)`` for a string value; ValueError naming the allowed values otherwise."""
-    if isinstance(value, str):
-        for member in kind:
-            if member.value == value:
-                return member
-    raise ValueError(f"{what} must be one of {[m.value for m in kind]}, not {value!r}")
-
-
-def _missing(name):
-    raise ValueError(f"component needs {name!r}")
 
 
 #: Components computed online: their scheme must be symmetric (they pass through
@@ -136,7 +86,12 @@ HEADED = ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "weight", "bias")
 
 @dataclasses.dataclass(frozen=True)
 class PrecisionPlan:
-    """Per-component precision of the integer network. Immutable; serializable to JSON."""
+    """Per-component precision of the integer network. Immutable; serializable to JSON.
+
+    ``layers`` holds the per-layer overrides (:class:`LayerOverride`), normalized on
+    construction (sorted, no-ops dropped; a component overridden twice for one block or a
+    block plan breaking a rule below raises :class:`PlanError`).
+    """
 
     A_re: Spec
     A_im: Spec
@@ -151,8 +106,30 @@ class PrecisionPlan:
     rounding: Rounding = Rounding.HALF_UP
     overflow: Overflow = Overflow.SATURATE
     label: str = ""
+    layers: tuple[LayerOverride, ...] = ()
 
     def __post_init__(self) -> None:
+        self._check_defaults()
+        if self.layers:
+            self._normalize_layers()
+
+    def _normalize_layers(self) -> None:
+        items = tuple(self.layers) if isinstance(self.layers, (tuple, list)) else None
+        if items is None or not all(isinstance(o, LayerOverride) for o in items):
+            raise PlanError(f"plan layers must be LayerOverride objects, not {self.layers!r}")
+        keys = [o.key for o in items]
+        if len(set(keys)) != len(keys):
+            dup = next(o for o in items if keys.count(o.key) > 1)
+            raise PlanError(f"layer {dup.layer} overrides {dup.component.value} twice")
+        kept = tuple(sorted((o for o in items if o.spec != getattr(self, o.component.value)), key=lambda o: o.key))
+        object.__setattr__(self, "layers", kept)
+        for layer in sorted({o.layer for o in kept}):
+            try:
+                self.for_layer(layer)
+            except ValueError as exc:
+                raise PlanError(f"layer {layer}: {exc}") from None
+
+    def _check_defaults(self) -> None:
         for f in self.components():
             if not isinstance(getattr(self, f), Spec):
                 raise ValueError(f"plan component {f} must be a Spec, not {getattr(self, f)!r}")
@@ -169,6 +146,40 @@ class PrecisionPlan:
     @staticmethod
     def components() -> tuple[str, ...]:
         return ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")
+
+    # -- per-layer precision -------------------------------------------------
+    def for_layer(self, layer: int) -> "PrecisionPlan":
+        """Block ``layer``'s effective plan (the defaults with its overrides; no overrides of its own)."""
+        mine = {o.component.value: o.spec for o in self.layers if o.layer == layer}
+        if not self.layers:
+            return self
+        return dataclasses.replace(self, layers=(), label="", **mine)
+
+    def check_layers(self, L: int) -> None:
+        """PlanError (one line) when an override names a block beyond a network of ``L`` blocks."""
+        bad = [o.layer for o in self.layers if o.layer >= L]
+        if bad:
+            raise PlanError(f"plan {self.name} overrides layer {bad[0]}, but the network has {L} layers (0..{L - 1})")
+
+    @property
+    def per_layer(self) -> bool:
+        """True when some block's precision differs from the defaults."""
+        return bool(self.layers)
+
+    def with_layer(self, layer: int, **changes) -> "PrecisionPlan":
+        """A copy where block ``layer`` takes ``changes`` (component name -> bits or Spec).
+
+        Bits keep the default's granularity and scheme for that component; an existing
+        override of the same component is replaced. Raises PlanError (one line) for an
+        unknown component or an impossible block plan."""
+        new = []
+        for name, value in changes.items():
+            comp = Component.of(name)
+            new.append(LayerOverride(layer, comp, override_spec(value, getattr(self, comp.value),
+                                                                f"layer {layer} {comp.value}")))
+        replaced = {o.key for o in new}
+        kept = tuple(o for o in self.layers if o.key not in replaced)
+        return dataclasses.replace(self, layers=kept + tuple(new), label="")
 
     @classmethod
     def uniform(cls, bits: int, *, bias: int | None = None, granularity=Granularity.PER_TENSOR,
@@ -218,7 +229,7 @@ class PrecisionPlan:
             parts.append("floor")
         if self.overflow is Overflow.WRAP:
             parts.append("wrap")
-        return "-".join(parts)
+        return "-".join(parts) + format_layer_codes(self)
 
     # -- serialization -----------------------------------------------------
     def to_json(self) -> dict:
@@ -227,6 +238,8 @@ class PrecisionPlan:
             d[f] = getattr(self, f).to_json()
         d["rounding"] = self.rounding.value
         d["overflow"] = self.overflow.value
+        if self.layers:
+            d["layers"] = overrides_to_json(self.layers)
         return d
 
     @classmethod
@@ -238,7 +251,7 @@ class PrecisionPlan:
         version = d.get("version", PLAN_VERSION)
         if isinstance(version, bool) or version != PLAN_VERSION:
             raise ValueError(f"plan version {d.get('version')!r} is not supported (expected {PLAN_VERSION})")
-        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow"}
+        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow", "layers"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown plan fields {sorted(unknown)}")
@@ -253,7 +266,11 @@ class PrecisionPlan:
         kwargs["rounding"] = _enum(Rounding, d.get("rounding", "half_up"), "plan rounding")
         kwargs["overflow"] = _enum(Overflow, d.get("overflow", "saturate"), "plan overflow")
         plan = cls(**kwargs)
+        if "layers" in d:
+            plan = dataclasses.replace(plan, layers=overrides_from_json(d["layers"], plan))
         name = d.get("name", "")
+        if name == plan.code:  # the code (any length: per-layer codes grow with the overrides)
+            return plan
         if not isinstance(name, str) or len(name) > MAX_NAME or not name.isprintable():
             raise ValueError(f"plan name must be a string of at most {MAX_NAME} printable characters, not {name!r}")
         if name and name != plan.code:
@@ -265,7 +282,8 @@ _CODE = re.compile(
     r"^A(?P<ar>\d+)(?:\.(?P<ai>\d+))?x(?P<xr>\d+)(?:\.(?P<xi>\d+))?"
     r"(?:-B(?P<b>\d+)C(?P<c>\d+)D(?P<d>\d+))?"
     r"-W(?P<w>\d+)-a(?P<a>\d+)"
-    r"(?P<flags>(?:-(?:b\d+|h|asym|floor|wrap))*)$",
+    r"(?P<flags>(?:-(?:b\d+|h|asym|floor|wrap))*)"
+    r"(?P<layers>(?:-L\d+:[A-Za-z0-9.]*)*)$",
     re.ASCII,
 )
 
@@ -273,7 +291,9 @@ _CODE = re.compile(
 def parse_code(code: str) -> PrecisionPlan:
     """Parse a short code such as ``A8x12-B4C4D4-W8-a6`` or ``A8x16-W8-a8`` into a plan.
 
-    Without the ``-B..C..D..`` part, B̄, C̄ and D take the weight width.
+    Without the ``-B..C..D..`` part, B̄, C̄ and D take the weight width. A tail of
+    ``-L<l>:<tokens>`` segments overrides block l (:mod:`hwssm.quant.plan_layers`), e.g.
+    ``A8x8-B4C4D4-W8-a6-L2:A6x10``.
     """
     if not isinstance(code, str):
         raise ValueError(f"a plan code must be a string, not {type(code).__name__}")
@@ -293,7 +313,10 @@ def parse_code(code: str) -> PrecisionPlan:
         return Spec(int(bits), gran)
 
     try:
-        return _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
+        plan = _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
+        if m["layers"]:
+            plan = dataclasses.replace(plan, layers=parse_layer_codes(m["layers"], plan))
+        return plan
     except ValueError as exc:
         raise ValueError(f"plan code {code!r}: {exc}") from None
 
@@ -307,6 +330,32 @@ def _plan_of_code(m, flags, gran, scheme, w, bias, p, s) -> PrecisionPlan:
         rounding=Rounding.FLOOR if "floor" in flags else Rounding.HALF_UP,
         overflow=Overflow.WRAP if "wrap" in flags else Overflow.SATURATE,
     )
+
+
+def plan_with_overrides(base: str | PrecisionPlan, overrides) -> PrecisionPlan:
+    """``base`` (a plan, or a name / code / plan file for :func:`resolve_plan`) with per-layer overrides.
+
+    ``overrides`` maps a block index (0-based) to ``{component: bits or Spec}`` (component a
+    :class:`Component` or its name: ``A_re``, ``A_im``, ``x_re``, ``x_im``, ``B``, ``C``, ``D``,
+    ``act``, ``weight``, ``bias``), or is an iterable of :class:`LayerOverride`. Bits keep the
+    default's granularity and scheme. Raises HwssmError (PlanError, one line) for an unknown
+    component or a block plan that breaks a rule; :meth:`PrecisionPlan.check_layers` (run by PTQ)
+    refuses blocks beyond the network. Example::
+
+        plan_with_overrides("hetero", {2: {"A_re": 6, "A_im": 6, "x_re": 10}})   # A8x8-...-a6-L2:A6x10.8
+    """
+    plan = resolve_plan(base)
+    if isinstance(overrides, dict):
+        for layer, changes in overrides.items():
+            if not isinstance(changes, dict):
+                raise PlanError(f"layer {layer}: overrides must be a mapping component -> bits, not {changes!r}")
+            plan = plan.with_layer(layer, **{Component.of(k).value: v for k, v in changes.items()})
+        return plan
+    items = tuple(overrides)
+    if not all(isinstance(o, LayerOverride) for o in items):
+        raise PlanError("overrides must be a mapping {layer: {component: bits}} or LayerOverride objects")
+    replaced = {o.key for o in items}
+    return dataclasses.replace(plan, layers=tuple(o for o in plan.layers if o.key not in replaced) + items, label="")
 
 
 def _hetero() -> PrecisionPlan:

@@ -4,6 +4,9 @@ Parameters are quantized from their own values (per tensor or per head,
 symmetric or asymmetric, as the plan says). Activation and state formats get
 the plan's widths and a frac that covers the calibrated range. The GELU and
 sigmoid tables are built from the chosen formats. All scales are powers of two.
+A plan with per-layer overrides (:mod:`hwssm.quant.plan_layers`) quantizes block l with
+``plan.for_layer(l)`` (its parameters, state, activations and output r_{l+1}); the encoder
+and decoder take the defaults.
 """
 
 from __future__ import annotations
@@ -32,28 +35,30 @@ def quantize_model(config: S4DConfig, params: dict, plan: PrecisionPlan, ranges:
                    meta: dict | None = None) -> QModel:
     """Build the QModel from float parameters and calibrated ranges."""
     H, L = config.H, config.L
-    a = plan.act.bits
+    plan.check_layers(L)
 
-    def act(m: float) -> QFormat:
+    def act(m: float, a: int = plan.act.bits) -> QFormat:
         return act_format(m, a, plan.rounding, plan.overflow)
 
     f64 = lambda k: np.asarray(params[k], dtype=np.float64)  # noqa: E731
     r0 = act(ranges.r[0])
     layers = []
     for l in range(L):
+        lp = plan.for_layer(l)  # block l's plan: the defaults with its overrides
+        a = lp.act.bits
         Abar, Bbar, Cbar, D = discretize(layer_params(params, l), config.discretization)
-        y, v, z = act(ranges.y[l]), act(ranges.v[l]), act(ranges.z[l])
-        g = table_format(act(ranges.g[l]))  # the GELU table's output: always saturates
+        y, v, z = act(ranges.y[l], a), act(ranges.v[l], a), act(ranges.z[l], a)
+        g = table_format(act(ranges.g[l], a))  # the GELU table's output: always saturates
         sig = sigmoid_format(a, v)
         layers.append(QLayer(
-            A_re=quantize_param(Abar.real, plan.A_re), A_im=quantize_param(Abar.imag, plan.A_im),
-            B_re=quantize_param(Bbar.real, plan.B), B_im=quantize_param(Bbar.imag, plan.B),
-            C_re=quantize_param(Cbar.real, plan.C), C_im=quantize_param(Cbar.imag, plan.C),
-            D=quantize_param(D, plan.D),
-            W=quantize_param(f64(f"layers.{l}.W"), plan.weight), b=quantize_param(f64(f"layers.{l}.b"), plan.bias),
-            x_re=_state_formats(ranges.x_re[l], plan.x_re, plan),
-            x_im=_state_formats(ranges.x_im[l], plan.x_im, plan),
-            y=y, g=g, v=v, z=z, r_out=act(ranges.r[l + 1]), sig=sig,
+            A_re=quantize_param(Abar.real, lp.A_re), A_im=quantize_param(Abar.imag, lp.A_im),
+            B_re=quantize_param(Bbar.real, lp.B), B_im=quantize_param(Bbar.imag, lp.B),
+            C_re=quantize_param(Cbar.real, lp.C), C_im=quantize_param(Cbar.imag, lp.C),
+            D=quantize_param(D, lp.D),
+            W=quantize_param(f64(f"layers.{l}.W"), lp.weight), b=quantize_param(f64(f"layers.{l}.b"), lp.bias),
+            x_re=_state_formats(ranges.x_re[l], lp.x_re, plan),
+            x_im=_state_formats(ranges.x_im[l], lp.x_im, plan),
+            y=y, g=g, v=v, z=z, r_out=act(ranges.r[l + 1], a), sig=sig,
             gelu_lut=gelu_table(y, g), sigmoid_lut=sigmoid_table(v, sig),
         ))
     qm = QModel(

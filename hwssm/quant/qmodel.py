@@ -275,6 +275,10 @@ class QModel:
             expect[f"layers.{l}.b"] = (2 * H,)
         if len(self.layers) != self.L:
             raise QModelError(f"QModel has {len(self.layers)} layers, expected L={self.L}")
+        try:
+            self.plan.check_layers(self.L)
+        except ValueError as exc:
+            raise QModelError(str(exc)) from None
         for name, p in self.params():
             if p.codes.shape != expect[name]:
                 raise QModelError(f"{name}: shape {p.codes.shape}, expected {expect[name]}")

@@ -47,6 +47,7 @@ def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, see
                   n_classes: int = 10, extreme: bool = False) -> QModel:
     """A random valid QModel of shape (H, M, L) under ``plan`` (default uniform 8 bits)."""
     plan = plan or PrecisionPlan.uniform(8)
+    plan.check_layers(L)
     rng = np.random.default_rng(seed)
     a = plan.act.bits
     amid = a - 3  # activations of magnitude up to ~4
@@ -55,20 +56,23 @@ def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, see
     enc_b = _param(rng, (H,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
     layers = []
     r_in = r0
-    for _ in range(L):
+    for l in range(L):
+        lp = plan.for_layer(l)  # the block's plan (per-layer overrides); the plan itself without any
+        a = lp.act.bits
+        amid = a - 3
         # Ā: frac = bits - 1, so |Ā| < 1 (stable), but extreme models may use bits - 2 (|Ā| up to 2).
         def a_param(spec):
             lo = spec.bits - (2 if extreme else 1)
             return _param(rng, (H, M), spec, lo, spec.bits - 1, extreme)
 
-        A_re, A_im = a_param(plan.A_re), a_param(plan.A_im)
-        B_re = _param(rng, (H, M), plan.B, plan.B.bits, plan.B.bits + 3, extreme)
-        B_im = _param(rng, (H, M), plan.B, plan.B.bits, plan.B.bits + 3, extreme)
-        C_re = _param(rng, (H, M), plan.C, plan.C.bits, plan.C.bits + 3, extreme)
-        C_im = _param(rng, (H, M), plan.C, plan.C.bits, plan.C.bits + 3, extreme)
-        D = _param(rng, (H,), plan.D, plan.D.bits - 2, plan.D.bits, extreme)
-        W = _param(rng, (2 * H, H), plan.weight, plan.weight.bits, plan.weight.bits + 2, extreme)
-        b = _param(rng, (2 * H,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
+        A_re, A_im = a_param(lp.A_re), a_param(lp.A_im)
+        B_re = _param(rng, (H, M), lp.B, lp.B.bits, lp.B.bits + 3, extreme)
+        B_im = _param(rng, (H, M), lp.B, lp.B.bits, lp.B.bits + 3, extreme)
+        C_re = _param(rng, (H, M), lp.C, lp.C.bits, lp.C.bits + 3, extreme)
+        C_im = _param(rng, (H, M), lp.C, lp.C.bits, lp.C.bits + 3, extreme)
+        D = _param(rng, (H,), lp.D, lp.D.bits - 2, lp.D.bits, extreme)
+        W = _param(rng, (2 * H, H), lp.weight, lp.weight.bits, lp.weight.bits + 2, extreme)
+        b = _param(rng, (2 * H,), lp.bias, lp.bias.bits - 3, lp.bias.bits, extreme)
 
         def x_fmts(spec):
             if spec.granularity is Granularity.PER_HEAD:
@@ -77,7 +81,7 @@ def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, see
                 fr = np.full(H, rng.integers(spec.bits - 4, spec.bits - 1))
             return tuple(QFormat(spec.bits, int(f), True, plan.rounding, plan.overflow) for f in fr)
 
-        x_re, x_im = x_fmts(plan.x_re), x_fmts(plan.x_im)
+        x_re, x_im = x_fmts(lp.x_re), x_fmts(lp.x_im)
         y = _act(rng, a, plan, amid - 1, amid + 1)
         g = table_format(_act(rng, a, plan, amid, amid + 1))  # table output: always saturates
         v = _act(rng, a, plan, amid - 1, amid + 1)

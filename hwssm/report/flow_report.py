@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..io import atomic_path, write_json, write_text
+from .precision import layer_widths_lines
 
 
 def _plot(synth: dict, path: Path) -> None:
@@ -68,6 +69,7 @@ def write_flow_report(out_dir: Path, data: dict) -> Path:
         lines += [f"Plan `{data.get('plan')}`. Golden-engine accuracy **{100 * g['accuracy']:.2f}%** on "
                   f"{g['digits']} sMNIST test digits; float agreement {agree}; memory {g['footprint_bits']} bits "
                   f"({g['compression']:.2f}x less than float32).", ""]
+    lines += layer_widths_lines(data.get("layer_widths", []))
     s = data.get("sim")
     if s:
         lines += [f"RTL vs golden (cocotb + Verilator, P={s.get('lanes')}): {s.get('digits')} full digits, "
