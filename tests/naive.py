@@ -45,6 +45,32 @@ def f(p: QParam, row: int) -> int:
     return int(p.frac[row])
 
 
+def encode(qm, p: int) -> list[int]:
+    """Encoder (§2.1) of one pixel p: r0[h] for h = 0..H-1."""
+    r = []
+    for h in range(qm.H):
+        F = max(f(qm.enc_W, h) + 8, f(qm.enc_b, h))
+        acc = align(w(qm.enc_W, h, 0) * p, F - f(qm.enc_W, h) - 8) + align(w(qm.enc_b, h), F - f(qm.enc_b, h))
+        r.append(requant(acc, F, qm.r0))
+    return r
+
+
+def decode(qm, pool: list[int]) -> dict:
+    """Decoder (§2.3) of the pooled sums: logits at the common frac, and the prediction."""
+    fr = qm.r_final.frac
+    outs, Fs = [], []
+    for k in range(qm.n_classes):
+        fW, fb = f(qm.dec_W, k), f(qm.dec_b, k)
+        F = max(fW + fr, fb)
+        s = sum(w(qm.dec_W, k, h) * pool[h] for h in range(qm.H))
+        outs.append(align(s, F - fW - fr) + align(w(qm.dec_b, k), F - fb))
+        Fs.append(F)
+    Fmax = max(Fs)
+    logits = [align(o, Fmax - F) for o, F in zip(outs, Fs)]
+    pred = max(range(len(logits)), key=lambda k: (logits[k], -k))
+    return {"logits": logits, "pred": pred, "logit_frac": Fmax, "pool": pool}
+
+
 def run_sequence(qm: QModel, pixels) -> dict:
     """Run one sequence (iterable of pixel ints 0..255). Returns logits, pred and traces.
 
@@ -59,12 +85,7 @@ def run_sequence(qm: QModel, pixels) -> dict:
     pool = [0] * H
     for t in range(T):
         p = pixels[t]
-        # encoder
-        r = []
-        for h in range(H):
-            F = max(f(qm.enc_W, h) + 8, f(qm.enc_b, h))
-            acc = align(w(qm.enc_W, h, 0) * p, F - f(qm.enc_W, h) - 8) + align(w(qm.enc_b, h), F - f(qm.enc_b, h))
-            r.append(requant(acc, F, qm.r0))
+        r = encode(qm, p)
         tr["r"][0].append(r)
         for l, ly in enumerate(qm.layers):
             u = r
@@ -116,15 +137,83 @@ def run_sequence(qm: QModel, pixels) -> dict:
             tr["r"][l + 1].append(r)
         for h in range(H):
             pool[h] += r[h]
-    fr = qm.r_final.frac
-    outs, Fs = [], []
-    for k in range(qm.n_classes):
-        fW, fb = f(qm.dec_W, k), f(qm.dec_b, k)
-        F = max(fW + fr, fb)
-        s = sum(w(qm.dec_W, k, h) * pool[h] for h in range(H))
-        outs.append(align(s, F - fW - fr) + align(w(qm.dec_b, k), F - fb))
-        Fs.append(F)
-    Fmax = max(Fs)
-    logits = [align(o, Fmax - F) for o, F in zip(outs, Fs)]
-    pred = max(range(len(logits)), key=lambda k: (logits[k], -k))
-    return {"logits": logits, "pred": pred, "logit_frac": Fmax, "pool": pool, "traces": tr}
+    return {**decode(qm, pool), "traces": tr}
+
+
+def run_sequence_s5(qm, pixels) -> dict:
+    """Run one sequence through an S5QModel (ARITHMETIC.md §6). Returns logits, pred and traces.
+
+    traces: r[l][t][h] for l = 0..L, bu_re/bu_im/xr/xi[l][t][p], y/g/z[l][t][h], v[l][t][j].
+    """
+    H, P, L = qm.H, qm.P, qm.L
+    half = qm.glu.value == "half"
+    xr = [[0] * P for _ in range(L)]
+    xi = [[0] * P for _ in range(L)]
+    tr = {k: [[] for _ in range(L + (k == "r"))] for k in ("r", "bu_re", "bu_im", "xr", "xi", "y", "g", "v", "z")}
+    pool = [0] * H
+    for p_t in (int(p) for p in pixels):
+        r = encode(qm, p_t)
+        tr["r"][0].append(r)
+        for l, ly in enumerate(qm.layers):
+            u = r
+            fu = qm.r_in(l).frac
+            bu = {}
+            for part, B, beta, BU in (("re", ly.B_re, ly.beta_re, ly.bu_re), ("im", ly.B_im, ly.beta_im, ly.bu_im)):
+                bu[part] = []
+                for p in range(P):
+                    Fb = max(f(B, p) + fu, f(beta, p))
+                    s = sum(w(B, p, h) * u[h] for h in range(H))
+                    acc = align(s, Fb - f(B, p) - fu) + align(w(beta, p), Fb - f(beta, p))
+                    bu[part].append(requant(acc, Fb, BU))
+            fbr, fbi = ly.bu_re.frac, ly.bu_im.frac
+            for p in range(P):
+                Xr, Xi = ly.x_re[p], ly.x_im[p]
+                ar, ai, fAr, fAi = w(ly.A_re, p), w(ly.A_im, p), f(ly.A_re, p), f(ly.A_im, p)
+                pr, pi = xr[l][p], xi[l][p]
+                Fre = max(fAr + Xr.frac, fAi + Xi.frac, fbr)
+                acc = (align(ar * pr, Fre - fAr - Xr.frac) - align(ai * pi, Fre - fAi - Xi.frac)
+                       + align(bu["re"][p], Fre - fbr))
+                nr = requant(acc, Fre, Xr)
+                Fim = max(fAr + Xi.frac, fAi + Xr.frac, fbi)
+                acc = (align(ar * pi, Fim - fAr - Xi.frac) + align(ai * pr, Fim - fAi - Xr.frac)
+                       + align(bu["im"][p], Fim - fbi))
+                ni = requant(acc, Fim, Xi)
+                xr[l][p], xi[l][p] = nr, ni
+            y = []
+            for h in range(H):
+                fCr, fCi, fD, fd = f(ly.C_re, h), f(ly.C_im, h), f(ly.D, h), f(ly.delta, h)
+                G = max([fCr + ly.x_re[p].frac for p in range(P)] + [fCi + ly.x_im[p].frac for p in range(P)]
+                        + [fD + fu, fd])
+                acc = 0
+                for p in range(P):
+                    acc += align(2 * w(ly.C_re, h, p) * xr[l][p], G - fCr - ly.x_re[p].frac)
+                    acc -= align(2 * w(ly.C_im, h, p) * xi[l][p], G - fCi - ly.x_im[p].frac)
+                acc += align(w(ly.D, h) * u[h], G - fD - fu) + align(w(ly.delta, h), G - fd)
+                y.append(requant(acc, G, ly.y))
+            g = [int(ly.gelu_lut[yh - ly.y.min_code]) for yh in y]
+            v = []
+            for j in range(qm.glu_rows):
+                fW, fb = f(ly.W, j), f(ly.b, j)
+                F = max(fW + ly.g.frac, fb)
+                s = sum(w(ly.W, j, h) * g[h] for h in range(H))
+                acc = align(s, F - fW - ly.g.frac) + align(w(ly.b, j), F - fb)
+                v.append(requant(acc, F, ly.v))
+            z = []
+            for h in range(H):
+                if half:   # g·σ(v)
+                    sig = int(ly.sigmoid_lut[v[h] - ly.v.min_code])
+                    z.append(requant(g[h] * sig, ly.g.frac + ly.sig.frac, ly.z))
+                else:      # v[:H]·σ(v[H:])
+                    sig = int(ly.sigmoid_lut[v[H + h] - ly.v.min_code])
+                    z.append(requant(v[h] * sig, ly.v.frac + ly.sig.frac, ly.z))
+            r = []
+            for h in range(H):
+                F = max(ly.z.frac, fu)
+                r.append(requant(align(z[h], F - ly.z.frac) + align(u[h], F - fu), F, ly.r_out))
+            for k, val in (("bu_re", bu["re"]), ("bu_im", bu["im"]), ("xr", list(xr[l])), ("xi", list(xi[l])),
+                           ("y", y), ("g", g), ("v", v), ("z", z)):
+                tr[k][l].append(val)
+            tr["r"][l + 1].append(r)
+        for h in range(H):
+            pool[h] += r[h]
+    return {**decode(qm, pool), "traces": tr}

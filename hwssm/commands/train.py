@@ -1,9 +1,12 @@
 """``hwssm train``: train models in torch (the optional ``train`` extra).
 
-``hwssm train float --out STEM --work DIR [--epochs E] [--H H --N N --L L] [--seed S]
-[--time-budget SECONDS] [--device cuda|cpu] ...``
-    Train the float S4D classifier on sMNIST, or on ``--data NAME|PATH`` (the model gets its K
-    classes) (:mod:`hwssm.train.float_train`). The run is
+``hwssm train float --out STEM --work DIR [--family s4d|s5] [--data NAME|PATH] [--epochs E]
+[--H H --N N --L L] [--P P --J J --norm batch|layer|none --glu half|full] [--seed S] [--time-budget SECONDS]
+[--device cuda|cpu] ...``
+    Train the float S4D (default) or S5 classifier on sMNIST, or on ``--data NAME|PATH`` (the model
+    gets its K classes) (:mod:`hwssm.train.float_train`); options left out take the family's defaults
+    (:mod:`hwssm.train.families`: S5 is Q-S5's sMNIST model and recipe, H=96, P=64, L=4, BatchNorm,
+    half GLU, SSM lr 0.004, others 0.016, batch 50). The run is
     resumable: every epoch it saves its state in DIR, and a later call with the same options
     continues from there. With ``--time-budget`` it stops before an epoch that would not end
     in time (run the same command again to continue). When all epochs are done it writes
@@ -22,27 +25,34 @@ import time
 from ..errors import HwssmError
 from .data_args import add_data_argument
 
-HELP = "train the float S4D classifier on sMNIST in torch (needs the 'train' extra)"
+HELP = "train the float S4D or S5 classifier (sMNIST or --data) in torch (needs the 'train' extra)"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="train_command", metavar="WHAT")
-    f = sub.add_parser("float", help="float S4D training (resumable); writes the float checkpoint")
+    f = sub.add_parser("float", help="float S4D or S5 training (resumable); writes the float checkpoint")
     f.add_argument("--out", required=True, metavar="STEM", help="checkpoint stem: writes STEM.json, STEM.npz, "
                    "STEM.log.json, STEM.training.png")
     f.add_argument("--work", required=True, metavar="DIR", help="work directory for the resume state and log.json")
-    f.add_argument("--epochs", type=int, default=100, help="epochs (default 100)")
-    f.add_argument("--H", type=int, default=64, help="channels (default 64)")
-    f.add_argument("--N", type=int, default=64, help="state size per channel, N/2 complex modes (default 64)")
-    f.add_argument("--L", type=int, default=4, help="S4D blocks (default 4)")
-    f.add_argument("--init", choices=("lin", "inv"), default="lin", help="A initialization (default lin)")
+    f.add_argument("--family", choices=("s4d", "s5"), default="s4d", help="model family (default s4d)")
+    f.add_argument("--epochs", type=int, default=None, help="epochs (default s4d 100, s5 150)")
+    f.add_argument("--H", type=int, default=None, help="channels (default s4d 64, s5 96)")
+    f.add_argument("--N", type=int, default=None, help="S4D: state size per channel, N/2 complex modes (default 64)")
+    f.add_argument("--L", type=int, default=4, help="blocks (default 4)")
+    f.add_argument("--init", choices=("lin", "inv"), default=None, help="S4D: A initialization (default lin)")
+    f.add_argument("--P", type=int, default=None, help="S5: complex modes kept (state 2P; default 64)")
+    f.add_argument("--J", type=int, default=None, help="S5: HiPPO blocks of the initial Lambda (default 1)")
+    f.add_argument("--norm", choices=("batch", "layer", "none"), default=None,
+                   help="S5: prenorm (default batch; layer has no integer form)")
+    f.add_argument("--glu", choices=("half", "full"), default=None, help="S5: GLU kind (default half)")
     f.add_argument("--discretization", choices=("zoh", "bilinear"), default="zoh", help="default zoh")
     f.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    f.add_argument("--batch-size", type=int, default=128, help="sequences per step (default 128)")
-    f.add_argument("--lr", type=float, default=1e-2, help="peak learning rate (default 1e-2)")
-    f.add_argument("--ssm-lr", type=float, default=1e-3, help="peak learning rate of the SSM parameters (default 1e-3)")
-    f.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay, non-SSM parameters (default 0.01)")
-    f.add_argument("--dropout", type=float, default=0.1, help="channel dropout after GELU (default 0.1)")
+    f.add_argument("--batch-size", type=int, default=None, help="sequences per step (default s4d 128, s5 50)")
+    f.add_argument("--lr", type=float, default=None, help="peak learning rate (default s4d 1e-2, s5 0.016)")
+    f.add_argument("--ssm-lr", type=float, default=None,
+                   help="peak learning rate of the SSM parameters (default s4d 1e-3, s5 0.004)")
+    f.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay, non-SSM parameters (default 0.01)")
+    f.add_argument("--dropout", type=float, default=0.1, help="dropout tied over time after GELU (and GLU, s5) (default 0.1)")
     f.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up length (default 1)")
     f.add_argument("--no-amp", action="store_true", help="no bf16 autocast (CUDA); float32 throughout")
     f.add_argument("--train-limit", type=int, default=None, metavar="N", help="train on the first N sequences only")
@@ -69,18 +79,16 @@ def _float(args) -> int:
     except ImportError:
         raise HwssmError("torch is not installed: pip install -e '.[train]'") from None
     from ..data import load_dataset
-    from ..model.config import Discretization, Init, S4DConfig
+    from ..model.config import Family
+    from ..train.families import RECIPE_DEFAULTS
     from ..train.float_train import Recipe, export, train
 
     data = load_dataset(args.data)
     data.check_inputs()
-    try:
-        config = S4DConfig(H=args.H, N=args.N, L=args.L, init=Init(args.init),
-                           discretization=Discretization(args.discretization), n_classes=data.n_classes)
-    except ValueError as exc:
-        raise HwssmError(str(exc)) from None
-    recipe = Recipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, ssm_lr=args.ssm_lr,
-                    weight_decay=args.weight_decay, dropout=args.dropout, warmup_epochs=args.warmup_epochs,
+    family = Family(args.family)
+    config = _config(args, family, data.n_classes)
+    given = {k: getattr(args, k) for k in RECIPE_DEFAULTS[family] if getattr(args, k) is not None}
+    recipe = Recipe(**(RECIPE_DEFAULTS[family] | given), dropout=args.dropout, warmup_epochs=args.warmup_epochs,
                     seed=args.seed, amp=not args.no_amp, train_limit=args.train_limit, val_limit=args.val_limit,
                     data=None if args.data.is_default else args.data)
     outcome = train(config, recipe, args.work, device=args.device, time_budget=args.time_budget,
@@ -90,6 +98,28 @@ def _float(args) -> int:
         return 0
     export(outcome, args.out, numpy_test=args.numpy_test)
     return 0
+
+
+def _config(args, family, n_classes: int):
+    """The model config of ``family`` from the options (family defaults for those left out)."""
+    from ..model.config import Discretization, Family, Init, S4DConfig
+    from ..model.s5_config import Glu, Norm, S5Config
+
+    own = {Family.S4D: ("N", "init"), Family.S5: ("P", "J", "norm", "glu")}
+    for other, names in own.items():
+        wrong = [n for n in names if other is not family and getattr(args, n) is not None]
+        if wrong:
+            raise HwssmError(f"--{wrong[0]} is an option of --family {other.value}, not {family.value}")
+    given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731
+    try:
+        if family is Family.S5:
+            return S5Config(**given(H=args.H, P=args.P, J=args.J, norm=args.norm and Norm(args.norm),
+                                    glu=args.glu and Glu(args.glu)),
+                            L=args.L, discretization=Discretization(args.discretization), n_classes=n_classes)
+        return S4DConfig(**given(H=args.H, N=args.N, init=args.init and Init(args.init)), L=args.L,
+                         discretization=Discretization(args.discretization), n_classes=n_classes)
+    except ValueError as exc:
+        raise HwssmError(str(exc)) from None
 
 
 def _main(argv: list[str] | None = None) -> int:

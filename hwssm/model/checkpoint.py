@@ -6,8 +6,11 @@ Never pickle: arrays are read with ``np.load(..., allow_pickle=False)``. The JSO
      "arrays": "<stem>.npz", "arrays_sha256": "<hex>", "n_params": <int>, "meta": {...}}
 
 This is the published schema (:data:`CHECKPOINT_SCHEMA`; :func:`load_checkpoint` enforces it):
-every field is required and no other is allowed; ``config`` holds exactly the fields of
-:class:`S4DConfig`; ``meta`` is a free-form JSON object (training history, not read back).
+every field is required and no other is allowed, except the optional ``"family"``
+(:class:`~hwssm.model.config.Family` value, ``"s4d"`` when absent: files without it are S4D
+checkpoints, and S4D checkpoints are written without it, so their bytes and digests do not
+change); ``config`` holds exactly the fields of :class:`S4DConfig` (or of
+:class:`~hwssm.model.s5_config.S5Config` for ``"family": "s5"``); ``meta`` is a free-form JSON object (training history, not read back).
 ``arrays`` is a plain file name in the JSON's directory (no path); ``n_params`` counts every real value
 stored (the :meth:`S4DConfig.param_shapes` arrays plus any Ā/B̄ overrides).
 The NPZ holds float32 arrays named as :meth:`S4DConfig.param_shapes`, plus optionally, per block l,
@@ -30,8 +33,9 @@ import numpy as np
 
 from ..errors import HwssmError
 from ..io import confined, json_text, read_json, write_set
-from .config import S4DConfig
+from .config import Family, S4DConfig
 from .s4d import OVERRIDE_NAMES, init_ssm
+from .s5_config import S5Config
 
 FORMAT = "hwssm-s4d-checkpoint"
 VERSION = 1
@@ -39,29 +43,46 @@ VERSION = 1
 #: Fields of the checkpoint JSON and their JSON types (all required, no others allowed).
 CHECKPOINT_SCHEMA: dict[str, type] = {"format": str, "version": int, "config": dict, "arrays": str,
                                       "arrays_sha256": str, "n_params": int, "meta": dict}
+#: Optional fields of the checkpoint JSON (absent: S4D).
+OPTIONAL_FIELDS: dict[str, type] = {"family": str}
+#: The config class of each family.
+CONFIGS: dict[Family, type] = {Family.S4D: S4DConfig, Family.S5: S5Config}
 
 
 @dataclasses.dataclass(frozen=True)
 class Checkpoint:
     """A loaded checkpoint: config, arrays by name (float32 or float64 as stored), free-form meta."""
 
-    config: S4DConfig
+    config: S4DConfig | S5Config
     params: dict[str, np.ndarray]
     meta: dict
 
+    @property
+    def family(self) -> Family:
+        """The model family (from the config's type)."""
+        return self.config.family
 
-def override_shapes(config: S4DConfig) -> dict[str, tuple[int, ...]]:
-    """Shapes of the optional per-block Ā/B̄ override arrays, by name."""
+
+def override_shapes(config: S4DConfig | S5Config) -> dict[str, tuple[int, ...]]:
+    """Shapes of the optional per-block Ā/B̄ override arrays, by name (S4D only; none for S5)."""
+    if config.family is not Family.S4D:
+        return {}
     return {f"layers.{l}.{n}": (config.H, config.M) for l in range(config.L) for n in OVERRIDE_NAMES}
 
 
-def init_params(config: S4DConfig, seed: int) -> dict[str, np.ndarray]:
+def init_params(config: S4DConfig | S5Config, seed: int) -> dict[str, np.ndarray]:
     """Random float32 parameters for ``config`` (no training), deterministic in ``seed``.
+
+    S5: :func:`hwssm.model.s5_network.init_params`. S4D:
 
     SSM arrays as :func:`s4d.init_ssm`; encoder, mixing and decoder Linear layers (weight and
     bias) ~ U[-1/√fan_in, 1/√fan_in] (PyTorch's default). Draw order: encoder, blocks 0..L-1
     (SSM, then W, b), decoder.
     """
+    if config.family is Family.S5:
+        from .s5_network import init_params as init_s5
+
+        return init_s5(config, seed)
     rng = np.random.default_rng(seed)
     H = config.H
 
@@ -80,7 +101,7 @@ def init_params(config: S4DConfig, seed: int) -> dict[str, np.ndarray]:
     return {k: params[k].astype(np.float32) for k in shapes}
 
 
-def check_params(config: S4DConfig, params: dict[str, np.ndarray], where: str = "parameters") -> None:
+def check_params(config: S4DConfig | S5Config, params: dict[str, np.ndarray], where: str = "parameters") -> None:
     """Raise HwssmError unless ``params`` has exactly the arrays of ``config``, with the right
     shapes, a float dtype (float32/float64) and finite values."""
     required = config.param_shapes()
@@ -123,7 +144,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(path, config: S4DConfig, params: dict[str, np.ndarray], meta: dict | None = None) -> Path:
+def save_checkpoint(path, config: S4DConfig | S5Config, params: dict[str, np.ndarray], meta: dict | None = None) -> Path:
     """Write ``<stem>.npz`` then ``<stem>.json`` atomically; return the JSON path.
 
     ``path`` is the stem or the ``.json`` path. Arrays are checked (:func:`check_params`) and
@@ -140,7 +161,10 @@ def save_checkpoint(path, config: S4DConfig, params: dict[str, np.ndarray], meta
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     data = buf.getvalue()
-    doc = {"format": FORMAT, "version": VERSION, "config": config.to_json(), "arrays": npz_path.name,
+    doc = {"format": FORMAT, "version": VERSION}
+    if config.family is not Family.S4D:
+        doc["family"] = config.family.value
+    doc |= {"config": config.to_json(), "arrays": npz_path.name,
            "arrays_sha256": hashlib.sha256(data).hexdigest(), "n_params": int(sum(a.size for a in arrays.values())),
            "meta": meta or {}}
     write_set([(npz_path, data), (json_path, json_text(doc).encode())])
@@ -158,27 +182,31 @@ def _read_json(json_path: Path) -> dict:
     if doc.get("version") != VERSION:
         raise HwssmError(f"{json_path}: checkpoint version {doc.get('version')!r} is not supported "
                          f"(this hwssm reads version {VERSION})")
-    unknown = sorted(set(doc) - set(CHECKPOINT_SCHEMA))
+    unknown = sorted(set(doc) - set(CHECKPOINT_SCHEMA) - set(OPTIONAL_FIELDS))
     if unknown:
         raise HwssmError(f"{json_path}: unknown field {unknown[0]!r} (a checkpoint has {', '.join(CHECKPOINT_SCHEMA)})")
     for key, kind in CHECKPOINT_SCHEMA.items():
         if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
             raise HwssmError(f"{json_path}: field {key!r} missing or not a {kind.__name__}")
+    family = doc.get("family", Family.S4D.value)
+    if not isinstance(family, str) or family not in {f.value for f in Family}:
+        raise HwssmError(f"{json_path}: family {family!r} is not one of {', '.join(f.value for f in Family)}")
     return doc
 
 
-def _config(json_path: Path, d: dict) -> S4DConfig:
-    fields = [f.name for f in dataclasses.fields(S4DConfig)]
+def _config(json_path: Path, d: dict, family: Family) -> S4DConfig | S5Config:
+    cls = CONFIGS[family]
+    fields = [f.name for f in dataclasses.fields(cls)]
     missing = [f for f in fields if f not in d]
     if missing:
         raise HwssmError(f"{json_path}: config lacks field {missing[0]!r}")
-    for key in ("dt_min", "dt_max"):
+    for key in ("dt_min", "dt_max", *(("eps",) if family is Family.S5 else ())):
         if isinstance(d[key], bool) or not isinstance(d[key], (int, float)):
             raise HwssmError(f"{json_path}: bad config: {key} must be a number, not {d[key]!r}")
     try:
-        return S4DConfig.from_json(d)
+        return cls.from_json(d)
     except (ValueError, TypeError) as exc:
-        msg = str(exc).splitlines()[0].removeprefix("bad S4DConfig: ")
+        msg = str(exc).splitlines()[0].removeprefix(f"bad {cls.__name__}: ")
         raise HwssmError(f"{json_path}: bad config: {msg}") from None
 
 
@@ -209,7 +237,7 @@ def load_checkpoint(path) -> Checkpoint:
     """
     json_path, _ = _paths(path)
     doc = _read_json(json_path)
-    config = _config(json_path, doc["config"])
+    config = _config(json_path, doc["config"], Family(doc.get("family", Family.S4D.value)))
     npz_path = confined(json_path.parent, doc["arrays"], f"{json_path}: arrays")
     if not npz_path.is_file():
         raise HwssmError(f"{json_path}: arrays file {str(npz_path)!r} not found")

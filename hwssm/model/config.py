@@ -30,6 +30,14 @@ import enum
 import operator
 
 
+class Family(enum.Enum):
+    """Model family of a float checkpoint: S4D (H SISO systems of N/2 modes) or S5 (one MIMO
+    system of P modes shared by the H channels, :mod:`hwssm.model.s5_config`)."""
+
+    S4D = "s4d"
+    S5 = "s5"
+
+
 class Init(enum.Enum):
     """Initialization of A: S4D-Lin (A_n = -1/2 + iπn) or S4D-Inv (A_n = -1/2 + i N/π (N/(2n+1) - 1))."""
 
@@ -90,6 +98,11 @@ class S4DConfig:
             raise ValueError(f"S4DConfig discretization must be a Discretization, not {self.discretization!r}")
         if not (0 < self.dt_min <= self.dt_max):
             raise ValueError(f"S4DConfig needs 0 < dt_min <= dt_max, not {self.dt_min}, {self.dt_max}")
+
+    @property
+    def family(self) -> Family:
+        """Always :attr:`Family.S4D`."""
+        return Family.S4D
 
     @property
     def M(self) -> int:

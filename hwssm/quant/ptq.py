@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import HwssmError
 from ..fixed import QFormat
-from ..model.config import S4DConfig
+from ..model.config import Family, S4DConfig
 from ..model.s4d import discretize, layer_params
 from .calibrate import Calibration, Ranges, calibrate
 from .luts import gelu_table, sigmoid_format, sigmoid_table, table_format
@@ -75,7 +76,17 @@ def quantize_model(config: S4DConfig, params: dict, plan: PrecisionPlan, ranges:
 def ptq(config: S4DConfig, params: dict, plan: PrecisionPlan, calib_pixels: np.ndarray,
         method: Calibration = Calibration.MINMAX, percentile: float = 99.99, meta: dict | None = None,
         progress=None) -> QModel:
-    """Calibrate on ``calib_pixels`` (n, T) uint8 training digits, then quantize."""
+    """Calibrate on ``calib_pixels`` (n, T) uint8 training digits, then quantize.
+
+    An S5 config goes to :func:`hwssm.quant.s5_ptq.ptq_s5` (min-max calibration only) and gives
+    an :class:`~hwssm.quant.s5_qmodel.S5QModel`.
+    """
+    if getattr(config, "family", None) is Family.S5:
+        from .s5_ptq import ptq_s5
+
+        if method is not Calibration.MINMAX:
+            raise HwssmError(f"S5 PTQ calibrates by min-max only, not {method.value}")
+        return ptq_s5(config, params, plan, calib_pixels, meta)
     ranges = calibrate(config, params, calib_pixels, method, percentile, progress=progress)
     info = {"quantization": "ptq", "calibration": method.value, "calibration_digits": ranges.digits}
     if method is Calibration.PERCENTILE:

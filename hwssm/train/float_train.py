@@ -1,4 +1,7 @@
-"""Float training of the S4D classifier on sMNIST (the S4 recipe), resumable across processes.
+"""Float training of the S4D or S5 classifier on sMNIST, resumable across processes.
+
+The family comes from the config (:class:`S4DConfig` or :class:`~hwssm.model.s5_config.S5Config`);
+what differs by family (module, SSM parameter names, default recipe) is in :mod:`hwssm.train.families`.
 
 Recipe (:class:`Recipe`)
 ------------------------
@@ -47,7 +50,9 @@ from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import init_params
 from ..model.config import S4DConfig
-from .s4d_torch import SSM_PARAMS, S4DTorch, n_params
+from ..model.s5_config import S5Config
+from .families import SSM_PARAM_NAMES, describe, numpy_classifier, torch_model
+from .s4d_torch import S4DTorch, n_params
 
 RESUME_FILE = "resume.pt"
 LOG_FILE = "log.json"
@@ -129,9 +134,9 @@ class Outcome:
     finished epochs. ``model`` holds the parameters after ``epoch`` epochs (on ``device``).
     """
 
-    config: S4DConfig
+    config: S4DConfig | S5Config
     recipe: Recipe
-    model: S4DTorch
+    model: S4DTorch  # or S5Torch
     device: torch.device
     done: bool
     epoch: int
@@ -149,7 +154,7 @@ def resolve_device(name: str | None) -> torch.device:
     return torch.device(name)
 
 
-def initial_params(config: S4DConfig, seed: int, T: int = T_SMNIST) -> dict[str, np.ndarray]:
+def initial_params(config: S4DConfig | S5Config, seed: int, T: int = T_SMNIST) -> dict[str, np.ndarray]:
     """:func:`init_params` with ``decoder.W`` scaled by 1/T (the sum-pool's length)."""
     params = init_params(config, seed)
     params["decoder.W"] = (params["decoder.W"] / T).astype(np.float32)
@@ -159,8 +164,9 @@ def initial_params(config: S4DConfig, seed: int, T: int = T_SMNIST) -> dict[str,
 def param_groups(model: S4DTorch, recipe: Recipe, T: int = T_SMNIST) -> list[dict]:
     """AdamW groups: SSM (ssm_lr, no decay), decoder.W (lr/T, decay·T), the rest (lr, decay)."""
     ssm, dec, rest = [], [], []
+    ssm_names = SSM_PARAM_NAMES[model.config.family]
     for name, p in model.named_parameters():
-        if name.rsplit(".", 1)[-1] in SSM_PARAMS and name.startswith("layers."):
+        if name.rsplit(".", 1)[-1] in ssm_names and name.startswith("layers."):
             ssm.append(p)
         elif name == "decoder.W":
             dec.append(p)
@@ -224,7 +230,7 @@ def _save_resume(work: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
-def _load_resume(work: Path, config: S4DConfig, recipe: Recipe) -> dict | None:
+def _load_resume(work: Path, config: S4DConfig | S5Config, recipe: Recipe) -> dict | None:
     path = work / RESUME_FILE
     if not path.is_file():
         return None
@@ -241,7 +247,7 @@ def _load_resume(work: Path, config: S4DConfig, recipe: Recipe) -> dict | None:
     return state
 
 
-def train(config: S4DConfig, recipe: Recipe, work: str | Path, *, device: str | None = None,
+def train(config: S4DConfig | S5Config, recipe: Recipe, work: str | Path, *, device: str | None = None,
           time_budget: float | None = None, start_time: float | None = None,
           stop_after: int | None = None, say: Callable[[str], None] = print) -> Outcome:
     """Train (or resume training) until ``recipe.epochs``, the time budget, or ``stop_after``.
@@ -277,7 +283,7 @@ def train(config: S4DConfig, recipe: Recipe, work: str | Path, *, device: str | 
     warmup_steps = round(recipe.warmup_epochs * steps_per_epoch)
 
     torch.manual_seed(recipe.seed)
-    model = S4DTorch.from_params(config, initial_params(config, recipe.seed, T), recipe.dropout).to(dev)
+    model = torch_model(config, initial_params(config, recipe.seed, T), recipe.dropout).to(dev)
     optimizer = torch.optim.AdamW(param_groups(model, recipe, T), betas=(0.9, 0.999),
                                   fused=dev.type == "cuda")
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -375,18 +381,16 @@ def final_metrics(outcome: Outcome, test_limit: int | None = None) -> dict:
     return out
 
 
-def numpy_test_accuracy(config: S4DConfig, params: dict[str, np.ndarray], batch_size: int = 100,
+def numpy_test_accuracy(config: S4DConfig | S5Config, params: dict[str, np.ndarray], batch_size: int = 100,
                         limit: int | None = None, data: DataSpec | None = None) -> float:
     """Test accuracy of ``params`` under the float64 numpy reference (:mod:`hwssm.model.network`),
     on the first ``limit`` test sequences (default all 10,000)."""
-    from ..model.network import S4DClassifier
-
     if data_identity(data) is not None:
         x, y = split_sequences(data, "test", limit)
-        pred = S4DClassifier(config, params, T=x.shape[1]).predict(x, batch_size=batch_size)
+        pred = numpy_classifier(config, params).predict(x, batch_size=batch_size)
         return float((pred == y).mean())
     images, labels = load_mnist(Split.TEST)
-    pred = S4DClassifier(config, params).predict(sequences(images)[:limit], batch_size=batch_size)
+    pred = numpy_classifier(config, params).predict(sequences(images)[:limit], batch_size=batch_size)
     return float((pred == labels[:limit]).mean())
 
 
@@ -394,9 +398,10 @@ def summary_meta(outcome: Outcome, metrics: dict, numpy_acc: float | None) -> di
     """The ``meta`` of the exported float checkpoint."""
     seconds = sorted(e["seconds"] for e in outcome.log)
     devices = sorted({e["device"] for e in outcome.log})
+    kind, _, notes = describe(outcome.config)
     meta = {
-        "kind": "float S4D classifier, " + ("sMNIST" if data_identity(outcome.recipe.data) is None
-                                             else outcome.recipe.data.text()),
+        "kind": kind if data_identity(outcome.recipe.data) is None
+        else kind.replace("sMNIST", outcome.recipe.data.text()),
         "test_accuracy": numpy_acc if numpy_acc is not None else metrics["test"]["accuracy"],
         "test_accuracy_source": "numpy float64 reference" if numpy_acc is not None else "torch float32",
         "test_accuracy_torch_fp32": metrics["test"]["accuracy"],
@@ -410,10 +415,7 @@ def summary_meta(outcome: Outcome, metrics: dict, numpy_acc: float | None) -> di
         "n_params": outcome.config.n_params(),
         "train_split": Split.TRAIN.value,
         "recipe": outcome.recipe.to_json(),
-        "recipe_notes": ("AdamW; SSM params (log_dt, log_A_real, A_imag, B) at ssm_lr, no weight decay; "
-                         "decoder.W initialised /784 and trained at lr/784 with weight_decay*784 "
-                         "(mean-pool equivalent); warm-up then cosine; channel dropout after GELU; "
-                         "bf16 autocast for mixing Linear layers, SSM kernel in complex128, FFT in float32"),
+        "recipe_notes": notes,
         "torch_training": ", ".join(sorted({e.get("torch", "unknown") for e in outcome.log})),
         "torch_export": torch.__version__,
     }
@@ -447,7 +449,7 @@ def export(outcome: Outcome, out: str | Path, *, numpy_test: bool = False, test_
     path = save_checkpoint(out, outcome.config, params, summary_meta(outcome, metrics, numpy_acc))
     write_json(out.with_name(out.name + ".log.json"), outcome.log)
     plot_training(outcome.log, out.with_name(out.name + ".training.png"),
-                  title=f"S4D float H={outcome.config.H} N={outcome.config.N} L={outcome.config.L}, "
+                  title=f"{describe(outcome.config)[1]}, "
                         f"test {100 * (numpy_acc if numpy_acc is not None else metrics['test']['accuracy']):.2f}%")
     say(f"wrote {path}")
     return path

@@ -1,0 +1,75 @@
+"""Post-training quantization of a float S5 model: checkpoint + precision plan + calibration → S5QModel.
+
+The prenorm BatchNorm is folded into B̄ and D first (:func:`hwssm.model.s5_network.folded_layers`;
+LayerNorm is refused there). Parameters are quantized from their own values by the plan's
+components (Λ̄ by ``A_re``/``A_im``, B̄ by ``B``, C̃ by ``C``, D by ``D``, the folded biases β, δ and
+the GLU bias by ``bias``, the GLU weights and the encoder/decoder by ``weight``/``bias``); per-head
+granularity is per mode for Λ̄, B̄, β and the state, per channel for C̃, D, δ. Activation, ``bu``
+and state formats cover the min-max range seen on the calibration digits (float64 reference,
+folded). Every scale is a power of two (ARITHMETIC.md §6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import QFormat
+from ..model.s5_config import S5Config
+from ..model.s5_network import folded_layers, forward
+from .luts import gelu_table, sigmoid_format, sigmoid_table, table_format
+from .plan import Granularity, PrecisionPlan, Spec
+from .quantizers import act_format, frac_for_maxabs, quantize_param
+from .s5_qmodel import S5QLayer, S5QModel
+
+
+def _state_formats(maxabs: np.ndarray, spec: Spec, plan: PrecisionPlan) -> tuple[QFormat, ...]:
+    """One state format per mode; per-tensor plans share the largest range."""
+    if spec.granularity is Granularity.PER_TENSOR:
+        maxabs = np.full_like(maxabs, maxabs.max())
+    return tuple(QFormat(spec.bits, frac_for_maxabs(float(m), spec.bits), True, plan.rounding, plan.overflow)
+                 for m in maxabs)
+
+
+def ptq_s5(config: S5Config, params: dict, plan: PrecisionPlan, calib_pixels: np.ndarray,
+           meta: dict | None = None) -> S5QModel:
+    """Calibrate on ``calib_pixels`` (n, T) uint8 digits (min-max), then quantize; the model is validated."""
+    ssms = folded_layers(config, params)
+    _, tr = forward(params, config, np.asarray(calib_pixels), trace=True, folded=True)
+    a = plan.act.bits
+
+    def act(values) -> QFormat:
+        return act_format(float(np.max(np.abs(values))), a, plan.rounding, plan.overflow)
+
+    f64 = lambda k: np.asarray(params[k], dtype=np.float64)  # noqa: E731
+    layers = []
+    for l, d in enumerate(ssms):
+        y, v, z = act(tr.y[l]), act(tr.v[l]), act(tr.z[l])
+        g = table_format(act(tr.g[l]))
+        sig = sigmoid_format(a, v)
+        bu, x = tr.bu[l], tr.x[l]                                          # (n, T, P) complex
+        layers.append(S5QLayer(
+            A_re=quantize_param(d.Lambda_bar.real, plan.A_re), A_im=quantize_param(d.Lambda_bar.imag, plan.A_im),
+            B_re=quantize_param(d.B_bar.real, plan.B), B_im=quantize_param(d.B_bar.imag, plan.B),
+            beta_re=quantize_param(d.bu_bias.real, plan.bias), beta_im=quantize_param(d.bu_bias.imag, plan.bias),
+            C_re=quantize_param(d.C_tilde.real, plan.C), C_im=quantize_param(d.C_tilde.imag, plan.C),
+            D=quantize_param(d.D, plan.D), delta=quantize_param(d.y_bias, plan.bias),
+            W=quantize_param(f64(f"layers.{l}.W"), plan.weight), b=quantize_param(f64(f"layers.{l}.b"), plan.bias),
+            x_re=_state_formats(np.abs(x.real).max(axis=(0, 1)), plan.x_re, plan),
+            x_im=_state_formats(np.abs(x.imag).max(axis=(0, 1)), plan.x_im, plan),
+            bu_re=act_format(float(np.abs(bu.real).max()), plan.x_re.bits, plan.rounding, plan.overflow),
+            bu_im=act_format(float(np.abs(bu.imag).max()), plan.x_im.bits, plan.rounding, plan.overflow),
+            y=y, g=g, v=v, z=z, r_out=act(tr.r[l + 1]), sig=sig,
+            gelu_lut=gelu_table(y, g), sigmoid_lut=sigmoid_table(v, sig),
+        ))
+    info = {"quantization": "ptq", "calibration": "minmax", "calibration_digits": int(len(calib_pixels)),
+            "norm": config.norm.value, "folded": "BatchNorm folded into B̄, D (biases β, δ)"}
+    info.update(meta or {})
+    qm = S5QModel(
+        H=config.H, P=config.P, L=config.L, n_classes=config.n_classes, glu=config.glu, plan=plan,
+        enc_W=quantize_param(f64("encoder.W"), plan.weight), enc_b=quantize_param(f64("encoder.b"), plan.bias),
+        r0=act(tr.r[0]), layers=tuple(layers),
+        dec_W=quantize_param(f64("decoder.W"), plan.weight), dec_b=quantize_param(f64("decoder.b"), plan.bias),
+        meta=info,
+    )
+    qm.validate()
+    return qm
