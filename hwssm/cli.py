@@ -101,6 +101,7 @@ COMMANDS = (
     "synth",
     "sweep",
     "estimate",
+    "search",
     "report",
 )
 
