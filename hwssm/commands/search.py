@@ -143,7 +143,8 @@ def _run(args) -> int:
     if not res.front:
         b = res.best
         best = "nothing reached the test split" if b is None else (
-            f"best found: {b['plan']} P={b['lanes']} at {100 * b['accuracy']:.2f}% on {b['digits']:,} test digits")
+            f"best found: {b['plan']} P={b['lanes']} at {100 * b['accuracy']:.2f}% on {b['digits']:,} "
+            f"{'test' if b['split'] == 'test' else 'validation'} digits")
         raise HwssmError(f"no candidate reaches the floor {100 * spec.floor:.2f}% on {spec.device.name}; {best} "
                          f"(report in {out})")
     return 0

@@ -226,7 +226,7 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
     front = pareto_front(above)
     for i, p in enumerate(front, 1):
         p["front"] = i
-    best = max(on_test, key=lambda p: (p["accuracy"], -p["lut"]), default=None)
+    best = max(on_test, key=lambda p: (p["accuracy"], -p["lut"]), default=None) or _best_measured(halving, points)
 
     if spec.confirm and front:
         t = time.monotonic()
@@ -246,6 +246,18 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
               "points_on_test": len(on_test), "points_above_floor": len(above), "front": len(front)}
     return SearchResult(spec, source, counts, points, front, best, halving["plans"],
                         {k: round(v, 2) for k, v in secs.items()})
+
+
+def _best_measured(halving: dict, points: list[dict]) -> dict | None:
+    """When no plan reached the test split: the cheapest fitting design of the plan with the
+    best accuracy at its last rung (that rung's split and digits)."""
+    last = {c: h["rungs"][-1] for c, h in halving["plans"].items() if h["rungs"]}
+    if not last:
+        return None
+    code = max(last, key=lambda c: (last[c]["accuracy"], c))
+    rows = [p for p in points if p["plan"] == code and p["fit"] in ("yes", "borderline")]
+    row = min(rows, key=lambda p: (p["lut"], p["latency_ms"]))
+    return {**row, "accuracy": last[code]["accuracy"], "digits": last[code]["digits"], "split": last[code]["split"]}
 
 
 def _confirm(rows, qmodels, est, device: Device, cache, progress, say) -> None:

@@ -72,8 +72,8 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
     lines += markdown_table(head, rows) + [""] if rows else ["Nothing reaches the floor."]
     best = results.get("best")
     if best:
-        lines += [f"Most accurate candidate on the test split: `{best['plan']}` P={best['lanes']} at "
-                  f"{_pct(best['accuracy'])} on {best['digits']:,} digits.", ""]
+        lines += [f"Most accurate candidate: `{best['plan']}` P={best['lanes']} at {_pct(best['accuracy'])} on "
+                  f"{best['digits']:,} {'test' if best['split'] == 'test' else 'validation'} digits.", ""]
     conf = [p for p in front if p.get("confirmed")]
     if conf:
         lines += ["## Confirmed by synthesis and place-and-route", "",
