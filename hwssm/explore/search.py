@@ -113,7 +113,11 @@ class SearchSpec:
 
 @dataclasses.dataclass(frozen=True)
 class SearchResult:
-    """Everything a search found (:meth:`to_json` is the results file, ``search.json``)."""
+    """Everything a search found (:meth:`to_json` is the results file, ``search.json``).
+
+    ``front``: the Pareto front of the candidates at or above the floor (numbered by LUT4);
+    ``front_below_floor``: when that is empty, the front of every candidate measured on the
+    test split (what the floor rules out); ``best``: the most accurate candidate measured."""
 
     spec: SearchSpec
     source: dict
@@ -123,6 +127,7 @@ class SearchResult:
     best: dict | None
     plans: dict
     seconds: dict
+    front_below_floor: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def floor_reached(self) -> bool:
@@ -131,7 +136,8 @@ class SearchResult:
     def to_json(self) -> dict:
         return {"format": SEARCH_FORMAT, "version": 1, "hwssm": __version__, "spec": self.spec.to_json(),
                 "source": self.source, "counts": self.counts, "seconds": self.seconds, "best": self.best,
-                "front": self.front, "points": self.points, "plans": self.plans}
+                "front": self.front, "front_below_floor": self.front_below_floor, "points": self.points,
+                "plans": self.plans}
 
     def write(self, path: str | Path) -> Path:
         write_json(path, self.to_json())
@@ -226,6 +232,9 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
     front = pareto_front(above)
     for i, p in enumerate(front, 1):
         p["front"] = i
+    below = [] if front else pareto_front(on_test)  # nothing reaches the floor: the front of what was measured
+    for i, p in enumerate(below, 1):
+        p["front"] = i
     best = max(on_test, key=lambda p: (p["accuracy"], -p["lut"]), default=None) or _best_measured(halving, points)
 
     if spec.confirm and front:
@@ -245,7 +254,7 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
               "evaluations_computed": halving["computed"], "evaluations_cached": halving["cached"],
               "points_on_test": len(on_test), "points_above_floor": len(above), "front": len(front)}
     return SearchResult(spec, source, counts, points, front, best, halving["plans"],
-                        {k: round(v, 2) for k, v in secs.items()})
+                        {k: round(v, 2) for k, v in secs.items()}, below)
 
 
 def _best_measured(halving: dict, points: list[dict]) -> dict | None:

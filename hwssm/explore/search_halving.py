@@ -12,7 +12,8 @@ validation rung are measured on the test split (all 10,000 digits, or ``test_lim
 only those numbers make the front.
 
 Who survives a rung (:func:`select`): a plan whose accuracy, plus two binomial standard errors
-(and 1/n), is still below the floor is dropped. The rest are ranked by Pareto layer over the
+(and 1/n), is still below the floor is dropped (unless every plan is: then the ranking below
+picks among all, so that the best found is still measured on the test split). The rest are ranked by Pareto layer over the
 points (accuracy ↑, LUT4 ↓, latency ↓) of their fitting designs (the layer of a plan: the best
 of its designs'), then by accuracy; the first ``ceil(n / eta)`` go on.
 """
@@ -148,6 +149,9 @@ def select(acc: dict[str, float], n: int, designs: dict[str, list[tuple[float, f
             alive.append(code)
         else:
             dropped[code] = f"{100 * a:.2f}% on {n} digits: below the floor"
+    if not alive:  # nothing can reach the floor: go on with the best, to report the best found
+        alive = list(acc)
+        dropped.clear()
     pts, owner = [], []
     for code in alive:
         for lut, lat in cheapest(designs[code]):

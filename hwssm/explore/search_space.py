@@ -5,9 +5,11 @@ A candidate is one (plan, design point) on one device. The space is the product 
 * **plans** (:class:`PlanGrid`): Ā bits (re = im) × state x bits (re = im) × B̄/C̄/D bits (one
   width for the three) × weight bits × activation bits × granularity (per tensor / per head),
   every combination as a short code (``A10x12-B6C6D6-W6-a8-h``); biases keep their default
-  width (``max(16, W)``). The default grid, 3 × 3 × 3 × 3 × 1 × 2 = 162 plans, brackets the
+  width (``max(16, W)``). The default grid, 3 × 3 × 3 × 2 × 2 × 2 = 216 plans, brackets the
   PTQ plans that hold accuracy on the shipped float model (``reports/quantization.md``: Ā ≥ 10
-  and x ≥ 12 bits per tensor, or per head at 8 bits) and the cheaper ones that do not.
+  and x ≥ 12 bits per tensor, or per head at 8 bits) and the cheap ones a UP5K holds (its
+  LOAD storage packs the state in 16-bit SPRAM words: x ≤ 8 bits; B̄/C̄/D ≤ 4 bits are built
+  from LUTs, wider ones need more than its 8 DSPs).
   Explicit plans (``--plans``, or a QModel's own plan) replace the grid; a per-layer plan
   enters the same way, as one more :class:`~hwssm.quant.plan.PrecisionPlan` value;
 * **hardware** (:class:`HardwareGrid`): lanes P (default 1, 2, 4) × mixing columns per lane
@@ -16,7 +18,7 @@ A candidate is one (plan, design point) on one device. The space is the product 
   width stay the device's build profile (UP5K: LOAD storage in SPRAM, ≤ 4-bit multiplies in
   LUTs).
 
-Default size: 162 plans × 12 designs = 1,944 candidates per device.
+Default size: 216 plans × 12 designs = 2,592 candidates per device.
 """
 
 from __future__ import annotations
@@ -90,10 +92,10 @@ class PlanGrid:
     """
 
     A: tuple[int, ...] = (8, 10, 12)
-    x: tuple[int, ...] = (10, 12, 14)
+    x: tuple[int, ...] = (8, 10, 12)
     BCD: tuple[int, ...] = (4, 6, 8)
-    weight: tuple[int, ...] = (4, 6, 8)
-    act: tuple[int, ...] = (8,)
+    weight: tuple[int, ...] = (4, 8)
+    act: tuple[int, ...] = (6, 8)
     per_head: tuple[bool, ...] = (False, True)
 
     def __post_init__(self):

@@ -18,12 +18,13 @@ def fmt_ms(v: float) -> str:
 
 
 def plot_search_front(points: list[dict], front: list[dict], floor: float, out: str | os.PathLike,
-                      device: str = "") -> list[dict]:
+                      device: str = "", *, below_floor: bool = False) -> list[dict]:
     """Accuracy (%) against estimated LUT4 of every candidate measured on the test split (grey),
     the front coloured by latency (ms per sequence at the stated clock, log colour scale) and
     numbered, with a table beside it; the floor as a dashed line. The y-axis is zoomed to the
     band where the points are (:func:`~hwssm.report.sweep_plots.accuracy_limits`); points below
-    it sit on the bottom edge as ▼."""
+    it sit on the bottom edge as ▼. ``below_floor``: ``front`` is the front of what the floor
+    rules out (nothing reaches it), and the title says so."""
     from matplotlib.colors import LogNorm
     from matplotlib.ticker import FuncFormatter
 
@@ -31,8 +32,8 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
     ax, ax_t = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3.0, 2.4)})
     ax_t.axis("off")
     tested = [p for p in points if p.get("split") == "test" and p.get("lut") is not None]
-    accs = [100 * p["accuracy"] for p in tested] + [100 * floor]
-    y_lo, y_hi = accuracy_limits([a for a in accs if a >= 100 * floor - 10] or accs)
+    accs = [100 * p["accuracy"] for p in tested]
+    y_lo, y_hi = accuracy_limits(([100 * floor] if not below_floor else []) + accs)
 
     def y_of(p):
         return max(100 * p["accuracy"], y_lo + 0.02 * (y_hi - y_lo))
@@ -50,7 +51,7 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
         lats = [p["latency_ms"] for p in front]
         norm = LogNorm(vmin=min(lats), vmax=max(lats) * (1.0001 if min(lats) == max(lats) else 1.0))
         sc = ax.scatter([p["lut"] for p in front], [y_of(p) for p in front], c=lats, cmap="viridis_r", norm=norm,
-                        s=60, edgecolors="black", linewidths=0.8, zorder=4, label="Pareto front (colour: latency)")
+                        s=60, edgecolors="black", linewidths=0.8, zorder=4, label="Pareto front (colour: latency)" + (" — below the floor" if below_floor else ""))
         cb = fig.colorbar(sc, ax=ax, pad=0.01)
         cb.set_label("latency (ms per 784-step sequence, stated clock)")
         cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_ms(v)))
@@ -64,13 +65,16 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
                           f"{100 * p['accuracy']:.2f}", fmt_ms(p["latency_ms"])])
             rows.append({k: p.get(k) for k in ("front", "plan", "lanes", "mix_cols", "depth", "lut", "accuracy",
                                                 "latency_ms")})
-    ax.axhline(100 * floor, color="tab:red", linestyle="--", linewidth=1, label=f"floor {100 * floor:.2f}%")
+    if y_lo <= 100 * floor <= y_hi:
+        ax.axhline(100 * floor, color="tab:red", linestyle="--", linewidth=1, label=f"floor {100 * floor:.2f}%")
     ax.set_ylim(y_lo, y_hi)
     ax.set_xlabel("LUT4 (analytic estimate)")
     digits = {p.get("digits") for p in tested if p.get("digits")}
     ax.set_ylabel(f"accuracy (%, golden engine, {', '.join(f'{d:,}' for d in sorted(digits)) or '?'} test digits)")
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"Search front{' on ' + device if device else ''}: accuracy × LUT4 × latency")
+    ax.set_title(f"Search front{' on ' + device if device else ''}: accuracy × LUT4 × latency"
+                 + (f"\n(nothing reaches the floor {100 * floor:.2f}%: the front of what was measured)"
+                    if below_floor else ""))
     ax.legend(fontsize=7.5, loc="lower right")
     if table:
         head = ["#", "plan", "P", "mix", "pipe", "LUT4 est.", "LUT4 Yosys", "acc. %", "ms/seq."]

@@ -35,7 +35,9 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
     spec, c, secs = results["spec"], results["counts"], results["seconds"]
     front, points = results["front"], results["points"]
     written = []
-    fig_rows = plot_search_front(points, front, spec["floor"], out / "front.png", spec["device"])
+    shown = front or results.get("front_below_floor") or []
+    fig_rows = plot_search_front(points, shown, spec["floor"], out / "front.png", spec["device"],
+                                 below_floor=not front)
     written.append(out / "front.png")
     cap = spec["capacity"]
     hw = spec["space"]["hardware"]
@@ -69,12 +71,20 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
     rows = [[str(p["front"]), f"`{p['plan']}`", str(p["lanes"]), str(p["mix_cols"]), p["depth"], p["fit"],
              fmt_int(p["lut"]), fmt_int(p["ff"]), fmt_int(p["dsp"]), fmt_int(p["bram"]), fmt_int(p["spram"]),
              _pct(p["accuracy"]), fmt_ms(p["latency_ms"])] for p in front]
-    lines += markdown_table(head, rows) + [""] if rows else ["Nothing reaches the floor."]
+    if rows:
+        lines += markdown_table(head, rows) + [""]
+    else:
+        lines += [f"Nothing reaches the floor {_pct(spec['floor'])}. The front of every candidate measured on the "
+                  "test split (what the floor rules out):", ""]
+        lines += markdown_table(head, [[str(p["front"]), f"`{p['plan']}`", str(p["lanes"]), str(p["mix_cols"]),
+                                        p["depth"], p["fit"], fmt_int(p["lut"]), fmt_int(p["ff"]), fmt_int(p["dsp"]),
+                                        fmt_int(p["bram"]), fmt_int(p["spram"]), _pct(p["accuracy"]),
+                                        fmt_ms(p["latency_ms"])] for p in shown]) + [""]
     best = results.get("best")
     if best:
         lines += [f"Most accurate candidate: `{best['plan']}` P={best['lanes']} at {_pct(best['accuracy'])} on "
                   f"{best['digits']:,} {'test' if best['split'] == 'test' else 'validation'} digits.", ""]
-    conf = [p for p in front if p.get("confirmed")]
+    conf = [p for p in shown if p.get("confirmed")]
     if conf:
         lines += ["## Confirmed by synthesis and place-and-route", "",
                   "Yosys + nextpnr of the first front points (the device's synthesis switches); LUT4 error = "
@@ -91,7 +101,7 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
                          "—" if k.get("latency_ms_at_fmax") is None else fmt_ms(k["latency_ms_at_fmax"])])
         lines += markdown_table(("#", "plan", "P", "status", "LUT4 est.", "LUT4 Yosys", "error", "hard blocks",
                                  "Fmax (MHz)", "ms/seq. at Fmax"), crow) + [""]
-    qat = [p for p in front if p.get("qat")]
+    qat = [p for p in shown if p.get("qat")]
     if qat:
         lines += ["## QAT of the best plans", ""]
         lines += markdown_table(("plan", "status", "PTQ accuracy", "QAT golden accuracy", "digits"),

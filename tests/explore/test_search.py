@@ -77,7 +77,12 @@ def test_cli_writes_the_report_and_exits_2_when_the_floor_is_out_of_reach(tiny_c
     err = capsys.readouterr().err
     assert rc == 2 and "no candidate reaches the floor 100.00%" in err and "best found" in err
     assert len([ln for ln in err.splitlines() if ln.startswith("hwssm:")]) == 1
-    assert (tmp_path / "t" / "report.md").is_file()
+    md = (tmp_path / "t" / "report.md").read_text()
+    assert "Nothing reaches the floor 100.00%" in md and "test digits" in err
+    saved = json.loads((tmp_path / "t" / "search.json").read_text())
+    assert saved["front"] == [] and saved["front_below_floor"]
+    assert saved["best"]["split"] == "test" and saved["best"]["accuracy"] == max(
+        p["accuracy"] for p in saved["front_below_floor"])
 
 
 @pytest.mark.parametrize("extra,needle", [

@@ -34,6 +34,9 @@ def test_select_drops_plans_below_the_floor_and_keeps_the_best_layers():
     assert "below the floor" in dropped["b"]
     assert keep == ["a", "c"]  # both on the first layer; d is dominated by a
     assert "not among the best 2" in dropped["d"]
+    # nothing can reach the floor: the best go on anyway (the best found is measured on the test split)
+    keep, dropped = select(acc, 1000, designs, floor=0.999, keep=2)
+    assert keep == ["a", "c"] and set(dropped) == {"b", "d"}
     # few digits: a plan just under the floor may still reach it
     assert reachable(0.85, 20, 0.9) and not reachable(0.85, 5000, 0.9)
 
