@@ -14,7 +14,7 @@ search reruns to the same point at once):
    the floor, reduced to those no other candidate beats in accuracy, LUT4 and latency at once
    (latency at the device's stated clock);
 5. **confirmation** (:mod:`.search_confirm`, ``confirm`` > 0): Yosys + nextpnr of the first
-   points of the front;
+   points of the front (of the front below the floor when nothing reaches it);
 6. **QAT** (:mod:`.search_qat`, ``qat.top`` > 0): the best plans trained from the float model.
 """
 
@@ -237,9 +237,9 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
         p["front"] = i
     best = max(on_test, key=lambda p: (p["accuracy"], -p["lut"]), default=None) or _best_measured(halving, points)
 
-    if spec.confirm and front:
+    if spec.confirm and (front or below):
         t = time.monotonic()
-        _confirm(front[:spec.confirm], qmodels, est, spec.device, cache, progress, say)
+        _confirm((front or below)[:spec.confirm], qmodels, est, spec.device, cache, progress, say)
         secs["confirm"] = time.monotonic() - t
     if spec.qat.top and front:
         t = time.monotonic()
