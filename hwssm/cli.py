@@ -102,6 +102,7 @@ COMMANDS = (
     "synth",
     "sweep",
     "estimate",
+    "search",
     "report",
     "import",
 )

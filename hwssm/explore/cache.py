@@ -32,6 +32,8 @@ class RecordKind(enum.Enum):
     ACCURACY = "accuracy"
     #: RTL + synthesis of one QModel at P lanes on one device.
     HARDWARE = "hardware"
+    #: Analytic estimate of one QModel as one design point on one device (``hwssm search``).
+    ESTIMATE = "estimate"
 
 
 def content_key(kind: RecordKind, fields: dict) -> str:
