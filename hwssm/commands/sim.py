@@ -1,6 +1,6 @@
 """``hwssm sim``: prove the generated RTL bit-exact on real sMNIST digits (cocotb + Verilator).
 
-``hwssm sim --model M [--plan PLAN] (--lanes P [design options] | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves] [--json]``
+``hwssm sim --model M [--plan PLAN] (--lanes P [design options] | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves [--waves-steps A:B] [--waves-force]] [--json]``
 
 Generates the RTL of the model on P lanes with the design options of ``hwssm rtl generate``
 or a device's ``--profile`` (cached by model digest, design point and generator version:
@@ -20,6 +20,7 @@ import argparse
 
 from .design_args import add_design_arguments, design_from_args, given_design_options
 from .indices import parse_indices
+from .wave_args import add_wave_arguments, wave_files, wave_limits_from_args
 
 HELP = "simulate the generated RTL on MNIST test digits (cocotb + Verilator) and check it bit-exact"
 
@@ -38,7 +39,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=int, default=0, metavar="K",
                         help="with --digits: test digits K..K+N-1 (default 0), to split the test set over several runs")
     parser.add_argument("--jobs", type=int, metavar="J", help="simulation processes at once (default: CPU count)")
-    parser.add_argument("--waves", action="store_true", help="write waveforms (FST, or VCD without lz4) per run; implies --keep")
+    add_wave_arguments(parser)
     parser.add_argument("--keep", action="store_true", help="keep every run directory (default: failing ones only)")
     parser.add_argument("--in-gap", type=int, default=0, metavar="G",
                         help="withhold the next pixel with probability G/256 per cycle (handshake stress; 0..255)")
@@ -129,6 +130,8 @@ def _print(out: dict, first, args) -> None:
         print(f"kept: {p}")
     if (args.keep or args.waves) and out["run_dir"]:
         print(f"run directories: {out['run_dir']}")
+    for p in wave_files(out["run_dir"]):
+        print(f"waves: {p}")
 
 
 def _sim(args) -> int:
@@ -144,6 +147,8 @@ def _sim(args) -> int:
     from ..verify.wrapper import Traffic
 
     _check(args)
+    waves, wave_limits = wave_limits_from_args(args)
+    args.waves = waves
     if args.rtl:
         contract = load_contract(args.rtl)
         if args.lanes is not None and contract.lanes is not None and contract.lanes != args.lanes:
@@ -161,7 +166,7 @@ def _sim(args) -> int:
 
     with Progress("ptq calibration", unit="digits") as bar:
         qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update).qmodel
-    options = SimOptions(jobs=args.jobs, traffic=traffic, waves=args.waves, keep=args.keep)
+    options = SimOptions(jobs=args.jobs, traffic=traffic, waves=waves, keep=args.keep, wave_limits=wave_limits)
     with Progress("simulation", unit="digits") as bar:
         res = simulate(qm, args.rtl or design, Digits.mnist_test(idx), options, log=log, progress=bar.update)
     out = res.to_json()
