@@ -250,13 +250,16 @@ def check_design(design: DesignPoint) -> None:
 def _wave_plusargs(contract, n: int, jobs: int, options: SimOptions, log) -> tuple[str, ...]:
     """The window's plusargs, after checking the estimated waveform size against the limit."""
     from .build import BuildOptions
-    from .waves import check_limits, estimate, run_sizes, window_plusargs
+    from .waves import FST_PACKAGE, check_limits, estimate, run_sizes, wave_format, window_plusargs
 
     lim = options.wave_limits
     est = estimate(contract, lim.window, run_sizes(n, jobs, BuildOptions().max_pixels // contract.seq_len))
     check_limits(est, lim)
     if log:
         log(f"waveforms: {est.describe()}")
+        if wave_format(True) == "vcd":
+            log(f"waveforms in VCD: Verilator's FST writer does not build here (install the system package "
+                f"{FST_PACKAGE} for FST)")
     return window_plusargs(contract, lim.window)
 
 
