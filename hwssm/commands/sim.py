@@ -39,6 +39,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=int, default=0, metavar="K",
                         help="with --digits: test digits K..K+N-1 (default 0), to split the test set over several runs")
     parser.add_argument("--jobs", type=int, metavar="J", help="simulation processes at once (default: CPU count)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="spread the digits over a Dask cluster (tcp://host:8786; the 'cluster' extra)")
     add_wave_arguments(parser)
     parser.add_argument("--keep", action="store_true", help="keep every run directory (default: failing ones only)")
     parser.add_argument("--in-gap", type=int, default=0, metavar="G",
@@ -168,7 +170,13 @@ def _sim(args) -> int:
         qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update).qmodel
     options = SimOptions(jobs=args.jobs, traffic=traffic, waves=waves, keep=args.keep, wave_limits=wave_limits)
     with Progress("simulation", unit="digits") as bar:
-        res = simulate(qm, args.rtl or design, Digits.mnist_test(idx), options, log=log, progress=bar.update)
+        if args.scheduler:
+            from ..explore.sim_cluster import simulate_on_cluster
+
+            res = simulate_on_cluster(qm, args.rtl or design, Digits.mnist_test(idx), options, args.scheduler, log=log,
+                                      progress=bar.update)
+        else:
+            res = simulate(qm, args.rtl or design, Digits.mnist_test(idx), options, log=log, progress=bar.update)
     out = res.to_json()
     out["reproduce"] = reproduce_command(args, res.first_bad_digit) if res.first_bad_digit is not None else None
     if args.json:
