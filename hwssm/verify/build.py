@@ -81,7 +81,9 @@ class BuildOptions:
     ----------
     waves : bool
         Compile tracing in (slower build and run); runs may then write waveforms: FST
-        when the system has ``lz4.h`` (Verilator's FST writer needs it), else VCD.
+        when Verilator's FST writer builds here (:func:`hwssm.verify.waves.fst_available`),
+        else VCD. The executable's main dumps only the time slots of the window its
+        plusargs name (:func:`hwssm.verify.waves.windowed_main`).
     max_pixels : int
         Depth of the wrapper's pixel memory: the most pixels one simulation run feeds.
     recipe : str

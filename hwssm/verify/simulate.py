@@ -125,6 +125,8 @@ class SimOptions:
             raise HwssmError(f"jobs must be >= 1, not {self.jobs!r}")
         if not isinstance(self.traffic, Traffic):
             raise HwssmError(f"traffic must be a Traffic, not {type(self.traffic).__name__}")
+        if not isinstance(self.wave_limits, WaveLimits):
+            raise HwssmError(f"wave_limits must be a WaveLimits, not {type(self.wave_limits).__name__}")
 
 
 def _one(values: list[int]):
