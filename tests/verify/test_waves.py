@@ -76,3 +76,25 @@ def test_window_dumps_only_its_steps(tmp_path):
     code = re.search(r"\$var wire 64 (\S+) cyc ", text)[1]
     cyc = [int(v, 2) for v in re.findall(rf"^b([01]+) {re.escape(code)}$", text, re.M)]
     assert min(cyc) == 1 + 2 * cps and max(cyc) == 1 + cycles_per_digit(L, H, T, K) + cps
+
+
+@pytest.mark.verilator
+def test_fst_probe_is_built_once_and_cached(tmp_path, monkeypatch):
+    import json
+    import subprocess
+    import time
+
+    from hwssm.verify import waves
+
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path))
+    monkeypatch.setattr(waves, "_fst_cache", {})
+    ok = waves.fst_available()
+    (stamp,) = (tmp_path / "sim").glob("fst-probe-*.json")
+    assert json.loads(stamp.read_text())["fst"] is ok
+    if not ok:  # Verilator's FST writer includes lz4.h: without it the probe cannot build
+        res = subprocess.run(["c++", "-E", "-x", "c++", "-"], input=b"#include <lz4.h>\n", capture_output=True)
+        assert res.returncode != 0
+    monkeypatch.setattr(waves, "_fst_cache", {})
+    t0 = time.monotonic()
+    assert waves.fst_available() is ok and time.monotonic() - t0 < 1.0  # read from the stamp, not rebuilt
+    assert waves.wave_format(True) == ("fst" if ok else "vcd") and waves.wave_format(False) is None
