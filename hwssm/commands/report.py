@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-HELP = "write reports: 'report --sweep RESULTS.json --name NAME', or 'report quantization' (PTQ studies + QAT results)"
+HELP = ("write reports: 'report --sweep RESULTS.json --name NAME', 'report quantization' (PTQ studies + QAT results), "
+        "or 'report profile --model M --out DIR' (per-layer value distributions against the formats)")
 
 #: Default locations (relative to the current directory).
 DEFAULT_MODEL = "models/s4d_float.json"
@@ -11,8 +12,10 @@ DEFAULT_ROOT = "reports"
 
 
 def register(parser) -> None:
-    parser.add_argument("what", nargs="?", choices=["quantization"],
-                        help="'quantization': PTQ studies (golden engine) + saved QAT results -> reports/quantization.md")
+    parser.add_argument("what", nargs="?", choices=["quantization", "profile"],
+                        help="'quantization': PTQ studies (golden engine) + saved QAT results -> reports/quantization.md; "
+                             "'profile': per-layer distributions of float weights and activations against the model's "
+                             "formats -> DIR/profile.md + plots")
     parser.add_argument("--sweep", metavar="RESULTS", nargs="+", help="sweep results JSON (from hwssm sweep); several are merged")
     parser.add_argument("--name", help="report name: writes <root>/<name>/report.md and its plots")
     parser.add_argument("--root", default=DEFAULT_ROOT, help="reports directory (default: reports)")
@@ -26,6 +29,10 @@ def register(parser) -> None:
                    help="QModel files to include (default: models/*.qmodel.json, e.g. the shipped QAT models)")
     q.add_argument("--jobs", type=int, help="local worker processes (default: all cores)")
     q.add_argument("--scheduler", metavar="ADDRESS", help="run the PTQ points on a Dask distributed cluster")
+    p = parser.add_argument_group("profile")
+    p.add_argument("--plan", help="with a float checkpoint as --model: the precision plan (PTQ) whose formats to profile")
+    p.add_argument("--data", choices=["smnist"], default="smnist", help="calibration data for the activations (default smnist)")
+    p.add_argument("--out", metavar="DIR", help="output directory of 'report profile'")
     parser.set_defaults(func=_run)
 
 
@@ -34,6 +41,8 @@ def _run(args) -> int:
 
     from ..errors import HwssmError
 
+    if args.what == "profile":
+        return _profile(args)
     if args.what == "quantization":
         if args.sweep:
             raise HwssmError("'report quantization' computes its own PTQ points; --sweep is for sweep reports")
@@ -105,4 +114,39 @@ def _quantization(args) -> int:
         for e in data["errors"]:
             print(f"hwssm: {e}", file=sys.stderr)
         raise HwssmError(f"{len(data['errors'])} records failed (first: {data['errors'][0]}); rerun to retry them")
+    return 0
+
+
+def _profile(args) -> int:
+    from pathlib import Path
+
+    from ..data import Split, load_mnist, sequences
+    from ..errors import HwssmError
+    from ..progress import Progress
+    from ..quant.resolve import resolve_model
+    from ..report.profile import write_profile_report
+    from ..report.profile_stats import profile_model
+
+    if not args.out:
+        raise HwssmError("'report profile' needs --out DIR")
+    if args.sweep:
+        raise HwssmError("'report profile' takes --model, not --sweep")
+    if args.calib_digits < 1:
+        raise HwssmError(f"--calib-digits must be >= 1, not {args.calib_digits}")
+    with Progress("ptq calibration", unit="digits") as bar:
+        res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update)
+    if res.checkpoint is None:
+        raise HwssmError(f"{args.model}: its float source checkpoint is not known or not found (the QModel's meta "
+                         "names none); profile the float checkpoint with --plan instead")
+    images, _ = load_mnist(Split.TRAIN)
+    pixels = sequences(images[:args.calib_digits])
+    with Progress("profile", unit="digits") as bar:
+        profiles = profile_model(res.qmodel, res.checkpoint.config, res.checkpoint.params, pixels, progress=bar.update)
+    name = Path(str(args.model)).name.removesuffix(".json").removesuffix(".qmodel")
+    if args.plan:
+        name += f" ({args.plan})"
+    paths = write_profile_report(profiles, Path(args.out), model=name, digits=pixels.shape[0], data=args.data)
+    worst = max(profiles, key=lambda p: p.clipped)
+    print(f"wrote {paths[0]} and {len(paths) - 1} more files; most clipped: {worst.block}.{worst.name} "
+          f"{100 * worst.clipped:.2f}%")
     return 0

@@ -1,6 +1,6 @@
 """``hwssm sim``: prove the generated RTL bit-exact on real sMNIST digits (cocotb + Verilator).
 
-``hwssm sim --model M [--plan PLAN] (--lanes P [design options] | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves] [--json]``
+``hwssm sim --model M [--plan PLAN] (--lanes P [design options] | --rtl DIR) (--digits N [--seed S] | --indices a,b,c) [--jobs J] [--waves [--waves-steps A:B] [--waves-force]] [--json]``
 
 Generates the RTL of the model on P lanes with the design options of ``hwssm rtl generate``
 or a device's ``--profile`` (cached by model digest, design point and generator version:
@@ -21,6 +21,7 @@ import argparse
 from .data_args import add_data_argument
 from .design_args import add_design_arguments, design_from_args, given_design_options
 from .indices import parse_indices
+from .wave_args import add_wave_arguments, wave_files, wave_limits_from_args
 
 HELP = "simulate the generated RTL on MNIST test digits (cocotb + Verilator) and check it bit-exact"
 
@@ -39,7 +40,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=int, default=0, metavar="K",
                         help="with --digits: test digits K..K+N-1 (default 0), to split the test set over several runs")
     parser.add_argument("--jobs", type=int, metavar="J", help="simulation processes at once (default: CPU count)")
-    parser.add_argument("--waves", action="store_true", help="write waveforms (FST, or VCD without lz4) per run; implies --keep")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="spread the digits over a Dask cluster (tcp://host:8786; the 'cluster' extra)")
+    add_wave_arguments(parser)
     parser.add_argument("--keep", action="store_true", help="keep every run directory (default: failing ones only)")
     parser.add_argument("--in-gap", type=int, default=0, metavar="G",
                         help="withhold the next pixel with probability G/256 per cycle (handshake stress; 0..255)")
@@ -133,6 +136,8 @@ def _print(out: dict, first, args) -> None:
         print(f"kept: {p}")
     if (args.keep or args.waves) and out["run_dir"]:
         print(f"run directories: {out['run_dir']}")
+    for p in wave_files(out["run_dir"]):
+        print(f"waves: {p}")
 
 
 def _sim(args) -> int:
@@ -148,6 +153,8 @@ def _sim(args) -> int:
     from ..verify.wrapper import Traffic
 
     _check(args)
+    waves, wave_limits = wave_limits_from_args(args)
+    args.waves = waves
     if args.rtl:
         contract = load_contract(args.rtl)
         if args.lanes is not None and contract.lanes is not None and contract.lanes != args.lanes:
@@ -171,9 +178,15 @@ def _sim(args) -> int:
                            calib_data=calib).qmodel
     data.check_model(qm.n_classes)
     digits = Digits.mnist_test(idx) if args.data.is_default else Digits(test.sequences()[idx], idx, test.y[idx])
-    options = SimOptions(jobs=args.jobs, traffic=traffic, waves=args.waves, keep=args.keep)
+    options = SimOptions(jobs=args.jobs, traffic=traffic, waves=waves, keep=args.keep, wave_limits=wave_limits)
     with Progress("simulation", unit="digits") as bar:
-        res = simulate(qm, args.rtl or design, digits, options, log=log, progress=bar.update)
+        if args.scheduler:
+            from ..explore.sim_cluster import simulate_on_cluster
+
+            res = simulate_on_cluster(qm, args.rtl or design, digits, options, args.scheduler, log=log,
+                                      progress=bar.update)
+        else:
+            res = simulate(qm, args.rtl or design, digits, options, log=log, progress=bar.update)
     out = res.to_json()
     out["reproduce"] = reproduce_command(args, res.first_bad_digit) if res.first_bad_digit is not None else None
     if args.json:

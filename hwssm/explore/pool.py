@@ -155,7 +155,8 @@ class _Dask:
         try:
             import distributed
         except ImportError:
-            raise HwssmError("--scheduler needs the 'distributed' package (pip install distributed, or the dev extra)") from None
+            raise HwssmError("--scheduler needs Dask's 'distributed' package: install hwssm's 'cluster' extra "
+                             "(pip install 'hwssm[cluster]')") from None
         self._distributed = distributed
         try:
             self._client = distributed.Client(address, timeout=30)
@@ -173,6 +174,10 @@ class _Dask:
     @property
     def pending(self) -> int:
         return len(self._futures)
+
+    def workers(self) -> int:
+        """Workers connected to the scheduler now (at least 1)."""
+        return max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def next_done(self):
         done = self._distributed.wait(list(self._futures), return_when="FIRST_COMPLETED").done

@@ -37,7 +37,8 @@ import numpy as np
 
 from .. import config
 from ..errors import HwssmError
-from .build import PGO_TRAIN_CYCLES, Build, BuildOptions, build, pgo_pixels
+from .build import PGO_TRAIN_CYCLES, Build, BuildOptions, build
+from .pgo import pgo_pixels
 from .contract import CoreContract, load_contract
 from .outputs import RunFiles, read_outputs
 from .runner import RunOptions, simulate

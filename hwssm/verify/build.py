@@ -30,15 +30,11 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import functools
 import hashlib
 import json
-import math
 import os
-import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -47,6 +43,7 @@ from ..errors import HwssmError
 from ..io import write_json
 from . import cxx
 from .contract import CoreContract
+from .waves import wave_format, windowed_main
 from .wrapper import Clock, wrapper_text
 
 __all__ = ["BUILD_VERSION", "RECIPES", "BuildOptions", "Build", "build", "cocotb_runner", "uses_pgo"]
@@ -84,7 +81,9 @@ class BuildOptions:
     ----------
     waves : bool
         Compile tracing in (slower build and run); runs may then write waveforms: FST
-        when the system has ``lz4.h`` (Verilator's FST writer needs it), else VCD.
+        when Verilator's FST writer builds here (:func:`hwssm.verify.waves.fst_available`),
+        else VCD. The executable's main dumps only the time slots of the window its
+        plusargs name (:func:`hwssm.verify.waves.windowed_main`).
     max_pixels : int
         Depth of the wrapper's pixel memory: the most pixels one simulation run feeds.
     recipe : str
@@ -123,24 +122,6 @@ def uses_pgo(contract: CoreContract, options: "BuildOptions") -> bool:
     return (contract.cycles_per_digit or 0) >= PGO_MIN_CYCLES
 
 
-@functools.lru_cache(maxsize=1)
-def fst_available() -> bool:
-    """Whether Verilator's FST writer compiles here (it needs the system's ``lz4.h``)."""
-    try:
-        res = subprocess.run(["c++", "-E", "-x", "c++", "-"], input=b"#include <lz4.h>\n", capture_output=True,
-                             timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return res.returncode == 0
-
-
-def wave_format(options: BuildOptions) -> str | None:
-    """``"fst"`` (when :func:`fst_available`), ``"vcd"``, or None without waves."""
-    if not options.waves:
-        return None
-    return "fst" if fst_available() else "vcd"
-
-
 def _build_args(options: BuildOptions) -> list[str]:
     args = [
         "--timing",
@@ -152,7 +133,7 @@ def _build_args(options: BuildOptions) -> list[str]:
         "-O3", "--x-assign", "fast",
         "-Wno-fatal", "-Wno-lint", "-Wno-style",
     ]
-    if wave_format(options) == "fst":
+    if wave_format(options.waves) == "fst":
         args += ["--trace-fst", "--trace-structs"]
     elif options.waves:
         args += ["--trace-structs"]  # cocotb's runner adds --trace (VCD)
@@ -195,7 +176,7 @@ class Build:
     @property
     def wave_format(self) -> str | None:
         """``"fst"``, ``"vcd"`` (no ``lz4.h`` for FST here) or None (built without waves)."""
-        return wave_format(self.options)
+        return wave_format(self.options.waves)
 
 
 def _versions() -> dict:
@@ -220,6 +201,8 @@ def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
         h.update(src.read_bytes())
         h.update(b"\0")
     h.update(wrapper.encode())
+    if options.waves:  # waveform builds link the windowed main (hwssm.verify.waves)
+        h.update(b"\0windowed-main-1")
     return h.hexdigest(), wrapper
 
 
@@ -257,11 +240,12 @@ def _make_overrides(fast_extra: str = "", ldflags: str = "") -> str:
     return " ".join(words)
 
 
-def cocotb_runner(overrides: str | None = None):
+def cocotb_runner(overrides: str | None = None, main_cpp: Path | None = None):
     """A cocotb ``Verilator`` runner (``get_runner("verilator")``'s class) whose simulations
     can import the testbench modules of :data:`TB_DIR` and whose builds compile
     through the :mod:`hwssm.verify.cxx` launcher (object cache) with the make variables
-    ``overrides`` (default :func:`_make_overrides`).
+    ``overrides`` (default :func:`_make_overrides`), linking ``main_cpp`` instead of cocotb's
+    ``verilator.cpp`` when given (:func:`hwssm.verify.waves.windowed_main`).
 
     cocotb sets the simulator's PYTHONPATH to this process's ``sys.path``; the subclass
     appends the testbench directory there instead of editing ``sys.path``. Simulations
@@ -279,6 +263,18 @@ def cocotb_runner(overrides: str | None = None):
     overrides = _make_overrides() if overrides is None else overrides
 
     class _Runner(base):
+        def _build_command(self):
+            cmds = super()._build_command()
+            if main_cpp is not None:
+                import cocotb_tools.config
+
+                cocotb_main = str(cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp")
+                if cocotb_main not in cmds[0]:
+                    raise HwssmError("cannot link the windowed waveform main: cocotb's runner no longer names "
+                                     f"{cocotb_main}")
+                cmds[0] = [str(main_cpp) if a == cocotb_main else a for a in cmds[0]]
+            return cmds
+
         def _set_env_build(self) -> None:
             super()._set_env_build()
             if launcher:
@@ -325,73 +321,6 @@ def _prune(bdir: Path) -> None:
             p.unlink(missing_ok=True)
 
 
-def _fast_objects(bdir: Path) -> list[Path]:
-    """The objects compiled with ``OPT_FAST`` (the model's fast-path classes, support
-    classes and user sources such as cocotb's main), read from Verilator's makefiles."""
-    names = []
-    for mk in (bdir / "Vtop_classes.mk", bdir / "Vtop.mk"):
-        try:
-            text = mk.read_text()
-        except OSError:
-            continue
-        for m in re.finditer(r"^(VM_CLASSES_FAST|VM_SUPPORT_FAST|VM_USER_CLASSES)\s*\+?=((?:[^\n]*\\\n)*[^\n]*)", text, re.M):
-            names += m.group(2).replace("\\", " ").split()
-    return [bdir / f"{n}.o" for n in names]
-
-
-def pgo_pixels(seq_len: int, n: int) -> "np.ndarray":
-    """Deterministic synthetic digits for PGO training: (n, seq_len) uint8, sparse strokes
-    of varied intensity on a zero background, like sMNIST."""
-    import numpy as np
-
-    rng = np.random.default_rng(12345)
-    pix = rng.integers(1, 256, (n, seq_len)).astype(np.uint8)
-    mask = rng.random((n, seq_len)) < 0.2
-    return np.where(mask, pix, 0).astype(np.uint8)
-
-
-def _train(bdir: Path, contract: CoreContract, options: BuildOptions) -> str | None:
-    """Run :data:`PGO_TRAIN_CYCLES` cycles of the instrumented executable through cocotb
-    (writes the ``.gcda`` profiles); an error line or None."""
-    from .outputs import RunFiles
-    from .stimulus import write_pixels
-
-    files = RunFiles(bdir / "pgo-train")
-    files.dir.mkdir(parents=True, exist_ok=True)
-    per_digit = contract.cycles_per_digit or PGO_TRAIN_CYCLES
-    n = max(1, min(math.ceil(PGO_TRAIN_CYCLES / per_digit), options.max_pixels // contract.seq_len))
-    write_pixels(files.pixels, pgo_pixels(contract.seq_len, n))
-    plusargs = files.plusargs(n, in_gap=0, out_stall=0, seed=1, stall_limit=2 * per_digit + 10_000, drain=64)
-    plusargs.append(f"+hwssm_max_cycles={PGO_TRAIN_CYCLES}")
-    try:
-        cocotb_runner().test(test_module=TB_MODULE, hdl_toplevel=SIM_TOP, hdl_toplevel_lang="verilog", build_dir=bdir,
-                             test_dir=files.dir, plusargs=plusargs, results_xml=str(files.results), log_file=files.log)
-    except (SystemExit, RuntimeError, OSError) as exc:
-        return f"PGO training run failed ({exc}): {_tail(files.log)}"
-    if not any(bdir.glob("*.gcda")):
-        return f"PGO training run wrote no profile: {_tail(files.log)}"
-    return None
-
-
-def _remake(bdir: Path, overrides: str, log_file: Path) -> None:
-    """Recompile the fast-path objects (and relink) with make variables ``overrides``."""
-    # small designs are compiled as one Vtop__ALL.cpp (with OPT_FAST), large ones class by class
-    stale = _fast_objects(bdir) + list(bdir.glob("*__ALL.o")) + list(bdir.glob("*.a")) + list(bdir.glob("*.fast.gch"))
-    for p in stale + [bdir / SIM_TOP]:
-        p.unlink(missing_ok=True)
-    env = config.find_verilator().env()
-    launcher = _launcher()
-    if launcher:
-        env["OBJCACHE"] = launcher
-    env["MAKEFLAGS"] = overrides
-    jobs = str(max(1, len(os.sched_getaffinity(0))))
-    with open(log_file, "a") as f:
-        rc = procs.run(["make", "-j", jobs, "-C", str(bdir), "-f", "Vtop.mk", "VM_TRACE=0"], stdout=f,
-                       stderr=subprocess.STDOUT, env=env)
-    if rc != 0 or not (bdir / SIM_TOP).is_file():
-        raise HwssmError(f"profile-guided rebuild failed (make exit {rc}); log {log_file}: {_tail(log_file)}")
-
-
 def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log=None) -> Build:
     """Build (or find cached) the simulation of ``contract``'s core; HwssmError when Verilator fails.
 
@@ -423,7 +352,8 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
         if log:
             log(f"building the Verilator simulation of {contract.top} in {bdir}" + (" (profile-guided)" if pgo else ""))
         t0 = time.monotonic()
-        runner = cocotb_runner(_make_overrides(PGO_GENERATE, PGO_GENERATE) if pgo else None)
+        main_cpp = windowed_main(src / "verilator.cpp") if options.waves else None
+        runner = cocotb_runner(_make_overrides(PGO_GENERATE, PGO_GENERATE) if pgo else None, main_cpp)
         log_file = bdir / "build.log"
         try:
             runner.build(sources=sources, hdl_toplevel=SIM_TOP, build_dir=bdir, build_args=_build_args(options),
@@ -432,12 +362,14 @@ def build(contract: CoreContract, options: BuildOptions = BuildOptions(), *, log
             raise HwssmError(f"Verilator build of {contract.top} failed ({exc}); log {log_file}: {_tail(log_file)}") from None
         train_error = None
         if pgo:
+            from . import pgo as pgo_stage
+
             if log:
                 log(f"training the profile ({PGO_TRAIN_CYCLES} cycles), then rebuilding")
-            train_error = _train(bdir, contract, options)
+            train_error = pgo_stage.train(bdir, contract, options)
             if train_error and log:
                 log(f"{train_error}; rebuilding without a profile")
-            _remake(bdir, _make_overrides(PGO_USE), log_file)
+            pgo_stage.remake(bdir, _make_overrides(PGO_USE), log_file)
         seconds = time.monotonic() - t0
         _prune(bdir)
         write_json(stamp, {"key": key, "seconds": round(seconds, 3), "top": contract.top, "pgo": pgo,

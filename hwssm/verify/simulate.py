@@ -22,6 +22,7 @@ from ..errors import HwssmError
 from ..hw.options import DesignPoint, ParamStorage
 from ..quant.qmodel import QModel
 from .check import Mismatch
+from .waves import WaveLimits
 from .wrapper import Traffic
 
 __all__ = ["Digits", "SimOptions", "SimResult", "simulate", "check_design", "default_jobs"]
@@ -107,6 +108,9 @@ class SimOptions:
         Keep every run directory (default: failing ones only).
     workdir : Path or None
         Where run directories go (default: a new directory under the cache).
+    wave_limits : WaveLimits
+        With ``waves``: the step window dumped, and the size above which :func:`simulate`
+        refuses (see :mod:`hwssm.verify.waves`).
     """
 
     jobs: int | None = None
@@ -114,12 +118,15 @@ class SimOptions:
     waves: bool = False
     keep: bool = False
     workdir: Path | None = None
+    wave_limits: WaveLimits = WaveLimits()
 
     def __post_init__(self):
         if self.jobs is not None and (isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1):
             raise HwssmError(f"jobs must be >= 1, not {self.jobs!r}")
         if not isinstance(self.traffic, Traffic):
             raise HwssmError(f"traffic must be a Traffic, not {type(self.traffic).__name__}")
+        if not isinstance(self.wave_limits, WaveLimits):
+            raise HwssmError(f"wave_limits must be a WaveLimits, not {type(self.wave_limits).__name__}")
 
 
 def _one(values: list[int]):
@@ -242,6 +249,22 @@ def check_design(design: DesignPoint) -> None:
         raise HwssmError(_LOAD_REFUSED)
 
 
+def _wave_plusargs(contract, n: int, jobs: int, options: SimOptions, log) -> tuple[str, ...]:
+    """The window's plusargs, after checking the estimated waveform size against the limit."""
+    from .build import BuildOptions
+    from .waves import FST_PACKAGE, check_limits, estimate, run_sizes, wave_format, window_plusargs
+
+    lim = options.wave_limits
+    est = estimate(contract, lim.window, run_sizes(n, jobs, BuildOptions().max_pixels // contract.seq_len))
+    check_limits(est, lim)
+    if log:
+        log(f"waveforms: {est.describe()}")
+        if wave_format(True) == "vcd":
+            log(f"waveforms in VCD: Verilator's FST writer does not build here (install the system package "
+                f"{FST_PACKAGE} for FST)")
+    return window_plusargs(contract, lim.window)
+
+
 def simulate(qm: QModel, target: Path | str | DesignPoint, digits: Digits, options: SimOptions = SimOptions(), *,
              log=None, progress=None) -> SimResult:
     """Simulate ``digits`` on ``target`` and compare them with the golden engine on ``qm``.
@@ -272,12 +295,13 @@ def simulate(qm: QModel, target: Path | str | DesignPoint, digits: Digits, optio
     t0 = time.monotonic()
     jobs = options.jobs if options.jobs is not None else default_jobs()
     contract = _contract(qm, target, digits.seq_len, log)
+    plusargs = _wave_plusargs(contract, digits.n, jobs, options, log) if options.waves else ()
     b = build(contract, BuildOptions(waves=options.waves), log=log)
     if log:
         log(f"simulating {digits.n} digits on {jobs} process(es)")
     rep = run_digits(b, digits.pixels, golden_reference(qm), digits.indices,
                      RunOptions(jobs=jobs, traffic=options.traffic, waves=options.waves,
-                                keep=options.keep or options.waves, workdir=options.workdir),
+                                keep=options.keep or options.waves, workdir=options.workdir, plusargs=plusargs),
                      progress=progress)
     full = options.traffic.full_speed
     digit_vals, step_vals = rep.cycles.digit_values(), rep.cycles.step_values()

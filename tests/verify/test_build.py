@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hwssm.verify.build import (PGO_MIN_CYCLES, BuildOptions, _build_args, _fast_objects, _make_overrides, build_key,
-                                pgo_pixels, uses_pgo)
+from hwssm.verify.build import PGO_MIN_CYCLES, BuildOptions, _build_args, _make_overrides, build_key, uses_pgo
+from hwssm.verify.pgo import _fast_objects, pgo_pixels
 from hwssm.verify.contract import load_contract
 from hwssm.verify.wrapper import Clock
 from tests.verify.toy_core import write_toy
