@@ -4,7 +4,8 @@
 (clock, board top, flash model) and the flash image, and builds them with Verilator through
 cocotb (:func:`hwssm.verify.build.cocotb_runner`); a build is cached under
 ``cache_dir()/board-sim/<hash of the sources and parameters>``. :func:`run_script` sends a
-list of :class:`Step` frames and returns the answers.
+list of :class:`Step` frames and returns the answers; the flash image is read at run time
+(``flash.hex`` in the run directory), so one build serves good and bad images of one size.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from ... import config
 from ...errors import HwssmError
 from ...io import write_json, write_text
 from ..rtl.top import BoardTop
-from ..top import TOP_NAME, board_verilog, digest4, flash_image
+from ..rtl.flash import HEADER_BYTES
+from ..top import TOP_NAME, board_verilog, flash_image
 
-__all__ = ["CLK_NS", "Step", "Answer", "BoardSim", "build_board_sim", "run_script"]
+__all__ = ["CLK_NS", "Step", "Answer", "BoardSim", "build_board_sim", "flash_bytes", "run_script"]
 
 #: Clock period of the simulation, ns (the value only scales times; cycles are what count).
 CLK_NS = 10
@@ -125,30 +127,21 @@ def _sim_top(top: BoardTop, flash_bytes: int, offset: int, wake_ns: int) -> str:
     )
 
 
-def build_board_sim(top: BoardTop, image_words=None, *, flash_digest: bytes | None = None,
-                    header_words: int | None = None, log=None) -> BoardSim:
-    """Build the simulation of ``top`` (built with ``BoardOptions(sim=True)``).
-
-    LOAD designs: the flash holds :func:`~hwssm.board.top.flash_image` of ``image_words`` at
-    the board's offset; ``flash_digest`` / ``header_words`` replace the header's digest4 /
-    word count (to simulate a wrong image). The flash file is part of the build's key.
-    """
+def build_board_sim(top: BoardTop, *, log=None) -> BoardSim:
+    """Build the simulation of ``top`` (built with ``BoardOptions(sim=True)``); LOAD designs
+    get the flash model, whose image is given per run (:func:`run_script`)."""
     from ...verify.build import cocotb_runner
 
     verilog = board_verilog(top)
     flash = "spi_miso" in top.signature.members
-    image = b""
-    offset = wake_ns = 0
+    offset = wake_ns = size = 0
     if flash:
-        board = top._board
-        words = list(image_words)
-        image = flash_image(words, flash_digest if flash_digest is not None else top._digest4)
-        if header_words is not None:
-            image = image[:8] + int(header_words).to_bytes(4, "little") + image[12:]
+        board = top.board
+        size = flash_bytes(top)
         offset, wake_ns = board.flash.offset, board.flash.wake_ns
-    sim_top = _sim_top(top, max(1, len(image)), offset, wake_ns)
+    sim_top = _sim_top(top, max(1, size), offset, wake_ns)
     h = hashlib.sha256()
-    for part in (verilog, sim_top, MODEL.read_text(), image.hex(), TB_MODULE):
+    for part in (verilog, sim_top, MODEL.read_text(), TB_MODULE):
         h.update(part.encode())
         h.update(b"\0")
     root = config.cache_dir() / "board-sim"
@@ -166,7 +159,6 @@ def build_board_sim(top: BoardTop, image_words=None, *, flash_digest: bytes | No
         write_text(src / f"{TOP_NAME}.v", verilog)
         write_text(src / f"{SIM_TOP}.v", sim_top)
         shutil.copyfile(MODEL, src / MODEL.name)
-        write_text(bdir / "flash.hex", "".join(f"{b:02x}\n" for b in image) or "ff\n")
         if log:
             log(f"building the board simulation in {bdir}")
         t0 = time.monotonic()
@@ -183,9 +175,19 @@ def build_board_sim(top: BoardTop, image_words=None, *, flash_digest: bytes | No
         return BoardSim(bdir, top, flash, seconds, False)
 
 
-def run_script(sim: BoardSim, steps: list[Step], workdir: Path) -> tuple[list[Answer], dict]:
+def flash_bytes(top: BoardTop) -> int:
+    """Bytes of the flash image of ``top`` (header + 2 per load word); 0 with ROM storage."""
+    ld = top.config.load
+    return 0 if ld is None else HEADER_BYTES + 2 * ld.image_words
+
+
+def run_script(sim: BoardSim, steps: list[Step], workdir: Path, image: bytes | None = None) -> tuple[list[Answer], dict]:
     """Run ``steps`` on ``sim``; the answers and the run record (``seconds``: the testbench's
-    wall time, ``bad_stop_bits``)."""
+    wall time, ``bad_stop_bits``, ``led_ready`` and ``led_error`` at the end, as on the pins).
+
+    ``image``: the flash contents at the board's offset (LOAD designs; default
+    :func:`~hwssm.board.top.flash_image` of the core's load image and the model's digest4;
+    it must be :func:`flash_bytes` long)."""
     from ...verify.build import cocotb_runner
 
     workdir = Path(workdir)
@@ -196,7 +198,12 @@ def run_script(sim: BoardSim, steps: list[Step], workdir: Path) -> tuple[list[An
                         for s in steps]}
     write_json(workdir / "script.json", script)
     out = workdir / "answers.json"
-    shutil.copyfile(sim.dir / "flash.hex", workdir / "flash.hex")
+    if sim.flash:
+        if image is None:
+            image = flash_image(sim.top.config.load.image(), sim.top.digest4)
+        if len(image) != flash_bytes(sim.top):
+            raise HwssmError(f"a flash image of {len(image)} bytes; the simulation was built for {flash_bytes(sim.top)}")
+        write_text(workdir / "flash.hex", "".join(f"{b:02x}\n" for b in image))
     try:
         cocotb_runner().test(test_module=TB_MODULE, hdl_toplevel=SIM_TOP, hdl_toplevel_lang="verilog",
                              build_dir=sim.dir, test_dir=workdir, results_xml=str(workdir / "results.xml"),

@@ -9,7 +9,7 @@ Plusargs: ``+board_script=PATH`` (JSON, written by :mod:`hwssm.board.sim.runner`
      "max_wait_ns": int, "idle_ns_after": int}, ...]}
 
 Output: ``{"steps": [{"t_start_ns", "bytes": hex, "t_bytes_ns": [...], "complete"}],
-"bad_stop_bits", "seconds"}``; ``t_start_ns`` is the start-bit edge of the step's first
+"bad_stop_bits", "seconds", "led_ready", "led_error"}``; ``t_start_ns`` is the start-bit edge of the step's first
 byte, ``t_bytes_ns`` the start-bit edges of the answer bytes (all on the falling clock edge,
 half a cycle before a rising edge).
 """
@@ -95,7 +95,8 @@ async def run_script(dut):
                     "complete": len(got) >= want})
         if step.get("idle_ns_after"):
             await Timer(int(step["idle_ns_after"]), "ns")
-    record = {"steps": out, "bad_stop_bits": mon.bad_stop, "seconds": time.perf_counter() - t_wall}
+    record = {"steps": out, "bad_stop_bits": mon.bad_stop, "seconds": time.perf_counter() - t_wall,
+              "led_ready": int(dut.led_ready.value), "led_error": int(dut.led_error.value)}
     path = cocotb.plusargs["board_out"]
     with open(f"{path}.tmp", "w") as f:
         json.dump(record, f)
