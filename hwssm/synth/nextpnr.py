@@ -6,8 +6,8 @@ iCE40 devices are placed as whole chips: the netlist's top must be the narrow wr
 so no PCF is written; it only uses bonded pins of the package). ECP5 devices are placed
 ``--out-of-context`` (no IO buffers, no pins).
 
-A board build (:class:`Pinned`) places the whole chip instead: the die of
-:attr:`~hwssm.targets.Device.select_args`, the board's package, the pin file, and the textual
+A board build (:class:`Pinned`) places the whole chip instead: the board's die and package
+arguments (:attr:`hwssm.targets.boards.Board.nextpnr_args`), the pin file, and the textual
 configuration written for the packer, with the family's flags
 (:attr:`~hwssm.targets.Family.bitstream`: iCE40 ``--pcf``/``--asc``, ECP5 ``--lpf``/``--textcfg``).
 
@@ -62,26 +62,26 @@ class Pinned:
 
     Attributes
     ----------
-    package : str
-        The board's package (``sg48``, ``CABGA381``), given to ``--package``.
+    device_args : tuple[str, ...]
+        nextpnr's die, package (and speed grade) arguments of the board, e.g.
+        ``("--up5k", "--package", "sg48")``; no placement mode (not out of context).
     pins : str
         The pin constraint file, relative to the work directory (``pins.pcf``).
     """
 
-    package: str
+    device_args: tuple[str, ...]
     pins: str
 
 
 def placement_args(device: Device, pinned: Pinned | None) -> list[str]:
     """nextpnr's device and placement arguments: the device's own (out of context, or free
-    pins), or with ``pinned`` the die, the package, the pin file and the configuration output."""
+    pins), or with ``pinned`` the board's die and package, the pin file and the configuration output."""
     if pinned is None:
         return list(device.nextpnr_args)
     bs = device.family.bitstream
-    if bs is None or not device.select_args:
+    if bs is None:
         raise HwssmError(f"device {device.name} has no board flow (no pin constraints / bitstream packer known)")
-    return [*device.select_args, "--package", pinned.package, bs.constraints_flag, pinned.pins,
-            bs.config_flag, bs.config_name]
+    return [*pinned.device_args, bs.constraints_flag, pinned.pins, bs.config_flag, bs.config_name]
 
 
 def run_nextpnr(

@@ -318,10 +318,6 @@ class Device:
         placement; the achieved fmax is reported either way).
     profile : Profile
         The generator and synthesis options hwssm uses for this device.
-    select_args : tuple[str, ...]
-        nextpnr arguments that select the die (and speed grade) without the package or a
-        placement mode (``("--up5k",)``): a board build adds ``--package`` (the board's), the
-        pin file and the configuration output (:class:`Bitstream`). Empty: no board flow.
     """
 
     name: str
@@ -338,7 +334,6 @@ class Device:
     profile: Profile
     spram: int = 0
     spram_bits: int = 0
-    select_args: tuple[str, ...] = ()
 
     @property
     def bels(self) -> dict[str, str]:

@@ -58,7 +58,7 @@ def _ecp5(name: str, size: str, lut4: int, dsp: int, bram: int, package: str) ->
         name=name, family=ECP5, part=f"LFE5U-{size}F-6{package}",
         lut4=lut4, dsp=dsp, bram=bram, bram_bits=18432, io_pins=None, yosys_args=(),
         nextpnr_args=(f"--{size}k", "--package", package, "--speed", "6", "--out-of-context"),
-        default_freq_mhz=100.0, profile=PROFILE, select_args=(f"--{size}k", "--speed", "6"),
+        default_freq_mhz=100.0, profile=PROFILE,
     )
 
 

@@ -58,7 +58,6 @@ UP5K = Device(
     nextpnr_args=("--up5k", "--package", "sg48", "--pcf-allow-unconstrained"),
     default_freq_mhz=48.0,
     profile=Profile(Pipeline.fast(), ParamStorage.LOAD, 4, dsp=True, spram=True),
-    select_args=("--up5k",),
 )
 
 #: iCE40 HX8K, CT256 (7,680 LUT4, 32 EBR of 4 kbit, 206 user IO; no DSP, no SPRAM).
@@ -71,7 +70,6 @@ HX8K = Device(
     nextpnr_args=("--hx8k", "--package", "ct256", "--pcf-allow-unconstrained"),
     default_freq_mhz=48.0,
     profile=Profile(Pipeline.fast(), ParamStorage.ROM, 4, dsp=False),
-    select_args=("--hx8k",),
 )
 
 DEVICES = (UP5K, HX8K)

@@ -23,29 +23,31 @@ endmodule
 # iCEBreaker (12 MHz oscillator on pin 35, red LED 11, button 10) and ULX3S (25 MHz on G2,
 # LED B2, button R1): real board pins, so the placement uses the real package.
 BOARDS = {
-    "up5k": (UP5K, "sg48", [Pin("clk", "35"), Pin("led", "11"), Pin("btn", "10")], Clock("clk", 12)),
-    "ecp5-25k": (ECP5_25K, "CABGA381", [Pin("clk", "G2"), Pin("led", "B2"), Pin("btn", "R1")], Clock("clk", 25)),
+    "up5k": (UP5K, ("--up5k", "--package", "sg48"),
+             [Pin("clk", "35"), Pin("led", "11"), Pin("btn", "10")], Clock("clk", 12)),
+    "ecp5-25k": (ECP5_25K, ("--25k", "--package", "CABGA381", "--speed", "6"),
+                 [Pin("clk", "G2"), Pin("led", "B2"), Pin("btn", "R1")], Clock("clk", 25)),
 }
 
 
 def test_args():
     assert pack_args(UP5K, "top.asc", "top.bin") == ["top.asc", "top.bin"]
     assert pack_args(ECP5_25K, "top.config", "top.bit") == ["--input", "top.config", "--bit", "top.bit"]
-    assert placement_args(UP5K, Pinned("sg48", "pins.pcf")) == ["--up5k", "--package", "sg48", "--pcf", "pins.pcf",
-                                                                "--asc", "top.asc"]
-    assert placement_args(ECP5_25K, Pinned("CABGA381", "pins.lpf")) == [
-        "--25k", "--speed", "6", "--package", "CABGA381", "--lpf", "pins.lpf", "--textcfg", "top.config"]
+    assert placement_args(UP5K, Pinned(("--up5k", "--package", "sg48"), "pins.pcf")) == [
+        "--up5k", "--package", "sg48", "--pcf", "pins.pcf", "--asc", "top.asc"]
+    assert placement_args(ECP5_25K, Pinned(("--25k", "--package", "CABGA381"), "pins.lpf")) == [
+        "--25k", "--package", "CABGA381", "--lpf", "pins.lpf", "--textcfg", "top.config"]
     assert placement_args(UP5K, None) == list(UP5K.nextpnr_args)
 
 
 @pytest.mark.synth
 @pytest.mark.parametrize("name", sorted(BOARDS))
 def test_blink_bitstream(tmp_path: Path, name: str):
-    device, package, pins, clock = BOARDS[name]
+    device, args, pins, clock = BOARDS[name]
     bs = device.family.bitstream
     (tmp_path / "blink.v").write_text(BLINK)
     (tmp_path / bs.pins_name).write_text(render(bs.constraints, pins, [clock]))
-    build = build_bitstream(tmp_path, ["blink.v"], "blink", device, Pinned(package, bs.pins_name), freq_mhz=clock.mhz)
+    build = build_bitstream(tmp_path, ["blink.v"], "blink", device, Pinned(args, bs.pins_name), freq_mhz=clock.mhz)
     data = build.bitstream.read_bytes()
     assert build.bitstream.name == bs.bitstream_name
     if name == "up5k":
@@ -69,14 +71,14 @@ def test_pack_without_config(tmp_path: Path):
 
 def test_missing_pin_file(tmp_path: Path):
     with pytest.raises(HwssmError, match="pin file"):
-        build_bitstream(tmp_path, ["x.v"], "x", UP5K, Pinned("sg48", "pins.pcf"), freq_mhz=12)
+        build_bitstream(tmp_path, ["x.v"], "x", UP5K, Pinned(("--up5k",), "pins.pcf"), freq_mhz=12)
 
 
 @pytest.mark.synth
 def test_pin_on_unknown_site_fails(tmp_path: Path):
-    device, package, pins, clock = BOARDS["up5k"]
+    device, args, pins, clock = BOARDS["up5k"]
     (tmp_path / "blink.v").write_text(BLINK)
     (tmp_path / "pins.pcf").write_text(render(device.family.bitstream.constraints, [*pins[:2], Pin("btn", "99")], [clock]))
     with pytest.raises(HwssmError, match="nextpnr"):
-        build_bitstream(tmp_path, ["blink.v"], "blink", device, Pinned(package, "pins.pcf"), freq_mhz=12)
+        build_bitstream(tmp_path, ["blink.v"], "blink", device, Pinned(args, "pins.pcf"), freq_mhz=12)
     assert not (tmp_path / "top.bin").exists()
