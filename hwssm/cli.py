@@ -102,6 +102,7 @@ COMMANDS = (
     "sweep",
     "estimate",
     "report",
+    "board",
 )
 
 
