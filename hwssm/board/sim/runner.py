@@ -23,7 +23,8 @@ from ...errors import HwssmError
 from ...io import write_json, write_text
 from ..rtl.top import BoardTop
 from ..rtl.flash import HEADER_BYTES
-from ..top import TOP_NAME, board_verilog, flash_image
+from ..protocol import flash_image
+from ..top import TOP_NAME, board_verilog
 
 __all__ = ["CLK_NS", "Step", "Answer", "BoardSim", "build_board_sim", "flash_bytes", "run_script"]
 
@@ -186,7 +187,7 @@ def run_script(sim: BoardSim, steps: list[Step], workdir: Path, image: bytes | N
     wall time, ``bad_stop_bits``, ``led_ready`` and ``led_error`` at the end, as on the pins).
 
     ``image``: the flash contents at the board's offset (LOAD designs; default
-    :func:`~hwssm.board.top.flash_image` of the core's load image and the model's digest4;
+    :func:`~hwssm.board.protocol.flash_image` of the core's load image and the model's digest4;
     it must be :func:`flash_bytes` long)."""
     from ...verify.build import cocotb_runner
 
@@ -200,7 +201,7 @@ def run_script(sim: BoardSim, steps: list[Step], workdir: Path, image: bytes | N
     out = workdir / "answers.json"
     if sim.flash:
         if image is None:
-            image = flash_image(sim.top.config.load.image(), sim.top.digest4)
+            image = flash_image([int(w) for w in sim.top.config.load.image()], sim.top.digest4)
         if len(image) != flash_bytes(sim.top):
             raise HwssmError(f"a flash image of {len(image)} bytes; the simulation was built for {flash_bytes(sim.top)}")
         write_text(workdir / "flash.hex", "".join(f"{b:02x}\n" for b in image))
