@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..hw.derive import derive
-from ..hw.options import DesignPoint
+from ..errors import HwssmError
+from ..hw.options import DesignPoint, ParamStorage
 from ..io import write_text
 from ..quant.qmodel import QModel
 from ..targets.boards import Board, PllKind
@@ -41,6 +42,8 @@ def build_board_top(qm: QModel, design: DesignPoint, board: Board, options: Boar
     The returned top states the figures it was built with: ``clk_hz``, ``divisor`` (cycles
     per UART bit), ``timeout_cycles``, ``sck_half``, ``wake_cycles``, ``fifo_depth``.
     """
+    if design.storage is ParamStorage.LOAD and board.flash is None:
+        raise HwssmError(f"board {board.name} has no parameter flash: build the core with ROM storage")
     return BoardTop(derive(qm, design), digest4(qm), board, options)
 
 
