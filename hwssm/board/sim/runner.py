@@ -172,8 +172,21 @@ def build_board_sim(top: BoardTop, *, log=None) -> BoardSim:
         except (RuntimeError, SystemExit, OSError) as exc:
             raise HwssmError(f"Verilator build of the board simulation failed ({exc}); log {bdir / 'build.log'}") from None
         seconds = time.monotonic() - t0
+        _prune(bdir)
         write_json(stamp, {"seconds": round(seconds, 3)})
         return BoardSim(bdir, top, flash, seconds, False)
+
+
+def _prune(bdir: Path) -> None:
+    """Delete the C++ sources, objects and precompiled headers (about 200 MB); a run needs
+    only the executable."""
+    for p in bdir.iterdir():
+        if p.name in (SIM_TOP, "build.log", "src"):
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
 
 
 def flash_bytes(top: BoardTop) -> int:
