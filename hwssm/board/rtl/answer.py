@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Module, Signal, signed
+from amaranth.hdl import Module, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -39,14 +39,18 @@ class AnswerSerializer(wiring.Component):
         Class of an OK CLASSIFY answer.
     with_logits : In(1)
         Append the K logits to an OK CLASSIFY answer.
-    logits : In(array of K signed(logit_width))
-        The logits, held stable while ``busy``.
+    logit_addr : Out(range(K + 1))
+        Index of the logit being sent, to a synchronous read port of the logit memory.
+    logit : In(signed(logit_width))
+        That port's data (the logit at ``logit_addr`` one cycle earlier); the memory is held
+        stable while ``busy``.
     o : Out(stream.Signature(8))
         The bytes, to the UART transmitter.
     busy : Out(1)
         An answer is being sent (from the cycle after ``start`` to its last byte's handshake).
 
-    Latency: the first byte is offered the cycle after ``start``; one byte per handshake.
+    Latency: the first byte is offered the cycle after ``start``; one byte per handshake, and
+    no byte in the cycle after a logit's last byte (its successor is being read).
     Answers: error 3 bytes; INFO 15; CLASSIFY 4, or 4 + 4·K with logits.
     """
 
@@ -56,7 +60,7 @@ class AnswerSerializer(wiring.Component):
         self._lw = logit_width
         super().__init__({
             "start": In(1), "status": In(8), "kind": In(8), "cls": In(4), "with_logits": In(1),
-            "logits": In(signed(logit_width)).array(K),
+            "logit_addr": Out(range(K + 1)), "logit": In(signed(logit_width)),
             "o": Out(stream.Signature(8)), "busy": Out(1),
         })
 
@@ -88,7 +92,8 @@ class AnswerSerializer(wiring.Component):
                          lk.eq(0), lb.eq(0), self.busy.eq(1)]
         byte = Signal(8)
         logit32 = Signal(signed(32))
-        m.d.comb += logit32.eq(Array(self.logits)[lk])
+        stale = Signal()   # the read port still shows the previous logit
+        m.d.comb += [self.logit_addr.eq(lk), logit32.eq(self.logit)]
         with m.Switch(idx):
             with m.Case(0):
                 m.d.comb += byte.eq(ANSWER_MAGIC)
@@ -107,13 +112,14 @@ class AnswerSerializer(wiring.Component):
                         for i, b in enumerate(self._info):
                             with m.Case(3 + i):
                                 m.d.comb += byte.eq(b)
-        m.d.comb += [self.o.valid.eq(self.busy), self.o.payload.eq(byte)]
+        m.d.comb += [self.o.valid.eq(self.busy & ~stale), self.o.payload.eq(byte)]
+        m.d.sync += stale.eq(0)
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += idx.eq(idx + 1)
             with m.If(idx >= 4):
                 m.d.sync += lb.eq(lb + 1)
                 with m.If(lb == LOGIT_BYTES - 1):
-                    m.d.sync += lk.eq(lk + 1)
+                    m.d.sync += [lk.eq(lk + 1), stale.eq(1)]
             with m.If(idx == length - 1):
                 m.d.sync += self.busy.eq(0)
         return m

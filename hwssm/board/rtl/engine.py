@@ -4,7 +4,7 @@ sample stream into the core, class and logit collection, answers, timeout and re
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import stream, wiring
+from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .answer import AnswerSerializer
@@ -98,16 +98,14 @@ class ProtocolEngine(wiring.Component):
         with m.Elif(~timed_out):
             m.d.sync += idle.eq(idle + 1)
 
-        # logits of the latest sequence
-        logits = [Signal(signed(self._lw), name=f"logit{k}") for k in range(self._K)]
+        # logits of the latest sequence (a small RAM: block RAM, not K·logit_width flip-flops)
+        m.submodules.logits = logits = memory.Memory(shape=signed(self._lw), depth=self._K, init=[])
+        lw_port, lr_port = logits.write_port(), logits.read_port(transparent_for=())
         lidx = Signal(range(self._K + 1))
-        with m.If(self.logit_valid):
-            for k, s in enumerate(logits):
-                with m.If(lidx == k):
-                    m.d.sync += s.eq(self.logit_data)
+        m.d.comb += [lw_port.en.eq(self.logit_valid & (lidx < self._K)), lw_port.addr.eq(lidx),
+                     lw_port.data.eq(self.logit_data), lr_port.addr.eq(ans.logit_addr), ans.logit.eq(lr_port.data)]
+        with m.If(self.logit_valid & (lidx < self._K)):
             m.d.sync += lidx.eq(lidx + 1)
-        for k, s in enumerate(logits):
-            m.d.comb += ans.logits[k].eq(s)
 
         # sequences whose class is to be discarded (cut short, completed with zeros)
         discard = Signal(range(16))
