@@ -64,5 +64,7 @@ def test_board_tops_instantiate_their_pll():
     assert "EHXPLLL" in board_verilog(ulx) and ulx.clk_hz == 50e6
     sim = build_board_top(qm, DesignPoint(1, 16), ULX3S, BoardOptions(sim=True))
     assert "EHXPLLL" not in board_verilog(sim) and sim.clk_hz == 25e6
+    with pytest.raises(HwssmError, match="3000000 baud from a 25 MHz clock"):
+        build_board_top(qm, DesignPoint(1, 16), ULX3S, BoardOptions(sim=True, baud=3_000_000))
     with pytest.raises(HwssmError, match="no parameter flash"):
         build_board_top(qm, DesignPoint(1, 16, storage=ParamStorage.LOAD), ULX3S, BoardOptions())

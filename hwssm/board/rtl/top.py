@@ -9,6 +9,7 @@ from amaranth.hdl import ClockDomain, ClockSignal, Module, Signal
 from amaranth.lib import fifo, wiring
 from amaranth.lib.wiring import In, Out
 
+from ...errors import HwssmError
 from ...hw.core_config import CoreConfig
 from ...hw.rtl.core import HwssmCore
 from ...hw.storage import ParamStorage
@@ -60,18 +61,21 @@ class BoardTop(wiring.Component):
         self._cfg, self._digest4, self._board, self._opt = cfg, bytes(digest4), board, options
         self._load = cfg.storage is ParamStorage.LOAD
         if self._load and board.flash is None:
-            from ...errors import HwssmError
-
-            raise HwssmError(f"board {board.name} has no parameter flash: build the core with ROM storage")
+            self._refuse(f"board {board.name} has no parameter flash: build the core with ROM storage")
         self._pll = None if options.sim else BoardPll(board.pll, board.osc_hz, options.clk_hz or board.clk_hz)
         self.clk_hz = board.osc_hz if options.sim else self._pll.f_out_hz
         baud = options.baud or board.baud
-        self.divisor = options.uart_divisor or max(4, round(self.clk_hz / baud))
+        if options.uart_divisor is None:
+            div = round(self.clk_hz / baud)
+            if div < 4 or abs(self.clk_hz / div - baud) > 0.02 * baud:
+                self._refuse(f"{baud} baud from a {self.clk_hz / 1e6:g} MHz clock: no divisor of at least 4 "
+                                 "cycles per bit within 2 % (choose another rate or clock)")
+            self.divisor = div
+        else:
+            self.divisor = options.uart_divisor
         self.timeout_cycles = options.timeout_cycles or max(2, round(options.timeout_s * self.clk_hz))
         if self.timeout_cycles <= 10 * self.divisor:
-            from ...errors import HwssmError
-
-            raise HwssmError(f"the inter-byte timeout ({self.timeout_cycles} cycles) must exceed a byte "
+            self._refuse(f"the inter-byte timeout ({self.timeout_cycles} cycles) must exceed a byte "
                              f"({10 * self.divisor} cycles)")
         half = options.sck_half
         if self._load:
@@ -87,6 +91,10 @@ class BoardTop(wiring.Component):
         for name in board.tie_high_names():
             members[name] = Out(1)
         super().__init__(members)
+
+    def _refuse(self, message: str):
+        self._MustUse__silence = True  # never elaborated: no UnusedElaboratable warning
+        raise HwssmError(message)
 
     @property
     def config(self) -> CoreConfig:
