@@ -4,8 +4,9 @@
 - :func:`board_verilog`: its Verilog (one file: top, core, UART, engine, loader; the PLL
   is an instance of the vendor primitive), with the core generator's text rewrites;
 - :func:`write_board_verilog`: that text written atomically;
-- :func:`constraints_text`: the pin constraints (iCE40 PCF / ECP5 LPF) of a board;
-- :func:`flash_image`: the bytes to write to flash at the board's offset (LOAD storage).
+- :func:`constraints_text`: the pin constraints (iCE40 PCF / ECP5 LPF) of a board.
+
+The flash image (LOAD storage) is :func:`hwssm.board.protocol.flash_image`.
 """
 
 from __future__ import annotations
@@ -13,24 +14,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..hw.derive import derive
-from ..hw.options import DesignPoint
+from ..errors import HwssmError
+from ..hw.options import DesignPoint, ParamStorage
 from ..io import write_text
 from ..quant.qmodel import QModel
 from ..targets.boards import Board, PllKind
 from .options import BoardOptions
-from .rtl.flash import image_header
+from . import protocol
 from .rtl.top import BoardTop
 
-__all__ = ["TOP_NAME", "digest4", "build_board_top", "board_verilog", "write_board_verilog", "constraints_text",
-           "flash_image"]
+__all__ = ["TOP_NAME", "digest4", "build_board_top", "board_verilog", "write_board_verilog", "constraints_text"]
 
 #: Module name of the board top in the Verilog.
 TOP_NAME = "hwssm_board"
 
 
 def digest4(qm: QModel) -> bytes:
-    """The first 4 bytes of the model's digest (``BOARD_PROTOCOL.md``)."""
-    return bytes.fromhex(qm.digest()[:8])
+    """The first 4 bytes of the model's digest (:func:`hwssm.board.protocol.digest4`)."""
+    return protocol.digest4(qm.digest())
 
 
 def build_board_top(qm: QModel, design: DesignPoint, board: Board, options: BoardOptions = BoardOptions()) -> BoardTop:
@@ -41,6 +42,8 @@ def build_board_top(qm: QModel, design: DesignPoint, board: Board, options: Boar
     The returned top states the figures it was built with: ``clk_hz``, ``divisor`` (cycles
     per UART bit), ``timeout_cycles``, ``sck_half``, ``wake_cycles``, ``fifo_depth``.
     """
+    if design.storage is ParamStorage.LOAD and board.flash is None:
+        raise HwssmError(f"board {board.name} has no parameter flash: build the core with ROM storage")
     return BoardTop(derive(qm, design), digest4(qm), board, options)
 
 
@@ -81,10 +84,3 @@ def constraints_text(board: Board, top: BoardTop) -> str:
         lines.append(f'IOBUF PORT "{n}" IO_TYPE={board.io_standard};')
     lines.append(f'FREQUENCY PORT "clk" {board.osc_hz / 1e6:g} MHZ;')
     return "\n".join(lines) + "\n"
-
-
-def flash_image(words, digest: bytes) -> bytes:
-    """The flash image of a load image: the 16-byte header (magic, word count, digest4), then
-    each 16-bit word big-endian (``BOARD_PROTOCOL.md``; written at the board's flash offset)."""
-    words = [int(w) for w in words]
-    return image_header(len(words), digest) + b"".join(w.to_bytes(2, "big") for w in words)

@@ -6,7 +6,7 @@ from amaranth.hdl import Array, Cat, Module, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .codes import KIND_CLASSIFY, KIND_INFO, LOGIT_BYTES, MAGIC_ANSWER, PROTO_VERSION, Status
+from ..protocol import ANSWER_MAGIC, LOGIT_BYTES, PROTO_VERSION, Kind, Status
 
 __all__ = ["AnswerSerializer", "info_payload"]
 
@@ -78,7 +78,7 @@ class AnswerSerializer(wiring.Component):
             n = Signal.like(idx)
             with m.If(~ok):
                 m.d.comb += n.eq(3)
-            with m.Elif(self.kind == KIND_INFO):
+            with m.Elif(self.kind == Kind.INFO):
                 m.d.comb += n.eq(n_info)
             with m.Elif(self.with_logits):
                 m.d.comb += n.eq(n_logits)
@@ -91,13 +91,13 @@ class AnswerSerializer(wiring.Component):
         m.d.comb += logit32.eq(Array(self.logits)[lk])
         with m.Switch(idx):
             with m.Case(0):
-                m.d.comb += byte.eq(MAGIC_ANSWER)
+                m.d.comb += byte.eq(ANSWER_MAGIC)
             with m.Case(1):
                 m.d.comb += byte.eq(status)
             with m.Case(2):
                 m.d.comb += byte.eq(kind)
             with m.Default():
-                with m.If(kind == KIND_CLASSIFY):
+                with m.If(kind == Kind.CLASSIFY):
                     with m.If(idx == 3):
                         m.d.comb += byte.eq(cls)
                     with m.Else():

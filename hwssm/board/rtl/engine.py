@@ -8,7 +8,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .answer import AnswerSerializer
-from .codes import FLAG_LOGITS, KIND_CLASSIFY, KIND_INFO, KIND_UNKNOWN, MAGIC_REQUEST, Status
+from ..protocol import FLAG_LOGITS, REQUEST_MAGIC, Kind, Status
 
 __all__ = ["ProtocolEngine"]
 
@@ -48,7 +48,8 @@ class ProtocolEngine(wiring.Component):
     loaded : In(1)
         The core's parameters are in place: answers wait for it.
     load_error : In(1)
-        The parameter image was refused: every request is answered NOT_LOADED.
+        The parameter image was refused: every request is answered NOT_LOADED (also one
+        parsed before the refusal, and one waiting for its class).
     busy : Out(1)
         A request is being received or answered (not idle, not draining).
 
@@ -123,7 +124,8 @@ class ProtocolEngine(wiring.Component):
         bad_digest = Signal()
         bad_length = Signal()
         scnt = Signal(range(TC + 1))
-        m.d.comb += [ans.status.eq(status), ans.kind.eq(kind), ans.cls.eq(cls),
+        # an image refused after the request was parsed: its answer is NOT_LOADED all the same
+        m.d.comb += [ans.status.eq(Mux(self.load_error, Status.NOT_LOADED, status)), ans.kind.eq(kind), ans.cls.eq(cls),
                      ans.with_logits.eq((flags & FLAG_LOGITS) != 0)]
 
         def answer(st, kd, then_drain):
@@ -133,29 +135,29 @@ class ProtocolEngine(wiring.Component):
         with m.FSM() as fsm:
             with m.State("IDLE"):
                 with m.If(self.rx_valid):
-                    with m.If(self.rx_data == MAGIC_REQUEST):
+                    with m.If(self.rx_data == REQUEST_MAGIC):
                         m.next = "KIND"
                     with m.Else():
-                        answer(Mux(self.load_error, Status.NOT_LOADED, Status.BAD_MAGIC), KIND_UNKNOWN, 1)
+                        answer(Mux(self.load_error, Status.NOT_LOADED, Status.BAD_MAGIC), Kind.UNKNOWN, 1)
             with m.State("KIND"):
-                known = (self.rx_data == KIND_INFO) | (self.rx_data == KIND_CLASSIFY)
+                known = (self.rx_data == Kind.INFO) | (self.rx_data == Kind.CLASSIFY)
                 with m.If(self.rx_valid):
                     with m.If(self.load_error):
-                        answer(Status.NOT_LOADED, Mux(known, self.rx_data, KIND_UNKNOWN), 1)
-                    with m.Elif(self.rx_data == KIND_INFO):
-                        answer(Status.OK, KIND_INFO, 0)
-                    with m.Elif(self.rx_data == KIND_CLASSIFY):
+                        answer(Status.NOT_LOADED, Mux(known, self.rx_data, Kind.UNKNOWN), 1)
+                    with m.Elif(self.rx_data == Kind.INFO):
+                        answer(Status.OK, Kind.INFO, 0)
+                    with m.Elif(self.rx_data == Kind.CLASSIFY):
                         m.next = "FLAGS"
                     with m.Else():
-                        answer(Status.BAD_MAGIC, KIND_UNKNOWN, 1)
+                        answer(Status.BAD_MAGIC, Kind.UNKNOWN, 1)
                 with m.Elif(timed_out):
-                    answer(Status.TIMEOUT, KIND_UNKNOWN, 0)
+                    answer(Status.TIMEOUT, Kind.UNKNOWN, 0)
             with m.State("FLAGS"):
                 with m.If(self.rx_valid):
                     m.d.sync += [flags.eq(self.rx_data), hcnt.eq(0), bad_digest.eq(0), bad_length.eq(0)]
                     m.next = "HEADER"
                 with m.Elif(timed_out):
-                    answer(Status.TIMEOUT, KIND_CLASSIFY, 0)
+                    answer(Status.TIMEOUT, Kind.CLASSIFY, 0)
             with m.State("HEADER"):
                 with m.If(self.rx_valid):
                     expect = Signal(8)
@@ -169,13 +171,13 @@ class ProtocolEngine(wiring.Component):
                     m.d.sync += [bad_digest.eq(bd), bad_length.eq(bl), hcnt.eq(hcnt + 1), scnt.eq(0)]
                     with m.If(hcnt == len(header) - 1):
                         with m.If(bd):
-                            answer(Status.BAD_DIGEST, KIND_CLASSIFY, 1)
+                            answer(Status.BAD_DIGEST, Kind.CLASSIFY, 1)
                         with m.Elif(bl):
-                            answer(Status.BAD_LENGTH, KIND_CLASSIFY, 1)
+                            answer(Status.BAD_LENGTH, Kind.CLASSIFY, 1)
                         with m.Else():
                             m.next = "SAMPLES"
                 with m.Elif(timed_out):
-                    answer(Status.TIMEOUT, KIND_CLASSIFY, 0)
+                    answer(Status.TIMEOUT, Kind.CLASSIFY, 0)
             with m.State("SAMPLES"):
                 m.d.comb += [self.samples.valid.eq(self.rx_valid), self.samples.payload.eq(self.rx_data)]
                 with m.If(self.rx_valid):
@@ -190,11 +192,13 @@ class ProtocolEngine(wiring.Component):
                     m.d.sync += scnt.eq(scnt + 1)
                     with m.If(scnt == TC - 1):
                         m.d.comb += inc.eq(1)
-                        answer(Status.TIMEOUT, KIND_CLASSIFY, 0)
+                        answer(Status.TIMEOUT, Kind.CLASSIFY, 0)
             with m.State("CLASS"):
-                with m.If(self.cls.valid & self.cls.ready & (discard == 0)):
+                with m.If(self.load_error):
+                    answer(Status.NOT_LOADED, Kind.CLASSIFY, 0)  # the core will never answer
+                with m.Elif(self.cls.valid & self.cls.ready & (discard == 0)):
                     m.d.sync += cls.eq(self.cls.payload)
-                    answer(Status.OK, KIND_CLASSIFY, 0)
+                    answer(Status.OK, Kind.CLASSIFY, 0)
             with m.State("ANSWER"):
                 with m.If((self.loaded | self.load_error) & ~ans.busy):
                     m.d.comb += ans.start.eq(1)

@@ -6,16 +6,19 @@ from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..protocol import FLASH_HEADER_BYTES, FLASH_MAGIC
+
 __all__ = ["FlashLoader", "IMAGE_MAGIC", "HEADER_BYTES", "CMD_READ", "CMD_WAKE", "image_header"]
 
-IMAGE_MAGIC = b"HWSSMIMG"
-HEADER_BYTES = 16
+IMAGE_MAGIC = FLASH_MAGIC
+HEADER_BYTES = FLASH_HEADER_BYTES
 CMD_READ = 0x03   #: READ: address (3 bytes, MSB first), then data until CS rises
 CMD_WAKE = 0xAB   #: release from deep power-down
 
 
 def image_header(words: int, digest4: bytes) -> bytes:
-    """The 16-byte header of a flash image: magic, word count (u32 LE), digest4."""
+    """The 16-byte header of a flash image (:func:`hwssm.board.protocol.flash_image`):
+    magic, word count (u32 LE), digest4."""
     return IMAGE_MAGIC + int(words).to_bytes(4, "little") + bytes(digest4)
 
 

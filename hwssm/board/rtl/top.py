@@ -93,6 +93,18 @@ class BoardTop(wiring.Component):
         return self._cfg
 
     @property
+    def board(self) -> Board:
+        return self._board
+
+    @property
+    def options(self) -> BoardOptions:
+        return self._opt
+
+    @property
+    def digest4(self) -> bytes:
+        return self._digest4
+
+    @property
     def fifo_depth(self) -> int:
         """Samples the FIFO between engine and core holds: two sequences (one completed with
         zeros after a timeout, one new), so that it never overflows."""

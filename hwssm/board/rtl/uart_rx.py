@@ -31,7 +31,9 @@ class UartRx(wiring.Component):
     Latency: ``valid`` rises ``2 + divisor // 2 + 9 * divisor + 1`` cycles after the first
     cycle the start bit is low at ``rx`` (2 synchronizer flops, half a bit to the start bit's
     middle, 8 data bits and the stop bit, 1 register). A start bit shorter than half a bit is
-    ignored. The receiver looks for the next start bit from the middle of the stop bit on.
+    ignored. The receiver looks for the next start bit from the middle of the stop bit on;
+    after reset and after a frame error it first waits for the line to be high (idle), so a
+    byte already under way when reset ends is dropped, not misread.
     """
 
     def __init__(self, divisor: int):
@@ -55,6 +57,9 @@ class UartRx(wiring.Component):
         shreg = Signal(8)
         m.d.sync += [self.valid.eq(0), self.frame_error.eq(0)]
         with m.FSM():
+            with m.State("SYNC"):
+                with m.If(line):
+                    m.next = "IDLE"
             with m.State("IDLE"):
                 with m.If(~line):
                     m.d.sync += timer.eq(div // 2 - 1)
@@ -73,7 +78,7 @@ class UartRx(wiring.Component):
                     m.d.sync += timer.eq(div - 1)
                     with m.If(bits == 8):
                         m.d.sync += [self.valid.eq(line), self.frame_error.eq(~line), self.data.eq(shreg)]
-                        m.next = "IDLE"
+                        m.next = "SYNC"
                     with m.Else():
                         m.d.sync += [shreg.eq((shreg >> 1) | (line << 7)), bits.eq(bits + 1)]
                 with m.Else():
