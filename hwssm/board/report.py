@@ -5,15 +5,19 @@ the device), fmax against the build clock (MHz), cycles and latency of one seque
 UART (request 11 + T·C bytes, answer 4 bytes or 4 + 4K with logits, 10 bit times per byte),
 bitstream and flash image sizes (bytes).
 
-Latency: the protocol engine streams samples into the core while they arrive, so a
-sequence takes at least ``max(request, core) + answer`` and at most ``request + core +
-answer`` (``latency_min_s``, ``latency_s``); sequences/s is the conservative ``1/latency_s``.
+Latency: the exact cycles of a CLASSIFY request from its first start bit to the answer's last
+stop bit (:func:`hwssm.board.timing.classify_cycles`, ``latency_cycles``, ``latency_exact``);
+where the core's step and the UART byte time are too close for an exact figure, the bounds:
+the protocol engine streams samples into the core while they arrive, so a sequence takes at
+least ``max(request, core) + answer`` and at most ``request + core + answer``
+(``latency_min_s``, ``latency_s``). Sequences/s is ``1/latency_s`` (requests back to back).
 """
 
 from __future__ import annotations
 
+from ..errors import HwssmError
 from ..hw import cycle_model
-from . import protocol
+from . import protocol, timing
 
 __all__ = ["build_report", "report_markdown", "board_readme", "REPORT_FORMAT"]
 
@@ -42,7 +46,13 @@ def build_report(req, top, build, fmax: float, meets: bool, bitstream_bytes: int
     ans_bytes, ans_logits = 4, 4 + protocol.LOGIT_BYTES * K
     core_cycles = cycle_model.cycles_per_digit(cfg)
     core_s, in_s, out_s = core_cycles / clk, 10 * req_bytes * bit_s, 10 * ans_bytes * bit_s
-    latency = in_s + core_s + out_s
+    try:
+        exact = timing.classify_cycles(cfg, top.divisor, False)
+        exact_logits = timing.classify_cycles(cfg, top.divisor, True)
+    except HwssmError:
+        exact = exact_logits = None
+    latency = exact / clk if exact is not None else in_s + core_s + out_s
+    low = exact / clk if exact is not None else max(in_s, core_s) + out_s
     crit = build.pnr.clocked_paths
     return {
         "format": REPORT_FORMAT,
@@ -64,7 +74,8 @@ def build_report(req, top, build, fmax: float, meets: bool, bitstream_bytes: int
                  "inter_byte_timeout_s": round(top.timeout_cycles / clk, 6), "request_bytes": req_bytes,
                  "answer_bytes": ans_bytes, "answer_bytes_with_logits": ans_logits},
         "sequence": {"T": T, "C": C, "core_cycles": core_cycles, "core_s": core_s, "uart_request_s": in_s,
-                     "uart_answer_s": out_s, "latency_s": latency, "latency_min_s": max(in_s, core_s) + out_s,
+                     "uart_answer_s": out_s, "latency_exact": exact is not None, "latency_cycles": exact,
+                     "latency_cycles_with_logits": exact_logits, "latency_s": latency, "latency_min_s": low,
                      "sequences_per_s": 1.0 / latency},
         "bitstream": {"name": dev.family.bitstream.bitstream_name, "bytes": bitstream_bytes},
         "flash": None if image is None else {"offset": board.flash.offset, "image_bytes": len(image),
@@ -92,8 +103,10 @@ def report_markdown(r: dict) -> str:
             ("core cycles / sequence", f"{s['core_cycles']:,} ({1e3 * s['core_s']:.2f} ms)"),
             ("UART", f"{ua['baud']:g} baud, request {ua['request_bytes']} bytes ({1e3 * s['uart_request_s']:.1f} ms), "
                      f"answer {ua['answer_bytes']} bytes ({ua['answer_bytes_with_logits']} with logits)"),
-            ("latency / sequence", f"{1e3 * s['latency_min_s']:.1f} .. {1e3 * s['latency_s']:.1f} ms "
-                                   f"(<= {s['sequences_per_s']:.2f} sequences/s guaranteed)"),
+            ("latency / sequence", (f"{s['latency_cycles']:,} cycles = {1e3 * s['latency_s']:.2f} ms incl. UART "
+                                    f"({s['latency_cycles_with_logits']:,} cycles with logits)" if s["latency_exact"] else
+                                    f"{1e3 * s['latency_min_s']:.1f} .. {1e3 * s['latency_s']:.1f} ms incl. UART")
+                                   + f"; {s['sequences_per_s']:.2f} sequences/s"),
             ("bitstream", f"{r['bitstream']['name']}, {r['bitstream']['bytes']:,} bytes")]
     if r["flash"]:
         f = r["flash"]
