@@ -25,7 +25,7 @@ from pathlib import Path
 from ..config import cache_dir, find_nextpnr, find_packer, find_yosys
 from ..errors import HwssmError
 from ..hw.options import DesignPoint, ParamStorage
-from ..io import staged_dir, write_bytes, write_text
+from ..io import json_text, staged_dir, write_bytes, write_text
 from ..quant.qmodel import QModel
 from ..synth.nextpnr import DesignDoesNotFit, Pinned
 from ..synth.pinned import PinnedBuild, build_bitstream
@@ -201,8 +201,6 @@ def build_board(req: BuildRequest, progress=None) -> BoardBuild:
         write_text(staging / bs.pins_name, pins_text)
         write_text(staging / "README.md", board_readme(report))
         write_text(staging / "report.md", report_markdown(report))
-        from ..io import json_text
-
         write_text(staging / "report.json", json_text(report))
         files = commit(names)
     if flash_bytes is None:
