@@ -183,8 +183,9 @@ def build_board(req: BuildRequest, progress=None) -> BoardBuild:
     except DesignDoesNotFit as exc:
         over = ", ".join(f"{k} needs {u.used} of {u.available} (+{u.overflow})" for k, u in exc.utilization.items()
                          if u.overflow)
+        hint = "try fewer lanes" if req.design.lanes > 1 else "P=1 is the smallest core: a smaller model or plan is needed"
         raise HwssmError(f"the model does not fit {req.board.name} ({req.board.part}) at P={req.design.lanes}: {over}; "
-                         f"try fewer lanes (logs: {work})") from None
+                         f"{hint} (logs: {work})") from None
     fmax, meets = _timing(build, clock_mhz)
     if not meets and not req.allow_slow:
         raise HwssmError(f"the placed design reaches {fmax:.2f} MHz, below the {clock_mhz:g} MHz build clock of "
