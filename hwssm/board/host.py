@@ -20,7 +20,7 @@ from ..errors import HwssmError
 from ..quant.qmodel import QModel
 from . import protocol as p
 
-__all__ = ["BoardMismatch", "BoardRun", "query_info", "run_on_board", "INTER_BYTE_TIMEOUT_S"]
+__all__ = ["BoardMismatch", "BoardRun", "check_info", "query_info", "run_on_board", "INTER_BYTE_TIMEOUT_S"]
 
 #: The board's inter-byte timeout (BOARD_PROTOCOL: 50 ms); the host waits longer after an error.
 INTER_BYTE_TIMEOUT_S = 0.05

@@ -162,3 +162,12 @@ def test_flash_image_bad():
         p.parse_flash_image(b"HWSSMIMG\x05\x00\x00\x00abcd\x00\x00")
     with pytest.raises(HwssmError):
         p.parse_params_hex("12345\n")
+
+
+
+def test_the_hardware_answer_bytes_agree():
+    """The board RTL's INFO payload (hwssm.board.rtl.answer) is the codec's INFO answer after 'R', OK, 'I'."""
+    from hwssm.board.rtl.answer import info_payload
+
+    d4 = b"\x01\x02\x03\x04"
+    assert b"R\x00I" + info_payload(d4, 784, 1, 10) == p.encode_answer(p.InfoAnswer(d4, 784, 1, 10))
