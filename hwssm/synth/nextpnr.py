@@ -6,6 +6,11 @@ iCE40 devices are placed as whole chips: the netlist's top must be the narrow wr
 so no PCF is written; it only uses bonded pins of the package). ECP5 devices are placed
 ``--out-of-context`` (no IO buffers, no pins).
 
+A board build (:class:`Pinned`) places the whole chip instead: the board's die and package
+arguments (:attr:`hwssm.targets.boards.Board.nextpnr_args`), the pin file, and the textual
+configuration written for the packer, with the family's flags
+(:attr:`~hwssm.targets.Family.bitstream`: iCE40 ``--pcf``/``--asc``, ECP5 ``--lpf``/``--textcfg``).
+
 Every run uses ``--timing-allow-fail``: missing the target frequency is reported
 (``fmax_mhz`` below ``target_mhz``), not an error. A design that needs more of any
 resource than the device has raises :class:`DesignDoesNotFit`.
@@ -13,6 +18,7 @@ resource than the device has raises :class:`DesignDoesNotFit`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -26,8 +32,10 @@ from .results import CriticalPath, PnrResult, Utilization
 REPORT = "report.json"
 
 _UTIL_LINE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+\d+%")
-# nextpnr names a clock after its (promoted) net: "clk$SB_IO_IN_$glb_clk" for the iCE40 pin "clk".
-_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?$")
+# nextpnr names a clock after its (promoted) net: "clk$SB_IO_IN_$glb_clk" for the iCE40 pin "clk",
+# "$glbnet$clk$TRELLIS_IO_IN" for the ECP5 pin "clk" of a pinned (board) build.
+_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?(\$TRELLIS_IO_IN)?$")
+_CLOCK_PREFIX = re.compile(r"^\$glbnet\$")
 
 
 class DesignDoesNotFit(HwssmError):
@@ -48,6 +56,34 @@ class DesignDoesNotFit(HwssmError):
         super().__init__(f"design does not fit {device}: {over}")
 
 
+@dataclasses.dataclass(frozen=True)
+class Pinned:
+    """A whole-chip placement with pin constraints (a board build).
+
+    Attributes
+    ----------
+    device_args : tuple[str, ...]
+        nextpnr's die, package (and speed grade) arguments of the board, e.g.
+        ``("--up5k", "--package", "sg48")``; no placement mode (not out of context).
+    pins : str
+        The pin constraint file, relative to the work directory (``pins.pcf``).
+    """
+
+    device_args: tuple[str, ...]
+    pins: str
+
+
+def placement_args(device: Device, pinned: Pinned | None) -> list[str]:
+    """nextpnr's device and placement arguments: the device's own (out of context, or free
+    pins), or with ``pinned`` the board's die and package, the pin file and the configuration output."""
+    if pinned is None:
+        return list(device.nextpnr_args)
+    bs = device.family.bitstream
+    if bs is None:
+        raise HwssmError(f"device {device.name} has no board flow (no pin constraints / bitstream packer known)")
+    return [*pinned.device_args, bs.constraints_flag, pinned.pins, bs.config_flag, bs.config_name]
+
+
 def run_nextpnr(
     workdir: Path,
     netlist: str,
@@ -56,16 +92,18 @@ def run_nextpnr(
     freq_mhz: float,
     seed: int = 1,
     progress: Progress | None = None,
+    pinned: Pinned | None = None,
 ) -> tuple[PnrResult, float]:
     """Place and route ``workdir/netlist`` on ``device``; returns the parsed result and wall time (s).
 
-    Writes ``nextpnr.log`` and ``report.json`` in ``workdir``. Raises
+    Writes ``nextpnr.log`` and ``report.json`` in ``workdir`` (with ``pinned``, also the
+    family's textual configuration, ``Family.bitstream.config_name``). Raises
     :class:`DesignDoesNotFit` when a resource overflows, HwssmError (first ERROR line
     and log path) on any other failure.
     """
     tool = find_nextpnr(device.family.name)
     args = [
-        *device.nextpnr_args,
+        *placement_args(device, pinned),
         "--json", netlist,
         "--report", REPORT,
         "--freq", f"{freq_mhz:g}",
@@ -122,7 +160,7 @@ def parse_report(report: dict, device: str) -> PnrResult:
 
 def clock_name(net: str) -> str:
     """The clock as the design names it: nextpnr's net name without IO/global-buffer suffixes."""
-    return _CLOCK_SUFFIX.sub("", str(net)) or str(net)
+    return _CLOCK_SUFFIX.sub("", _CLOCK_PREFIX.sub("", str(net))) or str(net)
 
 
 def _edge(text: str) -> str:

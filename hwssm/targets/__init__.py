@@ -10,12 +10,14 @@ Adding a device of a known family is one :class:`Device` in its family module (a
 family's ``DEVICES`` tuple). Pure Python: no tools, no Amaranth.
 """
 
-from .device import CellTypes, Coefficients, Device, ErrorBand, Family, Profile
+from .device import Bitstream, CellTypes, Coefficients, ConstraintFormat, Device, ErrorBand, Family, Profile
 from .ecp5 import ECP5, ECP5_25K, ECP5_45K, ECP5_85K
 from .ice40 import HX8K, ICE40, UP5K
 from .registry import DEVICES, FAMILIES, device, devices, family, names
 
 __all__ = [
+    "Bitstream",
+    "ConstraintFormat",
     "CellTypes", "Coefficients", "Device", "ErrorBand", "Family", "Profile",
     "DEVICES", "FAMILIES", "device", "devices", "family", "names",
     "ICE40", "ECP5", "UP5K", "HX8K", "ECP5_25K", "ECP5_45K", "ECP5_85K",

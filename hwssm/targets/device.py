@@ -9,10 +9,11 @@ sweep the build profile. One module per family (:mod:`.ice40`, :mod:`.ecp5`) fil
 from __future__ import annotations
 
 import dataclasses
+import enum
 
 from ..hw.options import DesignPoint, ParamStorage, Pipeline
 
-__all__ = ["CellTypes", "Coefficients", "Device", "ErrorBand", "Family", "Profile"]
+__all__ = ["Bitstream", "CellTypes", "Coefficients", "ConstraintFormat", "Device", "ErrorBand", "Family", "Profile"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +164,53 @@ class CellTypes:
                    if any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in pats))
 
 
+class ConstraintFormat(enum.Enum):
+    """The pin-constraint file format nextpnr reads for a family (:mod:`hwssm.targets.constraints`)."""
+
+    PCF = "pcf"  #: iCE40 physical constraints: ``set_io PORT PIN``
+    LPF = "lpf"  #: ECP5 logical preference file: ``LOCATE COMP "PORT" SITE "PIN";``
+
+
+@dataclasses.dataclass(frozen=True)
+class Bitstream:
+    """How a family's whole-chip design becomes a bitstream: nextpnr's pin and output flags, the packer.
+
+    The board flow (:mod:`hwssm.synth.pack`, ``hwssm board build``) places with
+    ``constraints_flag <pins file>`` and writes the textual configuration with
+    ``config_flag <config_name>``; ``packer`` (``icepack`` / ``ecppack``, native or yowasp) turns
+    it into ``bitstream_name`` with the arguments ``packer_args`` (``{config}`` and ``{bitstream}``
+    replaced by the file names).
+
+    Attributes
+    ----------
+    constraints : ConstraintFormat
+        Format of the pin file (``pins_name``).
+    pins_name : str
+        File name of the pin constraints (``pins.pcf``).
+    constraints_flag : str
+        nextpnr option that reads it (``--pcf``).
+    config_flag : str
+        nextpnr option that writes the textual configuration (``--asc``).
+    config_name : str
+        File name of that configuration (``top.asc``).
+    packer : str
+        Packer program (``icepack``; the yowasp build is ``yowasp-icepack``).
+    packer_args : tuple[str, ...]
+        Its arguments, with ``{config}`` / ``{bitstream}`` placeholders.
+    bitstream_name : str
+        File name of the bitstream (``top.bin``).
+    """
+
+    constraints: ConstraintFormat
+    pins_name: str
+    constraints_flag: str
+    config_flag: str
+    config_name: str
+    packer: str
+    packer_args: tuple[str, ...]
+    bitstream_name: str
+
+
 @dataclasses.dataclass(frozen=True)
 class Family:
     """An FPGA family as the open tools see it.
@@ -188,6 +236,8 @@ class Family:
         The estimator's cost coefficients for the family.
     error_band : ErrorBand
         The estimator's measured error with those coefficients.
+    bitstream : Bitstream or None
+        How a pinned whole-chip design becomes a bitstream (None: the family has no board flow).
     """
 
     name: str
@@ -203,6 +253,7 @@ class Family:
     spram_bel: str
     coefficients: Coefficients
     error_band: ErrorBand
+    bitstream: Bitstream | None = None
 
     @property
     def bels(self) -> dict[str, str]:

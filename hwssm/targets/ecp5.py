@@ -12,7 +12,7 @@ LUT4 counts are nextpnr-ecp5's (``TRELLIS_COMB`` available in its utilisation re
 from __future__ import annotations
 
 from ..hw.options import ParamStorage, Pipeline
-from .device import CellTypes, Coefficients, Device, ErrorBand, Family, Profile
+from .device import Bitstream, CellTypes, Coefficients, ConstraintFormat, Device, ErrorBand, Family, Profile
 
 #: The ECP5 family. Coefficients fitted to Yosys 0.70 (yowasp) cell counts of generated cores
 #: on the LFE5U-25F (see tests/hw/cost/test_estimate.py); the larger dies map the same cells.
@@ -40,6 +40,10 @@ ECP5 = Family(
     # 2). Rounded outwards.
     error_band=ErrorBand(lut=(-0.11, 0.11), ff=(-0.015, 0.035), points=12,
                          source="tests/hw/cost/test_estimate.py HETERO_MEASURED, reports/reference/report.json"),
+    # Board flow: nextpnr-ecp5 --lpf pins.lpf --textcfg top.config; ecppack --input top.config
+    # --bit top.bit (Project Trellis).
+    bitstream=Bitstream(ConstraintFormat.LPF, "pins.lpf", "--lpf", "--textcfg", "top.config", "ecppack",
+                        ("--input", "{config}", "--bit", "{bitstream}"), "top.bit"),
 )
 
 #: The ECP5 build profile: parameters in ROMs (DP16KD), hard multipliers, ``Pipeline.fast()``

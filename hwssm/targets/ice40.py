@@ -13,7 +13,7 @@ HX8K; each checked against nextpnr-ice40's own device utilisation report (the
 from __future__ import annotations
 
 from ..hw.options import ParamStorage, Pipeline
-from .device import CellTypes, Coefficients, Device, ErrorBand, Family, Profile
+from .device import Bitstream, CellTypes, Coefficients, ConstraintFormat, Device, ErrorBand, Family, Profile
 
 #: The iCE40 family. Coefficients fitted (relative least squares) to Yosys 0.70 (yowasp) cell
 #: counts of generated cores on the UP5K (see tests/hw/cost/test_estimate.py); the HX8K maps
@@ -41,6 +41,9 @@ ICE40 = Family(
     # FF +3.1 % .. +9.3 %, DSP/EBR/SPRAM exact (estimator version 2). Rounded outwards.
     error_band=ErrorBand(lut=(-0.09, 0.055), ff=(0.03, 0.095), points=6,
                          source="tests/hw/cost/test_estimate.py HETERO_MEASURED, reports/reference/report.json"),
+    # Board flow: nextpnr-ice40 --pcf pins.pcf --asc top.asc; icepack top.asc top.bin (Project IceStorm).
+    bitstream=Bitstream(ConstraintFormat.PCF, "pins.pcf", "--pcf", "--asc", "top.asc", "icepack",
+                        ("{config}", "{bitstream}"), "top.bin"),
 )
 
 #: iCE40 UltraPlus UP5K, SG48 (5,280 LUT4, 8 SB_MAC16, 30 EBR, 4 SPRAM of 256 kbit, 39 user IO).

@@ -1,0 +1,1 @@
+"""Amaranth units of the board tops (one Component per module)."""

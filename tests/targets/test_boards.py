@@ -1,0 +1,35 @@
+"""Board records: lookup by name, the sites of every top port, LED polarity, flash facts."""
+
+from __future__ import annotations
+
+import pytest
+
+from hwssm.errors import HwssmError
+from hwssm.targets.boards import BOARDS, ICEBREAKER, ULX3S, PllKind, board, board_names
+
+
+def test_lookup():
+    assert board_names() == ["icebreaker", "ulx3s"]
+    assert board("ulx3s") is ULX3S
+    with pytest.raises(HwssmError, match="unknown board 'de10'.*icebreaker, ulx3s"):
+        board("de10")
+
+
+def test_icebreaker_facts():
+    s = ICEBREAKER.sites()
+    assert s == {"clk": "35", "uart_rx": "6", "uart_tx": "9", "led_ready": "37", "led_error": "11",
+                 "spi_cs_n": "16", "spi_sck": "15", "spi_mosi": "14", "spi_miso": "17"}
+    assert ICEBREAKER.pll is PllKind.ICE40_PAD and ICEBREAKER.led_active_low and ICEBREAKER.osc_hz == 12_000_000
+    assert ICEBREAKER.flash.offset == 0x100000 and ICEBREAKER.device.name == "up5k"
+
+
+def test_ulx3s_facts():
+    s = ULX3S.sites()
+    assert s == {"clk": "G2", "uart_rx": "M1", "uart_tx": "L4", "led_ready": "B2", "led_error": "C2", "wifi_gpio0": "L2"}
+    assert ULX3S.tie_high_names() == ("wifi_gpio0",) and ULX3S.flash is None and not ULX3S.led_active_low
+
+
+def test_sites_are_distinct():
+    for b in BOARDS:
+        sites = list(b.sites().values())
+        assert len(set(sites)) == len(sites), b.name
