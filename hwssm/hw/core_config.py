@@ -44,7 +44,8 @@ class LaneConfig:
     in fields 0-3, the others unused; real mode: the weights of the chunk's columns, column
     j in field :func:`mix_field`). ``shifts`` maps each shift name to its :class:`Shift`: ar, ai, br,
     ax, ia, bi (state update term alignment), re, im (state requant), cr, ci (readout
-    alignment), w, v (real-mode alignment and requant).
+    alignment), w, v (real-mode alignment and requant), and only with per-layer state widths
+    xdr, xdi (how many bits narrower than ``xr_width``/``xi_width`` the row's state is).
 
     ``b_widths`` (optional): the widths of B̄r, B̄i when narrower than f2, f3; the B̄·u
     multipliers then take only those low bits of f2, f3 (exact: in complex mode f2, f3 hold

@@ -68,10 +68,6 @@ def _check(qm: QModel) -> None:
         for f in ly.x_re + ly.x_im:
             if f.width > MAX_OPERAND_BITS:
                 raise HwssmError(f"{f.width}-bit state exceeds the RTL's {MAX_OPERAND_BITS}-bit multipliers")
-    xr_width = max(f.width for ly in qm.layers for f in ly.x_re)
-    xi_width = max(f.width for ly in qm.layers for f in ly.x_im)
-    if any(f.width != xr_width for ly in qm.layers for f in ly.x_re) or any(f.width != xi_width for ly in qm.layers for f in ly.x_im):
-        raise HwssmError("the RTL needs one state width per part (re, im) across layers and heads")
 
 
 def _mix_tables(lw: Lowering, H: int, P: int, KP: int, m_sh: dict) -> tuple[tuple, Shift, Shift, int]:
@@ -223,6 +219,12 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
 
     # -- S4D rows (rows l*H + h) ---------------------------------------------------------
     s_sh, s_wd = ssm_row_constants([s for ly in lw.layers for s in ly.ssm])
+    # per-layer state widths (per-layer precision): each row's deficit to the shared width
+    # (the lane fits its state to it, hw.rtl.ops.narrow); absent when every row has the same width
+    for name, width, part in (("xdr", xr_width, "x_re"), ("xdi", xi_width, "x_im")):
+        deficit = [width - f.width for ly in qm.layers for f in getattr(ly, part)]
+        if any(deficit):
+            s_sh[name] = deficit
     ssm_table = Table(L * H)
     for name, vals in s_sh.items():
         ssm_table.shift(name, vals)
@@ -250,7 +252,8 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
     lane = LaneConfig(
         mul_stages=pipe.mul_stages, f_widths=f_widths, xr_width=xr_width, xi_width=xi_width, u_width=a,
         g_width=a, cr_width=cr_width, ci_width=ci_width,
-        shifts={**{n: ssm_table.shifts[n] for n in ("ar", "ai", "br", "ax", "ia", "bi", "re", "im", "cr", "ci")},
+        shifts={**{n: ssm_table.shifts[n] for n in ("ar", "ai", "br", "ax", "ia", "bi", "re", "im", "cr", "ci",
+                                                     "xdr", "xdi") if n in ssm_table.shifts},
                 "w": sh_w_all, "v": sh_v_all},
         acc_re_width=s_wd["acc_re"], acc_im_width=s_wd["acc_im"], part_width=s_wd["part"],
         xr_rounding=xr_rnd[0], xr_overflow=xr_rnd[1], xi_rounding=xi_rnd[0], xi_overflow=xi_rnd[1],

@@ -54,7 +54,7 @@ from ..io import read_json
 from ..fixed import Overflow, Rounding
 from .plan_layers import (
     Component, LayerOverride, format_layer_codes, override_spec, overrides_from_json, overrides_to_json,
-    parse_layer_codes,
+    parse_layer_codes, plan_with_overrides,
 )
 from .spec import Granularity, PlanError, Scheme, Spec, _enum
 
@@ -330,32 +330,6 @@ def _plan_of_code(m, flags, gran, scheme, w, bias, p, s) -> PrecisionPlan:
         rounding=Rounding.FLOOR if "floor" in flags else Rounding.HALF_UP,
         overflow=Overflow.WRAP if "wrap" in flags else Overflow.SATURATE,
     )
-
-
-def plan_with_overrides(base: str | PrecisionPlan, overrides) -> PrecisionPlan:
-    """``base`` (a plan, or a name / code / plan file for :func:`resolve_plan`) with per-layer overrides.
-
-    ``overrides`` maps a block index (0-based) to ``{component: bits or Spec}`` (component a
-    :class:`Component` or its name: ``A_re``, ``A_im``, ``x_re``, ``x_im``, ``B``, ``C``, ``D``,
-    ``act``, ``weight``, ``bias``), or is an iterable of :class:`LayerOverride`. Bits keep the
-    default's granularity and scheme. Raises HwssmError (PlanError, one line) for an unknown
-    component or a block plan that breaks a rule; :meth:`PrecisionPlan.check_layers` (run by PTQ)
-    refuses blocks beyond the network. Example::
-
-        plan_with_overrides("hetero", {2: {"A_re": 6, "A_im": 6, "x_re": 10}})   # A8x8-...-a6-L2:A6x10.8
-    """
-    plan = resolve_plan(base)
-    if isinstance(overrides, dict):
-        for layer, changes in overrides.items():
-            if not isinstance(changes, dict):
-                raise PlanError(f"layer {layer}: overrides must be a mapping component -> bits, not {changes!r}")
-            plan = plan.with_layer(layer, **{Component.of(k).value: v for k, v in changes.items()})
-        return plan
-    items = tuple(overrides)
-    if not all(isinstance(o, LayerOverride) for o in items):
-        raise PlanError("overrides must be a mapping {layer: {component: bits}} or LayerOverride objects")
-    replaced = {o.key for o in items}
-    return dataclasses.replace(plan, layers=tuple(o for o in plan.layers if o.key not in replaced) + items, label="")
 
 
 def _hetero() -> PrecisionPlan:

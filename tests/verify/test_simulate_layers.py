@@ -1,4 +1,4 @@
-"""A tiny per-layer-precision design (blocks with different Ā, B̄, C̄, D, W, b widths) in
+"""A tiny per-layer-precision design (blocks with different Ā, x, B̄, C̄, D, W widths) in
 Verilator: bit-exact against the golden engine on real MNIST digits, every layer output."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from hwssm.verify.simulate import Digits, SimOptions, simulate
 
 
 @pytest.mark.verilator
-def test_a_per_layer_precision_design_is_bit_exact():
-    plan = plan_with_overrides("A8x10-B4C4D4-W6-a6", {0: {"A_re": 5, "B": 7}, 1: {"C": 7, "D": 3, "weight": 4}})
-    assert plan.code == "A8x10-B4C4D4-W6-a6-L0:A5.8B7-L1:C7D3W4"
-    qm = random_qmodel(3, 2, 2, plan, seed=4)
+@pytest.mark.parametrize("extreme", [False, True])
+def test_a_per_layer_precision_design_is_bit_exact(extreme):
+    plan = plan_with_overrides("A8x10-B4C4D4-W6-a6", {0: {"A_re": 5, "B": 7, "x_im": 7},
+                                                      1: {"C": 7, "D": 3, "weight": 4, "x_re": 6}})
+    assert plan.code == "A8x10-B4C4D4-W6-a6-L0:A5.8x10.7B7-L1:x6.10C7D3W4"
+    qm = random_qmodel(3, 2, 2, plan, seed=4, extreme=extreme)
     assert [ly.B_re.bits for ly in qm.layers] == [7, 4] and [ly.W.bits for ly in qm.layers] == [6, 4]
     res = simulate(qm, DesignPoint(2), Digits.mnist_test([0, 7]), SimOptions(jobs=1))
     assert res.ok and res.digits == 2 and res.mismatches == 0 and res.errors == ()

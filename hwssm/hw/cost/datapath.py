@@ -35,9 +35,10 @@ def datapath_blocks(c) -> list[Block]:
         # each field is carried down the chain to the stage that uses it (rtaps[k] is at τ+1+k;
         # the lanes' stage k reads rtaps[s + k]; D is used at rtaps[s])
         use = {"ar": s + ms, "ai": s + ms, "br": s + ms, "ax": s + ms, "ia": s + ms, "bi": s + ms,
-               "re": s + ms + 1, "im": s + ms + 1, "cr": s + 2 * ms + 2 + q, "ci": s + 2 * ms + 2 + q,
+               "re": s + ms + 1, "im": s + ms + 1, "xdr": s + ms + 1, "xdi": s + ms + 1, "cr": s + 2 * ms + 2 + q, "ci": s + 2 * ms + 2 + q,
                "es": TR - 1 + fa, "ed": TR - 1 + fa, "sy": TR + fa}
         base = {"ar": ms, "ai": ms, "br": ms, "ax": ms, "ia": ms, "bi": ms, "re": ms + 1, "im": ms + 1,
+                "xdr": ms + 1, "xdi": ms + 1,
                 "cr": 2 * ms + 2, "ci": 2 * ms + 2, "es": TR - 1 - s - q, "ed": TR - 1 - s - q, "sy": TR - s - q}
         bits = sum(t.shifts[n].width * base.get(n, TR - s - q) for n in t.shifts)
         extra = sum(t.shifts[n].width * (use.get(n, TR) - base.get(n, TR - s - q)) for n in t.shifts)

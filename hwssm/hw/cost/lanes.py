@@ -64,6 +64,10 @@ def lanes_blocks(c) -> list[Block]:
             add(Block(f"state requant shift {name}", "x", Kind.SHIFT, w, sh[name].width, count=P))
         if q:
             add(pipe_block(f"state requant {name} split register", "x", rq_bits(w, rnd) * q, count=P, kind="requant"))
+        d = sh.get("xd" + name[0])  # per-layer state widths: the row's narrowing (a second saturation)
+        if d is not None and d.width:
+            add(Block(f"state narrowing {name}", "x", Kind.REQUANT, out, out, count=P))
+            add(Block(f"state narrowing {name} bounds", "x", Kind.SHIFT, out, d.width, count=2 * P))
     add(Block("real-mode accumulator", "weight", Kind.ADD, ln.racc_width, 2, count=P))
     add(Block("real-mode first-item mux", "weight", Kind.MUX, ln.racc_width, 2, count=P))
     if sh["w"].width:

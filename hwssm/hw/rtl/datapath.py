@@ -221,7 +221,7 @@ class Datapath(wiring.Component):
                 port = getattr(lane, f"sh_{name}")
                 if name in ("ar", "ai", "br", "ax", "ia", "bi"):
                     m.d.comb += port.eq(rc[s + lane.stage_align][name].var)
-                elif name in ("re", "im"):
+                elif name in ("re", "im", "xdr", "xdi"):
                     m.d.comb += port.eq(rc[s + lane.stage_round][name].var)
                 elif name in ("cr", "ci"):
                     m.d.comb += port.eq(rc[s + lane.stage_readout_align][name].var)

@@ -36,7 +36,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..core_config import LaneConfig
 from ..options import mix_field
-from .ops import ShiftAmt, delay, mul, requant, resize, shl
+from .ops import ShiftAmt, delay, mul, narrow, requant, resize, shl
 
 __all__ = ["Lane"]
 
@@ -245,10 +245,14 @@ class Lane(wiring.Component):
 
         # stage ms+1: state requant; real-mode accumulate and align
         q = c.requant_stages  # registers inside each requantization (shift | round, saturate)
-        m.d.sync += [
-            xo.re.eq(requant(m, acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width, stages=q, name="rq_re")),
-            xo.im.eq(requant(m, acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width, stages=q, name="rq_im")),
-        ]
+        x_re = requant(m, acc_re, self._amt("re"), c.xr_rounding, c.xr_overflow, c.xr_width, stages=q, name="rq_re")
+        x_im = requant(m, acc_im, self._amt("im"), c.xi_rounding, c.xi_overflow, c.xi_width, stages=q, name="rq_im")
+        # per-layer state widths: a narrower block's state is fitted to its own width (sampled with re, im)
+        if "xdr" in c.shifts and c.shifts["xdr"].width:
+            x_re = narrow(m, x_re, delay(m, self.sh_xdr, q, "xdr", reset_less=True), c.xr_overflow, c.xr_width, "nw_re")
+        if "xdi" in c.shifts and c.shifts["xdi"].width:
+            x_im = narrow(m, x_im, delay(m, self.sh_xdi, q, "xdi", reset_less=True), c.xi_overflow, c.xi_width, "nw_im")
+        m.d.sync += [xo.re.eq(x_re), xo.im.eq(x_im)]
         racc = Signal(signed(c.racc_width), reset_less=True)
         acc_new = Signal(signed(c.racc_width))
         m.d.comb += acc_new.eq(Mux(ctl1[1], dot, racc + dot))

@@ -20,7 +20,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 from ...fixed import Overflow, Rounding
 
-__all__ = ["ShiftAmt", "wire", "shl", "requant", "fit", "delay", "resize", "chain", "mul"]
+__all__ = ["ShiftAmt", "wire", "shl", "requant", "fit", "narrow", "delay", "resize", "chain", "mul"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +164,25 @@ def fit(m: Module, v: Value, overflow: Overflow, width: int, signed_out: bool = 
     r = Mux(vv > hi, hi, Mux(vv < lo, lo, vv))
     r = r[:width]
     return r.as_signed() if signed_out else r.as_unsigned()
+
+
+def narrow(m: Module, v: Value, d: Value, overflow: Overflow, width: int, name: str = "nw") -> Value:
+    """A signed ``width``-bit code ``v`` fitted to ``width - d`` bits (``d`` an unsigned
+    per-row variable), still as a signed ``width``-bit value: saturated to
+    ``[-2^(width-1-d), 2^(width-1-d) - 1]`` or wrapped to its low ``width - d`` bits.
+
+    After :func:`fit` to ``width`` this equals the contract's fit to ``width - d`` directly
+    (two clamps to nested ranges are the inner clamp; the low bits of the low bits are the
+    low bits): one shared state register holds a narrower block's state (per-layer precision).
+    """
+    v = wire(m, Value.cast(v)[:width].as_signed(), name)
+    if overflow is Overflow.WRAP:
+        r = (v << d)[:width].as_signed() >> d
+    else:
+        hi = Const((1 << (width - 1)) - 1, signed(width)) >> d
+        lo = Const(-(1 << (width - 1)), signed(width)) >> d
+        r = Mux(v > hi, hi, Mux(v < lo, lo, v))
+    return wire(m, Value.cast(r)[:width].as_signed(), f"{name}_o")
 
 
 def delay(m: Module, v: Value, n: int, name: str = "d", *, reset_less: bool = False) -> Value:
