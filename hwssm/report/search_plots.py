@@ -18,22 +18,25 @@ def fmt_ms(v: float) -> str:
 
 
 def plot_search_front(points: list[dict], front: list[dict], floor: float, out: str | os.PathLike,
-                      device: str = "", *, below_floor: bool = False) -> list[dict]:
+                      device: str = "", *, below_floor: bool = False, stopped: list[dict] = ()) -> list[dict]:
     """Accuracy (%) against estimated LUT4 of every candidate measured on the test split (grey),
     the front coloured by latency (ms per sequence at the stated clock, log colour scale) and
     numbered, with a table beside it; the floor as a dashed line. The y-axis is zoomed to the
     band where the points are (:func:`~hwssm.report.sweep_plots.accuracy_limits`); points below
     it sit on the bottom edge as ▼. ``below_floor``: ``front`` is the front of what the floor
-    rules out (nothing reaches it), and the title says so."""
+    rules out (nothing reaches it), and the title says so. ``stopped``: plans that stopped on a
+    validation rung, each at its cheapest fitting design with the accuracy of its last rung
+    (hollow)."""
     from matplotlib.colors import LogNorm
     from matplotlib.ticker import FuncFormatter
 
     fig = new_figure(14.0, 6.4)
     ax, ax_t = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3.0, 2.4)})
     ax_t.axis("off")
-    tested = [p for p in points if p.get("split") == "test" and p.get("lut") is not None]
+    tested = [p for p in points if p.get("split") == "test" and p.get("fit") in ("yes", "borderline")]
     accs = [100 * p["accuracy"] for p in tested]
-    y_lo, y_hi = accuracy_limits(([100 * floor] if not below_floor else []) + accs)
+    y_lo, y_hi = accuracy_limits(([100 * floor] if not below_floor else []) + accs
+                                 + [100 * p["accuracy"] for p in stopped])
 
     def y_of(p):
         return max(100 * p["accuracy"], y_lo + 0.02 * (y_hi - y_lo))
@@ -45,6 +48,13 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
     if below:
         ax.scatter([p["lut"] for p in below], [y_of(p) for p in below], marker="v", s=16, color="tab:gray",
                    alpha=0.45, label=f"▼ below {y_lo:.1f}%", zorder=2)
+    for sel, marker, label in ((lambda p: 100 * p["accuracy"] >= y_lo, "o",
+                                "stopped on validation (last rung's accuracy, cheapest design)"),
+                               (lambda p: 100 * p["accuracy"] < y_lo, "v", f"▽ stopped on validation, below {y_lo:.1f}%")):
+        pts = [p for p in stopped if sel(p)]
+        if pts:
+            ax.scatter([p["lut"] for p in pts], [y_of(p) for p in pts], marker=marker, s=22, facecolors="none",
+                       edgecolors="tab:gray", linewidths=0.9, zorder=2, label=label)
     rows = []
     table = []
     if front:

@@ -23,6 +23,20 @@ def write_search_report(results: dict, out_dir: str | Path, *, wall_s: float | N
         return commit([p.name for p in written])
 
 
+def stopped_points(results: dict) -> list[dict]:
+    """Plans that stopped on a validation rung: the cheapest fitting design of each, with the
+    accuracy and digits of its last rung."""
+    out = []
+    for code, h in results["plans"].items():
+        if h["stopped"] == "final" or not h["rungs"]:
+            continue
+        fits = [p for p in results["points"] if p["plan"] == code and p.get("fit") in ("yes", "borderline")]
+        if fits:
+            best = min(fits, key=lambda p: (p["lut"], p["latency_ms"]))
+            out.append({**best, "accuracy": h["rungs"][-1]["accuracy"], "digits": h["rungs"][-1]["digits"]})
+    return out
+
+
 def _digits(limit) -> str:
     return "all 10,000" if limit is None else f"{limit:,}"
 
@@ -37,7 +51,7 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
     written = []
     shown = front or results.get("front_below_floor") or []
     fig_rows = plot_search_front(points, shown, spec["floor"], out / "front.png", spec["device"],
-                                 below_floor=not front)
+                                 below_floor=not front, stopped=stopped_points(results))
     written.append(out / "front.png")
     cap = spec["capacity"]
     hw = spec["space"]["hardware"]
