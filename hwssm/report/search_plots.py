@@ -31,7 +31,7 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
     from matplotlib.ticker import FuncFormatter
 
     fig = new_figure(14.0, 6.4)
-    ax, ax_t = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3.0, 2.4)})
+    ax, ax_t = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3.0, 2.2)})
     ax_t.axis("off")
     tested = [p for p in points if p.get("split") == "test" and p.get("fit") in ("yes", "borderline")]
     accs = [100 * p["accuracy"] for p in tested]
@@ -59,19 +59,25 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
     table = []
     if front:
         lats = [p["latency_ms"] for p in front]
-        norm = LogNorm(vmin=min(lats), vmax=max(lats) * (1.0001 if min(lats) == max(lats) else 1.0))
-        sc = ax.scatter([p["lut"] for p in front], [y_of(p) for p in front], c=lats, cmap="viridis_r", norm=norm,
-                        s=60, edgecolors="black", linewidths=0.8, zorder=4, label="Pareto front (colour: latency)" + (" — below the floor" if below_floor else ""))
-        cb = fig.colorbar(sc, ax=ax, pad=0.01)
-        cb.set_label("latency (ms per 784-step sequence, stated clock)")
-        cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_ms(v)))
-        cb.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: fmt_ms(v)))
+        xs, ys = [p["lut"] for p in front], [y_of(p) for p in front]
+        label = "Pareto front" + (" — below the floor" if below_floor else "")
+        if max(lats) / min(lats) < 1.05:  # one latency: no colour scale (it would repeat one tick)
+            ax.scatter(xs, ys, color="tab:blue", s=60, edgecolors="black", linewidths=0.8, zorder=4,
+                       label=f"{label} (latency ≈ {fmt_ms(min(lats))} ms)")
+        else:
+            sc = ax.scatter(xs, ys, c=lats, cmap="viridis_r", norm=LogNorm(vmin=min(lats), vmax=max(lats)), s=60,
+                            edgecolors="black", linewidths=0.8, zorder=4, label=f"{label} (colour: latency)")
+            cb = fig.colorbar(sc, ax=ax, pad=0.01)
+            cb.set_label("latency (ms per 784-step sequence, stated clock)")
+            cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_ms(v)))
+            cb.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: fmt_ms(v)))
         for p in front:
             ax.annotate(str(p["front"]), (p["lut"], y_of(p)), textcoords="offset points", xytext=(5, 4), fontsize=8,
                         fontweight="bold")
             conf = p.get("confirmed") or {}
             table.append([str(p["front"]), p["plan"], str(p["lanes"]), str(p["mix_cols"]), p["depth"][:4],
                           f"{p['lut']:,}", "—" if conf.get("lut_measured") is None else f"{conf['lut_measured']:,}",
+                          "—" if conf.get("fmax_mhz") is None else f"{conf['fmax_mhz']:.1f}",
                           f"{100 * p['accuracy']:.2f}", fmt_ms(p["latency_ms"])])
             rows.append({k: p.get(k) for k in ("front", "plan", "lanes", "mix_cols", "depth", "lut", "accuracy",
                                                 "latency_ms")})
@@ -85,13 +91,14 @@ def plot_search_front(points: list[dict], front: list[dict], floor: float, out: 
     ax.set_title(f"Search front{' on ' + device if device else ''}: accuracy × LUT4 × latency"
                  + (f"\n(nothing reaches the floor {100 * floor:.2f}%: the front of what was measured)"
                     if below_floor else ""))
-    ax.legend(fontsize=7.5, loc="lower right")
+    ax.legend(fontsize=7.5, loc="best")
     if table:
-        head = ["#", "plan", "P", "mix", "pipe", "LUT4 est.", "LUT4 Yosys", "acc. %", "ms/seq."]
+        head = ["#", "plan", "P", "mix", "pipe", "LUT4 est.", "LUT4 Yosys", "Fmax", "acc. %", "ms/seq."]
         t = ax_t.table(cellText=table, colLabels=head, loc="upper center", cellLoc="left", colLoc="left")
         t.auto_set_font_size(False)
         t.set_fontsize(7.5)
         t.auto_set_column_width(list(range(len(head))))
-        ax_t.set_title("Pareto front (latency at the stated clock)", fontsize=9)
+        ax_t.set_title("Pareto front (latency at the stated clock; Yosys LUT4 and Fmax (MHz): --confirm)",
+                       fontsize=9)
     save_png(fig, out)
     return rows
