@@ -17,10 +17,34 @@ __all__ = ["write_search_report"]
 
 
 def write_search_report(results: dict, out_dir: str | Path, *, wall_s: float | None = None) -> list[Path]:
-    """Write ``out_dir/report.md``, ``front.png`` and ``search.json``; returns the paths."""
+    """Write ``out_dir/report.md``, ``front.png`` and ``search.json``; returns the paths.
+
+    ``search.json`` is the results object with ``points`` reduced to the candidates that fit
+    (or are borderline) and ``pruned`` counting the others by the resource they exceed (every
+    estimate stays in the cache)."""
     with staged_dir(out_dir) as (staging, commit):
         written = _write(results, staging, wall_s)
         return commit([p.name for p in written])
+
+
+def pruned_summary(points: list[dict]) -> dict[str, int]:
+    """How many pruned candidates exceed each resource (``"dsp"``, ``"spram"``, ...), were skipped
+    by the lanes shortcut, or cannot be built."""
+    out: dict[str, int] = {"candidates": 0}
+    for p in points:
+        why = p.get("pruned")
+        if p.get("fit") != "no" or why is None:
+            continue
+        out["candidates"] += 1
+        if why.startswith("a hard block"):
+            key = ["lanes shortcut"]
+        elif why.startswith("cannot be built"):
+            key = ["cannot be built"]
+        else:
+            key = [part.strip().split(" ")[0] for part in why.split(",")]
+        for k in key:
+            out[k] = out.get(k, 0) + 1
+    return out
 
 
 def stopped_points(results: dict) -> list[dict]:
@@ -128,7 +152,14 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
         key = s.split(":")[0] + (": below the floor" if "below the floor" in s else "")
         stops[key] = stops.get(key, 0) + 1
     lines += ["## Where the plans stopped", ""] + [f"- {k}: {v}" for k, v in sorted(stops.items())] + [""]
-    write_json(out / "search.json", {**results, "figures": {"front.png": fig_rows}, "wall_s": wall_s})
+    kept = [p for p in points if p.get("fit") in ("yes", "borderline")]
+    pruned = pruned_summary(points)
+    lines += ["## Pruned by the estimator", "",
+              "Candidates per resource the estimate exceeds (a candidate may exceed several; the lanes shortcut "
+              "skips a larger P once a hard block overflows at a smaller one):", ""]
+    lines += [f"- {k}: {v:,}" for k, v in pruned.items()] + [""]
+    write_json(out / "search.json", {**results, "points": kept, "pruned": pruned,
+                                     "figures": {"front.png": fig_rows}, "wall_s": wall_s})
     written.append(out / "search.json")
     write_text(out / "report.md", "\n".join(lines))
     written.append(out / "report.md")
