@@ -16,14 +16,15 @@ from .tables import fmt_int, fmt_num, markdown_table
 __all__ = ["write_search_report"]
 
 
-def write_search_report(results: dict, out_dir: str | Path, *, wall_s: float | None = None) -> list[Path]:
+def write_search_report(results: dict, out_dir: str | Path, *, wall_s: float | None = None,
+                        command: str | None = None) -> list[Path]:
     """Write ``out_dir/report.md``, ``front.png`` and ``search.json``; returns the paths.
 
     ``search.json`` is the results object with ``points`` reduced to the candidates that fit
     (or are borderline) and ``pruned`` counting the others by the resource they exceed (every
     estimate stays in the cache)."""
     with staged_dir(out_dir) as (staging, commit):
-        written = _write(results, staging, wall_s)
+        written = _write(results, staging, wall_s, command)
         return commit([p.name for p in written])
 
 
@@ -69,7 +70,7 @@ def _pct(v) -> str:
     return "—" if v is None else f"{100 * v:.2f}%"
 
 
-def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
+def _write(results: dict, out: Path, wall_s: float | None, command: str | None) -> list[Path]:
     spec, c, secs = results["spec"], results["counts"], results["seconds"]
     front, points = results["front"], results["points"]
     written = []
@@ -99,6 +100,7 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
              f"({c['points_on_test']:,} candidates on the test split)",
              "- time: " + ", ".join(f"{k} {v:,.0f} s" for k, v in secs.items())
              + ("" if wall_s is None else f"; wall {wall_s:,.0f} s"),
+             *([f"- command: `{command}` (everything cached by content: a rerun resumes)"] if command else []),
              f"- written {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by hwssm "
              f"{results.get('hwssm', '?')}", "",
              "LUT4/FF are the analytic estimate (with the family's measured error band), DSP/BRAM/SPRAM its "
@@ -159,7 +161,8 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
               "skips a larger P once a hard block overflows at a smaller one):", ""]
     lines += [f"- {k}: {v:,}" for k, v in pruned.items()] + [""]
     write_json(out / "search.json", {**results, "points": kept, "pruned": pruned,
-                                     "figures": {"front.png": fig_rows}, "wall_s": wall_s})
+                                     "figures": {"front.png": fig_rows}, "wall_s": wall_s,
+                                     "command": command})
     written.append(out / "search.json")
     write_text(out / "report.md", "\n".join(lines))
     written.append(out / "report.md")

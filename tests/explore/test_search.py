@@ -77,6 +77,8 @@ def test_cli_writes_the_report_and_exits_2_when_the_floor_is_out_of_reach(tiny_c
     assert doc["front"] and (out / "front.png").is_file()
     saved = json.loads((out / "search.json").read_text())
     assert saved["front"] == doc["front"]
+    assert saved["command"].startswith(f"hwssm search --model {tiny_checkpoint} --device ecp5-25k --floor 0 --out")
+    assert "--eta 2" in saved["command"] and "--qat-top" not in saved["command"]
     rc = cli_main(["search", "--model", str(tiny_checkpoint), "--floor", "100%", "--out", str(tmp_path / "t"), *ARGS])
     err = capsys.readouterr().err
     assert rc == 2 and "no candidate reaches the floor 100.00%" in err and "best found" in err
