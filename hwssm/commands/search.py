@@ -59,6 +59,26 @@ def parse_floor(text: str) -> float:
     return v
 
 
+#: Options written back into the report's command line, in order, with their defaults.
+OPTIONS = (("model", None), ("device", "up5k"), ("lut_budget", None), ("dsp_budget", None), ("floor", None),
+           ("data", "smnist"), ("out", None), ("plans", None), ("lanes", "1,2,4"), ("mix_cols", "4,8"),
+           ("depths", "profile,shallow"), ("budget_points", None), ("rungs", "256,1024"), ("eta", 3),
+           ("test_limit", None), ("confirm", 0), ("qat_top", 0), ("qat_epochs", 8), ("qat_device", None),
+           ("calib_digits", 256), ("seed", 0))
+
+
+def command_line(args) -> str:
+    """The ``hwssm search`` command of ``args``: the options that differ from their defaults."""
+    import shlex
+
+    words = ["hwssm", "search"]
+    for name, default in OPTIONS:
+        v = getattr(args, name, None)
+        if v is not None and v != default:
+            words += [f"--{name.replace('_', '-')}", str(v)]
+    return shlex.join(words)
+
+
 def build_spec(args):
     """The SearchSpec of the command line."""
     from pathlib import Path
@@ -125,7 +145,7 @@ def _run(args) -> int:
         for b in bars.values():
             b.__exit__(None, None, None)
     wall = time.monotonic() - t0
-    written = write_search_report(res.to_json(), out, wall_s=wall)
+    written = write_search_report(res.to_json(), out, wall_s=wall, command=command_line(args))
     c = res.counts
     if args.json:
         print(json.dumps({"out": str(out), "counts": c, "seconds": res.seconds, "wall_s": round(wall, 1),

@@ -15,7 +15,9 @@ search reruns to the same point at once):
    (latency at the device's stated clock);
 5. **confirmation** (:mod:`.search_confirm`, ``confirm`` > 0): Yosys + nextpnr of the first
    points of the front (of the front below the floor when nothing reaches it);
-6. **QAT** (:mod:`.search_qat`, ``qat.top`` > 0): the best plans trained from the float model.
+6. **QAT** (:mod:`.search_qat`, ``qat.top`` > 0): the most accurate plans of the front (of the
+   front below the floor when PTQ reaches nothing: where QAT is needed) trained from the float
+   model.
 """
 
 from __future__ import annotations
@@ -241,9 +243,9 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
         t = time.monotonic()
         _confirm((front or below)[:spec.confirm], qmodels, est, spec.device, cache, progress, say)
         secs["confirm"] = time.monotonic() - t
-    if spec.qat.top and front:
+    if spec.qat.top and (front or below):  # below the floor by PTQ is where QAT is wanted most
         t = time.monotonic()
-        _qat(front, spec, qmodels, work, progress, say)
+        _qat(front or below, spec, qmodels, work, progress, say)
         secs["qat"] = time.monotonic() - t
     counts = {"space": len(cands), "plans": len(plans), "designs_per_plan": len(cands) // max(1, len(plans)),
               "estimated": sum(e.record is not None for e in est), "fit_yes": sum(e.fit and e.fit.value == "yes" for e in est),

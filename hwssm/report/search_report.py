@@ -16,11 +16,50 @@ from .tables import fmt_int, fmt_num, markdown_table
 __all__ = ["write_search_report"]
 
 
-def write_search_report(results: dict, out_dir: str | Path, *, wall_s: float | None = None) -> list[Path]:
-    """Write ``out_dir/report.md``, ``front.png`` and ``search.json``; returns the paths."""
+def write_search_report(results: dict, out_dir: str | Path, *, wall_s: float | None = None,
+                        command: str | None = None) -> list[Path]:
+    """Write ``out_dir/report.md``, ``front.png`` and ``search.json``; returns the paths.
+
+    ``search.json`` is the results object with ``points`` reduced to the candidates that fit
+    (or are borderline) and ``pruned`` counting the others by the resource they exceed (every
+    estimate stays in the cache)."""
     with staged_dir(out_dir) as (staging, commit):
-        written = _write(results, staging, wall_s)
+        written = _write(results, staging, wall_s, command)
         return commit([p.name for p in written])
+
+
+def pruned_summary(points: list[dict]) -> dict[str, int]:
+    """How many pruned candidates exceed each resource (``"dsp"``, ``"spram"``, ...), were skipped
+    by the lanes shortcut, or cannot be built."""
+    out: dict[str, int] = {"candidates": 0}
+    for p in points:
+        why = p.get("pruned")
+        if p.get("fit") != "no" or why is None:
+            continue
+        out["candidates"] += 1
+        if why.startswith("a hard block"):
+            key = ["lanes shortcut"]
+        elif why.startswith("cannot be built"):
+            key = ["cannot be built"]
+        else:
+            key = [part.strip().split(" ")[0] for part in why.split(",")]
+        for k in key:
+            out[k] = out.get(k, 0) + 1
+    return out
+
+
+def stopped_points(results: dict) -> list[dict]:
+    """Plans that stopped on a validation rung: the cheapest fitting design of each, with the
+    accuracy and digits of its last rung."""
+    out = []
+    for code, h in results["plans"].items():
+        if h["stopped"] == "final" or not h["rungs"]:
+            continue
+        fits = [p for p in results["points"] if p["plan"] == code and p.get("fit") in ("yes", "borderline")]
+        if fits:
+            best = min(fits, key=lambda p: (p["lut"], p["latency_ms"]))
+            out.append({**best, "accuracy": h["rungs"][-1]["accuracy"], "digits": h["rungs"][-1]["digits"]})
+    return out
 
 
 def _digits(limit) -> str:
@@ -31,13 +70,13 @@ def _pct(v) -> str:
     return "—" if v is None else f"{100 * v:.2f}%"
 
 
-def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
+def _write(results: dict, out: Path, wall_s: float | None, command: str | None) -> list[Path]:
     spec, c, secs = results["spec"], results["counts"], results["seconds"]
     front, points = results["front"], results["points"]
     written = []
     shown = front or results.get("front_below_floor") or []
     fig_rows = plot_search_front(points, shown, spec["floor"], out / "front.png", spec["device"],
-                                 below_floor=not front)
+                                 below_floor=not front, stopped=stopped_points(results))
     written.append(out / "front.png")
     cap = spec["capacity"]
     hw = spec["space"]["hardware"]
@@ -61,6 +100,7 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
              f"({c['points_on_test']:,} candidates on the test split)",
              "- time: " + ", ".join(f"{k} {v:,.0f} s" for k, v in secs.items())
              + ("" if wall_s is None else f"; wall {wall_s:,.0f} s"),
+             *([f"- command: `{command}` (everything cached by content: a rerun resumes)"] if command else []),
              f"- written {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by hwssm "
              f"{results.get('hwssm', '?')}", "",
              "LUT4/FF are the analytic estimate (with the family's measured error band), DSP/BRAM/SPRAM its "
@@ -114,7 +154,15 @@ def _write(results: dict, out: Path, wall_s: float | None) -> list[Path]:
         key = s.split(":")[0] + (": below the floor" if "below the floor" in s else "")
         stops[key] = stops.get(key, 0) + 1
     lines += ["## Where the plans stopped", ""] + [f"- {k}: {v}" for k, v in sorted(stops.items())] + [""]
-    write_json(out / "search.json", {**results, "figures": {"front.png": fig_rows}, "wall_s": wall_s})
+    kept = [p for p in points if p.get("fit") in ("yes", "borderline")]
+    pruned = pruned_summary(points)
+    lines += ["## Pruned by the estimator", "",
+              "Candidates per resource the estimate exceeds (a candidate may exceed several; the lanes shortcut "
+              "skips a larger P once a hard block overflows at a smaller one):", ""]
+    lines += [f"- {k}: {v:,}" for k, v in pruned.items()] + [""]
+    write_json(out / "search.json", {**results, "points": kept, "pruned": pruned,
+                                     "figures": {"front.png": fig_rows}, "wall_s": wall_s,
+                                     "command": command})
     written.append(out / "search.json")
     write_text(out / "report.md", "\n".join(lines))
     written.append(out / "report.md")

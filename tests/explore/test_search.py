@@ -15,7 +15,7 @@ from hwssm.explore.search_space import SearchSpace
 from hwssm.golden import evaluate as golden_eval
 from hwssm.quant.plan import parse_code
 from hwssm.quant.resolve import resolve_model
-from hwssm.report.search_report import write_search_report
+from hwssm.report.search_report import stopped_points, write_search_report
 from hwssm.targets import ECP5_25K
 
 from .conftest import CALIB
@@ -53,6 +53,10 @@ def test_front_is_the_non_dominated_set_of_golden_test_accuracies(tiny_checkpoin
     for p in res.front:  # accuracy = golden PTQ on the test digits
         qm = resolve_model(tiny_checkpoint, p["plan"], calib_digits=CALIB).qmodel
         assert p["accuracy"] == golden_eval.evaluate(qm, px, lb).accuracy
+    stopped = stopped_points(res.to_json())  # drawn hollow: the cheapest fitting design at its last rung
+    assert {p["plan"] for p in stopped} == {c for c, h in res.plans.items() if h["stopped"] != "final"}
+    for p in stopped:
+        assert p["accuracy"] == res.plans[p["plan"]]["rungs"][-1]["accuracy"] and p["fit"] != "no"
     written = write_search_report(res.to_json(), tmp_path / "rep")
     assert sorted(w.name for w in written) == ["front.png", "report.md", "search.json"]
     md = (tmp_path / "rep" / "report.md").read_text()
@@ -73,6 +77,8 @@ def test_cli_writes_the_report_and_exits_2_when_the_floor_is_out_of_reach(tiny_c
     assert doc["front"] and (out / "front.png").is_file()
     saved = json.loads((out / "search.json").read_text())
     assert saved["front"] == doc["front"]
+    assert saved["command"].startswith(f"hwssm search --model {tiny_checkpoint} --device ecp5-25k --floor 0 --out")
+    assert "--eta 2" in saved["command"] and "--qat-top" not in saved["command"]
     rc = cli_main(["search", "--model", str(tiny_checkpoint), "--floor", "100%", "--out", str(tmp_path / "t"), *ARGS])
     err = capsys.readouterr().err
     assert rc == 2 and "no candidate reaches the floor 100.00%" in err and "best found" in err
