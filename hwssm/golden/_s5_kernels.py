@@ -1,9 +1,11 @@
 """Private numba kernel of the golden S5 engine (ARITHMETIC.md §6). Callers go through
 :mod:`hwssm.golden.s5_engine`.
 
-Exact int64 arithmetic, never fastmath: every sum is legal (its accumulator, with the
+Exact int64 sums, never fastmath: every sum is legal (its accumulator, with the
 rounding addend and the left pre-shift, fits in 64 bits, :mod:`hwssm.quant.s5_lowering`), so
-partial sums never overflow. Sequences run in parallel (prange over sequences); each one is
+partial sums never overflow. Parameters, state and activations are stored as int32 when every
+one of them fits (decided by :func:`hwssm.golden.s5_engine.run_s5`), so that products are
+32x32->64 multiplies; the sums are int64 either way. Sequences run in parallel (prange over sequences); each one is
 step-major: encoder, then per block B̄u, state update, readout, GELU, GLU Linear, gate and
 residual, then the sum-pool; the decoder after the last step.
 
@@ -41,13 +43,14 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
     T = pix.shape[0]
     L, _, P, H = B.shape
     J = W.shape[1]
-    xr = np.zeros((L, P), np.int64)
-    xi = np.zeros((L, P), np.int64)
-    r = np.zeros(H, np.int64)
-    rn = np.zeros(H, np.int64)
-    bu = np.zeros((2, P), np.int64)
-    g = np.zeros(H, np.int64)
-    v = np.zeros(J, np.int64)
+    st = B.dtype                     # storage type of parameters, state and activations (int32 or int64)
+    xr = np.zeros((L, P), st)
+    xi = np.zeros((L, P), st)
+    r = np.zeros(H, st)
+    rn = np.zeros(H, st)
+    bu = np.zeros((2, P), st)
+    g = np.zeros(H, st)
+    v = np.zeros(J, st)
     pool = np.zeros(H, np.int64)
     for t in range(T):
         p = pix[t]
@@ -60,22 +63,23 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
                 for m in range(P):
                     s = np.int64(0)
                     for h in range(H):
-                        s += B[l, part, m, h] * r[h]
+                        s += np.int64(B[l, part, m, h]) * np.int64(r[h])
                     bu[part, m] = _rq((s << bu_sh[l, part, m, 0]) + (beta[l, part, m] << bu_sh[l, part, m, 1]),
                                       bu_rq[l, part, m])
             for m in range(P):                                 # state update
-                ar, ai, pr, pi = A[l, 0, m], A[l, 1, m], xr[l, m], xi[l, m]
+                ar, ai = np.int64(A[l, 0, m]), np.int64(A[l, 1, m])
+                pr, pi = np.int64(xr[l, m]), np.int64(xi[l, m])
                 sh = x_sh[l, m]
-                nr = _rq(((ar * pr) << sh[0]) - ((ai * pi) << sh[1]) + (bu[0, m] << sh[2]), x_rq[l, m, 0])
-                ni = _rq(((ar * pi) << sh[3]) + ((ai * pr) << sh[4]) + (bu[1, m] << sh[5]), x_rq[l, m, 1])
+                nr = _rq(((ar * pr) << sh[0]) - ((ai * pi) << sh[1]) + (np.int64(bu[0, m]) << sh[2]), x_rq[l, m, 0])
+                ni = _rq(((ar * pi) << sh[3]) + ((ai * pr) << sh[4]) + (np.int64(bu[1, m]) << sh[5]), x_rq[l, m, 1])
                 xr[l, m] = nr
                 xi[l, m] = ni
             for h in range(H):                                 # readout, GELU
-                acc = (D[l, h] * r[h]) << yd_sh[l, h, 0]
+                acc = (np.int64(D[l, h]) * np.int64(r[h])) << yd_sh[l, h, 0]
                 acc += dl[l, h] << yd_sh[l, h, 1]
                 for m in range(P):
-                    acc += (2 * C[l, 0, h, m] * xr[l, m]) << y_sh[l, h, m, 0]
-                    acc -= (2 * C[l, 1, h, m] * xi[l, m]) << y_sh[l, h, m, 1]
+                    acc += (np.int64(C[l, 0, h, m]) * np.int64(xr[l, m])) << (y_sh[l, h, m, 0] + 1)
+                    acc -= (np.int64(C[l, 1, h, m]) * np.int64(xi[l, m])) << (y_sh[l, h, m, 1] + 1)
                 yh = _rq(acc, y_rq[l, h])
                 if trace:
                     tr_y[i, l, t, h] = yh
@@ -83,14 +87,14 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
             for j in range(J):                                 # GLU Linear
                 s = np.int64(0)
                 for h in range(H):
-                    s += W[l, j, h] * g[h]
+                    s += np.int64(W[l, j, h]) * np.int64(g[h])
                 v[j] = _rq((s << v_sh[l, j, 0]) + (bb[l, j] << v_sh[l, j, 1]), v_rq[l, j])
             for h in range(H):                                 # gate, residual
                 if half:
-                    z = _rq(g[h] * sig[l, v[h] - v_min[l]], z_rq[l])
+                    z = _rq(np.int64(g[h]) * sig[l, v[h] - v_min[l]], z_rq[l])
                 else:
-                    z = _rq(v[h] * sig[l, v[H + h] - v_min[l]], z_rq[l])
-                rn[h] = _rq((z << res_sh[l, 0]) + (r[h] << res_sh[l, 1]), res_rq[l])
+                    z = _rq(np.int64(v[h]) * sig[l, v[H + h] - v_min[l]], z_rq[l])
+                rn[h] = _rq((z << res_sh[l, 0]) + (np.int64(r[h]) << res_sh[l, 1]), res_rq[l])
             r[:] = rn
             if trace:
                 tr_bu[i, l, t] = bu
@@ -99,7 +103,7 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
                 tr_v[i, l, t] = v
                 tr_r[i, l + 1, t] = r
         for h in range(H):                                     # sum-pool (§2.3)
-            pool[h] += r[h]
+            pool[h] += np.int64(r[h])
     for k in range(dec_w.shape[0]):                            # decoder
         s = np.int64(0)
         for h in range(H):

@@ -59,6 +59,18 @@ def _tables(lw, name):
     return out, np.array([lt.min_code for lt in luts], np.int64)
 
 
+def _storage(qm: S5QModel, low) -> type:
+    """int32 when every stored operand (parameters, state, bu, activations) fits in 32 bits,
+    else int64 (the sums are int64 either way)."""
+    fmts = [qm.r0] + [f for ly in qm.layers for f in (ly.bu_re, ly.bu_im, ly.y, ly.g, ly.v, ly.z, ly.r_out,
+                                                       *ly.x_re, *ly.x_im)]
+    arrays = [a for ly in low.layers for a in (ly.B, ly.A, ly.C, ly.D, ly.W)]
+    lo, hi = -(1 << 31), (1 << 31) - 1
+    small = all(lo <= f.min_code and f.max_code <= hi for f in fmts) and all(
+        a.size == 0 or (lo <= a.min() and a.max() <= hi) for a in arrays)
+    return np.int32 if small else np.int64
+
+
 def run_s5(qm: S5QModel, pixels, *, trace: bool = False) -> S5GoldenResult:
     """Run ``qm`` over ``pixels`` (n, T) uint8 sequences (traces: about 8·n·T·L·(2H + 4P + J) bytes)."""
     from . import _s5_kernels
@@ -72,17 +84,19 @@ def run_s5(qm: S5QModel, pixels, *, trace: bool = False) -> S5GoldenResult:
     L, H, P, J, K = qm.L, qm.H, qm.P, qm.glu_rows, qm.n_classes
     gelu, y_min = _tables(lw, "gelu")
     sig, v_min = _tables(lw, "sigmoid")
+    st = _storage(qm, low)
+    op = lambda get: _stack(lw, get).astype(st)  # noqa: E731
     logits = np.zeros((n, K), np.int64)
     shapes = ((n, L + 1, T, H), (n, L, T, 2, P), (n, L, T, 2, P), (n, L, T, H), (n, L, T, J))
     tr = [np.zeros(s if trace else (1,) * len(s), np.int64) for s in shapes]
     _set_threads()
     _s5_kernels.run_s5(
         pix, enc.W.astype(np.int64), enc.b.astype(np.int64), enc.sh, enc.rq,
-        _stack(lw, lambda x: x.B), _stack(lw, lambda x: x.beta), _stack(lw, lambda x: x.bu_sh),
-        _stack(lw, lambda x: x.bu_rq), _stack(lw, lambda x: x.A), _stack(lw, lambda x: x.x_sh),
-        _stack(lw, lambda x: x.x_rq), _stack(lw, lambda x: x.C), _stack(lw, lambda x: x.D),
+        op(lambda x: x.B), _stack(lw, lambda x: x.beta), _stack(lw, lambda x: x.bu_sh),
+        _stack(lw, lambda x: x.bu_rq), op(lambda x: x.A), _stack(lw, lambda x: x.x_sh),
+        _stack(lw, lambda x: x.x_rq), op(lambda x: x.C), op(lambda x: x.D),
         _stack(lw, lambda x: x.delta), _stack(lw, lambda x: x.y_sh), _stack(lw, lambda x: x.yd_sh),
-        _stack(lw, lambda x: x.y_rq), gelu, y_min, _stack(lw, lambda x: x.W), _stack(lw, lambda x: x.b),
+        _stack(lw, lambda x: x.y_rq), gelu, y_min, op(lambda x: x.W), _stack(lw, lambda x: x.b),
         _stack(lw, lambda x: x.v_sh), _stack(lw, lambda x: x.v_rq), sig, v_min, qm.glu is Glu.HALF,
         _stack(lw, lambda x: x.z_rq), _stack(lw, lambda x: x.res_sh), _stack(lw, lambda x: x.res_rq),
         dec.W.astype(np.int64), dec.b.astype(np.int64), dec.sh, logits, trace, *tr,

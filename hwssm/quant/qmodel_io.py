@@ -78,7 +78,15 @@ def is_qmodel_path(path: str | Path) -> bool:
 
 
 def save_qmodel(qm: QModel, path: str | Path) -> Path:
-    """Write the QModel's NPZ and JSON as one set (:func:`hwssm.io.write_set`); returns the JSON path."""
+    """Write the QModel's NPZ and JSON as one set (:func:`hwssm.io.write_set`); returns the JSON path.
+
+    An :class:`~hwssm.quant.s5_qmodel.S5QModel` is written by :mod:`hwssm.quant.s5_qmodel_io`."""
+    from .s5_qmodel import S5QModel
+
+    if isinstance(qm, S5QModel):
+        from .s5_qmodel_io import save_s5_qmodel
+
+        return save_s5_qmodel(qm, path)
     qm.validate()
     jpath, npath = qmodel_paths(path)
     header, arrays = qm.to_parts()
@@ -187,9 +195,14 @@ def _read_arrays(npath: Path, data: bytes, names: list[str]) -> dict[str, np.nda
 
 
 def load_qmodel(path: str | Path) -> QModel:
-    """Read and validate a QModel (:data:`QMODEL_SCHEMA`); HwssmError (one line) on any problem."""
+    """Read and validate a QModel (:data:`QMODEL_SCHEMA`; an S5 file, ``"family": "s5"``, by
+    :func:`hwssm.quant.s5_qmodel_io.load_s5_qmodel`); HwssmError (one line) on any problem."""
     jpath, _ = qmodel_paths(path)
     header = read_json(jpath, "QModel file")
+    if isinstance(header, dict) and header.get("family") == "s5":   # S5 files (S4D files have no family)
+        from .s5_qmodel_io import load_s5_qmodel
+
+        return load_s5_qmodel(jpath, header)
     _check_header(jpath, header)
     npath = confined(jpath.parent, header["arrays"], f"{jpath}: arrays")
     try:

@@ -18,7 +18,7 @@ from ..fixed import QFormat, Overflow
 from ..model.config import Family
 from ..model.s5_config import Glu
 from .plan import PrecisionPlan
-from .qmodel import U0_FORMAT, QModelError, QParam, fmt_json
+from .qmodel import U0_FORMAT, QModelError, QParam, fmt_from_json, fmt_json
 
 #: Names of the QParams of an S5 block, in storage order.
 S5_LAYER_PARAMS = ("A_re", "A_im", "B_re", "B_im", "beta_re", "beta_im", "C_re", "C_im", "D", "delta", "W", "b")
@@ -184,6 +184,32 @@ class S5QModel:
         return {"family": Family.S5.value, "H": self.H, "P": self.P, "L": self.L, "n_classes": self.n_classes,
                 "glu": self.glu.value, "plan": self.plan.to_json(), "r0": fmt_json(self.r0),
                 "params": {name: p.meta() for name, p in self.params()}, "layers": layers}
+
+    def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(JSON-able header with meta, integer arrays): the serialized form (:mod:`hwssm.quant.s5_qmodel_io`)."""
+        arrays = {name: p.codes for name, p in self.params()}
+        for l, layer in enumerate(self.layers):
+            arrays[f"layers.{l}.gelu_lut"] = layer.gelu_lut
+            arrays[f"layers.{l}.sigmoid_lut"] = layer.sigmoid_lut
+        return {**self.header(), "meta": self.meta}, arrays
+
+    @classmethod
+    def from_parts(cls, header: dict, arrays: dict[str, np.ndarray]) -> "S5QModel":
+        """The model of :meth:`to_parts`' output (checked by the loader, validated by the caller)."""
+        p = {name: QParam.from_parts(arrays[name], meta) for name, meta in header["params"].items()}
+        layers = []
+        for l, d in enumerate(header["layers"]):
+            kw = {n: p[f"layers.{l}.{n}"] for n in S5_LAYER_PARAMS}
+            kw.update({n: fmt_from_json(d[n]) for n in S5_LAYER_ACTS})
+            kw["x_re"] = tuple(fmt_from_json(f) for f in d["x_re"])
+            kw["x_im"] = tuple(fmt_from_json(f) for f in d["x_im"])
+            kw["gelu_lut"] = np.asarray(arrays[f"layers.{l}.gelu_lut"], dtype=np.int64)
+            kw["sigmoid_lut"] = np.asarray(arrays[f"layers.{l}.sigmoid_lut"], dtype=np.int64)
+            layers.append(S5QLayer(**kw))
+        return cls(H=int(header["H"]), P=int(header["P"]), L=int(header["L"]), n_classes=int(header["n_classes"]),
+                   glu=Glu(header["glu"]), plan=PrecisionPlan.from_json(header["plan"]), enc_W=p["enc_W"],
+                   enc_b=p["enc_b"], r0=fmt_from_json(header["r0"]), layers=tuple(layers), dec_W=p["dec_W"],
+                   dec_b=p["dec_b"], meta=dict(header.get("meta", {})))
 
     def digest(self) -> str:
         """SHA-256 of the header and every integer array (codes and tables): the model hash."""

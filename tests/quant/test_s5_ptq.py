@@ -23,3 +23,31 @@ def test_quantize_an_s5_checkpoint(tmp_path, capsys):
         hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits, calibration="percentile"))
     with pytest.raises(hwssm.HwssmError, match="save_model needs a QModel, not S5QModel"):
         hwssm.save_model(qm, tmp_path / "q")
+
+
+def test_s5_qmodel_file_round_trip(tmp_path):
+    import json
+
+    from hwssm.golden.s5_engine import run_s5
+    from hwssm.quant.plan import resolve_plan
+    from hwssm.quant.qmodel_io import load_qmodel, save_qmodel
+    from hwssm.quant.s5_ptq import ptq_s5
+
+    cfg = S5Config(H=5, P=3, L=2, n_classes=3)
+    pix = np.random.default_rng(1).integers(0, 256, (2, 20)).astype(np.uint8)
+    qm = ptq_s5(cfg, init_params(cfg, 1), resolve_plan("A8x12-B4C4D4-W8-a6-h-asym"), pix)
+    path = save_qmodel(qm, tmp_path / "s5q")
+    doc = json.loads(path.read_text())
+    assert doc["family"] == "s5" and doc["digest"] == qm.digest() and doc["P"] == 3
+    back = load_qmodel(path)
+    assert isinstance(back, S5QModel) and back.digest() == qm.digest() and back.meta == qm.meta
+    np.testing.assert_array_equal(run_s5(back, pix).logits, run_s5(qm, pix).logits)
+    doc["layers"][0]["y"]["frac"] += 1                     # an edited header: one line
+    path.write_text(json.dumps(doc))
+    with pytest.raises(hwssm.HwssmError, match="digest mismatch|GELU table") as info:
+        load_qmodel(path)
+    assert "\n" not in str(info.value)
+    doc["glu"] = "quarter"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(hwssm.HwssmError, match="glu must be one of"):
+        load_qmodel(path)
