@@ -201,6 +201,7 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
         {q.plan.code: q.plan for q in qmodels.values()}
     space = dataclasses.replace(spec.space, plans=tuple(plans.values()), grid=spec.space.grid
                                 if not is_qmodel_path(spec.model) else None)
+    spec = dataclasses.replace(spec, space=space)  # a QModel's: its own plan
     secs["ptq"] = time.monotonic() - t
 
     t = time.monotonic()

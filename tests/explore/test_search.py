@@ -116,6 +116,8 @@ def test_a_qmodel_searches_its_own_plan_only(tiny_checkpoint, cache, tmp_path):
     res = run_search(SearchSpec(model=path, device=ECP5_25K, floor=0.0, space=SearchSpace(PLANS), rungs=RUNGS),
                      cache=cache)
     assert res.counts["plans"] == 1 and {p["plan"] for p in res.points} == {PLANS[1].code}
+    assert res.to_json()["spec"]["space"]["grid"] is None
+    assert res.to_json()["spec"]["space"]["plan_codes"] == [PLANS[1].code]
     with pytest.raises(HwssmError):
         from hwssm.explore.search_qat import QatSettings
 

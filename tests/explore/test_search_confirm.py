@@ -48,12 +48,14 @@ def test_confirmation_places_the_front_and_reports_the_estimator_error(tiny_chec
 def test_qat_of_the_top_plan_runs_and_resumes(tiny_checkpoint, cache, tmp_path):
     pytest.importorskip("torch")
     qat = QatSettings(top=1, epochs=1, device="cpu", train_limit=64, val_limit=16, test_limit=16, window=24)
-    spec = SearchSpec(model=tiny_checkpoint, device=ECP5_25K, floor=0.0, space=SPACE, rungs=RUNGS, qat=qat,
+    # floor 100 %: PTQ reaches nothing, so the front below the floor is trained (where QAT is wanted)
+    spec = SearchSpec(model=tiny_checkpoint, device=ECP5_25K, floor=1.0, space=SPACE, rungs=RUNGS, qat=qat,
                       calib_digits=CALIB)
     res = run_search(spec, cache=cache, work=tmp_path, say=lambda s: None)
-    q = res.front[0]["qat"]
+    assert res.front == []
+    q = res.front_below_floor[0]["qat"]
     assert q["status"] == "done" and q["golden_digits"] == 16
     assert 0.0 <= q["golden_test_accuracy"] <= 1.0
     assert (tmp_path / "qat" / PLAN.code / "qat.qmodel.json").is_file()
     again = run_search(spec, cache=cache, work=tmp_path, say=lambda s: None)  # finished runs are read back
-    assert again.front[0]["qat"] == q
+    assert again.front_below_floor[0]["qat"] == q
