@@ -55,7 +55,8 @@ def _check(qm: QModel) -> None:
                          f"entries per layer; the RTL supports at most {MAX_ACT_BITS} bits")
     acts = [qm.r0] + [f for ly in qm.layers for f in (ly.y, ly.g, ly.v, ly.z, ly.r_out)]
     if any(f.width != a or not f.signed for f in acts):
-        raise HwssmError("the RTL needs every activation format (r, y, g, v, z) signed and of one width")
+        raise HwssmError("the RTL needs every activation format (r, y, g, v, z) signed and of one width "
+                         f"(plan {qm.plan.name}: per-layer activation widths run in the golden engine and QAT only)")
     for ly in qm.layers:
         if ly.sig.signed or ly.sig.width > 16:
             raise HwssmError("the RTL needs unsigned sigmoid codes of at most 16 bits")
