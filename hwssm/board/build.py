@@ -36,10 +36,8 @@ from . import protocol
 from .options import BoardOptions
 from .report import board_readme, build_report, report_markdown
 
-__all__ = ["BuildRequest", "BoardBuild", "build_board", "FLASH_BYTES", "FLASH_NAME", "TOP_VERILOG"]
+__all__ = ["BuildRequest", "BoardBuild", "build_board", "FLASH_NAME", "TOP_VERILOG"]
 
-#: Capacity of the SPI flash parts the boards carry, bytes (W25Q128JV: 128 Mbit).
-FLASH_BYTES = {"W25Q128JV": 16 * 2**20}
 #: The flash file of LOAD storage (bitstream + parameter image at the board's offset).
 FLASH_NAME = "flash.bin"
 #: The board top's Verilog in the work directory.
@@ -126,10 +124,7 @@ def _flash_image(req: BuildRequest, cfg) -> bytes | None:
         raise HwssmError(f"board {req.board.name} has no parameter flash: build with --storage rom")
     words = [int(w) for w in cfg.load.image()]
     image = protocol.flash_image(words, protocol.digest4(req.qm.digest()))
-    size = FLASH_BYTES.get(flash.part)
-    if size is None:
-        raise HwssmError(f"board {req.board.name}: unknown flash part {flash.part} (capacity not known)")
-    region = size - flash.offset
+    region = flash.size_bytes - flash.offset
     if len(image) > region:
         raise HwssmError(f"the parameter image ({len(image):,} bytes) is larger than the flash region of "
                          f"{req.board.name} ({region:,} bytes from 0x{flash.offset:x}) by {len(image) - region:,} bytes")

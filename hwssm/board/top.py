@@ -3,8 +3,9 @@
 - :func:`build_board_top`: the Amaranth top (:class:`~hwssm.board.rtl.top.BoardTop`);
 - :func:`board_verilog`: its Verilog (one file: top, core, UART, engine, loader; the PLL
   is an instance of the vendor primitive), with the core generator's text rewrites;
-- :func:`write_board_verilog`: that text written atomically;
-- :func:`constraints_text`: the pin constraints (iCE40 PCF / ECP5 LPF) of a board.
+- :func:`write_board_verilog`: that text written atomically.
+
+Pin constraints are :func:`hwssm.targets.constraints.render`.
 
 The flash image (LOAD storage) is :func:`hwssm.board.protocol.flash_image`.
 """
@@ -18,12 +19,12 @@ from ..errors import HwssmError
 from ..hw.options import DesignPoint, ParamStorage
 from ..io import write_text
 from ..quant.qmodel import QModel
-from ..targets.boards import Board, PllKind
+from ..targets.boards import Board
 from .options import BoardOptions
 from . import protocol
 from .rtl.top import BoardTop
 
-__all__ = ["TOP_NAME", "digest4", "build_board_top", "board_verilog", "write_board_verilog", "constraints_text"]
+__all__ = ["TOP_NAME", "digest4", "build_board_top", "board_verilog", "write_board_verilog"]
 
 #: Module name of the board top in the Verilog.
 TOP_NAME = "hwssm_board"
@@ -67,20 +68,3 @@ def write_board_verilog(top: BoardTop, path: str | Path) -> Path:
     path = Path(path)
     write_text(path, board_verilog(top))
     return path
-
-
-def constraints_text(board: Board, top: BoardTop) -> str:
-    """Pin constraints of ``top``'s ports on ``board``: iCE40 PCF (``set_io``) or ECP5 LPF
-    (``LOCATE``/``IOBUF``, and the oscillator's ``FREQUENCY``)."""
-    sites = board.sites()
-    names = [n for n in top.signature.members if n in sites]
-    if board.pll is PllKind.ICE40_PAD:
-        lines = [f"# {board.name}: pins of {TOP_NAME} (hwssm.targets.boards)"]
-        lines += [f"set_io {n} {sites[n]}" for n in names]
-        return "\n".join(lines) + "\n"
-    lines = [f"# {board.name}: pins of {TOP_NAME} (hwssm.targets.boards)"]
-    for n in names:
-        lines.append(f'LOCATE COMP "{n}" SITE "{sites[n]}";')
-        lines.append(f'IOBUF PORT "{n}" IO_TYPE={board.io_standard};')
-    lines.append(f'FREQUENCY PORT "clk" {board.osc_hz / 1e6:g} MHZ;')
-    return "\n".join(lines) + "\n"

@@ -89,12 +89,15 @@ class Flash:
         ``tRES1``: time from the end of release-from-power-down (0xAB) to the first READ, ns.
     max_sck_hz : int
         Highest SCK frequency of the READ 0x03 command, Hz.
+    size_bytes : int
+        Capacity of the part, bytes (the image must end below it).
     """
 
     part: str
     offset: int
     wake_ns: int
     max_sck_hz: int
+    size_bytes: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +166,7 @@ ICEBREAKER = Board(
     pins=Pins(clk="35", uart_rx="6", uart_tx="9", led_ready="37", led_error="11",
               spi_cs_n="16", spi_sck="15", spi_mosi="14", spi_miso="17"),
     led_active_low=True,
-    flash=Flash(part="W25Q128JV", offset=0x100000, wake_ns=3_000, max_sck_hz=50_000_000),
+    flash=Flash(part="W25Q128JV", offset=0x100000, wake_ns=3_000, max_sck_hz=50_000_000, size_bytes=16 * 2**20),
     clk_hz=24_000_000,
 )
 

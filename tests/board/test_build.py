@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hwssm.board import protocol
-from hwssm.board.build import FLASH_BYTES, BuildRequest, build_board
+from hwssm.board.build import BuildRequest, build_board
 from hwssm.cli import main
 from hwssm.errors import HwssmError
 from hwssm.hw.derive import derive
@@ -121,7 +121,7 @@ def test_load_storage_without_flash(qm, tmp_path):
 
 
 def test_flash_image_too_large(qm, tmp_path):
-    size = FLASH_BYTES[ICEBREAKER.flash.part]
+    size = ICEBREAKER.flash.size_bytes
     tight = dataclasses.replace(ICEBREAKER, flash=dataclasses.replace(ICEBREAKER.flash, offset=size - 40))
     with pytest.raises(HwssmError, match=r"larger than the flash region of icebreaker \(40 bytes"):
         build_board(BuildRequest(qm, tight.device.profile.design(1, 784), tight, tmp_path / "o"))
