@@ -218,10 +218,10 @@ def digit_tail(model: Model, design: DesignPoint | None = None) -> int:
     """Last step start → next digit's first step start: last GLU op + 6, the decoder
     (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart (+ 1 in the
     GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 2 in the GLU per
-    ``Pipeline.requant_stages``)."""
+    ``Pipeline.requant_stages``, + 2 in the decoder per ``Pipeline.dec_stages``)."""
     pipe = _point(model, design).pipeline
     return (step_schedule(model, design).glu[-1][-1] + model.n_classes * model.H + 10
-            + 2 * pipe.mem_stages + 2 * pipe.requant_stages)
+            + 2 * pipe.mem_stages + 2 * pipe.requant_stages + 2 * pipe.dec_stages)
 
 
 def cycles_per_digit(model: Model, design: DesignPoint | None = None) -> int:

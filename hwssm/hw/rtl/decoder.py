@@ -80,7 +80,7 @@ class Decoder(wiring.Component):
         prod = Signal(signed(cfg.dec["acc_width"]))
         m.d.sync += prod.eq(wd.as_signed() * pool)                                 # δ+2+s
         ct = cfg.dec_table.unpack(delay(m, rom(m, "decc", cfg.dec_table.words(), cfg.dec_table.width, cx[1][3:]),
-                                        ds, "decc_q"))
+                                        ds + cfg.pipe.dec_stages, "decc_q"))  # with the row finish
         v2, first2, last2, k2 = cx[2 + ds][0], cx[2 + ds][1], cx[2 + ds][2], cx[2 + ds][3:]
         acc = Signal(signed(cfg.dec["acc_width"]))
         acc_new = Signal(signed(cfg.dec["acc_width"]))
@@ -91,12 +91,22 @@ class Decoder(wiring.Component):
         logit = Signal(signed(lw))
         lv = Signal()
         lk = Signal(4)
-        m.d.sync += [logit.eq(shl(m, acc_new, ct["w"], lw) + resize(ct["bias"], lw)), lv.eq(v2 & last2), lk.eq(k2)]
+        fs = cfg.pipe.dec_stages
+        # with dec_stages: the finish starts from the registered sum, one cycle later (w and
+        # bias are constant over a class; the next class's first product is H >= 1 cycles on)
+        row = acc if fs else acc_new
+        m.d.sync += [logit.eq(shl(m, row, ct["w"], lw) + resize(ct["bias"], lw)),
+                     lv.eq(delay(m, v2 & last2, fs, "dlv")), lk.eq(delay(m, k2, fs, "dlk"))]
         m.d.comb += [self.logit.valid.eq(lv), self.logit.payload.eq(logit)]
-        # argmax (δ+3): strictly larger wins, so ties keep the smallest index
+        # argmax (δ+3+fs): strictly larger wins, so ties keep the smallest index; with
+        # dec_stages the comparison is registered and the update is one cycle later (logits
+        # are H >= 1 cycles apart, so best is up to date for the next comparison)
         best = Signal(signed(lw))
         idx = Signal(4)
         better = (lk == 0) | (logit > best)
+        if fs:
+            better, lv, lk, logit = (delay(m, better, 1, "dgt"), delay(m, lv, 1, "dlv_c"), delay(m, lk, 1, "dlk_c"),
+                                     delay(m, logit, 1, "dlogit", reset_less=True))
         done = Signal()
         m.d.sync += done.eq(0)
         with m.If(lv):

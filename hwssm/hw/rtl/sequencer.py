@@ -106,7 +106,7 @@ class Sequencer(wiring.Component):
         enc_cnt, r_cnt, g_cnt = Signal(cw), Signal(cw), Signal(cw + 1)
         # g_cnt >= g_need, registered from the next values of both (so fire_mix starts
         # from a flip-flop, not from a comparator: the issue logic's long path)
-        g_cnt_nxt, g_need_nxt = Signal.like(g_cnt), Signal.like(g_need)
+        g_cnt_nxt = Signal.like(g_cnt)
         g_ok = Signal()
         timer = Signal(awidth(pmin + 1), init=pmin)
         pix_full = Signal()
@@ -156,9 +156,22 @@ class Sequencer(wiring.Component):
             enc_cnt.eq(enc_cnt + self.enc_written - (consume & (l == 0))),
             r_cnt.eq(r_cnt + self.r_written - (consume & (l != 0))),
         ]
-        m.d.comb += [g_cnt_nxt.eq(g_cnt + self.g_written - Mux(fire_mix & q_last & kk_last, H, 0)),
-                     g_need_nxt.eq(g_need)]
-        m.d.sync += [g_cnt.eq(g_cnt_nxt), g_need.eq(g_need_nxt), g_ok.eq(g_cnt_nxt >= g_need_nxt)]
+        # g_ok = (g_cnt_nxt >= g_need_nxt), with the comparisons done in parallel for both
+        # values of fire_mix (which itself depends on g_ok) from registers only: gnu holds the
+        # next column chunk's need min(g_need + K, H), so no adder precedes a comparator
+        k1, k2 = min(H, K), min(H, 2 * K)
+        gnu = Signal.like(g_need, init=k2)
+        gc = Signal(cw + 2)
+        m.d.comb += [gc.eq(g_cnt + self.g_written),
+                     g_cnt_nxt.eq(gc - Mux(fire_mix & q_last & kk_last, H, 0))]
+        ok_idle = gc >= g_need
+        ok_fire = Mux(q_last, Mux(kk_last, gc >= H + k1, gc >= k1), gc >= gnu)
+        m.d.sync += [g_cnt.eq(g_cnt_nxt), g_ok.eq(Mux(fire_mix, ok_fire, ok_idle))]
+        with m.If(fire_mix):
+            with m.If(q_last):
+                m.d.sync += [g_need.eq(k1), gnu.eq(k2)]
+            with m.Else():
+                m.d.sync += [g_need.eq(gnu), gnu.eq(Mux(gnu + K > H, H, gnu + K))]
 
         with m.If(start):
             m.d.sync += [phase.eq(SSM), l.eq(0), h.eq(0), c.eq(0), coef_addr.eq(0), ssm_idx.eq(0),
@@ -171,7 +184,9 @@ class Sequencer(wiring.Component):
                     m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0), rem.eq(H)]
                     if gap is not None:
                         m.d.sync += gap.eq(gap_n)
-                    m.d.comb += g_need_nxt.eq(min(H, K))
+                    # (g_need is min(H, K) already: set so at the previous block's last
+                    # mixing row, and initially; not set here, so that g_ok does not wait
+                    # on fire_ssm, the issue logic's long path)
                 with m.Else():
                     m.d.sync += h.eq(h + 1)
             with m.Else():
@@ -180,7 +195,6 @@ class Sequencer(wiring.Component):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
                 m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
-                m.d.comb += g_need_nxt.eq(min(H, K))
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
@@ -195,7 +209,6 @@ class Sequencer(wiring.Component):
                         m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
             with m.Else():
                 m.d.sync += q.eq(q + 1)
-                m.d.comb += g_need_nxt.eq(Mux(g_need + K > H, H, g_need + K))
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m
