@@ -134,15 +134,16 @@ def mul(m: Module, a: Value, b: Value, soft_bits: int = 0, name: str = "mul") ->
     n, w = wire(m, n, f"{name}_n"), wire(m, w, f"{name}_w")
     width = shape.width
     wx = wire(m, resize(w, width), f"{name}_wx")
-    acc = None
+    terms = []
     for i in range(len(n)):
         term = Mux(n[i], resize(wx << i, width), 0)
         neg = n.shape().signed and i == len(n) - 1
-        if acc is None:
-            acc = resize(-term, width + 1) if neg else term
-        else:
-            acc = (acc - term) if neg else (acc + term)
-    r = wire(m, resize(acc, width), name)
+        terms.append(-term if neg else term)
+    # a balanced adder tree (depth ceil(log2(bits)), not a chain): every partial sum is
+    # exact, and the product fits in ``width``
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    r = wire(m, resize(terms[0], width), name)
     return r if shape.signed else r.as_unsigned()
 
 
