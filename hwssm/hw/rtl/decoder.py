@@ -105,7 +105,7 @@ class Decoder(wiring.Component):
         # are H >= 1 cycles apart, so best is up to date for the next comparison)
         best = Signal(signed(lw))
         idx = Signal(4)
-        better = (lk == 0) | (logit > best)
+        better = (lk == 0) | _greater(logit, best)
         if fs:
             better, lv, lk, logit = (delay(m, better, 1, "dgt"), delay(m, lv, 1, "dlv_c"), delay(m, lk, 1, "dlk_c"),
                                      delay(m, logit, 1, "dlogit", reset_less=True))
@@ -120,3 +120,15 @@ class Decoder(wiring.Component):
             m.d.sync += self.out.valid.eq(0)
         m.d.comb += self.done.eq(done)
         return m
+
+
+def _greater(x, y):
+    """``x > y`` for signed values of one width, as two half-width comparisons side by side
+    (upper halves signed, lower halves unsigned) instead of one long carry chain."""
+    n = len(x)
+    k = n // 2
+    if k < 4:
+        return x > y
+    hx, hy = x[k:].as_signed(), y[k:].as_signed()
+    return (hx > hy) | ((hx == hy) & (x[:k] > y[:k]))
+

@@ -196,7 +196,9 @@ class Sequencer(wiring.Component):
             with m.If(c_last):
                 m.d.sync += [c.eq(0), row.eq(row + 1)]
                 with m.If(h_last):
-                    m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0), rem.eq(H)]
+                    # (q, kk, k, rem start the mixing phase at 0, 0, 0, H: set so at the end of
+                    # the previous one, and initially; nothing reads them during the S4D slots)
+                    m.d.sync += [h.eq(0), phase.eq(MIX)]
                     if gap is not None:
                         m.d.sync += gap.eq(gap_n)
                     # (g_need is min(H, K) already: set so at the previous block's last
@@ -213,7 +215,7 @@ class Sequencer(wiring.Component):
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
-                    m.d.sync += kk.eq(0)
+                    m.d.sync += [kk.eq(0), k.eq(0), rem.eq(H)]
                     with m.If(l_last):
                         m.d.sync += l.eq(0)
                         with m.If(t_last):
