@@ -137,17 +137,17 @@ class Pipeline:
     @classmethod
     def fast(cls) -> "Pipeline":
         """Every memory read registered twice, every requantization split in two, the
-        mixing row finish, the encoder and the decoder registered (``mem_stages = 2``,
-        ``requant_stages = 1``, ``acc_stages = 1``, ``encdec_stages = 1``): a few cycles per
-        step and two per digit more than ``Pipeline()``."""
-        return cls(mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1)
+        mixing row finish registered (``mem_stages = 2``, ``requant_stages = 1``,
+        ``acc_stages = 1``): a few cycles per step more than ``Pipeline()``."""
+        return cls(mem_stages=2, requant_stages=1, acc_stages=1)
 
     @classmethod
     def closure(cls) -> "Pipeline":
         """:meth:`fast` and also the lanes' aligned products and every row finish's aligned
-        terms registered before their sums (``mul_stages = 2``, ``align_stages = 1``): the
-        shortest paths hwssm generates, for timing closure (about 12-16 more cycles per step
-        than ``Pipeline()`` on the reference shape, against 4 for :meth:`fast`)."""
+        terms registered before their sums, and the encoder and decoder registered
+        (``mul_stages = 2``, ``align_stages = 1``, ``encdec_stages = 1``): the shortest paths
+        hwssm generates, for timing closure (about 12-16 more cycles per step than
+        ``Pipeline()`` on the reference shape, against 4 for :meth:`fast`; two more per digit)."""
         return cls(mul_stages=2, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1, align_stages=1)
 
     def __post_init__(self):
