@@ -21,12 +21,15 @@ def register(parser) -> None:
     )
     parser.add_argument("--freq", type=float, metavar="MHZ", help="target clock for nextpnr (default: the device's, listed with --device)")
     parser.add_argument("--seed", type=int, default=1, help="nextpnr placer seed (default: 1)")
+    parser.add_argument("--seeds", metavar="N,N,...",
+                        help="place and route once per placer seed (e.g. 1,2,3) and report fmax min/median over them")
     parser.add_argument("--no-cache", action="store_true", help="rerun the tools even when a cached result exists")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=_run)
 
 
 def _run(args) -> int:
+    import dataclasses
     import json
     import sys
 
@@ -34,24 +37,58 @@ def _run(args) -> int:
     from ..targets import device
 
     target = device(args.device)
+    seeds = [args.seed] if args.seeds is None else _parse_seeds(args.seeds)
     options = SynthOptions(
         dsp=not args.no_dsp,
         spram=args.spram,
         debug=DebugPolicy.FOLD if args.keep_debug else DebugPolicy.DROP,
         freq_mhz=args.freq,
-        seed=args.seed,
+        seed=seeds[0],
     )
 
     def progress(msg: str) -> None:
         print(f"hwssm: {msg}", file=sys.stderr, flush=True)
 
-    report = synthesize(args.rtl, target, options, progress=progress, use_cache=not args.no_cache)
+    reports = []
+    for seed in seeds:
+        if len(seeds) > 1:
+            progress(f"placer seed {seed}")
+        reports.append(synthesize(args.rtl, target, dataclasses.replace(options, seed=seed), progress=progress,
+                                  use_cache=not args.no_cache))
+    report = reports[0]
     summary = report.summary()
+    spread = _seed_spread(seeds, reports) if args.seeds is not None else None
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary if spread is None else {**summary, "seeds": spread}, indent=2))
         return 0
     print(_table(report, summary))
+    if spread is not None:
+        per = ", ".join(f"{k}: {v}" for k, v in spread["fmax_mhz_by_seed"].items())
+        print(f"fmax over seeds  {per} MHz; min {spread['fmax_mhz_min']} MHz, median {spread['fmax_mhz_median']} MHz")
     return 0
+
+
+def _parse_seeds(text: str) -> list[int]:
+    """``"1,2,3"`` -> ``[1, 2, 3]`` (distinct integers, in order); HwssmError otherwise."""
+    from ..errors import HwssmError
+
+    try:
+        seeds = [int(w) for w in text.split(",")]
+    except ValueError:
+        raise HwssmError(f"--seeds must be comma-separated integers like 1,2,3, not {text!r}") from None
+    if len(set(seeds)) != len(seeds):
+        raise HwssmError(f"--seeds lists a seed twice: {text!r}")
+    return seeds
+
+
+def _seed_spread(seeds: list[int], reports) -> dict:
+    """fmax (MHz) per placer seed, and its minimum and median (None where a run has no clocked path)."""
+    import statistics
+
+    by_seed = {str(s): (None if r.fmax_mhz is None else round(r.fmax_mhz, 2)) for s, r in zip(seeds, reports)}
+    known = [v for v in by_seed.values() if v is not None]
+    return {"fmax_mhz_by_seed": by_seed, "fmax_mhz_min": min(known, default=None),
+            "fmax_mhz_median": round(statistics.median(known), 2) if known else None}
 
 
 def _table(report, s: dict) -> str:

@@ -52,7 +52,8 @@ class LaneConfig:
     B̄ sign-extended). ``soft_mul_bits``: multiplies whose narrower operand has at most this
     many bits are built from LUT adders (:func:`hwssm.hw.ops.mul`), not hard DSPs (0: none).
     ``requant_stages``: registers inside each requantization (``Pipeline.requant_stages``);
-    ``acc_stages``: registers before the real-mode row finish (``Pipeline.acc_stages``).
+    ``acc_stages``: registers before the real-mode row finish (``Pipeline.acc_stages``);
+    ``align_stages``: registers between its alignment shift and bias add (``Pipeline.align_stages``).
     """
 
     mul_stages: int
@@ -82,6 +83,7 @@ class LaneConfig:
     requant_stages: int = 0
     acc_stages: int = 0
     mix_cols: int = 4
+    align_stages: int = 0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

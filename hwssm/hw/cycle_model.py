@@ -8,14 +8,16 @@ cycle, Q = ceil(H/k)). A slot issues as soon as its operands exist (the sequence
 counters):
 
 - S4D (l = 0, h): the encoder has written r0[h] (the encoder starts with the step and
-  writes one channel per cycle: visible ``5 + h`` cycles after the step start);
+  writes one channel per cycle: visible ``5 + h`` cycles after the step start, +
+  ``Pipeline.encdec_stages``);
 - S4D (l >= 1, h): the GLU/residual unit has written r_l[h] (visible ``γ + 6``);
 - mixing (l, q): GELU has written g[0 .. min(H, kq+k) - 1] of block l (visible
   ``LAT_G = 8 + 2·mul_stages + tree_stages`` after the last S4D slot of that channel, +
-  ``Pipeline.acc_stages``); with k = 8 the block's first mixing slot also comes at least
+  ``Pipeline.acc_stages`` + ``Pipeline.align_stages``); with k = 8 the block's first mixing slot also comes at least
   ``1 + mix_gap`` cycles after its last S4D slot (:func:`mix_gap`);
 - GLU op (l, h), in order, one per cycle: its value and gate rows are written (visible
-  ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass, + ``Pipeline.acc_stages``).
+  ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass, + ``Pipeline.acc_stages`` +
+  ``Pipeline.align_stages``).
 
 A step starts (the pixel is taken and the encoder starts) one cycle after the previous
 step's last slot, but not earlier than ``P_min`` cycles after the previous start:
@@ -59,11 +61,13 @@ class Latencies:
     mem_stages: int = 0
     requant_stages: int = 0
     acc_stages: int = 0
+    encdec_stages: int = 0
+    align_stages: int = 0
 
     @property
     def enc_first(self) -> int:
         """Step start → r0[0] readable by an S4D slot (r0[h] at enc_first + h)."""
-        return 5 + self.mem_stages + self.requant_stages
+        return 5 + self.mem_stages + self.requant_stages + self.encdec_stages
 
     @property
     def x_write(self) -> int:
@@ -74,17 +78,17 @@ class Latencies:
     def g(self) -> int:
         """Last S4D slot of a channel → its g readable by a mixing slot."""
         return (8 + 2 * self.mul_stages + self.tree_stages + self.mem_stages + 2 * self.requant_stages
-                + self.acc_stages)
+                + self.acc_stages + self.align_stages)
 
     @property
     def v_write(self) -> int:
         """Last slot of a mixing pass → its value/gate buffer write."""
-        return 4 + self.mul_stages + self.mem_stages + self.requant_stages + self.acc_stages
+        return 4 + self.mul_stages + self.mem_stages + self.requant_stages + self.acc_stages + self.align_stages
 
     @property
     def v(self) -> int:
         """Last slot of a gate pass → the GLU may start on its channels."""
-        return 5 + self.mul_stages + self.mem_stages + self.requant_stages + self.acc_stages
+        return 5 + self.mul_stages + self.mem_stages + self.requant_stages + self.acc_stages + self.align_stages
 
     @property
     def glu_out(self) -> int:
@@ -149,8 +153,8 @@ def _point(model: Model, design: DesignPoint | None) -> DesignPoint:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool = False,
-              mem: int = 0, res: int = 0, acc: int = 0, cols: int = 4) -> StepSchedule:
-    lat = Latencies(ms, ts, mem, res, acc)
+              mem: int = 0, res: int = 0, acc: int = 0, cols: int = 4, encdec: int = 0, align: int = 0) -> StepSchedule:
+    lat = Latencies(ms, ts, mem, res, acc, encdec, align)
     Cs, KP, Q = -(-M // P), -(-H // P), -(-H // cols)
     gap = mix_gap(Pipeline(mul_stages=ms, requant_stages=res, mix_cols=cols))
     t = 0  # the start cycle; slots issue from cycle 1 on
@@ -192,7 +196,7 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
     p_min = max(
         lat.x_write + 1,
         glu[-1][-1] - first_vwrite + 1,
-        -(-(max(glu[0][h] - h for h in range(H)) - 2 - lat.mem_stages - lat.requant_stages) // 2),
+        -(-(max(glu[0][h] - h for h in range(H)) - 2 - lat.mem_stages - lat.requant_stages - lat.encdec_stages) // 2),
         2,
         (ssm[-1][-1][-1] + lat.x_write + 1 - ssm[0][0][0]) if pingpong else 0,
     )
@@ -206,7 +210,8 @@ def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedu
     pipe = d.pipeline
     return _schedule(model.H, model.M, model.L, d.lanes, pipe.mul_stages,
                      tree_stages(d.lanes, pipe.tree_levels_per_stage), d.storage is ParamStorage.LOAD,
-                     pipe.mem_stages, pipe.requant_stages, pipe.acc_stages, pipe.mix_cols)
+                     pipe.mem_stages, pipe.requant_stages, pipe.acc_stages, pipe.mix_cols, pipe.encdec_stages,
+                     pipe.align_stages)
 
 
 def cycles_per_step(model: Model, design: DesignPoint | None = None) -> int:
@@ -218,10 +223,10 @@ def digit_tail(model: Model, design: DesignPoint | None = None) -> int:
     """Last step start → next digit's first step start: last GLU op + 6, the decoder
     (n_classes·H cycles, one MAC per cycle), + 4 to the class, + 1 to restart (+ 1 in the
     GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 2 in the GLU per
-    ``Pipeline.requant_stages``)."""
+    ``Pipeline.requant_stages``, + 2 in the decoder per ``Pipeline.encdec_stages``)."""
     pipe = _point(model, design).pipeline
     return (step_schedule(model, design).glu[-1][-1] + model.n_classes * model.H + 10
-            + 2 * pipe.mem_stages + 2 * pipe.requant_stages)
+            + 2 * pipe.mem_stages + 2 * pipe.requant_stages + 2 * pipe.encdec_stages)
 
 
 def cycles_per_digit(model: Model, design: DesignPoint | None = None) -> int:

@@ -77,7 +77,9 @@ class Pipeline:
     ----------
     mul_stages : int
         Registers after each multiplier (>= 1); 1 suits iCE40 SB_MAC16 / ECP5 MULT18X18D
-        output registers, 2 adds a pipeline register inside wide multiplies.
+        output registers. With 2 or more, the lanes' alignment shifts and the first level of
+        their sums (state update, real-mode dot product, readout) sit between the first and
+        the second register, so that the sums at stage ``mul_stages`` are single adds.
     tree_levels_per_stage : int
         Adder levels of the cross-lane reduction tree between two registers (>= 1).
     mem_stages : int
@@ -98,6 +100,18 @@ class Pipeline:
         row sum instead of the accumulator's adder output, which takes the adder and its
         first/accumulate multiplexer off that path; one more cycle from a mixing pass to its
         value/gate rows.
+    align_stages : int
+        Registers between the alignment shift of a row finish and its add (0 or 1): the
+        lanes' real-mode finish ``align(row sum) + bias`` and the S4D readout finish
+        ``align(row sum) + align(D·u)``, each a variable shift then a wide adder. One more
+        cycle from a mixing pass to its value/gate rows and from an S4D row to its g (as
+        ``acc_stages``).
+    encdec_stages : int
+        Registers in the encoder and the decoder (0 or 1): in the encoder between the finish
+        (alignment shift, bias add) and the requantization, in the decoder between the
+        accumulator and the logit finish and between the argmax comparison and the update of
+        the running best. One more cycle from a step start to r0 (:mod:`hwssm.hw.cycle_model`)
+        and two more per digit (the class leaves later).
     mix_cols : int
         g columns one lane multiplies per real-mode (mixing) cycle: 4 (the four multipliers
         of the complex product Ā·x), 6 (also the two B̄·u multipliers) or 8 (also the two
@@ -117,17 +131,29 @@ class Pipeline:
     requant_stages: int = 0
     acc_stages: int = 0
     mix_cols: int = 4
+    encdec_stages: int = 0
+    align_stages: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
         """Every memory read registered twice, every requantization split in two, the
         mixing row finish registered (``mem_stages = 2``, ``requant_stages = 1``,
-        ``acc_stages = 1``)."""
+        ``acc_stages = 1``): a few cycles per step more than ``Pipeline()``."""
         return cls(mem_stages=2, requant_stages=1, acc_stages=1)
+
+    @classmethod
+    def closure(cls) -> "Pipeline":
+        """:meth:`fast` and also the lanes' aligned products and every row finish's aligned
+        terms registered before their sums, and the encoder and decoder registered
+        (``mul_stages = 2``, ``align_stages = 1``, ``encdec_stages = 1``): the shortest paths
+        hwssm generates, for timing closure (about 12-16 more cycles per step than
+        ``Pipeline()`` on the reference shape, against 4 for :meth:`fast`; two more per digit)."""
+        return cls(mul_stages=2, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1, align_stages=1)
 
     def __post_init__(self):
         for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
-                             ("requant_stages", 0, 1), ("acc_stages", 0, 1)):
+                             ("requant_stages", 0, 1), ("acc_stages", 0, 1), ("encdec_stages", 0, 1),
+                             ("align_stages", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
@@ -213,11 +239,12 @@ class DesignPoint:
     def key(self) -> str:
         """A short, stable, file-name-safe name, e.g. ``P16-T784-k8-rom`` plus every
         non-default knob (``-m2`` mul_stages, ``-t3`` tree levels, ``-ms2`` mem_stages,
-        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-soft4``)."""
+        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages, ``-soft4``)."""
         p, d = self.pipeline, Pipeline()
         parts = [f"P{self.lanes}", f"T{self.seq_len}", f"k{p.mix_cols}", self.storage.value]
         for tag, name in (("m", "mul_stages"), ("t", "tree_levels_per_stage"), ("ms", "mem_stages"),
-                          ("rq", "requant_stages"), ("ac", "acc_stages")):
+                          ("rq", "requant_stages"), ("ac", "acc_stages"), ("ed", "encdec_stages"),
+                          ("al", "align_stages")):
             if getattr(p, name) != getattr(d, name):
                 parts.append(f"{tag}{getattr(p, name)}")
         if self.soft_mul_bits:

@@ -76,3 +76,9 @@ def test_device_choices_match_the_registry(capsys):
     assert {"up5k", "hx8k", "ecp5-25k", "ecp5-45k", "ecp5-85k"} <= set(targets.names())
     err = _one_line_error(capsys, ["synth", "--rtl", "x", "--device", "xc7a35t"])
     assert "unknown device 'xc7a35t'; expected one of: " + ", ".join(targets.names()) in err
+
+
+def test_seeds_are_checked(tmp_path, capsys):
+    """``--seeds`` takes distinct comma-separated integers; anything else is one line (exit 2)."""
+    for bad, msg in (("1,x", "--seeds must be comma-separated integers"), ("2,2", "--seeds lists a seed twice")):
+        assert msg in _one_line_error(capsys, ["synth", "--rtl", str(tmp_path), "--device", "up5k", "--seeds", bad])

@@ -78,6 +78,11 @@ def datapath_blocks(c) -> list[Block]:
         if sh is not None and sh.width:
             add(Block(f"row finish shift {name}", "D", Kind.SHIFT, w, sh.width))
     add(Block("row finish add", "D", Kind.ADD, c.fin_width, 2))
+    if c.pipe.align_stages:
+        # both aligned terms registered before the add; the valid bit, the channel/layer and
+        # the y shift one cycle longer
+        sy = t.shifts["sy"].width if "sy" in t.shifts else 0
+        add(pipe_block("row finish aligned terms (align_stages)", "D", 2 * c.fin_width + 1 + hb + lb + sy))
     add(Block("y requant", "act", Kind.REQUANT, c.fin_width, a))
     sh = t.shifts.get("sy")
     if sh is not None and sh.width:

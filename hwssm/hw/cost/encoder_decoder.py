@@ -30,6 +30,11 @@ def encoder_decoder_blocks(c) -> list[Block]:
     extra = et.width * s + (s + q) * (hb + 2)
     if extra:
         add(pipe_block("encoder pipeline registers", "control", extra))
+    x = c.pipe.encdec_stages
+    if x:
+        # the finish register, the shift field s one cycle longer, write valid/address
+        sw = et.shifts["s"].width if "s" in et.shifts else 0
+        add(pipe_block("encoder finish register (encdec_stages)", "act", (c.enc["fin_width"] + sw + hb + 2) * x))
     if q:
         add(pipe_block("encoder requant split register", "act", rq_bits(c.enc["fin_width"], c.enc["rounding"]) * q,
                   kind="requant"))
@@ -47,4 +52,9 @@ def encoder_decoder_blocks(c) -> list[Block]:
     add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + addr_width(nc * H) + 16))
     if s:
         add(pipe_block("decoder pipeline registers", "control", (c.dec["W_width"] + c.pool_width + dt.width + 7) * s))
+    if c.pipe.encdec_stages:
+        # the class-constant word one cycle longer, valid/class of the finish, and the registered
+        # argmax comparison with its logit, valid and class
+        add(pipe_block("decoder finish / argmax registers (encdec_stages)", "control",
+                       dt.width + 5 + c.logit_width + 6))
     return B

@@ -47,7 +47,12 @@ def lanes_blocks(c) -> list[Block]:
     if k == 8:
         add(Block("readout operand muxes (C̄|W, x'|g)", "weight", Kind.MUX, max(cr, ci, oxr, oxi), 2, count=4 * P))
     prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(w2, f0) + max(xi, a)) + (max(w3, f1) + max(xr, a)) + (b2 + a) + (b3 + a)
-    add(Block("product registers", "A", Kind.REG, prods + 4, count=P * ms))
+    add(Block("product registers", "A", Kind.REG, prods + 4, count=P))
+    if ms > 1:
+        # with ms >= 2 the later registers hold the aligned pair sums: two of each state sum,
+        # ceil(k/2) of the real-mode dot product
+        pair = 2 * (ln.acc_re_width + ln.acc_im_width) + (k + 1) // 2 * (ln.racc_width - 1) + 4
+        add(Block("aligned pair-sum registers", "x", Kind.REG, pair, count=P * (ms - 1)))
     # stage ms: aligned sums
     for name, comp, w in (("ar", "A", f0 + xr), ("ai", "A", f1 + xi), ("br", "B", f2 + a),
                           ("ax", "A", max(f2, f0) + xi), ("ia", "A", max(f3, f1) + xr), ("bi", "B", f3 + a)):
@@ -73,9 +78,15 @@ def lanes_blocks(c) -> list[Block]:
     if sh["w"].width:
         add(Block("real-mode shift w", "weight", Kind.SHIFT, ln.racc_width, sh["w"].width, count=P))
     add(Block("real-mode bias add", "bias", Kind.ADD, ln.fin_width, 2, count=P))
+    if ln.align_stages:
+        # the aligned row sum registered before the bias add; the mixing-row word one cycle longer
+        add(pipe_block("real-mode aligned row sum (align_stages)", "bias", ln.fin_width + 1, count=P))
     add(Block("stage-ms+1 registers", "x", Kind.REG, xr + xi + ln.racc_width + ln.fin_width + 2, count=P))
-    # stage ms+2: readout products (delayed ms), readout alignment, real-mode requant
-    add(Block("readout product registers", "C", Kind.REG, cr + oxr + ci + oxi, count=P * ms))
+    # stage ms+2: readout products (delayed ms), readout alignment, real-mode requant; with
+    # ms >= 2 the registers after the first hold the aligned terms (part_width each)
+    add(Block("readout product registers", "C", Kind.REG, cr + oxr + ci + oxi, count=P))
+    if ms > 1:
+        add(Block("aligned readout registers", "C", Kind.REG, 2 * ln.part_width, count=P * (ms - 1)))
     for name in ("cr", "ci"):
         if sh[name].width:
             prod = cr + oxr if name == "cr" else ci + oxi

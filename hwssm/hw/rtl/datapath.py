@@ -32,7 +32,7 @@ the row finish) are not reset; the control that qualifies them is.
 Timing (τ = issue cycle, s = ``Pipeline.mem_stages``, q = ``Pipeline.requant_stages``):
 memory data at τ+1, registered s times; lane operands at τ+1+s; state write at τ+3+ms+s+q;
 tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q+a; g written at τ_R+3+q+a; value/gate rows
-written at τ+4+ms+s+q+a (a = ``Pipeline.acc_stages``).
+written at τ+4+ms+s+q+a (a = ``Pipeline.acc_stages`` + ``Pipeline.align_stages``).
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ class Datapath(wiring.Component):
         TR = self.latency_tree_out  # τ_R - τ
         row_raw = rom(m, "rowc", cfg.ssm_table.words(), cfg.ssm_table.width, iss.row)
         fa = cfg.pipe.acc_stages  # registers before the row finish (as in the lanes)
-        rtaps = chain(m, row_raw, TR + fa, "rowc_d", reset_less=True)  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
+        fl = cfg.pipe.align_stages  # registers between its alignment and its add (as in the lanes)
+        rtaps = chain(m, row_raw, TR + fa + fl, "rowc_d", reset_less=True)  # rtaps[k] is at τ+1+k; lane stage k at rc[s+k]
         rc = [cfg.ssm_table.unpack(t) for t in rtaps]
 
         # context at τ+1
@@ -173,7 +174,8 @@ class Datapath(wiring.Component):
         xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs)
         idx_x_wr = delay(m, iss.ssm_idx, 1 + s + lane0.latency_state, "xwa")
         idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
-        mixrow_a = delay(m, iss.mixrow, lane0.stage_fin, "mra")  # mixc at the row finish (w, bias), +1: v
+        # mixc at the row finish's alignment (w), its bias add (bias) and the requant (v)
+        mixrow_a = delay(m, iss.mixrow, lane0.stage_wshift, "mra")
         load = cfg.storage is ParamStorage.LOAD
         if load:
             par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
@@ -204,14 +206,17 @@ class Datapath(wiring.Component):
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
-            mixc_v = mixc_t.unpack(delay(m, mixc_raw, 1, f"mixcv{p}", reset_less=True))
+            mixc_b = (mixc_t.unpack(delay(m, mixc_raw, lane0.align_stages, f"mixcb{p}", reset_less=True))
+                      if lane0.align_stages else mixc)
+            mixc_v = mixc_t.unpack(delay(m, mixc_raw, lane0.stage_vshift - lane0.stage_wshift, f"mixcv{p}",
+                                         reset_less=True))
             m.d.comb += [
                 lane.cplx.eq(ssm_o), lane.real.eq(mix_o), lane.first.eq(q_first_o), lane.last.eq(q_last_o),
                 *[getattr(lane, f"f{i}").eq(fields[i]) for i in range(k)],
                 lane.x.re.eq(xdata[:xr_w].as_signed()), lane.x.im.eq(xdata[xr_w:].as_signed()),
                 lane.u.eq(self.u),
                 lane.c.re.eq(cbar[:lc.cr_width].as_signed()), lane.c.im.eq(cbar[lc.cr_width:].as_signed()),
-                lane.bias.eq(mixc["bias"]),
+                lane.bias.eq(mixc_b["bias"]),
             ]
             for i in range(k):
                 m.d.comb += lane.g[i].eq(g_rd[i])
@@ -241,7 +246,7 @@ class Datapath(wiring.Component):
         ctl_r = delay(m, ctl, TR, "rctl")
         lh = Cat(iss.h, iss.l)
         q = cfg.pipe.requant_stages
-        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3 + q + fa, "rlh_f")
+        lh_r = chain(m, delay(m, lh, TR, "rlh"), 3 + q + fa + fl, "rlh_f")
         valid_r, cfirst_r, clast_r = ctl_r[0], ctl_r[1], ctl_r[2]
         rowsum = Signal(signed(cfg.rowsum_width), reset_less=True)
         acc_new = Signal(signed(cfg.rowsum_width))
@@ -251,23 +256,28 @@ class Datapath(wiring.Component):
         fin = Signal(signed(cfg.fin_width), reset_less=True)
         fin_v = Signal()
         row = rowsum if fa else acc_new  # with fa: the registered row sum, one cycle later
+        # with fl = align_stages the two aligned terms are registered before their add
+        rf = rc[TR - 1 + fa]
+        al = [delay(m, shl(m, row, rf["es"], cfg.fin_width), fl, "ralign", reset_less=True),
+              delay(m, shl(m, du_f, rf["ed"], cfg.fin_width), fl, "dalign", reset_less=True)]
         m.d.sync += [
-            fin.eq(shl(m, row, rc[TR - 1 + fa]["es"], cfg.fin_width) + shl(m, du_f, rc[TR - 1 + fa]["ed"], cfg.fin_width)),
-            fin_v.eq(delay(m, valid_r & clast_r, fa, "finv")),
+            fin.eq(al[0] + al[1]),
+            fin_v.eq(delay(m, valid_r & clast_r, fa + fl, "finv")),
         ]
         y = Signal(signed(a), reset_less=True)
         y_v = Signal()
-        m.d.sync += [y.eq(requant(m, fin, rc[TR + fa]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q, name="rq_y")),
+        m.d.sync += [y.eq(requant(m, fin, rc[TR + fa + fl]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q,
+                                  name="rq_y")),
                      y_v.eq(delay(m, fin_v, q, "yv"))]
 
         # -- GELU (τ_R+2+q+a address, τ_R+3+q+a data) and g write ------------------------
         hbits = len(iss.h)
         lb = ceil_log2(cfg.L)
-        l_at_y = lh_r[2 + q + fa][hbits:hbits + lb] if lb else Const(0, 0)
+        l_at_y = lh_r[2 + q + fa + fl][hbits:hbits + lb] if lb else Const(0, 0)
         gelu = rom(m, "gelu", cfg.gelu_words, a, Cat(y[:a - 1], ~y[a - 1], l_at_y))
         g_v = delay(m, y_v, 1, "gv")
         m.d.comb += [
-            gw["en"].eq(g_v), gw["h"].eq(lh_r[3 + q + fa][:hbits]), gw["data"].eq(gelu),
+            gw["en"].eq(g_v), gw["h"].eq(lh_r[3 + q + fa + fl][:hbits]), gw["data"].eq(gelu),
             self.g_written.eq(g_v),
         ]
 

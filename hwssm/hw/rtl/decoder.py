@@ -34,9 +34,11 @@ class Decoder(wiring.Component):
     done : Out(1)
         One-cycle pulse when the class is decided (the sequencer may start the next digit).
 
-    Latency: the last logit leaves ``n_classes·H + 3 + s`` cycles after ``start`` (``start``
-    with ``out.valid`` low), the class one cycle later; s = ``Pipeline.mem_stages`` (a
-    register after the weight, constant and pool reads).
+    Latency: the last logit leaves ``n_classes·H + 3 + s + x`` cycles after ``start``
+    (``start`` with ``out.valid`` low), the class ``1 + x`` cycles later; s =
+    ``Pipeline.mem_stages`` (a register after the weight, constant and pool reads), x =
+    ``Pipeline.encdec_stages`` (a register before the logit finish and one after the argmax
+    comparison).
     """
 
     def __init__(self, cfg: CoreConfig):
@@ -80,7 +82,7 @@ class Decoder(wiring.Component):
         prod = Signal(signed(cfg.dec["acc_width"]))
         m.d.sync += prod.eq(wd.as_signed() * pool)                                 # δ+2+s
         ct = cfg.dec_table.unpack(delay(m, rom(m, "decc", cfg.dec_table.words(), cfg.dec_table.width, cx[1][3:]),
-                                        ds, "decc_q"))
+                                        ds + cfg.pipe.encdec_stages, "decc_q"))  # with the row finish
         v2, first2, last2, k2 = cx[2 + ds][0], cx[2 + ds][1], cx[2 + ds][2], cx[2 + ds][3:]
         acc = Signal(signed(cfg.dec["acc_width"]))
         acc_new = Signal(signed(cfg.dec["acc_width"]))
@@ -91,12 +93,22 @@ class Decoder(wiring.Component):
         logit = Signal(signed(lw))
         lv = Signal()
         lk = Signal(4)
-        m.d.sync += [logit.eq(shl(m, acc_new, ct["w"], lw) + resize(ct["bias"], lw)), lv.eq(v2 & last2), lk.eq(k2)]
+        fs = cfg.pipe.encdec_stages
+        # with encdec_stages: the finish starts from the registered sum, one cycle later (w and
+        # bias are constant over a class; the next class's first product is H >= 1 cycles on)
+        row = acc if fs else acc_new
+        m.d.sync += [logit.eq(shl(m, row, ct["w"], lw) + resize(ct["bias"], lw)),
+                     lv.eq(delay(m, v2 & last2, fs, "dlv")), lk.eq(delay(m, k2, fs, "dlk"))]
         m.d.comb += [self.logit.valid.eq(lv), self.logit.payload.eq(logit)]
-        # argmax (δ+3): strictly larger wins, so ties keep the smallest index
+        # argmax (δ+3+fs): strictly larger wins, so ties keep the smallest index; with
+        # encdec_stages the comparison is registered and the update is one cycle later (logits
+        # are H >= 1 cycles apart, so best is up to date for the next comparison)
         best = Signal(signed(lw))
         idx = Signal(4)
-        better = (lk == 0) | (logit > best)
+        better = (lk == 0) | _greater(logit, best)
+        if fs:
+            better, lv, lk, logit = (delay(m, better, 1, "dgt"), delay(m, lv, 1, "dlv_c"), delay(m, lk, 1, "dlk_c"),
+                                     delay(m, logit, 1, "dlogit", reset_less=True))
         done = Signal()
         m.d.sync += done.eq(0)
         with m.If(lv):
@@ -108,3 +120,15 @@ class Decoder(wiring.Component):
             m.d.sync += self.out.valid.eq(0)
         m.d.comb += self.done.eq(done)
         return m
+
+
+def _greater(x, y):
+    """``x > y`` for signed values of one width, as two half-width comparisons side by side
+    (upper halves signed, lower halves unsigned) instead of one long carry chain."""
+    n = len(x)
+    k = n // 2
+    if k < 4:
+        return x > y
+    hx, hy = x[k:].as_signed(), y[k:].as_signed()
+    return (hx > hy) | ((hx == hy) & (x[:k] > y[:k]))
+

@@ -28,9 +28,10 @@ class Encoder(wiring.Component):
     wr_en, wr_addr, wr_data : Out
         r0 buffer write: address ``Cat(h, par)``; ``wr_en`` also returns one credit.
 
-    Latency: r0[h] is written ``4 + s + e + h`` cycles after ``start`` (readable at
-    ``5 + s + e + h``), s = ``Pipeline.mem_stages`` (a register after the ROM read), e =
-    ``Pipeline.requant_stages`` (a register inside the requantization).
+    Latency: r0[h] is written ``4 + s + e + x + h`` cycles after ``start`` (readable at
+    ``5 + s + e + x + h``), s = ``Pipeline.mem_stages`` (a register after the ROM read), e =
+    ``Pipeline.requant_stages`` (a register inside the requantization), x =
+    ``Pipeline.encdec_stages`` (a register after the finish).
     Throughput: one step per H + 1 cycles.
     """
 
@@ -62,13 +63,16 @@ class Encoder(wiring.Component):
         f1 = tab.unpack(raw)
         prod = Signal(signed(cfg.enc["prod_width"]))
         m.d.sync += prod.eq(f1["W"] * Cat(p, 0).as_signed())   # at +2+s
-        f2 = tab.unpack(delay(m, raw, 1, "encc_d"))
+        raw_d = delay(m, raw, 1, "encc_d")
+        f2 = tab.unpack(raw_d)
         r0 = Signal(signed(a))
         fw = cfg.enc["fin_width"]
-        fin = shl(m, prod, f2["w"], fw) + shl(m, f2["bias"], ShiftAmt(0), fw)
-        m.d.sync += r0.eq(requant(m, fin, f2["s"], cfg.enc["rounding"], cfg.enc["overflow"], a,
-                                  stages=e, name="rq_enc"))  # at +3+s+e
-        v = delay(m, busy, 3 + s + e, "encv")
-        addr = delay(m, Cat(h, par), 3 + s + e, "enca")
+        x = cfg.pipe.encdec_stages  # registers between the finish and the requantization
+        fin = delay(m, shl(m, prod, f2["w"], fw) + shl(m, f2["bias"], ShiftAmt(0), fw), x, "encfin", reset_less=True)
+        f3 = tab.unpack(delay(m, raw_d, x, "encc_f")) if x else f2
+        m.d.sync += r0.eq(requant(m, fin, f3["s"], cfg.enc["rounding"], cfg.enc["overflow"], a,
+                                  stages=e, name="rq_enc"))  # at +3+s+e+x
+        v = delay(m, busy, 3 + s + e + x, "encv")
+        addr = delay(m, Cat(h, par), 3 + s + e + x, "enca")
         m.d.comb += [self.wr_en.eq(v), self.wr_addr.eq(addr), self.wr_data.eq(r0)]
         return m

@@ -82,8 +82,12 @@ class GluUnit(wiring.Component):
         psel = Signal(awidth(P))
         kslot = Signal(awidth(mem_depth(cfg.KP)))
         h_last, l_last, t_last = h == H - 1, l == L - 1, t == T - 1
-        m.d.comb += fire.eq(cnt != 0)
-        m.d.sync += cnt.eq(cnt + Mux(self.pass_done, self.pass_pairs, 0) - fire)
+        # fire = (cnt != 0), registered from the next count (the op issue starts from a
+        # flip-flop, not from a comparator)
+        cnt_nz = Signal()
+        cin = Signal(len(cnt))
+        m.d.comb += [fire.eq(cnt_nz), cin.eq(cnt + Mux(self.pass_done, self.pass_pairs, 0))]
+        m.d.sync += [cnt.eq(cin - fire), cnt_nz.eq(Mux(fire, cin != 1, cin != 0))]
         with m.If(fire):
             with m.If(h_last):
                 m.d.sync += [h.eq(0), psel.eq(0), kslot.eq(0)]

@@ -74,7 +74,7 @@ class Lane(wiring.Component):
         in complex mode.
     sh_<name> : In(unsigned)
         Variable parts of per-row shifts (only those that vary); each is sampled at its
-        stage: ar..bi at :attr:`stage_align`; re, im at :attr:`stage_round`; w at :attr:`stage_fin`;
+        stage: ar..bi at :attr:`stage_align`; re, im at :attr:`stage_round`; w at :attr:`stage_wshift`;
         v at :attr:`stage_vshift`; cr, ci at :attr:`stage_readout_align`.
     bias : In(signed)
         Real mode: pre-aligned bias, sampled at :attr:`stage_fin` of the ``last`` item.
@@ -122,8 +122,10 @@ class Lane(wiring.Component):
 
     @property
     def stage_align(self) -> int:
-        """Cycle (after the operands) when the state-update alignment shifts are sampled."""
-        return self.mul_stages
+        """Cycle (after the operands) when the state-update alignment shifts are sampled: 1,
+        right after the first product register (with ``mul_stages >= 2`` the aligned terms
+        and their partial sums are registered there, the final sums come at ``mul_stages``)."""
+        return 1
 
     @property
     def stage_round(self) -> int:
@@ -135,9 +137,19 @@ class Lane(wiring.Component):
         return self._cfg.acc_stages
 
     @property
-    def stage_fin(self) -> int:
-        """Cycle of the real-mode row finish: its w shift and bias are sampled."""
+    def align_stages(self) -> int:
+        return self._cfg.align_stages
+
+    @property
+    def stage_wshift(self) -> int:
+        """Cycle of the real-mode row finish's alignment: its w shift is sampled."""
         return self.mul_stages + 1 + self.acc_stages
+
+    @property
+    def stage_fin(self) -> int:
+        """Cycle of the real-mode row finish's bias add: the bias is sampled (= stage_wshift,
+        + 1 with ``align_stages``)."""
+        return self.mul_stages + 1 + self.acc_stages + self.align_stages
 
     @property
     def requant_stages(self) -> int:
@@ -151,11 +163,13 @@ class Lane(wiring.Component):
     @property
     def stage_vshift(self) -> int:
         """Cycle of the real-mode requant shift v."""
-        return self.mul_stages + 2 + self.acc_stages
+        return self.mul_stages + 2 + self.acc_stages + self.align_stages
 
     @property
     def stage_readout_align(self) -> int:
-        return 2 * self.mul_stages + 2 + self.requant_stages
+        """Cycle of the readout alignment shifts cr, ci: right after the first register of
+        the readout products (``stage_c + 1``)."""
+        return self.stage_c + 1
 
     @property
     def latency_state(self) -> int:
@@ -170,7 +184,7 @@ class Lane(wiring.Component):
     @property
     def latency_real(self) -> int:
         """Operands of the ``last`` real-mode item → v."""
-        return self.mul_stages + 3 + self.requant_stages + self.acc_stages
+        return self.mul_stages + 3 + self.requant_stages + self.acc_stages + self.align_stages
 
     @property
     def latency(self) -> int:
@@ -206,8 +220,12 @@ class Lane(wiring.Component):
             b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
             bu = [mul(m, b_re, self.u, sb), mul(m, b_im, self.u, sb)]
         prods = [mul(m, a0, b0, sb), mul(m, a1, b1, sb), mul(m, a2, b2, sb), mul(m, a3, b3, sb)] + bu
-        p = [delay(m, v, ms, f"p{i}", reset_less=True) for i, v in enumerate(prods)]
+        # p1: the products after their first register (stage 1). With mul_stages >= 2 the
+        # alignment shifts and the first level of the sums are done there and registered
+        # mul_stages - 1 more times; with 1 everything is done at stage 1 (= mul_stages)
+        p1 = [delay(m, v, 1, f"p{i}", reset_less=True) for i, v in enumerate(prods)]
         real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), ms, "ctl")
+        p = p1
         r_real, r_first, r_last, r_cplx = real_d[0], real_d[1], real_d[2], real_d[3]
 
         xo = Signal(complex_layout(c.xr_width, c.xi_width), reset_less=True)
@@ -221,7 +239,7 @@ class Lane(wiring.Component):
                       mul(m, Mux(real, f[7], self.c.im), Mux(real, g[7], xo.im), sb)]
             else:
                 rd = [mul(m, self.c.re, xo.re, sb), mul(m, self.c.im, xo.im, sb)]
-            return delay(m, rd[0], ms, "pc", reset_less=True), delay(m, rd[1], ms, "pi", reset_less=True)
+            return delay(m, rd[0], 1, "pc", reset_less=True), delay(m, rd[1], 1, "pi", reset_less=True)
 
         if k == 8:
             pc, pi = readout(True)
@@ -231,13 +249,27 @@ class Lane(wiring.Component):
         acc_re = Signal(signed(W_re), reset_less=True)
         acc_im = Signal(signed(W_im), reset_less=True)
         dot = Signal(signed(c.racc_width), name=f"s{k}", reset_less=True)  # real mode: Σ_j w_j·g_j
-        terms = (p + [pc, pi])[:k] if k == 8 else p[:k]
+        terms = (p1 + [pc, pi])[:k] if k == 8 else p1[:k]
+        re_terms = [shl(m, p1[0], self._amt("ar"), W_re), -shl(m, p1[1], self._amt("ai"), W_re),
+                    shl(m, p1[4], self._amt("br"), W_re)]
+        im_terms = [shl(m, p1[2], self._amt("ax"), W_im), shl(m, p1[3], self._amt("ia"), W_im),
+                    shl(m, p1[5], self._amt("bi"), W_im)]
+        if ms >= 2:
+            # first level of each sum at stage 1, registered ms - 1 times, the rest at stage ms
+            def split(ts, width, name):
+                pairs = [sum(ts[i:i + 2]) if i + 1 < len(ts) else ts[i] for i in range(0, len(ts), 2)]
+                if width is not None:
+                    pairs = [resize(v, width) for v in pairs]
+                return [delay(m, v, ms - 1, f"{name}{i}", reset_less=True) for i, v in enumerate(pairs)]
+            re_terms = split(re_terms, W_re, "sre")
+            im_terms = split(im_terms, W_im, "sim")
+            terms = split(terms, None, "sdot")
         dot_sum = terms[0]
         for t in terms[1:]:
             dot_sum = dot_sum + t
         m.d.sync += [
-            acc_re.eq(shl(m, p[0], self._amt("ar"), W_re) - shl(m, p[1], self._amt("ai"), W_re) + shl(m, p[4], self._amt("br"), W_re)),
-            acc_im.eq(shl(m, p[2], self._amt("ax"), W_im) + shl(m, p[3], self._amt("ia"), W_im) + shl(m, p[5], self._amt("bi"), W_im)),
+            acc_re.eq(sum(re_terms[1:], re_terms[0])),
+            acc_im.eq(sum(im_terms[1:], im_terms[0])),
             dot.eq(dot_sum),
         ]
         ctl1 = Signal(4)
@@ -262,9 +294,12 @@ class Lane(wiring.Component):
         # the row sum: acc_new (same cycle) or, with acc_stages, racc one cycle later (w and
         # bias are constant over a row, so the next row's first item may overwrite racc then)
         row = acc_new if not c.acc_stages else racc
-        m.d.sync += fin.eq(shl(m, row, self._amt("w"), c.fin_width) + resize(self.bias, c.fin_width))
+        # with align_stages the aligned row sum is registered before the bias add (w at
+        # stage_wshift, the bias one cycle later at stage_fin)
+        aligned = delay(m, shl(m, row, self._amt("w"), c.fin_width), c.align_stages, "walign", reset_less=True)
+        m.d.sync += fin.eq(aligned + resize(self.bias, c.fin_width))
         fin_v = Signal()  # the row finish is in fin
-        m.d.sync += fin_v.eq(delay(m, ctl1[0] & ctl1[2], c.acc_stages, "finv"))
+        m.d.sync += fin_v.eq(delay(m, ctl1[0] & ctl1[2], c.acc_stages + c.align_stages, "finv"))
         ctl2 = Signal()  # the new state is in xo
         m.d.sync += ctl2.eq(ctl1[3])
 
@@ -274,7 +309,12 @@ class Lane(wiring.Component):
         if k != 8:
             pc, pi = readout(False)
         part = Signal(signed(c.part_width), reset_less=True)
-        m.d.sync += part.eq(shl(m, pc, self._amt("cr"), c.part_width) - shl(m, pi, self._amt("ci"), c.part_width))
+        # the readout shifts at stage_readout_align (after the products' first register),
+        # registered ms - 1 more times
+        pw = c.part_width
+        pcs = delay(m, shl(m, pc, self._amt("cr"), pw), ms - 1, "pcs", reset_less=True)
+        pis = delay(m, shl(m, pi, self._amt("ci"), pw), ms - 1, "pis", reset_less=True)
+        m.d.sync += part.eq(pcs - pis)
         m.d.comb += self.part.eq(part)
         v = Signal(signed(c.v_width), reset_less=True)
         vv = Signal()

@@ -104,6 +104,8 @@ def requant(m: Module, v: Value, amt: ShiftAmt, rounding: Rounding, overflow: Ov
         w = delay(m, w, stages, name, reset_less=True) if stages else wire(m, w, f"{name}_sh")
         # (w + 1) >> 1 fits in n bits: it is v for s = 0 and |v| / 2^s rounded for s >= 1
         r = ((w + Const(1, signed(2))) >> 1)[:n].as_signed()
+        if overflow is Overflow.SATURATE:
+            return _fit_half_up(m, w, r, out_width, out_signed, f"{name}_fit")
     else:
         r = v
         if lo:
@@ -132,15 +134,16 @@ def mul(m: Module, a: Value, b: Value, soft_bits: int = 0, name: str = "mul") ->
     n, w = wire(m, n, f"{name}_n"), wire(m, w, f"{name}_w")
     width = shape.width
     wx = wire(m, resize(w, width), f"{name}_wx")
-    acc = None
+    terms = []
     for i in range(len(n)):
         term = Mux(n[i], resize(wx << i, width), 0)
         neg = n.shape().signed and i == len(n) - 1
-        if acc is None:
-            acc = resize(-term, width + 1) if neg else term
-        else:
-            acc = (acc - term) if neg else (acc + term)
-    r = wire(m, resize(acc, width), name)
+        terms.append(-term if neg else term)
+    # a balanced adder tree (depth ceil(log2(bits)), not a chain): every partial sum is
+    # exact, and the product fits in ``width``
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    r = wire(m, resize(terms[0], width), name)
     return r if shape.signed else r.as_unsigned()
 
 
@@ -161,7 +164,16 @@ def fit(m: Module, v: Value, overflow: Overflow, width: int, signed_out: bool = 
     vv = resize(v, wide)
     hi = Const(hi_c, signed(wide))
     lo = Const(lo_c, signed(wide))
-    r = Mux(vv > hi, hi, Mux(vv < lo, lo, vv))
+    # v > hi and v < lo from v's top bits (a tree of LUTs, no comparator carry chain):
+    # bits [width-1, wide-1) (signed) or [width, wide-1) (unsigned) must all equal the sign
+    sign = vv[wide - 1]
+    top = vv[width - 1 if signed_out else width:wide - 1]
+    if len(top):
+        over = ~sign & top.any()
+        under = sign & ~top.all() if signed_out else sign
+    else:
+        over, under = Const(0, 1), (sign if not signed_out else Const(0, 1))
+    r = Mux(over, hi, Mux(under, lo, vv))
     r = r[:width]
     return r.as_signed() if signed_out else r.as_unsigned()
 
@@ -183,6 +195,30 @@ def narrow(m: Module, v: Value, d: Value, overflow: Overflow, width: int, name: 
         lo = Const(-(1 << (width - 1)), signed(width)) >> d
         r = Mux(v > hi, hi, Mux(v < lo, lo, v))
     return wire(m, Value.cast(r)[:width].as_signed(), f"{name}_o")
+
+
+def _fit_half_up(m: Module, w: Value, r: Value, width: int, signed_out: bool, name: str) -> Value:
+    """``fit(r, SATURATE)`` for ``r = (w + 1) >> 1``, the out-of-range tests made on ``w``
+    (a register, in parallel with the rounding adder) instead of on ``r``, so that only the
+    adder's low ``width + 1`` bits are on the path to the result. With ``t = 2^width``
+    (signed) or ``2^(width+1)`` (unsigned): ``r > hi`` iff ``w >= t - 1``, and ``r < lo`` iff
+    ``w <= -t - 2`` (signed) or ``w <= -2`` (unsigned); each is a test of ``w``'s bits."""
+    w = wire(m, resize(w, max(len(w), width + 3)), f"{name}_w")
+    r = wire(m, r, name)
+    top, sign = len(w) - 1, w[len(w) - 1]
+    b = width if signed_out else width + 1
+    over = ~sign & (w[b:top].any() | w[:b].all())          # w >= 2^b - 1
+    if signed_out:
+        # w >= -2^b, or w == -2^b - 1 (bit b clear, every other bit below the sign set)
+        in_lo = w[b:top].all() | (~w[b] & w[b + 1:top].all() & w[:b].all())
+        lo_c, hi_c = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    else:
+        in_lo = w[:top].all()                               # w == -1: r = 0
+        lo_c, hi_c = 0, (1 << width) - 1
+    under = sign & ~in_lo
+    wide = width + 1
+    res = Mux(over, Const(hi_c, signed(wide)), Mux(under, Const(lo_c, signed(wide)), resize(r, wide)))[:width]
+    return res.as_signed() if signed_out else res.as_unsigned()
 
 
 def delay(m: Module, v: Value, n: int, name: str = "d", *, reset_less: bool = False) -> Value:

@@ -104,11 +104,14 @@ class Sequencer(wiring.Component):
         rem = Signal(awidth(H + 1) + 1, init=H)        # channels not yet covered by gate passes
         cw = awidth(H + 1) + 1
         enc_cnt, r_cnt, g_cnt = Signal(cw), Signal(cw), Signal(cw + 1)
+        # enc_cnt != 0 and r_cnt != 0, registered (fire_ssm starts from flip-flops)
+        enc_nz, r_nz = Signal(), Signal()
         # g_cnt >= g_need, registered from the next values of both (so fire_mix starts
         # from a flip-flop, not from a comparator: the issue logic's long path)
-        g_cnt_nxt, g_need_nxt = Signal.like(g_cnt), Signal.like(g_need)
+        g_cnt_nxt = Signal.like(g_cnt)
         g_ok = Signal()
         timer = Signal(awidth(pmin + 1), init=pmin)
+        timer_ok = Signal(init=1)  # timer >= pmin, registered (start waits on no comparator)
         pix_full = Signal()
         pix_data = Signal(8)
 
@@ -127,8 +130,8 @@ class Sequencer(wiring.Component):
         kk_last, l_last, t_last = kk == 2 * KP - 1, l == L - 1, t == T - 1
         m.d.comb += [
             self.pix.ready.eq(~pix_full),
-            start.eq((phase == WAIT) & pix_full & (timer >= pmin)),
-            fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_cnt != 0, r_cnt != 0)),
+            start.eq((phase == WAIT) & pix_full & timer_ok),
+            fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_nz, r_nz)),
             # (no gap term at all without a gap: the mix_cols = 4 Verilog stays as it was)
             fire_mix.eq((phase == MIX) & g_ok & gap_ok if gap_n else (phase == MIX) & g_ok),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
@@ -147,18 +150,43 @@ class Sequencer(wiring.Component):
             m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
 
         with m.If(start):
-            m.d.sync += timer.eq(min(1, pmin))
-        with m.Elif(timer < pmin):
-            m.d.sync += timer.eq(timer + 1)
+            m.d.sync += [timer.eq(min(1, pmin)), timer_ok.eq(int(pmin <= 1))]
+        with m.Elif(~timer_ok):
+            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == pmin - 1)]
 
         consume = fire_ssm & c_last
+        enc_use, r_use = consume & (l == 0), consume & (l != 0)
         m.d.sync += [
-            enc_cnt.eq(enc_cnt + self.enc_written - (consume & (l == 0))),
-            r_cnt.eq(r_cnt + self.r_written - (consume & (l != 0))),
+            enc_cnt.eq(enc_cnt + self.enc_written - enc_use),
+            r_cnt.eq(r_cnt + self.r_written - r_use),
+            enc_nz.eq(_nonzero_next(enc_cnt, self.enc_written, enc_use)),
+            r_nz.eq(_nonzero_next(r_cnt, self.r_written, r_use)),
         ]
-        m.d.comb += [g_cnt_nxt.eq(g_cnt + self.g_written - Mux(fire_mix & q_last & kk_last, H, 0)),
-                     g_need_nxt.eq(g_need)]
-        m.d.sync += [g_cnt.eq(g_cnt_nxt), g_need.eq(g_need_nxt), g_ok.eq(g_cnt_nxt >= g_need_nxt)]
+        # g_ok = (g_cnt_nxt >= g_need_nxt), with the comparisons done in parallel for both
+        # values of fire_mix (which itself depends on g_ok) and of g_written, from registers
+        # only: gnu holds the next column chunk's need min(g_need + K, H), and g_need - 1,
+        # gnu - 1 are kept too (g_cnt + 1 >= x iff g_cnt >= x - 1), so no adder precedes a
+        # comparator
+        k1, k2 = min(H, K), min(H, 2 * K)
+        gnu = Signal.like(g_need, init=k2)
+        g_need_m1 = Signal.like(g_need, init=k1 - 1)
+        gnu_m1 = Signal.like(g_need, init=k2 - 1)
+        gw = self.g_written
+        m.d.comb += g_cnt_nxt.eq(g_cnt + gw - Mux(fire_mix & q_last & kk_last, H, 0))
+
+        def ge(x, x_m1):
+            """g_cnt + g_written >= x (x_m1 = x - 1)."""
+            return Mux(gw, g_cnt >= x_m1, g_cnt >= x)
+
+        ok_idle = ge(g_need, g_need_m1)
+        ok_fire = Mux(q_last, Mux(kk_last, ge(H + k1, H + k1 - 1), ge(k1, k1 - 1)), ge(gnu, gnu_m1))
+        m.d.sync += [g_cnt.eq(g_cnt_nxt), g_ok.eq(Mux(fire_mix, ok_fire, ok_idle))]
+        with m.If(fire_mix):
+            with m.If(q_last):
+                m.d.sync += [g_need.eq(k1), gnu.eq(k2), g_need_m1.eq(k1 - 1), gnu_m1.eq(k2 - 1)]
+            with m.Else():
+                m.d.sync += [g_need.eq(gnu), gnu.eq(Mux(gnu + K > H, H, gnu + K)),
+                             g_need_m1.eq(gnu_m1), gnu_m1.eq(Mux(gnu + K > H, H - 1, gnu + K - 1))]
 
         with m.If(start):
             m.d.sync += [phase.eq(SSM), l.eq(0), h.eq(0), c.eq(0), coef_addr.eq(0), ssm_idx.eq(0),
@@ -168,10 +196,14 @@ class Sequencer(wiring.Component):
             with m.If(c_last):
                 m.d.sync += [c.eq(0), row.eq(row + 1)]
                 with m.If(h_last):
-                    m.d.sync += [h.eq(0), phase.eq(MIX), q.eq(0), kk.eq(0), k.eq(0), rem.eq(H)]
+                    # (q, kk, k, rem start the mixing phase at 0, 0, 0, H: set so at the end of
+                    # the previous one, and initially; nothing reads them during the S4D slots)
+                    m.d.sync += [h.eq(0), phase.eq(MIX)]
                     if gap is not None:
                         m.d.sync += gap.eq(gap_n)
-                    m.d.comb += g_need_nxt.eq(min(H, K))
+                    # (g_need is min(H, K) already: set so at the previous block's last
+                    # mixing row, and initially; not set here, so that g_ok does not wait
+                    # on fire_ssm, the issue logic's long path)
                 with m.Else():
                     m.d.sync += h.eq(h + 1)
             with m.Else():
@@ -180,11 +212,10 @@ class Sequencer(wiring.Component):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
                 m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
-                m.d.comb += g_need_nxt.eq(min(H, K))
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
-                    m.d.sync += kk.eq(0)
+                    m.d.sync += [kk.eq(0), k.eq(0), rem.eq(H)]
                     with m.If(l_last):
                         m.d.sync += l.eq(0)
                         with m.If(t_last):
@@ -195,7 +226,13 @@ class Sequencer(wiring.Component):
                         m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
             with m.Else():
                 m.d.sync += q.eq(q + 1)
-                m.d.comb += g_need_nxt.eq(Mux(g_need + K > H, H, g_need + K))
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m
+
+
+def _nonzero_next(cnt: Signal, inc, dec):
+    """``(cnt + inc - dec) mod 2^len(cnt) != 0`` for one-bit ``inc`` and ``dec``, without an
+    adder in front of the test (``dec`` comes late: it depends on the issue decision)."""
+    return Mux(inc == dec, cnt != 0, Mux(inc, cnt != (1 << len(cnt)) - 1, cnt != 1))
+

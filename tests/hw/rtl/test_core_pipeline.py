@@ -33,6 +33,14 @@ CASES = {
     "p1-mix8-fast": (5, 2, 2, 1, 3, "hetero", Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8)),
     "p4-mix6-deep": (13, 4, 1, 4, 2, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(mul_stages=2, mix_cols=6)),
     "p5-mix8-wide-w": (9, 3, 2, 5, 3, "A8x8-B4C4D4-W8-a6", Pipeline(mix_cols=8, requant_stages=1)),
+    # timing closure: aligned terms registered (mul_stages >= 2, align_stages), encoder/decoder
+    # registers (encdec_stages), with and without the registered row sum
+    "p1-hetero-closure": (3, 2, 2, 1, 4, "hetero", Pipeline.closure()),
+    "p3-mix8-closure-m3": (9, 3, 2, 3, 3, "A8x8-W8-a8-h-asym",
+                           Pipeline(mul_stages=3, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1,
+                                    align_stages=1, mix_cols=8)),
+    "p2-align-encdec": (6, 3, 2, 2, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(align_stages=1, encdec_stages=1)),
+    "p2-mix6-m2-align": (7, 3, 2, 2, 3, "hetero", Pipeline(mul_stages=2, align_stages=1, mix_cols=6)),
 }
 
 

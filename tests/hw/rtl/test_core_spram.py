@@ -35,6 +35,7 @@ CASES = {
     "p2-fast": (3, 2, 2, 2, 3, "hetero", True, Pipeline.fast(), 4),
     "p1-hetero-soft4-mix8": (9, 2, 2, 1, 3, "hetero", True, Pipeline(mix_cols=8), 4),
     "p2-mix6-fast": (7, 3, 2, 2, 2, "A8x8-W8-a8-h-asym", True, Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=6), 0),
+    "p1-hetero-soft4-closure": (3, 2, 2, 1, 4, "hetero", True, Pipeline.closure(), 4),
 }
 
 

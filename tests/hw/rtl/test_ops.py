@@ -1,4 +1,5 @@
-"""``hwssm.hw.rtl.ops.mul``: the LUT-adder product equals ``a * b`` for every operand pair."""
+"""``hwssm.hw.rtl.ops``: the LUT-adder product equals ``a * b`` for every operand pair; the
+requantization's saturation is exact for every input."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 from amaranth.hdl import Fragment, Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
-from hwssm.hw.rtl.ops import mul
+from hwssm.fixed import Overflow, Rounding
+from hwssm.hw.rtl.ops import ShiftAmt, mul, requant
 
 
 def _values(shape):
@@ -48,3 +50,41 @@ def test_soft_mul_threshold():
 
     assert "(* " in text(a, b, 4) and "(* " in text(a, b, 0)
     assert "(* " not in text(a, b, 5) and "(* " not in text(b, a, 8)
+
+
+@pytest.mark.parametrize("signed_out", [True, False])
+@pytest.mark.parametrize("rounding", [Rounding.HALF_UP, Rounding.FLOOR])
+@pytest.mark.parametrize("stages", [0, 1])
+def test_requant_saturates_exactly(signed_out, rounding, stages):
+    """``requant`` (variable shift, HALF_UP or FLOOR, saturation to signed or unsigned codes of
+    several widths) equals round-then-clamp for every 7-bit input and every shift 0..4."""
+    v, var = Signal(signed(7)), Signal(3)
+    widths = (1, 2, 3, 4, 6, 8) if signed_out else (1, 2, 3, 5, 7)
+    outs = [Signal(signed(w) if signed_out else unsigned(w)) for w in widths]
+    m = Module()
+    for o, w in zip(outs, widths):
+        m.d.comb += o.eq(requant(m, v, ShiftAmt(0, var), rounding, Overflow.SATURATE, w, signed_out, stages=stages))
+    bad = []
+
+    def ref(x, s, w):
+        r = x >> s if rounding is Rounding.FLOOR or s == 0 else (x + (1 << (s - 1))) >> s
+        lo, hi = (-(1 << (w - 1)), (1 << (w - 1)) - 1) if signed_out else (0, (1 << w) - 1)
+        return min(max(r, lo), hi)
+
+    async def tb(ctx):
+        for s in range(5):
+            for x in range(-64, 64):
+                ctx.set(v, x)
+                ctx.set(var, s)
+                if stages:
+                    await ctx.tick()
+                for o, w in zip(outs, widths):
+                    if ctx.get(o) != ref(x, s, w):
+                        bad.append((x, s, w, ctx.get(o), ref(x, s, w)))
+
+    sim = Simulator(m)
+    if stages:
+        sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    assert bad == []
