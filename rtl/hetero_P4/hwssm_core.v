@@ -593,7 +593,7 @@ module \hwssm_core.core (out__ready, clk, rst, pix__valid, i__ready, rw_en, rw_d
     .rd__addr(issue__row),
     .\rd__addr$38 (issue__coef_addr),
     .rp__addr(issue__q),
-    .\rp__addr$267 (vrd_addr),
+    .\rp__addr$268 (vrd_addr),
     .rst(rst),
     .u(u),
     .vrd_gate(vrd_gate),
@@ -758,30 +758,38 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   wire \$22 ;
   wire \$23 ;
   wire \$24 ;
-  wire [3:0] \$25 ;
+  wire \$25 ;
   wire \$26 ;
-  wire [26:0] \$27 ;
-  wire [26:0] \$28 ;
-  reg \$29 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire \$3 ;
-  reg \$30 ;
-  reg [5:0] \$31 ;
-  reg [3:0] \$32 ;
-  reg [9:0] \$33 ;
-  reg [6:0] \$34 ;
-  reg [6:0] \$35 ;
-  reg [25:0] \$36 ;
-  reg [25:0] \$37 ;
-  reg [28:0] \$38 ;
-  reg \$39 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
+  wire [3:0] \$33 ;
+  wire \$34 ;
+  wire [26:0] \$35 ;
+  wire [26:0] \$36 ;
+  reg \$37 ;
+  reg \$38 ;
+  reg [5:0] \$39 ;
   wire \$4 ;
   reg [3:0] \$40 ;
-  reg \$41 ;
-  reg [28:0] \$42 ;
-  reg [3:0] \$43 ;
-  reg \$44 ;
-  reg [3:0] \$45 ;
+  reg [9:0] \$41 ;
+  reg [6:0] \$42 ;
+  reg [6:0] \$43 ;
+  reg [25:0] \$44 ;
+  reg [25:0] \$45 ;
+  reg [28:0] \$46 ;
+  reg \$47 ;
+  reg [3:0] \$48 ;
+  reg \$49 ;
   wire \$5 ;
+  reg [28:0] \$50 ;
+  reg [3:0] \$51 ;
+  reg \$52 ;
+  reg [3:0] \$53 ;
   wire [10:0] \$6 ;
   wire \$7 ;
   wire [4:0] \$8 ;
@@ -1503,17 +1511,33 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   end
   assign rd__data = _1_;
   always @(posedge clk)
-    lk <= \$40 ;
+    k <= \$40 ;
   always @(posedge clk)
-    done <= \$41 ;
+    kh <= \$41 ;
   always @(posedge clk)
-    best <= \$42 ;
+    dctx_1 <= \$42 ;
   always @(posedge clk)
-    idx <= \$43 ;
+    dctx_2 <= \$43 ;
   always @(posedge clk)
-    out__valid <= \$44 ;
+    prod <= \$44 ;
   always @(posedge clk)
-    out__payload <= \$45 ;
+    acc <= \$45 ;
+  always @(posedge clk)
+    logit <= \$46 ;
+  always @(posedge clk)
+    lv <= \$47 ;
+  always @(posedge clk)
+    lk <= \$48 ;
+  always @(posedge clk)
+    done <= \$49 ;
+  always @(posedge clk)
+    best <= \$50 ;
+  always @(posedge clk)
+    idx <= \$51 ;
+  always @(posedge clk)
+    out__valid <= \$52 ;
+  always @(posedge clk)
+    out__payload <= \$53 ;
   assign \$1  = start | pending;
   assign \$2  = ~ busy;
   assign \$3  = \$1  & \$2 ;
@@ -1531,229 +1555,221 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   assign \$16  = $signed(\$15 [28:0]) + $signed(\rd__data$17 [11:1]);
   assign \$17  = dctx_2[0] & dctx_2[2];
   assign \$18  = ! lk;
-  assign \$19  = $signed(logit) > $signed(best);
-  assign \$20  = \$18  | \$19 ;
-  assign \$21  = lk == 4'h9;
-  assign \$22  = ! lk;
-  assign \$23  = $signed(logit) > $signed(best);
-  assign \$24  = \$22  | \$23 ;
-  assign \$25  = \$24  ? lk : idx;
-  assign \$26  = out__valid & out__ready;
-  assign \$27  = $signed(acc) + $signed(prod);
-  assign \$28  = dctx_2[1] ? { prod[25], prod } : \$27 ;
+  assign \$19  = $signed(logit[28:14]) > $signed(best[28:14]);
+  assign \$20  = logit[28:14] == best[28:14];
+  assign \$21  = logit[13:0] > best[13:0];
+  assign \$22  = \$20  & \$21 ;
+  assign \$23  = \$19  | \$22 ;
+  assign \$24  = \$18  | \$23 ;
+  assign \$25  = lk == 4'h9;
+  assign \$26  = ! lk;
+  assign \$27  = $signed(logit[28:14]) > $signed(best[28:14]);
+  assign \$28  = logit[28:14] == best[28:14];
+  assign \$29  = logit[13:0] > best[13:0];
+  assign \$30  = \$28  & \$29 ;
+  assign \$31  = \$27  | \$30 ;
+  assign \$32  = \$26  | \$31 ;
+  assign \$33  = \$32  ? lk : idx;
+  assign \$34  = out__valid & out__ready;
+  assign \$35  = $signed(acc) + $signed(prod);
+  assign \$36  = dctx_2[1] ? { prod[25], prod } : \$35 ;
   always @(posedge clk)
-    busy <= \$29 ;
+    busy <= \$37 ;
   always @(posedge clk)
-    pending <= \$30 ;
+    pending <= \$38 ;
   always @(posedge clk)
-    h <= \$31 ;
-  always @(posedge clk)
-    k <= \$32 ;
-  always @(posedge clk)
-    kh <= \$33 ;
-  always @(posedge clk)
-    dctx_1 <= \$34 ;
-  always @(posedge clk)
-    dctx_2 <= \$35 ;
-  always @(posedge clk)
-    prod <= \$36 ;
-  always @(posedge clk)
-    acc <= \$37 ;
-  always @(posedge clk)
-    logit <= \$38 ;
-  always @(posedge clk)
-    lv <= \$39 ;
+    h <= \$39 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$40  = dctx_2[6:3];
+    \$40  = k;
+    if (\$5 ) begin
+      \$40  = 4'h0;
+    end
+    if (busy) begin
+      if (\$7 ) begin
+        \$40  = \$8 [3:0];
+      end
+    end
     if (rst) begin
       \$40  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$41  = 1'h0;
-    if (lv) begin
-      if (\$21 ) begin
-        \$41  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$41  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$42  = best;
-    if (lv) begin
-      if (\$20 ) begin
-        \$42  = logit;
-      end
-    end
-    if (rst) begin
-      \$42  = 29'h00000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$43  = idx;
-    if (lv) begin
-      if (\$20 ) begin
-        \$43  = lk;
-      end
-    end
-    if (rst) begin
-      \$43  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$44  = out__valid;
-    if (lv) begin
-      if (\$21 ) begin
-        \$44  = 1'h1;
-      end
-    end
-    if (\$26 ) begin
-      \$44  = 1'h0;
-    end
-    if (rst) begin
-      \$44  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$45  = out__payload;
-    if (lv) begin
-      if (\$21 ) begin
-        \$45  = \$25 ;
-      end
-    end
-    if (rst) begin
-      \$45  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$29  = busy;
+    \$41  = kh;
     if (\$5 ) begin
-      \$29  = 1'h1;
+      \$41  = 10'h000;
+    end
+    if (busy) begin
+      \$41  = \$6 [9:0];
+    end
+    if (rst) begin
+      \$41  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$42  = { k, \$12 , \$11 , busy };
+    if (rst) begin
+      \$42  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$43  = dctx_1;
+    if (rst) begin
+      \$43  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$44  = { {7{\$13 [18]}}, \$13  };
+    if (rst) begin
+      \$44  = 26'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$45  = acc;
+    if (dctx_2[0]) begin
+      \$45  = \$36 [25:0];
+    end
+    if (rst) begin
+      \$45  = 26'h0000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$46  = \$16 [28:0];
+    if (rst) begin
+      \$46  = 29'h00000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$47  = \$17 ;
+    if (rst) begin
+      \$47  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$48  = dctx_2[6:3];
+    if (rst) begin
+      \$48  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$49  = 1'h0;
+    if (lv) begin
+      if (\$25 ) begin
+        \$49  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$49  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$50  = best;
+    if (lv) begin
+      if (\$24 ) begin
+        \$50  = logit;
+      end
+    end
+    if (rst) begin
+      \$50  = 29'h00000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$51  = idx;
+    if (lv) begin
+      if (\$24 ) begin
+        \$51  = lk;
+      end
+    end
+    if (rst) begin
+      \$51  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$52  = out__valid;
+    if (lv) begin
+      if (\$25 ) begin
+        \$52  = 1'h1;
+      end
+    end
+    if (\$34 ) begin
+      \$52  = 1'h0;
+    end
+    if (rst) begin
+      \$52  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$53  = out__payload;
+    if (lv) begin
+      if (\$25 ) begin
+        \$53  = \$33 ;
+      end
+    end
+    if (rst) begin
+      \$53  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$37  = busy;
+    if (\$5 ) begin
+      \$37  = 1'h1;
     end
     if (busy) begin
       if (\$7 ) begin
         if (\$9 ) begin
-          \$29  = 1'h0;
+          \$37  = 1'h0;
         end
       end
     end
     if (rst) begin
-      \$29  = 1'h0;
+      \$37  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$30  = pending;
+    \$38  = pending;
     if (\$5 ) begin
-      \$30  = 1'h0;
+      \$38  = 1'h0;
     end else if (start) begin
-      \$30  = 1'h1;
+      \$38  = 1'h1;
     end
     if (rst) begin
-      \$30  = 1'h0;
+      \$38  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$31  = h;
+    \$39  = h;
     if (\$5 ) begin
-      \$31  = 6'h00;
+      \$39  = 6'h00;
     end
     if (busy) begin
       (* full_case = 32'd1 *)
       if (\$7 ) begin
-        \$31  = 6'h00;
+        \$39  = 6'h00;
       end else begin
-        \$31  = \$10 [5:0];
+        \$39  = \$10 [5:0];
       end
     end
     if (rst) begin
-      \$31  = 6'h00;
+      \$39  = 6'h00;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$32  = k;
-    if (\$5 ) begin
-      \$32  = 4'h0;
-    end
-    if (busy) begin
-      if (\$7 ) begin
-        \$32  = \$8 [3:0];
-      end
-    end
-    if (rst) begin
-      \$32  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$33  = kh;
-    if (\$5 ) begin
-      \$33  = 10'h000;
-    end
-    if (busy) begin
-      \$33  = \$6 [9:0];
-    end
-    if (rst) begin
-      \$33  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$34  = { k, \$12 , \$11 , busy };
-    if (rst) begin
-      \$34  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$35  = dctx_1;
-    if (rst) begin
-      \$35  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$36  = { {7{\$13 [18]}}, \$13  };
-    if (rst) begin
-      \$36  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$37  = acc;
-    if (dctx_2[0]) begin
-      \$37  = \$28 [25:0];
-    end
-    if (rst) begin
-      \$37  = 26'h0000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$38  = \$16 [28:0];
-    if (rst) begin
-      \$38  = 29'h00000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$39  = \$17 ;
-    if (rst) begin
-      \$39  = 1'h0;
-    end
-  end
-  assign acc_new = \$28 [25:0];
+  assign acc_new = \$36 [25:0];
   assign \busy$25  = busy;
   assign pool_raddr = h;
   assign rd__addr = kh;
@@ -1761,12 +1777,12 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   assign logit__valid = lv;
   assign logit__payload = logit;
   assign \done$31  = done;
-  assign \$14  = { \$28 [25], \$28 [25:0], 2'h0 };
+  assign \$14  = { \$36 [25], \$36 [25:0], 2'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, issue__c_first, issue__c_last, issue__q_first, issue__q_last, issue__pairs, pass_done, vrd_val, vrd_gate, issue__l, issue__h, \rd__addr$38 , xr__addr, rd__addr, issue__mixrow, rp__addr, issue__gate
-, issue__kslot, gv_1, pass_pairs, \rp__addr$267 , clk);
+, issue__kslot, gv_1, pass_pairs, \rp__addr$268 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -1775,6 +1791,9 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   `endif
   wire \$1 ;
   wire [9:0] \$10 ;
+  reg [2:0] \$100 ;
+  reg [2:0] \$101 ;
+  reg [2:0] \$102 ;
   wire [5:0] \$11 ;
   wire [5:0] \$12 ;
   wire [9:0] \$13 ;
@@ -1805,74 +1824,83 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire \$36 ;
   wire \$37 ;
   wire \$38 ;
-  wire [25:0] \$39 ;
+  wire \$39 ;
   wire \$4 ;
-  wire [25:0] \$40 ;
-  reg \$41 ;
-  reg \$42 ;
-  reg \$43 ;
-  reg \$44 ;
-  reg \$45 ;
-  reg [10:0] \$46 ;
-  reg [10:0] \$47 ;
-  reg [10:0] \$48 ;
-  reg [10:0] \$49 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
+  wire \$45 ;
+  wire \$46 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire \$49 ;
   wire \$5 ;
-  reg [10:0] \$50 ;
-  reg [10:0] \$51 ;
-  reg [10:0] \$52 ;
-  reg [6:0] \$53 ;
-  reg [6:0] \$54 ;
-  reg [2:0] \$55 ;
-  reg [2:0] \$56 ;
-  reg [2:0] \$57 ;
-  reg [2:0] \$58 ;
-  reg [2:0] \$59 ;
+  wire \$50 ;
+  wire [6:0] \$51 ;
+  wire [6:0] \$52 ;
+  reg \$53 ;
+  reg \$54 ;
+  reg \$55 ;
+  reg \$56 ;
+  reg \$57 ;
+  reg [10:0] \$58 ;
+  reg [10:0] \$59 ;
   wire \$6 ;
-  reg [2:0] \$60 ;
-  reg [2:0] \$61 ;
-  reg [7:0] \$62 ;
-  reg [7:0] \$63 ;
-  reg [7:0] \$64 ;
-  reg [7:0] \$65 ;
-  reg [7:0] \$66 ;
-  reg [7:0] \$67 ;
-  reg [7:0] \$68 ;
-  reg [7:0] \$69 ;
+  reg [10:0] \$60 ;
+  reg [10:0] \$61 ;
+  reg [10:0] \$62 ;
+  reg [10:0] \$63 ;
+  reg [10:0] \$64 ;
+  reg [6:0] \$65 ;
+  reg [6:0] \$66 ;
+  reg [2:0] \$67 ;
+  reg [2:0] \$68 ;
+  reg [2:0] \$69 ;
   wire \$7 ;
-  reg [7:0] \$70 ;
-  reg [7:0] \$71 ;
-  reg [19:0] \$72 ;
-  reg \$73 ;
-  reg \$74 ;
-  reg \$75 ;
-  reg [3:0] \$76 ;
-  reg [3:0] \$77 ;
-  reg [3:0] \$78 ;
-  reg [3:0] \$79 ;
+  reg [2:0] \$70 ;
+  reg [2:0] \$71 ;
+  reg [2:0] \$72 ;
+  reg [2:0] \$73 ;
+  reg [7:0] \$74 ;
+  reg [7:0] \$75 ;
+  reg [7:0] \$76 ;
+  reg [7:0] \$77 ;
+  reg [7:0] \$78 ;
+  reg [7:0] \$79 ;
   wire \$8 ;
-  reg [3:0] \$80 ;
-  reg \$81 ;
-  reg \$82 ;
-  reg \$83 ;
-  reg \$84 ;
+  reg [7:0] \$80 ;
+  reg [7:0] \$81 ;
+  reg [7:0] \$82 ;
+  reg [7:0] \$83 ;
+  reg [19:0] \$84 ;
   reg \$85 ;
-  reg [2:0] \$86 ;
-  reg [2:0] \$87 ;
-  reg [2:0] \$88 ;
-  reg [2:0] \$89 ;
+  reg \$86 ;
+  reg \$87 ;
+  reg [3:0] \$88 ;
+  reg [3:0] \$89 ;
   wire [9:0] \$9 ;
-  reg [2:0] \$90 ;
+  reg [3:0] \$90 ;
+  reg [3:0] \$91 ;
+  reg [3:0] \$92 ;
+  reg \$93 ;
+  reg \$94 ;
+  reg \$95 ;
+  reg \$96 ;
+  reg \$97 ;
+  reg [2:0] \$98 ;
+  reg [2:0] \$99 ;
   wire [5:0] \$like ;
   reg \$signal  = 1'h0;
   wire [5:0] \$signal$7 ;
   reg [3:0] \$signature__addr  = 4'h0;
   (* init = 4'h0 *)
-  wire [3:0] \$signature__addr$272 ;
+  wire [3:0] \$signature__addr$273 ;
   wire [23:0] \$signature__data ;
-  wire [23:0] \$signature__data$273 ;
+  wire [23:0] \$signature__data$274 ;
   wire \$signature__en ;
-  wire \$signature__en$271 ;
+  wire \$signature__en$272 ;
   wire [19:0] acc_new;
   wire [7:0] bias;
   wire [7:0] \bias$132 ;
@@ -2098,7 +2126,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [10:0] \rd__addr$194 ;
   (* init = 7'h00 *)
   wire [6:0] \rd__addr$201 ;
-  wire [7:0] \rd__addr$250 ;
+  wire [7:0] \rd__addr$251 ;
   input [11:0] \rd__addr$38 ;
   wire [11:0] \rd__addr$38 ;
   reg [10:0] \rd__addr$40  = 11'h000;
@@ -2114,7 +2142,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [7:0] \rd__data$219 ;
   wire [15:0] \rd__data$221 ;
   wire [41:0] \rd__data$238 ;
-  wire [5:0] \rd__data$255 ;
+  wire [5:0] \rd__data$256 ;
   wire [7:0] \rd__data$75 ;
   wire [15:0] \rd__data$77 ;
   reg \real  = 1'h0;
@@ -2148,15 +2176,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [2:0] \rp__addr$17 ;
   wire [2:0] \rp__addr$21 ;
   wire [2:0] \rp__addr$25 ;
-  input [3:0] \rp__addr$267 ;
-  wire [3:0] \rp__addr$267 ;
-  wire [3:0] \rp__addr$274 ;
+  input [3:0] \rp__addr$268 ;
+  wire [3:0] \rp__addr$268 ;
+  wire [3:0] \rp__addr$275 ;
   wire [2:0] \rp__addr$29 ;
   wire [2:0] \rp__addr$33 ;
   wire [2:0] \rp__addr$37 ;
   wire [5:0] rp__data;
-  wire [23:0] \rp__data$270 ;
-  wire [23:0] \rp__data$276 ;
+  wire [23:0] \rp__data$271 ;
+  wire [23:0] \rp__data$277 ;
   wire [5:0] \rp__data$80 ;
   wire [5:0] \rp__data$81 ;
   wire [5:0] \rp__data$82 ;
@@ -2165,6 +2193,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [5:0] \rp__data$85 ;
   wire [5:0] \rp__data$86 ;
   wire [25:0] rq_y_fit;
+  wire [26:0] rq_y_fit_w;
   wire [26:0] rq_y_sh;
   input rst;
   wire rst;
@@ -2226,9 +2255,9 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [5:0] \u$217 ;
   wire [5:0] \u$73 ;
   wire [5:0] v;
-  wire [5:0] \v$264 ;
   wire [5:0] \v$265 ;
   wire [5:0] \v$266 ;
+  wire [5:0] \v$267 ;
   wire v_valid;
   wire [3:0] vrd_addr;
   output [23:0] vrd_gate;
@@ -24114,12 +24143,12 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     vgate[15] = 24'h000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$271 )
-      vgate[\$signature__addr ] <= { \v$266 , \v$265 , \v$264 , v };
+    if (\$signature__en$272 )
+      vgate[\$signature__addr ] <= { \v$267 , \v$266 , \v$265 , v };
   end
   reg [23:0] _22_;
   always @(posedge clk) begin
-    _22_ <= vgate[\rp__addr$267 ];
+    _22_ <= vgate[\rp__addr$268 ];
   end
   assign vrd_gate = _22_;
   reg [23:0] vval [15:0];
@@ -24143,11 +24172,11 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   end
   always @(posedge clk) begin
     if (\$signature__en )
-      vval[\$signature__addr ] <= { \v$266 , \v$265 , \v$264 , v };
+      vval[\$signature__addr ] <= { \v$267 , \v$266 , \v$265 , v };
   end
   reg [23:0] _23_;
   always @(posedge clk) begin
-    _23_ <= vval[\rp__addr$267 ];
+    _23_ <= vval[\rp__addr$268 ];
   end
   assign vrd_val = _23_;
   reg [9:0] x0 [2047:0];
@@ -32390,6 +32419,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     _27_ <= x3[xr__addr];
   end
   assign \xr__data$216  = _27_;
+  assign \$1  = ! rlh_f_3[2:0];
+  assign wp__en = \$signal  & \$1 ;
+  assign \$2  = rlh_f_3[2:0] == 1'h1;
+  assign \wp__en$10  = \$signal  & \$2 ;
+  assign \$3  = rlh_f_3[2:0] == 2'h2;
+  assign \wp__en$14  = \$signal  & \$3 ;
+  assign \$4  = rlh_f_3[2:0] == 2'h3;
+  assign \wp__en$18  = \$signal  & \$4 ;
+  assign \$5  = rlh_f_3[2:0] == 3'h4;
   assign \wp__en$22  = \$signal  & \$5 ;
   assign \$6  = rlh_f_3[2:0] == 3'h5;
   assign \wp__en$26  = \$signal  & \$6 ;
@@ -32422,15 +32460,27 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \$31  = ~ y[5];
   assign \$32  = ~ gtv_5;
   assign \$signature__en  = v_valid & \$32 ;
-  assign \$signature__en$271  = v_valid & gtv_5;
+  assign \$signature__en$272  = v_valid & gtv_5;
   assign pass_done = v_valid & gtv_5;
   assign \$34  = $signed(\$33 ) << rowc_d_6[30:27];
   assign \$35  = $signed(\$34 [25:0]) + $signed(shl);
   assign \$36  = rctl_7[0] & rctl_7[2];
-  assign \$37  = $signed(\$30 [25:0]) > $signed(6'h1f);
-  assign \$38  = $signed(\$30 [25:0]) < $signed(6'h20);
-  assign \$39  = \$38  ? 26'h3ffffe0 : \$30 [25:0];
-  assign \$40  = \$37  ? 26'h000001f : \$39 ;
+  assign \$37  = ~ rq_y_sh[26];
+  assign \$38  = | rq_y_sh[25:6];
+  assign \$39  = & rq_y_sh[5:0];
+  assign \$40  = \$38  | \$39 ;
+  assign \$41  = \$37  & \$40 ;
+  assign \$42  = & rq_y_sh[25:6];
+  assign \$43  = ~ rq_y_sh[6];
+  assign \$44  = & rq_y_sh[25:7];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = & rq_y_sh[5:0];
+  assign \$47  = \$45  & \$46 ;
+  assign \$48  = \$42  | \$47 ;
+  assign \$49  = ~ \$48 ;
+  assign \$50  = rq_y_sh[26] & \$49 ;
+  assign \$51  = \$50  ? 7'h60 : \$30 [6:0];
+  assign \$52  = \$41  ? 7'h1f : \$51 ;
   always @(posedge clk)
     rowc_d_1 <= \rd__data$238 ;
   always @(posedge clk)
@@ -32446,33 +32496,33 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   always @(posedge clk)
     rowc_d_7 <= rowc_d_6;
   always @(posedge clk)
-    cplx <= \$41 ;
+    cplx <= \$53 ;
   always @(posedge clk)
-    \real  <= \$42 ;
+    \real  <= \$54 ;
   always @(posedge clk)
-    fs1_1 <= \$43 ;
+    fs1_1 <= \$55 ;
   always @(posedge clk)
-    first <= \$44 ;
+    first <= \$56 ;
   always @(posedge clk)
-    last <= \$45 ;
+    last <= \$57 ;
   always @(posedge clk)
-    xwa_1 <= \$46 ;
+    xwa_1 <= \$58 ;
   always @(posedge clk)
-    xwa_2 <= \$47 ;
+    xwa_2 <= \$59 ;
   always @(posedge clk)
-    xwa_3 <= \$48 ;
+    xwa_3 <= \$60 ;
   always @(posedge clk)
-    xw__addr <= \$49 ;
+    xw__addr <= \$61 ;
   always @(posedge clk)
-    cra_1 <= \$50 ;
+    cra_1 <= \$62 ;
   always @(posedge clk)
-    cra_2 <= \$51 ;
+    cra_2 <= \$63 ;
   always @(posedge clk)
-    \rd__addr$40  <= \$52 ;
+    \rd__addr$40  <= \$64 ;
   always @(posedge clk)
-    mra_1 <= \$53 ;
+    mra_1 <= \$65 ;
   always @(posedge clk)
-    \rd__addr$50  <= \$54 ;
+    \rd__addr$50  <= \$66 ;
   always @(posedge clk)
     mixcv0_1 <= \rd__data$77 ;
   always @(posedge clk)
@@ -32494,90 +32544,81 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   always @(posedge clk)
     du_6 <= du_5;
   always @(posedge clk)
-    rctl_1 <= \$55 ;
+    rctl_1 <= \$67 ;
   always @(posedge clk)
-    rctl_2 <= \$56 ;
+    rctl_2 <= \$68 ;
   always @(posedge clk)
-    rctl_3 <= \$57 ;
+    rctl_3 <= \$69 ;
   always @(posedge clk)
-    rctl_4 <= \$58 ;
+    rctl_4 <= \$70 ;
   always @(posedge clk)
-    rctl_5 <= \$59 ;
+    rctl_5 <= \$71 ;
   always @(posedge clk)
-    rctl_6 <= \$60 ;
+    rctl_6 <= \$72 ;
   always @(posedge clk)
-    rctl_7 <= \$61 ;
+    rctl_7 <= \$73 ;
   always @(posedge clk)
-    rlh_1 <= \$62 ;
+    rlh_1 <= \$74 ;
   always @(posedge clk)
-    rlh_2 <= \$63 ;
+    rlh_2 <= \$75 ;
   always @(posedge clk)
-    rlh_3 <= \$64 ;
+    rlh_3 <= \$76 ;
   always @(posedge clk)
-    rlh_4 <= \$65 ;
+    rlh_4 <= \$77 ;
   always @(posedge clk)
-    rlh_5 <= \$66 ;
+    rlh_5 <= \$78 ;
   always @(posedge clk)
-    rlh_6 <= \$67 ;
+    rlh_6 <= \$79 ;
   always @(posedge clk)
-    rlh_7 <= \$68 ;
+    rlh_7 <= \$80 ;
   always @(posedge clk)
-    rlh_f_1 <= \$69 ;
+    rlh_f_1 <= \$81 ;
   always @(posedge clk)
-    rlh_f_2 <= \$70 ;
+    rlh_f_2 <= \$82 ;
   always @(posedge clk)
-    rlh_f_3 <= \$71 ;
+    rlh_f_3 <= \$83 ;
   always @(posedge clk)
-    rowsum <= \$72 ;
+    rowsum <= \$84 ;
   always @(posedge clk)
     fin <= \$35 [25:0];
   always @(posedge clk)
-    fin_v <= \$73 ;
+    fin_v <= \$85 ;
   always @(posedge clk)
-    y <= \$40 [5:0];
+    y <= \$52 [5:0];
   always @(posedge clk)
-    y_v <= \$74 ;
+    y_v <= \$86 ;
   always @(posedge clk)
-    \$signal  <= \$75 ;
+    \$signal  <= \$87 ;
   always @(posedge clk)
-    kv_1 <= \$76 ;
+    kv_1 <= \$88 ;
   always @(posedge clk)
-    kv_2 <= \$77 ;
+    kv_2 <= \$89 ;
   always @(posedge clk)
-    kv_3 <= \$78 ;
+    kv_3 <= \$90 ;
   always @(posedge clk)
-    kv_4 <= \$79 ;
+    kv_4 <= \$91 ;
   always @(posedge clk)
-    \$signature__addr  <= \$80 ;
+    \$signature__addr  <= \$92 ;
   always @(posedge clk)
-    gtv_1 <= \$81 ;
+    gtv_1 <= \$93 ;
   always @(posedge clk)
-    gtv_2 <= \$82 ;
+    gtv_2 <= \$94 ;
   always @(posedge clk)
-    gtv_3 <= \$83 ;
+    gtv_3 <= \$95 ;
   always @(posedge clk)
-    gtv_4 <= \$84 ;
+    gtv_4 <= \$96 ;
   always @(posedge clk)
-    gtv_5 <= \$85 ;
+    gtv_5 <= \$97 ;
   always @(posedge clk)
-    prv_1 <= \$86 ;
+    prv_1 <= \$98 ;
   always @(posedge clk)
-    prv_2 <= \$87 ;
+    prv_2 <= \$99 ;
   always @(posedge clk)
-    prv_3 <= \$88 ;
+    prv_3 <= \$100 ;
   always @(posedge clk)
-    prv_4 <= \$89 ;
+    prv_4 <= \$101 ;
   always @(posedge clk)
-    pass_pairs <= \$90 ;
-  assign \$1  = ! rlh_f_3[2:0];
-  assign wp__en = \$signal  & \$1 ;
-  assign \$2  = rlh_f_3[2:0] == 1'h1;
-  assign \wp__en$10  = \$signal  & \$2 ;
-  assign \$3  = rlh_f_3[2:0] == 2'h2;
-  assign \wp__en$14  = \$signal  & \$3 ;
-  assign \$4  = rlh_f_3[2:0] == 2'h3;
-  assign \wp__en$18  = \$signal  & \$4 ;
-  assign \$5  = rlh_f_3[2:0] == 3'h4;
+    pass_pairs <= \$102 ;
   \hwssm_core.core.dp.lane0  lane0 (
     .bias(\rd__data$77 [15:8]),
     .c(c),
@@ -32588,10 +32629,10 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(g),
     .last(last),
     .part(part),
-    .\port$520$0 (rd__data),
-    .\port$797$0 (rowc_d_1[15:0]),
-    .\port$798$16 (rowc_d_2[21:16]),
-    .\port$800$22 (rowc_d_4[26:22]),
+    .\port$1049$0 (rowc_d_1[15:0]),
+    .\port$1050$16 (rowc_d_2[21:16]),
+    .\port$1052$22 (rowc_d_4[26:22]),
+    .\port$727$0 (rd__data),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[7:4]),
@@ -32611,15 +32652,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$134 ),
     .last(last),
     .part(\part$148 ),
-    .\port$529$0 (\rd__data$119 ),
-    .\port$797$0 (rowc_d_1[15:0]),
-    .\port$798$16 (rowc_d_2[21:16]),
-    .\port$800$22 (rowc_d_4[26:22]),
+    .\port$1049$0 (rowc_d_1[15:0]),
+    .\port$1050$16 (rowc_d_2[21:16]),
+    .\port$1052$22 (rowc_d_4[26:22]),
+    .\port$736$0 (\rd__data$119 ),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[7:4]),
     .sh_w(\rd__data$133 [3:0]),
-    .v(\v$264 ),
+    .v(\v$265 ),
     .x(\x$127 ),
     .xo(\xw__data$111 )
   );
@@ -32633,15 +32674,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$178 ),
     .last(last),
     .part(\part$192 ),
-    .\port$538$0 (\rd__data$163 ),
-    .\port$797$0 (rowc_d_1[15:0]),
-    .\port$798$16 (rowc_d_2[21:16]),
-    .\port$800$22 (rowc_d_4[26:22]),
+    .\port$1049$0 (rowc_d_1[15:0]),
+    .\port$1050$16 (rowc_d_2[21:16]),
+    .\port$1052$22 (rowc_d_4[26:22]),
+    .\port$745$0 (\rd__data$163 ),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[7:4]),
     .sh_w(\rd__data$177 [3:0]),
-    .v(\v$265 ),
+    .v(\v$266 ),
     .x(\x$171 ),
     .xo(\xw__data$155 )
   );
@@ -32655,15 +32696,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$222 ),
     .last(last),
     .part(\part$236 ),
-    .\port$547$0 (\rd__data$207 ),
-    .\port$797$0 (rowc_d_1[15:0]),
-    .\port$798$16 (rowc_d_2[21:16]),
-    .\port$800$22 (rowc_d_4[26:22]),
+    .\port$1049$0 (rowc_d_1[15:0]),
+    .\port$1050$16 (rowc_d_2[21:16]),
+    .\port$1052$22 (rowc_d_4[26:22]),
+    .\port$754$0 (\rd__data$207 ),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[7:4]),
     .sh_w(\rd__data$221 [3:0]),
-    .v(\v$266 ),
+    .v(\v$267 ),
     .x(\x$215 ),
     .xo(\xw__data$199 )
   );
@@ -32675,352 +32716,352 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$41  = issue__ssm;
+    \$53  = issue__ssm;
     if (rst) begin
-      \$41  = 1'h0;
+      \$53  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$42  = issue__mix;
+    \$54  = issue__mix;
     if (rst) begin
-      \$42  = 1'h0;
+      \$54  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$43  = issue__first_step;
+    \$55  = issue__first_step;
     if (rst) begin
-      \$43  = 1'h0;
+      \$55  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$44  = issue__q_first;
+    \$56  = issue__q_first;
     if (rst) begin
-      \$44  = 1'h0;
+      \$56  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$45  = issue__q_last;
+    \$57  = issue__q_last;
     if (rst) begin
-      \$45  = 1'h0;
+      \$57  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$46  = xr__addr;
+    \$58  = xr__addr;
     if (rst) begin
-      \$46  = 11'h000;
+      \$58  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$47  = xwa_1;
+    \$59  = xwa_1;
     if (rst) begin
-      \$47  = 11'h000;
+      \$59  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$48  = xwa_2;
+    \$60  = xwa_2;
     if (rst) begin
-      \$48  = 11'h000;
+      \$60  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$49  = xwa_3;
+    \$61  = xwa_3;
     if (rst) begin
-      \$49  = 11'h000;
+      \$61  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$50  = xr__addr;
+    \$62  = xr__addr;
     if (rst) begin
-      \$50  = 11'h000;
+      \$62  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$51  = cra_1;
+    \$63  = cra_1;
     if (rst) begin
-      \$51  = 11'h000;
+      \$63  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$52  = cra_2;
+    \$64  = cra_2;
     if (rst) begin
-      \$52  = 11'h000;
+      \$64  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$53  = issue__mixrow;
+    \$65  = issue__mixrow;
     if (rst) begin
-      \$53  = 7'h00;
+      \$65  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$54  = mra_1;
+    \$66  = mra_1;
     if (rst) begin
-      \$54  = 7'h00;
+      \$66  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$55  = { issue__c_last, issue__c_first, issue__ssm };
+    \$67  = { issue__c_last, issue__c_first, issue__ssm };
     if (rst) begin
-      \$55  = 3'h0;
+      \$67  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$56  = rctl_1;
+    \$68  = rctl_1;
     if (rst) begin
-      \$56  = 3'h0;
+      \$68  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$57  = rctl_2;
+    \$69  = rctl_2;
     if (rst) begin
-      \$57  = 3'h0;
+      \$69  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$58  = rctl_3;
+    \$70  = rctl_3;
     if (rst) begin
-      \$58  = 3'h0;
+      \$70  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$59  = rctl_4;
+    \$71  = rctl_4;
     if (rst) begin
-      \$59  = 3'h0;
+      \$71  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$60  = rctl_5;
+    \$72  = rctl_5;
     if (rst) begin
-      \$60  = 3'h0;
+      \$72  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$61  = rctl_6;
+    \$73  = rctl_6;
     if (rst) begin
-      \$61  = 3'h0;
+      \$73  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$62  = { issue__l, issue__h };
+    \$74  = { issue__l, issue__h };
     if (rst) begin
-      \$62  = 8'h00;
+      \$74  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$63  = rlh_1;
+    \$75  = rlh_1;
     if (rst) begin
-      \$63  = 8'h00;
+      \$75  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$64  = rlh_2;
+    \$76  = rlh_2;
     if (rst) begin
-      \$64  = 8'h00;
+      \$76  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$65  = rlh_3;
+    \$77  = rlh_3;
     if (rst) begin
-      \$65  = 8'h00;
+      \$77  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$66  = rlh_4;
+    \$78  = rlh_4;
     if (rst) begin
-      \$66  = 8'h00;
+      \$78  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$67  = rlh_5;
+    \$79  = rlh_5;
     if (rst) begin
-      \$67  = 8'h00;
+      \$79  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$68  = rlh_6;
+    \$80  = rlh_6;
     if (rst) begin
-      \$68  = 8'h00;
+      \$80  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$69  = rlh_7;
+    \$81  = rlh_7;
     if (rst) begin
-      \$69  = 8'h00;
+      \$81  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$70  = rlh_f_1;
+    \$82  = rlh_f_1;
     if (rst) begin
-      \$70  = 8'h00;
+      \$82  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$71  = rlh_f_2;
+    \$83  = rlh_f_2;
     if (rst) begin
-      \$71  = 8'h00;
+      \$83  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$72  = rowsum;
+    \$84  = rowsum;
     if (rctl_7[0]) begin
-      \$72  = \$26 [19:0];
+      \$84  = \$26 [19:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$73  = \$36 ;
-    if (rst) begin
-      \$73  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$74  = fin_v;
-    if (rst) begin
-      \$74  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$75  = y_v;
-    if (rst) begin
-      \$75  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$76  = issue__kslot;
-    if (rst) begin
-      \$76  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$77  = kv_1;
-    if (rst) begin
-      \$77  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$78  = kv_2;
-    if (rst) begin
-      \$78  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$79  = kv_3;
-    if (rst) begin
-      \$79  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$80  = kv_4;
-    if (rst) begin
-      \$80  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$81  = issue__gate;
-    if (rst) begin
-      \$81  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$82  = gtv_1;
-    if (rst) begin
-      \$82  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$83  = gtv_2;
-    if (rst) begin
-      \$83  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$84  = gtv_3;
-    if (rst) begin
-      \$84  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$85  = gtv_4;
+    \$85  = \$36 ;
     if (rst) begin
       \$85  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$86  = issue__pairs;
+    \$86  = fin_v;
     if (rst) begin
-      \$86  = 3'h0;
+      \$86  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$87  = prv_1;
+    \$87  = y_v;
     if (rst) begin
-      \$87  = 3'h0;
+      \$87  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$88  = prv_2;
+    \$88  = issue__kslot;
     if (rst) begin
-      \$88  = 3'h0;
+      \$88  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$89  = prv_3;
+    \$89  = kv_1;
     if (rst) begin
-      \$89  = 3'h0;
+      \$89  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$90  = prv_4;
+    \$90  = kv_2;
     if (rst) begin
-      \$90  = 3'h0;
+      \$90  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$91  = kv_3;
+    if (rst) begin
+      \$91  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$92  = kv_4;
+    if (rst) begin
+      \$92  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$93  = issue__gate;
+    if (rst) begin
+      \$93  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$94  = gtv_1;
+    if (rst) begin
+      \$94  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$95  = gtv_2;
+    if (rst) begin
+      \$95  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$96  = gtv_3;
+    if (rst) begin
+      \$96  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$97  = gtv_4;
+    if (rst) begin
+      \$97  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$98  = issue__pairs;
+    if (rst) begin
+      \$98  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$99  = prv_1;
+    if (rst) begin
+      \$99  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$100  = prv_2;
+    if (rst) begin
+      \$100  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$101  = prv_3;
+    if (rst) begin
+      \$101  = 3'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$102  = prv_4;
+    if (rst) begin
+      \$102  = 3'h0;
     end
   end
   assign issue__row = rd__addr;
@@ -33182,18 +33223,19 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \sh_w$233  = \rd__data$221 [3:0];
   assign \sh_v$234  = mixcv3_1[7:4];
   assign acc_new = \$26 [19:0];
+  assign rq_y_fit_w = rq_y_sh;
   assign rq_y_fit = \$30 [25:0];
-  assign \rd__addr$250  = { rlh_f_2[7:6], \$31 , y[4:0] };
-  assign \rd__data$255  = wp__data;
+  assign \rd__addr$251  = { rlh_f_2[7:6], \$31 , y[4:0] };
+  assign \rd__data$256  = wp__data;
   assign g_written = \$signal ;
   assign kv_5 = \$signature__addr ;
-  assign \$signature__data  = { \v$266 , \v$265 , \v$264 , v };
-  assign vrd_addr = \rp__addr$267 ;
-  assign \rp__data$270  = vrd_val;
-  assign \$signature__addr$272  = \$signature__addr ;
-  assign \$signature__data$273  = { \v$266 , \v$265 , \v$264 , v };
-  assign \rp__addr$274  = \rp__addr$267 ;
-  assign \rp__data$276  = vrd_gate;
+  assign \$signature__data  = { \v$267 , \v$266 , \v$265 , v };
+  assign vrd_addr = \rp__addr$268 ;
+  assign \rp__data$271  = vrd_val;
+  assign \$signature__addr$273  = \$signature__addr ;
+  assign \$signature__data$274  = { \v$267 , \v$266 , \v$265 , v };
+  assign \rp__addr$275  = \rp__addr$268 ;
+  assign \rp__data$277  = vrd_gate;
   assign prv_5 = pass_pairs;
   assign gv_1 = \$signal ;
   assign \x_out.re  = xw__data[4:0];
@@ -33315,7 +33357,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$797$0 , \port$798$16 , \port$800$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv, clk
+module \hwssm_core.core.dp.lane0 (rst, \port$727$0 , sh_w, bias, x, c, g, \port$1049$0 , \port$1050$16 , \port$1052$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   `ifndef SYNTHESIS
@@ -33325,6 +33367,15 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   `endif
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
+  wire [34:0] \$100 ;
+  wire [34:0] \$101 ;
+  reg [3:0] \$102 ;
+  reg [3:0] \$103 ;
+  wire [9:0] \$104 ;
+  reg [15:0] \$105 ;
+  reg \$106 ;
+  reg \$107 ;
+  reg \$108 ;
   wire [9:0] \$11 ;
   wire [9:0] \$12 ;
   wire [3:0] \$13 ;
@@ -33337,63 +33388,91 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   wire [13:0] \$2 ;
   wire [19:0] \$20 ;
   wire [20:0] \$21 ;
-  wire [20:0] \$22 ;
+  wire [21:0] \$22 ;
   wire [20:0] \$23 ;
-  wire [19:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [14:0] \$26 ;
-  wire [15:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [17:0] \$29 ;
+  wire [20:0] \$24 ;
+  wire [19:0] \$25 ;
+  wire [20:0] \$26 ;
+  wire [14:0] \$27 ;
+  wire [15:0] \$28 ;
+  wire [16:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [18:0] \$30 ;
-  wire [19:0] \$31 ;
-  wire [20:0] \$32 ;
-  wire \$33 ;
+  wire [17:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [19:0] \$32 ;
+  wire [20:0] \$33 ;
   wire \$34 ;
-  wire [18:0] \$35 ;
-  wire [18:0] \$36 ;
+  wire \$35 ;
+  wire \$36 ;
   wire \$37 ;
   wire \$38 ;
-  wire [18:0] \$39 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [18:0] \$40 ;
-  wire [18:0] \$41 ;
-  wire [33:0] \$42 ;
-  wire [33:0] \$43 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [15:0] \$46 ;
+  wire \$45 ;
+  wire \$46 ;
   wire \$47 ;
-  wire \$48 ;
-  wire [32:0] \$49 ;
+  wire [5:0] \$48 ;
+  wire [5:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [32:0] \$50 ;
-  wire [19:0] \$51 ;
-  wire [19:0] \$52 ;
-  wire [20:0] \$53 ;
-  wire [20:0] \$54 ;
-  wire [19:0] \$55 ;
-  wire [19:0] \$56 ;
-  wire [20:0] \$57 ;
-  wire [20:0] \$58 ;
-  wire [16:0] \$59 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [5:0] \$6 ;
-  wire [16:0] \$60 ;
-  wire [33:0] \$61 ;
-  wire [33:0] \$62 ;
-  wire [34:0] \$63 ;
-  wire [34:0] \$64 ;
-  reg [3:0] \$65 ;
-  reg [3:0] \$66 ;
-  wire [9:0] \$67 ;
-  reg [15:0] \$68 ;
-  reg \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire [5:0] \$64 ;
+  wire [5:0] \$65 ;
+  wire [18:0] \$66 ;
+  wire [33:0] \$67 ;
+  wire [33:0] \$68 ;
+  wire \$69 ;
   wire [13:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
+  wire [16:0] \$70 ;
+  wire [15:0] \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [6:0] \$86 ;
+  wire [6:0] \$87 ;
+  wire [19:0] \$88 ;
+  wire [19:0] \$89 ;
   wire [5:0] \$9 ;
+  wire [20:0] \$90 ;
+  wire [20:0] \$91 ;
+  wire [19:0] \$92 ;
+  wire [19:0] \$93 ;
+  wire [20:0] \$94 ;
+  wire [20:0] \$95 ;
+  wire [16:0] \$96 ;
+  wire [16:0] \$97 ;
+  wire [33:0] \$98 ;
+  wire [33:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -33444,25 +33523,28 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$62 ;
+  wire [14:0] \part$65 ;
   reg [9:0] pc_1 = 10'h000;
   reg [9:0] pi_1 = 10'h000;
-  input [35:0] \port$520$0 ;
-  wire [35:0] \port$520$0 ;
-  input [15:0] \port$797$0 ;
-  wire [15:0] \port$797$0 ;
-  input [5:0] \port$798$16 ;
-  wire [5:0] \port$798$16 ;
-  input [4:0] \port$800$22 ;
-  wire [4:0] \port$800$22 ;
+  input [15:0] \port$1049$0 ;
+  wire [15:0] \port$1049$0 ;
+  input [5:0] \port$1050$16 ;
+  wire [5:0] \port$1050$16 ;
+  input [4:0] \port$1052$22 ;
+  wire [4:0] \port$1052$22 ;
+  input [35:0] \port$727$0 ;
+  wire [35:0] \port$727$0 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
   wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_fit_w;
   wire [19:0] rq_im_sh;
   wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_fit_w;
   wire [19:0] rq_re_sh;
   wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_fit_w;
   wire [33:0] rq_v_sh;
   input rst;
   wire rst;
@@ -33484,11 +33566,11 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   wire [14:0] shl;
   wire [16:0] \shl$30 ;
   wire [16:0] \shl$34 ;
-  wire [12:0] \shl$48 ;
+  wire [12:0] \shl$50 ;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$65 ;
+  wire [5:0] \v$68 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -33507,39 +33589,104 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$29  = $signed(\$28 ) + $signed(p4_1);
-  assign \$30  = $signed(\$29 ) + $signed(p5_1);
-  assign \$31  = $signed(\$30 ) + $signed(pc_1);
-  assign \$32  = $signed(\$31 ) + $signed(pi_1);
-  assign \$33  = $signed(\$54 [18:0]) > $signed(5'h0f);
-  assign \$34  = $signed(\$54 [18:0]) < $signed(5'h10);
-  assign \$35  = \$34  ? 19'h7fff0 : \$54 [18:0];
-  assign \$36  = \$33  ? 19'h0000f : \$35 ;
-  assign \$37  = $signed(\$58 [18:0]) > $signed(5'h0f);
-  assign \$38  = $signed(\$58 [18:0]) < $signed(5'h10);
-  assign \$39  = \$38  ? 19'h7fff0 : \$58 [18:0];
-  assign \$40  = \$37  ? 19'h0000f : \$39 ;
-  assign \$42  = $signed(\$41 ) << sh_w;
-  assign \$43  = $signed(\$42 [32:0]) + $signed(bias);
-  assign \$44  = ctl1[0] & ctl1[2];
-  assign \$45  = $signed(pc_1) << \port$800$22 [2:0];
-  assign \$46  = $signed(\$45 [14:0]) - $signed(\shl$48 );
-  assign \$47  = $signed(\$64 [32:0]) > $signed(6'h1f);
-  assign \$48  = $signed(\$64 [32:0]) < $signed(6'h20);
-  assign \$49  = \$48  ? 33'h1ffffffe0 : \$64 [32:0];
-  assign \$50  = \$47  ? 33'h00000001f : \$49 ;
-  assign shl = $signed(p1_1) << \port$797$0 [3];
-  assign \shl$30  = $signed(p4_1) << \port$797$0 [6:4];
-  assign \shl$34  = $signed(p5_1) << \port$797$0 [15:13];
-  assign rq_re_sh = $signed(\$52 ) >>> \port$798$16 [2:0];
-  assign \$53  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$56 ) >>> \port$798$16 [5:3];
-  assign \$57  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$59  = $signed(racc) + $signed(s8);
-  assign \$60  = ctl1[1] ? { s8[15], s8 } : \$59 ;
-  assign \shl$48  = $signed(pi_1) << \port$800$22 [4:3];
-  assign rq_v_sh = $signed(\$62 ) >>> sh_v;
-  assign \$63  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
+  assign \$2  = $signed(\port$727$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
+  assign \$4  = $signed(\port$727$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { {5{\port$727$0 [26]}}, \port$727$0 [26:24] } : \port$727$0 [7:0];
+  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? { {5{\port$727$0 [29]}}, \port$727$0 [29:27] } : \port$727$0 [15:8];
+  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$727$0 [19:16]) * $signed(g[29:24]);
+  assign \$12  = $signed(\port$727$0 [23:20]) * $signed(g[35:30]);
+  assign \$13  = \real  ? { \port$727$0 [32], \port$727$0 [32:30] } : c[3:0];
+  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? { \port$727$0 [35], \port$727$0 [35:33] } : c[7:4];
+  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$1049$0 [2:0];
+  assign \$20  = - $signed(shl);
+  assign \$21  = $signed(\$19 [18:0]) + $signed(\$20 );
+  assign \$22  = $signed(\$21 ) + $signed(\shl$30 );
+  assign \$23  = $signed(p2_1) << \port$1049$0 [9:7];
+  assign \$24  = $signed(p3_1) << \port$1049$0 [12:10];
+  assign \$25  = $signed(\$23 [18:0]) + $signed(\$24 [18:0]);
+  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
+  assign \$27  = $signed(p0_1) + $signed(p1_1);
+  assign \$28  = $signed(\$27 ) + $signed(p2_1);
+  assign \$29  = $signed(\$28 ) + $signed(p3_1);
+  assign \$30  = $signed(\$29 ) + $signed(p4_1);
+  assign \$31  = $signed(\$30 ) + $signed(p5_1);
+  assign \$32  = $signed(\$31 ) + $signed(pc_1);
+  assign \$33  = $signed(\$32 ) + $signed(pi_1);
+  assign \$34  = ~ rq_re_fit_w[19];
+  assign \$35  = | rq_re_fit_w[18:5];
+  assign \$36  = & rq_re_fit_w[4:0];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = \$34  & \$37 ;
+  assign \$39  = & rq_re_fit_w[18:5];
+  assign \$40  = ~ rq_re_fit_w[5];
+  assign \$41  = & rq_re_fit_w[18:6];
+  assign \$42  = \$40  & \$41 ;
+  assign \$43  = & rq_re_fit_w[4:0];
+  assign \$44  = \$42  & \$43 ;
+  assign \$45  = \$39  | \$44 ;
+  assign \$46  = ~ \$45 ;
+  assign \$47  = rq_re_fit_w[19] & \$46 ;
+  assign \$48  = \$47  ? 6'h30 : \$91 [5:0];
+  assign \$49  = \$38  ? 6'h0f : \$48 ;
+  assign \$50  = ~ rq_im_fit_w[19];
+  assign \$51  = | rq_im_fit_w[18:5];
+  assign \$52  = & rq_im_fit_w[4:0];
+  assign \$53  = \$51  | \$52 ;
+  assign \$54  = \$50  & \$53 ;
+  assign \$55  = & rq_im_fit_w[18:5];
+  assign \$56  = ~ rq_im_fit_w[5];
+  assign \$57  = & rq_im_fit_w[18:6];
+  assign \$58  = \$56  & \$57 ;
+  assign \$59  = & rq_im_fit_w[4:0];
+  assign \$60  = \$58  & \$59 ;
+  assign \$61  = \$55  | \$60 ;
+  assign \$62  = ~ \$61 ;
+  assign \$63  = rq_im_fit_w[19] & \$62 ;
+  assign \$64  = \$63  ? 6'h30 : \$95 [5:0];
+  assign \$65  = \$54  ? 6'h0f : \$64 ;
+  assign \$67  = $signed(\$66 ) << sh_w;
+  assign \$68  = $signed(\$67 [32:0]) + $signed(bias);
+  assign \$69  = ctl1[0] & ctl1[2];
+  assign \$70  = $signed(pc_1) << \port$1052$22 [2:0];
+  assign \$71  = $signed(\$70 [14:0]) - $signed(\shl$50 );
+  assign \$72  = ~ rq_v_fit_w[33];
+  assign \$73  = | rq_v_fit_w[32:6];
+  assign \$74  = & rq_v_fit_w[5:0];
+  assign \$75  = \$73  | \$74 ;
+  assign \$76  = \$72  & \$75 ;
+  assign \$77  = & rq_v_fit_w[32:6];
+  assign \$78  = ~ rq_v_fit_w[6];
+  assign \$79  = & rq_v_fit_w[32:7];
+  assign \$80  = \$78  & \$79 ;
+  assign \$81  = & rq_v_fit_w[5:0];
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = \$77  | \$82 ;
+  assign \$84  = ~ \$83 ;
+  assign \$85  = rq_v_fit_w[33] & \$84 ;
+  assign \$86  = \$85  ? 7'h60 : \$101 [6:0];
+  assign \$87  = \$76  ? 7'h1f : \$86 ;
+  assign shl = $signed(p1_1) << \port$1049$0 [3];
+  assign \shl$30  = $signed(p4_1) << \port$1049$0 [6:4];
+  assign \shl$34  = $signed(p5_1) << \port$1049$0 [15:13];
+  assign rq_re_fit_w = $signed(\$89 ) >>> \port$1050$16 [2:0];
+  assign \$90  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$93 ) >>> \port$1050$16 [5:3];
+  assign \$94  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$96  = $signed(racc) + $signed(s8);
+  assign \$97  = ctl1[1] ? { s8[15], s8 } : \$96 ;
+  assign \shl$50  = $signed(pi_1) << \port$1052$22 [4:3];
+  assign rq_v_fit_w = $signed(\$99 ) >>> sh_v;
+  assign \$100  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -33553,131 +33700,106 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$65 ;
+    ctl_1 <= \$102 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$21 [18:0];
+    acc_re <= \$22 [18:0];
   always @(posedge clk)
-    acc_im <= \$25 [18:0];
+    acc_im <= \$26 [18:0];
   always @(posedge clk)
-    s8 <= \$32 [15:0];
+    s8 <= \$33 [15:0];
   always @(posedge clk)
-    ctl1 <= \$66 ;
+    ctl1 <= \$103 ;
   always @(posedge clk)
-    xo <= \$67 ;
+    xo <= \$104 ;
   always @(posedge clk)
-    racc <= \$68 ;
+    racc <= \$105 ;
   always @(posedge clk)
-    fin <= \$43 [32:0];
+    fin <= \$68 [32:0];
   always @(posedge clk)
-    fin_v <= \$69 ;
+    fin_v <= \$106 ;
   always @(posedge clk)
-    ctl2 <= \$70 ;
+    ctl2 <= \$107 ;
   always @(posedge clk)
-    part <= \$46 [14:0];
+    part <= \$71 [14:0];
   always @(posedge clk)
-    v <= \$50 [5:0];
+    v <= \$87 [5:0];
   always @(posedge clk)
-    vv <= \$71 ;
-  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$520$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$520$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { {5{\port$520$0 [26]}}, \port$520$0 [26:24] } : \port$520$0 [7:0];
-  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { {5{\port$520$0 [29]}}, \port$520$0 [29:27] } : \port$520$0 [15:8];
-  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$520$0 [19:16]) * $signed(g[29:24]);
-  assign \$12  = $signed(\port$520$0 [23:20]) * $signed(g[35:30]);
-  assign \$13  = \real  ? { \port$520$0 [32], \port$520$0 [32:30] } : c[3:0];
-  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? { \port$520$0 [35], \port$520$0 [35:33] } : c[7:4];
-  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$797$0 [2:0];
-  assign \$20  = $signed(\$19 [18:0]) - $signed(shl);
-  assign \$21  = $signed(\$20 ) + $signed(\shl$30 );
-  assign \$22  = $signed(p2_1) << \port$797$0 [9:7];
-  assign \$23  = $signed(p3_1) << \port$797$0 [12:10];
-  assign \$24  = $signed(\$22 [18:0]) + $signed(\$23 [18:0]);
-  assign \$25  = $signed(\$24 ) + $signed(\shl$34 );
-  assign \$26  = $signed(p0_1) + $signed(p1_1);
-  assign \$27  = $signed(\$26 ) + $signed(p2_1);
-  assign \$28  = $signed(\$27 ) + $signed(p3_1);
+    vv <= \$108 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$65  = { cplx, last, first, \real  };
+    \$102  = { cplx, last, first, \real  };
     if (rst) begin
-      \$65  = 4'h0;
+      \$102  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$66  = ctl_1;
+    \$103  = ctl_1;
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$68  = racc;
+    \$105  = racc;
     if (ctl1[0]) begin
-      \$68  = \$60 [15:0];
+      \$105  = \$97 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$69  = \$44 ;
+    \$106  = \$69 ;
     if (rst) begin
-      \$69  = 1'h0;
+      \$106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$70  = ctl1[3];
+    \$107  = ctl1[3];
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$71  = fin_v;
+    \$108  = fin_v;
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
-  assign f0 = \port$520$0 [7:0];
-  assign f1 = \port$520$0 [15:8];
-  assign f4 = \port$520$0 [26:24];
-  assign f5 = \port$520$0 [29:27];
-  assign f2 = \port$520$0 [19:16];
-  assign f3 = \port$520$0 [23:20];
-  assign f6 = \port$520$0 [32:30];
-  assign f7 = \port$520$0 [35:33];
-  assign sh_ar = \port$797$0 [2:0];
-  assign sh_ax = \port$797$0 [9:7];
-  assign sh_ia = \port$797$0 [12:10];
-  assign rq_re_fit = \$54 [18:0];
-  assign rq_im_fit = \$58 [18:0];
-  assign acc_new = \$60 [15:0];
-  assign sh_cr = \port$800$22 [2:0];
-  assign rq_v_fit = \$64 [32:0];
-  assign sh_ai = \port$797$0 [3];
-  assign sh_br = \port$797$0 [6:4];
-  assign sh_bi = \port$797$0 [15:13];
-  assign sh_re = \port$798$16 [2:0];
-  assign sh_im = \port$798$16 [5:3];
+  assign f0 = \port$727$0 [7:0];
+  assign f1 = \port$727$0 [15:8];
+  assign f4 = \port$727$0 [26:24];
+  assign f5 = \port$727$0 [29:27];
+  assign f2 = \port$727$0 [19:16];
+  assign f3 = \port$727$0 [23:20];
+  assign f6 = \port$727$0 [32:30];
+  assign f7 = \port$727$0 [35:33];
+  assign sh_ar = \port$1049$0 [2:0];
+  assign sh_ax = \port$1049$0 [9:7];
+  assign sh_ia = \port$1049$0 [12:10];
+  assign rq_re_fit = \$91 [18:0];
+  assign rq_im_fit = \$95 [18:0];
+  assign acc_new = \$97 [15:0];
+  assign sh_cr = \port$1052$22 [2:0];
+  assign rq_v_fit = \$101 [32:0];
+  assign sh_ai = \port$1049$0 [3];
+  assign sh_br = \port$1049$0 [6:4];
+  assign sh_bi = \port$1049$0 [15:13];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$1050$16 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$1050$16 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$800$22 [4:3];
-  assign \part$62  = part;
-  assign \v$65  = v;
+  assign sh_ci = \port$1052$22 [4:3];
+  assign \part$65  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$68  = v;
   assign v_valid = vv;
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
@@ -33695,22 +33817,22 @@ module \hwssm_core.core.dp.lane0 (rst, \port$520$0 , sh_w, bias, x, c, g, \port$
   assign \xo.im  = xo[9:5];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$67 [9:5] = \$40 [4:0];
-  assign \$67 [4:0] = \$36 [4:0];
-  assign \$51  = { acc_re, 1'h0 };
-  assign \$52  = { {6{\$51 [19]}}, \$51 [19:6] };
-  assign \$54  = { \$53 [20], \$53 [20:1] };
-  assign \$55  = { acc_im, 1'h0 };
-  assign \$56  = { {6{\$55 [19]}}, \$55 [19:6] };
-  assign \$58  = { \$57 [20], \$57 [20:1] };
-  assign \$41  = { \$60 [15:0], 3'h0 };
-  assign \$61  = { fin, 1'h0 };
-  assign \$62  = { {6{\$61 [33]}}, \$61 [33:6] };
-  assign \$64  = { \$63 [34], \$63 [34:1] };
+  assign \$104 [9:5] = \$65 [4:0];
+  assign \$104 [4:0] = \$49 [4:0];
+  assign \$88  = { acc_re, 1'h0 };
+  assign \$89  = { {6{\$88 [19]}}, \$88 [19:6] };
+  assign \$91  = { \$90 [20], \$90 [20:1] };
+  assign \$92  = { acc_im, 1'h0 };
+  assign \$93  = { {6{\$92 [19]}}, \$92 [19:6] };
+  assign \$95  = { \$94 [20], \$94 [20:1] };
+  assign \$66  = { \$97 [15:0], 3'h0 };
+  assign \$98  = { fin, 1'h0 };
+  assign \$99  = { {6{\$98 [33]}}, \$98 [33:6] };
+  assign \$101  = { \$100 [34], \$100 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$797$0 , \port$798$16 , \port$800$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane1 (rst, \port$736$0 , sh_w, bias, x, c, g, \port$1049$0 , \port$1050$16 , \port$1052$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -33719,6 +33841,15 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   `endif
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
+  wire [34:0] \$100 ;
+  wire [34:0] \$101 ;
+  reg [3:0] \$102 ;
+  reg [3:0] \$103 ;
+  wire [9:0] \$104 ;
+  reg [15:0] \$105 ;
+  reg \$106 ;
+  reg \$107 ;
+  reg \$108 ;
   wire [9:0] \$11 ;
   wire [9:0] \$12 ;
   wire [3:0] \$13 ;
@@ -33731,63 +33862,91 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   wire [13:0] \$2 ;
   wire [19:0] \$20 ;
   wire [20:0] \$21 ;
-  wire [20:0] \$22 ;
+  wire [21:0] \$22 ;
   wire [20:0] \$23 ;
-  wire [19:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [14:0] \$26 ;
-  wire [15:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [17:0] \$29 ;
+  wire [20:0] \$24 ;
+  wire [19:0] \$25 ;
+  wire [20:0] \$26 ;
+  wire [14:0] \$27 ;
+  wire [15:0] \$28 ;
+  wire [16:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [18:0] \$30 ;
-  wire [19:0] \$31 ;
-  wire [20:0] \$32 ;
-  wire \$33 ;
+  wire [17:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [19:0] \$32 ;
+  wire [20:0] \$33 ;
   wire \$34 ;
-  wire [18:0] \$35 ;
-  wire [18:0] \$36 ;
+  wire \$35 ;
+  wire \$36 ;
   wire \$37 ;
   wire \$38 ;
-  wire [18:0] \$39 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [18:0] \$40 ;
-  wire [18:0] \$41 ;
-  wire [33:0] \$42 ;
-  wire [33:0] \$43 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [15:0] \$46 ;
+  wire \$45 ;
+  wire \$46 ;
   wire \$47 ;
-  wire \$48 ;
-  wire [32:0] \$49 ;
+  wire [5:0] \$48 ;
+  wire [5:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [32:0] \$50 ;
-  wire [19:0] \$51 ;
-  wire [19:0] \$52 ;
-  wire [20:0] \$53 ;
-  wire [20:0] \$54 ;
-  wire [19:0] \$55 ;
-  wire [19:0] \$56 ;
-  wire [20:0] \$57 ;
-  wire [20:0] \$58 ;
-  wire [16:0] \$59 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [5:0] \$6 ;
-  wire [16:0] \$60 ;
-  wire [33:0] \$61 ;
-  wire [33:0] \$62 ;
-  wire [34:0] \$63 ;
-  wire [34:0] \$64 ;
-  reg [3:0] \$65 ;
-  reg [3:0] \$66 ;
-  wire [9:0] \$67 ;
-  reg [15:0] \$68 ;
-  reg \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire [5:0] \$64 ;
+  wire [5:0] \$65 ;
+  wire [18:0] \$66 ;
+  wire [33:0] \$67 ;
+  wire [33:0] \$68 ;
+  wire \$69 ;
   wire [13:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
+  wire [16:0] \$70 ;
+  wire [15:0] \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [6:0] \$86 ;
+  wire [6:0] \$87 ;
+  wire [19:0] \$88 ;
+  wire [19:0] \$89 ;
   wire [5:0] \$9 ;
+  wire [20:0] \$90 ;
+  wire [20:0] \$91 ;
+  wire [19:0] \$92 ;
+  wire [19:0] \$93 ;
+  wire [20:0] \$94 ;
+  wire [20:0] \$95 ;
+  wire [16:0] \$96 ;
+  wire [16:0] \$97 ;
+  wire [33:0] \$98 ;
+  wire [33:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -33838,25 +33997,28 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$62 ;
+  wire [14:0] \part$65 ;
   reg [9:0] pc_1 = 10'h000;
   reg [9:0] pi_1 = 10'h000;
-  input [35:0] \port$529$0 ;
-  wire [35:0] \port$529$0 ;
-  input [15:0] \port$797$0 ;
-  wire [15:0] \port$797$0 ;
-  input [5:0] \port$798$16 ;
-  wire [5:0] \port$798$16 ;
-  input [4:0] \port$800$22 ;
-  wire [4:0] \port$800$22 ;
+  input [15:0] \port$1049$0 ;
+  wire [15:0] \port$1049$0 ;
+  input [5:0] \port$1050$16 ;
+  wire [5:0] \port$1050$16 ;
+  input [4:0] \port$1052$22 ;
+  wire [4:0] \port$1052$22 ;
+  input [35:0] \port$736$0 ;
+  wire [35:0] \port$736$0 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
   wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_fit_w;
   wire [19:0] rq_im_sh;
   wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_fit_w;
   wire [19:0] rq_re_sh;
   wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_fit_w;
   wire [33:0] rq_v_sh;
   input rst;
   wire rst;
@@ -33878,11 +34040,11 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   wire [14:0] shl;
   wire [16:0] \shl$30 ;
   wire [16:0] \shl$34 ;
-  wire [12:0] \shl$48 ;
+  wire [12:0] \shl$50 ;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$65 ;
+  wire [5:0] \v$68 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -33900,39 +34062,104 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$29  = $signed(\$28 ) + $signed(p4_1);
-  assign \$30  = $signed(\$29 ) + $signed(p5_1);
-  assign \$31  = $signed(\$30 ) + $signed(pc_1);
-  assign \$32  = $signed(\$31 ) + $signed(pi_1);
-  assign \$33  = $signed(\$54 [18:0]) > $signed(5'h0f);
-  assign \$34  = $signed(\$54 [18:0]) < $signed(5'h10);
-  assign \$35  = \$34  ? 19'h7fff0 : \$54 [18:0];
-  assign \$36  = \$33  ? 19'h0000f : \$35 ;
-  assign \$37  = $signed(\$58 [18:0]) > $signed(5'h0f);
-  assign \$38  = $signed(\$58 [18:0]) < $signed(5'h10);
-  assign \$39  = \$38  ? 19'h7fff0 : \$58 [18:0];
-  assign \$40  = \$37  ? 19'h0000f : \$39 ;
-  assign \$42  = $signed(\$41 ) << sh_w;
-  assign \$43  = $signed(\$42 [32:0]) + $signed(bias);
-  assign \$44  = ctl1[0] & ctl1[2];
-  assign \$45  = $signed(pc_1) << \port$800$22 [2:0];
-  assign \$46  = $signed(\$45 [14:0]) - $signed(\shl$48 );
-  assign \$47  = $signed(\$64 [32:0]) > $signed(6'h1f);
-  assign \$48  = $signed(\$64 [32:0]) < $signed(6'h20);
-  assign \$49  = \$48  ? 33'h1ffffffe0 : \$64 [32:0];
-  assign \$50  = \$47  ? 33'h00000001f : \$49 ;
-  assign shl = $signed(p1_1) << \port$797$0 [3];
-  assign \shl$30  = $signed(p4_1) << \port$797$0 [6:4];
-  assign \shl$34  = $signed(p5_1) << \port$797$0 [15:13];
-  assign rq_re_sh = $signed(\$52 ) >>> \port$798$16 [2:0];
-  assign \$53  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$56 ) >>> \port$798$16 [5:3];
-  assign \$57  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$59  = $signed(racc) + $signed(s8);
-  assign \$60  = ctl1[1] ? { s8[15], s8 } : \$59 ;
-  assign \shl$48  = $signed(pi_1) << \port$800$22 [4:3];
-  assign rq_v_sh = $signed(\$62 ) >>> sh_v;
-  assign \$63  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
+  assign \$2  = $signed(\port$736$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
+  assign \$4  = $signed(\port$736$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { {5{\port$736$0 [26]}}, \port$736$0 [26:24] } : \port$736$0 [7:0];
+  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? { {5{\port$736$0 [29]}}, \port$736$0 [29:27] } : \port$736$0 [15:8];
+  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$736$0 [19:16]) * $signed(g[29:24]);
+  assign \$12  = $signed(\port$736$0 [23:20]) * $signed(g[35:30]);
+  assign \$13  = \real  ? { \port$736$0 [32], \port$736$0 [32:30] } : c[3:0];
+  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? { \port$736$0 [35], \port$736$0 [35:33] } : c[7:4];
+  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$1049$0 [2:0];
+  assign \$20  = - $signed(shl);
+  assign \$21  = $signed(\$19 [18:0]) + $signed(\$20 );
+  assign \$22  = $signed(\$21 ) + $signed(\shl$30 );
+  assign \$23  = $signed(p2_1) << \port$1049$0 [9:7];
+  assign \$24  = $signed(p3_1) << \port$1049$0 [12:10];
+  assign \$25  = $signed(\$23 [18:0]) + $signed(\$24 [18:0]);
+  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
+  assign \$27  = $signed(p0_1) + $signed(p1_1);
+  assign \$28  = $signed(\$27 ) + $signed(p2_1);
+  assign \$29  = $signed(\$28 ) + $signed(p3_1);
+  assign \$30  = $signed(\$29 ) + $signed(p4_1);
+  assign \$31  = $signed(\$30 ) + $signed(p5_1);
+  assign \$32  = $signed(\$31 ) + $signed(pc_1);
+  assign \$33  = $signed(\$32 ) + $signed(pi_1);
+  assign \$34  = ~ rq_re_fit_w[19];
+  assign \$35  = | rq_re_fit_w[18:5];
+  assign \$36  = & rq_re_fit_w[4:0];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = \$34  & \$37 ;
+  assign \$39  = & rq_re_fit_w[18:5];
+  assign \$40  = ~ rq_re_fit_w[5];
+  assign \$41  = & rq_re_fit_w[18:6];
+  assign \$42  = \$40  & \$41 ;
+  assign \$43  = & rq_re_fit_w[4:0];
+  assign \$44  = \$42  & \$43 ;
+  assign \$45  = \$39  | \$44 ;
+  assign \$46  = ~ \$45 ;
+  assign \$47  = rq_re_fit_w[19] & \$46 ;
+  assign \$48  = \$47  ? 6'h30 : \$91 [5:0];
+  assign \$49  = \$38  ? 6'h0f : \$48 ;
+  assign \$50  = ~ rq_im_fit_w[19];
+  assign \$51  = | rq_im_fit_w[18:5];
+  assign \$52  = & rq_im_fit_w[4:0];
+  assign \$53  = \$51  | \$52 ;
+  assign \$54  = \$50  & \$53 ;
+  assign \$55  = & rq_im_fit_w[18:5];
+  assign \$56  = ~ rq_im_fit_w[5];
+  assign \$57  = & rq_im_fit_w[18:6];
+  assign \$58  = \$56  & \$57 ;
+  assign \$59  = & rq_im_fit_w[4:0];
+  assign \$60  = \$58  & \$59 ;
+  assign \$61  = \$55  | \$60 ;
+  assign \$62  = ~ \$61 ;
+  assign \$63  = rq_im_fit_w[19] & \$62 ;
+  assign \$64  = \$63  ? 6'h30 : \$95 [5:0];
+  assign \$65  = \$54  ? 6'h0f : \$64 ;
+  assign \$67  = $signed(\$66 ) << sh_w;
+  assign \$68  = $signed(\$67 [32:0]) + $signed(bias);
+  assign \$69  = ctl1[0] & ctl1[2];
+  assign \$70  = $signed(pc_1) << \port$1052$22 [2:0];
+  assign \$71  = $signed(\$70 [14:0]) - $signed(\shl$50 );
+  assign \$72  = ~ rq_v_fit_w[33];
+  assign \$73  = | rq_v_fit_w[32:6];
+  assign \$74  = & rq_v_fit_w[5:0];
+  assign \$75  = \$73  | \$74 ;
+  assign \$76  = \$72  & \$75 ;
+  assign \$77  = & rq_v_fit_w[32:6];
+  assign \$78  = ~ rq_v_fit_w[6];
+  assign \$79  = & rq_v_fit_w[32:7];
+  assign \$80  = \$78  & \$79 ;
+  assign \$81  = & rq_v_fit_w[5:0];
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = \$77  | \$82 ;
+  assign \$84  = ~ \$83 ;
+  assign \$85  = rq_v_fit_w[33] & \$84 ;
+  assign \$86  = \$85  ? 7'h60 : \$101 [6:0];
+  assign \$87  = \$76  ? 7'h1f : \$86 ;
+  assign shl = $signed(p1_1) << \port$1049$0 [3];
+  assign \shl$30  = $signed(p4_1) << \port$1049$0 [6:4];
+  assign \shl$34  = $signed(p5_1) << \port$1049$0 [15:13];
+  assign rq_re_fit_w = $signed(\$89 ) >>> \port$1050$16 [2:0];
+  assign \$90  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$93 ) >>> \port$1050$16 [5:3];
+  assign \$94  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$96  = $signed(racc) + $signed(s8);
+  assign \$97  = ctl1[1] ? { s8[15], s8 } : \$96 ;
+  assign \shl$50  = $signed(pi_1) << \port$1052$22 [4:3];
+  assign rq_v_fit_w = $signed(\$99 ) >>> sh_v;
+  assign \$100  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -33946,131 +34173,106 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$65 ;
+    ctl_1 <= \$102 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$21 [18:0];
+    acc_re <= \$22 [18:0];
   always @(posedge clk)
-    acc_im <= \$25 [18:0];
+    acc_im <= \$26 [18:0];
   always @(posedge clk)
-    s8 <= \$32 [15:0];
+    s8 <= \$33 [15:0];
   always @(posedge clk)
-    ctl1 <= \$66 ;
+    ctl1 <= \$103 ;
   always @(posedge clk)
-    xo <= \$67 ;
+    xo <= \$104 ;
   always @(posedge clk)
-    racc <= \$68 ;
+    racc <= \$105 ;
   always @(posedge clk)
-    fin <= \$43 [32:0];
+    fin <= \$68 [32:0];
   always @(posedge clk)
-    fin_v <= \$69 ;
+    fin_v <= \$106 ;
   always @(posedge clk)
-    ctl2 <= \$70 ;
+    ctl2 <= \$107 ;
   always @(posedge clk)
-    part <= \$46 [14:0];
+    part <= \$71 [14:0];
   always @(posedge clk)
-    v <= \$50 [5:0];
+    v <= \$87 [5:0];
   always @(posedge clk)
-    vv <= \$71 ;
-  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$529$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$529$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { {5{\port$529$0 [26]}}, \port$529$0 [26:24] } : \port$529$0 [7:0];
-  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { {5{\port$529$0 [29]}}, \port$529$0 [29:27] } : \port$529$0 [15:8];
-  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$529$0 [19:16]) * $signed(g[29:24]);
-  assign \$12  = $signed(\port$529$0 [23:20]) * $signed(g[35:30]);
-  assign \$13  = \real  ? { \port$529$0 [32], \port$529$0 [32:30] } : c[3:0];
-  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? { \port$529$0 [35], \port$529$0 [35:33] } : c[7:4];
-  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$797$0 [2:0];
-  assign \$20  = $signed(\$19 [18:0]) - $signed(shl);
-  assign \$21  = $signed(\$20 ) + $signed(\shl$30 );
-  assign \$22  = $signed(p2_1) << \port$797$0 [9:7];
-  assign \$23  = $signed(p3_1) << \port$797$0 [12:10];
-  assign \$24  = $signed(\$22 [18:0]) + $signed(\$23 [18:0]);
-  assign \$25  = $signed(\$24 ) + $signed(\shl$34 );
-  assign \$26  = $signed(p0_1) + $signed(p1_1);
-  assign \$27  = $signed(\$26 ) + $signed(p2_1);
-  assign \$28  = $signed(\$27 ) + $signed(p3_1);
+    vv <= \$108 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$65  = { cplx, last, first, \real  };
+    \$102  = { cplx, last, first, \real  };
     if (rst) begin
-      \$65  = 4'h0;
+      \$102  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$66  = ctl_1;
+    \$103  = ctl_1;
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$68  = racc;
+    \$105  = racc;
     if (ctl1[0]) begin
-      \$68  = \$60 [15:0];
+      \$105  = \$97 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$69  = \$44 ;
+    \$106  = \$69 ;
     if (rst) begin
-      \$69  = 1'h0;
+      \$106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$70  = ctl1[3];
+    \$107  = ctl1[3];
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$71  = fin_v;
+    \$108  = fin_v;
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
-  assign f0 = \port$529$0 [7:0];
-  assign f1 = \port$529$0 [15:8];
-  assign f4 = \port$529$0 [26:24];
-  assign f5 = \port$529$0 [29:27];
-  assign f2 = \port$529$0 [19:16];
-  assign f3 = \port$529$0 [23:20];
-  assign f6 = \port$529$0 [32:30];
-  assign f7 = \port$529$0 [35:33];
-  assign sh_ar = \port$797$0 [2:0];
-  assign sh_ax = \port$797$0 [9:7];
-  assign sh_ia = \port$797$0 [12:10];
-  assign rq_re_fit = \$54 [18:0];
-  assign rq_im_fit = \$58 [18:0];
-  assign acc_new = \$60 [15:0];
-  assign sh_cr = \port$800$22 [2:0];
-  assign rq_v_fit = \$64 [32:0];
-  assign sh_ai = \port$797$0 [3];
-  assign sh_br = \port$797$0 [6:4];
-  assign sh_bi = \port$797$0 [15:13];
-  assign sh_re = \port$798$16 [2:0];
-  assign sh_im = \port$798$16 [5:3];
+  assign f0 = \port$736$0 [7:0];
+  assign f1 = \port$736$0 [15:8];
+  assign f4 = \port$736$0 [26:24];
+  assign f5 = \port$736$0 [29:27];
+  assign f2 = \port$736$0 [19:16];
+  assign f3 = \port$736$0 [23:20];
+  assign f6 = \port$736$0 [32:30];
+  assign f7 = \port$736$0 [35:33];
+  assign sh_ar = \port$1049$0 [2:0];
+  assign sh_ax = \port$1049$0 [9:7];
+  assign sh_ia = \port$1049$0 [12:10];
+  assign rq_re_fit = \$91 [18:0];
+  assign rq_im_fit = \$95 [18:0];
+  assign acc_new = \$97 [15:0];
+  assign sh_cr = \port$1052$22 [2:0];
+  assign rq_v_fit = \$101 [32:0];
+  assign sh_ai = \port$1049$0 [3];
+  assign sh_br = \port$1049$0 [6:4];
+  assign sh_bi = \port$1049$0 [15:13];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$1050$16 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$1050$16 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$800$22 [4:3];
-  assign \part$62  = part;
-  assign \v$65  = v;
+  assign sh_ci = \port$1052$22 [4:3];
+  assign \part$65  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$68  = v;
   assign v_valid = vv;
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
@@ -34088,22 +34290,22 @@ module \hwssm_core.core.dp.lane1 (rst, \port$529$0 , sh_w, bias, x, c, g, \port$
   assign \xo.im  = xo[9:5];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$67 [9:5] = \$40 [4:0];
-  assign \$67 [4:0] = \$36 [4:0];
-  assign \$51  = { acc_re, 1'h0 };
-  assign \$52  = { {6{\$51 [19]}}, \$51 [19:6] };
-  assign \$54  = { \$53 [20], \$53 [20:1] };
-  assign \$55  = { acc_im, 1'h0 };
-  assign \$56  = { {6{\$55 [19]}}, \$55 [19:6] };
-  assign \$58  = { \$57 [20], \$57 [20:1] };
-  assign \$41  = { \$60 [15:0], 3'h0 };
-  assign \$61  = { fin, 1'h0 };
-  assign \$62  = { {6{\$61 [33]}}, \$61 [33:6] };
-  assign \$64  = { \$63 [34], \$63 [34:1] };
+  assign \$104 [9:5] = \$65 [4:0];
+  assign \$104 [4:0] = \$49 [4:0];
+  assign \$88  = { acc_re, 1'h0 };
+  assign \$89  = { {6{\$88 [19]}}, \$88 [19:6] };
+  assign \$91  = { \$90 [20], \$90 [20:1] };
+  assign \$92  = { acc_im, 1'h0 };
+  assign \$93  = { {6{\$92 [19]}}, \$92 [19:6] };
+  assign \$95  = { \$94 [20], \$94 [20:1] };
+  assign \$66  = { \$97 [15:0], 3'h0 };
+  assign \$98  = { fin, 1'h0 };
+  assign \$99  = { {6{\$98 [33]}}, \$98 [33:6] };
+  assign \$101  = { \$100 [34], \$100 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$797$0 , \port$798$16 , \port$800$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane2 (rst, \port$745$0 , sh_w, bias, x, c, g, \port$1049$0 , \port$1050$16 , \port$1052$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -34112,6 +34314,15 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   `endif
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
+  wire [34:0] \$100 ;
+  wire [34:0] \$101 ;
+  reg [3:0] \$102 ;
+  reg [3:0] \$103 ;
+  wire [9:0] \$104 ;
+  reg [15:0] \$105 ;
+  reg \$106 ;
+  reg \$107 ;
+  reg \$108 ;
   wire [9:0] \$11 ;
   wire [9:0] \$12 ;
   wire [3:0] \$13 ;
@@ -34124,63 +34335,91 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   wire [13:0] \$2 ;
   wire [19:0] \$20 ;
   wire [20:0] \$21 ;
-  wire [20:0] \$22 ;
+  wire [21:0] \$22 ;
   wire [20:0] \$23 ;
-  wire [19:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [14:0] \$26 ;
-  wire [15:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [17:0] \$29 ;
+  wire [20:0] \$24 ;
+  wire [19:0] \$25 ;
+  wire [20:0] \$26 ;
+  wire [14:0] \$27 ;
+  wire [15:0] \$28 ;
+  wire [16:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [18:0] \$30 ;
-  wire [19:0] \$31 ;
-  wire [20:0] \$32 ;
-  wire \$33 ;
+  wire [17:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [19:0] \$32 ;
+  wire [20:0] \$33 ;
   wire \$34 ;
-  wire [18:0] \$35 ;
-  wire [18:0] \$36 ;
+  wire \$35 ;
+  wire \$36 ;
   wire \$37 ;
   wire \$38 ;
-  wire [18:0] \$39 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [18:0] \$40 ;
-  wire [18:0] \$41 ;
-  wire [33:0] \$42 ;
-  wire [33:0] \$43 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [15:0] \$46 ;
+  wire \$45 ;
+  wire \$46 ;
   wire \$47 ;
-  wire \$48 ;
-  wire [32:0] \$49 ;
+  wire [5:0] \$48 ;
+  wire [5:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [32:0] \$50 ;
-  wire [19:0] \$51 ;
-  wire [19:0] \$52 ;
-  wire [20:0] \$53 ;
-  wire [20:0] \$54 ;
-  wire [19:0] \$55 ;
-  wire [19:0] \$56 ;
-  wire [20:0] \$57 ;
-  wire [20:0] \$58 ;
-  wire [16:0] \$59 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [5:0] \$6 ;
-  wire [16:0] \$60 ;
-  wire [33:0] \$61 ;
-  wire [33:0] \$62 ;
-  wire [34:0] \$63 ;
-  wire [34:0] \$64 ;
-  reg [3:0] \$65 ;
-  reg [3:0] \$66 ;
-  wire [9:0] \$67 ;
-  reg [15:0] \$68 ;
-  reg \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire [5:0] \$64 ;
+  wire [5:0] \$65 ;
+  wire [18:0] \$66 ;
+  wire [33:0] \$67 ;
+  wire [33:0] \$68 ;
+  wire \$69 ;
   wire [13:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
+  wire [16:0] \$70 ;
+  wire [15:0] \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [6:0] \$86 ;
+  wire [6:0] \$87 ;
+  wire [19:0] \$88 ;
+  wire [19:0] \$89 ;
   wire [5:0] \$9 ;
+  wire [20:0] \$90 ;
+  wire [20:0] \$91 ;
+  wire [19:0] \$92 ;
+  wire [19:0] \$93 ;
+  wire [20:0] \$94 ;
+  wire [20:0] \$95 ;
+  wire [16:0] \$96 ;
+  wire [16:0] \$97 ;
+  wire [33:0] \$98 ;
+  wire [33:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -34231,25 +34470,28 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$62 ;
+  wire [14:0] \part$65 ;
   reg [9:0] pc_1 = 10'h000;
   reg [9:0] pi_1 = 10'h000;
-  input [35:0] \port$538$0 ;
-  wire [35:0] \port$538$0 ;
-  input [15:0] \port$797$0 ;
-  wire [15:0] \port$797$0 ;
-  input [5:0] \port$798$16 ;
-  wire [5:0] \port$798$16 ;
-  input [4:0] \port$800$22 ;
-  wire [4:0] \port$800$22 ;
+  input [15:0] \port$1049$0 ;
+  wire [15:0] \port$1049$0 ;
+  input [5:0] \port$1050$16 ;
+  wire [5:0] \port$1050$16 ;
+  input [4:0] \port$1052$22 ;
+  wire [4:0] \port$1052$22 ;
+  input [35:0] \port$745$0 ;
+  wire [35:0] \port$745$0 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
   wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_fit_w;
   wire [19:0] rq_im_sh;
   wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_fit_w;
   wire [19:0] rq_re_sh;
   wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_fit_w;
   wire [33:0] rq_v_sh;
   input rst;
   wire rst;
@@ -34271,11 +34513,11 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   wire [14:0] shl;
   wire [16:0] \shl$30 ;
   wire [16:0] \shl$34 ;
-  wire [12:0] \shl$48 ;
+  wire [12:0] \shl$50 ;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$65 ;
+  wire [5:0] \v$68 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -34293,39 +34535,104 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$29  = $signed(\$28 ) + $signed(p4_1);
-  assign \$30  = $signed(\$29 ) + $signed(p5_1);
-  assign \$31  = $signed(\$30 ) + $signed(pc_1);
-  assign \$32  = $signed(\$31 ) + $signed(pi_1);
-  assign \$33  = $signed(\$54 [18:0]) > $signed(5'h0f);
-  assign \$34  = $signed(\$54 [18:0]) < $signed(5'h10);
-  assign \$35  = \$34  ? 19'h7fff0 : \$54 [18:0];
-  assign \$36  = \$33  ? 19'h0000f : \$35 ;
-  assign \$37  = $signed(\$58 [18:0]) > $signed(5'h0f);
-  assign \$38  = $signed(\$58 [18:0]) < $signed(5'h10);
-  assign \$39  = \$38  ? 19'h7fff0 : \$58 [18:0];
-  assign \$40  = \$37  ? 19'h0000f : \$39 ;
-  assign \$42  = $signed(\$41 ) << sh_w;
-  assign \$43  = $signed(\$42 [32:0]) + $signed(bias);
-  assign \$44  = ctl1[0] & ctl1[2];
-  assign \$45  = $signed(pc_1) << \port$800$22 [2:0];
-  assign \$46  = $signed(\$45 [14:0]) - $signed(\shl$48 );
-  assign \$47  = $signed(\$64 [32:0]) > $signed(6'h1f);
-  assign \$48  = $signed(\$64 [32:0]) < $signed(6'h20);
-  assign \$49  = \$48  ? 33'h1ffffffe0 : \$64 [32:0];
-  assign \$50  = \$47  ? 33'h00000001f : \$49 ;
-  assign shl = $signed(p1_1) << \port$797$0 [3];
-  assign \shl$30  = $signed(p4_1) << \port$797$0 [6:4];
-  assign \shl$34  = $signed(p5_1) << \port$797$0 [15:13];
-  assign rq_re_sh = $signed(\$52 ) >>> \port$798$16 [2:0];
-  assign \$53  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$56 ) >>> \port$798$16 [5:3];
-  assign \$57  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$59  = $signed(racc) + $signed(s8);
-  assign \$60  = ctl1[1] ? { s8[15], s8 } : \$59 ;
-  assign \shl$48  = $signed(pi_1) << \port$800$22 [4:3];
-  assign rq_v_sh = $signed(\$62 ) >>> sh_v;
-  assign \$63  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
+  assign \$2  = $signed(\port$745$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
+  assign \$4  = $signed(\port$745$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { {5{\port$745$0 [26]}}, \port$745$0 [26:24] } : \port$745$0 [7:0];
+  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? { {5{\port$745$0 [29]}}, \port$745$0 [29:27] } : \port$745$0 [15:8];
+  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$745$0 [19:16]) * $signed(g[29:24]);
+  assign \$12  = $signed(\port$745$0 [23:20]) * $signed(g[35:30]);
+  assign \$13  = \real  ? { \port$745$0 [32], \port$745$0 [32:30] } : c[3:0];
+  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? { \port$745$0 [35], \port$745$0 [35:33] } : c[7:4];
+  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$1049$0 [2:0];
+  assign \$20  = - $signed(shl);
+  assign \$21  = $signed(\$19 [18:0]) + $signed(\$20 );
+  assign \$22  = $signed(\$21 ) + $signed(\shl$30 );
+  assign \$23  = $signed(p2_1) << \port$1049$0 [9:7];
+  assign \$24  = $signed(p3_1) << \port$1049$0 [12:10];
+  assign \$25  = $signed(\$23 [18:0]) + $signed(\$24 [18:0]);
+  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
+  assign \$27  = $signed(p0_1) + $signed(p1_1);
+  assign \$28  = $signed(\$27 ) + $signed(p2_1);
+  assign \$29  = $signed(\$28 ) + $signed(p3_1);
+  assign \$30  = $signed(\$29 ) + $signed(p4_1);
+  assign \$31  = $signed(\$30 ) + $signed(p5_1);
+  assign \$32  = $signed(\$31 ) + $signed(pc_1);
+  assign \$33  = $signed(\$32 ) + $signed(pi_1);
+  assign \$34  = ~ rq_re_fit_w[19];
+  assign \$35  = | rq_re_fit_w[18:5];
+  assign \$36  = & rq_re_fit_w[4:0];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = \$34  & \$37 ;
+  assign \$39  = & rq_re_fit_w[18:5];
+  assign \$40  = ~ rq_re_fit_w[5];
+  assign \$41  = & rq_re_fit_w[18:6];
+  assign \$42  = \$40  & \$41 ;
+  assign \$43  = & rq_re_fit_w[4:0];
+  assign \$44  = \$42  & \$43 ;
+  assign \$45  = \$39  | \$44 ;
+  assign \$46  = ~ \$45 ;
+  assign \$47  = rq_re_fit_w[19] & \$46 ;
+  assign \$48  = \$47  ? 6'h30 : \$91 [5:0];
+  assign \$49  = \$38  ? 6'h0f : \$48 ;
+  assign \$50  = ~ rq_im_fit_w[19];
+  assign \$51  = | rq_im_fit_w[18:5];
+  assign \$52  = & rq_im_fit_w[4:0];
+  assign \$53  = \$51  | \$52 ;
+  assign \$54  = \$50  & \$53 ;
+  assign \$55  = & rq_im_fit_w[18:5];
+  assign \$56  = ~ rq_im_fit_w[5];
+  assign \$57  = & rq_im_fit_w[18:6];
+  assign \$58  = \$56  & \$57 ;
+  assign \$59  = & rq_im_fit_w[4:0];
+  assign \$60  = \$58  & \$59 ;
+  assign \$61  = \$55  | \$60 ;
+  assign \$62  = ~ \$61 ;
+  assign \$63  = rq_im_fit_w[19] & \$62 ;
+  assign \$64  = \$63  ? 6'h30 : \$95 [5:0];
+  assign \$65  = \$54  ? 6'h0f : \$64 ;
+  assign \$67  = $signed(\$66 ) << sh_w;
+  assign \$68  = $signed(\$67 [32:0]) + $signed(bias);
+  assign \$69  = ctl1[0] & ctl1[2];
+  assign \$70  = $signed(pc_1) << \port$1052$22 [2:0];
+  assign \$71  = $signed(\$70 [14:0]) - $signed(\shl$50 );
+  assign \$72  = ~ rq_v_fit_w[33];
+  assign \$73  = | rq_v_fit_w[32:6];
+  assign \$74  = & rq_v_fit_w[5:0];
+  assign \$75  = \$73  | \$74 ;
+  assign \$76  = \$72  & \$75 ;
+  assign \$77  = & rq_v_fit_w[32:6];
+  assign \$78  = ~ rq_v_fit_w[6];
+  assign \$79  = & rq_v_fit_w[32:7];
+  assign \$80  = \$78  & \$79 ;
+  assign \$81  = & rq_v_fit_w[5:0];
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = \$77  | \$82 ;
+  assign \$84  = ~ \$83 ;
+  assign \$85  = rq_v_fit_w[33] & \$84 ;
+  assign \$86  = \$85  ? 7'h60 : \$101 [6:0];
+  assign \$87  = \$76  ? 7'h1f : \$86 ;
+  assign shl = $signed(p1_1) << \port$1049$0 [3];
+  assign \shl$30  = $signed(p4_1) << \port$1049$0 [6:4];
+  assign \shl$34  = $signed(p5_1) << \port$1049$0 [15:13];
+  assign rq_re_fit_w = $signed(\$89 ) >>> \port$1050$16 [2:0];
+  assign \$90  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$93 ) >>> \port$1050$16 [5:3];
+  assign \$94  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$96  = $signed(racc) + $signed(s8);
+  assign \$97  = ctl1[1] ? { s8[15], s8 } : \$96 ;
+  assign \shl$50  = $signed(pi_1) << \port$1052$22 [4:3];
+  assign rq_v_fit_w = $signed(\$99 ) >>> sh_v;
+  assign \$100  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -34339,131 +34646,106 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$65 ;
+    ctl_1 <= \$102 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$21 [18:0];
+    acc_re <= \$22 [18:0];
   always @(posedge clk)
-    acc_im <= \$25 [18:0];
+    acc_im <= \$26 [18:0];
   always @(posedge clk)
-    s8 <= \$32 [15:0];
+    s8 <= \$33 [15:0];
   always @(posedge clk)
-    ctl1 <= \$66 ;
+    ctl1 <= \$103 ;
   always @(posedge clk)
-    xo <= \$67 ;
+    xo <= \$104 ;
   always @(posedge clk)
-    racc <= \$68 ;
+    racc <= \$105 ;
   always @(posedge clk)
-    fin <= \$43 [32:0];
+    fin <= \$68 [32:0];
   always @(posedge clk)
-    fin_v <= \$69 ;
+    fin_v <= \$106 ;
   always @(posedge clk)
-    ctl2 <= \$70 ;
+    ctl2 <= \$107 ;
   always @(posedge clk)
-    part <= \$46 [14:0];
+    part <= \$71 [14:0];
   always @(posedge clk)
-    v <= \$50 [5:0];
+    v <= \$87 [5:0];
   always @(posedge clk)
-    vv <= \$71 ;
-  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$538$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$538$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { {5{\port$538$0 [26]}}, \port$538$0 [26:24] } : \port$538$0 [7:0];
-  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { {5{\port$538$0 [29]}}, \port$538$0 [29:27] } : \port$538$0 [15:8];
-  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$538$0 [19:16]) * $signed(g[29:24]);
-  assign \$12  = $signed(\port$538$0 [23:20]) * $signed(g[35:30]);
-  assign \$13  = \real  ? { \port$538$0 [32], \port$538$0 [32:30] } : c[3:0];
-  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? { \port$538$0 [35], \port$538$0 [35:33] } : c[7:4];
-  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$797$0 [2:0];
-  assign \$20  = $signed(\$19 [18:0]) - $signed(shl);
-  assign \$21  = $signed(\$20 ) + $signed(\shl$30 );
-  assign \$22  = $signed(p2_1) << \port$797$0 [9:7];
-  assign \$23  = $signed(p3_1) << \port$797$0 [12:10];
-  assign \$24  = $signed(\$22 [18:0]) + $signed(\$23 [18:0]);
-  assign \$25  = $signed(\$24 ) + $signed(\shl$34 );
-  assign \$26  = $signed(p0_1) + $signed(p1_1);
-  assign \$27  = $signed(\$26 ) + $signed(p2_1);
-  assign \$28  = $signed(\$27 ) + $signed(p3_1);
+    vv <= \$108 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$65  = { cplx, last, first, \real  };
+    \$102  = { cplx, last, first, \real  };
     if (rst) begin
-      \$65  = 4'h0;
+      \$102  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$66  = ctl_1;
+    \$103  = ctl_1;
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$68  = racc;
+    \$105  = racc;
     if (ctl1[0]) begin
-      \$68  = \$60 [15:0];
+      \$105  = \$97 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$69  = \$44 ;
+    \$106  = \$69 ;
     if (rst) begin
-      \$69  = 1'h0;
+      \$106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$70  = ctl1[3];
+    \$107  = ctl1[3];
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$71  = fin_v;
+    \$108  = fin_v;
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
-  assign f0 = \port$538$0 [7:0];
-  assign f1 = \port$538$0 [15:8];
-  assign f4 = \port$538$0 [26:24];
-  assign f5 = \port$538$0 [29:27];
-  assign f2 = \port$538$0 [19:16];
-  assign f3 = \port$538$0 [23:20];
-  assign f6 = \port$538$0 [32:30];
-  assign f7 = \port$538$0 [35:33];
-  assign sh_ar = \port$797$0 [2:0];
-  assign sh_ax = \port$797$0 [9:7];
-  assign sh_ia = \port$797$0 [12:10];
-  assign rq_re_fit = \$54 [18:0];
-  assign rq_im_fit = \$58 [18:0];
-  assign acc_new = \$60 [15:0];
-  assign sh_cr = \port$800$22 [2:0];
-  assign rq_v_fit = \$64 [32:0];
-  assign sh_ai = \port$797$0 [3];
-  assign sh_br = \port$797$0 [6:4];
-  assign sh_bi = \port$797$0 [15:13];
-  assign sh_re = \port$798$16 [2:0];
-  assign sh_im = \port$798$16 [5:3];
+  assign f0 = \port$745$0 [7:0];
+  assign f1 = \port$745$0 [15:8];
+  assign f4 = \port$745$0 [26:24];
+  assign f5 = \port$745$0 [29:27];
+  assign f2 = \port$745$0 [19:16];
+  assign f3 = \port$745$0 [23:20];
+  assign f6 = \port$745$0 [32:30];
+  assign f7 = \port$745$0 [35:33];
+  assign sh_ar = \port$1049$0 [2:0];
+  assign sh_ax = \port$1049$0 [9:7];
+  assign sh_ia = \port$1049$0 [12:10];
+  assign rq_re_fit = \$91 [18:0];
+  assign rq_im_fit = \$95 [18:0];
+  assign acc_new = \$97 [15:0];
+  assign sh_cr = \port$1052$22 [2:0];
+  assign rq_v_fit = \$101 [32:0];
+  assign sh_ai = \port$1049$0 [3];
+  assign sh_br = \port$1049$0 [6:4];
+  assign sh_bi = \port$1049$0 [15:13];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$1050$16 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$1050$16 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$800$22 [4:3];
-  assign \part$62  = part;
-  assign \v$65  = v;
+  assign sh_ci = \port$1052$22 [4:3];
+  assign \part$65  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$68  = v;
   assign v_valid = vv;
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
@@ -34481,22 +34763,22 @@ module \hwssm_core.core.dp.lane2 (rst, \port$538$0 , sh_w, bias, x, c, g, \port$
   assign \xo.im  = xo[9:5];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$67 [9:5] = \$40 [4:0];
-  assign \$67 [4:0] = \$36 [4:0];
-  assign \$51  = { acc_re, 1'h0 };
-  assign \$52  = { {6{\$51 [19]}}, \$51 [19:6] };
-  assign \$54  = { \$53 [20], \$53 [20:1] };
-  assign \$55  = { acc_im, 1'h0 };
-  assign \$56  = { {6{\$55 [19]}}, \$55 [19:6] };
-  assign \$58  = { \$57 [20], \$57 [20:1] };
-  assign \$41  = { \$60 [15:0], 3'h0 };
-  assign \$61  = { fin, 1'h0 };
-  assign \$62  = { {6{\$61 [33]}}, \$61 [33:6] };
-  assign \$64  = { \$63 [34], \$63 [34:1] };
+  assign \$104 [9:5] = \$65 [4:0];
+  assign \$104 [4:0] = \$49 [4:0];
+  assign \$88  = { acc_re, 1'h0 };
+  assign \$89  = { {6{\$88 [19]}}, \$88 [19:6] };
+  assign \$91  = { \$90 [20], \$90 [20:1] };
+  assign \$92  = { acc_im, 1'h0 };
+  assign \$93  = { {6{\$92 [19]}}, \$92 [19:6] };
+  assign \$95  = { \$94 [20], \$94 [20:1] };
+  assign \$66  = { \$97 [15:0], 3'h0 };
+  assign \$98  = { fin, 1'h0 };
+  assign \$99  = { {6{\$98 [33]}}, \$98 [33:6] };
+  assign \$101  = { \$100 [34], \$100 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$797$0 , \port$798$16 , \port$800$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane3 (rst, \port$754$0 , sh_w, bias, x, c, g, \port$1049$0 , \port$1050$16 , \port$1052$22 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -34505,6 +34787,15 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   `endif
   wire [5:0] \$1 ;
   wire [13:0] \$10 ;
+  wire [34:0] \$100 ;
+  wire [34:0] \$101 ;
+  reg [3:0] \$102 ;
+  reg [3:0] \$103 ;
+  wire [9:0] \$104 ;
+  reg [15:0] \$105 ;
+  reg \$106 ;
+  reg \$107 ;
+  reg \$108 ;
   wire [9:0] \$11 ;
   wire [9:0] \$12 ;
   wire [3:0] \$13 ;
@@ -34517,63 +34808,91 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   wire [13:0] \$2 ;
   wire [19:0] \$20 ;
   wire [20:0] \$21 ;
-  wire [20:0] \$22 ;
+  wire [21:0] \$22 ;
   wire [20:0] \$23 ;
-  wire [19:0] \$24 ;
-  wire [20:0] \$25 ;
-  wire [14:0] \$26 ;
-  wire [15:0] \$27 ;
-  wire [16:0] \$28 ;
-  wire [17:0] \$29 ;
+  wire [20:0] \$24 ;
+  wire [19:0] \$25 ;
+  wire [20:0] \$26 ;
+  wire [14:0] \$27 ;
+  wire [15:0] \$28 ;
+  wire [16:0] \$29 ;
   wire [5:0] \$3 ;
-  wire [18:0] \$30 ;
-  wire [19:0] \$31 ;
-  wire [20:0] \$32 ;
-  wire \$33 ;
+  wire [17:0] \$30 ;
+  wire [18:0] \$31 ;
+  wire [19:0] \$32 ;
+  wire [20:0] \$33 ;
   wire \$34 ;
-  wire [18:0] \$35 ;
-  wire [18:0] \$36 ;
+  wire \$35 ;
+  wire \$36 ;
   wire \$37 ;
   wire \$38 ;
-  wire [18:0] \$39 ;
+  wire \$39 ;
   wire [13:0] \$4 ;
-  wire [18:0] \$40 ;
-  wire [18:0] \$41 ;
-  wire [33:0] \$42 ;
-  wire [33:0] \$43 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
   wire \$44 ;
-  wire [16:0] \$45 ;
-  wire [15:0] \$46 ;
+  wire \$45 ;
+  wire \$46 ;
   wire \$47 ;
-  wire \$48 ;
-  wire [32:0] \$49 ;
+  wire [5:0] \$48 ;
+  wire [5:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [32:0] \$50 ;
-  wire [19:0] \$51 ;
-  wire [19:0] \$52 ;
-  wire [20:0] \$53 ;
-  wire [20:0] \$54 ;
-  wire [19:0] \$55 ;
-  wire [19:0] \$56 ;
-  wire [20:0] \$57 ;
-  wire [20:0] \$58 ;
-  wire [16:0] \$59 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [5:0] \$6 ;
-  wire [16:0] \$60 ;
-  wire [33:0] \$61 ;
-  wire [33:0] \$62 ;
-  wire [34:0] \$63 ;
-  wire [34:0] \$64 ;
-  reg [3:0] \$65 ;
-  reg [3:0] \$66 ;
-  wire [9:0] \$67 ;
-  reg [15:0] \$68 ;
-  reg \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire [5:0] \$64 ;
+  wire [5:0] \$65 ;
+  wire [18:0] \$66 ;
+  wire [33:0] \$67 ;
+  wire [33:0] \$68 ;
+  wire \$69 ;
   wire [13:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
+  wire [16:0] \$70 ;
+  wire [15:0] \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire [6:0] \$86 ;
+  wire [6:0] \$87 ;
+  wire [19:0] \$88 ;
+  wire [19:0] \$89 ;
   wire [5:0] \$9 ;
+  wire [20:0] \$90 ;
+  wire [20:0] \$91 ;
+  wire [19:0] \$92 ;
+  wire [19:0] \$93 ;
+  wire [20:0] \$94 ;
+  wire [20:0] \$95 ;
+  wire [16:0] \$96 ;
+  wire [16:0] \$97 ;
+  wire [33:0] \$98 ;
+  wire [33:0] \$99 ;
   reg [18:0] acc_im = 19'h00000;
   wire [15:0] acc_new;
   reg [18:0] acc_re = 19'h00000;
@@ -34624,25 +34943,28 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   output [14:0] part;
   reg [14:0] part = 15'h0000;
   (* init = 15'h0000 *)
-  wire [14:0] \part$62 ;
+  wire [14:0] \part$65 ;
   reg [9:0] pc_1 = 10'h000;
   reg [9:0] pi_1 = 10'h000;
-  input [35:0] \port$547$0 ;
-  wire [35:0] \port$547$0 ;
-  input [15:0] \port$797$0 ;
-  wire [15:0] \port$797$0 ;
-  input [5:0] \port$798$16 ;
-  wire [5:0] \port$798$16 ;
-  input [4:0] \port$800$22 ;
-  wire [4:0] \port$800$22 ;
+  input [15:0] \port$1049$0 ;
+  wire [15:0] \port$1049$0 ;
+  input [5:0] \port$1050$16 ;
+  wire [5:0] \port$1050$16 ;
+  input [4:0] \port$1052$22 ;
+  wire [4:0] \port$1052$22 ;
+  input [35:0] \port$754$0 ;
+  wire [35:0] \port$754$0 ;
   reg [15:0] racc = 16'h0000;
   input \real ;
   wire \real ;
   wire [18:0] rq_im_fit;
+  wire [19:0] rq_im_fit_w;
   wire [19:0] rq_im_sh;
   wire [18:0] rq_re_fit;
+  wire [19:0] rq_re_fit_w;
   wire [19:0] rq_re_sh;
   wire [32:0] rq_v_fit;
+  wire [33:0] rq_v_fit_w;
   wire [33:0] rq_v_sh;
   input rst;
   wire rst;
@@ -34664,11 +34986,11 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   wire [14:0] shl;
   wire [16:0] \shl$30 ;
   wire [16:0] \shl$34 ;
-  wire [12:0] \shl$48 ;
+  wire [12:0] \shl$50 ;
   output [5:0] v;
   reg [5:0] v = 6'h00;
   (* init = 6'h00 *)
-  wire [5:0] \v$65 ;
+  wire [5:0] \v$68 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -34686,39 +35008,104 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   reg [9:0] xo = 10'h000;
   wire [4:0] \xo.im ;
   wire [4:0] \xo.re ;
-  assign \$29  = $signed(\$28 ) + $signed(p4_1);
-  assign \$30  = $signed(\$29 ) + $signed(p5_1);
-  assign \$31  = $signed(\$30 ) + $signed(pc_1);
-  assign \$32  = $signed(\$31 ) + $signed(pi_1);
-  assign \$33  = $signed(\$54 [18:0]) > $signed(5'h0f);
-  assign \$34  = $signed(\$54 [18:0]) < $signed(5'h10);
-  assign \$35  = \$34  ? 19'h7fff0 : \$54 [18:0];
-  assign \$36  = \$33  ? 19'h0000f : \$35 ;
-  assign \$37  = $signed(\$58 [18:0]) > $signed(5'h0f);
-  assign \$38  = $signed(\$58 [18:0]) < $signed(5'h10);
-  assign \$39  = \$38  ? 19'h7fff0 : \$58 [18:0];
-  assign \$40  = \$37  ? 19'h0000f : \$39 ;
-  assign \$42  = $signed(\$41 ) << sh_w;
-  assign \$43  = $signed(\$42 [32:0]) + $signed(bias);
-  assign \$44  = ctl1[0] & ctl1[2];
-  assign \$45  = $signed(pc_1) << \port$800$22 [2:0];
-  assign \$46  = $signed(\$45 [14:0]) - $signed(\shl$48 );
-  assign \$47  = $signed(\$64 [32:0]) > $signed(6'h1f);
-  assign \$48  = $signed(\$64 [32:0]) < $signed(6'h20);
-  assign \$49  = \$48  ? 33'h1ffffffe0 : \$64 [32:0];
-  assign \$50  = \$47  ? 33'h00000001f : \$49 ;
-  assign shl = $signed(p1_1) << \port$797$0 [3];
-  assign \shl$30  = $signed(p4_1) << \port$797$0 [6:4];
-  assign \shl$34  = $signed(p5_1) << \port$797$0 [15:13];
-  assign rq_re_sh = $signed(\$52 ) >>> \port$798$16 [2:0];
-  assign \$53  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$56 ) >>> \port$798$16 [5:3];
-  assign \$57  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$59  = $signed(racc) + $signed(s8);
-  assign \$60  = ctl1[1] ? { s8[15], s8 } : \$59 ;
-  assign \shl$48  = $signed(pi_1) << \port$800$22 [4:3];
-  assign rq_v_sh = $signed(\$62 ) >>> sh_v;
-  assign \$63  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
+  assign \$2  = $signed(\port$754$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
+  assign \$4  = $signed(\port$754$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? { {5{\port$754$0 [26]}}, \port$754$0 [26:24] } : \port$754$0 [7:0];
+  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? { {5{\port$754$0 [29]}}, \port$754$0 [29:27] } : \port$754$0 [15:8];
+  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$754$0 [19:16]) * $signed(g[29:24]);
+  assign \$12  = $signed(\port$754$0 [23:20]) * $signed(g[35:30]);
+  assign \$13  = \real  ? { \port$754$0 [32], \port$754$0 [32:30] } : c[3:0];
+  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? { \port$754$0 [35], \port$754$0 [35:33] } : c[7:4];
+  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$1049$0 [2:0];
+  assign \$20  = - $signed(shl);
+  assign \$21  = $signed(\$19 [18:0]) + $signed(\$20 );
+  assign \$22  = $signed(\$21 ) + $signed(\shl$30 );
+  assign \$23  = $signed(p2_1) << \port$1049$0 [9:7];
+  assign \$24  = $signed(p3_1) << \port$1049$0 [12:10];
+  assign \$25  = $signed(\$23 [18:0]) + $signed(\$24 [18:0]);
+  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
+  assign \$27  = $signed(p0_1) + $signed(p1_1);
+  assign \$28  = $signed(\$27 ) + $signed(p2_1);
+  assign \$29  = $signed(\$28 ) + $signed(p3_1);
+  assign \$30  = $signed(\$29 ) + $signed(p4_1);
+  assign \$31  = $signed(\$30 ) + $signed(p5_1);
+  assign \$32  = $signed(\$31 ) + $signed(pc_1);
+  assign \$33  = $signed(\$32 ) + $signed(pi_1);
+  assign \$34  = ~ rq_re_fit_w[19];
+  assign \$35  = | rq_re_fit_w[18:5];
+  assign \$36  = & rq_re_fit_w[4:0];
+  assign \$37  = \$35  | \$36 ;
+  assign \$38  = \$34  & \$37 ;
+  assign \$39  = & rq_re_fit_w[18:5];
+  assign \$40  = ~ rq_re_fit_w[5];
+  assign \$41  = & rq_re_fit_w[18:6];
+  assign \$42  = \$40  & \$41 ;
+  assign \$43  = & rq_re_fit_w[4:0];
+  assign \$44  = \$42  & \$43 ;
+  assign \$45  = \$39  | \$44 ;
+  assign \$46  = ~ \$45 ;
+  assign \$47  = rq_re_fit_w[19] & \$46 ;
+  assign \$48  = \$47  ? 6'h30 : \$91 [5:0];
+  assign \$49  = \$38  ? 6'h0f : \$48 ;
+  assign \$50  = ~ rq_im_fit_w[19];
+  assign \$51  = | rq_im_fit_w[18:5];
+  assign \$52  = & rq_im_fit_w[4:0];
+  assign \$53  = \$51  | \$52 ;
+  assign \$54  = \$50  & \$53 ;
+  assign \$55  = & rq_im_fit_w[18:5];
+  assign \$56  = ~ rq_im_fit_w[5];
+  assign \$57  = & rq_im_fit_w[18:6];
+  assign \$58  = \$56  & \$57 ;
+  assign \$59  = & rq_im_fit_w[4:0];
+  assign \$60  = \$58  & \$59 ;
+  assign \$61  = \$55  | \$60 ;
+  assign \$62  = ~ \$61 ;
+  assign \$63  = rq_im_fit_w[19] & \$62 ;
+  assign \$64  = \$63  ? 6'h30 : \$95 [5:0];
+  assign \$65  = \$54  ? 6'h0f : \$64 ;
+  assign \$67  = $signed(\$66 ) << sh_w;
+  assign \$68  = $signed(\$67 [32:0]) + $signed(bias);
+  assign \$69  = ctl1[0] & ctl1[2];
+  assign \$70  = $signed(pc_1) << \port$1052$22 [2:0];
+  assign \$71  = $signed(\$70 [14:0]) - $signed(\shl$50 );
+  assign \$72  = ~ rq_v_fit_w[33];
+  assign \$73  = | rq_v_fit_w[32:6];
+  assign \$74  = & rq_v_fit_w[5:0];
+  assign \$75  = \$73  | \$74 ;
+  assign \$76  = \$72  & \$75 ;
+  assign \$77  = & rq_v_fit_w[32:6];
+  assign \$78  = ~ rq_v_fit_w[6];
+  assign \$79  = & rq_v_fit_w[32:7];
+  assign \$80  = \$78  & \$79 ;
+  assign \$81  = & rq_v_fit_w[5:0];
+  assign \$82  = \$80  & \$81 ;
+  assign \$83  = \$77  | \$82 ;
+  assign \$84  = ~ \$83 ;
+  assign \$85  = rq_v_fit_w[33] & \$84 ;
+  assign \$86  = \$85  ? 7'h60 : \$101 [6:0];
+  assign \$87  = \$76  ? 7'h1f : \$86 ;
+  assign shl = $signed(p1_1) << \port$1049$0 [3];
+  assign \shl$30  = $signed(p4_1) << \port$1049$0 [6:4];
+  assign \shl$34  = $signed(p5_1) << \port$1049$0 [15:13];
+  assign rq_re_fit_w = $signed(\$89 ) >>> \port$1050$16 [2:0];
+  assign \$90  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$93 ) >>> \port$1050$16 [5:3];
+  assign \$94  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$96  = $signed(racc) + $signed(s8);
+  assign \$97  = ctl1[1] ? { s8[15], s8 } : \$96 ;
+  assign \shl$50  = $signed(pi_1) << \port$1052$22 [4:3];
+  assign rq_v_fit_w = $signed(\$99 ) >>> sh_v;
+  assign \$100  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -34732,131 +35119,106 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$65 ;
+    ctl_1 <= \$102 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$21 [18:0];
+    acc_re <= \$22 [18:0];
   always @(posedge clk)
-    acc_im <= \$25 [18:0];
+    acc_im <= \$26 [18:0];
   always @(posedge clk)
-    s8 <= \$32 [15:0];
+    s8 <= \$33 [15:0];
   always @(posedge clk)
-    ctl1 <= \$66 ;
+    ctl1 <= \$103 ;
   always @(posedge clk)
-    xo <= \$67 ;
+    xo <= \$104 ;
   always @(posedge clk)
-    racc <= \$68 ;
+    racc <= \$105 ;
   always @(posedge clk)
-    fin <= \$43 [32:0];
+    fin <= \$68 [32:0];
   always @(posedge clk)
-    fin_v <= \$69 ;
+    fin_v <= \$106 ;
   always @(posedge clk)
-    ctl2 <= \$70 ;
+    ctl2 <= \$107 ;
   always @(posedge clk)
-    part <= \$46 [14:0];
+    part <= \$71 [14:0];
   always @(posedge clk)
-    v <= \$50 [5:0];
+    v <= \$87 [5:0];
   always @(posedge clk)
-    vv <= \$71 ;
-  assign \$1  = \real  ? g[5:0] : { x[4], x[4:0] };
-  assign \$2  = $signed(\port$547$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[11:6] : { x[9], x[9:5] };
-  assign \$4  = $signed(\port$547$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? { {5{\port$547$0 [26]}}, \port$547$0 [26:24] } : \port$547$0 [7:0];
-  assign \$6  = \real  ? g[17:12] : { x[9], x[9:5] };
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? { {5{\port$547$0 [29]}}, \port$547$0 [29:27] } : \port$547$0 [15:8];
-  assign \$9  = \real  ? g[23:18] : { x[4], x[4:0] };
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$547$0 [19:16]) * $signed(g[29:24]);
-  assign \$12  = $signed(\port$547$0 [23:20]) * $signed(g[35:30]);
-  assign \$13  = \real  ? { \port$547$0 [32], \port$547$0 [32:30] } : c[3:0];
-  assign \$14  = \real  ? g[41:36] : { xo[4], xo[4:0] };
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? { \port$547$0 [35], \port$547$0 [35:33] } : c[7:4];
-  assign \$17  = \real  ? g[47:42] : { xo[9], xo[9:5] };
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$797$0 [2:0];
-  assign \$20  = $signed(\$19 [18:0]) - $signed(shl);
-  assign \$21  = $signed(\$20 ) + $signed(\shl$30 );
-  assign \$22  = $signed(p2_1) << \port$797$0 [9:7];
-  assign \$23  = $signed(p3_1) << \port$797$0 [12:10];
-  assign \$24  = $signed(\$22 [18:0]) + $signed(\$23 [18:0]);
-  assign \$25  = $signed(\$24 ) + $signed(\shl$34 );
-  assign \$26  = $signed(p0_1) + $signed(p1_1);
-  assign \$27  = $signed(\$26 ) + $signed(p2_1);
-  assign \$28  = $signed(\$27 ) + $signed(p3_1);
+    vv <= \$108 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$65  = { cplx, last, first, \real  };
+    \$102  = { cplx, last, first, \real  };
     if (rst) begin
-      \$65  = 4'h0;
+      \$102  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$66  = ctl_1;
+    \$103  = ctl_1;
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$68  = racc;
+    \$105  = racc;
     if (ctl1[0]) begin
-      \$68  = \$60 [15:0];
+      \$105  = \$97 [15:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$69  = \$44 ;
+    \$106  = \$69 ;
     if (rst) begin
-      \$69  = 1'h0;
+      \$106  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$70  = ctl1[3];
+    \$107  = ctl1[3];
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$71  = fin_v;
+    \$108  = fin_v;
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
-  assign f0 = \port$547$0 [7:0];
-  assign f1 = \port$547$0 [15:8];
-  assign f4 = \port$547$0 [26:24];
-  assign f5 = \port$547$0 [29:27];
-  assign f2 = \port$547$0 [19:16];
-  assign f3 = \port$547$0 [23:20];
-  assign f6 = \port$547$0 [32:30];
-  assign f7 = \port$547$0 [35:33];
-  assign sh_ar = \port$797$0 [2:0];
-  assign sh_ax = \port$797$0 [9:7];
-  assign sh_ia = \port$797$0 [12:10];
-  assign rq_re_fit = \$54 [18:0];
-  assign rq_im_fit = \$58 [18:0];
-  assign acc_new = \$60 [15:0];
-  assign sh_cr = \port$800$22 [2:0];
-  assign rq_v_fit = \$64 [32:0];
-  assign sh_ai = \port$797$0 [3];
-  assign sh_br = \port$797$0 [6:4];
-  assign sh_bi = \port$797$0 [15:13];
-  assign sh_re = \port$798$16 [2:0];
-  assign sh_im = \port$798$16 [5:3];
+  assign f0 = \port$754$0 [7:0];
+  assign f1 = \port$754$0 [15:8];
+  assign f4 = \port$754$0 [26:24];
+  assign f5 = \port$754$0 [29:27];
+  assign f2 = \port$754$0 [19:16];
+  assign f3 = \port$754$0 [23:20];
+  assign f6 = \port$754$0 [32:30];
+  assign f7 = \port$754$0 [35:33];
+  assign sh_ar = \port$1049$0 [2:0];
+  assign sh_ax = \port$1049$0 [9:7];
+  assign sh_ia = \port$1049$0 [12:10];
+  assign rq_re_fit = \$91 [18:0];
+  assign rq_im_fit = \$95 [18:0];
+  assign acc_new = \$97 [15:0];
+  assign sh_cr = \port$1052$22 [2:0];
+  assign rq_v_fit = \$101 [32:0];
+  assign sh_ai = \port$1049$0 [3];
+  assign sh_br = \port$1049$0 [6:4];
+  assign sh_bi = \port$1049$0 [15:13];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$1050$16 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$1050$16 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$800$22 [4:3];
-  assign \part$62  = part;
-  assign \v$65  = v;
+  assign sh_ci = \port$1052$22 [4:3];
+  assign \part$65  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$68  = v;
   assign v_valid = vv;
   assign \x.re  = x[4:0];
   assign \x.im  = x[9:5];
@@ -34874,18 +35236,18 @@ module \hwssm_core.core.dp.lane3 (rst, \port$547$0 , sh_w, bias, x, c, g, \port$
   assign \xo.im  = xo[9:5];
   assign \x_out.re  = xo[4:0];
   assign \x_out.im  = xo[9:5];
-  assign \$67 [9:5] = \$40 [4:0];
-  assign \$67 [4:0] = \$36 [4:0];
-  assign \$51  = { acc_re, 1'h0 };
-  assign \$52  = { {6{\$51 [19]}}, \$51 [19:6] };
-  assign \$54  = { \$53 [20], \$53 [20:1] };
-  assign \$55  = { acc_im, 1'h0 };
-  assign \$56  = { {6{\$55 [19]}}, \$55 [19:6] };
-  assign \$58  = { \$57 [20], \$57 [20:1] };
-  assign \$41  = { \$60 [15:0], 3'h0 };
-  assign \$61  = { fin, 1'h0 };
-  assign \$62  = { {6{\$61 [33]}}, \$61 [33:6] };
-  assign \$64  = { \$63 [34], \$63 [34:1] };
+  assign \$104 [9:5] = \$65 [4:0];
+  assign \$104 [4:0] = \$49 [4:0];
+  assign \$88  = { acc_re, 1'h0 };
+  assign \$89  = { {6{\$88 [19]}}, \$88 [19:6] };
+  assign \$91  = { \$90 [20], \$90 [20:1] };
+  assign \$92  = { acc_im, 1'h0 };
+  assign \$93  = { {6{\$92 [19]}}, \$92 [19:6] };
+  assign \$95  = { \$94 [20], \$94 [20:1] };
+  assign \$66  = { \$97 [15:0], 3'h0 };
+  assign \$98  = { fin, 1'h0 };
+  assign \$99  = { {6{\$98 [33]}}, \$98 [33:6] };
+  assign \$101  = { \$100 [34], \$100 [34:1] };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -34934,30 +35296,42 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   `endif
   `endif
   wire [6:0] \$1 ;
-  wire [18:0] \$10 ;
-  wire [19:0] \$11 ;
-  wire [19:0] \$12 ;
-  reg \$13 ;
-  reg [5:0] \$14 ;
-  reg [7:0] \$15 ;
-  reg \$16 ;
-  reg [11:0] \$17 ;
-  reg [21:0] \$18 ;
-  reg [5:0] \$19 ;
+  wire \$10 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
+  wire \$14 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  wire [6:0] \$18 ;
+  wire [6:0] \$19 ;
   wire \$2 ;
-  reg \$20 ;
-  reg \$21 ;
-  reg \$22 ;
-  reg [6:0] \$23 ;
-  reg [6:0] \$24 ;
-  reg [6:0] \$25 ;
+  wire [18:0] \$20 ;
+  wire [18:0] \$21 ;
+  wire [18:0] \$22 ;
+  wire [19:0] \$23 ;
+  wire [19:0] \$24 ;
+  reg \$25 ;
+  reg [5:0] \$26 ;
+  reg [7:0] \$27 ;
+  reg \$28 ;
+  reg [11:0] \$29 ;
   wire [11:0] \$3 ;
+  reg [21:0] \$30 ;
+  reg [5:0] \$31 ;
+  reg \$32 ;
+  reg \$33 ;
+  reg \$34 ;
+  reg [6:0] \$35 ;
+  reg [6:0] \$36 ;
+  reg [6:0] \$37 ;
   wire \$4 ;
   wire \$5 ;
-  wire [17:0] \$6 ;
-  wire [17:0] \$7 ;
-  wire [18:0] \$8 ;
-  wire [18:0] \$9 ;
+  wire \$6 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire \$9 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -34984,6 +35358,7 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   wire [5:0] rd__addr;
   wire [21:0] rd__data;
   wire [17:0] rq_enc_fit;
+  wire [18:0] rq_enc_fit_w;
   wire [17:0] rq_enc_in;
   wire [18:0] rq_enc_sh;
   input rst;
@@ -35072,158 +35447,171 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   assign \$1  = h + 1'h1;
   assign \$2  = h == 6'h3f;
   assign \$3  = $signed(rd__data[2:0]) * $signed({ 1'h0, p });
-  assign \$4  = $signed(\$12 [17:0]) > $signed(6'h1f);
-  assign \$5  = $signed(\$12 [17:0]) < $signed(6'h20);
-  assign \$6  = \$5  ? 18'h3ffe0 : \$12 [17:0];
-  assign \$7  = \$4  ? 18'h0001f : \$6 ;
-  assign \$8  = $signed(prod) << encc_d_1[18:16];
-  assign rq_enc_in = $signed(\$8 [16:0]) + $signed(encc_d_1[15:3]);
-  assign rq_enc_sh = $signed(\$10 ) >>> encc_d_1[21:19];
-  assign \$11  = $signed(rq_enc_sh) + $signed(2'h1);
+  assign \$4  = ~ rq_enc_fit_w[18];
+  assign \$5  = | rq_enc_fit_w[17:6];
+  assign \$6  = & rq_enc_fit_w[5:0];
+  assign \$7  = \$5  | \$6 ;
+  assign \$8  = \$4  & \$7 ;
+  assign \$9  = & rq_enc_fit_w[17:6];
+  assign \$10  = ~ rq_enc_fit_w[6];
+  assign \$11  = & rq_enc_fit_w[17:7];
+  assign \$12  = \$10  & \$11 ;
+  assign \$13  = & rq_enc_fit_w[5:0];
+  assign \$14  = \$12  & \$13 ;
+  assign \$15  = \$9  | \$14 ;
+  assign \$16  = ~ \$15 ;
+  assign \$17  = rq_enc_fit_w[18] & \$16 ;
+  assign \$18  = \$17  ? 7'h60 : \$24 [6:0];
+  assign \$19  = \$8  ? 7'h1f : \$18 ;
+  assign \$20  = $signed(prod) << encc_d_1[18:16];
+  assign rq_enc_in = $signed(\$20 [16:0]) + $signed(encc_d_1[15:3]);
+  assign rq_enc_fit_w = $signed(\$22 ) >>> encc_d_1[21:19];
+  assign \$23  = $signed(rq_enc_fit_w) + $signed(2'h1);
   always @(posedge clk)
-    busy <= \$13 ;
+    busy <= \$25 ;
   always @(posedge clk)
-    h <= \$14 ;
+    h <= \$26 ;
   always @(posedge clk)
-    p <= \$15 ;
+    p <= \$27 ;
   always @(posedge clk)
-    par <= \$16 ;
+    par <= \$28 ;
   always @(posedge clk)
-    prod <= \$17 ;
+    prod <= \$29 ;
   always @(posedge clk)
-    encc_d_1 <= \$18 ;
+    encc_d_1 <= \$30 ;
   always @(posedge clk)
-    r0 <= \$19 ;
+    r0 <= \$31 ;
   always @(posedge clk)
-    encv_1 <= \$20 ;
+    encv_1 <= \$32 ;
   always @(posedge clk)
-    encv_2 <= \$21 ;
+    encv_2 <= \$33 ;
   always @(posedge clk)
-    encv_3 <= \$22 ;
+    encv_3 <= \$34 ;
   always @(posedge clk)
-    enca_1 <= \$23 ;
+    enca_1 <= \$35 ;
   always @(posedge clk)
-    enca_2 <= \$24 ;
+    enca_2 <= \$36 ;
   always @(posedge clk)
-    enca_3 <= \$25 ;
+    enca_3 <= \$37 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$13  = busy;
+    \$25  = busy;
     if (start) begin
-      \$13  = 1'h1;
+      \$25  = 1'h1;
     end else if (busy) begin
       if (\$2 ) begin
-        \$13  = 1'h0;
+        \$25  = 1'h0;
       end
     end
     if (rst) begin
-      \$13  = 1'h0;
+      \$25  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$14  = h;
+    \$26  = h;
     if (start) begin
-      \$14  = 6'h00;
+      \$26  = 6'h00;
     end else if (busy) begin
-      \$14  = \$1 [5:0];
+      \$26  = \$1 [5:0];
     end
     if (rst) begin
-      \$14  = 6'h00;
+      \$26  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$15  = p;
+    \$27  = p;
     if (start) begin
-      \$15  = pixel;
+      \$27  = pixel;
     end
     if (rst) begin
-      \$15  = 8'h00;
+      \$27  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$16  = par;
+    \$28  = par;
     if (start) begin
-      \$16  = \par$8 ;
+      \$28  = \par$8 ;
     end
     if (rst) begin
-      \$16  = 1'h0;
+      \$28  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$17  = \$3 ;
+    \$29  = \$3 ;
     if (rst) begin
-      \$17  = 12'h000;
+      \$29  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$18  = rd__data;
+    \$30  = rd__data;
     if (rst) begin
-      \$18  = 22'h000000;
+      \$30  = 22'h000000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$19  = \$7 [5:0];
+    \$31  = \$19 [5:0];
     if (rst) begin
-      \$19  = 6'h00;
+      \$31  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$20  = busy;
+    \$32  = busy;
     if (rst) begin
-      \$20  = 1'h0;
+      \$32  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$21  = encv_1;
+    \$33  = encv_1;
     if (rst) begin
-      \$21  = 1'h0;
+      \$33  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$22  = encv_2;
+    \$34  = encv_2;
     if (rst) begin
-      \$22  = 1'h0;
+      \$34  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$23  = { par, h };
+    \$35  = { par, h };
     if (rst) begin
-      \$23  = 7'h00;
+      \$35  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$24  = enca_1;
+    \$36  = enca_1;
     if (rst) begin
-      \$24  = 7'h00;
+      \$36  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$25  = enca_2;
+    \$37  = enca_2;
     if (rst) begin
-      \$25  = 7'h00;
+      \$37  = 7'h00;
     end
   end
-  assign rq_enc_fit = \$12 [17:0];
+  assign rq_enc_fit = \$24 [17:0];
   assign rd__addr = h;
   assign shl = encc_d_1[15:3];
+  assign rq_enc_sh = rq_enc_fit_w;
   assign wr_en = encv_3;
   assign wr_addr = enca_3;
   assign wr_data = r0;
-  assign \$9  = { rq_enc_in, 1'h0 };
-  assign \$10  = { {5{\$9 [18]}}, \$9 [18:5] };
-  assign \$12  = { \$11 [19], \$11 [19:1] };
+  assign \$21  = { rq_enc_in, 1'h0 };
+  assign \$22  = { {5{\$21 [18]}}, \$21 [18:5] };
+  assign \$24  = { \$23 [19], \$23 [19:1] };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -35234,87 +35622,118 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   initial #0 \$auto$verilog_backend.cc:2355:dump_module$9 = 1'b1;  // runs every always @* once at time 0 (Verilog and SV modes)
   `endif
   `endif
-  wire [5:0] \$1 ;
-  wire [12:0] \$10 ;
+  wire [2:0] \$1 ;
+  wire [14:0] \$10 ;
+  wire [4:0] \$101 ;
   reg [1:0] \$11 ;
-  wire [4:0] \$117 ;
-  wire [13:0] \$12 ;
-  wire [13:0] \$13 ;
-  wire [15:0] \$14 ;
-  wire [16:0] \$15 ;
-  wire \$16 ;
-  wire [2:0] \$17 ;
-  wire [8:0] \$18 ;
-  wire [9:0] \$19 ;
-  wire [5:0] \$2 ;
+  wire [12:0] \$12 ;
+  reg [1:0] \$13 ;
+  wire [13:0] \$14 ;
+  wire [4:0] \$147 ;
+  wire [13:0] \$15 ;
+  wire [15:0] \$16 ;
+  wire [16:0] \$17 ;
+  wire \$18 ;
+  wire [8:0] \$19 ;
+  wire [8:0] \$2 ;
   wire \$20 ;
   wire \$21 ;
   wire \$22 ;
-  wire [10:0] \$23 ;
+  wire \$23 ;
   wire \$24 ;
-  wire [2:0] \$25 ;
-  wire [6:0] \$26 ;
+  wire \$25 ;
+  wire [10:0] \$26 ;
   wire \$27 ;
-  wire [4:0] \$28 ;
-  wire [2:0] \$29 ;
-  wire \$3 ;
+  wire [2:0] \$28 ;
+  wire [6:0] \$29 ;
+  wire [5:0] \$3 ;
   wire \$30 ;
-  wire \$31 ;
-  wire \$32 ;
+  wire [4:0] \$31 ;
+  wire [2:0] \$32 ;
   wire \$33 ;
   wire \$34 ;
   wire \$35 ;
   wire \$36 ;
   wire \$37 ;
-  wire [5:0] \$38 ;
-  wire [5:0] \$39 ;
-  wire [13:0] \$4 ;
-  wire [12:0] \$40 ;
-  wire \$41 ;
-  wire \$42 ;
+  wire \$38 ;
+  wire \$39 ;
+  wire [5:0] \$4 ;
+  wire \$40 ;
+  wire [5:0] \$41 ;
+  wire [5:0] \$42 ;
   wire [12:0] \$43 ;
-  wire [12:0] \$44 ;
+  wire \$44 ;
   wire \$45 ;
   wire \$46 ;
-  wire [11:0] \$47 ;
-  wire [11:0] \$48 ;
-  reg [7:0] \$49 ;
-  wire [13:0] \$5 ;
-  reg [5:0] \$50 ;
-  reg [1:0] \$51 ;
-  reg [3:0] \$52 ;
-  reg [1:0] \$53 ;
-  reg [9:0] \$54 ;
-  reg \$55 ;
-  reg [14:0] \$56 ;
-  reg [14:0] \$57 ;
-  reg [14:0] \$58 ;
-  reg [14:0] \$59 ;
-  reg \$6 ;
-  reg [14:0] \$60 ;
-  reg [5:0] \$61 ;
-  reg [5:0] \$62 ;
-  reg [12:0] \$63 ;
-  reg [5:0] \$64 ;
-  reg [5:0] \$65 ;
-  reg [5:0] \$66 ;
-  reg [5:0] \$67 ;
-  wire [4:0] \$69 ;
-  wire [14:0] \$7 ;
-  wire [4:0] \$72 ;
-  wire [14:0] \$8 ;
-  reg [1:0] \$9 ;
+  wire \$47 ;
+  wire \$48 ;
+  wire \$49 ;
+  wire \$5 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire [6:0] \$58 ;
+  wire [6:0] \$59 ;
+  wire [13:0] \$6 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
+  wire [13:0] \$7 ;
+  wire \$70 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire [6:0] \$74 ;
+  wire [6:0] \$75 ;
+  reg [7:0] \$76 ;
+  reg \$77 ;
+  reg [5:0] \$78 ;
+  reg [1:0] \$79 ;
+  reg \$8 ;
+  reg [3:0] \$80 ;
+  reg [1:0] \$81 ;
+  reg [9:0] \$82 ;
+  reg \$83 ;
+  reg [14:0] \$84 ;
+  reg [14:0] \$85 ;
+  reg [14:0] \$86 ;
+  reg [14:0] \$87 ;
+  reg [14:0] \$88 ;
+  reg [5:0] \$89 ;
+  wire [14:0] \$9 ;
+  reg [5:0] \$90 ;
+  reg [12:0] \$91 ;
+  reg [5:0] \$92 ;
+  reg [5:0] \$93 ;
+  reg [5:0] \$94 ;
+  reg [5:0] \$95 ;
+  wire [4:0] \$98 ;
   reg [5:0] \$signal  = 6'h00;
-  reg [5:0] \$signal$44  = 6'h00;
+  reg [5:0] \$signal$48  = 6'h00;
+  wire [7:0] cin;
   input clk;
   wire clk;
   reg [7:0] cnt = 8'h00;
+  (* init = 1'h0 *)
+  wire cnt_nz;
   (* init = 6'h00 *)
   wire [5:0] dbg__payload;
   wire dbg__valid;
   output digit_done;
   wire digit_done;
-  wire fire;
+  reg fire = 1'h0;
   reg [14:0] gctx_1 = 15'h0000;
   reg [14:0] gctx_2 = 15'h0000;
   reg [14:0] gctx_3 = 15'h0000;
@@ -35356,9 +35775,11 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   wire [7:0] rd__addr;
   wire [5:0] rd__data;
   wire [11:0] rq_r_fit;
+  wire [12:0] rq_r_fit_w;
   wire [11:0] rq_r_in;
   wire [12:0] rq_r_sh;
   wire [12:0] rq_z_fit;
+  wire [13:0] rq_z_fit_w;
   wire [13:0] rq_z_sh;
   input rst;
   wire rst;
@@ -35640,322 +36061,138 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   end
   reg [5:0] _0_;
   always @(posedge clk) begin
-    _0_ <= sigmoid[{ gctx_1[12:11], \$3 , \$1 [4:0] }];
+    _0_ <= sigmoid[{ gctx_1[12:11], \$5 , \$3 [4:0] }];
   end
   assign rd__data = _0_;
-  assign \$21  = l == 2'h3;
-  assign \$22  = t == 10'h30f;
-  assign \$23  = t + 1'h1;
-  assign \$24  = ~ par;
-  assign \$25  = l + 1'h1;
-  assign \$26  = rb_addr + 1'h1;
-  assign \$27  = psel == 2'h3;
-  assign \$28  = vrd_addr + 1'h1;
-  assign \$29  = psel + 1'h1;
-  assign \$30  = ! t;
-  assign \$31  = l == 2'h3;
-  assign \$32  = ! l;
-  assign \$33  = t == 10'h30f;
-  assign \$34  = l == 2'h3;
-  assign \$35  = \$33  & \$34 ;
-  assign \$36  = rb_addr == 6'h3f;
-  assign \$37  = \$35  & \$36 ;
-  assign \$117  = gctx_1[14:13] * 3'h6;
-  assign \$38  = vrd_val >> \$117 ;
-  assign \$39  = gctx_1[3] ? r0_data : rb_data;
-  assign \$40  = $signed(\$signal$44 ) * $signed({ 1'h0, rd__data });
-  assign \$41  = $signed(\$8 [12:0]) > $signed(6'h1f);
-  assign \$42  = $signed(\$8 [12:0]) < $signed(6'h20);
-  assign \$43  = \$42  ? 13'h1fe0 : \$8 [12:0];
-  assign \$44  = \$41  ? 13'h001f : \$43 ;
-  assign \$45  = $signed(\$13 [11:0]) > $signed(6'h1f);
-  assign \$46  = $signed(\$13 [11:0]) < $signed(6'h20);
-  assign \$47  = \$46  ? 12'hfe0 : \$13 [11:0];
-  assign \$48  = \$45  ? 12'h01f : \$47 ;
-  always @(posedge clk)
-    cnt <= \$49 ;
-  always @(posedge clk)
-    rb_addr <= \$50 ;
-  always @(posedge clk)
-    psel <= \$51 ;
-  always @(posedge clk)
-    vrd_addr <= \$52 ;
-  always @(posedge clk)
-    l <= \$53 ;
-  always @(posedge clk)
-    t <= \$54 ;
-  always @(posedge clk)
-    par <= \$55 ;
-  always @(posedge clk)
-    gctx_1 <= \$56 ;
-  always @(posedge clk)
-    gctx_2 <= \$57 ;
-  always @(posedge clk)
-    gctx_3 <= \$58 ;
-  always @(posedge clk)
-    gctx_4 <= \$59 ;
-  always @(posedge clk)
-    gctx_5 <= \$60 ;
-  always @(posedge clk)
-    \$signal$44  <= \$61 ;
-  always @(posedge clk)
-    u2 <= \$62 ;
-  always @(posedge clk)
-    prod3 <= \$63 ;
-  always @(posedge clk)
-    u3 <= \$64 ;
-  always @(posedge clk)
-    \$signal  <= \$65 ;
-  always @(posedge clk)
-    u4 <= \$66 ;
-  always @(posedge clk)
-    rw_data <= \$67 ;
-  assign fire = | cnt;
-  assign \$69  = gctx_1[14:13] * 3'h6;
-  assign \$1  = vrd_gate >> \$69 ;
-  assign \$72  = gctx_1[14:13] * 3'h6;
-  assign \$2  = vrd_gate >> \$72 ;
-  assign \$3  = ~ \$2 [5];
-  assign rq_z_sh = $signed(\$5 ) >>> \$6 ;
-  assign \$7  = $signed(rq_z_sh) + $signed(2'h1);
-  assign shl = $signed(\$signal ) << \$9 ;
+  assign \$3  = vrd_gate >> \$98 ;
+  assign \$101  = gctx_1[14:13] * 3'h6;
+  assign \$4  = vrd_gate >> \$101 ;
+  assign \$5  = ~ \$4 [5];
+  assign rq_z_sh = $signed(\$7 ) >>> \$8 ;
+  assign \$9  = $signed(rq_z_sh) + $signed(2'h1);
+  assign shl = $signed(\$signal ) << \$11 ;
   assign rq_r_in = $signed(shl) + $signed(u4);
-  assign rq_r_sh = $signed(\$10 ) >>> \$11 ;
-  assign \$12  = $signed(rq_r_sh) + $signed(2'h1);
+  assign rq_r_sh = $signed(\$12 ) >>> \$13 ;
+  assign \$14  = $signed(rq_r_sh) + $signed(2'h1);
   assign pool_wen = gctx_5[0] & gctx_5[2];
-  assign \$14  = gctx_5[1] ? 16'h0000 : pool_rdata;
-  assign \$15  = $signed(\$14 ) + $signed(rw_data);
-  assign \$16  = ~ gctx_5[2];
-  assign r_written = gctx_5[0] & \$16 ;
+  assign \$16  = gctx_5[1] ? 16'h0000 : pool_rdata;
+  assign \$17  = $signed(\$16 ) + $signed(rw_data);
+  assign \$18  = ~ gctx_5[2];
+  assign r_written = gctx_5[0] & \$18 ;
   assign digit_done = gctx_5[0] & gctx_5[4];
-  assign \$17  = pass_done ? pass_pairs : 3'h0;
-  assign \$18  = cnt + \$17 ;
-  assign \$19  = \$18  - fire;
-  assign \$20  = rb_addr == 6'h3f;
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$49  = \$19 [7:0];
-    if (rst) begin
-      \$49  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$50  = rb_addr;
-    if (fire) begin
-      (* full_case = 32'd1 *)
-      if (\$20 ) begin
-        \$50  = 6'h00;
-      end else begin
-        \$50  = \$26 [5:0];
-      end
-    end
-    if (rst) begin
-      \$50  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$51  = psel;
-    if (fire) begin
-      (* full_case = 32'd1 *)
-      if (\$20 ) begin
-        \$51  = 2'h0;
-      end else begin
-        (* full_case = 32'd1 *)
-        if (\$27 ) begin
-          \$51  = 2'h0;
-        end else begin
-          \$51  = \$29 [1:0];
-        end
-      end
-    end
-    if (rst) begin
-      \$51  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$52  = vrd_addr;
-    if (fire) begin
-      (* full_case = 32'd1 *)
-      if (\$20 ) begin
-        \$52  = 4'h0;
-      end else begin
-        if (\$27 ) begin
-          \$52  = \$28 [3:0];
-        end
-      end
-    end
-    if (rst) begin
-      \$52  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$53  = l;
-    if (fire) begin
-      if (\$20 ) begin
-        (* full_case = 32'd1 *)
-        if (\$21 ) begin
-          \$53  = 2'h0;
-        end else begin
-          \$53  = \$25 [1:0];
-        end
-      end
-    end
-    if (rst) begin
-      \$53  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$54  = t;
-    if (fire) begin
-      if (\$20 ) begin
-        if (\$21 ) begin
-          (* full_case = 32'd1 *)
-          if (\$22 ) begin
-            \$54  = 10'h000;
-          end else begin
-            \$54  = \$23 [9:0];
-          end
-        end
-      end
-    end
-    if (rst) begin
-      \$54  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$55  = par;
-    if (fire) begin
-      if (\$20 ) begin
-        if (\$21 ) begin
-          (* full_case = 32'd1 *)
-          if (\$22 ) begin
-            \$55  = 1'h0;
-          end else begin
-            \$55  = \$24 ;
-          end
-        end
-      end
-    end
-    if (rst) begin
-      \$55  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$56  = { psel, l, rb_addr, \$37 , \$32 , \$31 , \$30 , fire };
-    if (rst) begin
-      \$56  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$57  = gctx_1;
-    if (rst) begin
-      \$57  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$58  = gctx_2;
-    if (rst) begin
-      \$58  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$59  = gctx_3;
-    if (rst) begin
-      \$59  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$60  = gctx_4;
-    if (rst) begin
-      \$60  = 15'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$61  = \$38 ;
-    if (rst) begin
-      \$61  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$62  = \$39 ;
-    if (rst) begin
-      \$62  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$63  = \$40 ;
-    if (rst) begin
-      \$63  = 13'h0000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$64  = u2;
-    if (rst) begin
-      \$64  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$65  = \$44 [5:0];
-    if (rst) begin
-      \$65  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$66  = u3;
-    if (rst) begin
-      \$66  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$67  = \$48 [5:0];
-    if (rst) begin
-      \$67  = 6'h00;
-    end
-  end
+  assign \$19  = \$2 [7:0] - fire;
+  assign \$20  = \$2 [7:0] != 1'h1;
+  assign \$21  = | \$2 [7:0];
+  assign \$22  = fire ? \$20  : \$21 ;
+  assign \$23  = rb_addr == 6'h3f;
+  assign \$24  = l == 2'h3;
+  assign \$25  = t == 10'h30f;
+  assign \$26  = t + 1'h1;
+  assign \$27  = ~ par;
+  assign \$28  = l + 1'h1;
+  assign \$29  = rb_addr + 1'h1;
+  assign \$30  = psel == 2'h3;
+  assign \$31  = vrd_addr + 1'h1;
+  assign \$32  = psel + 1'h1;
+  assign \$33  = ! t;
+  assign \$34  = l == 2'h3;
+  assign \$35  = ! l;
+  assign \$36  = t == 10'h30f;
+  assign \$37  = l == 2'h3;
+  assign \$38  = \$36  & \$37 ;
+  assign \$39  = rb_addr == 6'h3f;
+  assign \$40  = \$38  & \$39 ;
+  assign \$147  = gctx_1[14:13] * 3'h6;
+  assign \$41  = vrd_val >> \$147 ;
+  assign \$42  = gctx_1[3] ? r0_data : rb_data;
+  assign \$43  = $signed(\$signal$48 ) * $signed({ 1'h0, rd__data });
+  assign \$44  = ~ rq_z_sh[13];
+  assign \$45  = | rq_z_sh[12:6];
+  assign \$46  = & rq_z_sh[5:0];
+  assign \$47  = \$45  | \$46 ;
+  assign \$48  = \$44  & \$47 ;
+  assign \$49  = & rq_z_sh[12:6];
+  assign \$50  = ~ rq_z_sh[6];
+  assign \$51  = & rq_z_sh[12:7];
+  assign \$52  = \$50  & \$51 ;
+  assign \$53  = & rq_z_sh[5:0];
+  assign \$54  = \$52  & \$53 ;
+  assign \$55  = \$49  | \$54 ;
+  assign \$56  = ~ \$55 ;
+  assign \$57  = rq_z_sh[13] & \$56 ;
+  assign \$58  = \$57  ? 7'h60 : \$10 [6:0];
+  assign \$59  = \$48  ? 7'h1f : \$58 ;
+  assign \$60  = ~ rq_r_sh[12];
+  assign \$61  = | rq_r_sh[11:6];
+  assign \$62  = & rq_r_sh[5:0];
+  assign \$63  = \$61  | \$62 ;
+  assign \$64  = \$60  & \$63 ;
+  assign \$65  = & rq_r_sh[11:6];
+  assign \$66  = ~ rq_r_sh[6];
+  assign \$67  = & rq_r_sh[11:7];
+  assign \$68  = \$66  & \$67 ;
+  assign \$69  = & rq_r_sh[5:0];
+  assign \$70  = \$68  & \$69 ;
+  assign \$71  = \$65  | \$70 ;
+  assign \$72  = ~ \$71 ;
+  assign \$73  = rq_r_sh[12] & \$72 ;
+  assign \$74  = \$73  ? 7'h60 : \$15 [6:0];
+  assign \$75  = \$64  ? 7'h1f : \$74 ;
+  always @(posedge clk)
+    cnt <= \$76 ;
+  always @(posedge clk)
+    fire <= \$77 ;
+  always @(posedge clk)
+    rb_addr <= \$78 ;
+  always @(posedge clk)
+    psel <= \$79 ;
+  always @(posedge clk)
+    vrd_addr <= \$80 ;
+  always @(posedge clk)
+    l <= \$81 ;
+  always @(posedge clk)
+    t <= \$82 ;
+  always @(posedge clk)
+    par <= \$83 ;
+  always @(posedge clk)
+    gctx_1 <= \$84 ;
+  always @(posedge clk)
+    gctx_2 <= \$85 ;
+  always @(posedge clk)
+    gctx_3 <= \$86 ;
+  always @(posedge clk)
+    gctx_4 <= \$87 ;
+  always @(posedge clk)
+    gctx_5 <= \$88 ;
+  always @(posedge clk)
+    \$signal$48  <= \$89 ;
+  always @(posedge clk)
+    u2 <= \$90 ;
+  always @(posedge clk)
+    prod3 <= \$91 ;
+  always @(posedge clk)
+    u3 <= \$92 ;
+  always @(posedge clk)
+    \$signal  <= \$93 ;
+  always @(posedge clk)
+    u4 <= \$94 ;
+  always @(posedge clk)
+    rw_data <= \$95 ;
+  assign \$1  = pass_done ? pass_pairs : 3'h0;
+  assign \$2  = cnt + \$1 ;
+  assign \$98  = gctx_1[14:13] * 3'h6;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
     (* full_case = 32'd1 *)
     casez (gctx_3[12:11])
       2'h0:
-          \$6  = 1'h1;
+          \$8  = 1'h1;
       2'h1:
-          \$6  = 1'h0;
+          \$8  = 1'h0;
       2'h2:
-          \$6  = 1'h1;
+          \$8  = 1'h1;
       2'h3:
-          \$6  = 1'h1;
-    endcase
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    (* full_case = 32'd1 *)
-    casez (gctx_4[12:11])
-      2'h0:
-          \$9  = 2'h3;
-      2'h1:
-          \$9  = 2'h0;
-      2'h2:
-          \$9  = 2'h1;
-      2'h3:
-          \$9  = 2'h1;
+          \$8  = 1'h1;
     endcase
   end
   always @* begin
@@ -35972,25 +36209,248 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
           \$11  = 2'h1;
     endcase
   end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    (* full_case = 32'd1 *)
+    casez (gctx_4[12:11])
+      2'h0:
+          \$13  = 2'h3;
+      2'h1:
+          \$13  = 2'h0;
+      2'h2:
+          \$13  = 2'h1;
+      2'h3:
+          \$13  = 2'h1;
+    endcase
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$76  = \$19 [7:0];
+    if (rst) begin
+      \$76  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$77  = \$22 ;
+    if (rst) begin
+      \$77  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$78  = rb_addr;
+    if (fire) begin
+      (* full_case = 32'd1 *)
+      if (\$23 ) begin
+        \$78  = 6'h00;
+      end else begin
+        \$78  = \$29 [5:0];
+      end
+    end
+    if (rst) begin
+      \$78  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$79  = psel;
+    if (fire) begin
+      (* full_case = 32'd1 *)
+      if (\$23 ) begin
+        \$79  = 2'h0;
+      end else begin
+        (* full_case = 32'd1 *)
+        if (\$30 ) begin
+          \$79  = 2'h0;
+        end else begin
+          \$79  = \$32 [1:0];
+        end
+      end
+    end
+    if (rst) begin
+      \$79  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$80  = vrd_addr;
+    if (fire) begin
+      (* full_case = 32'd1 *)
+      if (\$23 ) begin
+        \$80  = 4'h0;
+      end else begin
+        if (\$30 ) begin
+          \$80  = \$31 [3:0];
+        end
+      end
+    end
+    if (rst) begin
+      \$80  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$81  = l;
+    if (fire) begin
+      if (\$23 ) begin
+        (* full_case = 32'd1 *)
+        if (\$24 ) begin
+          \$81  = 2'h0;
+        end else begin
+          \$81  = \$28 [1:0];
+        end
+      end
+    end
+    if (rst) begin
+      \$81  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$82  = t;
+    if (fire) begin
+      if (\$23 ) begin
+        if (\$24 ) begin
+          (* full_case = 32'd1 *)
+          if (\$25 ) begin
+            \$82  = 10'h000;
+          end else begin
+            \$82  = \$26 [9:0];
+          end
+        end
+      end
+    end
+    if (rst) begin
+      \$82  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$83  = par;
+    if (fire) begin
+      if (\$23 ) begin
+        if (\$24 ) begin
+          (* full_case = 32'd1 *)
+          if (\$25 ) begin
+            \$83  = 1'h0;
+          end else begin
+            \$83  = \$27 ;
+          end
+        end
+      end
+    end
+    if (rst) begin
+      \$83  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$84  = { psel, l, rb_addr, \$40 , \$35 , \$34 , \$33 , fire };
+    if (rst) begin
+      \$84  = 15'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$85  = gctx_1;
+    if (rst) begin
+      \$85  = 15'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$86  = gctx_2;
+    if (rst) begin
+      \$86  = 15'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$87  = gctx_3;
+    if (rst) begin
+      \$87  = 15'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$88  = gctx_4;
+    if (rst) begin
+      \$88  = 15'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$89  = \$41 ;
+    if (rst) begin
+      \$89  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$90  = \$42 ;
+    if (rst) begin
+      \$90  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$91  = \$43 ;
+    if (rst) begin
+      \$91  = 13'h0000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$92  = u2;
+    if (rst) begin
+      \$92  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$93  = \$59 [5:0];
+    if (rst) begin
+      \$93  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$94  = u3;
+    if (rst) begin
+      \$94  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
+    \$95  = \$75 [5:0];
+    if (rst) begin
+      \$95  = 6'h00;
+    end
+  end
+  assign cnt_nz = fire;
+  assign cin = \$2 [7:0];
   assign kslot = vrd_addr;
   assign h = rb_addr;
   assign r0_addr = { par, rb_addr };
-  assign rd__addr = { gctx_1[12:11], \$3 , \$1 [4:0] };
-  assign rq_z_fit = \$8 [12:0];
-  assign rq_r_fit = \$13 [11:0];
+  assign rd__addr = { gctx_1[12:11], \$5 , \$3 [4:0] };
+  assign rq_z_fit_w = rq_z_sh;
+  assign rq_z_fit = \$10 [12:0];
+  assign rq_r_fit_w = rq_r_sh;
+  assign rq_r_fit = \$15 [11:0];
   assign r5 = rw_data;
   assign dbg__valid = gctx_5[0];
   assign dbg__payload = rw_data;
   assign pool_waddr = gctx_5[10:5];
-  assign pool_wdata = \$15 [15:0];
+  assign pool_wdata = \$17 [15:0];
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
-  assign \$4  = { prod3, 1'h0 };
-  assign \$5  = { {5{\$4 [13]}}, \$4 [13:5] };
-  assign \$8  = { \$7 [14], \$7 [14:1] };
-  assign \$10  = { rq_r_in, 1'h0 };
-  assign \$13  = { \$12 [13], \$12 [13:1] };
+  assign \$6  = { prod3, 1'h0 };
+  assign \$7  = { {5{\$6 [13]}}, \$6 [13:5] };
+  assign \$10  = { \$9 [14], \$9 [14:1] };
+  assign \$12  = { rq_r_in, 1'h0 };
+  assign \$15  = { \$14 [13], \$14 [13:1] };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -36004,37 +36464,72 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   `endif
   wire \$1 ;
   wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire [6:0] \$104 ;
+  wire [10:0] \$105 ;
+  reg [1:0] \$106 ;
+  reg \$107 ;
+  reg [7:0] \$108 ;
+  reg [11:0] \$109 ;
   wire \$11 ;
-  wire [9:0] \$12 ;
-  wire [8:0] \$13 ;
-  wire \$14 ;
+  reg \$110 ;
+  reg [7:0] \$111 ;
+  reg [7:0] \$112 ;
+  reg \$113 ;
+  reg \$114 ;
+  reg [8:0] \$115 ;
+  reg \$116 ;
+  reg [7:0] \$117 ;
+  reg [7:0] \$118 ;
+  reg [7:0] \$119 ;
+  wire \$12 ;
+  reg [7:0] \$120 ;
+  reg [1:0] \$121 ;
+  reg [1:0] \$122 ;
+  reg [5:0] \$123 ;
+  reg [2:0] \$124 ;
+  reg [11:0] \$125 ;
+  reg [10:0] \$126 ;
+  reg [7:0] \$127 ;
+  reg [6:0] \$128 ;
+  reg [2:0] \$129 ;
+  wire [9:0] \$13 ;
+  reg [4:0] \$130 ;
+  reg [3:0] \$131 ;
+  reg [7:0] \$132 ;
+  reg [9:0] \$133 ;
+  reg \$134 ;
+  wire [8:0] \$14 ;
   wire \$15 ;
   wire \$16 ;
   wire \$17 ;
-  wire [9:0] \$18 ;
-  wire \$19 ;
+  wire \$18 ;
+  wire [9:0] \$19 ;
   wire [2:0] \$2 ;
-  wire [12:0] \$20 ;
-  wire [11:0] \$21 ;
+  wire \$20 ;
+  wire \$21 ;
   wire \$22 ;
-  wire [8:0] \$23 ;
+  wire \$23 ;
   wire \$24 ;
-  wire [6:0] \$25 ;
-  wire [3:0] \$26 ;
-  wire [12:0] \$27 ;
+  wire \$25 ;
+  wire \$26 ;
+  wire \$27 ;
   wire \$28 ;
-  wire [7:0] \$29 ;
+  wire \$29 ;
   wire \$3 ;
-  wire [5:0] \$30 ;
-  wire [4:0] \$31 ;
-  wire [8:0] \$32 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
   wire \$33 ;
   wire \$34 ;
   wire \$35 ;
-  wire [10:0] \$36 ;
+  wire \$36 ;
   wire \$37 ;
-  wire [2:0] \$38 ;
-  wire [3:0] \$39 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
   wire \$41 ;
@@ -36051,51 +36546,60 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   wire \$51 ;
   wire \$52 ;
   wire \$53 ;
-  wire [7:0] \$54 ;
-  wire [9:0] \$55 ;
+  wire \$54 ;
+  wire \$55 ;
   wire \$56 ;
   wire \$57 ;
-  wire \$58 ;
+  wire [8:0] \$58 ;
   wire \$59 ;
   wire [12:0] \$6 ;
-  wire [6:0] \$60 ;
-  wire [10:0] \$61 ;
-  wire \$62 ;
+  wire [8:0] \$60 ;
+  wire [8:0] \$61 ;
+  wire [8:0] \$62 ;
   wire \$63 ;
-  wire \$64 ;
-  wire [8:0] \$65 ;
-  wire \$66 ;
-  wire [8:0] \$67 ;
-  wire [8:0] \$68 ;
-  reg [1:0] \$69 ;
-  wire [8:0] \$7 ;
-  reg \$70 ;
-  reg [7:0] \$71 ;
-  reg [11:0] \$72 ;
-  reg [7:0] \$73 ;
-  reg [7:0] \$74 ;
-  reg [8:0] \$75 ;
-  reg [7:0] \$76 ;
-  reg \$77 ;
-  reg [1:0] \$78 ;
-  reg [1:0] \$79 ;
-  wire \$8 ;
-  reg [5:0] \$80 ;
-  reg [2:0] \$81 ;
-  reg [11:0] \$82 ;
-  reg [10:0] \$83 ;
-  reg [7:0] \$84 ;
-  reg [6:0] \$85 ;
-  reg [2:0] \$86 ;
-  reg [4:0] \$87 ;
-  reg [3:0] \$88 ;
-  reg [7:0] \$89 ;
+  wire [8:0] \$64 ;
+  wire [9:0] \$65 ;
+  wire [9:0] \$66 ;
+  wire [12:0] \$67 ;
+  wire [11:0] \$68 ;
+  wire \$69 ;
+  wire \$7 ;
+  wire [8:0] \$70 ;
+  wire \$71 ;
+  wire [6:0] \$72 ;
+  wire [3:0] \$73 ;
+  wire [12:0] \$74 ;
+  wire \$75 ;
+  wire [7:0] \$76 ;
+  wire [5:0] \$77 ;
+  wire [4:0] \$78 ;
+  wire [8:0] \$79 ;
+  wire [8:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire [10:0] \$83 ;
+  wire \$84 ;
+  wire [2:0] \$85 ;
+  wire [3:0] \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire \$9 ;
-  reg [9:0] \$90 ;
-  reg \$91 ;
-  wire [8:0] \$like ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire [7:0] \$98 ;
+  wire [9:0] \$99 ;
   reg [7:0] \$signal  = 8'h00;
-  reg [7:0] \$signal$14  = 8'h00;
+  reg [7:0] \$signal$15  = 8'h00;
+  reg \$signal$17  = 1'h0;
+  reg [8:0] \$signal$19  = 9'h000;
   reg [2:0] c = 3'h0;
   input clk;
   wire clk;
@@ -36112,13 +36616,15 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   wire fire_mix;
   output fire_ssm;
   wire fire_ssm;
-  reg [8:0] g_cnt = 9'h000;
+  wire [8:0] g_cnt_nxt;
   reg [7:0] g_need = 8'h08;
-  reg [7:0] g_need_nxt;
+  reg [7:0] g_need_m1 = 8'h07;
   reg g_ok = 1'h0;
   input g_written;
   wire g_written;
   reg [1:0] gap = 2'h0;
+  reg [7:0] gnu = 8'h10;
+  reg [7:0] gnu_m1 = 8'h0f;
   output [5:0] h;
   reg [5:0] h = 6'h00;
   output issue__c_first;
@@ -36163,7 +36669,7 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   output par;
   reg par = 1'h0;
   (* init = 1'h0 *)
-  wire \par$38 ;
+  wire \par$44 ;
   reg [1:0] phase = 2'h0;
   input [7:0] pix__payload;
   wire [7:0] pix__payload;
@@ -36176,6 +36682,7 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   reg pix_full = 1'h0;
   output [2:0] q;
   reg [2:0] q = 3'h0;
+  reg r_nz = 1'h0;
   input r_written;
   wire r_written;
   reg [7:0] rem = 8'h40;
@@ -36189,545 +36696,633 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   wire start;
   reg [9:0] t = 10'h000;
   reg [11:0] timer = 12'ha06;
-  assign \$9  = fire_ssm & \$8 ;
-  assign \$10  = ! l;
-  assign \$11  = \$9  & \$10 ;
-  assign \$12  = \$7  - \$11 ;
-  assign \$13  = \$signal$14  + r_written;
-  assign \$14  = c == 3'h7;
-  assign \$15  = fire_ssm & \$14 ;
-  assign \$16  = | l;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = \$13  - \$17 ;
-  assign \$19  = \$61 [8:0] >= g_need_nxt;
-  assign \$20  = coef_addr + 1'h1;
-  assign \$21  = ssm_idx + 1'h1;
-  assign \$22  = c == 3'h7;
-  assign \$23  = row + 1'h1;
-  assign \$24  = h == 6'h3f;
-  assign \$25  = h + 1'h1;
-  assign \$26  = c + 1'h1;
-  assign \$27  = coef_addr + 1'h1;
-  assign \$28  = q == 3'h7;
-  assign \$29  = mixrow + 1'h1;
-  assign \$30  = kk + 1'h1;
-  assign \$31  = k + 1'h1;
-  assign \$32  = rem - 3'h4;
-  assign \$33  = kk == 5'h1f;
-  assign \$34  = l == 2'h3;
-  assign \$35  = t == 10'h30f;
-  assign \$36  = t + 1'h1;
-  assign \$37  = ~ par;
-  assign \$38  = l + 1'h1;
-  assign \$39  = q + 1'h1;
-  assign \$40  = phase == 2'h3;
-  assign \$41  = \$40  & dec_done;
+  reg timer_ok = 1'h1;
+  assign \$1  = | gap;
+  assign \$2  = gap - 1'h1;
+  assign \$3  = ~ pix_full;
+  assign \$4  = pix__valid & \$3 ;
+  assign \$5  = ~ timer_ok;
+  assign \$6  = timer + 1'h1;
+  assign \$7  = timer == 12'ha05;
+  assign \$8  = \$signal  + enc_written;
+  assign \$9  = c == 3'h7;
+  assign \$10  = fire_ssm & \$9 ;
+  assign \$11  = ! l;
+  assign \$12  = \$10  & \$11 ;
+  assign \$13  = \$8  - \$12 ;
+  assign \$14  = \$signal$15  + r_written;
+  assign \$15  = c == 3'h7;
+  assign \$16  = fire_ssm & \$15 ;
+  assign \$17  = | l;
+  assign \$18  = \$16  & \$17 ;
+  assign \$19  = \$14  - \$18 ;
+  assign \$20  = c == 3'h7;
+  assign \$21  = fire_ssm & \$20 ;
+  assign \$22  = ! l;
+  assign \$23  = \$21  & \$22 ;
+  assign \$24  = enc_written == \$23 ;
+  assign \$25  = | \$signal ;
+  assign \$26  = \$signal  != 8'hff;
+  assign \$27  = \$signal  != 1'h1;
+  assign \$28  = enc_written ? \$26  : \$27 ;
+  assign \$29  = \$24  ? \$25  : \$28 ;
+  assign \$30  = c == 3'h7;
+  assign \$31  = fire_ssm & \$30 ;
+  assign \$32  = | l;
+  assign \$33  = \$31  & \$32 ;
+  assign \$34  = r_written == \$33 ;
+  assign \$35  = | \$signal$15 ;
+  assign \$36  = \$signal$15  != 8'hff;
+  assign \$37  = \$signal$15  != 1'h1;
+  assign \$38  = r_written ? \$36  : \$37 ;
+  assign \$39  = \$34  ? \$35  : \$38 ;
+  assign \$40  = q == 3'h7;
+  assign \$41  = kk == 5'h1f;
+  assign \$42  = \$signal$19  >= 7'h47;
+  assign \$43  = \$signal$19  >= 7'h48;
+  assign \$44  = g_written ? \$42  : \$43 ;
+  assign \$45  = \$signal$19  >= 3'h7;
+  assign \$46  = \$signal$19  >= 4'h8;
+  assign \$47  = g_written ? \$45  : \$46 ;
+  assign \$48  = \$41  ? \$44  : \$47 ;
+  assign \$49  = \$signal$19  >= gnu_m1;
+  assign \$50  = \$signal$19  >= gnu;
+  assign \$51  = g_written ? \$49  : \$50 ;
+  assign \$52  = \$40  ? \$48  : \$51 ;
+  assign \$53  = \$signal$19  >= g_need_m1;
+  assign \$54  = \$signal$19  >= g_need;
+  assign \$55  = g_written ? \$53  : \$54 ;
+  assign \$56  = fire_mix ? \$52  : \$55 ;
+  assign \$57  = q == 3'h7;
+  assign \$58  = gnu + 4'h8;
+  assign \$59  = \$58  > 7'h40;
+  assign \$60  = gnu + 4'h8;
+  assign \$61  = \$59  ? 9'h040 : \$60 ;
+  assign \$62  = gnu + 4'h8;
+  assign \$63  = \$62  > 7'h40;
+  assign \$64  = gnu + 4'h8;
+  assign \$65  = \$64  - 1'h1;
+  assign \$66  = \$63  ? 10'h03f : \$65 ;
+  assign \$67  = coef_addr + 1'h1;
+  assign \$68  = ssm_idx + 1'h1;
+  assign \$69  = c == 3'h7;
+  assign \$70  = row + 1'h1;
+  assign \$71  = h == 6'h3f;
+  assign \$72  = h + 1'h1;
+  assign \$73  = c + 1'h1;
+  assign \$74  = coef_addr + 1'h1;
+  assign \$75  = q == 3'h7;
+  assign \$76  = mixrow + 1'h1;
+  assign \$77  = kk + 1'h1;
+  assign \$78  = k + 1'h1;
+  assign \$79  = rem - 3'h4;
+  assign \$80  = kk == 5'h1f;
+  assign \$81  = l == 2'h3;
+  assign \$82  = t == 10'h30f;
+  assign \$83  = t + 1'h1;
+  assign \$84  = ~ par;
+  assign \$85  = l + 1'h1;
+  assign \$86  = q + 1'h1;
+  assign \$87  = phase == 2'h3;
+  assign \$88  = \$87  & dec_done;
   assign pix__ready = ~ pix_full;
-  assign \$42  = ! phase;
-  assign \$43  = \$42  & pix_full;
-  assign \$44  = timer >= 12'ha06;
-  assign start = \$43  & \$44 ;
-  assign \$45  = phase == 1'h1;
-  assign \$46  = ! l;
-  assign \$47  = | \$signal ;
-  assign \$48  = | \$signal$14 ;
-  assign \$49  = \$46  ? \$47  : \$48 ;
-  assign fire_ssm = \$45  & \$49 ;
-  assign \$50  = phase == 2'h2;
-  assign \$51  = \$50  & g_ok;
-  assign \$52  = ! gap;
-  assign fire_mix = \$51  & \$52 ;
+  assign \$89  = ! phase;
+  assign \$90  = \$89  & pix_full;
+  assign start = \$90  & timer_ok;
+  assign \$91  = phase == 1'h1;
+  assign \$92  = ! l;
+  assign \$93  = \$92  ? \$signal$17  : r_nz;
+  assign fire_ssm = \$91  & \$93 ;
+  assign \$94  = phase == 2'h2;
+  assign \$95  = \$94  & g_ok;
+  assign \$96  = ! gap;
+  assign fire_mix = \$95  & \$96 ;
   assign issue__first_step = ! t;
   assign issue__c_first = ! c;
   assign issue__c_last = c == 3'h7;
   assign issue__q_first = ! q;
   assign issue__q_last = q == 3'h7;
-  assign \$53  = rem >= 3'h4;
-  assign \$54  = \$53  ? 8'h04 : rem;
-  assign \$55  = g_cnt + g_written;
-  assign \$56  = q == 3'h7;
-  assign \$57  = fire_mix & \$56 ;
-  assign \$58  = kk == 5'h1f;
-  assign \$59  = \$57  & \$58 ;
-  assign \$60  = \$59  ? 7'h40 : 7'h00;
-  assign \$61  = \$55  - \$60 ;
-  assign \$62  = c == 3'h7;
-  assign \$63  = h == 6'h3f;
-  assign \$64  = q == 3'h7;
-  assign \$65  = g_need + 4'h8;
-  assign \$66  = \$65  > 7'h40;
-  assign \$67  = g_need + 4'h8;
-  assign \$68  = \$66  ? 9'h040 : \$67 ;
+  assign \$97  = rem >= 3'h4;
+  assign \$98  = \$97  ? 8'h04 : rem;
+  assign \$99  = \$signal$19  + g_written;
+  assign \$100  = q == 3'h7;
+  assign \$101  = fire_mix & \$100 ;
+  assign \$102  = kk == 5'h1f;
+  assign \$103  = \$101  & \$102 ;
+  assign \$104  = \$103  ? 7'h40 : 7'h00;
+  assign \$105  = \$99  - \$104 ;
   always @(posedge clk)
-    gap <= \$69 ;
+    gap <= \$106 ;
   always @(posedge clk)
-    pix_full <= \$70 ;
+    pix_full <= \$107 ;
   always @(posedge clk)
-    pix_data <= \$71 ;
+    pix_data <= \$108 ;
   always @(posedge clk)
-    timer <= \$72 ;
+    timer <= \$109 ;
   always @(posedge clk)
-    \$signal  <= \$73 ;
+    timer_ok <= \$110 ;
   always @(posedge clk)
-    \$signal$14  <= \$74 ;
+    \$signal  <= \$111 ;
   always @(posedge clk)
-    g_cnt <= \$75 ;
+    \$signal$15  <= \$112 ;
   always @(posedge clk)
-    g_need <= \$76 ;
+    \$signal$17  <= \$113 ;
   always @(posedge clk)
-    g_ok <= \$77 ;
+    r_nz <= \$114 ;
   always @(posedge clk)
-    phase <= \$78 ;
+    \$signal$19  <= \$115 ;
   always @(posedge clk)
-    l <= \$79 ;
+    g_ok <= \$116 ;
   always @(posedge clk)
-    h <= \$80 ;
+    g_need <= \$117 ;
   always @(posedge clk)
-    c <= \$81 ;
+    gnu <= \$118 ;
   always @(posedge clk)
-    coef_addr <= \$82 ;
+    g_need_m1 <= \$119 ;
   always @(posedge clk)
-    ssm_idx <= \$83 ;
+    gnu_m1 <= \$120 ;
   always @(posedge clk)
-    row <= \$84 ;
+    phase <= \$121 ;
   always @(posedge clk)
-    mixrow <= \$85 ;
+    l <= \$122 ;
   always @(posedge clk)
-    q <= \$86 ;
+    h <= \$123 ;
   always @(posedge clk)
-    kk <= \$87 ;
+    c <= \$124 ;
   always @(posedge clk)
-    k <= \$88 ;
+    coef_addr <= \$125 ;
   always @(posedge clk)
-    rem <= \$89 ;
+    ssm_idx <= \$126 ;
   always @(posedge clk)
-    t <= \$90 ;
+    row <= \$127 ;
   always @(posedge clk)
-    par <= \$91 ;
-  assign \$1  = | gap;
-  assign \$2  = gap - 1'h1;
-  assign \$3  = ~ pix_full;
-  assign \$4  = pix__valid & \$3 ;
-  assign \$5  = timer < 12'ha06;
-  assign \$6  = timer + 1'h1;
-  assign \$7  = \$signal  + enc_written;
-  assign \$8  = c == 3'h7;
+    mixrow <= \$128 ;
+  always @(posedge clk)
+    q <= \$129 ;
+  always @(posedge clk)
+    kk <= \$130 ;
+  always @(posedge clk)
+    k <= \$131 ;
+  always @(posedge clk)
+    rem <= \$132 ;
+  always @(posedge clk)
+    t <= \$133 ;
+  always @(posedge clk)
+    par <= \$134 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$69  = gap;
+    \$106  = gap;
     if (\$1 ) begin
-      \$69  = \$2 [1:0];
+      \$106  = \$2 [1:0];
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$69  = 2'h3;
+      if (\$69 ) begin
+        if (\$71 ) begin
+          \$106  = 2'h3;
         end
       end
     end
     if (rst) begin
-      \$69  = 2'h0;
+      \$106  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$70  = pix_full;
+    \$107  = pix_full;
     if (start) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end else if (\$4 ) begin
-      \$70  = 1'h1;
+      \$107  = 1'h1;
     end
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$71  = pix_data;
+    \$108  = pix_data;
     if (start) begin
     end else if (\$4 ) begin
-      \$71  = pix__payload;
+      \$108  = pix__payload;
     end
     if (rst) begin
-      \$71  = 8'h00;
+      \$108  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$72  = timer;
+    \$109  = timer;
     if (start) begin
-      \$72  = 12'h001;
+      \$109  = 12'h001;
     end else if (\$5 ) begin
-      \$72  = \$6 [11:0];
+      \$109  = \$6 [11:0];
     end
     if (rst) begin
-      \$72  = 12'ha06;
+      \$109  = 12'ha06;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$73  = \$12 [7:0];
-    if (rst) begin
-      \$73  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$74  = \$18 [7:0];
-    if (rst) begin
-      \$74  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$75  = \$61 [8:0];
-    if (rst) begin
-      \$75  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$76  = g_need_nxt;
-    if (rst) begin
-      \$76  = 8'h08;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$77  = \$19 ;
-    if (rst) begin
-      \$77  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$78  = phase;
+    \$110  = timer_ok;
     if (start) begin
-      \$78  = 2'h1;
+      \$110  = 1'h0;
+    end else if (\$5 ) begin
+      \$110  = \$7 ;
+    end
+    if (rst) begin
+      \$110  = 1'h1;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$111  = \$13 [7:0];
+    if (rst) begin
+      \$111  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$112  = \$19 [7:0];
+    if (rst) begin
+      \$112  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$113  = \$29 ;
+    if (rst) begin
+      \$113  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$114  = \$39 ;
+    if (rst) begin
+      \$114  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$115  = \$105 [8:0];
+    if (rst) begin
+      \$115  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$116  = \$56 ;
+    if (rst) begin
+      \$116  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$117  = g_need;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$117  = 8'h08;
+      end else begin
+        \$117  = gnu;
+      end
+    end
+    if (rst) begin
+      \$117  = 8'h08;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$118  = gnu;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$118  = 8'h10;
+      end else begin
+        \$118  = \$61 [7:0];
+      end
+    end
+    if (rst) begin
+      \$118  = 8'h10;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$119  = g_need_m1;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$119  = 8'h07;
+      end else begin
+        \$119  = gnu_m1;
+      end
+    end
+    if (rst) begin
+      \$119  = 8'h07;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$120  = gnu_m1;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$120  = 8'h0f;
+      end else begin
+        \$120  = \$66 [7:0];
+      end
+    end
+    if (rst) begin
+      \$120  = 8'h0f;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
+    \$121  = phase;
+    if (start) begin
+      \$121  = 2'h1;
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$78  = 2'h2;
+      if (\$69 ) begin
+        if (\$71 ) begin
+          \$121  = 2'h2;
         end
       end
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
+          if (\$81 ) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              \$78  = 2'h3;
+            if (\$82 ) begin
+              \$121  = 2'h3;
             end else begin
-              \$78  = 2'h0;
+              \$121  = 2'h0;
             end
           end else begin
-            \$78  = 2'h1;
+            \$121  = 2'h1;
           end
         end
       end
     end
-    if (\$41 ) begin
-      \$78  = 2'h0;
+    if (\$88 ) begin
+      \$121  = 2'h0;
     end
     if (rst) begin
-      \$78  = 2'h0;
+      \$121  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$79  = l;
+    \$122  = l;
     if (start) begin
-      \$79  = 2'h0;
+      \$122  = 2'h0;
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
-            \$79  = 2'h0;
+          if (\$81 ) begin
+            \$122  = 2'h0;
           end else begin
-            \$79  = \$38 [1:0];
+            \$122  = \$85 [1:0];
           end
         end
       end
     end
     if (rst) begin
-      \$79  = 2'h0;
+      \$122  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$80  = h;
+    \$123  = h;
     if (start) begin
-      \$80  = 6'h00;
+      \$123  = 6'h00;
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
+      if (\$69 ) begin
         (* full_case = 32'd1 *)
-        if (\$24 ) begin
-          \$80  = 6'h00;
+        if (\$71 ) begin
+          \$123  = 6'h00;
         end else begin
-          \$80  = \$25 [5:0];
+          \$123  = \$72 [5:0];
         end
       end
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
+          if (\$81 ) begin
           end else begin
-            \$80  = 6'h00;
+            \$123  = 6'h00;
           end
         end
       end
     end
     if (rst) begin
-      \$80  = 6'h00;
+      \$123  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$81  = c;
+    \$124  = c;
     if (start) begin
-      \$81  = 3'h0;
+      \$124  = 3'h0;
     end
     if (fire_ssm) begin
       (* full_case = 32'd1 *)
-      if (\$22 ) begin
-        \$81  = 3'h0;
+      if (\$69 ) begin
+        \$124  = 3'h0;
       end else begin
-        \$81  = \$26 [2:0];
+        \$124  = \$73 [2:0];
       end
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
+          if (\$81 ) begin
           end else begin
-            \$81  = 3'h0;
+            \$124  = 3'h0;
           end
         end
       end
     end
     if (rst) begin
-      \$81  = 3'h0;
+      \$124  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$82  = coef_addr;
+    \$125  = coef_addr;
     if (start) begin
-      \$82  = 12'h000;
+      \$125  = 12'h000;
     end
     if (fire_ssm) begin
-      \$82  = \$20 [11:0];
+      \$125  = \$67 [11:0];
     end
     if (fire_mix) begin
-      \$82  = \$27 [11:0];
+      \$125  = \$74 [11:0];
     end
     if (rst) begin
-      \$82  = 12'h000;
+      \$125  = 12'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$83  = ssm_idx;
+    \$126  = ssm_idx;
     if (start) begin
-      \$83  = 11'h000;
+      \$126  = 11'h000;
     end
     if (fire_ssm) begin
-      \$83  = \$21 [10:0];
+      \$126  = \$68 [10:0];
     end
     if (rst) begin
-      \$83  = 11'h000;
+      \$126  = 11'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$84  = row;
+    \$127  = row;
     if (start) begin
-      \$84  = 8'h00;
+      \$127  = 8'h00;
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
-        \$84  = \$23 [7:0];
+      if (\$69 ) begin
+        \$127  = \$70 [7:0];
       end
     end
     if (rst) begin
-      \$84  = 8'h00;
+      \$127  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$85  = mixrow;
+    \$128  = mixrow;
     if (start) begin
-      \$85  = 7'h00;
+      \$128  = 7'h00;
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        \$85  = \$29 [6:0];
+      if (\$75 ) begin
+        \$128  = \$76 [6:0];
       end
     end
     if (rst) begin
-      \$85  = 7'h00;
+      \$128  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$86  = q;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$86  = 3'h0;
-        end
-      end
-    end
+    \$129  = q;
     if (fire_mix) begin
       (* full_case = 32'd1 *)
-      if (\$28 ) begin
-        \$86  = 3'h0;
+      if (\$75 ) begin
+        \$129  = 3'h0;
       end else begin
-        \$86  = \$39 [2:0];
+        \$129  = \$86 [2:0];
       end
     end
     if (rst) begin
-      \$86  = 3'h0;
+      \$129  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$87  = kk;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$87  = 5'h00;
-        end
-      end
-    end
+    \$130  = kk;
     if (fire_mix) begin
-      if (\$28 ) begin
-        \$87  = \$30 [4:0];
-        if (\$33 ) begin
-          \$87  = 5'h00;
+      if (\$75 ) begin
+        \$130  = \$77 [4:0];
+        if (\$80 ) begin
+          \$130  = 5'h00;
         end
       end
     end
     if (rst) begin
-      \$87  = 5'h00;
+      \$130  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$88  = k;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$88  = 4'h0;
-        end
-      end
-    end
+    \$131  = k;
     if (fire_mix) begin
-      if (\$28 ) begin
+      if (\$75 ) begin
         if (kk[0]) begin
-          \$88  = \$31 [3:0];
+          \$131  = \$78 [3:0];
+        end
+        if (\$80 ) begin
+          \$131  = 4'h0;
         end
       end
     end
     if (rst) begin
-      \$88  = 4'h0;
+      \$131  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$89  = rem;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$89  = 8'h40;
-        end
-      end
-    end
+    \$132  = rem;
     if (fire_mix) begin
-      if (\$28 ) begin
+      if (\$75 ) begin
         if (kk[0]) begin
-          \$89  = \$32 [7:0];
+          \$132  = \$79 [7:0];
+        end
+        if (\$80 ) begin
+          \$132  = 8'h40;
         end
       end
     end
     if (rst) begin
-      \$89  = 8'h40;
+      \$132  = 8'h40;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$90  = t;
+    \$133  = t;
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
-          if (\$34 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
+          if (\$81 ) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              \$90  = 10'h000;
+            if (\$82 ) begin
+              \$133  = 10'h000;
             end else begin
-              \$90  = \$36 [9:0];
+              \$133  = \$83 [9:0];
             end
           end
         end
       end
     end
     if (rst) begin
-      \$90  = 10'h000;
+      \$133  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$91  = par;
+    \$134  = par;
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
-          if (\$34 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
+          if (\$81 ) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              \$91  = 1'h0;
+            if (\$82 ) begin
+              \$134  = 1'h0;
             end else begin
-              \$91  = \$37 ;
+              \$134  = \$84 ;
             end
           end
         end
       end
     end
     if (rst) begin
-      \$91  = 1'h0;
+      \$134  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    g_need_nxt = g_need;
-    if (fire_ssm) begin
-      if (\$62 ) begin
-        if (\$63 ) begin
-          g_need_nxt = 8'h08;
-        end
-      end
-    end
-    if (fire_mix) begin
-      (* full_case = 32'd1 *)
-      if (\$64 ) begin
-        g_need_nxt = 8'h08;
-      end else begin
-        g_need_nxt = \$68 [7:0];
-      end
-    end
-  end
-  assign \$like  = \$61 [8:0];
+  assign g_cnt_nxt = \$105 [8:0];
   assign enc_start = start;
   assign enc_pixel = pix_data;
-  assign \par$38  = par;
+  assign \par$44  = par;
   assign issue__ssm = fire_ssm;
   assign issue__mix = fire_mix;
   assign issue__l = l;
@@ -36738,7 +37333,7 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   assign issue__q = q;
   assign issue__mixrow = mixrow;
   assign issue__kslot = k;
-  assign issue__pairs = \$54 [2:0];
+  assign issue__pairs = \$98 [2:0];
   assign issue__gate = kk[0];
 endmodule
 /* verilator lint_on WIDTHEXPAND */

@@ -593,7 +593,7 @@ module \hwssm_core.core (out__ready, clk, rst, pix__valid, i__ready, rw_en, rw_d
     .rd__addr(issue__row),
     .\rd__addr$38 (issue__coef_addr),
     .rp__addr(issue__q),
-    .\rp__addr$807 (vrd_addr),
+    .\rp__addr$808 (vrd_addr),
     .rst(rst),
     .u(u),
     .vrd_gate(vrd_gate),
@@ -757,30 +757,38 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   wire \$21 ;
   wire \$22 ;
   wire \$23 ;
-  wire [3:0] \$24 ;
+  wire \$24 ;
   wire \$25 ;
-  wire [33:0] \$26 ;
-  wire [33:0] \$27 ;
-  reg \$28 ;
-  reg \$29 ;
+  wire \$26 ;
+  wire \$27 ;
+  wire \$28 ;
+  wire \$29 ;
   wire \$3 ;
-  reg [5:0] \$30 ;
-  reg [3:0] \$31 ;
-  reg [9:0] \$32 ;
-  reg [6:0] \$33 ;
-  reg [6:0] \$34 ;
-  reg [32:0] \$35 ;
-  reg [32:0] \$36 ;
-  reg [36:0] \$37 ;
-  reg \$38 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire [3:0] \$32 ;
+  wire \$33 ;
+  wire [33:0] \$34 ;
+  wire [33:0] \$35 ;
+  reg \$36 ;
+  reg \$37 ;
+  reg [5:0] \$38 ;
   reg [3:0] \$39 ;
   wire \$4 ;
-  reg \$40 ;
-  reg [36:0] \$41 ;
-  reg [3:0] \$42 ;
-  reg \$43 ;
-  reg [3:0] \$44 ;
+  reg [9:0] \$40 ;
+  reg [6:0] \$41 ;
+  reg [6:0] \$42 ;
+  reg [32:0] \$43 ;
+  reg [32:0] \$44 ;
+  reg [36:0] \$45 ;
+  reg \$46 ;
+  reg [3:0] \$47 ;
+  reg \$48 ;
+  reg [36:0] \$49 ;
   wire \$5 ;
+  reg [3:0] \$50 ;
+  reg \$51 ;
+  reg [3:0] \$52 ;
   wire [10:0] \$6 ;
   wire \$7 ;
   wire [4:0] \$8 ;
@@ -1502,15 +1510,31 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   end
   assign rd__data = _1_;
   always @(posedge clk)
-    done <= \$40 ;
+    kh <= \$40 ;
   always @(posedge clk)
-    best <= \$41 ;
+    dctx_1 <= \$41 ;
   always @(posedge clk)
-    idx <= \$42 ;
+    dctx_2 <= \$42 ;
   always @(posedge clk)
-    out__valid <= \$43 ;
+    prod <= \$43 ;
   always @(posedge clk)
-    out__payload <= \$44 ;
+    acc <= \$44 ;
+  always @(posedge clk)
+    logit <= \$45 ;
+  always @(posedge clk)
+    lv <= \$46 ;
+  always @(posedge clk)
+    lk <= \$47 ;
+  always @(posedge clk)
+    done <= \$48 ;
+  always @(posedge clk)
+    best <= \$49 ;
+  always @(posedge clk)
+    idx <= \$50 ;
+  always @(posedge clk)
+    out__valid <= \$51 ;
+  always @(posedge clk)
+    out__payload <= \$52 ;
   assign \$1  = start | pending;
   assign \$2  = ~ busy;
   assign \$3  = \$1  & \$2 ;
@@ -1527,231 +1551,223 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   assign \$15  = $signed(\$14 [36:0]) + $signed(\rd__data$17 );
   assign \$16  = dctx_2[0] & dctx_2[2];
   assign \$17  = ! lk;
-  assign \$18  = $signed(logit) > $signed(best);
-  assign \$19  = \$17  | \$18 ;
-  assign \$20  = lk == 4'h9;
-  assign \$21  = ! lk;
-  assign \$22  = $signed(logit) > $signed(best);
-  assign \$23  = \$21  | \$22 ;
-  assign \$24  = \$23  ? lk : idx;
-  assign \$25  = out__valid & out__ready;
-  assign \$26  = $signed(acc) + $signed(prod);
-  assign \$27  = dctx_2[1] ? { prod[32], prod } : \$26 ;
+  assign \$18  = $signed(logit[36:18]) > $signed(best[36:18]);
+  assign \$19  = logit[36:18] == best[36:18];
+  assign \$20  = logit[17:0] > best[17:0];
+  assign \$21  = \$19  & \$20 ;
+  assign \$22  = \$18  | \$21 ;
+  assign \$23  = \$17  | \$22 ;
+  assign \$24  = lk == 4'h9;
+  assign \$25  = ! lk;
+  assign \$26  = $signed(logit[36:18]) > $signed(best[36:18]);
+  assign \$27  = logit[36:18] == best[36:18];
+  assign \$28  = logit[17:0] > best[17:0];
+  assign \$29  = \$27  & \$28 ;
+  assign \$30  = \$26  | \$29 ;
+  assign \$31  = \$25  | \$30 ;
+  assign \$32  = \$31  ? lk : idx;
+  assign \$33  = out__valid & out__ready;
+  assign \$34  = $signed(acc) + $signed(prod);
+  assign \$35  = dctx_2[1] ? { prod[32], prod } : \$34 ;
   always @(posedge clk)
-    busy <= \$28 ;
+    busy <= \$36 ;
   always @(posedge clk)
-    pending <= \$29 ;
+    pending <= \$37 ;
   always @(posedge clk)
-    h <= \$30 ;
+    h <= \$38 ;
   always @(posedge clk)
-    k <= \$31 ;
-  always @(posedge clk)
-    kh <= \$32 ;
-  always @(posedge clk)
-    dctx_1 <= \$33 ;
-  always @(posedge clk)
-    dctx_2 <= \$34 ;
-  always @(posedge clk)
-    prod <= \$35 ;
-  always @(posedge clk)
-    acc <= \$36 ;
-  always @(posedge clk)
-    logit <= \$37 ;
-  always @(posedge clk)
-    lv <= \$38 ;
-  always @(posedge clk)
-    lk <= \$39 ;
+    k <= \$39 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$40  = 1'h0;
-    if (lv) begin
-      if (\$20 ) begin
-        \$40  = 1'h1;
-      end
-    end
-    if (rst) begin
-      \$40  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$41  = best;
-    if (lv) begin
-      if (\$19 ) begin
-        \$41  = logit;
-      end
-    end
-    if (rst) begin
-      \$41  = 37'h0000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$42  = idx;
-    if (lv) begin
-      if (\$19 ) begin
-        \$42  = lk;
-      end
-    end
-    if (rst) begin
-      \$42  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$43  = out__valid;
-    if (lv) begin
-      if (\$20 ) begin
-        \$43  = 1'h1;
-      end
-    end
-    if (\$25 ) begin
-      \$43  = 1'h0;
-    end
-    if (rst) begin
-      \$43  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$44  = out__payload;
-    if (lv) begin
-      if (\$20 ) begin
-        \$44  = \$24 ;
-      end
-    end
-    if (rst) begin
-      \$44  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$28  = busy;
+    \$40  = kh;
     if (\$5 ) begin
-      \$28  = 1'h1;
+      \$40  = 10'h000;
+    end
+    if (busy) begin
+      \$40  = \$6 [9:0];
+    end
+    if (rst) begin
+      \$40  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$41  = { k, \$12 , \$11 , busy };
+    if (rst) begin
+      \$41  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$42  = dctx_1;
+    if (rst) begin
+      \$42  = 7'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$43  = { {7{\$13 [25]}}, \$13  };
+    if (rst) begin
+      \$43  = 33'h000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$44  = acc;
+    if (dctx_2[0]) begin
+      \$44  = \$35 [32:0];
+    end
+    if (rst) begin
+      \$44  = 33'h000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$45  = \$15 [36:0];
+    if (rst) begin
+      \$45  = 37'h0000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$46  = \$16 ;
+    if (rst) begin
+      \$46  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$47  = dctx_2[6:3];
+    if (rst) begin
+      \$47  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$48  = 1'h0;
+    if (lv) begin
+      if (\$24 ) begin
+        \$48  = 1'h1;
+      end
+    end
+    if (rst) begin
+      \$48  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$49  = best;
+    if (lv) begin
+      if (\$23 ) begin
+        \$49  = logit;
+      end
+    end
+    if (rst) begin
+      \$49  = 37'h0000000000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$50  = idx;
+    if (lv) begin
+      if (\$23 ) begin
+        \$50  = lk;
+      end
+    end
+    if (rst) begin
+      \$50  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$51  = out__valid;
+    if (lv) begin
+      if (\$24 ) begin
+        \$51  = 1'h1;
+      end
+    end
+    if (\$33 ) begin
+      \$51  = 1'h0;
+    end
+    if (rst) begin
+      \$51  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$52  = out__payload;
+    if (lv) begin
+      if (\$24 ) begin
+        \$52  = \$32 ;
+      end
+    end
+    if (rst) begin
+      \$52  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
+    \$36  = busy;
+    if (\$5 ) begin
+      \$36  = 1'h1;
     end
     if (busy) begin
       if (\$7 ) begin
         if (\$9 ) begin
-          \$28  = 1'h0;
+          \$36  = 1'h0;
         end
       end
     end
     if (rst) begin
-      \$28  = 1'h0;
+      \$36  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$29  = pending;
+    \$37  = pending;
     if (\$5 ) begin
-      \$29  = 1'h0;
+      \$37  = 1'h0;
     end else if (start) begin
-      \$29  = 1'h1;
+      \$37  = 1'h1;
     end
     if (rst) begin
-      \$29  = 1'h0;
+      \$37  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$30  = h;
+    \$38  = h;
     if (\$5 ) begin
-      \$30  = 6'h00;
+      \$38  = 6'h00;
     end
     if (busy) begin
       (* full_case = 32'd1 *)
       if (\$7 ) begin
-        \$30  = 6'h00;
+        \$38  = 6'h00;
       end else begin
-        \$30  = \$10 [5:0];
+        \$38  = \$10 [5:0];
       end
     end
     if (rst) begin
-      \$30  = 6'h00;
+      \$38  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$31  = k;
+    \$39  = k;
     if (\$5 ) begin
-      \$31  = 4'h0;
+      \$39  = 4'h0;
     end
     if (busy) begin
       if (\$7 ) begin
-        \$31  = \$8 [3:0];
+        \$39  = \$8 [3:0];
       end
     end
-    if (rst) begin
-      \$31  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$32  = kh;
-    if (\$5 ) begin
-      \$32  = 10'h000;
-    end
-    if (busy) begin
-      \$32  = \$6 [9:0];
-    end
-    if (rst) begin
-      \$32  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$33  = { k, \$12 , \$11 , busy };
-    if (rst) begin
-      \$33  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$34  = dctx_1;
-    if (rst) begin
-      \$34  = 7'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$35  = { {7{\$13 [25]}}, \$13  };
-    if (rst) begin
-      \$35  = 33'h000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$36  = acc;
-    if (dctx_2[0]) begin
-      \$36  = \$27 [32:0];
-    end
-    if (rst) begin
-      \$36  = 33'h000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$37  = \$15 [36:0];
-    if (rst) begin
-      \$37  = 37'h0000000000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$38  = \$16 ;
-    if (rst) begin
-      \$38  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$2 ) begin end
-    \$39  = dctx_2[6:3];
     if (rst) begin
       \$39  = 4'h0;
     end
   end
-  assign acc_new = \$27 [32:0];
+  assign acc_new = \$35 [32:0];
   assign \busy$25  = busy;
   assign pool_raddr = h;
   assign rd__addr = kh;
@@ -1759,12 +1775,12 @@ module \hwssm_core.core.dec (clk, rst, start, pool_rdata, busy, h, logit, lv, do
   assign logit__valid = lv;
   assign logit__payload = logit;
   assign \done$31  = done;
-  assign \$14  = { {3{\$27 [32]}}, \$27 [32:0], 4'h0 };
+  assign \$14  = { {3{\$35 [32]}}, \$35 [32:0], 4'h0 };
 endmodule
 
 (* generator = "Amaranth" *)
 module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, issue__c_first, issue__c_last, issue__q_first, issue__q_last, issue__pairs, pass_done, vrd_val, vrd_gate, issue__l, issue__h, \rd__addr$38 , xr__addr, rd__addr, issue__mixrow, rp__addr, issue__gate
-, issue__kslot, gv_1, pass_pairs, \rp__addr$807 , clk);
+, issue__kslot, gv_1, pass_pairs, \rp__addr$808 , clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$3  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -1773,52 +1789,64 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   `endif
   wire \$1 ;
   wire [15:0] \$10 ;
-  reg [8:0] \$100 ;
-  reg [4:0] \$101 ;
-  reg [4:0] \$102 ;
-  reg [2:0] \$103 ;
-  reg [2:0] \$104 ;
-  reg [2:0] \$105 ;
-  reg [2:0] \$106 ;
-  reg [2:0] \$107 ;
-  reg [2:0] \$108 ;
-  reg [2:0] \$109 ;
+  wire [8:0] \$100 ;
+  reg \$101 ;
+  reg \$102 ;
+  reg \$103 ;
+  reg \$104 ;
+  reg \$105 ;
+  reg [8:0] \$106 ;
+  reg [8:0] \$107 ;
+  reg [8:0] \$108 ;
+  reg [8:0] \$109 ;
   wire [7:0] \$11 ;
-  reg [2:0] \$110 ;
-  reg [7:0] \$111 ;
-  reg [7:0] \$112 ;
-  reg [7:0] \$113 ;
-  reg [7:0] \$114 ;
-  reg [7:0] \$115 ;
-  reg [7:0] \$116 ;
-  reg [7:0] \$117 ;
-  reg [7:0] \$118 ;
-  reg [7:0] \$119 ;
+  reg [8:0] \$110 ;
+  reg [8:0] \$111 ;
+  reg [8:0] \$112 ;
+  reg [4:0] \$113 ;
+  reg [4:0] \$114 ;
+  reg [2:0] \$115 ;
+  reg [2:0] \$116 ;
+  reg [2:0] \$117 ;
+  reg [2:0] \$118 ;
+  reg [2:0] \$119 ;
   wire [7:0] \$12 ;
-  reg [7:0] \$120 ;
-  reg [7:0] \$121 ;
-  reg [25:0] \$122 ;
-  reg \$123 ;
-  reg \$124 ;
-  reg \$125 ;
-  reg [1:0] \$126 ;
-  reg [1:0] \$127 ;
-  reg [1:0] \$128 ;
-  reg [1:0] \$129 ;
+  reg [2:0] \$120 ;
+  reg [2:0] \$121 ;
+  reg [2:0] \$122 ;
+  reg [7:0] \$123 ;
+  reg [7:0] \$124 ;
+  reg [7:0] \$125 ;
+  reg [7:0] \$126 ;
+  reg [7:0] \$127 ;
+  reg [7:0] \$128 ;
+  reg [7:0] \$129 ;
   wire [15:0] \$13 ;
-  reg [1:0] \$130 ;
-  reg \$131 ;
-  reg \$132 ;
-  reg \$133 ;
-  reg \$134 ;
+  reg [7:0] \$130 ;
+  reg [7:0] \$131 ;
+  reg [7:0] \$132 ;
+  reg [7:0] \$133 ;
+  reg [25:0] \$134 ;
   reg \$135 ;
-  reg [4:0] \$136 ;
-  reg [4:0] \$137 ;
-  reg [4:0] \$138 ;
-  reg [4:0] \$139 ;
+  reg \$136 ;
+  reg \$137 ;
+  reg [1:0] \$138 ;
+  reg [1:0] \$139 ;
   wire [15:0] \$14 ;
-  reg [4:0] \$140 ;
+  reg [1:0] \$140 ;
+  reg [1:0] \$141 ;
+  reg [1:0] \$142 ;
+  reg \$143 ;
+  reg \$144 ;
+  reg \$145 ;
+  reg \$146 ;
+  reg \$147 ;
+  reg [4:0] \$148 ;
+  reg [4:0] \$149 ;
   wire [7:0] \$15 ;
+  reg [4:0] \$150 ;
+  reg [4:0] \$151 ;
+  reg [4:0] \$152 ;
   wire [7:0] \$16 ;
   wire [15:0] \$17 ;
   wire [15:0] \$18 ;
@@ -1897,30 +1925,30 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire \$84 ;
   wire \$85 ;
   wire \$86 ;
-  wire [31:0] \$87 ;
-  wire [31:0] \$88 ;
-  reg \$89 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire [15:0] \$9 ;
-  reg \$90 ;
-  reg \$91 ;
-  reg \$92 ;
-  reg \$93 ;
-  reg [8:0] \$94 ;
-  reg [8:0] \$95 ;
-  reg [8:0] \$96 ;
-  reg [8:0] \$97 ;
-  reg [8:0] \$98 ;
-  reg [8:0] \$99 ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire \$98 ;
+  wire [8:0] \$99 ;
   wire [5:0] \$like ;
   reg \$signal  = 1'h0;
   wire [7:0] \$signal$7 ;
   reg [1:0] \$signature__addr  = 2'h0;
   (* init = 2'h0 *)
-  wire [1:0] \$signature__addr$812 ;
+  wire [1:0] \$signature__addr$813 ;
   wire [127:0] \$signature__data ;
-  wire [127:0] \$signature__data$813 ;
+  wire [127:0] \$signature__data$814 ;
   wire \$signature__en ;
-  wire \$signature__en$811 ;
+  wire \$signature__en$812 ;
   wire [25:0] acc_new;
   wire [15:0] bias;
   wire [15:0] \bias$132 ;
@@ -2572,7 +2600,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [8:0] \rd__addr$722 ;
   (* init = 5'h00 *)
   wire [4:0] \rd__addr$729 ;
-  wire [9:0] \rd__addr$778 ;
+  wire [9:0] \rd__addr$779 ;
   wire [63:0] rd__data;
   wire [63:0] \rd__data$119 ;
   wire [15:0] \rd__data$131 ;
@@ -2622,7 +2650,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [15:0] \rd__data$75 ;
   wire [48:0] \rd__data$766 ;
   wire [24:0] \rd__data$77 ;
-  wire [7:0] \rd__data$783 ;
+  wire [7:0] \rd__data$784 ;
   reg \real  = 1'h0;
   (* init = 1'h0 *)
   wire \real$115 ;
@@ -2683,20 +2711,21 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [2:0] \rp__addr$29 ;
   wire [2:0] \rp__addr$33 ;
   wire [2:0] \rp__addr$37 ;
-  input [1:0] \rp__addr$807 ;
-  wire [1:0] \rp__addr$807 ;
-  wire [1:0] \rp__addr$814 ;
+  input [1:0] \rp__addr$808 ;
+  wire [1:0] \rp__addr$808 ;
+  wire [1:0] \rp__addr$815 ;
   wire [7:0] rp__data;
   wire [7:0] \rp__data$80 ;
   wire [7:0] \rp__data$81 ;
-  wire [127:0] \rp__data$810 ;
-  wire [127:0] \rp__data$816 ;
+  wire [127:0] \rp__data$811 ;
+  wire [127:0] \rp__data$817 ;
   wire [7:0] \rp__data$82 ;
   wire [7:0] \rp__data$83 ;
   wire [7:0] \rp__data$84 ;
   wire [7:0] \rp__data$85 ;
   wire [7:0] \rp__data$86 ;
   wire [31:0] rq_y_fit;
+  wire [32:0] rq_y_fit_w;
   wire [32:0] rq_y_sh;
   input rst;
   wire rst;
@@ -2914,7 +2943,6 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [7:0] \u$73 ;
   wire [7:0] \u$745 ;
   wire [7:0] v;
-  wire [7:0] \v$792 ;
   wire [7:0] \v$793 ;
   wire [7:0] \v$794 ;
   wire [7:0] \v$795 ;
@@ -2929,6 +2957,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   wire [7:0] \v$804 ;
   wire [7:0] \v$805 ;
   wire [7:0] \v$806 ;
+  wire [7:0] \v$807 ;
   wire v_valid;
   wire [1:0] vrd_addr;
   output [127:0] vrd_gate;
@@ -26014,12 +26043,12 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     vgate[3] = 128'h00000000000000000000000000000000;
   end
   always @(posedge clk) begin
-    if (\$signature__en$811 )
-      vgate[\$signature__addr ] <= { \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , \v$792 , v };
+    if (\$signature__en$812 )
+      vgate[\$signature__addr ] <= { \v$807 , \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , v };
   end
   reg [127:0] _58_;
   always @(posedge clk) begin
-    _58_ <= vgate[\rp__addr$807 ];
+    _58_ <= vgate[\rp__addr$808 ];
   end
   assign vrd_gate = _58_;
   reg [127:0] vval [3:0];
@@ -26031,11 +26060,11 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   end
   always @(posedge clk) begin
     if (\$signature__en )
-      vval[\$signature__addr ] <= { \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , \v$792 , v };
+      vval[\$signature__addr ] <= { \v$807 , \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , v };
   end
   reg [127:0] _59_;
   always @(posedge clk) begin
-    _59_ <= vval[\rp__addr$807 ];
+    _59_ <= vval[\rp__addr$808 ];
   end
   assign vrd_val = _59_;
   reg [15:0] x0 [511:0];
@@ -34511,15 +34540,27 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \$79  = ~ y[7];
   assign \$80  = ~ gtv_5;
   assign \$signature__en  = v_valid & \$80 ;
-  assign \$signature__en$811  = v_valid & gtv_5;
+  assign \$signature__en$812  = v_valid & gtv_5;
   assign pass_done = v_valid & gtv_5;
   assign \$82  = $signed(\$81 ) << rowc_d_7[32:29];
   assign \$83  = $signed(\$82 [31:0]) + $signed(shl);
   assign \$84  = rctl_8[0] & rctl_8[2];
-  assign \$85  = $signed(\$78 [31:0]) > $signed(8'h7f);
-  assign \$86  = $signed(\$78 [31:0]) < $signed(8'h80);
-  assign \$87  = \$86  ? 32'd4294967168 : \$78 [31:0];
-  assign \$88  = \$85  ? 32'd127 : \$87 ;
+  assign \$85  = ~ rq_y_sh[32];
+  assign \$86  = | rq_y_sh[31:8];
+  assign \$87  = & rq_y_sh[7:0];
+  assign \$88  = \$86  | \$87 ;
+  assign \$89  = \$85  & \$88 ;
+  assign \$90  = & rq_y_sh[31:8];
+  assign \$91  = ~ rq_y_sh[8];
+  assign \$92  = & rq_y_sh[31:9];
+  assign \$93  = \$91  & \$92 ;
+  assign \$94  = & rq_y_sh[7:0];
+  assign \$95  = \$93  & \$94 ;
+  assign \$96  = \$90  | \$95 ;
+  assign \$97  = ~ \$96 ;
+  assign \$98  = rq_y_sh[32] & \$97 ;
+  assign \$99  = \$98  ? 9'h180 : \$78 [8:0];
+  assign \$100  = \$89  ? 9'h07f : \$99 ;
   always @(posedge clk)
     rowc_d_1 <= \rd__data$766 ;
   always @(posedge clk)
@@ -34537,33 +34578,33 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   always @(posedge clk)
     rowc_d_8 <= rowc_d_7;
   always @(posedge clk)
-    cplx <= \$89 ;
+    cplx <= \$101 ;
   always @(posedge clk)
-    \real  <= \$90 ;
+    \real  <= \$102 ;
   always @(posedge clk)
-    fs1_1 <= \$91 ;
+    fs1_1 <= \$103 ;
   always @(posedge clk)
-    first <= \$92 ;
+    first <= \$104 ;
   always @(posedge clk)
-    last <= \$93 ;
+    last <= \$105 ;
   always @(posedge clk)
-    xwa_1 <= \$94 ;
+    xwa_1 <= \$106 ;
   always @(posedge clk)
-    xwa_2 <= \$95 ;
+    xwa_2 <= \$107 ;
   always @(posedge clk)
-    xwa_3 <= \$96 ;
+    xwa_3 <= \$108 ;
   always @(posedge clk)
-    xw__addr <= \$97 ;
+    xw__addr <= \$109 ;
   always @(posedge clk)
-    cra_1 <= \$98 ;
+    cra_1 <= \$110 ;
   always @(posedge clk)
-    cra_2 <= \$99 ;
+    cra_2 <= \$111 ;
   always @(posedge clk)
-    \rd__addr$40  <= \$100 ;
+    \rd__addr$40  <= \$112 ;
   always @(posedge clk)
-    mra_1 <= \$101 ;
+    mra_1 <= \$113 ;
   always @(posedge clk)
-    \rd__addr$50  <= \$102 ;
+    \rd__addr$50  <= \$114 ;
   always @(posedge clk)
     mixcv0_1 <= \rd__data$77 ;
   always @(posedge clk)
@@ -34611,85 +34652,85 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   always @(posedge clk)
     du_7 <= du_6;
   always @(posedge clk)
-    rctl_1 <= \$103 ;
+    rctl_1 <= \$115 ;
   always @(posedge clk)
-    rctl_2 <= \$104 ;
+    rctl_2 <= \$116 ;
   always @(posedge clk)
-    rctl_3 <= \$105 ;
+    rctl_3 <= \$117 ;
   always @(posedge clk)
-    rctl_4 <= \$106 ;
+    rctl_4 <= \$118 ;
   always @(posedge clk)
-    rctl_5 <= \$107 ;
+    rctl_5 <= \$119 ;
   always @(posedge clk)
-    rctl_6 <= \$108 ;
+    rctl_6 <= \$120 ;
   always @(posedge clk)
-    rctl_7 <= \$109 ;
+    rctl_7 <= \$121 ;
   always @(posedge clk)
-    rctl_8 <= \$110 ;
+    rctl_8 <= \$122 ;
   always @(posedge clk)
-    rlh_1 <= \$111 ;
+    rlh_1 <= \$123 ;
   always @(posedge clk)
-    rlh_2 <= \$112 ;
+    rlh_2 <= \$124 ;
   always @(posedge clk)
-    rlh_3 <= \$113 ;
+    rlh_3 <= \$125 ;
   always @(posedge clk)
-    rlh_4 <= \$114 ;
+    rlh_4 <= \$126 ;
   always @(posedge clk)
-    rlh_5 <= \$115 ;
+    rlh_5 <= \$127 ;
   always @(posedge clk)
-    rlh_6 <= \$116 ;
+    rlh_6 <= \$128 ;
   always @(posedge clk)
-    rlh_7 <= \$117 ;
+    rlh_7 <= \$129 ;
   always @(posedge clk)
-    rlh_8 <= \$118 ;
+    rlh_8 <= \$130 ;
   always @(posedge clk)
-    rlh_f_1 <= \$119 ;
+    rlh_f_1 <= \$131 ;
   always @(posedge clk)
-    rlh_f_2 <= \$120 ;
+    rlh_f_2 <= \$132 ;
   always @(posedge clk)
-    rlh_f_3 <= \$121 ;
+    rlh_f_3 <= \$133 ;
   always @(posedge clk)
-    rowsum <= \$122 ;
+    rowsum <= \$134 ;
   always @(posedge clk)
     fin <= \$83 [31:0];
   always @(posedge clk)
-    fin_v <= \$123 ;
+    fin_v <= \$135 ;
   always @(posedge clk)
-    y <= \$88 [7:0];
+    y <= \$100 [7:0];
   always @(posedge clk)
-    y_v <= \$124 ;
+    y_v <= \$136 ;
   always @(posedge clk)
-    \$signal  <= \$125 ;
+    \$signal  <= \$137 ;
   always @(posedge clk)
-    kv_1 <= \$126 ;
+    kv_1 <= \$138 ;
   always @(posedge clk)
-    kv_2 <= \$127 ;
+    kv_2 <= \$139 ;
   always @(posedge clk)
-    kv_3 <= \$128 ;
+    kv_3 <= \$140 ;
   always @(posedge clk)
-    kv_4 <= \$129 ;
+    kv_4 <= \$141 ;
   always @(posedge clk)
-    \$signature__addr  <= \$130 ;
+    \$signature__addr  <= \$142 ;
   always @(posedge clk)
-    gtv_1 <= \$131 ;
+    gtv_1 <= \$143 ;
   always @(posedge clk)
-    gtv_2 <= \$132 ;
+    gtv_2 <= \$144 ;
   always @(posedge clk)
-    gtv_3 <= \$133 ;
+    gtv_3 <= \$145 ;
   always @(posedge clk)
-    gtv_4 <= \$134 ;
+    gtv_4 <= \$146 ;
   always @(posedge clk)
-    gtv_5 <= \$135 ;
+    gtv_5 <= \$147 ;
   always @(posedge clk)
-    prv_1 <= \$136 ;
+    prv_1 <= \$148 ;
   always @(posedge clk)
-    prv_2 <= \$137 ;
+    prv_2 <= \$149 ;
   always @(posedge clk)
-    prv_3 <= \$138 ;
+    prv_3 <= \$150 ;
   always @(posedge clk)
-    prv_4 <= \$139 ;
+    prv_4 <= \$151 ;
   always @(posedge clk)
-    pass_pairs <= \$140 ;
+    pass_pairs <= \$152 ;
   \hwssm_core.core.dp.lane0  lane0 (
     .bias(\rd__data$77 [24:9]),
     .c(c),
@@ -34700,10 +34741,10 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(g),
     .last(last),
     .part(part),
-    .\port$1456$0 (rd__data),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2107$0 (rd__data),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv0_1[8:5]),
@@ -34723,15 +34764,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$134 ),
     .last(last),
     .part(\part$148 ),
-    .\port$1465$0 (\rd__data$119 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2116$0 (\rd__data$119 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv1_1[8:5]),
     .sh_w(\rd__data$133 [4:0]),
-    .v(\v$792 ),
+    .v(\v$793 ),
     .x(\x$127 ),
     .xo(\xw__data$111 )
   );
@@ -34745,15 +34786,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$530 ),
     .last(last),
     .part(\part$544 ),
-    .\port$1546$0 (\rd__data$515 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2197$0 (\rd__data$515 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv10_1[8:5]),
     .sh_w(\rd__data$529 [4:0]),
-    .v(\v$801 ),
+    .v(\v$802 ),
     .x(\x$523 ),
     .xo(\xw__data$507 )
   );
@@ -34767,15 +34808,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$574 ),
     .last(last),
     .part(\part$588 ),
-    .\port$1555$0 (\rd__data$559 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2206$0 (\rd__data$559 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv11_1[8:5]),
     .sh_w(\rd__data$573 [4:0]),
-    .v(\v$802 ),
+    .v(\v$803 ),
     .x(\x$567 ),
     .xo(\xw__data$551 )
   );
@@ -34789,15 +34830,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$618 ),
     .last(last),
     .part(\part$632 ),
-    .\port$1564$0 (\rd__data$603 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2215$0 (\rd__data$603 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv12_1[8:5]),
     .sh_w(\rd__data$617 [4:0]),
-    .v(\v$803 ),
+    .v(\v$804 ),
     .x(\x$611 ),
     .xo(\xw__data$595 )
   );
@@ -34811,15 +34852,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$662 ),
     .last(last),
     .part(\part$676 ),
-    .\port$1573$0 (\rd__data$647 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2224$0 (\rd__data$647 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv13_1[8:5]),
     .sh_w(\rd__data$661 [4:0]),
-    .v(\v$804 ),
+    .v(\v$805 ),
     .x(\x$655 ),
     .xo(\xw__data$639 )
   );
@@ -34833,15 +34874,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$706 ),
     .last(last),
     .part(\part$720 ),
-    .\port$1582$0 (\rd__data$691 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2233$0 (\rd__data$691 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv14_1[8:5]),
     .sh_w(\rd__data$705 [4:0]),
-    .v(\v$805 ),
+    .v(\v$806 ),
     .x(\x$699 ),
     .xo(\xw__data$683 )
   );
@@ -34855,15 +34896,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$750 ),
     .last(last),
     .part(\part$764 ),
-    .\port$1591$0 (\rd__data$735 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2242$0 (\rd__data$735 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv15_1[8:5]),
     .sh_w(\rd__data$749 [4:0]),
-    .v(\v$806 ),
+    .v(\v$807 ),
     .x(\x$743 ),
     .xo(\xw__data$727 )
   );
@@ -34877,15 +34918,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$178 ),
     .last(last),
     .part(\part$192 ),
-    .\port$1474$0 (\rd__data$163 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2125$0 (\rd__data$163 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv2_1[8:5]),
     .sh_w(\rd__data$177 [4:0]),
-    .v(\v$793 ),
+    .v(\v$794 ),
     .x(\x$171 ),
     .xo(\xw__data$155 )
   );
@@ -34899,15 +34940,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$222 ),
     .last(last),
     .part(\part$236 ),
-    .\port$1483$0 (\rd__data$207 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2134$0 (\rd__data$207 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv3_1[8:5]),
     .sh_w(\rd__data$221 [4:0]),
-    .v(\v$794 ),
+    .v(\v$795 ),
     .x(\x$215 ),
     .xo(\xw__data$199 )
   );
@@ -34921,15 +34962,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$266 ),
     .last(last),
     .part(\part$280 ),
-    .\port$1492$0 (\rd__data$251 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2143$0 (\rd__data$251 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv4_1[8:5]),
     .sh_w(\rd__data$265 [4:0]),
-    .v(\v$795 ),
+    .v(\v$796 ),
     .x(\x$259 ),
     .xo(\xw__data$243 )
   );
@@ -34943,15 +34984,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$310 ),
     .last(last),
     .part(\part$324 ),
-    .\port$1501$0 (\rd__data$295 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2152$0 (\rd__data$295 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv5_1[8:5]),
     .sh_w(\rd__data$309 [4:0]),
-    .v(\v$796 ),
+    .v(\v$797 ),
     .x(\x$303 ),
     .xo(\xw__data$287 )
   );
@@ -34965,15 +35006,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$354 ),
     .last(last),
     .part(\part$368 ),
-    .\port$1510$0 (\rd__data$339 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2161$0 (\rd__data$339 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv6_1[8:5]),
     .sh_w(\rd__data$353 [4:0]),
-    .v(\v$797 ),
+    .v(\v$798 ),
     .x(\x$347 ),
     .xo(\xw__data$331 )
   );
@@ -34987,15 +35028,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$398 ),
     .last(last),
     .part(\part$412 ),
-    .\port$1519$0 (\rd__data$383 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2170$0 (\rd__data$383 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv7_1[8:5]),
     .sh_w(\rd__data$397 [4:0]),
-    .v(\v$798 ),
+    .v(\v$799 ),
     .x(\x$391 ),
     .xo(\xw__data$375 )
   );
@@ -35009,15 +35050,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$442 ),
     .last(last),
     .part(\part$456 ),
-    .\port$1528$0 (\rd__data$427 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2179$0 (\rd__data$427 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv8_1[8:5]),
     .sh_w(\rd__data$441 [4:0]),
-    .v(\v$799 ),
+    .v(\v$800 ),
     .x(\x$435 ),
     .xo(\xw__data$419 )
   );
@@ -35031,15 +35072,15 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
     .g(\g$486 ),
     .last(last),
     .part(\part$500 ),
-    .\port$1537$0 (\rd__data$471 ),
-    .\port$1878$0 (rowc_d_1[17:0]),
-    .\port$1879$18 (rowc_d_2[23:18]),
-    .\port$1881$24 (rowc_d_4[28:24]),
+    .\port$2188$0 (\rd__data$471 ),
+    .\port$2574$0 (rowc_d_1[17:0]),
+    .\port$2575$18 (rowc_d_2[23:18]),
+    .\port$2577$24 (rowc_d_4[28:24]),
     .\real (\real ),
     .rst(rst),
     .sh_v(mixcv9_1[8:5]),
     .sh_w(\rd__data$485 [4:0]),
-    .v(\v$800 ),
+    .v(\v$801 ),
     .x(\x$479 ),
     .xo(\xw__data$463 )
   );
@@ -35051,366 +35092,366 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   );
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$89  = issue__ssm;
+    \$101  = issue__ssm;
     if (rst) begin
-      \$89  = 1'h0;
+      \$101  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$90  = issue__mix;
+    \$102  = issue__mix;
     if (rst) begin
-      \$90  = 1'h0;
+      \$102  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$91  = issue__first_step;
+    \$103  = issue__first_step;
     if (rst) begin
-      \$91  = 1'h0;
+      \$103  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$92  = issue__q_first;
+    \$104  = issue__q_first;
     if (rst) begin
-      \$92  = 1'h0;
+      \$104  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$93  = issue__q_last;
+    \$105  = issue__q_last;
     if (rst) begin
-      \$93  = 1'h0;
+      \$105  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$94  = xr__addr;
+    \$106  = xr__addr;
     if (rst) begin
-      \$94  = 9'h000;
+      \$106  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$95  = xwa_1;
+    \$107  = xwa_1;
     if (rst) begin
-      \$95  = 9'h000;
+      \$107  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$96  = xwa_2;
+    \$108  = xwa_2;
     if (rst) begin
-      \$96  = 9'h000;
+      \$108  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$97  = xwa_3;
+    \$109  = xwa_3;
     if (rst) begin
-      \$97  = 9'h000;
+      \$109  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$98  = xr__addr;
+    \$110  = xr__addr;
     if (rst) begin
-      \$98  = 9'h000;
+      \$110  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$99  = cra_1;
+    \$111  = cra_1;
     if (rst) begin
-      \$99  = 9'h000;
+      \$111  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$100  = cra_2;
+    \$112  = cra_2;
     if (rst) begin
-      \$100  = 9'h000;
+      \$112  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$101  = issue__mixrow;
+    \$113  = issue__mixrow;
     if (rst) begin
-      \$101  = 5'h00;
+      \$113  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$102  = mra_1;
+    \$114  = mra_1;
     if (rst) begin
-      \$102  = 5'h00;
+      \$114  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$103  = { issue__c_last, issue__c_first, issue__ssm };
+    \$115  = { issue__c_last, issue__c_first, issue__ssm };
     if (rst) begin
-      \$103  = 3'h0;
+      \$115  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$104  = rctl_1;
+    \$116  = rctl_1;
     if (rst) begin
-      \$104  = 3'h0;
+      \$116  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$105  = rctl_2;
+    \$117  = rctl_2;
     if (rst) begin
-      \$105  = 3'h0;
+      \$117  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$106  = rctl_3;
+    \$118  = rctl_3;
     if (rst) begin
-      \$106  = 3'h0;
+      \$118  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$107  = rctl_4;
+    \$119  = rctl_4;
     if (rst) begin
-      \$107  = 3'h0;
+      \$119  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$108  = rctl_5;
+    \$120  = rctl_5;
     if (rst) begin
-      \$108  = 3'h0;
+      \$120  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$109  = rctl_6;
+    \$121  = rctl_6;
     if (rst) begin
-      \$109  = 3'h0;
+      \$121  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$110  = rctl_7;
+    \$122  = rctl_7;
     if (rst) begin
-      \$110  = 3'h0;
+      \$122  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$111  = { issue__l, issue__h };
+    \$123  = { issue__l, issue__h };
     if (rst) begin
-      \$111  = 8'h00;
+      \$123  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$112  = rlh_1;
+    \$124  = rlh_1;
     if (rst) begin
-      \$112  = 8'h00;
+      \$124  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$113  = rlh_2;
+    \$125  = rlh_2;
     if (rst) begin
-      \$113  = 8'h00;
+      \$125  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$114  = rlh_3;
+    \$126  = rlh_3;
     if (rst) begin
-      \$114  = 8'h00;
+      \$126  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$115  = rlh_4;
+    \$127  = rlh_4;
     if (rst) begin
-      \$115  = 8'h00;
+      \$127  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$116  = rlh_5;
+    \$128  = rlh_5;
     if (rst) begin
-      \$116  = 8'h00;
+      \$128  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$117  = rlh_6;
+    \$129  = rlh_6;
     if (rst) begin
-      \$117  = 8'h00;
+      \$129  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$118  = rlh_7;
+    \$130  = rlh_7;
     if (rst) begin
-      \$118  = 8'h00;
+      \$130  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$119  = rlh_8;
+    \$131  = rlh_8;
     if (rst) begin
-      \$119  = 8'h00;
+      \$131  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$120  = rlh_f_1;
+    \$132  = rlh_f_1;
     if (rst) begin
-      \$120  = 8'h00;
+      \$132  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$121  = rlh_f_2;
+    \$133  = rlh_f_2;
     if (rst) begin
-      \$121  = 8'h00;
+      \$133  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$122  = rowsum;
+    \$134  = rowsum;
     if (rctl_8[0]) begin
-      \$122  = \$74 [25:0];
+      \$134  = \$74 [25:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$123  = \$84 ;
-    if (rst) begin
-      \$123  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$124  = fin_v;
-    if (rst) begin
-      \$124  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$125  = y_v;
-    if (rst) begin
-      \$125  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$126  = issue__kslot;
-    if (rst) begin
-      \$126  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$127  = kv_1;
-    if (rst) begin
-      \$127  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$128  = kv_2;
-    if (rst) begin
-      \$128  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$129  = kv_3;
-    if (rst) begin
-      \$129  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$130  = kv_4;
-    if (rst) begin
-      \$130  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$131  = issue__gate;
-    if (rst) begin
-      \$131  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$132  = gtv_1;
-    if (rst) begin
-      \$132  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$133  = gtv_2;
-    if (rst) begin
-      \$133  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$134  = gtv_3;
-    if (rst) begin
-      \$134  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$135  = gtv_4;
+    \$135  = \$84 ;
     if (rst) begin
       \$135  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$136  = issue__pairs;
+    \$136  = fin_v;
     if (rst) begin
-      \$136  = 5'h00;
+      \$136  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$137  = prv_1;
+    \$137  = y_v;
     if (rst) begin
-      \$137  = 5'h00;
+      \$137  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$138  = prv_2;
+    \$138  = issue__kslot;
     if (rst) begin
-      \$138  = 5'h00;
+      \$138  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$139  = prv_3;
+    \$139  = kv_1;
     if (rst) begin
-      \$139  = 5'h00;
+      \$139  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
-    \$140  = prv_4;
+    \$140  = kv_2;
     if (rst) begin
-      \$140  = 5'h00;
+      \$140  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$141  = kv_3;
+    if (rst) begin
+      \$141  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$142  = kv_4;
+    if (rst) begin
+      \$142  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$143  = issue__gate;
+    if (rst) begin
+      \$143  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$144  = gtv_1;
+    if (rst) begin
+      \$144  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$145  = gtv_2;
+    if (rst) begin
+      \$145  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$146  = gtv_3;
+    if (rst) begin
+      \$146  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$147  = gtv_4;
+    if (rst) begin
+      \$147  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$148  = issue__pairs;
+    if (rst) begin
+      \$148  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$149  = prv_1;
+    if (rst) begin
+      \$149  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$150  = prv_2;
+    if (rst) begin
+      \$150  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$151  = prv_3;
+    if (rst) begin
+      \$151  = 5'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$3 ) begin end
+    \$152  = prv_4;
+    if (rst) begin
+      \$152  = 5'h00;
     end
   end
   assign issue__row = rd__addr;
@@ -35968,18 +36009,19 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
   assign \sh_w$761  = \rd__data$749 [4:0];
   assign \sh_v$762  = mixcv15_1[8:5];
   assign acc_new = \$74 [25:0];
+  assign rq_y_fit_w = rq_y_sh;
   assign rq_y_fit = \$78 [31:0];
-  assign \rd__addr$778  = { rlh_f_2[7:6], \$79 , y[6:0] };
-  assign \rd__data$783  = wp__data;
+  assign \rd__addr$779  = { rlh_f_2[7:6], \$79 , y[6:0] };
+  assign \rd__data$784  = wp__data;
   assign g_written = \$signal ;
   assign kv_5 = \$signature__addr ;
-  assign \$signature__data  = { \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , \v$792 , v };
-  assign vrd_addr = \rp__addr$807 ;
-  assign \rp__data$810  = vrd_val;
-  assign \$signature__addr$812  = \$signature__addr ;
-  assign \$signature__data$813  = { \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , \v$792 , v };
-  assign \rp__addr$814  = \rp__addr$807 ;
-  assign \rp__data$816  = vrd_gate;
+  assign \$signature__data  = { \v$807 , \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , v };
+  assign vrd_addr = \rp__addr$808 ;
+  assign \rp__data$811  = vrd_val;
+  assign \$signature__addr$813  = \$signature__addr ;
+  assign \$signature__data$814  = { \v$807 , \v$806 , \v$805 , \v$804 , \v$803 , \v$802 , \v$801 , \v$800 , \v$799 , \v$798 , \v$797 , \v$796 , \v$795 , \v$794 , \v$793 , v };
+  assign \rp__addr$815  = \rp__addr$808 ;
+  assign \rp__data$817  = vrd_gate;
   assign prv_5 = pass_pairs;
   assign gv_1 = \$signal ;
   assign \x_out.re  = xw__data[7:0];
@@ -36437,7 +36479,7 @@ module \hwssm_core.core.dp (rst, u, issue__ssm, issue__mix, issue__first_step, i
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv, clk
+module \hwssm_core.core.dp.lane0 (rst, \port$2107$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, vv, clk
 );
   reg \$auto$verilog_backend.cc:2355:dump_module$4  = 0;
   `ifndef SYNTHESIS
@@ -36447,6 +36489,16 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -36459,64 +36511,91 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -36567,25 +36646,28 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1456$0 ;
-  wire [63:0] \port$1456$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2107$0 ;
+  wire [63:0] \port$2107$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -36606,11 +36688,11 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   output vv;
@@ -36629,40 +36711,104 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2107$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2107$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2107$0 [39:32] : \port$2107$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2107$0 [47:40] : \port$2107$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2107$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2107$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2107$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2107$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -36676,130 +36822,106 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1456$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1456$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1456$0 [39:32] : \port$1456$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1456$0 [47:40] : \port$1456$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1456$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1456$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1456$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1456$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$4 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1456$0 [7:0];
-  assign f1 = \port$1456$0 [15:8];
-  assign f4 = \port$1456$0 [39:32];
-  assign f5 = \port$1456$0 [47:40];
-  assign f2 = \port$1456$0 [23:16];
-  assign f3 = \port$1456$0 [31:24];
-  assign f6 = \port$1456$0 [55:48];
-  assign f7 = \port$1456$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2107$0 [7:0];
+  assign f1 = \port$2107$0 [15:8];
+  assign f4 = \port$2107$0 [39:32];
+  assign f5 = \port$2107$0 [47:40];
+  assign f2 = \port$2107$0 [23:16];
+  assign f3 = \port$2107$0 [31:24];
+  assign f6 = \port$2107$0 [55:48];
+  assign f7 = \port$2107$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -36817,22 +36939,22 @@ module \hwssm_core.core.dp.lane0 (rst, \port$1456$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane1 (rst, \port$2116$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$5  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -36841,6 +36963,16 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -36853,64 +36985,91 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -36961,25 +37120,28 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1465$0 ;
-  wire [63:0] \port$1465$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2116$0 ;
+  wire [63:0] \port$2116$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -37000,11 +37162,11 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -37022,40 +37184,104 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2116$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2116$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2116$0 [39:32] : \port$2116$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2116$0 [47:40] : \port$2116$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2116$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2116$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2116$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2116$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -37069,130 +37295,106 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1465$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1465$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1465$0 [39:32] : \port$1465$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1465$0 [47:40] : \port$1465$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1465$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1465$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1465$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1465$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$5 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1465$0 [7:0];
-  assign f1 = \port$1465$0 [15:8];
-  assign f4 = \port$1465$0 [39:32];
-  assign f5 = \port$1465$0 [47:40];
-  assign f2 = \port$1465$0 [23:16];
-  assign f3 = \port$1465$0 [31:24];
-  assign f6 = \port$1465$0 [55:48];
-  assign f7 = \port$1465$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2116$0 [7:0];
+  assign f1 = \port$2116$0 [15:8];
+  assign f4 = \port$2116$0 [39:32];
+  assign f5 = \port$2116$0 [47:40];
+  assign f2 = \port$2116$0 [23:16];
+  assign f3 = \port$2116$0 [31:24];
+  assign f6 = \port$2116$0 [55:48];
+  assign f7 = \port$2116$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -37210,22 +37412,22 @@ module \hwssm_core.core.dp.lane1 (rst, \port$1465$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane10 (rst, \port$2197$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$6  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -37234,6 +37436,16 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -37246,64 +37458,91 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -37354,25 +37593,28 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1546$0 ;
-  wire [63:0] \port$1546$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2197$0 ;
+  wire [63:0] \port$2197$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -37393,11 +37635,11 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -37415,40 +37657,104 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2197$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2197$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2197$0 [39:32] : \port$2197$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2197$0 [47:40] : \port$2197$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2197$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2197$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2197$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2197$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -37462,130 +37768,106 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1546$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1546$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1546$0 [39:32] : \port$1546$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1546$0 [47:40] : \port$1546$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1546$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1546$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1546$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1546$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$6 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1546$0 [7:0];
-  assign f1 = \port$1546$0 [15:8];
-  assign f4 = \port$1546$0 [39:32];
-  assign f5 = \port$1546$0 [47:40];
-  assign f2 = \port$1546$0 [23:16];
-  assign f3 = \port$1546$0 [31:24];
-  assign f6 = \port$1546$0 [55:48];
-  assign f7 = \port$1546$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2197$0 [7:0];
+  assign f1 = \port$2197$0 [15:8];
+  assign f4 = \port$2197$0 [39:32];
+  assign f5 = \port$2197$0 [47:40];
+  assign f2 = \port$2197$0 [23:16];
+  assign f3 = \port$2197$0 [31:24];
+  assign f6 = \port$2197$0 [55:48];
+  assign f7 = \port$2197$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -37603,22 +37885,22 @@ module \hwssm_core.core.dp.lane10 (rst, \port$1546$0 , sh_w, bias, x, c, g, \por
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane11 (rst, \port$2206$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$7  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -37627,6 +37909,16 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -37639,64 +37931,91 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -37747,25 +38066,28 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1555$0 ;
-  wire [63:0] \port$1555$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2206$0 ;
+  wire [63:0] \port$2206$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -37786,11 +38108,11 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -37808,40 +38130,104 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2206$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2206$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2206$0 [39:32] : \port$2206$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2206$0 [47:40] : \port$2206$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2206$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2206$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2206$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2206$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -37855,130 +38241,106 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1555$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1555$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1555$0 [39:32] : \port$1555$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1555$0 [47:40] : \port$1555$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1555$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1555$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1555$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1555$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$7 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1555$0 [7:0];
-  assign f1 = \port$1555$0 [15:8];
-  assign f4 = \port$1555$0 [39:32];
-  assign f5 = \port$1555$0 [47:40];
-  assign f2 = \port$1555$0 [23:16];
-  assign f3 = \port$1555$0 [31:24];
-  assign f6 = \port$1555$0 [55:48];
-  assign f7 = \port$1555$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2206$0 [7:0];
+  assign f1 = \port$2206$0 [15:8];
+  assign f4 = \port$2206$0 [39:32];
+  assign f5 = \port$2206$0 [47:40];
+  assign f2 = \port$2206$0 [23:16];
+  assign f3 = \port$2206$0 [31:24];
+  assign f6 = \port$2206$0 [55:48];
+  assign f7 = \port$2206$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -37996,22 +38358,22 @@ module \hwssm_core.core.dp.lane11 (rst, \port$1555$0 , sh_w, bias, x, c, g, \por
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane12 (rst, \port$2215$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$8  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -38020,6 +38382,16 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -38032,64 +38404,91 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -38140,25 +38539,28 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1564$0 ;
-  wire [63:0] \port$1564$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2215$0 ;
+  wire [63:0] \port$2215$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -38179,11 +38581,11 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -38201,40 +38603,104 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2215$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2215$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2215$0 [39:32] : \port$2215$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2215$0 [47:40] : \port$2215$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2215$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2215$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2215$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2215$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -38248,130 +38714,106 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1564$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1564$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1564$0 [39:32] : \port$1564$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1564$0 [47:40] : \port$1564$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1564$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1564$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1564$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1564$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$8 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1564$0 [7:0];
-  assign f1 = \port$1564$0 [15:8];
-  assign f4 = \port$1564$0 [39:32];
-  assign f5 = \port$1564$0 [47:40];
-  assign f2 = \port$1564$0 [23:16];
-  assign f3 = \port$1564$0 [31:24];
-  assign f6 = \port$1564$0 [55:48];
-  assign f7 = \port$1564$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2215$0 [7:0];
+  assign f1 = \port$2215$0 [15:8];
+  assign f4 = \port$2215$0 [39:32];
+  assign f5 = \port$2215$0 [47:40];
+  assign f2 = \port$2215$0 [23:16];
+  assign f3 = \port$2215$0 [31:24];
+  assign f6 = \port$2215$0 [55:48];
+  assign f7 = \port$2215$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -38389,22 +38831,22 @@ module \hwssm_core.core.dp.lane12 (rst, \port$1564$0 , sh_w, bias, x, c, g, \por
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane13 (rst, \port$2224$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$9  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -38413,6 +38855,16 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -38425,64 +38877,91 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -38533,25 +39012,28 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1573$0 ;
-  wire [63:0] \port$1573$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2224$0 ;
+  wire [63:0] \port$2224$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -38572,11 +39054,11 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -38594,40 +39076,104 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2224$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2224$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2224$0 [39:32] : \port$2224$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2224$0 [47:40] : \port$2224$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2224$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2224$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2224$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2224$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -38641,130 +39187,106 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1573$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1573$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1573$0 [39:32] : \port$1573$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1573$0 [47:40] : \port$1573$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1573$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1573$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1573$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1573$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$9 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1573$0 [7:0];
-  assign f1 = \port$1573$0 [15:8];
-  assign f4 = \port$1573$0 [39:32];
-  assign f5 = \port$1573$0 [47:40];
-  assign f2 = \port$1573$0 [23:16];
-  assign f3 = \port$1573$0 [31:24];
-  assign f6 = \port$1573$0 [55:48];
-  assign f7 = \port$1573$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2224$0 [7:0];
+  assign f1 = \port$2224$0 [15:8];
+  assign f4 = \port$2224$0 [39:32];
+  assign f5 = \port$2224$0 [47:40];
+  assign f2 = \port$2224$0 [23:16];
+  assign f3 = \port$2224$0 [31:24];
+  assign f6 = \port$2224$0 [55:48];
+  assign f7 = \port$2224$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -38782,22 +39304,22 @@ module \hwssm_core.core.dp.lane13 (rst, \port$1573$0 , sh_w, bias, x, c, g, \por
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane14 (rst, \port$2233$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$10  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -38806,6 +39328,16 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -38818,64 +39350,91 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -38926,25 +39485,28 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1582$0 ;
-  wire [63:0] \port$1582$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2233$0 ;
+  wire [63:0] \port$2233$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -38965,11 +39527,11 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -38987,40 +39549,104 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2233$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2233$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2233$0 [39:32] : \port$2233$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2233$0 [47:40] : \port$2233$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2233$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2233$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2233$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2233$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -39034,130 +39660,106 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1582$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1582$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1582$0 [39:32] : \port$1582$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1582$0 [47:40] : \port$1582$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1582$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1582$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1582$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1582$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$10 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1582$0 [7:0];
-  assign f1 = \port$1582$0 [15:8];
-  assign f4 = \port$1582$0 [39:32];
-  assign f5 = \port$1582$0 [47:40];
-  assign f2 = \port$1582$0 [23:16];
-  assign f3 = \port$1582$0 [31:24];
-  assign f6 = \port$1582$0 [55:48];
-  assign f7 = \port$1582$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2233$0 [7:0];
+  assign f1 = \port$2233$0 [15:8];
+  assign f4 = \port$2233$0 [39:32];
+  assign f5 = \port$2233$0 [47:40];
+  assign f2 = \port$2233$0 [23:16];
+  assign f3 = \port$2233$0 [31:24];
+  assign f6 = \port$2233$0 [55:48];
+  assign f7 = \port$2233$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -39175,22 +39777,22 @@ module \hwssm_core.core.dp.lane14 (rst, \port$1582$0 , sh_w, bias, x, c, g, \por
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane15 (rst, \port$2242$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$11  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -39199,6 +39801,16 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -39211,64 +39823,91 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -39319,25 +39958,28 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1591$0 ;
-  wire [63:0] \port$1591$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2242$0 ;
+  wire [63:0] \port$2242$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -39358,11 +40000,11 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -39380,40 +40022,104 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2242$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2242$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2242$0 [39:32] : \port$2242$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2242$0 [47:40] : \port$2242$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2242$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2242$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2242$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2242$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -39427,130 +40133,106 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1591$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1591$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1591$0 [39:32] : \port$1591$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1591$0 [47:40] : \port$1591$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1591$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1591$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1591$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1591$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$11 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1591$0 [7:0];
-  assign f1 = \port$1591$0 [15:8];
-  assign f4 = \port$1591$0 [39:32];
-  assign f5 = \port$1591$0 [47:40];
-  assign f2 = \port$1591$0 [23:16];
-  assign f3 = \port$1591$0 [31:24];
-  assign f6 = \port$1591$0 [55:48];
-  assign f7 = \port$1591$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2242$0 [7:0];
+  assign f1 = \port$2242$0 [15:8];
+  assign f4 = \port$2242$0 [39:32];
+  assign f5 = \port$2242$0 [47:40];
+  assign f2 = \port$2242$0 [23:16];
+  assign f3 = \port$2242$0 [31:24];
+  assign f6 = \port$2242$0 [55:48];
+  assign f7 = \port$2242$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -39568,22 +40250,22 @@ module \hwssm_core.core.dp.lane15 (rst, \port$1591$0 , sh_w, bias, x, c, g, \por
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane2 (rst, \port$2125$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$12  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -39592,6 +40274,16 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -39604,64 +40296,91 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -39712,25 +40431,28 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1474$0 ;
-  wire [63:0] \port$1474$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2125$0 ;
+  wire [63:0] \port$2125$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -39751,11 +40473,11 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -39773,40 +40495,104 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2125$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2125$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2125$0 [39:32] : \port$2125$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2125$0 [47:40] : \port$2125$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2125$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2125$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2125$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2125$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -39820,130 +40606,106 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1474$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1474$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1474$0 [39:32] : \port$1474$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1474$0 [47:40] : \port$1474$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1474$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1474$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1474$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1474$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$12 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1474$0 [7:0];
-  assign f1 = \port$1474$0 [15:8];
-  assign f4 = \port$1474$0 [39:32];
-  assign f5 = \port$1474$0 [47:40];
-  assign f2 = \port$1474$0 [23:16];
-  assign f3 = \port$1474$0 [31:24];
-  assign f6 = \port$1474$0 [55:48];
-  assign f7 = \port$1474$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2125$0 [7:0];
+  assign f1 = \port$2125$0 [15:8];
+  assign f4 = \port$2125$0 [39:32];
+  assign f5 = \port$2125$0 [47:40];
+  assign f2 = \port$2125$0 [23:16];
+  assign f3 = \port$2125$0 [31:24];
+  assign f6 = \port$2125$0 [55:48];
+  assign f7 = \port$2125$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -39961,22 +40723,22 @@ module \hwssm_core.core.dp.lane2 (rst, \port$1474$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane3 (rst, \port$2134$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$13  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -39985,6 +40747,16 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -39997,64 +40769,91 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -40105,25 +40904,28 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1483$0 ;
-  wire [63:0] \port$1483$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2134$0 ;
+  wire [63:0] \port$2134$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -40144,11 +40946,11 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40166,40 +40968,104 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2134$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2134$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2134$0 [39:32] : \port$2134$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2134$0 [47:40] : \port$2134$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2134$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2134$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2134$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2134$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -40213,130 +41079,106 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1483$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1483$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1483$0 [39:32] : \port$1483$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1483$0 [47:40] : \port$1483$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1483$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1483$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1483$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1483$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$13 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1483$0 [7:0];
-  assign f1 = \port$1483$0 [15:8];
-  assign f4 = \port$1483$0 [39:32];
-  assign f5 = \port$1483$0 [47:40];
-  assign f2 = \port$1483$0 [23:16];
-  assign f3 = \port$1483$0 [31:24];
-  assign f6 = \port$1483$0 [55:48];
-  assign f7 = \port$1483$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2134$0 [7:0];
+  assign f1 = \port$2134$0 [15:8];
+  assign f4 = \port$2134$0 [39:32];
+  assign f5 = \port$2134$0 [47:40];
+  assign f2 = \port$2134$0 [23:16];
+  assign f3 = \port$2134$0 [31:24];
+  assign f6 = \port$2134$0 [55:48];
+  assign f7 = \port$2134$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -40354,22 +41196,22 @@ module \hwssm_core.core.dp.lane3 (rst, \port$1483$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane4 (rst, \port$2143$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$14  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -40378,6 +41220,16 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -40390,64 +41242,91 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -40498,25 +41377,28 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1492$0 ;
-  wire [63:0] \port$1492$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2143$0 ;
+  wire [63:0] \port$2143$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -40537,11 +41419,11 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40559,40 +41441,104 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2143$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2143$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2143$0 [39:32] : \port$2143$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2143$0 [47:40] : \port$2143$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2143$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2143$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2143$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2143$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -40606,130 +41552,106 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1492$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1492$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1492$0 [39:32] : \port$1492$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1492$0 [47:40] : \port$1492$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1492$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1492$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1492$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1492$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$14 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1492$0 [7:0];
-  assign f1 = \port$1492$0 [15:8];
-  assign f4 = \port$1492$0 [39:32];
-  assign f5 = \port$1492$0 [47:40];
-  assign f2 = \port$1492$0 [23:16];
-  assign f3 = \port$1492$0 [31:24];
-  assign f6 = \port$1492$0 [55:48];
-  assign f7 = \port$1492$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2143$0 [7:0];
+  assign f1 = \port$2143$0 [15:8];
+  assign f4 = \port$2143$0 [39:32];
+  assign f5 = \port$2143$0 [47:40];
+  assign f2 = \port$2143$0 [23:16];
+  assign f3 = \port$2143$0 [31:24];
+  assign f6 = \port$2143$0 [55:48];
+  assign f7 = \port$2143$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -40747,22 +41669,22 @@ module \hwssm_core.core.dp.lane4 (rst, \port$1492$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane5 (rst, \port$2152$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$15  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -40771,6 +41693,16 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -40783,64 +41715,91 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -40891,25 +41850,28 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1501$0 ;
-  wire [63:0] \port$1501$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2152$0 ;
+  wire [63:0] \port$2152$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -40930,11 +41892,11 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -40952,40 +41914,104 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2152$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2152$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2152$0 [39:32] : \port$2152$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2152$0 [47:40] : \port$2152$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2152$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2152$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2152$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2152$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -40999,130 +42025,106 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1501$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1501$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1501$0 [39:32] : \port$1501$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1501$0 [47:40] : \port$1501$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1501$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1501$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1501$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1501$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$15 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1501$0 [7:0];
-  assign f1 = \port$1501$0 [15:8];
-  assign f4 = \port$1501$0 [39:32];
-  assign f5 = \port$1501$0 [47:40];
-  assign f2 = \port$1501$0 [23:16];
-  assign f3 = \port$1501$0 [31:24];
-  assign f6 = \port$1501$0 [55:48];
-  assign f7 = \port$1501$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2152$0 [7:0];
+  assign f1 = \port$2152$0 [15:8];
+  assign f4 = \port$2152$0 [39:32];
+  assign f5 = \port$2152$0 [47:40];
+  assign f2 = \port$2152$0 [23:16];
+  assign f3 = \port$2152$0 [31:24];
+  assign f6 = \port$2152$0 [55:48];
+  assign f7 = \port$2152$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -41140,22 +42142,22 @@ module \hwssm_core.core.dp.lane5 (rst, \port$1501$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane6 (rst, \port$2161$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$16  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -41164,6 +42166,16 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -41176,64 +42188,91 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -41284,25 +42323,28 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1510$0 ;
-  wire [63:0] \port$1510$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2161$0 ;
+  wire [63:0] \port$2161$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -41323,11 +42365,11 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41345,40 +42387,104 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2161$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2161$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2161$0 [39:32] : \port$2161$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2161$0 [47:40] : \port$2161$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2161$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2161$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2161$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2161$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -41392,130 +42498,106 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1510$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1510$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1510$0 [39:32] : \port$1510$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1510$0 [47:40] : \port$1510$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1510$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1510$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1510$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1510$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$16 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1510$0 [7:0];
-  assign f1 = \port$1510$0 [15:8];
-  assign f4 = \port$1510$0 [39:32];
-  assign f5 = \port$1510$0 [47:40];
-  assign f2 = \port$1510$0 [23:16];
-  assign f3 = \port$1510$0 [31:24];
-  assign f6 = \port$1510$0 [55:48];
-  assign f7 = \port$1510$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2161$0 [7:0];
+  assign f1 = \port$2161$0 [15:8];
+  assign f4 = \port$2161$0 [39:32];
+  assign f5 = \port$2161$0 [47:40];
+  assign f2 = \port$2161$0 [23:16];
+  assign f3 = \port$2161$0 [31:24];
+  assign f6 = \port$2161$0 [55:48];
+  assign f7 = \port$2161$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -41533,22 +42615,22 @@ module \hwssm_core.core.dp.lane6 (rst, \port$1510$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane7 (rst, \port$2170$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$17  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -41557,6 +42639,16 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -41569,64 +42661,91 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -41677,25 +42796,28 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1519$0 ;
-  wire [63:0] \port$1519$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2170$0 ;
+  wire [63:0] \port$2170$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -41716,11 +42838,11 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -41738,40 +42860,104 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2170$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2170$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2170$0 [39:32] : \port$2170$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2170$0 [47:40] : \port$2170$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2170$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2170$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2170$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2170$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -41785,130 +42971,106 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1519$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1519$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1519$0 [39:32] : \port$1519$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1519$0 [47:40] : \port$1519$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1519$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1519$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1519$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1519$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$17 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1519$0 [7:0];
-  assign f1 = \port$1519$0 [15:8];
-  assign f4 = \port$1519$0 [39:32];
-  assign f5 = \port$1519$0 [47:40];
-  assign f2 = \port$1519$0 [23:16];
-  assign f3 = \port$1519$0 [31:24];
-  assign f6 = \port$1519$0 [55:48];
-  assign f7 = \port$1519$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2170$0 [7:0];
+  assign f1 = \port$2170$0 [15:8];
+  assign f4 = \port$2170$0 [39:32];
+  assign f5 = \port$2170$0 [47:40];
+  assign f2 = \port$2170$0 [23:16];
+  assign f3 = \port$2170$0 [31:24];
+  assign f6 = \port$2170$0 [55:48];
+  assign f7 = \port$2170$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -41926,22 +43088,22 @@ module \hwssm_core.core.dp.lane7 (rst, \port$1519$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane8 (rst, \port$2179$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$18  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -41950,6 +43112,16 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -41962,64 +43134,91 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -42070,25 +43269,28 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1528$0 ;
-  wire [63:0] \port$1528$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2179$0 ;
+  wire [63:0] \port$2179$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -42109,11 +43311,11 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42131,40 +43333,104 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2179$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2179$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2179$0 [39:32] : \port$2179$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2179$0 [47:40] : \port$2179$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2179$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2179$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2179$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2179$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -42178,130 +43444,106 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1528$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1528$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1528$0 [39:32] : \port$1528$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1528$0 [47:40] : \port$1528$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1528$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1528$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1528$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1528$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$18 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1528$0 [7:0];
-  assign f1 = \port$1528$0 [15:8];
-  assign f4 = \port$1528$0 [39:32];
-  assign f5 = \port$1528$0 [47:40];
-  assign f2 = \port$1528$0 [23:16];
-  assign f3 = \port$1528$0 [31:24];
-  assign f6 = \port$1528$0 [55:48];
-  assign f7 = \port$1528$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2179$0 [7:0];
+  assign f1 = \port$2179$0 [15:8];
+  assign f4 = \port$2179$0 [39:32];
+  assign f5 = \port$2179$0 [47:40];
+  assign f2 = \port$2179$0 [23:16];
+  assign f3 = \port$2179$0 [31:24];
+  assign f6 = \port$2179$0 [55:48];
+  assign f7 = \port$2179$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -42319,22 +43561,22 @@ module \hwssm_core.core.dp.lane8 (rst, \port$1528$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
-module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port$1878$0 , \port$1879$18 , \port$1881$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
+module \hwssm_core.core.dp.lane9 (rst, \port$2188$0 , sh_w, bias, x, c, g, \port$2574$0 , \port$2575$18 , \port$2577$24 , cplx, \real , first, last, sh_v, xo, ctl2, part, v, clk);
   reg \$auto$verilog_backend.cc:2355:dump_module$19  = 0;
   `ifndef SYNTHESIS
   `ifndef VERILATOR
@@ -42343,6 +43585,16 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   `endif
   wire [7:0] \$1 ;
   wire [15:0] \$10 ;
+  wire [42:0] \$100 ;
+  wire [43:0] \$101 ;
+  wire [43:0] \$102 ;
+  reg [3:0] \$103 ;
+  reg [3:0] \$104 ;
+  wire [15:0] \$105 ;
+  reg [22:0] \$106 ;
+  reg \$107 ;
+  reg \$108 ;
+  reg \$109 ;
   wire [15:0] \$11 ;
   wire [15:0] \$12 ;
   wire [7:0] \$13 ;
@@ -42355,64 +43607,91 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   wire [15:0] \$2 ;
   wire [22:0] \$20 ;
   wire [23:0] \$21 ;
-  wire [22:0] \$22 ;
-  wire [24:0] \$23 ;
-  wire [30:0] \$24 ;
-  wire [25:0] \$25 ;
-  wire [26:0] \$26 ;
-  wire [16:0] \$27 ;
-  wire [17:0] \$28 ;
-  wire [18:0] \$29 ;
+  wire [24:0] \$22 ;
+  wire [22:0] \$23 ;
+  wire [25:0] \$24 ;
+  wire [30:0] \$25 ;
+  wire [25:0] \$26 ;
+  wire [26:0] \$27 ;
+  wire [16:0] \$28 ;
+  wire [17:0] \$29 ;
   wire [7:0] \$3 ;
-  wire [19:0] \$30 ;
-  wire [20:0] \$31 ;
-  wire [21:0] \$32 ;
-  wire [22:0] \$33 ;
-  wire \$34 ;
+  wire [18:0] \$30 ;
+  wire [19:0] \$31 ;
+  wire [20:0] \$32 ;
+  wire [21:0] \$33 ;
+  wire [22:0] \$34 ;
   wire \$35 ;
-  wire [22:0] \$36 ;
-  wire [22:0] \$37 ;
+  wire \$36 ;
+  wire \$37 ;
   wire \$38 ;
   wire \$39 ;
   wire [15:0] \$4 ;
-  wire [24:0] \$40 ;
-  wire [24:0] \$41 ;
-  wire [25:0] \$42 ;
-  wire [56:0] \$43 ;
-  wire [42:0] \$44 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire \$43 ;
+  wire \$44 ;
   wire \$45 ;
-  wire [22:0] \$46 ;
-  wire [21:0] \$47 ;
+  wire \$46 ;
+  wire \$47 ;
   wire \$48 ;
-  wire \$49 ;
+  wire [8:0] \$49 ;
   wire [7:0] \$5 ;
-  wire [41:0] \$50 ;
-  wire [41:0] \$51 ;
-  wire [23:0] \$52 ;
-  wire [23:0] \$53 ;
-  wire [24:0] \$54 ;
-  wire [24:0] \$55 ;
-  wire [25:0] \$56 ;
-  wire [25:0] \$57 ;
-  wire [26:0] \$58 ;
-  wire [26:0] \$59 ;
+  wire [8:0] \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
   wire [7:0] \$6 ;
-  wire [23:0] \$60 ;
-  wire [23:0] \$61 ;
-  wire [42:0] \$62 ;
-  wire [42:0] \$63 ;
-  wire [43:0] \$64 ;
-  wire [43:0] \$65 ;
-  reg [3:0] \$66 ;
-  reg [3:0] \$67 ;
-  wire [15:0] \$68 ;
-  reg [22:0] \$69 ;
+  wire \$60 ;
+  wire \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire [8:0] \$65 ;
+  wire [8:0] \$66 ;
+  wire [25:0] \$67 ;
+  wire [56:0] \$68 ;
+  wire [42:0] \$69 ;
   wire [15:0] \$7 ;
-  reg \$70 ;
-  reg \$71 ;
-  reg \$72 ;
+  wire \$70 ;
+  wire [22:0] \$71 ;
+  wire [21:0] \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire \$76 ;
+  wire \$77 ;
+  wire \$78 ;
+  wire \$79 ;
   wire [7:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire \$83 ;
+  wire \$84 ;
+  wire \$85 ;
+  wire \$86 ;
+  wire [8:0] \$87 ;
+  wire [8:0] \$88 ;
+  wire [23:0] \$89 ;
   wire [7:0] \$9 ;
+  wire [23:0] \$90 ;
+  wire [24:0] \$91 ;
+  wire [24:0] \$92 ;
+  wire [25:0] \$93 ;
+  wire [25:0] \$94 ;
+  wire [26:0] \$95 ;
+  wire [26:0] \$96 ;
+  wire [23:0] \$97 ;
+  wire [23:0] \$98 ;
+  wire [42:0] \$99 ;
   reg [24:0] acc_im = 25'h0000000;
   wire [22:0] acc_new;
   reg [22:0] acc_re = 23'h000000;
@@ -42463,25 +43742,28 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   output [20:0] part;
   reg [20:0] part = 21'h000000;
   (* init = 21'h000000 *)
-  wire [20:0] \part$61 ;
+  wire [20:0] \part$64 ;
   reg [15:0] pc_1 = 16'h0000;
   reg [15:0] pi_1 = 16'h0000;
-  input [63:0] \port$1537$0 ;
-  wire [63:0] \port$1537$0 ;
-  input [17:0] \port$1878$0 ;
-  wire [17:0] \port$1878$0 ;
-  input [5:0] \port$1879$18 ;
-  wire [5:0] \port$1879$18 ;
-  input [4:0] \port$1881$24 ;
-  wire [4:0] \port$1881$24 ;
+  input [63:0] \port$2188$0 ;
+  wire [63:0] \port$2188$0 ;
+  input [17:0] \port$2574$0 ;
+  wire [17:0] \port$2574$0 ;
+  input [5:0] \port$2575$18 ;
+  wire [5:0] \port$2575$18 ;
+  input [4:0] \port$2577$24 ;
+  wire [4:0] \port$2577$24 ;
   reg [22:0] racc = 23'h000000;
   input \real ;
   wire \real ;
   wire [24:0] rq_im_fit;
+  wire [25:0] rq_im_fit_w;
   wire [25:0] rq_im_sh;
   wire [22:0] rq_re_fit;
+  wire [23:0] rq_re_fit_w;
   wire [23:0] rq_re_sh;
   wire [41:0] rq_v_fit;
+  wire [42:0] rq_v_fit_w;
   wire [42:0] rq_v_sh;
   input rst;
   wire rst;
@@ -42502,11 +43784,11 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   wire [4:0] sh_w;
   wire [22:0] shl;
   wire [18:0] \shl$34 ;
-  wire [18:0] \shl$48 ;
+  wire [18:0] \shl$50 ;
   output [7:0] v;
   reg [7:0] v = 8'h00;
   (* init = 8'h00 *)
-  wire [7:0] \v$64 ;
+  wire [7:0] \v$67 ;
   (* init = 1'h0 *)
   wire v_valid;
   reg vv = 1'h0;
@@ -42524,40 +43806,104 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   reg [15:0] xo = 16'h0000;
   wire [7:0] \xo.im ;
   wire [7:0] \xo.re ;
-  assign \$28  = $signed(\$27 ) + $signed(p2_1);
-  assign \$29  = $signed(\$28 ) + $signed(p3_1);
-  assign \$30  = $signed(\$29 ) + $signed(p4_1);
-  assign \$31  = $signed(\$30 ) + $signed(p5_1);
-  assign \$32  = $signed(\$31 ) + $signed(pc_1);
-  assign \$33  = $signed(\$32 ) + $signed(pi_1);
-  assign \$34  = $signed(\$55 [22:0]) > $signed(8'h7f);
-  assign \$35  = $signed(\$55 [22:0]) < $signed(8'h80);
-  assign \$36  = \$35  ? 23'h7fff80 : \$55 [22:0];
-  assign \$37  = \$34  ? 23'h00007f : \$36 ;
-  assign \$38  = $signed(\$59 [24:0]) > $signed(8'h7f);
-  assign \$39  = $signed(\$59 [24:0]) < $signed(8'h80);
-  assign \$40  = \$39  ? 25'h1ffff80 : \$59 [24:0];
-  assign \$41  = \$38  ? 25'h000007f : \$40 ;
-  assign \$43  = $signed(\$42 ) << sh_w;
-  assign \$44  = $signed(\$43 [41:0]) + $signed(bias);
-  assign \$45  = ctl1[0] & ctl1[2];
-  assign \$46  = $signed(pc_1) << \port$1881$24 [2:0];
-  assign \$47  = $signed(\$46 [20:0]) - $signed(\shl$48 );
-  assign \$48  = $signed(\$65 [41:0]) > $signed(8'h7f);
-  assign \$49  = $signed(\$65 [41:0]) < $signed(8'h80);
-  assign \$50  = \$49  ? 42'h3ffffffff80 : \$65 [41:0];
-  assign \$51  = \$48  ? 42'h0000000007f : \$50 ;
-  assign shl = $signed(p3_1) << \port$1878$0 [15:13];
-  assign \shl$34  = $signed(p5_1) << \port$1878$0 [17:16];
-  assign rq_re_sh = $signed(\$53 ) >>> \port$1879$18 [2:0];
-  assign \$54  = $signed(rq_re_sh) + $signed(2'h1);
-  assign rq_im_sh = $signed(\$57 ) >>> \port$1879$18 [5:3];
-  assign \$58  = $signed(rq_im_sh) + $signed(2'h1);
-  assign \$60  = $signed(racc) + $signed(s8);
-  assign \$61  = ctl1[1] ? { s8[22], s8 } : \$60 ;
-  assign \shl$48  = $signed(pi_1) << \port$1881$24 [4:3];
-  assign rq_v_sh = $signed(\$63 ) >>> sh_v;
-  assign \$64  = $signed(rq_v_sh) + $signed(2'h1);
+  assign \$1  = \real  ? g[7:0] : x[7:0];
+  assign \$2  = $signed(\port$2188$0 [7:0]) * $signed(\$1 );
+  assign \$3  = \real  ? g[15:8] : x[15:8];
+  assign \$4  = $signed(\port$2188$0 [15:8]) * $signed(\$3 );
+  assign \$5  = \real  ? \port$2188$0 [39:32] : \port$2188$0 [7:0];
+  assign \$6  = \real  ? g[23:16] : x[15:8];
+  assign \$7  = $signed(\$5 ) * $signed(\$6 );
+  assign \$8  = \real  ? \port$2188$0 [47:40] : \port$2188$0 [15:8];
+  assign \$9  = \real  ? g[31:24] : x[7:0];
+  assign \$10  = $signed(\$8 ) * $signed(\$9 );
+  assign \$11  = $signed(\port$2188$0 [23:16]) * $signed(g[39:32]);
+  assign \$12  = $signed(\port$2188$0 [31:24]) * $signed(g[47:40]);
+  assign \$13  = \real  ? \port$2188$0 [55:48] : c[7:0];
+  assign \$14  = \real  ? g[55:48] : xo[7:0];
+  assign \$15  = $signed(\$13 ) * $signed(\$14 );
+  assign \$16  = \real  ? \port$2188$0 [63:56] : c[15:8];
+  assign \$17  = \real  ? g[63:56] : xo[15:8];
+  assign \$18  = $signed(\$16 ) * $signed(\$17 );
+  assign \$19  = $signed(p0_1) << \port$2574$0 [2:0];
+  assign \$20  = $signed(p1_1) << \port$2574$0 [5:3];
+  assign \$21  = - $signed(\$20 );
+  assign \$22  = $signed(\$19 ) + $signed(\$21 );
+  assign \$23  = $signed(p4_1) << \port$2574$0 [8:6];
+  assign \$24  = $signed(\$22 ) + $signed(\$23 );
+  assign \$25  = $signed(p2_1) << \port$2574$0 [12:9];
+  assign \$26  = $signed(\$25 [24:0]) + $signed(shl);
+  assign \$27  = $signed(\$26 ) + $signed(\shl$34 );
+  assign \$28  = $signed(p0_1) + $signed(p1_1);
+  assign \$29  = $signed(\$28 ) + $signed(p2_1);
+  assign \$30  = $signed(\$29 ) + $signed(p3_1);
+  assign \$31  = $signed(\$30 ) + $signed(p4_1);
+  assign \$32  = $signed(\$31 ) + $signed(p5_1);
+  assign \$33  = $signed(\$32 ) + $signed(pc_1);
+  assign \$34  = $signed(\$33 ) + $signed(pi_1);
+  assign \$35  = ~ rq_re_fit_w[23];
+  assign \$36  = | rq_re_fit_w[22:8];
+  assign \$37  = & rq_re_fit_w[7:0];
+  assign \$38  = \$36  | \$37 ;
+  assign \$39  = \$35  & \$38 ;
+  assign \$40  = & rq_re_fit_w[22:8];
+  assign \$41  = ~ rq_re_fit_w[8];
+  assign \$42  = & rq_re_fit_w[22:9];
+  assign \$43  = \$41  & \$42 ;
+  assign \$44  = & rq_re_fit_w[7:0];
+  assign \$45  = \$43  & \$44 ;
+  assign \$46  = \$40  | \$45 ;
+  assign \$47  = ~ \$46 ;
+  assign \$48  = rq_re_fit_w[23] & \$47 ;
+  assign \$49  = \$48  ? 9'h180 : \$92 [8:0];
+  assign \$50  = \$39  ? 9'h07f : \$49 ;
+  assign \$51  = ~ rq_im_fit_w[25];
+  assign \$52  = | rq_im_fit_w[24:8];
+  assign \$53  = & rq_im_fit_w[7:0];
+  assign \$54  = \$52  | \$53 ;
+  assign \$55  = \$51  & \$54 ;
+  assign \$56  = & rq_im_fit_w[24:8];
+  assign \$57  = ~ rq_im_fit_w[8];
+  assign \$58  = & rq_im_fit_w[24:9];
+  assign \$59  = \$57  & \$58 ;
+  assign \$60  = & rq_im_fit_w[7:0];
+  assign \$61  = \$59  & \$60 ;
+  assign \$62  = \$56  | \$61 ;
+  assign \$63  = ~ \$62 ;
+  assign \$64  = rq_im_fit_w[25] & \$63 ;
+  assign \$65  = \$64  ? 9'h180 : \$96 [8:0];
+  assign \$66  = \$55  ? 9'h07f : \$65 ;
+  assign \$68  = $signed(\$67 ) << sh_w;
+  assign \$69  = $signed(\$68 [41:0]) + $signed(bias);
+  assign \$70  = ctl1[0] & ctl1[2];
+  assign \$71  = $signed(pc_1) << \port$2577$24 [2:0];
+  assign \$72  = $signed(\$71 [20:0]) - $signed(\shl$50 );
+  assign \$73  = ~ rq_v_fit_w[42];
+  assign \$74  = | rq_v_fit_w[41:8];
+  assign \$75  = & rq_v_fit_w[7:0];
+  assign \$76  = \$74  | \$75 ;
+  assign \$77  = \$73  & \$76 ;
+  assign \$78  = & rq_v_fit_w[41:8];
+  assign \$79  = ~ rq_v_fit_w[8];
+  assign \$80  = & rq_v_fit_w[41:9];
+  assign \$81  = \$79  & \$80 ;
+  assign \$82  = & rq_v_fit_w[7:0];
+  assign \$83  = \$81  & \$82 ;
+  assign \$84  = \$78  | \$83 ;
+  assign \$85  = ~ \$84 ;
+  assign \$86  = rq_v_fit_w[42] & \$85 ;
+  assign \$87  = \$86  ? 9'h180 : \$102 [8:0];
+  assign \$88  = \$77  ? 9'h07f : \$87 ;
+  assign shl = $signed(p3_1) << \port$2574$0 [15:13];
+  assign \shl$34  = $signed(p5_1) << \port$2574$0 [17:16];
+  assign rq_re_fit_w = $signed(\$90 ) >>> \port$2575$18 [2:0];
+  assign \$91  = $signed(rq_re_fit_w) + $signed(2'h1);
+  assign rq_im_fit_w = $signed(\$94 ) >>> \port$2575$18 [5:3];
+  assign \$95  = $signed(rq_im_fit_w) + $signed(2'h1);
+  assign \$97  = $signed(racc) + $signed(s8);
+  assign \$98  = ctl1[1] ? { s8[22], s8 } : \$97 ;
+  assign \shl$50  = $signed(pi_1) << \port$2577$24 [4:3];
+  assign rq_v_fit_w = $signed(\$100 ) >>> sh_v;
+  assign \$101  = $signed(rq_v_fit_w) + $signed(2'h1);
   always @(posedge clk)
     p0_1 <= \$2 ;
   always @(posedge clk)
@@ -42571,130 +43917,106 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   always @(posedge clk)
     p5_1 <= \$12 ;
   always @(posedge clk)
-    ctl_1 <= \$66 ;
+    ctl_1 <= \$103 ;
   always @(posedge clk)
     pc_1 <= \$15 ;
   always @(posedge clk)
     pi_1 <= \$18 ;
   always @(posedge clk)
-    acc_re <= \$23 [22:0];
+    acc_re <= \$24 [22:0];
   always @(posedge clk)
-    acc_im <= \$26 [24:0];
+    acc_im <= \$27 [24:0];
   always @(posedge clk)
-    s8 <= \$33 ;
+    s8 <= \$34 ;
   always @(posedge clk)
-    ctl1 <= \$67 ;
+    ctl1 <= \$104 ;
   always @(posedge clk)
-    xo <= \$68 ;
+    xo <= \$105 ;
   always @(posedge clk)
-    racc <= \$69 ;
+    racc <= \$106 ;
   always @(posedge clk)
-    fin <= \$44 [41:0];
+    fin <= \$69 [41:0];
   always @(posedge clk)
-    fin_v <= \$70 ;
+    fin_v <= \$107 ;
   always @(posedge clk)
-    ctl2 <= \$71 ;
+    ctl2 <= \$108 ;
   always @(posedge clk)
-    part <= \$47 [20:0];
+    part <= \$72 [20:0];
   always @(posedge clk)
-    v <= \$51 [7:0];
+    v <= \$88 [7:0];
   always @(posedge clk)
-    vv <= \$72 ;
-  assign \$1  = \real  ? g[7:0] : x[7:0];
-  assign \$2  = $signed(\port$1537$0 [7:0]) * $signed(\$1 );
-  assign \$3  = \real  ? g[15:8] : x[15:8];
-  assign \$4  = $signed(\port$1537$0 [15:8]) * $signed(\$3 );
-  assign \$5  = \real  ? \port$1537$0 [39:32] : \port$1537$0 [7:0];
-  assign \$6  = \real  ? g[23:16] : x[15:8];
-  assign \$7  = $signed(\$5 ) * $signed(\$6 );
-  assign \$8  = \real  ? \port$1537$0 [47:40] : \port$1537$0 [15:8];
-  assign \$9  = \real  ? g[31:24] : x[7:0];
-  assign \$10  = $signed(\$8 ) * $signed(\$9 );
-  assign \$11  = $signed(\port$1537$0 [23:16]) * $signed(g[39:32]);
-  assign \$12  = $signed(\port$1537$0 [31:24]) * $signed(g[47:40]);
-  assign \$13  = \real  ? \port$1537$0 [55:48] : c[7:0];
-  assign \$14  = \real  ? g[55:48] : xo[7:0];
-  assign \$15  = $signed(\$13 ) * $signed(\$14 );
-  assign \$16  = \real  ? \port$1537$0 [63:56] : c[15:8];
-  assign \$17  = \real  ? g[63:56] : xo[15:8];
-  assign \$18  = $signed(\$16 ) * $signed(\$17 );
-  assign \$19  = $signed(p0_1) << \port$1878$0 [2:0];
-  assign \$20  = $signed(p1_1) << \port$1878$0 [5:3];
-  assign \$21  = $signed(\$19 ) - $signed(\$20 );
-  assign \$22  = $signed(p4_1) << \port$1878$0 [8:6];
-  assign \$23  = $signed(\$21 ) + $signed(\$22 );
-  assign \$24  = $signed(p2_1) << \port$1878$0 [12:9];
-  assign \$25  = $signed(\$24 [24:0]) + $signed(shl);
-  assign \$26  = $signed(\$25 ) + $signed(\shl$34 );
-  assign \$27  = $signed(p0_1) + $signed(p1_1);
+    vv <= \$109 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$66  = { cplx, last, first, \real  };
+    \$103  = { cplx, last, first, \real  };
     if (rst) begin
-      \$66  = 4'h0;
+      \$103  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$67  = ctl_1;
+    \$104  = ctl_1;
     if (rst) begin
-      \$67  = 4'h0;
+      \$104  = 4'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$69  = racc;
+    \$106  = racc;
     if (ctl1[0]) begin
-      \$69  = \$61 [22:0];
+      \$106  = \$98 [22:0];
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$70  = \$45 ;
+    \$107  = \$70 ;
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$71  = ctl1[3];
+    \$108  = ctl1[3];
     if (rst) begin
-      \$71  = 1'h0;
+      \$108  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$19 ) begin end
-    \$72  = fin_v;
+    \$109  = fin_v;
     if (rst) begin
-      \$72  = 1'h0;
+      \$109  = 1'h0;
     end
   end
-  assign f0 = \port$1537$0 [7:0];
-  assign f1 = \port$1537$0 [15:8];
-  assign f4 = \port$1537$0 [39:32];
-  assign f5 = \port$1537$0 [47:40];
-  assign f2 = \port$1537$0 [23:16];
-  assign f3 = \port$1537$0 [31:24];
-  assign f6 = \port$1537$0 [55:48];
-  assign f7 = \port$1537$0 [63:56];
-  assign sh_ar = \port$1878$0 [2:0];
-  assign sh_ai = \port$1878$0 [5:3];
-  assign sh_br = \port$1878$0 [8:6];
-  assign sh_ax = \port$1878$0 [12:9];
-  assign rq_re_fit = \$55 [22:0];
-  assign rq_im_fit = \$59 [24:0];
-  assign acc_new = \$61 [22:0];
-  assign sh_cr = \port$1881$24 [2:0];
-  assign rq_v_fit = \$65 [41:0];
-  assign sh_ia = \port$1878$0 [15:13];
-  assign sh_bi = \port$1878$0 [17:16];
-  assign sh_re = \port$1879$18 [2:0];
-  assign sh_im = \port$1879$18 [5:3];
+  assign f0 = \port$2188$0 [7:0];
+  assign f1 = \port$2188$0 [15:8];
+  assign f4 = \port$2188$0 [39:32];
+  assign f5 = \port$2188$0 [47:40];
+  assign f2 = \port$2188$0 [23:16];
+  assign f3 = \port$2188$0 [31:24];
+  assign f6 = \port$2188$0 [55:48];
+  assign f7 = \port$2188$0 [63:56];
+  assign sh_ar = \port$2574$0 [2:0];
+  assign sh_ai = \port$2574$0 [5:3];
+  assign sh_br = \port$2574$0 [8:6];
+  assign sh_ax = \port$2574$0 [12:9];
+  assign rq_re_fit = \$92 [22:0];
+  assign rq_im_fit = \$96 [24:0];
+  assign acc_new = \$98 [22:0];
+  assign sh_cr = \port$2577$24 [2:0];
+  assign rq_v_fit = \$102 [41:0];
+  assign sh_ia = \port$2574$0 [15:13];
+  assign sh_bi = \port$2574$0 [17:16];
+  assign rq_re_sh = rq_re_fit_w;
+  assign sh_re = \port$2575$18 [2:0];
+  assign rq_im_sh = rq_im_fit_w;
+  assign sh_im = \port$2575$18 [5:3];
   assign x_out = xo;
   assign x_valid = ctl2;
-  assign sh_ci = \port$1881$24 [4:3];
-  assign \part$61  = part;
-  assign \v$64  = v;
+  assign sh_ci = \port$2577$24 [4:3];
+  assign \part$64  = part;
+  assign rq_v_sh = rq_v_fit_w;
+  assign \v$67  = v;
   assign v_valid = vv;
   assign \x.re  = x[7:0];
   assign \x.im  = x[15:8];
@@ -42712,18 +44034,18 @@ module \hwssm_core.core.dp.lane9 (rst, \port$1537$0 , sh_w, bias, x, c, g, \port
   assign \xo.im  = xo[15:8];
   assign \x_out.re  = xo[7:0];
   assign \x_out.im  = xo[15:8];
-  assign \$68 [15:8] = \$41 [7:0];
-  assign \$68 [7:0] = \$37 [7:0];
-  assign \$52  = { acc_re, 1'h0 };
-  assign \$53  = { {7{\$52 [23]}}, \$52 [23:7] };
-  assign \$55  = { \$54 [24], \$54 [24:1] };
-  assign \$56  = { acc_im, 1'h0 };
-  assign \$57  = { {7{\$56 [25]}}, \$56 [25:7] };
-  assign \$59  = { \$58 [26], \$58 [26:1] };
-  assign \$42  = { \$61 [22:0], 3'h0 };
-  assign \$62  = { fin, 1'h0 };
-  assign \$63  = { {13{\$62 [42]}}, \$62 [42:13] };
-  assign \$65  = { \$64 [43], \$64 [43:1] };
+  assign \$105 [15:8] = \$66 [7:0];
+  assign \$105 [7:0] = \$50 [7:0];
+  assign \$89  = { acc_re, 1'h0 };
+  assign \$90  = { {7{\$89 [23]}}, \$89 [23:7] };
+  assign \$92  = { \$91 [24], \$91 [24:1] };
+  assign \$93  = { acc_im, 1'h0 };
+  assign \$94  = { {7{\$93 [25]}}, \$93 [25:7] };
+  assign \$96  = { \$95 [26], \$95 [26:1] };
+  assign \$67  = { \$98 [22:0], 3'h0 };
+  assign \$99  = { fin, 1'h0 };
+  assign \$100  = { {13{\$99 [42]}}, \$99 [42:13] };
+  assign \$102  = { \$101 [43], \$101 [43:1] };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -42856,30 +44178,42 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   `endif
   `endif
   wire [6:0] \$1 ;
-  wire [26:0] \$10 ;
-  wire [27:0] \$11 ;
-  wire [27:0] \$12 ;
-  reg \$13 ;
-  reg [5:0] \$14 ;
-  reg [7:0] \$15 ;
-  reg \$16 ;
-  reg [16:0] \$17 ;
-  reg [31:0] \$18 ;
-  reg [7:0] \$19 ;
+  wire \$10 ;
+  wire \$11 ;
+  wire \$12 ;
+  wire \$13 ;
+  wire \$14 ;
+  wire \$15 ;
+  wire \$16 ;
+  wire \$17 ;
+  wire [8:0] \$18 ;
+  wire [8:0] \$19 ;
   wire \$2 ;
-  reg \$20 ;
-  reg \$21 ;
-  reg \$22 ;
-  reg [6:0] \$23 ;
-  reg [6:0] \$24 ;
-  reg [6:0] \$25 ;
+  wire [31:0] \$20 ;
+  wire [26:0] \$21 ;
+  wire [26:0] \$22 ;
+  wire [27:0] \$23 ;
+  wire [27:0] \$24 ;
+  reg \$25 ;
+  reg [5:0] \$26 ;
+  reg [7:0] \$27 ;
+  reg \$28 ;
+  reg [16:0] \$29 ;
   wire [16:0] \$3 ;
+  reg [31:0] \$30 ;
+  reg [7:0] \$31 ;
+  reg \$32 ;
+  reg \$33 ;
+  reg \$34 ;
+  reg [6:0] \$35 ;
+  reg [6:0] \$36 ;
+  reg [6:0] \$37 ;
   wire \$4 ;
   wire \$5 ;
-  wire [25:0] \$6 ;
-  wire [25:0] \$7 ;
-  wire [31:0] \$8 ;
-  wire [26:0] \$9 ;
+  wire \$6 ;
+  wire \$7 ;
+  wire \$8 ;
+  wire \$9 ;
   reg busy = 1'h0;
   input clk;
   wire clk;
@@ -42906,6 +44240,7 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   wire [5:0] rd__addr;
   wire [31:0] rd__data;
   wire [25:0] rq_enc_fit;
+  wire [26:0] rq_enc_fit_w;
   wire [25:0] rq_enc_in;
   wire [26:0] rq_enc_sh;
   input rst;
@@ -42994,158 +44329,171 @@ module \hwssm_core.core.enc (rst, start, pixel, \par$8 , r0, encv_3, enca_3, clk
   assign \$1  = h + 1'h1;
   assign \$2  = h == 6'h3f;
   assign \$3  = $signed(rd__data[7:0]) * $signed({ 1'h0, p });
-  assign \$4  = $signed(\$12 [25:0]) > $signed(8'h7f);
-  assign \$5  = $signed(\$12 [25:0]) < $signed(8'h80);
-  assign \$6  = \$5  ? 26'h3ffff80 : \$12 [25:0];
-  assign \$7  = \$4  ? 26'h000007f : \$6 ;
-  assign \$8  = $signed(prod) << encc_d_1[28:25];
-  assign rq_enc_in = $signed(\$8 [24:0]) + $signed(encc_d_1[24:8]);
-  assign rq_enc_sh = $signed(\$10 ) >>> encc_d_1[31:29];
-  assign \$11  = $signed(rq_enc_sh) + $signed(2'h1);
+  assign \$4  = ~ rq_enc_fit_w[26];
+  assign \$5  = | rq_enc_fit_w[25:8];
+  assign \$6  = & rq_enc_fit_w[7:0];
+  assign \$7  = \$5  | \$6 ;
+  assign \$8  = \$4  & \$7 ;
+  assign \$9  = & rq_enc_fit_w[25:8];
+  assign \$10  = ~ rq_enc_fit_w[8];
+  assign \$11  = & rq_enc_fit_w[25:9];
+  assign \$12  = \$10  & \$11 ;
+  assign \$13  = & rq_enc_fit_w[7:0];
+  assign \$14  = \$12  & \$13 ;
+  assign \$15  = \$9  | \$14 ;
+  assign \$16  = ~ \$15 ;
+  assign \$17  = rq_enc_fit_w[26] & \$16 ;
+  assign \$18  = \$17  ? 9'h180 : \$24 [8:0];
+  assign \$19  = \$8  ? 9'h07f : \$18 ;
+  assign \$20  = $signed(prod) << encc_d_1[28:25];
+  assign rq_enc_in = $signed(\$20 [24:0]) + $signed(encc_d_1[24:8]);
+  assign rq_enc_fit_w = $signed(\$22 ) >>> encc_d_1[31:29];
+  assign \$23  = $signed(rq_enc_fit_w) + $signed(2'h1);
   always @(posedge clk)
-    busy <= \$13 ;
+    busy <= \$25 ;
   always @(posedge clk)
-    h <= \$14 ;
+    h <= \$26 ;
   always @(posedge clk)
-    p <= \$15 ;
+    p <= \$27 ;
   always @(posedge clk)
-    par <= \$16 ;
+    par <= \$28 ;
   always @(posedge clk)
-    prod <= \$17 ;
+    prod <= \$29 ;
   always @(posedge clk)
-    encc_d_1 <= \$18 ;
+    encc_d_1 <= \$30 ;
   always @(posedge clk)
-    r0 <= \$19 ;
+    r0 <= \$31 ;
   always @(posedge clk)
-    encv_1 <= \$20 ;
+    encv_1 <= \$32 ;
   always @(posedge clk)
-    encv_2 <= \$21 ;
+    encv_2 <= \$33 ;
   always @(posedge clk)
-    encv_3 <= \$22 ;
+    encv_3 <= \$34 ;
   always @(posedge clk)
-    enca_1 <= \$23 ;
+    enca_1 <= \$35 ;
   always @(posedge clk)
-    enca_2 <= \$24 ;
+    enca_2 <= \$36 ;
   always @(posedge clk)
-    enca_3 <= \$25 ;
+    enca_3 <= \$37 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$13  = busy;
+    \$25  = busy;
     if (start) begin
-      \$13  = 1'h1;
+      \$25  = 1'h1;
     end else if (busy) begin
       if (\$2 ) begin
-        \$13  = 1'h0;
+        \$25  = 1'h0;
       end
     end
     if (rst) begin
-      \$13  = 1'h0;
+      \$25  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$14  = h;
+    \$26  = h;
     if (start) begin
-      \$14  = 6'h00;
+      \$26  = 6'h00;
     end else if (busy) begin
-      \$14  = \$1 [5:0];
+      \$26  = \$1 [5:0];
     end
     if (rst) begin
-      \$14  = 6'h00;
+      \$26  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$15  = p;
+    \$27  = p;
     if (start) begin
-      \$15  = pixel;
+      \$27  = pixel;
     end
     if (rst) begin
-      \$15  = 8'h00;
+      \$27  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$16  = par;
+    \$28  = par;
     if (start) begin
-      \$16  = \par$8 ;
+      \$28  = \par$8 ;
     end
     if (rst) begin
-      \$16  = 1'h0;
+      \$28  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$17  = \$3 ;
+    \$29  = \$3 ;
     if (rst) begin
-      \$17  = 17'h00000;
+      \$29  = 17'h00000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$18  = rd__data;
+    \$30  = rd__data;
     if (rst) begin
-      \$18  = 32'd0;
+      \$30  = 32'd0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$19  = \$7 [7:0];
+    \$31  = \$19 [7:0];
     if (rst) begin
-      \$19  = 8'h00;
+      \$31  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$20  = busy;
+    \$32  = busy;
     if (rst) begin
-      \$20  = 1'h0;
+      \$32  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$21  = encv_1;
+    \$33  = encv_1;
     if (rst) begin
-      \$21  = 1'h0;
+      \$33  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$22  = encv_2;
+    \$34  = encv_2;
     if (rst) begin
-      \$22  = 1'h0;
+      \$34  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$23  = { par, h };
+    \$35  = { par, h };
     if (rst) begin
-      \$23  = 7'h00;
+      \$35  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$24  = enca_1;
+    \$36  = enca_1;
     if (rst) begin
-      \$24  = 7'h00;
+      \$36  = 7'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$20 ) begin end
-    \$25  = enca_2;
+    \$37  = enca_2;
     if (rst) begin
-      \$25  = 7'h00;
+      \$37  = 7'h00;
     end
   end
-  assign rq_enc_fit = \$12 [25:0];
+  assign rq_enc_fit = \$24 [25:0];
   assign rd__addr = h;
   assign shl = encc_d_1[24:8];
+  assign rq_enc_sh = rq_enc_fit_w;
   assign wr_en = encv_3;
   assign wr_addr = enca_3;
   assign wr_data = r0;
-  assign \$9  = { rq_enc_in, 1'h0 };
-  assign \$10  = { {10{\$9 [26]}}, \$9 [26:10] };
-  assign \$12  = { \$11 [27], \$11 [27:1] };
+  assign \$21  = { rq_enc_in, 1'h0 };
+  assign \$22  = { {10{\$21 [26]}}, \$21 [26:10] };
+  assign \$24  = { \$23 [27], \$23 [27:1] };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -43156,89 +44504,120 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   initial #0 \$auto$verilog_backend.cc:2355:dump_module$21 = 1'b1;  // runs every always @* once at time 0 (Verilog and SV modes)
   `endif
   `endif
-  wire [7:0] \$1 ;
-  reg [1:0] \$10 ;
-  wire [14:0] \$11 ;
-  wire [14:0] \$12 ;
-  wire [7:0] \$121 ;
-  reg [1:0] \$13 ;
-  wire [15:0] \$14 ;
-  wire [15:0] \$15 ;
-  wire [17:0] \$16 ;
-  wire [18:0] \$17 ;
-  wire \$18 ;
-  wire [4:0] \$19 ;
-  wire [7:0] \$2 ;
-  wire [8:0] \$20 ;
-  wire [9:0] \$21 ;
+  wire [4:0] \$1 ;
+  wire [18:0] \$10 ;
+  wire [7:0] \$100 ;
+  wire [7:0] \$103 ;
+  wire [8:0] \$11 ;
+  reg [1:0] \$12 ;
+  wire [14:0] \$13 ;
+  wire [14:0] \$14 ;
+  reg [1:0] \$15 ;
+  wire [7:0] \$151 ;
+  wire [15:0] \$16 ;
+  wire [15:0] \$17 ;
+  wire [17:0] \$18 ;
+  wire [18:0] \$19 ;
+  wire [8:0] \$2 ;
+  wire \$20 ;
+  wire [8:0] \$21 ;
   wire \$22 ;
   wire \$23 ;
   wire \$24 ;
-  wire [10:0] \$25 ;
+  wire \$25 ;
   wire \$26 ;
-  wire [2:0] \$27 ;
-  wire [6:0] \$28 ;
+  wire \$27 ;
+  wire [10:0] \$28 ;
   wire \$29 ;
-  wire \$3 ;
+  wire [7:0] \$3 ;
   wire [2:0] \$30 ;
-  wire [4:0] \$31 ;
+  wire [6:0] \$31 ;
   wire \$32 ;
-  wire \$33 ;
-  wire \$34 ;
+  wire [2:0] \$33 ;
+  wire [4:0] \$34 ;
   wire \$35 ;
   wire \$36 ;
   wire \$37 ;
   wire \$38 ;
   wire \$39 ;
-  wire [17:0] \$4 ;
-  wire [7:0] \$40 ;
-  wire [7:0] \$41 ;
-  wire [16:0] \$42 ;
-  wire \$43 ;
-  wire \$44 ;
+  wire [7:0] \$4 ;
+  wire \$40 ;
+  wire \$41 ;
+  wire \$42 ;
+  wire [7:0] \$43 ;
+  wire [7:0] \$44 ;
   wire [16:0] \$45 ;
-  wire [16:0] \$46 ;
+  wire \$46 ;
   wire \$47 ;
   wire \$48 ;
-  wire [13:0] \$49 ;
-  wire [17:0] \$5 ;
-  wire [13:0] \$50 ;
-  reg [7:0] \$51 ;
-  reg [5:0] \$52 ;
-  reg [3:0] \$53 ;
-  reg [1:0] \$54 ;
-  reg [1:0] \$55 ;
-  reg [9:0] \$56 ;
-  reg \$57 ;
-  reg [16:0] \$58 ;
-  reg [16:0] \$59 ;
-  reg \$6 ;
-  reg [16:0] \$60 ;
-  reg [16:0] \$61 ;
-  reg [16:0] \$62 ;
-  reg [7:0] \$63 ;
-  reg [7:0] \$64 ;
-  reg [16:0] \$65 ;
-  reg [7:0] \$66 ;
-  reg [7:0] \$67 ;
-  reg [7:0] \$68 ;
-  reg [7:0] \$69 ;
-  wire [18:0] \$7 ;
-  wire [7:0] \$71 ;
-  wire [7:0] \$74 ;
-  wire [18:0] \$8 ;
-  wire [8:0] \$9 ;
+  wire \$49 ;
+  wire \$5 ;
+  wire \$50 ;
+  wire \$51 ;
+  wire \$52 ;
+  wire \$53 ;
+  wire \$54 ;
+  wire \$55 ;
+  wire \$56 ;
+  wire \$57 ;
+  wire \$58 ;
+  wire \$59 ;
+  wire [17:0] \$6 ;
+  wire [8:0] \$60 ;
+  wire [8:0] \$61 ;
+  wire \$62 ;
+  wire \$63 ;
+  wire \$64 ;
+  wire \$65 ;
+  wire \$66 ;
+  wire \$67 ;
+  wire \$68 ;
+  wire \$69 ;
+  wire [17:0] \$7 ;
+  wire \$70 ;
+  wire \$71 ;
+  wire \$72 ;
+  wire \$73 ;
+  wire \$74 ;
+  wire \$75 ;
+  wire [8:0] \$76 ;
+  wire [8:0] \$77 ;
+  reg [7:0] \$78 ;
+  reg \$79 ;
+  reg \$8 ;
+  reg [5:0] \$80 ;
+  reg [3:0] \$81 ;
+  reg [1:0] \$82 ;
+  reg [1:0] \$83 ;
+  reg [9:0] \$84 ;
+  reg \$85 ;
+  reg [16:0] \$86 ;
+  reg [16:0] \$87 ;
+  reg [16:0] \$88 ;
+  reg [16:0] \$89 ;
+  wire [18:0] \$9 ;
+  reg [16:0] \$90 ;
+  reg [7:0] \$91 ;
+  reg [7:0] \$92 ;
+  reg [16:0] \$93 ;
+  reg [7:0] \$94 ;
+  reg [7:0] \$95 ;
+  reg [7:0] \$96 ;
+  reg [7:0] \$97 ;
   reg [7:0] \$signal  = 8'h00;
-  reg [7:0] \$signal$44  = 8'h00;
+  reg [7:0] \$signal$48  = 8'h00;
+  wire [7:0] cin;
   input clk;
   wire clk;
   reg [7:0] cnt = 8'h00;
+  (* init = 1'h0 *)
+  wire cnt_nz;
   (* init = 8'h00 *)
   wire [7:0] dbg__payload;
   wire dbg__valid;
   output digit_done;
   wire digit_done;
-  wire fire;
+  reg fire = 1'h0;
   reg [16:0] gctx_1 = 17'h00000;
   reg [16:0] gctx_2 = 17'h00000;
   reg [16:0] gctx_3 = 17'h00000;
@@ -43280,9 +44659,11 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   wire [9:0] rd__addr;
   wire [7:0] rd__data;
   wire [13:0] rq_r_fit;
+  wire [14:0] rq_r_fit_w;
   wire [13:0] rq_r_in;
   wire [14:0] rq_r_sh;
   wire [16:0] rq_z_fit;
+  wire [17:0] rq_z_fit_w;
   wire [17:0] rq_z_sh;
   input rst;
   wire rst;
@@ -44332,308 +45713,138 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
   end
   reg [7:0] _0_;
   always @(posedge clk) begin
-    _0_ <= sigmoid[{ gctx_1[12:11], \$3 , \$1 [6:0] }];
+    _0_ <= sigmoid[{ gctx_1[12:11], \$5 , \$3 [6:0] }];
   end
   assign rd__data = _0_;
-  assign \$19  = pass_done ? pass_pairs : 5'h00;
-  assign \$20  = cnt + \$19 ;
-  assign \$21  = \$20  - fire;
-  assign \$22  = rb_addr == 6'h3f;
-  assign \$23  = l == 2'h3;
-  assign \$24  = t == 10'h30f;
-  assign \$25  = t + 1'h1;
-  assign \$26  = ~ par;
-  assign \$27  = l + 1'h1;
-  assign \$28  = rb_addr + 1'h1;
-  assign \$29  = psel == 4'hf;
-  assign \$30  = vrd_addr + 1'h1;
-  assign \$31  = psel + 1'h1;
-  assign \$32  = ! t;
-  assign \$33  = l == 2'h3;
-  assign \$34  = ! l;
-  assign \$35  = t == 10'h30f;
-  assign \$36  = l == 2'h3;
-  assign \$37  = \$35  & \$36 ;
-  assign \$38  = rb_addr == 6'h3f;
-  assign \$39  = \$37  & \$38 ;
-  assign \$121  = gctx_1[16:13] * 4'h8;
-  assign \$40  = vrd_val >> \$121 ;
-  assign \$41  = gctx_1[3] ? r0_data : rb_data;
-  assign \$42  = $signed(\$signal$44 ) * $signed({ 1'h0, rd__data });
-  assign \$43  = $signed(\$8 [16:0]) > $signed(8'h7f);
-  assign \$44  = $signed(\$8 [16:0]) < $signed(8'h80);
-  assign \$45  = \$44  ? 17'h1ff80 : \$8 [16:0];
-  assign \$46  = \$43  ? 17'h0007f : \$45 ;
-  assign \$47  = $signed(\$15 [13:0]) > $signed(8'h7f);
-  assign \$48  = $signed(\$15 [13:0]) < $signed(8'h80);
-  assign \$49  = \$48  ? 14'h3f80 : \$15 [13:0];
-  assign \$50  = \$47  ? 14'h007f : \$49 ;
-  always @(posedge clk)
-    cnt <= \$51 ;
-  always @(posedge clk)
-    rb_addr <= \$52 ;
-  always @(posedge clk)
-    psel <= \$53 ;
-  always @(posedge clk)
-    vrd_addr <= \$54 ;
-  always @(posedge clk)
-    l <= \$55 ;
-  always @(posedge clk)
-    t <= \$56 ;
-  always @(posedge clk)
-    par <= \$57 ;
-  always @(posedge clk)
-    gctx_1 <= \$58 ;
-  always @(posedge clk)
-    gctx_2 <= \$59 ;
-  always @(posedge clk)
-    gctx_3 <= \$60 ;
-  always @(posedge clk)
-    gctx_4 <= \$61 ;
-  always @(posedge clk)
-    gctx_5 <= \$62 ;
-  always @(posedge clk)
-    \$signal$44  <= \$63 ;
-  always @(posedge clk)
-    u2 <= \$64 ;
-  always @(posedge clk)
-    prod3 <= \$65 ;
-  always @(posedge clk)
-    u3 <= \$66 ;
-  always @(posedge clk)
-    \$signal  <= \$67 ;
-  always @(posedge clk)
-    u4 <= \$68 ;
-  always @(posedge clk)
-    rw_data <= \$69 ;
-  assign fire = | cnt;
-  assign \$71  = gctx_1[16:13] * 4'h8;
-  assign \$1  = vrd_gate >> \$71 ;
-  assign \$74  = gctx_1[16:13] * 4'h8;
-  assign \$2  = vrd_gate >> \$74 ;
-  assign \$3  = ~ \$2 [7];
-  assign rq_z_sh = $signed(\$5 ) >>> \$6 ;
-  assign \$7  = $signed(rq_z_sh) + $signed(2'h1);
-  assign shl = $signed(\$9 ) << \$10 ;
+  assign \$100  = gctx_1[16:13] * 4'h8;
+  assign \$3  = vrd_gate >> \$100 ;
+  assign \$103  = gctx_1[16:13] * 4'h8;
+  assign \$4  = vrd_gate >> \$103 ;
+  assign \$5  = ~ \$4 [7];
+  assign rq_z_sh = $signed(\$7 ) >>> \$8 ;
+  assign \$9  = $signed(rq_z_sh) + $signed(2'h1);
+  assign shl = $signed(\$11 ) << \$12 ;
   assign rq_r_in = $signed(shl) + $signed(u4);
-  assign rq_r_sh = $signed(\$12 ) >>> \$13 ;
-  assign \$14  = $signed(rq_r_sh) + $signed(2'h1);
+  assign rq_r_sh = $signed(\$14 ) >>> \$15 ;
+  assign \$16  = $signed(rq_r_sh) + $signed(2'h1);
   assign pool_wen = gctx_5[0] & gctx_5[2];
-  assign \$16  = gctx_5[1] ? 18'h00000 : pool_rdata;
-  assign \$17  = $signed(\$16 ) + $signed(rw_data);
-  assign \$18  = ~ gctx_5[2];
-  assign r_written = gctx_5[0] & \$18 ;
+  assign \$18  = gctx_5[1] ? 18'h00000 : pool_rdata;
+  assign \$19  = $signed(\$18 ) + $signed(rw_data);
+  assign \$20  = ~ gctx_5[2];
+  assign r_written = gctx_5[0] & \$20 ;
   assign digit_done = gctx_5[0] & gctx_5[4];
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$51  = \$21 [7:0];
-    if (rst) begin
-      \$51  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$52  = rb_addr;
-    if (fire) begin
-      (* full_case = 32'd1 *)
-      if (\$22 ) begin
-        \$52  = 6'h00;
-      end else begin
-        \$52  = \$28 [5:0];
-      end
-    end
-    if (rst) begin
-      \$52  = 6'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$53  = psel;
-    if (fire) begin
-      (* full_case = 32'd1 *)
-      if (\$22 ) begin
-        \$53  = 4'h0;
-      end else begin
-        (* full_case = 32'd1 *)
-        if (\$29 ) begin
-          \$53  = 4'h0;
-        end else begin
-          \$53  = \$31 [3:0];
-        end
-      end
-    end
-    if (rst) begin
-      \$53  = 4'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$54  = vrd_addr;
-    if (fire) begin
-      (* full_case = 32'd1 *)
-      if (\$22 ) begin
-        \$54  = 2'h0;
-      end else begin
-        if (\$29 ) begin
-          \$54  = \$30 [1:0];
-        end
-      end
-    end
-    if (rst) begin
-      \$54  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$55  = l;
-    if (fire) begin
-      if (\$22 ) begin
-        (* full_case = 32'd1 *)
-        if (\$23 ) begin
-          \$55  = 2'h0;
-        end else begin
-          \$55  = \$27 [1:0];
-        end
-      end
-    end
-    if (rst) begin
-      \$55  = 2'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$56  = t;
-    if (fire) begin
-      if (\$22 ) begin
-        if (\$23 ) begin
-          (* full_case = 32'd1 *)
-          if (\$24 ) begin
-            \$56  = 10'h000;
-          end else begin
-            \$56  = \$25 [9:0];
-          end
-        end
-      end
-    end
-    if (rst) begin
-      \$56  = 10'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$57  = par;
-    if (fire) begin
-      if (\$22 ) begin
-        if (\$23 ) begin
-          (* full_case = 32'd1 *)
-          if (\$24 ) begin
-            \$57  = 1'h0;
-          end else begin
-            \$57  = \$26 ;
-          end
-        end
-      end
-    end
-    if (rst) begin
-      \$57  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$58  = { psel, l, rb_addr, \$39 , \$34 , \$33 , \$32 , fire };
-    if (rst) begin
-      \$58  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$59  = gctx_1;
-    if (rst) begin
-      \$59  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$60  = gctx_2;
-    if (rst) begin
-      \$60  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$61  = gctx_3;
-    if (rst) begin
-      \$61  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$62  = gctx_4;
-    if (rst) begin
-      \$62  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$63  = \$40 ;
-    if (rst) begin
-      \$63  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$64  = \$41 ;
-    if (rst) begin
-      \$64  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$65  = \$42 ;
-    if (rst) begin
-      \$65  = 17'h00000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$66  = u2;
-    if (rst) begin
-      \$66  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$67  = \$46 [7:0];
-    if (rst) begin
-      \$67  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$68  = u3;
-    if (rst) begin
-      \$68  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
-    \$69  = \$50 [7:0];
-    if (rst) begin
-      \$69  = 8'h00;
-    end
-  end
+  assign \$21  = \$2 [7:0] - fire;
+  assign \$22  = \$2 [7:0] != 1'h1;
+  assign \$23  = | \$2 [7:0];
+  assign \$24  = fire ? \$22  : \$23 ;
+  assign \$25  = rb_addr == 6'h3f;
+  assign \$26  = l == 2'h3;
+  assign \$27  = t == 10'h30f;
+  assign \$28  = t + 1'h1;
+  assign \$29  = ~ par;
+  assign \$30  = l + 1'h1;
+  assign \$31  = rb_addr + 1'h1;
+  assign \$32  = psel == 4'hf;
+  assign \$33  = vrd_addr + 1'h1;
+  assign \$34  = psel + 1'h1;
+  assign \$35  = ! t;
+  assign \$36  = l == 2'h3;
+  assign \$37  = ! l;
+  assign \$38  = t == 10'h30f;
+  assign \$39  = l == 2'h3;
+  assign \$40  = \$38  & \$39 ;
+  assign \$41  = rb_addr == 6'h3f;
+  assign \$42  = \$40  & \$41 ;
+  assign \$151  = gctx_1[16:13] * 4'h8;
+  assign \$43  = vrd_val >> \$151 ;
+  assign \$44  = gctx_1[3] ? r0_data : rb_data;
+  assign \$45  = $signed(\$signal$48 ) * $signed({ 1'h0, rd__data });
+  assign \$46  = ~ rq_z_sh[17];
+  assign \$47  = | rq_z_sh[16:8];
+  assign \$48  = & rq_z_sh[7:0];
+  assign \$49  = \$47  | \$48 ;
+  assign \$50  = \$46  & \$49 ;
+  assign \$51  = & rq_z_sh[16:8];
+  assign \$52  = ~ rq_z_sh[8];
+  assign \$53  = & rq_z_sh[16:9];
+  assign \$54  = \$52  & \$53 ;
+  assign \$55  = & rq_z_sh[7:0];
+  assign \$56  = \$54  & \$55 ;
+  assign \$57  = \$51  | \$56 ;
+  assign \$58  = ~ \$57 ;
+  assign \$59  = rq_z_sh[17] & \$58 ;
+  assign \$60  = \$59  ? 9'h180 : \$10 [8:0];
+  assign \$61  = \$50  ? 9'h07f : \$60 ;
+  assign \$62  = ~ rq_r_sh[14];
+  assign \$63  = | rq_r_sh[13:8];
+  assign \$64  = & rq_r_sh[7:0];
+  assign \$65  = \$63  | \$64 ;
+  assign \$66  = \$62  & \$65 ;
+  assign \$67  = & rq_r_sh[13:8];
+  assign \$68  = ~ rq_r_sh[8];
+  assign \$69  = & rq_r_sh[13:9];
+  assign \$70  = \$68  & \$69 ;
+  assign \$71  = & rq_r_sh[7:0];
+  assign \$72  = \$70  & \$71 ;
+  assign \$73  = \$67  | \$72 ;
+  assign \$74  = ~ \$73 ;
+  assign \$75  = rq_r_sh[14] & \$74 ;
+  assign \$76  = \$75  ? 9'h180 : \$17 [8:0];
+  assign \$77  = \$66  ? 9'h07f : \$76 ;
+  always @(posedge clk)
+    cnt <= \$78 ;
+  always @(posedge clk)
+    fire <= \$79 ;
+  always @(posedge clk)
+    rb_addr <= \$80 ;
+  always @(posedge clk)
+    psel <= \$81 ;
+  always @(posedge clk)
+    vrd_addr <= \$82 ;
+  always @(posedge clk)
+    l <= \$83 ;
+  always @(posedge clk)
+    t <= \$84 ;
+  always @(posedge clk)
+    par <= \$85 ;
+  always @(posedge clk)
+    gctx_1 <= \$86 ;
+  always @(posedge clk)
+    gctx_2 <= \$87 ;
+  always @(posedge clk)
+    gctx_3 <= \$88 ;
+  always @(posedge clk)
+    gctx_4 <= \$89 ;
+  always @(posedge clk)
+    gctx_5 <= \$90 ;
+  always @(posedge clk)
+    \$signal$48  <= \$91 ;
+  always @(posedge clk)
+    u2 <= \$92 ;
+  always @(posedge clk)
+    prod3 <= \$93 ;
+  always @(posedge clk)
+    u3 <= \$94 ;
+  always @(posedge clk)
+    \$signal  <= \$95 ;
+  always @(posedge clk)
+    u4 <= \$96 ;
+  always @(posedge clk)
+    rw_data <= \$97 ;
+  assign \$1  = pass_done ? pass_pairs : 5'h00;
+  assign \$2  = cnt + \$1 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
     (* full_case = 32'd1 *)
     casez (gctx_3[12:11])
       2'h0:
-          \$6  = 1'h0;
+          \$8  = 1'h0;
       2'h1:
-          \$6  = 1'h0;
+          \$8  = 1'h0;
       2'h2:
-          \$6  = 1'h1;
+          \$8  = 1'h1;
       2'h3:
-          \$6  = 1'h1;
+          \$8  = 1'h1;
     endcase
   end
   always @* begin
@@ -44641,13 +45852,13 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
     (* full_case = 32'd1 *)
     casez (gctx_4[12:11])
       2'h0:
-          \$10  = 2'h2;
+          \$12  = 2'h2;
       2'h1:
-          \$10  = 2'h0;
+          \$12  = 2'h0;
       2'h2:
-          \$10  = 2'h0;
+          \$12  = 2'h0;
       2'h3:
-          \$10  = 2'h0;
+          \$12  = 2'h0;
     endcase
   end
   always @* begin
@@ -44655,36 +45866,245 @@ module \hwssm_core.core.glu (rst, pass_done, vrd_val, vrd_gate, pool_wen, pool_w
     (* full_case = 32'd1 *)
     casez (gctx_4[12:11])
       2'h0:
-          \$13  = 2'h2;
+          \$15  = 2'h2;
       2'h1:
-          \$13  = 2'h0;
+          \$15  = 2'h0;
       2'h2:
-          \$13  = 2'h0;
+          \$15  = 2'h0;
       2'h3:
-          \$13  = 2'h0;
+          \$15  = 2'h0;
     endcase
   end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$78  = \$21 [7:0];
+    if (rst) begin
+      \$78  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$79  = \$24 ;
+    if (rst) begin
+      \$79  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$80  = rb_addr;
+    if (fire) begin
+      (* full_case = 32'd1 *)
+      if (\$25 ) begin
+        \$80  = 6'h00;
+      end else begin
+        \$80  = \$31 [5:0];
+      end
+    end
+    if (rst) begin
+      \$80  = 6'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$81  = psel;
+    if (fire) begin
+      (* full_case = 32'd1 *)
+      if (\$25 ) begin
+        \$81  = 4'h0;
+      end else begin
+        (* full_case = 32'd1 *)
+        if (\$32 ) begin
+          \$81  = 4'h0;
+        end else begin
+          \$81  = \$34 [3:0];
+        end
+      end
+    end
+    if (rst) begin
+      \$81  = 4'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$82  = vrd_addr;
+    if (fire) begin
+      (* full_case = 32'd1 *)
+      if (\$25 ) begin
+        \$82  = 2'h0;
+      end else begin
+        if (\$32 ) begin
+          \$82  = \$33 [1:0];
+        end
+      end
+    end
+    if (rst) begin
+      \$82  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$83  = l;
+    if (fire) begin
+      if (\$25 ) begin
+        (* full_case = 32'd1 *)
+        if (\$26 ) begin
+          \$83  = 2'h0;
+        end else begin
+          \$83  = \$30 [1:0];
+        end
+      end
+    end
+    if (rst) begin
+      \$83  = 2'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$84  = t;
+    if (fire) begin
+      if (\$25 ) begin
+        if (\$26 ) begin
+          (* full_case = 32'd1 *)
+          if (\$27 ) begin
+            \$84  = 10'h000;
+          end else begin
+            \$84  = \$28 [9:0];
+          end
+        end
+      end
+    end
+    if (rst) begin
+      \$84  = 10'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$85  = par;
+    if (fire) begin
+      if (\$25 ) begin
+        if (\$26 ) begin
+          (* full_case = 32'd1 *)
+          if (\$27 ) begin
+            \$85  = 1'h0;
+          end else begin
+            \$85  = \$29 ;
+          end
+        end
+      end
+    end
+    if (rst) begin
+      \$85  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$86  = { psel, l, rb_addr, \$42 , \$37 , \$36 , \$35 , fire };
+    if (rst) begin
+      \$86  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$87  = gctx_1;
+    if (rst) begin
+      \$87  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$88  = gctx_2;
+    if (rst) begin
+      \$88  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$89  = gctx_3;
+    if (rst) begin
+      \$89  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$90  = gctx_4;
+    if (rst) begin
+      \$90  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$91  = \$43 ;
+    if (rst) begin
+      \$91  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$92  = \$44 ;
+    if (rst) begin
+      \$92  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$93  = \$45 ;
+    if (rst) begin
+      \$93  = 17'h00000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$94  = u2;
+    if (rst) begin
+      \$94  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$95  = \$61 [7:0];
+    if (rst) begin
+      \$95  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$96  = u3;
+    if (rst) begin
+      \$96  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$21 ) begin end
+    \$97  = \$77 [7:0];
+    if (rst) begin
+      \$97  = 8'h00;
+    end
+  end
+  assign cnt_nz = fire;
+  assign cin = \$2 [7:0];
   assign kslot = vrd_addr;
   assign h = rb_addr;
   assign r0_addr = { par, rb_addr };
-  assign rd__addr = { gctx_1[12:11], \$3 , \$1 [6:0] };
-  assign rq_z_fit = \$8 [16:0];
-  assign rq_r_fit = \$15 [13:0];
+  assign rd__addr = { gctx_1[12:11], \$5 , \$3 [6:0] };
+  assign rq_z_fit_w = rq_z_sh;
+  assign rq_z_fit = \$10 [16:0];
+  assign rq_r_fit_w = rq_r_sh;
+  assign rq_r_fit = \$17 [13:0];
   assign r5 = rw_data;
   assign dbg__valid = gctx_5[0];
   assign dbg__payload = rw_data;
   assign pool_waddr = gctx_5[10:5];
-  assign pool_wdata = \$17 [17:0];
+  assign pool_wdata = \$19 [17:0];
   assign pool_raddr = gctx_4[10:5];
   assign rw_en = gctx_5[0];
   assign rw_addr = gctx_5[10:5];
-  assign \$9  = { \$signal , 1'h0 };
-  assign \$11  = { rq_r_in, 1'h0 };
-  assign \$12  = { \$11 [14], \$11 [14:1] };
-  assign \$4  = { prod3, 1'h0 };
-  assign \$5  = { {7{\$4 [17]}}, \$4 [17:7] };
-  assign \$8  = { \$7 [18], \$7 [18:1] };
-  assign \$15  = { \$14 [15], \$14 [15:1] };
+  assign \$6  = { prod3, 1'h0 };
+  assign \$7  = { {7{\$6 [17]}}, \$6 [17:7] };
+  assign \$10  = { \$9 [18], \$9 [18:1] };
+  assign \$11  = { \$signal , 1'h0 };
+  assign \$13  = { rq_r_in, 1'h0 };
+  assign \$14  = { \$13 [14], \$13 [14:1] };
+  assign \$17  = { \$16 [15], \$16 [15:1] };
 endmodule
 
 (* generator = "Amaranth" *)
@@ -44698,37 +46118,72 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   `endif
   wire \$1 ;
   wire \$10 ;
+  wire \$100 ;
+  wire \$101 ;
+  wire \$102 ;
+  wire \$103 ;
+  wire [6:0] \$104 ;
+  wire [10:0] \$105 ;
+  reg [1:0] \$106 ;
+  reg \$107 ;
+  reg [7:0] \$108 ;
+  reg [9:0] \$109 ;
   wire \$11 ;
-  wire [9:0] \$12 ;
-  wire [8:0] \$13 ;
-  wire \$14 ;
+  reg \$110 ;
+  reg [7:0] \$111 ;
+  reg [7:0] \$112 ;
+  reg \$113 ;
+  reg \$114 ;
+  reg [8:0] \$115 ;
+  reg \$116 ;
+  reg [7:0] \$117 ;
+  reg [7:0] \$118 ;
+  reg [7:0] \$119 ;
+  wire \$12 ;
+  reg [7:0] \$120 ;
+  reg [1:0] \$121 ;
+  reg [1:0] \$122 ;
+  reg [5:0] \$123 ;
+  reg \$124 ;
+  reg [9:0] \$125 ;
+  reg [8:0] \$126 ;
+  reg [7:0] \$127 ;
+  reg [4:0] \$128 ;
+  reg [2:0] \$129 ;
+  wire [9:0] \$13 ;
+  reg [2:0] \$130 ;
+  reg [1:0] \$131 ;
+  reg [7:0] \$132 ;
+  reg [9:0] \$133 ;
+  reg \$134 ;
+  wire [8:0] \$14 ;
   wire \$15 ;
   wire \$16 ;
   wire \$17 ;
-  wire [9:0] \$18 ;
-  wire \$19 ;
+  wire \$18 ;
+  wire [9:0] \$19 ;
   wire [2:0] \$2 ;
-  wire [10:0] \$20 ;
-  wire [9:0] \$21 ;
+  wire \$20 ;
+  wire \$21 ;
   wire \$22 ;
-  wire [8:0] \$23 ;
+  wire \$23 ;
   wire \$24 ;
-  wire [6:0] \$25 ;
-  wire [1:0] \$26 ;
-  wire [10:0] \$27 ;
+  wire \$25 ;
+  wire \$26 ;
+  wire \$27 ;
   wire \$28 ;
-  wire [5:0] \$29 ;
+  wire \$29 ;
   wire \$3 ;
-  wire [3:0] \$30 ;
-  wire [2:0] \$31 ;
-  wire [8:0] \$32 ;
+  wire \$30 ;
+  wire \$31 ;
+  wire \$32 ;
   wire \$33 ;
   wire \$34 ;
   wire \$35 ;
-  wire [10:0] \$36 ;
+  wire \$36 ;
   wire \$37 ;
-  wire [2:0] \$38 ;
-  wire [3:0] \$39 ;
+  wire \$38 ;
+  wire \$39 ;
   wire \$4 ;
   wire \$40 ;
   wire \$41 ;
@@ -44745,51 +46200,60 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   wire \$51 ;
   wire \$52 ;
   wire \$53 ;
-  wire [7:0] \$54 ;
-  wire [9:0] \$55 ;
+  wire \$54 ;
+  wire \$55 ;
   wire \$56 ;
   wire \$57 ;
-  wire \$58 ;
+  wire [8:0] \$58 ;
   wire \$59 ;
   wire [10:0] \$6 ;
-  wire [6:0] \$60 ;
-  wire [10:0] \$61 ;
-  wire \$62 ;
+  wire [8:0] \$60 ;
+  wire [8:0] \$61 ;
+  wire [8:0] \$62 ;
   wire \$63 ;
-  wire \$64 ;
-  wire [8:0] \$65 ;
-  wire \$66 ;
-  wire [8:0] \$67 ;
-  wire [8:0] \$68 ;
-  reg [1:0] \$69 ;
-  wire [8:0] \$7 ;
-  reg \$70 ;
-  reg [7:0] \$71 ;
-  reg [9:0] \$72 ;
-  reg [7:0] \$73 ;
-  reg [7:0] \$74 ;
-  reg [8:0] \$75 ;
-  reg [7:0] \$76 ;
-  reg \$77 ;
-  reg [1:0] \$78 ;
-  reg [1:0] \$79 ;
-  wire \$8 ;
-  reg [5:0] \$80 ;
-  reg \$81 ;
-  reg [9:0] \$82 ;
-  reg [8:0] \$83 ;
-  reg [7:0] \$84 ;
-  reg [4:0] \$85 ;
-  reg [2:0] \$86 ;
-  reg [2:0] \$87 ;
-  reg [1:0] \$88 ;
-  reg [7:0] \$89 ;
+  wire [8:0] \$64 ;
+  wire [9:0] \$65 ;
+  wire [9:0] \$66 ;
+  wire [10:0] \$67 ;
+  wire [9:0] \$68 ;
+  wire \$69 ;
+  wire \$7 ;
+  wire [8:0] \$70 ;
+  wire \$71 ;
+  wire [6:0] \$72 ;
+  wire [1:0] \$73 ;
+  wire [10:0] \$74 ;
+  wire \$75 ;
+  wire [5:0] \$76 ;
+  wire [3:0] \$77 ;
+  wire [2:0] \$78 ;
+  wire [8:0] \$79 ;
+  wire [8:0] \$8 ;
+  wire \$80 ;
+  wire \$81 ;
+  wire \$82 ;
+  wire [10:0] \$83 ;
+  wire \$84 ;
+  wire [2:0] \$85 ;
+  wire [3:0] \$86 ;
+  wire \$87 ;
+  wire \$88 ;
+  wire \$89 ;
   wire \$9 ;
-  reg [9:0] \$90 ;
-  reg \$91 ;
-  wire [8:0] \$like ;
+  wire \$90 ;
+  wire \$91 ;
+  wire \$92 ;
+  wire \$93 ;
+  wire \$94 ;
+  wire \$95 ;
+  wire \$96 ;
+  wire \$97 ;
+  wire [7:0] \$98 ;
+  wire [9:0] \$99 ;
   reg [7:0] \$signal  = 8'h00;
-  reg [7:0] \$signal$14  = 8'h00;
+  reg [7:0] \$signal$15  = 8'h00;
+  reg \$signal$17  = 1'h0;
+  reg [8:0] \$signal$19  = 9'h000;
   reg c = 1'h0;
   input clk;
   wire clk;
@@ -44806,13 +46270,15 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   wire fire_mix;
   output fire_ssm;
   wire fire_ssm;
-  reg [8:0] g_cnt = 9'h000;
+  wire [8:0] g_cnt_nxt;
   reg [7:0] g_need = 8'h08;
-  reg [7:0] g_need_nxt;
+  reg [7:0] g_need_m1 = 8'h07;
   reg g_ok = 1'h0;
   input g_written;
   wire g_written;
   reg [1:0] gap = 2'h0;
+  reg [7:0] gnu = 8'h10;
+  reg [7:0] gnu_m1 = 8'h0f;
   output [5:0] h;
   reg [5:0] h = 6'h00;
   output issue__c_first;
@@ -44857,7 +46323,7 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   output par;
   reg par = 1'h0;
   (* init = 1'h0 *)
-  wire \par$38 ;
+  wire \par$44 ;
   reg [1:0] phase = 2'h0;
   input [7:0] pix__payload;
   wire [7:0] pix__payload;
@@ -44870,6 +46336,7 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   reg pix_full = 1'h0;
   output [2:0] q;
   reg [2:0] q = 3'h0;
+  reg r_nz = 1'h0;
   input r_written;
   wire r_written;
   reg [7:0] rem = 8'h40;
@@ -44883,540 +46350,627 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   wire start;
   reg [9:0] t = 10'h000;
   reg [9:0] timer = 10'h295;
-  assign \$9  = fire_ssm & \$8 ;
-  assign \$10  = ! l;
-  assign \$11  = \$9  & \$10 ;
-  assign \$12  = \$7  - \$11 ;
-  assign \$13  = \$signal$14  + r_written;
-  assign \$15  = fire_ssm & \$14 ;
-  assign \$16  = | l;
-  assign \$17  = \$15  & \$16 ;
-  assign \$18  = \$13  - \$17 ;
-  assign \$19  = \$61 [8:0] >= g_need_nxt;
-  assign \$20  = coef_addr + 1'h1;
-  assign \$21  = ssm_idx + 1'h1;
-  assign \$23  = row + 1'h1;
-  assign \$24  = h == 6'h3f;
-  assign \$25  = h + 1'h1;
-  assign \$26  = c + 1'h1;
-  assign \$27  = coef_addr + 1'h1;
-  assign \$28  = q == 3'h7;
-  assign \$29  = mixrow + 1'h1;
-  assign \$30  = kk + 1'h1;
-  assign \$31  = k + 1'h1;
-  assign \$32  = rem - 5'h10;
-  assign \$33  = kk == 3'h7;
-  assign \$34  = l == 2'h3;
-  assign \$35  = t == 10'h30f;
-  assign \$36  = t + 1'h1;
-  assign \$37  = ~ par;
-  assign \$38  = l + 1'h1;
-  assign \$39  = q + 1'h1;
-  assign \$40  = phase == 2'h3;
-  assign \$41  = \$40  & dec_done;
-  assign pix__ready = ~ pix_full;
-  assign \$42  = ! phase;
-  assign \$43  = \$42  & pix_full;
-  assign \$44  = timer >= 10'h295;
-  assign start = \$43  & \$44 ;
-  assign \$45  = phase == 1'h1;
-  assign \$46  = ! l;
-  assign \$47  = | \$signal ;
-  assign \$48  = | \$signal$14 ;
-  assign \$49  = \$46  ? \$47  : \$48 ;
-  assign fire_ssm = \$45  & \$49 ;
-  assign \$50  = phase == 2'h2;
-  assign \$51  = \$50  & g_ok;
-  assign \$52  = ! gap;
-  assign fire_mix = \$51  & \$52 ;
-  assign issue__first_step = ! t;
-  assign issue__c_first = ! c;
-  assign issue__q_first = ! q;
-  assign issue__q_last = q == 3'h7;
-  assign \$53  = rem >= 5'h10;
-  assign \$54  = \$53  ? 8'h10 : rem;
-  assign \$55  = g_cnt + g_written;
-  assign \$56  = q == 3'h7;
-  assign \$57  = fire_mix & \$56 ;
-  assign \$58  = kk == 3'h7;
-  assign \$59  = \$57  & \$58 ;
-  assign \$60  = \$59  ? 7'h40 : 7'h00;
-  assign \$61  = \$55  - \$60 ;
-  assign \$63  = h == 6'h3f;
-  assign \$64  = q == 3'h7;
-  assign \$65  = g_need + 4'h8;
-  assign \$66  = \$65  > 7'h40;
-  assign \$67  = g_need + 4'h8;
-  assign \$68  = \$66  ? 9'h040 : \$67 ;
-  always @(posedge clk)
-    gap <= \$69 ;
-  always @(posedge clk)
-    pix_full <= \$70 ;
-  always @(posedge clk)
-    pix_data <= \$71 ;
-  always @(posedge clk)
-    timer <= \$72 ;
-  always @(posedge clk)
-    \$signal  <= \$73 ;
-  always @(posedge clk)
-    \$signal$14  <= \$74 ;
-  always @(posedge clk)
-    g_cnt <= \$75 ;
-  always @(posedge clk)
-    g_need <= \$76 ;
-  always @(posedge clk)
-    g_ok <= \$77 ;
-  always @(posedge clk)
-    phase <= \$78 ;
-  always @(posedge clk)
-    l <= \$79 ;
-  always @(posedge clk)
-    h <= \$80 ;
-  always @(posedge clk)
-    c <= \$81 ;
-  always @(posedge clk)
-    coef_addr <= \$82 ;
-  always @(posedge clk)
-    ssm_idx <= \$83 ;
-  always @(posedge clk)
-    row <= \$84 ;
-  always @(posedge clk)
-    mixrow <= \$85 ;
-  always @(posedge clk)
-    q <= \$86 ;
-  always @(posedge clk)
-    kk <= \$87 ;
-  always @(posedge clk)
-    k <= \$88 ;
-  always @(posedge clk)
-    rem <= \$89 ;
-  always @(posedge clk)
-    t <= \$90 ;
-  always @(posedge clk)
-    par <= \$91 ;
+  reg timer_ok = 1'h1;
   assign \$1  = | gap;
   assign \$2  = gap - 1'h1;
   assign \$3  = ~ pix_full;
   assign \$4  = pix__valid & \$3 ;
-  assign \$5  = timer < 10'h295;
+  assign \$5  = ~ timer_ok;
   assign \$6  = timer + 1'h1;
-  assign \$7  = \$signal  + enc_written;
+  assign \$7  = timer == 10'h294;
+  assign \$8  = \$signal  + enc_written;
+  assign \$10  = fire_ssm & \$9 ;
+  assign \$11  = ! l;
+  assign \$12  = \$10  & \$11 ;
+  assign \$13  = \$8  - \$12 ;
+  assign \$14  = \$signal$15  + r_written;
+  assign \$16  = fire_ssm & \$15 ;
+  assign \$17  = | l;
+  assign \$18  = \$16  & \$17 ;
+  assign \$19  = \$14  - \$18 ;
+  assign \$21  = fire_ssm & \$20 ;
+  assign \$22  = ! l;
+  assign \$23  = \$21  & \$22 ;
+  assign \$24  = enc_written == \$23 ;
+  assign \$25  = | \$signal ;
+  assign \$26  = \$signal  != 8'hff;
+  assign \$27  = \$signal  != 1'h1;
+  assign \$28  = enc_written ? \$26  : \$27 ;
+  assign \$29  = \$24  ? \$25  : \$28 ;
+  assign \$31  = fire_ssm & \$30 ;
+  assign \$32  = | l;
+  assign \$33  = \$31  & \$32 ;
+  assign \$34  = r_written == \$33 ;
+  assign \$35  = | \$signal$15 ;
+  assign \$36  = \$signal$15  != 8'hff;
+  assign \$37  = \$signal$15  != 1'h1;
+  assign \$38  = r_written ? \$36  : \$37 ;
+  assign \$39  = \$34  ? \$35  : \$38 ;
+  assign \$40  = q == 3'h7;
+  assign \$41  = kk == 3'h7;
+  assign \$42  = \$signal$19  >= 7'h47;
+  assign \$43  = \$signal$19  >= 7'h48;
+  assign \$44  = g_written ? \$42  : \$43 ;
+  assign \$45  = \$signal$19  >= 3'h7;
+  assign \$46  = \$signal$19  >= 4'h8;
+  assign \$47  = g_written ? \$45  : \$46 ;
+  assign \$48  = \$41  ? \$44  : \$47 ;
+  assign \$49  = \$signal$19  >= gnu_m1;
+  assign \$50  = \$signal$19  >= gnu;
+  assign \$51  = g_written ? \$49  : \$50 ;
+  assign \$52  = \$40  ? \$48  : \$51 ;
+  assign \$53  = \$signal$19  >= g_need_m1;
+  assign \$54  = \$signal$19  >= g_need;
+  assign \$55  = g_written ? \$53  : \$54 ;
+  assign \$56  = fire_mix ? \$52  : \$55 ;
+  assign \$57  = q == 3'h7;
+  assign \$58  = gnu + 4'h8;
+  assign \$59  = \$58  > 7'h40;
+  assign \$60  = gnu + 4'h8;
+  assign \$61  = \$59  ? 9'h040 : \$60 ;
+  assign \$62  = gnu + 4'h8;
+  assign \$63  = \$62  > 7'h40;
+  assign \$64  = gnu + 4'h8;
+  assign \$65  = \$64  - 1'h1;
+  assign \$66  = \$63  ? 10'h03f : \$65 ;
+  assign \$67  = coef_addr + 1'h1;
+  assign \$68  = ssm_idx + 1'h1;
+  assign \$70  = row + 1'h1;
+  assign \$71  = h == 6'h3f;
+  assign \$72  = h + 1'h1;
+  assign \$73  = c + 1'h1;
+  assign \$74  = coef_addr + 1'h1;
+  assign \$75  = q == 3'h7;
+  assign \$76  = mixrow + 1'h1;
+  assign \$77  = kk + 1'h1;
+  assign \$78  = k + 1'h1;
+  assign \$79  = rem - 5'h10;
+  assign \$80  = kk == 3'h7;
+  assign \$81  = l == 2'h3;
+  assign \$82  = t == 10'h30f;
+  assign \$83  = t + 1'h1;
+  assign \$84  = ~ par;
+  assign \$85  = l + 1'h1;
+  assign \$86  = q + 1'h1;
+  assign \$87  = phase == 2'h3;
+  assign \$88  = \$87  & dec_done;
+  assign pix__ready = ~ pix_full;
+  assign \$89  = ! phase;
+  assign \$90  = \$89  & pix_full;
+  assign start = \$90  & timer_ok;
+  assign \$91  = phase == 1'h1;
+  assign \$92  = ! l;
+  assign \$93  = \$92  ? \$signal$17  : r_nz;
+  assign fire_ssm = \$91  & \$93 ;
+  assign \$94  = phase == 2'h2;
+  assign \$95  = \$94  & g_ok;
+  assign \$96  = ! gap;
+  assign fire_mix = \$95  & \$96 ;
+  assign issue__first_step = ! t;
+  assign issue__c_first = ! c;
+  assign issue__q_first = ! q;
+  assign issue__q_last = q == 3'h7;
+  assign \$97  = rem >= 5'h10;
+  assign \$98  = \$97  ? 8'h10 : rem;
+  assign \$99  = \$signal$19  + g_written;
+  assign \$100  = q == 3'h7;
+  assign \$101  = fire_mix & \$100 ;
+  assign \$102  = kk == 3'h7;
+  assign \$103  = \$101  & \$102 ;
+  assign \$104  = \$103  ? 7'h40 : 7'h00;
+  assign \$105  = \$99  - \$104 ;
+  always @(posedge clk)
+    gap <= \$106 ;
+  always @(posedge clk)
+    pix_full <= \$107 ;
+  always @(posedge clk)
+    pix_data <= \$108 ;
+  always @(posedge clk)
+    timer <= \$109 ;
+  always @(posedge clk)
+    timer_ok <= \$110 ;
+  always @(posedge clk)
+    \$signal  <= \$111 ;
+  always @(posedge clk)
+    \$signal$15  <= \$112 ;
+  always @(posedge clk)
+    \$signal$17  <= \$113 ;
+  always @(posedge clk)
+    r_nz <= \$114 ;
+  always @(posedge clk)
+    \$signal$19  <= \$115 ;
+  always @(posedge clk)
+    g_ok <= \$116 ;
+  always @(posedge clk)
+    g_need <= \$117 ;
+  always @(posedge clk)
+    gnu <= \$118 ;
+  always @(posedge clk)
+    g_need_m1 <= \$119 ;
+  always @(posedge clk)
+    gnu_m1 <= \$120 ;
+  always @(posedge clk)
+    phase <= \$121 ;
+  always @(posedge clk)
+    l <= \$122 ;
+  always @(posedge clk)
+    h <= \$123 ;
+  always @(posedge clk)
+    c <= \$124 ;
+  always @(posedge clk)
+    coef_addr <= \$125 ;
+  always @(posedge clk)
+    ssm_idx <= \$126 ;
+  always @(posedge clk)
+    row <= \$127 ;
+  always @(posedge clk)
+    mixrow <= \$128 ;
+  always @(posedge clk)
+    q <= \$129 ;
+  always @(posedge clk)
+    kk <= \$130 ;
+  always @(posedge clk)
+    k <= \$131 ;
+  always @(posedge clk)
+    rem <= \$132 ;
+  always @(posedge clk)
+    t <= \$133 ;
+  always @(posedge clk)
+    par <= \$134 ;
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$69  = gap;
+    \$106  = gap;
     if (\$1 ) begin
-      \$69  = \$2 [1:0];
+      \$106  = \$2 [1:0];
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$69  = 2'h3;
+      if (\$69 ) begin
+        if (\$71 ) begin
+          \$106  = 2'h3;
         end
       end
     end
     if (rst) begin
-      \$69  = 2'h0;
+      \$106  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$70  = pix_full;
+    \$107  = pix_full;
     if (start) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end else if (\$4 ) begin
-      \$70  = 1'h1;
+      \$107  = 1'h1;
     end
     if (rst) begin
-      \$70  = 1'h0;
+      \$107  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$71  = pix_data;
+    \$108  = pix_data;
     if (start) begin
     end else if (\$4 ) begin
-      \$71  = pix__payload;
+      \$108  = pix__payload;
     end
     if (rst) begin
-      \$71  = 8'h00;
+      \$108  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$72  = timer;
+    \$109  = timer;
     if (start) begin
-      \$72  = 10'h001;
+      \$109  = 10'h001;
     end else if (\$5 ) begin
-      \$72  = \$6 [9:0];
+      \$109  = \$6 [9:0];
     end
     if (rst) begin
-      \$72  = 10'h295;
+      \$109  = 10'h295;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$73  = \$12 [7:0];
-    if (rst) begin
-      \$73  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$74  = \$18 [7:0];
-    if (rst) begin
-      \$74  = 8'h00;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$75  = \$61 [8:0];
-    if (rst) begin
-      \$75  = 9'h000;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$76  = g_need_nxt;
-    if (rst) begin
-      \$76  = 8'h08;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$77  = \$19 ;
-    if (rst) begin
-      \$77  = 1'h0;
-    end
-  end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$78  = phase;
+    \$110  = timer_ok;
     if (start) begin
-      \$78  = 2'h1;
+      \$110  = 1'h0;
+    end else if (\$5 ) begin
+      \$110  = \$7 ;
+    end
+    if (rst) begin
+      \$110  = 1'h1;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$111  = \$13 [7:0];
+    if (rst) begin
+      \$111  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$112  = \$19 [7:0];
+    if (rst) begin
+      \$112  = 8'h00;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$113  = \$29 ;
+    if (rst) begin
+      \$113  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$114  = \$39 ;
+    if (rst) begin
+      \$114  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$115  = \$105 [8:0];
+    if (rst) begin
+      \$115  = 9'h000;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$116  = \$56 ;
+    if (rst) begin
+      \$116  = 1'h0;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$117  = g_need;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$117  = 8'h08;
+      end else begin
+        \$117  = gnu;
+      end
+    end
+    if (rst) begin
+      \$117  = 8'h08;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$118  = gnu;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$118  = 8'h10;
+      end else begin
+        \$118  = \$61 [7:0];
+      end
+    end
+    if (rst) begin
+      \$118  = 8'h10;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$119  = g_need_m1;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$119  = 8'h07;
+      end else begin
+        \$119  = gnu_m1;
+      end
+    end
+    if (rst) begin
+      \$119  = 8'h07;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$120  = gnu_m1;
+    if (fire_mix) begin
+      (* full_case = 32'd1 *)
+      if (\$57 ) begin
+        \$120  = 8'h0f;
+      end else begin
+        \$120  = \$66 [7:0];
+      end
+    end
+    if (rst) begin
+      \$120  = 8'h0f;
+    end
+  end
+  always @* begin
+    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
+    \$121  = phase;
+    if (start) begin
+      \$121  = 2'h1;
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$78  = 2'h2;
+      if (\$69 ) begin
+        if (\$71 ) begin
+          \$121  = 2'h2;
         end
       end
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
+          if (\$81 ) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              \$78  = 2'h3;
+            if (\$82 ) begin
+              \$121  = 2'h3;
             end else begin
-              \$78  = 2'h0;
+              \$121  = 2'h0;
             end
           end else begin
-            \$78  = 2'h1;
+            \$121  = 2'h1;
           end
         end
       end
     end
-    if (\$41 ) begin
-      \$78  = 2'h0;
+    if (\$88 ) begin
+      \$121  = 2'h0;
     end
     if (rst) begin
-      \$78  = 2'h0;
+      \$121  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$79  = l;
+    \$122  = l;
     if (start) begin
-      \$79  = 2'h0;
+      \$122  = 2'h0;
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
-            \$79  = 2'h0;
+          if (\$81 ) begin
+            \$122  = 2'h0;
           end else begin
-            \$79  = \$38 [1:0];
+            \$122  = \$85 [1:0];
           end
         end
       end
     end
     if (rst) begin
-      \$79  = 2'h0;
+      \$122  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$80  = h;
+    \$123  = h;
     if (start) begin
-      \$80  = 6'h00;
+      \$123  = 6'h00;
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
+      if (\$69 ) begin
         (* full_case = 32'd1 *)
-        if (\$24 ) begin
-          \$80  = 6'h00;
+        if (\$71 ) begin
+          \$123  = 6'h00;
         end else begin
-          \$80  = \$25 [5:0];
+          \$123  = \$72 [5:0];
         end
       end
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
+          if (\$81 ) begin
           end else begin
-            \$80  = 6'h00;
+            \$123  = 6'h00;
           end
         end
       end
     end
     if (rst) begin
-      \$80  = 6'h00;
+      \$123  = 6'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$81  = c;
+    \$124  = c;
     if (start) begin
-      \$81  = 1'h0;
+      \$124  = 1'h0;
     end
     if (fire_ssm) begin
       (* full_case = 32'd1 *)
-      if (\$22 ) begin
-        \$81  = 1'h0;
+      if (\$69 ) begin
+        \$124  = 1'h0;
       end else begin
-        \$81  = \$26 [0];
+        \$124  = \$73 [0];
       end
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
           (* full_case = 32'd1 *)
-          if (\$34 ) begin
+          if (\$81 ) begin
           end else begin
-            \$81  = 1'h0;
+            \$124  = 1'h0;
           end
         end
       end
     end
     if (rst) begin
-      \$81  = 1'h0;
+      \$124  = 1'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$82  = coef_addr;
+    \$125  = coef_addr;
     if (start) begin
-      \$82  = 10'h000;
+      \$125  = 10'h000;
     end
     if (fire_ssm) begin
-      \$82  = \$20 [9:0];
+      \$125  = \$67 [9:0];
     end
     if (fire_mix) begin
-      \$82  = \$27 [9:0];
+      \$125  = \$74 [9:0];
     end
     if (rst) begin
-      \$82  = 10'h000;
+      \$125  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$83  = ssm_idx;
+    \$126  = ssm_idx;
     if (start) begin
-      \$83  = 9'h000;
+      \$126  = 9'h000;
     end
     if (fire_ssm) begin
-      \$83  = \$21 [8:0];
+      \$126  = \$68 [8:0];
     end
     if (rst) begin
-      \$83  = 9'h000;
+      \$126  = 9'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$84  = row;
+    \$127  = row;
     if (start) begin
-      \$84  = 8'h00;
+      \$127  = 8'h00;
     end
     if (fire_ssm) begin
-      if (\$22 ) begin
-        \$84  = \$23 [7:0];
+      if (\$69 ) begin
+        \$127  = \$70 [7:0];
       end
     end
     if (rst) begin
-      \$84  = 8'h00;
+      \$127  = 8'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$85  = mixrow;
+    \$128  = mixrow;
     if (start) begin
-      \$85  = 5'h00;
+      \$128  = 5'h00;
     end
     if (fire_mix) begin
-      if (\$28 ) begin
-        \$85  = \$29 [4:0];
+      if (\$75 ) begin
+        \$128  = \$76 [4:0];
       end
     end
     if (rst) begin
-      \$85  = 5'h00;
+      \$128  = 5'h00;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$86  = q;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$86  = 3'h0;
-        end
-      end
-    end
+    \$129  = q;
     if (fire_mix) begin
       (* full_case = 32'd1 *)
-      if (\$28 ) begin
-        \$86  = 3'h0;
+      if (\$75 ) begin
+        \$129  = 3'h0;
       end else begin
-        \$86  = \$39 [2:0];
+        \$129  = \$86 [2:0];
       end
     end
     if (rst) begin
-      \$86  = 3'h0;
+      \$129  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$87  = kk;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$87  = 3'h0;
-        end
-      end
-    end
+    \$130  = kk;
     if (fire_mix) begin
-      if (\$28 ) begin
-        \$87  = \$30 [2:0];
-        if (\$33 ) begin
-          \$87  = 3'h0;
+      if (\$75 ) begin
+        \$130  = \$77 [2:0];
+        if (\$80 ) begin
+          \$130  = 3'h0;
         end
       end
     end
     if (rst) begin
-      \$87  = 3'h0;
+      \$130  = 3'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$88  = k;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$88  = 2'h0;
-        end
-      end
-    end
+    \$131  = k;
     if (fire_mix) begin
-      if (\$28 ) begin
+      if (\$75 ) begin
         if (kk[0]) begin
-          \$88  = \$31 [1:0];
+          \$131  = \$78 [1:0];
+        end
+        if (\$80 ) begin
+          \$131  = 2'h0;
         end
       end
     end
     if (rst) begin
-      \$88  = 2'h0;
+      \$131  = 2'h0;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$89  = rem;
-    if (fire_ssm) begin
-      if (\$22 ) begin
-        if (\$24 ) begin
-          \$89  = 8'h40;
-        end
-      end
-    end
+    \$132  = rem;
     if (fire_mix) begin
-      if (\$28 ) begin
+      if (\$75 ) begin
         if (kk[0]) begin
-          \$89  = \$32 [7:0];
+          \$132  = \$79 [7:0];
+        end
+        if (\$80 ) begin
+          \$132  = 8'h40;
         end
       end
     end
     if (rst) begin
-      \$89  = 8'h40;
+      \$132  = 8'h40;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$90  = t;
+    \$133  = t;
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
-          if (\$34 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
+          if (\$81 ) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              \$90  = 10'h000;
+            if (\$82 ) begin
+              \$133  = 10'h000;
             end else begin
-              \$90  = \$36 [9:0];
+              \$133  = \$83 [9:0];
             end
           end
         end
       end
     end
     if (rst) begin
-      \$90  = 10'h000;
+      \$133  = 10'h000;
     end
   end
   always @* begin
     if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    \$91  = par;
+    \$134  = par;
     if (fire_mix) begin
-      if (\$28 ) begin
-        if (\$33 ) begin
-          if (\$34 ) begin
+      if (\$75 ) begin
+        if (\$80 ) begin
+          if (\$81 ) begin
             (* full_case = 32'd1 *)
-            if (\$35 ) begin
-              \$91  = 1'h0;
+            if (\$82 ) begin
+              \$134  = 1'h0;
             end else begin
-              \$91  = \$37 ;
+              \$134  = \$84 ;
             end
           end
         end
       end
     end
     if (rst) begin
-      \$91  = 1'h0;
+      \$134  = 1'h0;
     end
   end
-  always @* begin
-    if (\$auto$verilog_backend.cc:2355:dump_module$22 ) begin end
-    g_need_nxt = g_need;
-    if (fire_ssm) begin
-      if (\$62 ) begin
-        if (\$63 ) begin
-          g_need_nxt = 8'h08;
-        end
-      end
-    end
-    if (fire_mix) begin
-      (* full_case = 32'd1 *)
-      if (\$64 ) begin
-        g_need_nxt = 8'h08;
-      end else begin
-        g_need_nxt = \$68 [7:0];
-      end
-    end
-  end
-  assign \$like  = \$61 [8:0];
+  assign g_cnt_nxt = \$105 [8:0];
   assign enc_start = start;
   assign enc_pixel = pix_data;
-  assign \par$38  = par;
+  assign \par$44  = par;
   assign issue__ssm = fire_ssm;
   assign issue__mix = fire_mix;
   assign issue__l = l;
@@ -45427,13 +46981,14 @@ module \hwssm_core.core.seq (clk, rst, pix__valid, pix__ready, start, fire_ssm, 
   assign issue__q = q;
   assign issue__mixrow = mixrow;
   assign issue__kslot = k;
-  assign issue__pairs = \$54 [4:0];
+  assign issue__pairs = \$98 [4:0];
   assign issue__gate = kk[0];
-  assign \$8  = c;
-  assign \$14  = c;
-  assign \$22  = c;
+  assign \$9  = c;
+  assign \$15  = c;
+  assign \$20  = c;
+  assign \$30  = c;
+  assign \$69  = c;
   assign issue__c_last = c;
-  assign \$62  = c;
 endmodule
 /* verilator lint_on WIDTHEXPAND */
 /* verilator lint_on WIDTHTRUNC */
