@@ -85,6 +85,23 @@ def build_s5_frame(template: S5QModel, T: int) -> S5Frame:
 
 
 @dataclasses.dataclass
+class S5Consts:
+    """Device tensors of a frame: parameter quantizers (scale 2**frac, zero, code range by
+    name), encoder and decoder alignments (2**align) and records, and per block a dict of the
+    alignments, requantizations and tables of :class:`~hwssm.quant.s5_lowering.S5LayerLowering`."""
+
+    device: torch.device
+    qscale: dict
+    qzero: dict
+    qrange: dict
+    enc_s: torch.Tensor          # (2, H)
+    enc_rq: Requant
+    dec_s: torch.Tensor          # (3, K)
+    logit_scale: float           # 2**-logit_frac
+    layers: list
+
+
+@dataclasses.dataclass
 class S5Trace:
     """Integer outputs of a forward (int64 numpy), in :class:`~hwssm.golden.s5_engine.S5GoldenResult`'s
     layout: r (B, L+1, T, H), bu and x (B, L, T, 2, P), y (B, L, T, H), v (B, L, T, J), logits (B, K)."""
@@ -180,25 +197,23 @@ class S5QATModel(nn.Module):
 
 
     # -- constants ------------------------------------------------------------------------
-    def consts(self) -> dict:
+    def consts(self) -> "S5Consts":
         """Device tensors of the frame (built once per device)."""
         dev = self.enc_W.device
-        if self._k is not None and self._k["device"] == dev:
+        if self._k is not None and self._k.device == dev:
             return self._k
         lw, qm = self.frame.lowering, self.frame.template
-        k = {"device": dev, "qscale": {}, "qzero": {}, "qrange": {}}
+        k = S5Consts(dev, {}, {}, {}, pow2(lw.encoder.sh.T, dev), Requant.of(lw.encoder.rq, dev),
+                     pow2(lw.decoder.sh.T, dev), float(2.0 ** -lw.decoder.logit_frac), [])
         for name, p in qm.params():
             shape = (-1,) + (1,) * (p.codes.ndim - 1)
-            k["qscale"][name] = pow2(p.frac, dev).reshape(shape)
-            k["qzero"][name] = _f64(p.zero).to(dev).reshape(shape)
+            k.qscale[name] = pow2(p.frac, dev).reshape(shape)
+            k.qzero[name] = _f64(p.zero).to(dev).reshape(shape)
             pf = ParamFrame.of(p)
-            k["qrange"][name] = (pf.lo, pf.hi)
+            k.qrange[name] = (pf.lo, pf.hi)
         t = lambda a: _f64(a).to(dev)  # noqa: E731
-        k["enc_s"], k["enc_rq"] = pow2(lw.encoder.sh.T, dev), Requant.of(lw.encoder.rq, dev)
-        k["dec_s"], k["logit_scale"] = pow2(lw.decoder.sh.T, dev), float(2.0 ** -lw.decoder.logit_frac)
-        k["layers"] = []
         for l, ly in enumerate(lw.layers):
-            k["layers"].append({
+            k.layers.append({
                 "bu_s": [pow2(ly.bu_sh[i].T, dev) for i in range(2)],             # (2, P) each
                 "bu_rq": [Requant.of(ly.bu_rq[i], dev) for i in range(2)],
                 "x_s": pow2(ly.x_sh.T, dev),                                        # (6, P)
@@ -214,9 +229,9 @@ class S5QATModel(nn.Module):
         return k
 
     # -- parameters -> codes --------------------------------------------------------------
-    def _q(self, k: dict, name: str, w: torch.Tensor) -> torch.Tensor:
-        lo, hi = k["qrange"][name]
-        return quantize(w, k["qscale"][name], k["qzero"][name], lo, hi)
+    def _q(self, k: "S5Consts", name: str, w: torch.Tensor) -> torch.Tensor:
+        lo, hi = k.qrange[name]
+        return quantize(w, k.qscale[name], k.qzero[name], lo, hi)
 
     def discrete_ssm(self, l: int) -> dict[str, torch.Tensor]:
         """Float64 Λ̄, B̄, β parts of block l before quantization (no Λ̄ when FROZEN)."""
@@ -262,11 +277,11 @@ class S5QATModel(nn.Module):
         H, P = self.config.H, self.config.P
         half = self.config.glu is Glu.HALF
         p = pixels.to(F64)                                                          # (B, T)
-        r = k["enc_rq"]((p[..., None] * q["enc_W"][:, 0]) * k["enc_s"][0] + q["enc_b"] * k["enc_s"][1])
+        r = k.enc_rq((p[..., None] * q["enc_W"][:, 0]) * k.enc_s[0] + q["enc_b"] * k.enc_s[1])
         keep = {n: [] for n in ("r", "bu", "x", "y", "v")}
         keep["r"].append(r)
         for l in range(self.config.L):
-            pre, c = f"layers.{l}.", k["layers"][l]
+            pre, c = f"layers.{l}.", k.layers[l]
             u = r                                                                    # (B, T, H)
             bu = [c["bu_rq"][i](torch.matmul(u, q[pre + B].T) * c["bu_s"][i][0] + q[pre + b] * c["bu_s"][i][1])
                   for i, (B, b) in enumerate((("B_re", "beta_re"), ("B_im", "beta_im")))]   # (B, T, P) re, im
@@ -294,9 +309,9 @@ class S5QATModel(nn.Module):
                 keep["r"].append(r), keep["y"].append(y), keep["v"].append(v)
                 keep["bu"].append(torch.stack(bu, 2)), keep["x"].append(torch.stack([Xr, Xi], 2))
         S = r.sum(dim=1)                                                             # (B, H) sum-pool
-        o = torch.matmul(S, q["dec_W"].T) * k["dec_s"][0] + q["dec_b"] * k["dec_s"][1]
-        logits_int = o * k["dec_s"][2]
-        logits = logits_int * k["logit_scale"]
+        o = torch.matmul(S, q["dec_W"].T) * k.dec_s[0] + q["dec_b"] * k.dec_s[1]
+        logits_int = o * k.dec_s[2]
+        logits = logits_int * k.logit_scale
         if not trace:
             return logits
         i64 = lambda xs: torch.stack(xs, dim=1).detach().cpu().numpy().astype(np.int64)  # noqa: E731

@@ -80,3 +80,27 @@ def test_continuous_start_is_the_ptq_model_up_to_rounding_of_the_discretization(
     for a, b in zip(qm.layers, template.layers):
         for n in ("A_re", "A_im", "B_re", "B_im", "C_re", "D"):
             assert np.abs(getattr(a, n).codes - getattr(b, n).codes).max() <= 1, n
+
+
+def test_hwssm_qat_dispatches_an_s5_checkpoint(tmp_path, capsys):
+    import json
+
+    import hwssm
+    from hwssm.cli import main
+    from hwssm.model.checkpoint import save_checkpoint
+    from hwssm.quant.s5_qmodel import S5QModel
+
+    cfg = S5Config(H=4, P=3, L=1, n_classes=10)
+    ckpt = save_checkpoint(tmp_path / "s5", cfg, _bn_params(cfg, 5))
+    out = tmp_path / "qat"
+    argv = ["qat", "--model", str(ckpt), "--plan", "uniform8", "--param", "discrete", "--out", str(out),
+            "--work", str(tmp_path / "w"), "--epochs", "1", "--batch-size", "4", "--train-limit", "8",
+            "--val-limit", "4", "--test-limit", "4", "--window", "16", "--calib-digits", "8", "--device", "cpu"]
+    assert main(argv) == 0
+    assert "S5 QAT run" in capsys.readouterr().out
+    qm = hwssm.load_model(out.with_name("qat.qmodel.json"))
+    assert isinstance(qm, S5QModel) and qm.meta["quantization"] == "qat"
+    res = json.loads(out.with_name("qat.result.json").read_text())
+    assert res["golden_qat_logits_equal"] == 1.0 and res["golden_digits"] == 4
+    assert main(argv[:-2] + ["--calibration", "percentile", "--work", str(tmp_path / "w2")]) == 2
+    assert "min-max only" in capsys.readouterr().err
