@@ -3,8 +3,8 @@
 schedule, same log and resume state, same :class:`~hwssm.train.qat_train.Outcome`, exported by
 :func:`hwssm.train.qat_export.export_qat`).
 
-The frame is a min-max PTQ :class:`~hwssm.quant.s5_qmodel.S5QModel` of the float checkpoint on
-``recipe.calib_digits`` training digits (percentile calibration is not there for S5), with every
+The frame is a PTQ :class:`~hwssm.quant.s5_qmodel.S5QModel` of the float checkpoint on
+``recipe.calib_digits`` training digits (``recipe.calibration``: min-max or percentile), with every
 state frac raised by ``recipe.state_headroom``; it is written to ``work/frame.qmodel.json``. The
 forward is :class:`~hwssm.train.qat_s5_model.S5QATModel` (a plain loop over the T steps: CPU and
 short windows for now; no fused GPU scan for S5 yet).
@@ -27,7 +27,6 @@ from ..data.mnist import Split
 from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import load_checkpoint
-from ..quant.calibrate import Calibration
 from ..quant.plan import PrecisionPlan
 from ..quant.qmodel_io import load_qmodel, save_qmodel
 from ..quant.s5_ptq import ptq_s5
@@ -56,9 +55,7 @@ def _headroom(qm: S5QModel, k: int) -> S5QModel:
 def prepare_frame_s5(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRecipe, work: str | Path, *,
                      say: Callable[[str], None] = print) -> S5QModel:
     """The frame model of an S5 run: ``work/frame.qmodel.json`` when it exists for the same
-    checkpoint, plan and calibration, else calibrated now (min-max) and written there."""
-    if recipe.calibration is not Calibration.MINMAX:
-        raise HwssmError(f"S5 QAT calibrates its frame by min-max only, not {recipe.calibration.value}")
+    checkpoint, plan and calibration, else calibrated now and written there."""
     work = Path(work)
     ckpt_path = _ckpt_json(checkpoint)
     ident = frame_identity(ckpt_path, plan, recipe)
@@ -69,10 +66,10 @@ def prepare_frame_s5(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRec
             return template
         say(f"{path} was made for another checkpoint, plan or calibration; calibrating again")
     ckpt = load_checkpoint(ckpt_path)
-    say(f"calibrating the S5 frame on {recipe.calib_digits} training digits (minmax)")
+    say(f"calibrating the S5 frame on {recipe.calib_digits} training digits ({recipe.calibration.value})")
     calib, _ = split_arrays(Split.TRAIN, recipe.calib_digits, recipe.window, recipe.data)
     meta = {"source_checkpoint": os.fspath(ckpt_path), "frame_identity": ident}
-    template = _headroom(ptq_s5(ckpt.config, ckpt.params, plan, calib, meta), recipe.state_headroom)
+    template = _headroom(ptq_s5(ckpt.config, ckpt.params, plan, calib, meta, recipe.calibration), recipe.state_headroom)
     save_qmodel(template, path)
     return template
 

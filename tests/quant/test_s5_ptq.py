@@ -19,8 +19,8 @@ def test_quantize_an_s5_checkpoint(tmp_path, capsys):
     qm = hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits))
     assert isinstance(qm, S5QModel) and qm.P == 3 and len(qm.digest()) == 64
     assert qm.meta["source_checkpoint"] == str(path) and qm.meta["calibration_digits"] == 2
-    with pytest.raises(hwssm.HwssmError, match="min-max only"):
-        hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits, calibration="percentile"))
+    qp = hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits, calibration="percentile"))
+    assert isinstance(qp, S5QModel) and qp.meta["calibration"] == "percentile"   # S5 percentile calibration now
     assert hwssm.load_model(hwssm.save_model(qm, tmp_path / "q")).digest() == qm.digest()   # S5 files now
 
 
