@@ -14,15 +14,8 @@ weight      encoder, mixing and decoder weights
 bias        encoder, mixing and decoder biases
 =========  ==========================================================
 
-**The S5 family** (ARITHMETIC.md §6) reads the same components: ``A_re``/``A_im`` are the parts
-of Λ̄ (P modes), ``B`` the dense B̄ (P×H, both parts), ``C`` the dense C̃ (H×P, both parts), ``D``
-the skip, ``x_re``/``x_im`` the per-mode state; per-head granularity is per mode (Λ̄, B̄ rows, the
-state) or per channel (C̃ rows, D). One more component belongs to S5 alone:
-
-=========  ==========================================================
-bu_re/im   the format of B̄u + β, re and im (per tensor, symmetric); optional:
-           absent, each takes its state part's width (x_re, x_im)
-=========  ==========================================================
+**S5** (ARITHMETIC.md §6) reads the same components (Λ̄ for Ā, dense B̄ and C̃, per head = per
+mode or per channel) plus an optional B̄u format, ``bu_re``/``bu_im`` (:mod:`hwssm.quant.plan_s5`).
 
 Short names read like ``A8x12-B4C4D4-W8-a6``: Ā bits, state bits, B̄/C̄/D bits,
 weight bits, activation bits; ``A8.6`` means re 8 / im 6; a ``h`` suffix on the
@@ -68,6 +61,7 @@ from .plan_layers import (
     Component, LayerOverride, format_layer_codes, override_spec, overrides_from_json, overrides_to_json,
     parse_layer_codes, plan_with_overrides,
 )
+from .plan_s5 import S5_COMPONENTS, S5_SCHEMA, bu_from_json, bu_to_json, check_bu
 from .spec import Granularity, PlanError, Scheme, Spec, _enum
 
 __all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "PLAN_SCHEMA", "resolve_plan", "parse_code",
@@ -86,11 +80,8 @@ PLAN_SCHEMA: dict[str, tuple[str, bool]] = {
        for c in ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")},
     "rounding": ("string: half_up | floor", False), "overflow": ("string: saturate | wrap", False),
     "layers": ("list of {layer, component overrides} (hwssm.quant.plan_layers)", False),
-    "bu_re": ("integer or {bits, granularity, scheme}: the S5 B̄u format, re", False),
-    "bu_im": ("integer or {bits, granularity, scheme}: the S5 B̄u format, im", False),
+    **S5_SCHEMA,
 }
-#: The optional S5 components (absent from S4D plans, whose JSON and codes do not change).
-S5_COMPONENTS = ("bu_re", "bu_im")
 
 
 #: Components computed online: their scheme must be symmetric (they pass through
@@ -149,17 +140,7 @@ class PrecisionPlan:
                 raise PlanError(f"layer {layer}: {exc}") from None
 
     def _check_bu(self) -> None:
-        if (self.bu_re is None) != (self.bu_im is None):
-            raise ValueError("plan components bu_re and bu_im come together (or neither)")
-        for f in S5_COMPONENTS:
-            spec = getattr(self, f)
-            if spec is None:
-                continue
-            if not isinstance(spec, Spec):
-                raise ValueError(f"plan component {f} must be a Spec, not {spec!r}")
-            if spec.scheme is not Scheme.SYMMETRIC or spec.granularity is not Granularity.PER_TENSOR:
-                raise ValueError(f"plan component {f} must be per-tensor symmetric: B̄u is computed online, "
-                                 "one format per part")
+        check_bu(self.bu_re, self.bu_im)
 
     @property
     def has_s5(self) -> bool:
@@ -285,9 +266,7 @@ class PrecisionPlan:
         d["overflow"] = self.overflow.value
         if self.layers:
             d["layers"] = overrides_to_json(self.layers)
-        for f in S5_COMPONENTS:
-            if getattr(self, f) is not None:
-                d[f] = getattr(self, f).to_json()
+        d.update(bu_to_json(self.bu_re, self.bu_im))
         return d
 
     @classmethod
@@ -311,12 +290,7 @@ class PrecisionPlan:
                 kwargs[f] = Spec.from_json(d[f])
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"plan component {f}: {exc}") from None
-        for f in S5_COMPONENTS:
-            if f in d:
-                try:
-                    kwargs[f] = Spec.from_json(d[f])
-                except (ValueError, KeyError) as exc:
-                    raise ValueError(f"plan component {f}: {exc}") from None
+        kwargs.update(bu_from_json(d))
         kwargs["rounding"] = _enum(Rounding, d.get("rounding", "half_up"), "plan rounding")
         kwargs["overflow"] = _enum(Overflow, d.get("overflow", "saturate"), "plan overflow")
         plan = cls(**kwargs)
