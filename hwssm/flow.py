@@ -155,7 +155,7 @@ def _stage_model(ctx: dict) -> str:
     path, plan = _model_source(ctx["options"])
     ds = ctx.get("dataset")
     calib = None if ds is None or plan is None else ds.split("train").sequences(256)
-    res = resolve_model(path, plan, calib_data=calib)
+    res = resolve_model(path, plan, calib_data=calib, hardware="hwssm flow")
     if ds is not None:
         ds.check_model(res.qmodel.n_classes)
     ctx["resolved"], ctx["model_name"] = res, path.name

@@ -11,7 +11,7 @@ from ..errors import HwssmError
 from ..model.checkpoint import Checkpoint
 from ..quant.qmodel import QModel
 from ..verify.simulate import Digits
-from .models import Progress, require_qmodel
+from .models import Progress, require_integer_model
 
 __all__ = ["EvalOptions", "EvalResult", "Trace", "MAX_TRACE_VALUES", "evaluate"]
 
@@ -136,7 +136,7 @@ def evaluate(qm: QModel, digits: Digits | None = None, options: EvalOptions = Ev
     """
     from ..golden.engine import run
 
-    qm = require_qmodel(qm, "evaluate")
+    qm = require_integer_model(qm, "evaluate")
     if not isinstance(options, EvalOptions):
         raise HwssmError(f"options must be EvalOptions, not {type(options).__name__}")
     if digits is None:

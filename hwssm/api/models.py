@@ -12,10 +12,11 @@ from ..model.checkpoint import Checkpoint
 from ..quant.calibrate import Calibration
 from ..quant.plan import PrecisionPlan
 from ..quant.qmodel import QModel
+from ..quant.s5_qmodel import S5QModel
 from ..verify.simulate import Digits
 
 __all__ = ["DEFAULT_CALIB_DIGITS", "PTQOptions", "model_path", "load_model", "save_model", "quantize",
-           "require_qmodel"]
+           "require_qmodel", "require_integer_model"]
 
 #: Training digits PTQ calibrates on unless told otherwise (as ``hwssm ptq``).
 DEFAULT_CALIB_DIGITS = 256
@@ -45,7 +46,7 @@ def model_path(source: str | Path) -> Path:
     return shipped
 
 
-def load_model(source: str | Path) -> QModel | Checkpoint:
+def load_model(source: str | Path) -> QModel | S5QModel | Checkpoint:
     """Load a model.
 
     Parameters
@@ -57,8 +58,8 @@ def load_model(source: str | Path) -> QModel | Checkpoint:
 
     Returns
     -------
-    QModel or Checkpoint
-        The integer network (a QModel file), or the float parameters and their
+    QModel, S5QModel or Checkpoint
+        The integer network (a QModel file; S5 files give an S5QModel), or the float parameters and their
         :class:`~hwssm.model.config.S4DConfig` (a checkpoint; see :func:`quantize`).
 
     Raises
@@ -74,21 +75,36 @@ def load_model(source: str | Path) -> QModel | Checkpoint:
 
 
 def require_qmodel(qm, what: str) -> QModel:
-    """``qm`` when it is a QModel; HwssmError naming ``what`` needs one otherwise."""
+    """``qm`` when it is an S4D QModel; HwssmError naming ``what`` needs one otherwise (an S5
+    QModel: S5 has no RTL yet, see :func:`hwssm.quant.resolve.require_s4d`)."""
+    from ..quant.resolve import require_s4d
+
     if isinstance(qm, QModel):
         return qm
+    if isinstance(qm, S5QModel):
+        return require_s4d(qm, what)
     if isinstance(qm, Checkpoint):
         raise HwssmError(f"{what} needs a QModel, not a float checkpoint: quantize it first (hwssm.quantize)")
     raise HwssmError(f"{what} needs a QModel, not {type(qm).__name__}")
 
 
-def save_model(qm: QModel, path: str | Path) -> Path:
+def require_integer_model(qm, what: str) -> QModel | S5QModel:
+    """``qm`` when it is an integer model of any family (S4D QModel or S5QModel): what the golden
+    engine and the QModel files take; HwssmError naming ``what`` otherwise."""
+    if isinstance(qm, S5QModel):
+        return qm
+    if isinstance(qm, QModel):
+        return qm
+    return require_qmodel(qm, what)
+
+
+def save_model(qm: QModel | S5QModel, path: str | Path) -> Path:
     """Write ``qm`` atomically as ``STEM.qmodel.json`` (header, formats, digest) beside
     ``STEM.qmodel.npz`` (the integer codes, int64; no pickle).
 
     Parameters
     ----------
-    qm : QModel
+    qm : QModel or S5QModel
     path : str or Path
         A stem or a ``.qmodel.json`` path.
 
@@ -99,7 +115,7 @@ def save_model(qm: QModel, path: str | Path) -> Path:
     """
     from ..quant.qmodel_io import save_qmodel
 
-    return save_qmodel(require_qmodel(qm, "save_model"), path)
+    return save_qmodel(require_integer_model(qm, "save_model"), path)
 
 
 @dataclasses.dataclass(frozen=True)

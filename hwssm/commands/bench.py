@@ -11,6 +11,7 @@ def register(parser) -> None:
     g = sub.add_parser("golden", help="golden engine on a 4-layer H=64 N=64 model, 784-step sequences")
     g.add_argument("--digits", type=int, default=64, help="sequences in the timed batch (default 64)")
     g.add_argument("--plan", default="uniform8", help="named plan of the random model (default uniform8)")
+    g.add_argument("--model", help="benchmark this QModel (.qmodel.json, S4D or S5) instead of the random S4D model")
     g.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     g.set_defaults(func=_golden)
     s = sub.add_parser("sim", help="cocotb + Verilator simulation of the hetero reference design, against the previous "
@@ -80,6 +81,13 @@ def _golden(args) -> int:
 
     if args.digits < 1:
         raise HwssmError(f"--digits must be >= 1, not {args.digits}")
+    if args.model is not None:
+        from ..api.models import load_model, require_integer_model
+        from ..golden.bench_model import run_model_bench
+
+        qm = require_integer_model(load_model(args.model), "hwssm bench golden --model")
+        print(json.dumps(run_model_bench(qm, digits=args.digits)))
+        return 0
     if args.plan not in NAMED_PLANS:
         raise HwssmError(f"--plan must be one of {', '.join(NAMED_PLANS)}")
     print(json.dumps(run_bench(digits=args.digits, plan=args.plan)))

@@ -68,7 +68,7 @@ def _build(args) -> int:
 
         raise HwssmError(f"--lanes must be >= 1, not {args.lanes}")
     design = design_from_args(_with_profile(args, target), args.lanes, 784)
-    qm = resolve_model(args.model, args.plan).qmodel
+    qm = resolve_model(args.model, args.plan, hardware="hwssm board").qmodel
 
     def progress(msg: str) -> None:
         print(f"hwssm: {msg}", file=sys.stderr, flush=True)
@@ -97,7 +97,7 @@ def _run(args) -> int:
     from ..errors import HwssmError
     from ..quant.resolve import resolve_model
 
-    qm = resolve_model(args.model).qmodel
+    qm = resolve_model(args.model, hardware="hwssm board").qmodel
     images, labels = load_mnist(Split.TEST)
     if args.indices is not None:
         idx = np.asarray(args.indices, dtype=np.int64)

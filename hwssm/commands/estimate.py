@@ -76,7 +76,7 @@ def _run(args) -> int:
             dargs.profile = dev.name
         for p in lanes:
             designs[dev.name, p] = design_from_args(dargs, p, args.seq_len)
-    res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
+    res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, hardware="hwssm estimate")
     qm = res.qmodel
     points, seconds = [], []
     for dev in targets:

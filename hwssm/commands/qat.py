@@ -80,6 +80,7 @@ def _run(args) -> int:
 
     from ..data import load_dataset
     from ..model.checkpoint import load_checkpoint
+    from ..model.config import Family
 
     if not args.data.is_default:
         data = load_dataset(args.data)
@@ -95,6 +96,8 @@ def _run(args) -> int:
     if args.golden_digits is not None and args.golden_digits < 0:
         raise HwssmError(f"--golden-digits must be >= 0, not {args.golden_digits}")
     say = lambda line: print(line, flush=True)  # noqa: E731
+    if load_checkpoint(args.model).family is Family.S5:   # the S5 family's loop (train/qat_s5_train.py)
+        from ..train.qat_s5_train import prepare_frame_s5 as prepare_frame, train_qat_s5 as train_qat
     if args.prepare_only:
         from pathlib import Path
 

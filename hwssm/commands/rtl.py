@@ -86,7 +86,7 @@ def _testbench(args) -> int:
     if Path(args.out).resolve() == Path(args.rtl).resolve():
         raise HwssmError("--out must not be the RTL directory (it must hold only the generator's Verilog)")
     digits = Digits.mnist_test(args.indices if args.indices is not None else range(args.digits))
-    qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits).qmodel
+    qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, hardware="hwssm rtl").qmodel
     files = write_testbench(args.rtl, qm, digits.pixels, args.out, TestbenchOptions(dbg=not args.no_dbg))
     print(f"{files.testbench}: {len(digits.indices)} digits; run it in {files.directory} with the core's "
           f"{', '.join(str(p) for p in files.rtl_sources)}; it prints PASS or FAIL")
@@ -102,7 +102,7 @@ def _generate(args) -> int:
 
     design = design_from_args(args, args.lanes, args.seq_len)
     interface = CoreInterface(args.prefix, args.last)
-    res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits)
+    res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, hardware="hwssm rtl")
     man = generate(res.qmodel, design, args.out, interface)
     keys = ("top", "lanes", "seq_len", "cycles_per_step", "cycles_per_digit", "utilization", "act_width",
             "logit_width", "generator_version", "storage", "seconds")

@@ -174,7 +174,7 @@ def _sim(args) -> int:
 
     with Progress("ptq calibration", unit="digits") as bar:
         calib = None if args.data.is_default or not args.plan else data.split(DataSplit.TRAIN).sequences(args.calib_digits)
-        qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update,
+        qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update, hardware="hwssm sim",
                            calib_data=calib).qmodel
     data.check_model(qm.n_classes)
     digits = Digits.mnist_test(idx) if args.data.is_default else Digits(test.sequences()[idx], idx, test.y[idx])

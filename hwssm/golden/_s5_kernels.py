@@ -3,9 +3,13 @@
 
 Exact int64 sums, never fastmath: every sum is legal (its accumulator, with the
 rounding addend and the left pre-shift, fits in 64 bits, :mod:`hwssm.quant.s5_lowering`), so
-partial sums never overflow. Parameters, state and activations are stored as int32 when every
-one of them fits (decided by :func:`hwssm.golden.s5_engine.run_s5`), so that products are
-32x32->64 multiplies; the sums are int64 either way. Sequences run in parallel (prange over sequences); each one is
+partial sums never overflow. Parameters, state and activations are stored in one operand
+type (decided by :func:`hwssm.golden.s5_engine.run_s5`): int32 when every one of them fits and
+every GEMV sum (Σ_h B̄·u, Σ_p C̃'·x, Σ_h W·g) provably fits in 31 bits, else int64. The GEMV dot
+products (:func:`_dot`) run in the operand type with the wrapping ``_mul``/``_add`` intrinsics of
+:mod:`hwssm.golden._kernels` (exact: only the final sum, which fits, is used), so that they
+vectorize; every other sum is int64. C̃ arrives pre-shifted, C̃' = C̃ << (alignment + 1) (the
+readout's 2 included), so the readout is a plain dot product. Sequences run in parallel (prange over sequences); each one is
 step-major: encoder, then per block B̄u, state update, readout, GELU, GLU Linear, gate and
 residual, then the sum-pool; the decoder after the last step.
 
@@ -20,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..config import JIT_FLAGS
+from ._kernels import _add, _mul, _zero
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
 
@@ -35,8 +40,17 @@ def _rq(acc, q):
     return min(max(v, q[3]), q[4])
 
 
+@njit(inline="always", **_FLAGS)
+def _dot(w, x):
+    """Σ_k w[k]·x[k] in the operands' type (wrapping; exact when the sum fits), as int64."""
+    s = _zero(x[0])
+    for k in range(x.shape[0]):
+        s = _add(s, _mul(w[k], x[k]))
+    return np.int64(s)
+
+
 @njit(**_FLAGS)
-def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_sh, x_rq, C, D, dl, y_sh, yd_sh,
+def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_sh, x_rq, C, D, dl, yd_sh,
               y_rq, gelu, y_min, W, bb, v_sh, v_rq, sig, v_min, half, z_rq, res_sh, res_rq, dec_w, dec_b, dec_sh,
               logits, trace, tr_r, tr_bu, tr_x, tr_y, tr_v):
     """Run sequence ``i`` (``pix`` (T,) int64 pixels); logits into ``logits[i]``; traces when ``trace``."""
@@ -61,9 +75,7 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
         for l in range(L):
             for part in range(2):                              # B̄u (§6)
                 for m in range(P):
-                    s = np.int64(0)
-                    for h in range(H):
-                        s += np.int64(B[l, part, m, h]) * np.int64(r[h])
+                    s = _dot(B[l, part, m], r)
                     bu[part, m] = _rq((s << bu_sh[l, part, m, 0]) + (beta[l, part, m] << bu_sh[l, part, m, 1]),
                                       bu_rq[l, part, m])
             for m in range(P):                                 # state update
@@ -77,17 +89,13 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
             for h in range(H):                                 # readout, GELU
                 acc = (np.int64(D[l, h]) * np.int64(r[h])) << yd_sh[l, h, 0]
                 acc += dl[l, h] << yd_sh[l, h, 1]
-                for m in range(P):
-                    acc += (np.int64(C[l, 0, h, m]) * np.int64(xr[l, m])) << (y_sh[l, h, m, 0] + 1)
-                    acc -= (np.int64(C[l, 1, h, m]) * np.int64(xi[l, m])) << (y_sh[l, h, m, 1] + 1)
+                acc += _dot(C[l, 0, h], xr[l]) - _dot(C[l, 1, h], xi[l])
                 yh = _rq(acc, y_rq[l, h])
                 if trace:
                     tr_y[i, l, t, h] = yh
                 g[h] = gelu[l, yh - y_min[l]]
             for j in range(J):                                 # GLU Linear
-                s = np.int64(0)
-                for h in range(H):
-                    s += np.int64(W[l, j, h]) * np.int64(g[h])
+                s = _dot(W[l, j], g)
                 v[j] = _rq((s << v_sh[l, j, 0]) + (bb[l, j] << v_sh[l, j, 1]), v_rq[l, j])
             for h in range(H):                                 # gate, residual
                 if half:
@@ -112,11 +120,11 @@ def _sequence(pix, i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_
 
 
 @njit(parallel=True, **_FLAGS)
-def run_s5(pix, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_sh, x_rq, C, D, dl, y_sh, yd_sh, y_rq,
+def run_s5(pix, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_sh, x_rq, C, D, dl, yd_sh, y_rq,
            gelu, y_min, W, bb, v_sh, v_rq, sig, v_min, half, z_rq, res_sh, res_rq, dec_w, dec_b, dec_sh, logits,
            trace, tr_r, tr_bu, tr_x, tr_y, tr_v):
     """Run ``pix`` (n, T) int64 sequences in parallel; ``logits`` (n, K) int64 out (see :func:`_sequence`)."""
     for i in prange(pix.shape[0]):
-        _sequence(pix[i], i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_sh, x_rq, C, D, dl, y_sh,
+        _sequence(pix[i], i, enc_w, enc_b, enc_sh, enc_rq, B, beta, bu_sh, bu_rq, A, x_sh, x_rq, C, D, dl,
                   yd_sh, y_rq, gelu, y_min, W, bb, v_sh, v_rq, sig, v_min, half, z_rq, res_sh, res_rq, dec_w, dec_b,
                   dec_sh, logits, trace, tr_r, tr_bu, tr_x, tr_y, tr_v)

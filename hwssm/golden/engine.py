@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import threads
 from ..errors import HwssmError
+from ..model.config import Family
 from ..quant.qmodel import QModel
 from .tables import Tables, build_tables
 
@@ -77,6 +78,10 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
     """
     from . import _kernels
 
+    if getattr(qm, "family", None) is Family.S5:   # the S5 family's engine (golden/s5_engine.py)
+        from .s5_engine import run_s5
+
+        return run_s5(qm, pixels, trace=trace)
     if not isinstance(qm, QModel):
         raise HwssmError(f"expected a QModel, not {type(qm).__name__}")
     pix = _pixels(pixels)

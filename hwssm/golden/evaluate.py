@@ -11,6 +11,7 @@ import numpy as np
 from ..config import cache_dir
 from ..data import Split, load_mnist, sequences
 from ..model.checkpoint import Checkpoint
+from ..model.config import Family
 from ..quant.qmodel import QModel
 from .engine import run
 
@@ -110,8 +111,13 @@ def _float_predictions(ckpt: Checkpoint, pixels: np.ndarray, progress=None) -> t
             pass
     if len(pixels) == 0:
         return np.zeros(0, np.int64), False
-    model = FastClassifier(ckpt.config, ckpt.params, T=pixels.shape[1])
-    pred = model.predict(pixels, threads=threads(), progress=progress)
+    if ckpt.family is Family.S5:   # the S5 float classifier (numpy recurrence)
+        from ..model.s5_network import S5Classifier
+
+        pred = S5Classifier(ckpt.config, ckpt.params).predict(pixels)
+    else:
+        model = FastClassifier(ckpt.config, ckpt.params, T=pixels.shape[1])
+        pred = model.predict(pixels, threads=threads(), progress=progress)
     from ..io import atomic_path
 
     with atomic_path(path) as tmp:

@@ -71,6 +71,23 @@ def _storage(qm: S5QModel, low) -> type:
     return np.int32 if small else np.int64
 
 
+def _shifted_C(lw) -> np.ndarray:
+    """C̃' = C̃ << (alignment + 1) per block (L, 2, H, P) int64: the readout's 2 and alignments folded in."""
+    return np.stack([ly.C << (np.moveaxis(ly.y_sh, 2, 0) + 1) for ly in lw])
+
+
+def _operand_type(qm: S5QModel, low, Cs: np.ndarray) -> type:
+    """int32 when the storage is int32 (:func:`_storage`), C̃' fits in 32 bits and every GEMV sum
+    (B̄u, readout, GLU Linear rows: their accumulator widths) fits in 31 bits; else int64."""
+    if _storage(qm, low) is not np.int32:
+        return np.int64
+    lo, hi = -(1 << 31), (1 << 31) - 1
+    rows = [r for ly in low.layers for r in ly.rows]
+    if Cs.size and (Cs.min() < lo or Cs.max() > hi):
+        return np.int64
+    return np.int32 if all(r.width <= 31 for r in rows) else np.int64
+
+
 def run_s5(qm: S5QModel, pixels, *, trace: bool = False) -> S5GoldenResult:
     """Run ``qm`` over ``pixels`` (n, T) uint8 sequences (traces: about 8·n·T·L·(2H + 4P + J) bytes)."""
     from . import _s5_kernels
@@ -84,7 +101,8 @@ def run_s5(qm: S5QModel, pixels, *, trace: bool = False) -> S5GoldenResult:
     L, H, P, J, K = qm.L, qm.H, qm.P, qm.glu_rows, qm.n_classes
     gelu, y_min = _tables(lw, "gelu")
     sig, v_min = _tables(lw, "sigmoid")
-    st = _storage(qm, low)
+    Cs = _shifted_C(lw)
+    st = _operand_type(qm, low, Cs)
     op = lambda get: _stack(lw, get).astype(st)  # noqa: E731
     logits = np.zeros((n, K), np.int64)
     shapes = ((n, L + 1, T, H), (n, L, T, 2, P), (n, L, T, 2, P), (n, L, T, H), (n, L, T, J))
@@ -94,8 +112,8 @@ def run_s5(qm: S5QModel, pixels, *, trace: bool = False) -> S5GoldenResult:
         pix, enc.W.astype(np.int64), enc.b.astype(np.int64), enc.sh, enc.rq,
         op(lambda x: x.B), _stack(lw, lambda x: x.beta), _stack(lw, lambda x: x.bu_sh),
         _stack(lw, lambda x: x.bu_rq), op(lambda x: x.A), _stack(lw, lambda x: x.x_sh),
-        _stack(lw, lambda x: x.x_rq), op(lambda x: x.C), op(lambda x: x.D),
-        _stack(lw, lambda x: x.delta), _stack(lw, lambda x: x.y_sh), _stack(lw, lambda x: x.yd_sh),
+        _stack(lw, lambda x: x.x_rq), np.ascontiguousarray(Cs.astype(st)), op(lambda x: x.D),
+        _stack(lw, lambda x: x.delta), _stack(lw, lambda x: x.yd_sh),
         _stack(lw, lambda x: x.y_rq), gelu, y_min, op(lambda x: x.W), _stack(lw, lambda x: x.b),
         _stack(lw, lambda x: x.v_sh), _stack(lw, lambda x: x.v_rq), sig, v_min, qm.glu is Glu.HALF,
         _stack(lw, lambda x: x.z_rq), _stack(lw, lambda x: x.res_sh), _stack(lw, lambda x: x.res_rq),

@@ -14,10 +14,14 @@ weight      encoder, mixing and decoder weights
 bias        encoder, mixing and decoder biases
 =========  ==========================================================
 
+**S5** (ARITHMETIC.md §6) reads the same components (Λ̄ for Ā, dense B̄ and C̃, per head = per
+mode or per channel) plus an optional B̄u format, ``bu_re``/``bu_im`` (:mod:`hwssm.quant.plan_s5`).
+
 Short names read like ``A8x12-B4C4D4-W8-a6``: Ā bits, state bits, B̄/C̄/D bits,
 weight bits, activation bits; ``A8.6`` means re 8 / im 6; a ``h`` suffix on the
 whole name (``...-h``) marks per-head granularity for Ā, B̄, C̄, D and x, and
-``-asym`` marks asymmetric parameters.
+``-asym`` marks asymmetric parameters; ``-u10`` (or ``-u10.8``) gives the S5 ``bu`` widths.
+Plans without ``bu`` keep their codes, JSON and digests.
 
 **Per-layer precision.** The default is one Spec per component for every block; a plan may
 override any component for any block (hls4ml-style, :mod:`hwssm.quant.plan_layers`): in a
@@ -37,6 +41,7 @@ Plan JSON files (the published schema, :data:`PLAN_SCHEMA`; ``PrecisionPlan.from
      "act": ..., "weight": ..., "bias": ...,    (all ten required)
      "rounding": "half_up" | "floor",           (optional, default half_up)
      "overflow": "saturate" | "wrap",           (optional, default saturate)
+     "bu_re": COMPONENT, "bu_im": COMPONENT,    (optional, both or neither: the S5 B̄u format)
      "layers": [{"layer": l, "A_re": OVERRIDE, ...}, ...]}   (optional: per-layer overrides, see
                                                  hwssm.quant.plan_layers; absent when there are none)
     COMPONENT = bits (an integer 2..MAX_WIDTH)
@@ -56,6 +61,7 @@ from .plan_layers import (
     Component, LayerOverride, format_layer_codes, override_spec, overrides_from_json, overrides_to_json,
     parse_layer_codes, plan_with_overrides,
 )
+from .plan_s5 import S5_COMPONENTS, S5_SCHEMA, bu_from_json, bu_to_json, check_bu
 from .spec import Granularity, PlanError, Scheme, Spec, _enum
 
 __all__ = ["Granularity", "Scheme", "Spec", "PrecisionPlan", "NAMED_PLANS", "PLAN_SCHEMA", "resolve_plan", "parse_code",
@@ -74,6 +80,7 @@ PLAN_SCHEMA: dict[str, tuple[str, bool]] = {
        for c in ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")},
     "rounding": ("string: half_up | floor", False), "overflow": ("string: saturate | wrap", False),
     "layers": ("list of {layer, component overrides} (hwssm.quant.plan_layers)", False),
+    **S5_SCHEMA,
 }
 
 
@@ -107,9 +114,12 @@ class PrecisionPlan:
     overflow: Overflow = Overflow.SATURATE
     label: str = ""
     layers: tuple[LayerOverride, ...] = ()
+    bu_re: Spec | None = None
+    bu_im: Spec | None = None
 
     def __post_init__(self) -> None:
         self._check_defaults()
+        self._check_bu()
         if self.layers:
             self._normalize_layers()
 
@@ -128,6 +138,20 @@ class PrecisionPlan:
                 self.for_layer(layer)
             except ValueError as exc:
                 raise PlanError(f"layer {layer}: {exc}") from None
+
+    def _check_bu(self) -> None:
+        check_bu(self.bu_re, self.bu_im)
+
+    @property
+    def has_s5(self) -> bool:
+        """True when the plan gives an S5-only component (``bu``)."""
+        return self.bu_re is not None
+
+    def bu_bits(self) -> tuple[int, int]:
+        """(re, im) widths of the S5 B̄u format: ``bu`` when given, else the state's (x_re, x_im)."""
+        if self.bu_re is None:
+            return self.x_re.bits, self.x_im.bits
+        return self.bu_re.bits, self.bu_im.bits
 
     def _check_defaults(self) -> None:
         for f in self.components():
@@ -221,6 +245,8 @@ class PrecisionPlan:
         parts.append(f"a{self.act.bits}")
         if self.bias.bits != max(16, self.weight.bits):
             parts.append(f"b{self.bias.bits}")
+        if self.bu_re is not None:
+            parts.append(f"u{pair(self.bu_re, self.bu_im)}")
         if self.A_re.granularity is Granularity.PER_HEAD:
             parts.append("h")
         if self.A_re.scheme is Scheme.ASYMMETRIC:
@@ -240,6 +266,7 @@ class PrecisionPlan:
         d["overflow"] = self.overflow.value
         if self.layers:
             d["layers"] = overrides_to_json(self.layers)
+        d.update(bu_to_json(self.bu_re, self.bu_im))
         return d
 
     @classmethod
@@ -251,7 +278,7 @@ class PrecisionPlan:
         version = d.get("version", PLAN_VERSION)
         if isinstance(version, bool) or version != PLAN_VERSION:
             raise ValueError(f"plan version {d.get('version')!r} is not supported (expected {PLAN_VERSION})")
-        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow", "layers"}
+        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow", "layers", *S5_COMPONENTS}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown plan fields {sorted(unknown)}")
@@ -263,6 +290,7 @@ class PrecisionPlan:
                 kwargs[f] = Spec.from_json(d[f])
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"plan component {f}: {exc}") from None
+        kwargs.update(bu_from_json(d))
         kwargs["rounding"] = _enum(Rounding, d.get("rounding", "half_up"), "plan rounding")
         kwargs["overflow"] = _enum(Overflow, d.get("overflow", "saturate"), "plan overflow")
         plan = cls(**kwargs)
@@ -282,7 +310,7 @@ _CODE = re.compile(
     r"^A(?P<ar>\d+)(?:\.(?P<ai>\d+))?x(?P<xr>\d+)(?:\.(?P<xi>\d+))?"
     r"(?:-B(?P<b>\d+)C(?P<c>\d+)D(?P<d>\d+))?"
     r"-W(?P<w>\d+)-a(?P<a>\d+)"
-    r"(?P<flags>(?:-(?:b\d+|h|asym|floor|wrap))*)"
+    r"(?P<flags>(?:-(?:b\d+|u\d+(?:\.\d+)?|h|asym|floor|wrap))*)"
     r"(?P<layers>(?:-L\d+:[A-Za-z0-9.]*)*)$",
     re.ASCII,
 )
@@ -305,6 +333,7 @@ def parse_code(code: str) -> PrecisionPlan:
     scheme = Scheme.ASYMMETRIC if "asym" in flags else Scheme.SYMMETRIC
     w = int(m["w"])
     bias = next((int(f[1:]) for f in flags if f.startswith("b")), max(16, w))
+    bu = next((f[1:].split(".") for f in flags if f.startswith("u")), None)
 
     def p(bits):
         return Spec(int(bits), gran, scheme)
@@ -314,6 +343,8 @@ def parse_code(code: str) -> PrecisionPlan:
 
     try:
         plan = _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
+        if bu is not None:
+            plan = dataclasses.replace(plan, bu_re=Spec(int(bu[0])), bu_im=Spec(int(bu[-1])))
         if m["layers"]:
             plan = dataclasses.replace(plan, layers=parse_layer_codes(m["layers"], plan))
         return plan

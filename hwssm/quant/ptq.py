@@ -78,15 +78,15 @@ def ptq(config: S4DConfig, params: dict, plan: PrecisionPlan, calib_pixels: np.n
         progress=None) -> QModel:
     """Calibrate on ``calib_pixels`` (n, T) uint8 training digits, then quantize.
 
-    An S5 config goes to :func:`hwssm.quant.s5_ptq.ptq_s5` (min-max calibration only) and gives
+    An S5 config goes to :func:`hwssm.quant.s5_ptq.ptq_s5` (min-max or percentile) and gives
     an :class:`~hwssm.quant.s5_qmodel.S5QModel`.
     """
     if getattr(config, "family", None) is Family.S5:
         from .s5_ptq import ptq_s5
 
-        if method is not Calibration.MINMAX:
-            raise HwssmError(f"S5 PTQ calibrates by min-max only, not {method.value}")
-        return ptq_s5(config, params, plan, calib_pixels, meta)
+        return ptq_s5(config, params, plan, calib_pixels, meta, method, percentile)
+    if plan.has_s5:
+        raise HwssmError(f"plan {plan.name} gives the S5 B̄u format (bu); an S4D model has no B̄u: drop the -u part")
     ranges = calibrate(config, params, calib_pixels, method, percentile, progress=progress)
     info = {"quantization": "ptq", "calibration": method.value, "calibration_digits": ranges.digits}
     if method is Calibration.PERCENTILE:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import HwssmError
 from ..model.checkpoint import Checkpoint, load_checkpoint
+from ..model.config import Family
 from .calibrate import Calibration
 from .plan import PrecisionPlan, resolve_plan
 from .qmodel import QModel
@@ -25,6 +26,14 @@ class Resolved:
     checkpoint_path: Path | None
 
 
+def require_s4d(qm, what: str) -> QModel:
+    """``qm`` when it is an S4D QModel; one HwssmError line for an S5 model (no RTL yet)."""
+    if getattr(qm, "family", None) is Family.S5:
+        raise HwssmError(f"{what}: S5 RTL is not there yet (issue 15); an S5 QModel runs in the golden engine "
+                         "(hwssm golden eval, hwssm bench golden --model)")
+    return qm
+
+
 def _source_checkpoint(qm: QModel, qpath: Path) -> tuple[Checkpoint | None, Path | None]:
     src = qm.meta.get("source_checkpoint")
     if not src:
@@ -39,12 +48,14 @@ def _source_checkpoint(qm: QModel, qpath: Path) -> tuple[Checkpoint | None, Path
 
 def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
                   calib_digits: int = DEFAULT_CALIB_DIGITS, calibration: Calibration = Calibration.MINMAX,
-                  progress=None, calib_data=None) -> Resolved:
+                  progress=None, calib_data=None, hardware: str | None = None) -> Resolved:
     """A QModel from ``model``: load it if it is a QModel file; run PTQ on a checkpoint with ``plan``.
 
     PTQ calibrates on the first ``calib_digits`` sequences of ``calib_data`` (uint8 (n, T), e.g.
     a dataset's training split), by default of the MNIST training split. A bare name
     that is not a file here names a shipped model (:func:`hwssm.config.shipped_model`).
+    ``hardware`` names a command that needs RTL (``"hwssm rtl"``): an S5 model (QModel or
+    checkpoint) is then refused in one line, before any PTQ (:func:`require_s4d`).
     """
     path = Path(model)
     if not path.exists():
@@ -53,6 +64,8 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
         path = shipped_model(str(model)) or path
     if is_qmodel_path(path):
         qm = load_qmodel(path)
+        if hardware:
+            require_s4d(qm, hardware)
         if plan is not None and resolve_plan(plan).code != qm.plan.code:
             raise HwssmError(f"{path} was quantized with plan {qm.plan.name}; --plan {plan} does not apply to a QModel")
         ckpt, cpath = _source_checkpoint(qm, path)
@@ -62,6 +75,8 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
     if calib_digits < 1:
         raise HwssmError(f"--calib-digits must be >= 1, not {calib_digits}")
     ckpt = load_checkpoint(path)
+    if hardware:
+        require_s4d(ckpt.config, hardware)
     from ..data import Split, load_mnist, sequences
     from .ptq import ptq
 

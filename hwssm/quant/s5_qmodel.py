@@ -135,6 +135,11 @@ class S5QModel:
         return 32 * (sum(p.codes.size for _, p in self.params()) + 2 * self.P * self.L)
 
     @property
+    def lut_bits(self) -> int:
+        """Bits of the GELU and sigmoid tables (not part of footprint_bits)."""
+        return sum(ly.gelu_lut.size * ly.g.width + ly.sigmoid_lut.size * ly.sig.width for ly in self.layers)
+
+    @property
     def compression(self) -> float:
         return self.float32_bits / self.footprint_bits
 

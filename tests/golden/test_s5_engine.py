@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
-from hwssm.golden.s5_engine import _storage, run_s5
+from hwssm.golden.s5_engine import _operand_type, _shifted_C, _storage, run_s5
 from hwssm.model.s5_config import Glu, Norm, S5Config
 from hwssm.model.s5_network import forward, init_params
 from hwssm.quant.plan import resolve_plan
@@ -41,7 +41,14 @@ def _model(cfg, code, seed=0):
 @pytest.mark.parametrize("cfg,code", CASES, ids=[c for _, c in CASES])
 def test_golden_equals_naive_on_every_value(cfg, code):
     _, qm = _model(cfg, code)
-    assert _storage(qm, lower_s5(qm, 60)) is (np.int64 if "x36" in code else np.int32)
+    low = lower_s5(qm, 60)
+    assert _storage(qm, low) is (np.int64 if "x36" in code else np.int32)
+    # the GEMV dot products run in int32 only when every sum fits in 31 bits (uniform8: int32; x36: int64)
+    op = _operand_type(qm, low, _shifted_C(low.layers))
+    assert op is np.int64 if "x36" in code else (op is np.int32) == all(r.width <= 31 for ly in low.layers
+                                                                        for r in ly.rows)
+    if code == "uniform8":
+        assert op is np.int32
     if cfg.norm is Norm.BATCH:
         assert any(np.any(ly.beta_re.codes) and np.any(ly.delta.codes) for ly in qm.layers)
     # brighter inputs than the calibration digits: formats saturate or wrap

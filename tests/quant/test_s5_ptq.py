@@ -1,5 +1,5 @@
 """PTQ of an S5 checkpoint through the ordinary entry points: an S5QModel from hwssm.quantize,
-a one-line error where S5 has no QModel file format yet (save_model)."""
+saved by save_model as an S5 QModel file."""
 
 import numpy as np
 import pytest
@@ -19,10 +19,9 @@ def test_quantize_an_s5_checkpoint(tmp_path, capsys):
     qm = hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits))
     assert isinstance(qm, S5QModel) and qm.P == 3 and len(qm.digest()) == 64
     assert qm.meta["source_checkpoint"] == str(path) and qm.meta["calibration_digits"] == 2
-    with pytest.raises(hwssm.HwssmError, match="min-max only"):
-        hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits, calibration="percentile"))
-    with pytest.raises(hwssm.HwssmError, match="save_model needs a QModel, not S5QModel"):
-        hwssm.save_model(qm, tmp_path / "q")
+    qp = hwssm.quantize(str(path), "uniform8", hwssm.PTQOptions(calib_digits=2, data=digits, calibration="percentile"))
+    assert isinstance(qp, S5QModel) and qp.meta["calibration"] == "percentile"   # S5 percentile calibration now
+    assert hwssm.load_model(hwssm.save_model(qm, tmp_path / "q")).digest() == qm.digest()   # S5 files now
 
 
 def test_s5_qmodel_file_round_trip(tmp_path):
