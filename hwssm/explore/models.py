@@ -85,12 +85,15 @@ def sweep_qmodels(spec: SweepSpec, cache: RecordCache, progress=None) -> tuple[d
 
     ``progress(done, total)`` reports calibration (only when the ranges are not cached).
     """
+    from ..quant.resolve import require_s4d
+
     if spec.is_qmodel:
-        qm = load_qmodel(spec.model)
+        qm = require_s4d(load_qmodel(spec.model), f"{spec.model}", "sweeps and searches take S4D models only so far")
         if spec.plans and spec.plans[0].code != qm.plan.code:
             raise HwssmError(f"{spec.model} was quantized with plan {qm.plan.name}; the sweep asks for {spec.plans[0].name}")
         return {qm.plan.code: qm}, {"kind": "qmodel", "path": str(spec.model), "digest": qm.digest()}
     ckpt = load_checkpoint(spec.model)
+    require_s4d(ckpt.config, f"{spec.model}", "sweeps and searches take S4D models only so far")
     digest = checkpoint_digest(ckpt)
     ranges = _ranges(ckpt, digest, spec, cache, progress)
     meta = {"quantization": "ptq", "calibration": spec.calibration.value, "calibration_digits": ranges.digits,

@@ -26,10 +26,11 @@ class Resolved:
     checkpoint_path: Path | None
 
 
-def require_s4d(qm, what: str) -> QModel:
-    """``qm`` when it is an S4D QModel; one HwssmError line for an S5 model (no RTL yet)."""
+def require_s4d(qm, what: str, missing: str = "S5 RTL is not there yet") -> QModel:
+    """``qm`` (a QModel or a model config) when it is S4D; one HwssmError line for S5 saying
+    what is ``missing`` (by default: the RTL)."""
     if getattr(qm, "family", None) is Family.S5:
-        raise HwssmError(f"{what}: S5 RTL is not there yet (issue 15); an S5 QModel runs in the golden engine "
+        raise HwssmError(f"{what}: {missing} (issue 15); an S5 QModel runs in the golden engine "
                          "(hwssm golden eval, hwssm bench golden --model)")
     return qm
 

@@ -86,3 +86,21 @@ def test_generate_rtl_api_refuses_s5(s5q):
     _, q = s5q
     with pytest.raises(hwssm.HwssmError, match="S5 RTL is not there yet"):
         hwssm.estimate_cost(hwssm.load_model(q), None, None)
+
+
+@pytest.mark.parametrize("argv", [
+    ["search", "--device", "up5k", "--floor", "0.5", "--out", "OUT"],
+    ["report", "profile", "--out", "OUT"],
+], ids=["search", "report-profile"])
+def test_exploration_commands_refuse_s5_in_one_line(s5q, argv, tmp_path, capsys):
+    """Sweeps, searches and the profile report take S4D models only so far: one line, exit 2, for the
+    S5 QModel and for the float S5 checkpoint (with a plan), nothing written."""
+    ckpt, q = s5q
+    argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
+    for model in (["--model", str(q)], ["--model", str(ckpt), "--plan", "uniform8"]):
+        if argv[0] == "search" and len(model) > 2:
+            model = model[:2]                      # search plans its own space from a checkpoint
+        assert main(argv + model) == 2
+        err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("hwssm")]
+        assert len(err) == 1 and "S4D models only so far" in err[0], err
+    assert not (tmp_path / "o").exists()
