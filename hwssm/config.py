@@ -106,7 +106,7 @@ def wide_vectors() -> bool:
     LLVM's tuning for recent Intel cores prefers 256-bit vectors (the ``prefer-256-bit``
     feature), so the golden engine's 32x32->64 multiply-accumulate loops used half of
     AVX-512's lanes; dropping that preference cut the engine's CPU time by about 1.5x here
-    (``hwssm bench eval``). Integer results are unchanged (exact arithmetic in any width), and
+    (s4d_hetero, 300 sMNIST test digits, same logits). Integer results are unchanged (exact arithmetic in any width), and
     float kernels are unchanged too (no fastmath: LLVM never reorders float operations).
 
     Call before the first numba compilation in the process (the CPU target machine is built

@@ -58,7 +58,7 @@ class Precision(enum.Enum):
         (K and its FFT) are computed in float64 and rounded once; GELU and the GLU gate are
         evaluated in float64 per element and stored as float32. Logits agree with FLOAT64 to
         about 1e-6 relative; on the 10k sMNIST test digits the shipped float model's
-        predictions are identical (measured: ``hwssm bench eval``), so predictions can differ
+        predictions are identical (measured over all 10k), so predictions can differ
         only on a digit whose two largest logits are within that tolerance.
     """
 
