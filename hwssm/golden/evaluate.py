@@ -125,11 +125,12 @@ def _cached_float(path, n: int) -> np.ndarray | None:
 
 
 def _float_predictions(ckpt: Checkpoint, pixels: np.ndarray, progress=None,
-                       precision: Precision = FLOAT_PRECISION) -> tuple[np.ndarray, bool]:
+                       precision: Precision = FLOAT_PRECISION, stop=None) -> tuple[np.ndarray, bool]:
     """(predictions int64 (n,), whether they came from the cache). Computed by the batched FFT
     float model (:class:`hwssm.model.fast.FastClassifier`, about 6x less CPU than
     :meth:`hwssm.model.network.S4DClassifier.predict` in float64, same logits to ~1e-12 relative;
-    float32 about 1.4x less again)."""
+    float32 about 1.4x less again). ``stop``: see :meth:`~hwssm.model.fast.FastClassifier.predict`
+    (nothing is cached then)."""
     from ..config import threads
     from ..model.fast import FastClassifier
 
@@ -140,7 +141,7 @@ def _float_predictions(ckpt: Checkpoint, pixels: np.ndarray, progress=None,
     if len(pixels) == 0:
         return np.zeros(0, np.int64), False
     model = FastClassifier(ckpt.config, ckpt.params, T=pixels.shape[1], precision=precision)
-    pred = model.predict(pixels, threads=threads(), progress=progress)
+    pred = model.predict(pixels, threads=threads(), progress=progress, stop=stop)
     from ..io import atomic_path
 
     with atomic_path(path) as tmp:
@@ -157,8 +158,10 @@ def evaluate(qm: QModel, pixels: np.ndarray, labels: np.ndarray, ckpt: Checkpoin
     A float pass that is not cached runs on a second thread while the golden engine runs
     (both release the GIL), so the two share the cores; ``float_progress`` is then not called
     (two progress bars would write over each other), and ``seconds``/``float_seconds`` are the
-    wall times of the two overlapping passes.
+    wall times of the two overlapping passes. When the golden engine raises (an interruption:
+    SIGINT/SIGTERM), the float pass is stopped within one batch and the exception propagates.
     """
+    import threading
     import time
     from concurrent.futures import ThreadPoolExecutor
 
@@ -171,19 +174,25 @@ def evaluate(qm: QModel, pixels: np.ndarray, labels: np.ndarray, ckpt: Checkpoin
         fpred = _cached_float(_float_cache_path(ckpt, pixels, FLOAT_PRECISION), len(pixels))
         ref = FloatReference.CACHED if fpred is not None else FloatReference.COMPUTED
 
+    stop = threading.Event()
+
     def float_pass():
         t1 = time.perf_counter()
-        out = _float_predictions(ckpt, pixels)[0]
+        out = _float_predictions(ckpt, pixels, stop=stop)[0]
         return out, round(time.perf_counter() - t1, 3)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         if ref is FloatReference.COMPUTED:
             future = pool.submit(float_pass)
         t0 = time.perf_counter()
-        pred = golden_predictions(qm, pixels, progress)
-        seconds = time.perf_counter() - t0
-        if future is not None:
-            fpred, fsec = future.result()
+        try:
+            pred = golden_predictions(qm, pixels, progress)
+            seconds = time.perf_counter() - t0
+            if future is not None:
+                fpred, fsec = future.result()
+        except BaseException:
+            stop.set()   # the pool's exit then waits for one float batch at most
+            raise
     if fpred is not None:
         agree = float(np.mean(fpred == pred))
         facc = float(np.mean(fpred == labels))

@@ -42,7 +42,11 @@ from .config import S4DConfig
 from .network import _check_pixels, _layers
 from .s4d import fft_size, kernel
 
-__all__ = ["FastClassifier", "Precision", "DEFAULT_BATCH"]
+__all__ = ["FastClassifier", "Precision", "Cancelled", "DEFAULT_BATCH"]
+
+
+class Cancelled(Exception):
+    """:meth:`FastClassifier.predict` stopped by its ``stop`` event (not an error of the input)."""
 
 
 class Precision(enum.Enum):
@@ -199,11 +203,13 @@ class FastClassifier:
         return (self.decW @ s).T + self.decb
 
     def predict(self, pixels: np.ndarray, batch_size: int = DEFAULT_BATCH, threads: int | None = None,
-                progress=None) -> np.ndarray:
+                progress=None, stop=None) -> np.ndarray:
         """Predicted class per sequence, int64 (B,).
 
         ``batch_size`` sequences per batch, ``threads`` batches at a time (default: the CPU
-        count); ``progress(done, total)`` after each batch, in order.
+        count); ``progress(done, total)`` after each batch, in order. ``stop``: a
+        :class:`threading.Event`; once it is set no further batch starts and :class:`Cancelled`
+        is raised (within one batch's time: how a caller on another thread abandons the pass).
         """
         pixels = _check_pixels(pixels)
         if batch_size < 1:
@@ -215,6 +221,8 @@ class FastClassifier:
             return np.zeros(0, dtype=np.int64)
 
         def one(i):
+            if stop is not None and stop.is_set():
+                raise Cancelled("float-model pass stopped")
             return self.logits(pixels[starts[i]:starts[i] + batch_size]).argmax(axis=1)
 
         if threads == 1:

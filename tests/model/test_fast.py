@@ -112,3 +112,19 @@ def test_float32_precision_on_the_shipped_model():
                                   f64)
     with pytest.raises(HwssmError, match="precision must be a Precision"):
         FastClassifier(TINY, init_params(TINY, 0), T=10, precision="float32")
+
+
+def test_a_set_stop_event_cancels_the_pass():
+    """predict(stop=...) (how golden eval abandons its float thread on SIGINT/SIGTERM): no batch
+    starts once the event is set, on one thread or several."""
+    import threading
+
+    from hwssm.model.fast import Cancelled
+
+    clf = FastClassifier(TINY, init_params(TINY, 0), T=10)
+    stop = threading.Event()
+    assert clf.predict(_pixels(9, 10), batch_size=2, threads=2, stop=stop).shape == (9,)
+    stop.set()
+    for threads in (1, 2):
+        with pytest.raises(Cancelled):
+            clf.predict(_pixels(9, 10), batch_size=2, threads=threads, stop=stop)
