@@ -106,8 +106,9 @@ def wide_vectors() -> bool:
     LLVM's tuning for recent Intel cores prefers 256-bit vectors (the ``prefer-256-bit``
     feature), so the golden engine's 32x32->64 multiply-accumulate loops used half of
     AVX-512's lanes; dropping that preference cut the engine's CPU time by about 1.5x here
-    (s4d_hetero, 300 sMNIST test digits, same logits). Integer results are unchanged (exact arithmetic in any width), and
-    float kernels are unchanged too (no fastmath: LLVM never reorders float operations).
+    (s4d_hetero, 300 sMNIST test digits, same logits). Integer results are unchanged (exact
+    arithmetic in any width), and so are the float kernels' (no fastmath: LLVM vectorizes only
+    element-wise float operations, never reorders a reduction).
 
     Call before the first numba compilation in the process (the CPU target machine is built
     then, once); later calls, hosts without ``avx512f`` and a user's own
@@ -121,7 +122,7 @@ def wide_vectors() -> bool:
     feats = numba.config.CPU_FEATURES
     if feats is not None:
         return "-prefer-256-bit" in feats
-    if "_toplevel_target_context" in vars(cpu_target):
+    if "_toplevel_target_context" in vars(cpu_target):   # numba's lazily built target (and codegen)
         return False
     import llvmlite.binding as ll
 

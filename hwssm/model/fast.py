@@ -26,6 +26,8 @@ Measured (``hwssm bench float --digits 1000``, the shipped float model, 2 cores 
 other work): 4.7× less wall time and 5.6× less CPU time than the reference classifier, the same
 predictions, logits within 1e-15 relative; the full 10k float-agreement pass of ``hwssm golden
 eval`` took 162 s there (CPU about 76 s), against about 420 s of CPU before.
+:attr:`Precision.FLOAT32` (what ``hwssm golden eval`` uses): 1.4x less CPU again (81.4 CPU-s
+float64 for the 10k here), the same 10k predictions.
 """
 
 from __future__ import annotations
