@@ -30,6 +30,8 @@ from pathlib import Path
 
 from .data.registry import Builtin, DataSpec, parse_data
 from .errors import HwssmError
+from .flow_hw import (DESIGNS, SYNTH_DEVICES, NotBuilt, _copy_rtl, _designs, _say, _stage_rtl,  # noqa: F401
+                      _stage_synth, _start_synth, _stop_synth)
 
 #: Shipped models, in order of preference for the demo.
 PREFERRED = ("s4d_hetero.qmodel.json", "s4d_qat8.qmodel.json")
@@ -37,22 +39,8 @@ FLOAT_MODEL = "s4d_float.json"
 DEMO_PLAN = "hetero"
 #: Where ``hwssm flow`` writes by default (relative to the working directory).
 DEFAULT_OUT = Path("build") / "flow"
-#: Lane counts of the designs the flow builds: one to simulate fast, one per FPGA
-#: (the UP5K has 8 SB_MAC16 and a one-lane core of the heterogeneous plan uses 7 with soft
-#: 4-bit multipliers; the ECP5-25k has 28 MULT18X18D and two lanes use 20).
-DESIGNS = {"sim": 16, "up5k": 1, "ecp5": 2}
 #: Test digits the flow simulates in Verilator (784 steps each).
 SIM_DIGITS = 4
-
-
-def _synth_devices() -> dict:
-    from .targets import device
-
-    return {"up5k": device("up5k"), "ecp5": device("ecp5-25k")}
-
-
-#: The FPGA of each synthesized design role (the "sim" design is only simulated).
-SYNTH_DEVICES = _synth_devices()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,14 +90,6 @@ class FlowOptions:
             raise HwssmError(f"the flow simulates at least one digit, not {self.sim_digits}")
         if self.golden_limit is not None and self.golden_limit < 1:
             raise HwssmError(f"the golden stage needs at least one digit, not {self.golden_limit}")
-
-
-class NotBuilt(Exception):
-    """A stage whose capability does not exist yet."""
-
-
-def _say(msg: str) -> None:
-    print(f"    {msg}", file=sys.stderr, flush=True)
 
 
 def _stage_data(ctx: dict) -> str:
@@ -190,94 +170,6 @@ def _stage_golden(ctx: dict) -> str:
     return f"accuracy {100 * ev.accuracy:.2f}% on {ev.digits} {what} in {ev.seconds:.1f} s{agree}"
 
 
-def _designs(opts: FlowOptions) -> dict:
-    """role -> DesignPoint: the simulated design, and with ``opts.synth`` one per FPGA."""
-    from .hw.options import DesignPoint
-    from .synth.profile import device_profile
-
-    T = _seq_len(opts)
-    designs = {"sim": DesignPoint(opts.sim_lanes) if T is None else DesignPoint(opts.sim_lanes, seq_len=T)}
-    if opts.synth:
-        for role, device in SYNTH_DEVICES.items():
-            designs[role] = device_profile(device).design(DESIGNS[role], *(() if T is None else (T,)))
-    return designs
-
-
-def _seq_len(opts: FlowOptions) -> int | None:
-    """T of the flow's dataset; None for smnist (the designs' default, 784)."""
-    if opts.data.is_default:
-        return None
-    from .data import load_dataset
-
-    return load_dataset(opts.data).T
-
-
-def _copy_rtl(src: Path, dst: Path) -> None:
-    """Copy the files of RTL directory ``src`` over ``dst`` as a set (:func:`hwssm.io.staged_dir`,
-    the manifest renamed last); files of an earlier design that ``src`` lacks are removed first
-    (a reader refuses files its manifest does not name)."""
-    from .hw.manifest import MANIFEST_NAME
-    from .io import staged_dir, write_bytes
-
-    names = sorted(f.name for f in src.iterdir() if f.is_file() and f.name != MANIFEST_NAME) + [MANIFEST_NAME]
-    if dst.is_dir():
-        for f in dst.iterdir():
-            if f.is_file() and f.name not in names:
-                f.unlink()
-    with staged_dir(dst) as (staging, commit):
-        for name in names:
-            write_bytes(staging / name, (src / name).read_bytes())
-        commit(names)
-
-
-def _stage_rtl(ctx: dict) -> str:
-    """Verilog for the simulation design and for each FPGA (with that device's build profile);
-    starts both syntheses in the background (they are the long pole), so that the golden and
-    simulation stages overlap them."""
-    from .synth.rtl import load_rtl
-    from .verify.rtlgen import rtl_dir
-
-    if "resolved" not in ctx:
-        raise NotBuilt("needs a model")
-    opts, qm = ctx["options"], ctx["resolved"].qmodel
-    ctx["rtl"] = {}
-    parts = []
-    for role, design in _designs(opts).items():
-        where = rtl_dir(qm, design, log=_say)
-        man = load_rtl(where).manifest
-        ctx["rtl"][role] = (where, man, design)
-        if opts.copy_rtl:
-            _copy_rtl(where, opts.out / "rtl" / f"{role}_P{design.lanes}")
-        parts.append(f"{role} {design.key()}: {man['cycles_per_digit']} cycles/digit, utilization "
-                     f"{100 * man['utilization']:.1f}%")
-        if role in SYNTH_DEVICES:
-            _start_synth(ctx, role, SYNTH_DEVICES[role], where)
-    tail = " -> rtl/" if opts.copy_rtl else ""
-    return "; ".join(parts) + tail + ("; synthesis started in the background" if "synth_jobs" in ctx else "")
-
-
-def _start_synth(ctx: dict, role: str, device, rtl_dir: Path) -> None:
-    import concurrent.futures
-
-    from .synth.flow import synthesize
-    from .synth.profile import device_profile
-
-    pool = ctx.setdefault("synth_pool", concurrent.futures.ThreadPoolExecutor(max_workers=len(SYNTH_DEVICES)))
-    say = lambda msg: print(f"    {device.name}: {msg}", file=sys.stderr, flush=True)  # noqa: E731
-    ctx.setdefault("synth_jobs", {})[role] = pool.submit(synthesize, rtl_dir, device, device_profile(device).synth, progress=say)
-
-
-def _stop_synth(ctx: dict) -> None:
-    """On an error or interruption: stop the background syntheses' tools (:func:`hwssm.procs.stopping`)
-    and join their threads, so that no tool outlives the flow (finished results stay cached)."""
-    pool = ctx.pop("synth_pool", None)
-    if pool is not None:
-        from . import procs
-
-        with procs.stopping():
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
 #: Keys of :meth:`hwssm.verify.simulate.SimResult.to_json` that hold machine paths (not recorded).
 _SIM_PATHS = ("rtl", "run_dir", "failed_runs")
 
@@ -311,40 +203,6 @@ def _stage_sim(ctx: dict) -> str:
                          f"{ctx['model_args']} --rtl {res.rtl} --indices {res.first_bad_digit}")
     return (f"{res.digits} digits bit-exact at P={res.lanes}, {res.cycles_per_digit} cycles/digit "
             f"(model {res.model_cycles_per_digit}), {res.digits_per_s} digits/s")
-
-
-def _stage_synth(ctx: dict) -> str:
-    """Wait for the background syntheses; a design that does not fit is a result, not a crash."""
-    from .synth.profile import device_profile
-
-    if not ctx["options"].synth:
-        raise NotBuilt("skipped (not asked for)")
-    if "synth_jobs" not in ctx:
-        raise NotBuilt("needs the RTL")
-    ctx["synth"] = {}
-    parts = []
-    try:
-        for role, job in ctx["synth_jobs"].items():
-            device = SYNTH_DEVICES[role]
-            _, man, _ = ctx["rtl"][role]
-            base = {"lanes": man["lanes"], "cycles_per_digit": man["cycles_per_digit"],
-                    "profile": device_profile(device).to_dict()}
-            try:
-                d = job.result().summary()
-            except HwssmError as exc:
-                ctx["synth"][device.name] = {**base, "error": str(exc)}
-                parts.append(f"{device.name} P={man['lanes']}: {exc}")
-                continue
-            if d.get("workdir"):
-                d["workdir"] = Path(d["workdir"]).name  # its name in the cache, not a machine path
-            ctx["synth"][device.name] = {**base, **d}
-            us = man["cycles_per_digit"] / d["fmax_mhz"] if d.get("fmax_mhz") else None
-            parts.append(f"{device.name} P={man['lanes']}: {d.get('lut')} LUT, {d.get('dsp')} DSP, "
-                         f"{d.get('bram')} BRAM, {d.get('spram')} SPRAM, {d.get('fmax_mhz')} MHz, fits={d.get('fits')}"
-                         + (f", {us / 1000:.1f} ms/digit" if us else ""))
-    finally:
-        _stop_synth(ctx)  # all done on success; on an interruption the tools are stopped, not awaited
-    return "; ".join(parts)
 
 
 def _stage_report(ctx: dict) -> str:

@@ -19,7 +19,7 @@ def register(parser) -> None:
     ev.add_argument("--limit", type=int, help="first N sequences only")
     ev.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration")
     ev.add_argument("--float-agreement", action=argparse.BooleanOptionalAction, default=True,
-                    help="also run the float model (batched FFT; cached) and report its accuracy and its agreement "
+                    help="also run the float model (batched FFT in float32, alongside the golden engine; cached) and report its accuracy and its agreement "
                          "with the golden engine (default: on; the output says whether it was computed, cached, "
                          "skipped or unavailable)")
     ev.add_argument("--json", action="store_true")
@@ -74,8 +74,10 @@ def float_text(ev) -> str:
         return "float agreement skipped (--no-float-agreement)"
     if ref is FloatReference.UNAVAILABLE:
         return "float agreement n/a (no float checkpoint)"
-    how = (f"float model computed in {ev.float_seconds:.1f} s (batched FFT)" if ref is FloatReference.COMPUTED
-           else "float predictions from the cache")
+    method = "batched FFT" if ev.float_precision.value == "float32" else "float model"
+    how = (f"float model computed in {ev.float_seconds:.1f} s ({method} in {ev.float_precision.value}, "
+           "alongside the golden engine)" if ref is FloatReference.COMPUTED
+           else f"{ev.float_precision.value} float predictions from the cache")
     return (f"float agreement {100 * ev.float_agreement:.2f}% (float accuracy {100 * ev.float_accuracy:.2f}%; "
             f"{how})")
 

@@ -32,7 +32,9 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from ..config import JIT_FLAGS
+from ..config import JIT_FLAGS, wide_vectors
+
+wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
 
 BLOCK = 16      # most sequences per block (the unit of parallel work); a multiple of 4
 TCHUNK = 32     # time steps per chunk (bounds the per-block activation buffers)

@@ -23,8 +23,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..config import JIT_FLAGS
-from ._kernels import _add, _mul, _zero
+from ..config import JIT_FLAGS, wide_vectors
+
+wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
+
+from ._kernels import _add, _mul, _zero  # noqa: E402
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
 

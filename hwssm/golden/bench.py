@@ -21,9 +21,11 @@ import time
 import numpy as np
 from numba import njit, prange
 
-from ..config import JIT_FLAGS
+from ..config import JIT_FLAGS, wide_vectors
 from ..quant.plan import NAMED_PLANS
 from ..quant.random_qmodel import random_qmodel
+
+wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
 PEAK_VECTOR = 4096  # int32 elements per thread: 16 KiB, resident in L1

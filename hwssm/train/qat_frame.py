@@ -3,7 +3,7 @@
 QAT trains the *codes* of a QModel whose formats never change. The frame is taken from a
 PTQ QModel of the starting float model (:func:`hwssm.quant.ptq.ptq`, calibrated on training
 digits, optionally with finer state formats, see
-:func:`hwssm.train.qat_train.with_state_headroom`): its parameter fracs and zero points, its
+:func:`hwssm.train.qat_prepare.with_state_headroom`): its parameter fracs and zero points, its
 activation and state formats and its GELU/sigmoid tables stay fixed for the whole run, and the export writes exactly these
 formats beside the codes the QAT forward used. Fixed power-of-two scales make the QAT
 forward and the exported QModel the same integer network by construction.

@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,14 +46,13 @@ from ..io import atomic_path, write_json
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..quant.calibrate import Calibration
 from ..quant.plan import PrecisionPlan
-from ..quant.qmodel import QModel
-from ..quant.qmodel_io import load_qmodel, save_qmodel
 from .qat_frame import build_frame
 from .qat_model import SSM_NAMES, AParam, QATModel
+from .qat_prepare import (FRAME_STEM, _ckpt_json, calibration_ranges, frame_identity,  # noqa: F401  (moved there)
+                          prepare_frame, with_state_headroom)
 
 STATE_FILE = "state.pt"
 LOG_FILE = "log.json"
-FRAME_STEM = "frame"
 FINAL_FILE = "final.npz"
 
 
@@ -186,61 +184,6 @@ def _tensors(split, limit, window, dev, data=None):
     return torch.from_numpy(x.copy()).to(dev), torch.from_numpy(y.copy()).to(dev)
 
 
-def frame_identity(ckpt_path: Path, plan: PrecisionPlan, recipe: QATRecipe) -> dict:
-    """What fixes a frame: the float checkpoint, the plan and the calibration."""
-    doc = json.loads(_ckpt_json(ckpt_path).read_text())
-    return {"checkpoint_sha256": doc.get("arrays_sha256"), "plan": plan.to_json(),
-            "calibration": recipe.calibration.value, "calib_digits": recipe.calib_digits, "window": recipe.window,
-            "state_headroom": recipe.state_headroom,
-            **({} if data_identity(recipe.data) is None else {"data": data_identity(recipe.data)})}
-
-
-def prepare_frame(checkpoint: str | Path, plan: PrecisionPlan, recipe: QATRecipe, work: str | Path, *,
-                  ckpt: Checkpoint | None = None, ranges=None, say: Callable[[str], None] = print) -> QModel:
-    """The frame model of a run: ``work/frame.qmodel.json`` when it exists for the same checkpoint,
-    plan and calibration, else calibrated now (or quantized with the given calibration ``ranges``,
-    :class:`hwssm.quant.calibrate.Ranges`, which do not depend on the plan) and written there."""
-    from ..quant.ptq import quantize_model
-
-    work = Path(work)
-    ckpt_path = _ckpt_json(checkpoint)
-    ident = frame_identity(ckpt_path, plan, recipe)
-    path = work / (FRAME_STEM + ".qmodel.json")
-    if path.is_file():
-        template = load_qmodel(path)
-        if template.meta.get("frame_identity") == ident:
-            return template
-        say(f"{path} was made for another checkpoint, plan or calibration; calibrating again")
-    ckpt = ckpt or load_checkpoint(ckpt_path)
-    if ranges is None:
-        say(f"calibrating the frame on {recipe.calib_digits} training digits ({recipe.calibration.value})")
-        ranges = calibration_ranges(ckpt, recipe)
-    meta = {"quantization": "ptq", "calibration": recipe.calibration.value, "calibration_digits": recipe.calib_digits,
-            "source_checkpoint": os.fspath(ckpt_path), "frame_identity": ident}
-    template = with_state_headroom(quantize_model(ckpt.config, ckpt.params, plan, ranges, meta), recipe.state_headroom)
-    save_qmodel(template, path)
-    return template
-
-
-def with_state_headroom(qm: QModel, k: int) -> QModel:
-    """``qm`` with every state format's frac raised by ``k`` (finer steps, a range 2**k smaller)."""
-    if k == 0:
-        return qm
-    layers = tuple(dataclasses.replace(ly, x_re=tuple(f.replace(frac=f.frac + k) for f in ly.x_re),
-                                       x_im=tuple(f.replace(frac=f.frac + k) for f in ly.x_im)) for ly in qm.layers)
-    out = dataclasses.replace(qm, layers=layers, meta={**qm.meta, "state_headroom": k})
-    out.validate()
-    return out
-
-
-def calibration_ranges(ckpt: Checkpoint, recipe: QATRecipe):
-    """Float activation and state ranges on the first ``calib_digits`` training digits."""
-    from ..quant.calibrate import calibrate
-
-    calib, _ = split_arrays(Split.TRAIN, recipe.calib_digits, recipe.window, recipe.data)
-    return calibrate(ckpt.config, ckpt.params, calib, recipe.calibration)
-
-
 def param_groups(model: QATModel, recipe: QATRecipe, T: int) -> list[dict]:
     """AdamW groups: SSM (ssm_lr, no decay), decoder W (lr/T, decay·T), the rest (lr, decay)."""
     ssm_names = SSM_NAMES[model.aparam]
@@ -293,11 +236,6 @@ def _identity(ckpt_path: Path, plan: PrecisionPlan, aparam: AParam, recipe: QATR
     doc = json.loads(ckpt_path.read_text())
     return {"checkpoint_sha256": doc.get("arrays_sha256"), "plan": plan.to_json(), "aparam": aparam.value,
             "recipe": recipe.to_json()}
-
-
-def _ckpt_json(path: str | Path) -> Path:
-    p = Path(path)
-    return p if p.suffix == ".json" else p.with_name(p.name + ".json")
 
 
 def _read_log(work: Path) -> list[dict]:

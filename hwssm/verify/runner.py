@@ -32,9 +32,10 @@ from .. import procs
 from ..errors import HwssmError
 from ..quant.qmodel import QModel
 from .build import TB_MODULE, Build
-from .check import BatchCheck, Mismatch, check_batch
+from .check import BatchCheck, check_batch
 from .outputs import RunFiles, SimOutputs, read_outputs
 from .rundirs import RUNNING, open_run_dir
+from .sim_report import DigitCycles, SimReport
 from .stimulus import Expected, expected, save_expected, write_pixels
 from .wrapper import Traffic
 
@@ -67,7 +68,7 @@ class RunOptions:
         Digits per simulation process; default: the fewest waves of ``jobs`` batches of at
         most :data:`MAX_BATCH` digits, balanced (``ceil(n / (jobs · waves))``).
     waves : bool
-        Write ``waves.fst`` (or ``waves.vcd``, see :func:`~hwssm.verify.build.wave_format`)
+        Write ``waves.fst`` (or ``waves.vcd``, see :func:`~hwssm.verify.waves.wave_format`)
         in each run directory (needs a build with ``waves``).
     keep : bool
         Keep every run directory (else only failing ones).
@@ -100,105 +101,6 @@ class RunOptions:
             raise HwssmError(f"jobs must be a positive integer, not {self.jobs!r}")
         if self.batch is not None and (isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1):
             raise HwssmError(f"batch must be a positive integer, not {self.batch!r}")
-
-
-@dataclasses.dataclass(frozen=True)
-class DigitCycles:
-    """Cycle counts measured in RTL, per simulated digit (-1 where not measured).
-
-    Attributes
-    ----------
-    first_in_run : bool (n,)
-        The digit was the first of its simulation run (the core was idle before it).
-    latency : int64 (n,)
-        Cycles from the digit's first pixel handshake to its class handshake. For the first
-        digit of a run at full speed this is the cycle model's ``cycles_per_digit``; later
-        digits may have had their first pixel taken early (input buffering).
-    period : int64 (n,)
-        Cycles from this digit's class handshake to the next one's in the same run (the
-        digit period; -1 for the last digit of a run).
-    step_min, step_max : int64 (n,)
-        Smallest and largest interval between the first dbg values of consecutive steps of
-        the digit (the step period; needs L·H in the manifest).
-    """
-
-    first_in_run: np.ndarray
-    latency: np.ndarray
-    period: np.ndarray
-    step_min: np.ndarray
-    step_max: np.ndarray
-
-    @staticmethod
-    def empty(n: int) -> "DigitCycles":
-        f = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
-        return DigitCycles(np.zeros(n, dtype=bool), f(), f(), f(), f())
-
-    def digit_values(self) -> list[int]:
-        """Distinct measured digit periods: first-of-run latencies and class-to-class periods."""
-        v = np.concatenate([self.latency[self.first_in_run & (self.latency >= 0)], self.period[self.period >= 0]])
-        return sorted({int(x) for x in v})
-
-    def step_values(self) -> list[int]:
-        """Distinct measured step periods."""
-        v = np.concatenate([self.step_min[self.step_min > 0], self.step_max[self.step_max > 0]])
-        return sorted({int(x) for x in v})
-
-
-@dataclasses.dataclass(frozen=True)
-class SimReport:
-    """Outcome of :func:`run_digits`.
-
-    Attributes
-    ----------
-    indices : int64 (n,)
-        The digits asked for (data-set indices).
-    checked : bool (n,)
-        Digits whose batch ran and was compared.
-    bad : bool (n,)
-        Digits with any mismatch.
-    first : Mismatch or None
-        The first mismatch (earliest digit in the list).
-    classes, golden_pred : int64 (n,)
-        The RTL's class (-1 where none came out) and the golden prediction.
-    cycles : DigitCycles
-    errors : list[str]
-        Simulation processes that failed (crash, watchdog), one line each.
-    wall_seconds, sim_seconds : float
-        Elapsed time of the whole run; summed duration of the simulation processes.
-    tb_seconds : float or None
-        Summed seconds the testbenches measured from their start to ``done`` (the
-        simulations without process start-up; None when a process did not report it).
-    failed_dirs : list[Path]
-        Run directories kept because their batch failed.
-    workdir : Path or None
-        The directory holding the run directories, while it still exists (kept runs).
-    """
-
-    indices: np.ndarray
-    checked: np.ndarray
-    bad: np.ndarray
-    first: Mismatch | None
-    classes: np.ndarray
-    golden_pred: np.ndarray
-    cycles: DigitCycles
-    errors: list[str]
-    wall_seconds: float
-    sim_seconds: float
-    failed_dirs: list[Path]
-    workdir: Path | None = None
-    tb_seconds: float | None = None
-
-    @property
-    def digits(self) -> int:
-        return int(self.checked.sum())
-
-    @property
-    def mismatches(self) -> int:
-        return int(self.bad.sum())
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.mismatches == 0 and bool(self.checked.all())
 
 
 @dataclasses.dataclass

@@ -64,3 +64,20 @@ def test_cli_flag(tmp_path, fresh_cache, capsys):
     assert "float agreement skipped (--no-float-agreement)" in capsys.readouterr().out
     assert main(base) == 0
     assert "float predictions from the cache" in capsys.readouterr().out
+
+
+def test_an_interrupted_engine_stops_the_float_thread_and_caches_nothing(fresh_cache, monkeypatch, tmp_path):
+    """The float pass runs on a thread beside the golden engine; when the engine is interrupted
+    the float pass stops (within a batch) and writes no cache entry."""
+    import hwssm.golden.evaluate as ge
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ge, "golden_predictions", interrupted)
+    qm = random_qmodel(4, 2, 1, seed=3)
+    ck = Checkpoint(TINY, init_params(TINY, 2), {})
+    pixels, labels = _data(n=200)  # 4 batches of 64: the thread cannot have started them all
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(qm, pixels, labels, ck)
+    assert not list((tmp_path / "cache").rglob("*.npy"))

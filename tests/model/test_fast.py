@@ -12,7 +12,7 @@ import pytest
 from hwssm.errors import HwssmError
 from hwssm.model.checkpoint import init_params
 from hwssm.model.config import Discretization, Init, S4DConfig
-from hwssm.model.fast import FastClassifier
+from hwssm.model.fast import FastClassifier, Precision
 from hwssm.model.network import Mode, S4DClassifier, forward
 from hwssm.model.s4d import discretize, layer_params
 
@@ -95,3 +95,36 @@ def test_the_shipped_float_model_on_mnist_digits():
     ref = S4DClassifier(ck.config, ck.params, T=784)
     assert _rel(fast.logits(pix), ref.forward(pix, Mode.CONV)) <= RTOL
     assert _rel(fast.logits(pix[:2]), ref.forward(pix[:2], Mode.RECURRENT)) <= RTOL
+
+
+def test_float32_precision_on_the_shipped_model():
+    """Precision.FLOAT32 (the float-agreement pass of ``hwssm golden eval``): float64 logits out,
+    within 1e-5 relative of the float64 path, same predictions; float64 stays bit-identical."""
+    from hwssm.model.checkpoint import load_checkpoint
+
+    ck = load_checkpoint(SHIPPED)
+    pix = np.where(_pixels(8, 784, seed=5) > 220, 255, 0).astype(np.uint8)
+    f64 = FastClassifier(ck.config, ck.params, T=784).logits(pix)
+    f32 = FastClassifier(ck.config, ck.params, T=784, precision=Precision.FLOAT32).logits(pix)
+    assert f32.dtype == np.float64 and _rel(f32, f64) <= 1e-5
+    np.testing.assert_array_equal(f32.argmax(axis=1), f64.argmax(axis=1))
+    np.testing.assert_array_equal(FastClassifier(ck.config, ck.params, T=784, precision=Precision.FLOAT64).logits(pix),
+                                  f64)
+    with pytest.raises(HwssmError, match="precision must be a Precision"):
+        FastClassifier(TINY, init_params(TINY, 0), T=10, precision="float32")
+
+
+def test_a_set_stop_event_cancels_the_pass():
+    """predict(stop=...) (how golden eval abandons its float thread on SIGINT/SIGTERM): no batch
+    starts once the event is set, on one thread or several."""
+    import threading
+
+    from hwssm.model.fast import Cancelled
+
+    clf = FastClassifier(TINY, init_params(TINY, 0), T=10)
+    stop = threading.Event()
+    assert clf.predict(_pixels(9, 10), batch_size=2, threads=2, stop=stop).shape == (9,)
+    stop.set()
+    for threads in (1, 2):
+        with pytest.raises(Cancelled):
+            clf.predict(_pixels(9, 10), batch_size=2, threads=threads, stop=stop)
