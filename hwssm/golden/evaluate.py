@@ -89,7 +89,8 @@ def golden_predictions(qm: QModel, pixels: np.ndarray, progress=None) -> np.ndar
     from .tables import build_tables
 
     out = []
-    tables = build_tables(qm, T=pixels.shape[1]) if len(pixels) else None
+    s4d = getattr(qm, "family", Family.S4D) is Family.S4D    # S5's engine builds its own tables
+    tables = build_tables(qm, T=pixels.shape[1]) if len(pixels) and s4d else None
     for start in range(0, len(pixels), CHUNK):
         out.append(run(qm, pixels[start:start + CHUNK], tables=tables).pred)
         if progress:
