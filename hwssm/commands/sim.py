@@ -176,7 +176,7 @@ def _sim(args) -> int:
         calib = None if args.data.is_default or not args.plan else data.split(DataSplit.TRAIN).sequences(args.calib_digits)
         qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update,
                            calib_data=calib).qmodel
-    data.check_model(qm.n_classes)
+    data.check_model_of(qm)
     digits = Digits.mnist_test(idx) if args.data.is_default else Digits(test.sequences()[idx], idx, test.y[idx])
     options = SimOptions(jobs=args.jobs, traffic=traffic, waves=waves, keep=args.keep, wave_limits=wave_limits)
     with Progress("simulation", unit="digits") as bar:

@@ -200,7 +200,8 @@ def _read_json(json_path: Path) -> dict:
 def _config(json_path: Path, d: dict, family: Family) -> S4DConfig | S5Config:
     cls = CONFIGS[family]
     fields = [f.name for f in dataclasses.fields(cls)]
-    missing = [f for f in fields if f not in d]
+    optional = {"C", "vocab"} if family is Family.S4D else set()   # absent: C = 1, linear encoder
+    missing = [f for f in fields if f not in d and f not in optional]
     if missing:
         raise HwssmError(f"{json_path}: config lacks field {missing[0]!r}")
     for key in ("dt_min", "dt_max", *(("eps",) if family is Family.S5 else ())):
