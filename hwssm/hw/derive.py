@@ -44,8 +44,21 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
     return kinds.pop()
 
 
+def check_rtl_encoder(qm) -> None:
+    """Refuse (HwssmError, one line) an encoder the RTL does not build yet: C > 1 input
+    channels per step or a token embedding (golden engine, float model and PTQ support both;
+    the RTL encoder reads one u8.8 sample per step)."""
+    if getattr(qm, "vocab", None) is not None:
+        raise HwssmError(f"the RTL encoder reads one sample per step; token models (vocabulary {qm.vocab}, "
+                         "an embedding ROM) are not built in hardware yet (golden engine only)")
+    if getattr(qm, "C", 1) != 1:
+        raise HwssmError(f"the RTL encoder reads one sample per step, not C={qm.C} channels "
+                         "(multi-channel models run in the golden engine only, for now)")
+
+
 def _check(qm: QModel) -> None:
     """Refuse (HwssmError, one line) a legal QModel that the RTL generator does not support."""
+    check_rtl_encoder(qm)
     nc = qm.n_classes
     if nc < 2 or nc > 16:
         raise HwssmError(f"the RTL supports 2..16 classes (out_class is 4 bits), not {nc}")
