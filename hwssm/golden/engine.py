@@ -56,8 +56,9 @@ def _pixels(pixels, qm: QModel | None = None) -> np.ndarray:
     if a.ndim == 2:
         a = a[:, :, None]
     if a.ndim != 3 or a.shape[2] != C:
-        raise HwssmError(f"sequences must be an array (n, T) or (n, T, {C}) of "
-                         f"{'tokens' if C == 1 and qm is not None and qm.tokens else 'samples'}, not shape {a.shape}")
+        kind = "token ids" if qm is not None and qm.tokens else "pixels"
+        raise HwssmError(f"sequences must be a 2-D array (n, T) of {kind} or a 3-D array (n, T, {C}), "
+                         f"not shape {a.shape}")
     if a.shape[1] == 0:
         raise HwssmError("sequences must have at least one step")
     if qm is not None and qm.tokens:

@@ -39,9 +39,9 @@ class Digits:
 
     Attributes
     ----------
-    pixels : uint8 (n, T) or (n, T, C), or int32 (n, T) token ids
+    pixels : uint8 (n, T) or (n, T, C)
         One sequence per row (sMNIST: T = 784 pixels in raster order); C samples per step of a
-        multi-channel model; token ids of a token model (uint8 when they fit).
+        multi-channel model, or a token model's ids (a vocabulary of at most 256).
     indices : int64 (n,)
         Their data-set indices, naming them in mismatches and reports.
     labels : int64 (n,) or None
@@ -54,14 +54,10 @@ class Digits:
 
     def __post_init__(self):
         raw = np.asarray(self.pixels)
-        wide = False
         if raw.dtype != np.uint8:
-            if raw.dtype.kind not in "iu" or (raw.size and raw.min() < 0):
-                raise HwssmError("digits must be integer pixels in [0, 255] (or token ids >= 0)")
-            wide = bool(raw.size) and raw.max() > 255 and raw.ndim == 2   # token ids of a large vocabulary
-            if raw.size and raw.max() >= (1 << 31 if wide else 256):
-                raise HwssmError("digits must be integer pixels in [0, 255] (or token ids >= 0)")
-        pix = np.ascontiguousarray(raw, dtype=np.int32 if wide else np.uint8)
+            if raw.dtype.kind not in "iu" or (raw.size and (raw.min() < 0 or raw.max() > 255)):
+                raise HwssmError("digits must be integer pixels in [0, 255]")
+        pix = np.ascontiguousarray(raw, dtype=np.uint8)
         if pix.ndim not in (2, 3) or pix.shape[0] < 1 or pix.shape[1] < 1 or (pix.ndim == 3 and pix.shape[2] < 1):
             raise HwssmError(f"digits must be a non-empty (n, T) or (n, T, C) array, not shape {np.shape(self.pixels)}")
         idx = np.asarray(self.indices, dtype=np.int64)

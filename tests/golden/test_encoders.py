@@ -44,7 +44,7 @@ def test_serialization_keeps_c_and_vocab():
 
 def test_bad_inputs_refused():
     qm = random_qmodel(4, 2, 1, seed=1, C=2)
-    with pytest.raises(HwssmError, match="n, T, 2"):
+    with pytest.raises(HwssmError, match=r"\(n, T, 2\)"):
         run(qm, np.zeros((1, 5, 3), np.uint8))
     tq = random_qmodel(4, 2, 1, seed=1, vocab=5)
     with pytest.raises(HwssmError, match="token ids"):
