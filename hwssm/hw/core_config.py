@@ -140,6 +140,9 @@ class CoreConfig:
     storage: ParamStorage = ParamStorage.ROM
     soft_mul_bits: int = 0
     load: LoadLayout | None = None
+    #: a token model's embedding ROM (:func:`hwssm.hw.derive.token_rom`: word token·2^hb + h
+    #: holds r0[token, h], a bits); None for the linear encoder
+    enc_rom: tuple | None = None
 
     # -- geometry helpers --------------------------------------------------------------
     @property

@@ -1,6 +1,6 @@
 """A C = 2 model and a token model on small NPZs through the commands: golden eval reads them
-(golden == naive), and the RTL stages refuse them with one line (the RTL encoder reads one
-sample per step)."""
+(golden == naive); the token model's RTL (embedding ROM) is bit-exact in Verilator; the RTL
+stages refuse the C = 2 model with one line (the RTL encoder reads one sample per step)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hwssm.errors import HwssmError
 from hwssm.golden.engine import run
 from hwssm.hw.cycle_model import cycles_per_step
 from hwssm.hw.derive import derive
-from hwssm.hw.options import DesignPoint
+from hwssm.hw.options import DesignPoint, ParamStorage
 from hwssm.quant.qmodel_io import load_qmodel, save_qmodel
 from hwssm.quant.random_qmodel import random_qmodel
 from tests.naive import run_sequence
@@ -62,15 +62,33 @@ def test_a_model_of_another_encoder_is_refused(env, capsys):
         assert len(err) == 1 and err[0].startswith("hwssm: error: ") and msg in err[0], err
 
 
-@pytest.mark.parametrize("kind", ["c2", "tok"])
-def test_the_rtl_stages_refuse_them(env, capsys, kind):
+def test_the_rtl_stages_refuse_c2(env, capsys):
     tmp, _, _ = env
-    qm = load_qmodel(tmp / f"{kind}.qmodel.json")
+    qm = load_qmodel(tmp / "c2.qmodel.json")
     design = DesignPoint(2, T)
     with pytest.raises(HwssmError, match="RTL encoder reads one sample per step"):
         derive(qm, design)
     with pytest.raises(HwssmError, match="RTL encoder reads one sample per step"):
         cycles_per_step(qm, design)
-    assert main(["sim", "--model", f"{kind}.qmodel.json", "--data", f"{kind}.npz", "--lanes", "2", "--digits", "1"]) == 2
+    assert main(["sim", "--model", "c2.qmodel.json", "--data", "c2.npz", "--lanes", "2", "--digits", "1"]) == 2
     err = [e for e in capsys.readouterr().err.strip().splitlines() if e.startswith("hwssm: error: ")]
     assert len(err) == 1 and "RTL encoder reads one sample per step" in err[0]
+
+
+def test_token_rtl_limits():
+    with pytest.raises(HwssmError, match="vocabulary of 300 tokens is more than 256"):
+        derive(random_qmodel(3, 2, 1, seed=1, vocab=300), DesignPoint(2, T))
+    with pytest.raises(HwssmError, match="ROM storage only"):
+        derive(random_qmodel(3, 2, 1, seed=1, vocab=6), DesignPoint(2, T, storage=ParamStorage.LOAD))
+
+
+@pytest.mark.verilator
+def test_token_model_rtl_is_bit_exact(env, capsys):
+    """The embedding-ROM encoder in Verilator: every class and logit as the golden engine, and
+    the cycle counts of the cycle model, on the token NPZ's test sequences."""
+    assert main(["sim", "--model", "tok.qmodel.json", "--data", "tok.npz", "--lanes", "2", "--digits", "4",
+                 "--jobs", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["digits"] == 4 and out["mismatches"] == 0
+    assert out["cycles_per_digit"] == out["model_cycles_per_digit"]
+    assert out["cycles_per_step"] == out["model_cycles_per_step"]

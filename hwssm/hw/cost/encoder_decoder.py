@@ -14,7 +14,39 @@ def encoder_decoder_blocks(c) -> list[Block]:
     H, a, nc = c.H, c.a, c.n_classes
     s, q = c.pipe.mem_stages, c.pipe.requant_stages
     hb = addr_width(H)
-    et, dt = c.enc_table, c.dec_table
+    dt = c.dec_table
+    B: list[Block] = []
+    add = B.append
+    if c.enc_rom is not None:   # token model: the embedding ROM and the delay to the linear encoder's timing
+        add(rom_block("encoder embedding ROM", "weight", list(c.enc_rom), a))
+        x = getattr(c.pipe, "encdec_stages", 0)
+        add(Block("encoder registers", "control", Kind.REG, hb + 10 + 2 * (hb + 2)))
+        add(pipe_block("encoder pipeline registers", "control", a * (s + 2 + q + x) + (3 + s + q + x) * (hb + 2)))
+    else:
+        B += _linear_encoder_blocks(c)
+    add(rom_block("decoder weight ROM", "weight", c.dec["W_words"], c.dec["W_width"]))
+    add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
+    add(Block("decoder accumulator", "weight", Kind.ADD, c.dec["acc_width"], 2))
+    add(Block("decoder first mux", "weight", Kind.MUX, c.dec["acc_width"], 2))
+    if dt.width:
+        add(rom_block("decoder class ROM", "bias", dt.words(), dt.width))
+    sh = dt.shifts.get("w")
+    if sh is not None and sh.width:
+        add(Block("decoder shift", "weight", Kind.SHIFT, c.dec["acc_width"], sh.width))
+    add(Block("logit add", "bias", Kind.ADD, c.logit_width, 2))
+    add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
+    add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + addr_width(nc * H) + 16))
+    if s:
+        add(pipe_block("decoder pipeline registers", "control", (c.dec["W_width"] + c.pool_width + dt.width + 7) * s))
+    return B
+
+
+def _linear_encoder_blocks(c) -> list[Block]:
+    """The linear encoder's ROM, multiplier, adder, requantization and registers."""
+    H, a = c.H, c.a
+    s, q = c.pipe.mem_stages, c.pipe.requant_stages
+    hb = addr_width(H)
+    et = c.enc_table
     B: list[Block] = []
     add = B.append
     if et.width:
@@ -33,18 +65,4 @@ def encoder_decoder_blocks(c) -> list[Block]:
     if q:
         add(pipe_block("encoder requant split register", "act", rq_bits(c.enc["fin_width"], c.enc["rounding"]) * q,
                   kind="requant"))
-    add(rom_block("decoder weight ROM", "weight", c.dec["W_words"], c.dec["W_width"]))
-    add(Block("decoder multiplier", "weight", Kind.MUL, c.dec["W_width"], c.pool_width))
-    add(Block("decoder accumulator", "weight", Kind.ADD, c.dec["acc_width"], 2))
-    add(Block("decoder first mux", "weight", Kind.MUX, c.dec["acc_width"], 2))
-    if dt.width:
-        add(rom_block("decoder class ROM", "bias", dt.words(), dt.width))
-    sh = dt.shifts.get("w")
-    if sh is not None and sh.width:
-        add(Block("decoder shift", "weight", Kind.SHIFT, c.dec["acc_width"], sh.width))
-    add(Block("logit add", "bias", Kind.ADD, c.logit_width, 2))
-    add(Block("argmax compare", "control", Kind.COMPARE, c.logit_width))
-    add(Block("decoder registers", "control", Kind.REG, 2 * c.dec["acc_width"] + 2 * c.logit_width + hb + 4 + addr_width(nc * H) + 16))
-    if s:
-        add(pipe_block("decoder pipeline registers", "control", (c.dec["W_width"] + c.pool_width + dt.width + 7) * s))
     return B

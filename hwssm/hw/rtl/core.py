@@ -28,6 +28,7 @@ from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
 from .ops import delay
 from .sequencer import Sequencer
+from .token_encoder import TokenEncoder
 
 __all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
 
@@ -156,7 +157,7 @@ class S4DCore(wiring.Component, _Properties):
         cfg = self._cfg
         sched = cycle_model.step_schedule(cfg)
         m.submodules.seq = seq = Sequencer(cfg, sched.p_min)
-        m.submodules.enc = enc = Encoder(cfg)
+        m.submodules.enc = enc = Encoder(cfg) if cfg.enc_rom is None else TokenEncoder(cfg)
         m.submodules.dp = dp = Datapath(cfg)
         m.submodules.glu = glu = GluUnit(cfg)
         m.submodules.dec = dec = Decoder(cfg)
