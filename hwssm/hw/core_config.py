@@ -146,6 +146,16 @@ class CoreConfig:
 
     # -- geometry helpers --------------------------------------------------------------
     @property
+    def C(self) -> int:
+        """Samples per step of the input stream (1 for a token model)."""
+        return getattr(self.qm, "C", 1)
+
+    @property
+    def in_width(self) -> int:
+        """Bits of the input stream's word: C samples of 8 bits, sample c in bits [8c, 8c+8)."""
+        return 8 * self.C
+
+    @property
     def H(self) -> int:
         return self.qm.H
 

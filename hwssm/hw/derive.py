@@ -45,15 +45,14 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
 
 
 def check_rtl_encoder(qm) -> None:
-    """Refuse (HwssmError, one line) an encoder the RTL does not build: C > 1 input channels
-    per step (golden engine, float model and PTQ only, for now), or a token vocabulary of more
-    than 256 (the input stream's 8-bit word carries the token id)."""
+    """Refuse (HwssmError, one line) an encoder the RTL does not build: more than 8 input
+    channels per step (the input word is C·8 bits), or a token vocabulary of more than 256
+    (the input stream's 8-bit word carries the token id)."""
     if getattr(qm, "vocab", None) is not None and qm.vocab > 256:
         raise HwssmError(f"the RTL input stream carries 8-bit token ids; a vocabulary of {qm.vocab} tokens "
                          "is more than 256")
-    if getattr(qm, "C", 1) != 1:
-        raise HwssmError(f"the RTL encoder reads one sample per step, not C={qm.C} channels "
-                         "(multi-channel models run in the golden engine only, for now)")
+    if getattr(qm, "C", 1) > 8:
+        raise HwssmError(f"the RTL input stream carries at most 8 samples per step (64 bits), not C={qm.C}")
 
 
 def token_rom(lw: Lowering, H: int) -> tuple[int, ...]:
@@ -187,11 +186,15 @@ def _encoder(qm: QModel, lw: Lowering) -> tuple[Table, dict]:
         e_w.append(w_sh)
         e_s.append(row.rq.rsh)
         e_bp.append(int(enc.b[h]) << b_sh)
-    table.value("W", [int(x) for x in enc.W], _eff_width(qm.enc_W))
+    if qm.C == 1:
+        table.value("W", [int(x) for x in enc.W], _eff_width(qm.enc_W))
+    else:   # one weight field per input channel
+        for c in range(qm.C):
+            table.value(f"W{c}", [int(x) for x in enc.Wc[:, c]], _eff_width(qm.enc_W))
     table.value("bias", e_bp)
     table.shift("w", e_w)
     table.shift("s", e_s)
-    return table, {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9,
+    return table, {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9 + ceil_log2(qm.C),
                    "rounding": qm.r0.rounding, "overflow": qm.r0.overflow}
 
 

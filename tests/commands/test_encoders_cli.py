@@ -1,6 +1,6 @@
 """A C = 2 model and a token model on small NPZs through the commands: golden eval reads them
-(golden == naive); the token model's RTL (embedding ROM) is bit-exact in Verilator; the RTL
-stages refuse the C = 2 model with one line (the RTL encoder reads one sample per step)."""
+(golden == naive); their RTL (C·8-bit input word; embedding ROM) is bit-exact in Verilator
+with the cycle model exact; the RTL's limits are one-line errors."""
 
 from __future__ import annotations
 
@@ -62,17 +62,11 @@ def test_a_model_of_another_encoder_is_refused(env, capsys):
         assert len(err) == 1 and err[0].startswith("hwssm: error: ") and msg in err[0], err
 
 
-def test_the_rtl_stages_refuse_c2(env, capsys):
-    tmp, _, _ = env
-    qm = load_qmodel(tmp / "c2.qmodel.json")
-    design = DesignPoint(2, T)
-    with pytest.raises(HwssmError, match="RTL encoder reads one sample per step"):
-        derive(qm, design)
-    with pytest.raises(HwssmError, match="RTL encoder reads one sample per step"):
-        cycles_per_step(qm, design)
-    assert main(["sim", "--model", "c2.qmodel.json", "--data", "c2.npz", "--lanes", "2", "--digits", "1"]) == 2
-    err = [e for e in capsys.readouterr().err.strip().splitlines() if e.startswith("hwssm: error: ")]
-    assert len(err) == 1 and "RTL encoder reads one sample per step" in err[0]
+def test_the_rtl_limits_of_c(env):
+    with pytest.raises(HwssmError, match="at most 8 samples per step"):
+        derive(random_qmodel(3, 2, 1, seed=1, C=9), DesignPoint(2, T))
+    with pytest.raises(HwssmError, match="at most 8 samples per step"):
+        cycles_per_step(random_qmodel(3, 2, 1, seed=1, C=9), DesignPoint(2, T))
 
 
 def test_token_rtl_limits():
@@ -83,10 +77,15 @@ def test_token_rtl_limits():
 
 
 @pytest.mark.verilator
-def test_token_model_rtl_is_bit_exact(env, capsys):
-    """The embedding-ROM encoder in Verilator: every class and logit as the golden engine, and
-    the cycle counts of the cycle model, on the token NPZ's test sequences."""
-    assert main(["sim", "--model", "tok.qmodel.json", "--data", "tok.npz", "--lanes", "2", "--digits", "4",
+@pytest.mark.parametrize("kind", ["c2", "tok"])
+def test_rtl_is_bit_exact(env, capsys, kind):
+    """The C = 2 encoder (16-bit input word, two multipliers) and the embedding-ROM encoder in
+    Verilator: every residual-stream value, logit and class as the golden engine, and the
+    cycle counts of the cycle model, on the NPZ's test sequences."""
+    tmp, _, _ = env
+    save_qmodel(random_qmodel(3, 2, 1, seed=21, **({"C": 2} if kind == "c2" else {"vocab": 6})),
+                tmp / f"{kind}3.qmodel.json")
+    assert main(["sim", "--model", f"{kind}3.qmodel.json", "--data", f"{kind}.npz", "--lanes", "2", "--digits", "4",
                  "--jobs", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and out["digits"] == 4 and out["mismatches"] == 0

@@ -51,14 +51,20 @@ def _linear_encoder_blocks(c) -> list[Block]:
     add = B.append
     if et.width:
         add(rom_block("encoder ROM", "weight", et.words(), et.width))
-    add(Block("encoder multiplier W·p", "weight", Kind.MUL, et.value_widths.get("W", 2), 9))
+    if c.C == 1:
+        add(Block("encoder multiplier W·p", "weight", Kind.MUL, et.value_widths.get("W", 2), 9))
+    else:   # C samples per step: C multipliers and their sum
+        for ch in range(c.C):
+            add(Block(f"encoder multiplier W{ch}·p{ch}", "weight", Kind.MUL, et.value_widths.get(f"W{ch}", 2), 9))
+        add(Block("encoder product sum", "weight", Kind.ADD, c.enc["prod_width"], c.C))
     add(Block("encoder add", "bias", Kind.ADD, c.enc["fin_width"], 2))
     add(Block("encoder requant", "act", Kind.REQUANT, c.enc["fin_width"], a))
     for name, w in (("w", c.enc["prod_width"]), ("s", c.enc["fin_width"])):
         sh = et.shifts.get(name)
         if sh is not None and sh.width:
             add(Block(f"encoder shift {name}", "act", Kind.SHIFT, w, sh.width))
-    add(Block("encoder registers", "control", Kind.REG, hb + 10 + c.enc["prod_width"] + et.width + a + 3 * (hb + 2)))
+    add(Block("encoder registers", "control", Kind.REG,
+              hb + 10 + 8 * (c.C - 1) + c.enc["prod_width"] + et.width + a + 3 * (hb + 2)))
     extra = et.width * s + (s + q) * (hb + 2)
     if extra:
         add(pipe_block("encoder pipeline registers", "control", extra))
