@@ -129,7 +129,8 @@ def load_contract(path: str | Path) -> CoreContract:
         if width is not None and p.width != width:
             raise HwssmError(f"{where}: port {name!r} must be {width} bit(s) wide, not {p.width}")
     if ports["in_data"].width % 8 or not 8 <= ports["in_data"].width <= 64:
-        raise HwssmError(f"{where}: port 'in_data' must be 8·C bits wide (C = 1..8 samples), not {ports['in_data'].width}")
+        raise HwssmError(f"{where}: port 'in_data' must be 8 bits wide, or 8·C bits for C <= 8 samples per step, "
+                           f"not {ports['in_data'].width}")
     m = rtl.manifest
     act_width = _int_field(m, "act_width", where, False) or ports["dbg_data"].width
     logit_width = _int_field(m, "logit_width", where, False) or ports["logit_data"].width
