@@ -137,7 +137,7 @@ def _stage_model(ctx: dict) -> str:
     calib = None if ds is None or plan is None else ds.split("train").sequences(256)
     res = resolve_model(path, plan, calib_data=calib, hardware="hwssm flow")
     if ds is not None:
-        ds.check_model(res.qmodel.n_classes)
+        ds.check_model_of(res.qmodel)
     ctx["resolved"], ctx["model_name"] = res, path.name
     ctx["model_args"] = f"--model {path}" + (f" --plan {plan}" if plan else "")
     if ds is not None:

@@ -45,12 +45,22 @@ def f(p: QParam, row: int) -> int:
     return int(p.frac[row])
 
 
-def encode(qm, p: int) -> list[int]:
-    """Encoder (§2.1) of one pixel p: r0[h] for h = 0..H-1."""
+def encode(qm, p) -> list[int]:
+    """Encoder (§2.1) of one step: r0[h] for h = 0..H-1.
+
+    ``p`` is a pixel int (C = 1), a sequence of C sample ints, or a token model's token id
+    (the one-hot input: the sum is We[h, token]·1 + be[h], input frac 0)."""
+    if qm.tokens:
+        cols, fu = [(int(p), 1)], 0
+    else:
+        ps = [int(p)] if isinstance(p, (int,)) or getattr(p, "ndim", 1) == 0 else [int(v) for v in p]
+        assert len(ps) == qm.C, (len(ps), qm.C)
+        cols, fu = list(enumerate(ps)), 8
     r = []
     for h in range(qm.H):
-        F = max(f(qm.enc_W, h) + 8, f(qm.enc_b, h))
-        acc = align(w(qm.enc_W, h, 0) * p, F - f(qm.enc_W, h) - 8) + align(w(qm.enc_b, h), F - f(qm.enc_b, h))
+        F = max(f(qm.enc_W, h) + fu, f(qm.enc_b, h))
+        acc = sum(align(w(qm.enc_W, h, c) * v, F - f(qm.enc_W, h) - fu) for c, v in cols)
+        acc += align(w(qm.enc_b, h), F - f(qm.enc_b, h))
         r.append(requant(acc, F, qm.r0))
     return r
 
@@ -72,12 +82,13 @@ def decode(qm, pool: list[int]) -> dict:
 
 
 def run_sequence(qm: QModel, pixels) -> dict:
-    """Run one sequence (iterable of pixel ints 0..255). Returns logits, pred and traces.
+    """Run one sequence (iterable of pixel ints 0..255, of C-sample steps, or of token ids).
+    Returns logits, pred and traces.
 
     traces: r[l][t][h] for l = 0..L (r[0] is the encoder output), y/g/z[l][t][h], v[l][t][j].
     """
     H, M, L = qm.H, qm.M, qm.L
-    pixels = [int(p) for p in pixels]
+    pixels = [int(p) if qm.tokens or qm.C == 1 else [int(v) for v in p] for p in pixels]
     T = len(pixels)
     xr = [[[0] * M for _ in range(H)] for _ in range(L)]
     xi = [[[0] * M for _ in range(H)] for _ in range(L)]

@@ -45,7 +45,7 @@ def _eval(args) -> int:
     with Progress("ptq calibration", unit="digits") as bar:
         res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update,
                             calib_data=calib)
-    data.check_model(res.qmodel.n_classes)
+    data.check_model_of(res.qmodel)
     split = DataSplit(args.split)
     part = data.split(split)
     pixels, labels = part.sequences(args.limit), part.labels(args.limit)

@@ -38,7 +38,7 @@ def _run(args) -> int:
         data.check_inputs()
         ckpt = load_model(args.model)
         if isinstance(ckpt, Checkpoint):
-            data.check_model(ckpt.config.n_classes, "the checkpoint")
+            data.check_model_of(ckpt.config, "the checkpoint")
         train = data.split(DataSplit.TRAIN)
         n = min(args.calib_digits, train.n)
         calib = Digits(train.sequences(n), np.arange(n), train.labels(n))

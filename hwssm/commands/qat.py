@@ -85,7 +85,7 @@ def _run(args) -> int:
     if not args.data.is_default:
         data = load_dataset(args.data)
         data.check_inputs()
-        data.check_model(load_checkpoint(args.model).config.n_classes, "the checkpoint")
+        data.check_model_of(load_checkpoint(args.model).config, "the checkpoint")
     plan = resolve_plan(args.plan)
     recipe = QATRecipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, ssm_lr=args.ssm_lr,
                        weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs, seed=args.seed,

@@ -165,8 +165,6 @@ def _sim(args) -> int:
         raise HwssmError(str(exc).replace("Traffic.in_gap", "--in-gap").replace("Traffic.out_stall", "--out-stall")) from None
     data = load_dataset(args.data)
     data.check_inputs()
-    test = data.split(DataSplit.TEST)
-    idx = _select(args, test.n)
     design = None if args.rtl else design_from_args(args, args.lanes, data.T)
     if design is not None:
         check_design(design)
@@ -176,7 +174,9 @@ def _sim(args) -> int:
         calib = None if args.data.is_default or not args.plan else data.split(DataSplit.TRAIN).sequences(args.calib_digits)
         qm = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update, hardware="hwssm sim",
                            calib_data=calib).qmodel
-    data.check_model(qm.n_classes)
+    data.check_model_of(qm)
+    test = data.split(DataSplit.TEST)
+    idx = _select(args, test.n)
     digits = Digits.mnist_test(idx) if args.data.is_default else Digits(test.sequences()[idx], idx, test.y[idx])
     options = SimOptions(jobs=args.jobs, traffic=traffic, waves=waves, keep=args.keep, wave_limits=wave_limits)
     with Progress("simulation", unit="digits") as bar:

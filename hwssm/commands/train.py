@@ -86,7 +86,7 @@ def _float(args) -> int:
     data = load_dataset(args.data)
     data.check_inputs()
     family = Family(args.family)
-    config = _config(args, family, data.n_classes)
+    config = _config(args, family, data.n_classes, data.model_shape())
     given = {k: getattr(args, k) for k in RECIPE_DEFAULTS[family] if getattr(args, k) is not None}
     recipe = Recipe(**(RECIPE_DEFAULTS[family] | given), dropout=args.dropout, warmup_epochs=args.warmup_epochs,
                     seed=args.seed, amp=not args.no_amp, train_limit=args.train_limit, val_limit=args.val_limit,
@@ -100,8 +100,9 @@ def _float(args) -> int:
     return 0
 
 
-def _config(args, family, n_classes: int):
-    """The model config of ``family`` from the options (family defaults for those left out)."""
+def _config(args, family, n_classes: int, shape: dict | None = None):
+    """The model config of ``family`` from the options (family defaults for those left out);
+    ``shape`` the data's encoder (``{"C": C}`` or ``{"vocab": V}``, S4D only)."""
     from ..model.config import Discretization, Family, Init, S4DConfig
     from ..model.s5_config import Glu, Norm, S5Config
 
@@ -112,12 +113,15 @@ def _config(args, family, n_classes: int):
             raise HwssmError(f"--{wrong[0]} is an option of --family {other.value}, not {family.value}")
     given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731
     try:
+        shape = {k: v for k, v in (shape or {}).items() if k != "C" or v != 1}
         if family is Family.S5:
+            if shape:
+                raise HwssmError(f"S5 models read one sample per step; this data needs {shape} (S4D only)")
             return S5Config(**given(H=args.H, P=args.P, J=args.J, norm=args.norm and Norm(args.norm),
                                     glu=args.glu and Glu(args.glu)),
                             L=args.L, discretization=Discretization(args.discretization), n_classes=n_classes)
         return S4DConfig(**given(H=args.H, N=args.N, init=args.init and Init(args.init)), L=args.L,
-                         discretization=Discretization(args.discretization), n_classes=n_classes)
+                         discretization=Discretization(args.discretization), n_classes=n_classes, **shape)
     except ValueError as exc:
         raise HwssmError(str(exc)) from None
 

@@ -85,10 +85,10 @@ class SplitData:
         return int(self.x.shape[0])
 
     def sequences(self, limit: int | None = None) -> np.ndarray:
-        """The single-channel sequences (n, T) of the first ``limit`` entries (a view when possible):
-        the engine's and the float model's input. HwssmError when C != 1."""
+        """The sequences of the first ``limit`` entries (a view): (n, T) when C = 1 (samples or
+        token ids), else (n, T, C): the engine's and the float model's input."""
         if self.x.shape[2] != 1:
-            raise HwssmError(f"the data has {self.x.shape[2]} channels per step; single-channel sequences were asked for")
+            return self.x[:limit]
         return self.x[:limit, :, 0]
 
     def labels(self, limit: int | None = None) -> np.ndarray:
@@ -168,25 +168,42 @@ class SequenceDataset:
         return f"{self.name}: {self.n_classes} classes, T={self.T}, C={self.C}, {what}"
 
     def check_inputs(self, what: str = "the model") -> None:
-        """Refuse (HwssmError, one line) data the models cannot read yet: token inputs (no
-        embedding encoder), more than one channel per step (no multi-channel encoder), or an
-        input format other than :data:`MODEL_INPUT`."""
+        """Refuse (HwssmError, one line) samples the models cannot read: an input format other
+        than :data:`MODEL_INPUT` (every channel of a step is a u8.8 sample). Token data (ids for
+        an embedding encoder) and any C pass here; :meth:`check_model` matches them to a model."""
         if self.encoding is Encoding.TOKENS:
-            raise HwssmError(f"dataset {self.name} holds token sequences (vocabulary {self.vocab}); they need the "
-                             "token (embedding ROM) encoder, which is not supported yet")
-        if self.C != 1:
-            raise HwssmError(f"dataset {self.name} has C={self.C} channels per step; {what} takes 1 "
-                             "(multi-channel input encoders are not supported yet)")
+            return
         f, m = self.input_format, MODEL_INPUT
         if (f.width, f.frac, f.signed) != (m.width, m.frac, m.signed):
             raise HwssmError(f"dataset {self.name} has input format {f.name}; {what} takes {m.name} "
                              "(unsigned 8-bit codes standing for code/256)")
 
-    def check_model(self, n_classes: int, what: str = "the model") -> None:
-        """:meth:`check_inputs`, and refuse a model with another number of classes than K."""
+    def check_model(self, n_classes: int, what: str = "the model", *, C: int = 1, vocab: int | None = None) -> None:
+        """:meth:`check_inputs`, and refuse a model with another number of classes than K, another
+        number of input channels C, or another encoding (a token model's vocabulary V must be
+        the data's; a linear encoder cannot read tokens)."""
         self.check_inputs(what)
         if int(n_classes) != self.n_classes:
             raise HwssmError(f"{what} has {n_classes} classes, dataset {self.name} has {self.n_classes}")
+        if self.encoding is Encoding.TOKENS and vocab is None:
+            raise HwssmError(f"dataset {self.name} holds token sequences (vocabulary {self.vocab}); {what} has a "
+                             "linear encoder, not a token embedding")
+        if self.encoding is Encoding.SAMPLES and vocab is not None:
+            raise HwssmError(f"{what} has a token embedding (vocabulary {vocab}); dataset {self.name} holds samples")
+        if vocab is not None and int(vocab) != self.vocab:
+            raise HwssmError(f"{what} has a vocabulary of {vocab} tokens, dataset {self.name} has {self.vocab}")
+        if int(C) != self.C:
+            raise HwssmError(f"{what} takes C={C} channels per step; dataset {self.name} has C={self.C} channels per step")
+
+    def check_model_of(self, model, what: str = "the model") -> None:
+        """:meth:`check_model` for a model object with ``n_classes`` and optionally ``C`` and
+        ``vocab`` (a QModel, an S4DConfig; S5 models have C = 1)."""
+        self.check_model(model.n_classes, what, C=getattr(model, "C", 1), vocab=getattr(model, "vocab", None))
+
+    def model_shape(self) -> dict:
+        """The encoder a model for this data needs: ``{"C": C}`` or ``{"vocab": V}`` (token data),
+        as :class:`~hwssm.model.config.S4DConfig` keyword arguments."""
+        return {"vocab": self.vocab} if self.encoding is Encoding.TOKENS else {"C": self.C}
 
 
 def read_only(a: np.ndarray) -> np.ndarray:

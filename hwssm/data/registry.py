@@ -153,8 +153,8 @@ def mnist_split(split: DataSplit):
 
 def split_sequences(spec: DataSpec | None, split: DataSplit | str, limit: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """(uint8 sequences (n, T), int64 labels (n,)) of the first ``limit`` entries of one split of
-    ``spec``'s dataset (single-channel sample data only: :meth:`SequenceDataset.check_inputs`)."""
+    """(sequences, int64 labels (n,)) of the first ``limit`` entries of one split of ``spec``'s
+    dataset: uint8 samples (n, T) or (n, T, C), or token ids (n, T) (:meth:`SequenceDataset.sequences`)."""
     ds = load_dataset(spec)
     ds.check_inputs()
     part = ds.split(split)

@@ -139,7 +139,7 @@ def run_sweep(spec: SweepSpec, parallelism: Parallelism = Parallelism(), *, dsp:
                              "(the sweep builds and estimates T=784 cores); run an accuracy-only sweep")
     qmodels, source = sweep_qmodels(spec, cache, calib_progress)
     for qm in qmodels.values() if data is not None else ():
-        data.check_model(qm.n_classes)
+        data.check_model_of(qm)
     plans = plan_by_code(spec, qmodels)
 
     jobs: list[tuple[RecordKind, str, dict, Callable, object]] = []

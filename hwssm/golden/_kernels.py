@@ -256,16 +256,18 @@ def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
 
 
 @njit(**_FLAGS)
-def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
+def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
            glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg):
-    """Run one block: ``pix`` (T, B) pixels, the first ``nv`` sequences real (``b0`` their index).
+    """Run one block: ``pix`` (T, C, B) samples (token ids when ``tokens``), the first ``nv``
+    sequences real (``b0`` their index). The encoder sums C products per row (``enc_k`` (H, C)),
+    or reads a token's R_0 codes from ``enc_table`` (V, H).
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
     Scratch: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B) residual stream,
     ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs and ``sg`` (B,), all of
     the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the sum type.
     """
-    T, B = pix.shape
+    T, C, B = pix.shape
     L, H = ssm_d.shape
     K = dec_w.shape[0]
     pool = np.zeros((H, B), np.int64)
@@ -274,12 +276,27 @@ def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, 
     for t0 in range(0, T, TCHUNK):
         nt = min(TCHUNK, T - t0)
         # encoder (ARITHMETIC 2.1)
-        for t in range(nt):
-            for h in range(H):
-                c, f = enc_q[h, 0], _fq(enc_q[h])
-                w = _widen(enc_k[h], c)
-                for b in range(B):
-                    r[t, h, b] = _fit(_add(_mul(w, _widen(pix[t0 + t, b], c)), c), f)
+        if tokens:
+            for t in range(nt):
+                for h in range(H):
+                    for b in range(B):
+                        r[t, h, b] = enc_table[pix[t0 + t, 0, b], h]
+        elif C == 1:
+            for t in range(nt):
+                for h in range(H):
+                    c, f = enc_q[h, 0], _fq(enc_q[h])
+                    w = _widen(enc_k[h, 0], c)
+                    for b in range(B):
+                        r[t, h, b] = _fit(_add(_mul(w, _widen(pix[t0 + t, 0, b], c)), c), f)
+        else:
+            for t in range(nt):
+                for h in range(H):
+                    c, f = enc_q[h, 0], _fq(enc_q[h])
+                    for b in range(B):
+                        acc = c
+                        for ch in range(C):
+                            acc = _add(_mul(_widen(enc_k[h, ch], c), _widen(pix[t0 + t, ch, b], c)), acc)
+                        r[t, h, b] = _fit(acc, f)
         if trace:
             for b in range(nv):
                 for t in range(nt):
@@ -320,16 +337,16 @@ def _block(pix, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, 
 
 
 @njit(parallel=True, **_FLAGS)
-def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
+def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
                glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads):
-    """Run ``pix`` (n, T) uint8 sequences on ``nthreads`` numba threads; ``logits`` (n, K) int64 out.
+    """Run ``pix`` (n, T, C) uint8 sequences (int32 token ids when ``tokens``) on ``nthreads`` numba threads; ``logits`` (n, K) int64 out.
 
     Two integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
     ``ssm_d``, ``mix_w``, ``gelu`` and ``sig``; ``ssm_q`` has the sum type, like ``enc_q``,
     ``mix_q``, ``glu_sh``, ``glu_q`` and the traces ``tr_*`` (dummies when not ``trace``).
     ``y_min``, ``v_min`` and the decoder are int64.
     """
-    n, T = pix.shape
+    n, T, C = pix.shape
     L, H, _, M = ssm_cf.shape
     st, su = ssm_cf.dtype, ssm_q.dtype
     # Small batches: smaller blocks (a multiple of 4), so that every thread gets work and
@@ -340,10 +357,11 @@ def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_
     for blk in prange(nblocks):
         b0 = blk * bs
         nv = min(b0 + bs, n) - b0
-        p = np.zeros((T, bs), st)
+        p = np.zeros((T, C, bs), st)
         for b in range(nv):
             for t in range(T):
-                p[t, b] = pix[b0 + b, t]
+                for ch in range(C):
+                    p[t, ch, b] = pix[b0 + b, t, ch]
         xr = np.zeros((L, H, bs, M), st)
         xi = np.zeros((L, H, bs, M), st)
         r = np.zeros((TCHUNK, H, bs), st)
@@ -351,5 +369,5 @@ def run_blocks(pix, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_
         g = np.zeros((TCHUNK, bs, H), st)
         v = np.zeros((2 * H, bs), st)
         sg = np.zeros(bs, st)
-        _block(p, b0, nv, enc_k, enc_q, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
+        _block(p, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
                glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg)

@@ -45,19 +45,32 @@ class GoldenResult:
     v: np.ndarray | None = None
 
 
-def _pixels(pixels) -> np.ndarray:
+def _pixels(pixels, qm: QModel | None = None) -> np.ndarray:
+    """The kernel's input (n, T, C): uint8 samples, or int32 token ids of a token model.
+
+    Accepts (T,), (n, T) (one channel) or (n, T, C) with C = ``qm.C`` (1 for tokens).
+    Without ``qm`` (the S5 engine): one channel, returned as (n, T) uint8."""
+    C = 1 if qm is None or qm.tokens else qm.C
     a = np.asarray(pixels)
     if a.ndim == 1:
         a = a[None, :]
-    if a.ndim != 2:
-        raise HwssmError(f"sequences must be a 2-D array (n, T) of pixels, not shape {a.shape}")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] != C:
+        kind = "token ids" if qm is not None and qm.tokens else "pixels"
+        raise HwssmError(f"sequences must be a 2-D array (n, T) of {kind} or a 3-D array (n, T, {C}), "
+                         f"not shape {a.shape}")
     if a.shape[1] == 0:
         raise HwssmError("sequences must have at least one step")
+    if qm is not None and qm.tokens:
+        if a.dtype.kind not in "iu" or (a.size and (a.min() < 0 or a.max() >= qm.vocab)):
+            raise HwssmError(f"token ids must be integers in [0, {qm.vocab})")
+        return np.ascontiguousarray(a, dtype=np.int32)
     if a.dtype != np.uint8:
         if a.dtype.kind not in "iu" or (a.size and (a.min() < 0 or a.max() > 255)):
             raise HwssmError("pixels must be integers in [0, 255]")
         a = a.astype(np.uint8)
-    return np.ascontiguousarray(a)
+    return np.ascontiguousarray(a if qm is not None else a[:, :, 0])
 
 
 def _set_threads() -> int:
@@ -71,7 +84,8 @@ def _set_threads() -> int:
 
 
 def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None) -> GoldenResult:
-    """Run ``qm`` over ``pixels`` (n, T) uint8 sequences. Returns a GoldenResult.
+    """Run ``qm`` over ``pixels``: (n, T) or (n, T, C) uint8 samples, or (n, T) token ids of a
+    token model. Returns a GoldenResult.
 
     ``trace=True`` also returns per-layer, per-step traces (memory: about
     8·n·T·(L+1)·H·4 bytes; use it on a few sequences).
@@ -84,9 +98,9 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         return run_s5(qm, pixels, trace=trace)
     if not isinstance(qm, QModel):
         raise HwssmError(f"expected a QModel, not {type(qm).__name__}")
-    pix = _pixels(pixels)
+    pix = _pixels(pixels, qm)
     tb = tables or build_tables(qm, T=pix.shape[1])
-    n, T = pix.shape
+    n, T = pix.shape[:2]
     L, H, K = qm.L, qm.H, qm.n_classes
     dt, st = tb.dtype, tb.store_dtype
     cast = lambda a: np.ascontiguousarray(a, dtype=dt)  # noqa: E731
@@ -102,7 +116,7 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         tr_v = np.zeros((1, 1, 1, 1), dt)
     nthreads = _set_threads()
     _kernels.run_blocks(
-        pix, store(tb.enc_k), cast(tb.enc_q), store(tb.ssm_cf), store(tb.ssm_d), cast(tb.ssm_q), store(tb.gelu),
+        pix, store(tb.enc_k), cast(tb.enc_q), store(tb.enc_table), tb.tokens, store(tb.ssm_cf), store(tb.ssm_d), cast(tb.ssm_q), store(tb.gelu),
         tb.y_min, store(tb.mix_w), cast(tb.mix_q), store(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
         tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads,
     )

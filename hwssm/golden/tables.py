@@ -35,7 +35,7 @@ __all__ = ["Tables", "build_tables", "STORED", "SSM_ROWS", "KQ_ADD", "KQ_RSH", "
            "KQ_MASK", "KQ_COLS"]
 
 #: Kernel constants multiplied in the hot loops, held in the storage type (Tables.store_dtype).
-STORED = ("enc_k", "ssm_cf", "ssm_d", "mix_w")
+STORED = ("enc_k", "enc_table", "ssm_cf", "ssm_d", "mix_w")
 
 # Column order of a kernel fit record (``ssm_q``, ``mix_q``; kernel integer type).
 KQ_ADD, KQ_RSH, KQ_LO, KQ_HI, KQ_WSH, KQ_MASK = range(6)
@@ -90,7 +90,8 @@ class Tables:
     dtype: type                 # np.int32 or np.int64: the kernel's integer type
     acc_width: int              # widest accumulator in bits (from accumulator_format)
     # encoder
-    enc_w: np.ndarray           # (H,)    effective We
+    enc_w: np.ndarray           # (H,)    effective We of input 0
+    enc_wc: np.ndarray          # (H, C)  effective We (H, V for a token model)
     enc_b: np.ndarray           # (H,)    effective be
     enc_sh: np.ndarray          # (H, 2)  left shifts of the We·p and be terms
     enc_rq: np.ndarray          # (H, 6)  requant to R_0
@@ -123,8 +124,10 @@ class Tables:
     kernel_width: int           # widest requantized sum before the right shift, (acc << lsh) + rnd, in bits
     store_dtype: type           # np.int32 or np.int64: the kernel's type for STORED constants, state,
                                 # activations and table codes (int32 whenever dtype is)
-    enc_k: np.ndarray           # (H,) pre-shifted We
+    enc_k: np.ndarray           # (H, C) pre-shifted We (C samples per step)
     enc_q: np.ndarray           # (H, 6) fit records; KQ_ADD holds the aligned be plus the rounding addend
+    enc_table: np.ndarray       # (V, H) R_0 codes of each token (a token model's embedding ROM), else (1, H) zeros
+    tokens: bool                # a token model: the encoder reads enc_table
     ssm_cf: np.ndarray          # (L, H, 8, M) pre-shifted coefficients, rows as SSM_ROWS
     ssm_d: np.ndarray           # (L, H) pre-shifted D
     ssm_q: np.ndarray           # (L, H, 3, 6) fit records (KQ_*) of xr, xi, y
@@ -150,7 +153,7 @@ def build_tables(qm: QModel, T: int = 784, lowering: Lowering | None = None) -> 
         gelu[l, : ly.gelu.codes.size] = ly.gelu.codes
         sig[l, : ly.sigmoid.codes.size] = ly.sigmoid.codes
     t = dict(
-        enc_w=lw.encoder.W, enc_b=lw.encoder.b, enc_sh=lw.encoder.sh, enc_rq=lw.encoder.rq,
+        enc_w=lw.encoder.W, enc_wc=lw.encoder.Wc, enc_table=lw.encoder.table, enc_b=lw.encoder.b, enc_sh=lw.encoder.sh, enc_rq=lw.encoder.rq,
         A=np.stack([ly.A for ly in lys]), C=np.stack([ly.C for ly in lys]), D=np.stack([ly.D for ly in lys]),
         x_sh=np.stack([ly.x_sh for ly in lys]), x_rq=np.stack([ly.x_rq for ly in lys]),
         y_sh=np.stack([ly.y_sh for ly in lys]), y_rq=np.stack([ly.y_rq for ly in lys]),
@@ -165,6 +168,7 @@ def build_tables(qm: QModel, T: int = 784, lowering: Lowering | None = None) -> 
     # every unsigned wrapping format's codes (up to 2**width - 1) fit the type.
     dtype = np.int32 if kernel_width <= 31 and lw.unsigned_wrap_width < 32 else np.int64
     kernel = _kernel_constants(np.dtype(dtype).itemsize * 8, qm, t)
+    del t["enc_table"]   # the kernel's enc_table (zeros (1, H) for a linear encoder) takes its place
     # Storage type: int64 sums can still store their operands (pre-shifted constants, state,
     # activations, table codes) as int32 when every one fits; AVX2 then multiplies 32x32 -> 64.
     stored = [kernel[k] for k in STORED] + [gelu, sig]
@@ -191,11 +195,13 @@ def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
         # an aligned constant term plus the rounding addend, as one kernel-type constant
         return _ring_int((int(value) << int(shift)) + int(rec[RQ_RND]), bits)
 
-    enc_k = np.zeros(H, np.int64)
+    enc_wc = t["enc_wc"]
+    enc_k = np.zeros((H, 1 if qm.tokens else enc_wc.shape[1]), np.int64)
     enc_q = np.zeros((H, KQ_COLS), np.int64)
     for h in range(H):
         rec = t["enc_rq"][h]
-        enc_k[h] = _ring(t["enc_w"][h], t["enc_sh"][h, 0] + rec[RQ_LSH], bits)
+        for c in range(enc_k.shape[1]):
+            enc_k[h, c] = _ring(enc_wc[h, c], t["enc_sh"][h, 0] + rec[RQ_LSH], bits)
         enc_q[h] = _kernel_fit(rec, bits, qm.r0)
         enc_q[h, KQ_ADD] = add(t["enc_b"][h], t["enc_sh"][h, 1] + rec[RQ_LSH], rec)
     ssm_cf = np.zeros((L, H, SSM_ROWS, M), np.int64)
@@ -230,5 +236,7 @@ def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
                      min(int(t["res_sh"][l, 1] + rr[RQ_LSH]), bits - 1)]
         glu_q[l, 0] = _kernel_fit(zr, bits, ly.z)
         glu_q[l, 1] = _kernel_fit(rr, bits, ly.r_out)
-    return dict(enc_k=enc_k, enc_q=enc_q, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,
+    table = t["enc_table"]
+    enc_table = table.copy() if table is not None else np.zeros((1, H), np.int64)
+    return dict(enc_k=enc_k, enc_q=enc_q, enc_table=enc_table, tokens=table is not None, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,
                 glu_sh=glu_sh, glu_q=glu_q)

@@ -142,8 +142,21 @@ class CoreConfig:
     storage: ParamStorage = ParamStorage.ROM
     soft_mul_bits: int = 0
     load: LoadLayout | None = None
+    #: a token model's embedding ROM (:func:`hwssm.hw.derive.token_rom`: word token·2^hb + h
+    #: holds r0[token, h], a bits); None for the linear encoder
+    enc_rom: tuple | None = None
 
     # -- geometry helpers --------------------------------------------------------------
+    @property
+    def C(self) -> int:
+        """Samples per step of the input stream (1 for a token model)."""
+        return getattr(self.qm, "C", 1)
+
+    @property
+    def in_width(self) -> int:
+        """Bits of the input stream's word: C samples of 8 bits, sample c in bits [8c, 8c+8)."""
+        return 8 * self.C
+
     @property
     def H(self) -> int:
         return self.qm.H

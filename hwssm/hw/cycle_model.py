@@ -148,6 +148,9 @@ def _point(model: Model, design: DesignPoint | None) -> DesignPoint:
         return DesignPoint(model.P, model.T, model.pipe, model.storage, model.soft_mul_bits)
     if not isinstance(design, DesignPoint):
         raise TypeError("the cycle model of a QModel needs its DesignPoint")
+    from .derive import check_rtl_encoder   # the cycle model is the RTL's: only encoders it builds
+
+    check_rtl_encoder(model)
     return design
 
 

@@ -24,7 +24,7 @@ from ..errors import HwssmError
 from ..fixed import Overflow, Rounding, signed_width
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
-from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, mix_output_row
+from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, ceil_log2, mix_output_row
 from .options import DesignPoint, mix_field
 from .rom_table import Shift, Table, pack_fields
 from .row_constants import mix_row_constants, rtl_width, shifts, ssm_row_constants, sum_width
@@ -44,8 +44,33 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
     return kinds.pop()
 
 
+def check_rtl_encoder(qm) -> None:
+    """Refuse (HwssmError, one line) an encoder the RTL does not build: more than 8 input
+    channels per step (the input word is C·8 bits), or a token vocabulary of more than 256
+    (the input stream's 8-bit word carries the token id)."""
+    if getattr(qm, "vocab", None) is not None and qm.vocab > 256:
+        raise HwssmError(f"the RTL input stream carries 8-bit token ids; a vocabulary of {qm.vocab} tokens "
+                         "is more than 256")
+    if getattr(qm, "C", 1) > 8:
+        raise HwssmError(f"the RTL input stream carries at most 8 samples per step (64 bits), not C={qm.C}")
+
+
+def token_rom(lw: Lowering, H: int) -> tuple[int, ...]:
+    """The embedding ROM of a token model: word ``token · 2^hb + h`` (hb = address bits of H)
+    holds r0[token, h] (the lowering's R_0 codes, ARITHMETIC.md §2.1) as an a-bit two's
+    complement word; the padding words of each token are 0."""
+    width = lw.encoder.rows[0].rq.out.width
+    stride = 1 << max(1, ceil_log2(H))
+    words = [0] * (lw.encoder.table.shape[0] * stride)
+    for k, row in enumerate(lw.encoder.table):
+        for h, v in enumerate(row):
+            words[k * stride + h] = int(v) & ((1 << width) - 1)
+    return tuple(words)
+
+
 def _check(qm: QModel) -> None:
     """Refuse (HwssmError, one line) a legal QModel that the RTL generator does not support."""
+    check_rtl_encoder(qm)
     nc = qm.n_classes
     if nc < 2 or nc > 16:
         raise HwssmError(f"the RTL supports 2..16 classes (out_class is 4 bits), not {nc}")
@@ -162,11 +187,15 @@ def _encoder(qm: QModel, lw: Lowering) -> tuple[Table, dict]:
         e_w.append(w_sh)
         e_s.append(row.rq.rsh)
         e_bp.append(int(enc.b[h]) << b_sh)
-    table.value("W", [int(x) for x in enc.W], _eff_width(qm.enc_W))
+    if qm.C == 1:
+        table.value("W", [int(x) for x in enc.W], _eff_width(qm.enc_W))
+    else:   # one weight field per input channel
+        for c in range(qm.C):
+            table.value(f"W{c}", [int(x) for x in enc.Wc[:, c]], _eff_width(qm.enc_W))
     table.value("bias", e_bp)
     table.shift("w", e_w)
     table.shift("s", e_s)
-    return table, {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9,
+    return table, {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9 + ceil_log2(qm.C),
                    "rounding": qm.r0.rounding, "overflow": qm.r0.overflow}
 
 
@@ -274,6 +303,8 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
 
     enc_table, enc = _encoder(qm, lw)
     dec_table, dec, logit_w = _decoder(qm, lw)
+    if qm.tokens and storage is ParamStorage.LOAD:
+        raise HwssmError("a token model's embedding ROM is built with ROM storage only (not --storage load)")
     return CoreConfig(
         qm=qm, P=P, T=T, pipe=pipe, a=a, Cs=Cs, KP=KP, Q=Q, lane=lane, ssm_table=ssm_table,
         mix_tables=mix_tables, enc_table=enc_table, dec_table=dec_table, coef_words=coef_words,
@@ -283,4 +314,5 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
         sig_width=sig_width, glu=_glu(lw, a, sig_width, z_rnd, r_rnd), enc=enc, dec=dec,
         pool_width=lw.decoder.S.width, logit_width=logit_w, logit_frac=lw.decoder.logit_frac,
         storage=storage, soft_mul_bits=soft_mul_bits, load=load,
+        enc_rom=token_rom(lw, H) if qm.tokens else None,
     )

@@ -75,7 +75,7 @@ def init_params(config: S4DConfig | S5Config, seed: int) -> dict[str, np.ndarray
 
     S5: :func:`hwssm.model.s5_network.init_params`. S4D:
 
-    SSM arrays as :func:`s4d.init_ssm`; encoder, mixing and decoder Linear layers (weight and
+    SSM arrays as :func:`s4d.init_ssm`; a token model's embedding ``encoder.E`` ~ N(0, 1); encoder, mixing and decoder Linear layers (weight and
     bias) ~ U[-1/√fan_in, 1/√fan_in] (PyTorch's default). Draw order: encoder, blocks 0..L-1
     (SSM, then W, b), decoder.
     """
@@ -91,7 +91,10 @@ def init_params(config: S4DConfig | S5Config, seed: int) -> dict[str, np.ndarray
         return rng.uniform(-bound, bound, (fan_out, fan_in)), rng.uniform(-bound, bound, fan_out)
 
     params: dict[str, np.ndarray] = {}
-    params["encoder.W"], params["encoder.b"] = linear(H, 1)
+    if config.tokens:   # embedding ~ N(0, 1), as torch.nn.Embedding
+        params["encoder.E"] = rng.standard_normal((config.vocab, H))
+    else:
+        params["encoder.W"], params["encoder.b"] = linear(H, config.C)
     for l in range(config.L):
         ssm = init_ssm(H, config.N, config.init, config.dt_min, config.dt_max, rng)
         params.update({f"layers.{l}.{k}": v for k, v in ssm.items()})
@@ -197,7 +200,8 @@ def _read_json(json_path: Path) -> dict:
 def _config(json_path: Path, d: dict, family: Family) -> S4DConfig | S5Config:
     cls = CONFIGS[family]
     fields = [f.name for f in dataclasses.fields(cls)]
-    missing = [f for f in fields if f not in d]
+    optional = {"C", "vocab"} if family is Family.S4D else set()   # absent: C = 1, linear encoder
+    missing = [f for f in fields if f not in d and f not in optional]
     if missing:
         raise HwssmError(f"{json_path}: config lacks field {missing[0]!r}")
     for key in ("dt_min", "dt_max", *(("eps",) if family is Family.S5 else ())):

@@ -11,8 +11,9 @@ L
 
 The network (see ``hwssm/model/s4d.py``)::
 
-    u0[t]      = pixel[t] / 256                              # (T, 1)
+    u0[t]      = pixel[t] / 256                              # (T, C), C input channels (1 for sMNIST)
     r_0        = encoder.W @ u0 + encoder.b                  # (T, H)
+    (token models, vocab V: r_0[t] = encoder.E[token[t]], an embedding (V, H))
     for l in 0..L-1:
         y      = S4D_l(r_l)                                  # (T, H), y = 2·Re(C̄x) + D·u
         g      = GELU(y)
@@ -72,6 +73,12 @@ class S4DConfig:
         ZOH or bilinear.
     dt_min, dt_max : float
         Range of the log-uniform initial step Δ.
+    C : int
+        Input channels per step (samples u8.8 each); 1 for sMNIST. Written to JSON only when
+        not 1, so older checkpoints read (and hash) unchanged.
+    vocab : int or None
+        Token vocabulary V: the encoder is an embedding ``encoder.E`` (V, H) indexed by the
+        token id of each step (C must be 1); None for the linear encoder. Written only when set.
     """
 
     H: int = 64
@@ -82,9 +89,11 @@ class S4DConfig:
     discretization: Discretization = Discretization.ZOH
     dt_min: float = 1e-3
     dt_max: float = 1e-1
+    C: int = 1
+    vocab: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("H", "N", "L", "n_classes"):
+        for name in ("H", "N", "L", "n_classes", "C") + (("vocab",) if self.vocab is not None else ()):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"S4DConfig {name} must be an integer, not {type(value).__name__}")
@@ -98,6 +107,13 @@ class S4DConfig:
             raise ValueError(f"S4DConfig discretization must be a Discretization, not {self.discretization!r}")
         if not (0 < self.dt_min <= self.dt_max):
             raise ValueError(f"S4DConfig needs 0 < dt_min <= dt_max, not {self.dt_min}, {self.dt_max}")
+        if self.vocab is not None and self.C != 1:
+            raise ValueError(f"S4DConfig: a token model (vocab {self.vocab}) reads one token per step, not C={self.C}")
+
+    @property
+    def tokens(self) -> bool:
+        """True for a token model (embedding encoder)."""
+        return self.vocab is not None
 
     @property
     def family(self) -> Family:
@@ -113,6 +129,10 @@ class S4DConfig:
         d = dataclasses.asdict(self)
         d["init"] = self.init.value
         d["discretization"] = self.discretization.value
+        if self.C == 1:
+            del d["C"]          # absent means 1: older checkpoints keep their bytes and digests
+        if self.vocab is None:
+            del d["vocab"]
         return d
 
     @classmethod
@@ -132,7 +152,8 @@ class S4DConfig:
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every array of a float checkpoint, by name, with its shape (all float32).
 
-        Per block l:
+        Encoder: ``encoder.W`` (H, C) and ``encoder.b`` (H,), or for a token model only
+        ``encoder.E`` (V, H). Per block l:
           ``layers.{l}.log_dt`` (H,)          log Δ
           ``layers.{l}.log_A_real`` (H, M)    A = -exp(log_A_real) + i·A_imag
           ``layers.{l}.A_imag`` (H, M)
@@ -142,7 +163,8 @@ class S4DConfig:
           ``layers.{l}.W`` (2H, H), ``layers.{l}.b`` (2H,)   mixing Linear(H→2H) before the GLU
         """
         H, M = self.H, self.M
-        shapes: dict[str, tuple[int, ...]] = {"encoder.W": (H, 1), "encoder.b": (H,)}
+        shapes: dict[str, tuple[int, ...]] = ({"encoder.E": (self.vocab, H)} if self.tokens
+                                              else {"encoder.W": (H, self.C), "encoder.b": (H,)})
         for l in range(self.L):
             p = f"layers.{l}."
             shapes[p + "log_dt"] = (H,)

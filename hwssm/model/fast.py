@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import HwssmError
 from .config import S4DConfig
-from .network import _check_pixels, _layers
+from .network import _layers, check_inputs, encode
 from .s4d import fft_size, kernel
 
 __all__ = ["FastClassifier", "Precision", "Cancelled", "DEFAULT_BATCH"]
@@ -158,10 +158,16 @@ class FastClassifier:
             Kf = np.fft.rfft(K, n=self.n, axis=-1)[:, None, :]               # (H, 1, n/2+1)
             self.layers.append((K, Kf.astype(c), D[:, None, None].astype(f), np.ascontiguousarray(W, dtype=f),
                                 np.ascontiguousarray(b, dtype=f)))
-        self.encW = np.asarray(params["encoder.W"], dtype=np.float64)[:, 0]  # (H,)
-        self.encb = np.asarray(params["encoder.b"], dtype=np.float64)        # (H,)
+        self.params = params
+        #: the rank-one first-layer shortcut holds for one sample per step (C = 1, linear encoder);
+        #: C > 1 channels and token embeddings go through :func:`~hwssm.model.network.encode`.
+        self.rank_one = not config.tokens and config.C == 1
         self.decW = np.asarray(params["decoder.W"], dtype=np.float64)        # (n_classes, H)
         self.decb = np.asarray(params["decoder.b"], dtype=np.float64)        # (n_classes,)
+        if not self.rank_one:
+            return
+        self.encW = np.asarray(params["encoder.W"], dtype=np.float64)[:, 0]  # (H,)
+        self.encb = np.asarray(params["encoder.b"], dtype=np.float64)        # (H,)
         K0 = self.layers[0][0]
         Kf0 = np.fft.rfft(K0, n=self.n, axis=-1)[:, None, :]                # float64 before rounding
         # first layer: the kernel scaled by W_enc (for the pixel FFT) and the running sum of K
@@ -170,32 +176,37 @@ class FastClassifier:
         self._encW, self._encb = self.encW.astype(f), self.encb.astype(f)
 
     def logits(self, pixels: np.ndarray) -> np.ndarray:
-        """Logits of a batch of pixel sequences, float64 (B, n_classes); ``pixels`` uint8 (B, T)."""
-        pixels = _check_pixels(pixels)
-        Bn, T = pixels.shape
+        """Logits of a batch of pixel sequences, float64 (B, n_classes); ``pixels`` uint8 (B, T)
+        (or (B, T, C), or token ids: :func:`~hwssm.model.network.check_inputs`)."""
+        pixels = check_inputs(pixels, self.config)
+        Bn, T = pixels.shape[:2]
         if T != self.T:
             raise HwssmError(f"this model was built for T = {self.T} steps, not {T}")
         H, n = self.config.H, self.n
         gelu, glu = _kernel(_gelu_rows), _kernel(_glu_residual_rows)
         ft = self.dtype
-        u0 = pixels.astype(ft) / ft(256.0)                                    # (B, T)
-        r = u0[None, :, :] * self._encW[:, None, None] + self._encb[:, None, None]   # (H, B, T)
+        first = self.rank_one                                                # layer 0 from the pixel FFT
+        if first:
+            u0 = pixels.astype(ft) / ft(256.0)                                # (B, T)
+            r = u0[None, :, :] * self._encW[:, None, None] + self._encb[:, None, None]   # (H, B, T)
+        else:
+            r = np.ascontiguousarray(encode(self.params, self.config, pixels).transpose(2, 0, 1), dtype=ft)
         g = np.empty_like(r)                                                 # GELU(y), (H, B, T)
         y = np.empty((_CHANNELS, Bn, T), ft)
         g2, r2 = g.reshape(H, Bn * T), r.reshape(H, Bn * T)
         for l, (K, Kf, D, W, b) in enumerate(self.layers):
-            if l == 0:
+            if l == 0 and first:
                 uf = np.fft.rfft(u0, n=n, axis=-1)                           # (B, n/2+1)
             for h0 in range(0, H, _CHANNELS):                                # a few channels at a time: in cache
                 h1 = min(H, h0 + _CHANNELS)
-                if l == 0:
+                if l == 0 and first:
                     f = uf[None, :, :] * self.Kf0_enc[h0:h1, None, :]
                 else:
                     f = np.fft.rfft(r[h0:h1], n=n, axis=-1)
                     f *= Kf[h0:h1]
                 yc = y[:h1 - h0]
                 np.add(np.fft.irfft(f, n=n, axis=-1)[..., :T], D[h0:h1] * r[h0:h1], out=yc)
-                if l == 0:
+                if l == 0 and first:
                     yc += self.K0_cum_b[h0:h1]
                 gelu(yc.reshape(h1 - h0, Bn * T), g2[h0:h1])
             for c0 in range(0, Bn * T, self.columns):                        # mixing + GLU + residual
@@ -213,7 +224,7 @@ class FastClassifier:
         :class:`threading.Event`; once it is set no further batch starts and :class:`Cancelled`
         is raised (within one batch's time: how a caller on another thread abandons the pass).
         """
-        pixels = _check_pixels(pixels)
+        pixels = check_inputs(pixels, self.config)
         if batch_size < 1:
             raise HwssmError(f"batch_size must be >= 1, not {batch_size}")
         threads = threads or os.cpu_count() or 1

@@ -115,6 +115,40 @@ def _check_pixels(pixels) -> np.ndarray:
     return pixels
 
 
+def check_inputs(x, config: S4DConfig) -> np.ndarray:
+    """The model's input, checked: uint8 (B, T) or (B, T, C) samples (u8.8 codes) of a linear
+    encoder with C channels, or integer (B, T) token ids in [0, V) of a token model.
+    Returns (B, T) for C = 1 and token models, else (B, T, C)."""
+    x = np.asarray(x)
+    if config.tokens:
+        if x.ndim == 3 and x.shape[2] == 1:
+            x = x[:, :, 0]
+        if x.dtype.kind not in "iu" or x.ndim != 2 or x.shape[1] < 1:
+            raise HwssmError(f"tokens must be integers of shape (B, T), not {x.dtype} {x.shape}")
+        if x.size and (x.min() < 0 or x.max() >= config.vocab):
+            raise HwssmError(f"token ids must lie in [0, {config.vocab})")
+        return x
+    if x.ndim == 3 and config.C == 1 and x.shape[2] == 1:
+        x = x[:, :, 0]
+    if config.C == 1:
+        return _check_pixels(x)
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1] < 1 or x.shape[2] != config.C:
+        raise HwssmError(f"samples must be uint8 of shape (B, T, {config.C}), not {x.dtype} {x.shape}")
+    return x
+
+
+def encode(params: dict[str, np.ndarray], config: S4DConfig, x: np.ndarray) -> np.ndarray:
+    """The encoder's output r_0 (B, T, H), float64, of checked inputs (:func:`check_inputs`)."""
+    if config.tokens:
+        return np.asarray(params["encoder.E"], dtype=np.float64)[x]
+    encW = np.asarray(params["encoder.W"], dtype=np.float64)          # (H, C)
+    encb = np.asarray(params["encoder.b"], dtype=np.float64)          # (H,)
+    if config.C == 1:
+        u0 = x.astype(np.float64) / 256.0                             # (B, T)
+        return u0[:, :, None] * encW[:, 0] + encb
+    return (x.astype(np.float64) / 256.0) @ encW.T + encb
+
+
 def _layers(params: dict[str, np.ndarray], config: S4DConfig):
     """Per block: (Ā, B̄, C̄, D, W (2H, H), b (2H,)), float64 / complex128."""
     out = []
@@ -139,8 +173,8 @@ def forward(params: dict[str, np.ndarray], config: S4DConfig, pixels: np.ndarray
     params : dict of name -> float array
         As :meth:`S4DConfig.param_shapes` (plus optional Ā/B̄ overrides), float32 or float64.
     config : S4DConfig
-    pixels : uint8 (B, T)
-        Raw pixel values; the input is u0 = pixel/256.
+    pixels : uint8 (B, T) or (B, T, C), or int (B, T) token ids
+        Raw pixel values; the input is u0 = pixel/256 (:func:`check_inputs`).
     mode : Mode
         CONV (FFT, length 2T) or RECURRENT; they agree to about 1e-12 relative.
     trace : bool
@@ -153,8 +187,8 @@ def forward(params: dict[str, np.ndarray], config: S4DConfig, pixels: np.ndarray
     -------
     logits : float64 (B, n_classes), and with ``trace`` also the Trace.
     """
-    pixels = _check_pixels(pixels)
-    Bn, T = pixels.shape
+    pixels = check_inputs(pixels, config)
+    Bn, T = pixels.shape[:2]
     rows = tuple(int(i) for i in (state_of or ()))
     if any(not 0 <= i < Bn for i in rows):
         raise HwssmError(f"state_of rows must lie in 0..{Bn - 1}, not {rows}")
@@ -162,10 +196,7 @@ def forward(params: dict[str, np.ndarray], config: S4DConfig, pixels: np.ndarray
     layers = _cache["layers"] if _cache else _layers(params, config)
     tr = Trace([], [], [], [], [], [], rows) if trace else None
 
-    encW = np.asarray(params["encoder.W"], dtype=np.float64)[:, 0]   # (H,)
-    encb = np.asarray(params["encoder.b"], dtype=np.float64)         # (H,)
-    u0 = pixels.astype(np.float64) / 256.0                            # (B, T)
-    r = u0[:, :, None] * encW + encb                                  # (B, T, H)
+    r = encode(params, config, pixels)                                # (B, T, H)
     for l, (Abar, Bbar, Cbar, D, W, b) in enumerate(layers):
         if mode is Mode.CONV:
             K = _cache["K"][l] if _cache and _cache["K"][l].shape[1] >= T else kernel(Abar, Bbar, Cbar, T)
@@ -216,7 +247,7 @@ class S4DClassifier:
 
     def predict(self, pixels: np.ndarray, batch_size: int = 64, mode: Mode = Mode.CONV) -> np.ndarray:
         """Predicted class per sequence, int64 (B,), computed ``batch_size`` sequences at a time."""
-        pixels = _check_pixels(pixels)
+        pixels = check_inputs(pixels, self.config)
         out = [self.forward(pixels[i:i + batch_size], mode).argmax(axis=1)
                for i in range(0, len(pixels), batch_size)]
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..fixed import MAX_WIDTH, Overflow, QFormat, signed_width
+from ..fixed import MAX_WIDTH, Overflow, QFormat, requantize, signed_width
 from .lowering_sum import (
     RQ_COLS, RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, RQ_WRAP, MixFormats, Requant, SsmFormats, SsmSums, SumRow,
     TermRow, decoder_row, encoder_row, glu_row, lower_sum, mix_row, requant_record, residual_row, ssm_row,
@@ -54,13 +54,25 @@ class Lut:
 
 @dataclasses.dataclass(frozen=True)
 class EncoderLowering:
-    """Encoder (§2.1), rows h = 0..H-1: ``r0[h] = requant(We[h]·p + be[h], F, R_0)``."""
+    """Encoder (§2.1), rows h = 0..H-1: ``r0[h] = requant(Σ_c We[h,c]·p[c] + be[h], F, R_0)``.
 
-    W: np.ndarray                # int64 (H,)    effective We
+    A token model (``table`` set) reads ``r0[h] = table[token, h]``: the same sum with the
+    one-hot input, ``requant(We[h, token] + be[h], F, R_0)``, computed here once per token
+    (the embedding ROM of the hardware).
+    """
+
+    W: np.ndarray                # int64 (H,)    effective We of input 0 (the whole encoder when C = 1)
     b: np.ndarray                # int64 (H,)    effective be
     rows: tuple[SumRow, ...]     # (H,)
     sh: np.ndarray               # int64 (H, 2)  alignments of We·p and be
     rq: np.ndarray               # int64 (H, 6)  requant records to R_0
+    Wc: np.ndarray = None        # int64 (H, C) or (H, V)  every effective We
+    table: np.ndarray | None = None  # int64 (V, H) R_0 codes of each token (token models), else None
+
+    @property
+    def C(self) -> int:
+        """Samples per step the encoder sums (1 for a token model)."""
+        return 1 if self.table is not None else self.Wc.shape[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,11 +170,19 @@ def _records(rows, get) -> np.ndarray:
 
 
 def _encoder(qm: QModel) -> EncoderLowering:
+    C = 1 if qm.tokens else qm.C
     rows = tuple(encoder_row(qm.enc_W.effective_format(h), qm.enc_b.effective_format(h), qm.u0, qm.r0,
-                             f"encoder channel {h}") for h in range(qm.H))
+                             f"encoder channel {h}", C) for h in range(qm.H))
+    Wc, b = qm.enc_W.effective(), qm.enc_b.effective()
+    sh = _records(rows, lambda r: r.aligns)
+    table = None
+    if qm.tokens:   # r0[h] of token v: requant((We[h, v] << sh0) + (be[h] << sh1), F, R_0)
+        acc = (Wc << sh[:, :1]) + (b << sh[:, 1])[:, None]                   # (H, V)
+        table = np.stack([requantize(acc[h], rows[h].F, qm.r0) for h in range(qm.H)], axis=1)  # (V, H)
+        table = np.ascontiguousarray(table, dtype=np.int64)
     return EncoderLowering(
-        W=qm.enc_W.effective()[:, 0].copy(), b=qm.enc_b.effective(), rows=rows,
-        sh=_records(rows, lambda r: r.aligns), rq=_records(rows, lambda r: r.rq.record()))
+        W=Wc[:, 0].copy(), b=b, rows=rows, sh=sh, rq=_records(rows, lambda r: r.rq.record()),
+        Wc=Wc, table=table)
 
 
 def _layer(qm: QModel, l: int) -> LayerLowering:

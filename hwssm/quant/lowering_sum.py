@@ -165,9 +165,11 @@ def lower_sum(terms: Sequence[tuple[int, Term]], out: QFormat | None, where: str
 
 # -- the rows of each operation -------------------------------------------------------------
 
-def encoder_row(We: QFormat, be: QFormat, p: QFormat, R0: QFormat, where: str) -> SumRow:
-    """Encoder channel h (§2.1): ``We·p + be`` requantized to R_0."""
-    return lower_sum([(1, Term(We, p)), (1, Term(be))], R0, where)
+def encoder_row(We: QFormat, be: QFormat, p: QFormat, R0: QFormat, where: str, C: int = 1) -> SumRow:
+    """Encoder channel h (§2.1): ``Σ_c We[c]·p[c] + be`` (C products) requantized to R_0.
+
+    A token model's row is ``We[token]·1 + be`` (``p`` the one-hot indicator, C = 1)."""
+    return lower_sum([(1, Term(We, p, C)), (1, Term(be))], R0, where)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -62,12 +62,15 @@ def quantize_model(config: S4DConfig, params: dict, plan: PrecisionPlan, ranges:
             y=y, g=g, v=v, z=z, r_out=act(ranges.r[l + 1], a), sig=sig,
             gelu_lut=gelu_table(y, g), sigmoid_lut=sigmoid_table(v, sig),
         ))
+    if config.tokens:   # the embedding E (V, H) as an encoder over the one-hot token: We = E.T, be = 0
+        enc_W, enc_b = quantize_param(f64("encoder.E").T.copy(), plan.weight), quantize_param(np.zeros(H), plan.bias)
+    else:
+        enc_W, enc_b = quantize_param(f64("encoder.W"), plan.weight), quantize_param(f64("encoder.b"), plan.bias)
     qm = QModel(
-        H=H, M=config.M, L=L, n_classes=config.n_classes, plan=plan,
-        enc_W=quantize_param(f64("encoder.W"), plan.weight), enc_b=quantize_param(f64("encoder.b"), plan.bias),
+        H=H, M=config.M, L=L, n_classes=config.n_classes, plan=plan, enc_W=enc_W, enc_b=enc_b,
         r0=r0, layers=tuple(layers),
         dec_W=quantize_param(f64("decoder.W"), plan.weight), dec_b=quantize_param(f64("decoder.b"), plan.bias),
-        meta=dict(meta or {}),
+        meta=dict(meta or {}), C=config.C, vocab=config.vocab,
     )
     qm.validate()
     return qm

@@ -19,7 +19,7 @@ from ..errors import HwssmError
 from ..fixed import QFormat, Overflow, Rounding
 from .plan import PrecisionPlan
 
-__all__ = ["QParam", "QLayer", "QModel", "QModelError", "U0_FORMAT"]
+__all__ = ["QParam", "QLayer", "QModel", "QModelError", "U0_FORMAT", "TOKEN_FORMAT"]
 
 
 class QModelError(HwssmError, ValueError):
@@ -31,6 +31,9 @@ class QModelError(HwssmError, ValueError):
 
 #: Input pixel format: unsigned 8-bit code p standing for p / 256.
 U0_FORMAT = QFormat(8, 8, signed=False)
+#: The encoder input of a token model: the one-hot indicator of the step's token (value 1,
+#: ``u1.0``), so that ``r0[h] = requant(We[h, token] + be[h], F, R_0)`` (ARITHMETIC.md §2.1).
+TOKEN_FORMAT = QFormat(1, 0, signed=False)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -174,7 +177,7 @@ class QModel:
     plan : PrecisionPlan
         The plan it was quantized with.
     enc_W, enc_b : QParam
-        Encoder (H, 1), (H,).
+        Encoder (H, C), (H,); a token model's enc_W is (H, V): column v is the embedding of token v.
     r0 : QFormat
         Format of the residual stream entering block 0.
     layers : tuple[QLayer, ...]
@@ -182,6 +185,11 @@ class QModel:
         Decoder (n_classes, H), (n_classes,).
     meta : dict
         Provenance (source checkpoint hash, calibration, Ā parameterization, ...).
+    C : int
+        Input channels per step (u8.8 samples each); 1 unless stated (the serialized header
+        names it only when not 1, so C = 1 models keep their bytes and digests).
+    vocab : int or None
+        Token vocabulary V of a token model (one token id per step, C = 1), else None.
     """
 
     H: int
@@ -196,14 +204,27 @@ class QModel:
     dec_W: QParam
     dec_b: QParam
     meta: dict = dataclasses.field(default_factory=dict)
+    C: int = 1
+    vocab: int | None = None
 
     @property
     def N(self) -> int:
         return 2 * self.M
 
     @property
+    def tokens(self) -> bool:
+        """True for a token model (embedding encoder, one token id per step)."""
+        return self.vocab is not None
+
+    @property
+    def enc_inputs(self) -> int:
+        """Columns of enc_W: C, or V for a token model."""
+        return self.vocab if self.tokens else self.C
+
+    @property
     def u0(self) -> QFormat:
-        return U0_FORMAT
+        """Format of one encoder input: a u8.8 sample, or a token model's one-hot indicator."""
+        return TOKEN_FORMAT if self.tokens else U0_FORMAT
 
     def r_in(self, l: int) -> QFormat:
         """Format of the residual stream entering block l (the S4D input u)."""
@@ -254,7 +275,8 @@ class QModel:
         """Useful multiplies per time step: 8 per complex mode update, plus every linear-layer multiply."""
         H, M = self.H, self.M
         per_layer = 8 * H * M + 2 * H * H + H  # SSM, mixing, GLU product
-        return H + self.L * per_layer  # encoder; the decoder runs once per sequence
+        enc = 0 if self.tokens else H * self.C  # a token model's encoder is a table read
+        return enc + self.L * per_layer  # encoder; the decoder runs once per sequence
 
     # -- validation & identity ---------------------------------------------
     def validate(self) -> None:
@@ -266,7 +288,12 @@ class QModel:
         here for one step and again when the model is lowered for its T.
         """
         H, M = self.H, self.M
-        expect = {"enc_W": (H, 1), "enc_b": (H,), "dec_W": (self.n_classes, H), "dec_b": (self.n_classes,)}
+        for what, v in (("C", self.C), ("vocab", 1 if self.vocab is None else self.vocab)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise QModelError(f"QModel {what} must be a positive integer, not {v!r}")
+        if self.tokens and self.C != 1:
+            raise QModelError(f"a token QModel reads one token per step, not C={self.C}")
+        expect = {"enc_W": (H, self.enc_inputs), "enc_b": (H,), "dec_W": (self.n_classes, H), "dec_b": (self.n_classes,)}
         for l in range(self.L):
             for n in ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im"):
                 expect[f"layers.{l}.{n}"] = (H, M)
@@ -320,6 +347,10 @@ class QModel:
             "plan": self.plan.to_json(), "r0": fmt_json(self.r0),
             "params": params, "layers": layers, "meta": self.meta,
         }
+        if self.C != 1:
+            header["C"] = self.C
+        if self.vocab is not None:
+            header["vocab"] = self.vocab
         return header, arrays
 
     @classmethod
@@ -338,7 +369,8 @@ class QModel:
             H=int(header["H"]), M=int(header["M"]), L=int(header["L"]), n_classes=int(header["n_classes"]),
             plan=PrecisionPlan.from_json(header["plan"]), enc_W=p["enc_W"], enc_b=p["enc_b"],
             r0=fmt_from_json(header["r0"]), layers=tuple(layers), dec_W=p["dec_W"], dec_b=p["dec_b"],
-            meta=dict(header.get("meta", {})),
+            meta=dict(header.get("meta", {})), C=int(header.get("C", 1)),
+            vocab=None if header.get("vocab") is None else int(header["vocab"]),
         )
 
     def digest(self) -> str:

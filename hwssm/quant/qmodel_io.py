@@ -16,7 +16,8 @@ The schema (the published definition of the file; ``hwssm golden eval --model F`
      "r0": FORMAT,
      "params": {"<name>": {"bits": int, "signed": bool, "frac": [int] * rows, "zero": [int] * rows}, ...},
      "layers": [{"y"|"g"|"v"|"z"|"r_out"|"sig": FORMAT, "x_re": [FORMAT] * H, "x_im": [FORMAT] * H}] * L,
-     "meta": {free-form JSON object}}
+     "meta": {free-form JSON object},
+     "C": int (optional, input channels; absent means 1), "vocab": int (optional: a token model)}
     FORMAT = {"width": int, "frac": int, "signed": bool, "rounding": "half_up"|..., "overflow": "saturate"|...}
 
 ``params`` names exactly ``enc_W, enc_b, dec_W, dec_b`` and ``layers.<l>.<A_re|A_im|B_re|B_im|C_re|C_im|D|W|b>``;
@@ -50,6 +51,8 @@ QMODEL_SCHEMA: dict[str, type | tuple[type, ...]] = {
     "footprint_bits": int, "float32_bits": int, "H": int, "M": int, "L": int, "n_classes": int,
     "plan": dict, "r0": dict, "params": dict, "layers": list, "meta": dict,
 }
+#: Optional top-level fields (integers): input channels C (absent: 1) and a token model's vocabulary.
+OPTIONAL_FIELDS = ("C", "vocab")
 #: Fields of a fixed-point format object (``QFormat``).
 FORMAT_SCHEMA: dict[str, type] = {"width": int, "frac": int, "signed": bool, "rounding": str, "overflow": str}
 #: Fields of a parameter's header entry (``QParam`` without its codes).
@@ -134,7 +137,10 @@ def _check_header(jpath: Path, h) -> None:
         raise HwssmError(f"{jpath} is not a hwssm QModel (format {fmt!r})")
     if h.get("version") != QMODEL_VERSION or not _is_int(h.get("version")):
         raise HwssmError(f"{jpath}: QModel version {h.get('version')!r} is not supported (expected {QMODEL_VERSION})")
-    _check_fields(str(jpath), h, QMODEL_SCHEMA)
+    for k in OPTIONAL_FIELDS:
+        if k in h and not (_is_int(h[k]) and 1 <= h[k] <= MAX_DIM):
+            raise HwssmError(f"{jpath}: {k} must be an integer in [1, {MAX_DIM}], not {h[k]!r}")
+    _check_fields(str(jpath), {k: v for k, v in h.items() if k not in OPTIONAL_FIELDS}, QMODEL_SCHEMA)
     for k in ("arrays_sha256", "digest"):
         if not _HEX64.match(h[k]):
             raise HwssmError(f"{jpath}: {k} must be 64 lower-case hex digits")

@@ -44,15 +44,17 @@ def _act(rng, bits: int, plan: PrecisionPlan, lo: int, hi: int) -> QFormat:
 
 
 def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, seed: int = 0, *,
-                  n_classes: int = 10, extreme: bool = False) -> QModel:
-    """A random valid QModel of shape (H, M, L) under ``plan`` (default uniform 8 bits)."""
+                  n_classes: int = 10, extreme: bool = False, C: int = 1, vocab: int | None = None) -> QModel:
+    """A random valid QModel of shape (H, M, L) under ``plan`` (default uniform 8 bits), with
+    ``C`` input channels per step, or a token model of vocabulary ``vocab``. The draws of a
+    C = 1 linear model are those of earlier versions (same seed, same model)."""
     plan = plan or PrecisionPlan.uniform(8)
     plan.check_layers(L)
     rng = np.random.default_rng(seed)
     a = plan.act.bits
     amid = a - 3  # activations of magnitude up to ~4
     r0 = _act(rng, a, plan, amid - 1, amid + 1)
-    enc_W = _param(rng, (H, 1), plan.weight, plan.weight.bits - 2, plan.weight.bits + 1, extreme)
+    enc_W = _param(rng, (H, vocab if vocab is not None else C), plan.weight, plan.weight.bits - 2, plan.weight.bits + 1, extreme)
     enc_b = _param(rng, (H,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
     layers = []
     r_in = r0
@@ -94,6 +96,6 @@ def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, see
     dec_W = _param(rng, (n_classes, H), plan.weight, plan.weight.bits - 1, plan.weight.bits + 2, extreme)
     dec_b = _param(rng, (n_classes,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)
     qm = QModel(H, M, L, n_classes, plan, enc_W, enc_b, r0, tuple(layers), dec_W, dec_b,
-                meta={"source": "random", "seed": seed, "extreme": extreme})
+                meta={"source": "random", "seed": seed, "extreme": extreme}, C=C, vocab=vocab)
     qm.validate()
     return qm

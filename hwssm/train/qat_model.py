@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import HwssmError
 from ..model.config import Discretization, S4DConfig
 from ..model.s4d import discretize, layer_params
 from ..quant.qmodel import LAYER_PARAMS, QModel
@@ -120,6 +121,9 @@ class QATModel(nn.Module):
         qm = frame.template
         if (qm.H, qm.M, qm.L, qm.n_classes) != (config.H, config.M, config.L, config.n_classes):
             raise ValueError("the frame's QModel and the float config differ in shape")
+        if config.tokens or config.C != 1:
+            raise HwssmError("QAT trains models of one sample per step; C > 1 and token models are "
+                             "quantized by PTQ (hwssm ptq) for now")
         self.frame, self.config, self.aparam = frame, config, aparam
         self.enc_W = nn.Parameter(_f64(params["encoder.W"]))
         self.enc_b = nn.Parameter(_f64(params["encoder.b"]))

@@ -85,6 +85,14 @@ class _Linear(nn.Module):
         self.b = nn.Parameter(torch.zeros(n_out))
 
 
+class _Embedding(nn.Module):
+    """Parameter ``E`` (V, H): a token model's encoder ``encoder.E``."""
+
+    def __init__(self, V: int, H: int):
+        super().__init__()
+        self.E = nn.Parameter(torch.zeros(V, H))
+
+
 class S4DBlock(nn.Module):
     """One block: r + GLU(W·GELU(S4D(r)) + b), channel-first (B, H, T).
 
@@ -125,7 +133,8 @@ class S4DBlock(nn.Module):
 class S4DTorch(nn.Module):
     """The float S4D classifier of :mod:`hwssm.model.config`.
 
-    ``forward(pixels)`` takes uint8 pixel sequences (B, T) and returns float32 logits
+    ``forward(pixels)`` takes uint8 pixel sequences (B, T) (or (B, T, C) samples, or token ids
+    (B, T) of a token model: r = encoder.E[token]) and returns float32 logits
     (B, n_classes): u0 = pixel/256; r = encoder.W·u0 + encoder.b; L blocks; s = Σ_t r;
     logits = decoder.W·s + decoder.b (the pooling and decoder always in float32).
     """
@@ -133,7 +142,7 @@ class S4DTorch(nn.Module):
     def __init__(self, config: S4DConfig, dropout: float = 0.0):
         super().__init__()
         self.config = config
-        self.encoder = _Linear(config.H, 1)
+        self.encoder = _Embedding(config.vocab, config.H) if config.tokens else _Linear(config.H, config.C)
         self.layers = nn.ModuleList(S4DBlock(config, dropout) for _ in range(config.L))
         self.decoder = _Linear(config.n_classes, config.H)
 
@@ -158,8 +167,14 @@ class S4DTorch(nn.Module):
         return {k: v.detach().to("cpu", torch.float32).numpy().copy() for k, v in self.named_parameters()}
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        u0 = pixels.float() * (1.0 / 256.0)                               # (B, T)
-        r = self.encoder.W[None, :, :] * u0[:, None, :] + self.encoder.b[None, :, None]  # (B, H, T)
+        if self.config.tokens:                                            # token ids (B, T)
+            r = self.encoder.E[pixels.long()].transpose(1, 2)            # (B, H, T)
+        elif self.config.C == 1:
+            u0 = pixels.float() * (1.0 / 256.0)                           # (B, T)
+            r = self.encoder.W[None, :, :] * u0[:, None, :] + self.encoder.b[None, :, None]  # (B, H, T)
+        else:                                                             # (B, T, C) samples
+            u0 = pixels.float() * (1.0 / 256.0)
+            r = (u0 @ self.encoder.W.t() + self.encoder.b).transpose(1, 2)   # (B, H, T)
         for block in self.layers:
             r = block(r)
         with torch.autocast(r.device.type, enabled=False):

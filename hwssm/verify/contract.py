@@ -38,7 +38,7 @@ CONTRACT_PORTS: dict[str, tuple[Dir, int | None]] = {
     "rst": (Dir.IN, 1),
     "in_valid": (Dir.IN, 1),
     "in_ready": (Dir.OUT, 1),
-    "in_data": (Dir.IN, 8),
+    "in_data": (Dir.IN, None),   # 8·C bits: C samples per step (8 for one sample or a token id)
     "out_valid": (Dir.OUT, 1),
     "out_ready": (Dir.IN, 1),
     "out_class": (Dir.OUT, None),
@@ -71,6 +71,8 @@ class CoreContract:
         Input ports outside the contract (name, width); the wrapper ties them to 0.
     dbg_per_step : int or None
         L·H, the dbg values of one step, when the manifest's ``shape`` gives L and H.
+    in_width : int
+        Bits of ``in_data``: 8·C (sample c in bits [8c, 8c+8)).
     """
 
     rtl: RtlDesign
@@ -84,6 +86,12 @@ class CoreContract:
     model_digest: str | None
     extra_inputs: tuple[tuple[str, int], ...]
     dbg_per_step: int | None = None
+    in_width: int = 8
+
+    @property
+    def C(self) -> int:
+        """Samples per step of the input stream."""
+        return self.in_width // 8
 
     @property
     def top(self) -> str:
@@ -120,6 +128,9 @@ def load_contract(path: str | Path) -> CoreContract:
             raise HwssmError(f"{where}: port {name!r} must be an {dir_.value}put, not an {p.dir.value}put")
         if width is not None and p.width != width:
             raise HwssmError(f"{where}: port {name!r} must be {width} bit(s) wide, not {p.width}")
+    if ports["in_data"].width % 8 or not 8 <= ports["in_data"].width <= 64:
+        raise HwssmError(f"{where}: port 'in_data' must be 8 bits wide, or 8·C bits for C <= 8 samples per step, "
+                           f"not {ports['in_data'].width}")
     m = rtl.manifest
     act_width = _int_field(m, "act_width", where, False) or ports["dbg_data"].width
     logit_width = _int_field(m, "logit_width", where, False) or ports["logit_data"].width
@@ -152,4 +163,5 @@ def load_contract(path: str | Path) -> CoreContract:
         model_digest=digest,
         extra_inputs=extra,
         dbg_per_step=dbg_per_step,
+        in_width=ports["in_data"].width,
     )

@@ -185,10 +185,13 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
     is called as batches finish.
     """
     pix = np.ascontiguousarray(pixels, dtype=np.uint8)
-    if pix.ndim != 2 or pix.shape[0] < 1:
-        raise HwssmError(f"pixels must be a non-empty (n, T) array, not shape {pix.shape}")
-    n, T = pix.shape
+    if pix.ndim not in (2, 3) or pix.shape[0] < 1:
+        raise HwssmError(f"pixels must be a non-empty (n, T) or (n, T, C) array, not shape {pix.shape}")
+    n, T = pix.shape[:2]
     contract = build.contract
+    C = pix.shape[2] if pix.ndim == 3 else 1
+    if C != contract.C:
+        raise HwssmError(f"the core takes {contract.C} samples per step, not {C}")
     if T != contract.seq_len:
         raise HwssmError(f"the core was generated for sequences of {contract.seq_len} steps, not {T}")
     if options.waves and not build.options.waves:

@@ -39,8 +39,9 @@ class Digits:
 
     Attributes
     ----------
-    pixels : uint8 (n, T)
-        One sequence per row (sMNIST: T = 784 pixels in raster order).
+    pixels : uint8 (n, T) or (n, T, C)
+        One sequence per row (sMNIST: T = 784 pixels in raster order); C samples per step of a
+        multi-channel model, or a token model's ids (a vocabulary of at most 256).
     indices : int64 (n,)
         Their data-set indices, naming them in mismatches and reports.
     labels : int64 (n,) or None
@@ -57,8 +58,8 @@ class Digits:
             if raw.dtype.kind not in "iu" or (raw.size and (raw.min() < 0 or raw.max() > 255)):
                 raise HwssmError("digits must be integer pixels in [0, 255]")
         pix = np.ascontiguousarray(raw, dtype=np.uint8)
-        if pix.ndim != 2 or pix.shape[0] < 1 or pix.shape[1] < 1:
-            raise HwssmError(f"digits must be a non-empty (n, T) array, not shape {np.shape(self.pixels)}")
+        if pix.ndim not in (2, 3) or pix.shape[0] < 1 or pix.shape[1] < 1 or (pix.ndim == 3 and pix.shape[2] < 1):
+            raise HwssmError(f"digits must be a non-empty (n, T) or (n, T, C) array, not shape {np.shape(self.pixels)}")
         idx = np.asarray(self.indices, dtype=np.int64)
         if idx.shape != (pix.shape[0],):
             raise HwssmError(f"{idx.size} indices for {pix.shape[0]} digits")

@@ -24,15 +24,18 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 def write_pixels(path: str | Path, pixels) -> int:
     """Write (n, T) uint8 pixels as a ``$readmemh`` file, two hex digits per line, digits
-    back to back (row-major). Returns the number of pixels written."""
-    p = np.ascontiguousarray(pixels, dtype=np.uint8).ravel()
-    out = np.empty((p.size, 3), dtype=np.uint8)
-    out[:, 0] = _HEX[p >> 4]
-    out[:, 1] = _HEX[p & 15]
-    out[:, 2] = ord("\n")
+    back to back (row-major). (n, T, C) samples: one line of 2·C hex digits per step, sample
+    c in bits [8c, 8c+8) (sample C-1 first on the line). Returns the number of steps written."""
+    a = np.ascontiguousarray(pixels, dtype=np.uint8)
+    C = a.shape[2] if a.ndim == 3 else 1
+    p = a.reshape(-1, C)[:, ::-1]                      # (steps, C), most significant sample first
+    out = np.empty((p.shape[0], 2 * C + 1), dtype=np.uint8)
+    out[:, 0:2 * C:2] = _HEX[p >> 4]
+    out[:, 1:2 * C:2] = _HEX[p & 15]
+    out[:, 2 * C] = ord("\n")
     with atomic_path(path) as tmp:
         tmp.write_bytes(out.tobytes())
-    return int(p.size)
+    return int(p.shape[0])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,17 +78,18 @@ class Expected:
 
 
 def expected(qm: QModel, pixels) -> Expected:
-    """Expected outputs of ``qm`` for (n, T) pixels, from the golden engine with traces.
+    """Expected outputs of ``qm`` for (n, T) pixels ((n, T, C) samples of a C-channel model),
+    from the golden engine with traces.
 
     Memory is about 8·n·T·(4L+1)·H bytes during the call: pass a few dozen digits at a time.
     """
     from ..golden.engine import run
 
     pix = np.asarray(pixels)
-    if pix.ndim != 2:
-        raise HwssmError(f"pixels must be (n, T), not shape {pix.shape}")
+    if pix.ndim not in (2, 3):
+        raise HwssmError(f"pixels must be (n, T) or (n, T, C), not shape {pix.shape}")
     res = run(qm, pix, trace=True)
-    n, T = pix.shape
+    n, T = pix.shape[:2]
     r = res.r[:, 1:]  # (n, L, T, H): block outputs
     dbg = np.ascontiguousarray(r.transpose(0, 2, 1, 3)).reshape(n, -1)
     return Expected(dbg, res.logits.astype(np.int64), res.pred.astype(np.int64), T, qm.L, qm.H)

@@ -129,7 +129,7 @@ module sim_top;
   integer n_digits, total_pix, in_gap, out_stall, stall_limit, drain, finish_at_done, max_cycles;
   reg [31:0] rnd = 32'd1;
   integer fd_dbg, fd_logit, fd_in, fd_out, fd_step;
-  reg [7:0] pixels [0:MAX_PIX-1];
+  reg [@IN_HI@:0] pixels [0:MAX_PIX-1];
 
   initial begin
     integer seed;
@@ -178,7 +178,7 @@ module sim_top;
   reg in_valid = 1'b0;
   reg out_ready = 1'b0;
   integer pix_idx = 0;
-  wire [7:0] in_data = (pix_idx < total_pix) ? pixels[pix_idx] : 8'd0;
+  wire [@IN_HI@:0] in_data = (pix_idx < total_pix) ? pixels[pix_idx] : @IN_W@'d0;
   wire in_fire = in_valid & in_ready;
   wire out_fire = out_valid & out_ready;
 
@@ -315,6 +315,8 @@ def wrapper_text(contract: CoreContract, max_pixels: int, clock: Clock = Clock.P
         "CLASS_W": contract.class_width,
         "SEQ_LEN": contract.seq_len,
         "MAX_PIX": max_pixels,
+        "IN_HI": contract.in_width - 1,
+        "IN_W": contract.in_width,
         "RESET_CYCLES": RESET_CYCLES,
         "DBG_PER_STEP": contract.dbg_per_step or 0,
         "DBG_WORD_BITS": DBG_WORD_BITS,

@@ -1,6 +1,6 @@
 """``--data NAME|PATH`` on the commands that read data: golden eval on a small NPZ written here
 (every split), and the one-line refusals (exit 2) of a model that cannot read the data: another
-number of classes K, token inputs (ListOps), more than one channel per step."""
+number of classes K, token inputs (ListOps) to a linear encoder, another channel count C."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_ptq_calibrates_on_the_data(env, capsys):
     assert a != b  # another calibration set, another model
 
 
-def test_multichannel_data_is_refused(env, capsys):
+def test_multichannel_data_needs_a_model_of_its_channel_count(env, capsys):
     tmp, _, arrays = env
     np.savez(tmp / "c2.npz", **{k: (np.stack([v, v], -1) if k.endswith("_x") else v) for k, v in arrays.items()})
     assert main(["golden", "eval", "--model", "q.qmodel.json", "--data", "c2.npz"]) == 2
@@ -94,7 +94,8 @@ def test_multichannel_data_is_refused(env, capsys):
 def test_listops_needs_the_token_encoder(env, capsys, argv):
     tmp, _, _ = env
     assert main(argv + ["--data", "listops"]) == 2
-    assert "token (embedding ROM) encoder, which is not supported yet" in _error(capsys)
+    err = [e for e in capsys.readouterr().err.strip().splitlines() if e.startswith("hwssm: error: ")]
+    assert len(err) == 1 and "holds token sequences (vocabulary 16); the model has a linear encoder" in err[0]
     assert not (tmp / "cache" / "datasets").exists()  # refused before any generation
 
 
@@ -107,8 +108,9 @@ def test_an_unknown_name_is_a_usage_error(env, capsys):
 @pytest.mark.train
 def test_training_refuses_data_it_cannot_read(env, capsys):
     tmp, _, arrays = env
-    assert main(["train", "float", "--out", "f", "--work", "w", "--data", "listops"]) == 2
-    assert "not supported yet" in _error(capsys)
+    np.savez(tmp / "c2.npz", **{k: (np.stack([v, v], -1) if k.endswith("_x") else v) for k, v in arrays.items()})
+    assert main(["train", "float", "--family", "s5", "--out", "f", "--work", "w", "--data", "c2.npz"]) == 2
+    assert "S5 models read one sample per step" in _error(capsys)
     np.savez(tmp / "k3.npz", **{k: (v % 3 if k.endswith("_y") else v) for k, v in arrays.items()})
     cfg = S4DConfig(H=4, N=4, L=1)
     ckpt = save_checkpoint(tmp / "tiny", cfg, init_params(cfg, 0))

@@ -69,12 +69,15 @@ def test_generation_is_seeded(small):
     assert SMALL.identity() != lo.ListOpsSpec(seed=6, n_train=300, n_val=20, n_test=20).identity()
 
 
-def test_the_dataset_is_cached_and_the_models_refuse_tokens(tmp_path, monkeypatch):
+def test_the_dataset_is_cached_and_only_token_models_read_it(tmp_path, monkeypatch):
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path))
     ds = lo.listops_dataset(SMALL)
     assert (ds.n_classes, ds.T, ds.C, ds.encoding, ds.vocab) == (10, 2000, 1, Encoding.TOKENS, 16)
-    with pytest.raises(HwssmError, match="token .embedding ROM. encoder, which is not supported yet"):
+    with pytest.raises(HwssmError, match="holds token sequences .vocabulary 16.; the model has a linear encoder"):
         ds.check_model(10)
+    with pytest.raises(HwssmError, match="vocabulary of 12 tokens, dataset .* has 16"):
+        ds.check_model(10, vocab=12)
+    ds.check_model(10, vocab=16)
     assert not (tmp_path / "datasets").exists()          # the facts need no generation
     test = ds.split("test")
     assert test.x.shape == (20, 2000, 1)

@@ -55,8 +55,18 @@ def test_multichannel_and_sidecar(tmp_path):
     ds = load_npz(_write(tmp_path, a, side))
     assert (ds.name, ds.C, ds.n_classes, ds.input_format) == ("three", 3, 7, QFormat(8, 4, False))
     assert "+json:" in ds.identity
-    with pytest.raises(HwssmError, match="C=3 channels.*not supported yet"):
-        ds.check_model(7)
+    with pytest.raises(HwssmError, match="input format u8.4; the model takes u8.8"):
+        ds.check_model(7, C=3)
+
+
+def test_multichannel_models_match_the_data(tmp_path):
+    ds = load_npz(_write(tmp_path, _good(C=3, K=2)))
+    assert ds.split("train").sequences(2).shape[1:] == (ds.T, 3)
+    ds.check_model(2, C=3)
+    with pytest.raises(HwssmError, match="the model takes C=1 channels per step; dataset .* has C=3"):
+        ds.check_model(2)
+    with pytest.raises(HwssmError, match="token embedding .vocabulary 5.; dataset .* holds samples"):
+        ds.check_model(2, vocab=5)
 
 
 def test_float_samples_on_the_declared_grid(tmp_path):

@@ -70,8 +70,14 @@ def integration(core) -> dict:
                           "may run during reset; registers also have power-up values, but only a reset is a contract"},
         "input": {"protocol": "valid/ready: a transfer happens at a rising edge with valid and ready high; "
                               "the payload must be stable while valid is high and not taken",
-                  "sequence": f"T = {T} pixels per sequence, unsigned 8 bits, sequences back to back; the state "
-                              "restarts at zero with every sequence",
+                  "sequence": (f"T = {T} pixels per sequence, unsigned 8 bits, sequences back to back; the state "
+                               "restarts at zero with every sequence" if cfg.enc_rom is None and cfg.C == 1 else
+                               f"T = {T} steps per sequence, each one transfer of C = {cfg.C} unsigned 8-bit samples "
+                               f"in the {cfg.in_width}-bit in_data (sample c in bits [8c, 8c+8)), sequences back to "
+                               "back; the state restarts at zero with every sequence" if cfg.enc_rom is None else
+                               f"T = {T} token ids per sequence (token model: in_data is the step's token id "
+                               f"k < {cfg.qm.vocab}, unsigned 8 bits, the address of the embedding ROM), sequences "
+                               "back to back; the state restarts at zero with every sequence"),
                   "framing": ("in_last marks the T-th pixel; a mismatch pulses frame_error and the core "
                               "resynchronises: an early in_last completes the sequence with zero pixels, a "
                               "missing one drops pixels up to and including the next in_last"

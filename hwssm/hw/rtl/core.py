@@ -28,6 +28,7 @@ from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
 from .ops import delay
 from .sequencer import Sequencer
+from .token_encoder import TokenEncoder
 
 __all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
 
@@ -142,7 +143,7 @@ class S4DCore(wiring.Component, _Properties):
         self._cfg = _config(qm, design)
         cfg = self._cfg
         members = {
-            "i": In(stream.Signature(8)),
+            "i": In(stream.Signature(cfg.in_width)),
             "o": Out(stream.Signature(4)),
             "dbg": Out(stream.Signature(signed(cfg.a), always_ready=True)),
             "logit": Out(stream.Signature(signed(cfg.logit_width), always_ready=True)),
@@ -156,7 +157,7 @@ class S4DCore(wiring.Component, _Properties):
         cfg = self._cfg
         sched = cycle_model.step_schedule(cfg)
         m.submodules.seq = seq = Sequencer(cfg, sched.p_min)
-        m.submodules.enc = enc = Encoder(cfg)
+        m.submodules.enc = enc = Encoder(cfg) if cfg.enc_rom is None else TokenEncoder(cfg)
         m.submodules.dp = dp = Datapath(cfg)
         m.submodules.glu = glu = GluUnit(cfg)
         m.submodules.dec = dec = Decoder(cfg)
@@ -231,7 +232,7 @@ class HwssmCore(wiring.Component, _Properties):
         self._interface = interface
         cfg = self._cfg
         members = {
-            "in_valid": In(1), "in_ready": Out(1), "in_data": In(8),
+            "in_valid": In(1), "in_ready": Out(1), "in_data": In(cfg.in_width),
             "out_valid": Out(1), "out_ready": In(1), "out_class": Out(4),
             "dbg_valid": Out(1), "dbg_data": Out(signed(cfg.a)),
             "logit_valid": Out(1), "logit_data": Out(signed(cfg.logit_width)),
@@ -268,7 +269,7 @@ class HwssmCore(wiring.Component, _Properties):
         m.submodules.core = core = S4DCore(self._cfg)
         run = ~ResetSignal()  # nothing is taken while rst is high
         if self._interface.last:
-            m.submodules.framer = fr = InputFramer(self._cfg.T)
+            m.submodules.framer = fr = InputFramer(self._cfg.T, self._cfg.in_width)
             wiring.connect(m, fr.o, core.i)
             pix = fr.i
             m.d.comb += [fr.last.eq(self.in_last), self.frame_error.eq(fr.error & run)]

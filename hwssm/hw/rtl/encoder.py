@@ -24,7 +24,8 @@ class Encoder(wiring.Component):
     Members
     -------
     start, pixel, par : In
-        Start a step with this pixel (0..255); ``par`` selects the r0 buffer half.
+        Start a step with this pixel (0..255), or the step's C samples (sample c in bits
+        [8c, 8c+8), C multipliers summed); ``par`` selects the r0 buffer half.
     wr_en, wr_addr, wr_data : Out
         r0 buffer write: address ``Cat(h, par)``; ``wr_en`` also returns one credit.
 
@@ -39,7 +40,7 @@ class Encoder(wiring.Component):
         self._cfg = cfg
         hb = awidth(cfg.H)
         super().__init__({
-            "start": In(1), "pixel": In(8), "par": In(1),
+            "start": In(1), "pixel": In(cfg.in_width), "par": In(1),
             "wr_en": Out(1), "wr_addr": Out(hb + 1), "wr_data": Out(signed(cfg.a)),
         })
 
@@ -50,7 +51,7 @@ class Encoder(wiring.Component):
         tab = cfg.enc_table
         busy = Signal()
         h = Signal(awidth(H))
-        p = Signal(8)
+        p = Signal(cfg.in_width)
         par = Signal()
         with m.If(self.start):
             m.d.sync += [busy.eq(1), h.eq(0), p.eq(self.pixel), par.eq(self.par)]
@@ -62,7 +63,10 @@ class Encoder(wiring.Component):
         raw = delay(m, rom(m, "encc", tab.words(), tab.width, h), s, "encc_q")  # at +1+s
         f1 = tab.unpack(raw)
         prod = Signal(signed(cfg.enc["prod_width"]))
-        m.d.sync += prod.eq(f1["W"] * Cat(p, 0).as_signed())   # at +2+s
+        if cfg.C == 1:
+            m.d.sync += prod.eq(f1["W"] * Cat(p, 0).as_signed())   # at +2+s
+        else:   # C samples per step (sample c in bits [8c, 8c+8)): C multipliers, one sum
+            m.d.sync += prod.eq(sum(f1[f"W{c}"] * Cat(p[8 * c:8 * c + 8], 0).as_signed() for c in range(cfg.C)))
         raw_d = delay(m, raw, 1, "encc_d")
         f2 = tab.unpack(raw_d)
         r0 = Signal(signed(a))

@@ -47,11 +47,11 @@ class InputFramer(wiring.Component):
     Latency: none (combinational) on a framed stream.
     """
 
-    def __init__(self, T: int):
+    def __init__(self, T: int, width: int = 8):
         if T < 1:
             raise ValueError(f"T must be >= 1, not {T}")
         self._T = int(T)
-        super().__init__({"i": In(stream.Signature(8)), "last": In(1), "o": Out(stream.Signature(8)),
+        super().__init__({"i": In(stream.Signature(width)), "last": In(1), "o": Out(stream.Signature(width)),
                           "error": Out(1)})
 
     def elaborate(self, platform):

@@ -63,8 +63,8 @@ class Sequencer(wiring.Component):
         self._p_min = int(p_min)
         super().__init__({
             "issue": Out(issue_signature(cfg)),
-            "pix": In(stream.Signature(8)),
-            "enc_start": Out(1), "enc_pixel": Out(8), "par": Out(1),
+            "pix": In(stream.Signature(cfg.in_width)),
+            "enc_start": Out(1), "enc_pixel": Out(cfg.in_width), "par": Out(1),
             "enc_written": In(1), "r_written": In(1), "g_written": In(1), "dec_done": In(1),
         })
 
@@ -113,7 +113,7 @@ class Sequencer(wiring.Component):
         timer = Signal(awidth(pmin + 1), init=pmin)
         timer_ok = Signal(init=1)  # timer >= pmin, registered (start waits on no comparator)
         pix_full = Signal()
-        pix_data = Signal(8)
+        pix_data = Signal(cfg.in_width)
 
         # cycles left before a mixing slot may issue (readout multipliers still in use)
         if gap_n:
