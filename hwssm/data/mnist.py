@@ -339,6 +339,13 @@ def _download(part: _Part, directory: Path) -> Path:
     return target
 
 
+def files_key() -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of the four files where they are found now: what a cache of
+    anything derived from MNIST keys on (raises HwssmError when they are missing)."""
+    files = _locate()
+    return tuple(_file_key(files[p.stem]) for p in _PARTS)
+
+
 def _file_key(path: Path) -> tuple[str, int, int]:
     """(path, size, mtime_ns): the cache key, so that a changed file is read again."""
     try:

@@ -97,7 +97,8 @@ _LOADED: dict = {}
 
 def load_dataset(spec: str | DataSpec | None = None) -> SequenceDataset:
     """The dataset of ``spec`` (see :func:`parse_data`); each is built once per process (a file
-    again when its size or modification time changed)."""
+    again when its size or modification time changed; an MNIST-based one again when the MNIST
+    files found change, e.g. another ``HWSSM_DATA``)."""
     spec = parse_data(spec)
     key = spec
     if spec.path is not None:  # a file is read again when it changed (size, mtime)
@@ -111,16 +112,29 @@ def load_dataset(spec: str | DataSpec | None = None) -> SequenceDataset:
         if key not in _LOADED:
             _LOADED[key] = load_npz(spec.path)
         return _LOADED[key]
-    if spec in _LOADED:
-        return _LOADED[spec]
+    if spec.builtin is not Builtin.LISTOPS:   # MNIST-based: built again when the files found change
+        key = (spec, _mnist_files())
+    if key in _LOADED:
+        return _LOADED[key]
     if spec.builtin is Builtin.LISTOPS:
         from .listops import ListOpsSpec, listops_dataset
 
         ds = listops_dataset(ListOpsSpec(seed=spec.seed or 0))
     else:
         ds = mnist_dataset(None if spec.builtin is Builtin.SMNIST else (spec.seed or 0))
-    _LOADED[spec] = ds
+    _LOADED[key] = ds
     return ds
+
+
+def _mnist_files():
+    """The MNIST files' key (:func:`hwssm.data.mnist.files_key`), None while they are missing
+    (the split's load then says so, when a split is read)."""
+    from .mnist import files_key
+
+    try:
+        return files_key()
+    except HwssmError:
+        return None
 
 
 def mnist_dataset(permutation_seed: int | None = None) -> SequenceDataset:

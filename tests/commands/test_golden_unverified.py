@@ -50,3 +50,16 @@ def test_original_files_give_no_warning(capsys, qmodel):
     assert mnist.is_verified(Split.TEST) is True
     assert main(["golden", "eval", "--model", str(qmodel), "--limit", "2"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_dataset_follows_the_files_found(tmp_path, monkeypatch):
+    """The smnist dataset is built again when the MNIST files found change (a shuffled-label
+    directory here, the original files after it): no labels leak from one to the other."""
+    from hwssm.data import load_dataset
+
+    real = load_dataset("smnist").split("test").y.copy()
+    monkeypatch.setenv("HWSSM_DATA", str(_raw_dir(tmp_path, shuffle=True)))
+    shuffled = load_dataset("smnist").split("test").y
+    assert not np.array_equal(shuffled, real)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(load_dataset("smnist").split("test").y, real)
