@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .errors import HwssmError
 
-if TYPE_CHECKING:
-    from .flow import FlowOptions
+# ``FlowOptions`` (hwssm.flow) in the annotations below is only a name: flow imports this
+# module, so importing it back would make the two import each other.
 
 #: Lane counts of the designs the flow builds: one to simulate fast, one per FPGA
 #: (the UP5K has 8 SB_MAC16 and a one-lane core of the heterogeneous plan uses 7 with soft

@@ -21,7 +21,7 @@ FLOORS = {
     "hwssm.hw.options": 2,
     "hwssm.golden": 3, "hwssm.hw": 3, "hwssm.synth": 3, "hwssm.train": 3,
     "hwssm.verify": 4, "hwssm.board": 4,
-    "hwssm.explore": 5, "hwssm.flow": 5, "hwssm.api": 5,
+    "hwssm.explore": 5, "hwssm.flow": 5, "hwssm.flow_hw": 5, "hwssm.api": 5,
     "hwssm.commands": 6, "hwssm.cli": 6,
 }
 

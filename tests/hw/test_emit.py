@@ -179,7 +179,7 @@ def test_a_missing_generator_module_is_an_error(tmp_path):
 #: manifest by its digest; their code is the golden engine's contract as well).
 NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.quant.qmodel",
                       "hwssm.quant.plan", "hwssm.procs",  # io.py asks procs whether a temp file's writer lives
-                      "hwssm.quant.spec", "hwssm.quant.plan_layers",  # parts of the plan (split off plan.py)
+                      "hwssm.quant.spec", "hwssm.quant.plan_layers", "hwssm.quant.plan_s5",  # parts of the plan (split off plan.py)
                       "hwssm.hw.manifest"}  # hashes the written files (provenance), decides none of their bytes
 
 
