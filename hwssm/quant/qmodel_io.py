@@ -148,7 +148,13 @@ def _check_header(jpath: Path, h) -> None:
         if not 1 <= h[k] <= MAX_DIM:
             raise HwssmError(f"{jpath}: {k} must be in [1, {MAX_DIM}], not {h[k]}")
     _check_format(f"{jpath}: r0", h["r0"])
-    names, _ = expected_arrays(h["L"])
+    check_params_and_layers(jpath, h, expected_arrays(h["L"])[0], LAYER_ACTS)
+
+
+def check_params_and_layers(jpath: Path, h: dict, names, acts) -> None:
+    """The ``params`` (exactly ``names``, each a :data:`PARAM_SCHEMA` record) and ``layers``
+    (L records of the activation formats ``acts`` and the state formats) of a QModel header, of
+    any family; HwssmError naming the first broken one."""
     extra = sorted(set(h["params"]) - set(names))
     if extra:
         raise HwssmError(f"{jpath}: unknown parameter {extra[0]!r}")
@@ -162,15 +168,14 @@ def _check_header(jpath: Path, h) -> None:
                 raise HwssmError(f"{jpath}: params.{name}.{k} must be a list of integers")
     if len(h["layers"]) != h["L"]:
         raise HwssmError(f"{jpath}: {len(h['layers'])} layers listed, expected L={h['L']}")
-    layer_schema = {**{n: dict for n in LAYER_ACTS}, "x_re": list, "x_im": list}
+    layer_schema = {**{n: dict for n in acts}, "x_re": list, "x_im": list}
     for l, d in enumerate(h["layers"]):
         _check_fields(f"{jpath}: layers[{l}]", d, layer_schema)
-        for n in LAYER_ACTS:
+        for n in acts:
             _check_format(f"{jpath}: layers[{l}].{n}", d[n])
         for n in ("x_re", "x_im"):
             for i, f in enumerate(d[n]):
                 _check_format(f"{jpath}: layers[{l}].{n}[{i}]", f)
-
 
 def _check_format(where: str, d) -> None:
     _check_fields(where, d, FORMAT_SCHEMA)
@@ -210,6 +215,13 @@ def load_qmodel(path: str | Path) -> QModel:
 
         return load_s5_qmodel(jpath, header)
     _check_header(jpath, header)
+    return read_checked(jpath, header, expected_arrays(header["L"])[1], QModel)
+
+
+def read_checked(jpath: Path, header: dict, names, cls):
+    """The model of class ``cls`` (``from_parts``, ``validate``, ``digest``) from a checked
+    ``header`` and its NPZ of arrays ``names``: SHA-256, array dtypes, validation, digest and
+    footprint checked; HwssmError (one line) on any problem."""
     npath = confined(jpath.parent, header["arrays"], f"{jpath}: arrays")
     try:
         data = npath.read_bytes()
@@ -220,10 +232,9 @@ def load_qmodel(path: str | Path) -> QModel:
     if hashlib.sha256(data).hexdigest() != header["arrays_sha256"]:
         raise HwssmError(f"{npath}: SHA-256 does not match {jpath.name} (corrupt, replaced, or half-written file: "
                          "write the QModel again)")
-    _, names = expected_arrays(header["L"])
     arrays = _read_arrays(npath, data, names)
     try:
-        qm = QModel.from_parts(header, arrays)
+        qm = cls.from_parts(header, arrays)
         qm.validate()
     except KeyError as exc:
         raise HwssmError(f"{jpath}: missing entry {exc}") from None

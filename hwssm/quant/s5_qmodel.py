@@ -87,6 +87,12 @@ class S5QModel:
     def u0(self) -> QFormat:
         return U0_FORMAT
 
+    #: One u8.8 sample per step, linear encoder (the S4D encoder's lowering applies): S5 models
+    #: take neither C > 1 channels nor tokens yet.
+    C = 1
+    vocab = None
+    tokens = False
+
     @property
     def glu_rows(self) -> int:
         return self.H if self.glu is Glu.HALF else 2 * self.H

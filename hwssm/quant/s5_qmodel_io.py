@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HwssmError
-from ..io import confined, json_text, write_set
+from ..io import json_text, write_set
 from ..model.s5_config import Glu
 from .qmodel_io import (
-    _HEX64, MAX_DIM, MAX_INT, PARAM_SCHEMA, QMODEL_FORMAT, QMODEL_VERSION, _check_fields, _check_format, _is_int,
-    _read_arrays, qmodel_paths,
+    _HEX64, MAX_DIM, QMODEL_FORMAT, QMODEL_VERSION, _check_fields, _check_format, check_params_and_layers,
+    qmodel_paths, read_checked,
 )
 from .s5_qmodel import S5_LAYER_ACTS, S5_LAYER_PARAMS, S5QModel
 
@@ -75,28 +75,7 @@ def _check_header(jpath: Path, h: dict) -> None:
     if h["glu"] not in {g.value for g in Glu}:
         raise HwssmError(f"{jpath}: glu must be one of {[g.value for g in Glu]}, not {h['glu']!r}")
     _check_format(f"{jpath}: r0", h["r0"])
-    names, _ = s5_expected_arrays(h["L"])
-    extra = sorted(set(h["params"]) - set(names))
-    if extra:
-        raise HwssmError(f"{jpath}: unknown parameter {extra[0]!r}")
-    for name in names:
-        if name not in h["params"]:
-            raise HwssmError(f"{jpath}: missing parameter {name!r}")
-        _check_fields(f"{jpath}: params.{name}", h["params"][name], PARAM_SCHEMA)
-        for k in ("frac", "zero"):
-            if not all(_is_int(v) and abs(v) <= MAX_INT for v in h["params"][name][k]):
-                raise HwssmError(f"{jpath}: params.{name}.{k} must be a list of integers")
-    if len(h["layers"]) != h["L"]:
-        raise HwssmError(f"{jpath}: {len(h['layers'])} layers listed, expected L={h['L']}")
-    schema = {**{n: dict for n in S5_LAYER_ACTS}, "x_re": list, "x_im": list}
-    for l, d in enumerate(h["layers"]):
-        _check_fields(f"{jpath}: layers[{l}]", d, schema)
-        for n in S5_LAYER_ACTS:
-            _check_format(f"{jpath}: layers[{l}].{n}", d[n])
-        for n in ("x_re", "x_im"):
-            for i, f in enumerate(d[n]):
-                _check_format(f"{jpath}: layers[{l}].{n}[{i}]", f)
-
+    check_params_and_layers(jpath, h, s5_expected_arrays(h["L"])[0], S5_LAYER_ACTS)
 
 def load_s5_qmodel(jpath: Path, header: dict) -> S5QModel:
     """The S5QModel of the JSON ``jpath`` whose parsed ``header`` says ``"family": "s5"`` (format and
@@ -105,23 +84,4 @@ def load_s5_qmodel(jpath: Path, header: dict) -> S5QModel:
         raise HwssmError(f"{jpath}: not a version {QMODEL_VERSION} {QMODEL_FORMAT} file "
                          f"(format {header.get('format')!r}, version {header.get('version')!r})")
     _check_header(jpath, header)
-    npath = confined(jpath.parent, header["arrays"], f"{jpath}: arrays")
-    try:
-        data = npath.read_bytes()
-    except OSError as exc:
-        raise HwssmError(f"cannot read QModel arrays {npath}: {exc.strerror or exc}") from None
-    if hashlib.sha256(data).hexdigest() != header["arrays_sha256"]:
-        raise HwssmError(f"{npath}: SHA-256 does not match {jpath.name} (corrupt, replaced, or half-written file)")
-    arrays = _read_arrays(npath, data, s5_expected_arrays(header["L"])[1])
-    try:
-        qm = S5QModel.from_parts(header, arrays)
-        qm.validate()
-    except KeyError as exc:
-        raise HwssmError(f"{jpath}: missing entry {exc}") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise HwssmError(f"{jpath}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
-    if header["digest"] != qm.digest():
-        raise HwssmError(f"{jpath}: model digest mismatch (header edited?)")
-    if header["footprint_bits"] != qm.footprint_bits or header["float32_bits"] != qm.float32_bits:
-        raise HwssmError(f"{jpath}: footprint_bits/float32_bits do not match the model (header edited?)")
-    return qm
+    return read_checked(jpath, header, s5_expected_arrays(header["L"])[1], S5QModel)
