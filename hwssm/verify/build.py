@@ -179,7 +179,10 @@ class Build:
         return wave_format(self.options.waves)
 
 
-def _versions() -> dict:
+def toolchain_versions() -> dict:
+    """What a Verilator + cocotb executable depends on besides its sources: the cocotb version
+    and the Verilator install (its ``verilated_config.h`` hash and its root, which also places
+    the environment whose cocotb libraries the executable loads)."""
     import cocotb
 
     v = config.find_verilator()
@@ -195,7 +198,7 @@ def build_key(contract: CoreContract, options: BuildOptions) -> tuple[str, str]:
     h = hashlib.sha256()
     h.update(json.dumps({"build_version": BUILD_VERSION, "args": _build_args(options), "make": _make_overrides(),
                          "pgo": [PGO_GENERATE, PGO_USE, PGO_TRAIN_CYCLES] if pgo else None,
-                         "options": dataclasses.asdict(options), **_versions()}, sort_keys=True).encode())
+                         "options": dataclasses.asdict(options), **toolchain_versions()}, sort_keys=True).encode())
     for src in contract.sources:
         h.update(src.name.encode() + b"\0")
         h.update(src.read_bytes())

@@ -131,7 +131,7 @@ def _sim_top(top: BoardTop, flash_bytes: int, offset: int, wake_ns: int) -> str:
 def build_board_sim(top: BoardTop, *, log=None) -> BoardSim:
     """Build the simulation of ``top`` (built with ``BoardOptions(sim=True)``); LOAD designs
     get the flash model, whose image is given per run (:func:`run_script`)."""
-    from ...verify.build import cocotb_runner
+    from ...verify.build import cocotb_runner, toolchain_versions
 
     verilog = board_verilog(top)
     flash = "spi_miso" in top.signature.members
@@ -142,7 +142,8 @@ def build_board_sim(top: BoardTop, *, log=None) -> BoardSim:
         offset, wake_ns = board.flash.offset, board.flash.wake_ns
     sim_top = _sim_top(top, max(1, size), offset, wake_ns)
     h = hashlib.sha256()
-    for part in (verilog, sim_top, MODEL.read_text(), TB_MODULE):
+    # the executable loads cocotb's libraries from the environment that built it: key on that too
+    for part in (json.dumps(toolchain_versions(), sort_keys=True), verilog, sim_top, MODEL.read_text(), TB_MODULE):
         h.update(part.encode())
         h.update(b"\0")
     root = config.cache_dir() / "board-sim"
