@@ -115,3 +115,21 @@ def test_training_refuses_data_it_cannot_read(env, capsys):
     assert main(["qat", "--model", str(ckpt), "--plan", "uniform8", "--out", "q", "--work", "w", "--data", "k3.npz"]) == 2
     assert "the checkpoint has 10 classes, dataset k3.npz has 3" in _error(capsys)
     assert not (tmp / "w").exists()
+
+
+@pytest.mark.train
+def test_train_ptq_and_eval_on_an_npz_of_three_classes(env, capsys):
+    tmp, _, arrays = env
+    np.savez(tmp / "k3.npz", **{k: (v % 3 if k.endswith("_y") else v) for k, v in arrays.items()})
+    assert main(["train", "float", "--out", "f", "--work", "w", "--data", "k3.npz", "--epochs", "1", "--H", "4",
+                 "--N", "4", "--L", "1", "--device", "cpu", "--no-amp"]) == 0
+    ck = json.loads((tmp / "f.json").read_text())
+    assert ck["config"]["n_classes"] == 3 and ck["meta"]["recipe"]["data"].startswith("npz:sha256=")
+    assert main(["ptq", "--model", "f.json", "--plan", "uniform8", "--out", "f8", "--data", "k3.npz",
+                 "--calib-digits", "4"]) == 0
+    capsys.readouterr()
+    assert main(["golden", "eval", "--model", "f8.qmodel.json", "--data", "k3.npz", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["digits"] == 9 and out["float_reference"] == "computed"
+    assert main(["golden", "eval", "--model", "f8.qmodel.json", "--limit", "2"]) == 2  # smnist has 10 classes
+    assert "has 3 classes, dataset smnist has 10" in _error(capsys)
