@@ -133,3 +133,16 @@ def test_train_ptq_and_eval_on_an_npz_of_three_classes(env, capsys):
     assert out["digits"] == 9 and out["float_reference"] == "computed"
     assert main(["golden", "eval", "--model", "f8.qmodel.json", "--limit", "2"]) == 2  # smnist has 10 classes
     assert "has 3 classes, dataset smnist has 10" in _error(capsys)
+
+
+@pytest.mark.verilator
+@pytest.mark.parametrize("data,argv", [("psmnist:1", ["--indices", "0,7"]), ("seq.npz", ["--digits", "2"])])
+def test_sim_is_bit_exact_on_other_data(env, capsys, data, argv):
+    tmp, qm, arrays = env
+    assert main(["sim", "--model", "q.qmodel.json", "--lanes", "3", "--data", data, "--jobs", "1", "--json",
+                 *argv]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["digits"] == 2 and out["mismatches"] == 0 and out["errors"] == []
+    assert out["cycles_per_digit"] == out["model_cycles_per_digit"]
+    if data == "seq.npz":  # a T = 24 core; the RTL's classes are the golden engine's
+        assert out["correct"] == int(np.sum(run(qm, arrays["test_x"][:2]).pred == arrays["test_y"][:2]))
