@@ -117,3 +117,34 @@ def test_training_refuses_data_it_cannot_read(env, capsys):
     assert main(["qat", "--model", str(ckpt), "--plan", "uniform8", "--out", "q", "--work", "w", "--data", "k3.npz"]) == 2
     assert "the checkpoint has 10 classes, dataset k3.npz has 3" in _error(capsys)
     assert not (tmp / "w").exists()
+
+
+@pytest.mark.train
+def test_train_ptq_and_eval_on_an_npz_of_three_classes(env, capsys):
+    tmp, _, arrays = env
+    np.savez(tmp / "k3.npz", **{k: (v % 3 if k.endswith("_y") else v) for k, v in arrays.items()})
+    assert main(["train", "float", "--out", "f", "--work", "w", "--data", "k3.npz", "--epochs", "1", "--H", "4",
+                 "--N", "4", "--L", "1", "--device", "cpu", "--no-amp"]) == 0
+    ck = json.loads((tmp / "f.json").read_text())
+    assert ck["config"]["n_classes"] == 3 and ck["meta"]["recipe"]["data"].startswith("npz:sha256=")
+    assert main(["ptq", "--model", "f.json", "--plan", "uniform8", "--out", "f8", "--data", "k3.npz",
+                 "--calib-digits", "4"]) == 0
+    capsys.readouterr()
+    assert main(["golden", "eval", "--model", "f8.qmodel.json", "--data", "k3.npz", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["digits"] == 9 and out["float_reference"] == "computed"
+    assert main(["golden", "eval", "--model", "f8.qmodel.json", "--limit", "2"]) == 2  # smnist has 10 classes
+    assert "has 3 classes, dataset smnist has 10" in _error(capsys)
+
+
+@pytest.mark.verilator
+@pytest.mark.parametrize("data,argv", [("psmnist:1", ["--indices", "0,7"]), ("seq.npz", ["--digits", "2"])])
+def test_sim_is_bit_exact_on_other_data(env, capsys, data, argv):
+    tmp, qm, arrays = env
+    assert main(["sim", "--model", "q.qmodel.json", "--lanes", "3", "--data", data, "--jobs", "1", "--json",
+                 *argv]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["digits"] == 2 and out["mismatches"] == 0 and out["errors"] == []
+    assert out["cycles_per_digit"] == out["model_cycles_per_digit"]
+    if data == "seq.npz":  # a T = 24 core; the RTL's classes are the golden engine's
+        assert out["correct"] == int(np.sum(run(qm, arrays["test_x"][:2]).pred == arrays["test_y"][:2]))
