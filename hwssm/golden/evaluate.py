@@ -149,15 +149,13 @@ def _float_predictions(ckpt: Checkpoint, pixels: np.ndarray, progress=None,
         return pred, True
     if len(pixels) == 0:
         return np.zeros(0, np.int64), False
-    if ckpt.family is Family.S5:   # the S5 float classifier (numpy recurrence)
+    if ckpt.family is Family.S5:   # the S5 float classifier (numpy recurrence, float64)
         from ..model.s5_network import S5Classifier
 
         pred = S5Classifier(ckpt.config, ckpt.params).predict(pixels)
     else:
-        model = FastClassifier(ckpt.config, ckpt.params, T=pixels.shape[1])
-        pred = model.predict(pixels, threads=threads(), progress=progress)
-    model = FastClassifier(ckpt.config, ckpt.params, T=pixels.shape[1], precision=precision)
-    pred = model.predict(pixels, threads=threads(), progress=progress, stop=stop)
+        model = FastClassifier(ckpt.config, ckpt.params, T=pixels.shape[1], precision=precision)
+        pred = model.predict(pixels, threads=threads(), progress=progress, stop=stop)
     from ..io import atomic_path
 
     with atomic_path(path) as tmp:
