@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Training and verification runs on the GPU host, several at once, resumable across commands.
+#
+# The GPU host gives one command at most 10 minutes, so every run here is resumable: its state
+# lives in .devstate/<run>/ (ignored), which comes back as $OUT/devstate.tar.gz and travels to
+# the next command (`carry`). Runs that share the host run concurrently (the models are small:
+# one GPU is mostly idle under one of them), each under its own time budget.
+#
+# Usage (from the repository root, on the GPU host):
+#   RUNS="s5_float psmnist_float listops_float sim" BUDGET=480 OUT=$OUT bash device/run.sh
+#
+# Runs (each writes .devstate/<run>/ and its log <run>.log there):
+#   s5_float        float S5 on sMNIST, the Q-S5 architecture (L=4, H=96, P=64, J=1, BatchNorm,
+#                   half GLU); epochs fixed on its first command from a timed calibration epoch so
+#                   that the whole run takes about S5_TOTAL seconds (default 960)
+#   psmnist_float   float S4D on psMNIST (permutation seed 0), 60 epochs
+#   listops_float   float S4D on ListOps (token encoder), H=128, 24 epochs
+#   psmnist_hetero  QAT of psmnist_float with the heterogeneous plan, 16 epochs
+#   listops_qat8    QAT of listops_float at 8 bits everywhere, 4 epochs
+#   sim             RTL check of rtl/hetero_P16 on SIM_DIGITS test digits from SIM_START
+#                   (sim/device_10k.sh, SIM_JOBS processes; needs .whl and .mnist)
+# Environment: BUDGET (seconds of training per command, default 480), OUT (results folder).
+# Exit status 0 when every run ended (finished or stopped by its budget) without an error.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${OUT:-$ROOT/out}
+BUDGET=${BUDGET:-480}
+RUNS=${RUNS:-}
+STATE=$ROOT/.devstate
+mkdir -p "$OUT" "$STATE"
+export PYTHONPATH=$ROOT HWSSM_DATA=$ROOT/.mnist HWSSM_CACHE=$ROOT/.devcache PYTHONUNBUFFERED=1
+PY=${PYTHON:-python3}
+hw() { "$PY" -m hwssm.cli "$@"; }
+
+s5_float() {
+    local d=$STATE/s5_float
+    mkdir -p "$d"
+    if [ ! -f "$d/epochs" ]; then
+        # one timed epoch over 6,000 sequences (120 steps) under the same concurrency
+        rm -rf /tmp/s5cal
+        hw train float --family s5 --epochs 1 --train-limit 6000 --val-limit 500 \
+            --out /tmp/s5cal/m --work /tmp/s5cal/w || return 1
+        "$PY" - "$d/epochs" "${S5_TOTAL:-960}" <<'EOF' || return 1
+import json, sys
+sec = json.load(open("/tmp/s5cal/w/log.json"))[-1]["seconds"] * 60000 / 6000
+epochs = max(10, min(150, int(float(sys.argv[2]) / (sec * 1.1))))
+open(sys.argv[1], "w").write(str(epochs))
+print(f"s5_float: {sec:.1f} s per epoch measured; {epochs} epochs")
+EOF
+    fi
+    hw train float --family s5 --epochs "$(cat "$d/epochs")" --time-budget "$BUDGET" \
+        --out "$d/s5_float" --work "$d/work"
+}
+
+psmnist_float() {
+    local d=$STATE/psmnist_float
+    hw train float --data psmnist --epochs 60 --time-budget "$BUDGET" \
+        --out "$d/s4d_psmnist_float" --work "$d/work"
+}
+
+listops_float() {
+    local d=$STATE/listops_float
+    hw train float --data listops --H 128 --epochs 24 --time-budget "$BUDGET" \
+        --out "$d/s4d_listops_float" --work "$d/work"
+}
+
+psmnist_hetero() {
+    local d=$STATE/psmnist_hetero
+    hw qat --data psmnist --model "$STATE/psmnist_float/s4d_psmnist_float" --plan hetero \
+        --calibration percentile --state-headroom 2 --ssm-lr 5e-4 --epochs 16 \
+        --time-budget "$BUDGET" --out "$d/s4d_psmnist_hetero" --work "$d/work"
+}
+
+listops_qat8() {
+    local d=$STATE/listops_qat8
+    hw qat --data listops --model "$STATE/listops_float/s4d_listops_float" --plan uniform8 \
+        --calibration minmax --state-headroom 2 --ssm-lr 1e-4 --epochs 4 \
+        --time-budget "$BUDGET" --out "$d/s4d_listops_qat8" --work "$d/work"
+}
+
+sim() {
+    local d=$STATE/sim_${SIM_START:-0}
+    mkdir -p "$d"
+    OUT=$d DIGITS=${SIM_DIGITS:-3000} START=${SIM_START:-0} JOBS=${SIM_JOBS:-10} \
+        bash sim/device_10k.sh
+}
+
+if [ "${1:-}" = --one ]; then "$2"; exit $?; fi
+
+# Each run under a hard limit (BUDGET + HARD_MARGIN seconds), so the state always comes back.
+HARD=$(( BUDGET + ${HARD_MARGIN:-75} ))
+nvidia-smi --query-gpu=name,memory.used --format=csv,noheader 2>/dev/null || true
+pids=()
+for run in $RUNS; do
+    mkdir -p "$STATE/$run"
+    ( echo "== $run $(date -u +%FT%TZ)"
+      OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} timeout -k 15 "$HARD" bash "$0" --one "$run"
+      echo "== $run exit $? $(date -u +%FT%TZ)" ) > "$STATE/$run/$run.log" 2>&1 &
+    pids+=($!)
+done
+rc=0
+for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+for run in $RUNS; do tail -n 4 "$STATE/$run/$run.log"; done
+grep -h "exit [1-9]" "$STATE"/*/*.log && rc=1
+# what comes back: the state and logs of every run, resume files included (small models)
+tar -C "$ROOT" -czf "$OUT/devstate.tar.gz.part" .devstate && mv "$OUT/devstate.tar.gz.part" "$OUT/devstate.tar.gz"
+ls -la "$OUT"
+exit $rc
