@@ -7,8 +7,9 @@ block's real B̄u codes and Λ̄ codes from the QAT model's integer trace, then 
 
 - times a forward + backward of :func:`hwssm.train.qat_s5_scan.s5_scan` on the batch
   (milliseconds per batch, mean of ``reps`` after one warm-up run that compiles the kernels);
-- checks the device path against the torch CPU path on the first ``n_check`` sequences: states
-  equal bit for bit, gradients equal to float64 rounding (relative error printed);
+- checks the device path against the torch CPU path on the first ``n_check`` sequences, for the
+  real inputs and for saturating ones (:func:`saturating`): states equal bit for bit, gradients
+  equal to float64 rounding (largest relative error printed);
 - times a forward + backward of the whole one-block QAT model (cross-entropy loss) on the batch.
 
 Prints one JSON object; exit status 1 when a check failed.
@@ -84,6 +85,20 @@ def layer_case(cfg: S5Config, plan: str, B: int, T: int, seed: int, l: int = 0) 
                     q[f"layers.{l}.A_re"].detach().clone(), q[f"layers.{l}.A_im"].detach().clone())
 
 
+def saturating(case: ScanCase, seed: int, l: int = 0) -> ScanCase:
+    """``case`` pushed into saturation (or wrap): B̄u codes drawn uniformly over the full BU_re,
+    BU_im ranges of block ``l`` and Λ̄r at its largest code (|Λ̄| near or above 1), so that the
+    states hit their format's bounds often."""
+    rng = np.random.default_rng(seed)
+    ly = case.model.frame.template.layers[l]
+    draw = lambda f: torch.as_tensor(rng.integers(f.min_code, f.max_code + 1, case.bu_re.shape),  # noqa: E731
+                                     dtype=torch.float64)
+    k = case.model.consts()
+    name = f"layers.{l}.A_re"
+    A_re = (k.qrange[name][1] - k.qzero[name]).reshape(-1).to(torch.float64).cpu()
+    return dataclasses.replace(case, bu_re=draw(ly.bu_re), bu_im=draw(ly.bu_im), A_re=A_re.clone())
+
+
 def _consts_on(k: S5ScanConsts, dev) -> S5ScanConsts:
     return S5ScanConsts(k.sh.to(dev), k.rq.to(dev), k.coef.to(dev))
 
@@ -123,12 +138,15 @@ def run_check(size: CheckSize) -> dict:
     setup_s = time.perf_counter() - t0
     k = _consts_on(case.k, dev)
     n = min(size.n_check, size.B)
-    ref = fwd_bwd(case, case.k, torch.device("cpu"), slice(0, n))
-    got = fwd_bwd(case, k, dev, slice(0, n))
-    exact = all(torch.equal(a, b) for a, b in zip(ref[:2], got[:2]))
-    rel = max(float((a - b).abs().max() / max(float(a.abs().max()), 1e-300)) for a, b in zip(ref[2:], got[2:]))
-    full = fwd_bwd(case, k, dev, slice(0, size.B))      # lanes are independent: rows [:n] equal the subset's
-    exact = exact and all(torch.equal(a[:n], b) for a, b in zip(full[:2], ref[:2]))
+    exact, rel = True, 0.0
+    for c in (case, saturating(case, size.seed + 1)):
+        ref = fwd_bwd(c, c.k, torch.device("cpu"), slice(0, n))
+        got = fwd_bwd(c, k, dev, slice(0, n))
+        exact = exact and all(torch.equal(a, b) for a, b in zip(ref[:2], got[:2]))
+        rel = max([rel] + [float((a - b).abs().max() / max(float(a.abs().max()), 1e-300))
+                           for a, b in zip(ref[2:], got[2:])])
+        full = fwd_bwd(c, k, dev, slice(0, size.B))  # lanes are independent: rows [:n] equal the subset's
+        exact = exact and all(torch.equal(a[:n], b) for a, b in zip(full[:2], ref[:2]))
 
     ins = [t.to(dev).requires_grad_(True) for t in (case.bu_re, case.bu_im, case.A_re, case.A_im)]
     gX = [torch.randn_like(ins[0]) for _ in range(2)]
