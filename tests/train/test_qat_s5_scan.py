@@ -166,3 +166,19 @@ def test_check_entry_runs_and_passes(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and out["states_exact"] and out["B"] == 3 and out["T"] == 16
     assert run_check(CheckSize(B=2, T=8, P=3, H=4, reps=1))["ok"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (the Triton kernels)")
+def test_cuda_model_trace_equals_golden(case):
+    import numpy as np
+
+    from hwssm.golden.s5_engine import run_s5
+
+    pix = case.pixels.numpy()
+    model = case.model.to("cuda")
+    with torch.no_grad():
+        _, tr = model(case.pixels.to("cuda"), trace=True)
+    ref = run_s5(model.to_qmodel(), pix, trace=True)
+    np.testing.assert_array_equal(tr.x, ref.x)
+    np.testing.assert_array_equal(tr.logits, ref.logits)
+    model.to("cpu")
