@@ -73,11 +73,12 @@ def _s5_fwd(bur_ptr, bui_ptr, a_ptr, sh_ptr, rq_ptr, xr_ptr, xi_ptr, T, P, R, BL
     base = b * T * P + p                          # offset of [b, 0, p] in (B, T, P)
     xr = tl.zeros([BLOCK], dtype=tl.int64)
     xi = tl.zeros([BLOCK], dtype=tl.int64)
+    zt = tl.zeros([BLOCK], dtype=tl.int32)
     ur = tl.load(bur_ptr + base, mask=lm, other=0.0)
     ui = tl.load(bui_ptr + base, mask=lm, other=0.0)
     for t in range(T):
         off = base + t * P
-        nxt = lm & ((tl.zeros([BLOCK], dtype=tl.int32) + t + 1) < T)
+        nxt = lm & ((zt + t + 1) < T)             # step t+1 exists: prefetch its inputs
         ur_n = tl.load(bur_ptr + off + P, mask=nxt, other=0.0)
         ui_n = tl.load(bui_ptr + off + P, mask=nxt, other=0.0)
         accr = ((Ar * xr) << s0) - ((Ai * xi) << s1) + (ur.to(tl.int64) << s2)
@@ -134,16 +135,27 @@ def _s5_bwd(bur_ptr, bui_ptr, a_ptr, sh_ptr, rq_ptr, co_ptr, xr_ptr, xi_ptr, gxr
     rho_i = tl.zeros([BLOCK], dtype=tl.float64)
     gAr = tl.zeros([BLOCK], dtype=tl.float64)
     gAi = tl.zeros([BLOCK], dtype=tl.float64)
+    zt = tl.zeros([BLOCK], dtype=tl.int32)
+    off = base + (T - 1) * P                      # step T-1's inputs; each step prefetches the next
+    xr_p = tl.load(xr_ptr + off - P, mask=lm & ((zt + T - 1) > 0), other=0.0)
+    xi_p = tl.load(xi_ptr + off - P, mask=lm & ((zt + T - 1) > 0), other=0.0)
+    ur_f = tl.load(bur_ptr + off, mask=lm, other=0.0)
+    ui_f = tl.load(bui_ptr + off, mask=lm, other=0.0)
+    gr = tl.load(gxr_ptr + off, mask=lm, other=0.0)
+    gi = tl.load(gxi_ptr + off, mask=lm, other=0.0)
     for j in range(T):
         t = T - 1 - j
         off = base + t * P
-        prev = lm & ((tl.zeros([BLOCK], dtype=tl.int32) + t) > 0)
-        xr_p = tl.load(xr_ptr + off - P, mask=prev, other=0.0)
-        xi_p = tl.load(xi_ptr + off - P, mask=prev, other=0.0)
-        ur = tl.load(bur_ptr + off, mask=lm, other=0.0).to(tl.int64)
-        ui = tl.load(bui_ptr + off, mask=lm, other=0.0).to(tl.int64)
-        gr = tl.load(gxr_ptr + off, mask=lm, other=0.0)
-        gi = tl.load(gxi_ptr + off, mask=lm, other=0.0)
+        nxt = lm & ((zt + t) > 0)                 # step t-1 exists
+        nxp = lm & ((zt + t) > 1)                 # and has a previous state
+        xr_pn = tl.load(xr_ptr + off - 2 * P, mask=nxp, other=0.0)
+        xi_pn = tl.load(xi_ptr + off - 2 * P, mask=nxp, other=0.0)
+        ur_n = tl.load(bur_ptr + off - P, mask=nxt, other=0.0)
+        ui_n = tl.load(bui_ptr + off - P, mask=nxt, other=0.0)
+        gr_n = tl.load(gxr_ptr + off - P, mask=nxt, other=0.0)
+        gi_n = tl.load(gxi_ptr + off - P, mask=nxt, other=0.0)
+        ur = ur_f.to(tl.int64)
+        ui = ui_f.to(tl.int64)
         Gr = gr + k0 * Arf * rho_r + k4 * Aif * rho_i
         Gi = gi - k1 * Aif * rho_r + k3 * Arf * rho_i
         xrp = xr_p.to(tl.int64)
@@ -158,6 +170,12 @@ def _s5_bwd(bur_ptr, bui_ptr, a_ptr, sh_ptr, rq_ptr, co_ptr, xr_ptr, xi_ptr, gxr
         tl.store(gui_ptr + off, k5 * rho_i, mask=lm)
         gAr += k0 * rho_r * xr_p + k3 * rho_i * xi_p
         gAi += -k1 * rho_r * xi_p + k4 * rho_i * xr_p
+        xr_p = xr_pn
+        xi_p = xi_pn
+        ur_f = ur_n
+        ui_f = ui_n
+        gr = gr_n
+        gi = gi_n
     tl.store(ga_ptr + lanes, gAr, mask=lm)          # per-lane partials, (2, B·P)
     tl.store(ga_ptr + R + lanes, gAi, mask=lm)
 

@@ -130,8 +130,9 @@ from hwssm.train.qat_s5_scan_check import layer_case, saturating
 from hwssm.train.qat_s5_triton import s5_backward_gpu, s5_forward_gpu
 from tests.train.test_qat_s5_scan import CASES
 out = []
-for n, (cfg, plan) in enumerate(CASES):
-    base = layer_case(cfg, plan, 3, 12, seed=n)
+runs = [(n, cfg, plan, T) for n, (cfg, plan) in enumerate(CASES) for T in ((12, 1, 2) if n == 0 else (12,))]
+for n, cfg, plan, T in runs:
+    base = layer_case(cfg, plan, 3, T, seed=n)
     for c in (base, saturating(base, 7)):
         A = torch.stack([c.A_re, c.A_im]).contiguous()
         i = lambda x: x.to(torch.int64)
@@ -155,7 +156,7 @@ def test_triton_kernels_equal_cpu_path_in_the_interpreter():
                        timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    assert len(res) == 2 * len(CASES)
+    assert len(res) == 2 * (len(CASES) + 2)
     assert all(x["exact"] for x in res), res
     assert max(x["rel"] for x in res) < 1e-12, res
 
