@@ -5,8 +5,9 @@ fracs, zero points and tables of a PTQ :class:`~hwssm.quant.s5_qmodel.S5QModel`;
 quantizes the master parameters into codes with those fracs (:func:`hwssm.train.qat_ops.quantize`,
 straight-through) and runs ARITHMETIC.md §6 on float64 tensors holding integers (exact below
 2**53, checked by :func:`build_s5_frame`): the encoder, per block B̄u + β requantized into the
-``bu`` formats, the per-mode state update x' = requant(Λ̄x + bu) (a plain loop over the T steps;
-the state saturates or wraps in its format at every step, the contract's state clipping), the
+``bu`` formats, the per-mode state update x' = requant(Λ̄x + bu) (:func:`hwssm.train.qat_s5_scan.s5_scan`:
+a fused Triton kernel on CUDA, an int64 torch loop over the T steps elsewhere; the state saturates
+or wraps in its format at every step, the contract's state clipping), the
 readout y = requant(2·Re(C̃x') + D·u + δ), the GELU table, the GLU Linear, the gate (half GLU
 g·σ(v), full GLU v₁·σ(v₂)), the residual, the sum-pool and the decoder. The integers are those of
 :func:`hwssm.golden.s5_engine.run_s5` for :meth:`S5QATModel.to_qmodel`, bit for bit.
@@ -44,6 +45,7 @@ from ..quant.s5_qmodel import S5_LAYER_PARAMS, S5QModel
 from .qat_frame import FLOAT64_EXACT_BITS, ParamFrame, derivative_table
 from .qat_model import AParam
 from .qat_ops import F64, Requant, lookup, pow2, quantize
+from .qat_s5_scan import S5ScanConsts, s5_scan
 
 #: Master parameters trained at the SSM learning rate (no weight decay), by parameterization.
 S5_SSM_NAMES = {
@@ -216,8 +218,7 @@ class S5QATModel(nn.Module):
             k.layers.append({
                 "bu_s": [pow2(ly.bu_sh[i].T, dev) for i in range(2)],             # (2, P) each
                 "bu_rq": [Requant.of(ly.bu_rq[i], dev) for i in range(2)],
-                "x_s": pow2(ly.x_sh.T, dev),                                        # (6, P)
-                "x_rq": [Requant.of(ly.x_rq[:, i], dev) for i in range(2)],
+                "scan": S5ScanConsts.of(ly, dev),                                   # the state update
                 "y_s": [2.0 * pow2(ly.y_sh[..., i], dev) for i in range(2)],       # (H, P): 2·2**align
                 "yd_s": pow2(ly.yd_sh.T, dev), "y_rq": Requant.of(ly.y_rq, dev),
                 "gelu": t(ly.gelu.codes), "dgelu": t(self.frame.dgelu[l]), "gelu_min": ly.gelu.min_code,
@@ -274,7 +275,7 @@ class S5QATModel(nn.Module):
         also an :class:`S5Trace` of the integer outputs."""
         k = self.consts()
         q = self.quantized()
-        H, P = self.config.H, self.config.P
+        H = self.config.H
         half = self.config.glu is Glu.HALF
         p = pixels.to(F64)                                                          # (B, T)
         r = k.enc_rq((p[..., None] * q["enc_W"][:, 0]) * k.enc_s[0] + q["enc_b"] * k.enc_s[1])
@@ -285,16 +286,7 @@ class S5QATModel(nn.Module):
             u = r                                                                    # (B, T, H)
             bu = [c["bu_rq"][i](torch.matmul(u, q[pre + B].T) * c["bu_s"][i][0] + q[pre + b] * c["bu_s"][i][1])
                   for i, (B, b) in enumerate((("B_re", "beta_re"), ("B_im", "beta_im")))]   # (B, T, P) re, im
-            Ar, Ai, s = q[pre + "A_re"], q[pre + "A_im"], c["x_s"]
-            xr = torch.zeros(u.shape[0], P, dtype=F64, device=u.device)
-            xi = torch.zeros_like(xr)
-            xrs, xis = [], []
-            for t in range(u.shape[1]):                                             # the recurrence, step by step
-                nr = c["x_rq"][0](Ar * xr * s[0] - Ai * xi * s[1] + bu[0][:, t] * s[2])
-                ni = c["x_rq"][1](Ar * xi * s[3] + Ai * xr * s[4] + bu[1][:, t] * s[5])
-                xr, xi = nr, ni
-                xrs.append(xr), xis.append(xi)
-            Xr, Xi = torch.stack(xrs, 1), torch.stack(xis, 1)                       # (B, T, P)
+            Xr, Xi = s5_scan(bu[0], bu[1], q[pre + "A_re"], q[pre + "A_im"], c["scan"])  # (B, T, P) each
             acc = (torch.matmul(Xr, (q[pre + "C_re"] * c["y_s"][0]).T) - torch.matmul(Xi, (q[pre + "C_im"] * c["y_s"][1]).T)
                    + (q[pre + "D"] * u) * c["yd_s"][0] + q[pre + "delta"] * c["yd_s"][1])
             y = c["y_rq"](acc)                                                       # (B, T, H)
