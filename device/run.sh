@@ -17,6 +17,7 @@
 #   listops_float   float S4D on ListOps (token encoder), H=128, 24 epochs
 #   psmnist_hetero  QAT of psmnist_float with the heterogeneous plan, 16 epochs
 #   listops_qat8    QAT of listops_float at 8 bits everywhere, 4 epochs
+#   gpu_checks      the S5 QAT scan check (Triton vs CPU, timing) and the CUDA-only QAT tests
 #   sim             RTL check of rtl/hetero_P16 on SIM_DIGITS test digits from SIM_START
 #                   (sim/device_10k.sh, SIM_JOBS processes; needs .whl and .mnist)
 # Environment: BUDGET (seconds of training per command, default 480), OUT (results folder).
@@ -77,6 +78,13 @@ listops_qat8() {
     hw qat --data listops --model "$STATE/listops_float/s4d_listops_float" --plan uniform8 \
         --calibration minmax --state-headroom 2 --ssm-lr 1e-4 --epochs 4 \
         --time-budget "$BUDGET" --out "$d/s4d_listops_qat8" --work "$d/work"
+}
+
+gpu_checks() {
+    # the fused S5 QAT scan on the GPU against its CPU path, timed; then the CUDA-only QAT tests
+    "$PY" -m hwssm.train.qat_s5_scan_check || return 1
+    "$PY" -m pytest -q -p no:cacheprovider tests/train/test_qat_s5_scan.py tests/train/test_qat_s5.py \
+        tests/train/test_qat.py
 }
 
 sim() {
