@@ -17,11 +17,12 @@ __version__ = "0.1.0"
 #: by ``tests/test_api.py``).
 API = (
     "load_model", "save_model", "model_path", "quantize", "mnist_digits", "check_data", "parse_split",
-    "import_s4d", "evaluate", "design_for", "generate_rtl", "estimate_cost", "simulate", "synthesize", "sweep",
+    "load_dataset", "import_s4d", "import_s5", "evaluate", "design_for", "generate_rtl", "estimate_cost", "simulate",
+    "synthesize", "sweep",
     "PTQOptions", "EvalOptions", "EvalResult", "Trace", "Rtl", "SimOptions", "SimResult", "SynthOptions",
     "SynthReport", "SweepSpec", "SweepResult", "Parallelism", "Estimate", "DataReport", "DesignDoesNotFit",
-    "S4DImport", "QModel", "Checkpoint", "PrecisionPlan", "Calibration", "Digits", "Split", "DesignPoint", "Pipeline",
-    "ParamStorage", "Device", "HwssmError",
+    "S4DImport", "S5Import", "QModel", "Checkpoint", "SequenceDataset", "PrecisionPlan", "Calibration", "Digits",
+    "Split", "DesignPoint", "Pipeline", "ParamStorage", "Device", "HwssmError",
 )
 
 __all__ = ["__version__", *API]

@@ -3,7 +3,8 @@
 Stages and their functions (each also at the package top level: ``hwssm.evaluate``)::
 
     load_model / save_model / quantize      models (QModel files, float checkpoints, shipped names; PTQ)
-    import_s4d                              a state-spaces/s4 S4D state dict as a float checkpoint
+    import_s4d / import_s5                  a state-spaces/s4 S4D state dict, a lindermanlab/S5 flax tree
+    load_dataset                            data: any dataset by name or NPZ file (SequenceDataset)
     mnist_digits / check_data               data (sMNIST / psMNIST sequences as Digits)
     evaluate                                golden engine: accuracy, integer logits, traces
     design_for / generate_rtl               design points (a device's build profile), Verilog
@@ -18,7 +19,7 @@ raises :class:`~hwssm.errors.HwssmError` with a one-line message for bad input. 
 dependencies (numba, Amaranth, cocotb) are imported only by the functions that need them.
 """
 
-from ..data import DataReport, Split
+from ..data import DataReport, SequenceDataset, Split
 from ..errors import HwssmError
 from ..explore import Parallelism, SweepResult, SweepSpec
 from ..hw.cost import Estimate
@@ -30,8 +31,8 @@ from ..quant.qmodel import QModel
 from ..synth import DesignDoesNotFit, SynthOptions, SynthReport
 from ..targets import Device
 from ..verify.simulate import Digits, SimOptions, SimResult
-from .data import check_data, mnist_digits, parse_split
-from .importers import S4DImport, import_s4d
+from .data import check_data, load_dataset, mnist_digits, parse_split
+from .importers import S4DImport, S5Import, import_s4d, import_s5
 from .golden import EvalOptions, EvalResult, Trace, evaluate
 from .hardware import Rtl, design_for, estimate_cost, generate_rtl, synthesize
 from .models import PTQOptions, load_model, model_path, quantize, save_model
@@ -41,11 +42,12 @@ from .sweep import sweep
 __all__ = [
     # functions, in stage order
     "load_model", "save_model", "model_path", "quantize", "mnist_digits", "check_data", "parse_split",
-    "import_s4d", "evaluate", "design_for", "generate_rtl", "estimate_cost", "simulate", "synthesize", "sweep",
+    "load_dataset", "import_s4d", "import_s5", "evaluate", "design_for", "generate_rtl", "estimate_cost", "simulate",
+    "synthesize", "sweep",
     # options and results
     "PTQOptions", "EvalOptions", "EvalResult", "Trace", "Rtl", "SimOptions", "SimResult", "SynthOptions",
     "SynthReport", "SweepSpec", "SweepResult", "Parallelism", "Estimate", "DataReport", "DesignDoesNotFit",
     # the vocabulary
-    "S4DImport", "QModel", "Checkpoint", "PrecisionPlan", "Calibration", "Digits", "Split", "DesignPoint", "Pipeline",
-    "ParamStorage", "Device", "HwssmError",
+    "S4DImport", "S5Import", "QModel", "Checkpoint", "SequenceDataset", "PrecisionPlan", "Calibration", "Digits",
+    "Split", "DesignPoint", "Pipeline", "ParamStorage", "Device", "HwssmError",
 ]

@@ -1,4 +1,5 @@
-"""Data: the MNIST digits as sMNIST / psMNIST sequences, and the check of the MNIST files."""
+"""Data: any dataset by name or file (:func:`load_dataset`), the MNIST digits as sMNIST / psMNIST
+sequences, and the check of the MNIST files."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Iterable
 
 import numpy as np
 
-from ..data import DataReport, Split
+from ..data import DataReport, DataSpec, SequenceDataset, Split
 from ..errors import HwssmError
 from ..verify.simulate import Digits
 
-__all__ = ["parse_split", "mnist_digits", "check_data"]
+__all__ = ["parse_split", "mnist_digits", "check_data", "load_dataset"]
 
 
 def parse_split(split: Split | str) -> Split:
@@ -80,3 +81,34 @@ def check_data() -> DataReport:
     from ..data import check
 
     return check()
+
+
+def load_dataset(spec: str | DataSpec | None = None) -> SequenceDataset:
+    """A dataset by name or file, as every stage reads it (the ``--data`` option of the commands).
+
+    Parameters
+    ----------
+    spec : str, DataSpec or None
+        ``"smnist"`` (None: the default), ``"psmnist"`` / ``"psmnist:SEED"`` (permuted sMNIST),
+        ``"listops"`` / ``"listops:SEED"`` (Long Range Arena ListOps, regenerated offline and
+        cached on first use, about half a minute), or the path of an NPZ file of sequences
+        (format: :mod:`hwssm.data.npz_format`; README, "Data").
+
+    Returns
+    -------
+    SequenceDataset
+        Its splits (``ds.split("train" | "val" | "test")``: ``x`` (N, T, C) integer codes,
+        read-only, and ``y`` (N,) int64 labels, loaded on first use), ``n_classes`` K, ``T``,
+        ``C``, the ``input_format`` of the codes (MNIST: u8.8, code p standing for p/256),
+        the ``encoding`` (samples or token ids of a ``vocab``) and an ``identity`` for caches.
+        ``ds.split("test").sequences(n)`` is the input of :func:`evaluate` and of the float
+        models ((n, T) when C = 1). Built once per process (a file again when it changed).
+
+    Raises
+    ------
+    HwssmError
+        One line: an unknown name, a missing or malformed file (naming the array and the problem).
+    """
+    from ..data import load_dataset as _load_dataset
+
+    return _load_dataset(spec)

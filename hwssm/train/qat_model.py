@@ -1,7 +1,10 @@
 """The QAT network: float master parameters, the golden engine's integer forward, STE backward.
 
 Every forward quantizes the master parameters into codes with the frame's fixed fracs and
-zero points (:mod:`hwssm.train.qat_frame`), then runs ARITHMETIC.md exactly: the encoder,
+zero points (:mod:`hwssm.train.qat_frame`), then runs ARITHMETIC.md exactly: the encoder
+(linear over C samples per step, or a token model's embedding: ``E`` (V, H) trained as the
+encoder ``We = E.T`` of the one-hot token with bias ``be``, as PTQ quantizes it, so r_0 is
+the lowering's embedding-ROM entry),
 per block the recurrence (:mod:`hwssm.train.qat_scan`, a fused kernel on CUDA), the readout,
 the GELU table, the mixing Linear, the GLU (sigmoid table), the residual, the sum-pool and the
 decoder. Batched tensors have shape (B, T, channels) and carry integer codes in float64
@@ -121,12 +124,16 @@ class QATModel(nn.Module):
         qm = frame.template
         if (qm.H, qm.M, qm.L, qm.n_classes) != (config.H, config.M, config.L, config.n_classes):
             raise ValueError("the frame's QModel and the float config differ in shape")
-        if config.tokens or config.C != 1:
-            raise HwssmError("QAT trains models of one sample per step; C > 1 and token models are "
-                             "quantized by PTQ (hwssm ptq) for now")
+        if (qm.tokens, qm.vocab, qm.C) != (config.tokens, config.vocab, config.C):
+            raise HwssmError(f"the frame's QModel (C={qm.C}, vocab {qm.vocab}) and the checkpoint (C={config.C}, "
+                             f"vocab {config.vocab}) have different encoders")
         self.frame, self.config, self.aparam = frame, config, aparam
-        self.enc_W = nn.Parameter(_f64(params["encoder.W"]))
-        self.enc_b = nn.Parameter(_f64(params["encoder.b"]))
+        if config.tokens:   # the embedding E (V, H) as the encoder of the one-hot token (as PTQ): We = E.T, be = 0
+            self.enc_W = nn.Parameter(_f64(np.asarray(params["encoder.E"]).T))            # (H, V)
+            self.enc_b = nn.Parameter(_f64(np.zeros(config.H)))
+        else:
+            self.enc_W = nn.Parameter(_f64(params["encoder.W"]))                           # (H, C)
+            self.enc_b = nn.Parameter(_f64(params["encoder.b"]))
         self.dec_W = nn.Parameter(_f64(params["decoder.W"]))
         self.dec_b = nn.Parameter(_f64(params["decoder.b"]))
         self.layers = nn.ModuleList()
@@ -228,17 +235,35 @@ class QATModel(nn.Module):
         return q
 
     # -- forward ----------------------------------------------------------------------------
+    def _encoder_sum(self, x: torch.Tensor, q: dict, K: _Consts) -> torch.Tensor:
+        """The encoder's accumulator (B, T, H) at F (ARITHMETIC.md §2.1), before the requantization to R_0.
+
+        Linear: ``Σ_c We[h, c]·p[c] << sh0 + be[h] << sh1`` of uint8 samples (B, T) or (B, T, C).
+        Token model: the same sum of the one-hot token, ``We[h, token] << sh0 + be[h] << sh1``
+        of token ids (B, T): requantized, the embedding ROM entry the lowering tabulates.
+        """
+        W, b = q["enc_W"], q["enc_b"] * K.enc_s[1]                               # (H, C|V), (H,)
+        if self.config.tokens:
+            if x.ndim == 3:
+                x = x[..., 0]
+            return W.T[x.long()] * K.enc_s[0] + b                                 # gather (B, T, H)
+        p = x.to(F64)
+        if p.ndim == 2:
+            p = p[..., None]                                                      # (B, T, 1)
+        if self.config.C == 1:
+            return (p * W[:, 0]) * K.enc_s[0] + b
+        return torch.matmul(p, W.T) * K.enc_s[0] + b                               # exact: integers < 2**53
+
     def forward(self, pixels: torch.Tensor, trace: bool = False):
-        """Real-valued logits (B, K) float64 of uint8 pixel sequences (B, T).
+        """Real-valued logits (B, K) float64 of uint8 pixel sequences (B, T) or (B, T, C),
+        or of token ids (B, T) of a token model.
 
         With ``trace`` also returns a :class:`Trace` of the integer outputs.
         """
         K = self.consts()
         q = self.quantized()
         H = self.config.H
-        p = pixels.to(F64)                                                        # (B, T)
-        acc = (p[..., None] * q["enc_W"][:, 0]) * K.enc_s[0] + q["enc_b"] * K.enc_s[1]
-        r = K.enc_rq(acc)                                                         # (B, T, H) r_0
+        r = K.enc_rq(self._encoder_sum(pixels, q, K))                             # (B, T, H) r_0
         rs, ys, vs = [r], [], []
         for l in range(self.config.L):
             pre = f"layers.{l}."

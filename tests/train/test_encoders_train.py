@@ -63,14 +63,3 @@ def test_train_float_on_an_npz(tmp_path, monkeypatch, kind):
                  "--calib-digits", "8"]) == 0
     assert main(["golden", "eval", "--model", stem + ".qmodel.json", "--data", str(data), "--json"]) == 0
 
-
-def test_qat_refuses_c_and_token_models():
-    from hwssm.errors import HwssmError
-    from hwssm.quant.random_qmodel import random_qmodel
-    from hwssm.train.qat_frame import build_frame
-    from hwssm.train.qat_model import AParam, QATModel
-
-    for cfg, qm in ((S4DConfig(H=4, N=4, L=1, C=2), random_qmodel(4, 2, 1, seed=0, C=2)),
-                    (S4DConfig(H=4, N=4, L=1, vocab=5), random_qmodel(4, 2, 1, seed=0, vocab=5))):
-        with pytest.raises(HwssmError, match="QAT trains models of one sample per step"):
-            QATModel(build_frame(qm, T), cfg, init_params(cfg, 0), list(AParam)[0])
