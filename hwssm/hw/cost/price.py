@@ -2,7 +2,8 @@
 
 * **multipliers** go to hard DSPs when DSPs are on and the product is wide enough (iCE40
   ``SB_MAC16`` 16×16 for products of ≥ 11 bits, as ``synth_ice40 -dsp`` maps them; ECP5
-  ``MULT18X18D`` 18×18), split into ⌈a/16⌉·⌈b/16⌉ (⌈a/18⌉·⌈b/18⌉) blocks, else LUTs; one that
+  ``MULT18X18D`` 18×18), a wider product split into block-wide slices as ``mul2dsp`` splits it
+  (:func:`dsp_split`: a slice too narrow for a block stays in LUTs), else LUTs; one that
   the generator builds from LUT adders (``soft_mul_bits``) costs ``soft_add`` per adder bit;
 * **adders** cost one LUT4 per bit per extra operand (plus carry cells), variable shifts one
   LUT4 per bit per shift bit, multiplexers about one LUT4 per bit per extra input;
@@ -21,7 +22,47 @@ from ...targets import Coefficients, Family
 from .blocks import Block, Kind, Resources
 from .memories import memory_cost, spram_cost
 
-__all__ = ["cost"]
+__all__ = ["cost", "dsp_split"]
+
+#: The narrowest operand Yosys maps to a hard multiplier (``DSP_A_MINWIDTH`` / ``DSP_B_MINWIDTH``
+#: of ``mul2dsp`` in ``synth_ice40`` and ``synth_ecp5``).
+DSP_MIN_OPERAND = 2
+
+
+def dsp_split(a: int, b: int, k: Coefficients) -> tuple[int, list[tuple[int, int]]]:
+    """How Yosys' ``mul2dsp`` maps a signed a×b-bit product (full width) onto hard multipliers.
+
+    The wider operand goes first; an operand wider than the block (``k.dsp_a``/``k.dsp_b``) is
+    cut into block-wide slices from the LSB and a remainder, each slice multiplied by the other
+    operand and split again the same way. A slice whose operands are narrower than
+    :data:`DSP_MIN_OPERAND` or whose product is narrower than ``k.dsp_min_y`` stays in LUTs: an
+    8×18 product on iCE40 is one ``SB_MAC16`` (8×16) and a 2×8 LUT slice, not two blocks.
+    Checked against Yosys 0.70 cell counts for 110 operand pairs per family
+    (``tests/hw/cost/test_dsp_split.py``).
+
+    Returns the hard multipliers and the (a, b) widths of the LUT slices.
+    """
+    if a < b:
+        a, b = b, a
+    if a > k.dsp_a:
+        parts, other = _slices(a, k.dsp_a), b
+        pairs = [(p, other) for p in parts]
+    elif b > k.dsp_b:
+        pairs = [(a, p) for p in _slices(b, k.dsp_b)]
+    elif a >= DSP_MIN_OPERAND and b >= DSP_MIN_OPERAND and a + b >= k.dsp_min_y:
+        return 1, []
+    else:
+        return 0, [(a, b)]
+    hard, soft = 0, []
+    for x, y in pairs:
+        h, s = dsp_split(x, y, k)
+        hard, soft = hard + h, soft + s
+    return hard, soft
+
+
+def _slices(width: int, block: int) -> list[int]:
+    n = math.ceil(width / block)
+    return [block] * (n - 1) + [width - (n - 1) * block]
 
 
 def cost(block: Block, family: Family, dsp: bool = True, k: Coefficients | None = None, spram: bool = True) -> Resources:
@@ -47,11 +88,13 @@ def _cost(block: Block, dsp: bool, k: Coefficients, spram: bool = True) -> Resou
             narrow, wide = min(w, a), max(w, a)
             adder_bits = sum(narrow + wide - i for i in range(1, narrow))
             return Resources(lut=k.soft_add * adder_bits + k.mux * wide).scaled(n)
-        if dsp and w >= 2 and a >= 2 and w + a >= k.dsp_min_y:
-            blocks = math.ceil(w / k.dsp_a) * math.ceil(a / k.dsp_b)
-            # partial products of a split multiply are summed in LUTs
-            extra = (blocks - 1) * (w + a) * k.add
-            return Resources(lut=extra, dsp=blocks).scaled(n)
+        if dsp:
+            hard, soft = dsp_split(w, a, k)
+            if hard:
+                # the LUT slices, and the partial products of a split multiply summed in LUTs
+                slices = hard + len(soft)
+                lut = sum(k.soft_mul * x * y for x, y in soft) + (slices - 1) * (w + a) * k.add
+                return Resources(lut=lut, dsp=hard).scaled(n)
         return Resources(lut=k.soft_mul * w * a).scaled(n)
     if kind is Kind.ADD:
         return Resources(lut=k.add * w * max(1, a - 1)).scaled(n)
