@@ -2,7 +2,7 @@
 
 ``hwssm train float --out STEM --work DIR [--family s4d|s5] [--data NAME|PATH] [--epochs E]
 [--H H --N N --L L] [--P P --J J --norm batch|layer|none --glu half|full] [--seed S] [--time-budget SECONDS]
-[--device cuda|cpu] ...``
+[--device cuda|cpu] ...``  (S4D: ``--norm layer [--prenorm]`` adds a LayerNorm per block, ARITHMETIC.md §7)
     Train the float S4D (default) or S5 classifier on sMNIST, or on ``--data NAME|PATH`` (the model
     gets its K classes) (:mod:`hwssm.train.float_train`); options left out take the family's defaults
     (:mod:`hwssm.train.families`: S5 is Q-S5's sMNIST model and recipe, H=96, P=64, L=4, BatchNorm,
