@@ -24,7 +24,7 @@ from ..errors import HwssmError
 from ..fixed import Overflow, Rounding, signed_width
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
-from ..quant.resolve import require_no_layernorm
+from ..quant.layernorm import require_no_layernorm
 from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, ceil_log2, mix_output_row
 from .options import DesignPoint, mix_field
 from .rom_table import Shift, Table, pack_fields

@@ -35,15 +35,6 @@ def require_s4d(qm, what: str, missing: str = "S5 RTL is not there yet") -> QMod
     return qm
 
 
-def require_no_layernorm(qm, what: str) -> None:
-    """One HwssmError line when a block of ``qm`` has a LayerNorm (ARITHMETIC.md §7): the RTL,
-    its cycle model and its estimator do not build it yet (issue 16)."""
-    norms = [l for l, ly in enumerate(getattr(qm, "layers", ())) if getattr(ly, "norm", None) is not None]
-    if norms:
-        raise HwssmError(f"{what}: layers.{norms[0]} has a LayerNorm, which has no RTL yet (issue 16); "
-                         "the model runs in the golden engine and QAT (hwssm golden eval)")
-
-
 def _source_checkpoint(qm: QModel, qpath: Path) -> tuple[Checkpoint | None, Path | None]:
     src = qm.meta.get("source_checkpoint")
     if not src:
