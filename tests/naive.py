@@ -81,6 +81,39 @@ def decode(qm, pool: list[int]) -> dict:
     return {"logits": logits, "pred": pred, "logit_frac": Fmax, "pool": pool}
 
 
+def isqrt(n: int) -> int:
+    """floor(sqrt(n)) of a non-negative integer, by bisection (no floating point)."""
+    lo, hi = 0, 1 << ((n.bit_length() + 1) // 2 + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if mid * mid <= n:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def layer_norm(qm: QModel, qn, x: list[int], X: QFormat, O: QFormat) -> list[int]:
+    """The integer LayerNorm (§7) of one step's H codes ``x`` of format X, to codes of O."""
+    H = qm.H
+    S1 = sum(x)
+    d = [H * xh - S1 for xh in x]
+    Q = sum(dh * dh for dh in d)
+    V = H * Q + int(qn.eps)
+    j = (V.bit_length() - 21) // 2
+    m = V // (4 ** j) if j >= 0 else V * (4 ** -j)
+    assert (1 << 20) <= m < (1 << 22), m
+    rho = isqrt((1 << 62) // m)
+    out = []
+    for h in range(H):
+        nu = rshift(d[h] * H * rho, 31 + j - 16, O.rounding)
+        fg, fb = f(qn.gamma, h), f(qn.beta, h)
+        F = max(fg + 16, fb)
+        acc = align(w(qn.gamma, h) * nu, F - fg - 16) + align(w(qn.beta, h), F - fb)
+        out.append(requant(acc, F, O))
+    return out
+
+
 def run_sequence(qm: QModel, pixels) -> dict:
     """Run one sequence (iterable of pixel ints 0..255, of C-sample steps, or of token ids).
     Returns logits, pred and traces.
@@ -101,6 +134,10 @@ def run_sequence(qm: QModel, pixels) -> dict:
         for l, ly in enumerate(qm.layers):
             u = r
             fu = qm.r_in(l).frac
+            qn = ly.norm
+            if qn is not None and qn.prenorm:          # the S4D input is LN(r_l) (§7)
+                u = layer_norm(qm, qn, r, qm.r_in(l), qn.n)
+                fu = qn.n.frac
             y = []
             for h in range(H):
                 Xr, Xi = ly.x_re[h], ly.x_im[h]
@@ -138,11 +175,15 @@ def run_sequence(qm: QModel, pixels) -> dict:
             for h in range(H):
                 sig = int(ly.sigmoid_lut[v[H + h] - ly.v.min_code])
                 z.append(requant(v[h] * sig, ly.v.frac + ly.sig.frac, ly.z))
+            res, fres = (r, qm.r_in(l).frac)            # the residual adds r_l (not LN(r_l))
+            out = qn.n if qn is not None and not qn.prenorm else ly.r_out
             r = []
             for h in range(H):
-                F = max(ly.z.frac, fu)
-                acc = align(z[h], F - ly.z.frac) + align(u[h], F - fu)
-                r.append(requant(acc, F, ly.r_out))
+                F = max(ly.z.frac, fres)
+                acc = align(z[h], F - ly.z.frac) + align(res[h], F - fres)
+                r.append(requant(acc, F, out))
+            if qn is not None and not qn.prenorm:      # r_{l+1} = LN(z + r_l) (§7)
+                r = layer_norm(qm, qn, r, qn.n, ly.r_out)
             for k, val in (("y", y), ("g", g), ("v", v), ("z", z)):
                 tr[k][l].append(val)
             tr["r"][l + 1].append(r)

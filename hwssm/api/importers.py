@@ -35,8 +35,9 @@ def import_s4d(state_dict: str | Path, options: S4DImport = S4DImport()) -> Chec
     Raises
     ------
     HwssmError
-        One line naming the tensor or the file: missing, extra or misshapen tensors, a LayerNorm
-        or another norm the integer path cannot realise, an unreadable file.
+        One line naming the tensor or the file: missing, extra or misshapen tensors, a norm the
+        network cannot realise (a BatchNorm after the residual, LayerNorms mixed with
+        BatchNorms), an unreadable file.
     """
     path = Path(state_dict)
     config, params = _import_s4d(read_state_dict(path), options)

@@ -2,7 +2,7 @@
 
 ``hwssm train float --out STEM --work DIR [--family s4d|s5] [--data NAME|PATH] [--epochs E]
 [--H H --N N --L L] [--P P --J J --norm batch|layer|none --glu half|full] [--seed S] [--time-budget SECONDS]
-[--device cuda|cpu] ...``
+[--device cuda|cpu] ...``  (S4D: ``--norm layer [--prenorm]`` adds a LayerNorm per block, ARITHMETIC.md §7)
     Train the float S4D (default) or S5 classifier on sMNIST, or on ``--data NAME|PATH`` (the model
     gets its K classes) (:mod:`hwssm.train.float_train`); options left out take the family's defaults
     (:mod:`hwssm.train.families`: S5 is Q-S5's sMNIST model and recipe, H=96, P=64, L=4, BatchNorm,
@@ -43,7 +43,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--P", type=int, default=None, help="S5: complex modes kept (state 2P; default 64)")
     f.add_argument("--J", type=int, default=None, help="S5: HiPPO blocks of the initial Lambda (default 1)")
     f.add_argument("--norm", choices=("batch", "layer", "none"), default=None,
-                   help="S5: prenorm (default batch; layer has no integer form)")
+                   help="S5: prenorm (default batch; layer has no integer form); S4D: layer or none (default)")
+    f.add_argument("--prenorm", action="store_true", help="S4D --norm layer: before the S4D layer "
+                   "(default: after the residual, as the state-spaces/s4 example)")
     f.add_argument("--glu", choices=("half", "full"), default=None, help="S5: GLU kind (default half)")
     f.add_argument("--discretization", choices=("zoh", "bilinear"), default="zoh", help="default zoh")
     f.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -104,9 +106,10 @@ def _config(args, family, n_classes: int, shape: dict | None = None):
     """The model config of ``family`` from the options (family defaults for those left out);
     ``shape`` the data's encoder (``{"C": C}`` or ``{"vocab": V}``, S4D only)."""
     from ..model.config import Discretization, Family, Init, S4DConfig
+    from ..model.config import Norm as S4DNorm
     from ..model.s5_config import Glu, Norm, S5Config
 
-    own = {Family.S4D: ("N", "init"), Family.S5: ("P", "J", "norm", "glu")}
+    own = {Family.S4D: ("N", "init"), Family.S5: ("P", "J", "glu")}
     for other, names in own.items():
         wrong = [n for n in names if other is not family and getattr(args, n) is not None]
         if wrong:
@@ -120,7 +123,10 @@ def _config(args, family, n_classes: int, shape: dict | None = None):
             return S5Config(**given(H=args.H, P=args.P, J=args.J, norm=args.norm and Norm(args.norm),
                                     glu=args.glu and Glu(args.glu)),
                             L=args.L, discretization=Discretization(args.discretization), n_classes=n_classes)
-        return S4DConfig(**given(H=args.H, N=args.N, init=args.init and Init(args.init)), L=args.L,
+        if args.norm == "batch":
+            raise HwssmError("--norm batch is an option of --family s5; an S4D model takes --norm layer or none")
+        return S4DConfig(**given(H=args.H, N=args.N, init=args.init and Init(args.init),
+                                 norm=args.norm and S4DNorm(args.norm)), prenorm=args.prenorm, L=args.L,
                          discretization=Discretization(args.discretization), n_classes=n_classes, **shape)
     except ValueError as exc:
         raise HwssmError(str(exc)) from None

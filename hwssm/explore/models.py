@@ -42,14 +42,15 @@ def checkpoint_digest(ckpt: Checkpoint) -> str:
 def ranges_to_json(r: Ranges) -> dict:
     """JSON form of calibrated ranges (floats round-trip exactly through JSON)."""
     return {"r": list(r.r), "y": list(r.y), "g": list(r.g), "v": list(r.v), "z": list(r.z),
-            "x_re": r.x_re.tolist(), "x_im": r.x_im.tolist(), "digits": r.digits}
+            "x_re": r.x_re.tolist(), "x_im": r.x_im.tolist(), "digits": r.digits,
+            **({"n": list(r.n)} if r.n else {})}   # the LayerNorm point, only with a LayerNorm
 
 
 def ranges_from_json(d: dict) -> Ranges:
     return Ranges(r=[float(x) for x in d["r"]], y=[float(x) for x in d["y"]], g=[float(x) for x in d["g"]],
                   v=[float(x) for x in d["v"]], z=[float(x) for x in d["z"]],
                   x_re=np.asarray(d["x_re"], dtype=np.float64), x_im=np.asarray(d["x_im"], dtype=np.float64),
-                  digits=int(d["digits"]))
+                  digits=int(d["digits"]), n=[float(x) for x in d.get("n", [])])
 
 
 def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, progress) -> Ranges:

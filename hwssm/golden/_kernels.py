@@ -33,6 +33,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ..config import JIT_FLAGS, wide_vectors
+from ._norm_kernels import layer_norm
 
 wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
 
@@ -257,7 +258,8 @@ def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
 
 @njit(**_FLAGS)
 def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg):
+           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg,
+           nk, ne, nh, ncg, nq, un):
     """Run one block: ``pix`` (T, C, B) samples (token ids when ``tokens``), the first ``nv``
     sequences real (``b0`` their index). The encoder sums C products per row (``enc_k`` (H, C)),
     or reads a token's R_0 codes from ``enc_table`` (V, H).
@@ -266,6 +268,9 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
     Scratch: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B) residual stream,
     ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs and ``sg`` (B,), all of
     the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the sum type.
+    LayerNorms (ARITHMETIC 7, hwssm.golden.norm_tables): ``nk`` (L,) kind (0 none, 1 prenorm,
+    2 postnorm), ``ne``, ``nh``, ``ncg``, ``nq`` their constants; ``un`` (TCHUNK, H, B) scratch
+    for the normalized S4D input of a prenorm block.
     """
     T, C, B = pix.shape
     L, H = ssm_d.shape
@@ -305,8 +310,13 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
         for l in range(L):
             # state update, readout and GELU (ARITHMETIC 2.2), channel by channel
             gl = gelu[l]
+            src = r
+            if nk[l] == 1:   # prenorm LayerNorm: the S4D input is LN(r_l)
+                for t in range(nt):
+                    layer_norm(r, t, un, ne[l], nh[l], ncg[l], nq[l])
+                src = un
             for h in range(H):
-                _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], r, ya, g, h, nt,
+                _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], src, ya, g, h, nt,
                              gl, y_min[l], trace, tr_y, b0, nv, l, t0)
             # mixing, GLU and residual, step by step
             for t in range(nt):
@@ -316,6 +326,8 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
                         for j in range(2 * H):
                             tr_v[b0 + b, l, t0 + t, j] = v[j, b]
                 _glu_residual(v, sig[l], v_min[l], glu_sh[l], glu_q[l], r, t, sg)
+                if nk[l] == 2:   # postnorm LayerNorm: r_{l+1} = LN(z + r_l)
+                    layer_norm(r, t, r, ne[l], nh[l], ncg[l], nq[l])
             if trace:
                 for b in range(nv):
                     for t in range(nt):
@@ -338,13 +350,14 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
 
 @njit(parallel=True, **_FLAGS)
 def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads):
+               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nk, ne, nh, ncg, nq):
     """Run ``pix`` (n, T, C) uint8 sequences (int32 token ids when ``tokens``) on ``nthreads`` numba threads; ``logits`` (n, K) int64 out.
 
     Two integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
     ``ssm_d``, ``mix_w``, ``gelu`` and ``sig``; ``ssm_q`` has the sum type, like ``enc_q``,
     ``mix_q``, ``glu_sh``, ``glu_q`` and the traces ``tr_*`` (dummies when not ``trace``).
-    ``y_min``, ``v_min`` and the decoder are int64.
+    ``y_min``, ``v_min`` and the decoder are int64, like the LayerNorm constants ``nk``..``nq``
+    (:class:`hwssm.golden.norm_tables.NormTables`: kind, E, half_up, cg, q).
     """
     n, T, C = pix.shape
     L, H, _, M = ssm_cf.shape
@@ -369,5 +382,7 @@ def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu,
         g = np.zeros((TCHUNK, bs, H), st)
         v = np.zeros((2 * H, bs), st)
         sg = np.zeros(bs, st)
+        un = np.zeros((TCHUNK, H, bs), st)
         _block(p, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg)
+               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg,
+               nk, ne, nh, ncg, nq, un)

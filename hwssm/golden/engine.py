@@ -15,6 +15,7 @@ from ..config import threads
 from ..errors import HwssmError
 from ..model.config import Family
 from ..quant.qmodel import QModel
+from .norm_tables import build_norm_tables
 from .tables import Tables, build_tables
 
 __all__ = ["GoldenResult", "run", "accuracy"]
@@ -115,10 +116,11 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
         tr_y = np.zeros((1, 1, 1, 1), dt)
         tr_v = np.zeros((1, 1, 1, 1), dt)
     nthreads = _set_threads()
+    nm = build_norm_tables(qm)   # LayerNorm constants (ARITHMETIC.md §7); all-zero kinds without one
     _kernels.run_blocks(
         pix, store(tb.enc_k), cast(tb.enc_q), store(tb.enc_table), tb.tokens, store(tb.ssm_cf), store(tb.ssm_d), cast(tb.ssm_q), store(tb.gelu),
         tb.y_min, store(tb.mix_w), cast(tb.mix_q), store(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
-        tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads,
+        tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nm.kind, nm.E, nm.half_up, nm.cg, nm.q,
     )
     pred = np.argmax(logits, axis=1).astype(np.int64)
     if not trace:

@@ -235,7 +235,7 @@ def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
         glu_sh[l] = [min(int(zr[RQ_LSH]), bits - 1), min(int(t["res_sh"][l, 0] + rr[RQ_LSH]), bits - 1),
                      min(int(t["res_sh"][l, 1] + rr[RQ_LSH]), bits - 1)]
         glu_q[l, 0] = _kernel_fit(zr, bits, ly.z)
-        glu_q[l, 1] = _kernel_fit(rr, bits, ly.r_out)
+        glu_q[l, 1] = _kernel_fit(rr, bits, qm.res_out(l))   # R_{l+1}, or N_l before a postnorm LayerNorm
     table = t["enc_table"]
     enc_table = table.copy() if table is not None else np.zeros((1, H), np.int64)
     return dict(enc_k=enc_k, enc_q=enc_q, enc_table=enc_table, tokens=table is not None, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,

@@ -24,6 +24,7 @@ from ..errors import HwssmError
 from ..fixed import Overflow, Rounding, signed_width
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
+from ..quant.layernorm import require_no_layernorm
 from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, ceil_log2, mix_output_row
 from .options import DesignPoint, mix_field
 from .rom_table import Shift, Table, pack_fields
@@ -47,7 +48,8 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
 def check_rtl_encoder(qm) -> None:
     """Refuse (HwssmError, one line) an encoder the RTL does not build: more than 8 input
     channels per step (the input word is C·8 bits), or a token vocabulary of more than 256
-    (the input stream's 8-bit word carries the token id)."""
+    (the input stream's 8-bit word carries the token id); and, not yet built, a LayerNorm."""
+    require_no_layernorm(qm, "the RTL generator, cycle model and estimator")
     if getattr(qm, "vocab", None) is not None and qm.vocab > 256:
         raise HwssmError(f"the RTL input stream carries 8-bit token ids; a vocabulary of {qm.vocab} tokens "
                          "is more than 256")

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import HwssmError
 from ..io import confined, json_text, read_json, write_set
-from .config import Family, S4DConfig
+from .config import Family, Norm, S4DConfig
 from .s4d import OVERRIDE_NAMES, init_ssm
 from .s5_config import S5Config
 
@@ -76,7 +76,7 @@ def init_params(config: S4DConfig | S5Config, seed: int) -> dict[str, np.ndarray
     S5: :func:`hwssm.model.s5_network.init_params`. S4D:
 
     SSM arrays as :func:`s4d.init_ssm`; a token model's embedding ``encoder.E`` ~ N(0, 1); encoder, mixing and decoder Linear layers (weight and
-    bias) ~ U[-1/√fan_in, 1/√fan_in] (PyTorch's default). Draw order: encoder, blocks 0..L-1
+    bias) ~ U[-1/√fan_in, 1/√fan_in] (PyTorch's default); a LayerNorm's γ = 1, β = 0. Draw order: encoder, blocks 0..L-1
     (SSM, then W, b), decoder.
     """
     if config.family is Family.S5:
@@ -99,6 +99,8 @@ def init_params(config: S4DConfig | S5Config, seed: int) -> dict[str, np.ndarray
         ssm = init_ssm(H, config.N, config.init, config.dt_min, config.dt_max, rng)
         params.update({f"layers.{l}.{k}": v for k, v in ssm.items()})
         params[f"layers.{l}.W"], params[f"layers.{l}.b"] = linear(2 * H, H)
+        if config.norm is Norm.LAYER:   # LayerNorm γ = 1, β = 0 (torch's init; no draws)
+            params[f"layers.{l}.norm_scale"], params[f"layers.{l}.norm_bias"] = np.ones(H), np.zeros(H)
     params["decoder.W"], params["decoder.b"] = linear(config.n_classes, H)
     shapes = config.param_shapes()
     return {k: params[k].astype(np.float32) for k in shapes}
@@ -200,11 +202,12 @@ def _read_json(json_path: Path) -> dict:
 def _config(json_path: Path, d: dict, family: Family) -> S4DConfig | S5Config:
     cls = CONFIGS[family]
     fields = [f.name for f in dataclasses.fields(cls)]
-    optional = {"C", "vocab"} if family is Family.S4D else set()   # absent: C = 1, linear encoder
+    # absent: C = 1, linear encoder, no LayerNorm
+    optional = {"C", "vocab", "norm", "prenorm", "eps"} if family is Family.S4D else set()
     missing = [f for f in fields if f not in d and f not in optional]
     if missing:
         raise HwssmError(f"{json_path}: config lacks field {missing[0]!r}")
-    for key in ("dt_min", "dt_max", *(("eps",) if family is Family.S5 else ())):
+    for key in ("dt_min", "dt_max", *(("eps",) if family is Family.S5 or "eps" in d else ())):
         if isinstance(d[key], bool) or not isinstance(d[key], (int, float)):
             raise HwssmError(f"{json_path}: bad config: {key} must be a number, not {d[key]!r}")
     try:

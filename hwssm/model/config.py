@@ -22,6 +22,11 @@ The network (see ``hwssm/model/s4d.py``)::
         r_{l+1} = r_l + z                                    # residual
     s          = Σ_t r_L[t]                                  # (H,) sum-pool over time
     logits     = decoder.W @ s + decoder.b                   # (10,)
+
+With a LayerNorm per block (``norm = Norm.LAYER``, the ``state-spaces/s4`` example's ``norms``),
+LN(r)[h] = (r[h] − μ)/√(σ² + ε)·γ_l[h] + β_l[h] over the H channels of one step (μ, σ² the mean
+and biased variance): prenorm applies it to the S4D input, ``y = S4D_l(LN_l(r_l))`` (the residual
+adds the un-normalized r_l); postnorm to the block output, ``r_{l+1} = LN_l(r_l + z)``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,14 @@ class Family(enum.Enum):
 
     S4D = "s4d"
     S5 = "s5"
+
+
+class Norm(enum.Enum):
+    """Per-block normalization of an S4D classifier: none, or a LayerNorm over the H channels
+    (placed before the S4D layer or after the residual, :attr:`S4DConfig.prenorm`)."""
+
+    NONE = "none"
+    LAYER = "layer"
 
 
 class Init(enum.Enum):
@@ -79,6 +92,14 @@ class S4DConfig:
     vocab : int or None
         Token vocabulary V: the encoder is an embedding ``encoder.E`` (V, H) indexed by the
         token id of each step (C must be 1); None for the linear encoder. Written only when set.
+    norm : Norm
+        Per-block LayerNorm (``layers.{l}.norm_scale`` γ, ``layers.{l}.norm_bias`` β, (H,) each)
+        or none. ``norm``, ``prenorm`` and ``eps`` are written to JSON only with a LayerNorm, so
+        older checkpoints read (and hash) unchanged.
+    prenorm : bool
+        LayerNorm before the S4D layer (True) or after the residual (False, the reference's default).
+    eps : float
+        LayerNorm ε (σ² + ε), > 0.
     """
 
     H: int = 64
@@ -91,6 +112,9 @@ class S4DConfig:
     dt_max: float = 1e-1
     C: int = 1
     vocab: int | None = None
+    norm: Norm = Norm.NONE
+    prenorm: bool = False
+    eps: float = 1e-5
 
     def __post_init__(self) -> None:
         for name in ("H", "N", "L", "n_classes", "C") + (("vocab",) if self.vocab is not None else ()):
@@ -107,6 +131,12 @@ class S4DConfig:
             raise ValueError(f"S4DConfig discretization must be a Discretization, not {self.discretization!r}")
         if not (0 < self.dt_min <= self.dt_max):
             raise ValueError(f"S4DConfig needs 0 < dt_min <= dt_max, not {self.dt_min}, {self.dt_max}")
+        if not isinstance(self.norm, Norm):
+            raise ValueError(f"S4DConfig norm must be a Norm, not {self.norm!r}")
+        if not isinstance(self.prenorm, bool):
+            raise ValueError(f"S4DConfig prenorm must be a bool, not {self.prenorm!r}")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not self.eps > 0:
+            raise ValueError(f"S4DConfig eps must be a number > 0, not {self.eps!r}")
         if self.vocab is not None and self.C != 1:
             raise ValueError(f"S4DConfig: a token model (vocab {self.vocab}) reads one token per step, not C={self.C}")
 
@@ -133,6 +163,11 @@ class S4DConfig:
             del d["C"]          # absent means 1: older checkpoints keep their bytes and digests
         if self.vocab is None:
             del d["vocab"]
+        if self.norm is Norm.NONE:   # absent means no norm: older checkpoints keep their bytes
+            for k in ("norm", "prenorm", "eps"):
+                del d[k]
+        else:
+            d["norm"] = self.norm.value
         return d
 
     @classmethod
@@ -141,6 +176,7 @@ class S4DConfig:
         try:
             d["init"] = Init(d.get("init", "lin"))
             d["discretization"] = Discretization(d.get("discretization", "zoh"))
+            d["norm"] = Norm(d.get("norm", "none"))
         except ValueError as exc:
             raise ValueError(f"bad S4DConfig: {exc}") from None
         known = {f.name for f in dataclasses.fields(cls)}
@@ -161,6 +197,7 @@ class S4DConfig:
           ``layers.{l}.C_re``, ``C_im`` (H, M)
           ``layers.{l}.D`` (H,)
           ``layers.{l}.W`` (2H, H), ``layers.{l}.b`` (2H,)   mixing Linear(H→2H) before the GLU
+          ``layers.{l}.norm_scale``, ``norm_bias`` (H,)       LayerNorm γ, β (only with a LayerNorm)
         """
         H, M = self.H, self.M
         shapes: dict[str, tuple[int, ...]] = ({"encoder.E": (self.vocab, H)} if self.tokens
@@ -173,6 +210,9 @@ class S4DConfig:
             shapes[p + "D"] = (H,)
             shapes[p + "W"] = (2 * H, H)
             shapes[p + "b"] = (2 * H,)
+            if self.norm is Norm.LAYER:
+                shapes[p + "norm_scale"] = (H,)
+                shapes[p + "norm_bias"] = (H,)
         shapes["decoder.W"] = (self.n_classes, H)
         shapes["decoder.b"] = (self.n_classes,)
         return shapes

@@ -40,8 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..errors import HwssmError
-from .config import S4DConfig
-from .network import _layers, check_inputs, encode
+from .config import Norm, S4DConfig
+from .network import S4DClassifier, _layers, check_inputs, encode
 from .s4d import fft_size, kernel
 
 __all__ = ["FastClassifier", "Precision", "Cancelled", "DEFAULT_BATCH"]
@@ -159,6 +159,8 @@ class FastClassifier:
             self.layers.append((K, Kf.astype(c), D[:, None, None].astype(f), np.ascontiguousarray(W, dtype=f),
                                 np.ascontiguousarray(b, dtype=f)))
         self.params = params
+        #: A LayerNorm model (not laid out here) runs on the reference classifier, at float64.
+        self._reference = S4DClassifier(config, params, T) if config.norm is Norm.LAYER else None
         #: the rank-one first-layer shortcut holds for one sample per step (C = 1, linear encoder);
         #: C > 1 channels and token embeddings go through :func:`~hwssm.model.network.encode`.
         self.rank_one = not config.tokens and config.C == 1
@@ -179,6 +181,8 @@ class FastClassifier:
         """Logits of a batch of pixel sequences, float64 (B, n_classes); ``pixels`` uint8 (B, T)
         (or (B, T, C), or token ids: :func:`~hwssm.model.network.check_inputs`)."""
         pixels = check_inputs(pixels, self.config)
+        if self._reference is not None:
+            return self._reference.forward(pixels)
         Bn, T = pixels.shape[:2]
         if T != self.T:
             raise HwssmError(f"this model was built for T = {self.T} steps, not {T}")

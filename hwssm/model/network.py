@@ -11,6 +11,8 @@ Calibration points (names used by PTQ), for block l = 0..L-1:
 ``"v"``  mixing Linear output, (B, T, 2H)
 ``"z"``  GLU output, (B, T, H)
 ``"x"``  SSM state, complex128 (B', T, H, M), only for the sequences asked for (``state_of``)
+``"n"``  with a LayerNorm only (:attr:`Trace.n`): prenorm, LN(r_l), the S4D input; postnorm,
+         the residual sum r_l + z before the norm; (B, T, H)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import HwssmError
-from .config import S4DConfig
+from .config import Norm, S4DConfig
 from .s4d import discretize, kernel, layer_params, ssm_convolution, ssm_recurrent
 
 #: Names of the calibration points, in the order they occur in a block.
@@ -100,6 +102,11 @@ class Trace:
     state_of: tuple[int, ...]
     s: np.ndarray | None = None
     logits: np.ndarray | None = None
+    n: list[np.ndarray] = dataclasses.field(default_factory=list)
+
+    def ssm_input(self, l: int, prenorm: bool) -> np.ndarray:
+        """The S4D input of block l: LN(r_l) for a prenorm LayerNorm (``n[l]``), else r_l."""
+        return self.n[l] if prenorm and self.n else self.r[l]
 
     def point(self, name: str) -> list[np.ndarray]:
         """The per-layer list of point ``name`` (one of :data:`POINTS`)."""
@@ -149,6 +156,24 @@ def encode(params: dict[str, np.ndarray], config: S4DConfig, x: np.ndarray) -> n
     return (x.astype(np.float64) / 256.0) @ encW.T + encb
 
 
+def layer_norm(r: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+    """LayerNorm over the last axis (H): (r − μ)/√(σ² + ε)·γ + β, σ² the biased variance; float64."""
+    mu = r.mean(axis=-1, keepdims=True)
+    var = ((r - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (r - mu) / np.sqrt(var + eps) * gamma + beta
+
+
+def _norms(params: dict[str, np.ndarray], config: S4DConfig) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """Per block: the LayerNorm's (γ, β) float64 (H,), or None without a norm."""
+    if config.norm is Norm.NONE:
+        return [None] * config.L
+    try:
+        return [tuple(np.asarray(params[f"layers.{l}.{k}"], dtype=np.float64) for k in ("norm_scale", "norm_bias"))
+                for l in range(config.L)]
+    except KeyError as exc:
+        raise HwssmError(f"parameters lack {exc.args[0]} (a LayerNorm model)") from None
+
+
 def _layers(params: dict[str, np.ndarray], config: S4DConfig):
     """Per block: (Ā, B̄, C̄, D, W (2H, H), b (2H,)), float64 / complex128."""
     out = []
@@ -196,13 +221,19 @@ def forward(params: dict[str, np.ndarray], config: S4DConfig, pixels: np.ndarray
     layers = _cache["layers"] if _cache else _layers(params, config)
     tr = Trace([], [], [], [], [], [], rows) if trace else None
 
+    norms = _cache["norms"] if _cache else _norms(params, config)
     r = encode(params, config, pixels)                                # (B, T, H)
     for l, (Abar, Bbar, Cbar, D, W, b) in enumerate(layers):
+        u = r                                                         # the S4D input
+        if norms[l] is not None and config.prenorm:
+            u = layer_norm(r, *norms[l], config.eps)
+            if tr is not None:
+                tr.n.append(u)
         if mode is Mode.CONV:
             K = _cache["K"][l] if _cache and _cache["K"][l].shape[1] >= T else kernel(Abar, Bbar, Cbar, T)
-            y = ssm_convolution(r, K, D)                              # (B, T, H)
+            y = ssm_convolution(u, K, D)                              # (B, T, H)
         elif mode is Mode.RECURRENT:
-            y = ssm_recurrent(r, Abar, Bbar, Cbar, D)
+            y = ssm_recurrent(u, Abar, Bbar, Cbar, D)
         else:
             raise ValueError(f"unknown mode {mode!r}")
         g = gelu(y)                                                   # (B, T, H)
@@ -211,8 +242,12 @@ def forward(params: dict[str, np.ndarray], config: S4DConfig, pixels: np.ndarray
         if tr is not None:
             tr.r.append(r), tr.y.append(y), tr.g.append(g), tr.v.append(v), tr.z.append(z)
             if rows:
-                tr.x.append(ssm_recurrent(r[list(rows)], Abar, Bbar, Cbar, D, return_state=True)[1])
+                tr.x.append(ssm_recurrent(u[list(rows)], Abar, Bbar, Cbar, D, return_state=True)[1])
         r = r + z
+        if norms[l] is not None and not config.prenorm:
+            if tr is not None:
+                tr.n.append(r)
+            r = layer_norm(r, *norms[l], config.eps)
     s = r.sum(axis=1)                                                 # (B, H) sum-pool over time
     logits = s @ np.asarray(params["decoder.W"], dtype=np.float64).T + np.asarray(
         params["decoder.b"], dtype=np.float64)                        # (B, n_classes)
@@ -239,7 +274,8 @@ class S4DClassifier:
         self.config = config
         self.params = params
         layers = _layers(params, config)
-        self._cache = {"layers": layers, "K": [kernel(a, b_, c, T) for a, b_, c, *_ in layers]}
+        self._cache = {"layers": layers, "K": [kernel(a, b_, c, T) for a, b_, c, *_ in layers],
+                       "norms": _norms(params, config)}
 
     def forward(self, pixels: np.ndarray, mode: Mode = Mode.CONV, **kw):
         """See :func:`forward`."""

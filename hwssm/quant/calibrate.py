@@ -19,7 +19,7 @@ import enum
 
 import numpy as np
 
-from ..model.config import S4DConfig
+from ..model.config import Norm, S4DConfig
 from ..model.network import S4DClassifier
 
 
@@ -33,6 +33,7 @@ class Ranges:
     """Calibrated magnitudes. Lists are per block; ``r`` has L+1 entries (r[0] = encoder output).
 
     ``x_re``/``x_im`` are (L, H) arrays: max |Re x| and max |Im x| per block and head.
+    ``n`` (L entries, empty without a LayerNorm): the LayerNorm's point (network.Trace.n).
     """
 
     r: list[float]
@@ -43,6 +44,7 @@ class Ranges:
     x_re: np.ndarray
     x_im: np.ndarray
     digits: int
+    n: list[float] = dataclasses.field(default_factory=list)
 
 
 def _state_max(u: np.ndarray, Abar: np.ndarray, Bbar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +65,8 @@ def calibrate(config: S4DConfig, params: dict, pixels: np.ndarray, method: Calib
     """Measure ranges on ``pixels`` (n, T) uint8 with the float model."""
     model = S4DClassifier(config, params, T=pixels.shape[1])
     L = config.L
-    acc: dict[str, list[list[float]]] = {k: [[] for _ in range(L + (k == "r"))] for k in ("r", "y", "g", "v", "z")}
+    points = ("r", "y", "g", "v", "z") + (("n",) if config.norm is Norm.LAYER else ())
+    acc: dict[str, list[list[float]]] = {k: [[] for _ in range(L + (k == "r"))] for k in points}
     x_re = np.zeros((L, config.H))
     x_im = np.zeros((L, config.H))
     layers = model._cache["layers"]
@@ -79,11 +82,11 @@ def calibrate(config: S4DConfig, params: dict, pixels: np.ndarray, method: Calib
                     acc[key][l].append(float(mag.max()))
         for l in range(L):
             Abar, Bbar = layers[l][0], layers[l][1]
-            mr, mi = _state_max(tr.r[l], Abar, Bbar)
+            mr, mi = _state_max(tr.ssm_input(l, config.prenorm), Abar, Bbar)
             x_re[l] = np.maximum(x_re[l], mr)
             x_im[l] = np.maximum(x_im[l], mi)
         if progress is not None:
             progress(min(start + batch, n), n)
     reduce = (lambda xs: float(np.mean(xs))) if method is Calibration.PERCENTILE else (lambda xs: float(np.max(xs)))
     out = {k: [reduce(v) for v in lists] for k, lists in acc.items()}
-    return Ranges(out["r"], out["y"], out["g"], out["v"], out["z"], x_re, x_im, n)
+    return Ranges(out["r"], out["y"], out["g"], out["v"], out["z"], x_re, x_im, n, out.get("n", []))

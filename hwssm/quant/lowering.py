@@ -30,12 +30,13 @@ from .lowering_sum import (
     RQ_COLS, RQ_HI, RQ_LO, RQ_LSH, RQ_RND, RQ_RSH, RQ_WRAP, MixFormats, Requant, SsmFormats, SsmSums, SumRow,
     TermRow, decoder_row, encoder_row, glu_row, lower_sum, mix_row, requant_record, residual_row, ssm_row,
 )
+from .layernorm import NormLowering, lower_norm
 from .qmodel import QModel, QModelError
 
 __all__ = [
     "RQ_LSH", "RQ_RND", "RQ_RSH", "RQ_LO", "RQ_HI", "RQ_WRAP", "RQ_COLS", "requant_record",
     "TermRow", "Requant", "SumRow", "SsmFormats", "SsmSums", "MixFormats", "lower_sum", "ssm_row", "mix_row",
-    "Lut", "EncoderLowering", "LayerLowering", "DecoderLowering", "Lowering", "lower", "pool_format",
+    "Lut", "EncoderLowering", "LayerLowering", "DecoderLowering", "Lowering", "lower", "pool_format", "lower_layer_norm",
 ]
 
 
@@ -79,7 +80,7 @@ class EncoderLowering:
 class LayerLowering:
     """Block l (§2.2): state update, readout, GELU, mixing, GLU and residual."""
 
-    U: QFormat                   # the block's input format R_l (frac fu)
+    U: QFormat                   # the block's input format R_l (frac fu; the S4D input is N_l after a prenorm LayerNorm)
     A: np.ndarray                # int64 (4, H, M)  effective Ar, Ai, Br, Bi
     C: np.ndarray                # int64 (2, H, M)  effective Cr, Ci
     D: np.ndarray                # int64 (H,)       effective D
@@ -97,9 +98,10 @@ class LayerLowering:
     sigmoid: Lut                 # V_l -> S_l
     glu: SumRow                  # v·σ at fv + fσ -> Z_l
     z_rq: np.ndarray             # int64 (6,)
-    residual: SumRow             # z + u -> R_{l+1}
+    residual: SumRow             # z + u -> R_{l+1} (N_l before a postnorm LayerNorm)
     res_sh: np.ndarray           # int64 (2,)       alignments of z and u
     res_rq: np.ndarray           # int64 (6,)
+    norm: NormLowering | None = None   # the block's LayerNorm (§7), prenorm R_l -> N_l, postnorm N_l -> R_{l+1}
 
     def sums(self) -> Iterator[SumRow]:
         """Every requantized sum of the block."""
@@ -108,6 +110,8 @@ class LayerLowering:
         yield from self.mix
         yield self.glu
         yield self.residual
+        if self.norm is not None:
+            yield from self.norm.rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,18 +189,28 @@ def _encoder(qm: QModel) -> EncoderLowering:
         Wc=Wc, table=table)
 
 
+def lower_layer_norm(qm: QModel, l: int) -> NormLowering | None:
+    """Block l's LayerNorm lowered (ARITHMETIC.md §7), None without one."""
+    qn = qm.layers[l].norm
+    if qn is None:
+        return None
+    X, O = (qm.r_in(l), qn.n) if qn.prenorm else (qn.n, qm.layers[l].r_out)
+    return lower_norm(qn, X, O, qm.H, f"layers.{l} LayerNorm")
+
+
 def _layer(qm: QModel, l: int) -> LayerLowering:
     ly, U, H = qm.layers[l], qm.r_in(l), qm.H
+    S = qm.ssm_in(l)   # the S4D input: U, or N_l after a prenorm LayerNorm
     ssm = []
     for h in range(H):
         f = SsmFormats(*(getattr(ly, n).effective_format(h) for n in ("A_re", "A_im", "B_re", "B_im", "C_re",
                                                                          "C_im", "D")),
-                       Xr=ly.x_re[h], Xi=ly.x_im[h], U=U, Y=ly.y, M=qm.M)
+                       Xr=ly.x_re[h], Xi=ly.x_im[h], U=S, Y=ly.y, M=qm.M)
         ssm.append(ssm_row(f, f"layers.{l} channel {h}"))
     mix = tuple(mix_row(MixFormats(ly.W.effective_format(j), ly.b.effective_format(j), ly.g, ly.v, H),
                         f"layers.{l} mixing row {j}") for j in range(2 * H))
     glu = glu_row(ly.v, ly.sig, ly.z, f"layers.{l} GLU")
-    res = residual_row(ly.z, U, ly.r_out, f"layers.{l} residual")
+    res = residual_row(ly.z, U, qm.res_out(l), f"layers.{l} residual")
     return LayerLowering(
         U=U,
         A=np.stack([ly.A_re.effective(), ly.A_im.effective(), ly.B_re.effective(), ly.B_im.effective()]),
@@ -209,6 +223,7 @@ def _layer(qm: QModel, l: int) -> LayerLowering:
         v_sh=_records(mix, lambda r: r.aligns), v_rq=_records(mix, lambda r: r.rq.record()),
         sigmoid=Lut(ly.sigmoid_lut, ly.v, ly.sig),
         glu=glu, z_rq=glu.rq.record(), residual=res, res_sh=np.array(res.aligns, np.int64), res_rq=res.rq.record(),
+        norm=lower_layer_norm(qm, l),
     )
 
 

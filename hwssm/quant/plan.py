@@ -61,6 +61,7 @@ from .plan_layers import (
     Component, LayerOverride, format_layer_codes, override_spec, overrides_from_json, overrides_to_json,
     parse_layer_codes, plan_with_overrides,
 )
+from .plan_norm import NORM_COMPONENTS, NORM_SCHEMA, check_norm, norm_code, norm_from_flag, norm_from_json, norm_to_json
 from .plan_s5 import S5_COMPONENTS, S5_SCHEMA, bu_from_json, bu_to_json, check_bu
 from .spec import Granularity, PlanError, Scheme, Spec, _enum
 
@@ -80,7 +81,7 @@ PLAN_SCHEMA: dict[str, tuple[str, bool]] = {
        for c in ("A_re", "A_im", "x_re", "x_im", "B", "C", "D", "act", "weight", "bias")},
     "rounding": ("string: half_up | floor", False), "overflow": ("string: saturate | wrap", False),
     "layers": ("list of {layer, component overrides} (hwssm.quant.plan_layers)", False),
-    **S5_SCHEMA,
+    **S5_SCHEMA, **NORM_SCHEMA,
 }
 
 
@@ -116,6 +117,8 @@ class PrecisionPlan:
     layers: tuple[LayerOverride, ...] = ()
     bu_re: Spec | None = None
     bu_im: Spec | None = None
+    ln_g: Spec | None = None   # LayerNorm γ, β (hwssm.quant.plan_norm); absent: weight, bias
+    ln_b: Spec | None = None
 
     def __post_init__(self) -> None:
         self._check_defaults()
@@ -141,6 +144,7 @@ class PrecisionPlan:
 
     def _check_bu(self) -> None:
         check_bu(self.bu_re, self.bu_im)
+        check_norm(self.ln_g, self.ln_b)
 
     @property
     def has_s5(self) -> bool:
@@ -247,6 +251,7 @@ class PrecisionPlan:
             parts.append(f"b{self.bias.bits}")
         if self.bu_re is not None:
             parts.append(f"u{pair(self.bu_re, self.bu_im)}")
+        parts.extend(norm_code(self))
         if self.A_re.granularity is Granularity.PER_HEAD:
             parts.append("h")
         if self.A_re.scheme is Scheme.ASYMMETRIC:
@@ -266,7 +271,7 @@ class PrecisionPlan:
         d["overflow"] = self.overflow.value
         if self.layers:
             d["layers"] = overrides_to_json(self.layers)
-        d.update(bu_to_json(self.bu_re, self.bu_im))
+        d.update(bu_to_json(self.bu_re, self.bu_im), **norm_to_json(self.ln_g, self.ln_b))
         return d
 
     @classmethod
@@ -278,7 +283,7 @@ class PrecisionPlan:
         version = d.get("version", PLAN_VERSION)
         if isinstance(version, bool) or version != PLAN_VERSION:
             raise ValueError(f"plan version {d.get('version')!r} is not supported (expected {PLAN_VERSION})")
-        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow", "layers", *S5_COMPONENTS}
+        known = set(cls.components()) | {"format", "version", "name", "rounding", "overflow", "layers", *S5_COMPONENTS, *NORM_COMPONENTS}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown plan fields {sorted(unknown)}")
@@ -290,7 +295,7 @@ class PrecisionPlan:
                 kwargs[f] = Spec.from_json(d[f])
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"plan component {f}: {exc}") from None
-        kwargs.update(bu_from_json(d))
+        kwargs.update(bu_from_json(d), **norm_from_json(d))
         kwargs["rounding"] = _enum(Rounding, d.get("rounding", "half_up"), "plan rounding")
         kwargs["overflow"] = _enum(Overflow, d.get("overflow", "saturate"), "plan overflow")
         plan = cls(**kwargs)
@@ -310,7 +315,7 @@ _CODE = re.compile(
     r"^A(?P<ar>\d+)(?:\.(?P<ai>\d+))?x(?P<xr>\d+)(?:\.(?P<xi>\d+))?"
     r"(?:-B(?P<b>\d+)C(?P<c>\d+)D(?P<d>\d+))?"
     r"-W(?P<w>\d+)-a(?P<a>\d+)"
-    r"(?P<flags>(?:-(?:b\d+|u\d+(?:\.\d+)?|h|asym|floor|wrap))*)"
+    r"(?P<flags>(?:-(?:b\d+|[un]\d+(?:\.\d+)?|h|asym|floor|wrap))*)"
     r"(?P<layers>(?:-L\d+:[A-Za-z0-9.]*)*)$",
     re.ASCII,
 )
@@ -345,6 +350,8 @@ def parse_code(code: str) -> PrecisionPlan:
         plan = _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
         if bu is not None:
             plan = dataclasses.replace(plan, bu_re=Spec(int(bu[0])), bu_im=Spec(int(bu[-1])))
+        for f in (f for f in flags if f.startswith("n")):
+            plan = dataclasses.replace(plan, **norm_from_flag(f, gran))
         if m["layers"]:
             plan = dataclasses.replace(plan, layers=parse_layer_codes(m["layers"], plan))
         return plan

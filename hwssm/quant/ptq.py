@@ -20,6 +20,7 @@ from ..model.s4d import discretize, layer_params
 from .calibrate import Calibration, Ranges, calibrate
 from .luts import gelu_table, sigmoid_format, sigmoid_table, table_format
 from .plan import Granularity, PrecisionPlan
+from .ptq_norm import quantize_norm
 from .qmodel import QLayer, QModel
 from .quantizers import act_format, frac_for_maxabs, quantize_param
 
@@ -61,6 +62,8 @@ def quantize_model(config: S4DConfig, params: dict, plan: PrecisionPlan, ranges:
             x_im=_state_formats(ranges.x_im[l], lp.x_im, plan),
             y=y, g=g, v=v, z=z, r_out=act(ranges.r[l + 1], a), sig=sig,
             gelu_lut=gelu_table(y, g), sigmoid_lut=sigmoid_table(v, sig),
+            norm=quantize_norm(config, params, l, lp, act(ranges.n[l], a), layers[-1].r_out if l else r0)
+            if ranges.n else None,
         ))
     if config.tokens:   # the embedding E (V, H) as an encoder over the one-hot token: We = E.T, be = 0
         enc_W, enc_b = quantize_param(f64("encoder.E").T.copy(), plan.weight), quantize_param(np.zeros(H), plan.bias)

@@ -12,12 +12,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import HwssmError
 from ..fixed import QFormat, Overflow, Rounding
 from .plan import PrecisionPlan
+
+if TYPE_CHECKING:  # the LayerNorm module imports this one
+    from .layernorm import QNorm
 
 __all__ = ["QParam", "QLayer", "QModel", "QModelError", "U0_FORMAT", "TOKEN_FORMAT"]
 
@@ -134,6 +138,8 @@ def fmt_from_json(d: dict) -> QFormat:
 LAYER_PARAMS = ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im", "D", "W", "b")
 #: Names of the activation formats of a layer.
 LAYER_ACTS = ("y", "g", "v", "z", "r_out", "sig")
+#: Names of the QParams of a layer's LayerNorm (γ, β), stored only when it has one.
+NORM_PARAMS = ("norm_scale", "norm_bias")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -143,6 +149,7 @@ class QLayer:
     Ā, B̄, C̄ parts are (H, M); D is (H,); the mixing W is (2H, H) and b (2H,).
     ``x_re``/``x_im`` hold the state format of each head (H entries).
     ``gelu_lut`` has 2**y.width entries of format g; ``sigmoid_lut`` 2**v.width entries of format sig.
+    ``norm`` is the block's LayerNorm (ARITHMETIC.md §7, :class:`~hwssm.quant.layernorm.QNorm`) or None.
     """
 
     A_re: QParam
@@ -164,6 +171,7 @@ class QLayer:
     sig: QFormat
     gelu_lut: np.ndarray
     sigmoid_lut: np.ndarray
+    norm: "QNorm | None" = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -234,6 +242,21 @@ class QModel:
     def r_final(self) -> QFormat:
         return self.r_in(self.L)
 
+    def ssm_in(self, l: int) -> QFormat:
+        """Format of block l's S4D input: N_l after a prenorm LayerNorm, else R_l."""
+        norm = self.layers[l].norm
+        return norm.n if norm is not None and norm.prenorm else self.r_in(l)
+
+    def res_out(self, l: int) -> QFormat:
+        """Format the residual sum of block l is requantized to: N_l before a postnorm LayerNorm, else R_{l+1}."""
+        norm = self.layers[l].norm
+        return norm.n if norm is not None and not norm.prenorm else self.layers[l].r_out
+
+    @property
+    def has_norm(self) -> bool:
+        """True when some block has a LayerNorm (ARITHMETIC.md §7)."""
+        return any(ly.norm is not None for ly in self.layers)
+
     # -- sizes -------------------------------------------------------------
     def params(self):
         """(name, QParam) for every stored parameter tensor."""
@@ -242,6 +265,9 @@ class QModel:
         for l, layer in enumerate(self.layers):
             for name in LAYER_PARAMS:
                 yield f"layers.{l}.{name}", getattr(layer, name)
+            if layer.norm is not None:
+                yield f"layers.{l}.norm_scale", layer.norm.gamma
+                yield f"layers.{l}.norm_bias", layer.norm.beta
         yield "dec_W", self.dec_W
         yield "dec_b", self.dec_b
 
@@ -276,7 +302,8 @@ class QModel:
         H, M = self.H, self.M
         per_layer = 8 * H * M + 2 * H * H + H  # SSM, mixing, GLU product
         enc = 0 if self.tokens else H * self.C  # a token model's encoder is a table read
-        return enc + self.L * per_layer  # encoder; the decoder runs once per sequence
+        norms = 3 * H * sum(ly.norm is not None for ly in self.layers)  # LayerNorm: d², d·H·ρ, γ·ν
+        return enc + self.L * per_layer + norms  # encoder; the decoder runs once per sequence
 
     # -- validation & identity ---------------------------------------------
     def validate(self) -> None:
@@ -300,6 +327,7 @@ class QModel:
             expect[f"layers.{l}.D"] = (H,)
             expect[f"layers.{l}.W"] = (2 * H, H)
             expect[f"layers.{l}.b"] = (2 * H,)
+            expect[f"layers.{l}.norm_scale"] = expect[f"layers.{l}.norm_bias"] = (H,)
         if len(self.layers) != self.L:
             raise QModelError(f"QModel has {len(self.layers)} layers, expected L={self.L}")
         try:
@@ -341,6 +369,8 @@ class QModel:
             d = {n: fmt_json(getattr(layer, n)) for n in LAYER_ACTS}
             d["x_re"] = [fmt_json(f) for f in layer.x_re]
             d["x_im"] = [fmt_json(f) for f in layer.x_im]
+            if layer.norm is not None:   # absent without a LayerNorm: older QModels keep their digests
+                d["norm"] = layer.norm.to_json()
             layers.append(d)
         header = {
             "H": self.H, "M": self.M, "L": self.L, "n_classes": self.n_classes,
@@ -364,6 +394,10 @@ class QModel:
             kw["x_im"] = tuple(fmt_from_json(f) for f in d["x_im"])
             kw["gelu_lut"] = np.asarray(arrays[f"layers.{l}.gelu_lut"], dtype=np.int64)
             kw["sigmoid_lut"] = np.asarray(arrays[f"layers.{l}.sigmoid_lut"], dtype=np.int64)
+            if "norm" in d:
+                from .layernorm import QNorm  # the LayerNorm module imports this one
+
+                kw["norm"] = QNorm.from_parts(d["norm"], p[f"layers.{l}.norm_scale"], p[f"layers.{l}.norm_bias"])
             layers.append(QLayer(**kw))
         return cls(
             H=int(header["H"]), M=int(header["M"]), L=int(header["L"]), n_classes=int(header["n_classes"]),

@@ -18,6 +18,8 @@ The schema (the published definition of the file; ``hwssm golden eval --model F`
      "layers": [{"y"|"g"|"v"|"z"|"r_out"|"sig": FORMAT, "x_re": [FORMAT] * H, "x_im": [FORMAT] * H}] * L,
      "meta": {free-form JSON object},
      "C": int (optional, input channels; absent means 1), "vocab": int (optional: a token model)}
+    (a layer with a LayerNorm, ARITHMETIC.md §7, also has "norm": {"prenorm": bool, "eps": int,
+    "n": FORMAT}, and params/arrays layers.<l>.norm_scale, layers.<l>.norm_bias (γ, β); absent otherwise)
     FORMAT = {"width": int, "frac": int, "signed": bool, "rounding": "half_up"|..., "overflow": "saturate"|...}
 
 ``params`` names exactly ``enc_W, enc_b, dec_W, dec_b`` and ``layers.<l>.<A_re|A_im|B_re|B_im|C_re|C_im|D|W|b>``;
@@ -36,7 +38,7 @@ import numpy as np
 
 from ..errors import HwssmError
 from ..io import confined, json_text, read_json, write_set
-from .qmodel import LAYER_ACTS, LAYER_PARAMS, QModel
+from .qmodel import LAYER_ACTS, LAYER_PARAMS, NORM_PARAMS, QModel
 
 __all__ = ["QMODEL_FORMAT", "QMODEL_VERSION", "QMODEL_SCHEMA", "FORMAT_SCHEMA", "PARAM_SCHEMA",
            "qmodel_paths", "is_qmodel_path", "save_qmodel", "load_qmodel", "expected_arrays"]
@@ -103,9 +105,12 @@ def save_qmodel(qm: QModel, path: str | Path) -> Path:
     return jpath
 
 
-def expected_arrays(L: int) -> tuple[list[str], list[str]]:
-    """(parameter names the header's ``params`` holds, every array name the NPZ holds) for L blocks."""
-    params = ["enc_W", "enc_b"] + [f"layers.{l}.{n}" for l in range(L) for n in LAYER_PARAMS] + ["dec_W", "dec_b"]
+def expected_arrays(L: int, norms=()) -> tuple[list[str], list[str]]:
+    """(parameter names the header's ``params`` holds, every array name the NPZ holds) for L blocks,
+    the blocks ``norms`` with a LayerNorm."""
+    params = (["enc_W", "enc_b"] + [f"layers.{l}.{n}" for l in range(L)
+                                     for n in LAYER_PARAMS + (NORM_PARAMS if l in norms else ())]
+              + ["dec_W", "dec_b"])
     luts = [f"layers.{l}.{n}" for l in range(L) for n in ("gelu_lut", "sigmoid_lut")]
     return params, params + luts
 
@@ -148,7 +153,22 @@ def _check_header(jpath: Path, h) -> None:
         if not 1 <= h[k] <= MAX_DIM:
             raise HwssmError(f"{jpath}: {k} must be in [1, {MAX_DIM}], not {h[k]}")
     _check_format(f"{jpath}: r0", h["r0"])
-    check_params_and_layers(jpath, h, expected_arrays(h["L"])[0], LAYER_ACTS)
+    layers = h["layers"] if isinstance(h["layers"], list) else []
+    norms = norm_layers(jpath, h)
+    plain = [{k: v for k, v in d.items() if k != "norm"} if isinstance(d, dict) else d for d in layers]
+    check_params_and_layers(jpath, {**h, "layers": plain}, expected_arrays(h["L"], norms)[0], LAYER_ACTS)
+
+
+def norm_layers(jpath: Path, h: dict) -> set[int]:
+    """The blocks whose header entry has a LayerNorm (``"norm"``), each checked; HwssmError otherwise."""
+    out = set()
+    for l, d in enumerate(h["layers"] if isinstance(h.get("layers"), list) else []):
+        if not isinstance(d, dict) or "norm" not in d:
+            continue
+        _check_fields(f"{jpath}: layers[{l}].norm", d["norm"], {"prenorm": bool, "eps": int, "n": dict})
+        _check_format(f"{jpath}: layers[{l}].norm.n", d["norm"]["n"])
+        out.add(l)
+    return out
 
 
 def check_params_and_layers(jpath: Path, h: dict, names, acts) -> None:
@@ -215,7 +235,7 @@ def load_qmodel(path: str | Path) -> QModel:
 
         return load_s5_qmodel(jpath, header)
     _check_header(jpath, header)
-    return read_checked(jpath, header, expected_arrays(header["L"])[1], QModel)
+    return read_checked(jpath, header, expected_arrays(header["L"], norm_layers(jpath, header))[1], QModel)
 
 
 def read_checked(jpath: Path, header: dict, names, cls):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..fixed import QFormat
+from .layernorm import QNorm, eps_code
 from .luts import gelu_table, sigmoid_format, sigmoid_table, table_format
 from .plan import Granularity, PrecisionPlan, Scheme, Spec
+from .plan_norm import norm_specs
 from .qmodel import QLayer, QModel, QParam
 
 
@@ -43,11 +45,25 @@ def _act(rng, bits: int, plan: PrecisionPlan, lo: int, hi: int) -> QFormat:
     return QFormat(bits, int(rng.integers(lo, hi + 1)), True, plan.rounding, plan.overflow)
 
 
+def _norm(rng, H: int, lp: PrecisionPlan, plan: PrecisionPlan, prenorm: bool, r_in: QFormat, extreme: bool,
+          amid: int) -> QNorm:
+    """A random LayerNorm: γ around 1, β small, N_l an activation format, ε = 1e-5·2^[-4, 4]."""
+    gs, bs = norm_specs(lp)
+    gamma = _param(rng, (H,), gs, gs.bits - 2, gs.bits, extreme)
+    beta = _param(rng, (H,), bs, bs.bits - 3, bs.bits, extreme)
+    n = _act(rng, lp.act.bits, plan, amid - 1, amid + 1)
+    eps = 1e-5 * 2.0 ** int(rng.integers(-4, 5))
+    return QNorm(prenorm, gamma, beta, eps_code(eps, H, r_in if prenorm else n), n)
+
+
 def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, seed: int = 0, *,
-                  n_classes: int = 10, extreme: bool = False, C: int = 1, vocab: int | None = None) -> QModel:
+                  n_classes: int = 10, extreme: bool = False, C: int = 1, vocab: int | None = None,
+                  prenorm: bool | None = None) -> QModel:
     """A random valid QModel of shape (H, M, L) under ``plan`` (default uniform 8 bits), with
-    ``C`` input channels per step, or a token model of vocabulary ``vocab``. The draws of a
-    C = 1 linear model are those of earlier versions (same seed, same model)."""
+    ``C`` input channels per step, or a token model of vocabulary ``vocab``; with a LayerNorm
+    per block (ARITHMETIC.md §7) before the S4D layer (``prenorm=True``) or after the residual
+    (False), none when None. The draws of a C = 1 linear model without LayerNorm are those of
+    earlier versions (same seed, same model)."""
     plan = plan or PrecisionPlan.uniform(8)
     plan.check_layers(L)
     rng = np.random.default_rng(seed)
@@ -90,8 +106,9 @@ def random_qmodel(H: int, M: int, L: int, plan: PrecisionPlan | None = None, see
         z = _act(rng, a, plan, amid - 1, amid + 1)
         r_out = _act(rng, a, plan, amid - 1, amid)
         sig = sigmoid_format(a, v)
+        norm = None if prenorm is None else _norm(rng, H, lp, plan, prenorm, r_in, extreme, amid)
         layers.append(QLayer(A_re, A_im, B_re, B_im, C_re, C_im, D, W, b, x_re, x_im, y, g, v, z, r_out, sig,
-                             gelu_table(y, g), sigmoid_table(v, sig)))
+                             gelu_table(y, g), sigmoid_table(v, sig), norm))
         r_in = r_out
     dec_W = _param(rng, (n_classes, H), plan.weight, plan.weight.bits - 1, plan.weight.bits + 2, extreme)
     dec_b = _param(rng, (n_classes,), plan.bias, plan.bias.bits - 3, plan.bias.bits, extreme)

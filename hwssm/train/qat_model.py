@@ -38,8 +38,9 @@ from torch import nn
 from ..errors import HwssmError
 from ..model.config import Discretization, S4DConfig
 from ..model.s4d import discretize, layer_params
-from ..quant.qmodel import LAYER_PARAMS, QModel
+from ..quant.qmodel import LAYER_PARAMS, NORM_PARAMS, QModel
 from .qat_frame import Frame, ParamFrame
+from .qat_norm import NormConsts, layer_norm
 from .qat_ops import F64, Requant, lookup, pow2, quantize
 from .qat_scan import P_ORDER, ScanConsts, ssm_scan
 
@@ -84,6 +85,7 @@ class _Consts:
     res_rq: list
     dec_s: torch.Tensor          # (3, K)
     logit_scale: float
+    norm: list                   # NormConsts or None per layer (LayerNorm, ARITHMETIC.md §7)
 
 
 @dataclasses.dataclass
@@ -142,6 +144,9 @@ class QATModel(nn.Module):
             block = nn.Module()
             for name in ("C_re", "C_im", "D", "W", "b"):
                 setattr(block, name, nn.Parameter(_f64(p[name])))
+            if qm.layers[l].norm is not None:   # LayerNorm γ, β
+                for name in NORM_PARAMS:
+                    setattr(block, name, nn.Parameter(_f64(params[f"layers.{l}.{name}"])))
             if aparam is AParam.CONTINUOUS:
                 for name in SSM_NAMES[aparam]:
                     setattr(block, name, nn.Parameter(_f64(p[name])))
@@ -188,6 +193,7 @@ class QATModel(nn.Module):
             res_s=[pow2(ly.res_sh, dev) for ly in lys],
             res_rq=[Requant.of(ly.res_rq, dev) for ly in lys],
             dec_s=pow2(lw.decoder.sh.T, dev), logit_scale=float(2.0 ** -lw.decoder.logit_frac),
+            norm=[None if ly.norm is None else NormConsts.of(ly.norm, dev) for ly in lys],
         )
         return self._consts
 
@@ -228,7 +234,7 @@ class QATModel(nn.Module):
             else:
                 q[pre + "A_re"], q[pre + "A_im"] = self._q(K, pre + "A_re", Ar), self._q(K, pre + "A_im", Ai)
             q[pre + "B_re"], q[pre + "B_im"] = self._q(K, pre + "B_re", Br), self._q(K, pre + "B_im", Bi)
-            for name in ("C_re", "C_im", "D", "W", "b"):
+            for name in ("C_re", "C_im", "D", "W", "b") + (NORM_PARAMS if K.norm[l] is not None else ()):
                 q[pre + name] = self._q(K, pre + name, getattr(blk, name))
         q["dec_W"] = self._q(K, "dec_W", self.dec_W)
         q["dec_b"] = self._q(K, "dec_b", self.dec_b)
@@ -267,7 +273,9 @@ class QATModel(nn.Module):
         rs, ys, vs = [r], [], []
         for l in range(self.config.L):
             pre = f"layers.{l}."
-            u = r
+            nk = K.norm[l]
+            prenorm = nk is not None and self.frame.template.layers[l].norm.prenorm
+            u = layer_norm(r, q[pre + "norm_scale"], q[pre + "norm_bias"], nk) if prenorm else r   # S4D input
             P = torch.stack([q[pre + n] for n in P_ORDER])                       # (6, H, M)
             s = ssm_scan(u, P, K.scan[l])                                         # (B, T, H)
             y = K.y_rq[l](2.0 * s + (q[pre + "D"] * u) * K.c3[l])
@@ -276,7 +284,9 @@ class QATModel(nn.Module):
             v = K.v_rq[l](acc)                                                    # (B, T, 2H)
             sg = lookup(v[..., H:], K.sig[l], K.dsig[l], self.frame.lowering.layers[l].sigmoid.min_code)
             z = K.z_rq[l](v[..., :H] * sg)
-            r = K.res_rq[l](z * K.res_s[l][0] + u * K.res_s[l][1])
+            r = K.res_rq[l](z * K.res_s[l][0] + r * K.res_s[l][1])              # the residual adds r_l
+            if nk is not None and not prenorm:                                    # r_{l+1} = LN(z + r_l)
+                r = layer_norm(r, q[pre + "norm_scale"], q[pre + "norm_bias"], nk)
             if trace:
                 rs.append(r), ys.append(y), vs.append(v)
         S = r.sum(dim=1)                                                          # (B, H) sum-pool
@@ -306,7 +316,11 @@ class QATModel(nn.Module):
 
         layers = []
         for l, ly in enumerate(qm.layers):
-            layers.append(dataclasses.replace(ly, **{n: qp(f"layers.{l}.{n}", getattr(ly, n)) for n in LAYER_PARAMS}))
+            kw = {n: qp(f"layers.{l}.{n}", getattr(ly, n)) for n in LAYER_PARAMS}
+            if ly.norm is not None:
+                kw["norm"] = dataclasses.replace(ly.norm, gamma=qp(f"layers.{l}.norm_scale", ly.norm.gamma),
+                                                 beta=qp(f"layers.{l}.norm_bias", ly.norm.beta))
+            layers.append(dataclasses.replace(ly, **kw))
         out = dataclasses.replace(qm, enc_W=qp("enc_W", qm.enc_W), enc_b=qp("enc_b", qm.enc_b), layers=tuple(layers),
                                   dec_W=qp("dec_W", qm.dec_W), dec_b=qp("dec_b", qm.dec_b), meta=dict(meta or {}))
         out.validate()

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..model.config import Discretization, S4DConfig
+from ..model.config import Discretization, Norm, S4DConfig
 
 #: SSM parameters of a block, trained at the lower SSM learning rate without weight decay.
 SSM_PARAMS = ("log_dt", "log_A_real", "A_imag", "B_re", "B_im")
@@ -93,8 +93,16 @@ class _Embedding(nn.Module):
         self.E = nn.Parameter(torch.zeros(V, H))
 
 
+def layer_norm(r: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float) -> torch.Tensor:
+    """LayerNorm over the channel axis of channel-first r (B, H, T): (r − μ)/√(σ² + ε)·γ + β (biased σ²)."""
+    mu = r.mean(dim=1, keepdim=True)
+    var = (r - mu).square().mean(dim=1, keepdim=True)
+    return (r - mu) * torch.rsqrt(var + eps) * gamma[:, None] + beta[:, None]
+
+
 class S4DBlock(nn.Module):
-    """One block: r + GLU(W·GELU(S4D(r)) + b), channel-first (B, H, T).
+    """One block: r + GLU(W·GELU(S4D(r)) + b), channel-first (B, H, T); with a LayerNorm,
+    r + GLU(W·GELU(S4D(LN(r))) + b) (prenorm) or LN(r + GLU(...)) (postnorm).
 
     Parameters are those of ``layers.{l}.*`` in :meth:`S4DConfig.param_shapes`.
     """
@@ -109,6 +117,9 @@ class S4DBlock(nn.Module):
         self.D = nn.Parameter(torch.zeros(H))
         self.W = nn.Parameter(torch.zeros(2 * H, H))
         self.b = nn.Parameter(torch.zeros(2 * H))
+        if config.norm is Norm.LAYER:
+            self.norm_scale = nn.Parameter(torch.ones(H))
+            self.norm_bias = nn.Parameter(torch.zeros(H))
         self.dropout = nn.Dropout1d(dropout) if dropout > 0 else nn.Identity()
 
     def kernel(self, T: int) -> torch.Tensor:
@@ -122,12 +133,18 @@ class S4DBlock(nn.Module):
             r = r.float()
             return causal_conv(r, self.kernel(r.shape[-1])) + self.D[:, None] * r
 
+    def norm(self, r: torch.Tensor) -> torch.Tensor:
+        """The block's LayerNorm of r (B, H, T), in float32."""
+        with torch.autocast(r.device.type, enabled=False):
+            return layer_norm(r.float(), self.norm_scale, self.norm_bias, self.config.eps)
+
     def forward(self, r: torch.Tensor) -> torch.Tensor:
-        y = self.ssm(r)                                                   # (B, H, T)
+        layer = self.config.norm is Norm.LAYER
+        y = self.ssm(self.norm(r) if layer and self.config.prenorm else r)   # (B, H, T)
         g = self.dropout(F.gelu(y))                                       # exact erf GELU
         v = torch.matmul(self.W, g) + self.b[:, None]                     # (B, 2H, T)
         z = F.glu(v, dim=1)                                               # v[:H]·σ(v[H:])
-        return r + z
+        return self.norm(r + z) if layer and not self.config.prenorm else r + z
 
 
 class S4DTorch(nn.Module):

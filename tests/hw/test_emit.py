@@ -180,7 +180,9 @@ def test_a_missing_generator_module_is_an_error(tmp_path):
 NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.quant.qmodel",
                       "hwssm.quant.plan", "hwssm.procs",  # io.py asks procs whether a temp file's writer lives
                       "hwssm.quant.spec", "hwssm.quant.plan_layers", "hwssm.quant.plan_s5",  # parts of the plan (split off plan.py)
-                      "hwssm.hw.manifest"}  # hashes the written files (provenance), decides none of their bytes
+                      "hwssm.hw.manifest",  # hashes the written files (provenance), decides none of their bytes
+                      # the LayerNorm (ARITHMETIC.md §7) and its plan components: the RTL refuses LayerNorm models
+                      "hwssm.quant.layernorm", "hwssm.quant.plan_norm"}
 
 
 def _module_imports(path, module, package):

@@ -49,6 +49,23 @@ def test_imported_logits_equal_the_source(tmp_path, mode):
     np.testing.assert_allclose(ours, _source_logits(model, pixels), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("mode", [Mode.CONV, Mode.RECURRENT])
+@pytest.mark.parametrize("prenorm", [False, True])
+def test_imported_layernorm_logits_equal_the_source(tmp_path, mode, prenorm):
+    """A LayerNorm model (the reference example's default norm), postnorm and prenorm."""
+    model = _model(seed=3, H=16, N=8, L=2, K=5, norm="layer", prenorm=prenorm)
+    with torch.no_grad():   # non-trivial γ, β
+        for n in model.norms:
+            n.weight.uniform_(0.5, 1.5)
+            n.bias.uniform_(-0.3, 0.3)
+    torch.save(model.state_dict(), tmp_path / "ln.pt")
+    placement = NormPlacement.PRE if prenorm else NormPlacement.POST
+    config, params = import_s4d(read_state_dict(tmp_path / "ln.pt"), S4DImport(seq_len=T, norm=placement))
+    assert config.norm.value == "layer" and config.prenorm is prenorm and config.eps == 1e-5
+    pixels = _pixels(seed=4)
+    np.testing.assert_allclose(forward(params, config, pixels, mode), _source_logits(model, pixels), atol=1e-5, rtol=0)
+
+
 def test_float32_checkpoint_round_trip_and_npz_source(tmp_path):
     """Through the saved (float32) checkpoint and from an NPZ of the state dict."""
     from hwssm.model.checkpoint import save_checkpoint
@@ -106,7 +123,11 @@ def test_refusals_name_the_tensor_and_the_reason():
     assert "NaN" in _refusal(dict(state, **{"decoder.bias": np.array([0.0, np.nan, 0.0])}))
     assert "input channels" in _refusal(dict(state, **{"encoder.weight": np.zeros((8, 3))}))
     ln = _state(_model(H=8, N=4, L=2, K=3, norm="layer"))
-    assert "LayerNorm" in _refusal(ln) and "norms.0" in _refusal(ln)
+    bn = _state(_model(H=8, N=4, L=2, K=3, norm="batch"))
+    mixed = {k: v for k, v in ln.items() if not k.startswith("norms.1.")} | {
+        k: v for k, v in bn.items() if k.startswith("norms.1.")}
+    assert "LayerNorm" in _refusal(mixed, S4DImport(seq_len=T, norm=NormPlacement.PRE))
+    assert "'norms.0.weight'" in _refusal(dict(ln, **{"norms.0.weight": np.ones(7)}))
     bn = _state(_model(H=8, N=4, L=2, K=3, norm="batch"))
     assert "postnorm" in _refusal(bn)
     bn["norms.0.running_mean"] = np.full(8, 0.5)
@@ -141,8 +162,12 @@ def test_cli_import_writes_a_checkpoint_and_refuses_in_one_line(tmp_path, capsys
     assert ck.meta["imported_from"]["options"]["seq_len"] == T
     ln = _model(H=8, N=4, L=1, K=10, norm="layer")
     torch.save(ln.state_dict(), tmp_path / "ln.pt")
+    assert main(["import", "s4d", "--state-dict", str(tmp_path / "ln.pt"), "--out", str(tmp_path / "ln")]) == 0
+    assert load_checkpoint(tmp_path / "ln").config.norm.value == "layer"
+    bn = _model(H=8, N=4, L=1, K=10, norm="batch")     # a BatchNorm after the residual: refused
+    torch.save(bn.state_dict(), tmp_path / "bn.pt")
     capsys.readouterr()
-    assert main(["import", "s4d", "--state-dict", str(tmp_path / "ln.pt"), "--out", str(tmp_path / "ln")]) == 2
+    assert main(["import", "s4d", "--state-dict", str(tmp_path / "bn.pt"), "--out", str(tmp_path / "bn")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "LayerNorm" in err[0]
-    assert not (tmp_path / "ln.json").exists() and not (tmp_path / "ln.npz").exists()
+    assert len(err) == 1 and "postnorm" in err[0]
+    assert not (tmp_path / "bn.json").exists() and not (tmp_path / "bn.npz").exists()

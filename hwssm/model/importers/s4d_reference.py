@@ -13,7 +13,7 @@ K classes, block l)::
     s4_layers.{l}.kernel.A_imag (H, M)
     s4_layers.{l}.kernel.B (H, M, 2)                         optional (absent: B = 1)
     s4_layers.{l}.output_linear.0.weight (2H, H, 1), .bias (2H,)   Conv1d(H -> 2H, 1) then GLU
-    norms.{l}.*                                              LayerNorm (refused) or BatchNorm1d
+    norms.{l}.weight, .bias (H,)                             LayerNorm over H (or BatchNorm1d: .running_*)
     decoder.weight (K, H), decoder.bias (K,)
 
 The source computes, per block, ``y = K * u + D·u`` with ``K[k] = 2·Re(Σ_m C·(exp(ΔA) − 1)/A·exp(ΔA)^k)``
@@ -27,10 +27,16 @@ takes ``u0 = pixel/256`` and pools by the *sum*. The import is exact up to float
 - decoder: ``W = W_src / T`` (mean → sum over the T steps of :attr:`S4DImport.seq_len`);
 - ``C_re, C_im`` from ``kernel.C``; ``B`` from ``kernel.B`` or 1; ``log_A_real`` from the chosen
   transform; ``W, b`` of block l from ``output_linear.0``;
+- LayerNorm (every ``norms.{l}`` with ``weight`` and ``bias`` of shape (H,)) becomes the
+  network's own LayerNorm (``norm = Norm.LAYER``, γ = ``weight``, β = ``bias``, ε =
+  :attr:`S4DImport.ln_eps`), before the S4D layer or after the residual as
+  :attr:`S4DImport.norm` says (the reference's ``prenorm`` flag); the residual stream is the
+  source's, so nothing is rescaled. (A LayerNorm without affine parameters leaves nothing in the
+  state dict and cannot be told from no norm.)
 - BatchNorm before the SSM (prenorm) folds its scale ``s = γ/√(σ² + ε)`` into B and D; its
   shift ``c = β − μ·s`` would be a constant input whose step response the S4D network has no
-  term for, so a nonzero shift is refused. BatchNorm after the residual (postnorm) and LayerNorm
-  anywhere are refused with the reason (the integer path has no per-step normalization yet).
+  term for, so a nonzero shift is refused. BatchNorm after the residual (postnorm) is refused
+  with the reason; so are norms that mix LayerNorm and BatchNorm.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ import re
 import numpy as np
 
 from ...errors import HwssmError
-from ..config import Discretization, Init, S4DConfig
+from ..config import Discretization, Init, Norm, S4DConfig
 
 
 class RealTransform(enum.Enum):
@@ -77,6 +83,8 @@ class S4DImport:
         Placement of ``norms.{l}`` when the state dict has them (the example's default is POST).
     bn_eps : float
         BatchNorm ε (PyTorch's default 1e-5).
+    ln_eps : float
+        LayerNorm ε (PyTorch's default 1e-5), > 0.
     shift_tolerance : float
         Largest |β − μ·s| of a prenorm BatchNorm accepted as zero.
     """
@@ -88,6 +96,7 @@ class S4DImport:
     norm: NormPlacement = NormPlacement.POST
     bn_eps: float = 1e-5
     shift_tolerance: float = 1e-7
+    ln_eps: float = 1e-5
 
     def __post_init__(self) -> None:
         if isinstance(self.seq_len, bool) or not isinstance(self.seq_len, int) or self.seq_len < 1:
@@ -97,6 +106,8 @@ class S4DImport:
                 raise HwssmError(f"{name} must be finite, not {getattr(self, name)!r}")
         if self.input_scale == 0.0:
             raise HwssmError("input_scale must not be 0")
+        if not (math.isfinite(self.ln_eps) and self.ln_eps > 0):
+            raise HwssmError(f"ln_eps must be a finite number > 0, not {self.ln_eps!r}")
         if not isinstance(self.real_transform, RealTransform) or not isinstance(self.norm, NormPlacement):
             raise HwssmError("real_transform and norm must be a RealTransform and a NormPlacement")
 
@@ -156,16 +167,20 @@ def _log_A_real(r: _Reader, p: str, shape, transform: RealTransform) -> np.ndarr
     return np.log(neg_re)
 
 
+def _layer_norm(r: _Reader, l: int, H: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(γ, β) of block l's LayerNorm, None when ``norms.{l}`` is not a LayerNorm."""
+    p = f"norms.{l}."
+    if {k[len(p):] for k in r.state if k.startswith(p)} != set(_LN_KEYS):
+        return None
+    return r.take(p + "weight", (H,)), r.take(p + "bias", (H,))
+
+
 def _norm_scale(r: _Reader, l: int, H: int, opts: S4DImport) -> np.ndarray | None:
     """The prenorm BatchNorm scale s (H,) of block l, None without a norm; refuses the rest."""
     p = f"norms.{l}."
     keys = {k[len(p):] for k in r.state if k.startswith(p)}
     if not keys:
         return None
-    if keys == set(_LN_KEYS):
-        raise HwssmError(f"norms.{l} is a LayerNorm: it needs a per-step mean, variance and reciprocal square "
-                         "root that hwssm's integer path does not have yet; export the model without norms, or "
-                         "with a BatchNorm before each S4D layer")
     if not {"running_mean", "running_var"} <= keys or not keys <= set(_BN_KEYS):
         raise HwssmError(f"norms.{l} has tensors {sorted(keys)}: neither a LayerNorm nor a BatchNorm1d")
     if opts.norm is NormPlacement.POST:
@@ -207,7 +222,7 @@ def import_s4d(state: dict[str, np.ndarray], options: S4DImport = S4DImport()
     ------
     HwssmError
         A missing, extra or misshapen tensor (named), more than one input channel, or a norm the
-        integer path cannot realise (with the reason).
+        network cannot realise (with the reason).
     """
     r = _Reader(state)
     encW = r.take("encoder.weight")
@@ -232,13 +247,18 @@ def import_s4d(state: dict[str, np.ndarray], options: S4DImport = S4DImport()
     params: dict[str, np.ndarray] = {}
     params["encoder.W"] = encW * options.input_scale * 256.0
     params["encoder.b"] = encb + encW[:, 0] * options.input_offset
+    lns = 0
     for l in range(L):
         p, q = f"s4_layers.{l}.", f"layers.{l}."
         C = r.take(p + "kernel.C", (H, M, 2))
         B = r.take(p + "kernel.B", (H, M, 2)) if r.has(p + "kernel.B") else np.stack(
             [np.ones((H, M)), np.zeros((H, M))], axis=-1)
         D = r.take(p + "D", (H,), (1, H)).reshape(H)
-        s = _norm_scale(r, l, H, options)
+        ln = _layer_norm(r, l, H)
+        if ln is not None:
+            params[q + "norm_scale"], params[q + "norm_bias"] = ln
+            lns += 1
+        s = None if ln is not None else _norm_scale(r, l, H, options)
         if s is not None:
             B, D = B * s[:, None, None], D * s
         W = r.take(p + "output_linear.0.weight", (2 * H, H, 1), (2 * H, H)).reshape(2 * H, H)
@@ -260,5 +280,9 @@ def import_s4d(state: dict[str, np.ndarray], options: S4DImport = S4DImport()
         extra = sorted(r.rest)
         raise HwssmError(f"state dict has tensor {extra[0]!r} that the S4D importer does not know "
                          f"({len(extra)} unknown); is it the state-spaces/s4 example S4Model?")
-    config = S4DConfig(H=H, N=2 * M, L=L, n_classes=K, init=Init.LIN, discretization=Discretization.ZOH)
+    if lns not in (0, L):
+        raise HwssmError(f"state dict has {lns} LayerNorms among {L} norms: the others are BatchNorms; "
+                         "hwssm's blocks take one kind of norm")
+    norm = dict(norm=Norm.LAYER, prenorm=options.norm is NormPlacement.PRE, eps=options.ln_eps) if lns else {}
+    config = S4DConfig(H=H, N=2 * M, L=L, n_classes=K, init=Init.LIN, discretization=Discretization.ZOH, **norm)
     return config, {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
