@@ -57,7 +57,7 @@ from .pool import Parallelism, open_runner
 from .tasks import AccuracyTask, accuracy_task
 
 __all__ = ["StateWidth", "QS5Setting", "StudyRow", "QS5_FLOAT", "QS5_SETTINGS", "WIDE_STATE", "study_rows",
-           "run_s5_study", "s5_checkpoint", "s5_float_accuracy"]
+           "run_s5_study", "s5_checkpoint", "s5_float_accuracy", "shown_path"]
 
 Progress = Callable[[int, int], None]
 
@@ -297,7 +297,7 @@ def run_s5_study(model: str | Path, *, limit: int | None = None, calib_digits: i
                          "ptq_seconds": res.get("ptq_seconds"), "golden_seconds": res.get("golden_seconds"),
                          "cached": bool(res.get("cached", False))})
     computed = sum(1 for r in results.values() if not r.get("cached"))
-    return {"rows": out_rows, "model": {"path": _shown(model), "digest": digest, "config": ckpt.config.to_json(),
+    return {"rows": out_rows, "model": {"path": shown_path(model), "digest": digest, "config": ckpt.config.to_json(),
                                         "meta_test_accuracy": ckpt.meta.get("test_accuracy"),
                                         "meta_test_accuracy_source": ckpt.meta.get("test_accuracy_source")},
             "calib_digits": calib_digits, "calibration": calibration.value, "limit": limit,
@@ -337,7 +337,7 @@ def s5_float_accuracy(ckpt, limit: int | None = None, progress: Progress | None 
     return float(np.mean(pred == labels)), f"float S5 model (numpy float64) on {len(labels):,} test digits"
 
 
-def _shown(path: str | Path) -> str:
+def shown_path(path: str | Path) -> str:
     """``path`` relative to the current directory when it lies below it, else its name (no machine paths)."""
     p = Path(path)
     if not p.is_absolute():
