@@ -112,8 +112,7 @@ def comparison_lines(data: dict) -> list[str]:
         verdict = "agrees with" if abs(delta) <= AGREE_POINTS else ("is above" if delta > 0 else "is below")
         verdicts.append((s["label"], verdict, delta, a))
         lines.append(f"- **{s['label']}**: hwssm's best static plan (`{best['plan']}`, {a:.2f}%) {verdict} Q-S5's "
-                     f"{s['reported_text']}%" + ("" if verdict == "agrees with" else f" by {abs(delta):.1f} points")
-                     + f" (agreement: within {AGREE_POINTS:g} points of their range).")
+                     f"{s['reported_text']}%" + ("." if verdict == "agrees with" else f" by {abs(delta):.1f} points."))
     agree = [v for v in verdicts if v[1] == "agrees with"]
     lines.append("")
     lines.append(f"Agreement means within {AGREE_POINTS:g} points of Q-S5's figure (or range): {len(agree)} of "
