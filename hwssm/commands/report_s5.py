@@ -42,9 +42,9 @@ def run_s5_report(args, default_model: str, default_results: str, default_root: 
     model = Path(args.model)
     ckpt = s5_checkpoint(model)          # one line for a missing file, a QModel, an S4D or LayerNorm model
     par = Parallelism(jobs=args.jobs if args.jobs is not None else (os.cpu_count() or 1), scheduler=args.scheduler)
-    with Progress("ptq", unit="plans") as pbar, Progress("golden engine", unit="plans") as bar:
+    with Progress("PTQ + golden engine", unit="plans") as bar:
         data = run_s5_study(model, limit=args.limit, calib_digits=args.calib_digits, parallelism=par,
-                            progress=bar.update, ptq_progress=pbar.update)
+                            progress=bar.update)
     data["float_accuracy"] = data["float_accuracy_source"] = None
     if not args.no_float:
         with Progress("float model", unit="digits") as fbar:

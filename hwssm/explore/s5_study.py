@@ -56,7 +56,7 @@ from .cache import RecordCache, RecordKind, content_key
 from .pool import Parallelism, open_runner
 from .tasks import AccuracyTask, accuracy_task
 
-__all__ = ["StateWidth", "QS5Setting", "StudyRow", "QS5_FLOAT", "QS5_SETTINGS", "WIDE_STATE", "study_rows",
+__all__ = ["StateWidth", "QS5Setting", "StudyRow", "S5PlanTask", "s5_plan_task", "QS5_FLOAT", "QS5_SETTINGS", "WIDE_STATE", "study_rows",
            "run_s5_study", "s5_checkpoint", "s5_float_accuracy", "shown_path"]
 
 Progress = Callable[[int, int], None]
@@ -183,7 +183,7 @@ def _row_inputs(digest: str, plan: PrecisionPlan, calib_digits: int, calibration
 def run_s5_study(model: str | Path, *, limit: int | None = None, calib_digits: int = 256,
                  calibration: Calibration = Calibration.MINMAX, parallelism: Parallelism = Parallelism(),
                  cache: RecordCache | None = None, rows: list[StudyRow] | None = None,
-                 progress: Progress | None = None, ptq_progress: Progress | None = None) -> dict:
+                 progress: Progress | None = None) -> dict:
     """PTQ the float S5 checkpoint ``model`` per study plan and score each with the golden engine.
 
     Parameters
@@ -195,11 +195,11 @@ def run_s5_study(model: str | Path, *, limit: int | None = None, calib_digits: i
     calib_digits : int
         Training digits of the PTQ calibration (the same for every plan).
     parallelism : Parallelism
-        Where the golden-engine evaluations run (PTQ runs here, overlapping them).
+        Where the plans run (each task: PTQ, then the golden engine; :func:`s5_plan_task`).
     rows : list of StudyRow
         Default :func:`study_rows`.
-    progress, ptq_progress : callable(done, total)
-        Evaluations finished; plans quantized.
+    progress : callable(done, total)
+        Plans finished (cached ones count from the start).
 
     Returns
     -------
@@ -209,9 +209,7 @@ def run_s5_study(model: str | Path, *, limit: int | None = None, calib_digits: i
         ``model`` (path, digest, config), calibration settings, ``limit``, ``stats``, ``errors``.
     """
     from ..data import Split, load_mnist, sequences
-    from ..quant.ptq import ptq
     from .models import checkpoint_digest
-    from .sweep import CacheFirst, accuracy_inputs
 
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000):
         raise HwssmError(f"--limit must be an integer in [1, 10000], not {limit!r}")
@@ -245,40 +243,24 @@ def run_s5_study(model: str | Path, *, limit: int | None = None, calib_digits: i
         pending: dict = {}
         ok = False
         try:
-            for i, code in enumerate(todo):
-                t1 = time.monotonic()
-                try:
-                    qm = ptq(ckpt.config, ckpt.params, plans[code], calib, calibration,
-                             meta={"source_checkpoint": Path(model).name})
-                except HwssmError as exc:
-                    errors.append(f"PTQ {code}: {exc}")
-                    continue
-                finally:
-                    if ptq_progress:
-                        ptq_progress(i + 1, len(todo))
-                info = {"memory_bits": qm.footprint_bits, "float32_bits": qm.float32_bits,
-                        "compression": round(qm.compression, 4), "qmodel_digest": qm.digest(),
-                        "ptq_seconds": round(time.monotonic() - t1, 2)}
-                inputs = accuracy_inputs(qm, limit)
-                key = content_key(RecordKind.ACCURACY, inputs)
-                hit = cache.get(RecordKind.ACCURACY, key)
-                if hit is not None:
-                    _finish(cache, results, code, info, hit, digest, plans[code], calib_digits, calibration, limit)
-                    done += 1
-                    if progress:
-                        progress(done, total)
-                    continue
-                token = runner.submit(CacheFirst(accuracy_task, RecordKind.ACCURACY, key, cache.root),
-                                      AccuracyTask(key, qm, limit))
-                pending[token] = (code, info, key, inputs)
+            for code in todo:
+                task = S5PlanTask(ckpt.config, ckpt.params, plans[code], calib, calibration, limit, cache.root)
+                pending[runner.submit(s5_plan_task, task)] = code
             while runner.pending:
                 token, value, exc = runner.next_done()
-                code, info, key, inputs = pending.pop(token)
+                code = pending.pop(token)
                 if exc is not None:
-                    errors.append(f"accuracy of {code}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+                    text = str(exc).strip().splitlines()
+                    errors.append(f"{code}: {type(exc).__name__}: {text[0] if text else ''}")
                 else:
-                    cache.put(RecordKind.ACCURACY, key, value, inputs)
-                    _finish(cache, results, code, info, value, digest, plans[code], calib_digits, calibration, limit)
+                    if not value["acc_cached"]:
+                        cache.put(RecordKind.ACCURACY, value["acc_key"], value["acc"], value["acc_inputs"])
+                    acc = value["acc"]
+                    row = {**value["info"], "accuracy": acc["accuracy"], "digits": acc["digits"],
+                           "golden_seconds": acc.get("seconds")}
+                    inputs = _row_inputs(digest, plans[code], calib_digits, calibration, limit)
+                    cache.put(RecordKind.ACCURACY, content_key(RecordKind.ACCURACY, inputs), row, inputs)
+                    results[code] = {**row, "cached": False}
                 done += 1
                 if progress:
                     progress(done, total)
@@ -307,13 +289,38 @@ def run_s5_study(model: str | Path, *, limit: int | None = None, calib_digits: i
             "errors": errors}
 
 
-def _finish(cache: RecordCache, results: dict, code: str, info: dict, acc: dict, digest: str, plan: PrecisionPlan,
-            calib_digits: int, calibration: Calibration, limit: int | None) -> None:
-    """Join the PTQ facts with an accuracy record; store the row record (skips the PTQ next time)."""
-    row = {**info, "accuracy": acc["accuracy"], "digits": acc["digits"], "golden_seconds": acc.get("seconds")}
-    inputs = _row_inputs(digest, plan, calib_digits, calibration, limit)
-    cache.put(RecordKind.ACCURACY, content_key(RecordKind.ACCURACY, inputs), row, inputs)
-    results[code] = {**row, "cached": False}
+@dataclasses.dataclass(frozen=True)
+class S5PlanTask:
+    """PTQ of one plan and the golden-engine accuracy of the result (runs in a pool worker).
+
+    ``calib`` is the (n, T) uint8 calibration digits; ``cache_root`` the record cache, looked up
+    for the QModel's accuracy record when reachable from the worker."""
+
+    config: object
+    params: dict
+    plan: PrecisionPlan
+    calib: object
+    calibration: Calibration
+    limit: int | None
+    cache_root: Path
+
+
+def s5_plan_task(task: S5PlanTask) -> dict:
+    """PTQ (``hwssm.quant.ptq``), then the accuracy record of the QModel (the sweep's: keyed on its
+    digest and the digits), from the cache or computed. Returns ``info`` (memory bits, float32 bits,
+    compression, QModel digest, PTQ seconds), ``acc`` (the record), ``acc_key``, ``acc_inputs``, ``acc_cached``."""
+    from ..quant.ptq import ptq
+    from .sweep import accuracy_inputs
+
+    t0 = time.monotonic()
+    qm = ptq(task.config, task.params, task.plan, task.calib, task.calibration)
+    info = {"memory_bits": qm.footprint_bits, "float32_bits": qm.float32_bits, "compression": round(qm.compression, 4),
+            "qmodel_digest": qm.digest(), "ptq_seconds": round(time.monotonic() - t0, 2)}
+    inputs = accuracy_inputs(qm, task.limit)
+    key = content_key(RecordKind.ACCURACY, inputs)
+    hit = RecordCache(task.cache_root).get(RecordKind.ACCURACY, key)
+    acc = hit if hit is not None else accuracy_task(AccuracyTask(key, qm, task.limit))
+    return {"info": info, "acc": acc, "acc_key": key, "acc_inputs": inputs, "acc_cached": hit is not None}
 
 
 def s5_float_accuracy(ckpt, limit: int | None = None, progress: Progress | None = None) -> tuple[float, str]:

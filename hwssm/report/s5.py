@@ -62,7 +62,7 @@ def plot_s5(data: dict, out: str | os.PathLike) -> dict:
     x = np.arange(len(labels))
     w = 0.27
     series = (("Q-S5 (dynamic float scales)", qs5, "tab:gray", -w),
-              (f"hwssm PTQ, x and B̄u at the activation width", act, "tab:blue", 0.0),
+              ("hwssm PTQ, x and B̄u at the activation width", act, "tab:blue", 0.0),
               (f"hwssm PTQ, x and B̄u at {data.get('wide_state_bits', 16)} bits", wide, "tab:orange", w))
     for i, (name, vals, color, dx) in enumerate(series):
         v = [np.nan if a is None else a for a in vals]
