@@ -163,16 +163,20 @@ def comparison_lines(data: dict) -> list[str]:
                      f"deviation is up to {noise:.1f} points, so smaller differences are not resolved.")
     lines += ["", "What differs in the method (facts of the two implementations, not measured here):", "",
               "- Scales: Q-S5 computes each operand's scale from its own values on every call (aqt, per tensor, "
-              "float), so the state and B̄u terms of a time step get a scale fitted to that step; hwssm fixes every "
-              "scale once, from calibration, as a power of two, so one format covers every step of every digit "
-              "and the power-of-two rounding can leave up to one bit of the range unused.",
+              "float; the SSM's products are vmapped over time), so the state and B̄u terms of a time step get a "
+              "scale fitted to that step; hwssm fixes every scale once, from calibration, as a power of two, so one "
+              "format covers every step of every digit and the power-of-two rounding can leave up to one bit of "
+              "the range unused.",
               "- What is quantized: Q-S5 quantizes only the operands of products (weights and their inputs) and "
-              "accumulates in float; norms, GELU, sigmoid, the GLU product, the residual stream and the mean-pool "
-              "stay in float. hwssm's network is integer end to end: every activation has a stored format "
-              "(residual stream, y, GELU and sigmoid by tables of 2^a entries, the GLU product), the state is "
-              "stored and clipped to its format every step, B̄u is requantized every step, biases are 16-bit codes.",
-              "- Models: Q-S5's sMNIST model (H=96, P=64 complex modes, L=4) uses LayerNorm without bias; hwssm "
-              "refuses LayerNorm on the integer path, so its S5 uses BatchNorm folded into B̄ and D at export "
+              "accumulates in float; the GLU product, the residual stream and the mean-pool stay in float, and "
+              "GELU, sigmoid and LayerNorm are float or approximations (qgelu, hard sigmoid, qLayerNorm: the "
+              "variants behind the W8A8 range). hwssm's network is integer end to end: every activation has a "
+              "stored format (residual stream, y, GELU and sigmoid by tables of 2^a entries, the GLU product), the "
+              "state is stored and clipped to its format every step, B̄u is requantized every step, biases are "
+              "16-bit codes.",
+              "- Models: Q-S5's sMNIST evaluation script uses H=96, ssm_size_base=128 (P=64 complex modes kept), "
+              "L=4 and a prenorm LayerNorm (the W8A8 figures: LayerNorm without bias); hwssm refuses LayerNorm on "
+              "the integer path, so its S5 uses BatchNorm folded into B̄ and D at export "
               "(or no norm).", ""]
     return lines
 
@@ -246,7 +250,8 @@ def write_s5_report(data: dict, out_dir: str | os.PathLike, *, command: str = "h
     lines += ["Memory: every stored integer code at its width plus one sequence's state (`QModel.footprint_bits`); "
               "float32: every parameter and the state at 32 bits.", ""]
     lines += ["## Q-S5's settings as hwssm plans", "",
-              "Q-S5's `QuantizationConfig` (`s5/qssm_aqt.py`) has seven widths; the run scripts name the settings "
+              "Q-S5's `QuantizationConfig` (`s5/qssm_aqt.py`) has seven widths; their sMNIST run scripts "
+              "(`bin/run_smnist_all.sh`) name the settings "
               "(`W4A8Wssm8`: a=b=c=d=8, non_ssm=4; `W4A8Wa8`: a=8, the rest 4). hwssm's plan letters map one to one: "
               "`A`=a, `B`/`C`/`D`=b/c/d, `W`=non_ssm (encoder, GLU, decoder), `a`=the activation width (hwssm has "
               "one for every activation; both of Q-S5's are 8). Q-S5 has no stored state: x and the B̄u terms are "

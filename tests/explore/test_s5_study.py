@@ -71,6 +71,13 @@ def test_bad_models_are_one_line_errors(tmp_path, tiny_checkpoint):
         s5_checkpoint(tmp_path / "m.qmodel.json")
     with pytest.raises(HwssmError, match="--limit"):
         run_s5_study(tiny_checkpoint, limit=0)
+    from hwssm.model.checkpoint import save_checkpoint
+    from hwssm.model.s5_config import Norm, S5Config
+    from hwssm.model.s5_network import init_params
+
+    ln = S5Config(H=4, P=2, L=1, norm=Norm.LAYER)
+    with pytest.raises(HwssmError, match="LayerNorm, which has no integer form"):
+        s5_checkpoint(save_checkpoint(tmp_path / "ln", ln, init_params(ln, 0)))
 
 
 def test_saved_s5_runs_are_read_scored_and_grouped(tiny_s5, tmp_path, cache):
