@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 HELP = ("write reports: 'report --sweep RESULTS.json --name NAME', 'report quantization' (PTQ studies + QAT results), "
+        "'report s5' (the Q-S5 reproduction), "
         "or 'report profile --model M --out DIR' (per-layer value distributions against the formats)")
 
 #: Default locations (relative to the current directory).
 DEFAULT_MODEL = "models/s4d_float.json"
+DEFAULT_S5_MODEL = "models/s5_float.json"
 DEFAULT_RESULTS_DIR = "models/results"
 DEFAULT_ROOT = "reports"
 
 
 def register(parser) -> None:
-    parser.add_argument("what", nargs="?", choices=["quantization", "profile"],
+    parser.add_argument("what", nargs="?", choices=["quantization", "profile", "s5"],
                         help="'quantization': PTQ studies (golden engine) + saved QAT results -> reports/quantization.md; "
+                             "'s5': Q-S5's sMNIST PTQ settings as hwssm S5 plans (golden engine) + saved S5 QAT "
+                             "results -> reports/s5.md; "
                              "'profile': per-layer distributions of float weights and activations against the model's "
                              "formats -> DIR/profile.md + plots")
     parser.add_argument("--sweep", metavar="RESULTS", nargs="+", help="sweep results JSON (from hwssm sweep); several are merged")
     parser.add_argument("--name", help="report name: writes <root>/<name>/report.md and its plots")
     parser.add_argument("--root", default=DEFAULT_ROOT, help="reports directory (default: reports)")
     q = parser.add_argument_group("quantization report")
-    q.add_argument("--model", default=DEFAULT_MODEL, help=f"float checkpoint for PTQ (default: {DEFAULT_MODEL})")
+    q.add_argument("--model", help=f"float checkpoint for PTQ (default: {DEFAULT_MODEL}; 's5': {DEFAULT_S5_MODEL})")
     q.add_argument("--limit", type=int, help="accuracy on the first N test digits (default: all 10,000)")
     q.add_argument("--calib-digits", type=int, default=256, help="training digits for PTQ calibration (default 256)")
     q.add_argument("--results-dir", default=DEFAULT_RESULTS_DIR, help=f"saved QAT/heterogeneous results (default: {DEFAULT_RESULTS_DIR})")
@@ -41,8 +45,16 @@ def _run(args) -> int:
 
     from ..errors import HwssmError
 
+    if args.model is None:
+        args.model = DEFAULT_S5_MODEL if args.what == "s5" else DEFAULT_MODEL
     if args.what == "profile":
         return _profile(args)
+    if args.what == "s5":
+        if args.sweep:
+            raise HwssmError("'report s5' computes its own PTQ points; --sweep is for sweep reports")
+        from .report_s5 import run_s5_report
+
+        return run_s5_report(args, DEFAULT_S5_MODEL, DEFAULT_RESULTS_DIR, DEFAULT_ROOT)
     if args.what == "quantization":
         if args.sweep:
             raise HwssmError("'report quantization' computes its own PTQ points; --sweep is for sweep reports")
