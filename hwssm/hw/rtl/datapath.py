@@ -45,7 +45,7 @@ from ..core_config import CoreConfig, ceil_log2
 from ..storage import LOAD_WORD_BITS, ParamStorage
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
-from .ops import chain, delay, mul, requant, resize, shl
+from .ops import chain, delay, mul, narrow, requant, resize, shl, wire
 from .tree import AdderTree
 
 #: Attributes of a single-port RAM meant for iCE40 SPRAM (LOAD storage): its initial contents
@@ -97,6 +97,8 @@ class Datapath(wiring.Component):
                 "ld_addr": In(awidth(cfg.load.depth)), "ld_data": In(LOAD_WORD_BITS),
                 "par": In(1),
             })
+        if cfg.s5 is not None:
+            members.update({"uw_en": In(1), "uw_h": In(awidth(cfg.H)), "uw_data": In(signed(a))})
         super().__init__(members)
         self.lanes = [Lane(cfg.lane) for _ in range(P)]
         self.tree = AdderTree(P, cfg.rowsum_width, cfg.pipe.tree_levels_per_stage)
@@ -167,16 +169,23 @@ class Datapath(wiring.Component):
             # the B̄·u multipliers' second operand: u in complex mode (one mux for all lanes)
             for b in (4, 5):
                 g_rd[b] = Mux(mix_o, g_rd[b], self.u)
+        s5 = cfg.s5
+        if s5 is not None:
+            g_rd, upd_o = self._s5_operands(m, g_rd, s)
+            self._s5_v, self._s5_buw = [], []
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
         xr_w, xi_w = cfg.xr_width, cfg.xi_width
-        xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs)
-        idx_x_wr = delay(m, iss.ssm_idx, 1 + s + lane0.latency_state, "xwa")
+        xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs) if s5 is None else mem_depth(cfg.L * cfg.Cs)
+        x_addr = iss.ssm_idx if s5 is None else iss.xidx
+        idx_x_wr = delay(m, x_addr, 1 + s + lane0.latency_state, "xwa")
         idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
         # mixc at the row finish's alignment (w), its bias add (bias) and the requant (v)
         mixrow_a = delay(m, iss.mixrow, lane0.stage_wshift, "mra")
         load = cfg.storage is ParamStorage.LOAD
+        if s5 is not None:
+            upd_w = delay(m, upd_o, lane0.latency_state, "updw")   # with the lanes' x_valid
         if load:
             par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
@@ -197,12 +206,18 @@ class Datapath(wiring.Component):
                 m.submodules[f"x{p}"] = xmem
                 xr = xmem.read_port()
                 xw = xmem.write_port()
+                # S5: only the updates write the state (a readout slot passes it through) and
+                # only they read the first step's state as zero
+                x_en = lane.x_valid if s5 is None else lane.x_valid & upd_w
                 m.d.comb += [
-                    xr.addr.eq(iss.ssm_idx),
-                    xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
+                    xr.addr.eq(x_addr),
+                    xw.addr.eq(idx_x_wr), xw.en.eq(x_en),
                     xw.data.eq(xw_data),
                 ]
-                xdata = Mux(first_step_o, 0, delay(m, xr.data, s, f"x{p}_q", reset_less=True))
+                xdata = Mux(first_step_o if s5 is None else first_step_o & upd_o, 0,
+                            delay(m, xr.data, s, f"x{p}_q", reset_less=True))
+                if s5 is not None:
+                    fields = self._s5_bu(m, p, lane, fields, upd_o, s)
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
@@ -210,24 +225,28 @@ class Datapath(wiring.Component):
                       if lane0.align_stages else mixc)
             mixc_v = mixc_t.unpack(delay(m, mixc_raw, lane0.stage_vshift - lane0.stage_wshift, f"mixcv{p}",
                                          reset_less=True))
+            if s5 is not None:
+                self._s5_v.append(self._s5_lane_out(m, p, lane, mixc_t, mixc_raw))
             m.d.comb += [
-                lane.cplx.eq(ssm_o), lane.real.eq(mix_o), lane.first.eq(q_first_o), lane.last.eq(q_last_o),
+                lane.cplx.eq(ssm_o if s5 is None else ssm_o | upd_o), lane.real.eq(mix_o), lane.first.eq(q_first_o),
+                lane.last.eq(q_last_o),
                 *[getattr(lane, f"f{i}").eq(fields[i]) for i in range(k)],
                 lane.x.re.eq(xdata[:xr_w].as_signed()), lane.x.im.eq(xdata[xr_w:].as_signed()),
-                lane.u.eq(self.u),
+                lane.u.eq(self.u if s5 is None else 1),  # S5: the B̄·u multipliers take bu·1
                 lane.c.re.eq(cbar[:lc.cr_width].as_signed()), lane.c.im.eq(cbar[lc.cr_width:].as_signed()),
                 lane.bias.eq(mixc_b["bias"]),
             ]
             for i in range(k):
                 m.d.comb += lane.g[i].eq(g_rd[i])
+            uc = rc if s5 is None else self._s5_update_table(m, p, lane, s)
             for name, sh in lc.shifts.items():
                 if not sh.width:
                     continue
                 port = getattr(lane, f"sh_{name}")
                 if name in ("ar", "ai", "br", "ax", "ia", "bi"):
-                    m.d.comb += port.eq(rc[s + lane.stage_align][name].var)
+                    m.d.comb += port.eq(uc[s + lane.stage_align][name].var)
                 elif name in ("re", "im", "xdr", "xdi"):
-                    m.d.comb += port.eq(rc[s + lane.stage_round][name].var)
+                    m.d.comb += port.eq(uc[s + lane.stage_round][name].var)
                 elif name in ("cr", "ci"):
                     m.d.comb += port.eq(rc[s + lane.stage_readout_align][name].var)
                 elif name == "w":
@@ -260,8 +279,10 @@ class Datapath(wiring.Component):
         rf = rc[TR - 1 + fa]
         al = [delay(m, shl(m, row, rf["es"], cfg.fin_width), fl, "ralign", reset_less=True),
               delay(m, shl(m, du_f, rf["ed"], cfg.fin_width), fl, "dalign", reset_less=True)]
+        if s5 is not None and s5.delta:   # S5: + δ, pre-aligned in the row table
+            al.append(delay(m, resize(rf["dl"], cfg.fin_width), fl, "dlalign", reset_less=True))
         m.d.sync += [
-            fin.eq(al[0] + al[1]),
+            fin.eq(sum(al[1:], al[0])),
             fin_v.eq(delay(m, valid_r & clast_r, fa + fl, "finv")),
         ]
         y = Signal(signed(a), reset_less=True)
@@ -286,16 +307,102 @@ class Datapath(wiring.Component):
         kslot_v = delay(m, iss.kslot, LV, "kv")
         gate_v = delay(m, iss.gate, LV, "gtv")
         pairs_v = delay(m, iss.pairs, LV, "prv")
-        vword = Cat(*[lane.v for lane in self.lanes])
-        for name, en, out in (("vval", lane0.v_valid & ~gate_v, self.vrd_val),
-                              ("vgate", lane0.v_valid & gate_v, self.vrd_gate)):
+        if s5 is None:
+            vword = Cat(*[lane.v for lane in self.lanes])
+            v_ok = lane0.v_valid
+        else:   # S5: B̄u rows go to the lanes' bu buffers, GLU rows (a bits) to these buffers
+            vword = Cat(*[v[:a] for v in self._s5_v])
+            v_ok = lane0.v_valid & ~delay(m, iss.bu, LV, "buv")
+        for name, en, out in (("vval", v_ok & ~gate_v, self.vrd_val),
+                              ("vgate", v_ok & gate_v, self.vrd_gate)):
+            if s5 is not None and s5.half and name == "vval":
+                self._s5_value_g(m, gw, gelu, out)
+                continue
             mem = memory.Memory(shape=P * a, depth=mem_depth(cfg.KP), init=[])
             m.submodules[name] = mem
             wp, rp = mem.write_port(), mem.read_port()
             m.d.comb += [wp.en.eq(en), wp.addr.eq(kslot_v), wp.data.eq(vword),
                          rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
-        m.d.comb += [self.pass_done.eq(lane0.v_valid & gate_v), self.pass_pairs.eq(pairs_v)]
+        m.d.comb += [self.pass_done.eq(v_ok & gate_v), self.pass_pairs.eq(pairs_v)]
         return m
+
+    # -- S5 ------------------------------------------------------------------------------------
+    def _s5_operands(self, m: Module, g_rd: list, s: int):
+        """The u banks (the block input of the B̄u passes: u[h] in bank h mod 4, word h div 4,
+        written through ``uw_*``); returns the lanes' real-mode operands (u in B̄u passes, g
+        otherwise) and the update flag at the operand stage."""
+        cfg, iss, a = self._cfg, self.issue, self._cfg.a
+        hb = len(self.uw_h)
+        ub = []
+        for b in range(4):
+            mem = memory.Memory(shape=a, depth=mem_depth(cfg.Q), init=[])
+            m.submodules[f"ub{b}"] = mem
+            wp, rp = mem.write_port(), mem.read_port()
+            m.d.comb += [wp.en.eq(self.uw_en & (self.uw_h[:min(2, hb)] == b)),
+                         wp.addr.eq(self.uw_h[2:] if hb > 2 else 0), wp.data.eq(self.uw_data), rp.addr.eq(iss.q)]
+            ub.append(delay(m, rp.data, s, f"ub{b}_q", reset_less=True).as_signed())
+        bu_o = delay(m, iss.bu, 1 + s, "buo")
+        upd_o = delay(m, iss.upd, 1 + s, "updo")
+        return [wire(m, Mux(bu_o, u, g), f"op{i}") for i, (u, g) in enumerate(zip(ub, g_rd))], upd_o
+
+    def _s5_bu(self, m: Module, p: int, lane, fields: list, upd_o, s: int) -> list:
+        """Lane p's bu buffers (re, im; written at kk div 2 by the B̄u passes, read at c by the
+        updates); returns the coefficient fields with bu in fields 2, 3 during an update."""
+        cfg, iss, fw = self._cfg, self.issue, self._cfg.coef_field_widths
+        out = list(fields)
+        ports = []
+        for part, width in enumerate(cfg.s5.bu_widths):
+            mem = memory.Memory(shape=signed(width), depth=mem_depth(cfg.Cs), init=[])
+            m.submodules[f"bu{'ri'[part]}{p}"] = mem
+            rp = mem.read_port()
+            m.d.comb += rp.addr.eq(iss.kslot)
+            rd = delay(m, rp.data, s, f"bu{'ri'[part]}{p}_q", reset_less=True)
+            out[2 + part] = Mux(upd_o, resize(rd, fw[2 + part]), fields[2 + part])
+            ports.append((mem.write_port(), width))
+        self._s5_buw.append(ports)
+        return out
+
+    def _s5_update_table(self, m: Module, p: int, lane, s: int) -> list:
+        """Lane p's update shifts (table row ``crow``), indexed like the row constants: entry
+        ``s + k`` is at lane stage k."""
+        t = self._cfg.s5.upd_tables[p]
+        raw = delay(m, rom(m, f"updc{p}", t.words(), t.width, self.issue.crow), s, f"updc{p}_q", reset_less=True)
+        return [None] * s + [t.unpack(x) for x in chain(m, raw, lane.stage_round, f"updc{p}_d", reset_less=True)]
+
+    def _s5_lane_out(self, m: Module, p: int, lane, mixc_t, mixc_raw):
+        """Lane p's real-mode output fitted to its row's own width (``vd``), and its bu buffer
+        writes (B̄u passes); returns the fitted value."""
+        cfg, iss, lane0 = self._cfg, self.issue, self.lanes[0]
+        s, q = cfg.pipe.mem_stages, cfg.pipe.requant_stages
+        v = lane.v
+        if "vd" in mixc_t.shifts:
+            at_v = delay(m, mixc_raw, lane0.stage_vshift - lane0.stage_wshift + q + 1, f"mixco{p}", reset_less=True)
+            amt = mixc_t.unpack(at_v)["vd"]
+            d = Const(amt.lo, 6) + amt.var if amt.var is not None and len(amt.var) else Const(amt.lo, 6)
+            v = narrow(m, v, d, cfg.lane.v_overflow, cfg.lane.v_width, f"nv{p}")
+        LV = 1 + s + lane0.latency_real
+        bu_v = delay(m, iss.bu, LV, f"bv{p}")
+        part_v = delay(m, iss.gate, LV, f"bpv{p}")
+        addr_v = delay(m, iss.kslot, LV, f"bav{p}")
+        for part, (wp, width) in enumerate(self._s5_buw[p]):
+            m.d.comb += [wp.en.eq(lane.v_valid & bu_v & (part_v if part else ~part_v)), wp.addr.eq(addr_v),
+                         wp.data.eq(v[:width])]
+        return v
+
+    def _s5_value_g(self, m: Module, gw: dict, gelu, out) -> None:
+        """Half GLU: the value buffer holds g itself, written by GELU (g[h] at word h div P,
+        lane slot h mod P; the writes come in order h = 0..H-1)."""
+        cfg, a, P = self._cfg, self._cfg.a, self._cfg.P
+        mem = memory.Memory(shape=P * a, depth=mem_depth(cfg.KP), init=[])
+        m.submodules["vval"] = mem
+        wp, rp = mem.write_port(granularity=a), mem.read_port()
+        slot, word = Signal(awidth(P)), Signal(awidth(mem_depth(cfg.KP)))
+        ns, nw = Signal.like(slot), Signal.like(word)
+        m.d.comb += [slot.eq(Mux(gw["h"] == 0, 0, ns)), word.eq(Mux(gw["h"] == 0, 0, nw))]
+        with m.If(gw["en"]):
+            m.d.sync += [ns.eq(Mux(slot == P - 1, 0, slot + 1)), nw.eq(Mux(slot == P - 1, word + 1, word))]
+        m.d.comb += [wp.en.eq(Cat(*[gw["en"] & (slot == i) for i in range(P)])), wp.addr.eq(word),
+                     wp.data.eq(Cat(*[gelu] * P)), rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
 
     # -- LOAD storage ----------------------------------------------------------------------
     def _single_port(self, m: Module, name: str, width: int, depth: int, we, waddr, wdata, raddr):
