@@ -192,7 +192,7 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "plan": qm.plan.to_json(),
         "lanes": point["lanes"],
         "seq_len": point["seq_len"],
-        "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
+        **_shape(cfg),
         "pipeline": point["pipeline"],
         "storage": point["storage"],
         "soft_mul_bits": point["soft_mul_bits"],
@@ -208,6 +208,13 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "interface": core.interface.to_json(),
         "integration": integration(core),
     }
+
+
+def _shape(cfg) -> dict:
+    """The manifest's ``shape`` (S4D: H, M, L, n_classes; S5 also ``family``, and P modes instead of M)."""
+    if cfg.s5 is not None:
+        return {"family": "s5", "shape": {"H": cfg.H, "P": cfg.s5.Pm, "L": cfg.L, "n_classes": cfg.n_classes}}
+    return {"shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes}}
 
 
 def _load_manifest(cfg) -> dict:
