@@ -100,7 +100,8 @@ def _check(qm: S5QModel, design: DesignPoint) -> None:
             raise HwssmError(f"{name}: {_eff_width(p)}-bit effective parameters exceed the RTL's "
                              f"{MAX_OPERAND_BITS}-bit multipliers")
     if design.storage is not ParamStorage.ROM:
-        raise HwssmError("the S5 RTL is built with ROM storage only (not --storage load)")
+        raise HwssmError("the S5 RTL is built with ROM storage only, not --storage load (a LOAD profile such as "
+                         "up5k's: give --storage rom)")
     if design.pipeline.mix_cols != 4:
         raise HwssmError(f"the S5 RTL runs its real-mode GEMVs on 4 columns per lane-cycle; mix_cols "
                          f"{design.pipeline.mix_cols} is not built for S5 yet")

@@ -180,7 +180,9 @@ def test_a_missing_generator_module_is_an_error(tmp_path):
 NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.quant.qmodel",
                       "hwssm.quant.plan", "hwssm.procs",  # io.py asks procs whether a temp file's writer lives
                       "hwssm.quant.spec", "hwssm.quant.plan_layers", "hwssm.quant.plan_s5",  # parts of the plan (split off plan.py)
-                      "hwssm.hw.manifest"}  # hashes the written files (provenance), decides none of their bytes
+                      "hwssm.hw.manifest",  # hashes the written files (provenance), decides none of their bytes
+                      "hwssm.quant.s5_qmodel",  # the S5 model's data (as quant.qmodel); its sums: quant/s5_lowering.py
+                      "hwssm.model.config", "hwssm.model.s5_config"}  # the Family and Glu enums the derivation dispatches on
 
 
 def _module_imports(path, module, package):

@@ -100,7 +100,7 @@ def lanes_blocks(c) -> list[Block]:
         add(pipe_block("state / v valid delays", "control", 2 * q, count=P))
     add(Block("stage-ms+2 registers", "C", Kind.REG, ln.part_width + ln.v_width + 1, count=P))
     # per-lane memories
-    ssm_depth = max(2, L * H * c.Cs)
+    ssm_depth = max(2, L * H * c.Cs) if c.s5 is None else max(2, L * c.Cs)   # S5: one state per mode chunk
     if load:
         ld = c.load
         daw = addr_width(ld.depth)
