@@ -30,12 +30,13 @@ class Resolved:
 S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate"})
 
 
-def require_s4d(qm, what: str, missing: str = "S5 RTL is not there yet") -> QModel:
+def require_s4d(qm, what: str, missing: str = "S5 models are not built by this command yet") -> QModel:
     """``qm`` (a QModel or a model config) when it is S4D; one HwssmError line for S5 saying
-    what is ``missing`` (by default: the RTL)."""
+    what is ``missing`` (by default: this command's S5 path)."""
     if getattr(qm, "family", None) is Family.S5:
         raise HwssmError(f"{what}: {missing} (issue 15); an S5 QModel runs in the golden engine "
-                         "(hwssm golden eval, hwssm bench golden --model)")
+                         "(hwssm golden eval, hwssm bench golden --model) and in RTL (hwssm rtl generate, "
+                         "hwssm sim, hwssm estimate)")
     return qm
 
 
