@@ -31,6 +31,11 @@ CASES = {
                          Pipeline()),
     "deep-pipeline-lanes2": (S5Config(H=5, P=5, L=2, n_classes=3), "A8x10-B6C6D6-W6-a6-h", 2, 3, DEEP),
     "one-lane-L3": (S5Config(H=3, P=3, L=3, n_classes=2, glu=Glu.FULL), "uniform6", 1, 3, Pipeline()),
+    "H1-one-mode-per-lane": (S5Config(H=1, P=2, L=2, n_classes=2, glu=Glu.FULL), "uniform8", 2, 4, Pipeline()),
+    "H9-x16-mem2-tree1": (S5Config(H=9, P=4, L=1, n_classes=3), "A8x16-B8C8D8-W8-a8-h", 4, 3,
+                          Pipeline(mem_stages=2, tree_levels_per_stage=1)),
+    "P11-floor-wrap-rq-align": (S5Config(H=3, P=11, L=1, n_classes=3, glu=Glu.FULL), "A6x8-B4C4D4-W4-a6-floor-wrap",
+                                3, 3, Pipeline(requant_stages=1, align_stages=1)),
 }
 
 
