@@ -26,6 +26,12 @@ through a multiplexer that gives u in complex mode), ``vval`` / ``vgate`` RAMs (
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
 pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
 
+An S5 core (``cfg.s5``, :mod:`hwssm.hw.derive_s5`) runs the same lanes, tree, row finish,
+GELU and buffers with four slot kinds (B̄u, update, readout, GLU) and adds the parts of
+:mod:`.datapath_s5` (u banks, bu buffers, per-lane update-shift ROMs, real-mode narrowing);
+its state RAM ``x{p}`` has L·Cs words (l·Cs + c), written by the updates only, and the row
+finish adds the y bias δ.
+
 Data registers (memory read registers, the S4D row-constant chain, lane and tree data,
 the row finish) are not reset; the control that qualifies them is.
 
@@ -45,7 +51,8 @@ from ..core_config import CoreConfig, ceil_log2
 from ..storage import LOAD_WORD_BITS, ParamStorage
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
-from .ops import chain, delay, mul, narrow, requant, resize, shl, wire
+from .datapath_s5 import S5Parts
+from .ops import chain, delay, mul, requant, resize, shl
 from .tree import AdderTree
 
 #: Attributes of a single-port RAM meant for iCE40 SPRAM (LOAD storage): its initial contents
@@ -171,8 +178,8 @@ class Datapath(wiring.Component):
                 g_rd[b] = Mux(mix_o, g_rd[b], self.u)
         s5 = cfg.s5
         if s5 is not None:
-            g_rd, upd_o = self._s5_operands(m, g_rd, s)
-            self._s5_v, self._s5_buw = [], []
+            s5p = S5Parts(self, cfg, m)
+            g_rd, upd_o = s5p.operands(g_rd, s)
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
@@ -217,7 +224,7 @@ class Datapath(wiring.Component):
                 xdata = Mux(first_step_o if s5 is None else first_step_o & upd_o, 0,
                             delay(m, xr.data, s, f"x{p}_q", reset_less=True))
                 if s5 is not None:
-                    fields = self._s5_bu(m, p, lane, fields, upd_o, s)
+                    fields = s5p.bu(p, fields, upd_o, s)
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
@@ -226,7 +233,7 @@ class Datapath(wiring.Component):
             mixc_v = mixc_t.unpack(delay(m, mixc_raw, lane0.stage_vshift - lane0.stage_wshift, f"mixcv{p}",
                                          reset_less=True))
             if s5 is not None:
-                self._s5_v.append(self._s5_lane_out(m, p, lane, mixc_t, mixc_raw))
+                s5p.lane_out(p, lane, mixc_t, mixc_raw)
             m.d.comb += [
                 lane.cplx.eq(ssm_o if s5 is None else ssm_o | upd_o), lane.real.eq(mix_o), lane.first.eq(q_first_o),
                 lane.last.eq(q_last_o),
@@ -238,7 +245,7 @@ class Datapath(wiring.Component):
             ]
             for i in range(k):
                 m.d.comb += lane.g[i].eq(g_rd[i])
-            uc = rc if s5 is None else self._s5_update_table(m, p, lane, s)
+            uc = rc if s5 is None else s5p.update_table(p, lane, s)
             for name, sh in lc.shifts.items():
                 if not sh.width:
                     continue
@@ -311,12 +318,12 @@ class Datapath(wiring.Component):
             vword = Cat(*[lane.v for lane in self.lanes])
             v_ok = lane0.v_valid
         else:   # S5: B̄u rows go to the lanes' bu buffers, GLU rows (a bits) to these buffers
-            vword = Cat(*[v[:a] for v in self._s5_v])
+            vword = Cat(*[v[:a] for v in s5p.v])
             v_ok = lane0.v_valid & ~delay(m, iss.bu, LV, "buv")
         for name, en, out in (("vval", v_ok & ~gate_v, self.vrd_val),
                               ("vgate", v_ok & gate_v, self.vrd_gate)):
             if s5 is not None and s5.half and name == "vval":
-                self._s5_value_g(m, gw, gelu, out)
+                s5p.value_g(gw, gelu, out)
                 continue
             mem = memory.Memory(shape=P * a, depth=mem_depth(cfg.KP), init=[])
             m.submodules[name] = mem
@@ -325,84 +332,6 @@ class Datapath(wiring.Component):
                          rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
         m.d.comb += [self.pass_done.eq(v_ok & gate_v), self.pass_pairs.eq(pairs_v)]
         return m
-
-    # -- S5 ------------------------------------------------------------------------------------
-    def _s5_operands(self, m: Module, g_rd: list, s: int):
-        """The u banks (the block input of the B̄u passes: u[h] in bank h mod 4, word h div 4,
-        written through ``uw_*``); returns the lanes' real-mode operands (u in B̄u passes, g
-        otherwise) and the update flag at the operand stage."""
-        cfg, iss, a = self._cfg, self.issue, self._cfg.a
-        hb = len(self.uw_h)
-        ub = []
-        for b in range(4):
-            mem = memory.Memory(shape=a, depth=mem_depth(cfg.Q), init=[])
-            m.submodules[f"ub{b}"] = mem
-            wp, rp = mem.write_port(), mem.read_port()
-            m.d.comb += [wp.en.eq(self.uw_en & (self.uw_h[:min(2, hb)] == b)),
-                         wp.addr.eq(self.uw_h[2:] if hb > 2 else 0), wp.data.eq(self.uw_data), rp.addr.eq(iss.q)]
-            ub.append(delay(m, rp.data, s, f"ub{b}_q", reset_less=True).as_signed())
-        bu_o = delay(m, iss.bu, 1 + s, "buo")
-        upd_o = delay(m, iss.upd, 1 + s, "updo")
-        return [wire(m, Mux(bu_o, u, g), f"op{i}") for i, (u, g) in enumerate(zip(ub, g_rd))], upd_o
-
-    def _s5_bu(self, m: Module, p: int, lane, fields: list, upd_o, s: int) -> list:
-        """Lane p's bu buffers (re, im; written at kk div 2 by the B̄u passes, read at c by the
-        updates); returns the coefficient fields with bu in fields 2, 3 during an update."""
-        cfg, iss, fw = self._cfg, self.issue, self._cfg.coef_field_widths
-        out = list(fields)
-        ports = []
-        for part, width in enumerate(cfg.s5.bu_widths):
-            mem = memory.Memory(shape=signed(width), depth=mem_depth(cfg.Cs), init=[])
-            m.submodules[f"bu{'ri'[part]}{p}"] = mem
-            rp = mem.read_port()
-            m.d.comb += rp.addr.eq(iss.kslot)
-            rd = delay(m, rp.data, s, f"bu{'ri'[part]}{p}_q", reset_less=True)
-            out[2 + part] = Mux(upd_o, resize(rd, fw[2 + part]), fields[2 + part])
-            ports.append((mem.write_port(), width))
-        self._s5_buw.append(ports)
-        return out
-
-    def _s5_update_table(self, m: Module, p: int, lane, s: int) -> list:
-        """Lane p's update shifts (table row ``crow``), indexed like the row constants: entry
-        ``s + k`` is at lane stage k."""
-        t = self._cfg.s5.upd_tables[p]
-        raw = delay(m, rom(m, f"updc{p}", t.words(), t.width, self.issue.crow), s, f"updc{p}_q", reset_less=True)
-        return [None] * s + [t.unpack(x) for x in chain(m, raw, lane.stage_round, f"updc{p}_d", reset_less=True)]
-
-    def _s5_lane_out(self, m: Module, p: int, lane, mixc_t, mixc_raw):
-        """Lane p's real-mode output fitted to its row's own width (``vd``), and its bu buffer
-        writes (B̄u passes); returns the fitted value."""
-        cfg, iss, lane0 = self._cfg, self.issue, self.lanes[0]
-        s, q = cfg.pipe.mem_stages, cfg.pipe.requant_stages
-        v = lane.v
-        if "vd" in mixc_t.shifts:
-            at_v = delay(m, mixc_raw, lane0.stage_vshift - lane0.stage_wshift + q + 1, f"mixco{p}", reset_less=True)
-            amt = mixc_t.unpack(at_v)["vd"]
-            d = Const(amt.lo, 6) + amt.var if amt.var is not None and len(amt.var) else Const(amt.lo, 6)
-            v = narrow(m, v, d, cfg.lane.v_overflow, cfg.lane.v_width, f"nv{p}")
-        LV = 1 + s + lane0.latency_real
-        bu_v = delay(m, iss.bu, LV, f"bv{p}")
-        part_v = delay(m, iss.gate, LV, f"bpv{p}")
-        addr_v = delay(m, iss.kslot, LV, f"bav{p}")
-        for part, (wp, width) in enumerate(self._s5_buw[p]):
-            m.d.comb += [wp.en.eq(lane.v_valid & bu_v & (part_v if part else ~part_v)), wp.addr.eq(addr_v),
-                         wp.data.eq(v[:width])]
-        return v
-
-    def _s5_value_g(self, m: Module, gw: dict, gelu, out) -> None:
-        """Half GLU: the value buffer holds g itself, written by GELU (g[h] at word h div P,
-        lane slot h mod P; the writes come in order h = 0..H-1)."""
-        cfg, a, P = self._cfg, self._cfg.a, self._cfg.P
-        mem = memory.Memory(shape=P * a, depth=mem_depth(cfg.KP), init=[])
-        m.submodules["vval"] = mem
-        wp, rp = mem.write_port(granularity=a), mem.read_port()
-        slot, word = Signal(awidth(P)), Signal(awidth(mem_depth(cfg.KP)))
-        ns, nw = Signal.like(slot), Signal.like(word)
-        m.d.comb += [slot.eq(Mux(gw["h"] == 0, 0, ns)), word.eq(Mux(gw["h"] == 0, 0, nw))]
-        with m.If(gw["en"]):
-            m.d.sync += [ns.eq(Mux(slot == P - 1, 0, slot + 1)), nw.eq(Mux(slot == P - 1, word + 1, word))]
-        m.d.comb += [wp.en.eq(Cat(*[gw["en"] & (slot == i) for i in range(P)])), wp.addr.eq(word),
-                     wp.data.eq(Cat(*[gelu] * P)), rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
 
     # -- LOAD storage ----------------------------------------------------------------------
     def _single_port(self, m: Module, name: str, width: int, depth: int, we, waddr, wdata, raddr):
