@@ -221,7 +221,7 @@ class Datapath(wiring.Component):
                     xw.addr.eq(idx_x_wr), xw.en.eq(x_en),
                     xw.data.eq(xw_data),
                 ]
-                xdata = Mux(first_step_o if s5 is None else first_step_o & upd_o, 0,
+                xdata = Mux(first_step_o if s5 is None else s5p.x_zero, 0,
                             delay(m, xr.data, s, f"x{p}_q", reset_less=True))
                 if s5 is not None:
                     fields = s5p.bu(p, fields, upd_o, s)

@@ -42,6 +42,9 @@ class S5Parts:
     ----------
     v : list
         Each lane's real-mode output, fitted to its row's width (filled by :meth:`lane_out`).
+    x_zero : Value
+        At the operand stage: an update of the step's first step (its state reads as zero; set
+        by :meth:`operands`).
     """
 
     def __init__(self, dp, cfg, m: Module):
@@ -65,6 +68,8 @@ class S5Parts:
             ub.append(delay(m, rp.data, s, f"ub{b}_q", reset_less=True).as_signed())
         bu_o = delay(m, iss.bu, 1 + s, "buo")
         upd_o = delay(m, iss.upd, 1 + s, "updo")
+        # an update of the first step reads its state as zero (one register: no gate before the mux)
+        self.x_zero = delay(m, iss.first_step & iss.upd, 1 + s, "xzo")
         return [wire(m, Mux(bu_o, u, g), f"op{i}") for i, (u, g) in enumerate(zip(ub, g_rd))], upd_o
 
     def bu(self, p: int, fields: list, upd_o, s: int) -> list:
