@@ -6,6 +6,7 @@ floor rounding, wrapping formats, every pipeline knob; two digits back to back."
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
@@ -39,14 +40,12 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_s5_core_matches_golden_and_cycle_model(case):
-    cfg, code, lanes, T, pipe = CASES[case]
-    qm = s5_model(cfg, code)
+def _check_core(cfg, code, lanes, T, pipe, seed=0):
+    qm = s5_model(cfg, code, seed)
     core = HwssmCore(qm, DesignPoint(lanes, T, pipe))
-    pix = s5_pixels(2, T)
+    pix = s5_pixels(2, T, seed + 1)
     gold = run_s5(qm, pix, trace=True)
-    res = rtl_run(core, [list(p) for p in pix], max_cycles=40_000)
+    res = rtl_run(core, [list(p) for p in pix], max_cycles=60_000)
     L, H = qm.L, qm.H
     assert [v for _, v in res.dbg] == gold.r[:, 1:].transpose(0, 2, 1, 3).reshape(-1).tolist()
     assert [v for _, v in res.logits] == gold.logits.reshape(-1).tolist()
@@ -57,6 +56,34 @@ def test_s5_core_matches_golden_and_cycle_model(case):
             + 2 * pipe.requant_stages for d in range(2) for t in range(T) for l in range(L) for h in range(H)]
     assert [c for c, _ in res.dbg] == want
     assert [c for c, _ in res.classes] == [start - 1 + (d + 1) * core.cycles_per_digit for d in range(2)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_s5_core_matches_golden_and_cycle_model(case):
+    _check_core(*CASES[case])
+
+
+def _random_case(seed: int):
+    """A random small S5 model and design point (shape, GLU, norm, plan, lanes, T, every pipeline knob)."""
+    r = np.random.default_rng(seed)
+    L = int(r.integers(1, 3))
+    cfg = S5Config(H=int(r.integers(1, 8)), P=int(r.integers(1, 10)), L=L, n_classes=int(r.integers(2, 6)),
+                   glu=(Glu.HALF, Glu.FULL)[int(r.integers(2))], norm=(Norm.BATCH, Norm.NONE)[int(r.integers(2))])
+    plan = RANDOM_PLANS[int(r.integers(len(RANDOM_PLANS)))]
+    pipe = Pipeline(mul_stages=int(r.integers(1, 3)), tree_levels_per_stage=int(r.integers(1, 3)),
+                    mem_stages=int(r.integers(0, 3)), requant_stages=int(r.integers(0, 2)),
+                    acc_stages=int(r.integers(0, 2)), encdec_stages=int(r.integers(0, 2)),
+                    align_stages=int(r.integers(0, 2)))
+    return cfg, plan, int(r.integers(1, 7)), int(r.integers(2, 5)), pipe
+
+
+RANDOM_PLANS = ("uniform8", "uniform6", "hetero", "A8x12-B4C4D4-W8-a6-h-asym", "A6x8-B6C6D6-W6-a6-floor",
+                "A8x6-B4C4D4-W4-a4-h-wrap", "A8x16-B8C8D8-W8-a8-h-floor-wrap")
+
+
+@pytest.mark.parametrize("seed", [3, 9, 13, 20, 31, 47])
+def test_random_s5_cores_match_golden_and_cycle_model(seed):
+    _check_core(*_random_case(seed), seed=seed)
 
 
 def test_s5_designs_the_rtl_does_not_build_fail_in_one_line():
