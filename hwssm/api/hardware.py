@@ -13,7 +13,7 @@ from ..hw.options import DesignPoint
 from ..quant.qmodel import QModel
 from ..synth import SynthOptions, SynthReport
 from ..targets import Device
-from .models import require_qmodel
+from .models import require_integer_model
 
 __all__ = ["Rtl", "design_for", "generate_rtl", "estimate_cost", "synthesize"]
 
@@ -105,7 +105,7 @@ def generate_rtl(qm: QModel, design: DesignPoint, out_dir: str | os.PathLike) ->
     """
     from ..hw.emit import generate
 
-    qm, design = require_qmodel(qm, "generate_rtl"), _design(design)
+    qm, design = require_integer_model(qm, "generate_rtl"), _design(design)
     man = generate(qm, design, out_dir)
     seconds = man.pop("seconds")
     return Rtl(Path(out_dir), design, man, int(man["cycles_per_step"]), int(man["cycles_per_digit"]),
@@ -141,7 +141,7 @@ def estimate_cost(qm: QModel, design: DesignPoint, device: Device | str,
     """
     from ..hw.cost import estimate
 
-    qm, design, dev = require_qmodel(qm, "estimate_cost"), _design(design), _device(device)
+    qm, design, dev = require_integer_model(qm, "estimate_cost"), _design(design), _device(device)
     opts = _synth_options(dev, options)
     return estimate(qm, design, dev, dsp=opts.dsp, spram=opts.spram)
 

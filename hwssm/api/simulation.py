@@ -10,7 +10,7 @@ from ..hw.options import DesignPoint
 from ..quant.qmodel import QModel
 from ..verify.simulate import Digits, SimOptions, SimResult
 from .hardware import Rtl
-from .models import Progress, require_qmodel
+from .models import Progress, require_integer_model
 
 __all__ = ["simulate"]
 
@@ -46,7 +46,7 @@ def simulate(qm: QModel, target: Rtl | DesignPoint | str | os.PathLike, digits: 
     """
     from ..verify.simulate import simulate as run
 
-    qm = require_qmodel(qm, "simulate")
+    qm = require_integer_model(qm, "simulate")
     if not isinstance(digits, Digits):
         if isinstance(digits, (str, bytes)):
             raise HwssmError("digits must be Digits or MNIST test indices")

@@ -86,7 +86,8 @@ def _run(args) -> int:
             seconds.append(time.perf_counter() - t0)
     doc = {"format": ESTIMATE_FORMAT, "version": 1,
            "model": {"path": str(args.model), "plan": qm.plan.name, "plan_code": qm.plan.code,
-                     "digest": qm.digest(), "H": qm.H, "N": 2 * qm.M, "L": qm.L},
+                     "digest": qm.digest(), "H": qm.H,
+                     **({"N": 2 * qm.M} if hasattr(qm, "M") else {"family": "s5", "P": qm.P}), "L": qm.L},
            "points": [{**pt.to_json(), "seconds": round(s, 4)} for pt, s in zip(points, seconds)]}
     if args.json:
         print(json.dumps(doc))
@@ -102,7 +103,8 @@ def _pct(x: float) -> str:
 def format_points(doc: dict) -> str:
     """The text form of an ``hwssm-estimate`` document: one block per point."""
     m = doc["model"]
-    lines = [f"model {m['path']} (plan {m['plan']}, H={m['H']} N={m['N']} L={m['L']}); "
+    lines = [f"model {m['path']} (plan {m['plan']}, H={m['H']} {'N' if 'N' in m else 'P'}={m.get('N', m.get('P'))} "
+             f"L={m['L']}); "
              "analytic estimate, no synthesis: LUT4/FF carry the estimator's measured error band, "
              "DSP/BRAM/SPRAM were exact on every measured point"]
     for pt in doc["points"]:

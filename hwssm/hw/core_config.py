@@ -16,8 +16,8 @@ from .options import Pipeline
 from .rom_table import Table
 from .storage import LoadLayout, ParamStorage
 
-__all__ = ["MAX_ACT_BITS", "MAX_OPERAND_BITS", "LaneConfig", "CoreConfig", "mix_output_row", "ceil_log2",
-           "tree_stages"]
+__all__ = ["MAX_ACT_BITS", "MAX_OPERAND_BITS", "LaneConfig", "CoreConfig", "S5Layout", "mix_output_row",
+           "ceil_log2", "tree_stages"]
 
 #: Widest activation: the GELU/sigmoid tables have 2^bits entries per layer.
 MAX_ACT_BITS = 12
@@ -87,6 +87,45 @@ class LaneConfig:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class S5Layout:
+    """What an S5 core adds to :class:`CoreConfig` (:func:`hwssm.hw.derive_s5.derive_s5`).
+
+    Slots per block (the issue order of :mod:`hwssm.hw.cycle_s5`): ``2·Cs`` B̄u passes and
+    ``glu_passes`` GLU passes of Q real-mode chunks each, ``Cs`` state updates and ``H·Cs``
+    readouts (complex mode), with Cs = ceil(Pm / P) mode chunks.
+
+    Attributes
+    ----------
+    Pm : int
+        Complex modes of the model's state (the paper's P; ``CoreConfig.P`` is the lane count).
+    half : bool
+        Half GLU (g·σ(Wg + b): ``glu_passes = KP`` gate passes) or full GLU (``2·KP``).
+    upd_tables : tuple of Table
+        Per lane: the update's shifts (ar..im, xdr/xdi), rows l·Cs + c; row L·Cs is the readout
+        slots' identity (x' = 1·x, shift 0).
+    bu_widths : (int, int)
+        Widest BU_re, BU_im codes (each lane's bu buffers).
+    delta : bool
+        Some y bias δ is not 0 (the row finish adds the ``dl`` field of the row table).
+    """
+
+    Pm: int
+    half: bool
+    glu_passes: int
+    upd_tables: tuple
+    bu_widths: tuple
+    delta: bool
+
+    def passes(self, Cs: int) -> int:
+        """Real-mode passes per block: B̄u (2·Cs) and GLU."""
+        return 2 * Cs + self.glu_passes
+
+    def coef_words(self, Cs: int, Q: int) -> int:
+        """Coefficient words per block: B̄u and GLU chunks, the updates and the identity word."""
+        return self.passes(Cs) * Q + Cs + 1
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class CoreConfig:
     """The derived hardware description of one QModel on P lanes for sequences of T steps.
 
@@ -145,6 +184,8 @@ class CoreConfig:
     #: a token model's embedding ROM (:func:`hwssm.hw.derive.token_rom`: word token·2^hb + h
     #: holds r0[token, h], a bits); None for the linear encoder
     enc_rom: tuple | None = None
+    #: the S5 family's layout (:class:`S5Layout`); None for S4D
+    s5: S5Layout | None = None
 
     # -- geometry helpers --------------------------------------------------------------
     @property
@@ -185,6 +226,8 @@ class CoreConfig:
 
     @property
     def coef_depth(self) -> int:
+        if self.s5 is not None:
+            return self.L * self.s5.coef_words(self.Cs, self.Q)
         return self.L * (self.ssm_items + self.mix_items)
 
     @property

@@ -127,6 +127,9 @@ class StepSchedule:
         Smallest allowed distance between two step starts.
     period : int
         ``max(last_issue + 1, p_min)``: cycles per step in steady state.
+    bu, upd : list or None
+        S5 only (:mod:`hwssm.hw.cycle_s5`): ``bu[l][kk][q]`` the B̄u slots, ``upd[l][c]`` the
+        state updates; ``ssm`` then holds the readout slots and ``mix`` the GLU passes.
     """
 
     ssm: list
@@ -135,6 +138,8 @@ class StepSchedule:
     last_issue: int
     p_min: int
     period: int
+    bu: list | None = None
+    upd: list | None = None
 
 
 Model = Union[CoreConfig, QModel]
@@ -206,11 +211,39 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
     return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min))
 
 
+def _s5(model: Model) -> tuple[int, bool] | None:
+    """(modes Pm, half GLU) of an S5 core or model; None for S4D."""
+    if isinstance(model, CoreConfig):
+        return None if model.s5 is None else (model.s5.Pm, model.s5.half)
+    from ..model.config import Family
+
+    if getattr(model, "family", None) is not Family.S5:
+        return None
+    from ..model.s5_config import Glu
+
+    return model.P, model.glu is Glu.HALF
+
+
+def _s5_point(d: DesignPoint) -> None:
+    from ..errors import HwssmError
+
+    if d.pipeline.mix_cols != 4 or d.storage is not ParamStorage.ROM:
+        raise HwssmError("an S5 core is built with mix_cols 4 and ROM storage only")
+
+
 def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedule:
     """The issue schedule of one step (identical for every step) of a CoreConfig, or of a
     QModel built as ``design`` (only its lanes, pipeline and storage matter here)."""
     d = _point(model, design)
     pipe = d.pipeline
+    s5 = _s5(model)
+    if s5 is not None:
+        from .cycle_s5 import schedule_s5
+
+        _s5_point(d)
+        lat = Latencies(pipe.mul_stages, tree_stages(d.lanes, pipe.tree_levels_per_stage), pipe.mem_stages,
+                        pipe.requant_stages, pipe.acc_stages, pipe.encdec_stages, pipe.align_stages)
+        return schedule_s5(model.H, s5[0], model.L, d.lanes, s5[1], lat)
     return _schedule(model.H, model.M, model.L, d.lanes, pipe.mul_stages,
                      tree_stages(d.lanes, pipe.tree_levels_per_stage), d.storage is ParamStorage.LOAD,
                      pipe.mem_stages, pipe.requant_stages, pipe.acc_stages, pipe.mix_cols, pipe.encdec_stages,
@@ -265,4 +298,9 @@ def useful_lane_cycles(model: Model, mix_cols: int = 4) -> float:
 def utilization(model: Model, design: DesignPoint | None = None) -> float:
     """Useful lane-cycles / (P · cycles_per_step)."""
     d = _point(model, design)
+    s5 = _s5(model)
+    if s5 is not None:
+        from .cycle_s5 import useful_lane_cycles_s5
+
+        return useful_lane_cycles_s5(model.H, s5[0], model.L, s5[1]) / (d.lanes * cycles_per_step(model, design))
     return useful_lane_cycles(model, d.pipeline.mix_cols) / (d.lanes * cycles_per_step(model, design))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from ..errors import HwssmError
 from ..fixed import Overflow, Rounding, signed_width
+from ..model.config import Family
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
 from ..quant.layernorm import require_no_layernorm
@@ -232,6 +233,10 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
     """
     if not isinstance(design, DesignPoint):
         raise HwssmError(f"derive needs a DesignPoint, not {type(design).__name__}")
+    if getattr(qm, "family", None) is Family.S5:
+        from .derive_s5 import derive_s5
+
+        return derive_s5(qm, design)
     P, T, pipe = design.lanes, design.seq_len, design.pipeline
     storage, soft_mul_bits = design.storage, design.soft_mul_bits
     H, M, L = qm.H, qm.M, qm.L

@@ -69,16 +69,17 @@ RTL_PACKAGE = "rtl"
 #: The modules of ``hwssm/hw`` besides :data:`RTL_PACKAGE` whose code determines the Verilog:
 #: the derivation of a core's constants, tables and ROM words from a QModel (``derive.py``,
 #: ``core_config.py``, ``row_constants.py``, ``rom_table.py``),
+#: the S5 family's derivation and cycle model (``derive_s5.py``, ``cycle_s5.py``),
 #: the cycle model (the sequencer's schedule), this module (the text rewrites, the manifest),
 #: the design point (``options.py``) and the parameter storage and load image (``storage.py``).
 #: A module split off one of these is added here (``tests/hw/test_emit.py`` fails when a
 #: module the generator imports is in none of these lists).
-GENERATOR_MODULES = ("core_config.py", "cycle_model.py", "derive.py", "emit.py", "options.py", "rom_table.py",
-                     "row_constants.py", "storage.py")
+GENERATOR_MODULES = ("core_config.py", "cycle_model.py", "cycle_s5.py", "derive.py", "derive_s5.py", "emit.py",
+                     "options.py", "rom_table.py", "row_constants.py", "storage.py")
 #: Modules of ``hwssm`` outside ``hw/`` whose code determines the Verilog: the fixed-point
 #: formats and their rounding and overflow arithmetic, and the contract's lowering (term
 #: alignments, accumulator widths, requantization shifts).
-SHARED_MODULES = ("fixed.py", "quant/lowering.py", "quant/lowering_sum.py")
+SHARED_MODULES = ("fixed.py", "quant/lowering.py", "quant/lowering_sum.py", "quant/s5_lowering.py")
 
 
 def generator_sources(package: Path = PACKAGE) -> list[Path]:
@@ -192,7 +193,7 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "plan": qm.plan.to_json(),
         "lanes": point["lanes"],
         "seq_len": point["seq_len"],
-        "shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes},
+        **_shape(cfg),
         "pipeline": point["pipeline"],
         "storage": point["storage"],
         "soft_mul_bits": point["soft_mul_bits"],
@@ -208,6 +209,13 @@ def manifest(core: HwssmCore, qm: QModel) -> dict:
         "interface": core.interface.to_json(),
         "integration": integration(core),
     }
+
+
+def _shape(cfg) -> dict:
+    """The manifest's ``shape`` (S4D: H, M, L, n_classes; S5 also ``family``, and P modes instead of M)."""
+    if cfg.s5 is not None:
+        return {"family": "s5", "shape": {"H": cfg.H, "P": cfg.s5.Pm, "L": cfg.L, "n_classes": cfg.n_classes}}
+    return {"shape": {"H": cfg.H, "M": cfg.M, "L": cfg.L, "n_classes": cfg.n_classes}}
 
 
 def _load_manifest(cfg) -> dict:

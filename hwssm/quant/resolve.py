@@ -26,12 +26,17 @@ class Resolved:
     checkpoint_path: Path | None
 
 
-def require_s4d(qm, what: str, missing: str = "S5 RTL is not there yet") -> QModel:
+#: Commands whose hardware path builds S5 models too (the others refuse S5 in one line).
+S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate"})
+
+
+def require_s4d(qm, what: str, missing: str = "S5 models are not built by this command yet") -> QModel:
     """``qm`` (a QModel or a model config) when it is S4D; one HwssmError line for S5 saying
-    what is ``missing`` (by default: the RTL)."""
+    what is ``missing`` (by default: this command's S5 path)."""
     if getattr(qm, "family", None) is Family.S5:
         raise HwssmError(f"{what}: {missing} (issue 15); an S5 QModel runs in the golden engine "
-                         "(hwssm golden eval, hwssm bench golden --model)")
+                         "(hwssm golden eval, hwssm bench golden --model) and in RTL (hwssm rtl generate, "
+                         "hwssm sim, hwssm estimate)")
     return qm
 
 
@@ -56,7 +61,8 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
     a dataset's training split), by default of the MNIST training split. A bare name
     that is not a file here names a shipped model (:func:`hwssm.config.shipped_model`).
     ``hardware`` names a command that needs RTL (``"hwssm rtl"``): an S5 model (QModel or
-    checkpoint) is then refused in one line, before any PTQ (:func:`require_s4d`).
+    checkpoint) is then refused in one line, before any PTQ (:func:`require_s4d`), unless the
+    command builds S5 hardware (:data:`S5_HARDWARE`).
     """
     path = Path(model)
     if not path.exists():
@@ -65,7 +71,7 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
         path = shipped_model(str(model)) or path
     if is_qmodel_path(path):
         qm = load_qmodel(path)
-        if hardware:
+        if hardware and hardware not in S5_HARDWARE:
             require_s4d(qm, hardware)
         if plan is not None and resolve_plan(plan).code != qm.plan.code:
             raise HwssmError(f"{path} was quantized with plan {qm.plan.name}; --plan {plan} does not apply to a QModel")
@@ -76,7 +82,7 @@ def resolve_model(model: str | Path, plan: str | PrecisionPlan | None = None, *,
     if calib_digits < 1:
         raise HwssmError(f"--calib-digits must be >= 1, not {calib_digits}")
     ckpt = load_checkpoint(path)
-    if hardware:
+    if hardware and hardware not in S5_HARDWARE:
         require_s4d(ckpt.config, hardware)
     from ..data import Split, load_mnist, sequences
     from .ptq import ptq

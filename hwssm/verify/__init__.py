@@ -5,7 +5,8 @@
   from a memory file, every output to text files, cycle counting, a stall watchdog).
 - :mod:`.build`: the Verilator build through cocotb's runner, cached by a hash of the
   Verilog, the wrapper and the options; :mod:`.cxx` is its compiler launcher (object cache).
-- :mod:`.stimulus`: pixel files and the expected stream from the golden engine.
+- :mod:`.stimulus`: pixel files and the expected stream from the golden engine (the S5
+  golden engine for an S5 model: the same residual-stream trace, logits and classes).
 - :mod:`.outputs`: parsing what the simulation wrote.
 - :mod:`.check`: the exact comparison and the first mismatch (digit, step, layer, channel).
 - :mod:`.runner`: digits split into batches, one simulation process each, J at once.

@@ -84,11 +84,17 @@ def expected(qm: QModel, pixels) -> Expected:
     Memory is about 8·n·T·(4L+1)·H bytes during the call: pass a few dozen digits at a time.
     """
     from ..golden.engine import run
+    from ..model.config import Family
 
     pix = np.asarray(pixels)
     if pix.ndim not in (2, 3):
         raise HwssmError(f"pixels must be (n, T) or (n, T, C), not shape {pix.shape}")
-    res = run(qm, pix, trace=True)
+    if getattr(qm, "family", None) is Family.S5:   # the S5 golden engine: the same r trace (n, L+1, T, H)
+        from ..golden.s5_engine import run_s5
+
+        res = run_s5(qm, pix, trace=True)
+    else:
+        res = run(qm, pix, trace=True)
     n, T = pix.shape[:2]
     r = res.r[:, 1:]  # (n, L, T, H): block outputs
     dbg = np.ascontiguousarray(r.transpose(0, 2, 1, 3)).reshape(n, -1)

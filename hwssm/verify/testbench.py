@@ -81,6 +81,7 @@ def write_testbench(rtl_dir: str | Path, qm: QModel, pixels, out_dir: str | Path
     core's model, the sequences do not have the core's T, or the manifest lacks the
     integration contract (a core generated before it)."""
     from ..golden.engine import run
+    from ..model.config import Family
 
     rtl = load_rtl(rtl_dir)
     man = rtl.manifest
@@ -94,7 +95,12 @@ def write_testbench(rtl_dir: str | Path, qm: QModel, pixels, out_dir: str | Path
     T = int(man["seq_len"])
     if pix.ndim != 2 or pix.shape[0] < 1 or pix.shape[1] != T:
         raise HwssmError(f"the testbench needs (n, {T}) pixel sequences for this core, not shape {pix.shape}")
-    res = run(qm, pix, trace=options.dbg)
+    if getattr(qm, "family", None) is Family.S5:   # the S5 golden engine: the same r trace and logits
+        from ..golden.s5_engine import run_s5
+
+        res = run_s5(qm, pix, trace=options.dbg)
+    else:
+        res = run(qm, pix, trace=options.dbg)
     n, K = pix.shape[0], qm.n_classes
     top = man["top"]
     ports = {p.name: p for p in rtl.ports}

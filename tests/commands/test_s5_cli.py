@@ -1,5 +1,6 @@
 """The S5 family from the command line: `hwssm ptq` writes an S5 QModel, `hwssm golden eval` and
-`hwssm bench golden --model` run it, the RTL commands refuse it in one line (exit 2)."""
+`hwssm bench golden --model` run it, `hwssm rtl generate` and `hwssm estimate` build and price it, the
+flow and the exploration commands refuse it in one line (exit 2)."""
 
 import json
 
@@ -66,26 +67,34 @@ def test_bench_golden_on_an_s5_model(s5q, capsys):
     assert rec["model"]["family"] == "s5" and rec["model"]["P"] == 3 and rec["macs_per_s"] > 0
 
 
-@pytest.mark.parametrize("argv", [
-    ["rtl", "generate", "--lanes", "2", "--out", "OUT"],
-    ["estimate", "--device", "up5k"],
-    ["flow", "--out", "OUT"],
-])
-def test_rtl_commands_refuse_s5_in_one_line(s5q, argv, tmp_path, capsys):
-    ckpt, q = s5q
-    argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
-    assert main(argv + ["--model", str(q)]) == 2
-    err = capsys.readouterr().err
-    assert "S5 RTL is not there yet" in err and "Traceback" not in err
-    if argv[0] == "rtl":   # a float S5 checkpoint with a plan is refused before PTQ
-        assert main(argv + ["--model", str(ckpt), "--plan", "uniform8"]) == 2
-        assert "S5 RTL is not there yet" in capsys.readouterr().err
-
-
-def test_generate_rtl_api_refuses_s5(s5q):
+def test_rtl_generate_and_estimate_take_s5(s5q, tmp_path, capsys):
+    """S5 has RTL (issue 15): `hwssm rtl generate` writes it, `hwssm estimate` prices it (the up5k
+    profile's LOAD storage is refused in one line: S5 is built with ROM storage)."""
     _, q = s5q
-    with pytest.raises(hwssm.HwssmError, match="S5 RTL is not there yet"):
-        hwssm.estimate_cost(hwssm.load_model(q), None, None)
+    assert main(["rtl", "generate", "--lanes", "2", "--seq-len", "8", "--out", str(tmp_path / "o"),
+                 "--model", str(q)]) == 0
+    man = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert man["family"] == "s5" and man["shape"]["P"] == 3
+    capsys.readouterr()
+    assert main(["estimate", "--device", "ecp5-25k", "--lanes", "2", "--model", str(q), "--json"]) == 0
+    pt = json.loads(capsys.readouterr().out)["points"][0]
+    assert pt["resources"]["lut"]["estimate"] > 0 and pt["cycles_per_step"] > 0
+    assert main(["estimate", "--device", "up5k", "--model", str(q)]) == 2
+    err = capsys.readouterr().err
+    assert "ROM storage only" in err and "Traceback" not in err
+
+
+def test_flow_refuses_s5_in_one_line(s5q, tmp_path, capsys):
+    ckpt, q = s5q
+    assert main(["flow", "--out", str(tmp_path / "o"), "--model", str(q)]) == 2
+    err = capsys.readouterr().err
+    assert "S5 models are not built by this command yet" in err and "Traceback" not in err
+
+
+def test_estimate_cost_api_takes_s5(s5q):
+    _, q = s5q
+    est = hwssm.estimate_cost(hwssm.load_model(q), hwssm.DesignPoint(2, 16), "ecp5-25k")
+    assert est.total.lut > 0 and any(b.name.startswith("bu buffer") for b, _ in est.blocks)
 
 
 @pytest.mark.parametrize("argv", [

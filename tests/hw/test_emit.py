@@ -182,7 +182,9 @@ NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.qu
                       "hwssm.quant.spec", "hwssm.quant.plan_layers", "hwssm.quant.plan_s5",  # parts of the plan (split off plan.py)
                       "hwssm.hw.manifest",  # hashes the written files (provenance), decides none of their bytes
                       # the LayerNorm (ARITHMETIC.md §7) and its plan components: the RTL refuses LayerNorm models
-                      "hwssm.quant.layernorm", "hwssm.quant.plan_norm"}
+                      "hwssm.quant.layernorm", "hwssm.quant.plan_norm",
+                      "hwssm.quant.s5_qmodel",  # the S5 model's data (as quant.qmodel); its sums: quant/s5_lowering.py
+                      "hwssm.model.config", "hwssm.model.s5_config"}  # the Family and Glu enums the derivation dispatches on
 
 
 def _module_imports(path, module, package):

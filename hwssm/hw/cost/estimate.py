@@ -23,6 +23,7 @@ from .glu import glu_blocks
 from .lanes import lanes_blocks
 from .loader import loader_blocks
 from .price import cost
+from .s5 import s5_blocks
 from .sequencer import sequencer_blocks
 
 __all__ = ["ESTIMATOR_VERSION", "Estimate", "estimate", "inventory", "lut_error", "memory_breakdown"]
@@ -39,7 +40,8 @@ def memory_breakdown(qm: QModel) -> dict[str, int]:
     for name, p in qm.params():
         leaf = name.rsplit(".", 1)[-1]
         key = {"A_re": "A", "A_im": "A", "B_re": "B", "B_im": "B", "C_re": "C", "C_im": "C", "D": "D",
-               "W": "weight", "enc_W": "weight", "dec_W": "weight", "b": "bias", "enc_b": "bias", "dec_b": "bias"}[leaf]
+               "W": "weight", "enc_W": "weight", "dec_W": "weight", "b": "bias", "enc_b": "bias", "dec_b": "bias",
+               "beta_re": "bias", "beta_im": "bias", "delta": "bias"}[leaf]   # (the last three: S5)
         out[key] += p.n_bits
     return out
 
@@ -54,6 +56,8 @@ def inventory(qm: QModel, design: DesignPoint) -> list[Block]:
     B = lanes_blocks(c) + datapath_blocks(c) + glu_blocks(c) + encoder_decoder_blocks(c) + sequencer_blocks(c)
     if c.storage is ParamStorage.LOAD:
         B += loader_blocks(c)
+    if c.s5 is not None:
+        B += s5_blocks(c)
     return B
 
 

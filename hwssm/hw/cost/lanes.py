@@ -38,8 +38,9 @@ def lanes_blocks(c) -> list[Block]:
     add(mul_block("Ā·x / W·g multiplier im·im", "A", f1, max(xi, a), sb, count=P))
     add(mul_block("Ā·x / W·g multiplier re·im", "A", max(w2, f0), max(xi, a), sb, count=P))
     add(mul_block("Ā·x / W·g multiplier im·re", "A", max(w3, f1), max(xr, a), sb, count=P))
-    add(mul_block("B̄·u multiplier re" + (" / W·g" if k >= 6 else ""), "B", b2, a, sb, count=P))
-    add(mul_block("B̄·u multiplier im" + (" / W·g" if k >= 6 else ""), "B", b3, a, sb, count=P))
+    if c.s5 is None:   # (S5: bu enters through them times the constant u = 1, which synthesis folds away)
+        add(mul_block("B̄·u multiplier re" + (" / W·g" if k >= 6 else ""), "B", b2, a, sb, count=P))
+        add(mul_block("B̄·u multiplier im" + (" / W·g" if k >= 6 else ""), "B", b3, a, sb, count=P))
     add(mul_block("C̄·x' multiplier re" + (" / W·g" if k == 8 else ""), "C", cr, oxr, sb, count=P))
     add(mul_block("C̄·x' multiplier im" + (" / W·g" if k == 8 else ""), "C", ci, oxi, sb, count=P))
     add(Block("operand muxes x|g", "weight", Kind.MUX, max(xr, xi, a), 2, count=4 * P))
@@ -100,7 +101,7 @@ def lanes_blocks(c) -> list[Block]:
         add(pipe_block("state / v valid delays", "control", 2 * q, count=P))
     add(Block("stage-ms+2 registers", "C", Kind.REG, ln.part_width + ln.v_width + 1, count=P))
     # per-lane memories
-    ssm_depth = max(2, L * H * c.Cs)
+    ssm_depth = max(2, L * H * c.Cs) if c.s5 is None else max(2, L * c.Cs)   # S5: one state per mode chunk
     if load:
         ld = c.load
         daw = addr_width(ld.depth)

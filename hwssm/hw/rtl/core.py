@@ -28,6 +28,7 @@ from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
 from .ops import delay
 from .sequencer import Sequencer
+from .sequencer_s5 import S5Sequencer
 from .token_encoder import TokenEncoder
 
 __all__ = ["S4DCore", "HwssmCore", "TOP_NAME"]
@@ -156,7 +157,7 @@ class S4DCore(wiring.Component, _Properties):
         m = Module()
         cfg = self._cfg
         sched = cycle_model.step_schedule(cfg)
-        m.submodules.seq = seq = Sequencer(cfg, sched.p_min)
+        m.submodules.seq = seq = (Sequencer if cfg.s5 is None else S5Sequencer)(cfg, sched.p_min)
         m.submodules.enc = enc = Encoder(cfg) if cfg.enc_rom is None else TokenEncoder(cfg)
         m.submodules.dp = dp = Datapath(cfg)
         m.submodules.glu = glu = GluUnit(cfg)
@@ -205,6 +206,10 @@ class S4DCore(wiring.Component, _Properties):
             pl_r.addr.eq(Mux(dec.busy, dec.pool_raddr, glu.pool_raddr)),
             glu.pool_rdata.eq(pl_r.data), dec.pool_rdata.eq(pl_r.data),
         ]
+        if cfg.s5 is not None:   # the u banks of the B̄u passes: r0 from the encoder, r_{l+1} (l < L-1) from the GLU
+            m.d.comb += [dp.uw_en.eq(enc.wr_en | glu.r_written),
+                         dp.uw_h.eq(Mux(enc.wr_en, enc.wr_addr[:len(dp.uw_h)], glu.rw_addr)),
+                         dp.uw_data.eq(Mux(enc.wr_en, enc.wr_data, glu.rw_data))]
         wiring.connect(m, glu.dbg, wiring.flipped(self.dbg))
         wiring.connect(m, dec.logit, wiring.flipped(self.logit))
         wiring.connect(m, dec.out, wiring.flipped(self.o))

@@ -26,6 +26,12 @@ through a multiplexer that gives u in complex mode), ``vval`` / ``vgate`` RAMs (
 per pass pair: lane p's v at bits p·a). Parameters are effective integers (code - zero),
 pre-subtracted at generation (signed, b+1 bits for asymmetric tensors).
 
+An S5 core (``cfg.s5``, :mod:`hwssm.hw.derive_s5`) runs the same lanes, tree, row finish,
+GELU and buffers with four slot kinds (B̄u, update, readout, GLU) and adds the parts of
+:mod:`.datapath_s5` (u banks, bu buffers, per-lane update-shift ROMs, real-mode narrowing);
+its state RAM ``x{p}`` has L·Cs words (l·Cs + c), written by the updates only, and the row
+finish adds the y bias δ.
+
 Data registers (memory read registers, the S4D row-constant chain, lane and tree data,
 the row finish) are not reset; the control that qualifies them is.
 
@@ -45,6 +51,7 @@ from ..core_config import CoreConfig, ceil_log2
 from ..storage import LOAD_WORD_BITS, ParamStorage
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
+from .datapath_s5 import S5Parts
 from .ops import chain, delay, mul, requant, resize, shl
 from .tree import AdderTree
 
@@ -97,6 +104,8 @@ class Datapath(wiring.Component):
                 "ld_addr": In(awidth(cfg.load.depth)), "ld_data": In(LOAD_WORD_BITS),
                 "par": In(1),
             })
+        if cfg.s5 is not None:
+            members.update({"uw_en": In(1), "uw_h": In(awidth(cfg.H)), "uw_data": In(signed(a))})
         super().__init__(members)
         self.lanes = [Lane(cfg.lane) for _ in range(P)]
         self.tree = AdderTree(P, cfg.rowsum_width, cfg.pipe.tree_levels_per_stage)
@@ -167,16 +176,23 @@ class Datapath(wiring.Component):
             # the B̄·u multipliers' second operand: u in complex mode (one mux for all lanes)
             for b in (4, 5):
                 g_rd[b] = Mux(mix_o, g_rd[b], self.u)
+        s5 = cfg.s5
+        if s5 is not None:
+            s5p = S5Parts(self, cfg, m)
+            g_rd, upd_o = s5p.operands(g_rd, s)
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
         xr_w, xi_w = cfg.xr_width, cfg.xi_width
-        xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs)
-        idx_x_wr = delay(m, iss.ssm_idx, 1 + s + lane0.latency_state, "xwa")
+        xdepth = mem_depth(cfg.L * cfg.H * cfg.Cs) if s5 is None else mem_depth(cfg.L * cfg.Cs)
+        x_addr = iss.ssm_idx if s5 is None else iss.xidx
+        idx_x_wr = delay(m, x_addr, 1 + s + lane0.latency_state, "xwa")
         idx_c = delay(m, iss.ssm_idx, lane0.stage_c, "cra")
         # mixc at the row finish's alignment (w), its bias add (bias) and the requant (v)
         mixrow_a = delay(m, iss.mixrow, lane0.stage_wshift, "mra")
         load = cfg.storage is ParamStorage.LOAD
+        if s5 is not None:
+            upd_w = delay(m, upd_o, lane0.latency_state, "updw")   # with the lanes' x_valid
         if load:
             par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
@@ -197,12 +213,18 @@ class Datapath(wiring.Component):
                 m.submodules[f"x{p}"] = xmem
                 xr = xmem.read_port()
                 xw = xmem.write_port()
+                # S5: only the updates write the state (a readout slot passes it through) and
+                # only they read the first step's state as zero
+                x_en = lane.x_valid if s5 is None else lane.x_valid & upd_w
                 m.d.comb += [
-                    xr.addr.eq(iss.ssm_idx),
-                    xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
+                    xr.addr.eq(x_addr),
+                    xw.addr.eq(idx_x_wr), xw.en.eq(x_en),
                     xw.data.eq(xw_data),
                 ]
-                xdata = Mux(first_step_o, 0, delay(m, xr.data, s, f"x{p}_q", reset_less=True))
+                xdata = Mux(first_step_o if s5 is None else s5p.x_zero, 0,
+                            delay(m, xr.data, s, f"x{p}_q", reset_less=True))
+                if s5 is not None:
+                    fields = s5p.bu(p, fields, upd_o, s)
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
@@ -210,24 +232,28 @@ class Datapath(wiring.Component):
                       if lane0.align_stages else mixc)
             mixc_v = mixc_t.unpack(delay(m, mixc_raw, lane0.stage_vshift - lane0.stage_wshift, f"mixcv{p}",
                                          reset_less=True))
+            if s5 is not None:
+                s5p.lane_out(p, lane, mixc_t, mixc_raw)
             m.d.comb += [
-                lane.cplx.eq(ssm_o), lane.real.eq(mix_o), lane.first.eq(q_first_o), lane.last.eq(q_last_o),
+                lane.cplx.eq(ssm_o if s5 is None else ssm_o | upd_o), lane.real.eq(mix_o), lane.first.eq(q_first_o),
+                lane.last.eq(q_last_o),
                 *[getattr(lane, f"f{i}").eq(fields[i]) for i in range(k)],
                 lane.x.re.eq(xdata[:xr_w].as_signed()), lane.x.im.eq(xdata[xr_w:].as_signed()),
-                lane.u.eq(self.u),
+                lane.u.eq(self.u if s5 is None else 1),  # S5: the B̄·u multipliers take bu·1
                 lane.c.re.eq(cbar[:lc.cr_width].as_signed()), lane.c.im.eq(cbar[lc.cr_width:].as_signed()),
                 lane.bias.eq(mixc_b["bias"]),
             ]
             for i in range(k):
                 m.d.comb += lane.g[i].eq(g_rd[i])
+            uc = rc if s5 is None else s5p.update_table(p, lane, s)
             for name, sh in lc.shifts.items():
                 if not sh.width:
                     continue
                 port = getattr(lane, f"sh_{name}")
                 if name in ("ar", "ai", "br", "ax", "ia", "bi"):
-                    m.d.comb += port.eq(rc[s + lane.stage_align][name].var)
+                    m.d.comb += port.eq(uc[s + lane.stage_align][name].var)
                 elif name in ("re", "im", "xdr", "xdi"):
-                    m.d.comb += port.eq(rc[s + lane.stage_round][name].var)
+                    m.d.comb += port.eq(uc[s + lane.stage_round][name].var)
                 elif name in ("cr", "ci"):
                     m.d.comb += port.eq(rc[s + lane.stage_readout_align][name].var)
                 elif name == "w":
@@ -260,8 +286,10 @@ class Datapath(wiring.Component):
         rf = rc[TR - 1 + fa]
         al = [delay(m, shl(m, row, rf["es"], cfg.fin_width), fl, "ralign", reset_less=True),
               delay(m, shl(m, du_f, rf["ed"], cfg.fin_width), fl, "dalign", reset_less=True)]
+        if s5 is not None and s5.delta:   # S5: + δ, pre-aligned in the row table
+            al.append(delay(m, resize(rf["dl"], cfg.fin_width), fl, "dlalign", reset_less=True))
         m.d.sync += [
-            fin.eq(al[0] + al[1]),
+            fin.eq(sum(al[1:], al[0])),
             fin_v.eq(delay(m, valid_r & clast_r, fa + fl, "finv")),
         ]
         y = Signal(signed(a), reset_less=True)
@@ -286,15 +314,23 @@ class Datapath(wiring.Component):
         kslot_v = delay(m, iss.kslot, LV, "kv")
         gate_v = delay(m, iss.gate, LV, "gtv")
         pairs_v = delay(m, iss.pairs, LV, "prv")
-        vword = Cat(*[lane.v for lane in self.lanes])
-        for name, en, out in (("vval", lane0.v_valid & ~gate_v, self.vrd_val),
-                              ("vgate", lane0.v_valid & gate_v, self.vrd_gate)):
+        if s5 is None:
+            vword = Cat(*[lane.v for lane in self.lanes])
+            v_ok = lane0.v_valid
+        else:   # S5: B̄u rows go to the lanes' bu buffers, GLU rows (a bits) to these buffers
+            vword = Cat(*[v[:a] for v in s5p.v])
+            v_ok = lane0.v_valid & ~delay(m, iss.bu, LV, "buv")
+        for name, en, out in (("vval", v_ok & ~gate_v, self.vrd_val),
+                              ("vgate", v_ok & gate_v, self.vrd_gate)):
+            if s5 is not None and s5.half and name == "vval":
+                s5p.value_g(gw, gelu, out)
+                continue
             mem = memory.Memory(shape=P * a, depth=mem_depth(cfg.KP), init=[])
             m.submodules[name] = mem
             wp, rp = mem.write_port(), mem.read_port()
             m.d.comb += [wp.en.eq(en), wp.addr.eq(kslot_v), wp.data.eq(vword),
                          rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
-        m.d.comb += [self.pass_done.eq(lane0.v_valid & gate_v), self.pass_pairs.eq(pairs_v)]
+        m.d.comb += [self.pass_done.eq(v_ok & gate_v), self.pass_pairs.eq(pairs_v)]
         return m
 
     # -- LOAD storage ----------------------------------------------------------------------

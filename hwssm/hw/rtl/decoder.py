@@ -102,13 +102,21 @@ class Decoder(wiring.Component):
         m.d.comb += [self.logit.valid.eq(lv), self.logit.payload.eq(logit)]
         # argmax (δ+3+fs): strictly larger wins, so ties keep the smallest index; with
         # encdec_stages the comparison is registered and the update is one cycle later (logits
-        # are H >= 1 cycles apart, so best is up to date for the next comparison)
+        # are H cycles apart: with H >= 2 best is up to date for the next comparison, with
+        # H = 1 the comparison takes the logit being written)
         best = Signal(signed(lw))
         idx = Signal(4)
-        better = (lk == 0) | _greater(logit, best)
+        if fs and H == 1:
+            # logits one cycle apart: compare with the best after the update in flight
+            upd, upd_logit = Signal(), Signal(signed(lw))
+            better = (lk == 0) | _greater(logit, Mux(upd, upd_logit, best))
+        else:
+            better = (lk == 0) | _greater(logit, best)
         if fs:
             better, lv, lk, logit = (delay(m, better, 1, "dgt"), delay(m, lv, 1, "dlv_c"), delay(m, lk, 1, "dlk_c"),
                                      delay(m, logit, 1, "dlogit", reset_less=True))
+            if H == 1:
+                m.d.comb += [upd.eq(lv & better), upd_logit.eq(logit)]
         done = Signal()
         m.d.sync += done.eq(0)
         with m.If(lv):

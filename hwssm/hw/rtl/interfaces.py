@@ -40,8 +40,29 @@ def issue_signature(cfg: CoreConfig) -> wiring.Signature:
     mixrow : per-lane mixing-constant ROM address l·2KP + kk.
     kslot, gate, pairs : value/gate buffer address kk div 2, gate pass (kk odd), and the
         number of channels (<= P) whose value and gate rows this pass completes.
+
+    An S5 core (``cfg.s5``) adds ``upd`` (a state update issues), ``bu`` (the real-mode slot is
+    a B̄u pass), ``xidx`` (state RAM address l·Cs + c) and ``crow`` (per-lane update table
+    row: l·Cs + c, or L·Cs for a readout slot); ``ssm`` is then a readout slot, ``mix`` a B̄u
+    or GLU slot, ``kslot`` also the bu buffer address (B̄u passes: kk div 2, updates: c) and
+    ``gate`` the part of a B̄u pass (1: im).
     """
     H, L = cfg.H, cfg.L
+    if cfg.s5 is not None:
+        Cs = cfg.Cs
+        return wiring.Signature({
+            "ssm": Out(1), "mix": Out(1), "upd": Out(1), "bu": Out(1), "first_step": Out(1),
+            "l": Out(awidth(L)), "h": Out(awidth(H)),
+            "coef_addr": Out(awidth(mem_depth(cfg.coef_depth))),
+            "ssm_idx": Out(awidth(mem_depth(L * H * Cs))),
+            "xidx": Out(awidth(mem_depth(L * Cs))), "crow": Out(awidth(mem_depth(L * Cs + 1))),
+            "row": Out(awidth(mem_depth(L * H))),
+            "c_first": Out(1), "c_last": Out(1),
+            "q": Out(awidth(mem_depth(cfg.Q))), "q_first": Out(1), "q_last": Out(1),
+            "mixrow": Out(awidth(mem_depth(L * cfg.s5.passes(Cs)))),
+            "kslot": Out(awidth(mem_depth(max(cfg.KP, Cs)))), "gate": Out(1),
+            "pairs": Out(awidth(cfg.P + 1)),
+        })
     return wiring.Signature({
         "ssm": Out(1), "mix": Out(1), "first_step": Out(1),
         "l": Out(awidth(L)), "h": Out(awidth(H)),

@@ -1,0 +1,181 @@
+"""The S5 core's sequencer: time step → block → slot kind (B̄u, update, readout, GLU) → chunk.
+
+It issues at most one slot per cycle, in the order and at the cycles of
+:mod:`hwssm.hw.cycle_s5`, with the S4D sequencer's ports (:class:`~hwssm.hw.rtl.sequencer.Sequencer`):
+
+- ``u_cnt``: values of the current block's input u written into the u banks (encoder for
+  block 0, GLU residuals for the others), reset by -H after the block's last B̄u slot; B̄u
+  chunk q needs ``min(H, 4q+4)`` of them;
+- ``g_cnt``: GELU outputs of the current block (reset by -H after its last GLU slot); GLU
+  chunk q needs ``min(H, 4q+4)``;
+- ``wait``: the fixed gaps before a block's first update (its bu rows written) and its first
+  readout (its new state written), :func:`~hwssm.hw.cycle_s5.update_gap`,
+  :func:`~hwssm.hw.cycle_s5.readout_gap`.
+
+A step starts as in the S4D core: the pixel buffer is full, the previous step has issued its
+last slot, and at least ``p_min`` cycles have passed since the previous start.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..core_config import CoreConfig, tree_stages
+from ..cycle_model import Latencies
+from ..cycle_s5 import S5_MIX_COLS, readout_gap, update_gap
+from .interfaces import awidth, issue_signature
+
+__all__ = ["S5Sequencer"]
+
+WAIT, BU, UPD, RD, MIX, DRAIN = range(6)
+
+
+class S5Sequencer(wiring.Component):
+    """Issue logic of an S5 core (members as :class:`~hwssm.hw.rtl.sequencer.Sequencer`).
+
+    Parameters
+    ----------
+    cfg : CoreConfig
+        With ``cfg.s5`` set.
+    p_min : int
+        Minimum distance between step starts (from the cycle model).
+    """
+
+    def __init__(self, cfg: CoreConfig, p_min: int):
+        self._cfg = cfg
+        self._p_min = int(p_min)
+        super().__init__({
+            "issue": Out(issue_signature(cfg)),
+            "pix": In(stream.Signature(cfg.in_width)),
+            "enc_start": Out(1), "enc_pixel": Out(cfg.in_width), "par": Out(1),
+            "enc_written": In(1), "r_written": In(1), "g_written": In(1), "dec_done": In(1),
+        })
+
+    @property
+    def p_min(self) -> int:
+        return self._p_min
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        H, L, P, T, Cs, KP, Q = cfg.H, cfg.L, cfg.P, cfg.T, cfg.Cs, cfg.KP, cfg.Q
+        s5, pipe = cfg.s5, cfg.pipe
+        NG, half = s5.glu_passes, s5.half
+        K = S5_MIX_COLS
+        lat = Latencies(pipe.mul_stages, tree_stages(P, pipe.tree_levels_per_stage), pipe.mem_stages,
+                        pipe.requant_stages, pipe.acc_stages, pipe.encdec_stages, pipe.align_stages)
+        gu, gx = update_gap(lat, Cs), readout_gap(lat, Cs)
+        iss = self.issue
+        pmin = self._p_min
+
+        phase = Signal(3, init=WAIT)
+        t = Signal(awidth(T))
+        par = Signal()
+        l = Signal(awidth(L))
+        h = Signal(awidth(H))
+        c = Signal(awidth(Cs))
+        kk = Signal(awidth(max(2 * Cs, NG)))
+        kp = Signal(awidth(KP))                         # full GLU: value/gate pair kk div 2
+        q = Signal(awidth(Q))
+        coef_addr = Signal.like(iss.coef_addr)
+        ssm_idx = Signal.like(iss.ssm_idx)
+        row = Signal.like(iss.row)
+        mixrow = Signal.like(iss.mixrow)
+        xidx, xbase = Signal.like(iss.xidx), Signal.like(iss.xidx)
+        cw = awidth(H + 1) + 2
+        u_cnt, u_need = Signal(cw), Signal(cw, init=min(H, K))
+        g_cnt, g_need = Signal(cw), Signal(cw, init=min(H, K))
+        rem = Signal(cw, init=H)                        # channels not yet covered by gate passes
+        wait = Signal(awidth(max(gu, gx) + 1))
+        timer = Signal(awidth(pmin + 1), init=pmin)
+        timer_ok = Signal(init=1)
+        pix_full = Signal()
+        pix_data = Signal(cfg.in_width)
+
+        start, fire_bu, fire_upd, fire_rd, fire_mix = Signal(), Signal(), Signal(), Signal(), Signal()
+        c_last, h_last, q_last = c == Cs - 1, h == H - 1, q == Q - 1
+        bu_last, mix_last = kk == 2 * Cs - 1, kk == NG - 1
+        l_last, t_last = l == L - 1, t == T - 1
+        m.d.comb += [
+            self.pix.ready.eq(~pix_full),
+            start.eq((phase == WAIT) & pix_full & timer_ok),
+            fire_bu.eq((phase == BU) & (u_cnt >= u_need)),
+            fire_upd.eq((phase == UPD) & (wait == 0)),
+            fire_rd.eq((phase == RD) & (wait == 0)),
+            fire_mix.eq((phase == MIX) & (g_cnt >= g_need)),
+            self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
+            iss.ssm.eq(fire_rd), iss.upd.eq(fire_upd), iss.mix.eq(fire_bu | fire_mix), iss.bu.eq(fire_bu),
+            iss.first_step.eq(t == 0), iss.l.eq(l), iss.h.eq(h),
+            iss.coef_addr.eq(coef_addr), iss.ssm_idx.eq(ssm_idx), iss.row.eq(row), iss.xidx.eq(xidx),
+            iss.crow.eq(Mux(phase == RD, L * Cs, xidx)),
+            iss.c_first.eq(c == 0), iss.c_last.eq(c_last),
+            iss.q.eq(q), iss.q_first.eq(q == 0), iss.q_last.eq(q_last), iss.mixrow.eq(mixrow),
+            iss.kslot.eq(Mux(phase == BU, kk[1:], Mux(phase == UPD, c, kk if half else kp))),
+            iss.gate.eq(Mux(phase == BU, kk[0], Const(1) if half else kk[0])),
+            iss.pairs.eq(Mux(rem >= P, P, rem)),
+        ]
+
+        with m.If(start):
+            m.d.sync += pix_full.eq(0)
+        with m.Elif(self.pix.valid & ~pix_full):
+            m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
+        with m.If(start):
+            m.d.sync += [timer.eq(min(1, pmin)), timer_ok.eq(int(pmin <= 1))]
+        with m.Elif(~timer_ok):
+            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == pmin - 1)]
+        with m.If(wait != 0):
+            m.d.sync += wait.eq(wait - 1)
+
+        # credits
+        k1 = min(H, K)
+        m.d.sync += [
+            u_cnt.eq(u_cnt + self.enc_written + self.r_written - Mux(fire_bu & q_last & bu_last, H, 0)),
+            g_cnt.eq(g_cnt + self.g_written - Mux(fire_mix & q_last & mix_last, H, 0)),
+        ]
+        for fire, need in ((fire_bu, u_need), (fire_mix, g_need)):
+            with m.If(fire):
+                m.d.sync += need.eq(Mux(q_last, k1, Mux(need + K > H, H, need + K)))
+
+        with m.If(start):
+            m.d.sync += [phase.eq(BU), l.eq(0), h.eq(0), c.eq(0), kk.eq(0), kp.eq(0), q.eq(0), coef_addr.eq(0),
+                         ssm_idx.eq(0), row.eq(0), mixrow.eq(0), xidx.eq(0), xbase.eq(0), rem.eq(H)]
+        with m.If(fire_bu | fire_mix):
+            m.d.sync += coef_addr.eq(coef_addr + 1)
+            with m.If(q_last):
+                m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+            with m.Else():
+                m.d.sync += q.eq(q + 1)
+        with m.If(fire_bu & q_last & bu_last):
+            m.d.sync += [kk.eq(0), phase.eq(UPD), wait.eq(gu - 1)]
+        with m.If(fire_upd):
+            m.d.sync += [coef_addr.eq(coef_addr + 1), xidx.eq(xidx + 1), c.eq(c + 1)]
+            with m.If(c_last):
+                m.d.sync += [c.eq(0), xidx.eq(xbase), phase.eq(RD), wait.eq(gx - 1)]
+        with m.If(fire_rd):
+            m.d.sync += [ssm_idx.eq(ssm_idx + 1), xidx.eq(xidx + 1), c.eq(c + 1)]
+            with m.If(c_last):
+                m.d.sync += [c.eq(0), xidx.eq(xbase), row.eq(row + 1), h.eq(h + 1)]
+                with m.If(h_last):
+                    # past the identity word; the GLU passes start at kk = q = 0 (left so by B̄u)
+                    m.d.sync += [h.eq(0), phase.eq(MIX), coef_addr.eq(coef_addr + 1)]
+        with m.If(fire_mix & q_last):
+            if half:
+                m.d.sync += rem.eq(rem - P)
+            else:
+                with m.If(kk[0]):
+                    m.d.sync += [kp.eq(kp + 1), rem.eq(rem - P)]
+            with m.If(mix_last):
+                m.d.sync += [kk.eq(0), kp.eq(0), rem.eq(H)]
+                with m.If(l_last):
+                    m.d.sync += [l.eq(0), xbase.eq(0), xidx.eq(0)]
+                    with m.If(t_last):
+                        m.d.sync += [t.eq(0), par.eq(0), phase.eq(DRAIN)]
+                    with m.Else():
+                        m.d.sync += [t.eq(t + 1), par.eq(~par), phase.eq(WAIT)]
+                with m.Else():
+                    m.d.sync += [l.eq(l + 1), phase.eq(BU), xbase.eq(xbase + Cs), xidx.eq(xbase + Cs)]
+        with m.If((phase == DRAIN) & self.dec_done):
+            m.d.sync += phase.eq(WAIT)
+        return m

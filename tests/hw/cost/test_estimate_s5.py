@@ -1,0 +1,64 @@
+"""The estimator prices S5 cores (its own rows: u banks, bu buffers, update-shift ROMs, ...) from
+the S5 derivation, with exact cycle counts from the S5 cycle model; one small S5 core through
+Yosys and nextpnr on the ECP5: the LUT4 estimate within ±15 %."""
+
+from __future__ import annotations
+
+import pytest
+
+from hwssm import targets
+from hwssm.hw import cycle_model
+from hwssm.hw.cost import estimate, inventory, lut_error, memory_breakdown
+from hwssm.hw.derive import derive
+from hwssm.hw.options import DesignPoint, Pipeline
+from hwssm.model.s5_config import Glu, S5Config
+from tests.hw.s5_models import s5_model
+
+
+@pytest.fixture(scope="module")
+def qm():
+    return s5_model(S5Config(H=5, P=7, L=2, n_classes=4), "uniform8")
+
+
+def test_s5_inventory_has_its_own_rows_and_prices_them(qm):
+    names = [b.name for b in inventory(qm, DesignPoint(3, 16))]
+    for row in ("u banks (B̄u operands)", "bu buffer re", "bu buffer im", "update shift ROM",
+                "bu | coefficient field muxes", "row finish δ add"):
+        assert row in names, row
+    e1, e3 = (estimate(qm, DesignPoint(p, 16), targets.ECP5_25K) for p in (1, 3))
+    assert 0 < e1.total.lut < e3.total.lut and e1.total.dsp < e3.total.dsp
+    assert sum(memory_breakdown(qm).values()) == qm.footprint_bits
+
+
+def test_s5_half_glu_prices_the_value_buffer_writes_and_full_glu_does_not():
+    full = s5_model(S5Config(H=4, P=3, L=1, n_classes=3, glu=Glu.FULL), "uniform6")
+    half = s5_model(S5Config(H=4, P=3, L=1, n_classes=3), "uniform6")
+    row = "value buffer write slot/word counters (half GLU)"
+    assert row in [b.name for b in inventory(half, DesignPoint(2, 8))]
+    assert row not in [b.name for b in inventory(full, DesignPoint(2, 8))]
+
+
+@pytest.mark.parametrize("lanes,pipe", [(1, Pipeline()), (3, Pipeline.fast()), (8, Pipeline.closure())])
+def test_s5_cycles_from_the_qmodel_equal_the_cycles_of_its_core(qm, lanes, pipe):
+    d = DesignPoint(lanes, 784, pipe)
+    cfg = derive(qm, d)
+    assert cycle_model.cycles_per_digit(qm, d) == cycle_model.cycles_per_digit(cfg)
+    assert 0 < cycle_model.utilization(qm, d) == cycle_model.utilization(cfg) <= 1
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_s5_lut_estimate_within_tolerance_of_yosys(qm, tmp_path, monkeypatch):
+    from hwssm.explore.sweep import measured_lut
+    from hwssm.hw.emit import generate
+    from hwssm.synth import synthesize
+
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
+    generate(qm, DesignPoint(2, 16), tmp_path / "rtl")
+    device = targets.ECP5_25K
+    hw = synthesize(tmp_path / "rtl", device).summary()
+    est = estimate(qm, DesignPoint(2, 16), device)
+    err = lut_error(est.total.lut, measured_lut(hw, device))
+    assert abs(err) <= 0.15, err
+    # the B̄·u multipliers take bu times the constant 1: synthesis folds them, the estimate does not price them
+    assert est.total.dsp == hw["dsp"]

@@ -1,0 +1,94 @@
+"""S5 cores in Amaranth's Python simulator against the golden S5 engine (exact, every block
+output of every step, logits, classes), and their cycle counts against the S5 cycle model
+(exact). Small random models: odd mode counts, H not dividing the lanes, more lanes than modes,
+half and full GLU, folded-BatchNorm biases, per-tensor and per-mode formats, asymmetric codes,
+floor rounding, wrapping formats, every pipeline knob; two digits back to back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwssm.errors import HwssmError
+from hwssm.golden.s5_engine import run_s5
+from hwssm.hw import cycle_model
+from hwssm.hw.derive import derive
+from hwssm.hw.options import DesignPoint, ParamStorage, Pipeline
+from hwssm.hw.rtl.core import HwssmCore
+from hwssm.model.s5_config import Glu, Norm, S5Config
+from tests.hw.rtl.rtl_run import rtl_run
+from tests.hw.s5_models import s5_model, s5_pixels
+
+DEEP = Pipeline(mul_stages=2, tree_levels_per_stage=1, mem_stages=1, requant_stages=1, acc_stages=1,
+                encdec_stages=1, align_stages=1)
+# (config, plan, lanes, T, pipeline)
+CASES = {
+    "half-P7-lanes3": (S5Config(H=5, P=7, L=2, n_classes=4), "uniform8", 3, 5, Pipeline()),
+    "full-permode-asym-lanes4": (S5Config(H=6, P=3, L=1, n_classes=3, glu=Glu.FULL), "A8x12-B4C4D4-W8-a6-h-asym",
+                                 4, 5, Pipeline()),
+    "floor-nonorm-lanes2": (S5Config(H=4, P=5, L=2, n_classes=5, norm=Norm.NONE), "A6x8-B6C6D6-W6-a6-floor", 2, 4,
+                            Pipeline()),
+    "full-wrap-lanes5": (S5Config(H=7, P=3, L=1, n_classes=3, glu=Glu.FULL), "A8x6-B4C4D4-W4-a4-h-wrap", 5, 4,
+                         Pipeline()),
+    "deep-pipeline-lanes2": (S5Config(H=5, P=5, L=2, n_classes=3), "A8x10-B6C6D6-W6-a6-h", 2, 3, DEEP),
+    "one-lane-L3": (S5Config(H=3, P=3, L=3, n_classes=2, glu=Glu.FULL), "uniform6", 1, 3, Pipeline()),
+    "H1-one-mode-per-lane": (S5Config(H=1, P=2, L=2, n_classes=2, glu=Glu.FULL), "uniform8", 2, 4, Pipeline()),
+    "H9-x16-mem2-tree1": (S5Config(H=9, P=4, L=1, n_classes=3), "A8x16-B8C8D8-W8-a8-h", 4, 3,
+                          Pipeline(mem_stages=2, tree_levels_per_stage=1)),
+    "P11-floor-wrap-rq-align": (S5Config(H=3, P=11, L=1, n_classes=3, glu=Glu.FULL), "A6x8-B4C4D4-W4-a6-floor-wrap",
+                                3, 3, Pipeline(requant_stages=1, align_stages=1)),
+}
+
+
+def _check_core(cfg, code, lanes, T, pipe, seed=0):
+    qm = s5_model(cfg, code, seed)
+    core = HwssmCore(qm, DesignPoint(lanes, T, pipe))
+    pix = s5_pixels(2, T, seed + 1)
+    gold = run_s5(qm, pix, trace=True)
+    res = rtl_run(core, [list(p) for p in pix], max_cycles=60_000)
+    L, H = qm.L, qm.H
+    assert [v for _, v in res.dbg] == gold.r[:, 1:].transpose(0, 2, 1, 3).reshape(-1).tolist()
+    assert [v for _, v in res.logits] == gold.logits.reshape(-1).tolist()
+    assert [v for _, v in res.classes] == gold.pred.tolist()
+    s = cycle_model.step_schedule(core.config)
+    start = res.accepted[0] + 1
+    want = [start + d * core.cycles_per_digit + t * core.cycles_per_step + s.glu[l][h] + 5 + pipe.mem_stages
+            + 2 * pipe.requant_stages for d in range(2) for t in range(T) for l in range(L) for h in range(H)]
+    assert [c for c, _ in res.dbg] == want
+    assert [c for c, _ in res.classes] == [start - 1 + (d + 1) * core.cycles_per_digit for d in range(2)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_s5_core_matches_golden_and_cycle_model(case):
+    _check_core(*CASES[case])
+
+
+def _random_case(seed: int):
+    """A random small S5 model and design point (shape, GLU, norm, plan, lanes, T, every pipeline knob)."""
+    r = np.random.default_rng(seed)
+    L = int(r.integers(1, 3))
+    cfg = S5Config(H=int(r.integers(1, 8)), P=int(r.integers(1, 10)), L=L, n_classes=int(r.integers(2, 6)),
+                   glu=(Glu.HALF, Glu.FULL)[int(r.integers(2))], norm=(Norm.BATCH, Norm.NONE)[int(r.integers(2))])
+    plan = RANDOM_PLANS[int(r.integers(len(RANDOM_PLANS)))]
+    pipe = Pipeline(mul_stages=int(r.integers(1, 3)), tree_levels_per_stage=int(r.integers(1, 3)),
+                    mem_stages=int(r.integers(0, 3)), requant_stages=int(r.integers(0, 2)),
+                    acc_stages=int(r.integers(0, 2)), encdec_stages=int(r.integers(0, 2)),
+                    align_stages=int(r.integers(0, 2)))
+    return cfg, plan, int(r.integers(1, 7)), int(r.integers(2, 5)), pipe
+
+
+RANDOM_PLANS = ("uniform8", "uniform6", "hetero", "A8x12-B4C4D4-W8-a6-h-asym", "A6x8-B6C6D6-W6-a6-floor",
+                "A8x6-B4C4D4-W4-a4-h-wrap", "A8x16-B8C8D8-W8-a8-h-floor-wrap")
+
+
+@pytest.mark.parametrize("seed", [3, 9, 13, 20, 31, 47])
+def test_random_s5_cores_match_golden_and_cycle_model(seed):
+    _check_core(*_random_case(seed), seed=seed)
+
+
+def test_s5_designs_the_rtl_does_not_build_fail_in_one_line():
+    qm = s5_model(S5Config(H=4, P=3, L=1, n_classes=3), "uniform8")
+    with pytest.raises(HwssmError, match="mix_cols 8 is not built for S5"):
+        derive(qm, DesignPoint(2, 4, Pipeline(mix_cols=8)))
+    with pytest.raises(HwssmError, match="ROM storage only"):
+        derive(qm, DesignPoint(2, 4, storage=ParamStorage.LOAD))
