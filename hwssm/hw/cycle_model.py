@@ -227,8 +227,8 @@ def _s5(model: Model) -> tuple[int, bool] | None:
 def _s5_point(d: DesignPoint) -> None:
     from ..errors import HwssmError
 
-    if d.pipeline.mix_cols != 4 or d.storage is not ParamStorage.ROM:
-        raise HwssmError("an S5 core is built with mix_cols 4 and ROM storage only")
+    if d.storage is not ParamStorage.ROM:
+        raise HwssmError("an S5 core is built with ROM storage only")
 
 
 def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedule:
@@ -243,7 +243,7 @@ def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedu
         _s5_point(d)
         lat = Latencies(pipe.mul_stages, tree_stages(d.lanes, pipe.tree_levels_per_stage), pipe.mem_stages,
                         pipe.requant_stages, pipe.acc_stages, pipe.encdec_stages, pipe.align_stages)
-        return schedule_s5(model.H, s5[0], model.L, d.lanes, s5[1], lat)
+        return schedule_s5(model.H, s5[0], model.L, d.lanes, s5[1], lat, pipe.mix_cols)
     return _schedule(model.H, model.M, model.L, d.lanes, pipe.mul_stages,
                      tree_stages(d.lanes, pipe.tree_levels_per_stage), d.storage is ParamStorage.LOAD,
                      pipe.mem_stages, pipe.requant_stages, pipe.acc_stages, pipe.mix_cols, pipe.encdec_stages,
@@ -302,5 +302,6 @@ def utilization(model: Model, design: DesignPoint | None = None) -> float:
     if s5 is not None:
         from .cycle_s5 import useful_lane_cycles_s5
 
-        return useful_lane_cycles_s5(model.H, s5[0], model.L, s5[1]) / (d.lanes * cycles_per_step(model, design))
+        return (useful_lane_cycles_s5(model.H, s5[0], model.L, s5[1], d.pipeline.mix_cols)
+                / (d.lanes * cycles_per_step(model, design)))
     return useful_lane_cycles(model, d.pipeline.mix_cols) / (d.lanes * cycles_per_step(model, design))

@@ -1,7 +1,8 @@
 """The cycle model of an S5 core: exact issue times of one step (see :mod:`hwssm.hw.cycle_model`).
 
 Per block l, in issue order (one slot per cycle at most, Cs = ceil(Pm/P) mode chunks,
-KP = ceil(H/P), Q = ceil(H/4); :mod:`hwssm.hw.derive_s5` says what each slot computes):
+KP = ceil(H/P), Q = ceil(H/k) with k = ``Pipeline.mix_cols`` real-mode columns (4, 6 or 8;
+written 4 below); :mod:`hwssm.hw.derive_s5` says what each slot computes):
 
 - **B̄u** (real): passes kk = 0..2Cs-1, chunks q = 0..Q-1; chunk q needs the block input
   u[0 .. min(H, 4q+4) - 1] in the u banks (visible ``enc_first + h`` after the step start for
@@ -12,6 +13,7 @@ KP = ceil(H/P), Q = ceil(H/4); :mod:`hwssm.hw.derive_s5` says what each slot com
   cycles after the last update (every new state is written before it is read);
 - **GLU** (real): half GLU KP passes, full GLU 2·KP, of Q chunks; chunk q needs
   g[0 .. min(H, 4q+4) - 1] (visible ``Latencies.g`` after the channel's last readout slot);
+  with ``mix_cols = 8`` the first one also waits :func:`glu_gap` more cycles;
 - **GLU op** (h, in order, one per cycle, not issue slots): after the gate pass of h
   (``Latencies.v``).
 
@@ -25,10 +27,7 @@ import functools
 
 from .cycle_model import Latencies, StepSchedule
 
-__all__ = ["schedule_s5", "useful_lane_cycles_s5", "S5_MIX_COLS"]
-
-#: Real-mode columns per lane-cycle of an S5 core.
-S5_MIX_COLS = 4
+__all__ = ["schedule_s5", "useful_lane_cycles_s5", "update_gap", "readout_gap", "glu_gap"]
 
 
 def update_gap(lat: Latencies, Cs: int) -> int:
@@ -41,10 +40,18 @@ def readout_gap(lat: Latencies, Cs: int) -> int:
     return max(1, lat.x_write + 2 - Cs)
 
 
+def glu_gap(lat: Latencies, cols: int) -> int:
+    """Idle cycles between a block's last readout slot and its first GLU slot (beyond the next
+    cycle): with ``mix_cols = 8`` the readout multipliers finish the last readout first
+    (:func:`hwssm.hw.cycle_model.mix_gap`), else 0."""
+    return lat.mul_stages + 2 + lat.requant_stages if cols == 8 else 0
+
+
 @functools.lru_cache(maxsize=64)
-def schedule_s5(H: int, Pm: int, L: int, P: int, half: bool, lat: Latencies) -> StepSchedule:
-    """The issue schedule of one step of an S5 core (times relative to the step start)."""
-    k = S5_MIX_COLS
+def schedule_s5(H: int, Pm: int, L: int, P: int, half: bool, lat: Latencies, cols: int = 4) -> StepSchedule:
+    """The issue schedule of one step of an S5 core (times relative to the step start);
+    ``cols`` = ``Pipeline.mix_cols``, the real-mode columns per lane-cycle."""
+    k = cols
     Cs, KP, Q = -(-Pm // P), -(-H // P), -(-H // k)
     NG = KP if half else 2 * KP
     t = 0
@@ -76,6 +83,7 @@ def schedule_s5(H: int, Pm: int, L: int, P: int, half: bool, lat: Latencies) -> 
             rows.append(cs)
             g_vis.append(cs[-1] + lat.g)
         ssm.append(rows)
+        t += glu_gap(lat, k)
         passes = []
         for _ in range(NG):
             qs = []
@@ -102,9 +110,10 @@ def schedule_s5(H: int, Pm: int, L: int, P: int, half: bool, lat: Latencies) -> 
     return StepSchedule(ssm, mix, glu, t, p_min, max(t + 1, p_min), bu=bu, upd=upd)
 
 
-def useful_lane_cycles_s5(H: int, Pm: int, L: int, half: bool) -> float:
-    """Useful lane-cycles of one step: per block the B̄u GEMV (2·Pm·H MACs, 4 per lane-cycle),
-    Pm mode updates, H·Pm readout pairs (one lane-cycle each) and the GLU Linear (J·H MACs)."""
+def useful_lane_cycles_s5(H: int, Pm: int, L: int, half: bool, cols: int = 4) -> float:
+    """Useful lane-cycles of one step: per block the B̄u GEMV (2·Pm·H MACs, ``cols`` per
+    lane-cycle), Pm mode updates, H·Pm readout pairs (one lane-cycle each) and the GLU Linear
+    (J·H MACs)."""
     J = H if half else 2 * H
-    k = S5_MIX_COLS
+    k = cols
     return L * (2 * Pm * H / k + Pm + H * Pm + J * H / k)

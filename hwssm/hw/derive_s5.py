@@ -46,7 +46,7 @@ from ..quant.s5_lowering import lower_s5
 from ..quant.s5_qmodel import S5QModel
 from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, S5Layout, mix_output_row
 from .derive import _decoder, _eff_width, _encoder, _uniform, check_rtl_encoder
-from .options import DesignPoint, ParamStorage
+from .options import DesignPoint, ParamStorage, mix_field
 from .rom_table import Shift, Table, pack_fields
 from .row_constants import GUARD, mix_row_constants, rtl_width, shifts
 
@@ -102,9 +102,6 @@ def _check(qm: S5QModel, design: DesignPoint) -> None:
     if design.storage is not ParamStorage.ROM:
         raise HwssmError("the S5 RTL is built with ROM storage only, not --storage load (a LOAD profile such as "
                          "up5k's: give --storage rom)")
-    if design.pipeline.mix_cols != 4:
-        raise HwssmError(f"the S5 RTL runs its real-mode GEMVs on 4 columns per lane-cycle; mix_cols "
-                         f"{design.pipeline.mix_cols} is not built for S5 yet")
 
 
 def _readout(qm: S5QModel, lw, rows: list[_Rows]):
@@ -248,8 +245,9 @@ def _mix_tables(real, P: int, v_width: int):
 
 def _words(qm: S5QModel, lw, real, Cf, P: int, Cs: int, Q: int, fw: tuple, cw: tuple):
     """Per lane: coefficient words in issue order (per layer: B̄u passes, updates, the identity,
-    GLU passes) and C̃' words ((l·H + h)·Cs + c)."""
-    H, Pm, k = qm.H, qm.P, 4
+    GLU passes; real-mode column i of a chunk in field :func:`~hwssm.hw.options.mix_field`) and
+    C̃' words ((l·H + h)·Cs + c)."""
+    H, Pm, k = qm.H, qm.P, len(fw)
     coef, cwords = [], []
     for p in range(P):
         words, cws = [], []
@@ -260,8 +258,8 @@ def _words(qm: S5QModel, lw, real, Cf, P: int, Cs: int, Q: int, fw: tuple, cw: t
                     words.append(_real_word(passes[kk][p], q, k, H, fw))
             for c in range(Cs):
                 m = c * P + p
-                words.append(pack_fields((low.A[0][m], low.A[1][m], 0, 0), fw) if m < Pm else 0)
-            words.append(pack_fields((1, 0, 0, 0), fw))
+                words.append(pack_fields((low.A[0][m], low.A[1][m]) + (0,) * (k - 2), fw) if m < Pm else 0)
+            words.append(pack_fields((1,) + (0,) * (k - 1), fw))
             for kk in range(2 * Cs, len(passes)):
                 for q in range(Q):
                     words.append(_real_word(passes[kk][p], q, k, H, fw))
@@ -278,8 +276,11 @@ def _words(qm: S5QModel, lw, real, Cf, P: int, Cs: int, Q: int, fw: tuple, cw: t
 def _real_word(entry, q: int, k: int, H: int, fw: tuple) -> int:
     if entry is None:
         return 0
-    weights = entry[1]
-    return pack_fields([weights[k * q + i] if k * q + i < H else 0 for i in range(k)], fw)
+    weights, vals = entry[1], [0] * k
+    for i in range(k):
+        if k * q + i < H:
+            vals[mix_field(k, i)] = weights[k * q + i]
+    return pack_fields(vals, fw)
 
 
 def _rounding(qm: S5QModel) -> dict:
@@ -298,7 +299,7 @@ def derive_s5(qm: S5QModel, design: DesignPoint) -> CoreConfig:
     P, T, pipe = design.lanes, design.seq_len, design.pipeline
     _check(qm, design)
     lw = lower_s5(qm, T)
-    H, L, Pm, a, k = qm.H, qm.L, qm.P, qm.r0.width, 4
+    H, L, Pm, a, k = qm.H, qm.L, qm.P, qm.r0.width, pipe.mix_cols
     Cs, KP, Q = -(-Pm // P), -(-H // P), -(-H // k)
     half = qm.glu is Glu.HALF
     NG = KP if half else 2 * KP
@@ -323,7 +324,7 @@ def derive_s5(qm: S5QModel, design: DesignPoint) -> CoreConfig:
         return max(_eff_width(getattr(ly, n)) for ly in qm.layers for n in names)
 
     wreal = widest("B_re", "B_im", "W")
-    fw = (max(widest("A_re"), wreal, 2), max(widest("A_im"), wreal), max(bw[0], wreal), max(bw[1], wreal))
+    fw = (max(widest("A_re"), wreal, 2), max(widest("A_im"), wreal), max(bw[0], wreal), max(bw[1], wreal)) + (wreal,) * (k - 4)
     coef_words, c_words = _words(qm, lw, real, Cf, P, Cs, Q, fw, (cr_width, ci_width))
 
     lane = LaneConfig(

@@ -1,6 +1,7 @@
 """S5 cores in Verilator (``hwssm.verify.simulate``) against the golden S5 engine: random small
 S5 models (odd mode counts, H not dividing the lanes, half and full GLU, folded-BatchNorm
-biases, per-mode asymmetric formats, floor rounding, wrapping formats) on short sequences,
+biases, per-mode asymmetric formats, floor rounding, wrapping formats, 6 real-mode columns) on
+short sequences,
 every block output of every step, the logits and the classes, and the measured cycles against
 the S5 cycle model; a wrong golden reference is caught."""
 
@@ -13,7 +14,7 @@ import shutil
 import numpy as np
 import pytest
 
-from hwssm.hw.options import DesignPoint
+from hwssm.hw.options import DesignPoint, Pipeline
 from hwssm.model.s5_config import Glu, Norm, S5Config
 from hwssm.verify.check import Stream
 from hwssm.verify.simulate import Digits, SimOptions, simulate
@@ -25,16 +26,17 @@ CASES = {  # (config, plan, lanes)
     "full-permode-asym-wrap-lanes4": (S5Config(H=6, P=3, L=1, n_classes=3, glu=Glu.FULL),
                                       "A8x6-B4C4D4-W4-a4-h-asym-wrap", 4),
     "floor-nonorm-lanes2": (S5Config(H=4, P=5, L=2, n_classes=5, norm=Norm.NONE), "A6x8-B6C6D6-W6-a6-floor", 2),
+    "k6-H7-lanes2": (S5Config(H=7, P=4, L=1, n_classes=3), "A8x10-B6C6D6-W6-a6-h", 2, Pipeline(mix_cols=6)),
 }
 
 
 @pytest.mark.verilator
 @pytest.mark.parametrize("case", list(CASES))
 def test_s5_designs_are_bit_exact_in_verilator(case):
-    cfg, code, lanes = CASES[case]
+    cfg, code, lanes, *pipe = CASES[case]
     qm = s5_model(cfg, code, seed=3)
     digits = Digits(s5_pixels(3, T, seed=5), np.arange(3))
-    res = simulate(qm, DesignPoint(lanes, T), digits, SimOptions(jobs=1))
+    res = simulate(qm, DesignPoint(lanes, T, *pipe), digits, SimOptions(jobs=1))
     assert res.ok and res.digits == 3 and res.mismatches == 0 and res.errors == (), res.errors
     assert res.cycles_per_digit == res.model_cycles_per_digit and res.cycles_per_step == res.model_cycles_per_step
     assert json.loads((res.rtl / "manifest.json").read_text())["family"] == "s5"

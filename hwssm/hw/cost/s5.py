@@ -23,8 +23,8 @@ def s5_blocks(c) -> list[Block]:
     LV = 1 + s + ms + 3 + q + c.pipe.acc_stages + c.pipe.align_stages   # issue → real-mode v
     kb = addr_width(max(c.KP, Cs))
     B = [
-        Block("u banks (B̄u operands)", "act", Kind.RAM, a, depth=max(2, Q), count=4),
-        Block("u | g operand muxes", "act", Kind.MUX, a, 2, count=4),
+        Block("u banks (B̄u operands)", "act", Kind.RAM, a, depth=max(2, Q), count=c.pipe.mix_cols),
+        Block("u | g operand muxes", "act", Kind.MUX, a, 2, count=c.pipe.mix_cols),
         Block("u bank write mux (encoder | GLU)", "act", Kind.MUX, a + addr_width(H), 2),
         Block("bu buffer re", "x", Kind.RAM, bw_re, depth=max(2, Cs), count=P),
         Block("bu buffer im", "x", Kind.RAM, bw_im, depth=max(2, Cs), count=P),

@@ -172,14 +172,14 @@ class Datapath(wiring.Component):
                 rp.addr.eq(iss.q),
             ]
             g_rd.append(delay(m, rp.data, s, f"g{b}_q", reset_less=True).as_signed())
-        if k >= 6:
+        s5 = cfg.s5
+        if k >= 6 and s5 is None:
             # the B̄·u multipliers' second operand: u in complex mode (one mux for all lanes)
             for b in (4, 5):
                 g_rd[b] = Mux(mix_o, g_rd[b], self.u)
-        s5 = cfg.s5
         if s5 is not None:
             s5p = S5Parts(self, cfg, m)
-            g_rd, upd_o = s5p.operands(g_rd, s)
+            g_rd, upd_o = s5p.operands(g_rd, s, mix_o)
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths

@@ -2,9 +2,9 @@
 
 What an S5 core adds to the S4D datapath (:mod:`hwssm.hw.derive_s5` says what each slot computes):
 
-- the **u banks**: the block input u = r_l of the B̄u passes, 4 banks (u[h] in bank h mod 4,
-  word h div 4), written through the datapath's ``uw_*`` ports (encoder and GLU residuals) and
-  multiplexed with the g banks onto the lanes' real-mode operands;
+- the **u banks**: the block input u = r_l of the B̄u passes, k = ``Pipeline.mix_cols`` banks
+  (u[h] in bank h mod k, word h div k), written through the datapath's ``uw_*`` ports (encoder
+  and GLU residuals) and multiplexed with the g banks onto the lanes' real-mode operands;
 - per lane, the **bu buffers** (re, im; depth Cs): the B̄u passes write the lane's
   requantized row (address kk div 2), the updates read it (address c) into coefficient fields
   2, 3 (the B̄·u multipliers, whose other operand u is then 1);
@@ -12,7 +12,7 @@ What an S5 core adds to the S4D datapath (:mod:`hwssm.hw.derive_s5` says what ea
 - the **real-mode narrowing**: each lane output fitted to its row's own width (``vd``);
 - with the half GLU, GELU's writes of g into the **value buffer** (the GLU's value is g).
 
-Memory map additions: ``ub{b}`` (4 × Q words of a bits), ``bur{p}``/``bui{p}`` (Cs words of
+Memory map additions: ``ub{b}`` (k × Q words of a bits), ``bur{p}``/``bui{p}`` (Cs words of
 the BU widths), ``updc{p}`` ROM; the state RAM ``x{p}`` has L·Cs words (l·Cs + c).
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory
 
+from ..core_config import ceil_log2
 from .interfaces import awidth, mem_depth, rom
 from .ops import chain, delay, narrow, resize, wire
 
@@ -52,25 +53,38 @@ class S5Parts:
         self._buw = []
         self.v = []
 
-    def operands(self, g_rd: list, s: int):
-        """The u banks (the block input of the B̄u passes: u[h] in bank h mod 4, word h div 4,
-        written through ``uw_*``); returns the lanes' real-mode operands (u in B̄u passes, g
-        otherwise) and the update flag at the operand stage (``s`` = ``Pipeline.mem_stages``)."""
+    def operands(self, g_rd: list, s: int, mix_o):
+        """The u banks (the block input of the B̄u passes: u[h] in bank h mod k, word h div k,
+        k = ``Pipeline.mix_cols``, written in order h = 0..H-1 through ``uw_*``); returns the
+        lanes' real-mode operands (u in B̄u passes, g otherwise; with k >= 6 the B̄·u
+        multipliers' operands 4, 5 are 1 in complex mode) and the update flag at the operand
+        stage (``s`` = ``Pipeline.mem_stages``; ``mix_o``: a real-mode item there)."""
         dp, cfg, m = self._dp, self._cfg, self._m
-        iss, a, hb = dp.issue, cfg.a, len(dp.uw_h)
+        iss, a, hb, k = dp.issue, cfg.a, len(dp.uw_h), len(g_rd)
+        kb = ceil_log2(k)
+        if k & (k - 1) == 0:
+            bank, word = dp.uw_h[:min(kb, hb)], (dp.uw_h[kb:] if hb > kb else 0)
+        else:   # k = 6: a bank/word counter pair that follows the in-order writes (h = 0 restarts)
+            bank, word = Signal(kb, name="ub_bank"), Signal(awidth(mem_depth(cfg.Q)), name="ub_word")
+            nb, nw = Signal(kb, name="ub_nb"), Signal.like(word, name="ub_nw")
+            m.d.comb += [bank.eq(Mux(dp.uw_h == 0, 0, nb)), word.eq(Mux(dp.uw_h == 0, 0, nw))]
+            with m.If(dp.uw_en):
+                m.d.sync += [nb.eq(Mux(bank == k - 1, 0, bank + 1)), nw.eq(Mux(bank == k - 1, word + 1, word))]
         ub = []
-        for b in range(4):
+        for b in range(k):
             mem = memory.Memory(shape=a, depth=mem_depth(cfg.Q), init=[])
             m.submodules[f"ub{b}"] = mem
             wp, rp = mem.write_port(), mem.read_port()
-            m.d.comb += [wp.en.eq(dp.uw_en & (dp.uw_h[:min(2, hb)] == b)), wp.addr.eq(dp.uw_h[2:] if hb > 2 else 0),
-                         wp.data.eq(dp.uw_data), rp.addr.eq(iss.q)]
+            m.d.comb += [wp.en.eq(dp.uw_en & (bank == b)), wp.addr.eq(word), wp.data.eq(dp.uw_data), rp.addr.eq(iss.q)]
             ub.append(delay(m, rp.data, s, f"ub{b}_q", reset_less=True).as_signed())
         bu_o = delay(m, iss.bu, 1 + s, "buo")
         upd_o = delay(m, iss.upd, 1 + s, "updo")
         # an update of the first step reads its state as zero (one register: no gate before the mux)
         self.x_zero = delay(m, iss.first_step & iss.upd, 1 + s, "xzo")
-        return [wire(m, Mux(bu_o, u, g), f"op{i}") for i, (u, g) in enumerate(zip(ub, g_rd))], upd_o
+        ops = [Mux(bu_o, u, g) for u, g in zip(ub, g_rd)]
+        for b in (4, 5)[:max(0, k - 4)]:   # bu·1 through the B̄·u multipliers in complex mode
+            ops[b] = Mux(mix_o, ops[b], 1)
+        return [wire(m, op, f"op{i}") for i, op in enumerate(ops)], upd_o
 
     def bu(self, p: int, fields: list, upd_o, s: int) -> list:
         """Lane p's bu buffers (re, im; written at kk div 2 by the B̄u passes, read at c by the

@@ -5,12 +5,13 @@ It issues at most one slot per cycle, in the order and at the cycles of
 
 - ``u_cnt``: values of the current block's input u written into the u banks (encoder for
   block 0, GLU residuals for the others), reset by -H after the block's last B̄u slot; B̄u
-  chunk q needs ``min(H, 4q+4)`` of them;
+  chunk q needs ``min(H, kq+k)`` of them (k = ``Pipeline.mix_cols``);
 - ``g_cnt``: GELU outputs of the current block (reset by -H after its last GLU slot); GLU
-  chunk q needs ``min(H, 4q+4)``;
-- ``wait``: the fixed gaps before a block's first update (its bu rows written) and its first
-  readout (its new state written), :func:`~hwssm.hw.cycle_s5.update_gap`,
-  :func:`~hwssm.hw.cycle_s5.readout_gap`.
+  chunk q needs ``min(H, kq+k)``;
+- ``wait``: the fixed gaps before a block's first update (its bu rows written), its first
+  readout (its new state written) and, with k = 8, its first GLU slot (the readout
+  multipliers done), :func:`~hwssm.hw.cycle_s5.update_gap`,
+  :func:`~hwssm.hw.cycle_s5.readout_gap`, :func:`~hwssm.hw.cycle_s5.glu_gap`.
 
 A step starts as in the S4D core: the pixel buffer is full, the previous step has issued its
 last slot, and at least ``p_min`` cycles have passed since the previous start.
@@ -24,7 +25,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..core_config import CoreConfig, tree_stages
 from ..cycle_model import Latencies
-from ..cycle_s5 import S5_MIX_COLS, readout_gap, update_gap
+from ..cycle_s5 import glu_gap, readout_gap, update_gap
 from .interfaces import awidth, issue_signature
 
 __all__ = ["S5Sequencer"]
@@ -63,10 +64,10 @@ class S5Sequencer(wiring.Component):
         H, L, P, T, Cs, KP, Q = cfg.H, cfg.L, cfg.P, cfg.T, cfg.Cs, cfg.KP, cfg.Q
         s5, pipe = cfg.s5, cfg.pipe
         NG, half = s5.glu_passes, s5.half
-        K = S5_MIX_COLS
+        K = pipe.mix_cols
         lat = Latencies(pipe.mul_stages, tree_stages(P, pipe.tree_levels_per_stage), pipe.mem_stages,
                         pipe.requant_stages, pipe.acc_stages, pipe.encdec_stages, pipe.align_stages)
-        gu, gx = update_gap(lat, Cs), readout_gap(lat, Cs)
+        gu, gx, gg = update_gap(lat, Cs), readout_gap(lat, Cs), glu_gap(lat, K)
         iss = self.issue
         pmin = self._p_min
 
@@ -88,7 +89,7 @@ class S5Sequencer(wiring.Component):
         u_cnt, u_need = Signal(cw), Signal(cw, init=min(H, K))
         g_cnt, g_need = Signal(cw), Signal(cw, init=min(H, K))
         rem = Signal(cw, init=H)                        # channels not yet covered by gate passes
-        wait = Signal(awidth(max(gu, gx) + 1))
+        wait = Signal(awidth(max(gu, gx, gg) + 1))
         timer = Signal(awidth(pmin + 1), init=pmin)
         timer_ok = Signal(init=1)
         pix_full = Signal()
@@ -104,7 +105,7 @@ class S5Sequencer(wiring.Component):
             fire_bu.eq((phase == BU) & (u_cnt >= u_need)),
             fire_upd.eq((phase == UPD) & (wait == 0)),
             fire_rd.eq((phase == RD) & (wait == 0)),
-            fire_mix.eq((phase == MIX) & (g_cnt >= g_need)),
+            fire_mix.eq((phase == MIX) & (g_cnt >= g_need) & (wait == 0)),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
             iss.ssm.eq(fire_rd), iss.upd.eq(fire_upd), iss.mix.eq(fire_bu | fire_mix), iss.bu.eq(fire_bu),
             iss.first_step.eq(t == 0), iss.l.eq(l), iss.h.eq(h),
@@ -159,7 +160,7 @@ class S5Sequencer(wiring.Component):
                 m.d.sync += [c.eq(0), xidx.eq(xbase), row.eq(row + 1), h.eq(h + 1)]
                 with m.If(h_last):
                     # past the identity word; the GLU passes start at kk = q = 0 (left so by B̄u)
-                    m.d.sync += [h.eq(0), phase.eq(MIX), coef_addr.eq(coef_addr + 1)]
+                    m.d.sync += [h.eq(0), phase.eq(MIX), coef_addr.eq(coef_addr + 1), wait.eq(gg)]
         with m.If(fire_mix & q_last):
             if half:
                 m.d.sync += rem.eq(rem - P)

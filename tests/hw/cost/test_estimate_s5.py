@@ -38,12 +38,14 @@ def test_s5_half_glu_prices_the_value_buffer_writes_and_full_glu_does_not():
     assert row not in [b.name for b in inventory(full, DesignPoint(2, 8))]
 
 
-@pytest.mark.parametrize("lanes,pipe", [(1, Pipeline()), (3, Pipeline.fast()), (8, Pipeline.closure())])
+@pytest.mark.parametrize("lanes,pipe", [(1, Pipeline()), (3, Pipeline.fast()), (8, Pipeline.closure()),
+                                        (2, Pipeline(mix_cols=6)), (4, Pipeline(mix_cols=8))])
 def test_s5_cycles_from_the_qmodel_equal_the_cycles_of_its_core(qm, lanes, pipe):
     d = DesignPoint(lanes, 784, pipe)
     cfg = derive(qm, d)
     assert cycle_model.cycles_per_digit(qm, d) == cycle_model.cycles_per_digit(cfg)
     assert 0 < cycle_model.utilization(qm, d) == cycle_model.utilization(cfg) <= 1
+    assert estimate(qm, d, targets.ECP5_25K).total.lut > 0
 
 
 @pytest.mark.synth

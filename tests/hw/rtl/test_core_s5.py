@@ -2,7 +2,8 @@
 output of every step, logits, classes), and their cycle counts against the S5 cycle model
 (exact). Small random models: odd mode counts, H not dividing the lanes, more lanes than modes,
 half and full GLU, folded-BatchNorm biases, per-tensor and per-mode formats, asymmetric codes,
-floor rounding, wrapping formats, every pipeline knob; two digits back to back."""
+floor rounding, wrapping formats, every pipeline knob, 4, 6 and 8 real-mode columns; two digits
+back to back."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ CASES = {
                           Pipeline(mem_stages=2, tree_levels_per_stage=1)),
     "P11-floor-wrap-rq-align": (S5Config(H=3, P=11, L=1, n_classes=3, glu=Glu.FULL), "A6x8-B4C4D4-W4-a6-floor-wrap",
                                 3, 3, Pipeline(requant_stages=1, align_stages=1)),
+    "k8-half-lanes3": (S5Config(H=5, P=7, L=2, n_classes=4), "uniform8", 3, 4, Pipeline(mix_cols=8)),
+    "k6-full-wrap-lanes2": (S5Config(H=7, P=3, L=1, n_classes=3, glu=Glu.FULL), "A8x6-B4C4D4-W4-a4-h-wrap", 2, 4,
+                            Pipeline(mix_cols=6)),
+    "k6-H13-mem-rq": (S5Config(H=13, P=5, L=2, n_classes=3), "A8x12-B4C4D4-W8-a6-h-asym", 4, 3,
+                      Pipeline(mix_cols=6, mem_stages=1, requant_stages=1)),
+    "k8-full-floor-deep": (S5Config(H=9, P=4, L=2, n_classes=3, glu=Glu.FULL), "A6x8-B6C6D6-W6-a6-floor", 2, 3,
+                           Pipeline(mix_cols=8, mul_stages=2, acc_stages=1, align_stages=1)),
 }
 
 
@@ -73,7 +81,7 @@ def _random_case(seed: int):
     pipe = Pipeline(mul_stages=int(r.integers(1, 3)), tree_levels_per_stage=int(r.integers(1, 3)),
                     mem_stages=int(r.integers(0, 3)), requant_stages=int(r.integers(0, 2)),
                     acc_stages=int(r.integers(0, 2)), encdec_stages=int(r.integers(0, 2)),
-                    align_stages=int(r.integers(0, 2)))
+                    align_stages=int(r.integers(0, 2)), mix_cols=(4, 6, 8)[int(r.integers(3))])
     return cfg, plan, int(r.integers(1, 7)), int(r.integers(2, 5)), pipe
 
 
@@ -86,9 +94,7 @@ def test_random_s5_cores_match_golden_and_cycle_model(seed):
     _check_core(*_random_case(seed), seed=seed)
 
 
-def test_s5_designs_the_rtl_does_not_build_fail_in_one_line():
+def test_s5_load_storage_fails_in_one_line():
     qm = s5_model(S5Config(H=4, P=3, L=1, n_classes=3), "uniform8")
-    with pytest.raises(HwssmError, match="mix_cols 8 is not built for S5"):
-        derive(qm, DesignPoint(2, 4, Pipeline(mix_cols=8)))
     with pytest.raises(HwssmError, match="ROM storage only"):
         derive(qm, DesignPoint(2, 4, storage=ParamStorage.LOAD))
