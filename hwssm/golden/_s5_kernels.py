@@ -9,17 +9,18 @@ Lanes. Sequences run in blocks of ``LANE`` (the unit of parallel work, prange ov
 the last block padded with zero sequences whose results are dropped). Every activation and
 state array of a block is stored lane-minor, ``(..., LANE)``: each step, every operation
 (the B̄u, readout and GLU GEMVs, the state update, the requantizations, the table look-ups)
-is an element-wise loop over the ``LANE`` sequences, of a constant trip count, which LLVM
-turns into a few vector instructions; a GEMV weight is loaded once per block, not once per
-sequence, and no dot product ends in a horizontal sum.
+is an element-wise loop over the ``LANE`` sequences, which LLVM vectorizes (their trip count
+``nl`` is a run-time value on purpose: a constant one is unrolled first and then left scalar);
+a GEMV (:func:`_gemv`, written in LLVM IR) is one vector multiply-add per weight, the weight
+loaded once per block, not once per sequence, and no dot product ends in a horizontal sum.
 
 Integer types. Parameters, state and activations are stored in one operand type (decided by
 :func:`hwssm.golden.s5_engine.run_s5`): int32 when every one of them fits and every GEMV sum
 (Σ_h B̄·u, Σ_p C̃'·x, Σ_h W·g) provably fits in 31 bits, else int64. The GEMV sums run in the
-operand type with the wrapping ``_mul``/``_add`` intrinsics of :mod:`hwssm.golden._kernels`
-(exact: only the final sum, which fits, or a partial sum of the same row, which fits as well,
-is used); every other sum is int64. C̃ arrives pre-shifted, C̃' = C̃ << (alignment + 1) (the
-readout's 2 included), so the readout is a plain dot product.
+operand type, modulo ``2**bits`` (:func:`_gemv`, exact: only the final sum, which fits, or a
+partial sum of the same row, which fits as well, is used); every other sum is int64. C̃ arrives
+pre-shifted, C̃' = C̃ << (alignment + 1) (the readout's 2 included), so the readout is a plain
+dot product.
 
 Schedule. Each block is step-major: encoder, then per S5 block B̄u, state update, readout,
 GELU, GLU Linear, gate and residual; then the sum-pool; the decoder after the last step.
@@ -37,13 +38,13 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ..config import JIT_FLAGS, wide_vectors
 
 wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
 
-from ._kernels import _zero  # noqa: E402
 
 LANE = 16       # sequences per block (the vector dimension of every loop)
 
@@ -65,48 +66,41 @@ def _fit(acc, f):
     return min(max(v, lo), hi)
 
 
-def _lanes(context, builder, aryty, ary):
-    """Pointer to the first ``LANE`` elements of a contiguous 1-D array, as a vector pointer."""
-    vty = ir.VectorType(context.get_value_type(aryty.dtype), LANE)
-    data = context.make_array(aryty)(context, builder, ary).data
-    return builder.bitcast(data, vty.as_pointer()), vty
-
-
 @intrinsic
-def _vmac(typingctx, s, x, w):
-    """``s[b] += w·x[b]`` for b < ``LANE`` (``s``, ``x`` contiguous 1-D arrays of one integer type,
-    ``w`` a scalar of that type), modulo ``2**bits``: one vector multiply-add.
+def _gemv(typingctx, w, x, s):
+    """``s[b] = Σ_k w[k]·x[k, b]`` for b < ``LANE``, k < len(w), modulo ``2**bits`` (exact when the
+    sum fits): ``w`` (K,), ``x`` (>= K, ``LANE``) and ``s`` (``LANE``,) contiguous arrays of one
+    integer type.
 
-    LLVM unrolls a constant ``LANE``-trip loop fully and then cannot vectorize it (the stores to
-    ``s`` may alias the loads of ``x``), so the vector operation is written here directly.
+    Written in LLVM IR, one vector multiply-add per weight with the sum in a register: a loop over
+    the lanes of a constant trip count is unrolled by LLVM and then left scalar, and a sum kept
+    in ``s`` is stored back at every k (``s`` may alias ``x`` for all LLVM knows).
     """
-    ok = (isinstance(s, types.Array) and isinstance(x, types.Array) and s.ndim == 1 and x.ndim == 1
-          and s.layout == "C" and x.layout == "C" and isinstance(s.dtype, types.Integer) and s.dtype == x.dtype
-          and isinstance(w, types.Integer) and w.bitwidth == s.dtype.bitwidth)
+    arrays = (w, x, s)
+    ok = (all(isinstance(a, types.Array) and a.layout == "C" for a in arrays) and w.ndim == 1 and x.ndim == 2
+          and s.ndim == 1 and isinstance(s.dtype, types.Integer) and w.dtype == x.dtype == s.dtype)
     if not ok:
         return None
 
     def codegen(context, builder, sig, args):
-        sp, vty = _lanes(context, builder, sig.args[0], args[0])
-        xp, _ = _lanes(context, builder, sig.args[1], args[1])
-        align = sig.args[0].dtype.bitwidth // 8
-        one = builder.insert_element(ir.Constant(vty, ir.Undefined), args[2], ir.Constant(ir.IntType(32), 0))
-        wv = builder.shuffle_vector(one, ir.Constant(vty, ir.Undefined),
-                                    ir.Constant(ir.VectorType(ir.IntType(32), LANE), [0] * LANE))
-        acc = builder.load(sp, align=align)
-        xv = builder.load(xp, align=align)
-        builder.store(builder.add(acc, builder.mul(xv, wv)), sp, align=align)
+        wa, xa, sa = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args, args))
+        ety = context.get_value_type(sig.args[2].dtype)
+        vty = ir.VectorType(ety, LANE)
+        align = sig.args[2].dtype.bitwidth // 8
+        xv = builder.bitcast(xa.data, vty.as_pointer())
+        n = cgutils.unpack_tuple(builder, wa.shape, 1)[0]
+        acc = cgutils.alloca_once_value(builder, ir.Constant(vty, None))     # promoted to a register by LLVM
+        splat = ir.Constant(ir.VectorType(ir.IntType(32), LANE), [0] * LANE)
+        with cgutils.for_range(builder, n) as loop:
+            wk = builder.load(builder.gep(wa.data, [loop.index]))
+            wb = builder.shuffle_vector(builder.insert_element(ir.Constant(vty, ir.Undefined), wk,
+                                                               ir.Constant(ir.IntType(32), 0)),
+                                        ir.Constant(vty, ir.Undefined), splat)
+            row = builder.load(builder.gep(xv, [loop.index]), align=align)
+            builder.store(builder.add(builder.load(acc), builder.mul(row, wb)), acc)
+        builder.store(builder.load(acc), builder.bitcast(sa.data, vty.as_pointer()), align=align)
         return context.get_dummy_value()
-    return types.none(s, x, w), codegen
-
-
-@njit(inline="always", **_FLAGS)
-def _gemv(w, x, s):
-    """``s[b] = Σ_k w[k]·x[k, b]`` over the lanes, in the operands' type (wrapping; exact when the sum fits)."""
-    for b in range(LANE):
-        s[b] = _zero(s[0])
-    for k in range(w.shape[0]):
-        _vmac(s, x[k], w[k])
+    return types.none(w, x, s), codegen
 
 
 @njit(**_FLAGS)
