@@ -28,7 +28,9 @@ other work): 4.7× less wall time and 5.6× less CPU time than the reference cla
 predictions, logits within 1e-15 relative; the full 10k float-agreement pass of ``hwssm golden
 eval`` took 162 s there (CPU about 76 s), against about 420 s of CPU before.
 :attr:`Precision.FLOAT32` (what ``hwssm golden eval`` uses): 1.4x less CPU again (81.4 CPU-s
-float64 for the 10k here), the same 10k predictions.
+float64 for the 10k here), the same 10k predictions. The vectorized GLU kernel: 5.7 -> 4.4
+CPU-ms per digit in float32 on one thread (512 test digits; per digit: FFTs about 2 ms, GELU
+0.8, mixing products 0.5, GLU 0.6).
 """
 
 from __future__ import annotations
