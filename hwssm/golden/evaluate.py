@@ -85,14 +85,20 @@ def test_pixels(split: Split = Split.TEST, limit: int | None = None) -> tuple[np
 
 def golden_predictions(qm: QModel, pixels: np.ndarray, progress=None) -> np.ndarray:
     """Predictions of the golden engine, in chunks so that progress can be shown (the shift
-    tables are built once for all chunks)."""
+    tables, or the S5 lowering, are built once for all chunks)."""
+    from .s5_engine import pack_s5, run_s5
     from .tables import build_tables
 
     out = []
-    s4d = getattr(qm, "family", Family.S4D) is Family.S4D    # S5's engine builds its own tables
-    tables = build_tables(qm, T=pixels.shape[1]) if len(pixels) and s4d else None
+    s5 = getattr(qm, "family", Family.S4D) is Family.S5
+    if s5:
+        tables = pack_s5(qm, T=pixels.shape[1]) if len(pixels) else None
+        engine = lambda chunk: run_s5(qm, chunk, tables=tables)  # noqa: E731
+    else:
+        tables = build_tables(qm, T=pixels.shape[1]) if len(pixels) else None
+        engine = lambda chunk: run(qm, chunk, tables=tables)  # noqa: E731
     for start in range(0, len(pixels), CHUNK):
-        out.append(run(qm, pixels[start:start + CHUNK], tables=tables).pred)
+        out.append(engine(pixels[start:start + CHUNK]).pred)
         if progress:
             progress(min(start + CHUNK, len(pixels)), len(pixels))
     return np.concatenate(out) if out else np.zeros(0, np.int64)

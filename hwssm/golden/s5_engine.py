@@ -17,7 +17,7 @@ from ..quant.s5_lowering import lower_s5
 from ..quant.s5_qmodel import S5QModel
 from .engine import _pixels, _set_threads
 
-__all__ = ["S5GoldenResult", "run_s5"]
+__all__ = ["S5GoldenResult", "S5Tables", "pack_s5", "run_s5"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,38 +88,99 @@ def _operand_type(qm: S5QModel, low, Cs: np.ndarray) -> type:
     return np.int32 if all(r.width <= 31 for r in rows) else np.int64
 
 
-def run_s5(qm: S5QModel, pixels, *, trace: bool = False) -> S5GoldenResult:
-    """Run ``qm`` over ``pixels`` (n, T) uint8 sequences (traces: about 8·n·T·L·(2H + 4P + J) bytes)."""
+def _fit_records(rq: np.ndarray) -> np.ndarray:
+    """Requantization records (..., 6) (RQ_* columns: lsh, rnd, rsh, lo, hi, wrap) as the kernel's
+    branch-free fit records (..., 7): lsh, rnd, rsh, lo, hi, wsh, mask (see ``_s5_kernels``).
+
+    Saturating: wsh = 0, mask = -1. Wrapping (wrap > 0) to a signed format (lo < 0): wsh = wrap,
+    mask = -1; to an unsigned one: wsh = 0, mask = 2**(64 - wrap) - 1; both with [lo, hi] the
+    whole int64 range (a wrapped code is never clipped)."""
+    rq = np.asarray(rq, np.int64)
+    out = np.zeros(rq.shape[:-1] + (7,), np.int64)
+    out[..., :5] = rq[..., :5]
+    out[..., 6] = -1
+    wrap = rq[..., 5] != 0
+    signed = wrap & (rq[..., 3] < 0)
+    unsigned = wrap & ~signed
+    out[..., 5] = np.where(signed, rq[..., 5], 0)
+    bits = np.where(unsigned, 64 - rq[..., 5], 63)
+    out[..., 6] = np.where(unsigned, (np.left_shift(np.int64(1), bits.astype(np.int64)) - 1), -1)
+    out[..., 3] = np.where(wrap, np.iinfo(np.int64).min, out[..., 3])
+    out[..., 4] = np.where(wrap, np.iinfo(np.int64).max, out[..., 4])
+    return np.ascontiguousarray(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class S5Tables:
+    """An S5QModel lowered and packed for the kernel, for sequences of ``T`` steps: build it once
+    with :func:`pack_s5` and pass it to every :func:`run_s5` call on that model (the lowering
+    takes about 0.2 s on the Q-S5 shape).
+
+    Attributes
+    ----------
+    T : int
+    dtype : type
+        Operand type of the kernel (np.int32 or np.int64, :func:`_operand_type`).
+    logit_frac : int
+    shape : tuple
+        (L, H, P, J, K) of the model.
+    args : tuple of numpy arrays
+        The kernel's parameter arguments, in :func:`hwssm.golden._s5_kernels.run_s5`'s order.
+    """
+
+    T: int
+    dtype: type
+    logit_frac: int
+    shape: tuple
+    args: tuple
+
+
+def pack_s5(qm: S5QModel, T: int) -> S5Tables:
+    """Lower ``qm`` for ``T``-step sequences and pack its kernel arguments (see :class:`S5Tables`)."""
+    if not isinstance(qm, S5QModel):
+        raise HwssmError(f"expected an S5QModel, not {type(qm).__name__}")
+    low = lower_s5(qm, T)
+    lw, enc, dec = low.layers, low.encoder, low.decoder
+    gelu, y_min = _tables(lw, "gelu")
+    sig, v_min = _tables(lw, "sigmoid")
+    Cs = _shifted_C(lw)
+    st = _operand_type(qm, low, Cs)
+    op = lambda get: _stack(lw, get).astype(st)  # noqa: E731
+    fit = lambda get: _fit_records(_stack(lw, get))  # noqa: E731
+    args = (
+        enc.W.astype(np.int64), enc.b.astype(np.int64), enc.sh, _fit_records(enc.rq),
+        op(lambda x: x.B), _stack(lw, lambda x: x.beta), _stack(lw, lambda x: x.bu_sh),
+        fit(lambda x: x.bu_rq), op(lambda x: x.A), _stack(lw, lambda x: x.x_sh),
+        fit(lambda x: x.x_rq), np.ascontiguousarray(Cs.astype(st)), op(lambda x: x.D),
+        _stack(lw, lambda x: x.delta), _stack(lw, lambda x: x.yd_sh),
+        fit(lambda x: x.y_rq), gelu, y_min, op(lambda x: x.W), _stack(lw, lambda x: x.b),
+        _stack(lw, lambda x: x.v_sh), fit(lambda x: x.v_rq), sig, v_min, qm.glu is Glu.HALF,
+        fit(lambda x: x.z_rq), _stack(lw, lambda x: x.res_sh), fit(lambda x: x.res_rq),
+        dec.W.astype(np.int64), dec.b.astype(np.int64), np.ascontiguousarray(dec.sh, dtype=np.int64),
+    )
+    return S5Tables(int(T), st, dec.logit_frac, (qm.L, qm.H, qm.P, qm.glu_rows, qm.n_classes), args)
+
+
+def run_s5(qm: S5QModel, pixels, *, trace: bool = False, tables: S5Tables | None = None) -> S5GoldenResult:
+    """Run ``qm`` over ``pixels`` (n, T) uint8 sequences (traces: about 8·n·T·L·(2H + 4P + J) bytes).
+
+    ``tables``: ``pack_s5(qm, T)`` built beforehand (else built here)."""
     from . import _s5_kernels
 
     if not isinstance(qm, S5QModel):
         raise HwssmError(f"expected an S5QModel, not {type(qm).__name__}")
     pix = _pixels(pixels).astype(np.int64)
     n, T = pix.shape
-    low = lower_s5(qm, T)
-    lw, enc, dec = low.layers, low.encoder, low.decoder
-    L, H, P, J, K = qm.L, qm.H, qm.P, qm.glu_rows, qm.n_classes
-    gelu, y_min = _tables(lw, "gelu")
-    sig, v_min = _tables(lw, "sigmoid")
-    Cs = _shifted_C(lw)
-    st = _operand_type(qm, low, Cs)
-    op = lambda get: _stack(lw, get).astype(st)  # noqa: E731
+    tb = tables if tables is not None else pack_s5(qm, T)
+    if tb.T != T or tb.shape != (qm.L, qm.H, qm.P, qm.glu_rows, qm.n_classes):
+        raise HwssmError(f"S5 tables were packed for T={tb.T} and shape {tb.shape}, not T={T} and this model")
+    L, H, P, J, K = tb.shape
     logits = np.zeros((n, K), np.int64)
     shapes = ((n, L + 1, T, H), (n, L, T, 2, P), (n, L, T, 2, P), (n, L, T, H), (n, L, T, J))
     tr = [np.zeros(s if trace else (1,) * len(s), np.int64) for s in shapes]
     _set_threads()
-    _s5_kernels.run_s5(
-        pix, enc.W.astype(np.int64), enc.b.astype(np.int64), enc.sh, enc.rq,
-        op(lambda x: x.B), _stack(lw, lambda x: x.beta), _stack(lw, lambda x: x.bu_sh),
-        _stack(lw, lambda x: x.bu_rq), op(lambda x: x.A), _stack(lw, lambda x: x.x_sh),
-        _stack(lw, lambda x: x.x_rq), np.ascontiguousarray(Cs.astype(st)), op(lambda x: x.D),
-        _stack(lw, lambda x: x.delta), _stack(lw, lambda x: x.yd_sh),
-        _stack(lw, lambda x: x.y_rq), gelu, y_min, op(lambda x: x.W), _stack(lw, lambda x: x.b),
-        _stack(lw, lambda x: x.v_sh), _stack(lw, lambda x: x.v_rq), sig, v_min, qm.glu is Glu.HALF,
-        _stack(lw, lambda x: x.z_rq), _stack(lw, lambda x: x.res_sh), _stack(lw, lambda x: x.res_rq),
-        dec.W.astype(np.int64), dec.b.astype(np.int64), dec.sh, logits, trace, *tr,
-    )
+    _s5_kernels.run_s5(pix, *tb.args, logits, trace, *tr, _s5_kernels.LANE)
     pred = np.argmax(logits, axis=1).astype(np.int64)
     if not trace:
-        return S5GoldenResult(logits, pred, dec.logit_frac)
-    return S5GoldenResult(logits, pred, dec.logit_frac, *tr)
+        return S5GoldenResult(logits, pred, tb.logit_frac)
+    return S5GoldenResult(logits, pred, tb.logit_frac, *tr)

@@ -65,6 +65,9 @@ def test_bench_golden_on_an_s5_model(s5q, capsys):
     assert main(["bench", "golden", "--model", str(q), "--digits", "2", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["model"]["family"] == "s5" and rec["model"]["P"] == 3 and rec["macs_per_s"] > 0
+    # the S4D reference engine, timed in the same run
+    assert rec["reference"]["family"] == "s4d" and rec["reference_macs_per_s"] > 0
+    assert rec["ratio_to_reference"] == pytest.approx(rec["macs_per_s"] / rec["reference_macs_per_s"])
 
 
 def test_rtl_generate_and_estimate_take_s5(s5q, tmp_path, capsys):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
-from hwssm.golden.s5_engine import _operand_type, _shifted_C, _storage, run_s5
+from hwssm.golden.s5_engine import _fit_records, _operand_type, _shifted_C, _storage, pack_s5, run_s5
 from hwssm.model.s5_config import Glu, Norm, S5Config
 from hwssm.model.s5_network import forward, init_params
 from hwssm.quant.plan import resolve_plan
@@ -103,3 +103,33 @@ def test_layernorm_models_are_refused_by_ptq():
     cfg = S5Config(H=3, P=3, L=1, n_classes=2, norm=Norm.LAYER)
     with pytest.raises(HwssmError, match="LayerNorm needs a per-step"):
         ptq_s5(cfg, init_params(cfg, 0), resolve_plan("uniform8"), np.zeros((1, 5), np.uint8))
+
+
+def test_packed_tables_are_reused_and_checked():
+    """pack_s5 once, run_s5(tables=...) on several batches: the same integers as packing per call
+    (any batch size: the kernel pads the last block of 16); tables of another T are refused."""
+    cfg, code = CASES[1]
+    _, qm = _model(cfg, code)
+    pix = np.random.default_rng(4).integers(0, 256, (19, 30)).astype(np.uint8)
+    tb = pack_s5(qm, 30)
+    whole = run_s5(qm, pix).logits
+    parts = np.concatenate([run_s5(qm, pix[i:i + 5], tables=tb).logits for i in range(0, 19, 5)])
+    np.testing.assert_array_equal(parts, whole)
+    with pytest.raises(HwssmError, match="packed for T=30"):
+        run_s5(qm, pix[:, :20], tables=tb)
+
+
+def test_fit_records_follow_the_requant_records():
+    """The kernel's branch-free fit (shift, wrap by sign extension or mask, clip) equals the
+    requantization of ARITHMETIC.md for saturating, signed-wrapping and unsigned-wrapping records."""
+    rq = np.array([[1, 2, 3, -128, 127, 0],          # saturate to int8
+                   [0, 0, 2, -128, 127, 56],         # wrap to a signed 8-bit code
+                   [2, 0, 1, 0, 255, 56]], np.int64)  # wrap to an unsigned 8-bit code
+    fit = _fit_records(rq)
+    acc = np.arange(-5000, 5000, 7, dtype=np.int64)
+    for q, f in zip(rq, fit):
+        v = ((acc << q[0]) + q[1]) >> q[2]
+        want = (np.clip(v, q[3], q[4]) if q[5] == 0 else
+                ((v << q[5]) >> q[5]) if q[3] < 0 else v & ((1 << (64 - int(q[5]))) - 1))
+        got = np.clip((((v << f[5]) >> f[5]) & f[6]), f[3], f[4])
+        np.testing.assert_array_equal(got, want)
