@@ -219,7 +219,7 @@ def _glu(lw: Lowering, a: int, sig_width: int, z_rnd, r_rnd) -> dict:
     return glu
 
 
-def _encoder(qm: QModel, lw: Lowering, a: int) -> tuple[Table, dict]:
+def _encoder(qm: QModel, lw: Lowering, a: int | None = None) -> tuple[Table, dict]:
     """The encoder's row table (W, pre-aligned bias, shifts w and s) and constants (``width``:
     R_0's width, only when narrower than the activation width ``a``)."""
     enc = lw.encoder
@@ -240,7 +240,7 @@ def _encoder(qm: QModel, lw: Lowering, a: int) -> tuple[Table, dict]:
     table.shift("s", e_s)
     consts = {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9 + ceil_log2(qm.C),
               "rounding": qm.r0.rounding, "overflow": qm.r0.overflow}
-    if qm.r0.width != a:
+    if a is not None and qm.r0.width != a:
         consts["width"] = qm.r0.width
     return table, consts
 
