@@ -125,6 +125,17 @@ def test_core_with_per_layer_activation_widths_matches_naive(case):
     assert [v for _, v in res.classes] == classes
 
 
+def test_loaded_core_with_per_layer_activation_widths_matches_naive():
+    # LOAD storage: the parameters stream in; the tables (2^a words per block) stay ROMs
+    qm = random_qmodel(3, 2, 2, parse_code("A6x10-B4C4D4-W6-a8-floor-wrap-L1:a5"), seed=4, extreme=True)
+    core = HwssmCore(qm, DesignPoint(2, 4, Pipeline(), ParamStorage.LOAD))
+    digits = [[255] * 4, [3, 250, 17, 128]]
+    res = rtl_run(core, digits, load=core.config.load.image())
+    dbg, logits, classes = _expected(qm, digits)
+    assert [v for _, v in res.dbg] == dbg
+    assert [v for _, v in res.logits] == logits and [v for _, v in res.classes] == classes
+
+
 @pytest.mark.parametrize("kind", ["channels", "tokens"])
 def test_encoders_with_an_r0_narrower_than_the_blocks_match_naive(kind):
     # C = 3 samples per step (packed 8 bits each) or a token vocabulary of 9; R_0 is 6 bits,
