@@ -143,6 +143,14 @@ class CoreConfig:
         port; ``load`` then holds the words and the image, see :mod:`hwssm.hw.storage`).
     soft_mul_bits : int
         Multiplies with an operand of at most this many bits use LUT adders (0: none).
+
+    Activations
+    -----------
+    ``a`` is the widest activation format (:func:`hwssm.hw.derive.act_width`); with per-layer
+    activation widths a narrower block's codes are sign-extended to a bits and fitted to its own
+    width by the deficits ``yd`` (``ssm_table``), ``vd`` (``mix_tables``), ``zd``, ``rd``
+    (``glu``) and ``enc["width"]`` (R_0), each present only when some deficit is not 0;
+    ``gelu_words`` and ``sig_words`` hold 2^a words per block.
     """
 
     qm: QModel

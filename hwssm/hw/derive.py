@@ -58,11 +58,12 @@ def check_rtl_encoder(qm) -> None:
         raise HwssmError(f"the RTL input stream carries at most 8 samples per step (64 bits), not C={qm.C}")
 
 
-def token_rom(lw: Lowering, H: int) -> tuple[int, ...]:
+def token_rom(lw: Lowering, H: int, width: int | None = None) -> tuple[int, ...]:
     """The embedding ROM of a token model: word ``token · 2^hb + h`` (hb = address bits of H)
-    holds r0[token, h] (the lowering's R_0 codes, ARITHMETIC.md §2.1) as an a-bit two's
-    complement word; the padding words of each token are 0."""
-    width = lw.encoder.rows[0].rq.out.width
+    holds r0[token, h] (the lowering's R_0 codes, ARITHMETIC.md §2.1) as a ``width``-bit two's
+    complement word (default R_0's width; the RTL passes its activation width a, which is
+    wider with per-layer activation widths); the padding words of each token are 0."""
+    width = lw.encoder.rows[0].rq.out.width if width is None else width
     stride = 1 << max(1, ceil_log2(H))
     words = [0] * (lw.encoder.table.shape[0] * stride)
     for k, row in enumerate(lw.encoder.table):
@@ -71,20 +72,50 @@ def token_rom(lw: Lowering, H: int) -> tuple[int, ...]:
     return tuple(words)
 
 
+def _act_formats(qm: QModel) -> list:
+    return [qm.r0] + [f for ly in qm.layers for f in (ly.y, ly.g, ly.v, ly.z, ly.r_out)]
+
+
+def act_width(qm: QModel) -> int:
+    """The RTL's activation width a: the widest activation format (r, y, g, v, z) of any block.
+
+    Per-layer activation widths (per-layer precision) share this width: every activation
+    register, memory and table word is a bits, a narrower block's codes sign-extended; each
+    requantization to a narrower format is fitted to it after the fit to a bits
+    (:func:`hwssm.hw.rtl.ops.narrow`, a deficit ``a - width`` per row or block)."""
+    return max(f.width for f in _act_formats(qm))
+
+
+def _deficits(a: int, widths) -> list[int] | None:
+    """``a - width`` for each entry of ``widths``; None when all are 0 (no narrowing hardware)."""
+    d = [a - w for w in widths]
+    return d if any(d) else None
+
+
+def _lut_words(lut, a: int, signed_out: bool) -> list[int]:
+    """One block's table as 2^a words in the RTL's address order (the a-bit input code in offset
+    binary): entry ``i`` is the table's code for input ``i - 2^(a-1)``; inputs outside the
+    block's narrower input format never occur (its codes are fitted to it) and repeat the
+    nearest end of the table. Signed output codes as a-bit two's complement."""
+    codes = [int(c) for c in lut.codes]
+    lo = lut.fin.min_code
+    n = 1 << a
+    words = [codes[min(max(i - (n >> 1) - lo, 0), len(codes) - 1)] for i in range(n)]
+    return [w & (n - 1) for w in words] if signed_out else words
+
+
 def _check(qm: QModel) -> None:
     """Refuse (HwssmError, one line) a legal QModel that the RTL generator does not support."""
     check_rtl_encoder(qm)
     nc = qm.n_classes
     if nc < 2 or nc > 16:
         raise HwssmError(f"the RTL supports 2..16 classes (out_class is 4 bits), not {nc}")
-    a = qm.r0.width
+    a = act_width(qm)
     if a > MAX_ACT_BITS:
         raise HwssmError(f"plan {qm.plan.name}: activations of {a} bits need GELU/sigmoid tables of 2^{a} "
                          f"entries per layer; the RTL supports at most {MAX_ACT_BITS} bits")
-    acts = [qm.r0] + [f for ly in qm.layers for f in (ly.y, ly.g, ly.v, ly.z, ly.r_out)]
-    if any(f.width != a or not f.signed for f in acts):
-        raise HwssmError("the RTL needs every activation format (r, y, g, v, z) signed and of one width "
-                         f"(plan {qm.plan.name}: per-layer activation widths run in the golden engine and QAT only)")
+    if not all(f.signed for f in _act_formats(qm)):
+        raise HwssmError(f"the RTL needs every activation format (r, y, g, v, z) signed (plan {qm.plan.name})")
     for ly in qm.layers:
         if ly.sig.signed or ly.sig.width > 16:
             raise HwssmError("the RTL needs unsigned sigmoid codes of at most 16 bits")
@@ -99,8 +130,9 @@ def _check(qm: QModel) -> None:
                 raise HwssmError(f"{f.width}-bit state exceeds the RTL's {MAX_OPERAND_BITS}-bit multipliers")
 
 
-def _mix_tables(lw: Lowering, H: int, P: int, KP: int, m_sh: dict) -> tuple[tuple, Shift, Shift, int]:
-    """Per-lane row tables of the mixing (shifts w, v and the pre-aligned bias, rows l*2KP + kk)."""
+def _mix_tables(lw: Lowering, H: int, P: int, KP: int, m_sh: dict, vd: list[int] | None = None) -> tuple[tuple, Shift, Shift, int]:
+    """Per-lane row tables of the mixing (shifts w, v and the pre-aligned bias, rows l*2KP + kk;
+    with per-layer activation widths also ``vd``, block l's deficit ``a - width(V_l)``)."""
     L = len(lw.layers)
     bias_pre = [int(ly.b[j]) << m_sh["bshift"][l * 2 * H + j] for l, ly in enumerate(lw.layers) for j in range(2 * H)]
     sh_w_all, sh_v_all = Shift.of(m_sh["w"]), Shift.of(m_sh["v"])
@@ -119,6 +151,8 @@ def _mix_tables(lw: Lowering, H: int, P: int, KP: int, m_sh: dict) -> tuple[tupl
         t.shift("w", ws, sh_w_all)
         t.shift("v", vs, sh_v_all)
         t.value("bias", bs, bias_width, stored=True)
+        if vd is not None:
+            t.shift("vd", [vd[l] for l in range(L) for _ in range(2 * KP)], Shift.of(vd))
         tables.append(t)
     return tuple(tables), sh_w_all, sh_v_all, bias_width
 
@@ -165,7 +199,8 @@ def _coef_roms(qm: QModel, lw: Lowering, P: int, k: int, Cs: int, KP: int, Q: in
 
 def _glu(lw: Lowering, a: int, sig_width: int, z_rnd, r_rnd) -> dict:
     """Per-layer constants of GLU (z: requant shift of v·σ) and residual (dz, du: alignments at
-    F' = F + lsh; r: rounding shift; res_width)."""
+    F' = F + lsh; r: rounding shift; res_width); with per-layer activation widths also ``zd``
+    and ``rd``, each block's deficit ``a - width`` of Z_l and R_{l+1}."""
     glu = {"z": [], "dz": [], "du": [], "r": [], "res_width": 0}
     for ly in lw.layers:
         glu["z"].append(ly.glu.rq.shift)
@@ -174,14 +209,19 @@ def _glu(lw: Lowering, a: int, sig_width: int, z_rnd, r_rnd) -> dict:
         glu["du"].append(du)
         glu["r"].append(ly.residual.rq.rsh)
         glu["res_width"] = max(glu["res_width"], rtl_width(ly.residual))
+    for name, part in (("zd", "glu"), ("rd", "residual")):
+        d = _deficits(a, [getattr(ly, part).rq.out.width for ly in lw.layers])
+        if d is not None:
+            glu[name] = d
     glu["prod_width"] = a + sig_width + 1
     glu["z_rounding"], glu["z_overflow"] = z_rnd
     glu["r_rounding"], glu["r_overflow"] = r_rnd
     return glu
 
 
-def _encoder(qm: QModel, lw: Lowering) -> tuple[Table, dict]:
-    """The encoder's row table (W, pre-aligned bias, shifts w and s) and constants."""
+def _encoder(qm: QModel, lw: Lowering, a: int | None = None) -> tuple[Table, dict]:
+    """The encoder's row table (W, pre-aligned bias, shifts w and s) and constants (``width``:
+    R_0's width, only when narrower than the activation width ``a``)."""
     enc = lw.encoder
     table = Table(qm.H)
     e_w, e_s, e_bp = [], [], []
@@ -198,8 +238,11 @@ def _encoder(qm: QModel, lw: Lowering) -> tuple[Table, dict]:
     table.value("bias", e_bp)
     table.shift("w", e_w)
     table.shift("s", e_s)
-    return table, {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9 + ceil_log2(qm.C),
-                   "rounding": qm.r0.rounding, "overflow": qm.r0.overflow}
+    consts = {"fin_width": max(rtl_width(r) for r in enc.rows), "prod_width": _eff_width(qm.enc_W) + 9 + ceil_log2(qm.C),
+              "rounding": qm.r0.rounding, "overflow": qm.r0.overflow}
+    if a is not None and qm.r0.width != a:
+        consts["width"] = qm.r0.width
+    return table, consts
 
 
 def _decoder(qm: QModel, lw: Lowering) -> tuple[Table, dict, int]:
@@ -242,7 +285,7 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
     H, M, L = qm.H, qm.M, qm.L
     _check(qm)
     lw = lower(qm, T)
-    a = qm.r0.width
+    a = act_width(qm)
     k = pipe.mix_cols
     Cs, KP, Q = -(-M // P), -(-H // P), -(-H // k)
     xr_width = max(f.width for ly in qm.layers for f in ly.x_re)
@@ -262,6 +305,10 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
         deficit = [width - f.width for ly in qm.layers for f in getattr(ly, part)]
         if any(deficit):
             s_sh[name] = deficit
+    # per-layer activation widths: each row's y deficit to the activation width a
+    yd = _deficits(a, [ly.y.width for ly in qm.layers for _ in range(H)])
+    if yd is not None:
+        s_sh["yd"] = yd
     ssm_table = Table(L * H)
     for name, vals in s_sh.items():
         ssm_table.shift(name, vals)
@@ -270,7 +317,8 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
 
     # -- mixing rows (per lane tables, rows l*2H + j) ------------------------------------
     m_sh, m_wd = mix_row_constants([r for ly in lw.layers for r in ly.mix])
-    mix_tables, sh_w_all, sh_v_all, bias_width = _mix_tables(lw, H, P, KP, m_sh)
+    mix_tables, sh_w_all, sh_v_all, bias_width = _mix_tables(lw, H, P, KP, m_sh,
+                                                             _deficits(a, [ly.v.width for ly in qm.layers]))
 
     # -- coefficient and C̄ ROMs --------------------------------------------------------
     def widest(name: str) -> int:
@@ -302,13 +350,12 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
         align_stages=pipe.align_stages,
     )
 
-    # -- lookup tables (the QModel's codes; GELU codes as a-bit two's complement) -------------
-    amask = (1 << a) - 1
+    # -- lookup tables (the QModel's codes, 2^a per block; GELU codes as a-bit two's complement) --
     sig_width = max(ly.sig.width for ly in qm.layers)
-    gelu_words = [int(c) & amask for ly in lw.layers for c in ly.gelu.codes]
-    sig_words = [int(c) for ly in lw.layers for c in ly.sigmoid.codes]
+    gelu_words = [w for ly in lw.layers for w in _lut_words(ly.gelu, a, True)]
+    sig_words = [w for ly in lw.layers for w in _lut_words(ly.sigmoid, a, False)]
 
-    enc_table, enc = _encoder(qm, lw)
+    enc_table, enc = _encoder(qm, lw, a)
     dec_table, dec, logit_w = _decoder(qm, lw)
     if qm.tokens and storage is ParamStorage.LOAD:
         raise HwssmError("a token model's embedding ROM is built with ROM storage only (not --storage load)")
@@ -321,5 +368,5 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
         sig_width=sig_width, glu=_glu(lw, a, sig_width, z_rnd, r_rnd), enc=enc, dec=dec,
         pool_width=lw.decoder.S.width, logit_width=logit_w, logit_frac=lw.decoder.logit_frac,
         storage=storage, soft_mul_bits=soft_mul_bits, load=load,
-        enc_rom=token_rom(lw, H) if qm.tokens else None,
+        enc_rom=token_rom(lw, H, a) if qm.tokens else None,
     )

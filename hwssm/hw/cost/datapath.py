@@ -91,6 +91,7 @@ def datapath_blocks(c) -> list[Block]:
         add(pipe_block("y requant split register", "act", rq_bits(c.fin_width, c.y_rounding) * q, kind="requant"))
         add(pipe_block("y valid delay", "control", q))
     add(Block("row finish registers", "C", Kind.REG, c.rowsum_width + c.fin_width + a + 2))
+    B += act_narrowing_blocks(c)
     add(rom_block("GELU ROM", "act", c.gelu_words, a))
     k = c.pipe.mix_cols
     add(Block("g banks", "act", Kind.RAM, a, depth=max(2, c.Q), count=k))
@@ -101,6 +102,22 @@ def datapath_blocks(c) -> list[Block]:
     if s:
         add(pipe_block("g bank read registers", "act", k * a * s + 2 * a * s + s))  # and u (r0 | r)
     add(Block("value / gate buffers", "act", Kind.RAM, P * a, depth=max(2, c.KP), count=2))
+    return B
+
+
+def act_narrowing_blocks(c) -> list[Block]:
+    """Per-layer activation widths (:mod:`hwssm.hw.rtl.act_width`): y's and each lane's v's fit to
+    the row's own width (a second saturation, bounds shifted by the row's deficit) and the
+    deficit's delay registers; none with one activation width."""
+    a, q, B = c.a, c.pipe.requant_stages, []
+    for name, d, count, regs in (("y", c.ssm_table.shifts.get("yd"), 1, q),
+                                 ("v", c.mix_tables[0].shifts.get("vd") if c.s5 is None else None, c.P,
+                                  2 + q + c.lane.align_stages)):
+        if d is not None and d.width:
+            B.append(Block(f"{name} narrowing (per-layer activation widths)", "act", Kind.REQUANT, a, a, count=count))
+            B.append(Block(f"{name} narrowing bounds", "act", Kind.SHIFT, a, d.width, count=2 * count))
+            if regs:
+                B.append(pipe_block(f"{name} deficit delay", "act", d.width * regs * count))
     return B
 
 

@@ -33,6 +33,11 @@ def glu_blocks(c) -> list[Block]:
         width = (max(vals) - min(vals)).bit_length()
         if width:
             add(Block(f"per-layer shift {name}", "act", Kind.SHIFT, w, width))
+    for name in ("zd", "rd"):   # per-layer activation widths: z, r fitted to the block's width
+        if name in g:
+            width = (max(g[name]) - min(g[name])).bit_length()
+            add(Block(f"{name[0]} narrowing (per-layer activation widths)", "act", Kind.REQUANT, a, a))
+            add(Block(f"{name[0]} narrowing bounds", "act", Kind.SHIFT, a, max(1, width), count=2))
     add(Block("GLU registers", "act", Kind.REG, 6 * a + g["prod_width"]))
     extra = (s + 2 * q) * (5 + hb + lb + pb) + (c.sig_width + 2 * a + c.pool_width) * s + a * q
     if extra:

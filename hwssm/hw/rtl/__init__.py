@@ -6,7 +6,8 @@ generator code (:func:`hwssm.hw.emit.generator_sources` hashes all of it).
   :mod:`.encoder`, :mod:`.glu` (GLU, residual, pool), :mod:`.decoder` (decoder, argmax),
   :mod:`.loader` (writes the load image of LOAD storage into the lanes),
   :mod:`.core` (the whole core; ``HwssmCore`` has the flat ``hwssm_core`` ports).
-- :mod:`.ops` (shared arithmetic: requantization, shifts, LUT-adder multiplies, delays) and
+- :mod:`.ops` (shared arithmetic: requantization, shifts, LUT-adder multiplies, delays),
+  :mod:`.act_width` (per-layer activation widths: a code fitted to its block's own width) and
   :mod:`.interfaces` (issue signature, ROMs, address widths).
 - :mod:`.replicate`: the Verilog text rewrite that spells repeated concatenation items as
   replications; :mod:`.portable`: the rewrites that make the Verilog run the same on every

@@ -49,6 +49,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..core_config import CoreConfig, ceil_log2
 from ..storage import LOAD_WORD_BITS, ParamStorage
+from .act_width import deficit_at, fit_deficit
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
 from .datapath_s5 import S5Parts
@@ -196,6 +197,7 @@ class Datapath(wiring.Component):
         if load:
             par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
+        v_fit = []   # each lane's v fitted to its row's width (per-layer activation widths only)
         for p, lane in enumerate(self.lanes):
             xw_data = Cat(lane.x_out.re, lane.x_out.im)
             if load:
@@ -234,6 +236,10 @@ class Datapath(wiring.Component):
                                          reset_less=True))
             if s5 is not None:
                 s5p.lane_out(p, lane, mixc_t, mixc_raw)
+            elif "vd" in mixc_t.shifts:   # per-layer activation widths: the row's V_l (at v)
+                vd = mixc_t.unpack(delay(m, mixc_raw, lane0.latency_real - lane0.stage_wshift, f"mixcd{p}",
+                                         reset_less=True))["vd"]
+                v_fit.append(fit_deficit(m, lane.v, vd, lc.v_overflow, lc.v_width, f"nw_v{p}"))
             m.d.comb += [
                 lane.cplx.eq(ssm_o if s5 is None else ssm_o | upd_o), lane.real.eq(mix_o), lane.first.eq(q_first_o),
                 lane.last.eq(q_last_o),
@@ -294,8 +300,10 @@ class Datapath(wiring.Component):
         ]
         y = Signal(signed(a), reset_less=True)
         y_v = Signal()
-        m.d.sync += [y.eq(requant(m, fin, rc[TR + fa + fl]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q,
-                                  name="rq_y")),
+        yq = requant(m, fin, rc[TR + fa + fl]["sy"], cfg.y_rounding, cfg.y_overflow, a, stages=q, name="rq_y")
+        if "yd" in cfg.ssm_table.shifts:   # per-layer activation widths: the row's Y_l
+            yq = fit_deficit(m, yq, deficit_at(m, rc[TR + fa + fl]["yd"], q, "yd"), cfg.y_overflow, a, "nw_y")
+        m.d.sync += [y.eq(yq),
                      y_v.eq(delay(m, fin_v, q, "yv"))]
 
         # -- GELU (τ_R+2+q+a address, τ_R+3+q+a data) and g write ------------------------
@@ -315,7 +323,7 @@ class Datapath(wiring.Component):
         gate_v = delay(m, iss.gate, LV, "gtv")
         pairs_v = delay(m, iss.pairs, LV, "prv")
         if s5 is None:
-            vword = Cat(*[lane.v for lane in self.lanes])
+            vword = Cat(*(v_fit or [lane.v for lane in self.lanes]))
             v_ok = lane0.v_valid
         else:   # S5: B̄u rows go to the lanes' bu buffers, GLU rows (a bits) to these buffers
             vword = Cat(*[v[:a] for v in s5p.v])

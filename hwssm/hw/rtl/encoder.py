@@ -74,7 +74,8 @@ class Encoder(wiring.Component):
         x = cfg.pipe.encdec_stages  # registers between the finish and the requantization
         fin = delay(m, shl(m, prod, f2["w"], fw) + shl(m, f2["bias"], ShiftAmt(0), fw), x, "encfin", reset_less=True)
         f3 = tab.unpack(delay(m, raw_d, x, "encc_f")) if x else f2
-        m.d.sync += r0.eq(requant(m, fin, f3["s"], cfg.enc["rounding"], cfg.enc["overflow"], a,
+        # R_0 narrower than a (per-layer activation widths): fitted to its own width, sign-extended
+        m.d.sync += r0.eq(requant(m, fin, f3["s"], cfg.enc["rounding"], cfg.enc["overflow"], cfg.enc.get("width", a),
                                   stages=e, name="rq_enc"))  # at +3+s+e+x
         v = delay(m, busy, 3 + s + e + x, "encv")
         addr = delay(m, Cat(h, par), 3 + s + e + x, "enca")

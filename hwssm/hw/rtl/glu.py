@@ -15,6 +15,7 @@ from amaranth.lib.wiring import In, Out
 from ..core_config import CoreConfig, ceil_log2
 from ..rom_table import Shift
 from .interfaces import awidth, mem_depth, rom
+from .act_width import fit_deficit
 from .ops import ShiftAmt, chain, delay, requant, shl
 
 __all__ = ["GluUnit"]
@@ -135,15 +136,19 @@ class GluUnit(wiring.Component):
         m.d.sync += [prod3.eq(v2 * Cat(sig, Const(0, 1)).as_signed()), u3.eq(u2)]
         # γ+3+s: z (at γ+4+s+q)
         z4, u4 = Signal(signed(a)), Signal(signed(a))
-        m.d.sync += [z4.eq(requant(m, prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a,
-                                   stages=q, name="rq_z")),
+        zq = requant(m, prod3, _layer_shift(g["z"], c3["l"]), g["z_rounding"], g["z_overflow"], a, stages=q, name="rq_z")
+        if "zd" in g:   # per-layer activation widths: block l's Z_l
+            zq = fit_deficit(m, zq, _layer_shift(g["zd"], f(3 + ds + q)["l"]), g["z_overflow"], a, "nw_z")
+        m.d.sync += [z4.eq(zq),
                      u4.eq(delay(m, u3, q, "u3_q"))]
         # γ+4+s+q: residual (at γ+5+s+2q)
         rw = g["res_width"]
         res = shl(m, z4, _layer_shift(g["dz"], c4["l"]), rw) + shl(m, u4, _layer_shift(g["du"], c4["l"]), rw)
         r5 = Signal(signed(a))
-        m.d.sync += r5.eq(requant(m, res, _layer_shift(g["r"], c4["l"]), g["r_rounding"], g["r_overflow"], a,
-                                  stages=q, name="rq_r"))
+        rq = requant(m, res, _layer_shift(g["r"], c4["l"]), g["r_rounding"], g["r_overflow"], a, stages=q, name="rq_r")
+        if "rd" in g:   # per-layer activation widths: block l's R_{l+1}
+            rq = fit_deficit(m, rq, _layer_shift(g["rd"], f(4 + ds + 2 * q)["l"]), g["r_overflow"], a, "nw_r")
+        m.d.sync += r5.eq(rq)
         m.d.comb += self.pool_raddr.eq(f(4 + 2 * q)["h"])
         pool_q = delay(m, self.pool_rdata, ds, "pool_q")
         # γ+5+s+2q: write back, verification stream, pool

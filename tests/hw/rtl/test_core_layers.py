@@ -4,8 +4,10 @@ The derivation shares one width per operand across blocks (the widest; narrower 
 codes are sign-extended into the same ROM fields and multipliers), so per-layer widths of
 Ā, B̄, C̄, D and the mixing W, b need no other hardware. Per-layer state widths share the
 widest state register; each row's state requantization then fits to its block's own width
-(a per-row deficit in the row ROM, ``hw.rtl.ops.narrow``). Per-layer activation widths are
-refused in one line (one activation datapath width).
+(a per-row deficit in the row ROM, ``hw.rtl.ops.narrow``). Per-layer activation widths share
+the widest activation width a (registers, memories, 2^a-word GELU/sigmoid tables per block);
+y, v, z and r are fitted to the block's own width after their requantization, and R_0 to its
+own width in the encoder (``hw.rtl.act_width``).
 """
 
 from __future__ import annotations
@@ -86,8 +88,84 @@ def test_core_with_per_layer_state_widths_and_a_deep_pipeline_matches_naive():
     assert [v for _, v in res.dbg] == dbg and [v for _, v in res.logits] == logits
 
 
-def test_per_layer_activation_widths_are_refused_in_one_line():
-    qm = random_qmodel(3, 2, 2, parse_code("A8x8-W8-a8-L1:a6"), seed=0)
-    with pytest.raises(HwssmError, match="one width") as e:
+#: (plan, P, seed, pipeline): activation widths per block, narrower or wider than R_0 (the
+#: default), saturating and wrapping; with extreme random models each case saturates (or wraps)
+#: the narrower block's codes: without the narrowing of y, "wrap-floor-fast" fails; of v,
+#: "narrow-block0-fast", "wrap-floor" and "mix-cols-6"; of z, "z-saturates"; of r, "wrap-floor"
+ACT_CASES = {
+    "narrow-block1-sat": ("A8x8-W8-a8-L1:a6", 2, 0, Pipeline()),
+    "wide-block0-narrow-r0": ("A8x8-W8-a6-L0:a8", 2, 2, Pipeline()),
+    "narrow-block0-fast": ("A8x8-W8-a8-L0:a5", 1, 3, Pipeline.fast()),
+    "wrap-floor": ("A6x10-B4C4D4-W6-a8-floor-wrap-L1:a5", 2, 4, Pipeline()),
+    "wrap-floor-fast": ("A6x10-B4C4D4-W6-a8-floor-wrap-L0:a4", 1, 5, Pipeline.fast()),
+    "mix-cols-6": ("A8x8-W8-a8-L1:a6", 2, 4, Pipeline(mix_cols=6)),
+    "z-saturates": ("A8x8-W8-a8-L1:a5", 1, 6, Pipeline()),
+}
+
+
+@pytest.mark.parametrize("case", list(ACT_CASES))
+def test_core_with_per_layer_activation_widths_matches_naive(case):
+    code, P, seed, pipe = ACT_CASES[case]
+    qm = random_qmodel(3, 2, 2, parse_code(code), seed=seed, extreme=True)
+    widths = [ly.y.width for ly in qm.layers]
+    assert len(set(widths)) == 2 and all(ly.v.width == ly.z.width == ly.r_out.width == w
+                                         for ly, w in zip(qm.layers, widths))
+    core = HwssmCore(qm, DesignPoint(P, 4, pipe))
+    cfg = core.config
+    a = max(widths + [qm.r0.width])
+    assert cfg.a == a and len(cfg.gelu_words) == len(cfg.sig_words) == 2 << a
+    assert cfg.ssm_table.shifts["yd"].hi == a - min(widths) and cfg.glu["rd"] == [a - w for w in widths]
+    assert cfg.enc.get("width", a) == qm.r0.width
+    rng = np.random.default_rng(P)
+    digits = [[255] * 4, [int(p) for p in rng.integers(0, 256, 4)]]
+    res = rtl_run(core, digits)
+    dbg, logits, classes = _expected(qm, digits)
+    assert [v for _, v in res.dbg] == dbg
+    assert [v for _, v in res.logits] == logits
+    assert [v for _, v in res.classes] == classes
+
+
+def test_loaded_core_with_per_layer_activation_widths_matches_naive():
+    # LOAD storage: the parameters stream in; the tables (2^a words per block) stay ROMs
+    qm = random_qmodel(3, 2, 2, parse_code("A6x10-B4C4D4-W6-a8-floor-wrap-L1:a5"), seed=4, extreme=True)
+    core = HwssmCore(qm, DesignPoint(2, 4, Pipeline(), ParamStorage.LOAD))
+    digits = [[255] * 4, [3, 250, 17, 128]]
+    res = rtl_run(core, digits, load=core.config.load.image())
+    dbg, logits, classes = _expected(qm, digits)
+    assert [v for _, v in res.dbg] == dbg
+    assert [v for _, v in res.logits] == logits and [v for _, v in res.classes] == classes
+
+
+@pytest.mark.parametrize("kind", ["channels", "tokens"])
+def test_encoders_with_an_r0_narrower_than_the_blocks_match_naive(kind):
+    # C = 3 samples per step (packed 8 bits each) or a token vocabulary of 9; R_0 is 6 bits,
+    # block 0 8 bits: the encoder's codes (and the token ROM's words) sign-extended to a = 8
+    kw = {"C": 3} if kind == "channels" else {"vocab": 9}
+    qm = random_qmodel(3, 2, 2, parse_code("A8x8-W8-a6-L0:a8"), seed=3, extreme=True, **kw)
+    core = HwssmCore(qm, DesignPoint(2, 4, Pipeline()))
+    assert (core.config.a, qm.r0.width) == (8, 6)
+    rng = np.random.default_rng(3)
+    if kind == "channels":
+        steps = [[[int(x) for x in rng.integers(0, 256, 3)] for _ in range(4)] for _ in range(2)]
+        words = [[p[0] | p[1] << 8 | p[2] << 16 for p in d] for d in steps]
+    else:
+        steps = words = [[int(x) for x in rng.integers(0, 9, 4)] for _ in range(2)]
+    res = rtl_run(core, words)
+    dbg, logits, classes = _expected(qm, steps)
+    assert [v for _, v in res.dbg] == dbg
+    assert [v for _, v in res.logits] == logits and [v for _, v in res.classes] == classes
+
+
+def test_one_activation_width_builds_no_narrowing():
+    qm = random_qmodel(3, 2, 2, parse_code("A8x8-W8-a6-L1:x6"), seed=0)
+    cfg = derive(qm, DesignPoint(2, 4))
+    assert "yd" not in cfg.ssm_table.shifts and "vd" not in cfg.mix_tables[0].shifts
+    assert "zd" not in cfg.glu and "rd" not in cfg.glu and "width" not in cfg.enc
+    assert len(cfg.gelu_words) == 2 << 6
+
+
+def test_activations_wider_than_the_tables_allow_are_refused_in_one_line():
+    qm = random_qmodel(3, 2, 2, parse_code("A8x8-W8-a8-L1:a14"), seed=0)
+    with pytest.raises(HwssmError, match="at most") as e:
         derive(qm, DesignPoint(2, 4))
     assert "\n" not in str(e.value)
