@@ -120,6 +120,13 @@ class Pipeline:
         4 for a few operand multiplexers. With 8, a layer's first mixing slot waits until
         the readout multipliers are done with its last S4D slot (``2 + mul_stages +
         requant_stages`` idle cycles per layer; :mod:`hwssm.hw.cycle_model`).
+    operand_regs : int
+        Where the last memory-read register sits (0 or 1; 1 needs ``mem_stages >= 1``): with
+        1 the operand multiplexers in front of the lanes' multipliers (complex/real mode,
+        state bank, first step, the layer's u source) come before that register instead of
+        after it, so that every multiplier, hard or soft, starts from a flip-flop (on the
+        ECP5 the MULT18X18D's own registers are not used by Yosys). Same registers on every
+        path, so no extra cycle.
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
     reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
@@ -133,6 +140,7 @@ class Pipeline:
     mix_cols: int = 4
     encdec_stages: int = 0
     align_stages: int = 0
+    operand_regs: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
@@ -153,12 +161,14 @@ class Pipeline:
     def __post_init__(self):
         for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
                              ("requant_stages", 0, 1), ("acc_stages", 0, 1), ("encdec_stages", 0, 1),
-                             ("align_stages", 0, 1)):
+                             ("align_stages", 0, 1), ("operand_regs", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
         if isinstance(self.mix_cols, bool) or self.mix_cols not in MIX_COLS:
             raise HwssmError(f"Pipeline mix_cols must be one of {', '.join(map(str, MIX_COLS))}, not {self.mix_cols!r}")
+        if self.operand_regs > self.mem_stages:
+            raise HwssmError("Pipeline operand_regs = 1 needs mem_stages >= 1 (it moves the last memory-read register)")
 
 
 def _index(name: str, v, lo: int, hi: int) -> int:
@@ -239,12 +249,13 @@ class DesignPoint:
     def key(self) -> str:
         """A short, stable, file-name-safe name, e.g. ``P16-T784-k8-rom`` plus every
         non-default knob (``-m2`` mul_stages, ``-t3`` tree levels, ``-ms2`` mem_stages,
-        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages, ``-soft4``)."""
+        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages,
+        ``-op1`` operand_regs, ``-soft4``)."""
         p, d = self.pipeline, Pipeline()
         parts = [f"P{self.lanes}", f"T{self.seq_len}", f"k{p.mix_cols}", self.storage.value]
         for tag, name in (("m", "mul_stages"), ("t", "tree_levels_per_stage"), ("ms", "mem_stages"),
                           ("rq", "requant_stages"), ("ac", "acc_stages"), ("ed", "encdec_stages"),
-                          ("al", "align_stages")):
+                          ("al", "align_stages"), ("op", "operand_regs")):
             if getattr(p, name) != getattr(d, name):
                 parts.append(f"{tag}{getattr(p, name)}")
         if self.soft_mul_bits:

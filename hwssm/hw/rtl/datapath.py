@@ -30,7 +30,8 @@ Data registers (memory read registers, the S4D row-constant chain, lane and tree
 the row finish) are not reset; the control that qualifies them is.
 
 Timing (τ = issue cycle, s = ``Pipeline.mem_stages``, q = ``Pipeline.requant_stages``):
-memory data at τ+1, registered s times; lane operands at τ+1+s; state write at τ+3+ms+s+q;
+memory data at τ+1, registered s times; lane operands at τ+1+s (with ``Pipeline.operand_regs`` the
+last of the s registers is the lanes' operand register, behind their multiplexers); state write at τ+3+ms+s+q;
 tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q+a; g written at τ_R+3+q+a; value/gate rows
 written at τ+4+ms+s+q+a (a = ``Pipeline.acc_stages`` + ``Pipeline.align_stages``).
 """
@@ -64,7 +65,7 @@ class Datapath(wiring.Component):
     issue : In(issue_signature)
         The slot issued this cycle (from the sequencer).
     u : In(signed(a))
-        u[h] of the S4D slot issued ``1 + mem_stages`` cycles before.
+        u[h] of the S4D slot issued ``1 + mem_stages - operand_regs`` cycles before.
     g_written : Out(1)
         One g value was written this cycle (in order l, h).
     pass_done, pass_pairs : Out
@@ -114,6 +115,11 @@ class Datapath(wiring.Component):
         iss = self.issue
         lane0 = self.lanes[0]
         s = cfg.pipe.mem_stages  # registers after each memory read
+        # with operand_regs the last of them is the lanes' operand register (behind the
+        # operand multiplexers): the lanes' stage-0 inputs and u come at τ+so, the
+        # registered operands at τ+1+s as without
+        op = cfg.pipe.operand_regs
+        so = s - op
         for p, lane in enumerate(self.lanes):
             m.submodules[f"lane{p}"] = lane
         m.submodules.tree = self.tree
@@ -132,9 +138,9 @@ class Datapath(wiring.Component):
         first_step1 = delay(m, iss.first_step, 1, "fs1")
         q_first1 = delay(m, iss.q_first, 1, "qf1")
         q_last1 = delay(m, iss.q_last, 1, "ql1")
-        # lane stage 0 (operands) at τ+1+s
-        ssm_o, mix_o, first_step_o = delay(m, ssm1, s, "ssmo"), delay(m, mix1, s, "mixo"), delay(m, first_step1, s, "fso")
-        q_first_o, q_last_o = delay(m, q_first1, s, "qfo"), delay(m, q_last1, s, "qlo")
+        # lane stage 0 (operands) at τ+1+s (their inputs at τ+1+so)
+        ssm_o, mix_o, first_step_o = delay(m, ssm1, so, "ssmo"), delay(m, mix1, so, "mixo"), delay(m, first_step1, so, "fso")
+        q_first_o, q_last_o = delay(m, q_first1, so, "qfo"), delay(m, q_last1, so, "qlo")
 
         # g banks (broadcast to every lane in real mode): g[h] in bank h mod k, word h div k
         k = cfg.pipe.mix_cols
@@ -162,7 +168,7 @@ class Datapath(wiring.Component):
                 wp.data.eq(gw["data"]),
                 rp.addr.eq(iss.q),
             ]
-            g_rd.append(delay(m, rp.data, s, f"g{b}_q", reset_less=True).as_signed())
+            g_rd.append(delay(m, rp.data, so, f"g{b}_q", reset_less=True).as_signed())
         if k >= 6:
             # the B̄·u multipliers' second operand: u in complex mode (one mux for all lanes)
             for b in (4, 5):
@@ -178,15 +184,15 @@ class Datapath(wiring.Component):
         mixrow_a = delay(m, iss.mixrow, lane0.stage_wshift, "mra")
         load = cfg.storage is ParamStorage.LOAD
         if load:
-            par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
+            par1 = delay(m, self.par, 1 + so, "xpar1")                     # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
         for p, lane in enumerate(self.lanes):
             xw_data = Cat(lane.x_out.re, lane.x_out.im)
             if load:
-                fields, cbar = self._load_coef(m, p, mix_o, lane0.stage_c)
+                fields, cbar = self._load_coef(m, p, mix_o, op + lane0.stage_c)
                 xdata = Mux(first_step_o, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = delay(m, rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr), s, f"coef{p}_q", reset_less=True)
+                coef = delay(m, rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr), so, f"coef{p}_q", reset_less=True)
                 fields, pos = [], 0
                 for w in fw:
                     fields.append(coef[pos:pos + w].as_signed())
@@ -202,7 +208,7 @@ class Datapath(wiring.Component):
                     xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
                     xw.data.eq(xw_data),
                 ]
-                xdata = Mux(first_step_o, 0, delay(m, xr.data, s, f"x{p}_q", reset_less=True))
+                xdata = Mux(first_step_o, 0, delay(m, xr.data, so, f"x{p}_q", reset_less=True))
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
@@ -238,8 +244,8 @@ class Datapath(wiring.Component):
 
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
-        m.d.comb += du.eq(mul(m, rc[s]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+s
-        du_f = delay(m, du, TR - 1 - s + fa, "du", reset_less=True)  # at τ_R + fa
+        m.d.comb += du.eq(mul(m, rc[so]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+so
+        du_f = delay(m, du, TR - 1 - so + fa, "du", reset_less=True)  # at τ_R + fa
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
         ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
@@ -314,13 +320,13 @@ class Datapath(wiring.Component):
 
     def _load_coef(self, m: Module, p: int, mix_o, stage_c: int):
         """Lane p's coefficient slices; returns the four lane operands (at τ+1+s, with
-        ``mix_o``) and C̄ (``stage_c`` cycles later)."""
+        operand_regs τ+s, with ``mix_o``) and C̄ (``stage_c`` cycles later)."""
         cfg, ld, iss = self._cfg, self._cfg.load, self.issue
         parts = []
         for k, w in enumerate(ld.slices):
             we = self.ld_wen & (self.ld_seg == ld.segment(p, k))
             data = self._single_port(m, f"coef{p}_s{k}", w, ld.depth, we, self.ld_addr, self.ld_data[:w], iss.coef_addr)
-            parts.append(delay(m, data, cfg.pipe.mem_stages, f"coef{p}_s{k}_q", reset_less=True))
+            parts.append(delay(m, data, cfg.pipe.mem_stages - cfg.pipe.operand_regs, f"coef{p}_s{k}_q", reset_less=True))
         word = Cat(*parts)
 
         def field(pos_w):
@@ -336,12 +342,14 @@ class Datapath(wiring.Component):
         return fields, cbar
 
     def _state_banks(self, m: Module, p: int, x_valid, wdata, waddr, par_w, par1, depth: int):
-        """Lane p's two state banks; returns the previous state read at τ (data at τ+1+s)."""
+        """Lane p's two state banks; returns the previous state read at τ (data at τ+1+s, with
+        operand_regs τ+s)."""
         iss = self.issue
         width = len(wdata)
         data = []
         for b in range(2):
             we = x_valid & (par_w != b)  # a step of parity q writes bank 1 - q
             rd = self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx)
-            data.append(delay(m, rd, self._cfg.pipe.mem_stages, f"x{p}_b{b}_q", reset_less=True))
+            data.append(delay(m, rd, self._cfg.pipe.mem_stages - self._cfg.pipe.operand_regs, f"x{p}_b{b}_q",
+                              reset_less=True))
         return Mux(par1, data[1], data[0])
