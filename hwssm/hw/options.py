@@ -79,7 +79,9 @@ class Pipeline:
         Registers after each multiplier (>= 1); 1 suits iCE40 SB_MAC16 / ECP5 MULT18X18D
         output registers. With 2 or more, the lanes' alignment shifts and the first level of
         their sums (state update, real-mode dot product, readout) sit between the first and
-        the second register, so that the sums at stage ``mul_stages`` are single adds.
+        the second register, so that the sums at stage ``mul_stages`` are single adds; with 3
+        or more the aligned terms are registered too (stage 2) before the first level of the
+        sums, so that no variable shift shares a cycle with an adder.
     tree_levels_per_stage : int
         Adder levels of the cross-lane reduction tree between two registers (>= 1).
     mem_stages : int

@@ -272,12 +272,16 @@ class Lane(wiring.Component):
         im_terms = [shl(m, p1[2], self._amt("ax"), W_im), shl(m, p1[3], self._amt("ia"), W_im),
                     shl(m, p1[5], self._amt("bi"), W_im)]
         if ms >= 2:
-            # first level of each sum at stage 1, registered ms - 1 times, the rest at stage ms
+            # first level of each sum at stage 1, registered ms - 1 times, the rest at stage ms;
+            # with ms >= 3 the aligned terms are registered first (stage 2), so that no shift and
+            # adder share a cycle, and the first level is at stage 2, registered ms - 2 times
             def split(ts, width, name):
+                if ms >= 3:
+                    ts = [delay(m, v, 1, f"{name}a{i}", reset_less=True) for i, v in enumerate(ts)]
                 pairs = [sum(ts[i:i + 2]) if i + 1 < len(ts) else ts[i] for i in range(0, len(ts), 2)]
                 if width is not None:
                     pairs = [resize(v, width) for v in pairs]
-                return [delay(m, v, ms - 1, f"{name}{i}", reset_less=True) for i, v in enumerate(pairs)]
+                return [delay(m, v, ms - 1 - (ms >= 3), f"{name}{i}", reset_less=True) for i, v in enumerate(pairs)]
             re_terms = split(re_terms, W_re, "sre")
             im_terms = split(im_terms, W_im, "sim")
             terms = split(terms, None, "sdot")

@@ -39,6 +39,9 @@ CASES = {
     "p1-hetero-soft4-closure": (3, 2, 2, 1, 4, "hetero", True, Pipeline.closure(), 4),
     "p2-hetero-soft4-closure-op": (3, 2, 2, 2, 4, "hetero", True,
                                    Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "operand_regs": 1}), 4),
+    "p1-hetero-soft4-closure-m3-op": (3, 2, 2, 1, 4, "hetero", True,
+                                      Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "mul_stages": 3,
+                                                  "operand_regs": 1}), 4),
 }
 
 
