@@ -129,6 +129,12 @@ class Pipeline:
         after it, so that every multiplier, hard or soft, starts from a flip-flop (on the
         ECP5 the MULT18X18D's own registers are not used by Yosys). Same registers on every
         path, so no extra cycle.
+    issue_regs : int
+        The sequencer's issue decision from flip-flops (0 or 1): with 1 the end tests of its
+        counters (last mode chunk, channel, column chunk, pass, layer, step) are kept as
+        registers updated with the counters, and its step timer is cleared (not set) at a
+        step start, so that no comparator and no set flip-flop precede the issue decision.
+        No extra cycle.
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
     reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
@@ -143,6 +149,7 @@ class Pipeline:
     encdec_stages: int = 0
     align_stages: int = 0
     operand_regs: int = 0
+    issue_regs: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
@@ -163,7 +170,7 @@ class Pipeline:
     def __post_init__(self):
         for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
                              ("requant_stages", 0, 1), ("acc_stages", 0, 1), ("encdec_stages", 0, 1),
-                             ("align_stages", 0, 1), ("operand_regs", 0, 1)):
+                             ("align_stages", 0, 1), ("operand_regs", 0, 1), ("issue_regs", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
@@ -252,12 +259,12 @@ class DesignPoint:
         """A short, stable, file-name-safe name, e.g. ``P16-T784-k8-rom`` plus every
         non-default knob (``-m2`` mul_stages, ``-t3`` tree levels, ``-ms2`` mem_stages,
         ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages,
-        ``-op1`` operand_regs, ``-soft4``)."""
+        ``-op1`` operand_regs, ``-ir1`` issue_regs, ``-soft4``)."""
         p, d = self.pipeline, Pipeline()
         parts = [f"P{self.lanes}", f"T{self.seq_len}", f"k{p.mix_cols}", self.storage.value]
         for tag, name in (("m", "mul_stages"), ("t", "tree_levels_per_stage"), ("ms", "mem_stages"),
                           ("rq", "requant_stages"), ("ac", "acc_stages"), ("ed", "encdec_stages"),
-                          ("al", "align_stages"), ("op", "operand_regs")):
+                          ("al", "align_stages"), ("op", "operand_regs"), ("ir", "issue_regs")):
             if getattr(p, name) != getattr(d, name):
                 parts.append(f"{tag}{getattr(p, name)}")
         if self.soft_mul_bits:

@@ -110,7 +110,8 @@ class Sequencer(wiring.Component):
         # from a flip-flop, not from a comparator: the issue logic's long path)
         g_cnt_nxt = Signal.like(g_cnt)
         g_ok = Signal()
-        timer = Signal(awidth(pmin + 1), init=pmin)
+        ir = cfg.pipe.issue_regs  # end tests registered, timer cleared at a start (no extra cycle)
+        timer = Signal(awidth(pmin + 1), init=0 if ir else pmin)
         timer_ok = Signal(init=1)  # timer >= pmin, registered (start waits on no comparator)
         pix_full = Signal()
         pix_data = Signal(cfg.in_width)
@@ -126,8 +127,24 @@ class Sequencer(wiring.Component):
         start = Signal()
         fire_ssm = Signal()
         fire_mix = Signal()
-        c_last, h_last, q_last = c == Cs - 1, h == H - 1, q == Q - 1
-        kk_last, l_last, t_last = kk == 2 * KP - 1, l == L - 1, t == T - 1
+        # counter == its last value: a comparator, or (issue_regs) a flip-flop that every
+        # assignment of the counter (zero / inc below) updates with it
+        ends = {}
+
+        def last(cnt, n, name):
+            if not ir:
+                return cnt == n - 1
+            ends[name] = (cnt, Signal(name=f"{name}_last", init=int(n == 1)), n)
+            return ends[name][1]
+
+        def zero(name, cnt):
+            return [cnt.eq(0)] + ([ends[name][1].eq(int(ends[name][2] == 1))] if ir else [])
+
+        def inc(name, cnt):
+            return [cnt.eq(cnt + 1)] + ([ends[name][1].eq(cnt == ends[name][2] - 2)] if ir else [])
+
+        c_last, h_last, q_last = last(c, Cs, "c"), last(h, H, "h"), last(q, Q, "q")
+        kk_last, l_last, t_last = last(kk, 2 * KP, "kk"), last(l, L, "l"), last(t, T, "t")
         m.d.comb += [
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & timer_ok),
@@ -149,10 +166,12 @@ class Sequencer(wiring.Component):
         with m.Elif(self.pix.valid & ~pix_full):
             m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
 
+        # timer_ok rises pmin cycles after a start; with issue_regs the timer counts from 0
+        t0 = 0 if ir else min(1, pmin)
         with m.If(start):
-            m.d.sync += [timer.eq(min(1, pmin)), timer_ok.eq(int(pmin <= 1))]
+            m.d.sync += [timer.eq(t0), timer_ok.eq(int(pmin <= 1))]
         with m.Elif(~timer_ok):
-            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == pmin - 1)]
+            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == (pmin - 2 if ir else pmin - 1))]
 
         consume = fire_ssm & c_last
         enc_use, r_use = consume & (l == 0), consume & (l != 0)
@@ -189,43 +208,43 @@ class Sequencer(wiring.Component):
                              g_need_m1.eq(gnu_m1), gnu_m1.eq(Mux(gnu + K > H, H - 1, gnu + K - 1))]
 
         with m.If(start):
-            m.d.sync += [phase.eq(SSM), l.eq(0), h.eq(0), c.eq(0), coef_addr.eq(0), ssm_idx.eq(0),
+            m.d.sync += [phase.eq(SSM), *zero("l", l), *zero("h", h), *zero("c", c), coef_addr.eq(0), ssm_idx.eq(0),
                          row.eq(0), mixrow.eq(0)]
         with m.If(fire_ssm):
             m.d.sync += [coef_addr.eq(coef_addr + 1), ssm_idx.eq(ssm_idx + 1)]
             with m.If(c_last):
-                m.d.sync += [c.eq(0), row.eq(row + 1)]
+                m.d.sync += [*zero("c", c), row.eq(row + 1)]
                 with m.If(h_last):
                     # (q, kk, k, rem start the mixing phase at 0, 0, 0, H: set so at the end of
                     # the previous one, and initially; nothing reads them during the S4D slots)
-                    m.d.sync += [h.eq(0), phase.eq(MIX)]
+                    m.d.sync += [*zero("h", h), phase.eq(MIX)]
                     if gap is not None:
                         m.d.sync += gap.eq(gap_n)
                     # (g_need is min(H, K) already: set so at the previous block's last
                     # mixing row, and initially; not set here, so that g_ok does not wait
                     # on fire_ssm, the issue logic's long path)
                 with m.Else():
-                    m.d.sync += h.eq(h + 1)
+                    m.d.sync += inc("h", h)
             with m.Else():
-                m.d.sync += c.eq(c + 1)
+                m.d.sync += inc("c", c)
         with m.If(fire_mix):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
-                m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+                m.d.sync += [*zero("q", q), mixrow.eq(mixrow + 1), *inc("kk", kk)]
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
-                    m.d.sync += [kk.eq(0), k.eq(0), rem.eq(H)]
+                    m.d.sync += [*zero("kk", kk), k.eq(0), rem.eq(H)]
                     with m.If(l_last):
-                        m.d.sync += l.eq(0)
+                        m.d.sync += zero("l", l)
                         with m.If(t_last):
-                            m.d.sync += [t.eq(0), par.eq(0), phase.eq(DRAIN)]
+                            m.d.sync += [*zero("t", t), par.eq(0), phase.eq(DRAIN)]
                         with m.Else():
-                            m.d.sync += [t.eq(t + 1), par.eq(~par), phase.eq(WAIT)]
+                            m.d.sync += [*inc("t", t), par.eq(~par), phase.eq(WAIT)]
                     with m.Else():
-                        m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
+                        m.d.sync += [*inc("l", l), phase.eq(SSM), *zero("h", h), *zero("c", c)]
             with m.Else():
-                m.d.sync += q.eq(q + 1)
+                m.d.sync += inc("q", q)
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m

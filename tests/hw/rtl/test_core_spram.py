@@ -41,7 +41,7 @@ CASES = {
                                    Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "operand_regs": 1}), 4),
     "p1-hetero-soft4-closure-m3-op": (3, 2, 2, 1, 4, "hetero", True,
                                       Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "mul_stages": 3,
-                                                  "operand_regs": 1}), 4),
+                                                  "operand_regs": 1, "issue_regs": 1}), 4),
 }
 
 
