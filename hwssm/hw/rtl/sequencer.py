@@ -160,11 +160,19 @@ class Sequencer(wiring.Component):
             iss.pairs.eq(Mux(rem >= P, P, rem)),
         ]
 
-        # pixel buffer
-        with m.If(start):
-            m.d.sync += pix_full.eq(0)
-        with m.Elif(self.pix.valid & ~pix_full):
-            m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
+        # pixel buffer (with issue_regs the take decision reads a flip-flop of its own, not the
+        # ready output's: logic shared with the ready pin would be placed at that pin)
+        if ir:
+            pix_empty = Signal(init=1)
+            with m.If(start):
+                m.d.sync += [pix_full.eq(0), pix_empty.eq(1)]
+            with m.Elif(self.pix.valid & pix_empty):
+                m.d.sync += [pix_full.eq(1), pix_empty.eq(0), pix_data.eq(self.pix.payload)]
+        else:
+            with m.If(start):
+                m.d.sync += pix_full.eq(0)
+            with m.Elif(self.pix.valid & ~pix_full):
+                m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
 
         # timer_ok rises pmin cycles after a start; with issue_regs the timer counts from 0
         t0 = 0 if ir else min(1, pmin)
