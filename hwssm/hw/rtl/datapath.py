@@ -244,8 +244,11 @@ class Datapath(wiring.Component):
 
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
-        m.d.comb += du.eq(mul(m, rc[so]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+so
-        du_f = delay(m, du, TR - 1 - so + fa, "du", reset_less=True)  # at τ_R + fa
+        # (with operand_regs u comes at τ+so from the core's source multiplexer: registered
+        # here like the lanes' operands, so that D·u too starts from a flip-flop)
+        u_d = delay(m, self.u, op, "u_op", reset_less=True)
+        m.d.comb += du.eq(mul(m, rc[s]["D"], u_d, cfg.soft_mul_bits))  # at τ+1+s
+        du_f = delay(m, du, TR - 1 - s + fa, "du", reset_less=True)  # at τ_R + fa
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
         ctl = Cat(iss.ssm, iss.c_first, iss.c_last)
