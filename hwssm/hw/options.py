@@ -135,6 +135,13 @@ class Pipeline:
         registers updated with the counters, and its step timer is cleared (not set) at a
         step start, so that no comparator and no set flip-flop precede the issue decision.
         No extra cycle.
+    bank_words : int
+        ROM storage: coefficient ROMs (Ā, B̄, weights; C̄) deeper than this many words are
+        split into banks of this depth (0: not split; else a power of two from 16; needs
+        ``mem_stages >= 1``): each bank's read data registered (the first memory register),
+        the bank selected after that register, so that the multiplexer over the blocks of a
+        deep ROM does not follow the block RAM's clock-to-out. No extra cycle. On the ECP5,
+        2048 keeps every bank of width up to 9 bits per block in one DP16KD depth.
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
     reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
@@ -150,6 +157,7 @@ class Pipeline:
     align_stages: int = 0
     operand_regs: int = 0
     issue_regs: int = 0
+    bank_words: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
@@ -176,6 +184,11 @@ class Pipeline:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
         if isinstance(self.mix_cols, bool) or self.mix_cols not in MIX_COLS:
             raise HwssmError(f"Pipeline mix_cols must be one of {', '.join(map(str, MIX_COLS))}, not {self.mix_cols!r}")
+        bw = self.bank_words
+        if isinstance(bw, bool) or not isinstance(bw, int) or not (bw == 0 or (16 <= bw <= 1 << 20 and bw & (bw - 1) == 0)):
+            raise HwssmError(f"Pipeline bank_words must be 0 or a power of two from 16, not {bw!r}")
+        if bw and not self.mem_stages:
+            raise HwssmError("Pipeline bank_words needs mem_stages >= 1 (the banks' read data are registered)")
         if self.operand_regs > self.mem_stages:
             raise HwssmError("Pipeline operand_regs = 1 needs mem_stages >= 1 (it moves the last memory-read register)")
 
@@ -259,12 +272,12 @@ class DesignPoint:
         """A short, stable, file-name-safe name, e.g. ``P16-T784-k8-rom`` plus every
         non-default knob (``-m2`` mul_stages, ``-t3`` tree levels, ``-ms2`` mem_stages,
         ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages,
-        ``-op1`` operand_regs, ``-ir1`` issue_regs, ``-soft4``)."""
+        ``-op1`` operand_regs, ``-ir1`` issue_regs, ``-bk2048`` bank_words, ``-soft4``)."""
         p, d = self.pipeline, Pipeline()
         parts = [f"P{self.lanes}", f"T{self.seq_len}", f"k{p.mix_cols}", self.storage.value]
         for tag, name in (("m", "mul_stages"), ("t", "tree_levels_per_stage"), ("ms", "mem_stages"),
                           ("rq", "requant_stages"), ("ac", "acc_stages"), ("ed", "encdec_stages"),
-                          ("al", "align_stages"), ("op", "operand_regs"), ("ir", "issue_regs")):
+                          ("al", "align_stages"), ("op", "operand_regs"), ("ir", "issue_regs"), ("bk", "bank_words")):
             if getattr(p, name) != getattr(d, name):
                 parts.append(f"{tag}{getattr(p, name)}")
         if self.soft_mul_bits:

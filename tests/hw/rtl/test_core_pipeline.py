@@ -50,6 +50,11 @@ CASES = {
     # issue_regs: the sequencer's end tests registered, its timer cleared at a start
     "p3-mix8-ir": (11, 3, 2, 3, 3, "A8x8-W8-a8-h-asym", Pipeline(mix_cols=8, issue_regs=1)),
     "p1-fast-ir": (5, 2, 2, 1, 3, "hetero", Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, issue_regs=1)),
+    # bank_words: deep coefficient ROMs in banks, selected after their read registers
+    "p2-closure-bank": (9, 3, 2, 2, 3, "A8x8-W8-a8-h-asym",
+                        Pipeline(mul_stages=3, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1,
+                                 align_stages=1, operand_regs=1, issue_regs=1, bank_words=16)),
+    "p1-ms1-bank": (7, 4, 3, 1, 3, "hetero", Pipeline(mem_stages=1, bank_words=16, mix_cols=8)),
 }
 
 
