@@ -136,11 +136,11 @@ class Pipeline:
         step start, so that no comparator and no set flip-flop precede the issue decision.
         No extra cycle.
     bank_words : int
-        ROM storage: coefficient ROMs (Ā, B̄, weights; C̄) deeper than this many words are
-        split into banks of this depth (0: not split; else a power of two from 16; needs
+        ROM storage: coefficient ROMs (Ā, B̄, weights; C̄) and state RAMs deeper than this
+        many words are split into banks of this depth (0: not split; else a power of two from 16; needs
         ``mem_stages >= 1``): each bank's read data registered (the first memory register),
         the bank selected after that register, so that the multiplexer over the blocks of a
-        deep ROM does not follow the block RAM's clock-to-out. No extra cycle. On the ECP5,
+        deep memory does not follow the block RAM's clock-to-out. No extra cycle. On the ECP5,
         2048 keeps every bank of width up to 9 bits per block in one DP16KD depth.
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
@@ -168,12 +168,16 @@ class Pipeline:
 
     @classmethod
     def closure(cls) -> "Pipeline":
-        """:meth:`fast` and also the lanes' aligned products and every row finish's aligned
-        terms registered before their sums, and the encoder and decoder registered
-        (``mul_stages = 2``, ``align_stages = 1``, ``encdec_stages = 1``): the shortest paths
-        hwssm generates, for timing closure (about 12-16 more cycles per step than
-        ``Pipeline()`` on the reference shape, against 4 for :meth:`fast`; two more per digit)."""
-        return cls(mul_stages=2, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1, align_stages=1)
+        """:meth:`fast` and also: the lanes' products, aligned terms and partial sums registered
+        apart (``mul_stages = 3``), every row finish's aligned terms registered before their sum
+        (``align_stages = 1``), the encoder and decoder registered (``encdec_stages = 1``), the
+        multipliers' operands registered behind their multiplexers (``operand_regs = 1``) and
+        the sequencer's issue decision from flip-flops (``issue_regs = 1``): the shortest paths
+        hwssm generates, for timing closure (on the reference shape 20 / 24 more cycles per
+        step than ``Pipeline()`` at P = 1 / 2, 0.1 / 0.3 %, against 3 for :meth:`fast`; two more
+        per digit). The UP5K build profile; the ECP5 one adds ``bank_words = 2048``."""
+        return cls(mul_stages=3, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1, align_stages=1,
+                   operand_regs=1, issue_regs=1)
 
     def __post_init__(self):
         for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),

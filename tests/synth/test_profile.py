@@ -16,7 +16,7 @@ from hwssm.synth.profile import device_profile
 def test_up5k_keeps_parameters_in_spram_and_narrow_multiplies_in_luts():
     p = device_profile(targets.UP5K)
     assert p.storage is ParamStorage.LOAD and p.synth.spram and p.soft_mul_bits == 4
-    assert p.pipeline == Pipeline.fast() and p.synth.dsp
+    assert p.pipeline == Pipeline.closure() and p.synth.dsp
 
 
 def test_ecp5_uses_roms_and_the_fast_pipeline():

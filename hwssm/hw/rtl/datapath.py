@@ -75,6 +75,22 @@ def _rom_q(m: Module, name: str, words: list[int], width: int, addr, stages: int
     return delay(m, Array(banks)[sel], stages - 1, qname, reset_less=True)
 
 
+def _banked_ram(m: Module, name: str, width: int, depth: int, bank_words: int, raddr, waddr, wen, wdata, stages: int):
+    """A RAM (one write port, one synchronous read port) split into banks of ``bank_words``
+    words as :func:`_rom_q`: each bank's read data registered, the bank selected after that
+    register, ``stages - 1`` more registers (read data ``stages + 1`` cycles after ``raddr``)."""
+    lo = ceil_log2(bank_words)
+    banks = []
+    for b in range(-(-depth // bank_words)):
+        mem = memory.Memory(shape=width, depth=bank_words, init=[])
+        m.submodules[f"{name}_b{b}"] = mem
+        rp, wp = mem.read_port(), mem.write_port()
+        m.d.comb += [rp.addr.eq(raddr[:lo]), wp.addr.eq(waddr[:lo]), wp.en.eq(wen & (waddr[lo:] == b)), wp.data.eq(wdata)]
+        banks.append(delay(m, rp.data, 1, f"{name}_q_b{b}", reset_less=True))
+    sel = delay(m, raddr[lo:], 2, f"{name}_q_bank", reset_less=True)
+    return delay(m, Array(banks)[sel], stages - 1, f"{name}_q", reset_less=True)
+
+
 class Datapath(wiring.Component):
     """P complex-MAC lanes with their memories, the tree, row finish, GELU and buffers.
 
@@ -217,16 +233,20 @@ class Datapath(wiring.Component):
                     fields.append(coef[pos:pos + w].as_signed())
                     pos += w
                 cbar = _rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
-                xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
-                m.submodules[f"x{p}"] = xmem
-                xr = xmem.read_port()
-                xw = xmem.write_port()
-                m.d.comb += [
-                    xr.addr.eq(iss.ssm_idx),
-                    xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
-                    xw.data.eq(xw_data),
-                ]
-                xdata = Mux(first_step_o, 0, delay(m, xr.data, so, f"x{p}_q", reset_less=True))
+                if bk and so >= 1 and xdepth > bk:
+                    xdata = Mux(first_step_o, 0, _banked_ram(m, f"x{p}", xr_w + xi_w, xdepth, bk, iss.ssm_idx, idx_x_wr,
+                                                             lane.x_valid, xw_data, so))
+                else:
+                    xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
+                    m.submodules[f"x{p}"] = xmem
+                    xr = xmem.read_port()
+                    xw = xmem.write_port()
+                    m.d.comb += [
+                        xr.addr.eq(iss.ssm_idx),
+                        xw.addr.eq(idx_x_wr), xw.en.eq(lane.x_valid),
+                        xw.data.eq(xw_data),
+                    ]
+                    xdata = Mux(first_step_o, 0, delay(m, xr.data, so, f"x{p}_q", reset_less=True))
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)

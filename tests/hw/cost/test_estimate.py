@@ -225,8 +225,8 @@ def test_wider_real_mode_costs_logic_not_multipliers(qm, device):
 def test_a_target_profile_supplies_the_design_point(qm):
     p = targets.UP5K.profile
     e = estimate(qm, p.design(1), targets.UP5K, dsp=p.dsp, spram=p.spram)
-    assert e.total == estimate(qm, D(1, pipeline=Pipeline.fast(), storage="load", soft_mul_bits=4), targets.UP5K).total
-    assert e.design.soft_mul_bits == 4 and e.design.pipeline == Pipeline.fast()
+    assert e.total == estimate(qm, D(1, pipeline=Pipeline.closure(), storage="load", soft_mul_bits=4), targets.UP5K).total
+    assert e.design.soft_mul_bits == 4 and e.design.pipeline == Pipeline.closure()
     # the synthesis switches are the estimate's own arguments
     assert estimate(qm, p.design(1), targets.UP5K, dsp=False).total.dsp == 0
     assert estimate(qm, p.design(1).replace(storage="rom"), targets.UP5K).total.spram == 0
