@@ -137,18 +137,23 @@ class Sequencer(wiring.Component):
             ends[name] = (cnt, Signal(name=f"{name}_last", init=int(n == 1)), n)
             return ends[name][1]
 
+        # (issue_regs) l == 0 kept as a flip-flop too: it picks the credit counter of a slot
+        l_first = Signal(name="l_first", init=1) if ir else None
+
         def zero(name, cnt):
-            return [cnt.eq(0)] + ([ends[name][1].eq(int(ends[name][2] == 1))] if ir else [])
+            extra = [l_first.eq(1)] if ir and name == "l" else []
+            return [cnt.eq(0)] + ([ends[name][1].eq(int(ends[name][2] == 1))] if ir else []) + extra
 
         def inc(name, cnt):
-            return [cnt.eq(cnt + 1)] + ([ends[name][1].eq(cnt == ends[name][2] - 2)] if ir else [])
+            extra = [l_first.eq(0)] if ir and name == "l" else []
+            return [cnt.eq(cnt + 1)] + ([ends[name][1].eq(cnt == ends[name][2] - 2)] if ir else []) + extra
 
         c_last, h_last, q_last = last(c, Cs, "c"), last(h, H, "h"), last(q, Q, "q")
         kk_last, l_last, t_last = last(kk, 2 * KP, "kk"), last(l, L, "l"), last(t, T, "t")
         m.d.comb += [
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & timer_ok),
-            fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_nz, r_nz)),
+            fire_ssm.eq((phase == SSM) & Mux(l_first if ir else l == 0, enc_nz, r_nz)),
             # (no gap term at all without a gap: the mix_cols = 4 Verilog stays as it was)
             fire_mix.eq((phase == MIX) & g_ok & gap_ok if gap_n else (phase == MIX) & g_ok),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
@@ -182,10 +187,16 @@ class Sequencer(wiring.Component):
             m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == (pmin - 2 if ir else pmin - 1))]
 
         consume = fire_ssm & c_last
-        enc_use, r_use = consume & (l == 0), consume & (l != 0)
+        enc_use, r_use = (consume & l_first, consume & ~l_first) if ir else (consume & (l == 0), consume & (l != 0))
+        if ir:
+            # both sums from registers, the issue decision (late) only selects one
+            enc_next = Mux(enc_use, enc_cnt + self.enc_written - 1, enc_cnt + self.enc_written)
+            r_next = Mux(r_use, r_cnt + self.r_written - 1, r_cnt + self.r_written)
+        else:
+            enc_next, r_next = enc_cnt + self.enc_written - enc_use, r_cnt + self.r_written - r_use
         m.d.sync += [
-            enc_cnt.eq(enc_cnt + self.enc_written - enc_use),
-            r_cnt.eq(r_cnt + self.r_written - r_use),
+            enc_cnt.eq(enc_next),
+            r_cnt.eq(r_next),
             enc_nz.eq(_nonzero_next(enc_cnt, self.enc_written, enc_use)),
             r_nz.eq(_nonzero_next(r_cnt, self.r_written, r_use)),
         ]
@@ -199,7 +210,10 @@ class Sequencer(wiring.Component):
         g_need_m1 = Signal.like(g_need, init=k1 - 1)
         gnu_m1 = Signal.like(g_need, init=k2 - 1)
         gw = self.g_written
-        m.d.comb += g_cnt_nxt.eq(g_cnt + gw - Mux(fire_mix & q_last & kk_last, H, 0))
+        if ir:
+            m.d.comb += g_cnt_nxt.eq(Mux(fire_mix & q_last & kk_last, g_cnt + gw - H, g_cnt + gw))
+        else:
+            m.d.comb += g_cnt_nxt.eq(g_cnt + gw - Mux(fire_mix & q_last & kk_last, H, 0))
 
         def ge(x, x_m1):
             """g_cnt + g_written >= x (x_m1 = x - 1)."""

@@ -313,8 +313,8 @@ def test_estimate_of_the_synthesized_hetero_designs(hetero, key, device, lanes, 
     def measured_lut(hw, device):  # as hwssm.explore.sweep.measured_lut: ECP5 CCU2C = 2 LUT4
         return hw["lut"] + (2 * hw["carry"] if device.family.name == "ecp5" else 0)
 
-    pipe = Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
-                    acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4))
+    pipe = opts.get("pipeline") or Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
+                                            acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4))
     e = estimate(hetero, D(lanes, pipeline=pipe, storage=opts["storage"], soft_mul_bits=opts["soft_mul_bits"]), device)
     err = lut_error(e.total.lut, measured_lut(hw, device))
     assert abs(err) <= 0.15, (key, e.total.lut, measured_lut(hw, device), err)
