@@ -86,10 +86,12 @@ class Pipeline:
         Adder levels of the cross-lane reduction tree between two registers (>= 1).
     mem_stages : int
         Registers directly after every memory read whose data feeds a multiplier or an
-        adder (0, 1 or 2). Block RAM without its output register is slow (ECP5 DP16KD: about
+        adder (0 to 3). Block RAM without its output register is slow (ECP5 DP16KD: about
         5.6 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
         outputs off the arithmetic paths and 2 also gives the depth multiplexer of a large
-        memory (spread over many blocks) and its routing a cycle of their own; each costs one
+        memory (spread over many blocks) and its routing a cycle of their own; 3 (with
+        ``bank_words``) gives the registers of each bank two cycles before the bank
+        selection, so the first can sit at the block RAM; each costs one
         more cycle of latency in the lanes, the encoder, the GLU and the decoder (see
         :mod:`hwssm.hw.cycle_model`).
     requant_stages : int
@@ -180,7 +182,7 @@ class Pipeline:
                    operand_regs=1, issue_regs=1)
 
     def __post_init__(self):
-        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
+        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 3),
                              ("requant_stages", 0, 1), ("acc_stages", 0, 1), ("encdec_stages", 0, 1),
                              ("align_stages", 0, 1), ("operand_regs", 0, 1), ("issue_regs", 0, 1)):
             v = getattr(self, name)

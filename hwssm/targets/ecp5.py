@@ -57,7 +57,7 @@ ECP5 = Family(
 #: clock-to-out). The shipped heterogeneous model at P = 2 places on the 25k (speed grade 6)
 #: at MEASURED (placer seeds 1 / 2 / 3; ``Pipeline.fast()``: about 100 MHz). 100 MHz: a common
 #: ECP5 system clock.
-PROFILE = Profile(dataclasses.replace(Pipeline.closure(), bank_words=2048), ParamStorage.ROM, 0, dsp=True)
+PROFILE = Profile(dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=2048), ParamStorage.ROM, 0, dsp=True)
 
 
 def _ecp5(name: str, size: str, lut4: int, dsp: int, bram: int, package: str) -> Device:

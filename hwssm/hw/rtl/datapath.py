@@ -60,35 +60,48 @@ __all__ = ["Datapath"]
 def _rom_q(m: Module, name: str, words: list[int], width: int, addr, stages: int, qname: str, bank_words: int):
     """``rom(...)`` read data registered ``stages`` times (``stages + 1`` cycles after ``addr``).
 
-    With ``bank_words`` (``Pipeline.bank_words``), ``stages >= 1`` and more words than that,
-    the ROM is split into banks of ``bank_words`` words whose read data are registered each
-    (the first of the ``stages``), and the bank is selected after those registers: the
-    multiplexer over the blocks of a deep ROM then follows a flip-flop, not the block RAM's
-    slow clock-to-out (ECP5 DP16KD without its output register: 5.6 ns). Same values, same cycle.
+    With ``bank_words`` (``Pipeline.bank_words``), ``stages >= 1`` and more words than a bank
+    (:func:`_bank_depth`), the ROM is split into banks whose read data are registered
+    ``stages`` times each, and the bank is selected after those registers: the multiplexer
+    over the blocks of a deep ROM then follows flip-flops, not the block RAM's slow
+    clock-to-out (ECP5 DP16KD without its output register: 5.6 ns), and the first register
+    has nothing else to be near. Same values, same cycle.
     """
-    if not bank_words or stages < 1 or width == 0 or len(words) <= bank_words:
+    depth = _bank_depth(width, bank_words)
+    if not depth or stages < 1 or width == 0 or len(words) <= depth:
         return delay(m, rom(m, name, words, width, addr), stages, qname, reset_less=True)
-    lo = ceil_log2(bank_words)
-    banks = [delay(m, rom(m, f"{name}_b{b}", words[i:i + bank_words], width, addr[:lo]), 1, f"{qname}_b{b}",
-                   reset_less=True) for b, i in enumerate(range(0, len(words), bank_words))]
-    sel = delay(m, addr[lo:], 2, f"{qname}_bank", reset_less=True)  # address → read data → bank registers
-    return delay(m, Array(banks)[sel], stages - 1, qname, reset_less=True)
+    lo = ceil_log2(depth)
+    banks = [delay(m, rom(m, f"{name}_b{b}", words[i:i + depth], width, addr[:lo]), stages, f"{qname}_b{b}",
+                   reset_less=True) for b, i in enumerate(range(0, len(words), depth))]
+    sel = delay(m, addr[lo:], 1 + stages, f"{qname}_bank", reset_less=True)  # address → read data → bank registers
+    return Array(banks)[sel]
+
+
+def _bank_depth(width: int, bank_words: int) -> int:
+    """Words per bank of a ``width``-bit memory: ``bank_words``, or half of it where blocks of
+    9 and 18 bits (18-kbit block RAM: 2048 × 9, 1024 × 18) cost the same for this width, so
+    that the mapper, which then splits the depth, finds a bank of one block depth either way."""
+    if not bank_words:
+        return 0
+    return bank_words // 2 if -(-width // 9) >= 2 * -(-width // 18) else bank_words
 
 
 def _banked_ram(m: Module, name: str, width: int, depth: int, bank_words: int, raddr, waddr, wen, wdata, stages: int):
-    """A RAM (one write port, one synchronous read port) split into banks of ``bank_words``
-    words as :func:`_rom_q`: each bank's read data registered, the bank selected after that
-    register, ``stages - 1`` more registers (read data ``stages + 1`` cycles after ``raddr``)."""
-    lo = ceil_log2(bank_words)
+    """A RAM (one write port, one synchronous read port) split into banks as :func:`_rom_q`
+    (``depth`` words of ``bank`` = :func:`_bank_depth` each): each bank's read data registered
+    ``stages`` times, the bank selected after those registers (read data ``stages + 1``
+    cycles after ``raddr``)."""
+    bank = _bank_depth(width, bank_words)
+    lo = ceil_log2(bank)
     banks = []
-    for b in range(-(-depth // bank_words)):
-        mem = memory.Memory(shape=width, depth=bank_words, init=[])
+    for b in range(-(-depth // bank)):
+        mem = memory.Memory(shape=width, depth=bank, init=[])
         m.submodules[f"{name}_b{b}"] = mem
         rp, wp = mem.read_port(), mem.write_port()
         m.d.comb += [rp.addr.eq(raddr[:lo]), wp.addr.eq(waddr[:lo]), wp.en.eq(wen & (waddr[lo:] == b)), wp.data.eq(wdata)]
-        banks.append(delay(m, rp.data, 1, f"{name}_q_b{b}", reset_less=True))
-    sel = delay(m, raddr[lo:], 2, f"{name}_q_bank", reset_less=True)
-    return delay(m, Array(banks)[sel], stages - 1, f"{name}_q", reset_less=True)
+        banks.append(delay(m, rp.data, stages, f"{name}_q_b{b}", reset_less=True))
+    sel = delay(m, raddr[lo:], 1 + stages, f"{name}_q_bank", reset_less=True)
+    return Array(banks)[sel]
 
 
 class Datapath(wiring.Component):
@@ -233,7 +246,7 @@ class Datapath(wiring.Component):
                     fields.append(coef[pos:pos + w].as_signed())
                     pos += w
                 cbar = _rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
-                if bk and so >= 1 and xdepth > bk:
+                if bk and so >= 1 and xdepth > _bank_depth(xr_w + xi_w, bk):
                     xdata = Mux(first_step_o, 0, _banked_ram(m, f"x{p}", xr_w + xi_w, xdepth, bk, iss.ssm_idx, idx_x_wr,
                                                              lane.x_valid, xw_data, so))
                 else:
