@@ -291,6 +291,12 @@ HETERO_MEASURED = [
     ("up5k-hwssm_core-23a558f5c3825a356954", targets.UP5K, 1,
      dict(storage="load", soft_mul_bits=4, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8),
      dict(lut=3119, ff=2613, carry=764, dsp=7, bram=15, spram=4)),
+    # the timing-closure build profile of the UP5K (Pipeline.closure(); generator of this commit):
+    #   hwssm rtl generate --model models/s4d_hetero.qmodel.json --lanes 1 --profile up5k --out DIR
+    #   hwssm synth --rtl DIR --device up5k --spram --seeds 1,2,3 --json   (48.91 / 48.91 / 48.60 MHz)
+    ("up5k-hwssm_core-53b2fcc83e24ee3cf9ae", targets.UP5K, 1,
+     dict(storage="load", soft_mul_bits=4, pipeline=Pipeline.closure()),
+     dict(lut=2514, ff=2849, carry=657, dsp=7, bram=19, spram=4)),
 ]
 
 
