@@ -95,7 +95,10 @@ def _banked_ram(m: Module, name: str, width: int, depth: int, bank_words: int, r
     lo = ceil_log2(bank)
     banks = []
     for b in range(-(-depth // bank)):
-        mem = memory.Memory(shape=width, depth=bank, init=[])
+        # no_rw_check: Yosys need not emulate a read and a write of one address in one cycle (a
+        # bypass multiplexer after the block RAM); the schedule never has one (a state read in
+        # the cycle of its own write would already miss that write)
+        mem = memory.Memory(shape=width, depth=bank, init=[], attrs={"no_rw_check": 1})
         m.submodules[f"{name}_b{b}"] = mem
         rp, wp = mem.read_port(), mem.write_port()
         m.d.comb += [rp.addr.eq(raddr[:lo]), wp.addr.eq(waddr[:lo]), wp.en.eq(wen & (waddr[lo:] == b)), wp.data.eq(wdata)]
