@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from .design_args import add_design_arguments
 from .indices import parse_indices
@@ -68,6 +69,10 @@ def _build(args) -> int:
 
         raise HwssmError(f"--lanes must be >= 1, not {args.lanes}")
     design = design_from_args(_with_profile(args, target), args.lanes, 784)
+    if args.profile is None and target.pipeline is not None:  # the board's own default pipeline, stage options on top
+        given = {n: getattr(args, n) for n in ("mul_stages", "mem_stages", "requant_stages", "acc_stages", "mix_cols")
+                 if getattr(args, n, None) is not None}
+        design = design.replace(pipeline=dataclasses.replace(target.pipeline, **given))
     qm = resolve_model(args.model, args.plan, hardware="hwssm board").qmodel
 
     def progress(msg: str) -> None:

@@ -53,7 +53,9 @@ class LaneConfig:
     many bits are built from LUT adders (:func:`hwssm.hw.ops.mul`), not hard DSPs (0: none).
     ``requant_stages``: registers inside each requantization (``Pipeline.requant_stages``);
     ``acc_stages``: registers before the real-mode row finish (``Pipeline.acc_stages``);
-    ``align_stages``: registers between its alignment shift and bias add (``Pipeline.align_stages``).
+    ``align_stages``: registers between its alignment shift and bias add (``Pipeline.align_stages``);
+    ``operand_regs``: the multiplier operands registered inside the lane, after their
+    multiplexers (``Pipeline.operand_regs``: the stage-0 inputs then come one cycle early).
     """
 
     mul_stages: int
@@ -84,6 +86,7 @@ class LaneConfig:
     acc_stages: int = 0
     mix_cols: int = 4
     align_stages: int = 0
+    operand_regs: int = 0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

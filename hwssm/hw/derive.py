@@ -347,7 +347,7 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
         # with mix_cols >= 6 the B̄·u multipliers also take real-mode weights from fields 2, 3
         b_widths=b_widths if storage is ParamStorage.LOAD and k == 4 else None, soft_mul_bits=soft_mul_bits,
         requant_stages=pipe.requant_stages, acc_stages=pipe.acc_stages, mix_cols=k,
-        align_stages=pipe.align_stages,
+        align_stages=pipe.align_stages, operand_regs=pipe.operand_regs,
     )
 
     # -- lookup tables (the QModel's codes, 2^a per block; GELU codes as a-bit two's complement) --

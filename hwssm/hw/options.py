@@ -79,15 +79,19 @@ class Pipeline:
         Registers after each multiplier (>= 1); 1 suits iCE40 SB_MAC16 / ECP5 MULT18X18D
         output registers. With 2 or more, the lanes' alignment shifts and the first level of
         their sums (state update, real-mode dot product, readout) sit between the first and
-        the second register, so that the sums at stage ``mul_stages`` are single adds.
+        the second register, so that the sums at stage ``mul_stages`` are single adds; with 3
+        or more the aligned terms are registered too (stage 2) before the first level of the
+        sums, so that no variable shift shares a cycle with an adder.
     tree_levels_per_stage : int
         Adder levels of the cross-lane reduction tree between two registers (>= 1).
     mem_stages : int
         Registers directly after every memory read whose data feeds a multiplier or an
-        adder (0, 1 or 2). Block RAM without its output register is slow (ECP5 DP16KD: about
+        adder (0 to 3). Block RAM without its output register is slow (ECP5 DP16KD: about
         5.6 ns clock-to-out, and Yosys does not use the output register), so 1 keeps memory
         outputs off the arithmetic paths and 2 also gives the depth multiplexer of a large
-        memory (spread over many blocks) and its routing a cycle of their own; each costs one
+        memory (spread over many blocks) and its routing a cycle of their own; 3 (with
+        ``bank_words``) gives the registers of each bank two cycles before the bank
+        selection, so the first can sit at the block RAM; each costs one
         more cycle of latency in the lanes, the encoder, the GLU and the decoder (see
         :mod:`hwssm.hw.cycle_model`).
     requant_stages : int
@@ -120,6 +124,26 @@ class Pipeline:
         4 for a few operand multiplexers. With 8, a layer's first mixing slot waits until
         the readout multipliers are done with its last S4D slot (``2 + mul_stages +
         requant_stages`` idle cycles per layer; :mod:`hwssm.hw.cycle_model`).
+    operand_regs : int
+        Where the last memory-read register sits (0 or 1; 1 needs ``mem_stages >= 1``): with
+        1 the operand multiplexers in front of the lanes' multipliers (complex/real mode,
+        state bank, first step, the layer's u source) come before that register instead of
+        after it, so that every multiplier, hard or soft, starts from a flip-flop (on the
+        ECP5 the MULT18X18D's own registers are not used by Yosys). Same registers on every
+        path, so no extra cycle.
+    issue_regs : int
+        The sequencer's issue decision from flip-flops (0 or 1): with 1 the end tests of its
+        counters (last mode chunk, channel, column chunk, pass, layer, step) are kept as
+        registers updated with the counters, and its step timer is cleared (not set) at a
+        step start, so that no comparator and no set flip-flop precede the issue decision.
+        No extra cycle.
+    bank_words : int
+        ROM storage: coefficient ROMs (Ā, B̄, weights; C̄) and state RAMs deeper than this
+        many words are split into banks of this depth (0: not split; else a power of two from 16; needs
+        ``mem_stages >= 1``): each bank's read data registered (the first memory register),
+        the bank selected after that register, so that the multiplexer over the blocks of a
+        deep memory does not follow the block RAM's clock-to-out. No extra cycle. On the ECP5,
+        2048 keeps every bank of width up to 9 bits per block in one DP16KD depth.
 
     :meth:`fast` gives the settings that reached 100 MHz on the ECP5-25k (speed grade 6) for the
     reference network (H=64, N=64, L=4, hetero plan) on P=2 lanes.
@@ -133,6 +157,9 @@ class Pipeline:
     mix_cols: int = 4
     encdec_stages: int = 0
     align_stages: int = 0
+    operand_regs: int = 0
+    issue_regs: int = 0
+    bank_words: int = 0
 
     @classmethod
     def fast(cls) -> "Pipeline":
@@ -143,22 +170,33 @@ class Pipeline:
 
     @classmethod
     def closure(cls) -> "Pipeline":
-        """:meth:`fast` and also the lanes' aligned products and every row finish's aligned
-        terms registered before their sums, and the encoder and decoder registered
-        (``mul_stages = 2``, ``align_stages = 1``, ``encdec_stages = 1``): the shortest paths
-        hwssm generates, for timing closure (about 12-16 more cycles per step than
-        ``Pipeline()`` on the reference shape, against 4 for :meth:`fast`; two more per digit)."""
-        return cls(mul_stages=2, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1, align_stages=1)
+        """:meth:`fast` and also: the lanes' products, aligned terms and partial sums registered
+        apart (``mul_stages = 3``), every row finish's aligned terms registered before their sum
+        (``align_stages = 1``), the encoder and decoder registered (``encdec_stages = 1``), the
+        multipliers' operands registered behind their multiplexers (``operand_regs = 1``) and
+        the sequencer's issue decision from flip-flops (``issue_regs = 1``): the shortest paths
+        hwssm generates, for timing closure (on the reference shape 20 / 24 more cycles per
+        step than ``Pipeline()`` at P = 1 / 2, 0.1 / 0.3 %, against 3 for :meth:`fast`; two more
+        per digit). The UP5K build profile; the ECP5 one adds ``bank_words = 2048``."""
+        return cls(mul_stages=3, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1, align_stages=1,
+                   operand_regs=1, issue_regs=1)
 
     def __post_init__(self):
-        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 2),
+        for name, lo, hi in (("mul_stages", 1, 8), ("tree_levels_per_stage", 1, 8), ("mem_stages", 0, 3),
                              ("requant_stages", 0, 1), ("acc_stages", 0, 1), ("encdec_stages", 0, 1),
-                             ("align_stages", 0, 1)):
+                             ("align_stages", 0, 1), ("operand_regs", 0, 1), ("issue_regs", 0, 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise HwssmError(f"Pipeline {name} must be an integer in [{lo}, {hi}], not {v!r}")
         if isinstance(self.mix_cols, bool) or self.mix_cols not in MIX_COLS:
             raise HwssmError(f"Pipeline mix_cols must be one of {', '.join(map(str, MIX_COLS))}, not {self.mix_cols!r}")
+        bw = self.bank_words
+        if isinstance(bw, bool) or not isinstance(bw, int) or not (bw == 0 or (16 <= bw <= 1 << 20 and bw & (bw - 1) == 0)):
+            raise HwssmError(f"Pipeline bank_words must be 0 or a power of two from 16, not {bw!r}")
+        if bw and not self.mem_stages:
+            raise HwssmError("Pipeline bank_words needs mem_stages >= 1 (the banks' read data are registered)")
+        if self.operand_regs > self.mem_stages:
+            raise HwssmError("Pipeline operand_regs = 1 needs mem_stages >= 1 (it moves the last memory-read register)")
 
 
 def _index(name: str, v, lo: int, hi: int) -> int:
@@ -239,12 +277,13 @@ class DesignPoint:
     def key(self) -> str:
         """A short, stable, file-name-safe name, e.g. ``P16-T784-k8-rom`` plus every
         non-default knob (``-m2`` mul_stages, ``-t3`` tree levels, ``-ms2`` mem_stages,
-        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages, ``-soft4``)."""
+        ``-rq1`` requant_stages, ``-ac1`` acc_stages, ``-ed1`` encdec_stages, ``-al1`` align_stages,
+        ``-op1`` operand_regs, ``-ir1`` issue_regs, ``-bk2048`` bank_words, ``-soft4``)."""
         p, d = self.pipeline, Pipeline()
         parts = [f"P{self.lanes}", f"T{self.seq_len}", f"k{p.mix_cols}", self.storage.value]
         for tag, name in (("m", "mul_stages"), ("t", "tree_levels_per_stage"), ("ms", "mem_stages"),
                           ("rq", "requant_stages"), ("ac", "acc_stages"), ("ed", "encdec_stages"),
-                          ("al", "align_stages")):
+                          ("al", "align_stages"), ("op", "operand_regs"), ("ir", "issue_regs"), ("bk", "bank_words")):
             if getattr(p, name) != getattr(d, name):
                 parts.append(f"{tag}{getattr(p, name)}")
         if self.soft_mul_bits:

@@ -7,6 +7,16 @@ the tool versions. That directory keeps the logs, the netlist, the raw reports a
 ``result.json`` (the parsed :class:`SynthReport`, written last and atomically), so a rerun
 with the same inputs returns at once. A design that does not fit is cached too, and raises
 :class:`~hwssm.synth.nextpnr.DesignDoesNotFit` again.
+
+The Yosys netlist does not depend on the placer seed or the target clock, so it is also kept
+in ``cache_dir()/synth-netlist/<key>/`` (the key without those two): a run that differs from
+an earlier one only in them (``hwssm synth --seeds 1,2,3``) places that netlist instead of
+synthesizing again (its ``yosys_s`` is the time of the Yosys run that made it).
+
+On a family with :attr:`~hwssm.targets.Family.pack_dsp_registers` (ECP5) the netlist's plain
+flip-flops around each hard multiplier are moved into its own registers before placement
+(:mod:`hwssm.synth.dsp_regs`; counts in ``dsp_regs.json``). The Yosys cell counts of the
+report are those before that step.
 """
 
 from __future__ import annotations
@@ -22,16 +32,17 @@ from typing import Any
 
 from ..config import cache_dir
 from ..errors import HwssmError
-from ..io import write_json
+from ..io import write_json, write_text
 from ._run import Progress
 from ..targets import Device
 from ..targets import device as find_device
+from .dsp_regs import PACK_VERSION, pack_mult_registers
 from .nextpnr import DesignDoesNotFit, run_nextpnr
 from .results import PnrResult, SynthResult, Utilization
 from .rtl import load_rtl
 from .versions import tool_versions
 from .wrapper import DebugPolicy, WrapperInfo, make_wrapper
-from .yosys import NETLIST, YosysOptions, run_yosys
+from .yosys import NETLIST, SCRIPT, STAT, YosysOptions, parse_stat, run_yosys
 
 __all__ = ["DebugPolicy", "SynthOptions", "SynthReport", "synthesize"]
 
@@ -39,6 +50,11 @@ __all__ = ["DebugPolicy", "SynthOptions", "SynthReport", "synthesize"]
 FLOW_VERSION = 1
 
 RESULT = "result.json"
+#: Files of a Yosys run kept for reuse (``synth-netlist/<key>/``), and the record of its time.
+NETLIST_FILES = (SCRIPT, "yosys.log", NETLIST, STAT)
+#: What :mod:`hwssm.synth.dsp_regs` did to the netlist (families that pack DSP registers).
+DSP_REGS = "dsp_regs.json"
+NETLIST_RECORD = "yosys.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +265,18 @@ def synthesize(
     (work / "wrapper.v").write_text(wrapper_text)
     rel = [f"rtl/{name}" for name, _ in sources] + ["wrapper.v"]
 
-    synth, yosys_s = run_yosys(work, rel, device, wrapper.top, YosysOptions(dsp=options.dsp, spram=options.spram), progress)
+    # the same netlist serves every seed and clock target
+    netlist_dir = cache_dir() / "synth-netlist" / _key(device, dataclasses.replace(options, seed=1, freq_mhz=None),
+                                                      rtl.top, sources, wrapper_text, tools)
+    reused = _reuse_netlist(netlist_dir, work, device, progress) if use_cache else None
+    if reused is not None:
+        synth, yosys_s = reused
+    else:
+        synth, yosys_s = run_yosys(work, rel, device, wrapper.top, YosysOptions(dsp=options.dsp, spram=options.spram),
+                                   progress)
+        if _packs(device, options):
+            _pack_dsp_registers(work, wrapper.top, progress)
+        _keep_netlist(work, netlist_dir, yosys_s)
     freq = options.freq_mhz or device.default_freq_mhz
     try:
         pnr, nextpnr_s = run_nextpnr(work, NETLIST, device, freq_mhz=freq, seed=options.seed, progress=progress)
@@ -262,6 +289,62 @@ def synthesize(
     write_json(work / RESULT, {"flow_version": FLOW_VERSION, "status": "ok", **report.to_dict()})
     _publish(work, final)
     return report
+
+
+def _packs(device: Device, options: SynthOptions) -> bool:
+    """Whether the netlist's hard-multiplier registers are packed (:mod:`hwssm.synth.dsp_regs`)."""
+    return device.family.pack_dsp_registers and options.dsp
+
+
+def _pack_dsp_registers(work: Path, top: str, progress: Progress | None) -> None:
+    """Pack plain flip-flops into the multipliers of ``work/netlist.json``; the counts go to ``dsp_regs.json``."""
+    path = work / NETLIST
+    try:
+        netlist = json.loads(path.read_text())
+        counts = pack_mult_registers(netlist, top)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HwssmError(f"cannot pack the DSP registers of {path} ({type(exc).__name__}: {exc})") from None
+    write_text(path, json.dumps(netlist))
+    write_json(work / DSP_REGS, dataclasses.asdict(counts))
+    if progress:
+        progress(f"DSP registers packed: {counts.input_regs} operand and {counts.output_regs} product registers "
+                 f"of {counts.mults} multipliers, {counts.ffs_removed} flip-flops removed")
+
+
+def _reuse_netlist(netlist_dir: Path, work: Path, device: Device,
+                   progress: Progress | None) -> tuple[SynthResult, float] | None:
+    """Copy a kept Yosys run into ``work``; its stats and time, or None when there is none."""
+    try:
+        seconds = float(json.loads((netlist_dir / NETLIST_RECORD).read_text())["seconds"])
+        for name in NETLIST_FILES:
+            shutil.copyfile(netlist_dir / name, work / name)
+        if (netlist_dir / DSP_REGS).is_file():
+            shutil.copyfile(netlist_dir / DSP_REGS, work / DSP_REGS)
+        synth = parse_stat(json.loads((work / STAT).read_text()), device.family)
+    except (OSError, ValueError, KeyError, TypeError, HwssmError):
+        return None
+    if progress:
+        progress(f"Yosys netlist reused from {netlist_dir}")
+    return synth, seconds
+
+
+def _keep_netlist(work: Path, netlist_dir: Path, seconds: float) -> None:
+    """Keep the Yosys run of ``work`` in ``netlist_dir`` (complete or not at all)."""
+    tmp = netlist_dir.parent / f"{netlist_dir.name}.tmp-{os.getpid()}"
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for name in NETLIST_FILES:
+            shutil.copyfile(work / name, tmp / name)
+        if (work / DSP_REGS).is_file():
+            shutil.copyfile(work / DSP_REGS, tmp / DSP_REGS)
+        write_json(tmp / NETLIST_RECORD, {"seconds": seconds})
+        if netlist_dir.exists():
+            shutil.rmtree(netlist_dir, ignore_errors=True)
+        os.rename(tmp, netlist_dir)
+    except OSError:
+        pass  # only a lost reuse
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _load(final: Path, progress: Progress | None) -> SynthReport | None:
@@ -312,6 +395,8 @@ def _pid_alive(pid: int) -> bool:
 def _key(device: Device, options: SynthOptions, top: str, sources, wrapper_text: str, tools) -> str:
     h = hashlib.sha256()
     meta = {"flow": FLOW_VERSION, "device": device.name, "options": options.to_dict(), "top": top, "tools": tools}
+    if _packs(device, options):
+        meta["dsp_regs"] = PACK_VERSION
     h.update(json.dumps(meta, sort_keys=True).encode())
     for name, data in sources:
         h.update(b"\0file\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())

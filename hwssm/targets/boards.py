@@ -31,6 +31,7 @@ import dataclasses
 import enum
 
 from ..errors import HwssmError
+from ..hw.options import Pipeline
 from .device import Device
 from .ecp5 import ECP5_85K
 from .ice40 import UP5K
@@ -128,6 +129,11 @@ class Board:
         ECP5 ``IO_TYPE`` of every pin ("" on iCE40).
     baud : int
         Default UART rate, bit/s.
+    pipeline : Pipeline or None
+        The board build's default pipeline when not its device profile's (``hwssm board build``
+        without ``--profile``; stage options still override it). The iCEBreaker keeps
+        ``Pipeline.fast()``: its build clock (24 MHz) does not need the UP5K profile's
+        ``Pipeline.closure()``, whose extra registers do not fit beside the UART top.
     """
 
     name: str
@@ -142,6 +148,7 @@ class Board:
     clk_hz: int
     io_standard: str = ""
     baud: int = 115_200
+    pipeline: Pipeline | None = None
 
     def sites(self) -> dict[str, str]:
         """Top port name -> package site, for every pin the top uses."""
@@ -168,6 +175,7 @@ ICEBREAKER = Board(
     led_active_low=True,
     flash=Flash(part="W25Q128JV", offset=0x100000, wake_ns=3_000, max_sck_hz=50_000_000, size_bytes=16 * 2**20),
     clk_hz=24_000_000,
+    pipeline=Pipeline.fast(),
 )
 
 ULX3S = Board(

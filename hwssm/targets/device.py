@@ -238,6 +238,10 @@ class Family:
         The estimator's measured error with those coefficients.
     bitstream : Bitstream or None
         How a pinned whole-chip design becomes a bitstream (None: the family has no board flow).
+    pack_dsp_registers : bool
+        After Yosys, move plain flip-flops in front of and behind each hard multiplier into its
+        own input and output registers (:mod:`hwssm.synth.dsp_regs`), for a family whose
+        Yosys flow does not (ECP5 ``MULT18X18D``; iCE40's ``synth_ice40`` already does).
     """
 
     name: str
@@ -254,6 +258,7 @@ class Family:
     coefficients: Coefficients
     error_band: ErrorBand
     bitstream: Bitstream | None = None
+    pack_dsp_registers: bool = False
 
     @property
     def bels(self) -> dict[str, str]:

@@ -11,6 +11,8 @@ LUT4 counts are nextpnr-ecp5's (``TRELLIS_COMB`` available in its utilisation re
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..hw.options import ParamStorage, Pipeline
 from .device import Bitstream, CellTypes, Coefficients, ConstraintFormat, Device, ErrorBand, Family, Profile
 
@@ -44,12 +46,18 @@ ECP5 = Family(
     # --bit top.bit (Project Trellis).
     bitstream=Bitstream(ConstraintFormat.LPF, "pins.lpf", "--lpf", "--textcfg", "top.config", "ecppack",
                         ("--input", "{config}", "--bit", "{bitstream}"), "top.bit"),
+    # synth_ecp5 leaves the MULT18X18D registers unused (a fabric flip-flop, 3.9 ns of multiplier
+    # and routing to and from the DSP row on both sides): the flow moves them in
+    pack_dsp_registers=True,
 )
 
-#: The ECP5 build profile: parameters in ROMs (DP16KD), hard multipliers, ``Pipeline.fast()``
-#: (memory reads registered twice, requantizations split): the settings that reach 100 MHz on
-#: the 25k (speed grade 6). 100 MHz: a common ECP5 system clock.
-PROFILE = Profile(Pipeline.fast(), ParamStorage.ROM, 0, dsp=True)
+#: The ECP5 build profile: parameters in ROMs (DP16KD), hard multipliers, the timing-closure
+#: pipeline (``Pipeline.closure()``) with the deep coefficient ROMs and state RAMs in banks of
+#: 2048 words (``bank_words``: no block-RAM depth multiplexer after the DP16KD's 5.6 ns
+#: clock-to-out). The shipped heterogeneous model at P = 2 places on the 25k (speed grade 6)
+#: at MEASURED (placer seeds 1 / 2 / 3; ``Pipeline.fast()``: about 100 MHz). 100 MHz: a common
+#: ECP5 system clock.
+PROFILE = Profile(dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=2048), ParamStorage.ROM, 0, dsp=True)
 
 
 def _ecp5(name: str, size: str, lut4: int, dsp: int, bram: int, package: str) -> Device:

@@ -39,7 +39,8 @@ def test_explicit_options_override_the_profile():
     args = _args("--profile", "up5k", "--storage", "rom", "--soft-mul-bits", "0", "--mix-cols", "8")
     assert given_design_options(args) == ["--mix-cols", "--storage", "--soft-mul-bits", "--profile"]
     d = design_from_args(args, 1, 100)
-    assert d == DesignPoint(1, 100, Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8),
+    assert d == DesignPoint(1, 100, Pipeline(mul_stages=3, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8,
+                                             encdec_stages=1, align_stages=1, operand_regs=1, issue_regs=1),
                             ParamStorage.ROM, 0)
 
 
@@ -60,3 +61,28 @@ def test_bad_soft_mul_bits_is_one_line(tmp_path, capsys):
                  "--soft-mul-bits", "99"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hwssm: error: ") and "soft_mul_bits" in err and "\n" not in err
+
+
+def test_board_build_defaults_to_the_boards_pipeline(tmp_path, monkeypatch):
+    """``hwssm board build`` without ``--profile``: the board's own pipeline where it has one
+    (iCEBreaker: ``Pipeline.fast()``, not the UP5K profile's closure pipeline), stage options on
+    top; with ``--profile`` the device profile's."""
+    import hwssm.board.build as board_build
+
+    seen = []
+
+    def capture(req, progress=None):
+        seen.append(req.design)
+        raise HwssmError("captured")
+
+    from hwssm.errors import HwssmError
+
+    monkeypatch.setattr(board_build, "build_board", capture)
+    model = save_qmodel(random_qmodel(3, 2, 1, seed=4), tmp_path / "m")
+    base = ["board", "build", "--board", "icebreaker", "--model", str(model), "--lanes", "1", "--out", str(tmp_path / "o")]
+    for extra in ([], ["--mix-cols", "8"], ["--profile", "up5k"]):
+        assert main(base + extra) == 2
+    assert [d.pipeline for d in seen] == [Pipeline.fast(), Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8),
+                                          targets.UP5K.profile.pipeline]
+    assert all(d.storage is ParamStorage.LOAD and d.soft_mul_bits == 4 for d in seen)
+    assert targets.UP5K.profile.pipeline == Pipeline.closure()

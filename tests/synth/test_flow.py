@@ -57,6 +57,22 @@ def test_rerun_is_cached(up5k, mac_rtl, cache):
     assert again.synth == up5k.synth and again.pnr == up5k.pnr and again.workdir == up5k.workdir
 
 
+def test_another_seed_reuses_the_netlist(up5k, mac_rtl, cache, monkeypatch):
+    """Only the placer seed differs: nextpnr runs again on the kept Yosys netlist (Yosys does not)."""
+    from hwssm.synth import flow
+
+    def no_yosys(*args, **kwargs):
+        raise AssertionError("Yosys ran again for another seed")
+
+    monkeypatch.setattr(flow, "run_yosys", no_yosys)
+    r = synthesize(mac_rtl, targets.UP5K, SynthOptions(seed=2))
+    assert not r.cached and r.workdir != up5k.workdir and r.options.seed == 2
+    assert r.synth == up5k.synth and r.yosys_s == up5k.yosys_s
+    assert (r.workdir / "netlist.json").read_bytes() == (up5k.workdir / "netlist.json").read_bytes()
+    assert r.pnr.fits and r.fmax_mhz > 0
+    assert len(list((cache / "synth-netlist").iterdir())) >= 1
+
+
 def test_up5k_without_dsp(up5k, mac_rtl, cache):
     r = synthesize(mac_rtl, targets.UP5K, SynthOptions(dsp=False))
     assert r.synth.dsp == 0 and r.pnr.utilization["ICESTORM_DSP"].used == 0

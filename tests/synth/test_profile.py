@@ -1,5 +1,6 @@
 """Build profiles: each device gets the generator and synthesis options hwssm uses for it."""
 
+import dataclasses
 import json
 
 import pytest
@@ -16,13 +17,14 @@ from hwssm.synth.profile import device_profile
 def test_up5k_keeps_parameters_in_spram_and_narrow_multiplies_in_luts():
     p = device_profile(targets.UP5K)
     assert p.storage is ParamStorage.LOAD and p.synth.spram and p.soft_mul_bits == 4
-    assert p.pipeline == Pipeline.fast() and p.synth.dsp
+    assert p.pipeline == Pipeline.closure() and p.synth.dsp
 
 
 def test_ecp5_uses_roms_and_the_fast_pipeline():
     p = device_profile(targets.ECP5_25K, dsp=False)
     assert p.storage is ParamStorage.ROM and p.soft_mul_bits == 0 and not p.synth.spram
-    assert p.pipeline == Pipeline.fast() and not p.synth.dsp
+    assert p.pipeline == Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "mem_stages": 3, "bank_words": 2048})
+    assert not p.synth.dsp
 
 
 def test_hx8k_has_no_dsps_and_keeps_parameters_in_roms():

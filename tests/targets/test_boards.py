@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hwssm.hw.options import Pipeline
 from hwssm.errors import HwssmError
 from hwssm.targets.boards import BOARDS, ICEBREAKER, ULX3S, PllKind, board, board_names
 
@@ -21,6 +22,8 @@ def test_icebreaker_facts():
                  "spi_cs_n": "16", "spi_sck": "15", "spi_mosi": "14", "spi_miso": "17"}
     assert ICEBREAKER.pll is PllKind.ICE40_PAD and ICEBREAKER.led_active_low and ICEBREAKER.osc_hz == 12_000_000
     assert ICEBREAKER.flash.offset == 0x100000 and ICEBREAKER.device.name == "up5k"
+    # the board build's default pipeline: fast() at 24 MHz (the UP5K profile's closure() does not fit with the UART top)
+    assert ICEBREAKER.pipeline == Pipeline.fast() and ULX3S.pipeline is None
 
 
 def test_ulx3s_facts():

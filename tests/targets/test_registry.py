@@ -52,7 +52,7 @@ def test_added_devices():
 
 def test_profile_gives_a_design_point():
     p = targets.UP5K.profile
-    assert p.design(2) == DesignPoint(2, 784, Pipeline.fast(), ParamStorage.LOAD, 4)
+    assert p.design(2) == DesignPoint(2, 784, Pipeline.closure(), ParamStorage.LOAD, 4)
     assert p.design(1, seq_len=3).seq_len == 3
 
 

@@ -194,7 +194,9 @@ class S4DCore(wiring.Component, _Properties):
         r0_w, r0_s, r0_g = r0buf.write_port(), r0buf.read_port(), r0buf.read_port()
         pl_w, pl_r = pool.write_port(), pool.read_port()
         iss = seq.issue
-        ds = cfg.pipe.mem_stages  # u reaches the lanes 1 + ds cycles after issue
+        # u reaches the lanes 1 + ds cycles after issue (with operand_regs one cycle earlier:
+        # the lanes register it, so the layer's source multiplexer is not on a multiplier path)
+        ds = cfg.pipe.mem_stages - cfg.pipe.operand_regs
         l0 = delay(m, iss.l == 0, 1 + ds, "u_l0")
         m.d.comb += [
             rb_w.en.eq(glu.rw_en), rb_w.addr.eq(glu.rw_addr), rb_w.data.eq(glu.rw_data),

@@ -36,14 +36,15 @@ Data registers (memory read registers, the S4D row-constant chain, lane and tree
 the row finish) are not reset; the control that qualifies them is.
 
 Timing (τ = issue cycle, s = ``Pipeline.mem_stages``, q = ``Pipeline.requant_stages``):
-memory data at τ+1, registered s times; lane operands at τ+1+s; state write at τ+3+ms+s+q;
+memory data at τ+1, registered s times; lane operands at τ+1+s (with ``Pipeline.operand_regs`` the
+last of the s registers is the lanes' operand register, behind their multiplexers); state write at τ+3+ms+s+q;
 tree output τ_R = τ+4+2ms+T+s+q; y at τ_R+2+q+a; g written at τ_R+3+q+a; value/gate rows
 written at τ+4+ms+s+q+a (a = ``Pipeline.acc_stages`` + ``Pipeline.align_stages``).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -64,6 +65,56 @@ SPRAM_ATTRS = {"hwssm_spram": 1}
 __all__ = ["Datapath"]
 
 
+def _rom_q(m: Module, name: str, words: list[int], width: int, addr, stages: int, qname: str, bank_words: int):
+    """``rom(...)`` read data registered ``stages`` times (``stages + 1`` cycles after ``addr``).
+
+    With ``bank_words`` (``Pipeline.bank_words``), ``stages >= 1`` and more words than a bank
+    (:func:`_bank_depth`), the ROM is split into banks whose read data are registered
+    ``stages`` times each, and the bank is selected after those registers: the multiplexer
+    over the blocks of a deep ROM then follows flip-flops, not the block RAM's slow
+    clock-to-out (ECP5 DP16KD without its output register: 5.6 ns), and the first register
+    has nothing else to be near. Same values, same cycle.
+    """
+    depth = _bank_depth(width, bank_words)
+    if not depth or stages < 1 or width == 0 or len(words) <= depth:
+        return delay(m, rom(m, name, words, width, addr), stages, qname, reset_less=True)
+    lo = ceil_log2(depth)
+    banks = [delay(m, rom(m, f"{name}_b{b}", words[i:i + depth], width, addr[:lo]), stages, f"{qname}_b{b}",
+                   reset_less=True) for b, i in enumerate(range(0, len(words), depth))]
+    sel = delay(m, addr[lo:], 1 + stages, f"{qname}_bank", reset_less=True)  # address → read data → bank registers
+    return Array(banks)[sel]
+
+
+def _bank_depth(width: int, bank_words: int) -> int:
+    """Words per bank of a ``width``-bit memory: ``bank_words``, or half of it where blocks of
+    9 and 18 bits (18-kbit block RAM: 2048 × 9, 1024 × 18) cost the same for this width, so
+    that the mapper, which then splits the depth, finds a bank of one block depth either way."""
+    if not bank_words:
+        return 0
+    return bank_words // 2 if -(-width // 9) >= 2 * -(-width // 18) else bank_words
+
+
+def _banked_ram(m: Module, name: str, width: int, depth: int, bank_words: int, raddr, waddr, wen, wdata, stages: int):
+    """A RAM (one write port, one synchronous read port) split into banks as :func:`_rom_q`
+    (``depth`` words of ``bank`` = :func:`_bank_depth` each): each bank's read data registered
+    ``stages`` times, the bank selected after those registers (read data ``stages + 1``
+    cycles after ``raddr``)."""
+    bank = _bank_depth(width, bank_words)
+    lo = ceil_log2(bank)
+    banks = []
+    for b in range(-(-depth // bank)):
+        # no_rw_check: Yosys need not emulate a read and a write of one address in one cycle (a
+        # bypass multiplexer after the block RAM); the schedule never has one (a state read in
+        # the cycle of its own write would already miss that write)
+        mem = memory.Memory(shape=width, depth=bank, init=[], attrs={"no_rw_check": 1})
+        m.submodules[f"{name}_b{b}"] = mem
+        rp, wp = mem.read_port(), mem.write_port()
+        m.d.comb += [rp.addr.eq(raddr[:lo]), wp.addr.eq(waddr[:lo]), wp.en.eq(wen & (waddr[lo:] == b)), wp.data.eq(wdata)]
+        banks.append(delay(m, rp.data, stages, f"{name}_q_b{b}", reset_less=True))
+    sel = delay(m, raddr[lo:], 1 + stages, f"{name}_q_bank", reset_less=True)
+    return Array(banks)[sel]
+
+
 class Datapath(wiring.Component):
     """P complex-MAC lanes with their memories, the tree, row finish, GELU and buffers.
 
@@ -72,7 +123,7 @@ class Datapath(wiring.Component):
     issue : In(issue_signature)
         The slot issued this cycle (from the sequencer).
     u : In(signed(a))
-        u[h] of the S4D slot issued ``1 + mem_stages`` cycles before.
+        u[h] of the S4D slot issued ``1 + mem_stages - operand_regs`` cycles before.
     g_written : Out(1)
         One g value was written this cycle (in order l, h).
     pass_done, pass_pairs : Out
@@ -124,6 +175,12 @@ class Datapath(wiring.Component):
         iss = self.issue
         lane0 = self.lanes[0]
         s = cfg.pipe.mem_stages  # registers after each memory read
+        # with operand_regs the last of them is the lanes' operand register (behind the
+        # operand multiplexers): the lanes' stage-0 inputs and u come at τ+so, the
+        # registered operands at τ+1+s as without
+        op = cfg.pipe.operand_regs
+        so = s - op
+        bk = cfg.pipe.bank_words  # deep coefficient ROMs split into banks (0: not)
         for p, lane in enumerate(self.lanes):
             m.submodules[f"lane{p}"] = lane
         m.submodules.tree = self.tree
@@ -142,9 +199,9 @@ class Datapath(wiring.Component):
         first_step1 = delay(m, iss.first_step, 1, "fs1")
         q_first1 = delay(m, iss.q_first, 1, "qf1")
         q_last1 = delay(m, iss.q_last, 1, "ql1")
-        # lane stage 0 (operands) at τ+1+s
-        ssm_o, mix_o, first_step_o = delay(m, ssm1, s, "ssmo"), delay(m, mix1, s, "mixo"), delay(m, first_step1, s, "fso")
-        q_first_o, q_last_o = delay(m, q_first1, s, "qfo"), delay(m, q_last1, s, "qlo")
+        # lane stage 0 (operands) at τ+1+s (their inputs at τ+1+so)
+        ssm_o, mix_o, first_step_o = delay(m, ssm1, so, "ssmo"), delay(m, mix1, so, "mixo"), delay(m, first_step1, so, "fso")
+        q_first_o, q_last_o = delay(m, q_first1, so, "qfo"), delay(m, q_last1, so, "qlo")
 
         # g banks (broadcast to every lane in real mode): g[h] in bank h mod k, word h div k
         k = cfg.pipe.mix_cols
@@ -172,7 +229,7 @@ class Datapath(wiring.Component):
                 wp.data.eq(gw["data"]),
                 rp.addr.eq(iss.q),
             ]
-            g_rd.append(delay(m, rp.data, s, f"g{b}_q", reset_less=True).as_signed())
+            g_rd.append(delay(m, rp.data, so, f"g{b}_q", reset_less=True).as_signed())
         s5 = cfg.s5
         if k >= 6 and s5 is None:
             # the B̄·u multipliers' second operand: u in complex mode (one mux for all lanes)
@@ -180,7 +237,7 @@ class Datapath(wiring.Component):
                 g_rd[b] = Mux(mix_o, g_rd[b], self.u)
         if s5 is not None:
             s5p = S5Parts(self, cfg, m)
-            g_rd, upd_o = s5p.operands(g_rd, s, mix_o)
+            g_rd, upd_o = s5p.operands(g_rd, so, mix_o)  # at the lanes' stage-0 inputs (τ+1+so)
 
         # -- lanes -----------------------------------------------------------------------
         fw = cfg.coef_field_widths
@@ -193,40 +250,43 @@ class Datapath(wiring.Component):
         mixrow_a = delay(m, iss.mixrow, lane0.stage_wshift, "mra")
         load = cfg.storage is ParamStorage.LOAD
         if s5 is not None:
-            upd_w = delay(m, upd_o, lane0.latency_state, "updw")   # with the lanes' x_valid
+            upd_w = delay(m, upd_o, op + lane0.latency_state, "updw")   # with the lanes' x_valid
         if load:
-            par1 = delay(m, self.par, 1 + s, "xpar1")                      # read bank, with the operands
+            par1 = delay(m, self.par, 1 + so, "xpar1")                     # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
         v_fit = []   # each lane's v fitted to its row's width (per-layer activation widths only)
         for p, lane in enumerate(self.lanes):
             xw_data = Cat(lane.x_out.re, lane.x_out.im)
             if load:
-                fields, cbar = self._load_coef(m, p, mix_o, lane0.stage_c)
+                fields, cbar = self._load_coef(m, p, mix_o, op + lane0.stage_c)
                 xdata = Mux(first_step_o, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = delay(m, rom(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr), s, f"coef{p}_q", reset_less=True)
+                coef = _rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
                 fields, pos = [], 0
                 for w in fw:
                     fields.append(coef[pos:pos + w].as_signed())
                     pos += w
-                cbar = delay(m, rom(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c), s, f"cbar{p}_q",
-                             reset_less=True)
-                xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
-                m.submodules[f"x{p}"] = xmem
-                xr = xmem.read_port()
-                xw = xmem.write_port()
+                cbar = _rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
                 # S5: only the updates write the state (a readout slot passes it through) and
                 # only they read the first step's state as zero
                 x_en = lane.x_valid if s5 is None else lane.x_valid & upd_w
-                m.d.comb += [
-                    xr.addr.eq(x_addr),
-                    xw.addr.eq(idx_x_wr), xw.en.eq(x_en),
-                    xw.data.eq(xw_data),
-                ]
-                xdata = Mux(first_step_o if s5 is None else s5p.x_zero, 0,
-                            delay(m, xr.data, s, f"x{p}_q", reset_less=True))
+                x_zero = first_step_o if s5 is None else s5p.x_zero
+                if bk and so >= 1 and xdepth > _bank_depth(xr_w + xi_w, bk):
+                    xdata = Mux(x_zero, 0, _banked_ram(m, f"x{p}", xr_w + xi_w, xdepth, bk, x_addr, idx_x_wr,
+                                                       x_en, xw_data, so))
+                else:
+                    xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
+                    m.submodules[f"x{p}"] = xmem
+                    xr = xmem.read_port()
+                    xw = xmem.write_port()
+                    m.d.comb += [
+                        xr.addr.eq(x_addr),
+                        xw.addr.eq(idx_x_wr), xw.en.eq(x_en),
+                        xw.data.eq(xw_data),
+                    ]
+                    xdata = Mux(x_zero, 0, delay(m, xr.data, so, f"x{p}_q", reset_less=True))
                 if s5 is not None:
-                    fields = s5p.bu(p, fields, upd_o, s)
+                    fields = s5p.bu(p, fields, upd_o, so)
             mixc_t = cfg.mix_tables[p]
             mixc_raw = delay(m, rom(m, f"mixc{p}", mixc_t.words(), mixc_t.width, mixrow_a), s, f"mixc{p}_q", reset_less=True)
             mixc = mixc_t.unpack(mixc_raw)
@@ -270,7 +330,10 @@ class Datapath(wiring.Component):
 
         # -- D·u, carried to the row finish ----------------------------------------------
         du = Signal(signed(cfg.du_width))
-        m.d.comb += du.eq(mul(m, rc[s]["D"], self.u, cfg.soft_mul_bits))  # at τ+1+s
+        # (with operand_regs u comes at τ+so from the core's source multiplexer: registered
+        # here like the lanes' operands, so that D·u too starts from a flip-flop)
+        u_d = delay(m, self.u, op, "u_op", reset_less=True)
+        m.d.comb += du.eq(mul(m, rc[s]["D"], u_d, cfg.soft_mul_bits))  # at τ+1+s
         du_f = delay(m, du, TR - 1 - s + fa, "du", reset_less=True)  # at τ_R + fa
 
         # -- row accumulate and finish (τ_R) ---------------------------------------------
@@ -358,13 +421,13 @@ class Datapath(wiring.Component):
 
     def _load_coef(self, m: Module, p: int, mix_o, stage_c: int):
         """Lane p's coefficient slices; returns the four lane operands (at τ+1+s, with
-        ``mix_o``) and C̄ (``stage_c`` cycles later)."""
+        operand_regs τ+s, with ``mix_o``) and C̄ (``stage_c`` cycles later)."""
         cfg, ld, iss = self._cfg, self._cfg.load, self.issue
         parts = []
         for k, w in enumerate(ld.slices):
             we = self.ld_wen & (self.ld_seg == ld.segment(p, k))
             data = self._single_port(m, f"coef{p}_s{k}", w, ld.depth, we, self.ld_addr, self.ld_data[:w], iss.coef_addr)
-            parts.append(delay(m, data, cfg.pipe.mem_stages, f"coef{p}_s{k}_q", reset_less=True))
+            parts.append(delay(m, data, cfg.pipe.mem_stages - cfg.pipe.operand_regs, f"coef{p}_s{k}_q", reset_less=True))
         word = Cat(*parts)
 
         def field(pos_w):
@@ -380,12 +443,14 @@ class Datapath(wiring.Component):
         return fields, cbar
 
     def _state_banks(self, m: Module, p: int, x_valid, wdata, waddr, par_w, par1, depth: int):
-        """Lane p's two state banks; returns the previous state read at τ (data at τ+1+s)."""
+        """Lane p's two state banks; returns the previous state read at τ (data at τ+1+s, with
+        operand_regs τ+s)."""
         iss = self.issue
         width = len(wdata)
         data = []
         for b in range(2):
             we = x_valid & (par_w != b)  # a step of parity q writes bank 1 - q
             rd = self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx)
-            data.append(delay(m, rd, self._cfg.pipe.mem_stages, f"x{p}_b{b}_q", reset_less=True))
+            data.append(delay(m, rd, self._cfg.pipe.mem_stages - self._cfg.pipe.operand_regs, f"x{p}_b{b}_q",
+                              reset_less=True))
         return Mux(par1, data[1], data[0])

@@ -44,8 +44,8 @@ class S5Parts:
     v : list
         Each lane's real-mode output, fitted to its row's width (filled by :meth:`lane_out`).
     x_zero : Value
-        At the operand stage: an update of the step's first step (its state reads as zero; set
-        by :meth:`operands`).
+        At the lanes' stage-0 inputs (τ+1+so): an update of the step's first step (its state
+        reads as zero; set by :meth:`operands`).
     """
 
     def __init__(self, dp, cfg, m: Module):
@@ -53,12 +53,13 @@ class S5Parts:
         self._buw = []
         self.v = []
 
-    def operands(self, g_rd: list, s: int, mix_o):
+    def operands(self, g_rd: list, so: int, mix_o):
         """The u banks (the block input of the B̄u passes: u[h] in bank h mod k, word h div k,
         k = ``Pipeline.mix_cols``, written in order h = 0..H-1 through ``uw_*``); returns the
         lanes' real-mode operands (u in B̄u passes, g otherwise; with k >= 6 the B̄·u
-        multipliers' operands 4, 5 are 1 in complex mode) and the update flag at the operand
-        stage (``s`` = ``Pipeline.mem_stages``; ``mix_o``: a real-mode item there)."""
+        multipliers' operands 4, 5 are 1 in complex mode) and the update flag at the lanes'
+        stage-0 inputs, τ+1+so (``so`` = ``Pipeline.mem_stages - Pipeline.operand_regs``;
+        ``mix_o``: a real-mode item there)."""
         dp, cfg, m = self._dp, self._cfg, self._m
         iss, a, hb, k = dp.issue, cfg.a, len(dp.uw_h), len(g_rd)
         kb = ceil_log2(k)
@@ -76,19 +77,20 @@ class S5Parts:
             m.submodules[f"ub{b}"] = mem
             wp, rp = mem.write_port(), mem.read_port()
             m.d.comb += [wp.en.eq(dp.uw_en & (bank == b)), wp.addr.eq(word), wp.data.eq(dp.uw_data), rp.addr.eq(iss.q)]
-            ub.append(delay(m, rp.data, s, f"ub{b}_q", reset_less=True).as_signed())
-        bu_o = delay(m, iss.bu, 1 + s, "buo")
-        upd_o = delay(m, iss.upd, 1 + s, "updo")
+            ub.append(delay(m, rp.data, so, f"ub{b}_q", reset_less=True).as_signed())
+        bu_o = delay(m, iss.bu, 1 + so, "buo")
+        upd_o = delay(m, iss.upd, 1 + so, "updo")
         # an update of the first step reads its state as zero (one register: no gate before the mux)
-        self.x_zero = delay(m, iss.first_step & iss.upd, 1 + s, "xzo")
+        self.x_zero = delay(m, iss.first_step & iss.upd, 1 + so, "xzo")
         ops = [Mux(bu_o, u, g) for u, g in zip(ub, g_rd)]
         for b in (4, 5)[:max(0, k - 4)]:   # bu·1 through the B̄·u multipliers in complex mode
             ops[b] = Mux(mix_o, ops[b], 1)
         return [wire(m, op, f"op{i}") for i, op in enumerate(ops)], upd_o
 
-    def bu(self, p: int, fields: list, upd_o, s: int) -> list:
+    def bu(self, p: int, fields: list, upd_o, so: int) -> list:
         """Lane p's bu buffers (re, im; written at kk div 2 by the B̄u passes, read at c by the
-        updates); returns the coefficient fields with bu in fields 2, 3 during an update."""
+        updates, read data registered ``so`` times as ``fields``, the lanes' stage-0 inputs);
+        returns the coefficient fields with bu in fields 2, 3 during an update."""
         cfg, m, iss, fw = self._cfg, self._m, self._dp.issue, self._cfg.coef_field_widths
         out = list(fields)
         ports = []
@@ -98,7 +100,7 @@ class S5Parts:
             m.submodules[name] = mem
             rp = mem.read_port()
             m.d.comb += rp.addr.eq(iss.kslot)
-            rd = delay(m, rp.data, s, f"{name}_q", reset_less=True)
+            rd = delay(m, rp.data, so, f"{name}_q", reset_less=True)
             out[2 + part] = Mux(upd_o, resize(rd, fw[2 + part]), fields[2 + part])
             ports.append((mem.write_port(), width))
         self._buw.append(ports)

@@ -87,6 +87,11 @@ class Lane(wiring.Component):
     v, v_valid : Out
         Real-mode output code, :attr:`latency_real` cycles after the ``last`` item.
 
+    With ``LaneConfig.operand_regs`` the stage-0 inputs (``cplx``, ``real``, ``first``,
+    ``last``, ``f*``, ``x``, ``u``, ``g``) come one cycle early and the lane registers its
+    multiplexed multiplier operands; every stage and latency below is unchanged (counted from
+    that register).
+
     Throughput: one item per cycle, either mode, in any order.
     """
 
@@ -199,9 +204,11 @@ class Lane(wiring.Component):
         m = Module()
         c = self._cfg
         ms = c.mul_stages
+        op = c.operand_regs  # with 1 the stage-0 inputs arrive at stage -1 (see operand_regs)
         real = self.real
 
-        # stage 0: six of the eight multipliers (k of all eight serve real mode)
+        # stage 0 (the inputs; with operand_regs stage -1): six of the eight multipliers (k of
+        # all eight serve real mode)
         k = c.mix_cols
         g = self.g
         f = [getattr(self, f"f{i}") for i in range(k)]
@@ -212,19 +219,26 @@ class Lane(wiring.Component):
         sb = c.soft_mul_bits
         if k >= 6:
             # B̄·u in complex mode, w·g in real mode: fields 2, 3 and g[4], g[5] either way
-            bu = [mul(m, f[2], g[4], sb), mul(m, f[3], g[5], sb)]
+            bu = [(f[2], g[4]), (f[3], g[5])]
         else:
             # B̄·u: only B̄'s own bits when the config says f2, f3 are wider (sign-extended B̄)
             bw = c.b_widths or (c.f_widths[2], c.f_widths[3])
             b_re = self.f2[:bw[0]].as_signed() if bw[0] < c.f_widths[2] else self.f2
             b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
-            bu = [mul(m, b_re, self.u, sb), mul(m, b_im, self.u, sb)]
-        prods = [mul(m, a0, b0, sb), mul(m, a1, b1, sb), mul(m, a2, b2, sb), mul(m, a3, b3, sb)] + bu
+            bu = [(b_re, self.u), (b_im, self.u)]
+        operands = [(a0, b0), (a1, b1), (a2, b2), (a3, b3)] + bu
+        if op:
+            # operand_regs: the inputs came at stage -1; the multiplexed operands are registered
+            # here, so every multiplier starts from a flip-flop (stage 0)
+            operands = [(delay(m, x, op, f"opa{i}", reset_less=True), delay(m, y, op, f"opb{i}", reset_less=True))
+                        for i, (x, y) in enumerate(operands)]
+        bu = [mul(m, x, y, sb) for x, y in operands[4:]]  # (built first: the Verilog keeps its order)
+        prods = [mul(m, x, y, sb) for x, y in operands[:4]] + bu
         # p1: the products after their first register (stage 1). With mul_stages >= 2 the
         # alignment shifts and the first level of the sums are done there and registered
         # mul_stages - 1 more times; with 1 everything is done at stage 1 (= mul_stages)
         p1 = [delay(m, v, 1, f"p{i}", reset_less=True) for i, v in enumerate(prods)]
-        real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), ms, "ctl")
+        real_d = delay(m, Cat(self.real, self.first, self.last, self.cplx), op + ms, "ctl")
         p = p1
         r_real, r_first, r_last, r_cplx = real_d[0], real_d[1], real_d[2], real_d[3]
 
@@ -235,8 +249,11 @@ class Lane(wiring.Component):
             ``stage_c`` cycles old; with ``select_real`` also w·g of the real item at stage 0
             (the sequencer keeps the two apart)."""
             if select_real:
-                rd = [mul(m, Mux(real, f[6], self.c.re), Mux(real, g[6], xo.re), sb),
-                      mul(m, Mux(real, f[7], self.c.im), Mux(real, g[7], xo.im), sb)]
+                # (with operand_regs the real item's operands and mode at stage 0, registered)
+                r0, f6, f7, g6, g7 = (delay(m, v, op, f"opr{i}", reset_less=i > 0)
+                                      for i, v in enumerate((real, f[6], f[7], g[6], g[7])))
+                rd = [mul(m, Mux(r0, f6, self.c.re), Mux(r0, g6, xo.re), sb),
+                      mul(m, Mux(r0, f7, self.c.im), Mux(r0, g7, xo.im), sb)]
             else:
                 rd = [mul(m, self.c.re, xo.re, sb), mul(m, self.c.im, xo.im, sb)]
             return delay(m, rd[0], 1, "pc", reset_less=True), delay(m, rd[1], 1, "pi", reset_less=True)
@@ -255,12 +272,16 @@ class Lane(wiring.Component):
         im_terms = [shl(m, p1[2], self._amt("ax"), W_im), shl(m, p1[3], self._amt("ia"), W_im),
                     shl(m, p1[5], self._amt("bi"), W_im)]
         if ms >= 2:
-            # first level of each sum at stage 1, registered ms - 1 times, the rest at stage ms
+            # first level of each sum at stage 1, registered ms - 1 times, the rest at stage ms;
+            # with ms >= 3 the aligned terms are registered first (stage 2), so that no shift and
+            # adder share a cycle, and the first level is at stage 2, registered ms - 2 times
             def split(ts, width, name):
+                if ms >= 3:
+                    ts = [delay(m, v, 1, f"{name}a{i}", reset_less=True) for i, v in enumerate(ts)]
                 pairs = [sum(ts[i:i + 2]) if i + 1 < len(ts) else ts[i] for i in range(0, len(ts), 2)]
                 if width is not None:
                     pairs = [resize(v, width) for v in pairs]
-                return [delay(m, v, ms - 1, f"{name}{i}", reset_less=True) for i, v in enumerate(pairs)]
+                return [delay(m, v, ms - 1 - (ms >= 3), f"{name}{i}", reset_less=True) for i, v in enumerate(pairs)]
             re_terms = split(re_terms, W_re, "sre")
             im_terms = split(im_terms, W_im, "sim")
             terms = split(terms, None, "sdot")

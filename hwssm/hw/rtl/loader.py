@@ -63,16 +63,22 @@ class ParamLoader(wiring.Component):
         seg = Signal.like(self.seg)
         addr = Signal.like(self.addr)
         full = Signal()           # every word taken
-        take = Signal()
-        m.d.comb += [self.i.ready.eq(~full), take.eq(self.i.valid & ~full)]
+        open_ = Signal(init=1)    # ~full, a flip-flop of its own for the take decision (logic
+        take = Signal()           # shared with the ready output would be placed at its pin)
+        # addr == depth - 1 and seg == nseg - 1, kept as registers (updated with addr and seg),
+        # so that the take → full decision waits on no comparator
+        addr_last = Signal(init=int(depth == 1))
+        seg_last = Signal(init=int(nseg == 1))
+        m.d.comb += [self.i.ready.eq(~full), take.eq(self.i.valid & open_)]
         m.d.sync += self.wen.eq(take)
         with m.If(take):
             m.d.sync += [self.seg.eq(seg), self.addr.eq(addr), self.data.eq(self.i.payload)]
-            with m.If(addr == depth - 1):
-                m.d.sync += [addr.eq(0), seg.eq(seg + 1)]
-                with m.If(seg == nseg - 1):
-                    m.d.sync += full.eq(1)
+            with m.If(addr_last):
+                m.d.sync += [addr.eq(0), seg.eq(seg + 1), addr_last.eq(int(depth == 1)),
+                             seg_last.eq(seg == nseg - 2)]
+                with m.If(seg_last):
+                    m.d.sync += [full.eq(1), open_.eq(0)]
             with m.Else():
-                m.d.sync += addr.eq(addr + 1)
+                m.d.sync += [addr.eq(addr + 1), addr_last.eq(addr == depth - 2)]
         m.d.comb += self.done.eq(full & ~self.wen)
         return m

@@ -110,7 +110,8 @@ class Sequencer(wiring.Component):
         # from a flip-flop, not from a comparator: the issue logic's long path)
         g_cnt_nxt = Signal.like(g_cnt)
         g_ok = Signal()
-        timer = Signal(awidth(pmin + 1), init=pmin)
+        ir = cfg.pipe.issue_regs  # end tests registered, timer cleared at a start (no extra cycle)
+        timer = Signal(awidth(pmin + 1), init=0 if ir else pmin)
         timer_ok = Signal(init=1)  # timer >= pmin, registered (start waits on no comparator)
         pix_full = Signal()
         pix_data = Signal(cfg.in_width)
@@ -126,12 +127,33 @@ class Sequencer(wiring.Component):
         start = Signal()
         fire_ssm = Signal()
         fire_mix = Signal()
-        c_last, h_last, q_last = c == Cs - 1, h == H - 1, q == Q - 1
-        kk_last, l_last, t_last = kk == 2 * KP - 1, l == L - 1, t == T - 1
+        # counter == its last value: a comparator, or (issue_regs) a flip-flop that every
+        # assignment of the counter (zero / inc below) updates with it
+        ends = {}
+
+        def last(cnt, n, name):
+            if not ir:
+                return cnt == n - 1
+            ends[name] = (cnt, Signal(name=f"{name}_last", init=int(n == 1)), n)
+            return ends[name][1]
+
+        # (issue_regs) l == 0 kept as a flip-flop too: it picks the credit counter of a slot
+        l_first = Signal(name="l_first", init=1) if ir else None
+
+        def zero(name, cnt):
+            extra = [l_first.eq(1)] if ir and name == "l" else []
+            return [cnt.eq(0)] + ([ends[name][1].eq(int(ends[name][2] == 1))] if ir else []) + extra
+
+        def inc(name, cnt):
+            extra = [l_first.eq(0)] if ir and name == "l" else []
+            return [cnt.eq(cnt + 1)] + ([ends[name][1].eq(cnt == ends[name][2] - 2)] if ir else []) + extra
+
+        c_last, h_last, q_last = last(c, Cs, "c"), last(h, H, "h"), last(q, Q, "q")
+        kk_last, l_last, t_last = last(kk, 2 * KP, "kk"), last(l, L, "l"), last(t, T, "t")
         m.d.comb += [
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & timer_ok),
-            fire_ssm.eq((phase == SSM) & Mux(l == 0, enc_nz, r_nz)),
+            fire_ssm.eq((phase == SSM) & Mux(l_first if ir else l == 0, enc_nz, r_nz)),
             # (no gap term at all without a gap: the mix_cols = 4 Verilog stays as it was)
             fire_mix.eq((phase == MIX) & g_ok & gap_ok if gap_n else (phase == MIX) & g_ok),
             self.enc_start.eq(start), self.enc_pixel.eq(pix_data), self.par.eq(par),
@@ -143,22 +165,38 @@ class Sequencer(wiring.Component):
             iss.pairs.eq(Mux(rem >= P, P, rem)),
         ]
 
-        # pixel buffer
-        with m.If(start):
-            m.d.sync += pix_full.eq(0)
-        with m.Elif(self.pix.valid & ~pix_full):
-            m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
+        # pixel buffer (with issue_regs the take decision reads a flip-flop of its own, not the
+        # ready output's: logic shared with the ready pin would be placed at that pin)
+        if ir:
+            pix_empty = Signal(init=1)
+            with m.If(start):
+                m.d.sync += [pix_full.eq(0), pix_empty.eq(1)]
+            with m.Elif(self.pix.valid & pix_empty):
+                m.d.sync += [pix_full.eq(1), pix_empty.eq(0), pix_data.eq(self.pix.payload)]
+        else:
+            with m.If(start):
+                m.d.sync += pix_full.eq(0)
+            with m.Elif(self.pix.valid & ~pix_full):
+                m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
 
+        # timer_ok rises pmin cycles after a start; with issue_regs the timer counts from 0
+        t0 = 0 if ir else min(1, pmin)
         with m.If(start):
-            m.d.sync += [timer.eq(min(1, pmin)), timer_ok.eq(int(pmin <= 1))]
+            m.d.sync += [timer.eq(t0), timer_ok.eq(int(pmin <= 1))]
         with m.Elif(~timer_ok):
-            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == pmin - 1)]
+            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == (pmin - 2 if ir else pmin - 1))]
 
         consume = fire_ssm & c_last
-        enc_use, r_use = consume & (l == 0), consume & (l != 0)
+        enc_use, r_use = (consume & l_first, consume & ~l_first) if ir else (consume & (l == 0), consume & (l != 0))
+        if ir:
+            # both sums from registers, the issue decision (late) only selects one
+            enc_next = Mux(enc_use, enc_cnt + self.enc_written - 1, enc_cnt + self.enc_written)
+            r_next = Mux(r_use, r_cnt + self.r_written - 1, r_cnt + self.r_written)
+        else:
+            enc_next, r_next = enc_cnt + self.enc_written - enc_use, r_cnt + self.r_written - r_use
         m.d.sync += [
-            enc_cnt.eq(enc_cnt + self.enc_written - enc_use),
-            r_cnt.eq(r_cnt + self.r_written - r_use),
+            enc_cnt.eq(enc_next),
+            r_cnt.eq(r_next),
             enc_nz.eq(_nonzero_next(enc_cnt, self.enc_written, enc_use)),
             r_nz.eq(_nonzero_next(r_cnt, self.r_written, r_use)),
         ]
@@ -172,7 +210,10 @@ class Sequencer(wiring.Component):
         g_need_m1 = Signal.like(g_need, init=k1 - 1)
         gnu_m1 = Signal.like(g_need, init=k2 - 1)
         gw = self.g_written
-        m.d.comb += g_cnt_nxt.eq(g_cnt + gw - Mux(fire_mix & q_last & kk_last, H, 0))
+        if ir:
+            m.d.comb += g_cnt_nxt.eq(Mux(fire_mix & q_last & kk_last, g_cnt + gw - H, g_cnt + gw))
+        else:
+            m.d.comb += g_cnt_nxt.eq(g_cnt + gw - Mux(fire_mix & q_last & kk_last, H, 0))
 
         def ge(x, x_m1):
             """g_cnt + g_written >= x (x_m1 = x - 1)."""
@@ -189,43 +230,43 @@ class Sequencer(wiring.Component):
                              g_need_m1.eq(gnu_m1), gnu_m1.eq(Mux(gnu + K > H, H - 1, gnu + K - 1))]
 
         with m.If(start):
-            m.d.sync += [phase.eq(SSM), l.eq(0), h.eq(0), c.eq(0), coef_addr.eq(0), ssm_idx.eq(0),
+            m.d.sync += [phase.eq(SSM), *zero("l", l), *zero("h", h), *zero("c", c), coef_addr.eq(0), ssm_idx.eq(0),
                          row.eq(0), mixrow.eq(0)]
         with m.If(fire_ssm):
             m.d.sync += [coef_addr.eq(coef_addr + 1), ssm_idx.eq(ssm_idx + 1)]
             with m.If(c_last):
-                m.d.sync += [c.eq(0), row.eq(row + 1)]
+                m.d.sync += [*zero("c", c), row.eq(row + 1)]
                 with m.If(h_last):
                     # (q, kk, k, rem start the mixing phase at 0, 0, 0, H: set so at the end of
                     # the previous one, and initially; nothing reads them during the S4D slots)
-                    m.d.sync += [h.eq(0), phase.eq(MIX)]
+                    m.d.sync += [*zero("h", h), phase.eq(MIX)]
                     if gap is not None:
                         m.d.sync += gap.eq(gap_n)
                     # (g_need is min(H, K) already: set so at the previous block's last
                     # mixing row, and initially; not set here, so that g_ok does not wait
                     # on fire_ssm, the issue logic's long path)
                 with m.Else():
-                    m.d.sync += h.eq(h + 1)
+                    m.d.sync += inc("h", h)
             with m.Else():
-                m.d.sync += c.eq(c + 1)
+                m.d.sync += inc("c", c)
         with m.If(fire_mix):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
-                m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+                m.d.sync += [*zero("q", q), mixrow.eq(mixrow + 1), *inc("kk", kk)]
                 with m.If(kk[0]):
                     m.d.sync += [k.eq(k + 1), rem.eq(rem - P)]
                 with m.If(kk_last):
-                    m.d.sync += [kk.eq(0), k.eq(0), rem.eq(H)]
+                    m.d.sync += [*zero("kk", kk), k.eq(0), rem.eq(H)]
                     with m.If(l_last):
-                        m.d.sync += l.eq(0)
+                        m.d.sync += zero("l", l)
                         with m.If(t_last):
-                            m.d.sync += [t.eq(0), par.eq(0), phase.eq(DRAIN)]
+                            m.d.sync += [*zero("t", t), par.eq(0), phase.eq(DRAIN)]
                         with m.Else():
-                            m.d.sync += [t.eq(t + 1), par.eq(~par), phase.eq(WAIT)]
+                            m.d.sync += [*inc("t", t), par.eq(~par), phase.eq(WAIT)]
                     with m.Else():
-                        m.d.sync += [l.eq(l + 1), phase.eq(SSM), h.eq(0), c.eq(0)]
+                        m.d.sync += [*inc("l", l), phase.eq(SSM), *zero("h", h), *zero("c", c)]
             with m.Else():
-                m.d.sync += q.eq(q + 1)
+                m.d.sync += inc("q", q)
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m

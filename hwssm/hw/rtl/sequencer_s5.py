@@ -14,7 +14,10 @@ It issues at most one slot per cycle, in the order and at the cycles of
   :func:`~hwssm.hw.cycle_s5.readout_gap`, :func:`~hwssm.hw.cycle_s5.glu_gap`.
 
 A step starts as in the S4D core: the pixel buffer is full, the previous step has issued its
-last slot, and at least ``p_min`` cycles have passed since the previous start.
+last slot, and at least ``p_min`` cycles have passed since the previous start. With
+``Pipeline.issue_regs`` the counters' end tests are flip-flops updated with the counters, the
+step timer is cleared at a start and the pixel buffer's take decision has a flip-flop of its
+own, as in the S4D sequencer (no extra cycle).
 """
 
 from __future__ import annotations
@@ -90,15 +93,33 @@ class S5Sequencer(wiring.Component):
         g_cnt, g_need = Signal(cw), Signal(cw, init=min(H, K))
         rem = Signal(cw, init=H)                        # channels not yet covered by gate passes
         wait = Signal(awidth(max(gu, gx, gg) + 1))
-        timer = Signal(awidth(pmin + 1), init=pmin)
+        ir = pipe.issue_regs  # end tests registered, timer cleared at a start (no extra cycle)
+        timer = Signal(awidth(pmin + 1), init=0 if ir else pmin)
         timer_ok = Signal(init=1)
         pix_full = Signal()
         pix_data = Signal(cfg.in_width)
 
         start, fire_bu, fire_upd, fire_rd, fire_mix = Signal(), Signal(), Signal(), Signal(), Signal()
-        c_last, h_last, q_last = c == Cs - 1, h == H - 1, q == Q - 1
-        bu_last, mix_last = kk == 2 * Cs - 1, kk == NG - 1
-        l_last, t_last = l == L - 1, t == T - 1
+        # counter == a last value: a comparator, or (issue_regs) a flip-flop that every assignment
+        # of the counter (zero / inc below) updates with it
+        ends = {}
+
+        def last(cnt, n, name, key):
+            if not ir:
+                return cnt == n - 1
+            flag = Signal(name=f"{name}_last", init=int(n == 1))
+            ends.setdefault(key, []).append((flag, n))
+            return flag
+
+        def zero(key, cnt):
+            return [cnt.eq(0)] + [f.eq(int(n == 1)) for f, n in ends.get(key, [])]
+
+        def inc(key, cnt):
+            return [cnt.eq(cnt + 1)] + [f.eq(cnt == n - 2) for f, n in ends.get(key, [])]
+
+        c_last, h_last, q_last = last(c, Cs, "c", "c"), last(h, H, "h", "h"), last(q, Q, "q", "q")
+        bu_last, mix_last = last(kk, 2 * Cs, "bu", "kk"), last(kk, NG, "mix", "kk")
+        l_last, t_last = last(l, L, "l", "l"), last(t, T, "t", "t")
         m.d.comb += [
             self.pix.ready.eq(~pix_full),
             start.eq((phase == WAIT) & pix_full & timer_ok),
@@ -118,14 +139,18 @@ class S5Sequencer(wiring.Component):
             iss.pairs.eq(Mux(rem >= P, P, rem)),
         ]
 
+        # pixel buffer (with issue_regs the take decision reads a flip-flop of its own, not the
+        # ready output's)
+        pix_empty = Signal(init=1) if ir else ~pix_full
         with m.If(start):
-            m.d.sync += pix_full.eq(0)
-        with m.Elif(self.pix.valid & ~pix_full):
-            m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)]
+            m.d.sync += [pix_full.eq(0)] + ([pix_empty.eq(1)] if ir else [])
+        with m.Elif(self.pix.valid & pix_empty):
+            m.d.sync += [pix_full.eq(1), pix_data.eq(self.pix.payload)] + ([pix_empty.eq(0)] if ir else [])
+        # timer_ok rises pmin cycles after a start; with issue_regs the timer counts from 0
         with m.If(start):
-            m.d.sync += [timer.eq(min(1, pmin)), timer_ok.eq(int(pmin <= 1))]
+            m.d.sync += [timer.eq(0 if ir else min(1, pmin)), timer_ok.eq(int(pmin <= 1))]
         with m.Elif(~timer_ok):
-            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == pmin - 1)]
+            m.d.sync += [timer.eq(timer + 1), timer_ok.eq(timer == (pmin - 2 if ir else pmin - 1))]
         with m.If(wait != 0):
             m.d.sync += wait.eq(wait - 1)
 
@@ -140,27 +165,28 @@ class S5Sequencer(wiring.Component):
                 m.d.sync += need.eq(Mux(q_last, k1, Mux(need + K > H, H, need + K)))
 
         with m.If(start):
-            m.d.sync += [phase.eq(BU), l.eq(0), h.eq(0), c.eq(0), kk.eq(0), kp.eq(0), q.eq(0), coef_addr.eq(0),
-                         ssm_idx.eq(0), row.eq(0), mixrow.eq(0), xidx.eq(0), xbase.eq(0), rem.eq(H)]
+            m.d.sync += [phase.eq(BU), *zero("l", l), *zero("h", h), *zero("c", c), *zero("kk", kk), kp.eq(0),
+                         *zero("q", q), coef_addr.eq(0), ssm_idx.eq(0), row.eq(0), mixrow.eq(0), xidx.eq(0),
+                         xbase.eq(0), rem.eq(H)]
         with m.If(fire_bu | fire_mix):
             m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(q_last):
-                m.d.sync += [q.eq(0), mixrow.eq(mixrow + 1), kk.eq(kk + 1)]
+                m.d.sync += [*zero("q", q), mixrow.eq(mixrow + 1), *inc("kk", kk)]
             with m.Else():
-                m.d.sync += q.eq(q + 1)
+                m.d.sync += inc("q", q)
         with m.If(fire_bu & q_last & bu_last):
-            m.d.sync += [kk.eq(0), phase.eq(UPD), wait.eq(gu - 1)]
+            m.d.sync += [*zero("kk", kk), phase.eq(UPD), wait.eq(gu - 1)]
         with m.If(fire_upd):
-            m.d.sync += [coef_addr.eq(coef_addr + 1), xidx.eq(xidx + 1), c.eq(c + 1)]
+            m.d.sync += [coef_addr.eq(coef_addr + 1), xidx.eq(xidx + 1), *inc("c", c)]
             with m.If(c_last):
-                m.d.sync += [c.eq(0), xidx.eq(xbase), phase.eq(RD), wait.eq(gx - 1)]
+                m.d.sync += [*zero("c", c), xidx.eq(xbase), phase.eq(RD), wait.eq(gx - 1)]
         with m.If(fire_rd):
-            m.d.sync += [ssm_idx.eq(ssm_idx + 1), xidx.eq(xidx + 1), c.eq(c + 1)]
+            m.d.sync += [ssm_idx.eq(ssm_idx + 1), xidx.eq(xidx + 1), *inc("c", c)]
             with m.If(c_last):
-                m.d.sync += [c.eq(0), xidx.eq(xbase), row.eq(row + 1), h.eq(h + 1)]
+                m.d.sync += [*zero("c", c), xidx.eq(xbase), row.eq(row + 1), *inc("h", h)]
                 with m.If(h_last):
                     # past the identity word; the GLU passes start at kk = q = 0 (left so by B̄u)
-                    m.d.sync += [h.eq(0), phase.eq(MIX), coef_addr.eq(coef_addr + 1), wait.eq(gg)]
+                    m.d.sync += [*zero("h", h), phase.eq(MIX), coef_addr.eq(coef_addr + 1), wait.eq(gg)]
         with m.If(fire_mix & q_last):
             if half:
                 m.d.sync += rem.eq(rem - P)
@@ -168,15 +194,15 @@ class S5Sequencer(wiring.Component):
                 with m.If(kk[0]):
                     m.d.sync += [kp.eq(kp + 1), rem.eq(rem - P)]
             with m.If(mix_last):
-                m.d.sync += [kk.eq(0), kp.eq(0), rem.eq(H)]
+                m.d.sync += [*zero("kk", kk), kp.eq(0), rem.eq(H)]
                 with m.If(l_last):
-                    m.d.sync += [l.eq(0), xbase.eq(0), xidx.eq(0)]
+                    m.d.sync += [*zero("l", l), xbase.eq(0), xidx.eq(0)]
                     with m.If(t_last):
-                        m.d.sync += [t.eq(0), par.eq(0), phase.eq(DRAIN)]
+                        m.d.sync += [*zero("t", t), par.eq(0), phase.eq(DRAIN)]
                     with m.Else():
-                        m.d.sync += [t.eq(t + 1), par.eq(~par), phase.eq(WAIT)]
+                        m.d.sync += [*inc("t", t), par.eq(~par), phase.eq(WAIT)]
                 with m.Else():
-                    m.d.sync += [l.eq(l + 1), phase.eq(BU), xbase.eq(xbase + Cs), xidx.eq(xbase + Cs)]
+                    m.d.sync += [*inc("l", l), phase.eq(BU), xbase.eq(xbase + Cs), xidx.eq(xbase + Cs)]
         with m.If((phase == DRAIN) & self.dec_done):
             m.d.sync += phase.eq(WAIT)
         return m

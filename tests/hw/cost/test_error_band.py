@@ -57,8 +57,8 @@ def test_bands_are_data_of_every_family():
 
 @pytest.mark.parametrize("key,device,lanes,opts,hw", HETERO_MEASURED, ids=[m[0][:22] for m in HETERO_MEASURED])
 def test_hetero_measured_points_lie_in_the_band(hetero, key, device, lanes, opts, hw):  # noqa: F811
-    pipe = Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
-                    acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4))
+    pipe = opts.get("pipeline") or Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
+                                            acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4))
     d = DesignPoint(lanes, pipeline=pipe, storage=opts["storage"], soft_mul_bits=opts["soft_mul_bits"])
     _check(device, estimate(hetero, d, device).total, hw, key)
 
@@ -103,9 +103,9 @@ def test_band_point_counts_match_the_measured_points():
     """The band's ``points`` is the number of distinct measured designs per family."""
     seen = {f.name: set() for f in targets.FAMILIES}
     for key, device, lanes, opts, hw in HETERO_MEASURED:
-        d = DesignPoint(lanes, pipeline=Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
-                                                 acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4)),
-                        storage=opts["storage"], soft_mul_bits=opts["soft_mul_bits"])
+        pipe = opts.get("pipeline") or Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
+                                                acc_stages=opts.get("acc_stages", 0), mix_cols=opts.get("mix_cols", 4))
+        d = DesignPoint(lanes, pipeline=pipe, storage=opts["storage"], soft_mul_bits=opts["soft_mul_bits"])
         seen[device.family.name].add(("s4d_hetero", d.key()))
     for p in json.loads(REPORT.read_text())["points"]:
         if p.get("lut_measured") is not None:

@@ -5,6 +5,7 @@ the cycle model, and the defaults generate the same Verilog as before."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -41,6 +42,23 @@ CASES = {
                                     align_stages=1, mix_cols=8)),
     "p2-align-encdec": (6, 3, 2, 2, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", Pipeline(align_stages=1, encdec_stages=1)),
     "p2-mix6-m2-align": (7, 3, 2, 2, 3, "hetero", Pipeline(mul_stages=2, align_stages=1, mix_cols=6)),
+    # operand_regs: the operand multiplexers before the last memory register (no extra cycle)
+    "p3-mix8-closure-op": (9, 3, 2, 3, 3, "A8x8-W8-a8-h-asym",
+                           Pipeline(mul_stages=2, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1,
+                                    align_stages=1, mix_cols=8, operand_regs=1)),
+    "p2-mix6-ms1-op": (7, 3, 2, 2, 3, "hetero", Pipeline(mem_stages=1, mix_cols=6, operand_regs=1)),
+    # issue_regs: the sequencer's end tests registered, its timer cleared at a start
+    "p3-mix8-ir": (11, 3, 2, 3, 3, "A8x8-W8-a8-h-asym", Pipeline(mix_cols=8, issue_regs=1)),
+    "p1-fast-ir": (5, 2, 2, 1, 3, "hetero", Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, issue_regs=1)),
+    # bank_words: deep coefficient ROMs in banks, selected after their read registers
+    "p2-closure-bank": (9, 3, 2, 2, 3, "A8x8-W8-a8-h-asym",
+                        Pipeline(mul_stages=3, mem_stages=2, requant_stages=1, acc_stages=1, encdec_stages=1,
+                                 align_stages=1, operand_regs=1, issue_regs=1, bank_words=16)),
+    "p1-ms1-bank": (7, 4, 3, 1, 3, "hetero", Pipeline(mem_stages=1, bank_words=16, mix_cols=8)),
+    "p2-ms3-bank": (9, 3, 2, 2, 3, "hetero",
+                    Pipeline(mul_stages=3, mem_stages=3, requant_stages=1, acc_stages=1, encdec_stages=1,
+                             align_stages=1, operand_regs=1, issue_regs=1, bank_words=16)),
+    "p3-ms3-bank-rom": (9, 3, 2, 3, 3, "A8x8-W8-a8-h-asym", Pipeline(mem_stages=3, bank_words=32, mix_cols=6)),
 }
 
 
@@ -77,9 +95,25 @@ def test_mem_stages_cost_cycles_only_in_latency():
     for P in (1, 2, 3):
         slow = cycle_model.cycles_per_step(qm, DesignPoint(P, pipeline=fast)) - cycle_model.cycles_per_step(qm, DesignPoint(P, pipeline=base))
         assert 0 <= slow <= 4, (P, slow)
-    for name, bad in (("mem_stages", 3), ("requant_stages", 2), ("acc_stages", 2), ("mix_cols", 5)):
+    for name, bad in (("mem_stages", 4), ("requant_stages", 2), ("acc_stages", 2), ("mix_cols", 5)):
         with pytest.raises(HwssmError, match=name):
             Pipeline(**{name: bad})
+
+
+def test_operand_regs_cost_no_cycle():
+    """operand_regs moves the last memory register behind the operand multiplexers: the
+    same cycles per step and per digit; it needs a memory register to move."""
+    qm = random_qmodel(64, 32, 4, resolve_plan("hetero"))
+    for pipe in (Pipeline.fast(), Pipeline.closure()):
+        kept, moved = dataclasses.replace(pipe, operand_regs=0), dataclasses.replace(pipe, operand_regs=1)
+        for P in (1, 2):
+            assert (cycle_model.cycles_per_digit(qm, DesignPoint(P, pipeline=moved))
+                    == cycle_model.cycles_per_digit(qm, DesignPoint(P, pipeline=kept)))
+    assert "-op1" in DesignPoint(1, pipeline=moved).key() and "-op" not in DesignPoint(1, pipeline=kept).key()
+    with pytest.raises(HwssmError, match="operand_regs = 1 needs mem_stages"):
+        Pipeline(operand_regs=1)
+    with pytest.raises(HwssmError, match="operand_regs"):
+        Pipeline(mem_stages=2, operand_regs=2)
 
 
 def test_default_pipeline_verilog_is_stable():

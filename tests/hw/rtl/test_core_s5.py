@@ -2,14 +2,18 @@
 output of every step, logits, classes), and their cycle counts against the S5 cycle model
 (exact). Small random models: odd mode counts, H not dividing the lanes, more lanes than modes,
 half and full GLU, folded-BatchNorm biases, per-tensor and per-mode formats, asymmetric codes,
-floor rounding, wrapping formats, every pipeline knob, 4, 6 and 8 real-mode columns; two digits
-back to back."""
+floor rounding, wrapping formats, every pipeline knob (operand registers, registered issue,
+banked memories, three multiplier and memory stages included; ``Pipeline.closure()`` and each
+device profile's pipeline), 4, 6 and 8 real-mode columns; two digits back to back."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 
+from hwssm import targets
 from hwssm.errors import HwssmError
 from hwssm.golden.s5_engine import run_s5
 from hwssm.hw import cycle_model
@@ -17,6 +21,7 @@ from hwssm.hw.derive import derive
 from hwssm.hw.options import DesignPoint, ParamStorage, Pipeline
 from hwssm.hw.rtl.core import HwssmCore
 from hwssm.model.s5_config import Glu, Norm, S5Config
+from hwssm.synth.profile import device_profile
 from tests.hw.rtl.rtl_run import rtl_run
 from tests.hw.s5_models import s5_model, s5_pixels
 
@@ -45,12 +50,34 @@ CASES = {
                       Pipeline(mix_cols=6, mem_stages=1, requant_stages=1)),
     "k8-full-floor-deep": (S5Config(H=9, P=4, L=2, n_classes=3, glu=Glu.FULL), "A6x8-B6C6D6-W6-a6-floor", 2, 3,
                            Pipeline(mix_cols=8, mul_stages=2, acc_stages=1, align_stages=1)),
+    "closure": (S5Config(H=5, P=5, L=2, n_classes=3), "A8x12-B4C4D4-W8-a6-h-asym", 2, 3, Pipeline.closure()),
+    # banks of 16 (8 where 9- and 18-bit blocks tie) words: the coefficient ROMs and the
+    # L·Cs = 18-word state RAM of the one lane are split
+    "banked-oregs-ms3-lanes1": (S5Config(H=3, P=9, L=2, n_classes=3, glu=Glu.FULL), "A8x10-B6C6D6-W6-a6-h", 1, 3,
+                                Pipeline(mul_stages=3, mem_stages=3, operand_regs=1, issue_regs=1, bank_words=16)),
+    "banked-k6-mem1-oregs": (S5Config(H=7, P=9, L=2, n_classes=3), "A6x8-B6C6D6-W6-a6-floor", 1, 3,
+                             Pipeline(mix_cols=6, mem_stages=1, operand_regs=1, bank_words=16)),
+    "k8-mem3-issue-regs": (S5Config(H=5, P=7, L=2, n_classes=4), "uniform8", 3, 3,
+                           Pipeline(mix_cols=8, mem_stages=3, issue_regs=1, mul_stages=3)),
 }
 
 
+@pytest.mark.parametrize("device", [targets.UP5K, targets.ECP5_25K, targets.HX8K], ids=lambda d: d.name)
+def test_s5_core_with_each_profiles_pipeline(device):
+    """Each device profile's pipeline and soft multipliers (with ROM storage: S5 refuses LOAD)."""
+    prof = device_profile(device)
+    qm = s5_model(S5Config(H=4, P=5, L=2, n_classes=3), "A8x12-B4C4D4-W8-a6-h-asym", 5)
+    design = dataclasses.replace(prof.design(2, 3), storage=ParamStorage.ROM)
+    _check_qm(qm, design, 5)
+
+
 def _check_core(cfg, code, lanes, T, pipe, seed=0):
-    qm = s5_model(cfg, code, seed)
-    core = HwssmCore(qm, DesignPoint(lanes, T, pipe))
+    _check_qm(s5_model(cfg, code, seed), DesignPoint(lanes, T, pipe), seed)
+
+
+def _check_qm(qm, design, seed):
+    T, pipe = design.seq_len, design.pipeline
+    core = HwssmCore(qm, design)
     pix = s5_pixels(2, T, seed + 1)
     gold = run_s5(qm, pix, trace=True)
     res = rtl_run(core, [list(p) for p in pix], max_cycles=60_000)
@@ -72,7 +99,8 @@ def test_s5_core_matches_golden_and_cycle_model(case):
 
 
 def _random_case(seed: int):
-    """A random small S5 model and design point (shape, GLU, norm, plan, lanes, T, every pipeline knob)."""
+    """A random small S5 model and design point (shape, GLU, norm, plan, lanes, T, every pipeline knob;
+    the knobs added later drawn last, so that the earlier draws stay as they were)."""
     r = np.random.default_rng(seed)
     L = int(r.integers(1, 3))
     cfg = S5Config(H=int(r.integers(1, 8)), P=int(r.integers(1, 10)), L=L, n_classes=int(r.integers(2, 6)),
@@ -82,14 +110,20 @@ def _random_case(seed: int):
                     mem_stages=int(r.integers(0, 3)), requant_stages=int(r.integers(0, 2)),
                     acc_stages=int(r.integers(0, 2)), encdec_stages=int(r.integers(0, 2)),
                     align_stages=int(r.integers(0, 2)), mix_cols=(4, 6, 8)[int(r.integers(3))])
-    return cfg, plan, int(r.integers(1, 7)), int(r.integers(2, 5)), pipe
+    lanes, T = int(r.integers(1, 7)), int(r.integers(2, 5))
+    mul3, mem3, oregs, iregs, bank = (int(r.integers(0, n)) for n in (3, 3, 2, 2, 3))
+    ms = 3 if mem3 == 2 else pipe.mem_stages
+    pipe = dataclasses.replace(pipe, mul_stages=3 if mul3 == 2 else pipe.mul_stages, mem_stages=ms,
+                               operand_regs=oregs if ms else 0, issue_regs=iregs,
+                               bank_words=(0, 16, 32)[bank] if ms else 0)
+    return cfg, plan, lanes, T, pipe
 
 
 RANDOM_PLANS = ("uniform8", "uniform6", "hetero", "A8x12-B4C4D4-W8-a6-h-asym", "A6x8-B6C6D6-W6-a6-floor",
                 "A8x6-B4C4D4-W4-a4-h-wrap", "A8x16-B8C8D8-W8-a8-h-floor-wrap")
 
 
-@pytest.mark.parametrize("seed", [3, 9, 13, 20, 31, 47])
+@pytest.mark.parametrize("seed", [3, 9, 13, 20, 31, 47, 52, 66, 71, 88])
 def test_random_s5_cores_match_golden_and_cycle_model(seed):
     _check_core(*_random_case(seed), seed=seed)
 

@@ -6,6 +6,7 @@ Also the emitted files (Verilog without init for the load memories, params.hex, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -36,6 +37,11 @@ CASES = {
     "p1-hetero-soft4-mix8": (9, 2, 2, 1, 3, "hetero", True, Pipeline(mix_cols=8), 4),
     "p2-mix6-fast": (7, 3, 2, 2, 2, "A8x8-W8-a8-h-asym", True, Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=6), 0),
     "p1-hetero-soft4-closure": (3, 2, 2, 1, 4, "hetero", True, Pipeline.closure(), 4),
+    "p2-hetero-soft4-closure-op": (3, 2, 2, 2, 4, "hetero", True,
+                                   Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "operand_regs": 1}), 4),
+    "p1-hetero-soft4-closure-m3-op": (3, 2, 2, 1, 4, "hetero", True,
+                                      Pipeline(**{**dataclasses.asdict(Pipeline.closure()), "mul_stages": 3,
+                                                  "operand_regs": 1, "issue_regs": 1}), 4),
 }
 
 
