@@ -51,8 +51,8 @@ def test_rtl_generate_with_a_profile(tmp_path, capsys):
                  "--profile", "ecp5-25k", "--mix-cols", "8"]) == 0
     man = json.loads((out / "manifest.json").read_text())
     assert man["storage"] == "rom" and man["soft_mul_bits"] == 0
-    assert {k: man["pipeline"][k] for k in ("mem_stages", "requant_stages", "acc_stages", "mix_cols")} == \
-        {"mem_stages": 2, "requant_stages": 1, "acc_stages": 1, "mix_cols": 8}
+    assert {k: man["pipeline"][k] for k in ("mem_stages", "requant_stages", "acc_stages", "mix_cols", "bank_words")} == \
+        {"mem_stages": 3, "requant_stages": 1, "acc_stages": 1, "mix_cols": 8, "bank_words": 2048}
 
 
 def test_bad_soft_mul_bits_is_one_line(tmp_path, capsys):

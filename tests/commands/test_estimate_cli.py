@@ -3,6 +3,7 @@ figures are those of :func:`hwssm.hw.cost.estimate` and the cycle model for the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -76,8 +77,7 @@ def test_design_options_clock_and_profile(qm, qpath, capsys):
     doc = _json(capsys, ["--model", str(qpath), "--device", "ecp5-25k", "--lanes", "2", "--seq-len", "20",
                          "--profile", "up5k", "--mix-cols", "8", "--clock-mhz", "50"])
     pt, = doc["points"]
-    design = DesignPoint(2, 20, Pipeline(mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8),
-                         ParamStorage.LOAD, 4)
+    design = DesignPoint(2, 20, dataclasses.replace(Pipeline.closure(), mix_cols=8), ParamStorage.LOAD, 4)
     assert DesignPoint.from_json(pt["design"]) == design
     assert pt["resources"]["lut"]["estimate"] == round(estimate(qm, design, targets.ECP5_25K).total.lut)
     assert pt["clock_mhz"] == 50.0

@@ -104,4 +104,4 @@ def test_sim_with_a_device_profile(small_model, capsys):
                  "--jobs", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and out["lanes"] == 2 and out["cycles_per_digit"] == out["model_cycles_per_digit"]
-    assert "P2-T784-k4-rom-ms2-rq1-ac1" in out["rtl"]  # the profile's pipeline reached the generated design
+    assert "P2-T784-k4-rom-m3-ms3-rq1-ac1-ed1-al1-op1-ir1-bk2048" in out["rtl"]  # the profile's pipeline reached the design
