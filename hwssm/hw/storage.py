@@ -34,10 +34,20 @@ import numpy as np
 
 from .options import ParamStorage
 
-__all__ = ["ParamStorage", "LoadLayout", "LOAD_WORD_BITS", "S4D_FIELDS", "MIX_FIELDS"]
+__all__ = ["ParamStorage", "LoadLayout", "LOAD_WORD_BITS", "S4D_FIELDS", "MIX_FIELDS", "bank_depth"]
 
 #: Width of one load word and of one SPRAM-friendly memory slice (iCE40 SB_SPRAM256KA: 16K × 16).
 LOAD_WORD_BITS = 16
+
+
+def bank_depth(width: int, bank_words: int) -> int:
+    """Words per bank of a ``width``-bit ROM or state RAM split by ``Pipeline.bank_words`` (0: not
+    split): ``bank_words``, or half of it where blocks of 9 and 18 bits (18-kbit block RAM:
+    2048 × 9, 1024 × 18) cost the same for this width, so that the mapper, which then splits the
+    depth, finds a bank of one block depth either way. The datapath and the estimator both use it."""
+    if not bank_words:
+        return 0
+    return bank_words // 2 if -(-width // 9) >= 2 * -(-width // 18) else bank_words
 #: Field order of an S4D slot's coefficient word (LSB first).
 S4D_FIELDS = ("Ar", "Ai", "Br", "Bi", "Cr", "Ci")
 #: Field names of a mixing slot's coefficient word (LSB first; the first ``mix_cols``).

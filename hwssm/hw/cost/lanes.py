@@ -5,7 +5,10 @@ C̄, state and mixing-row memories (ROMs, or with LOAD storage the SPRAM-mappabl
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..options import ParamStorage, mix_field
+from ..storage import bank_depth
 from .blocks import Block, Kind, addr_width, mul_block, pipe_block, rom_block, rq_bits
 
 __all__ = ["lanes_blocks"]
@@ -49,6 +52,11 @@ def lanes_blocks(c) -> list[Block]:
         add(Block("readout operand muxes (C̄|W, x'|g)", "weight", Kind.MUX, max(cr, ci, oxr, oxi), 2, count=4 * P))
     prods = (f0 + max(xr, a)) + (f1 + max(xi, a)) + (max(w2, f0) + max(xi, a)) + (max(w3, f1) + max(xr, a)) + (b2 + a) + (b3 + a)
     add(Block("product registers", "A", Kind.REG, prods + 4, count=P))
+    if ln.operand_regs:
+        # Pipeline.operand_regs: the multiplexed operands registered in the lane (and with 8
+        # columns the readout multipliers' real-mode operands and mode)
+        extra = 1 + fw[6] + fw[7] + 2 * a if k == 8 else 0
+        add(pipe_block("operand registers", "A", prods + extra, count=P))
     if ms > 1:
         # with ms >= 2 the later registers hold the aligned pair sums: two of each state sum,
         # ceil(k/2) of the real-mode dot product
@@ -121,13 +129,12 @@ def lanes_blocks(c) -> list[Block]:
         if s:
             add(pipe_block("state read registers", "x", 2 * (xr + xi) * s, count=P))
     else:
+        so = s - c.pipe.operand_regs  # the coefficient ROM's and the state RAM's read registers
+        cw, crw = sum(c.coef_field_widths), ln.cr_width + ln.ci_width
         for p in range(P):
-            add(rom_block(f"coefficient ROM {{Ār, Āi, B̄r, B̄i | {k} W}}", "A", c.coef_words[p], sum(c.coef_field_widths)))
-            add(rom_block("C̄ ROM", "C", c.c_words[p], ln.cr_width + ln.ci_width))
-        add(Block("state RAM {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=P))
-        if s:
-            add(pipe_block("coefficient / C̄ / state read registers", "A",
-                      (sum(c.coef_field_widths) + ln.cr_width + ln.ci_width + xr + xi) * s, count=P))
+            B.extend(banked_rom(f"coefficient ROM {{Ār, Āi, B̄r, B̄i | {k} W}}", "A", c.coef_words[p], cw, so, c.pipe.bank_words))
+            B.extend(banked_rom("C̄ ROM", "C", c.c_words[p], crw, s, c.pipe.bank_words))
+        B.extend(banked_ram("state RAM {xr, xi}", "x", xr + xi, ssm_depth, so, c.pipe.bank_words, P))
     add(Block("first-step zero of the state", "x", Kind.MUX, xr + xi, 2, count=P))
     mix_w = c.mix_tables[0].width if c.mix_tables else 0
     if mix_w:
@@ -137,3 +144,39 @@ def lanes_blocks(c) -> list[Block]:
         if s:
             add(pipe_block("mixing row read registers", "bias", mix_w * s, count=P))
     return B
+
+
+def banked_rom(name: str, component: str, words, width: int, stages: int, bank_words: int) -> list[Block]:
+    """A coefficient ROM read through ``stages`` registers, split into banks as the datapath's
+    ``_rom_q`` splits it (``Pipeline.bank_words``; :func:`hwssm.hw.storage.bank_depth`): each
+    bank its own ROM and read registers, then the bank select (:func:`_bank_select`)."""
+    d = bank_depth(width, bank_words)
+    if not d or stages < 1 or width == 0 or len(words) <= d:
+        B = [rom_block(name, component, words, width)]
+        return B + ([pipe_block(f"{name} read registers", component, width * stages)] if stages else [])
+    banks = [words[i:i + d] for i in range(0, len(words), d)]
+    B = [rom_block(f"{name} bank {b}", component, w, width) for b, w in enumerate(banks)]
+    B.append(pipe_block(f"{name} bank read registers", component, width * stages, count=len(banks)))
+    return B + [_bank_select(name, width, len(banks), stages)]
+
+
+def banked_ram(name: str, component: str, width: int, depth: int, stages: int, bank_words: int, count: int) -> list[Block]:
+    """``count`` state RAMs (one write port, one read port) read through ``stages`` registers,
+    split into banks as the datapath's ``_banked_ram`` splits them."""
+    d = bank_depth(width, bank_words)
+    if not d or stages < 1 or depth <= d:
+        B = [Block(name, component, Kind.RAM, width, depth=depth, count=count)]
+        return B + ([pipe_block(f"{name} read registers", component, width * stages, count=count)] if stages else [])
+    n = -(-depth // d)
+    return [Block(f"{name} bank", component, Kind.RAM, width, depth=d, count=count * n),
+            pipe_block(f"{name} bank read registers", component, width * stages, count=count * n),
+            dataclasses.replace(_bank_select(name, width, n, stages), count=count)]
+
+
+def _bank_select(name: str, width: int, n: int, stages: int) -> Block:
+    """The bank select's address bits, delayed with the read data. Its n-input multiplexer (and
+    a banked RAM's write enables) is not priced: it replaces the depth multiplexer and write
+    decoder Yosys builds in LUTs for a memory deeper than one block, which the family's fitted
+    coefficients already absorb (an ECP5 design split into 2048-word banks measured +86 LUT4
+    over the same design unsplit, within the estimator's band)."""
+    return pipe_block(f"{name} bank select delay", "control", addr_width(n) * (1 + stages))

@@ -49,7 +49,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..core_config import CoreConfig, ceil_log2
-from ..storage import LOAD_WORD_BITS, ParamStorage
+from ..storage import LOAD_WORD_BITS, ParamStorage, bank_depth
 from .act_width import deficit_at, fit_deficit
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
@@ -85,13 +85,7 @@ def _rom_q(m: Module, name: str, words: list[int], width: int, addr, stages: int
     return Array(banks)[sel]
 
 
-def _bank_depth(width: int, bank_words: int) -> int:
-    """Words per bank of a ``width``-bit memory: ``bank_words``, or half of it where blocks of
-    9 and 18 bits (18-kbit block RAM: 2048 × 9, 1024 × 18) cost the same for this width, so
-    that the mapper, which then splits the depth, finds a bank of one block depth either way."""
-    if not bank_words:
-        return 0
-    return bank_words // 2 if -(-width // 9) >= 2 * -(-width // 18) else bank_words
+_bank_depth = bank_depth
 
 
 def _banked_ram(m: Module, name: str, width: int, depth: int, bank_words: int, raddr, waddr, wen, wdata, stages: int):

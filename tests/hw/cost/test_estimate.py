@@ -297,6 +297,13 @@ HETERO_MEASURED = [
     ("up5k-hwssm_core-53b2fcc83e24ee3cf9ae", targets.UP5K, 1,
      dict(storage="load", soft_mul_bits=4, pipeline=Pipeline.closure()),
      dict(lut=2514, ff=2849, carry=657, dsp=7, bram=19, spram=4)),
+    # the timing-closure build profile of the ECP5 (closure, mem_stages 3, 2048-word banks):
+    #   hwssm rtl generate --model models/s4d_hetero.qmodel.json --lanes 2 --profile ecp5-25k --out DIR
+    #   hwssm synth --rtl DIR --device ecp5-25k --seeds 1,2,3 --json   (138.60 / 110.13 / 137.95 MHz)
+    ("ecp5-25k-profile-closure-mem3-bank2048", targets.ECP5_25K, 2,
+     dict(storage="rom", soft_mul_bits=0,
+          pipeline=dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=2048)),
+     dict(lut=2994, ff=4442, carry=474, dsp=20, bram=40, spram=0)),
 ]
 
 
