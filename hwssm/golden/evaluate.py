@@ -16,7 +16,9 @@ from ..model.fast import Precision
 from ..quant.qmodel import QModel
 from .engine import run
 
-CHUNK = 500
+#: Sequences per golden-engine call: a signal is handled between calls (numba holds the main
+#: thread), so this bounds how long SIGINT/SIGTERM waits (about 1 s on 2 quiet cores).
+CHUNK = 250
 
 #: Precision of the float-agreement pass: float32 (see :class:`hwssm.model.fast.Precision`;
 #: on the 10k sMNIST test digits the shipped float model predicts the same class in float32
