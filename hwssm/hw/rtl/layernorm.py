@@ -1,0 +1,190 @@
+"""The LayerNorm unit (ARITHMETIC.md §7): one H-channel vector at a time, sequential.
+
+Per vector (block l of step t, blocks in order):
+
+1. **input**: the H codes x[h] arrive in channel order (``in_en``, any spacing), are stored
+   in a private H-word RAM and summed into S1;
+2. **Q pass** (H cycles + 3): d = H·x − S1 and Q = Σ d², one channel per cycle, then
+   V = H·Q + E_l;
+3. **normalization** (:attr:`~hwssm.hw.norm_config.NormConfig.iterations` cycles): m = V,
+   j = 0, then per cycle ``m ≥ 2^22: m >>= 2, j += 1``, ``m < 2^20: m <<= 2, j −= 1``
+   (so m = V >> 2j, truncated, in [2^20, 2^22) as §7 defines it);
+4. **reciprocal square root** (1 + 22 cycles): ρ = the largest integer with m·ρ² ≤ 2^62,
+   one bit per cycle from bit 21 down (= isqrt(⌊2^62/m⌋), §7), by the digit recurrence
+   ``A' = A + m·ρ·2^(k+1) + m·2^(2k)`` (shifted registers, adders and one comparator only);
+5. **output pass** (H cycles + 5): ν = rshift(d·H·ρ, 15 + j, rounding of O),
+   o = fit(floor((cg·ν + add) / 2^rsh), O), one channel per cycle (five registers).
+
+Members
+-------
+in_en, in_data : In
+    One input code (channel order).
+out_en, out_h, out_data, out_l, out_first, out_last : Out
+    One output code: channel, block, and whether the step is the first / last of the digit.
+u_addr : In ; u_data : Out
+    Read port of the output buffer (the last vector's outputs; data one cycle after the
+    address): the S4D input of a prenorm core.
+pool_raddr : Out
+    The channel of the output written ``1 + mem_stages`` cycles later (a pool read ahead of
+    its write, postnorm).
+
+Latency: last input at τ → output h written at τ + ``NormConfig.latency`` + h; the next
+vector's first input may come from τ + ``NormConfig.busy`` on (the unit is sequential).
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from ...fixed import Rounding
+from ..norm_config import RHO_BITS, NormConfig
+from .interfaces import awidth, mem_depth, rom
+from .ops import chain, delay, requant
+
+__all__ = ["LayerNormUnit"]
+
+IN, QP, QW, NRM, RS0, RS, OUT = range(7)
+
+
+class LayerNormUnit(wiring.Component):
+    """The sequential integer LayerNorm of :mod:`hwssm.hw.rtl.layernorm` (see there)."""
+
+    def __init__(self, nc: NormConfig, T: int, mem_stages: int = 0):
+        self._nc, self._T, self._ds = nc, int(T), int(mem_stages)
+        hb = awidth(nc.H)
+        super().__init__({
+            "in_en": In(1), "in_data": In(signed(nc.a)),
+            "out_en": Out(1), "out_h": Out(hb), "out_data": Out(signed(nc.a)), "out_l": Out(awidth(nc.L)),
+            "out_first": Out(1), "out_last": Out(1),
+            "u_addr": In(hb), "u_data": Out(signed(nc.a)),
+            "pool_raddr": Out(hb),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        nc = self._nc
+        H, L, a, T = nc.H, nc.L, nc.a, self._T
+        hb = awidth(H)
+        state = Signal(range(OUT + 1), init=IN)
+        cnt = Signal(hb)            # inputs taken
+        i = Signal(hb)              # read counter of both passes
+        n = Signal(range(max(nc.iterations, RHO_BITS, 3) + 1))
+        lv = Signal(awidth(L))      # block of the vector
+        tv = Signal(awidth(T))      # step of the vector
+        S1 = Signal(signed(nc.s1_width))
+        Q = Signal(unsigned(nc.v_width))
+        mw = max(nc.v_width - 1, 22)
+        mm = Signal(unsigned(mw))
+        j = Signal(signed(8))
+        acc_w = 68
+        A, Pp, M2 = Signal(unsigned(acc_w)), Signal(unsigned(acc_w)), Signal(unsigned(acc_w))
+        rho = Signal(unsigned(RHO_BITS))
+        s_lo = 5
+        s_var = Signal(range(nc.s_max - s_lo + 1))
+
+        xmem = memory.Memory(shape=signed(a), depth=mem_depth(H), init=[])
+        m.submodules.ln_x = xmem
+        xw, xr = xmem.write_port(), xmem.read_port()
+        m.d.comb += [xw.en.eq(self.in_en & (state == IN)), xw.addr.eq(cnt), xw.data.eq(self.in_data),
+                     xr.addr.eq(i)]
+
+        # 1. input
+        with m.If(self.in_en & (state == IN)):
+            m.d.sync += S1.eq(Mux(cnt == 0, self.in_data, S1 + self.in_data))
+            with m.If(cnt == H - 1):
+                m.d.sync += [cnt.eq(0), state.eq(QP), i.eq(0), Q.eq(0)]
+            with m.Else():
+                m.d.sync += cnt.eq(cnt + 1)
+        # 2. Q pass: read x[i], d = H·x − S1, Q += d²
+        qv1 = delay(m, state == QP, 1, "ln_qv1")
+        d1 = Signal(signed(nc.d_width))
+        m.d.comb += d1.eq(H * xr.data - S1)
+        sq = Signal(unsigned(2 * nc.d_width))
+        m.d.sync += sq.eq(d1 * d1)
+        qv2 = delay(m, qv1, 1, "ln_qv2")
+        with m.If(qv2):
+            m.d.sync += Q.eq(Q + sq)
+        E = Array([Const(e, unsigned(max(1, e.bit_length()))) for e in nc.E])
+        with m.Switch(state):
+            with m.Case(QP):
+                m.d.sync += i.eq(i + 1)
+                with m.If(i == H - 1):
+                    m.d.sync += [state.eq(QW), n.eq(0), i.eq(0)]
+            with m.Case(QW):
+                m.d.sync += n.eq(n + 1)
+                with m.If(n == 2):     # Q is final: V = H·Q + E
+                    m.d.sync += [mm.eq(H * Q + E[lv]), j.eq(0), state.eq(NRM), n.eq(0)]
+            # 3. normalization of V to m ∈ [2^20, 2^22)
+            with m.Case(NRM):
+                m.d.sync += n.eq(n + 1)
+                with m.If(mm >= (1 << 22)):
+                    m.d.sync += [mm.eq(mm >> 2), j.eq(j + 1)]
+                with m.Elif(mm < (1 << 20)):
+                    m.d.sync += [mm.eq(mm << 2), j.eq(j - 1)]
+                with m.If(n == nc.iterations - 1):
+                    m.d.sync += state.eq(RS0)
+            with m.Case(RS0):
+                m.d.sync += [A.eq(0), Pp.eq(0), M2.eq(mm[:22] << (2 * (RHO_BITS - 1))), rho.eq(0),
+                             s_var.eq(15 + j - s_lo), n.eq(0), state.eq(RS)]
+            # 4. ρ, bit 21 down to 0: accept when m·(ρ + 2^k)² ≤ 2^62
+            with m.Case(RS):
+                trial = Signal(unsigned(acc_w))
+                m.d.comb += trial.eq(A + Pp + M2)
+                ok = trial <= (1 << 62)
+                m.d.sync += [n.eq(n + 1), rho.eq(Cat(ok, rho[:-1])), M2.eq(M2 >> 2),
+                             Pp.eq(Mux(ok, Pp + (M2 << 1), Pp) >> 1), A.eq(Mux(ok, trial, A))]
+                with m.If(n == RHO_BITS - 1):
+                    m.d.sync += [state.eq(OUT), i.eq(0)]
+            # 5. output pass
+            with m.Case(OUT):
+                m.d.sync += i.eq(i + 1)
+                with m.If(i == H - 1):
+                    m.d.sync += [state.eq(IN), i.eq(0), lv.eq(Mux(lv == L - 1, 0, lv + 1))]
+                    with m.If(lv == L - 1):
+                        m.d.sync += tv.eq(Mux(tv == T - 1, 0, tv + 1))
+
+        # output pipeline: stage k at o0 + i + k
+        lb = len(lv)
+        ctx = Cat(state == OUT, i, lv, tv == 0, tv == T - 1)
+        cx = chain(m, ctx, 5, "ln_ctx")
+
+        def f(k):
+            c = cx[k]
+            return {"v": c[0], "h": c[1:1 + hb], "l": c[1 + hb:1 + hb + lb], "first": c[1 + hb + lb],
+                    "last": c[2 + hb + lb]}
+
+        tab = nc.table
+        word = rom(m, "ln_rom", tab.words(), tab.width, lv * H + i if L > 1 else i)   # at stage 1
+        w3 = delay(m, word, 2, "ln_rom_q", reset_less=True)
+        w4 = delay(m, w3, 1, "ln_rom_r", reset_less=True)
+        f3, f4 = tab.unpack(w3), tab.unpack(w4)
+        # stage 1: p = (H·x − S1)·H·ρ
+        p2 = Signal(signed(nc.d_width + (H.bit_length()) + RHO_BITS + 2), reset_less=True)
+        m.d.sync += p2.eq(d1 * H * Cat(rho, Const(0, 1)).as_signed())
+        # stage 2: ν = rshift(p, 15 + j, rounding)
+        nu3 = Signal(signed(nc.nu_width), reset_less=True)
+        s_amt = s_var + s_lo
+        half = Array([Const(int(h), 1) for h in nc.half_up])[f(2)["l"]] if len(set(nc.half_up)) > 1 else \
+            Const(int(nc.half_up[0]), 1)
+        w = (p2 << 1) >> s_amt
+        m.d.sync += nu3.eq(Mux(half, (w + 1) >> 1, p2 >> s_amt))
+        # stage 3: cg·ν + add
+        acc4 = Signal((f3["cg"] * nu3 + f3["add"]).shape(), reset_less=True)
+        m.d.sync += acc4.eq(f3["cg"] * nu3 + f3["add"])
+        # stage 4: floor shift and fit (the rounding addend is in add)
+        out5 = Signal(signed(a), reset_less=True)
+        m.d.sync += out5.eq(requant(m, acc4, f4["rsh"], Rounding.FLOOR, nc.overflow, a, name="ln_rq"))
+        c5 = f(5)
+        ubuf = memory.Memory(shape=signed(a), depth=mem_depth(H), init=[])
+        m.submodules.ln_u = ubuf
+        uw, ur = ubuf.write_port(), ubuf.read_port()
+        m.d.comb += [
+            self.out_en.eq(c5["v"]), self.out_h.eq(c5["h"]), self.out_data.eq(out5), self.out_l.eq(c5["l"]),
+            self.out_first.eq(c5["first"]), self.out_last.eq(c5["last"]),
+            uw.en.eq(c5["v"]), uw.addr.eq(c5["h"]), uw.data.eq(out5),
+            ur.addr.eq(self.u_addr), self.u_data.eq(ur.data),
+            self.pool_raddr.eq(f(4 - self._ds)["h"] if self._ds <= 4 else 0),
+        ]
+        return m
