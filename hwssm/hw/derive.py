@@ -26,7 +26,7 @@ from ..model.config import Family
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
 from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, ceil_log2, mix_output_row
-from .norm_config import norm_config
+from .norm_config import check_norm_placement, norm_config
 from .options import DesignPoint, mix_field
 from .rom_table import Shift, Table, pack_fields
 from .row_constants import mix_row_constants, rtl_width, shifts, ssm_row_constants, sum_width
@@ -49,7 +49,9 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
 def check_rtl_encoder(qm) -> None:
     """Refuse (HwssmError, one line) an encoder the RTL does not build: more than 8 input
     channels per step (the input word is C·8 bits), or a token vocabulary of more than 256
-    (the input stream's 8-bit word carries the token id)."""
+    (the input stream's 8-bit word carries the token id); and a LayerNorm placement it does not
+    build (:func:`~hwssm.hw.norm_config.check_norm_placement`)."""
+    check_norm_placement(qm)
     if getattr(qm, "vocab", None) is not None and qm.vocab > 256:
         raise HwssmError(f"the RTL input stream carries 8-bit token ids; a vocabulary of {qm.vocab} tokens "
                          "is more than 256")

@@ -23,7 +23,7 @@ from ..quant.layernorm import MANT_LO, NU_FRAC, nu_format
 from ..quant.lowering import lower_layer_norm
 from .rom_table import Table
 
-__all__ = ["NormConfig", "norm_config", "norm_timing", "RHO_BITS", "norm_iterations"]
+__all__ = ["NormConfig", "norm_config", "check_norm_placement", "norm_timing", "RHO_BITS", "norm_iterations"]
 
 #: Bits of ρ = isqrt(⌊2^62/m⌋) ∈ (2^20, 2^21]: one digit-recurrence cycle per bit.
 RHO_BITS = 22
@@ -102,15 +102,23 @@ class NormConfig:
         return self.latency + self.H - 5
 
 
-def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
-    """The LayerNorm unit of ``qm`` (None when no block has one); HwssmError (one line) for a
-    placement the RTL does not build."""
-    kinds = [ly.norm.prenorm if ly.norm is not None else None for ly in qm.layers]
+def check_norm_placement(qm) -> bool:
+    """True when every block of ``qm`` has a LayerNorm, all placed alike; False when none has
+    one; HwssmError (one line) for any other placement (the RTL does not build it)."""
+    kinds = [ly.norm.prenorm if getattr(ly, "norm", None) is not None else None for ly in getattr(qm, "layers", ())]
     if all(k is None for k in kinds):
-        return None
+        return False
     if any(k is None for k in kinds) or len(set(kinds)) != 1:
         raise HwssmError("the RTL builds a LayerNorm in every block, all prenorm or all postnorm; "
                          f"this model has {['none' if k is None else 'pre' if k else 'post' for k in kinds]}")
+    return True
+
+
+def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
+    """The LayerNorm unit of ``qm`` (None when no block has one); HwssmError (one line) for a
+    placement the RTL does not build."""
+    if not check_norm_placement(qm):
+        return None
     nt = build_norm_tables(qm)
     lows = [lower_layer_norm(qm, l) for l in range(L)]
     for l, nl in enumerate(lows):
@@ -125,7 +133,7 @@ def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
     table.value("add", [int(nt.q[l, h, KQ_ADD]) for l in range(L) for h in range(H)])
     table.shift("rsh", [int(nt.q[l, h, KQ_RSH]) for l in range(L) for h in range(H)])
     return NormConfig(
-        prenorm=bool(kinds[0]), H=H, L=L, a=a, E=tuple(int(e) for e in nt.E),
+        prenorm=bool(qm.layers[0].norm.prenorm), H=H, L=L, a=a, E=tuple(int(e) for e in nt.E),
         half_up=tuple(nl.O.rounding is Rounding.HALF_UP for nl in lows), overflow=ovf.pop(), table=table,
         v_width=max(nl.v_width for nl in lows), nu_width=nu_format(H).width)
 
