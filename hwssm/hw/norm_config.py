@@ -86,6 +86,11 @@ class NormConfig:
         return signed_width(-self.H << (self.a - 1), self.H << (self.a - 1))
 
     @property
+    def s2_width(self) -> int:
+        """Bits of S2 = Σ x² (unsigned)."""
+        return (self.H << (2 * self.a - 2)).bit_length()
+
+    @property
     def s_max(self) -> int:
         """Largest right shift of ν's product, 31 + j − 16 (j ≤ ⌊(bitlen(V) − 21)/2⌋)."""
         return 31 + max(0, (self.v_width - 1 - (MANT_LO + 1)) // 2) - NU_FRAC
@@ -93,7 +98,7 @@ class NormConfig:
     @property
     def latency(self) -> int:
         """Last input written → output of channel h written, minus h (cycles):
-        1 + H (Q pass) + 3 (drain, V) + iterations + 1 + RHO_BITS + 5 (output pipeline)."""
+        1 + 1 (V) + iterations + 1 + RHO_BITS + 5 (output pipeline)."""
         return _latency(self.H, self.v_width)
 
     @property
@@ -139,7 +144,7 @@ def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
 
 
 def _latency(H: int, v_width: int) -> int:
-    return 1 + H + 3 + norm_iterations(v_width) + 1 + RHO_BITS + 5
+    return 1 + 1 + norm_iterations(v_width) + 1 + RHO_BITS + 5
 
 
 def norm_timing(model) -> tuple[bool, int, int] | None:

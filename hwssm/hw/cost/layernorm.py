@@ -1,6 +1,6 @@
 """Cost section of the LayerNorm unit (:mod:`hwssm.hw.rtl.layernorm`, ARITHMETIC.md §7):
-its input RAM and output buffer, the per-row constant ROM, S1/Q/V accumulators, the mantissa
-normalizer, the ρ digit recurrence, the output pipeline's multipliers (d², d·H·ρ, cg·ν) and
+its input RAM and output buffer, the per-row constant ROM, the S1/S2 accumulators and V, the
+mantissa normalizer, the ρ digit recurrence, the multipliers (x², S1², d·H·ρ, cg·ν) and
 its variable shifts, the output requantization, and with postnorm the pool adder it adds.
 
 Everything is attributed to ``act`` (the LayerNorm's own formats), its control to ``control``.
@@ -40,10 +40,11 @@ def layernorm_blocks(c) -> list[Block]:
     add(Block("LayerNorm output buffer", "act", Kind.RAM, a, depth=max(2, H)))
     add(rom_block("LayerNorm γ/β/shift ROM", "act", tab.words(), tab.width))
     add(Block("S1 accumulator", "act", Kind.ADD, nc.s1_width, 2))
+    add(Block("x² multiplier", "act", Kind.MUL, a, a))
+    add(Block("S2 accumulator", "act", Kind.ADD, nc.s2_width, 2))
+    add(Block("S1² multiplier", "act", Kind.MUL, nc.s1_width, nc.s1_width))
+    add(Block("V = H²·(H·S2 − S1²) + E", "act", Kind.ADD, vw, 3))
     add(Block("d = H·x − S1", "act", Kind.ADD, dw, 2))
-    add(Block("d² multiplier", "act", Kind.MUL, dw, dw))
-    add(Block("Q accumulator", "act", Kind.ADD, vw, 2))
-    add(Block("V = H·Q + E", "act", Kind.ADD, vw, 2))
     add(Block("mantissa normalizer", "act", Kind.MUX, mw, 3))
     add(Block("mantissa range compares", "act", Kind.COMPARE, mw, count=2))
     add(Block("ρ recurrence adders", "act", Kind.ADD, REC_BITS, 3))
@@ -58,7 +59,7 @@ def layernorm_blocks(c) -> list[Block]:
     if rsh.width:
         add(Block("LayerNorm per-row shift", "act", Kind.SHIFT, acc_w, rsh.width))
     add(Block("LayerNorm pipeline registers", "act", Kind.REG,
-              nc.s1_width + vw + 2 * dw + p_w + nc.nu_width + acc_w + a + 3 * tab.width))
+              nc.s1_width + nc.s2_width + p_w + nc.nu_width + acc_w + a + 3 * tab.width))
     if not nc.prenorm:
         add(Block("LayerNorm pool adder", "act", Kind.ADD, c.pool_width, 2))
     if signed_width(0, max(nc.E)) > 1:

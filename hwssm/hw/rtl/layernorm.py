@@ -3,9 +3,10 @@
 Per vector (block l of step t, blocks in order):
 
 1. **input**: the H codes x[h] arrive in channel order (``in_en``, any spacing), are stored
-   in a private H-word RAM and summed into S1;
-2. **Q pass** (H cycles + 3): d = H·x − S1 and Q = Σ d², one channel per cycle, then
-   V = H·Q + E_l;
+   in a private H-word RAM and summed into S1 = Σ x and S2 = Σ x²;
+2. **V** (1 cycle): V = H·Q + E_l with Q = Σ d² = H·(H·S2 − S1²), the same integer as §7's
+   sum of squares of d = H·x − S1 (Σ(H·x − S1)² = H²·S2 − 2H·S1·S1 + H·S1²), so no pass over
+   the channels is needed before the normalization;
 3. **normalization** (:attr:`~hwssm.hw.norm_config.NormConfig.iterations` cycles): m = V,
    j = 0, then per cycle ``m ≥ 2^22: m >>= 2, j += 1``, ``m < 2^20: m <<= 2, j −= 1``
    (so m = V >> 2j, truncated, in [2^20, 2^22) as §7 defines it);
@@ -45,13 +46,15 @@ from .ops import chain, delay, requant
 
 __all__ = ["LayerNormUnit"]
 
-IN, QP, QW, NRM, RS0, RS, OUT = range(7)
+IN, VV, NRM, RS0, RS, OUT = range(6)
 
 
 class LayerNormUnit(wiring.Component):
     """The sequential integer LayerNorm of :mod:`hwssm.hw.rtl.layernorm` (see there)."""
 
     def __init__(self, nc: NormConfig, T: int, mem_stages: int = 0):
+        if nc.H < 2:
+            raise ValueError("the LayerNorm unit needs H >= 2")
         self._nc, self._T, self._ds = nc, int(T), int(mem_stages)
         hb = awidth(nc.H)
         super().__init__({
@@ -74,7 +77,7 @@ class LayerNormUnit(wiring.Component):
         lv = Signal(awidth(L))      # block of the vector
         tv = Signal(awidth(T))      # step of the vector
         S1 = Signal(signed(nc.s1_width))
-        Q = Signal(unsigned(nc.v_width))
+        S2 = Signal(unsigned(nc.s2_width))
         mw = max(nc.v_width - 1, 22)
         mm = Signal(unsigned(mw))
         j = Signal(signed(8))
@@ -91,31 +94,21 @@ class LayerNormUnit(wiring.Component):
                      xr.addr.eq(i)]
 
         # 1. input
+        x2 = Signal(unsigned(2 * a))
+        m.d.comb += x2.eq(self.in_data * self.in_data)
         with m.If(self.in_en & (state == IN)):
-            m.d.sync += S1.eq(Mux(cnt == 0, self.in_data, S1 + self.in_data))
+            m.d.sync += [S1.eq(Mux(cnt == 0, self.in_data, S1 + self.in_data)), S2.eq(Mux(cnt == 0, x2, S2 + x2))]
             with m.If(cnt == H - 1):
-                m.d.sync += [cnt.eq(0), state.eq(QP), i.eq(0), Q.eq(0)]
+                m.d.sync += [cnt.eq(0), state.eq(VV)]
             with m.Else():
                 m.d.sync += cnt.eq(cnt + 1)
-        # 2. Q pass: read x[i], d = H·x − S1, Q += d²
-        qv1 = delay(m, state == QP, 1, "ln_qv1")
         d1 = Signal(signed(nc.d_width))
         m.d.comb += d1.eq(H * xr.data - S1)
-        sq = Signal(unsigned(2 * nc.d_width))
-        m.d.sync += sq.eq(d1 * d1)
-        qv2 = delay(m, qv1, 1, "ln_qv2")
-        with m.If(qv2):
-            m.d.sync += Q.eq(Q + sq)
         E = Array([Const(e, unsigned(max(1, e.bit_length()))) for e in nc.E])
         with m.Switch(state):
-            with m.Case(QP):
-                m.d.sync += i.eq(i + 1)
-                with m.If(i == H - 1):
-                    m.d.sync += [state.eq(QW), n.eq(0), i.eq(0)]
-            with m.Case(QW):
-                m.d.sync += n.eq(n + 1)
-                with m.If(n == 2):     # Q is final: V = H·Q + E
-                    m.d.sync += [mm.eq(H * Q + E[lv]), j.eq(0), state.eq(NRM), n.eq(0)]
+            # 2. V = H²·(H·S2 − S1²) + E
+            with m.Case(VV):
+                m.d.sync += [mm.eq((H * H) * (H * S2 - S1 * S1) + E[lv]), j.eq(0), state.eq(NRM), n.eq(0), i.eq(0)]
             # 3. normalization of V to m ∈ [2^20, 2^22)
             with m.Case(NRM):
                 m.d.sync += n.eq(n + 1)

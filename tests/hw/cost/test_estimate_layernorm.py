@@ -13,7 +13,7 @@ from hwssm.targets.registry import device
 
 def _ln(est):
     return [(b, r) for b, r in est.blocks if "LayerNorm" in b.name or b.name.startswith(("ρ", "d", "cg", "ν", "S1",
-                                                                                        "Q ", "V ", "mantissa", "ε"))]
+                                                                                        "V ", "x²", "S2", "mantissa", "ε"))]
 
 
 @pytest.mark.parametrize("prenorm", [True, False])
