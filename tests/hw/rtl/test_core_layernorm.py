@@ -12,35 +12,45 @@ from hwssm.hw import cycle_model
 from hwssm.hw.derive import derive
 from hwssm.hw.options import DesignPoint, Pipeline
 from hwssm.hw.rtl.core import HwssmCore
+from hwssm.hw.storage import ParamStorage
 from hwssm.quant.plan import resolve_plan
 from hwssm.quant.random_qmodel import random_qmodel
 from tests.hw.rtl.rtl_run import rtl_run
 from tests.hw.rtl.test_core import _expected
 
-# (H, M, L, P, T, plan, extreme, pipeline)
+ROM, LOAD = ParamStorage.ROM, ParamStorage.LOAD
+
+# (H, M, L, P, T, plan, extreme, pipeline, storage, vocabulary of a token model)
 CASES = {
-    "p1": (3, 2, 2, 1, 3, "uniform8", False, Pipeline()),
-    "p2": (3, 2, 2, 2, 3, "uniform8", False, Pipeline()),
-    "p2-floor-wrap-extreme": (3, 2, 2, 2, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", True, Pipeline()),
-    "p3-H5-L3-extreme": (5, 3, 3, 3, 2, "uniform8", True, Pipeline()),
-    "p2-L1-mem-requant-stages": (4, 2, 1, 2, 3, "hetero", False, Pipeline(mem_stages=1, requant_stages=1)),
+    "p1": (3, 2, 2, 1, 3, "uniform8", False, Pipeline(), ROM, None),
+    "p2": (3, 2, 2, 2, 3, "uniform8", False, Pipeline(), ROM, None),
+    "p2-floor-wrap-extreme": (3, 2, 2, 2, 3, "A6x10-B4C4D4-W6-a6-floor-wrap", True, Pipeline(), ROM, None),
+    "p3-H5-L3-extreme": (5, 3, 3, 3, 2, "uniform8", True, Pipeline(), ROM, None),
+    "p2-L1-mem-requant-stages": (4, 2, 1, 2, 3, "hetero", False, Pipeline(mem_stages=1, requant_stages=1), ROM, None),
+    "p2-every-stage-k8-load": (4, 3, 2, 2, 2, "uniform8", False,
+                               Pipeline(mul_stages=1, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8,
+                                        encdec_stages=1, align_stages=1), LOAD, None),
+    "p2-tokens-k6": (6, 2, 2, 2, 3, "uniform8", False, Pipeline(mix_cols=6), ROM, 16),
 }
 
 
 def _run(case: str, prenorm: bool):
-    H, M, L, P, T, plan, extreme, pipe = CASES[case]
-    qm = random_qmodel(H, M, L, resolve_plan(plan), seed=len(case) + prenorm, extreme=extreme, prenorm=prenorm)
-    core = HwssmCore(qm, DesignPoint(P, T, pipe))
+    H, M, L, P, T, plan, extreme, pipe, storage, vocab = CASES[case]
+    qm = random_qmodel(H, M, L, resolve_plan(plan), seed=len(case) + prenorm, extreme=extreme, prenorm=prenorm,
+                       vocab=vocab)
+    core = HwssmCore(qm, DesignPoint(P, T, pipe, storage))
     rng = np.random.default_rng(P)
-    digits = [[int(p) for p in rng.integers(0, 256, T)] for _ in range(2)]
-    digits[0][0] = 255
-    return qm, core, digits, rtl_run(core, digits)
+    top = 256 if vocab is None else vocab
+    digits = [[int(p) for p in rng.integers(0, top, T)] for _ in range(2)]
+    digits[0][0] = top - 1
+    load = core.config.load.image() if storage is LOAD else None
+    return qm, core, digits, rtl_run(core, digits, load=load)
 
 
 @pytest.mark.parametrize("prenorm", [True, False], ids=["prenorm", "postnorm"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_core_with_layernorm_matches_naive_and_cycle_model(case, prenorm):
-    H, M, L, P, T, plan, extreme, pipe = CASES[case]
+    H, M, L, P, T, plan, extreme, pipe, storage, vocab = CASES[case]
     qm, core, digits, res = _run(case, prenorm)
     assert core.config.norm is not None and core.config.norm.prenorm is prenorm
     dbg, logits, classes = _expected(qm, digits)
