@@ -1,6 +1,7 @@
 """What the RTL's LayerNorm unit is made of (ARITHMETIC.md §7), derived from a QModel.
 
-The constants are the golden kernel's (:func:`hwssm.golden.norm_tables.build_norm_tables`):
+The constants come from the contract's lowering (:func:`hwssm.quant.lowering.lower_layer_norm`),
+packed as the golden kernel packs them (:func:`hwssm.golden.norm_tables.build_norm_tables`):
 per block the ε term E and the rounding of ν, per row (l·H + h) γ pre-shifted by its
 alignment and the requantization's pre-shift (``cg``), the aligned β plus the rounding addend
 (``add``) and the requantization's right shift (``rsh``). The unit computes
@@ -17,10 +18,8 @@ import dataclasses
 
 from ..errors import HwssmError
 from ..fixed import Overflow, Rounding, signed_width
-from ..golden.norm_tables import build_norm_tables
-from ..golden.tables import KQ_ADD, KQ_RSH
 from ..quant.layernorm import MANT_LO, NU_FRAC, nu_format
-from ..quant.lowering import lower_layer_norm
+from ..quant.lowering import RQ_LSH, RQ_RND, RQ_RSH, lower_layer_norm
 from .rom_table import Table
 
 __all__ = ["NormConfig", "norm_config", "check_norm_placement", "norm_timing", "RHO_BITS", "norm_iterations"]
@@ -124,7 +123,6 @@ def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
     placement the RTL does not build."""
     if not check_norm_placement(qm):
         return None
-    nt = build_norm_tables(qm)
     lows = [lower_layer_norm(qm, l) for l in range(L)]
     for l, nl in enumerate(lows):
         if nl.X.width != a or nl.O.width != a:
@@ -133,12 +131,19 @@ def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
     ovf = {nl.O.overflow for nl in lows}
     if len(ovf) != 1:
         raise HwssmError("the RTL needs one overflow for every LayerNorm output format")
+    cg, add, rsh = [], [], []
+    for nl in lows:
+        for h in range(H):
+            rec, sh = nl.rq[h], nl.sh[h]
+            cg.append(int(nl.gamma[h]) << int(sh[0] + rec[RQ_LSH]))
+            add.append((int(nl.beta[h]) << int(sh[1] + rec[RQ_LSH])) + int(rec[RQ_RND]))
+            rsh.append(int(rec[RQ_RSH]))
     table = Table(L * H)
-    table.value("cg", [int(nt.cg[l, h]) for l in range(L) for h in range(H)])
-    table.value("add", [int(nt.q[l, h, KQ_ADD]) for l in range(L) for h in range(H)])
-    table.shift("rsh", [int(nt.q[l, h, KQ_RSH]) for l in range(L) for h in range(H)])
+    table.value("cg", cg)
+    table.value("add", add)
+    table.shift("rsh", rsh)
     return NormConfig(
-        prenorm=bool(qm.layers[0].norm.prenorm), H=H, L=L, a=a, E=tuple(int(e) for e in nt.E),
+        prenorm=bool(qm.layers[0].norm.prenorm), H=H, L=L, a=a, E=tuple(nl.E for nl in lows),
         half_up=tuple(nl.O.rounding is Rounding.HALF_UP for nl in lows), overflow=ovf.pop(), table=table,
         v_width=max(nl.v_width for nl in lows), nu_width=nu_format(H).width)
 
