@@ -19,13 +19,21 @@ counters):
   ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass, + ``Pipeline.acc_stages`` +
   ``Pipeline.align_stages``).
 
+With LayerNorm (every block, :mod:`hwssm.hw.rtl.layernorm`; one sequential unit) the unit
+writes output h of a block ``latency + h`` cycles after the last of its H inputs
+(:attr:`~hwssm.hw.norm_config.NormConfig.latency`): prenorm, its inputs are r_l as the encoder
+or the GLU writes it and the S4D slot (l, h) waits for its output h (+1); postnorm, its inputs
+are the GLU's residual sums and the S4D slot (l+1, h) waits for its output h (+1), which also
+takes the GLU's place on dbg and in the pool. ``StepSchedule.norm_out`` holds those cycles.
+
 A step starts (the pixel is taken and the encoder starts) one cycle after the previous
 step's last slot, but not earlier than ``P_min`` cycles after the previous start:
 ``P_min`` keeps consecutive steps from overtaking each other in small networks (state
 RAM read-after-write, the value/gate buffer, the encoder's double buffer; with
 :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage also the state banks: step t's last
 state write lands before step t+1's first state read of the same bank); for the
-reference networks it is far below the step length and costs nothing.
+reference networks it is far below the step length and costs nothing. With LayerNorm it also
+keeps the next step's first vector from reaching the unit before it is free (``busy``).
 
 Utilization
 -----------
