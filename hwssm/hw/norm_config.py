@@ -26,6 +26,8 @@ __all__ = ["NormConfig", "norm_config", "check_norm_placement", "norm_timing", "
 
 #: Bits of ρ = isqrt(⌊2^62/m⌋) ∈ (2^20, 2^21]: one digit-recurrence cycle per bit.
 RHO_BITS = 22
+#: Width of the ρ recurrence's registers (2^62 − m·ρ², m·ρ·2^(k+1), m·2^(2k) and their sums).
+REC_BITS = 68
 
 
 def norm_iterations(v_width: int) -> int:
@@ -97,13 +99,13 @@ class NormConfig:
     @property
     def latency(self) -> int:
         """Last input written → output of channel h written, minus h (cycles):
-        1 + 1 (V) + iterations + 1 + RHO_BITS + 5 (output pipeline)."""
+        1 + 2 (V) + iterations + 1 + RHO_BITS + 6 (output pipeline)."""
         return _latency(self.H, self.v_width)
 
     @property
     def busy(self) -> int:
         """Last input written → the unit takes the next vector's first input (cycles)."""
-        return self.latency + self.H - 5
+        return self.latency + self.H - 6
 
 
 def check_norm_placement(qm) -> bool:
@@ -149,7 +151,7 @@ def norm_config(qm, a: int, L: int, H: int) -> NormConfig | None:
 
 
 def _latency(H: int, v_width: int) -> int:
-    return 1 + 1 + norm_iterations(v_width) + 1 + RHO_BITS + 5
+    return 1 + 2 + norm_iterations(v_width) + 1 + RHO_BITS + 6
 
 
 def norm_timing(model) -> tuple[bool, int, int] | None:
@@ -163,4 +165,4 @@ def norm_timing(model) -> tuple[bool, int, int] | None:
         return None
     lows = [lower_layer_norm(model, l) for l in range(len(layers)) if layers[l].norm is not None]
     lat = _latency(model.H, max(nl.v_width for nl in lows))
-    return lows[0].prenorm, lat, lat + model.H - 5
+    return lows[0].prenorm, lat, lat + model.H - 6

@@ -9,13 +9,10 @@ Everything is attributed to ``act`` (the LayerNorm's own formats), its control t
 from __future__ import annotations
 
 from ...fixed import signed_width
-from ..norm_config import RHO_BITS, NormConfig
+from ..norm_config import REC_BITS, RHO_BITS, NormConfig
 from .blocks import Block, Kind, addr_width, rom_block
 
 __all__ = ["layernorm_blocks"]
-
-#: Width of the ρ recurrence's registers and adders (A, m·ρ·2^(k+1), m·2^(2k)).
-REC_BITS = 68
 
 
 def layernorm_blocks(c) -> list[Block]:
@@ -47,11 +44,11 @@ def layernorm_blocks(c) -> list[Block]:
     add(Block("d = H·x − S1", "act", Kind.ADD, dw, 2))
     add(Block("mantissa normalizer", "act", Kind.MUX, mw, 3))
     add(Block("mantissa range compares", "act", Kind.COMPARE, mw, count=2))
-    add(Block("ρ recurrence adders", "act", Kind.ADD, REC_BITS, 3))          # A + m·ρ·2^(k+1) + m·2^(2k)
-    add(Block("ρ recurrence partial-sum adder", "act", Kind.ADD, REC_BITS, 2))  # m·ρ·2^(k+1) + m·2^(2k+1)
-    add(Block("ρ recurrence selects", "act", Kind.MUX, REC_BITS, 2, count=2))  # accept or keep A, m·ρ·2^(k+1)
-    add(Block("ρ recurrence compare", "act", Kind.COMPARE, REC_BITS))
-    add(Block("ρ recurrence registers", "act", Kind.REG, 3 * REC_BITS + RHO_BITS + mw + 8 + s_w))
+    # R − inc (the test), and the next P and inc for both outcomes, selected with R
+    add(Block("ρ recurrence subtract", "act", Kind.ADD, REC_BITS + 1, 2))
+    add(Block("ρ recurrence adders", "act", Kind.ADD, REC_BITS, 2, count=3))
+    add(Block("ρ recurrence selects", "act", Kind.MUX, REC_BITS, 2, count=3))
+    add(Block("ρ recurrence registers", "act", Kind.REG, 5 * REC_BITS + RHO_BITS + mw + 8 + s_w))
     add(Block("d·H·ρ multiplier", "act", Kind.MUL, dw + H.bit_length(), RHO_BITS + 1))
     # ν: a floor shift and a HALF_UP one ((p << 1) >> s, + 1, >> 1), selected per block
     add(Block("ν shift", "act", Kind.SHIFT, p_w + 1, max(1, s_w), count=2))
@@ -63,7 +60,13 @@ def layernorm_blocks(c) -> list[Block]:
     if rsh.width:
         add(Block("LayerNorm per-row shift", "act", Kind.SHIFT, acc_w, rsh.width))
     add(Block("LayerNorm pipeline registers", "act", Kind.REG,
-              nc.s1_width + nc.s2_width + p_w + nc.nu_width + acc_w + a + 3 * tab.width))
+              3 * nc.s1_width + 2 * nc.s2_width + dw + p_w + nc.nu_width + acc_w + a + 3 * tab.width))
+    # constant multiplies by H and H² (shift-and-add: free for a power of two)
+    for name, width, c_ in (("H·S2", nc.s2_width + hb, H), ("H²·(H·S2 − S1²)", vw, H * H), ("H·x", dw, H),
+                            ("H·d", dw + hb, H)):
+        ones = bin(c_).count("1")
+        if ones > 1:
+            add(Block(f"constant multiply {name}", "act", Kind.ADD, width, ones))
     if not nc.prenorm:
         add(Block("LayerNorm pool adder", "act", Kind.ADD, c.pool_width, 2))
     if signed_width(0, max(nc.E)) > 1:

@@ -4,16 +4,17 @@ Per vector (block l of step t, blocks in order):
 
 1. **input**: the H codes x[h] arrive in channel order (``in_en``, any spacing), are stored
    in a private H-word RAM and summed into S1 = Σ x and S2 = Σ x²;
-2. **V** (1 cycle): V = H·Q + E_l with Q = Σ d² = H·(H·S2 − S1²), the same integer as §7's
+2. **V** (2 cycles): V = H·Q + E_l with Q = Σ d² = H·(H·S2 − S1²), the same integer as §7's
    sum of squares of d = H·x − S1 (Σ(H·x − S1)² = H²·S2 − 2H·S1·S1 + H·S1²), so no pass over
    the channels is needed before the normalization;
 3. **normalization** (:attr:`~hwssm.hw.norm_config.NormConfig.iterations` cycles): m = V,
    j = 0, then per cycle ``m ≥ 2^22: m >>= 2, j += 1``, ``m < 2^20: m <<= 2, j −= 1``
    (so m = V >> 2j, truncated, in [2^20, 2^22) as §7 defines it);
 4. **reciprocal square root** (1 + 22 cycles): ρ = the largest integer with m·ρ² ≤ 2^62,
-   one bit per cycle from bit 21 down (= isqrt(⌊2^62/m⌋), §7), by the digit recurrence
-   ``A' = A + m·ρ·2^(k+1) + m·2^(2k)`` (shifted registers, adders and one comparator only);
-5. **output pass** (H cycles + 5): ν = rshift(d·H·ρ, 15 + j, rounding of O),
+   one bit per cycle from bit 21 down (= isqrt(⌊2^62/m⌋), §7), by the digit recurrence on
+   R = 2^62 − m·ρ²: bit k is accepted when ``m·(2ρ·2^k + 2^(2k)) ≤ R`` (shifted registers,
+   one subtract per cycle on the critical path);
+5. **output pass** (H cycles + 6): ν = rshift(d·H·ρ, 15 + j, rounding of O),
    o = fit(floor((cg·ν + add) / 2^rsh), O), one channel per cycle (five registers).
 
 Members
@@ -27,7 +28,7 @@ u_addr : In ; u_data : Out
     address): the S4D input of a prenorm core.
 pool_raddr : Out
     The channel of the output written ``1 + mem_stages`` cycles later (a pool read ahead of
-    its write, postnorm).
+    its write, postnorm; ``mem_stages`` ≤ 4).
 
 Latency: last input at τ → output h written at τ + ``NormConfig.latency`` + h; the next
 vector's first input may come from τ + ``NormConfig.busy`` on (the unit is sequential).
@@ -40,13 +41,22 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ...fixed import Rounding
-from ..norm_config import RHO_BITS, NormConfig
+from ..norm_config import REC_BITS, RHO_BITS, NormConfig
 from .interfaces import awidth, mem_depth, rom
 from .ops import chain, delay, requant
 
 __all__ = ["LayerNormUnit"]
 
-IN, VV, NRM, RS0, RS, OUT = range(6)
+IN, VV, VV2, NRM, RS0, RS, OUT = range(7)
+#: Registers of the output pass (read → d → d·H·ρ → ν → cg·ν + add → requant).
+OUT_STAGES = 6
+
+
+def _cmul(v, c: int):
+    """``v·c`` for a constant ``c >= 1`` as a sum of shifted copies of ``v`` (no ``$mul`` cell,
+    so synthesis never spends a hard multiplier on it)."""
+    terms = [v << k for k in range(c.bit_length()) if (c >> k) & 1]
+    return sum(terms[1:], terms[0])
 
 
 class LayerNormUnit(wiring.Component):
@@ -72,20 +82,23 @@ class LayerNormUnit(wiring.Component):
         hb = awidth(H)
         state = Signal(range(OUT + 1), init=IN)
         cnt = Signal(hb)            # inputs taken
-        i = Signal(hb)              # read counter of both passes
-        n = Signal(range(max(nc.iterations, RHO_BITS, 3) + 1))
+        i = Signal(hb)              # read counter of the output pass
+        n = Signal(range(max(nc.iterations, RHO_BITS) + 1))
         lv = Signal(awidth(L))      # block of the vector
         tv = Signal(awidth(T))      # step of the vector
         S1 = Signal(signed(nc.s1_width))
         S2 = Signal(unsigned(nc.s2_width))
+        s1sq = Signal(unsigned(2 * nc.s1_width))
+        hs2 = Signal(unsigned(nc.s2_width + H.bit_length()))
         mw = max(nc.v_width - 1, 22)
         mm = Signal(unsigned(mw))
         j = Signal(signed(8))
-        acc_w = 68
-        A, Pp, M2 = Signal(unsigned(acc_w)), Signal(unsigned(acc_w)), Signal(unsigned(acc_w))
+        # the ρ recurrence at bit k: R = 2^62 − m·ρ², Pp = m·ρ·2^(k+1), M2 = m·2^(2k),
+        # F = 5·m·2^(2k−2), inc = Pp + M2 (the trial's increment m·(2ρ·2^k + 2^(2k)))
+        rw = REC_BITS
+        R, Pp, M2, F, inc = (Signal(unsigned(rw), name=f"ln_{x}") for x in ("R", "P", "M2", "F", "inc"))
         rho = Signal(unsigned(RHO_BITS))
-        s_lo = 5
-        s_var = Signal(range(nc.s_max - s_lo + 1))
+        s_sh = Signal(range(nc.s_max + 1))   # 15 + j
 
         xmem = memory.Memory(shape=signed(a), depth=mem_depth(H), init=[])
         m.submodules.ln_x = xmem
@@ -102,13 +115,13 @@ class LayerNormUnit(wiring.Component):
                 m.d.sync += [cnt.eq(0), state.eq(VV)]
             with m.Else():
                 m.d.sync += cnt.eq(cnt + 1)
-        d1 = Signal(signed(nc.d_width))
-        m.d.comb += d1.eq(H * xr.data - S1)
         E = Array([Const(e, unsigned(max(1, e.bit_length()))) for e in nc.E])
         with m.Switch(state):
-            # 2. V = H²·(H·S2 − S1²) + E
+            # 2. V = H²·(H·S2 − S1²) + E (two cycles: the products, then V)
             with m.Case(VV):
-                m.d.sync += [mm.eq((H * H) * (H * S2 - S1 * S1) + E[lv]), j.eq(0), state.eq(NRM), n.eq(0), i.eq(0)]
+                m.d.sync += [s1sq.eq(S1 * S1), hs2.eq(_cmul(S2, H)), state.eq(VV2)]
+            with m.Case(VV2):
+                m.d.sync += [mm.eq(_cmul(hs2 - s1sq, H * H) + E[lv]), j.eq(0), state.eq(NRM), n.eq(0), i.eq(0)]
             # 3. normalization of V to m ∈ [2^20, 2^22)
             with m.Case(NRM):
                 m.d.sync += n.eq(n + 1)
@@ -119,15 +132,19 @@ class LayerNormUnit(wiring.Component):
                 with m.If(n == nc.iterations - 1):
                     m.d.sync += state.eq(RS0)
             with m.Case(RS0):
-                m.d.sync += [A.eq(0), Pp.eq(0), M2.eq(mm[:22] << (2 * (RHO_BITS - 1))), rho.eq(0),
-                             s_var.eq(15 + j - s_lo), n.eq(0), state.eq(RS)]
-            # 4. ρ, bit 21 down to 0: accept when m·(ρ + 2^k)² ≤ 2^62
+                k0 = 2 * (RHO_BITS - 1)
+                m.d.sync += [R.eq(1 << 62), Pp.eq(0), M2.eq(mm[:22] << k0), F.eq(_cmul(mm[:22], 5) << (k0 - 2)),
+                             inc.eq(mm[:22] << k0), rho.eq(0), s_sh.eq(15 + j), n.eq(0), state.eq(RS)]
+            # 4. ρ, bit 21 down to 0: accept when m·(ρ + 2^k)² ≤ 2^62, i.e. inc ≤ R (one subtract;
+            #    every other sum comes from registers and is selected by the outcome)
             with m.Case(RS):
-                trial = Signal(unsigned(acc_w))
-                m.d.comb += trial.eq(A + Pp + M2)
-                ok = trial <= (1 << 62)
-                m.d.sync += [n.eq(n + 1), rho.eq(Cat(ok, rho[:-1])), M2.eq(M2 >> 2),
-                             Pp.eq(Mux(ok, Pp + (M2 << 1), Pp) >> 1), A.eq(Mux(ok, trial, A))]
+                diff = Signal(signed(rw + 1))
+                m.d.comb += diff.eq(R - inc)
+                ok = ~diff[-1]
+                ph = Pp >> 1
+                m.d.sync += [n.eq(n + 1), rho.eq(Cat(ok, rho[:-1])), M2.eq(M2 >> 2), F.eq(F >> 2),
+                             R.eq(Mux(ok, diff[:rw], R)), Pp.eq(Mux(ok, ph + M2, ph)),
+                             inc.eq(Mux(ok, ph + F, ph + (M2 >> 2)))]
                 with m.If(n == RHO_BITS - 1):
                     m.d.sync += [state.eq(OUT), i.eq(0)]
             # 5. output pass
@@ -141,7 +158,7 @@ class LayerNormUnit(wiring.Component):
         # output pipeline: stage k at o0 + i + k
         lb = len(lv)
         ctx = Cat(state == OUT, i, lv, tv == 0, tv == T - 1)
-        cx = chain(m, ctx, 5, "ln_ctx")
+        cx = chain(m, ctx, OUT_STAGES, "ln_ctx")
 
         def f(k):
             c = cx[k]
@@ -149,35 +166,37 @@ class LayerNormUnit(wiring.Component):
                     "last": c[2 + hb + lb]}
 
         tab = nc.table
-        word = rom(m, "ln_rom", tab.words(), tab.width, lv * H + i if L > 1 else i)   # at stage 1
-        w3 = delay(m, word, 2, "ln_rom_q", reset_less=True)
-        w4 = delay(m, w3, 1, "ln_rom_r", reset_less=True)
-        f3, f4 = tab.unpack(w3), tab.unpack(w4)
-        # stage 1: p = (H·x − S1)·H·ρ
-        p2 = Signal(signed(nc.d_width + (H.bit_length()) + RHO_BITS + 2), reset_less=True)
-        m.d.sync += p2.eq(d1 * H * Cat(rho, Const(0, 1)).as_signed())
-        # stage 2: ν = rshift(p, 15 + j, rounding)
-        nu3 = Signal(signed(nc.nu_width), reset_less=True)
-        s_amt = s_var + s_lo
-        half = Array([Const(int(h), 1) for h in nc.half_up])[f(2)["l"]] if len(set(nc.half_up)) > 1 else \
+        word = rom(m, "ln_rom", tab.words(), tab.width, _cmul(lv, H) + i if L > 1 else i)   # at stage 1
+        w4 = delay(m, word, 3, "ln_rom_q", reset_less=True)
+        w5 = delay(m, w4, 1, "ln_rom_r", reset_less=True)
+        f4, f5 = tab.unpack(w4), tab.unpack(w5)
+        # stage 1: d = H·x − S1
+        d2 = Signal(signed(nc.d_width), reset_less=True)
+        m.d.sync += d2.eq(_cmul(xr.data, H) - S1)
+        # stage 2: p = d·H·ρ
+        p3 = Signal(signed(nc.d_width + (H.bit_length()) + RHO_BITS + 2), reset_less=True)
+        m.d.sync += p3.eq(_cmul(d2, H) * Cat(rho, Const(0, 1)).as_signed())
+        # stage 3: ν = rshift(p, 15 + j, rounding)
+        nu4 = Signal(signed(nc.nu_width), reset_less=True)
+        half = Array([Const(int(h), 1) for h in nc.half_up])[f(3)["l"]] if len(set(nc.half_up)) > 1 else \
             Const(int(nc.half_up[0]), 1)
-        w = (p2 << 1) >> s_amt
-        m.d.sync += nu3.eq(Mux(half, (w + 1) >> 1, p2 >> s_amt))
-        # stage 3: cg·ν + add
-        acc4 = Signal((f3["cg"] * nu3 + f3["add"]).shape(), reset_less=True)
-        m.d.sync += acc4.eq(f3["cg"] * nu3 + f3["add"])
-        # stage 4: floor shift and fit (the rounding addend is in add)
-        out5 = Signal(signed(a), reset_less=True)
-        m.d.sync += out5.eq(requant(m, acc4, f4["rsh"], Rounding.FLOOR, nc.overflow, a, name="ln_rq"))
-        c5 = f(5)
+        w = (p3 << 1) >> s_sh
+        m.d.sync += nu4.eq(Mux(half, (w + 1) >> 1, p3 >> s_sh))
+        # stage 4: cg·ν + add
+        acc5 = Signal((f4["cg"] * nu4 + f4["add"]).shape(), reset_less=True)
+        m.d.sync += acc5.eq(f4["cg"] * nu4 + f4["add"])
+        # stage 5: floor shift and fit (the rounding addend is in add)
+        out6 = Signal(signed(a), reset_less=True)
+        m.d.sync += out6.eq(requant(m, acc5, f5["rsh"], Rounding.FLOOR, nc.overflow, a, name="ln_rq"))
+        co = f(OUT_STAGES)
         ubuf = memory.Memory(shape=signed(a), depth=mem_depth(H), init=[])
         m.submodules.ln_u = ubuf
         uw, ur = ubuf.write_port(), ubuf.read_port()
         m.d.comb += [
-            self.out_en.eq(c5["v"]), self.out_h.eq(c5["h"]), self.out_data.eq(out5), self.out_l.eq(c5["l"]),
-            self.out_first.eq(c5["first"]), self.out_last.eq(c5["last"]),
-            uw.en.eq(c5["v"]), uw.addr.eq(c5["h"]), uw.data.eq(out5),
+            self.out_en.eq(co["v"]), self.out_h.eq(co["h"]), self.out_data.eq(out6), self.out_l.eq(co["l"]),
+            self.out_first.eq(co["first"]), self.out_last.eq(co["last"]),
+            uw.en.eq(co["v"]), uw.addr.eq(co["h"]), uw.data.eq(out6),
             ur.addr.eq(self.u_addr), self.u_data.eq(ur.data),
-            self.pool_raddr.eq(f(4 - self._ds)["h"] if self._ds <= 4 else 0),
+            self.pool_raddr.eq(f(OUT_STAGES - 1 - self._ds)["h"]),
         ]
         return m

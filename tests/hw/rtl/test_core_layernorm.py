@@ -69,7 +69,7 @@ def test_core_with_layernorm_matches_naive_and_cycle_model(case, prenorm):
     nc = core.config.norm
     assert s.norm_out is not None and len(s.norm_out) == L
     assert all(s.norm_out[l][h] == s.norm_out[l][0] + h for l in range(L) for h in range(H))
-    assert nc.latency == 1 + 1 + nc.iterations + 1 + 22 + 5
+    assert nc.latency == 1 + 2 + nc.iterations + 1 + 22 + 6
 
 
 def test_cycle_model_of_a_qmodel_equals_that_of_its_core():
