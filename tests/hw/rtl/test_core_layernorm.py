@@ -90,3 +90,54 @@ def test_mixed_placements_are_refused_in_one_line():
         with pytest.raises(HwssmError, match="all prenorm or all postnorm") as info:
             derive(qm, DesignPoint(2, 4))
         assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("prenorm", [True, False], ids=["prenorm", "postnorm"])
+def test_layernorm_core_under_output_backpressure(prenorm):
+    # out_ready low for 300 cycles at every class: the next digit's steps finish, its decoder
+    # waits (postnorm: the LayerNorm's last pool writes start it); nothing is lost or reordered
+    from amaranth.sim import Simulator
+
+    qm = random_qmodel(3, 2, 2, seed=9, prenorm=prenorm)
+    core = HwssmCore(qm, DesignPoint(2, 3))
+    rng = np.random.default_rng(9)
+    digits = [[int(p) for p in rng.integers(0, 256, 3)] for _ in range(3)]
+    pixels = [p for d in digits for p in d]
+    got = {"dbg": [], "logits": [], "classes": []}
+
+    async def tb(ctx):
+        i, wait, stalled = 0, None, 0
+        for _ in range(20_000):
+            ctx.set(core.in_valid, i < len(pixels))
+            if i < len(pixels):
+                ctx.set(core.in_data, pixels[i])
+                if ctx.get(core.in_ready):
+                    i += 1
+            valid = ctx.get(core.out_valid)
+            if valid and wait is None:
+                wait = 300                       # a new class: hold out_ready low for 300 cycles
+            ready = wait == 0
+            ctx.set(core.out_ready, ready)
+            if ctx.get(core.dbg_valid):
+                got["dbg"].append(ctx.get(core.dbg_data))
+            if ctx.get(core.logit_valid):
+                got["logits"].append(ctx.get(core.logit_data))
+            if valid and ready:
+                got["classes"].append(ctx.get(core.out_class))
+                wait = None
+                if len(got["classes"]) == len(digits):
+                    got["stalled"] = stalled
+                    return
+            elif wait:
+                wait -= 1
+                stalled += valid
+            await ctx.tick()
+        raise AssertionError("the core did not finish")
+
+    sim = Simulator(core)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    dbg, logits, classes = _expected(qm, digits)
+    assert got["dbg"] == dbg and got["logits"] == logits and got["classes"] == classes
+    assert got["stalled"] == 3 * 300
