@@ -197,6 +197,8 @@ class CoreConfig:
     enc_rom: tuple | None = None
     #: the S5 family's layout (:class:`S5Layout`); None for S4D
     s5: S5Layout | None = None
+    #: the LayerNorm unit (:class:`~hwssm.hw.norm_config.NormConfig`); None without LayerNorm
+    norm: object | None = None
 
     # -- geometry helpers --------------------------------------------------------------
     @property

@@ -19,13 +19,21 @@ counters):
   ``LAT_V = 5 + mul_stages`` after the last slot of the gate pass, + ``Pipeline.acc_stages`` +
   ``Pipeline.align_stages``).
 
+With LayerNorm (every block, :mod:`hwssm.hw.rtl.layernorm`; one sequential unit) the unit
+writes output h of a block ``latency + h`` cycles after the last of its H inputs
+(:attr:`~hwssm.hw.norm_config.NormConfig.latency`): prenorm, its inputs are r_l as the encoder
+or the GLU writes it and the S4D slot (l, h) waits for its output h (+1); postnorm, its inputs
+are the GLU's residual sums and the S4D slot (l+1, h) waits for its output h (+1), which also
+takes the GLU's place on dbg and in the pool. ``StepSchedule.norm_out`` holds those cycles.
+
 A step starts (the pixel is taken and the encoder starts) one cycle after the previous
 step's last slot, but not earlier than ``P_min`` cycles after the previous start:
 ``P_min`` keeps consecutive steps from overtaking each other in small networks (state
 RAM read-after-write, the value/gate buffer, the encoder's double buffer; with
 :attr:`~hwssm.hw.storage.ParamStorage.LOAD` storage also the state banks: step t's last
 state write lands before step t+1's first state read of the same bank); for the
-reference networks it is far below the step length and costs nothing.
+reference networks it is far below the step length and costs nothing. With LayerNorm it also
+keeps the next step's first vector from reaching the unit before it is free (``busy``).
 
 Utilization
 -----------
@@ -46,6 +54,7 @@ from typing import Union
 
 from ..quant.qmodel import QModel
 from .core_config import CoreConfig, tree_stages
+from .norm_config import norm_timing
 from .options import DesignPoint, Pipeline, ParamStorage
 
 __all__ = ["Latencies", "StepSchedule", "step_schedule", "cycles_per_step", "cycles_per_digit",
@@ -127,6 +136,10 @@ class StepSchedule:
         Smallest allowed distance between two step starts.
     period : int
         ``max(last_issue + 1, p_min)``: cycles per step in steady state.
+    norm_out : list or None
+        With LayerNorm (:mod:`hwssm.hw.rtl.layernorm`): ``norm_out[l][h]``, the cycle the unit
+        writes its output h of block l (prenorm: n = u of block l; postnorm: r_{l+1}[h], on
+        dbg then instead of at ``glu + 5``).
     bu, upd : list or None
         S5 only (:mod:`hwssm.hw.cycle_s5`): ``bu[l][kk][q]`` the B̄u slots, ``upd[l][c]`` the
         state updates; ``ssm`` then holds the readout slots and ``mix`` the GLU passes.
@@ -140,6 +153,7 @@ class StepSchedule:
     period: int
     bu: list | None = None
     upd: list | None = None
+    norm_out: list | None = None
 
 
 Model = Union[CoreConfig, QModel]
@@ -161,18 +175,27 @@ def _point(model: Model, design: DesignPoint | None) -> DesignPoint:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool = False,
-              mem: int = 0, res: int = 0, acc: int = 0, cols: int = 4, encdec: int = 0, align: int = 0) -> StepSchedule:
+              mem: int = 0, res: int = 0, acc: int = 0, cols: int = 4, encdec: int = 0, align: int = 0,
+              norm: tuple | None = None) -> StepSchedule:
     lat = Latencies(ms, ts, mem, res, acc, encdec, align)
     Cs, KP, Q = -(-M // P), -(-H // P), -(-H // cols)
     gap = mix_gap(Pipeline(mul_stages=ms, requant_stages=res, mix_cols=cols))
     t = 0  # the start cycle; slots issue from cycle 1 on
-    ssm, mix, glu = [], [], []
+    ssm, mix, glu, nout = [], [], [], []
     glu_prev = -(1 << 30)
     for l in range(L):
         rows = []
         g_vis = []
+        if norm is not None and norm[0]:   # prenorm: the LayerNorm of r_l, after its last channel
+            last_in = lat.enc_first - 1 + H - 1 if l == 0 else glu[l - 1][H - 1] + lat.glu_out
+            nout.append([last_in + norm[1] + h for h in range(H)])
         for h in range(H):
-            ready = lat.enc_first + h if l == 0 else glu[l - 1][h] + lat.r
+            if norm is None:
+                ready = lat.enc_first + h if l == 0 else glu[l - 1][h] + lat.r
+            elif norm[0]:
+                ready = nout[l][h] + 1
+            else:
+                ready = lat.enc_first + h if l == 0 else nout[l - 1][h] + 1
             cs = []
             for _ in range(Cs):
                 t = max(t + 1, ready)
@@ -197,6 +220,8 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
             glu_prev = max(glu_prev + 1, ready)
             ops.append(glu_prev)
         glu.append(ops)
+        if norm is not None and not norm[0]:   # postnorm: the LayerNorm of the residual sums
+            nout.append([ops[-1] + lat.glu_out + norm[1] + h for h in range(H)])
     last = t
     # P_min: (1) state read-after-write, (2) value/gate buffer reuse, (3) encoder double buffer,
     # (4) ping-pong state banks: the last state write of a step before the next step's first read
@@ -207,8 +232,20 @@ def _schedule(H: int, M: int, L: int, P: int, ms: int, ts: int, pingpong: bool =
         -(-(max(glu[0][h] - h for h in range(H)) - 2 - lat.mem_stages - lat.requant_stages - lat.encdec_stages) // 2),
         2,
         (ssm[-1][-1][-1] + lat.x_write + 1 - ssm[0][0][0]) if pingpong else 0,
+        _norm_p_min(norm, lat, glu, H),
     )
-    return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min))
+    return StepSchedule(ssm, mix, glu, last, p_min, max(last + 1, p_min), norm_out=nout if norm is not None else None)
+
+
+def _norm_p_min(norm, lat: Latencies, glu: list, H: int) -> int:
+    """(5) the LayerNorm unit is one: the next step's first vector (block 0) may reach it only
+    ``busy`` cycles after this step's last vector (block L-1) did."""
+    if norm is None:
+        return 0
+    if norm[0]:
+        return glu[-2][-1] + lat.glu_out + norm[2] - (lat.enc_first - 1) if len(glu) > 1 else \
+            lat.enc_first - 1 + H - 1 + norm[2] - (lat.enc_first - 1)
+    return glu[-1][-1] + norm[2] - glu[0][0]
 
 
 def _s5(model: Model) -> tuple[int, bool] | None:
@@ -247,7 +284,7 @@ def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedu
     return _schedule(model.H, model.M, model.L, d.lanes, pipe.mul_stages,
                      tree_stages(d.lanes, pipe.tree_levels_per_stage), d.storage is ParamStorage.LOAD,
                      pipe.mem_stages, pipe.requant_stages, pipe.acc_stages, pipe.mix_cols, pipe.encdec_stages,
-                     pipe.align_stages)
+                     pipe.align_stages, norm_timing(model))
 
 
 def cycles_per_step(model: Model, design: DesignPoint | None = None) -> int:
@@ -261,7 +298,12 @@ def digit_tail(model: Model, design: DesignPoint | None = None) -> int:
     GLU and + 1 in the decoder per ``Pipeline.mem_stages``, + 2 in the GLU per
     ``Pipeline.requant_stages``, + 2 in the decoder per ``Pipeline.encdec_stages``)."""
     pipe = _point(model, design).pipeline
-    return (step_schedule(model, design).glu[-1][-1] + model.n_classes * model.H + 10
+    s = step_schedule(model, design)
+    last = s.glu[-1][-1]
+    if s.norm_out is not None and s.norm_out[-1][-1] > s.glu[-1][-1] + 5 + pipe.mem_stages + 2 * pipe.requant_stages:
+        # postnorm: the last pool write is the LayerNorm's
+        last = s.norm_out[-1][-1] - 5 - pipe.mem_stages - 2 * pipe.requant_stages
+    return (last + model.n_classes * model.H + 10
             + 2 * pipe.mem_stages + 2 * pipe.requant_stages + 2 * pipe.encdec_stages)
 
 

@@ -25,8 +25,8 @@ from ..fixed import Overflow, Rounding, signed_width
 from ..model.config import Family
 from ..quant.lowering import Lowering, lower
 from ..quant.qmodel import QModel, QParam
-from ..quant.layernorm import require_no_layernorm
 from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig, ceil_log2, mix_output_row
+from .norm_config import check_norm_placement, norm_config
 from .options import DesignPoint, mix_field
 from .rom_table import Shift, Table, pack_fields
 from .row_constants import mix_row_constants, rtl_width, shifts, ssm_row_constants, sum_width
@@ -49,8 +49,9 @@ def _uniform(fmts, what: str) -> tuple[Rounding, Overflow]:
 def check_rtl_encoder(qm) -> None:
     """Refuse (HwssmError, one line) an encoder the RTL does not build: more than 8 input
     channels per step (the input word is C·8 bits), or a token vocabulary of more than 256
-    (the input stream's 8-bit word carries the token id); and, not yet built, a LayerNorm."""
-    require_no_layernorm(qm, "the RTL generator, cycle model and estimator")
+    (the input stream's 8-bit word carries the token id); and a LayerNorm placement it does not
+    build (:func:`~hwssm.hw.norm_config.check_norm_placement`)."""
+    check_norm_placement(qm)
     if getattr(qm, "vocab", None) is not None and qm.vocab > 256:
         raise HwssmError(f"the RTL input stream carries 8-bit token ids; a vocabulary of {qm.vocab} tokens "
                          "is more than 256")
@@ -295,7 +296,9 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
     y_rnd = _uniform([ly.y for ly in qm.layers], "readout y")
     v_rnd = _uniform([ly.v for ly in qm.layers], "mixing v")
     z_rnd = _uniform([ly.z for ly in qm.layers], "GLU z")
-    r_rnd = _uniform([ly.r_out for ly in qm.layers], "residual r")
+    # (the residual's output is N_l before a postnorm LayerNorm)
+    r_rnd = _uniform([ly.norm.n if ly.norm is not None and not ly.norm.prenorm else ly.r_out for ly in qm.layers],
+                     "residual r")
 
     # -- S4D rows (rows l*H + h) ---------------------------------------------------------
     s_sh, s_wd = ssm_row_constants([s for ly in lw.layers for s in ly.ssm])
@@ -368,5 +371,5 @@ def derive(qm: QModel, design: DesignPoint) -> CoreConfig:
         sig_width=sig_width, glu=_glu(lw, a, sig_width, z_rnd, r_rnd), enc=enc, dec=dec,
         pool_width=lw.decoder.S.width, logit_width=logit_w, logit_frac=lw.decoder.logit_frac,
         storage=storage, soft_mul_bits=soft_mul_bits, load=load,
-        enc_rom=token_rom(lw, H, a) if qm.tokens else None,
+        enc_rom=token_rom(lw, H, a) if qm.tokens else None, norm=norm_config(qm, a, L, H),
     )

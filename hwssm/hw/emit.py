@@ -69,17 +69,19 @@ RTL_PACKAGE = "rtl"
 #: The modules of ``hwssm/hw`` besides :data:`RTL_PACKAGE` whose code determines the Verilog:
 #: the derivation of a core's constants, tables and ROM words from a QModel (``derive.py``,
 #: ``core_config.py``, ``row_constants.py``, ``rom_table.py``),
-#: the S5 family's derivation and cycle model (``derive_s5.py``, ``cycle_s5.py``),
+#: the S5 family's derivation and cycle model (``derive_s5.py``, ``cycle_s5.py``), the LayerNorm
+#: unit's constants and timing (``norm_config.py``),
 #: the cycle model (the sequencer's schedule), this module (the text rewrites, the manifest),
 #: the design point (``options.py``) and the parameter storage and load image (``storage.py``).
 #: A module split off one of these is added here (``tests/hw/test_emit.py`` fails when a
 #: module the generator imports is in none of these lists).
 GENERATOR_MODULES = ("core_config.py", "cycle_model.py", "cycle_s5.py", "derive.py", "derive_s5.py", "emit.py",
-                     "options.py", "rom_table.py", "row_constants.py", "storage.py")
+                     "norm_config.py", "options.py", "rom_table.py", "row_constants.py", "storage.py")
 #: Modules of ``hwssm`` outside ``hw/`` whose code determines the Verilog: the fixed-point
 #: formats and their rounding and overflow arithmetic, and the contract's lowering (term
-#: alignments, accumulator widths, requantization shifts).
-SHARED_MODULES = ("fixed.py", "quant/lowering.py", "quant/lowering_sum.py", "quant/s5_lowering.py")
+#: alignments, accumulator widths, requantization shifts; the LayerNorm's, ``quant/layernorm.py``).
+SHARED_MODULES = ("fixed.py", "quant/lowering.py", "quant/lowering_sum.py", "quant/s5_lowering.py",
+                  "quant/layernorm.py")
 
 
 def generator_sources(package: Path = PACKAGE) -> list[Path]:

@@ -22,13 +22,12 @@ import math
 
 import numpy as np
 
-from ..errors import HwssmError
 from ..fixed import MAX_WIDTH, QFormat, Term, signed_width
 from .lowering_sum import SumRow, lower_sum
 from .qmodel import QModelError, QParam, fmt_from_json, fmt_json
 
 __all__ = ["NU_FRAC", "MANT_LO", "RSQRT_NUM", "QNorm", "NormLowering", "rsqrt", "eps_code", "lower_norm",
-           "nu_format", "variance_width", "NORM_FIELDS", "require_no_layernorm"]
+           "nu_format", "variance_width", "NORM_FIELDS"]
 
 #: Fractional bits of the normalized value ν (|ν| ≤ √H·2^NU_FRAC).
 NU_FRAC = 16
@@ -147,12 +146,3 @@ def lower_norm(qn: QNorm, X: QFormat, O: QFormat, H: int, where: str) -> NormLow
         prenorm=qn.prenorm, X=X, O=O, H=H, E=int(qn.eps), gamma=qn.gamma.effective(), beta=qn.beta.effective(),
         rows=rows, sh=np.array([r.aligns for r in rows], np.int64),
         rq=np.array([r.rq.record() for r in rows], np.int64), v_width=vw)
-
-
-def require_no_layernorm(qm, what: str) -> None:
-    """One HwssmError line when a block of ``qm`` has a LayerNorm: the RTL, its cycle model and
-    its estimator do not build it yet (issue 16; :func:`hwssm.hw.derive.check_rtl_encoder` calls this)."""
-    norms = [l for l, ly in enumerate(getattr(qm, "layers", ())) if getattr(ly, "norm", None) is not None]
-    if norms:
-        raise HwssmError(f"{what}: layers.{norms[0]} has a LayerNorm, which has no RTL yet (issue 16); "
-                         "the model runs in the golden engine and QAT (hwssm golden eval)")

@@ -181,8 +181,8 @@ NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.qu
                       "hwssm.quant.plan", "hwssm.procs",  # io.py asks procs whether a temp file's writer lives
                       "hwssm.quant.spec", "hwssm.quant.plan_layers", "hwssm.quant.plan_s5",  # parts of the plan (split off plan.py)
                       "hwssm.hw.manifest",  # hashes the written files (provenance), decides none of their bytes
-                      # the LayerNorm (ARITHMETIC.md §7) and its plan components: the RTL refuses LayerNorm models
-                      "hwssm.quant.layernorm", "hwssm.quant.plan_norm",
+                      # the LayerNorm's plan components (its lowering, quant/layernorm.py, is a shared module)
+                      "hwssm.quant.plan_norm",
                       "hwssm.quant.s5_qmodel",  # the S5 model's data (as quant.qmodel); its sums: quant/s5_lowering.py
                       "hwssm.model.config", "hwssm.model.s5_config"}  # the Family and Glu enums the derivation dispatches on
 

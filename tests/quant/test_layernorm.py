@@ -105,17 +105,27 @@ def test_variance_too_wide_is_refused_in_one_line():
         dataclasses.replace(qm, layers=(dataclasses.replace(ly, norm=dataclasses.replace(ly.norm, eps=0)),)).validate()
 
 
-def test_hardware_refuses_layernorm_in_one_line():
+def test_hardware_builds_uniform_layernorm_and_refuses_mixed_in_one_line():
+    # issue 16: the RTL, its cycle model and the estimator build a LayerNorm in every block
+    # (all prenorm or all postnorm); a mixed placement is refused in one line by all three
+    import dataclasses
+
     from hwssm import targets
     from hwssm.hw import cycle_model
     from hwssm.hw.cost import estimate
     from hwssm.hw.derive import derive
     from hwssm.hw.options import DesignPoint
 
-    qm = random_qmodel(4, 2, 2, seed=0, prenorm=True)
+    for prenorm in (True, False):
+        qm = random_qmodel(4, 2, 2, seed=0, prenorm=prenorm)
+        assert derive(qm, DesignPoint(2, 16)).norm.prenorm is prenorm
+        assert cycle_model.cycles_per_step(qm, DesignPoint(2, 16)) > 0
+        assert estimate(qm, DesignPoint(2, 16), targets.UP5K).total.lut > 0
+    pre, post = (random_qmodel(4, 2, 2, seed=0, prenorm=p) for p in (True, False))
+    qm = dataclasses.replace(pre, layers=(pre.layers[0], post.layers[1]))
     for call in (lambda: derive(qm, DesignPoint(2, 16)), lambda: cycle_model.cycles_per_step(qm, DesignPoint(2, 16)),
                  lambda: estimate(qm, DesignPoint(2, 16), targets.UP5K)):
-        with pytest.raises(HwssmError, match="LayerNorm, which has no RTL yet") as info:
+        with pytest.raises(HwssmError, match="all prenorm or all postnorm") as info:
             call()
         assert "\n" not in str(info.value)
     derive(random_qmodel(4, 2, 2, seed=0), DesignPoint(2, 16))   # without LayerNorm: built

@@ -20,6 +20,7 @@ from .blocks import COMPONENTS, Block, Resources
 from .datapath import datapath_blocks
 from .encoder_decoder import encoder_decoder_blocks
 from .glu import glu_blocks
+from .layernorm import layernorm_blocks
 from .lanes import lanes_blocks
 from .loader import loader_blocks
 from .price import cost
@@ -58,6 +59,8 @@ def inventory(qm: QModel, design: DesignPoint) -> list[Block]:
         B += loader_blocks(c)
     if c.s5 is not None:
         B += s5_blocks(c)
+    if c.norm is not None:
+        B += layernorm_blocks(c)
     return B
 
 

@@ -26,6 +26,7 @@ from .contract import PORT_NOTES
 from .integration import CoreInterface
 from .interfaces import awidth, mem_depth
 from .loader import ParamLoader
+from .norm_wiring import wire_norm
 from .ops import delay
 from .sequencer import Sequencer
 from .sequencer_s5 import S5Sequencer
@@ -215,6 +216,8 @@ class S4DCore(wiring.Component, _Properties):
         wiring.connect(m, glu.dbg, wiring.flipped(self.dbg))
         wiring.connect(m, dec.logit, wiring.flipped(self.logit))
         wiring.connect(m, dec.out, wiring.flipped(self.o))
+        if cfg.norm is not None:   # the LayerNorm unit overrides the routes it takes over
+            wire_norm(m, cfg, seq, enc, glu, dec, dp, rb_w, pl_w, pl_r, self.dbg)
         return m
 
 
