@@ -35,7 +35,8 @@ def wire_norm(m: Module, cfg: CoreConfig, seq, enc, glu, dec, dp, rb_w, pl_w, pl
         m.d.comb += [
             ln.in_en.eq(enc.wr_en | glu.r_written), ln.in_data.eq(Mux(enc.wr_en, enc.wr_data, glu.rw_data)),
             seq.enc_written.eq(ln.out_en & (ln.out_l == 0)), seq.r_written.eq(ln.out_en & (ln.out_l != 0)),
-            ln.u_addr.eq(seq.issue.h), dp.u.eq(delay(m, ln.u_data, ds, "u_lnq")),
+            # u reaches the lanes as in the core: 1 + mem_stages - operand_regs cycles after issue
+            ln.u_addr.eq(seq.issue.h), dp.u.eq(delay(m, ln.u_data, ds - cfg.pipe.operand_regs, "u_lnq")),
         ]
         return ln
     last = ln.out_l == L - 1

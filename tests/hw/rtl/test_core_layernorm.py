@@ -4,6 +4,8 @@ cycle counts against the cycle model (exact)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -31,6 +33,11 @@ CASES = {
                                Pipeline(mul_stages=1, mem_stages=2, requant_stages=1, acc_stages=1, mix_cols=8,
                                         encdec_stages=1, align_stages=1), LOAD, None),
     "p2-tokens-k6": (6, 2, 2, 2, 3, "uniform8", False, Pipeline(mix_cols=6), ROM, 16),
+    # the timing-closure pipelines of the build profiles (operand and issue registers, 3-stage
+    # multipliers; with 16-word banks the coefficient ROMs and state RAMs are split)
+    "p2-closure": (4, 2, 2, 2, 3, "uniform8", False, Pipeline.closure(), ROM, None),
+    "p2-closure-banks": (4, 3, 2, 2, 3, "uniform8", False,
+                         dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=16), ROM, None),
 }
 
 
