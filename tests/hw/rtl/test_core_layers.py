@@ -12,6 +12,8 @@ own width in the encoder (``hw.rtl.act_width``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -100,6 +102,9 @@ ACT_CASES = {
     "wrap-floor-fast": ("A6x10-B4C4D4-W6-a8-floor-wrap-L0:a4", 1, 5, Pipeline.fast()),
     "mix-cols-6": ("A8x8-W8-a8-L1:a6", 2, 4, Pipeline(mix_cols=6)),
     "z-saturates": ("A8x8-W8-a8-L1:a5", 1, 6, Pipeline()),
+    # the build profiles' timing-closure pipelines (operand and issue registers, banked memories)
+    "closure": ("A8x8-W8-a8-L1:a6", 2, 4, Pipeline.closure()),
+    "closure-banks": ("A8x8-W8-a8-L0:a5", 2, 5, dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=16)),
 }
 
 
