@@ -33,12 +33,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     s = sub.add_parser("s4d", help="the state-spaces/s4 example S4D classifier (S4Model with S4D layers)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--state-dict", required=True, metavar="FILE", help="state dict: .pt/.pth (torch) or .npz")
-    s.add_argument("--out", required=True, metavar="STEM", help="writes STEM.json and STEM.npz")
-    s.add_argument("--seq-len", type=int, default=784, metavar="T",
-                   help="sequence length the source averages over (mean pooling becomes a sum; default 784)")
-    s.add_argument("--input-scale", type=float, default=1.0 / 255.0, metavar="S",
-                   help="the source's input is pixel*S + O (default 1/255, torchvision's ToTensor)")
-    s.add_argument("--input-offset", type=float, default=0.0, metavar="O", help="see --input-scale (default 0)")
+    _source_args(s)
     s.add_argument("--real-transform", choices=("exp", "none", "softplus"), default="exp",
                    help="how kernel.inv_A_real gives Re A, when the state dict has it (default exp)")
     s.add_argument("--norm", choices=("pre", "post"), default="post",
@@ -55,16 +50,21 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=_usage)
 
 
-def _register_s5(sub) -> None:
-    s = sub.add_parser("s5", help="the lindermanlab/S5 (JAX/flax) ClassificationModel, variables flattened to NPZ",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--params", required=True, metavar="FILE", help="NPZ of the flax variables flattened with '/'")
+def _source_args(s: argparse.ArgumentParser) -> None:
+    """The options every importer has: the output stem, the source's sequence length and input scaling."""
     s.add_argument("--out", required=True, metavar="STEM", help="writes STEM.json and STEM.npz")
     s.add_argument("--seq-len", type=int, default=784, metavar="T",
                    help="sequence length the source averages over (mean pooling becomes a sum; default 784)")
     s.add_argument("--input-scale", type=float, default=1.0 / 255.0, metavar="S",
                    help="the source's input is pixel*S + O (default 1/255, torchvision's ToTensor)")
     s.add_argument("--input-offset", type=float, default=0.0, metavar="O", help="see --input-scale (default 0)")
+
+
+def _register_s5(sub) -> None:
+    s = sub.add_parser("s5", help="the lindermanlab/S5 (JAX/flax) ClassificationModel, variables flattened to NPZ",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--params", required=True, metavar="FILE", help="NPZ of the flax variables flattened with '/'")
+    _source_args(s)
     s.add_argument("--discretization", choices=("zoh", "bilinear"), default="zoh", help="the source's (default zoh)")
     s.add_argument("--activation", choices=("half_glu1", "half_glu2", "full_glu", "gelu"), default=None,
                    help="the source's activation_fn (default: full_glu when out1 is present, else half_glu1)")

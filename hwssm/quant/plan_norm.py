@@ -9,7 +9,7 @@ them keep their codes, JSON and digests. The LayerNorm's activation format N_l t
 
 from __future__ import annotations
 
-from .spec import Spec
+from .spec import Spec, specs_from_json, specs_to_json
 
 #: The optional LayerNorm components, in JSON order.
 NORM_COMPONENTS = ("ln_g", "ln_b")
@@ -31,19 +31,12 @@ def check_norm(ln_g: Spec | None, ln_b: Spec | None) -> None:
 
 def norm_to_json(ln_g: Spec | None, ln_b: Spec | None) -> dict:
     """The JSON fields of the given components (none when absent)."""
-    return {f: spec.to_json() for f, spec in zip(NORM_COMPONENTS, (ln_g, ln_b)) if spec is not None}
+    return specs_to_json(NORM_COMPONENTS, (ln_g, ln_b))
 
 
 def norm_from_json(d: dict) -> dict:
     """PrecisionPlan keyword arguments of the LayerNorm fields present in the plan JSON ``d``."""
-    out = {}
-    for f in NORM_COMPONENTS:
-        if f in d:
-            try:
-                out[f] = Spec.from_json(d[f])
-            except (ValueError, KeyError) as exc:
-                raise ValueError(f"plan component {f}: {exc}") from None
-    return out
+    return specs_from_json(NORM_COMPONENTS, d)
 
 
 def norm_code(plan) -> list[str]:

@@ -8,7 +8,7 @@ online, with one format per part.
 
 from __future__ import annotations
 
-from .spec import Granularity, Scheme, Spec
+from .spec import Granularity, Scheme, Spec, specs_from_json, specs_to_json
 
 #: The optional S5 components, in JSON order.
 S5_COMPONENTS = ("bu_re", "bu_im")
@@ -35,16 +35,9 @@ def check_bu(bu_re: Spec | None, bu_im: Spec | None) -> None:
 
 def bu_to_json(bu_re: Spec | None, bu_im: Spec | None) -> dict:
     """The JSON fields of the given components (none when absent)."""
-    return {f: spec.to_json() for f, spec in zip(S5_COMPONENTS, (bu_re, bu_im)) if spec is not None}
+    return specs_to_json(S5_COMPONENTS, (bu_re, bu_im))
 
 
 def bu_from_json(d: dict) -> dict:
     """PrecisionPlan keyword arguments of the S5 fields present in the plan JSON ``d``."""
-    out = {}
-    for f in S5_COMPONENTS:
-        if f in d:
-            try:
-                out[f] = Spec.from_json(d[f])
-            except (ValueError, KeyError) as exc:
-                raise ValueError(f"plan component {f}: {exc}") from None
-    return out
+    return specs_from_json(S5_COMPONENTS, d)

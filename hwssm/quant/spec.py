@@ -91,3 +91,20 @@ def _missing(name):
     raise ValueError(f"component needs {name!r}")
 
 
+def specs_to_json(names: tuple[str, ...], specs: tuple) -> dict:
+    """The JSON fields of optional plan components: ``{name: spec.to_json()}`` for the specs
+    given (None: absent, written as nothing)."""
+    return {f: spec.to_json() for f, spec in zip(names, specs) if spec is not None}
+
+
+def specs_from_json(names: tuple[str, ...], d: dict) -> dict:
+    """``{name: Spec}`` of the optional components ``names`` present in the plan JSON ``d``;
+    ValueError (one line, naming the component) for a malformed one."""
+    out = {}
+    for f in names:
+        if f in d:
+            try:
+                out[f] = Spec.from_json(d[f])
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"plan component {f}: {exc}") from None
+    return out

@@ -164,19 +164,22 @@ def initial_params(config: S4DConfig | S5Config, seed: int, T: int = T_SMNIST) -
 
 def param_groups(model: S4DTorch, recipe: Recipe, T: int = T_SMNIST) -> list[dict]:
     """AdamW groups: SSM (ssm_lr, no decay), decoder.W (lr/T, decay·T), the rest (lr, decay)."""
-    ssm, dec, rest = [], [], []
     ssm_names = SSM_PARAM_NAMES[model.config.family]
+    return adamw_groups(model, lambda name: name.startswith("layers.") and name.rsplit(".", 1)[-1] in ssm_names,
+                        "decoder.W", recipe.lr, recipe.ssm_lr, recipe.weight_decay, T)
+
+
+def adamw_groups(model, is_ssm, decoder: str, lr: float, ssm_lr: float, weight_decay: float, T: int) -> list[dict]:
+    """The three AdamW groups of float training and QAT: the parameters whose name ``is_ssm``
+    (``ssm_lr``, no decay), the decoder weight named ``decoder`` (lr/T and decay·T: it reads a
+    sum over T steps) and the rest (lr, decay)."""
+    ssm, dec, rest = [], [], []
     for name, p in model.named_parameters():
-        if name.rsplit(".", 1)[-1] in ssm_names and name.startswith("layers."):
-            ssm.append(p)
-        elif name == "decoder.W":
-            dec.append(p)
-        else:
-            rest.append(p)
+        (ssm if is_ssm(name) else dec if name == decoder else rest).append(p)
     return [
-        {"params": ssm, "lr": recipe.ssm_lr, "weight_decay": 0.0},
-        {"params": dec, "lr": recipe.lr / T, "weight_decay": recipe.weight_decay * T},
-        {"params": rest, "lr": recipe.lr, "weight_decay": recipe.weight_decay},
+        {"params": ssm, "lr": ssm_lr, "weight_decay": 0.0},
+        {"params": dec, "lr": lr / T, "weight_decay": weight_decay * T},
+        {"params": rest, "lr": lr, "weight_decay": weight_decay},
     ]
 
 

@@ -28,6 +28,7 @@ from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..quant.plan import PrecisionPlan
+from .float_train import adamw_groups, lr_factor  # noqa: F401  (lr_factor: the schedule QAT shares)
 from .qat_model import AParam
 from .qat_prepare import _ckpt_json
 
@@ -136,27 +137,8 @@ def param_groups(model: torch.nn.Module, recipe: QATRecipe, T: int,
     if ssm_names is None:
         from .qat_model import SSM_NAMES as ssm_names
     names = ssm_names[model.aparam]
-    ssm, dec, rest = [], [], []
-    for name, p in model.named_parameters():
-        if name.startswith("layers.") and name.rsplit(".", 1)[-1] in names:
-            ssm.append(p)
-        elif name == "dec_W":
-            dec.append(p)
-        else:
-            rest.append(p)
-    return [
-        {"params": ssm, "lr": recipe.ssm_lr, "weight_decay": 0.0},
-        {"params": dec, "lr": recipe.lr / T, "weight_decay": recipe.weight_decay * T},
-        {"params": rest, "lr": recipe.lr, "weight_decay": recipe.weight_decay},
-    ]
-
-
-def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
-    """Linear warm-up, then cosine decay to 0."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    span = max(1, total_steps - warmup_steps)
-    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup_steps) / span)))
+    return adamw_groups(model, lambda name: name.startswith("layers.") and name.rsplit(".", 1)[-1] in names,
+                        "dec_W", recipe.lr, recipe.ssm_lr, recipe.weight_decay, T)
 
 
 @torch.no_grad()
