@@ -44,13 +44,14 @@ written at τ+4+ms+s+q+a (a = ``Pipeline.acc_stages`` + ``Pipeline.align_stages`
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..core_config import CoreConfig, ceil_log2
 from ..storage import LOAD_WORD_BITS, ParamStorage, bank_depth
 from .act_width import deficit_at, fit_deficit
+from .banks import banked_ram, rom_q
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
 from .datapath_s5 import S5Parts
@@ -63,50 +64,6 @@ from .tree import AdderTree
 SPRAM_ATTRS = {"hwssm_spram": 1}
 
 __all__ = ["Datapath"]
-
-
-def _rom_q(m: Module, name: str, words: list[int], width: int, addr, stages: int, qname: str, bank_words: int):
-    """``rom(...)`` read data registered ``stages`` times (``stages + 1`` cycles after ``addr``).
-
-    With ``bank_words`` (``Pipeline.bank_words``), ``stages >= 1`` and more words than a bank
-    (:func:`_bank_depth`), the ROM is split into banks whose read data are registered
-    ``stages`` times each, and the bank is selected after those registers: the multiplexer
-    over the blocks of a deep ROM then follows flip-flops, not the block RAM's slow
-    clock-to-out (ECP5 DP16KD without its output register: 5.6 ns), and the first register
-    has nothing else to be near. Same values, same cycle.
-    """
-    depth = _bank_depth(width, bank_words)
-    if not depth or stages < 1 or width == 0 or len(words) <= depth:
-        return delay(m, rom(m, name, words, width, addr), stages, qname, reset_less=True)
-    lo = ceil_log2(depth)
-    banks = [delay(m, rom(m, f"{name}_b{b}", words[i:i + depth], width, addr[:lo]), stages, f"{qname}_b{b}",
-                   reset_less=True) for b, i in enumerate(range(0, len(words), depth))]
-    sel = delay(m, addr[lo:], 1 + stages, f"{qname}_bank", reset_less=True)  # address → read data → bank registers
-    return Array(banks)[sel]
-
-
-_bank_depth = bank_depth
-
-
-def _banked_ram(m: Module, name: str, width: int, depth: int, bank_words: int, raddr, waddr, wen, wdata, stages: int):
-    """A RAM (one write port, one synchronous read port) split into banks as :func:`_rom_q`
-    (``depth`` words of ``bank`` = :func:`_bank_depth` each): each bank's read data registered
-    ``stages`` times, the bank selected after those registers (read data ``stages + 1``
-    cycles after ``raddr``)."""
-    bank = _bank_depth(width, bank_words)
-    lo = ceil_log2(bank)
-    banks = []
-    for b in range(-(-depth // bank)):
-        # no_rw_check: Yosys need not emulate a read and a write of one address in one cycle (a
-        # bypass multiplexer after the block RAM); the schedule never has one (a state read in
-        # the cycle of its own write would already miss that write)
-        mem = memory.Memory(shape=width, depth=bank, init=[], attrs={"no_rw_check": 1})
-        m.submodules[f"{name}_b{b}"] = mem
-        rp, wp = mem.read_port(), mem.write_port()
-        m.d.comb += [rp.addr.eq(raddr[:lo]), wp.addr.eq(waddr[:lo]), wp.en.eq(wen & (waddr[lo:] == b)), wp.data.eq(wdata)]
-        banks.append(delay(m, rp.data, stages, f"{name}_q_b{b}", reset_less=True))
-    sel = delay(m, raddr[lo:], 1 + stages, f"{name}_q_bank", reset_less=True)
-    return Array(banks)[sel]
 
 
 class Datapath(wiring.Component):
@@ -255,18 +212,18 @@ class Datapath(wiring.Component):
                 fields, cbar = self._load_coef(m, p, mix_o, op + lane0.stage_c)
                 xdata = Mux(first_step_o, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = _rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
+                coef = rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
                 fields, pos = [], 0
                 for w in fw:
                     fields.append(coef[pos:pos + w].as_signed())
                     pos += w
-                cbar = _rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
+                cbar = rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
                 # S5: only the updates write the state (a readout slot passes it through) and
                 # only they read the first step's state as zero
                 x_en = lane.x_valid if s5 is None else lane.x_valid & upd_w
                 x_zero = first_step_o if s5 is None else s5p.x_zero
-                if bk and so >= 1 and xdepth > _bank_depth(xr_w + xi_w, bk):
-                    xdata = Mux(x_zero, 0, _banked_ram(m, f"x{p}", xr_w + xi_w, xdepth, bk, x_addr, idx_x_wr,
+                if bk and so >= 1 and xdepth > bank_depth(xr_w + xi_w, bk):
+                    xdata = Mux(x_zero, 0, banked_ram(m, f"x{p}", xr_w + xi_w, xdepth, bk, x_addr, idx_x_wr,
                                                        x_en, xw_data, so))
                 else:
                     xmem = memory.Memory(shape=xr_w + xi_w, depth=xdepth, init=[])
