@@ -28,7 +28,7 @@ from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..quant.plan import PrecisionPlan
-from .float_train import adamw_groups, lr_factor  # noqa: F401  (lr_factor: the schedule QAT shares)
+from .float_train import adamw_groups, lr_factor, resolve_device  # noqa: F401  (shared with float training)
 from .qat_model import AParam
 from .qat_prepare import _ckpt_json
 
@@ -89,17 +89,6 @@ class Outcome:
     epoch: int
     log: list[dict]
     start: dict
-
-
-def resolve_device(name: str | None) -> torch.device:
-    """``cuda`` or ``cpu``; None picks CUDA when available."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cuda", "cpu"):
-        raise HwssmError(f"unknown device {name!r}; expected 'cuda' or 'cpu'")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise HwssmError("--device cuda asked for, but torch sees no CUDA device")
-    return torch.device(name)
 
 
 def device_name(dev: torch.device) -> str:
