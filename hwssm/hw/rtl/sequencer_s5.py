@@ -23,20 +23,19 @@ own, as in the S4D sequencer (no extra cycle).
 from __future__ import annotations
 
 from amaranth.hdl import Const, Module, Mux, Signal
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
-from ..core_config import CoreConfig, tree_stages
+from ..core_config import tree_stages
 from ..cycle_model import Latencies
 from ..cycle_s5 import glu_gap, readout_gap, update_gap
-from .interfaces import awidth, issue_signature
+from .interfaces import awidth
+from .sequencer import Sequencer
 
 __all__ = ["S5Sequencer"]
 
 WAIT, BU, UPD, RD, MIX, DRAIN = range(6)
 
 
-class S5Sequencer(wiring.Component):
+class S5Sequencer(Sequencer):
     """Issue logic of an S5 core (members as :class:`~hwssm.hw.rtl.sequencer.Sequencer`).
 
     Parameters
@@ -46,20 +45,6 @@ class S5Sequencer(wiring.Component):
     p_min : int
         Minimum distance between step starts (from the cycle model).
     """
-
-    def __init__(self, cfg: CoreConfig, p_min: int):
-        self._cfg = cfg
-        self._p_min = int(p_min)
-        super().__init__({
-            "issue": Out(issue_signature(cfg)),
-            "pix": In(stream.Signature(cfg.in_width)),
-            "enc_start": Out(1), "enc_pixel": Out(cfg.in_width), "par": Out(1),
-            "enc_written": In(1), "r_written": In(1), "g_written": In(1), "dec_done": In(1),
-        })
-
-    @property
-    def p_min(self) -> int:
-        return self._p_min
 
     def elaborate(self, platform):
         m = Module()
