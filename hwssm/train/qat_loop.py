@@ -28,7 +28,7 @@ from ..errors import HwssmError
 from ..io import atomic_path, write_json
 from ..model.checkpoint import Checkpoint, load_checkpoint
 from ..quant.plan import PrecisionPlan
-from .float_train import adamw_groups, lr_factor, resolve_device  # noqa: F401  (shared with float training)
+from .float_train import LOG_FILE, _read_log, adamw_groups, lr_factor, resolve_device  # noqa: F401  (shared with float training)
 from .qat_model import AParam
 from .qat_prepare import _ckpt_json
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from .qat_train import QATRecipe
 
 STATE_FILE = "state.pt"
-LOG_FILE = "log.json"
 FINAL_FILE = "final.npz"
 
 
@@ -150,17 +149,6 @@ def predict(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = No
     n = max(1, len(x))
     acc = float((np.argmax(ints, axis=1) == y.cpu().numpy()).mean()) if len(x) else 0.0
     return ints, loss / n, acc
-
-
-def _read_log(work: Path) -> list[dict]:
-    path = work / LOG_FILE
-    if not path.is_file():
-        return []
-    try:
-        log = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise HwssmError(f"{path}: unreadable log ({exc})") from None
-    return log if isinstance(log, list) else []
 
 
 def _resume_state(state_path: Path, ident: dict, family: QATFamily):
