@@ -51,17 +51,16 @@ Plan JSON files (the published schema, :data:`PLAN_SCHEMA`; ``PrecisionPlan.from
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 from ..errors import HwssmError
 from ..io import read_json
 from ..fixed import Overflow, Rounding
 from .plan_layers import (
-    Component, LayerOverride, format_layer_codes, override_spec, overrides_from_json, overrides_to_json,
-    parse_layer_codes, plan_with_overrides,
+    Component, LayerOverride, override_spec, overrides_from_json, overrides_to_json, plan_with_overrides,
 )
-from .plan_norm import NORM_COMPONENTS, NORM_SCHEMA, check_norm, norm_code, norm_from_flag, norm_from_json, norm_to_json
+from .plan_code import code_of, plan_of_code
+from .plan_norm import NORM_COMPONENTS, NORM_SCHEMA, check_norm, norm_from_json, norm_to_json
 from .plan_s5 import S5_COMPONENTS, S5_SCHEMA, bu_from_json, bu_to_json, check_bu
 from .spec import Granularity, PlanError, Scheme, Spec, _enum
 
@@ -240,27 +239,7 @@ class PrecisionPlan:
     @property
     def code(self) -> str:
         """The short code derived from the widths (parseable by :func:`parse_code`)."""
-        def pair(a: Spec, b: Spec) -> str:
-            return str(a.bits) if a.bits == b.bits else f"{a.bits}.{b.bits}"
-
-        parts = [f"A{pair(self.A_re, self.A_im)}x{pair(self.x_re, self.x_im)}"]
-        parts.append(f"B{self.B.bits}C{self.C.bits}D{self.D.bits}")
-        parts.append(f"W{self.weight.bits}")
-        parts.append(f"a{self.act.bits}")
-        if self.bias.bits != max(16, self.weight.bits):
-            parts.append(f"b{self.bias.bits}")
-        if self.bu_re is not None:
-            parts.append(f"u{pair(self.bu_re, self.bu_im)}")
-        parts.extend(norm_code(self))
-        if self.A_re.granularity is Granularity.PER_HEAD:
-            parts.append("h")
-        if self.A_re.scheme is Scheme.ASYMMETRIC:
-            parts.append("asym")
-        if self.rounding is Rounding.FLOOR:
-            parts.append("floor")
-        if self.overflow is Overflow.WRAP:
-            parts.append("wrap")
-        return "-".join(parts) + format_layer_codes(self)
+        return code_of(self)
 
     # -- serialization -----------------------------------------------------
     def to_json(self) -> dict:
@@ -311,63 +290,10 @@ class PrecisionPlan:
         return plan
 
 
-_CODE = re.compile(
-    r"^A(?P<ar>\d+)(?:\.(?P<ai>\d+))?x(?P<xr>\d+)(?:\.(?P<xi>\d+))?"
-    r"(?:-B(?P<b>\d+)C(?P<c>\d+)D(?P<d>\d+))?"
-    r"-W(?P<w>\d+)-a(?P<a>\d+)"
-    r"(?P<flags>(?:-(?:b\d+|[un]\d+(?:\.\d+)?|h|asym|floor|wrap))*)"
-    r"(?P<layers>(?:-L\d+:[A-Za-z0-9.]*)*)$",
-    re.ASCII,
-)
-
-
 def parse_code(code: str) -> PrecisionPlan:
-    """Parse a short code such as ``A8x12-B4C4D4-W8-a6`` or ``A8x16-W8-a8`` into a plan.
-
-    Without the ``-B..C..D..`` part, B̄, C̄ and D take the weight width. A tail of
-    ``-L<l>:<tokens>`` segments overrides block l (:mod:`hwssm.quant.plan_layers`), e.g.
-    ``A8x8-B4C4D4-W8-a6-L2:A6x10``.
-    """
-    if not isinstance(code, str):
-        raise ValueError(f"a plan code must be a string, not {type(code).__name__}")
-    m = _CODE.fullmatch(code)
-    if not m:
-        raise ValueError(f"cannot parse plan code {code!r} (expected e.g. A8x12-B4C4D4-W8-a6)")
-    flags = [f for f in m["flags"].split("-") if f]
-    gran = Granularity.PER_HEAD if "h" in flags else Granularity.PER_TENSOR
-    scheme = Scheme.ASYMMETRIC if "asym" in flags else Scheme.SYMMETRIC
-    w = int(m["w"])
-    bias = next((int(f[1:]) for f in flags if f.startswith("b")), max(16, w))
-    bu = next((f[1:].split(".") for f in flags if f.startswith("u")), None)
-
-    def p(bits):
-        return Spec(int(bits), gran, scheme)
-
-    def s(bits):
-        return Spec(int(bits), gran)
-
-    try:
-        plan = _plan_of_code(m, flags, gran, scheme, w, bias, p, s)
-        if bu is not None:
-            plan = dataclasses.replace(plan, bu_re=Spec(int(bu[0])), bu_im=Spec(int(bu[-1])))
-        for f in (f for f in flags if f.startswith("n")):
-            plan = dataclasses.replace(plan, **norm_from_flag(f, gran))
-        if m["layers"]:
-            plan = dataclasses.replace(plan, layers=parse_layer_codes(m["layers"], plan))
-        return plan
-    except ValueError as exc:
-        raise ValueError(f"plan code {code!r}: {exc}") from None
-
-
-def _plan_of_code(m, flags, gran, scheme, w, bias, p, s) -> PrecisionPlan:
-    return PrecisionPlan(
-        A_re=p(m["ar"]), A_im=p(m["ai"] or m["ar"]),
-        x_re=s(m["xr"]), x_im=s(m["xi"] or m["xr"]),
-        B=p(m["b"] or w), C=p(m["c"] or w), D=p(m["d"] or w),
-        act=Spec(int(m["a"])), weight=p(w), bias=Spec(bias, gran),
-        rounding=Rounding.FLOOR if "floor" in flags else Rounding.HALF_UP,
-        overflow=Overflow.WRAP if "wrap" in flags else Overflow.SATURATE,
-    )
+    """Parse a short code such as ``A8x12-B4C4D4-W8-a6`` or ``A8x16-W8-a8`` into a plan
+    (the grammar: :mod:`hwssm.quant.plan_code`). ValueError (one line) when it does not parse."""
+    return plan_of_code(code, PrecisionPlan)
 
 
 def _hetero() -> PrecisionPlan:

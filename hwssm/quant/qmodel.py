@@ -307,53 +307,11 @@ class QModel:
 
     # -- validation & identity ---------------------------------------------
     def validate(self) -> None:
-        """Refuse a QModel outside the contract (ARITHMETIC.md §5) with one QModelError line.
+        """Refuse a QModel outside the contract (ARITHMETIC.md §5) with one QModelError line
+        (:func:`hwssm.quant.qmodel_check.check_qmodel`: shapes, code ranges, tables, formats, lowering)."""
+        from .qmodel_check import check_qmodel  # that module imports this one
 
-        Checks shapes, code ranges, table sizes and formats, then lowers the model
-        (:func:`hwssm.quant.lowering.lower`), which refuses sums whose shifts or accumulators
-        exceed 64 bits. The decoder's pooled sum depends on the sequence length: it is checked
-        here for one step and again when the model is lowered for its T.
-        """
-        H, M = self.H, self.M
-        for what, v in (("C", self.C), ("vocab", 1 if self.vocab is None else self.vocab)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise QModelError(f"QModel {what} must be a positive integer, not {v!r}")
-        if self.tokens and self.C != 1:
-            raise QModelError(f"a token QModel reads one token per step, not C={self.C}")
-        expect = {"enc_W": (H, self.enc_inputs), "enc_b": (H,), "dec_W": (self.n_classes, H), "dec_b": (self.n_classes,)}
-        for l in range(self.L):
-            for n in ("A_re", "A_im", "B_re", "B_im", "C_re", "C_im"):
-                expect[f"layers.{l}.{n}"] = (H, M)
-            expect[f"layers.{l}.D"] = (H,)
-            expect[f"layers.{l}.W"] = (2 * H, H)
-            expect[f"layers.{l}.b"] = (2 * H,)
-            expect[f"layers.{l}.norm_scale"] = expect[f"layers.{l}.norm_bias"] = (H,)
-        if len(self.layers) != self.L:
-            raise QModelError(f"QModel has {len(self.layers)} layers, expected L={self.L}")
-        try:
-            self.plan.check_layers(self.L)
-        except ValueError as exc:
-            raise QModelError(str(exc)) from None
-        for name, p in self.params():
-            if p.codes.shape != expect[name]:
-                raise QModelError(f"{name}: shape {p.codes.shape}, expected {expect[name]}")
-            p.validate(name)
-        for l, layer in enumerate(self.layers):
-            if len(layer.x_re) != H or len(layer.x_im) != H:
-                raise QModelError(f"layers.{l}: state formats must have one entry per head ({H})")
-            if layer.sig.signed:
-                raise QModelError(f"layers.{l}: sigmoid format must be unsigned")
-            for what, f in (("GELU output format g", layer.g), ("sigmoid format", layer.sig)):
-                if f.overflow is not Overflow.SATURATE:
-                    raise QModelError(f"layers.{l}: the {what} {f.name} wraps; table formats always saturate "
-                                      "(ARITHMETIC.md §5): quantize the model again")
-            if layer.gelu_lut.shape != (1 << layer.y.width,) or not layer.g.contains(layer.gelu_lut):
-                raise QModelError(f"layers.{l}: GELU table must have 2^{layer.y.width} codes of {layer.g.name}")
-            if layer.sigmoid_lut.shape != (1 << layer.v.width,) or not layer.sig.contains(layer.sigmoid_lut):
-                raise QModelError(f"layers.{l}: sigmoid table must have 2^{layer.v.width} codes of {layer.sig.name}")
-        from .lowering import lower  # the lowering imports this module
-
-        lower(self, T=1)
+        check_qmodel(self)
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(JSON-able header, arrays) — the serialized form (see hwssm.quant.qmodel_io)."""
