@@ -95,14 +95,16 @@ def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, 
 
 def _s5_qmodels(ckpt: Checkpoint, digest: str, spec: SweepSpec) -> dict[str, S5QModel]:
     """PTQ of a float S5 checkpoint per plan (:func:`hwssm.quant.s5_ptq.ptq_s5`: it calibrates on
-    the same digits, by the same method, as :func:`hwssm.quant.resolve.resolve_model`; S5 ranges
-    are not split from the quantization, so each plan runs its own float trace)."""
+    the same digits, by the same method, as :func:`hwssm.quant.resolve.resolve_model`; the ranges
+    come from one float trace of the calibration digits, computed once for every plan)."""
+    from ..model.s5_network import forward
     from ..quant.s5_ptq import ptq_s5
 
     _, data = _calib_inputs(digest, spec)
     calib = _calib_pixels(spec, data)
+    trace = forward(ckpt.params, ckpt.config, calib, trace=True, folded=True)[1] if spec.plans else None
     meta = {"source_checkpoint": str(spec.model)}   # ptq_s5 records the calibration itself
-    return {plan.code: ptq_s5(ckpt.config, ckpt.params, plan, calib, meta, spec.calibration, PERCENTILE)
+    return {plan.code: ptq_s5(ckpt.config, ckpt.params, plan, calib, meta, spec.calibration, PERCENTILE, trace)
             for plan in spec.plans}
 
 
