@@ -11,7 +11,7 @@ from hwssm.cli import main
 from hwssm.explore.estimate_point import estimate_point
 from hwssm.explore.search_space import PlanGrid, SearchSpace
 from hwssm.explore.spec import SweepSpec
-from hwssm.explore.sweep import model_digest, run_sweep
+from hwssm.explore.sweep import load_results, model_digest, run_sweep
 from hwssm.model.config import Family
 from hwssm.quant.plan import NAMED_PLANS, parse_code
 from hwssm.quant.qmodel_io import save_qmodel
@@ -50,6 +50,9 @@ def test_sweep_cli_takes_an_s5_qmodel(tiny_s5_checkpoint, cache, tmp_path, capsy
     assert "uniform8  1  ecp5-25k" in out and "1 records computed" in out
     pt = json.loads((tmp_path / "s.json").read_text())["points"][0]
     assert pt["family"] == "s5" and pt["qmodel_digest"] == model_digest(qm) and pt["fit"] == "yes"
+    load_results(tmp_path / "s.json")                                # the results schema knows family and P
+    assert main(["report", "--sweep", str(tmp_path / "s.json"), "--name", "s5", "--root", str(tmp_path / "r")]) == 0
+    assert "| ecp5-25k | uniform8 | 1 | ≈" in (tmp_path / "r" / "s5" / "report.md").read_text()
 
 
 def test_the_s5_plan_grid_holds_the_s5_components():
