@@ -93,7 +93,16 @@ def _stage_rtl(ctx: dict) -> str:
     ctx["rtl"] = {}
     parts = []
     for role, design in _designs(opts).items():
-        where = rtl_dir(qm, design, log=_say)
+        try:
+            where = rtl_dir(qm, design, log=_say)
+        except HwssmError as exc:
+            if role not in SYNTH_DEVICES:
+                raise
+            # an FPGA design the generator cannot build (an S5 model under a LOAD storage profile):
+            # a result of that design, as a synthesis that does not fit; the other designs go on
+            ctx.setdefault("rtl_errors", {})[role] = str(exc)
+            parts.append(f"{role} {design.key()}: not built: {exc}")
+            continue
         man = load_rtl(where).manifest
         ctx["rtl"][role] = (where, man, design)
         if opts.copy_rtl:
@@ -134,12 +143,18 @@ def _stage_synth(ctx: dict) -> str:
 
     if not ctx["options"].synth:
         raise NotBuilt("skipped (not asked for)")
-    if "synth_jobs" not in ctx:
+    errors = ctx.get("rtl_errors", {})
+    if "synth_jobs" not in ctx and not errors:
         raise NotBuilt("needs the RTL")
     ctx["synth"] = {}
     parts = []
+    for role, msg in errors.items():
+        device = SYNTH_DEVICES[role]
+        ctx["synth"][device.name] = {"lanes": DESIGNS[role], "profile": device_profile(device).to_dict(),
+                                     "error": f"RTL not built: {msg}"}
+        parts.append(f"{device.name} P={DESIGNS[role]}: RTL not built: {msg}")
     try:
-        for role, job in ctx["synth_jobs"].items():
+        for role, job in ctx.get("synth_jobs", {}).items():
             device = SYNTH_DEVICES[role]
             _, man, _ = ctx["rtl"][role]
             base = {"lanes": man["lanes"], "cycles_per_digit": man["cycles_per_digit"],

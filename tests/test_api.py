@@ -190,6 +190,25 @@ def test_sweep_accuracy_only(ckpt_path, tmp_path, monkeypatch):
     assert hwssm.sweep(spec).cached == 2
 
 
+def test_quantize_and_sweep_an_s5_checkpoint(tmp_path, monkeypatch):
+    """The model helpers and the sweep take the S5 family (issue 15): PTQ gives an S5QModel, the
+    sweep's points are the same integers, and every hardware helper takes it."""
+    from hwssm.explore.sweep import model_digest
+    from hwssm.model.checkpoint import init_params, save_checkpoint
+    from hwssm.model.s5_config import S5Config
+    from hwssm.quant.s5_qmodel import S5QModel
+
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
+    cfg = S5Config(H=4, P=3, L=1)
+    ck = save_checkpoint(tmp_path / "s5", cfg, init_params(cfg, 0))
+    qm = hwssm.quantize(ck, "uniform8", hwssm.PTQOptions(calib_digits=4))
+    assert isinstance(qm, S5QModel) and qm.meta["source_checkpoint"] == str(ck)
+    res = hwssm.sweep(hwssm.SweepSpec(model=ck, plans=(hwssm.PrecisionPlan.uniform(8),), limit=4, calib_digits=4))
+    assert res.failed == 0 and res.points[0]["qmodel_digest"] == model_digest(qm) and res.points[0]["P"] == 3
+    est = hwssm.estimate_cost(qm, hwssm.design_for("ecp5-25k", 1), "ecp5-25k")
+    assert est.total.lut > 0 and hwssm.save_model(qm, tmp_path / "q").is_file()
+
+
 # -- bad input --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, fragment", [

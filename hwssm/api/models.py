@@ -16,7 +16,7 @@ from ..quant.s5_qmodel import S5QModel
 from ..verify.simulate import Digits
 
 __all__ = ["DEFAULT_CALIB_DIGITS", "PTQOptions", "model_path", "load_model", "save_model", "quantize",
-           "require_qmodel", "require_integer_model"]
+           "require_integer_model"]
 
 #: Training digits PTQ calibrates on unless told otherwise (as ``hwssm ptq``).
 DEFAULT_CALIB_DIGITS = 256
@@ -74,28 +74,15 @@ def load_model(source: str | Path) -> QModel | S5QModel | Checkpoint:
     return load_qmodel(path) if is_qmodel_path(path) else load_checkpoint(path)
 
 
-def require_qmodel(qm, what: str) -> QModel:
-    """``qm`` when it is an S4D QModel; HwssmError naming ``what`` needs one otherwise (an S5
-    QModel: S5 has no RTL yet, see :func:`hwssm.quant.resolve.require_s4d`)."""
-    from ..quant.resolve import require_s4d
-
-    if isinstance(qm, QModel):
+def require_integer_model(qm, what: str) -> QModel | S5QModel:
+    """``qm`` when it is an integer model of any family (S4D QModel or S5QModel): what the golden
+    engine, the RTL, the simulation, the estimator and the QModel files take; HwssmError naming
+    ``what`` otherwise (a float checkpoint: quantize it first)."""
+    if isinstance(qm, (QModel, S5QModel)):
         return qm
-    if isinstance(qm, S5QModel):
-        return require_s4d(qm, what)
     if isinstance(qm, Checkpoint):
         raise HwssmError(f"{what} needs a QModel, not a float checkpoint: quantize it first (hwssm.quantize)")
     raise HwssmError(f"{what} needs a QModel, not {type(qm).__name__}")
-
-
-def require_integer_model(qm, what: str) -> QModel | S5QModel:
-    """``qm`` when it is an integer model of any family (S4D QModel or S5QModel): what the golden
-    engine and the QModel files take; HwssmError naming ``what`` otherwise."""
-    if isinstance(qm, S5QModel):
-        return qm
-    if isinstance(qm, QModel):
-        return qm
-    return require_qmodel(qm, what)
 
 
 def save_model(qm: QModel | S5QModel, path: str | Path) -> Path:
@@ -167,8 +154,8 @@ def _plan(plan) -> PrecisionPlan:
 
 
 def quantize(model: Checkpoint | str | Path, plan: str | PrecisionPlan, options: PTQOptions = PTQOptions(), *,
-             progress: Progress | None = None) -> QModel:
-    """Post-training quantization (PTQ) of a float checkpoint into a QModel.
+             progress: Progress | None = None) -> QModel | S5QModel:
+    """Post-training quantization (PTQ) of a float checkpoint (S4D or S5) into a QModel.
 
     Parameters
     ----------
@@ -184,8 +171,8 @@ def quantize(model: Checkpoint | str | Path, plan: str | PrecisionPlan, options:
 
     Returns
     -------
-    QModel
-        Every scale a power of two; ``meta`` records the calibration (and the source
+    QModel or S5QModel
+        (An S5 checkpoint gives an S5QModel.) Every scale a power of two; ``meta`` records the calibration (and the source
         checkpoint's path when ``model`` is a file, for float-agreement checks).
     """
     from ..quant.ptq import ptq

@@ -135,7 +135,7 @@ def _profile(args) -> int:
     from ..data import Split, load_mnist, sequences
     from ..errors import HwssmError
     from ..progress import Progress
-    from ..quant.resolve import require_s4d, resolve_model
+    from ..quant.resolve import resolve_model
     from ..report.profile import write_profile_report
     from ..report.profile_stats import profile_model
 
@@ -147,7 +147,6 @@ def _profile(args) -> int:
         raise HwssmError(f"--calib-digits must be >= 1, not {args.calib_digits}")
     with Progress("ptq calibration", unit="digits") as bar:
         res = resolve_model(args.model, args.plan, calib_digits=args.calib_digits, progress=bar.update)
-    require_s4d(res.qmodel, "hwssm report profile", "the profile report takes S4D models only so far")
     if res.checkpoint is None:
         raise HwssmError(f"{args.model}: its float source checkpoint is not known or not found (the QModel's meta "
                          "names none); profile the float checkpoint with --plan instead")

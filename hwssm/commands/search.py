@@ -106,7 +106,12 @@ def build_spec(args):
     if args.plans:
         space = SearchSpace(tuple(parse_plan(t.strip()) for t in args.plans.split(",") if t.strip()), hw)
     else:
-        space = SearchSpace.default(hw)
+        from ..model.checkpoint import load_checkpoint
+        from ..model.config import Family
+        from ..quant.qmodel_io import is_qmodel_path
+
+        family = Family.S4D if is_qmodel_path(model) else load_checkpoint(model).config.family
+        space = SearchSpace.default(hw, family)   # a QModel replaces the grid by its own plan
     qat = QatSettings(top=args.qat_top, epochs=args.qat_epochs, device=args.qat_device)
     return SearchSpec(model=model, device=device(args.device), floor=parse_floor(args.floor), space=space,
                       lut_budget=args.lut_budget, dsp_budget=args.dsp_budget, dataset=Dataset(args.data),

@@ -124,9 +124,9 @@ def _table(points: list[dict]) -> str:
             est, band = p.get("estimate") or {}, p.get("error_band") or {}
             lo, hi = band.get("lut", (0.0, 0.0))
             rows.append([p["plan"], str(p["lanes"]), p["device"], fmt_pct(p.get("accuracy")), fmt_int(p["memory_bits"]),
-                         "—", fmt_int(est.get("lut")), f"{100 * lo:+.0f}..{100 * hi:+.0f}%", fmt_int(est.get("dsp")),
-                         fmt_int(est.get("bram")), f"({fmt_num(p.get('clock_mhz'), 0)})", fmt_num(p.get("us_per_digit"), 0),
-                         p.get("fit", "—")])
+                         "—", fmt_int(est.get("lut")), f"{100 * lo:+.0f}..{100 * hi:+.0f}%" if band else "—",
+                         fmt_int(est.get("dsp")), fmt_int(est.get("bram")), f"({fmt_num(p.get('clock_mhz'), 0)})",
+                         fmt_num(p.get("us_per_digit"), 0), p.get("fit", "not built" if p.get("estimate_error") else "—")])
             continue
         err = p.get("est_lut_error")
         rows.append([p["plan"], str(p.get("lanes", "—")), p.get("device") or "—", fmt_pct(p.get("accuracy")),
@@ -137,4 +137,5 @@ def _table(points: list[dict]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines += [f"not built: {e}" for e in dict.fromkeys(p["estimate_error"] for p in points if p.get("estimate_error"))]
     return "\n".join(lines)

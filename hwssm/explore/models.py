@@ -1,4 +1,4 @@
-"""The QModels of a sweep: one per plan, by PTQ from a float checkpoint, or a given QModel.
+"""The QModels of a sweep: one per plan, by PTQ from a float checkpoint, or a given QModel (S4D or S5).
 
 PTQ is calibration (float model on training digits; independent of the plan) followed by
 quantization (fast). The calibrated ranges are computed once per checkpoint and cached as
@@ -14,11 +14,13 @@ import numpy as np
 
 from ..errors import HwssmError
 from ..model.checkpoint import Checkpoint, load_checkpoint
+from ..model.config import Family
 from ..quant.calibrate import Calibration, Ranges, calibrate
 from ..quant.plan import PrecisionPlan
 from ..quant.ptq import quantize_model
 from ..quant.qmodel import QModel
 from ..quant.qmodel_io import load_qmodel
+from ..quant.s5_qmodel import S5QModel
 from .cache import RecordCache, RecordKind, content_key
 from .spec import SweepSpec
 
@@ -53,7 +55,8 @@ def ranges_from_json(d: dict) -> Ranges:
                   digits=int(d["digits"]), n=[float(x) for x in d.get("n", [])])
 
 
-def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, progress) -> Ranges:
+def _calib_inputs(digest: str, spec: SweepSpec) -> tuple[dict, object]:
+    """What calibration depends on (checkpoint, digits, method, data), and the non-default dataset or None."""
     inputs = {"checkpoint": digest, "calib_digits": spec.calib_digits, "calibration": spec.calibration.value,
               "percentile": PERCENTILE if spec.calibration is Calibration.PERCENTILE else None}
     data = None
@@ -62,6 +65,21 @@ def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, 
 
         data = load_dataset(spec.data)
         inputs["data"] = data.identity
+    return inputs, data
+
+
+def _calib_pixels(spec: SweepSpec, data) -> np.ndarray:
+    """The first ``spec.calib_digits`` training sequences (uint8 (n, T)) of ``data`` (None: MNIST)."""
+    from ..data import Split, load_mnist, sequences
+
+    if data is None:
+        images, _ = load_mnist(Split.TRAIN)
+        return sequences(images[:spec.calib_digits])
+    return data.split("train").sequences(spec.calib_digits)
+
+
+def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, progress) -> Ranges:
+    inputs, data = _calib_inputs(digest, spec)
     key = content_key(RecordKind.CALIBRATION, inputs)
     hit = cache.get(RecordKind.CALIBRATION, key)
     if hit is not None:
@@ -69,33 +87,43 @@ def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, 
             return ranges_from_json(hit)
         except (KeyError, TypeError, ValueError):
             pass
-    from ..data import Split, load_mnist, sequences
-
-    if data is None:
-        images, _ = load_mnist(Split.TRAIN)
-        calib = sequences(images[:spec.calib_digits])
-    else:
-        calib = data.split("train").sequences(spec.calib_digits)
+    calib = _calib_pixels(spec, data)
     ranges = calibrate(ckpt.config, ckpt.params, calib, spec.calibration, PERCENTILE, progress=progress)
     cache.put(RecordKind.CALIBRATION, key, ranges_to_json(ranges), inputs)
     return ranges
 
 
-def sweep_qmodels(spec: SweepSpec, cache: RecordCache, progress=None) -> tuple[dict[str, QModel], dict]:
+def _s5_qmodels(ckpt: Checkpoint, digest: str, spec: SweepSpec) -> dict[str, S5QModel]:
+    """PTQ of a float S5 checkpoint per plan (:func:`hwssm.quant.s5_ptq.ptq_s5`: it calibrates on
+    the same digits, by the same method, as :func:`hwssm.quant.resolve.resolve_model`; the ranges
+    come from one float trace of the calibration digits, computed once for every plan)."""
+    from ..model.s5_network import forward
+    from ..quant.s5_ptq import ptq_s5
+
+    _, data = _calib_inputs(digest, spec)
+    calib = _calib_pixels(spec, data)
+    trace = forward(ckpt.params, ckpt.config, calib, trace=True, folded=True)[1] if spec.plans else None
+    meta = {"source_checkpoint": str(spec.model)}   # ptq_s5 records the calibration itself
+    return {plan.code: ptq_s5(ckpt.config, ckpt.params, plan, calib, meta, spec.calibration, PERCENTILE, trace)
+            for plan in spec.plans}
+
+
+def sweep_qmodels(spec: SweepSpec, cache: RecordCache, progress=None) -> tuple[dict[str, QModel | S5QModel], dict]:
     """One QModel per plan of ``spec`` (by plan code, in spec order), and source info for the results.
 
-    ``progress(done, total)`` reports calibration (only when the ranges are not cached).
+    Both families: an S5 checkpoint gives :class:`~hwssm.quant.s5_qmodel.S5QModel` s (PTQ per plan).
+    ``progress(done, total)`` reports S4D calibration (only when the ranges are not cached).
     """
-    from ..quant.resolve import require_s4d
-
     if spec.is_qmodel:
-        qm = require_s4d(load_qmodel(spec.model), f"{spec.model}", "sweeps and searches take S4D models only so far")
+        qm = load_qmodel(spec.model)
         if spec.plans and spec.plans[0].code != qm.plan.code:
             raise HwssmError(f"{spec.model} was quantized with plan {qm.plan.name}; the sweep asks for {spec.plans[0].name}")
         return {qm.plan.code: qm}, {"kind": "qmodel", "path": str(spec.model), "digest": qm.digest()}
     ckpt = load_checkpoint(spec.model)
-    require_s4d(ckpt.config, f"{spec.model}", "sweeps and searches take S4D models only so far")
     digest = checkpoint_digest(ckpt)
+    info = {"kind": "checkpoint", "path": str(spec.model), "digest": digest, "config": ckpt.config.to_json()}
+    if ckpt.config.family is Family.S5:
+        return _s5_qmodels(ckpt, digest, spec), info
     ranges = _ranges(ckpt, digest, spec, cache, progress)
     meta = {"quantization": "ptq", "calibration": spec.calibration.value, "calibration_digits": ranges.digits,
             "source_checkpoint": str(spec.model)}
@@ -104,7 +132,6 @@ def sweep_qmodels(spec: SweepSpec, cache: RecordCache, progress=None) -> tuple[d
     out = {}
     for plan in spec.plans:
         out[plan.code] = quantize_model(ckpt.config, ckpt.params, plan, ranges, meta)
-    info = {"kind": "checkpoint", "path": str(spec.model), "digest": digest, "config": ckpt.config.to_json()}
     return out, info
 
 

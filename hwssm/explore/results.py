@@ -39,7 +39,7 @@ RESULTS_SCHEMA: dict[str, tuple[str, ...]] = {
 _REQUIRED = {"plan": (STR,), "plan_code": (STR,), "memory_bits": (INT,), "compression": (NUM,),
              "accuracy": (NUM, NULL), "digits": (INT, NULL), "memory_breakdown": (OBJ,), "component_bits": (OBJ,)}
 _OPTIONAL = {
-    "plan_spec": (OBJ,), "qmodel_digest": (STR,), "H": (INT,), "M": (INT,), "L": (INT,), "float32_bits": (INT,),
+    "plan_spec": (OBJ,), "qmodel_digest": (STR,), "H": (INT,), "M": (INT,), "P": (INT,), "family": (STR,), "L": (INT,), "float32_bits": (INT,),
     "table_bits": (INT,), "status": (STR,), "lanes": (INT, NULL), "device": (STR, NULL), "profile": (OBJ, NULL),
     "estimate": (OBJ, NULL), "estimate_error": (STR,), "message": (STR, NULL), "generator_version": (STR, NULL),
     "fits": (BOOL,), "utilization": (NUM, OBJ, NULL), "pnr_utilization": (NUM, OBJ, NULL), "source": (STR,),

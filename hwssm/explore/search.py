@@ -214,6 +214,8 @@ def run_search(spec: SearchSpec, *, cache: RecordCache | None = None, work: Path
         smallest = min((e for e in est if e.record), key=lambda e: e.lut, default=None)
         why = "" if smallest is None else (f"; the smallest, {smallest.candidate.plan.code} "
                                            f"{smallest.candidate.design.key()}, needs {smallest.reason}")
+        if smallest is None and est:   # none could be estimated: why the first one cannot be built
+            why = f"; {est[0].candidate.plan.code} {est[0].candidate.design.key()}: {est[0].reason}"
         raise HwssmError(f"no candidate of the {len(cands)} fits {spec.device.name} "
                          f"(capacity {spec.capacity.to_json()}){why}")
     designs: dict[str, list[tuple[float, float]]] = {}

@@ -71,10 +71,14 @@ def qat_plan(checkpoint: Path, plan: PrecisionPlan, settings: QatSettings, work:
         import torch  # noqa: F401
     except ImportError:
         raise HwssmError("--qat-top needs torch: pip install -e '.[train]'") from None
+    from ..model.checkpoint import load_checkpoint
+    from ..model.config import Family
     from ..train.qat_export import export_qat
     from ..train.qat_model import AParam
     from ..train.qat_train import QATRecipe, train_qat
 
+    if load_checkpoint(checkpoint).family is Family.S5:   # the S5 family's loop (train/qat_s5_train.py)
+        from ..train.qat_s5_train import train_qat_s5 as train_qat
     recipe = QATRecipe(epochs=settings.epochs, calib_digits=calib_digits, train_limit=settings.train_limit,
                        val_limit=settings.val_limit, test_limit=settings.test_limit, window=settings.window)
     work.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,11 @@ A candidate is one (plan, design point) on one device. The space is the product 
   LUTs).
 
 Default size: 216 plans × 12 designs = 2,592 candidates per device.
+
+An **S5** model's default grid (:meth:`PlanGrid.s5`) reads the same components (Λ̄ for Ā, B̄ = C̃ = D)
+plus the S5 B̄u width (``bu``: the state's, or 16 bits), 216 plans. Its designs take the device's
+build profile as well; an S5 core is built with ROM storage only so far, so on a LOAD-storage
+device (the UP5K) every candidate "cannot be built" and the search says so in one line.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import itertools
 
 from ..errors import HwssmError
 from ..hw.options import MIX_COLS, DesignPoint, Pipeline
+from ..model.config import Family
 from ..quant.plan import PrecisionPlan, parse_code
 from ..targets import Device
 
@@ -86,9 +92,13 @@ class PlanGrid:
     Attributes
     ----------
     A, x, BCD, weight, act : tuple[int, ...]
-        Bits of Ā (re and im), the state x (re and im), B̄ = C̄ = D, the weights, the activations.
+        Bits of Ā (S5: Λ̄; re and im), the state x (re and im), B̄ = C̄ = D (S5: B̄, C̃, D), the
+        weights, the activations.
     per_head : tuple[bool, ...]
-        Granularity choices: False per tensor, True per head.
+        Granularity choices: False per tensor, True per head (S5: per mode or per channel).
+    bu : tuple[int or None, ...]
+        S5 only: bits of the B̄u format (re = im; ``-u16``); None: the state's width (no ``bu``
+        component, the only choice of an S4D grid, whose plans have no B̄u).
     """
 
     A: tuple[int, ...] = (8, 10, 12)
@@ -97,22 +107,43 @@ class PlanGrid:
     weight: tuple[int, ...] = (4, 8)
     act: tuple[int, ...] = (6, 8)
     per_head: tuple[bool, ...] = (False, True)
+    bu: tuple[int | None, ...] = (None,)
 
     def __post_init__(self):
         for name in ("A", "x", "BCD", "weight"):
             object.__setattr__(self, name, _ints(name, getattr(self, name), 2, 32))
         object.__setattr__(self, "act", _ints("act", self.act, 2, 16))
         object.__setattr__(self, "per_head", tuple(bool(h) for h in self.per_head) or (False,))
+        bu = tuple(self.bu) or (None,)
+        if bu.count(None) > 1:
+            raise HwssmError("bu lists a value twice")
+        if any(b is not None for b in bu):
+            _ints("bu", [b for b in bu if b is not None], 2, 32)
+        object.__setattr__(self, "bu", bu)
+
+    @classmethod
+    def s5(cls) -> "PlanGrid":
+        """The default grid of an S5 model: Λ̄ 8/10/12 × x 8/12/16 × B̄ = C̃ = D 4/6/8 × W 4/8 ×
+        a 8 × per tensor/per head × B̄u at the state's width or 16 bits (216 plans). The Q-S5 study
+        (:mod:`hwssm.explore.s5_study`) keeps activations at 8 bits and finds the stored state
+        and B̄u need more than the activation width per tensor, hence x up to 16 and a 16-bit B̄u."""
+        return cls(A=(8, 10, 12), x=(8, 12, 16), BCD=(4, 6, 8), weight=(4, 8), act=(8,), per_head=(False, True),
+                   bu=(None, 16))
 
     def plans(self) -> tuple[PrecisionPlan, ...]:
         """Every combination, as plans (short codes), in grid order."""
         out = []
-        for a, x, b, w, act, h in itertools.product(self.A, self.x, self.BCD, self.weight, self.act, self.per_head):
-            out.append(parse_code(f"A{a}x{x}-B{b}C{b}D{b}-W{w}-a{act}" + ("-h" if h else "")))
+        for a, x, b, w, act, h, u in itertools.product(self.A, self.x, self.BCD, self.weight, self.act,
+                                                       self.per_head, self.bu):
+            out.append(parse_code(f"A{a}x{x}-B{b}C{b}D{b}-W{w}-a{act}" + ("" if u is None else f"-u{u}")
+                                  + ("-h" if h else "")))
         return tuple(out)
 
     def to_json(self) -> dict:
-        return {k: list(v) for k, v in dataclasses.asdict(self).items()}
+        d = {k: list(v) for k, v in dataclasses.asdict(self).items()}
+        if d["bu"] == [None]:
+            del d["bu"]          # S4D grids: as before bu existed
+        return d
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,8 +206,9 @@ class SearchSpace:
             raise HwssmError("the search space lists a plan twice")
 
     @classmethod
-    def default(cls, hardware: HardwareGrid = HardwareGrid()) -> "SearchSpace":
-        grid = PlanGrid()
+    def default(cls, hardware: HardwareGrid = HardwareGrid(), family: Family = Family.S4D) -> "SearchSpace":
+        """The default plan grid of ``family`` (:meth:`PlanGrid.s5` for S5) × ``hardware``."""
+        grid = PlanGrid.s5() if family is Family.S5 else PlanGrid()
         return cls(grid.plans(), hardware, grid)
 
     def candidates(self, device: Device, seq_len: int) -> list[Candidate]:

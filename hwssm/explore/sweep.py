@@ -239,7 +239,7 @@ def make_point(plan: PrecisionPlan, qm: QModel, acc: dict | None, spec: SweepSpe
 
     point = {
         "plan": plan.name, "plan_code": plan.code, "plan_spec": plan.to_json(), "qmodel_digest": model_digest(qm),
-        "H": qm.H, "M": qm.M, "L": qm.L,
+        "H": qm.H, **({"M": qm.M} if isinstance(qm, QModel) else {"family": "s5", "P": qm.P}), "L": qm.L,
         "accuracy": None if acc is None else acc["accuracy"],
         "digits": spec.digits if acc is None else acc["digits"],
         "memory_bits": qm.footprint_bits, "float32_bits": qm.float32_bits,

@@ -51,7 +51,7 @@ def merge_results(results: list[dict]) -> dict:
     out = dict(results[0])
     digests = {r.get("source", {}).get("digest") for r in results}
     if len(digests) > 1:
-        shapes = {(p.get("H"), p.get("M"), p.get("L")) for r in results for p in r["points"]}
+        shapes = {(p.get("H"), p.get("M"), p.get("P"), p.get("L")) for r in results for p in r["points"]}
         if len(shapes) > 1:
             raise HwssmError(f"the sweep results describe networks of different shapes {sorted(shapes)}; "
                              "report them separately")

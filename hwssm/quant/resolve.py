@@ -27,7 +27,7 @@ class Resolved:
 
 
 #: Commands whose hardware path builds S5 models too (the others refuse S5 in one line).
-S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate"})
+S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate", "hwssm flow"})
 
 
 def require_s4d(qm, what: str, missing: str = "S5 models are not built by this command yet") -> QModel:
@@ -35,8 +35,8 @@ def require_s4d(qm, what: str, missing: str = "S5 models are not built by this c
     what is ``missing`` (by default: this command's S5 path)."""
     if getattr(qm, "family", None) is Family.S5:
         raise HwssmError(f"{what}: {missing} (issue 15); an S5 QModel runs in the golden engine "
-                         "(hwssm golden eval, hwssm bench golden --model) and in RTL (hwssm rtl generate, "
-                         "hwssm sim, hwssm estimate)")
+                         "(hwssm golden eval, hwssm bench golden --model), in RTL (hwssm rtl generate, "
+                         "hwssm sim, hwssm estimate, hwssm flow) and in hwssm sweep, search and report profile")
     return qm
 
 

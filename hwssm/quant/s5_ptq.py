@@ -50,11 +50,15 @@ def magnitude(values: np.ndarray, method: Calibration, percentile: float, axis=N
 
 def ptq_s5(config: S5Config, params: dict, plan: PrecisionPlan, calib_pixels: np.ndarray,
            meta: dict | None = None, method: Calibration = Calibration.MINMAX,
-           percentile: float = 99.99) -> S5QModel:
-    """Calibrate on ``calib_pixels`` (n, T) uint8 digits (``method``), then quantize; the model is validated."""
+           percentile: float = 99.99, trace=None) -> S5QModel:
+    """Calibrate on ``calib_pixels`` (n, T) uint8 digits (``method``), then quantize; the model is validated.
+
+    ``trace``: the folded float trace of ``calib_pixels`` (``forward(params, config, calib_pixels,
+    trace=True, folded=True)[1]``) when the caller already has it (it does not depend on the plan:
+    a sweep of plans computes it once); None: computed here."""
     ssms = folded_layers(config, params)
     plan.check_layers(config.L)
-    _, tr = forward(params, config, np.asarray(calib_pixels), trace=True, folded=True)
+    tr = trace if trace is not None else forward(params, config, np.asarray(calib_pixels), trace=True, folded=True)[1]
     a = plan.act.bits
 
     def rng(values, axis=None):

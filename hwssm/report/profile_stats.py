@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import HwssmError
 from ..fixed import QFormat
-from ..model.config import S4DConfig
+from ..model.config import Family, S4DConfig
 from ..quant.qmodel import QModel, QParam
 
 __all__ = ["TensorProfile", "profile_model", "SAMPLE"]
@@ -133,19 +133,35 @@ def _heads(block: str, name: str, values: np.ndarray, fmts: tuple[QFormat, ...],
     return _profile(block, name, "activation", values, fmts[0].width, fmts[0].signed, frac, np.array(0), rng)
 
 
+def end_params(qm, params: dict, block: str, rng) -> list[TensorProfile]:
+    """The encoder's (``block`` ``"enc"``) or the decoder's (``"dec"``) W and b, either family."""
+    src = {"enc": "encoder", "dec": "decoder"}[block]
+    return [_param(block, n, params[f"{src}.{n}"], getattr(qm, f"{block}_{n}"), rng) for n in ("W", "b")]
+
+
 def profile_model(qm: QModel, config: S4DConfig, params: dict, pixels: np.ndarray, *, state_digits: int = 2,
                   batch: int = 8, progress=None) -> list[TensorProfile]:
     """The :class:`TensorProfile` of every tensor of ``qm``, the float values from the checkpoint
     (``config``, ``params``) and its forward pass over ``pixels`` (n, T) uint8 (states of the
-    first ``state_digits`` digits only: (T, H, M) complex per digit and block)."""
+    first ``state_digits`` digits only: (T, H, M) complex per digit and block). An S5 QModel
+    goes to :func:`hwssm.report.profile_s5.profile_s5_model`."""
     from ..model.network import S4DClassifier
+    from ..quant.s5_qmodel import S5QModel
 
+    if isinstance(qm, S5QModel):
+        from .profile_s5 import profile_s5_model
+
+        if getattr(config, "family", None) is not qm.family:
+            raise HwssmError("the float checkpoint is not an S5 model, the QModel is (another model?)")
+        return profile_s5_model(qm, config, params, pixels, state_digits=state_digits, batch=batch, progress=progress)
+    if getattr(config, "family", None) is not Family.S4D:
+        raise HwssmError("the float checkpoint is not an S4D model, the QModel is (another model?)")
     if (config.H, config.L) != (qm.H, qm.L):
         raise HwssmError(f"the float checkpoint (H={config.H}, L={config.L}) is not the QModel's "
                          f"(H={qm.H}, L={qm.L})")
     rng = np.random.default_rng(0)
     model = S4DClassifier(config, params, T=pixels.shape[1])
-    out = [_param("enc", "W", params["encoder.W"], qm.enc_W, rng), _param("enc", "b", params["encoder.b"], qm.enc_b, rng)]
+    out = end_params(qm, params, "enc", rng)
     for l, (Abar, Bbar, Cbar, D, W, b) in enumerate(model._cache["layers"]):
         q = qm.layers[l]
         for name, val in (("A_re", Abar.real), ("A_im", Abar.imag), ("B_re", Bbar.real), ("B_im", Bbar.imag),
@@ -172,8 +188,7 @@ def profile_model(qm: QModel, config: S4DConfig, params: dict, pixels: np.ndarra
             x = np.concatenate(acts[(l, "x")])
             out.append(_heads(str(l), "x_re", x.real, q.x_re, rng))
             out.append(_heads(str(l), "x_im", x.imag, q.x_im, rng))
-    out += [_param("dec", "W", params["decoder.W"], qm.dec_W, rng), _param("dec", "b", params["decoder.b"], qm.dec_b, rng)]
-    return out
+    return out + end_params(qm, params, "dec", rng)
 
 
 #: Activation values kept per batch and point (the counts use these; the whole trace of many

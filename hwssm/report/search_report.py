@@ -88,7 +88,9 @@ def _write(results: dict, out: Path, wall_s: float | None, command: str | None) 
              f"- space: {c['space']:,} candidates = {c['plans']} plans × {c['designs_per_plan']} designs "
              f"(lanes {hw['lanes']}, mixing columns {hw['mix_cols']}, pipeline {hw['depths']})"
              + (f"; plan grid Ā {grid['A']}, x {grid['x']}, B̄=C̄=D {grid['BCD']}, W {grid['weight']}, "
-                f"a {grid['act']}, per head {grid['per_head']}" if grid else ""),
+                f"a {grid['act']}, per head {grid['per_head']}"
+                + (f", S5 B̄u {['x' if b is None else b for b in grid['bu']]} (x: the state's width)"
+                   if grid.get("bu") else "") if grid else ""),
              f"- pruned by the estimator: {c['pruned']:,} (of which {c['pruned_by_lanes']:,} by the lanes shortcut); "
              f"kept {c['fit_yes']:,} fitting + {c['fit_borderline']:,} borderline; {c['plans_fitting']} plans have a "
              f"fitting design",

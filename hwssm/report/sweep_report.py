@@ -55,7 +55,7 @@ def _hw_row(p: dict) -> list[str]:
         return [p["device"], p["plan"], str(p["lanes"]), approx("lut"), approx("ff"), fmt_int(est.get("dsp")),
                 fmt_int(est.get("bram")), fmt_int(est.get("spram")), f"({fmt_num(p.get('clock_mhz'), 0)} stated)",
                 fmt_int(p.get("cycles_per_digit")), fmt_num(p.get("us_per_digit"), 1), fmt_num(p.get("digits_per_s"), 1),
-                fmt_pct(p.get("accuracy")), p.get("fit", "—")]
+                fmt_pct(p.get("accuracy")), p.get("fit", "not built" if p.get("estimate_error") else "—")]
     return [p["device"], p["plan"], str(p["lanes"]), fmt_int(lut_of(p)), fmt_int(p.get("ff")), fmt_int(p.get("dsp")),
             fmt_int(p.get("bram")), fmt_int(p.get("spram")), fmt_num(p.get("fmax_mhz"), 1),
             fmt_int(p.get("cycles_per_digit")), fmt_num(p.get("us_per_digit"), 1), fmt_num(p.get("digits_per_s"), 1),
@@ -172,7 +172,7 @@ def _write_report(results: dict, out: Path, *, name: str, source: str) -> list[P
             lines += [f"- {p['plan']} P={p['lanes']} on {p['device']}: {p.get('message', 'does not fit')}" for p in nofit] + [""]
         bad = [p for p in hw if p.get("status") not in ("ok", "does-not-fit", "estimated")]
         if bad:
-            lines += ["## Points without hardware results", ""] + [f"- {p['plan']} P={p['lanes']} {p['device']}: {p.get('status')}" for p in bad] + [""]
+            lines += ["## Points without hardware results", ""] + [f"- {p['plan']} P={p['lanes']} {p['device']}: {p.get('estimate_error') or p.get('status')}" for p in bad] + [""]
     else:
         lines += ["## All points", ""]
         rows = [[p["plan"], p["plan_code"], fmt_int(p["memory_bits"]), f"{p['compression']:.2f}×", fmt_pct(p.get("accuracy"))]

@@ -1,6 +1,6 @@
 """The S5 family from the command line: `hwssm ptq` writes an S5 QModel, `hwssm golden eval` and
-`hwssm bench golden --model` run it, `hwssm rtl generate` and `hwssm estimate` build and price it, the
-flow and the exploration commands refuse it in one line (exit 2)."""
+`hwssm bench golden --model` run it, `hwssm rtl generate` and `hwssm estimate` build and price it, sweeps
+and the profile report take it (the flow: tests/test_flow_s5.py), board builds refuse it in one line (exit 2)."""
 
 import json
 
@@ -87,11 +87,13 @@ def test_rtl_generate_and_estimate_take_s5(s5q, tmp_path, capsys):
     assert "ROM storage only" in err and "Traceback" not in err
 
 
-def test_flow_refuses_s5_in_one_line(s5q, tmp_path, capsys):
+def test_board_refuses_s5_in_one_line(s5q, tmp_path, capsys):
+    """Board builds take S4D models only so far (the other hardware commands take S5: issue 15)."""
     ckpt, q = s5q
-    assert main(["flow", "--out", str(tmp_path / "o"), "--model", str(q)]) == 2
+    assert main(["board", "build", "--board", "ulx3s", "--lanes", "1", "--out", str(tmp_path / "o"), "--model", str(q)]) == 2
     err = capsys.readouterr().err
-    assert "S5 models are not built by this command yet" in err and "Traceback" not in err
+    assert "S5 models are not built by this command yet" in err and "hwssm flow" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_estimate_cost_api_takes_s5(s5q):
@@ -100,19 +102,16 @@ def test_estimate_cost_api_takes_s5(s5q):
     assert est.total.lut > 0 and any(b.name.startswith("bu buffer") for b, _ in est.blocks)
 
 
-@pytest.mark.parametrize("argv", [
-    ["search", "--device", "up5k", "--floor", "0.5", "--out", "OUT"],
-    ["report", "profile", "--out", "OUT"],
-], ids=["search", "report-profile"])
-def test_exploration_commands_refuse_s5_in_one_line(s5q, argv, tmp_path, capsys):
-    """Sweeps, searches and the profile report take S4D models only so far: one line, exit 2, for the
-    S5 QModel and for the float S5 checkpoint (with a plan), nothing written."""
+def test_exploration_commands_take_s5(s5q, tmp_path, capsys):
+    """Sweeps and the profile report take S5 (issue 15), the QModel and the float checkpoint with a
+    plan alike (search: tests/explore/test_sweep_s5.py)."""
     ckpt, q = s5q
-    argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
-    for model in (["--model", str(q)], ["--model", str(ckpt), "--plan", "uniform8"]):
-        if argv[0] == "search" and len(model) > 2:
-            model = model[:2]                      # search plans its own space from a checkpoint
-        assert main(argv + model) == 2
-        err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("hwssm")]
-        assert len(err) == 1 and "S4D models only so far" in err[0], err
-    assert not (tmp_path / "o").exists()
+    for i, model in enumerate((["--model", str(q)], ["--model", str(ckpt), "--plans", "uniform8"])):
+        assert main(["sweep", *model, "--limit", "2", "--lanes", "1", "--devices", "ecp5-25k", "--estimate-only",
+                     "--jobs", "1", "--calib-digits", "4", "--out", str(tmp_path / f"s{i}.json")]) == 0
+        pts = json.loads((tmp_path / f"s{i}.json").read_text())["points"]
+        assert [(p["family"], p["P"], p["status"]) for p in pts] == [("s5", 3, "estimated")]
+    # the QModel is the checkpoint's PTQ on the same digits: the same point
+    assert pts[0]["qmodel_digest"] == json.loads((tmp_path / "s0.json").read_text())["points"][0]["qmodel_digest"]
+    assert main(["report", "profile", "--model", str(q), "--calib-digits", "4", "--out", str(tmp_path / "p")]) == 0
+    assert any(r["name"] == "bu_re" for r in json.loads((tmp_path / "p" / "profile.json").read_text())["tensors"])

@@ -1,4 +1,4 @@
-"""A tiny float checkpoint (H=4, N=4, L=1, untrained) and an empty sweep cache per test."""
+"""Tiny float checkpoints (S4D H=4, N=4, L=1 and S5 H=4, P=3, L=1; untrained) and an empty sweep cache per test."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import pytest
 
 from hwssm.model.checkpoint import init_params, save_checkpoint
 from hwssm.model.config import S4DConfig
+from hwssm.model.s5_config import S5Config
 
 TINY = S4DConfig(H=4, N=4, L=1)
+TINY_S5 = S5Config(H=4, P=3, L=1)
 #: Test digits and calibration digits used by the explore tests (small: CI has 2 cores).
 LIMIT = 6
 CALIB = 8
@@ -17,6 +19,12 @@ CALIB = 8
 def tiny_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny"
     return save_checkpoint(path, TINY, init_params(TINY, 0))
+
+
+@pytest.fixture(scope="session")
+def tiny_s5_checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model_s5") / "tiny_s5"
+    return save_checkpoint(path, TINY_S5, init_params(TINY_S5, 0))
 
 
 @pytest.fixture
