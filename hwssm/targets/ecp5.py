@@ -49,6 +49,9 @@ ECP5 = Family(
     # synth_ecp5 leaves the MULT18X18D registers unused (a fabric flip-flop, 3.9 ns of multiplier
     # and routing to and from the DSP row on both sides): the flow moves them in
     pack_dsp_registers=True,
+    # the read register after each DP16KD (Pipeline.mem_stages >= 1) becomes its output register
+    # (REGMODE OUTREG) instead of a fabric flip-flop that the placer may put across the die
+    pack_bram_registers=True,
 )
 
 #: The ECP5 build profile: parameters in ROMs (DP16KD), hard multipliers, the timing-closure
