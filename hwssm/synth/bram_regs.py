@@ -8,9 +8,10 @@ flip-flop that nextpnr may place far from the block (a seed-dependent 3.5 ns rou
 110 MHz where other seeds give 138). :func:`pack_bram_output_registers` rewrites the
 netlist that nextpnr places: when every used read-data bit of one port drives exactly one
 sink, the D input of a *plain* flip-flop (``TRELLIS_FF`` on that port's clock, no clock
-enable, no set/reset, reset value 0; :func:`hwssm.synth.dsp_regs.plain_ff`), the port's
+enable, no set/reset, reset value 0; :func:`hwssm.synth.dsp_regs.plain_ff`) and the port is
+always enabled (``CE<port>`` 1, ``RST<port>`` 0, as Yosys maps a ROM or a state RAM), the port's
 output register is used (``REGMODE_<port> = "OUTREG"``, output enable ``OCE<port>`` tied to
-1, ``RST<port>`` already 0) and the flip-flops go, their outputs now driven by the block.
+1) and the flip-flops go, their outputs now driven by the block.
 nextpnr-ecp5 times the block with its ``OUTREG`` clock-to-out.
 
 The values, and the cycle they appear in, are the same: the output register samples the
@@ -82,7 +83,7 @@ def pack_bram_output_registers(netlist: dict, top: str) -> BramPackCounts:
         if (_width(bc, port) not in (1, 2, 4, 9, 18) or clk[0] in _CONST
                 or str(params.get(f"REGMODE_{port}", "NOREG")).strip() != "NOREG"
                 or str(params.get(f"CLK{port}MUX", f"CLK{port}")).strip() != f"CLK{port}"
-                or conn.get(f"RST{port}", ["0"]) != ["0"]):
+                or conn.get(f"RST{port}", ["0"]) != ["0"] or conn.get(f"CE{port}", ["1"]) != ["1"]):
             continue
         ffs = {}
         for p, b in used.items():

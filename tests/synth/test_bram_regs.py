@@ -76,6 +76,9 @@ def test_reads_that_cannot_move_are_left_alone():
     n = _rom_read()
     n["modules"]["top"]["ports"] = {"q": {"direction": "output", "bits": [31]}}  # read bit is a port
     cases.append(n)
+    n = _rom_read()
+    n["modules"]["top"]["cells"]["ram"]["connections"]["CEA"] = [72]  # a read port with an enable
+    cases.append(n)
     n = _rom_read()  # 36-bit mode: read data on both ports
     n["modules"]["top"]["cells"]["ram"]["connections"]["DOB0"] = [33]
     n["modules"]["top"]["cells"]["f3"] = _ff(33, 43)
