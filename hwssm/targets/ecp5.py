@@ -60,8 +60,10 @@ ECP5 = Family(
 #: clock-to-out), three memory-read registers (the first two per bank, before its selection;
 #: the first one of each block becomes its output register, ``pack_bram_registers`` above).
 #: The shipped heterogeneous model at P = 2 places on the 25k (speed grade 6) at 135.9 / 133.6 /
-#: 133.8 MHz (placer seeds 1 / 2 / 3; without the block-RAM output registers 138.6 / 110.1 /
-#: 138.0: seed 2 put a bank register across the die from its block RAM; ``Pipeline.fast()``:
+#: 133.8 MHz (placer seeds 1 / 2 / 3; 4 / 5: 131.9 / 136.7; the critical paths then the
+#: decoder's multiplier, whose reset flip-flops stay in the fabric, a bank selection into a
+#: multiplier operand, a sequencer carry chain; without the block-RAM output registers 138.6 /
+#: 110.1 / 138.0: seed 2 put a bank register across the die from its block RAM; ``Pipeline.fast()``:
 #: about 100 MHz) with 2,994 LUT4 + 474 CCU2C, 4,442 FF (Yosys; 3,770 placed after the
 #: packing), 20 MULT18X18D, 40 DP16KD, 6,449,858 cycles per digit (fast(): 6,429,466).
 #: 100 MHz: a common ECP5 system clock.
