@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["PACK_VERSION", "PackCounts", "pack_mult_registers"]
+__all__ = ["PACK_VERSION", "PackCounts", "pack_mult_registers", "plain_ff"]
 
 #: Part of the synthesis cache key of a family that packs (bump when the rewrite changes).
 PACK_VERSION = 1
@@ -50,7 +50,7 @@ def _param(cell: dict, name: str, default: str = "") -> str:
     return str(cell.get("parameters", {}).get(name, default)).strip()
 
 
-def _plain_ff(cell: dict) -> bool:
+def plain_ff(cell: dict) -> bool:
     """A rising-edge flip-flop without enable, set/reset or a set initial value."""
     conn = cell["connections"]
     if cell["type"] != _FF or _param(cell, "CLKMUX", "CLK") != "CLK" or _param(cell, "REGSET", "RESET") != "RESET":
@@ -90,7 +90,7 @@ def pack_mult_registers(netlist: dict, top: str) -> PackCounts:
 
         def ff_of(bit):
             d = driver.get(bit)
-            if d is None or d[1] != "Q" or d[0] in removed or not _plain_ff(cells[d[0]]):
+            if d is None or d[1] != "Q" or d[0] in removed or not plain_ff(cells[d[0]]):
                 return None
             return d[0]
 
@@ -150,7 +150,7 @@ def pack_mult_registers(netlist: dict, top: str) -> PackCounts:
                 ok = False
                 break
             f = ss[0][0]
-            if f in removed or not _plain_ff(cells[f]) or (clk is not None and cells[f]["connections"]["CLK"] != clk):
+            if f in removed or not plain_ff(cells[f]) or (clk is not None and cells[f]["connections"]["CLK"] != clk):
                 ok = False
                 break
             clk = cells[f]["connections"]["CLK"]

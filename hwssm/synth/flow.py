@@ -15,8 +15,10 @@ synthesizing again (its ``yosys_s`` is the time of the Yosys run that made it).
 
 On a family with :attr:`~hwssm.targets.Family.pack_dsp_registers` (ECP5) the netlist's plain
 flip-flops around each hard multiplier are moved into its own registers before placement
-(:mod:`hwssm.synth.dsp_regs`; counts in ``dsp_regs.json``). The Yosys cell counts of the
-report are those before that step.
+(:mod:`hwssm.synth.dsp_regs`; counts in ``dsp_regs.json``), and with
+:attr:`~hwssm.targets.Family.pack_bram_registers` (ECP5) those right after each block RAM
+read into its output register (:mod:`hwssm.synth.bram_regs`; ``bram_regs.json``; both through
+:mod:`hwssm.synth.regpack`). The Yosys cell counts of the report are those before that step.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from typing import Any
 
 from ..config import cache_dir
 from ..errors import HwssmError
-from ..io import write_json, write_text
+from ..io import write_json
 from ._run import Progress
 from ..targets import Device
 from ..targets import device as find_device
-from .dsp_regs import PACK_VERSION, pack_mult_registers
 from .nextpnr import DesignDoesNotFit, run_nextpnr
+from .regpack import BRAM_REGS, DSP_REGS, pack_netlist_registers, pack_versions
 from .results import PnrResult, SynthResult, Utilization
 from .rtl import load_rtl
 from .versions import tool_versions
@@ -52,8 +54,6 @@ FLOW_VERSION = 1
 RESULT = "result.json"
 #: Files of a Yosys run kept for reuse (``synth-netlist/<key>/``), and the record of its time.
 NETLIST_FILES = (SCRIPT, "yosys.log", NETLIST, STAT)
-#: What :mod:`hwssm.synth.dsp_regs` did to the netlist (families that pack DSP registers).
-DSP_REGS = "dsp_regs.json"
 NETLIST_RECORD = "yosys.json"
 
 
@@ -274,8 +274,7 @@ def synthesize(
     else:
         synth, yosys_s = run_yosys(work, rel, device, wrapper.top, YosysOptions(dsp=options.dsp, spram=options.spram),
                                    progress)
-        if _packs(device, options):
-            _pack_dsp_registers(work, wrapper.top, progress)
+        pack_netlist_registers(work, NETLIST, wrapper.top, device, options.dsp, progress)
         _keep_netlist(work, netlist_dir, yosys_s)
     freq = options.freq_mhz or device.default_freq_mhz
     try:
@@ -291,26 +290,6 @@ def synthesize(
     return report
 
 
-def _packs(device: Device, options: SynthOptions) -> bool:
-    """Whether the netlist's hard-multiplier registers are packed (:mod:`hwssm.synth.dsp_regs`)."""
-    return device.family.pack_dsp_registers and options.dsp
-
-
-def _pack_dsp_registers(work: Path, top: str, progress: Progress | None) -> None:
-    """Pack plain flip-flops into the multipliers of ``work/netlist.json``; the counts go to ``dsp_regs.json``."""
-    path = work / NETLIST
-    try:
-        netlist = json.loads(path.read_text())
-        counts = pack_mult_registers(netlist, top)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise HwssmError(f"cannot pack the DSP registers of {path} ({type(exc).__name__}: {exc})") from None
-    write_text(path, json.dumps(netlist))
-    write_json(work / DSP_REGS, dataclasses.asdict(counts))
-    if progress:
-        progress(f"DSP registers packed: {counts.input_regs} operand and {counts.output_regs} product registers "
-                 f"of {counts.mults} multipliers, {counts.ffs_removed} flip-flops removed")
-
-
 def _reuse_netlist(netlist_dir: Path, work: Path, device: Device,
                    progress: Progress | None) -> tuple[SynthResult, float] | None:
     """Copy a kept Yosys run into ``work``; its stats and time, or None when there is none."""
@@ -318,8 +297,9 @@ def _reuse_netlist(netlist_dir: Path, work: Path, device: Device,
         seconds = float(json.loads((netlist_dir / NETLIST_RECORD).read_text())["seconds"])
         for name in NETLIST_FILES:
             shutil.copyfile(netlist_dir / name, work / name)
-        if (netlist_dir / DSP_REGS).is_file():
-            shutil.copyfile(netlist_dir / DSP_REGS, work / DSP_REGS)
+        for name in (DSP_REGS, BRAM_REGS):
+            if (netlist_dir / name).is_file():
+                shutil.copyfile(netlist_dir / name, work / name)
         synth = parse_stat(json.loads((work / STAT).read_text()), device.family)
     except (OSError, ValueError, KeyError, TypeError, HwssmError):
         return None
@@ -335,8 +315,9 @@ def _keep_netlist(work: Path, netlist_dir: Path, seconds: float) -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         for name in NETLIST_FILES:
             shutil.copyfile(work / name, tmp / name)
-        if (work / DSP_REGS).is_file():
-            shutil.copyfile(work / DSP_REGS, tmp / DSP_REGS)
+        for name in (DSP_REGS, BRAM_REGS):
+            if (work / name).is_file():
+                shutil.copyfile(work / name, tmp / name)
         write_json(tmp / NETLIST_RECORD, {"seconds": seconds})
         if netlist_dir.exists():
             shutil.rmtree(netlist_dir, ignore_errors=True)
@@ -395,8 +376,7 @@ def _pid_alive(pid: int) -> bool:
 def _key(device: Device, options: SynthOptions, top: str, sources, wrapper_text: str, tools) -> str:
     h = hashlib.sha256()
     meta = {"flow": FLOW_VERSION, "device": device.name, "options": options.to_dict(), "top": top, "tools": tools}
-    if _packs(device, options):
-        meta["dsp_regs"] = PACK_VERSION
+    meta.update(pack_versions(device, options.dsp))
     h.update(json.dumps(meta, sort_keys=True).encode())
     for name, data in sources:
         h.update(b"\0file\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())

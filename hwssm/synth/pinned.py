@@ -1,7 +1,8 @@
 """A whole-chip build with pin constraints, down to the bitstream (the board flow's tool runs).
 
 :func:`build_bitstream` runs Yosys on the board top's Verilog (:mod:`~hwssm.synth.yosys`; no
-wrapper: the top's ports are the board's pins), nextpnr with the pin file
+wrapper: the top's ports are the board's pins), the family's register packing
+(:mod:`~hwssm.synth.regpack`, as ``hwssm synth`` does), nextpnr with the pin file
 (:class:`~hwssm.synth.nextpnr.Pinned`) and the packer (:mod:`~hwssm.synth.pack`) in one work
 directory, which keeps every log, the netlist and the reports. Nothing is cached: a board
 build is asked for explicitly and its bitstream is the product.
@@ -18,6 +19,7 @@ from ..targets import Device
 from ._run import Progress
 from .nextpnr import Pinned, run_nextpnr
 from .pack import run_pack
+from .regpack import pack_netlist_registers
 from .results import PnrResult, SynthResult
 from .versions import tool_versions
 from .yosys import NETLIST, YosysOptions, run_yosys
@@ -68,6 +70,7 @@ def build_bitstream(workdir: Path, sources: list[str], top: str, device: Device,
         options = dataclasses.replace(options, dsp=False)
     tools = tool_versions(device)
     synth, yosys_s = run_yosys(workdir, sources, device, top, options, progress)
+    pack_netlist_registers(workdir, NETLIST, top, device, options.dsp, progress)
     pnr, nextpnr_s = run_nextpnr(workdir, NETLIST, device, freq_mhz=freq_mhz, seed=seed, progress=progress,
                                  pinned=pinned)
     bitstream, pack_s = run_pack(workdir, device, progress)

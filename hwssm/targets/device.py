@@ -242,6 +242,10 @@ class Family:
         After Yosys, move plain flip-flops in front of and behind each hard multiplier into its
         own input and output registers (:mod:`hwssm.synth.dsp_regs`), for a family whose
         Yosys flow does not (ECP5 ``MULT18X18D``; iCE40's ``synth_ice40`` already does).
+    pack_bram_registers : bool
+        After Yosys, move the plain flip-flops right after each block RAM read into the block's
+        own output register (:mod:`hwssm.synth.bram_regs`; ECP5 ``DP16KD`` ``REGMODE = OUTREG``:
+        a short clock-to-out, and no seed-dependent route from the block to a far flip-flop).
     """
 
     name: str
@@ -259,6 +263,7 @@ class Family:
     error_band: ErrorBand
     bitstream: Bitstream | None = None
     pack_dsp_registers: bool = False
+    pack_bram_registers: bool = False
 
     @property
     def bels(self) -> dict[str, str]:

@@ -49,17 +49,24 @@ ECP5 = Family(
     # synth_ecp5 leaves the MULT18X18D registers unused (a fabric flip-flop, 3.9 ns of multiplier
     # and routing to and from the DSP row on both sides): the flow moves them in
     pack_dsp_registers=True,
+    # the read register after each DP16KD (Pipeline.mem_stages >= 1) becomes its output register
+    # (REGMODE OUTREG) instead of a fabric flip-flop that the placer may put across the die
+    pack_bram_registers=True,
 )
 
 #: The ECP5 build profile: parameters in ROMs (DP16KD), hard multipliers, the timing-closure
 #: pipeline (``Pipeline.closure()``) with the deep coefficient ROMs and state RAMs in banks of
 #: 2048 words (``bank_words``: no block-RAM depth multiplexer after the DP16KD's 5.6 ns
-#: clock-to-out), three memory-read registers (the first two per bank, before its selection).
-#: The shipped heterogeneous model at P = 2 places on the 25k (speed grade 6) at 138.6 / 110.1 /
-#: 138.0 MHz (placer seeds 1 / 2 / 3; seed 2 puts a bank register across the die from its block
-#: RAM; ``Pipeline.fast()``: about 100 MHz) with 2,994 LUT4 + 474 CCU2C, 4,442 FF (Yosys), 20
-#: MULT18X18D, 40 DP16KD, 6,449,858 cycles per digit (fast(): 6,429,466). 100 MHz: a common
-#: ECP5 system clock.
+#: clock-to-out), three memory-read registers (the first two per bank, before its selection;
+#: the first one of each block becomes its output register, ``pack_bram_registers`` above).
+#: The shipped heterogeneous model at P = 2 places on the 25k (speed grade 6) at 135.9 / 133.6 /
+#: 133.8 MHz (placer seeds 1 / 2 / 3; 4 / 5: 131.9 / 136.7; the critical paths then the
+#: decoder's multiplier, whose reset flip-flops stay in the fabric, a bank selection into a
+#: multiplier operand, a sequencer carry chain; without the block-RAM output registers 138.6 /
+#: 110.1 / 138.0: seed 2 put a bank register across the die from its block RAM; ``Pipeline.fast()``:
+#: about 100 MHz) with 2,994 LUT4 + 474 CCU2C, 4,442 FF (Yosys; 3,770 placed after the
+#: packing), 20 MULT18X18D, 40 DP16KD, 6,449,858 cycles per digit (fast(): 6,429,466).
+#: 100 MHz: a common ECP5 system clock.
 PROFILE = Profile(dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=2048), ParamStorage.ROM, 0, dsp=True)
 
 

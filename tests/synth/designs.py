@@ -111,3 +111,22 @@ class ShiftLanes(wiring.Component):
             m.d.sync += r.eq(Cat(self.din[k], r[:-1]))
             m.d.comb += self.dout[k].eq(r[-1])
         return m
+
+
+class RomRead(wiring.Component):
+    """A 1024 x 9 ROM read at address ``addr`` (synchronous: one block RAM), the read data
+    registered once more (``q`` two cycles after ``addr``), as the datapath's memory-read
+    register (``Pipeline.mem_stages``) does."""
+
+    def __init__(self):
+        super().__init__({"addr": In(10), "q": Out(9)})
+
+    def elaborate(self, platform):
+        m = Module()
+        init = [(i * 97 + 13) % 512 for i in range(1024)]
+        m.submodules.rom = rom = memory.Memory(shape=9, depth=1024, init=init)
+        rd = rom.read_port()
+        q = Signal(9, reset_less=True)  # as the datapath's read registers (a reset would stay in the fabric)
+        m.d.comb += [rd.addr.eq(self.addr), self.q.eq(q)]
+        m.d.sync += q.eq(rd.data)
+        return m

@@ -15,7 +15,7 @@ from hwssm.errors import HwssmError
 from hwssm.hw.manifest import file_digests
 from hwssm.synth import DebugPolicy, DesignDoesNotFit, SynthOptions, synthesize
 
-from .designs import Mac, ShiftLanes, write_rtl
+from .designs import Mac, RomRead, ShiftLanes, write_rtl
 
 pytestmark = pytest.mark.synth
 
@@ -88,6 +88,18 @@ def test_ecp5(mac_rtl, cache):
     assert s["logic_cells"] > 0 and s["logic_cells_available"] > 20000
     assert r.pnr.utilization["MULT18X18D"].used >= 1
     print(f"\necp5-25k mac: yosys {r.yosys_s:.1f} s, nextpnr {r.nextpnr_s:.1f} s, {s}")
+
+
+def test_ecp5_block_ram_read_register_is_packed(tmp_path, cache):
+    """The register after the ROM read becomes the DP16KD's output register (hwssm.synth.bram_regs)."""
+    rtl = write_rtl(RomRead(), "romread", tmp_path / "rtl")
+    r = synthesize(rtl, targets.ECP5_25K)
+    assert r.pnr.fits and r.synth.bram == 1 and r.synth.ff >= 9  # Yosys counts, before the packing
+    assert json.loads((r.workdir / "bram_regs.json").read_text()) == {"brams": 1, "output_regs": 1, "ffs_removed": 9}
+    netlist = json.loads((r.workdir / "netlist.json").read_text())
+    rams = [c for m in netlist["modules"].values() for c in m.get("cells", {}).values() if c["type"] == "DP16KD"]
+    assert len(rams) == 1 and "OUTREG" in (rams[0]["parameters"]["REGMODE_A"], rams[0]["parameters"]["REGMODE_B"])
+    assert r.pnr.utilization["TRELLIS_FF"].used < 9  # the read register left the fabric
 
 
 def test_debug_fold_keeps_logic(up5k, mac_rtl, cache):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,29 @@ def test_pin_on_unknown_site_fails(tmp_path: Path):
     with pytest.raises(HwssmError, match="nextpnr"):
         build_bitstream(tmp_path, ["blink.v"], "blink", device, Pinned(args, "pins.pcf"), freq_mhz=12)
     assert not (tmp_path / "top.bin").exists()
+
+
+ROMREAD = """module romread(input wire clk, input wire btn, output wire led);
+  reg [8:0] mem [0:1023];
+  integer i;
+  initial for (i = 0; i < 1024; i = i + 1) mem[i] = (i * 37) % 509;
+  reg [9:0] a = 0;
+  reg [8:0] d, q;
+  always @(posedge clk) begin a <= a + 1 + btn; d <= mem[a]; q <= d; end
+  assign led = ^q;
+endmodule
+"""
+
+
+@pytest.mark.synth
+def test_ecp5_block_ram_output_register_in_a_bitstream(tmp_path: Path):
+    """The board flow packs the register after a ROM read into the DP16KD (hwssm.synth.regpack),
+    and ecppack takes the block with its output register."""
+    device, args, pins, clock = BOARDS["ecp5-25k"]
+    bs = device.family.bitstream
+    (tmp_path / "romread.v").write_text(ROMREAD)
+    (tmp_path / bs.pins_name).write_text(render(bs.constraints, pins, [clock]))
+    build = build_bitstream(tmp_path, ["romread.v"], "romread", device, Pinned(args, bs.pins_name), freq_mhz=clock.mhz)
+    assert json.loads((tmp_path / "bram_regs.json").read_text()) == {"brams": 1, "output_regs": 1, "ffs_removed": 9}
+    assert "OUTREG" in (tmp_path / "top.config").read_text()
+    assert b"\xff\xff\xbd\xb3" in build.bitstream.read_bytes()[:64] and build.pnr.fmax_mhz["clk"] > clock.mhz

@@ -299,7 +299,8 @@ HETERO_MEASURED = [
      dict(lut=2514, ff=2849, carry=657, dsp=7, bram=19, spram=4)),
     # the timing-closure build profile of the ECP5 (closure, mem_stages 3, 2048-word banks):
     #   hwssm rtl generate --model models/s4d_hetero.qmodel.json --lanes 2 --profile ecp5-25k --out DIR
-    #   hwssm synth --rtl DIR --device ecp5-25k --seeds 1,2,3 --json   (138.60 / 110.13 / 137.95 MHz)
+    #   hwssm synth --rtl DIR --device ecp5-25k --seeds 1,2,3 --json   (135.87 / 133.55 / 133.78 MHz with the
+    #   DP16KD output registers packed; 138.60 / 110.13 / 137.95 MHz before; Yosys counts the same)
     ("ecp5-25k-profile-closure-mem3-bank2048", targets.ECP5_25K, 2,
      dict(storage="rom", soft_mul_bits=0,
           pipeline=dataclasses.replace(Pipeline.closure(), mem_stages=3, bank_words=2048)),
