@@ -33,8 +33,8 @@ REPORT = "report.json"
 
 _UTIL_LINE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+\d+%")
 # nextpnr names a clock after its (promoted) net: "clk$SB_IO_IN_$glb_clk" for the iCE40 pin "clk",
-# "$glbnet$clk$TRELLIS_IO_IN" for the ECP5 pin "clk" of a pinned (board) build.
-_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?(\$TRELLIS_IO_IN)?$")
+# "$glbnet$clk$TRELLIS_IO_IN" for the ECP5 pin "clk" of a pinned (board) build, "clk_IBUF_I_O" on Gowin.
+_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?(\$TRELLIS_IO_IN)?(_IBUF_I_O)?$")
 _CLOCK_PREFIX = re.compile(r"^\$glbnet\$")
 
 
@@ -81,7 +81,7 @@ def placement_args(device: Device, pinned: Pinned | None) -> list[str]:
     bs = device.family.bitstream
     if bs is None:
         raise HwssmError(f"device {device.name} has no board flow (no pin constraints / bitstream packer known)")
-    return [*pinned.device_args, bs.constraints_flag, pinned.pins, bs.config_flag, bs.config_name]
+    return [*pinned.device_args, *bs.pnr_args(pinned.pins)]
 
 
 def run_nextpnr(
