@@ -26,6 +26,7 @@ from pathlib import Path
 from ..config import find_nextpnr
 from ..errors import HwssmError
 from ._run import Progress, fail, run_tool
+from .free_pins import assign_pins
 from ..targets import Device
 from .results import CriticalPath, PnrResult, Utilization
 
@@ -102,6 +103,8 @@ def run_nextpnr(
     and log path) on any other failure.
     """
     tool = find_nextpnr(device.family.name)
+    if pinned is None and device.pin_sites:  # Gowin: every IO must be constrained
+        pinned = Pinned(device.nextpnr_args, assign_pins(workdir, netlist, device))
     args = [
         *placement_args(device, pinned),
         "--json", netlist,

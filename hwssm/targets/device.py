@@ -341,6 +341,11 @@ class Device:
         placement; the achieved fmax is reported either way).
     profile : Profile
         The generator and synthesis options hwssm uses for this device.
+    pin_sites : tuple[str, ...]
+        For a whole-chip device whose nextpnr places no unconstrained IO (Gowin): the package
+        pins a device run puts the top's port bits on, in order (the first carries the clock;
+        :mod:`hwssm.synth.free_pins`); empty when nextpnr places the pins itself or the run is
+        out of context.
     """
 
     name: str
@@ -357,6 +362,7 @@ class Device:
     profile: Profile
     spram: int = 0
     spram_bits: int = 0
+    pin_sites: tuple[str, ...] = ()
 
     @property
     def bels(self) -> dict[str, str]:

@@ -12,6 +12,8 @@ from hwssm.errors import HwssmError
 from hwssm.hw.cost.estimate import estimate
 from hwssm.hw.options import DesignPoint
 from hwssm.quant.random_qmodel import random_qmodel
+from hwssm.synth import SynthOptions, synthesize
+from hwssm.synth.free_pins import port_bits
 from hwssm.synth.nextpnr import Pinned, clock_name, placement_args
 from hwssm.synth.pack import pack_args
 from hwssm.synth.pinned import build_bitstream
@@ -19,6 +21,7 @@ from hwssm.synth.yosys import YosysOptions, synth_command
 from hwssm.targets import GOWIN, GW1NR_9, ConstraintFormat
 from hwssm.targets.boards import TANGNANO9K
 from hwssm.targets.constraints import Clock, Pin, render
+from tests.synth.designs import Mac, write_rtl
 
 # A counter, a 1k x 16 ROM (block RAM) and an 8 x 8 multiplier (hard MULT9X9): each resource once.
 TINY = """module tiny(input wire clk, input wire rx, output reg tx, output wire led);
@@ -42,6 +45,18 @@ def test_the_device_is_known_by_name_but_not_priced():
     assert all(f.priced for f in targets.FAMILIES)
     assert (GW1NR_9.lut4, GW1NR_9.dsp, GW1NR_9.bram, GW1NR_9.bram_bits, GW1NR_9.spram) == (8640, 20, 26, 18432, 0)
     assert GW1NR_9.bels == {"logic": "LUT4", "dsp": "MULT18X18", "bram": "BSRAM"}
+    # 54 of the 71 bonded QN88P pins, without a configuration function; the clock's (GCLKT_3) first
+    assert GW1NR_9.io_pins == len(set(GW1NR_9.pin_sites)) == 54 and GW1NR_9.pin_sites[0] == "52"
+    assert not {"5", "6", "7", "8", "53", "62", "87", "88"} & set(GW1NR_9.pin_sites)
+
+
+def test_port_bits_clock_first():
+    top = {"attributes": {"top": "00000000000000000000000000000001"},
+           "ports": {"d": {"bits": [2, 3]}, "clk": {"bits": [4]}, "q": {"bits": [5, 6, 7], "offset": 1, "upto": 1}}}
+    assert port_bits({"modules": {"m": top, "sub": {"attributes": {}, "ports": {"x": {"bits": [9]}}}}}) == [
+        "clk", "d[0]", "d[1]", "q[3]", "q[2]", "q[1]"]
+    with pytest.raises(HwssmError, match="0 top modules"):
+        port_bits({"modules": {}})
 
 
 def test_tool_arguments():
@@ -96,3 +111,15 @@ def test_tiny_design_to_a_bitstream(tmp_path: Path):
     rows = data.splitlines()
     assert set(b"".join(rows)) == set(b"01") and b"1010010111000011" in rows[:4] and len(data) > 3_000_000
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.synth
+def test_device_run_puts_the_wrapper_on_free_pins(tmp_path: Path, monkeypatch):
+    """``hwssm synth --device gw1nr-9``: the 16x16 MAC behind the narrow wrapper, every pin assigned."""
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
+    rtl = write_rtl(Mac(), "mac", tmp_path / "mac")
+    r = synthesize(rtl, GW1NR_9, SynthOptions())
+    s = r.summary()
+    assert s["dsp"] >= 1 and s["fits"] and s["fmax_mhz"] > 27 and s["logic_cells_available"] == 8640
+    cst = (r.workdir / "free_pins.cst").read_text()
+    assert cst.count("IO_LOC") == r.wrapper.pins <= 54 and 'IO_LOC "clk" 52;' in cst
