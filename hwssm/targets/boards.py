@@ -53,6 +53,7 @@ class PllKind(enum.Enum):
 
     ICE40_PAD = "SB_PLL40_PAD"   #: iCE40, oscillator on the PLL's package pin
     ECP5 = "EHXPLLL"             #: ECP5
+    GOWIN = "rPLL"               #: Gowin GW1N(R)-9
     NONE = "none"                #: no PLL: the core runs on the oscillator (build clock = ``osc_hz``)
 
 
