@@ -3,6 +3,7 @@ design through the real Yosys ``synth_gowin``, nextpnr-himbaechel and ``gowin_pa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,20 @@ def test_estimate_refuses_in_one_line():
         estimate(qm, DesignPoint(1), GW1NR_9)
     msg = str(exc.value)
     assert "\n" not in msg and "gw1nr-9" in msg and "no price model of the gowin family" in msg
+
+
+def test_cli_estimate_refuses_and_synth_lists_the_device(tmp_path, capsys):
+    from hwssm.cli import main
+    from hwssm.quant.qmodel_io import save_qmodel
+
+    path = save_qmodel(random_qmodel(4, 2, 1, seed=1), tmp_path / "m.qmodel.json")
+    assert main(["estimate", "--model", str(path), "--device", "gw1nr-9"]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith("hwssm: error: no estimate for gw1nr-9") and out.err.count("\n") == 1 and out.out == ""
+    with pytest.raises(SystemExit):
+        main(["synth", "--help"])
+    help_text = re.sub(r"-\n\s*", "-", capsys.readouterr().out)  # argparse wraps after a hyphen
+    assert "gw1nr-9 (GW1NR-LV9QN88PC6/I5, 27 MHz)" in help_text
 
 
 @pytest.mark.synth
