@@ -114,7 +114,7 @@ def run_nextpnr(
         "--seed", str(seed),
         "-q", "-l", "nextpnr.log",
     ]  # fmt: skip
-    label = f"nextpnr-{device.family.name} {device.name}"
+    label = f"{tool.name} {device.name}"  # nextpnr-ice40, nextpnr-ecp5, nextpnr-himbaechel (gowin)
     report_path = workdir / REPORT
     report_path.unlink(missing_ok=True)
     run = run_tool(tool, args, cwd=workdir, log_name="nextpnr", label=label, progress=progress)
