@@ -157,7 +157,9 @@ def parse_report(report: dict, device: str) -> PnrResult:
         paths = [_critical_path(p) for p in report.get("critical_paths", [])]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise HwssmError(f"unexpected nextpnr report JSON ({type(exc).__name__}: {exc})") from None
-    fits = not any(u.overflow for u in util.values())
+    # a bel type the device has none of but nextpnr placed anyway is its own bookkeeping
+    # (nextpnr-himbaechel gowin: DUMMY_CELL 1/0), not an overflow
+    fits = not any(u.overflow for u in util.values() if u.available)
     return PnrResult(device=device, utilization=util, fmax_mhz=fmax, target_mhz=target, critical_paths=paths, fits=fits)
 
 

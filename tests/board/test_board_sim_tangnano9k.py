@@ -43,6 +43,7 @@ def test_no_other_clock_and_no_flash(qm):
 
 
 @pytest.mark.verilator
+@pytest.mark.slow  # the Verilator build: about 150 s on a loaded 2-core machine
 def test_one_digit_over_the_uart(qm, tmp_path):
     div, timeout = 8, 400
     top = build_board_top(qm, DesignPoint(1, T), TANGNANO9K, BoardOptions(uart_divisor=div, timeout_cycles=timeout))

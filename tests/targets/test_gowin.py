@@ -118,6 +118,7 @@ def test_tiny_design_to_a_bitstream(tmp_path: Path):
     assert (s.dsp, s.bram) == (1, 1) and s.ff >= 10 + 1 and s.carry >= 10 and s.lut > 0
     u = build.pnr.utilization
     assert u["BSRAM"].used == 1 and u["MULT9X9"].used == 1 and u["LUT4"].available == 8640
+    assert build.pnr.fits and u["DUMMY_CELL"].available == 0  # its bookkeeping cell is no overflow
     assert build.pnr.fmax_mhz["clk"] > 27
     data = build.bitstream.read_bytes()
     assert build.bitstream.name == "top.fs"
