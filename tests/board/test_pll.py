@@ -86,3 +86,16 @@ def test_gowin_rpll_matches_gowin_pll(mhz):
 def test_gowin_rpll_refuses_what_it_cannot_reach():
     with pytest.raises(HwssmError, match="no Gowin rPLL setting reaches 2 MHz from 1 MHz"):
         gowin_pll(1e6, 2e6)  # the phase detector would run below 3 MHz
+
+
+def test_a_gowin_board_top_instantiates_the_rpll():
+    """A Tang Nano 9K record with the rPLL (the shipped one runs on its oscillator: PllKind.NONE)."""
+    import dataclasses
+
+    from hwssm.targets.boards import TANGNANO9K, PllKind
+
+    board = dataclasses.replace(TANGNANO9K, pll=PllKind.GOWIN, clk_hz=54_000_000)
+    top = build_board_top(random_qmodel(2, 2, 1, seed=0), DesignPoint(1, 16), board, BoardOptions())
+    assert top.clk_hz == 54e6 and top.divisor == round(54e6 / 115200)
+    text = board_verilog(top)
+    assert re.search(r"rPLL #\(", text) and re.search(r"\.FBDIV_SEL\(32'd1\)", text) and re.search(r"\.ODIV_SEL\(32'd8\)", text)

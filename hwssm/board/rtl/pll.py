@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Instance, Module
+from amaranth.hdl import C, Instance, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -65,7 +65,8 @@ class BoardPll(wiring.Component):
                 "rPLL",
                 p_FCLKIN=f"{s.f_in / 1e6:g}", p_IDIV_SEL=s.idiv_sel, p_FBDIV_SEL=s.fbdiv_sel, p_ODIV_SEL=s.odiv_sel,
                 i_CLKIN=self.clk_in, o_CLKOUT=self.clk_out, o_LOCK=self.locked,
-                i_RESET=0, i_RESET_P=0, i_CLKFB=0, i_FBDSEL=0, i_IDSEL=0, i_ODSEL=0, i_PSDA=0, i_DUTYDA=0, i_FDLY=0,
+                i_RESET=0, i_RESET_P=0, i_CLKFB=0, i_FBDSEL=C(0, 6), i_IDSEL=C(0, 6), i_ODSEL=C(0, 6),
+                i_PSDA=C(0, 4), i_DUTYDA=C(0, 4), i_FDLY=C(0, 4),
             )
         else:
             m.submodules.pll = Instance(
