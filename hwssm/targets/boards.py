@@ -21,7 +21,7 @@ ESP32 may reset the FPGA), all LVCMOS33, package CABGA381. The ULX3S ships with 
 
 Tang Nano 9K (Sipeed): amaranth-boards ``tang_nano_9k.py`` and Sipeed's example constraints
 (``tangnano9k.cst``): 27 MHz oscillator ``clk27`` pin 52, the on-board BL702 USB bridge's UART1
-(a USB CDC serial port) RX (host -> FPGA) pin 18 and TX pin 17 (pull-up on RX), six LEDs on
+(the USB serial port the BL702 presents to the host) RX (host -> FPGA) pin 18 and TX pin 17 (pull-up on RX), six LEDs on
 pins 10 11 13 14 15 16 (active low), all LVCMOS33; the FPGA GW1NR-LV9QN88PC6/I5 (nextpnr
 ``--device GW1NR-LV9QN88PC6/I5 --vopt family=GW1N-9C``). The board build runs the core on the
 oscillator itself (no ``rPLL``: :attr:`PllKind.NONE`) with the parameters in block-RAM ROMs
