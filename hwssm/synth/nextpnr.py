@@ -4,7 +4,9 @@ The device selection arguments are the target's (:attr:`hwssm.targets.Device.nex
 iCE40 devices are placed as whole chips: the netlist's top must be the narrow wrapper of
 :mod:`hwssm.synth.wrapper`, and nextpnr places the pins itself (``--pcf-allow-unconstrained``,
 so no PCF is written; it only uses bonded pins of the package). ECP5 devices are placed
-``--out-of-context`` (no IO buffers, no pins).
+``--out-of-context`` (no IO buffers, no pins). Gowin devices (nextpnr-himbaechel) are whole
+chips whose every pin must be constrained: the wrapper's pins go on the device's free pins
+(:mod:`~hwssm.synth.free_pins`).
 
 A board build (:class:`Pinned`) places the whole chip instead: the board's die and package
 arguments (:attr:`hwssm.targets.boards.Board.nextpnr_args`), the pin file, and the textual
