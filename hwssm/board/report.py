@@ -127,6 +127,9 @@ def board_readme(r: dict) -> str:
     if r["flash"]:
         program = ["iceprog flash.bin      # bitstream at 0, parameter image at "
                    f"0x{r['flash']['offset']:x} (one write)"]
+    elif bit.endswith(".fs"):  # Gowin (Tang Nano 9K): openFPGALoader's -b name of the board is the hwssm one
+        program = [f"openFPGALoader -b {b['name']} {bit}       # into SRAM (lost at power-off)",
+                   f"openFPGALoader -b {b['name']} -f {bit}    # into the FPGA's internal configuration flash"]
     elif bit.endswith(".bit"):
         program = [f"openFPGALoader -b {b['name']} {bit}       # into SRAM (lost at power-off)",
                    f"openFPGALoader -b {b['name']} -f {bit}    # into the configuration flash"]

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from ..targets import device, names
+from ..targets import all_names, device
 
 #: The command-line options of the group (argparse destinations) that shape a design.
 DESIGN_OPTIONS = ("mul_stages", "mem_stages", "requant_stages", "acc_stages", "mix_cols", "storage",
                   "soft_mul_bits", "profile")
-#: Device names of ``--profile``: every registered device (:mod:`hwssm.targets`).
-PROFILES = names()
+#: Device names of ``--profile``: every registered device (:mod:`hwssm.targets`), priced or not.
+PROFILES = all_names()
 
 
 def add_design_arguments(parser: argparse.ArgumentParser) -> None:

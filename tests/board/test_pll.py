@@ -1,5 +1,6 @@
 """PLL settings: the formula search of hwssm.board.pll gives the dividers IceStorm's icepll
-and prjtrellis' ecppll print (yowasp builds of both), and the board tops instantiate them."""
+and prjtrellis' ecppll print (yowasp builds of both) and Apycula's gowin_pll, and the board tops
+instantiate them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hwssm.board.options import BoardOptions
-from hwssm.board.pll import ecp5_pll, ice40_pll
+from hwssm.board.pll import ecp5_pll, gowin_pll, ice40_pll
 from hwssm.board.top import board_verilog, build_board_top
 from hwssm.errors import HwssmError
 from hwssm.hw.options import DesignPoint, ParamStorage
@@ -68,3 +69,33 @@ def test_board_tops_instantiate_their_pll():
         build_board_top(qm, DesignPoint(1, 16), ULX3S, BoardOptions(sim=True, baud=3_000_000))
     with pytest.raises(HwssmError, match="no parameter flash"):
         build_board_top(qm, DesignPoint(1, 16, storage=ParamStorage.LOAD), ULX3S, BoardOptions())
+
+
+
+@pytest.mark.parametrize("mhz", [32.4, 33.75, 40.5, 48, 54])
+def test_gowin_rpll_matches_gowin_pll(mhz):
+    """The dividers Apycula's ``gowin_pll -i 27 -o MHZ`` (device GW1NR-9 C6/I5, the default) prints."""
+    out = subprocess.run([_tool("gowin_pll"), "-i", "27", "-o", str(mhz)], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    want = tuple(int(re.search(rf"\.{n}\((\d+)\)", out).group(1)) for n in ("IDIV_SEL", "FBDIV_SEL", "ODIV_SEL"))
+    s = gowin_pll(27e6, mhz * 1e6)
+    assert (s.idiv_sel, s.fbdiv_sel, s.odiv_sel) == want and s.f_out == pytest.approx(mhz * 1e6)
+    assert 400e6 < s.f_vco < 1200e6 and s.f_in / (s.idiv_sel + 1) >= 3e6
+
+
+def test_gowin_rpll_refuses_what_it_cannot_reach():
+    with pytest.raises(HwssmError, match="no Gowin rPLL setting reaches 2 MHz from 1 MHz"):
+        gowin_pll(1e6, 2e6)  # the phase detector would run below 3 MHz
+
+
+def test_a_gowin_board_top_instantiates_the_rpll():
+    """A Tang Nano 9K record with the rPLL (the shipped one runs on its oscillator: PllKind.NONE)."""
+    import dataclasses
+
+    from hwssm.targets.boards import TANGNANO9K, PllKind
+
+    board = dataclasses.replace(TANGNANO9K, pll=PllKind.GOWIN, clk_hz=54_000_000)
+    top = build_board_top(random_qmodel(2, 2, 1, seed=0), DesignPoint(1, 16), board, BoardOptions())
+    assert top.clk_hz == 54e6 and top.divisor == round(54e6 / 115200)
+    text = board_verilog(top)
+    assert re.search(r"rPLL #\(", text) and re.search(r"\.FBDIV_SEL\(32'd1\)", text) and re.search(r"\.ODIV_SEL\(32'd8\)", text)

@@ -6,13 +6,13 @@ import pytest
 
 from hwssm.hw.options import Pipeline
 from hwssm.errors import HwssmError
-from hwssm.targets.boards import BOARDS, ICEBREAKER, ULX3S, PllKind, board, board_names
+from hwssm.targets.boards import BOARDS, ICEBREAKER, TANGNANO9K, ULX3S, PllKind, board, board_names
 
 
 def test_lookup():
-    assert board_names() == ["icebreaker", "ulx3s"]
-    assert board("ulx3s") is ULX3S
-    with pytest.raises(HwssmError, match="unknown board 'de10'.*icebreaker, ulx3s"):
+    assert board_names() == ["icebreaker", "ulx3s", "tangnano9k"]
+    assert board("ulx3s") is ULX3S and board("tangnano9k") is TANGNANO9K
+    with pytest.raises(HwssmError, match=r"^unknown board 'de10' \(known: icebreaker, ulx3s, tangnano9k\)$"):
         board("de10")
 
 
@@ -30,6 +30,15 @@ def test_ulx3s_facts():
     s = ULX3S.sites()
     assert s == {"clk": "G2", "uart_rx": "M1", "uart_tx": "L4", "led_ready": "B2", "led_error": "C2", "wifi_gpio0": "L2"}
     assert ULX3S.tie_high_names() == ("wifi_gpio0",) and ULX3S.flash is None and not ULX3S.led_active_low
+
+
+def test_tangnano9k_facts():
+    """amaranth-boards tang_nano_9k: clk27 on 52, the BL702 UART rx 18 / tx 17, LEDs 10 and 11 (active low)."""
+    s = TANGNANO9K.sites()
+    assert s == {"clk": "52", "uart_rx": "18", "uart_tx": "17", "led_ready": "10", "led_error": "11"}
+    assert TANGNANO9K.pll is PllKind.NONE and TANGNANO9K.clk_hz == TANGNANO9K.osc_hz == 27_000_000
+    assert TANGNANO9K.led_active_low and TANGNANO9K.flash is None and TANGNANO9K.io_standard == "LVCMOS33"
+    assert TANGNANO9K.device.name == "gw1nr-9" and TANGNANO9K.nextpnr_args == TANGNANO9K.device.nextpnr_args
 
 
 def test_sites_are_distinct():

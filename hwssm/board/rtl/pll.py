@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Instance, Module
+from amaranth.hdl import C, Instance, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ...targets.boards import PllKind
-from ..pll import ecp5_pll, ice40_pll
+from ..pll import ecp5_pll, gowin_pll, ice40_pll
 
 __all__ = ["BoardPll"]
 
 
 class BoardPll(wiring.Component):
-    """``SB_PLL40_PAD`` (iCE40, ``SIMPLE`` feedback) or ``EHXPLLL`` (ECP5, CLKOP feedback).
+    """``SB_PLL40_PAD`` (iCE40, ``SIMPLE`` feedback), ``EHXPLLL`` (ECP5, CLKOP feedback) or
+    ``rPLL`` (Gowin GW1N(R)-9, internal feedback).
 
     Parameters
     ----------
@@ -31,12 +32,13 @@ class BoardPll(wiring.Component):
     locked : Out(1)
         The PLL is locked (asynchronous).
 
-    Latency: lock within the vendor's lock time (iCE40 ≤ 50 µs, ECP5 ≤ 15 ms).
+    Latency: lock within the vendor's lock time (iCE40 ≤ 50 µs, ECP5 ≤ 15 ms, Gowin rPLL ≤ 200 µs).
     """
 
     def __init__(self, kind: PllKind, f_in_hz: float, f_out_hz: float):
         self._kind = kind
-        self._setting = ice40_pll(f_in_hz, f_out_hz) if kind is PllKind.ICE40_PAD else ecp5_pll(f_in_hz, f_out_hz)
+        search = {PllKind.ICE40_PAD: ice40_pll, PllKind.ECP5: ecp5_pll, PllKind.GOWIN: gowin_pll}[kind]
+        self._setting = search(f_in_hz, f_out_hz)
         super().__init__({"clk_in": In(1), "clk_out": Out(1), "locked": Out(1)})
 
     @property
@@ -56,6 +58,15 @@ class BoardPll(wiring.Component):
                 p_FEEDBACK_PATH="SIMPLE", p_DIVR=s.divr, p_DIVF=s.divf, p_DIVQ=s.divq, p_FILTER_RANGE=s.filter_range,
                 i_PACKAGEPIN=self.clk_in, o_PLLOUTGLOBAL=self.clk_out, o_LOCK=self.locked,
                 i_RESETB=1, i_BYPASS=0,
+            )
+        elif self._kind is PllKind.GOWIN:
+            # the instance of Apycula's gowin_pll (the dynamic divider inputs unused, tied low)
+            m.submodules.pll = Instance(
+                "rPLL",
+                p_FCLKIN=f"{s.f_in / 1e6:g}", p_IDIV_SEL=s.idiv_sel, p_FBDIV_SEL=s.fbdiv_sel, p_ODIV_SEL=s.odiv_sel,
+                i_CLKIN=self.clk_in, o_CLKOUT=self.clk_out, o_LOCK=self.locked,
+                i_RESET=0, i_RESET_P=0, i_CLKFB=0, i_FBDSEL=C(0, 6), i_IDSEL=C(0, 6), i_ODSEL=C(0, 6),
+                i_PSDA=C(0, 4), i_DUTYDA=C(0, 4), i_FDLY=C(0, 4),
             )
         else:
             m.submodules.pll = Instance(

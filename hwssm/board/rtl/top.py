@@ -13,7 +13,7 @@ from ...errors import HwssmError
 from ...hw.core_config import CoreConfig
 from ...hw.rtl.core import HwssmCore
 from ...hw.storage import ParamStorage
-from ...targets.boards import Board
+from ...targets.boards import Board, PllKind
 from ..options import POR_CYCLES, BoardOptions
 from .engine import ProtocolEngine
 from .flash import FlashLoader
@@ -52,8 +52,9 @@ class BoardTop(wiring.Component):
     <tie-high names> : Out(1)
         Held high (:attr:`Pins.tie_high`).
 
-    Clocking: the core clock is the PLL output (``options.sim``: the oscillator itself);
-    the design is held in reset until the PLL locks and then :data:`POR_CYCLES` more cycles.
+    Clocking: the core clock is the PLL output (``options.sim``, or a board without a PLL,
+    :attr:`PllKind.NONE`: the oscillator itself); the design is held in reset until the PLL
+    locks and then :data:`POR_CYCLES` more cycles.
     Latency of a CLASSIFY request: see :func:`hwssm.board.sim.timing.classify_cycles`.
     """
 
@@ -62,8 +63,12 @@ class BoardTop(wiring.Component):
         self._load = cfg.storage is ParamStorage.LOAD
         if self._load and board.flash is None:
             self._refuse(f"board {board.name} has no parameter flash: build the core with ROM storage")
-        self._pll = None if options.sim else BoardPll(board.pll, board.osc_hz, options.clk_hz or board.clk_hz)
-        self.clk_hz = board.osc_hz if options.sim else self._pll.f_out_hz
+        if board.pll is PllKind.NONE and not options.sim and options.clk_hz not in (None, board.osc_hz):
+            self._refuse(f"board {board.name} has no PLL in its top: the build clock is its {board.osc_hz / 1e6:g} MHz "
+                         f"oscillator, not {options.clk_hz / 1e6:g} MHz")
+        no_pll = options.sim or board.pll is PllKind.NONE
+        self._pll = None if no_pll else BoardPll(board.pll, board.osc_hz, options.clk_hz or board.clk_hz)
+        self.clk_hz = board.osc_hz if self._pll is None else self._pll.f_out_hz
         baud = options.baud or board.baud
         if options.uart_divisor is None:
             div = round(self.clk_hz / baud)

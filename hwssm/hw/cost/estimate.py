@@ -13,6 +13,7 @@ import dataclasses
 import math
 from collections.abc import Iterable
 
+from ...errors import HwssmError
 from ...quant.qmodel import QModel
 from ...targets import Coefficients, Device
 from ..options import DesignPoint, ParamStorage
@@ -125,9 +126,14 @@ def estimate(qm: QModel, design: DesignPoint, device: Device, *, dsp: bool = Tru
         estimate(qm, p.design(lanes), device, dsp=p.dsp, spram=p.spram)
 
     ``coefficients`` replaces the family's; ``blocks`` the inventory (for tests and fits).
-    Raises HwssmError (from :func:`hwssm.hw.derive.derive`) for a model or P the RTL cannot build.
+    Raises HwssmError (from :func:`hwssm.hw.derive.derive`) for a model or P the RTL cannot build,
+    and for a device whose family has no price model (``Family.coefficients`` None: Gowin).
     """
     k = coefficients or device.family.coefficients
+    if k is None or (coefficients is None and device.family.error_band is None):
+        raise HwssmError(f"no estimate for {device.name} ({device.part}): the estimator has no price model of the "
+                         f"{device.family.name} family yet (no measured designs); synthesize it instead "
+                         f"(hwssm synth --device {device.name})")
     use_dsp = bool(dsp) and device.dsp > 0
     if blocks is None:
         blocks = inventory(qm, design)
