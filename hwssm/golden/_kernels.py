@@ -39,6 +39,7 @@ wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (conf
 
 BLOCK = 16      # most sequences per block (the unit of parallel work); a multiple of 4
 TCHUNK = 32     # time steps per chunk (bounds the per-block activation buffers)
+MIX_TILE = 64   # columns (step, sequence) per mixing tile: constant, so that the loop is whole vectors
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
 
@@ -112,6 +113,19 @@ def _narrow(typingctx, a, like):
         if sig.args[0].bitwidth == sig.return_type.bitwidth:
             return args[0]
         return builder.trunc(args[0], context.get_value_type(sig.return_type))
+    return like(a, like), codegen
+
+
+@intrinsic
+def _to(typingctx, a, like):
+    """``a`` converted to the type of ``like``: sign-extended, or truncated (``a`` must fit)."""
+    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        wa, wl = sig.args[0].bitwidth, sig.return_type.bitwidth
+        ty = context.get_value_type(sig.return_type)
+        return args[0] if wa == wl else (builder.sext(args[0], ty) if wa < wl else builder.trunc(args[0], ty))
     return like(a, like), codegen
 
 
@@ -190,8 +204,9 @@ def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0
     """Recurrence and readout of channel ``h`` of one layer over ``nt`` steps, all sequences of a block.
 
     ``cf`` (8, M), ``d``: pre-shifted coefficients and D (storage type); ``q`` (3, 6) fit records
-    (sum type) (Tables.ssm_*). ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B):
-    the layer input u. ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when
+    (the S4D sum type, Tables.ssm_dtype) (Tables.ssm_*). ``xr``, ``xi`` (B, M): the state, updated.
+    ``r`` (TCHUNK, H, B): the layer input u. ``g`` (H, TCHUNK·B) receives GELU(y) (column
+    t·B + b); ``tr_y`` (n, L, T, H) y itself when
     tracing. ``ya`` (TCHUNK, B, sum type) is scratch for the readout sums: y is fitted and looked
     up after the recurrence loop, which keeps that loop short. Saturating and wrapping states
     take separate loops (decided here, once per channel).
@@ -201,64 +216,66 @@ def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0
     else:
         _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, True)
     fy = _fq(q[2])
+    B = xr.shape[0]
     for t in range(nt):
-        for b in range(xr.shape[0]):
+        for b in range(B):
             yv = _fit(ya[t, b], fy)
-            g[t, b, h] = gelu[yv - y_min]
+            g[h, t * B + b] = gelu[yv - y_min]
             if trace and b < nv:
                 tr_y[b0 + b, l, t0 + t, h] = yv
 
 
 @njit(**_FLAGS)
-def _mix(W, mq, g, t, v):
-    """Mixing Linear(H -> 2H) of every sequence at chunk step ``t``: ``v`` (2H, B) from ``g`` (TCHUNK, B, H).
+def _mix(W, ms, mq, g, nc, v, acc):
+    """Mixing Linear(H -> 2H) of the columns (step, sequence) ``0..nc-1`` of a chunk:
+    ``v`` (2H, TCHUNK·B) from ``g`` (H, TCHUNK·B).
 
-    Four sequences share each pass over W (B is a multiple of 4).
+    ``W`` (2H, H) the raw effective weights (Tables.mix_raw, the raw-sum type
+    Tables.mix_dtype), ``ms`` (2H,) their shifts and ``mq`` (2H, 6) the fit records (sum
+    type): v[j] = fit((Σ_k W[j,k]·g[k] << ms[j]) + mq[j, KQ_ADD]). Columns run in tiles of
+    MIX_TILE (``nc`` rounded up: the columns past it are scratch), each tile's row sums in
+    ``acc`` (MIX_TILE,) of the raw-sum type; the tile of g stays in L1 across the 2H rows.
     """
     J, H = W.shape
-    B = g.shape[1]
-    for b in range(0, B, 4):
+    for tile in range((nc + MIX_TILE - 1) // MIX_TILE):
+        c0 = np.uint64(tile * MIX_TILE)   # unsigned column indices: no negative-index wrap, so the loads are contiguous
         for j in range(J):
-            s0 = _zero(mq[j, 0])
-            s1 = s0
-            s2 = s0
-            s3 = s0
+            for c in range(MIX_TILE):
+                acc[c] = _zero(acc[0])
             for k in range(H):
-                w = _widen(W[j, k], s0)
-                s0 = _add(s0, _mul(w, _widen(g[t, b, k], s0)))
-                s1 = _add(s1, _mul(w, _widen(g[t, b + 1, k], s0)))
-                s2 = _add(s2, _mul(w, _widen(g[t, b + 2, k], s0)))
-                s3 = _add(s3, _mul(w, _widen(g[t, b + 3, k], s0)))
-            c, f = mq[j, 0], _fq(mq[j])
-            v[j, b] = _fit(_add(s0, c), f)
-            v[j, b + 1] = _fit(_add(s1, c), f)
-            v[j, b + 2] = _fit(_add(s2, c), f)
-            v[j, b + 3] = _fit(_add(s3, c), f)
+                w = W[j, k]
+                for c in range(MIX_TILE):
+                    acc[c] = _add(acc[c], _mul(w, _widen(g[k, c0 + np.uint64(c)], w)))
+            s, a, f = ms[j], mq[j, 0], _fq(mq[j])
+            for c in range(MIX_TILE):
+                v[j, c0 + np.uint64(c)] = _fit(_add(_shl(_to(acc[c], a), s), a), f)
 
 
 @njit(**_FLAGS)
 def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
     """GLU and residual at chunk step ``t``, every sequence: ``r[t]`` (H, B) is u in, r_{l+1} out.
 
-    ``v`` (2H, B) mixing outputs; ``sig`` the sigmoid table; ``sh``, ``q`` Tables.glu_sh/glu_q
-    of the layer (sum type); ``sg`` (B,) scratch for the looked-up sigmoid codes.
+    ``v`` (2H, TCHUNK·B) mixing outputs (column t·B + b); ``sig`` the sigmoid table; ``sh``,
+    ``q`` Tables.glu_sh/glu_q of the layer (sum type); ``sg`` (B,) scratch for the looked-up
+    sigmoid codes.
     """
     H = r.shape[1]
     B = r.shape[2]
+    c0 = t * B
     zl, zs, us = sh[0], sh[1], sh[2]
     za, fz = q[0, 0], _fq(q[0])
     ra, fr = q[1, 0], _fq(q[1])
     for h in range(H):
         for b in range(B):
-            sg[b] = sig[np.int64(v[H + h, b]) - v_min]
+            sg[b] = sig[np.int64(v[H + h, c0 + b]) - v_min]
         for b in range(B):
-            z = _fit(_add(_shl(_mul(_widen(v[h, b], za), _widen(sg[b], za)), zl), za), fz)
+            z = _fit(_add(_shl(_mul(_widen(v[h, c0 + b], za), _widen(sg[b], za)), zl), za), fz)
             r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(_widen(r[t, h, b], za), us)), ra), fr)
 
 
 @njit(**_FLAGS)
-def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg,
+def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_sh, mix_q, sig,
+           v_min, glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg, macc,
            nk, ne, nh, ncg, nq, un):
     """Run one block: ``pix`` (T, C, B) samples (token ids when ``tokens``), the first ``nv``
     sequences real (``b0`` their index). The encoder sums C products per row (``enc_k`` (H, C)),
@@ -266,8 +283,10 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
     Scratch: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B) residual stream,
-    ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs and ``sg`` (B,), all of
-    the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the sum type.
+    ``g`` (H, TCHUNK·B) GELU outputs, ``v`` (2H, TCHUNK·B) mixing outputs and ``sg`` (B,), all of
+    the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the S4D sum type; ``macc``
+    (MIX_TILE,) the mixing's raw sums (``mix_w`` (L, 2H, H) raw weights, ``mix_sh`` (L, 2H)
+    their shifts: :func:`_mix`).
     LayerNorms (ARITHMETIC 7, hwssm.golden.norm_tables): ``nk`` (L,) kind (0 none, 1 prenorm,
     2 postnorm), ``ne``, ``nh``, ``ncg``, ``nq`` their constants; ``un`` (TCHUNK, H, B) scratch
     for the normalized S4D input of a prenorm block.
@@ -318,13 +337,14 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
             for h in range(H):
                 _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], src, ya, g, h, nt,
                              gl, y_min[l], trace, tr_y, b0, nv, l, t0)
-            # mixing, GLU and residual, step by step
-            for t in range(nt):
-                _mix(mix_w[l], mix_q[l], g, t, v)
-                if trace:
-                    for b in range(nv):
+            # mixing of the whole chunk (it reads only g), then GLU and residual step by step
+            _mix(mix_w[l], mix_sh[l], mix_q[l], g, nt * B, v, macc)
+            if trace:
+                for b in range(nv):
+                    for t in range(nt):
                         for j in range(2 * H):
-                            tr_v[b0 + b, l, t0 + t, j] = v[j, b]
+                            tr_v[b0 + b, l, t0 + t, j] = v[j, t * B + b]
+            for t in range(nt):
                 _glu_residual(v, sig[l], v_min[l], glu_sh[l], glu_q[l], r, t, sg)
                 if nk[l] == 2:   # postnorm LayerNorm: r_{l+1} = LN(z + r_l)
                     layer_norm(r, t, r, ne[l], nh[l], ncg[l], nq[l])
@@ -349,19 +369,20 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
 
 
 @njit(parallel=True, **_FLAGS)
-def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nk, ne, nh, ncg, nq):
+def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_sh, mix_q, sig,
+               v_min, glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nk, ne, nh, ncg, nq):
     """Run ``pix`` (n, T, C) uint8 sequences (int32 token ids when ``tokens``) on ``nthreads`` numba threads; ``logits`` (n, K) int64 out.
 
-    Two integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
-    ``ssm_d``, ``mix_w``, ``gelu`` and ``sig``; ``ssm_q`` has the sum type, like ``enc_q``,
-    ``mix_q``, ``glu_sh``, ``glu_q`` and the traces ``tr_*`` (dummies when not ``trace``).
+    Integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
+    ``ssm_d``, ``gelu`` and ``sig``; ``enc_q``, ``mix_sh``, ``mix_q``, ``glu_sh``, ``glu_q`` and the
+    traces ``tr_*`` (dummies when not ``trace``) the sum type; ``ssm_q`` the S4D sum type
+    (Tables.ssm_dtype) and ``mix_w`` the raw weights in the raw-sum type (Tables.mix_dtype).
     ``y_min``, ``v_min`` and the decoder are int64, like the LayerNorm constants ``nk``..``nq``
     (:class:`hwssm.golden.norm_tables.NormTables`: kind, E, half_up, cg, q).
     """
     n, T, C = pix.shape
     L, H, _, M = ssm_cf.shape
-    st, su = ssm_cf.dtype, ssm_q.dtype
+    st, su, sp = ssm_cf.dtype, ssm_q.dtype, mix_w.dtype
     # Small batches: smaller blocks (a multiple of 4), so that every thread gets work and
     # little is spent on padding sequences.
     per_thread = (n + nthreads - 1) // max(nthreads, 1)
@@ -379,10 +400,11 @@ def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu,
         xi = np.zeros((L, H, bs, M), st)
         r = np.zeros((TCHUNK, H, bs), st)
         ya = np.zeros((TCHUNK, bs), su)
-        g = np.zeros((TCHUNK, bs, H), st)
-        v = np.zeros((2 * H, bs), st)
+        g = np.zeros((H, TCHUNK * bs), st)
+        v = np.zeros((2 * H, TCHUNK * bs), st)
+        macc = np.zeros(MIX_TILE, sp)
         sg = np.zeros(bs, st)
         un = np.zeros((TCHUNK, H, bs), st)
-        _block(p, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg,
+        _block(p, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_sh, mix_q, sig,
+               v_min, glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg, macc,
                nk, ne, nh, ncg, nq, un)
