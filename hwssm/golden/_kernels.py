@@ -6,7 +6,7 @@ Kernel integer type. The hot loops compute in the type of the tables
 (:attr:`hwssm.golden.tables.Tables.dtype`): int32 when every requantized sum
 provably fits in 31 bits, else int64. numba promotes ``int32 * int32`` to int64,
 and AVX2 has no 64-bit vector multiply, so the hot loops use the ``_mul``/``_add``/
-``_sra``/``_shl`` intrinsics below, which stay in the operands' own width: modulo
+``_sra``/``_shl`` intrinsics (:mod:`hwssm.golden._intops`), which stay in the operands' own width: modulo
 ``2**bits`` arithmetic, exact because only the final sum (which fits) is shifted right.
 On the int64 path the operands (constants, state, activations) are still stored as
 int32 when they fit (:attr:`~hwssm.golden.tables.Tables.store_dtype`), so that products
@@ -17,8 +17,17 @@ network is layer-major inside a chunk of ``TCHUNK`` steps: for each chunk, the
 encoder runs over the chunk, then each layer runs its recurrence channel by
 channel over the whole chunk (the 2·M state words of a channel stay in L1 and the
 loop over modes vectorizes, with the C̄ readout fused in as a vector reduction),
-then its mixing, GLU and residual step by step. A layer at step t only needs the
-layer below at step t, so this order computes the same integers as step-major order.
+then its mixing over the whole chunk (one product of W (2H, H) with the chunk's GELU
+outputs, vectorized over (step, sequence) columns), then GLU and residual step by step.
+A layer at step t only needs the layer below at step t, so this order computes the same
+integers as step-major order.
+
+Narrower hot loops. The S4D loop computes in its own sum type (Tables.ssm_dtype: int32
+whenever every S4D sum fits, even when a mixing row needs int64), and the mixing sums the
+raw products Σ W·g in float32 when each such sum is an integer below 2**24 (exact; float
+multiplies run on two ports, int32 ones on one), else in int32 or int64, then shifts and
+fits once per output (Tables.mix_raw/mix_sh/mix_dtype). Column indices of the mixing are
+unsigned: numba's negative-index wrap on a signed index made LLVM gather and scatter.
 
 Aliasing. LLVM vectorizes a loop that stores into one array and loads from others
 only after a runtime check that their address ranges do not overlap, hoisted over
@@ -29,10 +38,10 @@ allocations (re and im state apart), or the check fails and the scalar loop runs
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from ..config import JIT_FLAGS, wide_vectors
+from ._intops import _add, _and, _mac4, _mul, _narrow, _shl, _sra, _to, _widen, _zero
 from ._norm_kernels import layer_norm
 
 wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
@@ -42,102 +51,6 @@ TCHUNK = 32     # time steps per chunk (bounds the per-block activation buffers)
 MIX_TILE = 64   # columns (step, sequence) per mixing tile: constant, so that the loop is whole vectors
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
-
-
-# -- same-width integer operations (no promotion to int64) -------------------------------
-
-def _same_int(a, b) -> bool:
-    return isinstance(a, types.Integer) and isinstance(b, types.Integer) and a.bitwidth == b.bitwidth
-
-
-@intrinsic
-def _mul(typingctx, a, b):
-    """``a * b`` modulo ``2**bits`` in ``a``'s type (``a``, ``b`` of the same width)."""
-    if not _same_int(a, b):
-        return None
-    return a(a, b), lambda context, builder, sig, args: builder.mul(args[0], args[1])
-
-
-@intrinsic
-def _add(typingctx, a, b):
-    """``a + b`` modulo ``2**bits`` in ``a``'s type."""
-    if not _same_int(a, b):
-        return None
-    return a(a, b), lambda context, builder, sig, args: builder.add(args[0], args[1])
-
-
-@intrinsic
-def _sra(typingctx, a, s):
-    """Arithmetic shift right of ``a`` by ``s`` (0 <= s < bits), in ``a``'s type."""
-    if not _same_int(a, s):
-        return None
-    return a(a, s), lambda context, builder, sig, args: builder.ashr(args[0], args[1])
-
-
-@intrinsic
-def _shl(typingctx, a, s):
-    """``a << s`` modulo ``2**bits`` (0 <= s < bits), in ``a``'s type."""
-    if not _same_int(a, s):
-        return None
-    return a(a, s), lambda context, builder, sig, args: builder.shl(args[0], args[1])
-
-
-@intrinsic
-def _and(typingctx, a, b):
-    """Bitwise ``a & b`` in ``a``'s type."""
-    if not _same_int(a, b):
-        return None
-    return a(a, b), lambda context, builder, sig, args: builder.and_(args[0], args[1])
-
-
-@intrinsic
-def _widen(typingctx, a, like):
-    """``a`` sign-extended to the type of ``like`` (an integer type at least as wide)."""
-    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer) and a.bitwidth <= like.bitwidth):
-        return None
-
-    def codegen(context, builder, sig, args):
-        if sig.args[0].bitwidth == sig.return_type.bitwidth:
-            return args[0]
-        return builder.sext(args[0], context.get_value_type(sig.return_type))
-    return like(a, like), codegen
-
-
-@intrinsic
-def _narrow(typingctx, a, like):
-    """``a`` truncated to the type of ``like`` (an integer type at most as wide; ``a`` must fit)."""
-    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer) and a.bitwidth >= like.bitwidth):
-        return None
-
-    def codegen(context, builder, sig, args):
-        if sig.args[0].bitwidth == sig.return_type.bitwidth:
-            return args[0]
-        return builder.trunc(args[0], context.get_value_type(sig.return_type))
-    return like(a, like), codegen
-
-
-@intrinsic
-def _to(typingctx, a, like):
-    """``a`` converted to the type of ``like``: sign-extended, or truncated (``a`` must fit)."""
-    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        wa, wl = sig.args[0].bitwidth, sig.return_type.bitwidth
-        ty = context.get_value_type(sig.return_type)
-        return args[0] if wa == wl else (builder.sext(args[0], ty) if wa < wl else builder.trunc(args[0], ty))
-    return like(a, like), codegen
-
-
-@intrinsic
-def _zero(typingctx, a):
-    """0 in ``a``'s integer type."""
-    if not isinstance(a, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return context.get_constant(sig.return_type, 0)
-    return a(a), codegen
 
 
 @njit(inline="always", **_FLAGS)
@@ -205,9 +118,8 @@ def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0
 
     ``cf`` (8, M), ``d``: pre-shifted coefficients and D (storage type); ``q`` (3, 6) fit records
     (the S4D sum type, Tables.ssm_dtype) (Tables.ssm_*). ``xr``, ``xi`` (B, M): the state, updated.
-    ``r`` (TCHUNK, H, B): the layer input u. ``g`` (H, TCHUNK·B) receives GELU(y) (column
-    t·B + b); ``tr_y`` (n, L, T, H) y itself when
-    tracing. ``ya`` (TCHUNK, B, sum type) is scratch for the readout sums: y is fitted and looked
+    ``r`` (TCHUNK, H, B): the layer input u. ``g`` (H, TCHUNK·B) receives GELU(y) (column t·B + b,
+    in the mixing's raw-sum type); ``tr_y`` (n, L, T, H) y itself when tracing. ``ya`` (TCHUNK, B, sum type) is scratch for the readout sums: y is fitted and looked
     up after the recurrence loop, which keeps that loop short. Saturating and wrapping states
     take separate loops (decided here, once per channel).
     """
@@ -230,22 +142,28 @@ def _mix(W, ms, mq, g, nc, v, acc):
     """Mixing Linear(H -> 2H) of the columns (step, sequence) ``0..nc-1`` of a chunk:
     ``v`` (2H, TCHUNK·B) from ``g`` (H, TCHUNK·B).
 
-    ``W`` (2H, H) the raw effective weights (Tables.mix_raw, the raw-sum type
-    Tables.mix_dtype), ``ms`` (2H,) their shifts and ``mq`` (2H, 6) the fit records (sum
-    type): v[j] = fit((Σ_k W[j,k]·g[k] << ms[j]) + mq[j, KQ_ADD]). Columns run in tiles of
-    MIX_TILE (``nc`` rounded up: the columns past it are scratch), each tile's row sums in
-    ``acc`` (MIX_TILE,) of the raw-sum type; the tile of g stays in L1 across the 2H rows.
+    ``W`` (2H, H) the raw effective weights and ``g`` in the raw-sum type Tables.mix_dtype
+    (float32 when every sum is an integer below 2**24: exact, and twice the multiplies per
+    cycle of int32), ``ms`` (2H,) their shifts and ``mq`` (2H, 6) the fit records (sum type):
+    v[j] = fit((Σ_k W[j,k]·g[k] << ms[j]) + mq[j, KQ_ADD]). Columns run in tiles of MIX_TILE
+    (``nc`` rounded up: the columns past it are scratch), each tile's row sums in ``acc``
+    (MIX_TILE,) of the raw-sum type; the tile of g stays in L1 across the 2H rows.
     """
     J, H = W.shape
     for tile in range((nc + MIX_TILE - 1) // MIX_TILE):
         c0 = np.uint64(tile * MIX_TILE)   # unsigned column indices: no negative-index wrap, so the loads are contiguous
         for j in range(J):
             for c in range(MIX_TILE):
-                acc[c] = _zero(acc[0])
-            for k in range(H):
-                w = W[j, k]
+                acc[c] = 0
+            for k in range(0, H, 4):   # four rows of g per pass over acc (rows past H: weight 0, row k)
+                k1, k2, k3 = min(k + 1, H - 1), min(k + 2, H - 1), min(k + 3, H - 1)
+                w0 = W[j, k]
+                w1 = W[j, k1] if k + 1 < H else _zero(w0)
+                w2 = W[j, k2] if k + 2 < H else _zero(w0)
+                w3 = W[j, k3] if k + 3 < H else _zero(w0)
                 for c in range(MIX_TILE):
-                    acc[c] = _add(acc[c], _mul(w, _widen(g[k, c0 + np.uint64(c)], w)))
+                    cc = c0 + np.uint64(c)
+                    acc[c] = _mac4(acc[c], w0, g[k, cc], w1, g[k1, cc], w2, g[k2, cc], w3, g[k3, cc])
             s, a, f = ms[j], mq[j, 0], _fq(mq[j])
             for c in range(MIX_TILE):
                 v[j, c0 + np.uint64(c)] = _fit(_add(_shl(_to(acc[c], a), s), a), f)
@@ -283,8 +201,8 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
     Scratch: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B) residual stream,
-    ``g`` (H, TCHUNK·B) GELU outputs, ``v`` (2H, TCHUNK·B) mixing outputs and ``sg`` (B,), all of
-    the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the S4D sum type; ``macc``
+    ``v`` (2H, TCHUNK·B) mixing outputs and ``sg`` (B,), of the storage type (as ``pix``); ``g``
+    (H, TCHUNK·B) GELU outputs in the mixing's raw-sum type; ``ya`` (TCHUNK, B) readout sums of the S4D sum type; ``macc``
     (MIX_TILE,) the mixing's raw sums (``mix_w`` (L, 2H, H) raw weights, ``mix_sh`` (L, 2H)
     their shifts: :func:`_mix`).
     LayerNorms (ARITHMETIC 7, hwssm.golden.norm_tables): ``nk`` (L,) kind (0 none, 1 prenorm,
@@ -400,7 +318,7 @@ def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu,
         xi = np.zeros((L, H, bs, M), st)
         r = np.zeros((TCHUNK, H, bs), st)
         ya = np.zeros((TCHUNK, bs), su)
-        g = np.zeros((H, TCHUNK * bs), st)
+        g = np.zeros((H, TCHUNK * bs), sp)   # GELU codes, in the mixing's raw-sum type
         v = np.zeros((2 * H, TCHUNK * bs), st)
         macc = np.zeros(MIX_TILE, sp)
         sg = np.zeros(bs, st)

@@ -137,7 +137,7 @@ class Tables:
     glu_q: np.ndarray           # (L, 2, 6) fit records of z and of r_{l+1}
     # narrower types of the two hot loops (see build_tables)
     ssm_dtype: type = None      # np.int32 or np.int64: the sum type of the S4D sums (ssm_q's records are for it)
-    mix_dtype: type = None      # np.int32 or np.int64: the type of the mixing's raw sums Σ W·g
+    mix_dtype: type = None      # np.float32, np.int32 or np.int64: the type of the mixing's raw sums Σ W·g
     mix_raw: np.ndarray = None  # (L, 2H, H) effective W, not shifted (a row whose shift is past the sum type: 0)
     mix_sh: np.ndarray = None   # (L, 2H) left shift of Σ W·g to the accumulator, lsh included (sum type)
 
@@ -269,9 +269,10 @@ def _ssm_records(bits: int, qm: QModel, t: dict) -> np.ndarray:
 def _mix_raw(bits: int, qm: QModel, t: dict, store_dtype) -> dict:
     """The mixing as raw sums: ``v = fit((Σ_k W[j,k]·g[k] << mix_sh[j]) + mix_q[j, KQ_ADD])``.
 
-    Σ W·g of the effective (unshifted) weights is exact in int32 when its worst case
-    Σ_k |W[j,k]|·max|g| fits in 31 bits (``mix_dtype``; int64 otherwise, or with int64
-    storage); the shift and the add then run once per row in the ``bits``-bit sum type, the
+    Σ W·g of the effective (unshifted) weights is exact in float32 when its worst case
+    Σ_k |W[j,k]|·max|g| is at most 2**24 (every partial sum is then an exactly represented
+    integer, whatever the order), else in int32 when it fits in 31 bits (``mix_dtype``;
+    int64 otherwise, or with int64 storage); the shift and the add then run once per row in the ``bits``-bit sum type, the
     same ring as the pre-shifted ``mix_w``: exact, because the final sum fits. A row whose
     shift reaches ``bits`` contributes 0 in that ring (its raw weights are zeroed).
     """
@@ -282,5 +283,6 @@ def _mix_raw(bits: int, qm: QModel, t: dict, store_dtype) -> dict:
     for l, ly in enumerate(qm.layers):
         gmax = max(abs(ly.g.min_code), abs(ly.g.max_code))
         bound = max(bound, int(np.abs(raw[l]).sum(axis=1).max(initial=0)) * gmax)
-    mix_dtype = np.int32 if store_dtype is np.int32 and bound < (1 << 31) else np.int64
+    mix_dtype = (np.float32 if bound <= (1 << 24) else np.int32 if store_dtype is np.int32 and bound < (1 << 31)
+                 else np.int64)
     return dict(mix_dtype=mix_dtype, mix_raw=raw, mix_sh=np.where(sh >= bits, 0, sh).astype(np.int64))

@@ -264,17 +264,30 @@ def test_int64_sums_of_int32_operands_vectorize():
 
 def test_narrow_hot_loops_of_a_wide_model():
     # The shipped hetero QModel: one mixing row needs 32 bits (int64 sums), but every S4D sum
-    # fits in 31 bits (int32 S4D loop) and every raw mixing sum Σ W·g too (int32 products,
-    # shifted and fitted in int64): same integers as the numpy baseline and the naive reference.
+    # fits in 31 bits (int32 S4D loop), and every raw mixing sum Σ W·g is an integer below 2**24
+    # (float32 products, exact; shifted and fitted in int64): same integers as numpy and the naive reference.
     from pathlib import Path
 
     from hwssm.quant.qmodel_io import load_qmodel
 
     qm = load_qmodel(Path(__file__).resolve().parents[2] / "models" / "s4d_hetero.qmodel.json")
     tb = build_tables(qm, T=_kernels.TCHUNK + 5)
-    assert tb.dtype is np.int64 and tb.ssm_dtype is np.int32 and tb.mix_dtype is np.int32
+    assert tb.dtype is np.int64 and tb.ssm_dtype is np.int32 and tb.mix_dtype is np.float32
     assert np.any(tb.mix_sh > 0)
     pix = _pixels(_kernels.BLOCK + 3, _kernels.TCHUNK + 5, 11)
     res = run(qm, pix, trace=True, tables=tb)
     np.testing.assert_array_equal(res.logits, run_numpy(qm, pix, tb))
     _check_traces(qm, pix, res, [0, _kernels.BLOCK + 2])
+
+
+@pytest.mark.parametrize("name", ["uniform8", "uniform16"])
+def test_mixing_sum_types(name):
+    # uniform8 (8-bit W and g, H = 12): every raw sum is below 2**24, float32; uniform16's are
+    # not (int64): both equal the naive reference (H = 13: the four-row passes end on a partial one).
+    qm = random_qmodel(13, 5, 2, PLANS[name], seed=4, extreme=True)
+    tb = build_tables(qm, T=_kernels.TCHUNK + 3)
+    assert tb.mix_dtype is (np.float32 if name == "uniform8" else np.int64)
+    pix = _pixels(6, _kernels.TCHUNK + 3, 12)
+    res = run(qm, pix, trace=True, tables=tb)
+    np.testing.assert_array_equal(res.logits, run_numpy(qm, pix, tb))
+    _check_traces(qm, pix, res, [5])
