@@ -13,8 +13,7 @@ out for throughput over many sequences:
   r0[h, b, t] = W_enc[h]·u0[b, t] + b_enc[h], so the first convolution needs one forward FFT per
   sequence (not per channel) plus the kernel's running sum times b_enc[h];
 * **fused activations**: GELU, and the GLU with its bias and residual add, as numba kernels
-  (:mod:`hwssm.model._fast_kernels`: GELU as :mod:`hwssm.model.network` with a vectorizable erf
-  within libm's accuracy,
+  (:mod:`hwssm.model._fast_kernels`: GELU with libm's ``erf`` as :mod:`hwssm.model.network`,
   the GLU's sigmoid with a vectorizable exp within 1 ulp of libm's), applied while the data is
   in cache: GELU per few channels right after their FFTs, the GLU per mixing product;
 * **small mixing products** (:data:`MIX_MACS`), each on one thread;
