@@ -6,7 +6,7 @@ Kernel integer type. The hot loops compute in the type of the tables
 (:attr:`hwssm.golden.tables.Tables.dtype`): int32 when every requantized sum
 provably fits in 31 bits, else int64. numba promotes ``int32 * int32`` to int64,
 and AVX2 has no 64-bit vector multiply, so the hot loops use the ``_mul``/``_add``/
-``_sra``/``_shl`` intrinsics below, which stay in the operands' own width: modulo
+``_sra``/``_shl`` intrinsics (:mod:`hwssm.golden._intops`), which stay in the operands' own width: modulo
 ``2**bits`` arithmetic, exact because only the final sum (which fits) is shifted right.
 On the int64 path the operands (constants, state, activations) are still stored as
 int32 when they fit (:attr:`~hwssm.golden.tables.Tables.store_dtype`), so that products
@@ -17,8 +17,17 @@ network is layer-major inside a chunk of ``TCHUNK`` steps: for each chunk, the
 encoder runs over the chunk, then each layer runs its recurrence channel by
 channel over the whole chunk (the 2·M state words of a channel stay in L1 and the
 loop over modes vectorizes, with the C̄ readout fused in as a vector reduction),
-then its mixing, GLU and residual step by step. A layer at step t only needs the
-layer below at step t, so this order computes the same integers as step-major order.
+then its mixing over the whole chunk (one product of W (2H, H) with the chunk's GELU
+outputs, vectorized over (step, sequence) columns), then GLU and residual step by step.
+A layer at step t only needs the layer below at step t, so this order computes the same
+integers as step-major order.
+
+Narrower hot loops. The S4D loop computes in its own sum type (Tables.ssm_dtype: int32
+whenever every S4D sum fits, even when a mixing row needs int64), and the mixing sums the
+raw products Σ W·g in float32 when each such sum is an integer below 2**24 (exact; float
+multiplies run on two ports, int32 ones on one), else in int32 or int64, then shifts and
+fits once per output (Tables.mix_raw/mix_sh/mix_dtype). Column indices of the mixing are
+unsigned: numba's negative-index wrap on a signed index made LLVM gather and scatter.
 
 Aliasing. LLVM vectorizes a loop that stores into one array and loads from others
 only after a runtime check that their address ranges do not overlap, hoisted over
@@ -29,101 +38,19 @@ allocations (re and im state apart), or the check fails and the scalar loop runs
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from ..config import JIT_FLAGS, wide_vectors
+from ._intops import _add, _and, _mac4, _mul, _narrow, _shl, _sra, _to, _widen, _zero
 from ._norm_kernels import layer_norm
 
 wide_vectors()  # before the first @njit below: 512-bit vectors on AVX-512 (config.wide_vectors)
 
 BLOCK = 16      # most sequences per block (the unit of parallel work); a multiple of 4
 TCHUNK = 32     # time steps per chunk (bounds the per-block activation buffers)
+MIX_TILE = 64   # columns (step, sequence) per mixing tile: constant, so that the loop is whole vectors
 
 _FLAGS = {k: v for k, v in JIT_FLAGS.items() if k != "nopython"}
-
-
-# -- same-width integer operations (no promotion to int64) -------------------------------
-
-def _same_int(a, b) -> bool:
-    return isinstance(a, types.Integer) and isinstance(b, types.Integer) and a.bitwidth == b.bitwidth
-
-
-@intrinsic
-def _mul(typingctx, a, b):
-    """``a * b`` modulo ``2**bits`` in ``a``'s type (``a``, ``b`` of the same width)."""
-    if not _same_int(a, b):
-        return None
-    return a(a, b), lambda context, builder, sig, args: builder.mul(args[0], args[1])
-
-
-@intrinsic
-def _add(typingctx, a, b):
-    """``a + b`` modulo ``2**bits`` in ``a``'s type."""
-    if not _same_int(a, b):
-        return None
-    return a(a, b), lambda context, builder, sig, args: builder.add(args[0], args[1])
-
-
-@intrinsic
-def _sra(typingctx, a, s):
-    """Arithmetic shift right of ``a`` by ``s`` (0 <= s < bits), in ``a``'s type."""
-    if not _same_int(a, s):
-        return None
-    return a(a, s), lambda context, builder, sig, args: builder.ashr(args[0], args[1])
-
-
-@intrinsic
-def _shl(typingctx, a, s):
-    """``a << s`` modulo ``2**bits`` (0 <= s < bits), in ``a``'s type."""
-    if not _same_int(a, s):
-        return None
-    return a(a, s), lambda context, builder, sig, args: builder.shl(args[0], args[1])
-
-
-@intrinsic
-def _and(typingctx, a, b):
-    """Bitwise ``a & b`` in ``a``'s type."""
-    if not _same_int(a, b):
-        return None
-    return a(a, b), lambda context, builder, sig, args: builder.and_(args[0], args[1])
-
-
-@intrinsic
-def _widen(typingctx, a, like):
-    """``a`` sign-extended to the type of ``like`` (an integer type at least as wide)."""
-    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer) and a.bitwidth <= like.bitwidth):
-        return None
-
-    def codegen(context, builder, sig, args):
-        if sig.args[0].bitwidth == sig.return_type.bitwidth:
-            return args[0]
-        return builder.sext(args[0], context.get_value_type(sig.return_type))
-    return like(a, like), codegen
-
-
-@intrinsic
-def _narrow(typingctx, a, like):
-    """``a`` truncated to the type of ``like`` (an integer type at most as wide; ``a`` must fit)."""
-    if not (isinstance(a, types.Integer) and isinstance(like, types.Integer) and a.bitwidth >= like.bitwidth):
-        return None
-
-    def codegen(context, builder, sig, args):
-        if sig.args[0].bitwidth == sig.return_type.bitwidth:
-            return args[0]
-        return builder.trunc(args[0], context.get_value_type(sig.return_type))
-    return like(a, like), codegen
-
-
-@intrinsic
-def _zero(typingctx, a):
-    """0 in ``a``'s integer type."""
-    if not isinstance(a, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return context.get_constant(sig.return_type, 0)
-    return a(a), codegen
 
 
 @njit(inline="always", **_FLAGS)
@@ -190,9 +117,9 @@ def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0
     """Recurrence and readout of channel ``h`` of one layer over ``nt`` steps, all sequences of a block.
 
     ``cf`` (8, M), ``d``: pre-shifted coefficients and D (storage type); ``q`` (3, 6) fit records
-    (sum type) (Tables.ssm_*). ``xr``, ``xi`` (B, M): the state, updated. ``r`` (TCHUNK, H, B):
-    the layer input u. ``g`` (TCHUNK, B, H) receives GELU(y); ``tr_y`` (n, L, T, H) y itself when
-    tracing. ``ya`` (TCHUNK, B, sum type) is scratch for the readout sums: y is fitted and looked
+    (the S4D sum type, Tables.ssm_dtype) (Tables.ssm_*). ``xr``, ``xi`` (B, M): the state, updated.
+    ``r`` (TCHUNK, H, B): the layer input u. ``g`` (H, TCHUNK·B) receives GELU(y) (column t·B + b,
+    in the mixing's raw-sum type); ``tr_y`` (n, L, T, H) y itself when tracing. ``ya`` (TCHUNK, B, sum type) is scratch for the readout sums: y is fitted and looked
     up after the recurrence loop, which keeps that loop short. Saturating and wrapping states
     take separate loops (decided here, once per channel).
     """
@@ -201,64 +128,72 @@ def _ssm_channel(cf, q, d, xr, xi, r, ya, g, h, nt, gelu, y_min, trace, tr_y, b0
     else:
         _ssm_steps(cf, q, d, xr, xi, r, ya, h, nt, True)
     fy = _fq(q[2])
+    B = xr.shape[0]
     for t in range(nt):
-        for b in range(xr.shape[0]):
+        for b in range(B):
             yv = _fit(ya[t, b], fy)
-            g[t, b, h] = gelu[yv - y_min]
+            g[h, t * B + b] = gelu[yv - y_min]
             if trace and b < nv:
                 tr_y[b0 + b, l, t0 + t, h] = yv
 
 
 @njit(**_FLAGS)
-def _mix(W, mq, g, t, v):
-    """Mixing Linear(H -> 2H) of every sequence at chunk step ``t``: ``v`` (2H, B) from ``g`` (TCHUNK, B, H).
+def _mix(W, ms, mq, g, nc, v, acc):
+    """Mixing Linear(H -> 2H) of the columns (step, sequence) ``0..nc-1`` of a chunk:
+    ``v`` (2H, TCHUNK·B) from ``g`` (H, TCHUNK·B).
 
-    Four sequences share each pass over W (B is a multiple of 4).
+    ``W`` (2H, H) the raw effective weights and ``g`` in the raw-sum type Tables.mix_dtype
+    (float32 when every sum is an integer below 2**24: exact, and twice the multiplies per
+    cycle of int32), ``ms`` (2H,) their shifts and ``mq`` (2H, 6) the fit records (sum type):
+    v[j] = fit((Σ_k W[j,k]·g[k] << ms[j]) + mq[j, KQ_ADD]). Columns run in tiles of MIX_TILE
+    (``nc`` rounded up: the columns past it are scratch), each tile's row sums in ``acc``
+    (MIX_TILE,) of the raw-sum type; the tile of g stays in L1 across the 2H rows.
     """
     J, H = W.shape
-    B = g.shape[1]
-    for b in range(0, B, 4):
+    for tile in range((nc + MIX_TILE - 1) // MIX_TILE):
+        c0 = np.uint64(tile * MIX_TILE)   # unsigned column indices: no negative-index wrap, so the loads are contiguous
         for j in range(J):
-            s0 = _zero(mq[j, 0])
-            s1 = s0
-            s2 = s0
-            s3 = s0
-            for k in range(H):
-                w = _widen(W[j, k], s0)
-                s0 = _add(s0, _mul(w, _widen(g[t, b, k], s0)))
-                s1 = _add(s1, _mul(w, _widen(g[t, b + 1, k], s0)))
-                s2 = _add(s2, _mul(w, _widen(g[t, b + 2, k], s0)))
-                s3 = _add(s3, _mul(w, _widen(g[t, b + 3, k], s0)))
-            c, f = mq[j, 0], _fq(mq[j])
-            v[j, b] = _fit(_add(s0, c), f)
-            v[j, b + 1] = _fit(_add(s1, c), f)
-            v[j, b + 2] = _fit(_add(s2, c), f)
-            v[j, b + 3] = _fit(_add(s3, c), f)
+            for c in range(MIX_TILE):
+                acc[c] = 0
+            for k in range(0, H, 4):   # four rows of g per pass over acc (rows past H: weight 0, row k)
+                k1, k2, k3 = min(k + 1, H - 1), min(k + 2, H - 1), min(k + 3, H - 1)
+                w0 = W[j, k]
+                w1 = W[j, k1] if k + 1 < H else _zero(w0)
+                w2 = W[j, k2] if k + 2 < H else _zero(w0)
+                w3 = W[j, k3] if k + 3 < H else _zero(w0)
+                for c in range(MIX_TILE):
+                    cc = c0 + np.uint64(c)
+                    acc[c] = _mac4(acc[c], w0, g[k, cc], w1, g[k1, cc], w2, g[k2, cc], w3, g[k3, cc])
+            s, a, f = ms[j], mq[j, 0], _fq(mq[j])
+            for c in range(MIX_TILE):
+                v[j, c0 + np.uint64(c)] = _fit(_add(_shl(_to(acc[c], a), s), a), f)
 
 
 @njit(**_FLAGS)
 def _glu_residual(v, sig, v_min, sh, q, r, t, sg):
     """GLU and residual at chunk step ``t``, every sequence: ``r[t]`` (H, B) is u in, r_{l+1} out.
 
-    ``v`` (2H, B) mixing outputs; ``sig`` the sigmoid table; ``sh``, ``q`` Tables.glu_sh/glu_q
-    of the layer (sum type); ``sg`` (B,) scratch for the looked-up sigmoid codes.
+    ``v`` (2H, TCHUNK·B) mixing outputs (column t·B + b); ``sig`` the sigmoid table; ``sh``,
+    ``q`` Tables.glu_sh/glu_q of the layer (sum type); ``sg`` (B,) scratch for the looked-up
+    sigmoid codes.
     """
     H = r.shape[1]
     B = r.shape[2]
+    c0 = t * B
     zl, zs, us = sh[0], sh[1], sh[2]
     za, fz = q[0, 0], _fq(q[0])
     ra, fr = q[1, 0], _fq(q[1])
     for h in range(H):
         for b in range(B):
-            sg[b] = sig[np.int64(v[H + h, b]) - v_min]
+            sg[b] = sig[np.int64(v[H + h, c0 + b]) - v_min]
         for b in range(B):
-            z = _fit(_add(_shl(_mul(_widen(v[h, b], za), _widen(sg[b], za)), zl), za), fz)
+            z = _fit(_add(_shl(_mul(_widen(v[h, c0 + b], za), _widen(sg[b], za)), zl), za), fz)
             r[t, h, b] = _fit(_add(_add(_shl(z, zs), _shl(_widen(r[t, h, b], za), us)), ra), fr)
 
 
 @njit(**_FLAGS)
-def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-           glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg,
+def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_sh, mix_q, sig,
+           v_min, glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg, macc,
            nk, ne, nh, ncg, nq, un):
     """Run one block: ``pix`` (T, C, B) samples (token ids when ``tokens``), the first ``nv``
     sequences real (``b0`` their index). The encoder sums C products per row (``enc_k`` (H, C)),
@@ -266,8 +201,10 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
 
     ``logits`` (n, K) int64 out (rows b0..b0+nv). Traces (see engine.run) when ``trace``.
     Scratch: ``xr``, ``xi`` (L, H, B, M) state, ``r`` (TCHUNK, H, B) residual stream,
-    ``g`` (TCHUNK, B, H) GELU outputs, ``v`` (2H, B) mixing outputs and ``sg`` (B,), all of
-    the storage type (as ``pix``); ``ya`` (TCHUNK, B) readout sums of the sum type.
+    ``v`` (2H, TCHUNK·B) mixing outputs and ``sg`` (B,), of the storage type (as ``pix``); ``g``
+    (H, TCHUNK·B) GELU outputs in the mixing's raw-sum type; ``ya`` (TCHUNK, B) readout sums of the S4D sum type; ``macc``
+    (MIX_TILE,) the mixing's raw sums (``mix_w`` (L, 2H, H) raw weights, ``mix_sh`` (L, 2H)
+    their shifts: :func:`_mix`).
     LayerNorms (ARITHMETIC 7, hwssm.golden.norm_tables): ``nk`` (L,) kind (0 none, 1 prenorm,
     2 postnorm), ``ne``, ``nh``, ``ncg``, ``nq`` their constants; ``un`` (TCHUNK, H, B) scratch
     for the normalized S4D input of a prenorm block.
@@ -318,13 +255,14 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
             for h in range(H):
                 _ssm_channel(ssm_cf[l, h], ssm_q[l, h], ssm_d[l, h], xr[l, h], xi[l, h], src, ya, g, h, nt,
                              gl, y_min[l], trace, tr_y, b0, nv, l, t0)
-            # mixing, GLU and residual, step by step
-            for t in range(nt):
-                _mix(mix_w[l], mix_q[l], g, t, v)
-                if trace:
-                    for b in range(nv):
+            # mixing of the whole chunk (it reads only g), then GLU and residual step by step
+            _mix(mix_w[l], mix_sh[l], mix_q[l], g, nt * B, v, macc)
+            if trace:
+                for b in range(nv):
+                    for t in range(nt):
                         for j in range(2 * H):
-                            tr_v[b0 + b, l, t0 + t, j] = v[j, b]
+                            tr_v[b0 + b, l, t0 + t, j] = v[j, t * B + b]
+            for t in range(nt):
                 _glu_residual(v, sig[l], v_min[l], glu_sh[l], glu_q[l], r, t, sg)
                 if nk[l] == 2:   # postnorm LayerNorm: r_{l+1} = LN(z + r_l)
                     layer_norm(r, t, r, ne[l], nh[l], ncg[l], nq[l])
@@ -349,19 +287,20 @@ def _block(pix, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, g
 
 
 @njit(parallel=True, **_FLAGS)
-def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nk, ne, nh, ncg, nq):
+def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_sh, mix_q, sig,
+               v_min, glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nk, ne, nh, ncg, nq):
     """Run ``pix`` (n, T, C) uint8 sequences (int32 token ids when ``tokens``) on ``nthreads`` numba threads; ``logits`` (n, K) int64 out.
 
-    Two integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
-    ``ssm_d``, ``mix_w``, ``gelu`` and ``sig``; ``ssm_q`` has the sum type, like ``enc_q``,
-    ``mix_q``, ``glu_sh``, ``glu_q`` and the traces ``tr_*`` (dummies when not ``trace``).
+    Integer types (see "the hot loops"): ``ssm_cf`` has the storage type, like ``enc_k``,
+    ``ssm_d``, ``gelu`` and ``sig``; ``enc_q``, ``mix_sh``, ``mix_q``, ``glu_sh``, ``glu_q`` and the
+    traces ``tr_*`` (dummies when not ``trace``) the sum type; ``ssm_q`` the S4D sum type
+    (Tables.ssm_dtype) and ``mix_w`` the raw weights in the raw-sum type (Tables.mix_dtype).
     ``y_min``, ``v_min`` and the decoder are int64, like the LayerNorm constants ``nk``..``nq``
     (:class:`hwssm.golden.norm_tables.NormTables`: kind, E, half_up, cg, q).
     """
     n, T, C = pix.shape
     L, H, _, M = ssm_cf.shape
-    st, su = ssm_cf.dtype, ssm_q.dtype
+    st, su, sp = ssm_cf.dtype, ssm_q.dtype, mix_w.dtype
     # Small batches: smaller blocks (a multiple of 4), so that every thread gets work and
     # little is spent on padding sequences.
     per_thread = (n + nthreads - 1) // max(nthreads, 1)
@@ -379,10 +318,11 @@ def run_blocks(pix, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu,
         xi = np.zeros((L, H, bs, M), st)
         r = np.zeros((TCHUNK, H, bs), st)
         ya = np.zeros((TCHUNK, bs), su)
-        g = np.zeros((TCHUNK, bs, H), st)
-        v = np.zeros((2 * H, bs), st)
+        g = np.zeros((H, TCHUNK * bs), sp)   # GELU codes, in the mixing's raw-sum type
+        v = np.zeros((2 * H, TCHUNK * bs), st)
+        macc = np.zeros(MIX_TILE, sp)
         sg = np.zeros(bs, st)
         un = np.zeros((TCHUNK, H, bs), st)
-        _block(p, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_q, sig, v_min,
-               glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg,
+        _block(p, b0, nv, enc_k, enc_q, enc_table, tokens, ssm_cf, ssm_d, ssm_q, gelu, y_min, mix_w, mix_sh, mix_q, sig,
+               v_min, glu_sh, glu_q, dec_w, dec_b, dec_sh, logits, trace, tr_r, tr_y, tr_v, xr, xi, r, ya, g, v, sg, macc,
                nk, ne, nh, ncg, nq, un)

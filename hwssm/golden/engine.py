@@ -118,8 +118,10 @@ def run(qm: QModel, pixels, *, trace: bool = False, tables: Tables | None = None
     nthreads = _set_threads()
     nm = build_norm_tables(qm)   # LayerNorm constants (ARITHMETIC.md §7); all-zero kinds without one
     _kernels.run_blocks(
-        pix, store(tb.enc_k), cast(tb.enc_q), store(tb.enc_table), tb.tokens, store(tb.ssm_cf), store(tb.ssm_d), cast(tb.ssm_q), store(tb.gelu),
-        tb.y_min, store(tb.mix_w), cast(tb.mix_q), store(tb.sig), tb.v_min, cast(tb.glu_sh), cast(tb.glu_q),
+        pix, store(tb.enc_k), cast(tb.enc_q), store(tb.enc_table), tb.tokens, store(tb.ssm_cf), store(tb.ssm_d),
+        np.ascontiguousarray(tb.ssm_q, dtype=tb.ssm_dtype), store(tb.gelu), tb.y_min,
+        np.ascontiguousarray(tb.mix_raw, dtype=tb.mix_dtype), cast(tb.mix_sh), cast(tb.mix_q), store(tb.sig), tb.v_min,
+        cast(tb.glu_sh), cast(tb.glu_q),
         tb.dec_w, tb.dec_b, tb.dec_sh, logits, trace, tr_r, tr_y, tr_v, nthreads, nm.kind, nm.E, nm.half_up, nm.cg, nm.q,
     )
     pred = np.argmax(logits, axis=1).astype(np.int64)

@@ -135,6 +135,11 @@ class Tables:
     mix_q: np.ndarray           # (L, 2H, 6) fit records; KQ_ADD holds the aligned bias plus the rounding addend
     glu_sh: np.ndarray          # (L, 3) left shifts of v·σ (GLU) and of z, u (residual), lsh included
     glu_q: np.ndarray           # (L, 2, 6) fit records of z and of r_{l+1}
+    # narrower types of the two hot loops (see build_tables)
+    ssm_dtype: type = None      # np.int32 or np.int64: the sum type of the S4D sums (ssm_q's records are for it)
+    mix_dtype: type = None      # np.float32, np.int32 or np.int64: the type of the mixing's raw sums Σ W·g
+    mix_raw: np.ndarray = None  # (L, 2H, H) effective W, not shifted (a row whose shift is past the sum type: 0)
+    mix_sh: np.ndarray = None   # (L, 2H) left shift of Σ W·g to the accumulator, lsh included (sum type)
 
 
 def build_tables(qm: QModel, T: int = 784, lowering: Lowering | None = None) -> Tables:
@@ -176,8 +181,17 @@ def build_tables(qm: QModel, T: int = 784, lowering: Lowering | None = None) -> 
     narrow = (all(np.all(a >= -(1 << 31)) and np.all(a < (1 << 31)) for a in stored)
               and all(-(1 << 31) <= f.min_code and f.max_code < (1 << 31) for f in fmts))
     store_dtype = np.int32 if narrow else np.int64
+    # The S4D sums alone are often narrower than the widest sum (a mixing row): with int32
+    # storage, they are computed in int32 when each of them fits (16 lanes of AVX-512, not 8).
+    ssm = [s for ly in lys for row in ly.ssm for s in (row.xr, row.xi, row.y)]
+    ssm32 = store_dtype is np.int32 and max(s.pre_width for s in ssm) <= 31 and not any(
+        s.rq.out.overflow is Overflow.WRAP and not s.rq.out.signed and s.rq.out.width >= 32 for s in ssm)
+    ssm_dtype = np.int32 if ssm32 else dtype
+    if ssm_dtype is not dtype:
+        kernel["ssm_q"] = _ssm_records(32, qm, t)
+    mix = _mix_raw(np.dtype(dtype).itemsize * 8, qm, t, store_dtype)
     return Tables(
-        dtype=dtype, acc_width=acc_width, store_dtype=store_dtype, gelu=gelu, sig=sig,
+        dtype=dtype, acc_width=acc_width, store_dtype=store_dtype, gelu=gelu, sig=sig, ssm_dtype=ssm_dtype, **mix,
         y_min=np.array([ly.gelu.min_code for ly in lys], np.int64),
         v_min=np.array([ly.sigmoid.min_code for ly in lys], np.int64),
         dec_w=lw.decoder.W, dec_b=lw.decoder.b, dec_sh=lw.decoder.sh, logit_frac=lw.decoder.logit_frac,
@@ -206,7 +220,7 @@ def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
         enc_q[h, KQ_ADD] = add(t["enc_b"][h], t["enc_sh"][h, 1] + rec[RQ_LSH], rec)
     ssm_cf = np.zeros((L, H, SSM_ROWS, M), np.int64)
     ssm_d = np.zeros((L, H), np.int64)
-    ssm_q = np.zeros((L, H, 3, KQ_COLS), np.int64)
+    ssm_q = _ssm_records(bits, qm, t)
     mix_w = np.zeros((L, 2 * H, H), np.int64)
     mix_q = np.zeros((L, 2 * H, KQ_COLS), np.int64)
     glu_sh = np.zeros((L, 3), np.int64)
@@ -222,9 +236,6 @@ def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
                                              (-C[l, 1, h], y_sh[l, h, 1] + 1 + lyy))):
                 ssm_cf[l, h, row] = _ring(coef, s, bits)
             ssm_d[l, h] = _ring(D[l, h], y_sh[l, h, 2] + lyy, bits)
-            ssm_q[l, h, 0] = _kernel_fit(x_rq[l, h, 0], bits, ly.x_re[h])
-            ssm_q[l, h, 1] = _kernel_fit(x_rq[l, h, 1], bits, ly.x_im[h])
-            ssm_q[l, h, 2] = _kernel_fit(y_rq[l, h], bits, ly.y)
         for j in range(2 * H):
             rec = v_rq[l, j]
             mix_w[l, j] = _ring(W[l, j], v_sh[l, j, 0] + rec[RQ_LSH], bits)
@@ -240,3 +251,38 @@ def _kernel_constants(bits: int, qm: QModel, t: dict) -> dict:
     enc_table = table.copy() if table is not None else np.zeros((1, H), np.int64)
     return dict(enc_k=enc_k, enc_q=enc_q, enc_table=enc_table, tokens=table is not None, ssm_cf=ssm_cf, ssm_d=ssm_d, ssm_q=ssm_q, mix_w=mix_w, mix_q=mix_q,
                 glu_sh=glu_sh, glu_q=glu_q)
+
+
+def _ssm_records(bits: int, qm: QModel, t: dict) -> np.ndarray:
+    """(L, H, 3, KQ_COLS) fit records of xr', xi' and y for ``bits``-bit S4D sums."""
+    x_rq, y_rq = t["x_rq"], t["y_rq"]
+    L, H = y_rq.shape[:2]
+    ssm_q = np.zeros((L, H, 3, KQ_COLS), np.int64)
+    for l, ly in enumerate(qm.layers):
+        for h in range(H):
+            ssm_q[l, h, 0] = _kernel_fit(x_rq[l, h, 0], bits, ly.x_re[h])
+            ssm_q[l, h, 1] = _kernel_fit(x_rq[l, h, 1], bits, ly.x_im[h])
+            ssm_q[l, h, 2] = _kernel_fit(y_rq[l, h], bits, ly.y)
+    return ssm_q
+
+
+def _mix_raw(bits: int, qm: QModel, t: dict, store_dtype) -> dict:
+    """The mixing as raw sums: ``v = fit((Σ_k W[j,k]·g[k] << mix_sh[j]) + mix_q[j, KQ_ADD])``.
+
+    Σ W·g of the effective (unshifted) weights is exact in float32 when its worst case
+    Σ_k |W[j,k]|·max|g| is at most 2**24 (every partial sum is then an exactly represented
+    integer, whatever the order), else in int32 when it fits in 31 bits (``mix_dtype``;
+    int64 otherwise, or with int64 storage); the shift and the add then run once per row in the ``bits``-bit sum type, the
+    same ring as the pre-shifted ``mix_w``: exact, because the final sum fits. A row whose
+    shift reaches ``bits`` contributes 0 in that ring (its raw weights are zeroed).
+    """
+    W, v_sh, v_rq = t["W"], t["v_sh"], t["v_rq"]
+    sh = v_sh[..., 0] + v_rq[..., RQ_LSH]                                   # (L, 2H)
+    raw = np.where((sh >= bits)[..., None], 0, W).astype(np.int64)
+    bound = 0
+    for l, ly in enumerate(qm.layers):
+        gmax = max(abs(ly.g.min_code), abs(ly.g.max_code))
+        bound = max(bound, int(np.abs(raw[l]).sum(axis=1).max(initial=0)) * gmax)
+    mix_dtype = (np.float32 if bound <= (1 << 24) else np.int32 if store_dtype is np.int32 and bound < (1 << 31)
+                 else np.int64)
+    return dict(mix_dtype=mix_dtype, mix_raw=raw, mix_sh=np.where(sh >= bits, 0, sh).astype(np.int64))

@@ -236,14 +236,14 @@ def test_hot_loops_vectorize_in_32_bit_lanes():
     B, M, H, TC = _kernels.BLOCK, 20, 3, _kernels.TCHUNK
     q = np.zeros((3, 6), dt)
     q[:, 5] = -1
-    g = np.zeros((TC, B, H), dt)
+    g = np.zeros((H, TC * B), dt)
     ssm = _vector_ops(_kernels._ssm_channel, np.ones((8, M), dt), q, dt(1), np.zeros((B, M), dt),
                       np.zeros((B, M), dt), np.zeros((TC, H, B), dt), np.zeros((TC, B), dt), g, 0, TC,
                       np.zeros(256, dt), np.int64(-128), False, np.zeros((1, 1, 1, 1), dt), 0, B, 0, 0)
     assert {("mul", "i32"), ("add", "i32"), ("ashr", "i32")} <= ssm
     assert {ty for _, ty in ssm} == {"i32"}
-    mix = _vector_ops(_kernels._mix, np.ones((2 * H, H), dt), np.zeros((2 * H, 6), dt), g, 0,
-                      np.zeros((2 * H, B), dt))
+    mix = _vector_ops(_kernels._mix, np.ones((2 * H, H), dt), np.zeros(2 * H, dt), np.zeros((2 * H, 6), dt), g,
+                      TC * B, np.zeros((2 * H, TC * B), dt), np.zeros(_kernels.MIX_TILE, dt))
     assert {("mul", "i32"), ("add", "i32")} <= mix
     assert {ty for _, ty in mix} == {"i32"}
 
@@ -257,6 +257,37 @@ def test_int64_sums_of_int32_operands_vectorize():
     q[:, 5] = -1
     ssm = _vector_ops(_kernels._ssm_channel, np.ones((8, M), st), q, st(1), np.zeros((B, M), st),
                       np.zeros((B, M), st), np.zeros((TC, H, B), st), np.zeros((TC, B), dt),
-                      np.zeros((TC, B, H), st), 0, TC, np.zeros(256, st), np.int64(-128), False,
+                      np.zeros((H, TC * B), st), 0, TC, np.zeros(256, st), np.int64(-128), False,
                       np.zeros((1, 1, 1, 1), dt), 0, B, 0, 0)
     assert {("mul", "i64"), ("sext", "i32"), ("ashr", "i64")} <= ssm
+
+
+def test_narrow_hot_loops_of_a_wide_model():
+    # The shipped hetero QModel: one mixing row needs 32 bits (int64 sums), but every S4D sum
+    # fits in 31 bits (int32 S4D loop), and every raw mixing sum Σ W·g is an integer below 2**24
+    # (float32 products, exact; shifted and fitted in int64): same integers as numpy and the naive reference.
+    from pathlib import Path
+
+    from hwssm.quant.qmodel_io import load_qmodel
+
+    qm = load_qmodel(Path(__file__).resolve().parents[2] / "models" / "s4d_hetero.qmodel.json")
+    tb = build_tables(qm, T=_kernels.TCHUNK + 5)
+    assert tb.dtype is np.int64 and tb.ssm_dtype is np.int32 and tb.mix_dtype is np.float32
+    assert np.any(tb.mix_sh > 0)
+    pix = _pixels(_kernels.BLOCK + 3, _kernels.TCHUNK + 5, 11)
+    res = run(qm, pix, trace=True, tables=tb)
+    np.testing.assert_array_equal(res.logits, run_numpy(qm, pix, tb))
+    _check_traces(qm, pix, res, [0, _kernels.BLOCK + 2])
+
+
+@pytest.mark.parametrize("name", ["uniform8", "uniform16"])
+def test_mixing_sum_types(name):
+    # uniform8 (8-bit W and g, H = 12): every raw sum is below 2**24, float32; uniform16's are
+    # not (int64): both equal the naive reference (H = 13: the four-row passes end on a partial one).
+    qm = random_qmodel(13, 5, 2, PLANS[name], seed=4, extreme=True)
+    tb = build_tables(qm, T=_kernels.TCHUNK + 3)
+    assert tb.mix_dtype is (np.float32 if name == "uniform8" else np.int64)
+    pix = _pixels(6, _kernels.TCHUNK + 3, 12)
+    res = run(qm, pix, trace=True, tables=tb)
+    np.testing.assert_array_equal(res.logits, run_numpy(qm, pix, tb))
+    _check_traces(qm, pix, res, [5])
