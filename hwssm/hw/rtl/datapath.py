@@ -198,22 +198,24 @@ class Datapath(wiring.Component):
         load = cfg.storage is ParamStorage.LOAD
         if s5 is not None:
             upd_w = delay(m, upd_o, op + lane0.latency_state, "updw")   # with the lanes' x_valid
-        if load:
+        if load and s5 is None:
             par1 = delay(m, self.par, 1 + so, "xpar1")                     # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
         v_fit = []   # each lane's v fitted to its row's width (per-layer activation widths only)
         for p, lane in enumerate(self.lanes):
             xw_data = Cat(lane.x_out.re, lane.x_out.im)
-            if load:
-                fields, cbar = load_coef(self, m, p, mix_o, op + lane0.stage_c)
+            if load:   # S5: the lanes' fields with Λ̄ = 1, B̄u = 0 in readout slots (ssm_o)
+                fields, cbar = load_coef(self, m, p, mix_o, op + lane0.stage_c, ssm_o)
+            if load and s5 is None:
                 xdata = Mux(first_step_o, 0, state_banks(self, m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
-                fields, pos = [], 0
-                for w in fw:
-                    fields.append(coef[pos:pos + w].as_signed())
-                    pos += w
-                cbar = rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
+                if not load:
+                    coef = rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
+                    fields, pos = [], 0
+                    for w in fw:
+                        fields.append(coef[pos:pos + w].as_signed())
+                        pos += w
+                    cbar = rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
                 # S5: only the updates write the state (a readout slot passes it through) and
                 # only they read the first step's state as zero
                 x_en = lane.x_valid if s5 is None else lane.x_valid & upd_w

@@ -48,9 +48,10 @@ def single_port(m: Module, name: str, width: int, depth: int, we, waddr, wdata, 
     return rp.data
 
 
-def load_coef(dp, m: Module, p: int, mix_o, stage_c: int):
-    """Lane p's coefficient slices in datapath ``dp``; returns the four lane operands (at τ+1+s,
-    with operand_regs τ+s, with ``mix_o``) and C̄ (``stage_c`` cycles later)."""
+def load_coef(dp, m: Module, p: int, mix_o, stage_c: int, ssm_o=None):
+    """Lane p's coefficient slices in datapath ``dp``; returns the lane's coefficient fields (at
+    τ+1+s, with operand_regs τ+s, with ``mix_o``, the real-mode flag there, and for an S5 core
+    ``ssm_o``, the readout flag there) and C̄ (``stage_c`` cycles later)."""
     cfg, ld, iss = dp._cfg, dp._cfg.load, dp.issue
     parts = []
     for k, w in enumerate(ld.slices):
@@ -63,12 +64,17 @@ def load_coef(dp, m: Module, p: int, mix_o, stage_c: int):
         pos, w = pos_w
         return word[pos:pos + w].as_signed()
 
-    s4d = [field(f) for f in ld.s4d_fields]
+    if cfg.s5 is None:
+        s4d = [field(f) for f in ld.s4d_fields]
+        cplx, c = s4d[:4], s4d[4:]
+    else:   # update: (Λ̄r, Λ̄i, 0, 0) (the datapath puts bu in fields 2, 3); readout: (1, 0, 0, 0)
+        lam, c = [field(f) for f in ld.fields("update")], [field(f) for f in ld.fields("readout")]
+        cplx = [Mux(ssm_o, 1, lam[0]), Mux(ssm_o, 0, lam[1]), 0, 0]
     mix = [field(f) for f in ld.mix_fields]
     fw = cfg.coef_field_widths
-    fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) if k < 4 else resize(mix[k], fw[k])
+    fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(cplx[k], fw[k])) if k < 4 else resize(mix[k], fw[k])
               for k in range(len(fw))]
-    cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}", reset_less=True)
+    cbar = delay(m, Cat(c[0], c[1]), stage_c, f"cbar{p}", reset_less=True)
     return fields, cbar
 
 
