@@ -56,6 +56,8 @@ class LaneConfig:
     ``align_stages``: registers between its alignment shift and bias add (``Pipeline.align_stages``);
     ``operand_regs``: the multiplier operands registered inside the lane, after their
     multiplexers (``Pipeline.operand_regs``: the stage-0 inputs then come one cycle early).
+    ``unit_u`` (S5): u is the constant 1 (f2, f3 carry bu itself), so with ``mix_cols`` 4 the
+    B̄·u products are f2, f3 and no multiplier is built.
     """
 
     mul_stages: int
@@ -87,6 +89,7 @@ class LaneConfig:
     mix_cols: int = 4
     align_stages: int = 0
     operand_regs: int = 0
+    unit_u: bool = False
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

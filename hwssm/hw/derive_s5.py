@@ -346,7 +346,7 @@ def derive_s5(qm: S5QModel, design: DesignPoint) -> CoreConfig:
         racc_width=mwd["racc"], bias_width=bias_width, fin_width=mwd["fin"], v_width=v_width,
         v_rounding=rnd["v"][0], v_overflow=rnd["v"][1], soft_mul_bits=design.soft_mul_bits,
         requant_stages=pipe.requant_stages, acc_stages=pipe.acc_stages, mix_cols=k, align_stages=pipe.align_stages,
-        operand_regs=pipe.operand_regs,
+        operand_regs=pipe.operand_regs, unit_u=True,
     )
     amask = (1 << a) - 1
     gate = [rw.gate for rw in rows]

@@ -4,6 +4,8 @@ Yosys and nextpnr on the ECP5: the LUT4 estimate within ±15 %."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hwssm import targets
@@ -36,6 +38,34 @@ def test_s5_half_glu_prices_the_value_buffer_writes_and_full_glu_does_not():
     row = "value buffer write slot/word counters (half GLU)"
     assert row in [b.name for b in inventory(half, DesignPoint(2, 8))]
     assert row not in [b.name for b in inventory(full, DesignPoint(2, 8))]
+
+
+def test_s5_load_storage_prices_the_coefficient_slices_in_spram(qm):
+    """LOAD storage (the UP5K profile's): one SPRAM per 16-bit slice of a lane's coefficient word
+    (B̄u/GLU rows, Λ̄, C̃ words), no coefficient or C̄ ROM; the state stays in the two-port RAM (no
+    ping-pong banks), the loader and the readout identity muxes are priced; the cycles are the ROM core's."""
+    from hwssm.hw.cost.blocks import Kind
+    from hwssm.hw.options import ParamStorage
+    from hwssm.synth.profile import device_profile
+
+    prof = device_profile(targets.UP5K)
+    for lanes in (1, 2):
+        d = prof.design(lanes, 16)
+        assert d.storage is ParamStorage.LOAD
+        cfg = derive(qm, d)
+        e = estimate(qm, d, targets.UP5K, dsp=prof.synth.dsp, spram=prof.synth.spram)
+        names = [b.name for b, _ in e.blocks]
+        assert not any("coefficient ROM" in n or n == "C̄ ROM" or n.startswith("state bank") for n in names)
+        assert {"state RAM {xr, xi}", "loader counters", "readout identity muxes (LOAD)"} <= set(names)
+        assert e.total.spram == lanes * len(cfg.load.slices) > 0
+        for b, r in e.blocks:
+            if b.spram:
+                assert b.kind is Kind.RAM and b.depth == cfg.load.depth and r.spram == b.count and r.bram == 0
+        rom = estimate(qm, dataclasses.replace(d, storage=ParamStorage.ROM), targets.UP5K, dsp=prof.synth.dsp)
+        assert rom.total.spram == 0 and e.total.bram <= rom.total.bram
+        assert cycle_model.cycles_per_digit(qm, d) == cycle_model.cycles_per_digit(derive(qm, rom.design))
+    # without --spram (or on the ECP5) they are ordinary RAMs
+    assert estimate(qm, prof.design(1, 16), targets.UP5K, spram=False).total.spram == 0
 
 
 @pytest.mark.parametrize("lanes,pipe", [(1, Pipeline()), (3, Pipeline.fast()), (8, Pipeline.closure()),
