@@ -1,10 +1,13 @@
 """The estimator prices S5 cores (its own rows: u banks, bu buffers, update-shift ROMs, ...) from
-the S5 derivation, with exact cycle counts from the S5 cycle model; one small S5 core through
-Yosys and nextpnr on the ECP5: the LUT4 estimate within ±15 %."""
+the S5 derivation, with exact cycle counts from the S5 cycle model, and with LOAD storage the
+coefficient memories in SPRAM; one small S5 core through Yosys and nextpnr on the ECP5: the
+LUT4 estimate within ±15 %. ``S5_MEASURED``: placed S5 designs of the error band
+(``tests/hw/cost/test_error_band.py``)."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,20 @@ from hwssm.hw.derive import derive
 from hwssm.hw.options import DesignPoint, Pipeline
 from hwssm.model.s5_config import Glu, S5Config
 from tests.hw.s5_models import s5_model
+
+
+DATA = Path(__file__).resolve().parent / "data"
+#: Yosys counts of placed S5 designs (model file in tests/hw/cost/data/, device, lanes, counts), the
+#: device's build profile unchanged (UP5K: LOAD storage, SPRAM, 4-bit soft multipliers, closure
+#: pipeline); measured with the generator of the commit that added them:
+#:   hwssm rtl generate --model tests/hw/cost/data/s5_tiny_up5k.qmodel.json --lanes 1 --profile up5k --out DIR
+#:   hwssm synth --rtl DIR --device up5k --spram --seeds 1,2,3 --json
+#: (s5_tiny_up5k: a float S5 of H=16, P=16, L=1 trained 3 epochs on 6,000 sMNIST digits on the CPU,
+#: PTQ with A8:h x10 B6:h C4 D4 W4 a6 b12 (the plan in the file); it fits: 4,734/5,280 LCs,
+#: 44.5 MHz at placer seed 1)
+S5_MEASURED = [
+    ("s5_tiny_up5k.qmodel.json", targets.UP5K, 1, dict(lut=2663, ff=2993, carry=566, dsp=8, bram=9, spram=2)),
+]
 
 
 @pytest.fixture(scope="module")
