@@ -28,6 +28,9 @@ RTL rewrites (exact, ARITHMETIC.md allows any rewrite with the same integers):
 - **Per-lane update shifts.** State formats are per mode, so the update's alignments and
   requantization shifts come from a per-lane table (rows l·Cs + c, and row L·Cs: the readout
   slots' identity).
+- **LOAD storage** (:mod:`hwssm.hw.storage`): the coefficient words go to the load memories
+  with one C̃' word per readout slot (h, c) where the ROM design has its identity word and C̄
+  ROM; the lanes then take Λ̄ = 1, B̄u = 0 as constants (:mod:`hwssm.hw.rtl.load_memories`).
 - **One real-mode output width.** The lanes requantize real-mode rows to
   ``max(a, width(BU))`` bits; a narrower row is fitted to its own width afterwards (the
   mixing table's ``vd`` field; nested clamps and low bits of low bits are exact), so the

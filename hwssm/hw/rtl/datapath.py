@@ -18,7 +18,8 @@ lane become single-port 16-bit RAM slices ``coef{p}_s{s}`` (no init; written by 
 loader, then only read), whose word packs {Ār, Āi, B̄r, B̄i, C̄r, C̄i} or k weights (C̄ is
 delayed from the operand stage to the readout stage), and the state RAM becomes two
 single-port banks ``x{p}_b0``/``x{p}_b1``: step t reads bank t mod 2 and writes the other
-(see :mod:`hwssm.hw.storage`).
+(see :mod:`hwssm.hw.storage`; built by :mod:`.load_memories`). An S5 core's LOAD words are its
+B̄u/GLU rows, Λ̄ and one C̃ word per readout slot; its state RAM stays as with ROM storage.
 
 Shared: ``rowc`` ROM (S4D row constants, l·H + h), ``gelu`` ROM (l, y code), k = mix_cols
 ``g`` banks (g[h] at bank h mod k, word h div k; with k >= 6 banks 4 and 5 reach the lanes
