@@ -56,6 +56,8 @@ class LaneConfig:
     ``align_stages``: registers between its alignment shift and bias add (``Pipeline.align_stages``);
     ``operand_regs``: the multiplier operands registered inside the lane, after their
     multiplexers (``Pipeline.operand_regs``: the stage-0 inputs then come one cycle early).
+    ``unit_u`` (S5): u is the constant 1 (f2, f3 carry bu itself), so with ``mix_cols`` 4 the
+    B̄·u products are f2, f3 and no multiplier is built.
     """
 
     mul_stages: int
@@ -87,6 +89,7 @@ class LaneConfig:
     mix_cols: int = 4
     align_stages: int = 0
     operand_regs: int = 0
+    unit_u: bool = False
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -123,9 +126,11 @@ class S5Layout:
         """Real-mode passes per block: B̄u (2·Cs) and GLU."""
         return 2 * Cs + self.glu_passes
 
-    def coef_words(self, Cs: int, Q: int) -> int:
-        """Coefficient words per block: B̄u and GLU chunks, the updates and the identity word."""
-        return self.passes(Cs) * Q + Cs + 1
+    def coef_words(self, Cs: int, Q: int, readouts: int = 1) -> int:
+        """Coefficient words per block: B̄u and GLU chunks, the updates and the words of the
+        readout slots: ``readouts`` = 1, the identity word they all read (ROM storage), or
+        H·Cs, one C̃ word each (LOAD storage, :mod:`hwssm.hw.storage`)."""
+        return self.passes(Cs) * Q + Cs + readouts
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -240,7 +245,8 @@ class CoreConfig:
     @property
     def coef_depth(self) -> int:
         if self.s5 is not None:
-            return self.L * self.s5.coef_words(self.Cs, self.Q)
+            rd = self.H * self.Cs if self.storage is ParamStorage.LOAD else 1
+            return self.L * self.s5.coef_words(self.Cs, self.Q, rd)
         return self.L * (self.ssm_items + self.mix_items)
 
     @property

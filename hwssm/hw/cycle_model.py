@@ -261,23 +261,16 @@ def _s5(model: Model) -> tuple[int, bool] | None:
     return model.P, model.glu is Glu.HALF
 
 
-def _s5_point(d: DesignPoint) -> None:
-    from ..errors import HwssmError
-
-    if d.storage is not ParamStorage.ROM:
-        raise HwssmError("an S5 core is built with ROM storage only")
-
-
 def step_schedule(model: Model, design: DesignPoint | None = None) -> StepSchedule:
     """The issue schedule of one step (identical for every step) of a CoreConfig, or of a
-    QModel built as ``design`` (only its lanes, pipeline and storage matter here)."""
+    QModel built as ``design`` (only its lanes, pipeline and storage matter here; an S5 core's
+    LOAD storage keeps its state in the ROM design's two-port RAM and costs no cycle)."""
     d = _point(model, design)
     pipe = d.pipeline
     s5 = _s5(model)
     if s5 is not None:
         from .cycle_s5 import schedule_s5
 
-        _s5_point(d)
         lat = Latencies(pipe.mul_stages, tree_stages(d.lanes, pipe.tree_levels_per_stage), pipe.mem_stages,
                         pipe.requant_stages, pipe.acc_stages, pipe.encdec_stages, pipe.align_stages)
         return schedule_s5(model.H, s5[0], model.L, d.lanes, s5[1], lat, pipe.mix_cols)

@@ -28,6 +28,9 @@ RTL rewrites (exact, ARITHMETIC.md allows any rewrite with the same integers):
 - **Per-lane update shifts.** State formats are per mode, so the update's alignments and
   requantization shifts come from a per-lane table (rows l·Cs + c, and row L·Cs: the readout
   slots' identity).
+- **LOAD storage** (:mod:`hwssm.hw.storage`): the coefficient words go to the load memories
+  with one C̃' word per readout slot (h, c) where the ROM design has its identity word and C̄
+  ROM; the lanes then take Λ̄ = 1, B̄u = 0 as constants (:mod:`hwssm.hw.rtl.load_memories`).
 - **One real-mode output width.** The lanes requantize real-mode rows to
   ``max(a, width(BU))`` bits; a narrower row is fitted to its own width afterwards (the
   mixing table's ``vd`` field; nested clamps and low bits of low bits are exact), so the
@@ -48,6 +51,7 @@ from .core_config import MAX_ACT_BITS, MAX_OPERAND_BITS, CoreConfig, LaneConfig,
 from .derive import _decoder, _eff_width, _encoder, _uniform, check_rtl_encoder
 from .options import DesignPoint, ParamStorage, mix_field
 from .rom_table import Shift, Table, pack_fields
+from .storage import MIX_FIELDS, S5_READOUT_FIELDS, S5_UPDATE_FIELDS, LoadLayout
 from .row_constants import GUARD, mix_row_constants, rtl_width, shifts
 
 __all__ = ["derive_s5"]
@@ -99,9 +103,6 @@ def _check(qm: S5QModel, design: DesignPoint) -> None:
         if _eff_width(p) > MAX_OPERAND_BITS:
             raise HwssmError(f"{name}: {_eff_width(p)}-bit effective parameters exceed the RTL's "
                              f"{MAX_OPERAND_BITS}-bit multipliers")
-    if design.storage is not ParamStorage.ROM:
-        raise HwssmError("the S5 RTL is built with ROM storage only, not --storage load (a LOAD profile such as "
-                         "up5k's: give --storage rom)")
 
 
 def _readout(qm: S5QModel, lw, rows: list[_Rows]):
@@ -245,42 +246,49 @@ def _mix_tables(real, P: int, v_width: int):
 
 def _words(qm: S5QModel, lw, real, Cf, P: int, Cs: int, Q: int, fw: tuple, cw: tuple):
     """Per lane: coefficient words in issue order (per layer: B̄u passes, updates, the identity,
-    GLU passes; real-mode column i of a chunk in field :func:`~hwssm.hw.options.mix_field`) and
-    C̃' words ((l·H + h)·Cs + c)."""
+    GLU passes; real-mode column i of a chunk in field :func:`~hwssm.hw.options.mix_field`), C̃'
+    words ((l·H + h)·Cs + c) and the LOAD words (``(kind, values)`` in address order: kinds
+    update 0, readout 1, real 2; one C̃' word per readout slot (h, c) in place of the identity)."""
     H, Pm, k = qm.H, qm.P, len(fw)
-    coef, cwords = [], []
+    coef, cwords, load = [], [], []
     for p in range(P):
-        words, cws = [], []
+        words, cws, ld = [], [], []
         for l, low in enumerate(lw.layers):
             passes = real[l]
             for kk in range(2 * Cs):
                 for q in range(Q):
-                    words.append(_real_word(passes[kk][p], q, k, H, fw))
+                    words.append(pack_fields(_real_vals(passes[kk][p], q, k, H), fw))
+                    ld.append((2, _real_vals(passes[kk][p], q, k, H)))
             for c in range(Cs):
                 m = c * P + p
-                words.append(pack_fields((low.A[0][m], low.A[1][m]) + (0,) * (k - 2), fw) if m < Pm else 0)
+                lam = (int(low.A[0][m]), int(low.A[1][m])) if m < Pm else (0, 0)
+                words.append(pack_fields(lam + (0,) * (k - 2), fw) if m < Pm else 0)
+                ld.append((0, lam))
             words.append(pack_fields((1,) + (0,) * (k - 1), fw))
-            for kk in range(2 * Cs, len(passes)):
-                for q in range(Q):
-                    words.append(_real_word(passes[kk][p], q, k, H, fw))
             fr, fi = Cf[l]
             for h in range(H):
                 for c in range(Cs):
                     m = c * P + p
                     cws.append(pack_fields((fr[h][m], fi[h][m]), cw) if m < Pm else 0)
+                    ld.append((1, (fr[h][m], fi[h][m]) if m < Pm else (0, 0)))
+            for kk in range(2 * Cs, len(passes)):
+                for q in range(Q):
+                    words.append(pack_fields(_real_vals(passes[kk][p], q, k, H), fw))
+                    ld.append((2, _real_vals(passes[kk][p], q, k, H)))
         coef.append(words)
         cwords.append(cws)
-    return tuple(coef), tuple(cwords)
+        load.append(dict(enumerate(ld)))
+    return tuple(coef), tuple(cwords), load
 
 
-def _real_word(entry, q: int, k: int, H: int, fw: tuple) -> int:
-    if entry is None:
-        return 0
-    weights, vals = entry[1], [0] * k
-    for i in range(k):
-        if k * q + i < H:
-            vals[mix_field(k, i)] = weights[k * q + i]
-    return pack_fields(vals, fw)
+def _real_vals(entry, q: int, k: int, H: int) -> list:
+    """The k field values (in field order) of real-mode chunk q of a lane's row ``entry``."""
+    vals = [0] * k
+    if entry is not None:
+        for i in range(k):
+            if k * q + i < H:
+                vals[mix_field(k, i)] = entry[1][k * q + i]
+    return vals
 
 
 def _rounding(qm: S5QModel) -> dict:
@@ -325,7 +333,12 @@ def derive_s5(qm: S5QModel, design: DesignPoint) -> CoreConfig:
 
     wreal = widest("B_re", "B_im", "W")
     fw = (max(widest("A_re"), wreal, 2), max(widest("A_im"), wreal), max(bw[0], wreal), max(bw[1], wreal)) + (wreal,) * (k - 4)
-    coef_words, c_words = _words(qm, lw, real, Cf, P, Cs, Q, fw, (cr_width, ci_width))
+    coef_words, c_words, load_words = _words(qm, lw, real, Cf, P, Cs, Q, fw, (cr_width, ci_width))
+    load = None
+    if design.storage is ParamStorage.LOAD:
+        load = LoadLayout.of((("update", S5_UPDATE_FIELDS, (widest("A_re"), widest("A_im"))),
+                              ("readout", S5_READOUT_FIELDS, (cr_width, ci_width)),
+                              ("mix", MIX_FIELDS[:k], (wreal,) * k)), load_words)
 
     lane = LaneConfig(
         mul_stages=pipe.mul_stages, f_widths=fw, xr_width=xr_width, xi_width=xi_width, u_width=a, g_width=a,
@@ -336,7 +349,7 @@ def derive_s5(qm: S5QModel, design: DesignPoint) -> CoreConfig:
         racc_width=mwd["racc"], bias_width=bias_width, fin_width=mwd["fin"], v_width=v_width,
         v_rounding=rnd["v"][0], v_overflow=rnd["v"][1], soft_mul_bits=design.soft_mul_bits,
         requant_stages=pipe.requant_stages, acc_stages=pipe.acc_stages, mix_cols=k, align_stages=pipe.align_stages,
-        operand_regs=pipe.operand_regs,
+        operand_regs=pipe.operand_regs, unit_u=True,
     )
     amask = (1 << a) - 1
     gate = [rw.gate for rw in rows]
@@ -358,5 +371,5 @@ def derive_s5(qm: S5QModel, design: DesignPoint) -> CoreConfig:
         sig_words=[int(c) for ly in lw.layers for c in ly.sigmoid.codes],
         sig_width=max(ly.sig.width for ly in qm.layers), glu=glu, enc=enc, dec=dec,
         pool_width=lw.decoder.S.width, logit_width=logit_w, logit_frac=lw.decoder.logit_frac,
-        storage=ParamStorage.ROM, soft_mul_bits=design.soft_mul_bits, s5=layout,
+        storage=design.storage, soft_mul_bits=design.soft_mul_bits, s5=layout, load=load,
     )

@@ -227,8 +227,10 @@ def _load_manifest(cfg) -> dict:
         "ports": {"valid": "load_valid", "ready": "load_ready", "data": "load_data"},
         "sha256": _image_digest(ld.image()),
         "order": "segments in order (lane, slice); each `depth` words, address 0 first; word = bits "
-                 "[16*slice, 16*slice+16) of the lane's coefficient word (S4D slot: Ar|Ai|Br|Bi|Cr|Ci, "
-                 "mixing slot: W0|W1|W2|W3, effective integers, LSB first)",
+                 "[16*slice, 16*slice+16) of the lane's coefficient word (" + (
+                     "S4D slot: Ar|Ai|Br|Bi|Cr|Ci, mixing slot: W0|W1|W2|W3" if cfg.s5 is None else
+                     "per block in issue order: B̄u passes W0|W1|..., updates Lr|Li, readout slots (h, c) "
+                     "Cr|Ci aligned to the row, GLU passes W0|W1|...") + ", effective integers, LSB first)",
         "after_reset": "stream all words before pixels; reset restarts the loader",
         **ld.describe(),
     }

@@ -71,8 +71,8 @@ def test_bench_golden_on_an_s5_model(s5q, capsys):
 
 
 def test_rtl_generate_and_estimate_take_s5(s5q, tmp_path, capsys):
-    """S5 has RTL (issue 15): `hwssm rtl generate` writes it, `hwssm estimate` prices it (the up5k
-    profile's LOAD storage is refused in one line: S5 is built with ROM storage)."""
+    """S5 has RTL (issue 15): `hwssm rtl generate` writes it, `hwssm estimate` prices it (also with
+    the up5k profile's LOAD storage: the coefficient memories in SPRAM)."""
     _, q = s5q
     assert main(["rtl", "generate", "--lanes", "2", "--seq-len", "8", "--out", str(tmp_path / "o"),
                  "--model", str(q)]) == 0
@@ -82,9 +82,9 @@ def test_rtl_generate_and_estimate_take_s5(s5q, tmp_path, capsys):
     assert main(["estimate", "--device", "ecp5-25k", "--lanes", "2", "--model", str(q), "--json"]) == 0
     pt = json.loads(capsys.readouterr().out)["points"][0]
     assert pt["resources"]["lut"]["estimate"] > 0 and pt["cycles_per_step"] > 0
-    assert main(["estimate", "--device", "up5k", "--model", str(q)]) == 2
-    err = capsys.readouterr().err
-    assert "ROM storage only" in err and "Traceback" not in err
+    assert main(["estimate", "--device", "up5k", "--profile", "up5k", "--model", str(q), "--json"]) == 0
+    pt = json.loads(capsys.readouterr().out)["points"][0]
+    assert pt["resources"]["spram"]["estimate"] > 0
 
 
 def test_board_refuses_s5_in_one_line(s5q, tmp_path, capsys):

@@ -57,8 +57,8 @@ def datapath_blocks(c) -> list[Block]:
               5 + ssm_bits * (ms + 3 + (0 if load else ms + 2)) + addr_width(L * 2 * c.KP) * (ms + 1)
               + 3 * TR0 + (hb + lb) * (TR0 + 3)))
     extra = ssm_bits * ((s + q) + (0 if load else q)) + 5 * s + 3 * (s + q) + (hb + lb) * (s + 2 * q)
-    if load:
-        extra += 2 + 2 * s + q  # step parity, read and write
+    if load and c.s5 is None:
+        extra += 2 + 2 * s + q  # step parity of the state banks, read and write
     # acc_stages: the mixing-row address, the value/gate context, each lane's and the row
     # finish's valid bit, the channel/layer of the row finish
     extra += fa * (addr_width(L * 2 * c.KP) + addr_width(c.KP) + addr_width(P + 1) + 2 + P + hb + lb)

@@ -122,16 +122,17 @@ def lanes_blocks(c) -> list[Block]:
             add(pipe_block("coefficient read registers", "A", sum(ld.slices) * s, count=P))
         add(Block("coefficient field muxes (S4D | mixing)", "weight", Kind.MUX, sum(c.coef_field_widths[:4]), 2, count=P))
         add(Block("C̄ carried to the readout", "C", Kind.REG, ln.cr_width + ln.ci_width, count=P * (ms + 2 + q)))
+    if load and c.s5 is None:
         xaw = addr_width(ssm_depth)
         add(Block("state bank {xr, xi}", "x", Kind.RAM, xr + xi, depth=ssm_depth, count=2 * P, spram=True))
         add(Block("state bank address mux (write | read)", "x", Kind.MUX, xaw, 2, count=2 * P))
         add(Block("state bank select", "x", Kind.MUX, xr + xi, 2, count=P))
         if s:
             add(pipe_block("state read registers", "x", 2 * (xr + xi) * s, count=P))
-    else:
+    else:   # (an S5 core's state stays in this two-port RAM with LOAD storage too)
         so = s - c.pipe.operand_regs  # the coefficient ROM's and the state RAM's read registers
         cw, crw = sum(c.coef_field_widths), ln.cr_width + ln.ci_width
-        for p in range(P):
+        for p in range(P if not load else 0):
             B.extend(banked_rom(f"coefficient ROM {{Ār, Āi, B̄r, B̄i | {k} W}}", "A", c.coef_words[p], cw, so, c.pipe.bank_words))
             B.extend(banked_rom("C̄ ROM", "C", c.c_words[p], crw, s, c.pipe.bank_words))
         B.extend(banked_ram("state RAM {xr, xi}", "x", xr + xi, ssm_depth, so, c.pipe.bank_words, P))

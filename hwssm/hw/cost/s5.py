@@ -1,12 +1,15 @@
 """Cost section of what an S5 core adds to the S4D units (:mod:`hwssm.hw.derive_s5`): the u
 banks and their operand multiplexers, the lanes' bu buffers and bu field multiplexers, the
 per-lane update-shift ROMs, the real-mode narrowing, the S5 slot-kind delays, the half GLU's
-value-buffer writes, the y bias δ and the S5 sequencer's extra counters. The S4D sections
+value-buffer writes, the y bias δ, the S5 sequencer's extra counters and, with LOAD storage,
+the readout slots' identity multiplexers (the coefficient RAM slices themselves, in SPRAM, are
+priced in :mod:`.lanes`, with the state RAM of the ROM design). The S4D sections
 (:mod:`.lanes`, :mod:`.datapath`, ...) price the rest of the core from the same CoreConfig.
 """
 
 from __future__ import annotations
 
+from ..options import ParamStorage
 from .blocks import Block, Kind, addr_width, pipe_block, rom_block
 
 __all__ = ["s5_blocks"]
@@ -48,6 +51,8 @@ def s5_blocks(c) -> list[Block]:
                        addr_width(P) + addr_width(c.KP), 2))
     if s5.delta:
         B.append(Block("row finish δ add", "D", Kind.ADD, c.fin_width, 2))
+    if c.storage is ParamStorage.LOAD:   # a readout slot's Λ̄ = 1 instead of its word's C̃ bits
+        B.append(Block("readout identity muxes (LOAD)", "A", Kind.MUX, fw[0] + fw[1], 2, count=P))
     cw = addr_width(H + 1) + 2
     ctr = addr_width(L * Cs) * 2 + addr_width(max(2, 8)) + 2 * cw
     B.append(Block("S5 sequencer counters (x address, u credits, gaps)", "control", Kind.ADD, ctr, 2))

@@ -18,7 +18,8 @@ lane become single-port 16-bit RAM slices ``coef{p}_s{s}`` (no init; written by 
 loader, then only read), whose word packs {Ār, Āi, B̄r, B̄i, C̄r, C̄i} or k weights (C̄ is
 delayed from the operand stage to the readout stage), and the state RAM becomes two
 single-port banks ``x{p}_b0``/``x{p}_b1``: step t reads bank t mod 2 and writes the other
-(see :mod:`hwssm.hw.storage`).
+(see :mod:`hwssm.hw.storage`; built by :mod:`.load_memories`). An S5 core's LOAD words are its
+B̄u/GLU rows, Λ̄ and one C̃ word per readout slot; its state RAM stays as with ROM storage.
 
 Shared: ``rowc`` ROM (S4D row constants, l·H + h), ``gelu`` ROM (l, y code), k = mix_cols
 ``g`` banks (g[h] at bank h mod k, word h div k; with k >= 6 banks 4 and 5 reach the lanes
@@ -54,14 +55,10 @@ from .act_width import deficit_at, fit_deficit
 from .banks import banked_ram, rom_q
 from .interfaces import awidth, issue_signature, mem_depth, rom
 from .lane import Lane
+from .load_memories import load_coef, state_banks
 from .datapath_s5 import S5Parts
 from .ops import chain, delay, mul, requant, resize, shl
 from .tree import AdderTree
-
-#: Attributes of a single-port RAM meant for iCE40 SPRAM (LOAD storage): its initial contents
-#: are don't-care, so the Verilog emitter drops its all-zero init (SPRAM has none), and the
-#: synthesis flow (``hwssm synth --spram``) forces it into SPRAM.
-SPRAM_ATTRS = {"hwssm_spram": 1}
 
 __all__ = ["Datapath"]
 
@@ -202,22 +199,24 @@ class Datapath(wiring.Component):
         load = cfg.storage is ParamStorage.LOAD
         if s5 is not None:
             upd_w = delay(m, upd_o, op + lane0.latency_state, "updw")   # with the lanes' x_valid
-        if load:
+        if load and s5 is None:
             par1 = delay(m, self.par, 1 + so, "xpar1")                     # read bank, with the operands
             par_w = delay(m, self.par, 1 + s + lane0.latency_state, "xparw")  # with idx_x_wr
         v_fit = []   # each lane's v fitted to its row's width (per-layer activation widths only)
         for p, lane in enumerate(self.lanes):
             xw_data = Cat(lane.x_out.re, lane.x_out.im)
-            if load:
-                fields, cbar = self._load_coef(m, p, mix_o, op + lane0.stage_c)
-                xdata = Mux(first_step_o, 0, self._state_banks(m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
+            if load:   # S5: the lanes' fields with Λ̄ = 1, B̄u = 0 in readout slots (ssm_o)
+                fields, cbar = load_coef(self, m, p, mix_o, op + lane0.stage_c, ssm_o)
+            if load and s5 is None:
+                xdata = Mux(first_step_o, 0, state_banks(self, m, p, lane.x_valid, xw_data, idx_x_wr, par_w, par1, xdepth))
             else:
-                coef = rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
-                fields, pos = [], 0
-                for w in fw:
-                    fields.append(coef[pos:pos + w].as_signed())
-                    pos += w
-                cbar = rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
+                if not load:
+                    coef = rom_q(m, f"coef{p}", cfg.coef_words[p], sum(fw), iss.coef_addr, so, f"coef{p}_q", bk)
+                    fields, pos = [], 0
+                    for w in fw:
+                        fields.append(coef[pos:pos + w].as_signed())
+                        pos += w
+                    cbar = rom_q(m, f"cbar{p}", cfg.c_words[p], lc.cr_width + lc.ci_width, idx_c, s, f"cbar{p}_q", bk)
                 # S5: only the updates write the state (a readout slot passes it through) and
                 # only they read the first step's state as zero
                 x_en = lane.x_valid if s5 is None else lane.x_valid & upd_w
@@ -354,54 +353,3 @@ class Datapath(wiring.Component):
                          rp.addr.eq(self.vrd_addr), out.eq(rp.data)]
         m.d.comb += [self.pass_done.eq(v_ok & gate_v), self.pass_pairs.eq(pairs_v)]
         return m
-
-    # -- LOAD storage ----------------------------------------------------------------------
-    def _single_port(self, m: Module, name: str, width: int, depth: int, we, waddr, wdata, raddr):
-        """A single-port RAM without init (SPRAM-mappable): one address, written when
-        ``we``, else read (``raddr``; data one cycle later, held during writes)."""
-        mem = memory.Memory(shape=width, depth=mem_depth(depth), init=[], attrs=SPRAM_ATTRS)
-        m.submodules[name] = mem
-        rp, wp = mem.read_port(), mem.write_port()
-        addr = Signal(awidth(mem_depth(depth)), name=f"{name}_addr")
-        m.d.comb += [
-            addr.eq(Mux(we, waddr, raddr)),
-            wp.addr.eq(addr), wp.en.eq(we), wp.data.eq(wdata),
-            rp.addr.eq(addr), rp.en.eq(~we),
-        ]
-        return rp.data
-
-    def _load_coef(self, m: Module, p: int, mix_o, stage_c: int):
-        """Lane p's coefficient slices; returns the four lane operands (at τ+1+s, with
-        operand_regs τ+s, with ``mix_o``) and C̄ (``stage_c`` cycles later)."""
-        cfg, ld, iss = self._cfg, self._cfg.load, self.issue
-        parts = []
-        for k, w in enumerate(ld.slices):
-            we = self.ld_wen & (self.ld_seg == ld.segment(p, k))
-            data = self._single_port(m, f"coef{p}_s{k}", w, ld.depth, we, self.ld_addr, self.ld_data[:w], iss.coef_addr)
-            parts.append(delay(m, data, cfg.pipe.mem_stages - cfg.pipe.operand_regs, f"coef{p}_s{k}_q", reset_less=True))
-        word = Cat(*parts)
-
-        def field(pos_w):
-            pos, w = pos_w
-            return word[pos:pos + w].as_signed()
-
-        s4d = [field(f) for f in ld.s4d_fields]
-        mix = [field(f) for f in ld.mix_fields]
-        fw = cfg.coef_field_widths
-        fields = [Mux(mix_o, resize(mix[k], fw[k]), resize(s4d[k], fw[k])) if k < 4 else resize(mix[k], fw[k])
-                  for k in range(len(fw))]
-        cbar = delay(m, Cat(s4d[4], s4d[5]), stage_c, f"cbar{p}", reset_less=True)
-        return fields, cbar
-
-    def _state_banks(self, m: Module, p: int, x_valid, wdata, waddr, par_w, par1, depth: int):
-        """Lane p's two state banks; returns the previous state read at τ (data at τ+1+s, with
-        operand_regs τ+s)."""
-        iss = self.issue
-        width = len(wdata)
-        data = []
-        for b in range(2):
-            we = x_valid & (par_w != b)  # a step of parity q writes bank 1 - q
-            rd = self._single_port(m, f"x{p}_b{b}", width, depth, we, waddr, wdata, iss.ssm_idx)
-            data.append(delay(m, rd, self._cfg.pipe.mem_stages - self._cfg.pipe.operand_regs, f"x{p}_b{b}_q",
-                              reset_less=True))
-        return Mux(par1, data[1], data[0])

@@ -225,14 +225,17 @@ class Lane(wiring.Component):
             bw = c.b_widths or (c.f_widths[2], c.f_widths[3])
             b_re = self.f2[:bw[0]].as_signed() if bw[0] < c.f_widths[2] else self.f2
             b_im = self.f3[:bw[1]].as_signed() if bw[1] < c.f_widths[3] else self.f3
-            bu = [(b_re, self.u), (b_im, self.u)]
+            u = None if c.unit_u else self.u   # (S5: u = 1, the product is B̄u itself)
+            bu = [(b_re, u), (b_im, u)]
         operands = [(a0, b0), (a1, b1), (a2, b2), (a3, b3)] + bu
         if op:
             # operand_regs: the inputs came at stage -1; the multiplexed operands are registered
             # here, so every multiplier starts from a flip-flop (stage 0)
-            operands = [(delay(m, x, op, f"opa{i}", reset_less=True), delay(m, y, op, f"opb{i}", reset_less=True))
+            operands = [(delay(m, x, op, f"opa{i}", reset_less=True),
+                         None if y is None else delay(m, y, op, f"opb{i}", reset_less=True))
                         for i, (x, y) in enumerate(operands)]
-        bu = [mul(m, x, y, sb) for x, y in operands[4:]]  # (built first: the Verilog keeps its order)
+        # (built first: the Verilog keeps its order)
+        bu = [x if y is None else mul(m, x, y, sb) for x, y in operands[4:]]
         prods = [mul(m, x, y, sb) for x, y in operands[:4]] + bu
         # p1: the products after their first register (stage 1). With mul_stages >= 2 the
         # alignment shifts and the first level of the sums are done there and registered

@@ -18,6 +18,10 @@ last slot, and at least ``p_min`` cycles have passed since the previous start. W
 ``Pipeline.issue_regs`` the counters' end tests are flip-flops updated with the counters, the
 step timer is cleared at a start and the pixel buffer's take decision has a flip-flop of its
 own, as in the S4D sequencer (no extra cycle).
+
+``coef_addr`` walks the coefficient words in issue order; with ROM storage every readout slot
+of a block reads its one identity word, with LOAD storage each reads its own C̃ word
+(:mod:`hwssm.hw.storage`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from amaranth.hdl import Const, Module, Mux, Signal
 from ..core_config import tree_stages
 from ..cycle_model import Latencies
 from ..cycle_s5 import glu_gap, readout_gap, update_gap
+from ..options import ParamStorage
 from .interfaces import awidth
 from .sequencer import Sequencer
 
@@ -58,6 +63,7 @@ class S5Sequencer(Sequencer):
         gu, gx, gg = update_gap(lat, Cs), readout_gap(lat, Cs), glu_gap(lat, K)
         iss = self.issue
         pmin = self._p_min
+        load = cfg.storage is ParamStorage.LOAD
 
         phase = Signal(3, init=WAIT)
         t = Signal(awidth(T))
@@ -167,11 +173,15 @@ class S5Sequencer(Sequencer):
                 m.d.sync += [*zero("c", c), xidx.eq(xbase), phase.eq(RD), wait.eq(gx - 1)]
         with m.If(fire_rd):
             m.d.sync += [ssm_idx.eq(ssm_idx + 1), xidx.eq(xidx + 1), *inc("c", c)]
+            if load:   # one C̃ word per readout slot (ROM: all read the identity word)
+                m.d.sync += coef_addr.eq(coef_addr + 1)
             with m.If(c_last):
                 m.d.sync += [*zero("c", c), xidx.eq(xbase), row.eq(row + 1), *inc("h", h)]
                 with m.If(h_last):
-                    # past the identity word; the GLU passes start at kk = q = 0 (left so by B̄u)
-                    m.d.sync += [*zero("h", h), phase.eq(MIX), coef_addr.eq(coef_addr + 1), wait.eq(gg)]
+                    # past the identity word (LOAD: the last C̃ word); the GLU passes start at kk = q = 0
+                    # (left so by B̄u)
+                    m.d.sync += [*zero("h", h), phase.eq(MIX), *([] if load else [coef_addr.eq(coef_addr + 1)]),
+                                 wait.eq(gg)]
         with m.If(fire_mix & q_last):
             if half:
                 m.d.sync += rem.eq(rem - P)

@@ -1,8 +1,8 @@
 """The estimator's error band (hwssm.targets Family.error_band) against every measured point.
 
 Each family's band must hold every point it was measured on, recomputed with the current
-estimator: the heterogeneous model's Yosys counts of ``test_estimate.HETERO_MEASURED`` and the
-placed points of ``reports/reference/report.json`` (the shipped QModels directly; the PTQ
+estimator: the heterogeneous model's Yosys counts of ``test_estimate.HETERO_MEASURED``, the S5
+designs of ``test_estimate_s5.S5_MEASURED`` and the placed points of ``reports/reference/report.json`` (the shipped QModels directly; the PTQ
 points, which need calibration on MNIST, in a slow test). DSP/BRAM/SPRAM must be exact.
 """
 
@@ -18,6 +18,7 @@ from hwssm.hw.cost import estimate, lut_error
 from hwssm.hw.options import DesignPoint, Pipeline
 
 from .test_estimate import HETERO_MEASURED, hetero  # noqa: F401  (fixture)
+from .test_estimate_s5 import DATA as S5_DATA, S5_MEASURED
 
 ROOT = Path(__file__).resolve().parents[3]
 REPORT = ROOT / "reports" / "reference" / "report.json"
@@ -63,6 +64,17 @@ def test_hetero_measured_points_lie_in_the_band(hetero, key, device, lanes, opts
     _check(device, estimate(hetero, d, device).total, hw, key)
 
 
+@pytest.mark.parametrize("name,device,lanes,hw", S5_MEASURED, ids=[m[0] for m in S5_MEASURED])
+def test_s5_measured_points_lie_in_the_band(name, device, lanes, hw):
+    """The placed S5 designs (the device's build profile as it is)."""
+    from hwssm.quant.qmodel_io import load_qmodel
+    from hwssm.synth.profile import device_profile
+
+    prof = device_profile(device)
+    e = estimate(load_qmodel(S5_DATA / name), prof.design(lanes), device, dsp=prof.synth.dsp, spram=prof.synth.spram)
+    _check(device, e.total, hw, name)
+
+
 @pytest.mark.parametrize("source", sorted(SHIPPED))
 def test_reference_points_of_the_shipped_models_lie_in_the_band(source):
     from hwssm.quant.qmodel_io import load_qmodel
@@ -101,6 +113,8 @@ def test_reference_ptq_points_lie_in_the_band():
 
 def test_band_point_counts_match_the_measured_points():
     """The band's ``points`` is the number of distinct measured designs per family."""
+    from hwssm.synth.profile import device_profile
+
     seen = {f.name: set() for f in targets.FAMILIES}
     for key, device, lanes, opts, hw in HETERO_MEASURED:
         pipe = opts.get("pipeline") or Pipeline(mem_stages=opts["mem_stages"], requant_stages=opts["requant_stages"],
@@ -111,5 +125,7 @@ def test_band_point_counts_match_the_measured_points():
         if p.get("lut_measured") is not None:
             src = p["plan"].rsplit("[", 1)[1].rstrip("]")
             seen[targets.device(p["device"]).family.name].add((src if src != "PTQ" else p["plan_code"], _design(p).key()))
+    for name, device, lanes, _ in S5_MEASURED:
+        seen[device.family.name].add((name, device_profile(device).design(lanes).key()))
     for fam in targets.FAMILIES:
         assert fam.error_band.points == len(seen[fam.name]), (fam.name, sorted(seen[fam.name]))

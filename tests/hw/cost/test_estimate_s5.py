@@ -1,8 +1,13 @@
 """The estimator prices S5 cores (its own rows: u banks, bu buffers, update-shift ROMs, ...) from
-the S5 derivation, with exact cycle counts from the S5 cycle model; one small S5 core through
-Yosys and nextpnr on the ECP5: the LUT4 estimate within ±15 %."""
+the S5 derivation, with exact cycle counts from the S5 cycle model, and with LOAD storage the
+coefficient memories in SPRAM; one small S5 core through Yosys and nextpnr on the ECP5: the
+LUT4 estimate within ±15 %. ``S5_MEASURED``: placed S5 designs of the error band
+(``tests/hw/cost/test_error_band.py``)."""
 
 from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,20 @@ from hwssm.hw.derive import derive
 from hwssm.hw.options import DesignPoint, Pipeline
 from hwssm.model.s5_config import Glu, S5Config
 from tests.hw.s5_models import s5_model
+
+
+DATA = Path(__file__).resolve().parent / "data"
+#: Yosys counts of placed S5 designs (model file in tests/hw/cost/data/, device, lanes, counts), the
+#: device's build profile unchanged (UP5K: LOAD storage, SPRAM, 4-bit soft multipliers, closure
+#: pipeline); measured with the generator of the commit that added them:
+#:   hwssm rtl generate --model tests/hw/cost/data/s5_tiny_up5k.qmodel.json --lanes 1 --profile up5k --out DIR
+#:   hwssm synth --rtl DIR --device up5k --spram --seeds 1,2,3 --json
+#: (s5_tiny_up5k: a float S5 of H=16, P=16, L=1 trained 3 epochs on 6,000 sMNIST digits on the CPU
+#: (79.53 % test), QAT 6 epochs on the CPU with A8:h x10 B6:h C4 D4 W4 a6 b12 (the plan in the file):
+#: 65.94 % test; it fits: 4,724/5,280 LCs, 42.2 / 40.4 / 40.7 MHz at placer seeds 1 / 2 / 3)
+S5_MEASURED = [
+    ("s5_tiny_up5k.qmodel.json", targets.UP5K, 1, dict(lut=2660, ff=2989, carry=566, dsp=8, bram=9, spram=2)),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +55,34 @@ def test_s5_half_glu_prices_the_value_buffer_writes_and_full_glu_does_not():
     row = "value buffer write slot/word counters (half GLU)"
     assert row in [b.name for b in inventory(half, DesignPoint(2, 8))]
     assert row not in [b.name for b in inventory(full, DesignPoint(2, 8))]
+
+
+def test_s5_load_storage_prices_the_coefficient_slices_in_spram(qm):
+    """LOAD storage (the UP5K profile's): one SPRAM per 16-bit slice of a lane's coefficient word
+    (B̄u/GLU rows, Λ̄, C̃ words), no coefficient or C̄ ROM; the state stays in the two-port RAM (no
+    ping-pong banks), the loader and the readout identity muxes are priced; the cycles are the ROM core's."""
+    from hwssm.hw.cost.blocks import Kind
+    from hwssm.hw.options import ParamStorage
+    from hwssm.synth.profile import device_profile
+
+    prof = device_profile(targets.UP5K)
+    for lanes in (1, 2):
+        d = prof.design(lanes, 16)
+        assert d.storage is ParamStorage.LOAD
+        cfg = derive(qm, d)
+        e = estimate(qm, d, targets.UP5K, dsp=prof.synth.dsp, spram=prof.synth.spram)
+        names = [b.name for b, _ in e.blocks]
+        assert not any("coefficient ROM" in n or n == "C̄ ROM" or n.startswith("state bank") for n in names)
+        assert {"state RAM {xr, xi}", "loader counters", "readout identity muxes (LOAD)"} <= set(names)
+        assert e.total.spram == lanes * len(cfg.load.slices) > 0
+        for b, r in e.blocks:
+            if b.spram:
+                assert b.kind is Kind.RAM and b.depth == cfg.load.depth and r.spram == b.count and r.bram == 0
+        rom = estimate(qm, dataclasses.replace(d, storage=ParamStorage.ROM), targets.UP5K, dsp=prof.synth.dsp)
+        assert rom.total.spram == 0 and e.total.bram <= rom.total.bram
+        assert cycle_model.cycles_per_digit(qm, d) == cycle_model.cycles_per_digit(derive(qm, rom.design))
+    # without --spram (or on the ECP5) they are ordinary RAMs
+    assert estimate(qm, prof.design(1, 16), targets.UP5K, spram=False).total.spram == 0
 
 
 @pytest.mark.parametrize("lanes,pipe", [(1, Pipeline()), (3, Pipeline.fast()), (8, Pipeline.closure()),

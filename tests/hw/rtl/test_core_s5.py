@@ -4,7 +4,9 @@ output of every step, logits, classes), and their cycle counts against the S5 cy
 half and full GLU, folded-BatchNorm biases, per-tensor and per-mode formats, asymmetric codes,
 floor rounding, wrapping formats, every pipeline knob (operand registers, registered issue,
 banked memories, three multiplier and memory stages included; ``Pipeline.closure()`` and each
-device profile's pipeline), 4, 6 and 8 real-mode columns; two digits back to back."""
+device profile's pipeline), 4, 6 and 8 real-mode columns; two digits back to back. With ROM
+storage and with LOAD storage (the load image streamed in through the load port first; the
+UP5K profile as it is)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import numpy as np
 import pytest
 
 from hwssm import targets
-from hwssm.errors import HwssmError
 from hwssm.golden.s5_engine import run_s5
 from hwssm.hw import cycle_model
 from hwssm.hw.derive import derive
@@ -64,7 +65,8 @@ CASES = {
 
 @pytest.mark.parametrize("device", [targets.UP5K, targets.ECP5_25K, targets.HX8K], ids=lambda d: d.name)
 def test_s5_core_with_each_profiles_pipeline(device):
-    """Each device profile's pipeline and soft multipliers (with ROM storage: S5 refuses LOAD)."""
+    """Each device profile's pipeline and soft multipliers, with ROM storage (and with the
+    profile's own storage: :func:`test_s5_core_with_the_up5k_profile_as_is`)."""
     prof = device_profile(device)
     qm = s5_model(S5Config(H=4, P=5, L=2, n_classes=3), "A8x12-B4C4D4-W8-a6-h-asym", 5)
     design = dataclasses.replace(prof.design(2, 3), storage=ParamStorage.ROM)
@@ -76,11 +78,21 @@ def _check_core(cfg, code, lanes, T, pipe, seed=0):
 
 
 def _check_qm(qm, design, seed):
+    """The core against the golden engine and the cycle model; with LOAD storage the load image
+    goes in through the load port first (from cycle 0 on, pixels offered at the same time)."""
     T, pipe = design.seq_len, design.pipeline
     core = HwssmCore(qm, design)
     pix = s5_pixels(2, T, seed + 1)
     gold = run_s5(qm, pix, trace=True)
-    res = rtl_run(core, [list(p) for p in pix], max_cycles=60_000)
+    image = core.config.load.image() if design.storage is ParamStorage.LOAD else None
+    res = rtl_run(core, [list(p) for p in pix], max_cycles=60_000, load=image)
+    if image is not None:
+        # no pixel before the last load word is written (word k taken at cycle k, written at k + 1)
+        assert core.load_words == len(image) > 0 and res.accepted[0] >= len(image) + 1
+        # LOAD storage costs no cycles: the ROM core's schedule
+        rom = derive(qm, dataclasses.replace(design, storage=ParamStorage.ROM))
+        assert (core.cycles_per_step, core.cycles_per_digit) == (cycle_model.cycles_per_step(rom),
+                                                                 cycle_model.cycles_per_digit(rom))
     L, H = qm.L, qm.H
     assert [v for _, v in res.dbg] == gold.r[:, 1:].transpose(0, 2, 1, 3).reshape(-1).tolist()
     assert [v for _, v in res.logits] == gold.logits.reshape(-1).tolist()
@@ -128,7 +140,54 @@ def test_random_s5_cores_match_golden_and_cycle_model(seed):
     _check_core(*_random_case(seed), seed=seed)
 
 
-def test_s5_load_storage_fails_in_one_line():
+# LOAD storage (coefficients streamed into single-port RAMs, :mod:`hwssm.hw.storage`): the
+# word layouts of every column count, per-mode formats (C̃ aligned per mode), odd lane counts,
+# more lanes than modes, the pipeline knobs that move the memory reads (operand registers,
+# memory stages, registered issue); (config, plan, lanes, T, pipeline, soft_mul_bits)
+LOAD_CASES = {
+    "load-half-lanes3": (S5Config(H=5, P=7, L=2, n_classes=4), "uniform8", 3, 4, Pipeline(), 0),
+    "load-full-permode-asym-lanes4": (S5Config(H=6, P=3, L=1, n_classes=3, glu=Glu.FULL),
+                                      "A8x12-B4C4D4-W8-a6-h-asym", 4, 3, Pipeline(), 0),
+    "load-one-lane-floor-nonorm-soft4": (S5Config(H=4, P=5, L=2, n_classes=5, norm=Norm.NONE),
+                                         "A6x8-B6C6D6-W6-a6-floor", 1, 3, Pipeline(), 4),
+    "load-k6-wrap-mem1-oregs": (S5Config(H=7, P=3, L=1, n_classes=3, glu=Glu.FULL), "A8x6-B4C4D4-W4-a4-h-wrap", 2,
+                                3, Pipeline(mix_cols=6, mem_stages=1, operand_regs=1), 0),
+    "load-k8-x16-deep": (S5Config(H=9, P=4, L=2, n_classes=3), "A8x16-B8C8D8-W8-a8-h", 2, 3,
+                         Pipeline(mix_cols=8, mul_stages=2, mem_stages=2, requant_stages=1, acc_stages=1,
+                                  align_stages=1), 0),
+    "load-closure-m3-issue-regs": (S5Config(H=5, P=5, L=2, n_classes=3), "A8x10-B6C6D6-W6-a6-h", 2, 3,
+                                   dataclasses.replace(Pipeline.closure(), mul_stages=3, operand_regs=1,
+                                                       issue_regs=1), 4),
+}
+
+
+@pytest.mark.parametrize("case", list(LOAD_CASES))
+def test_s5_loaded_core_matches_golden_and_cycle_model(case):
+    cfg, code, lanes, T, pipe, soft = LOAD_CASES[case]
+    _check_qm(s5_model(cfg, code, 2), DesignPoint(lanes, T, pipe, ParamStorage.LOAD, soft), 2)
+
+
+def test_s5_core_with_the_up5k_profile_as_is():
+    """The UP5K build profile's design point unchanged: LOAD storage, its pipeline, 4-bit soft multipliers."""
+    prof = device_profile(targets.UP5K)
+    qm = s5_model(S5Config(H=4, P=5, L=2, n_classes=3), "A8x12-B4C4D4-W8-a6-h-asym", 5)
+    design = prof.design(1, 3)
+    assert design.storage is ParamStorage.LOAD
+    _check_qm(qm, design, 5)
+
+
+@pytest.mark.parametrize("seed", [13, 52])
+def test_random_s5_loaded_cores_match_golden_and_cycle_model(seed):
+    cfg, plan, lanes, T, pipe = _random_case(seed)
+    _check_qm(s5_model(cfg, plan, seed), DesignPoint(lanes, T, pipe, ParamStorage.LOAD), seed)
+
+
+def test_a_wrong_s5_load_image_gives_wrong_answers():
+    """The parameters really come from the port: another image changes the outputs."""
     qm = s5_model(S5Config(H=4, P=3, L=1, n_classes=3), "uniform8")
-    with pytest.raises(HwssmError, match="ROM storage only"):
-        derive(qm, DesignPoint(2, 4, storage=ParamStorage.LOAD))
+    core = HwssmCore(qm, DesignPoint(2, 3, storage=ParamStorage.LOAD))
+    image = np.random.default_rng(1).integers(0, 1 << 16, core.load_words)
+    pix = s5_pixels(1, 3, 4)
+    res = rtl_run(core, [list(p) for p in pix], max_cycles=60_000, load=image)
+    gold = run_s5(qm, pix, trace=True)
+    assert [v for _, v in res.dbg] != gold.r[:, 1:].transpose(0, 2, 1, 3).reshape(-1).tolist()

@@ -243,7 +243,7 @@ def test_synth_script_forces_marked_memories_into_spram():
     assert line in synth_script(["a.v"], targets.UP5K, "top", YosysOptions(spram=True)).splitlines()
     assert line not in synth_script(["a.v"], targets.UP5K, "top", YosysOptions(spram=False))
     assert line not in synth_script(["a.v"], targets.ECP5_25K, "top", YosysOptions(spram=True))
-    from hwssm.hw.rtl.datapath import SPRAM_ATTRS
+    from hwssm.hw.rtl.load_memories import SPRAM_ATTRS
 
     assert SPRAM_ATTR in SPRAM_ATTRS
 
