@@ -5,7 +5,6 @@ replaced by a stand-in that checks its arguments against the real signature."""
 
 import inspect
 
-import pytest
 
 from hwssm import flow, targets
 from hwssm.synth import flow as synth_flow
@@ -51,14 +50,12 @@ def test_background_synthesis_is_started_and_collected(monkeypatch, tmp_path):
 
 
 def test_a_design_the_generator_cannot_build_is_that_designs_result(monkeypatch, tmp_path):
-    """An S5 model under the UP5K's LOAD storage profile (the S5 core is built with ROM storage only so
-    far): the rtl stage records that design's one line and starts the other synthesis; the synth stage
+    """A token model under the UP5K's LOAD storage profile (its embedding ROM is built with ROM storage
+    only): the rtl stage records that design's one line and starts the other synthesis; the synth stage
     reports both; the report shows the line in the device's row."""
-    from hwssm.model.s5_config import S5Config
+    from hwssm.quant.random_qmodel import random_qmodel
     from hwssm.quant.resolve import Resolved
     from hwssm.report.flow_report import write_flow_report
-
-    from .hw.s5_models import s5_model
 
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
     real = inspect.signature(synth_flow.synthesize)
@@ -69,18 +66,16 @@ def test_a_design_the_generator_cannot_build_is_that_designs_result(monkeypatch,
         return _Report(calls[-1])
 
     monkeypatch.setattr(synth_flow, "synthesize", fake)
-    qm = s5_model(S5Config(H=4, P=3, L=1), "uniform8")
+    qm = random_qmodel(4, 2, 1, seed=1, vocab=5)
     ctx = {"options": flow.FlowOptions(out=tmp_path / "out", copy_rtl=False), "resolved": Resolved(qm, None, None)}
     text = flow._stage_rtl(ctx)
-    if "rtl_errors" not in ctx:     # S5 LOAD storage exists (issue 15's LOAD work): nothing left to refuse
-        pytest.skip("the S5 core is built with LOAD storage: no design the generator cannot build")
     assert set(ctx["rtl_errors"]) == {"up5k"} and "ROM storage only" in ctx["rtl_errors"]["up5k"]
     assert set(ctx["rtl"]) == {"sim", "ecp5"} and "up5k P1" in text and "not built: " in text
     text = flow._stage_synth(ctx)
     assert calls == [targets.ECP5_25K]
     up5k = ctx["synth"]["up5k"]
     assert up5k["lanes"] == flow.DESIGNS["up5k"] and up5k["profile"]["storage"] == "load"
-    assert up5k["error"].startswith("RTL not built: the S5 RTL is built with ROM storage only")
+    assert up5k["error"].startswith("RTL not built: a token model's embedding ROM is built with ROM storage only")
     assert ctx["synth"]["ecp5-25k"]["fits"] and "up5k P=1: RTL not built" in text
-    md = write_flow_report(tmp_path / "out", {"model": "s5", "synth": ctx["synth"]}).read_text()
-    assert "| up5k | 1 | RTL not built: the S5 RTL" in md and "| ecp5-25k | 2 | 100 |" in md
+    md = write_flow_report(tmp_path / "out", {"model": "tokens", "synth": ctx["synth"]}).read_text()
+    assert "| up5k | 1 | RTL not built: a token model's embedding ROM" in md and "| ecp5-25k | 2 | 100 |" in md
