@@ -5,7 +5,6 @@ replaced by a stand-in that checks its arguments against the real signature."""
 
 import inspect
 
-
 from hwssm import flow, targets
 from hwssm.synth import flow as synth_flow
 from hwssm.synth.nextpnr import DesignDoesNotFit
