@@ -27,7 +27,7 @@ class Resolved:
 
 
 #: Commands whose hardware path builds S5 models too (the others refuse S5 in one line).
-S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate", "hwssm flow"})
+S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate", "hwssm flow", "hwssm board"})
 
 
 def require_s4d(qm, what: str, missing: str = "S5 models are not built by this command yet") -> QModel:
