@@ -3,7 +3,7 @@
 Figures: utilization (Yosys cells: LUT4, FF, carry, DSP, BRAM, SPRAM; nextpnr logic cells of
 the device), fmax against the build clock (MHz), cycles and latency of one sequence with the
 UART (request 11 + T·C bytes, answer 4 bytes or 4 + 4K with logits, 10 bit times per byte),
-bitstream and flash image sizes (bytes).
+bitstream and flash image sizes (bytes); the model's family and shape (S4D: H, M, L; S5: H, P, L).
 
 Latency: the exact cycles of a CLASSIFY request from its first start bit to the answer's last
 stop bit (:func:`hwssm.board.timing.classify_cycles`, ``latency_cycles``, ``latency_exact``);
