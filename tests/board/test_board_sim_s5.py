@@ -4,7 +4,8 @@ cycles of a request equal to the S5 cycle model plus the UART (:mod:`hwssm.board
 
 - ULX3S (ROM storage): the tiny trained S5 of ``tests/verify/data/s5tiny.json`` (H=8, P=5, L=2)
   quantized by PTQ on 32 real training digits with plan A8x12-B8C8D8-W8-a8-h, P=2 lanes;
-- iCEBreaker (LOAD storage, the board's ``Pipeline.fast()``): the UP5K-sized S5 QModel of
+- iCEBreaker (the design point of ``hwssm board build``: the UP5K profile, LOAD storage, 4-bit
+  soft multipliers, the board's ``Pipeline.fast()``): the UP5K-sized S5 QModel of
   ``tests/hw/cost/data`` (H=16, P=16, L=1) at P=1, its parameters streamed from the SPI-flash
   model at power-up; a flash image of another digest leaves it NOT_LOADED.
 
@@ -81,7 +82,7 @@ def test_s5_on_the_ulx3s_rom(tmp_path):
 @pytest.fixture(scope="module")
 def up5k():
     qm = load_qmodel(UP5K_QMODEL)
-    design = DesignPoint(1, T, ICEBREAKER.pipeline, ParamStorage.LOAD)
+    design = ICEBREAKER.device.profile.design(1, T).replace(pipeline=ICEBREAKER.pipeline)  # as hwssm board build
     top = build_board_top(qm, design, ICEBREAKER, BoardOptions(sim=True, uart_divisor=DIV, timeout_cycles=TIMEOUT))
     return qm, top, build_board_sim(top)
 
