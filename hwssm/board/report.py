@@ -3,7 +3,7 @@
 Figures: utilization (Yosys cells: LUT4, FF, carry, DSP, BRAM, SPRAM; nextpnr logic cells of
 the device), fmax against the build clock (MHz), cycles and latency of one sequence with the
 UART (request 11 + T·C bytes, answer 4 bytes or 4 + 4K with logits, 10 bit times per byte),
-bitstream and flash image sizes (bytes).
+bitstream and flash image sizes (bytes); the model's family and shape (S4D: H, M, L; S5: H, P, L).
 
 Latency: the exact cycles of a CLASSIFY request from its first start bit to the answer's last
 stop bit (:func:`hwssm.board.timing.classify_cycles`, ``latency_cycles``, ``latency_exact``);
@@ -17,11 +17,26 @@ from __future__ import annotations
 
 from ..errors import HwssmError
 from ..hw import cycle_model
+from ..model.config import Family
 from . import protocol, timing
 
-__all__ = ["build_report", "report_markdown", "board_readme", "REPORT_FORMAT"]
+__all__ = ["model_json", "build_report", "report_markdown", "board_readme", "REPORT_FORMAT"]
 
 REPORT_FORMAT = "hwssm-board-build/1"
+
+
+def model_json(qm) -> dict:
+    """The report's model: digest, digest4, family, shape (S4D: H, M, L; S5: H, P, L), classes, plan."""
+    family = getattr(qm, "family", Family.S4D)
+    shape = {"H": qm.H, "P": qm.P, "L": qm.L} if family is Family.S5 else {"H": qm.H, "M": qm.M, "L": qm.L}
+    return {"digest": qm.digest(), "digest4": protocol.digest4(qm.digest()).hex(), "family": family.value,
+            **shape, "n_classes": qm.n_classes, "plan": qm.plan.name}
+
+
+def _shape_text(m: dict) -> str:
+    """``S5, H=16, P=16, L=1`` (the model's family and shape, as in :func:`model_json`)."""
+    dims = ", ".join(f"{k}={m[k]}" for k in ("H", "M", "P", "L") if k in m)
+    return f"{m['family'].upper()}, {dims}"
 
 
 def build_report(req, top, build, fmax: float, meets: bool, bitstream_bytes: int, image: bytes | None,
@@ -58,8 +73,7 @@ def build_report(req, top, build, fmax: float, meets: bool, bitstream_bytes: int
         "format": REPORT_FORMAT,
         "board": {"name": board.name, "part": board.part, "device": dev.name, "osc_mhz": board.osc_hz / 1e6,
                   "flash": None if board.flash is None else {"part": board.flash.part, "offset": board.flash.offset}},
-        "model": {"digest": qm.digest(), "digest4": protocol.digest4(qm.digest()).hex(), "H": qm.H, "M": qm.M,
-                  "L": qm.L, "n_classes": K, "plan": qm.plan.name},
+        "model": model_json(qm),
         "design": req.design.to_json(),
         "utilization": {"lut": build.synth.lut, "ff": build.synth.ff, "carry": build.synth.carry,
                         "dsp": build.synth.dsp, "bram": build.synth.bram, "spram": build.synth.spram,
@@ -113,7 +127,7 @@ def report_markdown(r: dict) -> str:
         rows.append(("flash image", f"{f['image_bytes']:,} bytes ({f['words']:,} words) at 0x{f['offset']:x}; "
                                     f"flash.bin {f['file_bytes']:,} bytes"))
     b, m = r["board"], r["model"]
-    head = [f"# {b['name']} build of model {m['digest4']} (H={m['H']}, M={m['M']}, L={m['L']}, plan {m['plan']})", "",
+    head = [f"# {b['name']} build of model {m['digest4']} ({_shape_text(m)}, plan {m['plan']})", "",
             f"Device {b['part']} ({b['device']}), P = {r['design']['lanes']} lanes, "
             f"{r['design']['storage']} storage, T = {s['T']}.", "", "| figure | value |", "|---|---|"]
     tail = ["", f"Tools: {', '.join(r['tools'].values())}. Logs: `{r['workdir']}`.", ""]

@@ -10,8 +10,9 @@ byte, n = 11 + T·C request bytes, a = answer bytes: 4, or 4 + 4·K with logits)
   and the stop bit's middle, the receiver's output register);
 - :data:`FIFO_LATENCY` = 2: the sample FIFO (``SyncFIFOBuffered``) offers a sample taken at
   edge e at e + 2;
-- the core: pixel 0 taken at edge p; with pixels always available its class is on ``out``
-  at ``p + cycles_per_digit``; when the last pixel comes after the core has gone idle, at
+- the core, S4D or S5 (:func:`hwssm.hw.cycle_model.step_schedule` takes either family): pixel 0
+  taken at edge p; with pixels always available its class is on ``out`` at
+  ``p + cycles_per_digit``; when the last pixel comes after the core has gone idle, at
   ``last + digit_tail`` (:mod:`hwssm.hw.cycle_model`);
 - :data:`ANSWER_LATENCY` = 2: the class is taken at that edge, the answer's first start bit
   begins at the second edge after;

@@ -1,8 +1,8 @@
 """``hwssm board``: the model on a development board.
 
 ``hwssm board build --board icebreaker|ulx3s|tangnano9k --model M --lanes P [design options] --out DIR [--allow-slow] [--seed N]``
-    Generates the board top (the core behind the UART protocol engine; with LOAD storage the
-    SPI-flash loader), synthesizes, places it with the board's pins, packs the bitstream and
+    Generates the board top (the S4D or S5 core behind the UART protocol engine; with LOAD storage
+    the SPI-flash loader), synthesizes, places it with the board's pins, packs the bitstream and
     writes DIR/{top.bin|top.bit, flash.bin (LOAD storage), pins.pcf|pins.lpf, report.json,
     report.md, README.md} as one set (:mod:`hwssm.board.build`).
 

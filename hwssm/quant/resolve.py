@@ -27,7 +27,7 @@ class Resolved:
 
 
 #: Commands whose hardware path builds S5 models too (the others refuse S5 in one line).
-S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate", "hwssm flow"})
+S5_HARDWARE = frozenset({"hwssm rtl", "hwssm sim", "hwssm estimate", "hwssm flow", "hwssm board"})
 
 
 def require_s4d(qm, what: str, missing: str = "S5 models are not built by this command yet") -> QModel:
@@ -36,7 +36,7 @@ def require_s4d(qm, what: str, missing: str = "S5 models are not built by this c
     if getattr(qm, "family", None) is Family.S5:
         raise HwssmError(f"{what}: {missing} (issue 15); an S5 QModel runs in the golden engine "
                          "(hwssm golden eval, hwssm bench golden --model), in RTL (hwssm rtl generate, "
-                         "hwssm sim, hwssm estimate, hwssm flow) and in hwssm sweep, search and report profile")
+                         "hwssm sim, hwssm estimate, hwssm flow, hwssm board) and in hwssm sweep, search and report profile")
     return qm
 
 

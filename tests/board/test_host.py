@@ -6,6 +6,7 @@ serial code: it answers per the protocol from the golden engine. It does not tes
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -17,7 +18,7 @@ from hwssm.board.serial import SerialPort
 from hwssm.cli import main
 from hwssm.errors import HwssmError
 from hwssm.golden import engine
-from hwssm.quant.qmodel_io import save_qmodel
+from hwssm.quant.qmodel_io import load_qmodel, save_qmodel
 from hwssm.quant.random_qmodel import random_qmodel
 
 from .responder import Responder
@@ -112,3 +113,17 @@ def test_cli_board_run_silent(qm, tmp_path, capsys):
                    "--timeout", "0.2"])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "no answer within 0.2 s" in err
+
+
+def test_cli_board_run_s5(tmp_path, capsys):
+    """``hwssm board run`` with an S5 QModel (issue 15): the golden S5 engine answers, the host agrees."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "hw" / "cost" / "data" / "s5_tiny_up5k.qmodel.json"
+    with Responder(load_qmodel(path)) as r:
+        rc = main(["board", "run", "--port", r.path, "--model", str(path), "--data", "smnist",
+                   "--indices", "0,1", "--logits", "--timeout", "10", "--json"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    doc = json.loads(out)
+    assert doc["sequences"] == 2 and doc["mismatches"] == [] and doc["logits_checked"]

@@ -1,6 +1,6 @@
 """The S5 family from the command line: `hwssm ptq` writes an S5 QModel, `hwssm golden eval` and
 `hwssm bench golden --model` run it, `hwssm rtl generate` and `hwssm estimate` build and price it, sweeps
-and the profile report take it (the flow: tests/test_flow_s5.py), board builds refuse it in one line (exit 2)."""
+and the profile report take it (the flow: tests/test_flow_s5.py), and so do board builds and runs."""
 
 import json
 
@@ -87,13 +87,19 @@ def test_rtl_generate_and_estimate_take_s5(s5q, tmp_path, capsys):
     assert pt["resources"]["spram"]["estimate"] > 0
 
 
-def test_board_refuses_s5_in_one_line(s5q, tmp_path, capsys):
-    """Board builds take S4D models only so far (the other hardware commands take S5: issue 15)."""
+def test_board_takes_s5(s5q, tmp_path, capsys):
+    """Board builds and runs take S5 models (issue 15 x issue 19; the board simulation:
+    tests/board/test_board_sim_s5.py): the S5 QModel gets past the family check and the core
+    derivation to the board top, whose bad UART rate is the one line; the run to the serial port."""
     ckpt, q = s5q
-    assert main(["board", "build", "--board", "ulx3s", "--lanes", "1", "--out", str(tmp_path / "o"), "--model", str(q)]) == 2
+    assert main(["board", "build", "--board", "ulx3s", "--lanes", "1", "--baud", "20000000", "--out", str(tmp_path / "o"),
+                 "--model", str(q)]) == 2
     err = capsys.readouterr().err
-    assert "S5 models are not built by this command yet" in err and "hwssm flow" in err and "Traceback" not in err
+    assert "20000000 baud from a 50 MHz clock" in err and "S5" not in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+    assert main(["board", "run", "--port", str(tmp_path / "no-port"), "--model", str(q), "--digits", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open serial port" in err and "S5" not in err and "Traceback" not in err
 
 
 def test_estimate_cost_api_takes_s5(s5q):

@@ -23,7 +23,7 @@ from .uart_tx import UartTx
 
 __all__ = ["BoardTop", "CHANNELS"]
 
-#: Channels per step of the sMNIST core (one pixel per step).
+#: Channels per step of the sMNIST core, S4D or S5 (one pixel per step).
 CHANNELS = 1
 
 
