@@ -114,6 +114,7 @@ class _Batch:
     error: str | None = None
     seconds: float = 0.0
     tb_seconds: float | None = None
+    load_cycles: int | None = None
     pred: np.ndarray | None = None
 
 
@@ -158,6 +159,8 @@ def simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_l
     tr = options.traffic
     plusargs = files.plusargs(n, in_gap=tr.in_gap, out_stall=tr.out_stall, seed=tr.seed, stall_limit=stall_limit,
                               drain=options.drain) + list(options.plusargs)
+    if build.contract.load is not None:  # the wrapper streams the load image in after reset
+        plusargs.append(f"+hwssm_params={build.contract.load.image}")
     test_args = ["--trace-file", str(files.waves(build.wave_format))] if options.waves else []
     runner = cocotb_runner()
     try:
@@ -230,6 +233,7 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         b.error = simulate(build, b.files, b.hi - b.lo, options, stall)
         b.seconds = time.monotonic() - t0
         b.tb_seconds = b.files.tb_seconds()
+        b.load_cycles = b.files.tb_load_cycles()
         try:
             b.outputs = read_outputs(b.files, contract.act_width, contract.logit_width)
         except HwssmError as exc:
@@ -313,5 +317,6 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         shutil.rmtree(root, ignore_errors=True)
     ran = [b for b in results if b.files is not None]
     tb = None if any(b.tb_seconds is None for b in ran) else float(sum(b.tb_seconds for b in ran))
+    loads = sorted({b.load_cycles for b in ran if b.load_cycles is not None})
     return SimReport(idx, checked, bad, first, classes, gpred, cyc, errors, wall,
-                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None, tb)
+                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None, tb, loads)
