@@ -37,7 +37,7 @@ from .outputs import RunFiles, SimOutputs, read_outputs
 from .rundirs import RUNNING, open_run_dir
 from .sim_report import DigitCycles, SimReport
 from .stimulus import Expected, expected, save_expected, write_pixels
-from .wrapper import Traffic
+from .wrapper import Traffic, load_plusargs
 
 __all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate",
            "TB_MODULE"]
@@ -159,8 +159,7 @@ def simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_l
     tr = options.traffic
     plusargs = files.plusargs(n, in_gap=tr.in_gap, out_stall=tr.out_stall, seed=tr.seed, stall_limit=stall_limit,
                               drain=options.drain) + list(options.plusargs)
-    if build.contract.load is not None:  # the wrapper streams the load image in after reset
-        plusargs.append(f"+hwssm_params={build.contract.load.image}")
+    plusargs += load_plusargs(build.contract)  # LOAD storage: the image the wrapper streams in after reset
     test_args = ["--trace-file", str(files.waves(build.wave_format))] if options.waves else []
     runner = cocotb_runner()
     try:

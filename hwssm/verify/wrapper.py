@@ -53,7 +53,7 @@ import enum
 
 from .contract import CoreContract
 
-__all__ = ["WRAPPER_VERSION", "DBG_WORD_BITS", "RESET_CYCLES", "Clock", "Traffic", "wrapper_text"]
+__all__ = ["WRAPPER_VERSION", "DBG_WORD_BITS", "RESET_CYCLES", "Clock", "Traffic", "wrapper_text", "load_plusargs"]
 
 #: Bumped whenever the wrapper text changes meaning (part of the build key).
 WRAPPER_VERSION = 4
@@ -309,6 +309,12 @@ def _connections(contract: CoreContract) -> str:
         lines += [f"    .{ld.valid}(ld_valid)", f"    .{ld.ready}(ld_ready)", f"    .{ld.data}(ld_data)"]
     lines += [f"    .{n}({w}'d0)" for n, w in contract.extra_inputs]
     return ",\n".join(lines)
+
+
+def load_plusargs(contract: CoreContract) -> list[str]:
+    """The plusargs every run of ``contract``'s ``sim_top`` needs besides the stimulus: the load
+    image ``+hwssm_params=FILE`` of a LOAD-storage core (none for a ROM core)."""
+    return [f"+hwssm_params={contract.load.image}"] if contract.load is not None else []
 
 
 def _load_subs(contract: CoreContract) -> dict[str, str]:
