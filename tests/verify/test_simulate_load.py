@@ -100,3 +100,20 @@ def test_an_image_unlike_its_manifest_is_refused(s4d_model, capsys, tmp_path):
     assert main(["sim", "--model", str(s4d_model), "--rtl", str(rtl), "--indices", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("hwssm: error: ") and "params.hex" in err[-1] and "SHA-256" in err[-1]
+
+
+@pytest.mark.verilator
+def test_the_profile_guided_build_of_a_load_design_trains(s4d_model, tmp_path, monkeypatch):
+    """The PGO training run also streams the image in (without it the wrapper stops at once
+    and the build falls back to no profile)."""
+    from hwssm.quant.qmodel_io import load_qmodel
+    from hwssm.verify.build import STAMP, BuildOptions, build
+    from hwssm.verify.contract import load_contract
+    from hwssm.verify.rtlgen import rtl_dir
+
+    monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))  # a fresh build, not a cached one
+    contract = load_contract(rtl_dir(load_qmodel(s4d_model), DesignPoint(2, storage=ParamStorage.LOAD)))
+    assert contract.load is not None and contract.load.words > 0
+    b = build(contract, BuildOptions(pgo=True))
+    assert b.pgo and not b.cached
+    assert json.loads((b.dir / STAMP).read_text())["pgo_error"] is None
