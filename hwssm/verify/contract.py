@@ -34,6 +34,7 @@ import hashlib
 from pathlib import Path
 
 from ..errors import HwssmError
+from ..io import confined
 from ..synth.rtl import Dir, RtlDesign, load_rtl
 
 __all__ = ["CONTRACT_PORTS", "CoreContract", "LoadPort", "load_contract"]
@@ -91,11 +92,11 @@ def _load_port(rtl: RtlDesign, ports: dict, where: Path) -> LoadPort | None:
     for key, dir_ in (("valid", Dir.IN), ("ready", Dir.OUT), ("data", Dir.IN)):
         p = ports.get(names[key])
         if p is None or p.dir is not dir_ or (key != "data" and p.width != 1):
-            raise HwssmError(f"{where}: the load port {key!r} ({names[key]!r}) must be a 1-bit {dir_.value}put of the core"
-                             if key != "data" else f"{where}: the core has no load data input {names[key]!r}")
+            raise HwssmError(f"{where}: the load port's {key} signal {names[key]!r} must be a "
+                             f"{'' if key == 'data' else '1-bit '}{dir_.value}put of the core")
     width = ports[names["data"]].width
     words = _int_field(ld, "words", where, True)
-    image = rtl.path / str(ld.get("image", "params.hex"))
+    image = confined(rtl.path, ld.get("image"), f"{where}: load image")
     try:
         text = image.read_text().split()
         vals = [int(w, 16) for w in text]

@@ -117,3 +117,23 @@ def test_the_profile_guided_build_of_a_load_design_trains(s4d_model, tmp_path, m
     b = build(contract, BuildOptions(pgo=True))
     assert b.pgo and not b.cached
     assert json.loads((b.dir / STAMP).read_text())["pgo_error"] is None
+
+
+def test_the_wrapper_drives_the_load_port(s4d_model):
+    """A LOAD core's contract names its load port and image; the wrapper connects the port
+    (not tied to 0 as an extra input) and reads the image named by a plusarg."""
+    from hwssm.quant.qmodel_io import load_qmodel
+    from hwssm.verify.contract import load_contract
+    from hwssm.verify.rtlgen import rtl_dir
+    from hwssm.verify.wrapper import load_plusargs, wrapper_text
+
+    c = load_contract(rtl_dir(load_qmodel(s4d_model), DesignPoint(2, storage=ParamStorage.LOAD)))
+    ld = c.load
+    assert (ld.valid, ld.ready, ld.data, ld.width) == ("load_valid", "load_ready", "load_data", 16)
+    assert ld.words == len(read_image(ld.image)) and not any(n.startswith("load_") for n, _ in c.extra_inputs)
+    text = wrapper_text(c, 784)
+    assert ".load_valid(ld_valid)" in text and ".load_data(ld_data)" in text and ".load_ready(ld_ready)" in text
+    assert f"localparam integer LOAD_WORDS = {ld.words};" in text and "hwssm_params=%s" in text
+    assert load_plusargs(c) == [f"+hwssm_params={ld.image}"]
+    rom = load_contract(Path(__file__).resolve().parents[2] / "rtl" / "hetero_P4")
+    assert rom.load is None and load_plusargs(rom) == [] and "ld_valid" not in wrapper_text(rom, 784)
