@@ -9,7 +9,9 @@ or a device's ``--profile`` (cached by model digest, design point and generator 
 builds the Verilator simulation once (cached by a hash of the Verilog and the
 wrapper), runs the chosen MNIST test digits across J processes and compares every
 per-layer output of every step, every logit and every class with the golden engine.
-The RTL's cycle counts must equal the manifest's cycle model. Exit status 0 when all
+The RTL's cycle counts must equal the manifest's cycle model. A LOAD-storage design (``--storage
+load``, the ``--profile up5k`` default) first gets its ``params.hex`` streamed through the load
+port after reset; the load time is printed apart from the cycles per digit. Exit status 0 when all
 agree, 1 on any mismatch, 2 on bad input. The work is :func:`hwssm.verify.simulate.simulate`;
 this module only parses options and prints.
 """
