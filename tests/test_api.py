@@ -233,7 +233,6 @@ def test_quantize_and_sweep_an_s5_checkpoint(tmp_path, monkeypatch):
     (lambda qm, ck: hwssm.design_for("up5k", 0), "lanes P must be in [1, 1024]"),
     (lambda qm, ck: hwssm.generate_rtl(qm, 2, "x"), "design must be a DesignPoint"),
     (lambda qm, ck: hwssm.estimate_cost(qm, hwssm.DesignPoint(1), "up5k", {"dsp": False}), "options must be SynthOptions"),
-    (lambda qm, ck: hwssm.simulate(qm, hwssm.design_for("up5k", 1), [0]), "does not support --storage load"),
     (lambda qm, ck: hwssm.simulate(qm, hwssm.DesignPoint(1, seq_len=10), [0]), "sequences of 10 steps"),
     (lambda qm, ck: hwssm.synthesize(None, "up5k"), "rtl must be an Rtl or an RTL directory"),
     (lambda qm, ck: hwssm.sweep("spec.json"), "spec must be a SweepSpec"),

@@ -19,18 +19,25 @@ logit_valid     out   1           the n_classes logits in class order after the
 logit_data      out   logit_w     last step; signed; no backpressure
 ==============  ====  ==========  ===============================================
 
-Other input ports are tied to zero by the simulation wrapper; other outputs are left open.
+With LOAD storage (manifest field ``load``) the core also has the load port named there
+(``load_valid`` in, ``load_ready`` out, ``load_data`` in, ``word_width`` bits): after reset the
+wrapper streams the ``words`` words of the load image (``params.hex``, one hex word a line,
+its SHA-256 in ``load.sha256``) through it, valid/ready, before the pixels are taken
+(:class:`LoadPort`). Other input ports are tied to zero by the simulation wrapper; other
+outputs are left open.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 from ..errors import HwssmError
+from ..io import confined
 from ..synth.rtl import Dir, RtlDesign, load_rtl
 
-__all__ = ["CONTRACT_PORTS", "CoreContract", "load_contract"]
+__all__ = ["CONTRACT_PORTS", "CoreContract", "LoadPort", "load_contract"]
 
 #: name -> (direction, width or None when the manifest decides)
 CONTRACT_PORTS: dict[str, tuple[Dir, int | None]] = {
@@ -47,6 +54,65 @@ CONTRACT_PORTS: dict[str, tuple[Dir, int | None]] = {
     "logit_valid": (Dir.OUT, 1),
     "logit_data": (Dir.OUT, None),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadPort:
+    """The load port of a LOAD-storage core and its image (manifest field ``load``).
+
+    Attributes
+    ----------
+    valid, ready, data : str
+        Port names (``valid``, ``data`` inputs; ``ready`` output); a word transfers on a
+        rising edge with valid and ready high; ready is low in reset and after the last word.
+    width : int
+        Bits of ``data`` (16: one SPRAM word).
+    words : int
+        Words of the image, streamed in address order after every reset, before any pixel.
+    image : Path
+        The image file (``params.hex``: one ``width``-bit hex word a line), its SHA-256 checked.
+    """
+
+    valid: str
+    ready: str
+    data: str
+    width: int
+    words: int
+    image: Path
+
+
+def _load_port(rtl: RtlDesign, ports: dict, where: Path) -> LoadPort | None:
+    """The checked :class:`LoadPort` of ``rtl`` (None without a manifest ``load`` field)."""
+    ld = rtl.manifest.get("load")
+    if ld is None:
+        return None
+    names = ld.get("ports") if isinstance(ld, dict) else None
+    if not isinstance(names, dict) or not all(isinstance(names.get(k), str) for k in ("valid", "ready", "data")):
+        raise HwssmError(f"{where}: manifest field 'load' must name the load port (load.ports.valid/ready/data)")
+    for key, dir_ in (("valid", Dir.IN), ("ready", Dir.OUT), ("data", Dir.IN)):
+        p = ports.get(names[key])
+        if p is None or p.dir is not dir_ or (key != "data" and p.width != 1):
+            raise HwssmError(f"{where}: the load port's {key} signal {names[key]!r} must be a "
+                             f"{'' if key == 'data' else '1-bit '}{dir_.value}put of the core")
+    width = ports[names["data"]].width
+    words = _int_field(ld, "words", where, True)
+    image = confined(rtl.path, ld.get("image"), f"{where}: load image")
+    try:
+        text = image.read_text().split()
+        vals = [int(w, 16) for w in text]
+    except OSError:
+        raise HwssmError(f"{where}: the load image {image.name} is missing") from None
+    except ValueError:
+        raise HwssmError(f"{image}: not one hex word a line") from None
+    if len(vals) != words:
+        raise HwssmError(f"{image}: {len(vals)} words, the manifest says {words}")
+    if width != 16 or any(v >> 16 for v in vals):
+        raise HwssmError(f"{image}: load words must be 16 bits wide (port {names['data']!r}: {width} bits)")
+    # the manifest's digest: SHA-256 of the words as little-endian 16-bit integers (hwssm.hw.emit)
+    digest = hashlib.sha256(b"".join(v.to_bytes(2, "little") for v in vals)).hexdigest()
+    if ld.get("sha256") is not None and digest != ld["sha256"]:
+        raise HwssmError(f"{image}: the load image does not match the manifest's sha256 (edited or truncated)")
+    return LoadPort(names["valid"], names["ready"], names["data"], width, words, image.resolve())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +139,8 @@ class CoreContract:
         L·H, the dbg values of one step, when the manifest's ``shape`` gives L and H.
     in_width : int
         Bits of ``in_data``: 8·C (sample c in bits [8c, 8c+8)).
+    load : LoadPort or None
+        The load port and image of a LOAD-storage core (None with ROM storage).
     """
 
     rtl: RtlDesign
@@ -87,6 +155,7 @@ class CoreContract:
     extra_inputs: tuple[tuple[str, int], ...]
     dbg_per_step: int | None = None
     in_width: int = 8
+    load: LoadPort | None = None
 
     @property
     def C(self) -> int:
@@ -144,7 +213,9 @@ def load_contract(path: str | Path) -> CoreContract:
     if "in_last" in ports:  # the sim_top wrapper ties extra inputs to 0: the framer would drop every pixel
         raise HwssmError(f"{where}: a core generated with --last (in_last) is not simulated by hwssm sim; "
                          "use hwssm rtl testbench")
-    extra = tuple((p.name, p.width) for p in rtl.ports if p.name not in CONTRACT_PORTS and p.dir is Dir.IN)
+    load = _load_port(rtl, ports, where)
+    driven = set(CONTRACT_PORTS) | ({load.valid, load.data} if load is not None else set())
+    extra = tuple((p.name, p.width) for p in rtl.ports if p.name not in driven and p.dir is Dir.IN)
     shape = m.get("shape")
     dbg_per_step = None
     if shape is not None:
@@ -164,4 +235,5 @@ def load_contract(path: str | Path) -> CoreContract:
         extra_inputs=extra,
         dbg_per_step=dbg_per_step,
         in_width=ports["in_data"].width,
+        load=load,
     )

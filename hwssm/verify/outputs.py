@@ -77,6 +77,14 @@ class RunFiles:
             f"+hwssm_stall_limit={stall_limit}", f"+hwssm_drain={drain}", f"+hwssm_tb_timing={self.timing}",
         ]
 
+    def tb_load_cycles(self) -> int | None:
+        """Cycles the testbench measured to stream the load image in (None: a ROM core, or none written)."""
+        try:
+            v = json.loads(self.timing.read_text()).get("load_cycles")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return int(v) if isinstance(v, int) and not isinstance(v, bool) else None
+
     def tb_seconds(self) -> float | None:
         """Seconds the testbench measured from its start to ``done`` (None when it wrote none)."""
         try:

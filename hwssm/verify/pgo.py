@@ -52,6 +52,7 @@ def train(bdir: Path, contract: CoreContract, options: BuildOptions) -> str | No
     (writes the ``.gcda`` profiles); an error line or None."""
     from .outputs import RunFiles
     from .stimulus import write_pixels
+    from .wrapper import load_plusargs
 
     files = RunFiles(bdir / "pgo-train")
     files.dir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ def train(bdir: Path, contract: CoreContract, options: BuildOptions) -> str | No
     n = max(1, min(math.ceil(PGO_TRAIN_CYCLES / per_digit), options.max_pixels // contract.seq_len))
     write_pixels(files.pixels, pgo_pixels(contract.seq_len, n))
     plusargs = files.plusargs(n, in_gap=0, out_stall=0, seed=1, stall_limit=2 * per_digit + 10_000, drain=64)
-    plusargs.append(f"+hwssm_max_cycles={PGO_TRAIN_CYCLES}")
+    plusargs += [f"+hwssm_max_cycles={PGO_TRAIN_CYCLES}", *load_plusargs(contract)]
     try:
         cocotb_runner().test(test_module=TB_MODULE, hdl_toplevel=SIM_TOP, hdl_toplevel_lang="verilog", build_dir=bdir,
                              test_dir=files.dir, plusargs=plusargs, results_xml=str(files.results), log_file=files.log)

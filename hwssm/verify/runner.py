@@ -37,7 +37,7 @@ from .outputs import RunFiles, SimOutputs, read_outputs
 from .rundirs import RUNNING, open_run_dir
 from .sim_report import DigitCycles, SimReport
 from .stimulus import Expected, expected, save_expected, write_pixels
-from .wrapper import Traffic
+from .wrapper import Traffic, load_plusargs
 
 __all__ = ["RunOptions", "DigitCycles", "SimReport", "golden_reference", "check_model", "run_digits", "simulate",
            "TB_MODULE"]
@@ -114,6 +114,7 @@ class _Batch:
     error: str | None = None
     seconds: float = 0.0
     tb_seconds: float | None = None
+    load_cycles: int | None = None
     pred: np.ndarray | None = None
 
 
@@ -158,6 +159,7 @@ def simulate(build: Build, files: RunFiles, n: int, options: RunOptions, stall_l
     tr = options.traffic
     plusargs = files.plusargs(n, in_gap=tr.in_gap, out_stall=tr.out_stall, seed=tr.seed, stall_limit=stall_limit,
                               drain=options.drain) + list(options.plusargs)
+    plusargs += load_plusargs(build.contract)  # LOAD storage: the image the wrapper streams in after reset
     test_args = ["--trace-file", str(files.waves(build.wave_format))] if options.waves else []
     runner = cocotb_runner()
     try:
@@ -230,6 +232,7 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         b.error = simulate(build, b.files, b.hi - b.lo, options, stall)
         b.seconds = time.monotonic() - t0
         b.tb_seconds = b.files.tb_seconds()
+        b.load_cycles = b.files.tb_load_cycles()
         try:
             b.outputs = read_outputs(b.files, contract.act_width, contract.logit_width)
         except HwssmError as exc:
@@ -313,5 +316,6 @@ def run_digits(build: Build, pixels, reference, indices=None, options: RunOption
         shutil.rmtree(root, ignore_errors=True)
     ran = [b for b in results if b.files is not None]
     tb = None if any(b.tb_seconds is None for b in ran) else float(sum(b.tb_seconds for b in ran))
+    loads = sorted({b.load_cycles for b in ran if b.load_cycles is not None})
     return SimReport(idx, checked, bad, first, classes, gpred, cyc, errors, wall,
-                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None, tb)
+                     float(sum(b.seconds for b in results)), failed_dirs, root if root.exists() else None, tb, loads)

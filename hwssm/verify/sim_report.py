@@ -87,6 +87,9 @@ class SimReport:
         Run directories kept because their batch failed.
     workdir : Path or None
         The directory holding the run directories, while it still exists (kept runs).
+    load_cycles : list[int]
+        Distinct cycles a simulation process took to stream the load image in after reset
+        (LOAD storage; empty for a ROM core).
     """
 
     indices: np.ndarray
@@ -102,6 +105,7 @@ class SimReport:
     failed_dirs: list[Path]
     workdir: Path | None = None
     tb_seconds: float | None = None
+    load_cycles: list[int] = dataclasses.field(default_factory=list)
 
     @property
     def digits(self) -> int:

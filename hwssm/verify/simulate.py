@@ -5,7 +5,9 @@
 :func:`~hwssm.verify.rtlgen.rtl_dir`), the digits (:class:`Digits`) and :class:`SimOptions`;
 it builds the Verilator simulation (cached), runs the digits across ``jobs`` processes,
 compares every per-layer output of every step, every logit and every class with the golden
-engine, and checks the measured cycles against the manifest's cycle model. It returns a
+engine, and checks the measured cycles against the manifest's cycle model. A LOAD-storage
+core gets its load image (``params.hex``) streamed through its load port after reset, before
+the digits (:mod:`hwssm.verify.wrapper`); the load time is reported apart. It returns a
 :class:`SimResult`; a mismatch is a result (``ok`` False), bad input raises HwssmError.
 """
 
@@ -19,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HwssmError
-from ..hw.options import DesignPoint, ParamStorage
+from ..hw.options import DesignPoint
 from ..quant.qmodel import QModel
 from .check import Mismatch
 from .waves import WaveLimits
 from .wrapper import Traffic
 
-__all__ = ["Digits", "SimOptions", "SimResult", "simulate", "check_design", "default_jobs"]
+__all__ = ["Digits", "SimOptions", "SimResult", "simulate", "default_jobs"]
 
 
 def default_jobs() -> int:
@@ -178,6 +180,12 @@ class SimResult:
         Directory of the kept run directories.
     failed_runs : tuple[Path, ...]
         Run directories kept because they failed.
+    load_cycles : int, list[int] or None
+        LOAD storage: cycles from the end of reset until the last word of the load image went
+        in (per simulation process; distinct values), not part of ``cycles_per_digit``; None
+        for a ROM core.
+    load_words : int or None
+        LOAD storage: words of the load image (None for a ROM core).
     """
 
     ok: bool
@@ -203,6 +211,8 @@ class SimResult:
     rtl: Path
     run_dir: Path | None = None
     failed_runs: tuple[Path, ...] = ()
+    load_cycles: int | list[int] | None = None
+    load_words: int | None = None
 
     def to_json(self) -> dict:
         """JSON form: the attributes, the mismatch as its JSON, paths as strings."""
@@ -223,7 +233,6 @@ def _contract(qm: QModel, target: Path | str | DesignPoint, seq_len: int, log):
     if isinstance(target, DesignPoint):
         if target.seq_len != seq_len:
             raise HwssmError(f"the design is for sequences of {target.seq_len} steps, the digits have {seq_len}")
-        check_design(target)
         from .rtlgen import rtl_dir
 
         contract = load_contract(rtl_dir(qm, target, log=log))
@@ -231,23 +240,8 @@ def _contract(qm: QModel, target: Path | str | DesignPoint, seq_len: int, log):
         contract = load_contract(target)
     else:
         raise HwssmError(f"the target must be an RTL directory or a DesignPoint, not {type(target).__name__}")
-    if contract.manifest.get("storage") == ParamStorage.LOAD.value:
-        raise HwssmError(_LOAD_REFUSED)
     check_model(contract, qm)
     return contract
-
-
-#: Why a load-storage core is refused (its testbench would have to stream the load image in first).
-_LOAD_REFUSED = ("the simulation does not support --storage load designs yet (the testbench does not stream the "
-                 "load image params.hex in): simulate the same model with ROM storage, which computes the same integers")
-
-
-def check_design(design: DesignPoint) -> None:
-    """HwssmError (one line) when :func:`simulate` cannot simulate ``design``: a
-    :attr:`~hwssm.hw.options.ParamStorage.LOAD` core needs its load image streamed in first,
-    which the testbench does not do."""
-    if design.storage is ParamStorage.LOAD:
-        raise HwssmError(_LOAD_REFUSED)
 
 
 def _wave_plusargs(contract, n: int, jobs: int, options: SimOptions, log) -> tuple[str, ...]:
@@ -343,4 +337,6 @@ def simulate(qm: QModel, target: Path | str | DesignPoint, digits: Digits, optio
         rtl=Path(contract.rtl.path),
         run_dir=rep.workdir,
         failed_runs=tuple(rep.failed_dirs),
+        load_cycles=_one(rep.load_cycles),
+        load_words=contract.load.words if contract.load is not None else None,
     )

@@ -14,6 +14,13 @@ Everything per cycle happens in HDL, so Python never touches the clock:
   ``in_*`` back to back; optional pseudo-random valid gaps on the input and ready
   stalls on the output exercise the handshakes (deterministic: xorshift32 seeded by a
   plusarg);
+- with LOAD storage (:attr:`~hwssm.verify.contract.CoreContract.load`) the load image (file
+  ``+hwssm_params=FILE``, ``$readmemh``) is offered on the load port from the first cycle of
+  reset, one word per cycle while the core takes them (valid/ready), as the core's
+  integration contract asks (all words after every reset, before any pixel); the pixel source
+  runs meanwhile and the core keeps ``in_ready`` low until the image is in. ``load_cycles``
+  (public) is the cycle after the last word's handshake: the load time, reported apart from
+  the digits' cycles (which count from the first pixel handshake as for ROM cores);
 - every ``logit`` value is written as fixed-width hex, one per line, with ``$fwrite``;
   the ``dbg`` values (L·H per step, the bulk of the output) are packed
   :data:`DBG_WORD_BITS` bits at a time, ``64 // act_width`` values per word from the
@@ -46,7 +53,7 @@ import enum
 
 from .contract import CoreContract
 
-__all__ = ["WRAPPER_VERSION", "DBG_WORD_BITS", "RESET_CYCLES", "Clock", "Traffic", "wrapper_text"]
+__all__ = ["WRAPPER_VERSION", "DBG_WORD_BITS", "RESET_CYCLES", "Clock", "Traffic", "wrapper_text", "load_plusargs"]
 
 #: Bumped whenever the wrapper text changes meaning (part of the build key).
 WRAPPER_VERSION = 4
@@ -129,7 +136,7 @@ module sim_top;
   integer n_digits, total_pix, in_gap, out_stall, stall_limit, drain, finish_at_done, max_cycles;
   reg [31:0] rnd = 32'd1;
   integer fd_dbg, fd_logit, fd_in, fd_out, fd_step;
-  reg [@IN_HI@:0] pixels [0:MAX_PIX-1];
+  reg [@IN_HI@:0] pixels [0:MAX_PIX-1];@LOAD_DECL@
 
   initial begin
     integer seed;
@@ -150,7 +157,7 @@ module sim_top;
     if (n_digits < 1 || n_digits * SEQ_LEN > MAX_PIX) $fatal(1, "sim_top: %0d digits do not fit the pixel memory", n_digits);
     total_pix = n_digits * SEQ_LEN;
     rnd = (seed == 0) ? 32'd1 : seed;
-    $readmemh(pix_file, pixels, 0, total_pix - 1);
+    $readmemh(pix_file, pixels, 0, total_pix - 1);@LOAD_INIT@
     fd_dbg = $fopen(dbg_file, "w");
     fd_logit = $fopen(logit_file, "w");
     fd_in = $fopen(in_file, "w");
@@ -180,7 +187,7 @@ module sim_top;
   integer pix_idx = 0;
   wire [@IN_HI@:0] in_data = (pix_idx < total_pix) ? pixels[pix_idx] : @IN_W@'d0;
   wire in_fire = in_valid & in_ready;
-  wire out_fire = out_valid & out_ready;
+  wire out_fire = out_valid & out_ready;@LOAD_PORT@
 
   @CORE@ dut (
 @CONNECTIONS@
@@ -267,7 +274,7 @@ module sim_top;
         $fwrite(fd_out, "%0d %0d %0d %0d\n", out_class, cyc, n_dbg, n_logit);
         n_out <= n_out + 1;
       end
-      if (in_fire || out_fire || dbg_valid || logit_valid) idle = 0;
+      if (in_fire || out_fire || dbg_valid || logit_valid@LOAD_ACTIVE@) idle = 0;
       else idle = idle + 1;
       if (n_out == n_digits && drained < drain) drained = drained + 1;
       if ((n_out == n_digits && drained >= drain) || idle > stall_limit || (max_cycles > 0 && cyc + 1 >= max_cycles)) begin
@@ -297,8 +304,52 @@ def _connections(contract: CoreContract) -> str:
     names = ["clk", "rst", "in_valid", "in_ready", "in_data", "out_valid", "out_ready", "out_class",
              "dbg_valid", "dbg_data", "logit_valid", "logit_data"]
     lines = [f"    .{n}({n})" for n in names]
+    ld = contract.load
+    if ld is not None:
+        lines += [f"    .{ld.valid}(ld_valid)", f"    .{ld.ready}(ld_ready)", f"    .{ld.data}(ld_data)"]
     lines += [f"    .{n}({w}'d0)" for n, w in contract.extra_inputs]
     return ",\n".join(lines)
+
+
+def load_plusargs(contract: CoreContract) -> list[str]:
+    """The plusargs every run of ``contract``'s ``sim_top`` needs besides the stimulus: the load
+    image ``+hwssm_params=FILE`` of a LOAD-storage core (none for a ROM core)."""
+    return [f"+hwssm_params={contract.load.image}"] if contract.load is not None else []
+
+
+def _load_subs(contract: CoreContract) -> dict[str, str]:
+    """The load-port pieces of the template (all empty for a ROM core: its text is unchanged)."""
+    ld = contract.load
+    if ld is None:
+        return {"LOAD_DECL": "", "LOAD_INIT": "", "LOAD_PORT": "", "LOAD_ACTIVE": ""}
+    w, n = ld.width, ld.words
+    decl = f"""
+  // ---- load image (LOAD storage): {n} words of {w} bits, streamed after reset ----
+  localparam integer LOAD_WORDS = {n};
+  string load_file;
+  reg [{w - 1}:0] load_image [0:LOAD_WORDS-1];
+  reg [63:0] load_cycles /*verilator public_flat_rd*/ = 64'd0;  // cycles until the last word went in
+  reg loaded /*verilator public_flat_rd*/ = 1'b0;"""
+    init = """
+    if (!$value$plusargs("hwssm_params=%s", load_file)) $fatal(1, "sim_top: +hwssm_params=FILE (the load image) is required");
+    $readmemh(load_file, load_image);"""
+    port = f"""
+  integer load_idx = 0;
+  wire ld_ready;
+  wire ld_valid = (load_idx < LOAD_WORDS);
+  wire [{w - 1}:0] ld_data = (load_idx < LOAD_WORDS) ? load_image[load_idx] : {w}'d0;
+  wire ld_fire = ld_valid & ld_ready;
+  always @(posedge clk) begin
+    if (rst) load_idx <= 0;
+    else if (ld_fire) begin
+      load_idx <= load_idx + 1;
+      if (load_idx + 1 == LOAD_WORDS) begin
+        load_cycles <= cyc + 64'd1;
+        loaded <= 1'b1;
+      end
+    end
+  end"""
+    return {"LOAD_DECL": decl, "LOAD_INIT": init, "LOAD_PORT": port, "LOAD_ACTIVE": " || ld_fire"}
 
 
 def wrapper_text(contract: CoreContract, max_pixels: int, clock: Clock = Clock.PULSE) -> str:
@@ -322,6 +373,7 @@ def wrapper_text(contract: CoreContract, max_pixels: int, clock: Clock = Clock.P
         "DBG_WORD_BITS": DBG_WORD_BITS,
         "CONNECTIONS": _connections(contract),
         "CLOCK": _CLOCK_TEXT[clock],
+        **_load_subs(contract),
     }
     text = _TEMPLATE
     for k, v in subs.items():

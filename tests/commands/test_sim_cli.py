@@ -81,8 +81,6 @@ def test_mix_cols_with_an_rtl_directory_exits_2(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--lanes", "2", "--storage", "load"], "storage load"),
-    (["--lanes", "1", "--profile", "up5k"], "storage load"),
     (["--rtl", "rtl/hetero_P16", "--mem-stages", "1"], "--mem-stages"),
     (["--rtl", "rtl/hetero_P16", "--profile", "ecp5-25k"], "--profile"),
 ])

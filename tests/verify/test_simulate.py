@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hwssm.errors import HwssmError
-from hwssm.hw.options import DesignPoint, ParamStorage
+from hwssm.hw.options import DesignPoint
 from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.verify.check import Stream
 from hwssm.verify.simulate import Digits, SimOptions, simulate
@@ -64,8 +64,6 @@ def test_a_wrong_golden_reference_is_caught(qm, tmp_path):
 
 def test_bad_targets_are_one_line_errors(qm, tmp_path):
     digits = Digits(np.zeros((1, 784), dtype=np.uint8), [0])
-    with pytest.raises(HwssmError, match="storage load"):
-        simulate(qm, DesignPoint(2, storage=ParamStorage.LOAD), digits)
     with pytest.raises(HwssmError, match="sequences of 100 steps"):
         simulate(qm, DesignPoint(2, seq_len=100), digits)
     with pytest.raises(HwssmError, match="RTL directory or a DesignPoint"):

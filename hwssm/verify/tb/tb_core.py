@@ -8,7 +8,9 @@ outputs are compared with the golden engine afterwards, by hwssm.verify.check.
 
 With the plusarg ``+hwssm_tb_timing=PATH`` it writes ``{"seconds", "cycles", "classes"}``
 to PATH: the wall seconds from the start of the test to ``done`` (the simulation itself,
-without the process's start-up), read by ``hwssm sim`` and ``hwssm bench sim``.
+without the process's start-up), read by ``hwssm sim`` and ``hwssm bench sim``; with a
+LOAD-storage core also ``"load_cycles"``, the cycles the wrapper took to stream the load
+image in after reset (the test fails when the image never went in).
 """
 
 import json
@@ -35,7 +37,15 @@ async def run_digits(dut):
     n_out = int(dut.n_out.value)
     cycles = int(dut.cyc.value)
     dut._log.info("done after %d cycles, %d classes out, %.3f s", cycles, n_out, seconds)
+    record = {"seconds": seconds, "cycles": cycles, "classes": n_out}
+    try:
+        loaded, load_cycles = int(dut.loaded.value), int(dut.load_cycles.value)
+    except AttributeError:  # a ROM core: no load port in the wrapper
+        loaded = None
+    if loaded is not None:
+        record["load_cycles"] = load_cycles if loaded else None
     path = cocotb.plusargs.get("hwssm_tb_timing")
     if isinstance(path, str) and path:
-        _write_timing(path, {"seconds": seconds, "cycles": cycles, "classes": n_out})
+        _write_timing(path, record)
+    assert loaded is None or loaded or int(dut.truncated.value), f"the load image did not go in (load_ready never took every word; {cycles} cycles)"
     assert not int(dut.timed_out.value), f"the core stalled: no progress (timeout) after {n_out} classes, cycle {cycles}"
