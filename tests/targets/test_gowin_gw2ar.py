@@ -68,3 +68,21 @@ def test_tiny_design_to_a_bitstream(tmp_path: Path):
     # the .fs file of a GW2A-18C: rows of ASCII '0'/'1' with the sync word 0xA5C3, about 7.3 MB
     # (a GW1N-9C image is about 3.5 MB)
     assert set(b"".join(rows)) == set(b"01") and b"1010010111000011" in rows[:4] and len(data) > 7_000_000
+
+
+@pytest.mark.synth
+def test_every_free_pin_is_placed_and_packed(tmp_path: Path):
+    """A design with one port bit per free pin: nextpnr and gowin_pack take all 49 sites, none of them
+    reserved for configuration (the SSPI/MSPI pins 52-62 are left out)."""
+    bs = GOWIN_GW2A.bitstream
+    n = (len(GW2AR_18.pin_sites) - 1) // 2   # 24 inputs, 24 outputs and the clock
+    (tmp_path / "pins.v").write_text(
+        f"module pins(input wire clk, input wire [{n - 1}:0] a, output reg [{n - 1}:0] y);\n"
+        "  always @(posedge clk) y <= a ^ {a[0], a[" + str(n - 1) + ":1]};\nendmodule\n")
+    names = ["clk", *(f"a[{i}]" for i in range(n)), *(f"y[{i}]" for i in range(n))]
+    assert len(names) == len(GW2AR_18.pin_sites)
+    pins = [Pin(name, site) for name, site in zip(names, GW2AR_18.pin_sites)]
+    (tmp_path / bs.pins_name).write_text(render(bs.constraints, pins, [Clock("clk", 27)]))
+    build = build_bitstream(tmp_path, ["pins.v"], "pins", GW2AR_18, Pinned(TANGNANO20K.nextpnr_args, bs.pins_name),
+                            freq_mhz=27)
+    assert build.pnr.utilization["IOB"].used == 49 and build.pnr.fits and build.bitstream.stat().st_size > 7_000_000
