@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from hwssm import targets
+from hwssm.errors import HwssmError
+from hwssm.hw.cost.estimate import estimate
+from hwssm.hw.options import DesignPoint
+from hwssm.quant.random_qmodel import random_qmodel
 from hwssm.hw.options import ParamStorage, Pipeline
 from hwssm.synth.nextpnr import Pinned, placement_args
 from hwssm.synth.pack import pack_args
@@ -30,6 +34,8 @@ def test_the_device_is_known_by_name_but_not_priced():
     # 49 of the 66 bonded QN88 pins, without a configuration function; the oscillator's (4) first
     assert GW2AR_18.io_pins == len(set(GW2AR_18.pin_sites)) == 49 and GW2AR_18.pin_sites[0] == "4"
     assert not {"5", "6", "7", "8", "9", "52", "53", "57", "62", "87", "88"} & set(GW2AR_18.pin_sites)
+    with pytest.raises(HwssmError, match=r"^no estimate for gw2ar-18 \(GW2AR-LV18QN88C8/I7\): .*gowin family"):
+        estimate(random_qmodel(4, 2, 1, seed=1), DesignPoint(1), GW2AR_18)
 
 
 def test_same_family_other_packer_database():
