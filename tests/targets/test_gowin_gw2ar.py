@@ -91,4 +91,5 @@ def test_every_free_pin_is_placed_and_packed(tmp_path: Path):
     (tmp_path / bs.pins_name).write_text(render(bs.constraints, pins, [Clock("clk", 27)]))
     build = build_bitstream(tmp_path, ["pins.v"], "pins", GW2AR_18, Pinned(TANGNANO20K.nextpnr_args, bs.pins_name),
                             freq_mhz=27)
-    assert build.pnr.utilization["IOB"].used == 49 and build.pnr.fits and build.bitstream.stat().st_size > 7_000_000
+    # no BSRAM in use: gowin_pack writes no block-RAM initialisation rows (4.6 MB, not 7.3 MB)
+    assert build.pnr.utilization["IOB"].used == 49 and build.pnr.fits and build.bitstream.stat().st_size > 4_000_000
