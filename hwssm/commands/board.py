@@ -1,6 +1,6 @@
 """``hwssm board``: the model on a development board.
 
-``hwssm board build --board icebreaker|ulx3s|tangnano9k --model M --lanes P [design options] --out DIR [--allow-slow] [--seed N]``
+``hwssm board build --board icebreaker|ulx3s|tangnano9k|tangnano20k --model M --lanes P [design options] --out DIR [--allow-slow] [--seed N]``
     Generates the board top (the S4D or S5 core behind the UART protocol engine; with LOAD storage
     the SPI-flash loader), synthesizes, places it with the board's pins, packs the bitstream and
     writes DIR/{top.bin|top.bit, flash.bin (LOAD storage), pins.pcf|pins.lpf, report.json,
@@ -28,7 +28,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="board_command", metavar="ACTION", required=True)
     b = sub.add_parser("build", help="bitstream, flash image, pins, report and README for a board",
                        description="build the model for a board: bitstream, flash image, pins, report, README")
-    b.add_argument("--board", required=True, metavar="NAME", help="icebreaker, ulx3s or tangnano9k")
+    b.add_argument("--board", required=True, metavar="NAME", help="icebreaker, ulx3s, tangnano9k or tangnano20k")
     b.add_argument("--model", required=True, help="QModel (.qmodel.json), shipped model name, or float checkpoint")
     b.add_argument("--plan", help="precision plan, needed for a float checkpoint (PTQ)")
     b.add_argument("--lanes", type=int, required=True, metavar="P", help="complex-MAC lanes")

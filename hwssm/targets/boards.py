@@ -27,6 +27,13 @@ pins 10 11 13 14 15 16 (active low), all LVCMOS33; the FPGA GW1NR-LV9QN88PC6/I5 
 oscillator itself (no ``rPLL``: :attr:`PllKind.NONE`) with the parameters in block-RAM ROMs
 initialised in the bitstream, so neither a PLL nor the flash loader is needed.
 
+Tang Nano 20K (Sipeed): amaranth-boards ``tang_nano_20k.py`` (``TangNano20kPlatform``) and
+Sipeed's example constraints: 27 MHz oscillator ``clk27`` pin 4, the on-board BL616 USB bridge's
+UART RX (host -> FPGA) pin 70 and TX pin 69 (pull-up), six LEDs on pins 15 16 17 18 19 20 (active
+low), all LVCMOS33; the FPGA GW2AR-LV18QN88C8/I7 (nextpnr ``--device GW2AR-LV18QN88C8/I7 --vopt
+family=GW2A-18C``, ``gowin_pack -d GW2A-18C``). Built as the Tang Nano 9K: the core on the
+oscillator, ROMs in block RAM, no PLL and no flash loader.
+
 iCE40 flash power-down: after configuration the iCE40 may leave the configuration flash in
 deep power-down (the configuration logic itself starts with a release-from-power-down 0xAB),
 and a flash in power-down ignores READ; the loader therefore sends 0xAB first and waits
@@ -42,10 +49,10 @@ from ..errors import HwssmError
 from ..hw.options import Pipeline
 from .device import Device
 from .ecp5 import ECP5_85K
-from .gowin import GW1NR_9, PACK_FAMILY
+from .gowin import GW1NR_9, GW2AR_18, PACK_FAMILY
 from .ice40 import UP5K
 
-__all__ = ["PllKind", "Pins", "Flash", "Board", "ICEBREAKER", "ULX3S", "TANGNANO9K", "BOARDS", "board", "board_names"]
+__all__ = ["PllKind", "Pins", "Flash", "Board", "ICEBREAKER", "ULX3S", "TANGNANO9K", "TANGNANO20K", "BOARDS", "board", "board_names"]
 
 
 class PllKind(enum.Enum):
@@ -206,7 +213,15 @@ TANGNANO9K = Board(
     led_active_low=True, flash=None, clk_hz=27_000_000, io_standard="LVCMOS33",
 )
 
-BOARDS = (ICEBREAKER, ULX3S, TANGNANO9K)
+TANGNANO20K = Board(
+    name="tangnano20k", device=GW2AR_18, part="GW2AR-LV18QN88C8/I7",
+    nextpnr_args=GW2AR_18.nextpnr_args,
+    osc_hz=27_000_000, pll=PllKind.NONE,
+    pins=Pins(clk="4", uart_rx="70", uart_tx="69", led_ready="15", led_error="16"),
+    led_active_low=True, flash=None, clk_hz=27_000_000, io_standard="LVCMOS33",
+)
+
+BOARDS = (ICEBREAKER, ULX3S, TANGNANO9K, TANGNANO20K)
 
 
 def board_names() -> list[str]:

@@ -1,4 +1,5 @@
-"""Gowin LittleBee GW1N(R) (Yosys ``synth_gowin``, ``nextpnr-himbaechel`` gowin uarch, Apycula): the family and its device.
+"""Gowin LittleBee GW1N(R) and Arora GW2A(R) (Yosys ``synth_gowin``, ``nextpnr-himbaechel`` gowin uarch,
+Apycula): the family and its devices.
 
 The open flow: Yosys ``synth_gowin -json`` maps the design to Gowin cells; nextpnr-himbaechel
 places and routes it with ``--device GW1NR-LV9QN88PC6/I5 --vopt family=GW1N-9C`` (the chip
@@ -21,6 +22,15 @@ pinout of ``GW1NR-9C`` / ``QFN88P``); 54 of them carry no configuration or JTAG 
 against nextpnr-himbaechel's own utilisation report of the device (``LUT4`` 8640, ``DFF`` 6480,
 ``ALU`` 6480, ``BSRAM`` 26, ``MULT18X18`` 20 / ``MULT9X9`` 40, ``rPLL`` 2).
 
+GW2AR-18 (Tang Nano 20K): Sipeed's Tang Nano 20K page: 20,736 LUT4, 15,552 FF, 46 BSRAM
+(828 kbit), 64 Mbit SDRAM in the package; the part GW2AR-LV18QN88C8/I7. nextpnr-himbaechel
+(``--device GW2AR-LV18QN88C8/I7 --vopt family=GW2A-18C``, chip database ``GW2A-18C``) reports
+``LUT4`` 20736, ``DFF`` 15552, ``ALU`` 15552, ``BSRAM`` 46, ``MULT18X18`` 48 / ``MULT9X9`` 96,
+``rPLL`` 2; :data:`GW2AR_18` takes those. The QN88 package bonds 66 user IO (Apycula's pinout
+of ``GW2AR-18C`` / ``QFN88``), 49 of them without a configuration or JTAG function
+(:data:`USER_PINS_GW2AR`). Apycula 0.32's ``gowin_pack -d GW2A-18C`` packs it; Yosys maps it
+with ``synth_gowin -family gw2a`` (the same cells as ``gw1n``).
+
 Yosys 0.70 cell names (``synth_gowin``, ``-family gw1n``): ``LUT1`` .. ``LUT4``; the wide-function
 muxes ``MUX2_LUT5`` .. ``MUX2_LUT8`` (the slice's MUX2, not LUTs); flip-flops ``DFF``, ``DFFE``,
 ``DFFR``/``DFFRE``/``DFFS``/``DFFSE`` (sync reset/set), ``DFFC``/``DFFP``… (async), ``DFFN*``
@@ -38,10 +48,13 @@ reached by name (``hwssm synth --device gw1nr-9``, ``hwssm board build --board t
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..hw.options import ParamStorage, Pipeline
 from .device import Bitstream, CellTypes, ConstraintFormat, Device, Family, Profile
 
-__all__ = ["GOWIN", "GW1NR_9", "DEVICES", "PACK_FAMILY", "USER_PINS"]
+__all__ = ["GOWIN", "GOWIN_GW2A", "GW1NR_9", "GW2AR_18", "DEVICES", "PACK_FAMILY", "PACK_FAMILY_GW2A", "USER_PINS",
+           "USER_PINS_GW2AR"]
 
 #: The chip-database family of the GW1NR-9 (revision C silicon) for nextpnr and gowin_pack.
 PACK_FAMILY = "GW1N-9C"
@@ -88,4 +101,33 @@ GW1NR_9 = Device(
     profile=Profile(Pipeline.fast(), ParamStorage.ROM, 0, dsp=True),
 )
 
-DEVICES = (GW1NR_9,)
+#: The chip-database family of the GW2A(R)-18 (revision C silicon) for nextpnr and gowin_pack.
+PACK_FAMILY_GW2A = "GW2A-18C"
+
+#: The QN88 pins of the GW2AR-18 a device run may use, the clock's first (4: LPLL1_T_IN, the Tang
+#: Nano 20K's oscillator pin); the 49 of the 66 bonded pins (Apycula's pinout of ``GW2AR-18C`` /
+#: ``QFN88``) without a configuration or JTAG function: not TMS/TCK/TDI/TDO (5-8), RECONFIG_N (9),
+#: the SSPI/MSPI/DIN/DOUT/SCLK pins 52-62 or MODE0/1 (88/87).
+USER_PINS_GW2AR = ("4", "10", "11", "13", "15", "16", "17", "18", "19", "20", "25", "26", "27", "28", "29", "30",
+                   "31", "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "48", "49", "51", "63",
+                   "69", "70", "71", "72", "73", "74", "75", "76", "77", "79", "80", "81", "82", "83", "84", "85",
+                   "86")
+
+#: The Gowin family for the GW2A(R)-18: the same cells, Yosys ``synth_gowin -family gw2a`` (the
+#: device's ``yosys_args``) and ``gowin_pack -d GW2A-18C``. Its name is the family's (``gowin``).
+GOWIN_GW2A = dataclasses.replace(
+    GOWIN, bitstream=dataclasses.replace(GOWIN.bitstream, packer_args=("-d", PACK_FAMILY_GW2A, "-o", "{bitstream}",
+                                                                       "{config}")))
+
+#: GW2AR-LV18QN88C8/I7 (Tang Nano 20K): 20,736 LUT4, 48 MULT18X18 (96 MULT9X9), 46 BSRAM of
+#: 18 kbit, 49 free IO. Profile as the GW1NR-9's; 27 MHz: the Tang Nano 20K's oscillator.
+GW2AR_18 = Device(
+    name="gw2ar-18", family=GOWIN_GW2A, part="GW2AR-LV18QN88C8/I7",
+    lut4=20736, dsp=48, bram=46, bram_bits=18432, io_pins=len(USER_PINS_GW2AR), pin_sites=USER_PINS_GW2AR,
+    yosys_args=("-family", "gw2a"),
+    nextpnr_args=("--device", "GW2AR-LV18QN88C8/I7", "--vopt", f"family={PACK_FAMILY_GW2A}"),
+    default_freq_mhz=27.0,
+    profile=Profile(Pipeline.fast(), ParamStorage.ROM, 0, dsp=True),
+)
+
+DEVICES = (GW1NR_9, GW2AR_18)

@@ -6,13 +6,14 @@ import pytest
 
 from hwssm.hw.options import Pipeline
 from hwssm.errors import HwssmError
-from hwssm.targets.boards import BOARDS, ICEBREAKER, TANGNANO9K, ULX3S, PllKind, board, board_names
+from hwssm.targets.boards import BOARDS, ICEBREAKER, TANGNANO9K, TANGNANO20K, ULX3S, PllKind, board, board_names
 
 
 def test_lookup():
-    assert board_names() == ["icebreaker", "ulx3s", "tangnano9k"]
+    assert board_names() == ["icebreaker", "ulx3s", "tangnano9k", "tangnano20k"]
     assert board("ulx3s") is ULX3S and board("tangnano9k") is TANGNANO9K
-    with pytest.raises(HwssmError, match=r"^unknown board 'de10' \(known: icebreaker, ulx3s, tangnano9k\)$"):
+    assert board("tangnano20k") is TANGNANO20K
+    with pytest.raises(HwssmError, match=r"^unknown board 'de10' \(known: icebreaker, ulx3s, tangnano9k, tangnano20k\)$"):
         board("de10")
 
 
@@ -39,6 +40,17 @@ def test_tangnano9k_facts():
     assert TANGNANO9K.pll is PllKind.NONE and TANGNANO9K.clk_hz == TANGNANO9K.osc_hz == 27_000_000
     assert TANGNANO9K.led_active_low and TANGNANO9K.flash is None and TANGNANO9K.io_standard == "LVCMOS33"
     assert TANGNANO9K.device.name == "gw1nr-9" and TANGNANO9K.nextpnr_args == TANGNANO9K.device.nextpnr_args
+
+
+def test_tangnano20k_facts():
+    """amaranth-boards tang_nano_20k: clk27 on 4, the BL616 UART rx 70 / tx 69, LEDs 15 and 16 (active low)."""
+    s = TANGNANO20K.sites()
+    assert s == {"clk": "4", "uart_rx": "70", "uart_tx": "69", "led_ready": "15", "led_error": "16"}
+    assert TANGNANO20K.pll is PllKind.NONE and TANGNANO20K.clk_hz == TANGNANO20K.osc_hz == 27_000_000
+    assert TANGNANO20K.led_active_low and TANGNANO20K.flash is None and TANGNANO20K.io_standard == "LVCMOS33"
+    assert TANGNANO20K.device.name == "gw2ar-18" and TANGNANO20K.part == TANGNANO20K.device.part == "GW2AR-LV18QN88C8/I7"
+    assert TANGNANO20K.nextpnr_args == ("--device", "GW2AR-LV18QN88C8/I7", "--vopt", "family=GW2A-18C")
+    assert set(s.values()) <= set(TANGNANO20K.device.pin_sites)  # the board's pins are user pins of the package
 
 
 def test_sites_are_distinct():

@@ -15,9 +15,9 @@ from hwssm.hw.options import DesignPoint, ParamStorage, Pipeline
 def test_lookup_by_name_and_unknown_names():
     assert targets.device("up5k") is targets.UP5K and targets.device(targets.HX8K) is targets.HX8K
     assert targets.names() == ("up5k", "hx8k", "ecp5-25k", "ecp5-45k", "ecp5-85k")
-    assert targets.all_names() == (*targets.names(), "gw1nr-9") and targets.device("gw1nr-9") is targets.GW1NR_9
+    assert targets.all_names() == (*targets.names(), "gw1nr-9", "gw2ar-18") and targets.device("gw1nr-9") is targets.GW1NR_9
     with pytest.raises(HwssmError, match=r"^unknown device 'xc7'; expected one of: up5k, hx8k, ecp5-25k, ecp5-45k, ecp5-85k, "
-                                         r"gw1nr-9$"):
+                                         r"gw1nr-9, gw2ar-18$"):
         targets.device("xc7")
     assert targets.family("ecp5") is targets.ECP5
     assert targets.family("gowin") is targets.GOWIN
