@@ -46,6 +46,11 @@ S5_MEASURED = [
 #: Pipeline(requant_stages=1) on this S5; +460 priced, +540 measured on s4d_hetero P=2) and the closure
 #: pipeline's registers (mul_stages 3, operand/issue/align/encdec registers), which Yosys measures
 #: 372 LUT4 smaller than Pipeline.fast() here (355 on s4d_hetero P=2) and the estimator prices equal.
+#: A split requantization alone (hwssm.hw.rtl.ops.requant, HALF_UP, SATURATE, registered in and out,
+#: synth_ecp5) costs no LUT4 more than an unsplit one: 30-bit sum, 4-bit shift, 12-bit code 302 -> 186;
+#: 19/5/5 250 -> 210; 19/0/5 (lo 3) 48 -> 50; 19/2/5 67 -> 67. The S4D's +540 is lost cross-module
+#: optimization: with the GLU, encoder and decoder kept as separate modules (keep_hierarchy) s4d_hetero
+#: P=2 costs 4,789 / 5,038 (+249) for Pipeline() / requant_stages=1 against 4,017 / 4,557 (+540) flat.
 S5_ECP5_MEASURED = [
     ("s5tiny_ecp5.qmodel.json", "default", dict(lut=4366, carry=408, ff=2219, dsp=16, bram=2, lutram=61)),
     ("s5tiny_ecp5.qmodel.json", "profile", dict(lut=3397, carry=528, ff=5632, dsp=16, bram=2, lutram=61)),
