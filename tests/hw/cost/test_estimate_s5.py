@@ -51,6 +51,12 @@ S5_MEASURED = [
 #: 19/5/5 250 -> 210; 19/0/5 (lo 3) 48 -> 50; 19/2/5 67 -> 67. The S4D's +540 is lost cross-module
 #: optimization: with the GLU, encoder and decoder kept as separate modules (keep_hierarchy) s4d_hetero
 #: P=2 costs 4,789 / 5,038 (+249) for Pipeline() / requant_stages=1 against 4,017 / 4,557 (+540) flat.
+#: The closure's saving is the lanes' sums: with mul_stages 1 a 3- or k-term sum is one $macc that
+#: maccmap builds from carry-save layers in LUTs (30-bit, 3 terms: 92 LUT4-eq against 64 summed in
+#: pairs; 4 terms: 180 against 96), with mul_stages >= 2 the RTL sums pairs (this S5: Pipeline() ->
+#: mul_stages=3 -430 LUT4, +123 CCU2C). The estimator prices the pairs at every mul_stages, so the ECP5
+#: coefficients, fitted on mul_stages-1 points, carry the carry-save layers; pricing them (lanes.py)
+#: moves this S5 to -4.4 % / +19.8 % but s4d uniform6 PTQ P=2 from +10.6 % to +15.6 %: it needs a refit.
 S5_ECP5_MEASURED = [
     ("s5tiny_ecp5.qmodel.json", "default", dict(lut=4366, carry=408, ff=2219, dsp=16, bram=2, lutram=61)),
     ("s5tiny_ecp5.qmodel.json", "profile", dict(lut=3397, carry=528, ff=5632, dsp=16, bram=2, lutram=61)),
