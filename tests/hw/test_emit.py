@@ -180,6 +180,8 @@ def test_a_missing_generator_module_is_an_error(tmp_path):
 NOT_GENERATOR_CODE = {"hwssm", "hwssm.hw", "hwssm.errors", "hwssm.io", "hwssm.quant.qmodel",
                       "hwssm.quant.plan", "hwssm.procs",  # io.py asks procs whether a temp file's writer lives
                       "hwssm.quant.spec", "hwssm.quant.plan_layers", "hwssm.quant.plan_s5",  # parts of the plan (split off plan.py)
+                      "hwssm.quant.plan_code",  # the plan's short code (split off plan.py)
+                      "hwssm.quant.qmodel_check",  # the QModel's legality check (split off qmodel.py)
                       "hwssm.hw.manifest",  # hashes the written files (provenance), decides none of their bytes
                       # the LayerNorm's plan components (its lowering, quant/layernorm.py, is a shared module)
                       "hwssm.quant.plan_norm",
