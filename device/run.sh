@@ -17,6 +17,8 @@
 #   listops_float   float S4D on ListOps (token encoder), H=128, 24 epochs
 #   psmnist_hetero  QAT of psmnist_float with the heterogeneous plan, 16 epochs
 #   listops_qat8    QAT of listops_float at 8 bits everywhere, 4 epochs
+#   s5_qat8         QAT of s5_float at 8 bits everywhere, S5_QAT_EPOCHS epochs (default 4)
+#   s5_hetero       QAT of s5_float with the heterogeneous plan, S5_QAT_EPOCHS epochs
 #   gpu_checks      the S5 QAT scan check (Triton vs CPU, timing) and the CUDA-only QAT tests
 #   sim             RTL check of rtl/hetero_P16 on SIM_DIGITS test digits from SIM_START
 #                   (sim/device_10k.sh, SIM_JOBS processes; needs .whl and .mnist)
@@ -78,6 +80,22 @@ listops_qat8() {
     hw qat --data listops --model "$STATE/listops_float/s4d_listops_float" --plan uniform8 \
         --calibration minmax --state-headroom 2 --ssm-lr 1e-4 --epochs 4 \
         --time-budget "$BUDGET" --out "$d/s4d_listops_qat8" --work "$d/work"
+}
+
+s5_qat8() {
+    # QAT of s5_float at 8 bits everywhere (Q-S5's fully quantized point); golden check on 2,000 digits
+    local d=$STATE/s5_qat8
+    hw qat --model "$STATE/s5_float/s5_float" --plan uniform8 --calibration minmax \
+        --state-headroom 2 --ssm-lr 1e-4 --epochs "${S5_QAT_EPOCHS:-4}" --golden-digits 2000 \
+        --seed "${SEED:-0}" --time-budget "$BUDGET" --out "$d/s5_qat8" --work "$d/work"
+}
+
+s5_hetero() {
+    # QAT of s5_float with the heterogeneous plan (A8x8-B4C4D4-W8-a6)
+    local d=$STATE/s5_hetero
+    hw qat --model "$STATE/s5_float/s5_float" --plan hetero --calibration percentile \
+        --state-headroom 2 --ssm-lr 5e-4 --epochs "${S5_QAT_EPOCHS:-4}" --golden-digits 2000 \
+        --seed "${SEED:-0}" --time-budget "$BUDGET" --out "$d/s5_hetero" --work "$d/work"
 }
 
 gpu_checks() {
