@@ -1,8 +1,9 @@
 """The QModels of a sweep: one per plan, by PTQ from a float checkpoint, or a given QModel (S4D or S5).
 
 PTQ is calibration (float model on training digits; independent of the plan) followed by
-quantization (fast). The calibrated ranges are computed once per checkpoint and cached as
-a record, so every plan of a sweep, and every later sweep, reuses them. The QModels are
+quantization (fast). The calibrated ranges (S4D: :class:`~hwssm.quant.calibrate.Ranges`; S5:
+:class:`~hwssm.quant.s5_ptq.S5Ranges`) are computed once per checkpoint and cached as a record,
+so every plan of a sweep, and every later sweep, reuses them. The QModels are
 the same as :func:`hwssm.quant.resolve.resolve_model` builds (same digits, same method).
 """
 
@@ -93,26 +94,50 @@ def _ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache, 
     return ranges
 
 
-def _s5_qmodels(ckpt: Checkpoint, digest: str, spec: SweepSpec) -> dict[str, S5QModel]:
-    """PTQ of a float S5 checkpoint per plan (:func:`hwssm.quant.s5_ptq.ptq_s5`: it calibrates on
-    the same digits, by the same method, as :func:`hwssm.quant.resolve.resolve_model`; the ranges
-    come from one float trace of the calibration digits, computed once for every plan)."""
+def _s5_ranges(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache):
+    """The calibrated S5 ranges (:class:`~hwssm.quant.s5_ptq.S5Ranges`), from the cache or from one
+    float trace of the calibration digits (then cached). The key holds what S4D calibration's does,
+    the family, and :func:`~hwssm.explore.versions.s5_calibration_version` (the code of the float
+    forward and of the range computation)."""
     from ..model.s5_network import forward
-    from ..quant.s5_ptq import ptq_s5
+    from ..quant.s5_ptq import S5Ranges, s5_ranges
+    from .versions import s5_calibration_version
 
-    _, data = _calib_inputs(digest, spec)
+    inputs, data = _calib_inputs(digest, spec)
+    inputs.update(family=Family.S5.value, implementation=s5_calibration_version())
+    key = content_key(RecordKind.CALIBRATION, inputs)
+    hit = cache.get(RecordKind.CALIBRATION, key)
+    if hit is not None:
+        try:
+            return S5Ranges.from_json(hit)
+        except (KeyError, TypeError, ValueError):
+            pass
     calib = _calib_pixels(spec, data)
-    trace = forward(ckpt.params, ckpt.config, calib, trace=True, folded=True)[1] if spec.plans else None
-    meta = {"source_checkpoint": str(spec.model)}   # ptq_s5 records the calibration itself
-    return {plan.code: ptq_s5(ckpt.config, ckpt.params, plan, calib, meta, spec.calibration, PERCENTILE, trace)
-            for plan in spec.plans}
+    trace = forward(ckpt.params, ckpt.config, calib, trace=True, folded=True)[1]
+    ranges = s5_ranges(trace, len(calib), spec.calibration, PERCENTILE)
+    cache.put(RecordKind.CALIBRATION, key, ranges.to_json(), inputs)
+    return ranges
+
+
+def _s5_qmodels(ckpt: Checkpoint, digest: str, spec: SweepSpec, cache: RecordCache) -> dict[str, S5QModel]:
+    """PTQ of a float S5 checkpoint per plan: the same QModels as :func:`hwssm.quant.s5_ptq.ptq_s5`
+    and :func:`hwssm.quant.resolve.resolve_model` give (same digits, same method), from ranges
+    calibrated once for every plan and cached (:func:`_s5_ranges`)."""
+    from ..quant.s5_ptq import quantize_s5
+
+    if not spec.plans:
+        return {}
+    ranges = _s5_ranges(ckpt, digest, spec, cache)
+    meta = {"source_checkpoint": str(spec.model)}   # quantize_s5 records the calibration itself
+    return {plan.code: quantize_s5(ckpt.config, ckpt.params, plan, ranges, meta) for plan in spec.plans}
 
 
 def sweep_qmodels(spec: SweepSpec, cache: RecordCache, progress=None) -> tuple[dict[str, QModel | S5QModel], dict]:
     """One QModel per plan of ``spec`` (by plan code, in spec order), and source info for the results.
 
     Both families: an S5 checkpoint gives :class:`~hwssm.quant.s5_qmodel.S5QModel` s (PTQ per plan).
-    ``progress(done, total)`` reports S4D calibration (only when the ranges are not cached).
+    ``progress(done, total)`` reports S4D calibration (only when the ranges are not cached;
+    S5 calibration is one float trace, not reported).
     """
     if spec.is_qmodel:
         qm = load_qmodel(spec.model)
@@ -123,7 +148,7 @@ def sweep_qmodels(spec: SweepSpec, cache: RecordCache, progress=None) -> tuple[d
     digest = checkpoint_digest(ckpt)
     info = {"kind": "checkpoint", "path": str(spec.model), "digest": digest, "config": ckpt.config.to_json()}
     if ckpt.config.family is Family.S5:
-        return _s5_qmodels(ckpt, digest, spec), info
+        return _s5_qmodels(ckpt, digest, spec, cache), info
     ranges = _ranges(ckpt, digest, spec, cache, progress)
     meta = {"quantization": "ptq", "calibration": spec.calibration.value, "calibration_digits": ranges.digits,
             "source_checkpoint": str(spec.model)}

@@ -81,3 +81,39 @@ def test_search_cli_on_an_s5_checkpoint(tiny_s5_checkpoint, cache, tmp_path, cap
         qm = resolve_model(tiny_s5_checkpoint, p["plan"], calib_digits=CALIB).qmodel
         assert p["lut"] == estimate_point(qm, device_profile(targets.ECP5_25K).design(1), targets.ECP5_25K).counts()["lut"]
     assert "S5 B̄u ['x', 16]" in (out / "report.md").read_text()
+
+
+def test_a_second_s5_sweep_reuses_the_cached_calibration(tiny_s5_checkpoint, cache, monkeypatch):
+    """The S5 ranges are a calibration record keyed by the checkpoint, the digits, the method and
+    the code of the float trace: a second sweep takes no float trace and gives the same points."""
+    from hwssm.explore.cache import RecordKind
+    from hwssm.explore.versions import s5_calibration_version
+    from hwssm.model import s5_network
+    from hwssm.quant.calibrate import Calibration
+
+    traces = []
+    real = s5_network.forward
+
+    def counting(*args, **kw):                     # the real float forward, counted when it traces
+        traces.append(bool(kw.get("trace")))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(s5_network, "forward", counting)
+    spec = SweepSpec(model=tiny_s5_checkpoint, plans=PLANS, lanes=(1,), devices=(targets.ECP5_25K,), limit=LIMIT,
+                     calib_digits=CALIB)
+    first = run_sweep(spec, cache=cache, estimate_only=True)
+    assert traces == [True] and cache.count(RecordKind.CALIBRATION) == 1
+    record = json.loads(next((cache.root / RecordKind.CALIBRATION.value).glob("*.json")).read_text())
+    assert record["inputs"]["family"] == "s5" and record["inputs"]["checkpoint"] == first.source["digest"]
+    assert record["inputs"]["implementation"] == s5_calibration_version()
+    assert record["value"]["digits"] == CALIB and len(record["value"]["x_re"][0]) == TINY_S5.P
+    again = run_sweep(spec, cache=cache, estimate_only=True)
+    assert traces == [True] and cache.count(RecordKind.CALIBRATION) == 1   # no second float trace
+    assert again.points == first.points and again.computed == 0
+    for p in again.points:                         # from the cached ranges: the integers `hwssm ptq` gives
+        assert p["qmodel_digest"] == model_digest(resolve_model(tiny_s5_checkpoint, p["plan_code"],
+                                                                calib_digits=CALIB).qmodel)
+    other = SweepSpec(model=tiny_s5_checkpoint, plans=PLANS, lanes=(1,), devices=(targets.ECP5_25K,), limit=LIMIT,
+                      calib_digits=CALIB, calibration=Calibration.PERCENTILE)
+    run_sweep(other, cache=cache, estimate_only=True)   # another method: its own record
+    assert cache.count(RecordKind.CALIBRATION) == 2

@@ -50,3 +50,31 @@ def test_s5_qmodel_file_round_trip(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(hwssm.HwssmError, match="glu must be one of"):
         load_qmodel(path)
+
+
+@pytest.mark.parametrize("method", ["minmax", "percentile"])
+def test_ranges_through_json_quantize_as_ptq_does(method):
+    """ptq_s5 = s5_ranges of one float trace + quantize_s5; the ranges survive JSON exactly, so a
+    cached calibration gives the same integers, for every plan (per-head and per-tensor)."""
+    import json
+
+    from hwssm.model.s5_network import forward
+    from hwssm.quant.calibrate import Calibration
+    from hwssm.quant.plan import resolve_plan
+    from hwssm.quant.s5_ptq import S5Ranges, ptq_s5, quantize_s5, s5_ranges
+
+    cfg = S5Config(H=5, P=3, L=2, n_classes=3)
+    params = init_params(cfg, 2)
+    pix = np.random.default_rng(2).integers(0, 256, (3, 40)).astype(np.uint8)
+    m = Calibration(method)
+    ranges = s5_ranges(forward(params, cfg, pix, trace=True, folded=True)[1], len(pix), m, 99.9)
+    back = S5Ranges.from_json(json.loads(json.dumps(ranges.to_json())))
+    assert len(back.r) == cfg.L + 1 and back.x_re[1].shape == (cfg.P,) and back.method is m
+    for code in ("uniform8", "A8x12-B4C4D4-W8-a6-h-asym", "A8x12-B8C8D8-W8-a8-u16-h"):
+        plan = resolve_plan(code)
+        qm = quantize_s5(cfg, params, plan, back, {"k": 1})
+        assert qm.digest() == ptq_s5(cfg, params, plan, pix, {"k": 1}, m, 99.9).digest()
+        assert qm.meta["calibration"] == method and qm.meta["calibration_digits"] == 3
+    with pytest.raises(hwssm.HwssmError, match="do not fit a model of L=1"):   # ranges of another model
+        quantize_s5(S5Config(H=5, P=3, L=1, n_classes=3), init_params(S5Config(H=5, P=3, L=1, n_classes=3), 0),
+                    resolve_plan("uniform8"), back)
