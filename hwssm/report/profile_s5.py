@@ -18,7 +18,7 @@ from ..errors import HwssmError
 from ..fixed import QFormat
 from ..model.s5_config import S5Config
 from ..quant.s5_qmodel import S5QModel
-from .profile_stats import TensorProfile, _act, _param, _profile, _thin, end_params
+from .profile_stats import TensorProfile, _param, _profile, _thin, block_activations, end_params
 
 __all__ = ["profile_s5_model"]
 
@@ -67,12 +67,5 @@ def profile_s5_model(qm: S5QModel, config: S5Config, params: dict, pixels: np.nd
                 acts.setdefault((l, "x"), []).append(np.asarray(tr.x[l][:keep]))
         if progress is not None:
             progress(min(lo + batch, n), n)
-    for l in range(qm.L):
-        q = qm.layers[l]
-        for name in ("bu_re", "bu_im", "y", "g", "v", "z", "r_out"):
-            out.append(_act(str(l), name, np.concatenate(acts[(l, name)]), getattr(q, name), rng))
-        if (l, "x") in acts:
-            x = np.concatenate(acts[(l, "x")])
-            out.append(_modes(str(l), "x_re", x.real, q.x_re, rng))
-            out.append(_modes(str(l), "x_im", x.imag, q.x_im, rng))
+    out += block_activations(qm, acts, ("bu_re", "bu_im", "y", "g", "v", "z", "r_out"), _modes, rng)
     return out + end_params(qm, params, "dec", rng)

@@ -26,7 +26,7 @@ from ..fixed import QFormat
 from ..model.config import Family, S4DConfig
 from ..quant.qmodel import QModel, QParam
 
-__all__ = ["TensorProfile", "profile_model", "SAMPLE"]
+__all__ = ["TensorProfile", "profile_model", "block_activations", "SAMPLE"]
 
 #: Magnitudes kept per tensor for the plot (a deterministic random subset beyond this).
 SAMPLE = 20_000
@@ -180,15 +180,26 @@ def profile_model(qm: QModel, config: S4DConfig, params: dict, pixels: np.ndarra
                 acts.setdefault((l, "x"), []).append(np.asarray(tr.x[l]))
         if progress is not None:
             progress(min(lo + batch, n), n)
+    out += block_activations(qm, acts, ("y", "g", "v", "z", "r_out"), _heads, rng)
+    return out + end_params(qm, params, "dec", rng)
+
+
+def block_activations(qm, acts: dict[tuple[int, str], list[np.ndarray]], names: tuple[str, ...], state,
+                      rng) -> list[TensorProfile]:
+    """Per block l of ``qm`` (either family): the activations ``names`` (in that order; the kept
+    values ``acts[(l, name)]``, concatenated) against the block's formats of those names, then,
+    when ``acts`` holds the state ``(l, "x")``, its real and imaginary parts against ``x_re`` /
+    ``x_im`` by ``state`` (:func:`_heads`: per head, S4D; per mode, S5)."""
+    out = []
     for l in range(qm.L):
         q = qm.layers[l]
-        for name in ("y", "g", "v", "z", "r_out"):
+        for name in names:
             out.append(_act(str(l), name, np.concatenate(acts[(l, name)]), getattr(q, name), rng))
         if (l, "x") in acts:
             x = np.concatenate(acts[(l, "x")])
-            out.append(_heads(str(l), "x_re", x.real, q.x_re, rng))
-            out.append(_heads(str(l), "x_im", x.imag, q.x_im, rng))
-    return out + end_params(qm, params, "dec", rng)
+            out.append(state(str(l), "x_re", x.real, q.x_re, rng))
+            out.append(state(str(l), "x_im", x.imag, q.x_im, rng))
+    return out
 
 
 #: Activation values kept per batch and point (the counts use these; the whole trace of many
