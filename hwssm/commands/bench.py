@@ -25,8 +25,10 @@ def register(parser) -> None:
                         "generator's Verilog) instead of the previous build recipe on the same Verilog")
     s.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     s.set_defaults(func=_sim)
-    e = sub.add_parser("estimate", help="hwssm estimate's library call (resources, fit, cycles) on the shipped "
-                                        "heterogeneous model: points/s over every device x lanes")
+    e = sub.add_parser("estimate", help="hwssm estimate's library call (resources, fit, cycles) on a QModel "
+                                        "(default the shipped heterogeneous model): points/s over every device x lanes")
+    e.add_argument("--model", default="s4d_hetero", metavar="PATH",
+                   help="QModel to estimate (.qmodel.json, S4D or S5, or a shipped name; default s4d_hetero)")
     e.add_argument("--lanes", default="1,2,4,8,16", metavar="P[,P...]", help="lanes of the points (default 1,2,4,8,16)")
     e.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
     e.set_defaults(func=_estimate)
@@ -65,10 +67,13 @@ def _float(args) -> int:
 def _estimate(args) -> int:
     import json
 
+    from ..api.models import load_model, model_path, require_integer_model
     from ..explore.estimate_bench import run_bench
     from .estimate import parse_int_list
 
-    print(json.dumps(run_bench(lanes=parse_int_list(args.lanes, "--lanes"))))
+    lanes = parse_int_list(args.lanes, "--lanes")
+    qm = require_integer_model(load_model(args.model), "hwssm bench estimate --model")
+    print(json.dumps({"path": str(model_path(args.model)), **run_bench(qm, lanes=lanes)}))
     return 0
 
 

@@ -120,5 +120,32 @@ def test_bench_estimate_prints_points_per_second(capsys):
     assert res["points"] == 2 * len(targets.devices()) and res["lanes"] == [1, 2]
     assert res["points_per_s"] > 0 and res["warm_points_per_s"] > 0 and res["max_point_s"] > 0
     assert res["target_s_per_point"] == 1.0
+    assert res["family"] == "s4d" and res["model"].endswith(" H=64 N=64 L=4")   # the shipped model by default
     assert main(["bench", "estimate", "--lanes", "0"]) == 2
+    assert capsys.readouterr().err.startswith("hwssm: error: ")
+
+
+def test_bench_estimate_takes_an_s5_qmodel(capsys, tmp_path):
+    """--model: any QModel (here the tiny trained S5 of tests/hw/cost/data, H=8, P=5, L=2), described
+    by its own size; a float checkpoint is refused in one line."""
+    from pathlib import Path
+
+    from hwssm.explore.estimate_point import estimate_point
+    from hwssm.quant.qmodel_io import load_qmodel
+
+    path = Path(__file__).parents[1] / "hw" / "cost" / "data" / "s5tiny_ecp5.qmodel.json"
+    qm = load_qmodel(path)
+    assert main(["bench", "estimate", "--model", str(path), "--lanes", "2", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["path"] == str(path) and res["family"] == "s5" and (res["H"], res["P"], res["L"]) == (8, 5, 2)
+    assert res["model"] == f"{qm.plan.name} H=8 P=5 L=2" and "N" not in res
+    assert res["state_bits"] == qm.state_bits and res["macs_per_step"] == qm.macs_per_step
+    assert res["points"] == len(targets.devices()) and res["lanes"] == [2] and res["points_per_s"] > 0
+    pe = estimate_point(qm, targets.ECP5_25K.profile.design(2), targets.ECP5_25K)   # what it timed: the S5 pricing
+    assert pe.counts()["lut"] > 0 and pe.cycles_per_sequence > 0
+    checkpoint = Path(__file__).parents[1] / "verify" / "data" / "s5tiny.json"
+    assert main(["bench", "estimate", "--model", str(checkpoint), "--lanes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hwssm: error: ") and "needs a QModel" in err and err.count("\n") == 1
+    assert main(["bench", "estimate", "--model", str(tmp_path / "missing.qmodel.json"), "--lanes", "1"]) == 2
     assert capsys.readouterr().err.startswith("hwssm: error: ")
