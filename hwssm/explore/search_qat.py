@@ -6,8 +6,8 @@ directory ``DIR/qat/<plan code>/``, which makes it resumable: rerunning the sear
 every unfinished run from its last epoch. A finished run is exported
 (:func:`hwssm.train.qat_export.export_qat`: the QModel plus the golden engine's test accuracy)
 and its QModel evaluated by the golden engine on the search's final test digits, so the QAT
-accuracy stands beside the PTQ accuracy of the same plan (the hardware is the same: the plan's
-widths fix the design; the estimate is recomputed on the QAT QModel).
+accuracy stands beside the PTQ accuracy of the same plan. The row keeps the hardware estimate of
+the PTQ QModel: the plan's widths fix the design's shape, and the QAT QModel is not re-estimated.
 
 Meant for a GPU (the recurrence runs as a Triton kernel on CUDA); on a CPU an epoch of the
 shipped model takes hours, so on a CPU only tiny models or ``QATRecipe(window=..., *_limit=...)``
