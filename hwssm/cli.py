@@ -16,6 +16,8 @@ The error boundary (:func:`main`)
 * ``HWSSM_DEBUG=1`` (:func:`hwssm.config.debug`) prints the traceback of every error.
 * SIGINT and SIGTERM unwind the command (``finally`` blocks shut pools and tool
   subprocesses down; completed work is kept) and exit with 130 / 143.
+* A reader that closes standard output early (``hwssm ... | head``) ends the command quietly with
+  status 141 (128 + SIGPIPE, as a shell tool killed by SIGPIPE): no message, nothing half-written.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from .errors import HwssmError
 EXPECTED = (HwssmError, OSError, ValueError, OverflowError, zipfile.BadZipFile, EOFError, MemoryError)
 #: Exit status of bad input (as argparse uses), of a bug, of SIGINT and of SIGTERM.
 EXIT_BAD_INPUT, EXIT_BUG, EXIT_SIGINT, EXIT_SIGTERM = 2, 1, 130, 143
+#: Exit status when the reader of standard output went away (128 + SIGPIPE).
+EXIT_PIPE = 141
 
 
 class Terminated(BaseException):
@@ -115,7 +119,7 @@ MODULES = {"import": "import_model"}
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hwssm",
-        description="Quantize S4D models, prove the integer network bit-exact in RTL, and measure its hardware cost.",
+        description="Quantize S4D and S5 models, prove the integer network bit-exact in RTL, and measure its hardware cost.",
     )
     from . import __version__
 
@@ -137,6 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     return run(args.func, args)
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's final flush of a closed pipe is silent."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout replaced by a non-file object (tests): nothing to silence
+        pass
+
+
 def run(func, args) -> int:
     """Run a command handler behind the error boundary (module docstring); returns the exit status."""
     from .config import debug
@@ -147,6 +163,9 @@ def run(func, args) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
         return int(func(args) or 0)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
     except EXPECTED as exc:
         if debug():
             traceback.print_exc()

@@ -270,3 +270,20 @@ def test_read_only_output_directory(env, capsys):
         ro.chmod(0o755)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "ro" in err[0] and not list(ro.iterdir())
+
+
+def test_a_closed_pipe_ends_quietly_with_141():
+    """``hwssm ... | head -c 1``: the reader goes away; no error message, no traceback, status 141."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hwssm import cli\n"
+            "def loud(args):\n"
+            "    for _ in range(10000): print('x' * 100)\n"
+            "sys.exit(cli.run(loud, None))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(1)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == cli.EXIT_PIPE == 141, err
+    assert err == "", err
