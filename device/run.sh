@@ -17,8 +17,10 @@
 #   listops_float   float S4D on ListOps (token encoder), H=128, 24 epochs
 #   psmnist_hetero  QAT of psmnist_float with the heterogeneous plan, 16 epochs
 #   listops_qat8    QAT of listops_float at 8 bits everywhere, 4 epochs
-#   s5_qat8         QAT of s5_float at 8 bits everywhere, S5_QAT_EPOCHS epochs (default 4)
-#   s5_hetero       QAT of s5_float with the heterogeneous plan, S5_QAT_EPOCHS epochs
+#   s5_qat8         QAT of s5_float at 8 bits everywhere, S5_QAT_EPOCHS epochs (default 4), seed SEED
+#   s5_hetero       QAT of s5_float with the heterogeneous plan, S5_QAT_EPOCHS epochs, seed SEED
+#   s5_all          s5_float, then s5_qat8 and s5_hetero for each seed of S5_SEEDS (default "0 1 2")
+#                   in the time left of the same command; every run resumes in the next command
 #   gpu_checks      the S5 QAT scan check (Triton vs CPU, timing) and the CUDA-only QAT tests
 #   sim             RTL check of rtl/hetero_P16 on SIM_DIGITS test digits from SIM_START
 #                   (sim/device_10k.sh, SIM_JOBS processes; needs .whl and .mnist)
@@ -82,20 +84,39 @@ listops_qat8() {
         --time-budget "$BUDGET" --out "$d/s4d_listops_qat8" --work "$d/work"
 }
 
-s5_qat8() {
-    # QAT of s5_float at 8 bits everywhere (Q-S5's fully quantized point); golden check on 2,000 digits
-    local d=$STATE/s5_qat8
-    hw qat --model "$STATE/s5_float/s5_float" --plan uniform8 --calibration minmax \
-        --state-headroom 2 --ssm-lr 1e-4 --epochs "${S5_QAT_EPOCHS:-4}" --golden-digits 2000 \
-        --seed "${SEED:-0}" --time-budget "$BUDGET" --out "$d/s5_qat8" --work "$d/work"
+s5_qat() {
+    # QAT of s5_float with plan $1 (uniform8: Q-S5's fully quantized point; hetero: A8x8-B4C4D4-W8-a6),
+    # seed $2, training budget $3 seconds; golden check on S5_GOLDEN test digits (all 10,000 are
+    # scored again on the CPU host)
+    local plan=$1 seed=$2 budget=$3 stem=s5_qat8 cal=minmax lr=1e-4
+    [ "$plan" = hetero ] && stem=s5_hetero cal=percentile lr=5e-4
+    [ "$seed" = 0 ] || stem=${stem}_seed$seed
+    local d=$STATE/$stem
+    mkdir -p "$d"
+    hw qat --model "$STATE/s5_float/s5_float" --plan "$plan" --calibration "$cal" \
+        --state-headroom 2 --ssm-lr "$lr" --epochs "${S5_QAT_EPOCHS:-4}" \
+        --golden-digits "${S5_GOLDEN:-500}" --export-reserve 60 --seed "$seed" \
+        --time-budget "$budget" --out "$d/$stem" --work "$d/work" > "$d/$stem.log" 2>&1
 }
 
-s5_hetero() {
-    # QAT of s5_float with the heterogeneous plan (A8x8-B4C4D4-W8-a6)
-    local d=$STATE/s5_hetero
-    hw qat --model "$STATE/s5_float/s5_float" --plan hetero --calibration percentile \
-        --state-headroom 2 --ssm-lr 5e-4 --epochs "${S5_QAT_EPOCHS:-4}" --golden-digits 2000 \
-        --seed "${SEED:-0}" --time-budget "$BUDGET" --out "$d/s5_hetero" --work "$d/work"
+s5_qat8() { s5_qat uniform8 "${SEED:-0}" "$BUDGET"; }
+s5_hetero() { s5_qat hetero "${SEED:-0}" "$BUDGET"; }
+
+s5_all() {
+    # s5_float, then (in the same command, when it has finished and at least 150 s are left) the
+    # 8-bit and heterogeneous QAT runs for every seed in S5_SEEDS, all at once
+    local t0=$SECONDS
+    if [ ! -f "$STATE/s5_float/s5_float.json" ]; then s5_float || return 1; fi
+    [ -f "$STATE/s5_float/s5_float.json" ] || return 0
+    local left=$(( BUDGET - (SECONDS - t0) ))
+    [ "$left" -ge 150 ] || return 0
+    local pids=() rc=0 seed plan
+    for seed in ${S5_SEEDS:-0 1 2}; do
+        for plan in uniform8 hetero; do s5_qat "$plan" "$seed" "$left" & pids+=($!); done
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    tail -n 3 "$STATE"/s5_qat8*/*.log "$STATE"/s5_hetero*/*.log
+    return $rc
 }
 
 gpu_checks() {
