@@ -30,10 +30,10 @@ ECP5 = Family(
     logic_bel="TRELLIS_COMB", dsp_bel="MULT18X18D", bram_bel="DP16KD", spram_bel="",
     coefficients=Coefficients(
         add=0.98, mux=0.98, shift=1.01, requant=0.98, compare=0.98, soft_mul=1.2, rom_logic=1.05, ram_logic=0.58,
-        control=0.0, control_fixed=384.0, ff_scale=0.96, ff_fixed=111.0,
+        control=0.0, control_fixed=360.0, ff_scale=0.96, ff_fixed=111.0,
         dsp_a=18, dsp_b=18, dsp_min_y=0, bram_cost=128.0, lutram_cost=4.0,
         bram_configs=((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)),
-        lutram_shape=(4, 16), lutram_lut=0.0, soft_add=1.8, split_lut=2.1,
+        lutram_shape=(4, 16), lutram_lut=0.0, soft_add=1.8, split_lut=1.5, merge=2.4, csa=1.0,
     ),
     # Estimate against Yosys on 13 placed ECP5-25k designs (4 of the shipped heterogeneous model
     # in tests/hw/cost/test_estimate.py HETERO_MEASURED, the build profile's banked design among
