@@ -191,6 +191,7 @@ def merge_blocks(name: str, component: str, shift: int, code: int, stages: int, 
     return [Block(f"{name} shift/clamp merge", component, Kind.MERGE, shift, code, count=count,
                   pipe="requant" if stages else "")]
 
+
 def csa_block(name: str, component: str, width: int, terms: int, count: int = 1) -> Block | None:
     """The carry-save layers of a ``terms``-operand sum of ``width`` bits written as one
     expression: ``maccmap`` reduces it with ``terms - 2`` 3:2 layers (sum and carry: two LUT4

@@ -168,10 +168,11 @@ def test_s5_ecp5_pipeline_options_move_the_estimate_as_yosys_measured():
     -184 LUT4-eq, priced by the carry-save layers it drops), and the split requantization costs this
     S5 far less than the S4D (measured +46 against +540 on s4d_hetero P=2): its 12-bit codes behind
     4-bit shifts save the shift/clamp merge."""
-    from hwssm.quant.qmodel_io import load_qmodel
     from hwssm.hw.cost.blocks import Kind
+    from hwssm.quant.qmodel_io import load_qmodel
 
-    s5, het = load_qmodel(DATA / "s5tiny_ecp5.qmodel.json"), load_qmodel(DATA.parents[3] / "models" / "s4d_hetero.qmodel.json")
+    s5 = load_qmodel(DATA / "s5tiny_ecp5.qmodel.json")
+    het = load_qmodel(DATA.parents[3] / "models" / "s4d_hetero.qmodel.json")
     dev = targets.ECP5_25K
 
     def lut(q, pipe):
