@@ -63,7 +63,16 @@ class Coefficients:
     split_lut : float
         LUT4 per flip-flop inside a split requantization (``requant_stages``): the register
         between the variable right shift and the rounding/saturation keeps the mapper from
-        merging the two (ECP5: the shifter is then built of LUT4 + PFUMX/L6MUX trees).
+        merging the two (ECP5: mostly optimization lost across the register in the flattened core).
+    merge : float
+        LUT4 per merge unit (``hwssm.hw.cost.blocks.merge_units``: variable shift bits × code
+        bits above 6) of a requantization, more when unsplit (the mapper merges the shift with
+        the rounding and the clamp) and as many less when split (``requant_stages``); 0: absorbed
+        in ``shift`` and ``requant``.
+    csa : float
+        LUT4 per bit per carry-save layer of a sum of more than two operands written as one
+        expression (``mul_stages`` 1; the lanes sum pairs with ``mul_stages`` >= 2; 0: absorbed
+        in ``add``).
     spram_shape : tuple[int, int]
         (width, depth) of one single-port RAM block (iCE40 SPRAM 16 × 16384), (0, 0) when
         the family has none.
@@ -92,6 +101,8 @@ class Coefficients:
     soft_add: float = 1.0
     split_lut: float = 0.0
     spram_shape: tuple = (0, 0)
+    merge: float = 0.0
+    csa: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

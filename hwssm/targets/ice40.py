@@ -39,7 +39,7 @@ ICE40 = Family(
     # tests/hw/cost/test_estimate.py HETERO_MEASURED, P=1 with five pipelines and mix_cols 4/8;
     # the PTQ A8x8-B4C4D4-W8-a6 P=1 point of reports/reference/; one S5 design with the UP5K
     # profile in tests/hw/cost/test_estimate_s5.py S5_MEASURED, LUT4 +9.0 %, FF +8.2 %):
-    # LUT4 -8.8 % .. +9.0 %, FF +3.1 % .. +9.3 %, DSP/EBR/SPRAM exact (estimator version 2).
+    # LUT4 -8.8 % .. +9.0 %, FF +3.1 % .. +9.3 %, DSP/EBR/SPRAM exact (estimator version 2; 3 prices the same on iCE40).
     # Rounded outwards.
     error_band=ErrorBand(lut=(-0.09, 0.09), ff=(0.03, 0.095), points=8,
                          source="tests/hw/cost/test_estimate.py HETERO_MEASURED, "

@@ -18,13 +18,19 @@ The estimate has two halves, like the cycle model:
    SPRAM when ``hwssm synth --spram`` forces them there, plus the loader, the address and field
    multiplexers and the C̄ delay; ``mem_stages`` adds read registers and longer delay chains
    (flip-flops only), ``requant_stages`` a register inside every requantization, which also
-   costs LUTs (``split_lut``: the shifter no longer merges with the rounding).
+   costs LUTs (``split_lut``: optimization lost across the register) and keeps a wide shift
+   apart from the clamp (``merge``, :func:`.blocks.merge_units`: the merged form costs more);
+   ``mul_stages`` 1 sums the lanes' 3- and k-term sums in one expression, which Yosys builds
+   from carry-save layers (``csa``), ``mul_stages`` >= 2 sums pairs.
 
 The per-family :class:`~hwssm.targets.Coefficients` (in :mod:`hwssm.targets.ice40` and
 :mod:`hwssm.targets.ecp5`) scale each kind; they are calibrated against Yosys on the generated
-core (see ``tests/hw/cost/test_estimate.py`` and the sweep's per-point error). ``soft_add`` and
-``split_lut`` were measured on pairs of Yosys runs that differ in that option only (a 16-channel
-random core and the shipped heterogeneous model); the others keep their earlier fit.
+core (see ``tests/hw/cost/test_estimate.py`` and the sweep's per-point error). ``soft_add`` was
+measured on pairs of Yosys runs that differ in that option only (a 16-channel random core and
+the shipped heterogeneous model); ``csa`` and ``merge`` (ECP5) on single sums and single
+requantizations through ``synth_ecp5``; ECP5 ``split_lut`` and ``control_fixed`` refitted with
+them on every measured ECP5 point (S4D and S5, ``tests/hw/cost/test_estimate_s5.py``); the
+others keep their earlier fit.
 
 LUT counts are LUT4 equivalents: on ECP5 each ``CCU2C`` carry cell counts as its two LUT4s
 (Yosys reports them apart from ``LUT4`` cells). Compare with

@@ -14,7 +14,7 @@ from ...fixed import Rounding
 from ..core_config import ceil_log2
 
 __all__ = ["COMPONENTS", "Kind", "Block", "Resources", "rom_logic", "ROM_ANALYSIS_BITS", "rom_block",
-           "addr_width", "mul_block", "pipe_block", "rq_bits"]
+           "addr_width", "mul_block", "pipe_block", "rq_bits", "merge_blocks", "merge_units", "csa_block"]
 
 #: Components a block is attributed to (plan components, plus ``control``).
 COMPONENTS = ("A", "x", "B", "C", "D", "weight", "bias", "act", "control")
@@ -26,6 +26,10 @@ class Kind(enum.Enum):
     MUL: operand widths ``width`` × ``aux``; ADD: ``width``-bit sum of ``aux`` operands;
     MUX: ``width`` bits, ``aux`` inputs; SHIFT: ``width``-bit input, ``aux``-bit variable amount;
     REQUANT: ``width``-bit accumulator to an ``aux``-bit code (round + saturate);
+    CSA: ``aux`` carry-save (3:2) layers of ``width`` bits, the part of a sum of more than two
+    operands that Yosys' ``maccmap`` builds in LUTs before its one carry-chain adder;
+    MERGE: the shift/clamp merge of a requantization with a ``width``-bit variable shift to an
+    ``aux``-bit code (:func:`merge_blocks`; ``pipe`` ``"requant"`` when it is split);
     COMPARE: ``width``-bit magnitude comparison; REG: ``width`` flip-flops;
     ROM / RAM: ``depth`` words of ``width`` bits (ROM: initialized, read-only; RAM: written);
     a RAM's ``aux`` is its number of read ports (0: one).
@@ -33,6 +37,8 @@ class Kind(enum.Enum):
 
     MUL = "mul"
     ADD = "add"
+    CSA = "csa"
+    MERGE = "merge"
     MUX = "mux"
     SHIFT = "shift"
     REQUANT = "requant"
@@ -53,7 +59,8 @@ class Block:
     SPRAM by ``hwssm synth --spram``). ``pipe``: a REG that exists only because of the
     pipeline options: ``"mem"`` (memory read registers and the longer delay chains of
     ``mem_stages`` / ``requant_stages``) or ``"requant"`` (the register inside a split
-    requantization, priced with the family's ``split_lut``).
+    requantization, priced with the family's ``split_lut``; a MERGE block of a split
+    requantization has ``"requant"`` too).
     """
 
     name: str
@@ -161,3 +168,37 @@ def rq_bits(width: int, rounding) -> int:
     :func:`hwssm.hw.ops.requant`: HALF_UP carries ``(v << 1) >> s``, one bit wider; the
     sign copies above it merge)."""
     return width + (1 if rounding is Rounding.HALF_UP else 0)
+
+
+def merge_units(shift: int, code: int) -> int:
+    """Merge units of a requantization with a ``shift``-bit variable right shift to a ``code``-bit
+    result: ``shift · max(0, code - 6)``. Unsplit, Yosys/ABC merge the barrel shifter's last
+    stages with the rounding and the clamp into LUT4 trees that grow with both widths; a split
+    requantization (``requant_stages``) keeps them apart. Measured on one requantization alone
+    (:func:`hwssm.hw.rtl.ops.requant`, HALF_UP, SATURATE, registered in and out, ``synth_ecp5``),
+    unsplit against split: 30-bit sum, 4-bit shift, 12-bit code 302 against 186 LUT4 (24 units,
+    4.8 LUT4 each); 19/5/5 250 against 210, 19/2/5 and 19/0/5 equal (0 units; the 19/5/5 gap,
+    40 LUT4, is left out: the S4D designs, whose codes are 5 to 8 bits wide, show no such saving)."""
+    return shift * max(0, code - 6)
+
+
+def merge_blocks(name: str, component: str, shift: int, code: int, stages: int, count: int = 1) -> list[Block]:
+    """The shift/clamp merge of a requantization (:func:`merge_units`) split by ``stages``
+    registers (``requant_stages``): priced above its shift and requantization blocks when
+    unsplit, below them when split; none without merge units."""
+    if merge_units(shift, code) == 0:
+        return []
+    return [Block(f"{name} shift/clamp merge", component, Kind.MERGE, shift, code, count=count,
+                  pipe="requant" if stages else "")]
+
+
+def csa_block(name: str, component: str, width: int, terms: int, count: int = 1) -> Block | None:
+    """The carry-save layers of a ``terms``-operand sum of ``width`` bits written as one
+    expression: ``maccmap`` reduces it with ``terms - 2`` 3:2 layers (sum and carry: two LUT4
+    per bit, where a sum of pairs spends one LUT4-equivalent per bit on a carry chain) before
+    one carry-chain adder. None for two operands or fewer. Measured alone (``synth_ecp5``,
+    30 bits, LUT4 + 2 per CCU2C): 3 terms 92 as one sum against 64 summed in pairs, 4 terms
+    180 against 96."""
+    if terms <= 2 or width <= 0:
+        return None
+    return Block(name, component, Kind.CSA, width, terms - 2, count=count)

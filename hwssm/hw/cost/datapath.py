@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..core_config import ceil_log2
 from ..options import ParamStorage
-from .blocks import Block, Kind, addr_width, mul_block, pipe_block, rom_block, rq_bits
+from .blocks import Block, Kind, addr_width, merge_blocks, mul_block, pipe_block, rom_block, rq_bits
 
 __all__ = ["datapath_blocks"]
 
@@ -87,6 +87,7 @@ def datapath_blocks(c) -> list[Block]:
     sh = t.shifts.get("sy")
     if sh is not None and sh.width:
         add(Block("y requant shift", "act", Kind.SHIFT, c.fin_width, sh.width))
+    B.extend(merge_blocks("y requant", "act", sh.width if sh is not None else 0, a, q))
     if q:
         add(pipe_block("y requant split register", "act", rq_bits(c.fin_width, c.y_rounding) * q, kind="requant"))
         add(pipe_block("y valid delay", "control", q))

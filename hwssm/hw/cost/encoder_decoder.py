@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from .blocks import Block, Kind, addr_width, pipe_block, rom_block, rq_bits
+from .blocks import Block, Kind, addr_width, merge_blocks, pipe_block, rom_block, rq_bits
 
 __all__ = ["encoder_decoder_blocks"]
 
@@ -78,6 +78,8 @@ def _linear_encoder_blocks(c) -> list[Block]:
         # the finish register, the shift field s one cycle longer, write valid/address
         sw = et.shifts["s"].width if "s" in et.shifts else 0
         add(pipe_block("encoder finish register (encdec_stages)", "act", (c.enc["fin_width"] + sw + hb + 2) * x))
+    sh = et.shifts.get("s")
+    B.extend(merge_blocks("encoder requant", "act", sh.width if sh is not None else 0, c.enc.get("width", a), q))
     if q:
         add(pipe_block("encoder requant split register", "act", rq_bits(c.enc["fin_width"], c.enc["rounding"]) * q,
                   kind="requant"))

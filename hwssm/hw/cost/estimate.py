@@ -31,7 +31,7 @@ from .sequencer import sequencer_blocks
 __all__ = ["ESTIMATOR_VERSION", "Estimate", "estimate", "inventory", "lut_error", "memory_breakdown"]
 
 #: Bump when the model or its coefficients change (results record it beside the estimate).
-ESTIMATOR_VERSION = 2
+ESTIMATOR_VERSION = 3
 
 
 def memory_breakdown(qm: QModel) -> dict[str, int]:

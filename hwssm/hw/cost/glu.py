@@ -5,7 +5,7 @@ r / r0 / pool memories.
 from __future__ import annotations
 
 from ..core_config import ceil_log2
-from .blocks import Block, Kind, addr_width, pipe_block, rom_block, rq_bits
+from .blocks import Block, Kind, addr_width, merge_blocks, pipe_block, rom_block, rq_bits
 
 __all__ = ["glu_blocks"]
 
@@ -33,6 +33,8 @@ def glu_blocks(c) -> list[Block]:
         width = (max(vals) - min(vals)).bit_length()
         if width:
             add(Block(f"per-layer shift {name}", "act", Kind.SHIFT, w, width))
+    for name in ("z", "r"):   # (the z and residual requantizations' shifts: "per-layer shift z", "... r")
+        B.extend(merge_blocks(f"{name} requant", "act", (max(g[name]) - min(g[name])).bit_length(), a, q))
     for name in ("zd", "rd"):   # per-layer activation widths: z, r fitted to the block's width
         if name in g:
             width = (max(g[name]) - min(g[name])).bit_length()

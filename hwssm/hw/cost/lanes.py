@@ -9,7 +9,7 @@ import dataclasses
 
 from ..options import ParamStorage, mix_field
 from ..storage import bank_depth
-from .blocks import Block, Kind, addr_width, mul_block, pipe_block, rom_block, rq_bits
+from .blocks import Block, Kind, addr_width, csa_block, merge_blocks, mul_block, pipe_block, rom_block, rq_bits
 
 __all__ = ["lanes_blocks"]
 
@@ -70,6 +70,13 @@ def lanes_blocks(c) -> list[Block]:
     add(Block("state sums re (3 terms)", "x", Kind.ADD, ln.acc_re_width, 3, count=P))
     add(Block("state sums im (3 terms)", "x", Kind.ADD, ln.acc_im_width, 3, count=P))
     add(Block(f"real-mode {k}-term sum", "weight", Kind.ADD, ln.racc_width, k, count=P))
+    # the sums written as one expression: with ms 1 all terms at once, with ms >= 2 the pairs'
+    # sums (ceil(n/2) terms) at stage ms; more than two terms: maccmap's carry-save layers
+    for name, comp, w, n in (("state sum re", "x", ln.acc_re_width, 3), ("state sum im", "x", ln.acc_im_width, 3),
+                             (f"real-mode {k}-term sum", "weight", ln.racc_width, k)):
+        csa = csa_block(f"{name} carry-save layers", comp, w, n if ms == 1 else (n + 1) // 2, count=P)
+        if csa is not None:
+            add(csa)
     add(Block("stage-ms registers", "x", Kind.REG, ln.acc_re_width + ln.acc_im_width + ln.racc_width + 4, count=P))
     # stage ms+1: state requant, real-mode accumulate / align / bias
     for name, w, out, rnd in (("re", ln.acc_re_width, xr, ln.xr_rounding), ("im", ln.acc_im_width, xi, ln.xi_rounding)):
@@ -78,6 +85,7 @@ def lanes_blocks(c) -> list[Block]:
             add(Block(f"state requant shift {name}", "x", Kind.SHIFT, w, sh[name].width, count=P))
         if q:
             add(pipe_block(f"state requant {name} split register", "x", rq_bits(w, rnd) * q, count=P, kind="requant"))
+        B.extend(merge_blocks(f"state requant {name}", "x", sh[name].width, out, q, count=P))
         d = sh.get("xd" + name[0])  # per-layer state widths: the row's narrowing (a second saturation)
         if d is not None and d.width:
             add(Block(f"state narrowing {name}", "x", Kind.REQUANT, out, out, count=P))
@@ -104,6 +112,7 @@ def lanes_blocks(c) -> list[Block]:
     add(Block("real-mode requant v", "act", Kind.REQUANT, ln.fin_width, ln.v_width, count=P))
     if sh["v"].width:
         add(Block("real-mode requant shift v", "act", Kind.SHIFT, ln.fin_width, sh["v"].width, count=P))
+    B.extend(merge_blocks("real-mode requant v", "act", sh["v"].width, ln.v_width, q, count=P))
     if q:
         add(pipe_block("real-mode requant v split register", "act", rq_bits(ln.fin_width, ln.v_rounding) * q, count=P, kind="requant"))
         add(pipe_block("state / v valid delays", "control", 2 * q, count=P))

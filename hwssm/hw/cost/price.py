@@ -5,9 +5,13 @@
   ``MULT18X18D`` 18×18), a wider product split into block-wide slices as ``mul2dsp`` splits it
   (:func:`dsp_split`: a slice too narrow for a block stays in LUTs), else LUTs; one that
   the generator builds from LUT adders (``soft_mul_bits``) costs ``soft_add`` per adder bit;
-* **adders** cost one LUT4 per bit per extra operand (plus carry cells), variable shifts one
+* **adders** cost one LUT4 per bit per extra operand (plus carry cells), the carry-save layers
+  of a sum of more than two operands in one expression ``csa`` per bit and layer, variable shifts one
   LUT4 per bit per shift bit, multiplexers about one LUT4 per bit per extra input;
-* **registers** one flip-flop per bit (``split_lut`` LUTs more inside a split requantization);
+* **registers** one flip-flop per bit (``split_lut`` LUTs more inside a split requantization:
+  the optimization across the register that synthesis loses);
+* **a requantization's shift/clamp merge** ``merge`` LUT4 per merge unit
+  (:func:`.blocks.merge_units`) more when unsplit, as many less when split;
 * **memories**: see :mod:`.memories`.
 
 Every count is scaled by the family's :class:`~hwssm.targets.Coefficients`.
@@ -19,7 +23,7 @@ import dataclasses
 import math
 
 from ...targets import Coefficients, Family
-from .blocks import Block, Kind, Resources
+from .blocks import Block, Kind, Resources, merge_units
 from .memories import memory_cost, spram_cost
 
 __all__ = ["cost", "dsp_split"]
@@ -98,6 +102,8 @@ def _cost(block: Block, dsp: bool, k: Coefficients, spram: bool = True) -> Resou
         return Resources(lut=k.soft_mul * w * a).scaled(n)
     if kind is Kind.ADD:
         return Resources(lut=k.add * w * max(1, a - 1)).scaled(n)
+    if kind is Kind.CSA:
+        return Resources(lut=k.csa * w * a).scaled(n)
     if kind is Kind.MUX:
         return Resources(lut=k.mux * w * max(0, a - 1)).scaled(n)
     if kind is Kind.SHIFT:
@@ -110,6 +116,9 @@ def _cost(block: Block, dsp: bool, k: Coefficients, spram: bool = True) -> Resou
         return Resources(lut=k.compare * w).scaled(n)
     if kind is Kind.REG:
         return Resources(lut=k.split_lut * w if block.pipe == "requant" else 0.0, ff=w).scaled(n)
+    if kind is Kind.MERGE:
+        units = merge_units(w, a)
+        return Resources(lut=-k.merge * units if block.pipe == "requant" else k.merge * units).scaled(n)
     if kind in (Kind.ROM, Kind.RAM):
         if block.spram and spram and k.spram_shape != (0, 0):
             return spram_cost(block, k).scaled(n)
