@@ -21,6 +21,7 @@
 #   s5_hetero       QAT of s5_float with the heterogeneous plan, S5_QAT_EPOCHS epochs, seed SEED
 #   s5_all          s5_float, then s5_qat8 and s5_hetero for each seed of S5_SEEDS (default "0 1 2")
 #                   in the time left of the same command; every run resumes in the next command
+#   s5_report       `hwssm report s5` once s5_float exists (waits for it), resumable through its records
 #   gpu_checks      the S5 QAT scan check (Triton vs CPU, timing) and the CUDA-only QAT tests
 #   sim             RTL check of rtl/hetero_P16 on SIM_DIGITS test digits from SIM_START
 #                   (sim/device_10k.sh, SIM_JOBS processes; needs .whl and .mnist)
@@ -117,6 +118,21 @@ s5_all() {
     for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
     tail -n 3 "$STATE"/s5_qat8*/*.log "$STATE"/s5_hetero*/*.log
     return $rc
+}
+
+s5_report() {
+    # `hwssm report s5` (Q-S5's PTQ settings, golden engine on 10,000 digits) once s5_float exists;
+    # every finished row is a cached record, copied into .devstate/s5_report/sweep to resume elsewhere
+    local d=$STATE/s5_report
+    mkdir -p "$d"
+    while [ ! -f "$STATE/s5_float/s5_float.json" ]; do sleep 10; done
+    [ -d "$d/sweep" ] && mkdir -p "$HWSSM_CACHE" && cp -r "$d/sweep" "$HWSSM_CACHE/"
+    timeout -k 5 $(( BUDGET + 30 )) "$PY" -m hwssm.cli report s5 --model "$STATE/s5_float/s5_float.json" \
+        --jobs "${S5_REPORT_JOBS:-8}" --root "$d/reports" > "$d/report.log" 2>&1
+    local rc=$?
+    rm -rf "$d/sweep.new" && cp -r "$HWSSM_CACHE/sweep" "$d/sweep.new" && rm -rf "$d/sweep" && mv "$d/sweep.new" "$d/sweep"
+    tail -n 5 "$d/report.log"
+    [ "$rc" = 124 ] && return 0 || return $rc
 }
 
 gpu_checks() {
