@@ -34,3 +34,17 @@ def cache(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HWSSM_CACHE", str(tmp_path / "cache"))
     return RecordCache.default()
+
+
+def confirmed_point(res, band: float) -> tuple[dict, dict]:
+    """The one front point of a ``confirm=1`` search and its confirmation, checked as the report shows it:
+    a fresh place-and-route, Yosys LUT4 (+ 2 per CCU2C on the ECP5) against the estimate, the estimate's
+    error inside ±``band`` (the families' bands are measured on full-size models; tiny cores run high)."""
+    assert len(res.front) == 1
+    p = res.front[0]
+    conf = p["confirmed"]
+    assert conf["status"] == "ok" and not conf["cached"]
+    assert conf["lut_measured"] == conf["lut"] + 2 * conf["carry"]
+    assert conf["est_lut_error"] == pytest.approx((p["lut"] - conf["lut_measured"]) / conf["lut_measured"])
+    assert -band < conf["est_lut_error"] < band
+    return p, conf
