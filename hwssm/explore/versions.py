@@ -3,7 +3,6 @@ the code of the S5 float trace and range computation (S5 calibration records).""
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 from pathlib import Path
@@ -32,15 +31,10 @@ def s5_calibration_version() -> str:
     """``<hwssm version>+<first 12 hex digits of the SHA-256 of the code of S5_CALIBRATION_MODULES>``
     (each file's syntax tree without docstrings, as :func:`hwssm.hw.emit.generator_version`): an
     S5 calibration record is found again only while that code is unchanged."""
+    from ..hw.emit import _code   # the generator version's reading of a file: code without docstrings
+
     package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for name in S5_CALIBRATION_MODULES:
-        tree = ast.parse((package / name).read_text())
-        for node in ast.walk(tree):
-            body = getattr(node, "body", None)
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
-                    and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
-        h.update(name.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
+        h.update(name.encode() + b"\0" + _code((package / name).read_text()).encode() + b"\0")
     return f"{__version__}+{h.hexdigest()[:12]}"
